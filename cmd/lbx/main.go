@@ -1,0 +1,52 @@
+// Command lbx is a declarative reconciler for Linux load balancers. This
+// package is cobra wiring only: each subcommand lives in its own file and
+// registers itself with addCommand; the work is done by the packages it calls.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lbx-dev/lbx/internal/cli"
+)
+
+var rootCmd = &cobra.Command{
+	Use:           "lbx",
+	Short:         "Declarative reconciler for Linux load balancers (IPVS, addresses, VRRP)",
+	SilenceUsage:  true,
+	SilenceErrors: true,
+	PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+		return cli.SetupLogging(os.Stderr, logLevel, logFormat)
+	},
+}
+
+var logLevel, logFormat string
+
+func init() {
+	rootCmd.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	rootCmd.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
+}
+
+// addCommand registers a subcommand; each command file calls it from init.
+func addCommand(c *cobra.Command) { rootCmd.AddCommand(c) }
+
+func main() {
+	err := rootCmd.Execute()
+	if err == nil {
+		return
+	}
+	var ec *cli.ExitError
+	if errors.As(err, &ec) {
+		if ec.Err != nil {
+			fmt.Fprintln(os.Stderr, "lbx:", ec.Err)
+		}
+		os.Exit(ec.Code)
+	}
+	slog.Debug("command failed", "err", err)
+	fmt.Fprintln(os.Stderr, "lbx:", err)
+	os.Exit(cli.ExitError1)
+}

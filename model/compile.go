@@ -1,0 +1,299 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/lbx-dev/lbx/state"
+)
+
+// Facts are the runtime inputs of compilation: what the resident daemon has
+// learnt (VRRP states, health). The zero Facts is what one-shot plan/apply
+// use: every real server up, VRRP addresses left to `lbx watch`.
+type Facts struct {
+	// VRRP maps instance name to its state ("MASTER", "BACKUP", "FAULT").
+	// Nil means VRRP runs elsewhere: its addresses are out of scope.
+	VRRP map[string]string
+	// Health maps a real server to its checked health. Absent means up
+	// (or down when the service has alpha and no fact arrived yet).
+	Health map[RealID]Health
+	// QuorumLost marks services whose quorum the runtime declared lost
+	// (with hysteresis applied). Nil: computed from Health without it.
+	QuorumLost map[state.ServiceKey]bool
+}
+
+// RealID names a real server of the model across reloads.
+type RealID struct {
+	Service state.ServiceKey
+	Real    state.RealKey
+}
+
+func (r RealID) String() string { return r.Service.String() + "/" + r.Real.String() }
+
+// Health is a real server's checked state.
+type Health struct {
+	Up bool
+	// Weight overrides the configured weight (misc_dynamic), if set.
+	Weight *int
+}
+
+// Desired is a compiled model: the state to reach and what is out of scope.
+type Desired struct {
+	State *state.State
+	// VRRPAddresses are the addresses owned by VRRP instances; when Facts
+	// has no VRRP states they are not in State and belong to `lbx watch`.
+	VRRPAddresses []state.Address
+	// Drain gives, per service, how long a removed real server is drained.
+	Drain map[state.ServiceKey]DrainPolicy
+}
+
+// DrainPolicy says how to remove a real server that left the model.
+type DrainPolicy struct {
+	Timeout int // seconds; 0: delete at once
+}
+
+// EffectiveVersion is the instance's VRRP version after global defaults.
+func (in *VRRPInstance) EffectiveVersion(g Global) int {
+	if in.Version != nil {
+		return *in.Version
+	}
+	if g.VRRPVersion != nil {
+		return *g.VRRPVersion
+	}
+	for _, a := range in.VirtualAddresses {
+		if a != nil && a.Address.IsValid() && a.Address.Addr().Is6() {
+			return 3
+		}
+	}
+	return DefaultVRRPVersion
+}
+
+// ProtocolOf is the service's protocol after defaults.
+func (vs *VirtualServer) ProtocolOf() state.Protocol {
+	if vs.Protocol == "" {
+		return state.Protocol(DefaultProtocol)
+	}
+	return state.Protocol(vs.Protocol)
+}
+
+// EffectivePort is the real server's port: its own, else the service's
+// (keepalived; fwmark services have none and keep 0).
+func (rs *RealServer) EffectivePort(vs *VirtualServer) int {
+	if rs.Port != 0 {
+		return rs.Port
+	}
+	return vs.Port
+}
+
+// ServiceKeys expands a virtual server into the IPVS services it stands for:
+// one, or one per group member (ranges expanded).
+func (m *Model) ServiceKeys(vs *VirtualServer) []state.ServiceKey {
+	proto := vs.ProtocolOf()
+	switch {
+	case vs.Address != nil:
+		return []state.ServiceKey{{Protocol: proto, Addr: vs.Address.Addr, Port: uint16(vs.Port), Family: state.FamilyOf(vs.Address.Addr)}}
+	case vs.FWMark != 0:
+		f := state.IPv4
+		if vs.Family == 6 {
+			f = state.IPv6
+		}
+		return []state.ServiceKey{{FWMark: vs.FWMark, Family: f}}
+	}
+	var keys []state.ServiceKey
+	for _, g := range m.VirtualServerGroups {
+		if g == nil || g.Name != vs.Group {
+			continue
+		}
+		for _, mbr := range g.Members {
+			if mbr == nil {
+				continue
+			}
+			if mbr.FWMark != 0 {
+				f := state.IPv4
+				if vs.Family == 6 {
+					f = state.IPv6
+				}
+				keys = append(keys, state.ServiceKey{FWMark: mbr.FWMark, Family: f})
+				continue
+			}
+			if mbr.Address == nil {
+				continue
+			}
+			for _, a := range mbr.Address.Addrs() {
+				keys = append(keys, state.ServiceKey{Protocol: proto, Addr: a, Port: uint16(mbr.Port), Family: state.FamilyOf(a)})
+			}
+		}
+	}
+	return keys
+}
+
+func schedFlagBits(vs *VirtualServer) state.SchedFlags {
+	var f state.SchedFlags
+	for _, name := range vs.SchedulerFlags {
+		switch name {
+		case "flag-1", "sh-fallback", "mh-fallback":
+			f |= state.SchedFlag1
+		case "flag-2", "sh-port", "mh-port":
+			f |= state.SchedFlag2
+		case "flag-3":
+			f |= state.SchedFlag3
+		}
+	}
+	return f
+}
+
+func forwardingOf(own, service string) state.Forwarding {
+	switch {
+	case own != "":
+		return state.Forwarding(own)
+	case service != "":
+		return state.Forwarding(service)
+	}
+	return state.Forwarding(DefaultForwarding)
+}
+
+// Compile turns a valid model and runtime facts into the desired state. It
+// is pure: the same model and facts always give the same state.
+func Compile(m *Model, f Facts) *Desired {
+	d := &Desired{State: state.New(), Drain: map[state.ServiceKey]DrainPolicy{}}
+	for _, a := range m.Addresses {
+		addAddress(d.State, a.Interface, a.Address, a.Label, a.Scope, "static")
+	}
+	for _, in := range m.VRRPInstances {
+		master := f.VRRP != nil && f.VRRP[in.Name] == "MASTER"
+		for _, list := range [][]*VirtualAddress{in.VirtualAddresses, in.VirtualAddressesExcluded} {
+			for _, a := range list {
+				iface := a.Interface
+				if iface == "" {
+					iface = in.Interface
+				}
+				st := toAddress(iface, a.Address, a.Label, a.Scope, "vrrp "+in.Name)
+				if f.VRRP == nil {
+					d.VRRPAddresses = append(d.VRRPAddresses, st)
+				} else if master {
+					d.State.Addresses[st.Key] = st
+				}
+			}
+		}
+	}
+	var globalDrain int
+	if m.Global.DrainTimeout != nil {
+		globalDrain = int(m.Global.DrainTimeout.Seconds())
+	}
+	for _, vs := range m.VirtualServers {
+		for _, key := range m.ServiceKeys(vs) {
+			svc := &state.Service{
+				Key:         key,
+				Scheduler:   DefaultScheduler,
+				Flags:       schedFlagBits(vs),
+				OnePacket:   vs.OnePacket,
+				NetmaskBits: state.DefaultNetmaskBits(key.Family),
+				Reals:       map[state.RealKey]state.Real{},
+			}
+			if vs.Scheduler != "" {
+				svc.Scheduler = vs.Scheduler
+			}
+			if p := vs.Persistence; p != nil {
+				svc.Timeout = uint32(DefaultPersistenceTimeout.Seconds())
+				if p.Timeout != nil {
+					svc.Timeout = uint32(p.Timeout.Seconds())
+				}
+				if p.Granularity != nil {
+					svc.NetmaskBits = p.Granularity.Bits
+				}
+			}
+			drain := globalDrain
+			if vs.DrainTimeout != nil {
+				drain = int(vs.DrainTimeout.Seconds())
+			}
+			if key.Protocol == state.UDP {
+				drain = 0 // UDP has no connection end to wait for
+			}
+			d.Drain[key] = DrainPolicy{Timeout: drain}
+			compileReals(svc, vs, f)
+			d.State.Services[key] = svc
+		}
+	}
+	return d
+}
+
+func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
+	upWeight := 0
+	anyUp := false
+	for _, rs := range vs.RealServers {
+		key := state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
+		weight := DefaultWeight
+		if rs.Weight != nil {
+			weight = *rs.Weight
+		}
+		h, known := f.Health[RealID{Service: svc.Key, Real: key}]
+		up := !known && !vs.Alpha || known && h.Up
+		if f.Health == nil {
+			up = true // one-shot: no checks run, every real server is in
+		}
+		if up && known && h.Weight != nil {
+			weight = *h.Weight
+		}
+		inhibit := vs.InhibitOnFailure
+		if rs.InhibitOnFailure != nil {
+			inhibit = *rs.InhibitOnFailure
+		}
+		if !up && !inhibit {
+			continue
+		}
+		if !up {
+			weight = 0
+		} else {
+			anyUp = true
+			upWeight += weight
+		}
+		svc.Reals[key] = state.Real{
+			Key:            key,
+			Weight:         weight,
+			Forwarding:     forwardingOf(rs.Forwarding, vs.Forwarding),
+			UpperThreshold: rs.UpperThreshold,
+			LowerThreshold: rs.LowerThreshold,
+		}
+	}
+	s := vs.SorryServer
+	if s == nil {
+		return
+	}
+	quorum := DefaultQuorum
+	if vs.Quorum != nil {
+		quorum = vs.Quorum.Min
+	}
+	lost := !anyUp || upWeight < quorum
+	if ql, ok := f.QuorumLost[svc.Key]; f.QuorumLost != nil && ok {
+		lost = ql
+	}
+	if !lost {
+		return
+	}
+	port := s.Port
+	if port == 0 {
+		port = vs.Port
+	}
+	key := state.RealKey{Addr: s.Address.Addr, Port: uint16(port)}
+	svc.Reals[key] = state.Real{Key: key, Weight: 1, Forwarding: forwardingOf(s.Forwarding, vs.Forwarding)}
+}
+
+func toAddress(iface string, p Prefix, label, scope, origin string) state.Address {
+	if scope == "" {
+		scope = "global"
+	}
+	return state.Address{
+		Key:    state.AddressKey{Interface: iface, Addr: p.Addr()},
+		Bits:   p.Bits(),
+		Label:  label,
+		Scope:  scope,
+		Origin: origin,
+	}
+}
+
+func addAddress(s *state.State, iface string, p Prefix, label, scope, origin string) {
+	a := toAddress(iface, p, label, scope, origin)
+	s.Addresses[a.Key] = a
+}
+
+// Describe names a real server for messages.
+func Describe(id RealID) string { return fmt.Sprintf("real %s", id) }

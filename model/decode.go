@@ -1,0 +1,340 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Pos is a place in the model file.
+type Pos struct{ Line, Col int }
+
+// Positions maps field paths to where they were written.
+type Positions map[string]Pos
+
+// At returns the position of path, or of its nearest written ancestor.
+func (p Positions) At(path string) Pos {
+	for path != "" {
+		if pos, ok := p[path]; ok {
+			return pos
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return p[""]
+}
+
+// FieldError is one problem in a model file.
+type FieldError struct {
+	File string
+	Pos  Pos
+	Path string // e.g. virtual_servers[0].real_servers[2].weight
+	Msg  string
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Pos.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Pos.Line, e.Pos.Col)
+	}
+	b.WriteString(": ")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in one file, in file order.
+type Errors []*FieldError
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (es Errors) sort() {
+	sort.SliceStable(es, func(i, j int) bool {
+		if es[i].Pos.Line != es[j].Pos.Line {
+			return es[i].Pos.Line < es[j].Pos.Line
+		}
+		return es[i].Pos.Col < es[j].Pos.Col
+	})
+}
+
+// AsErrors returns the list of field errors inside err, if any.
+func AsErrors(err error) (Errors, bool) {
+	var es Errors
+	if errors.As(err, &es) {
+		return es, true
+	}
+	return nil, false
+}
+
+// decoder walks a yaml.Node tree into Go values with reflection, refusing
+// unknown keys and wrong types and collecting every error with its position.
+// yaml.v3's own strict mode stops at the first error and reports no column
+// or field path, which is why this exists.
+type decoder struct {
+	file  string
+	errs  Errors
+	pos   Positions
+	depth int
+}
+
+const maxDepth = 64
+
+func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
+	d.errs = append(d.errs, &FieldError{File: d.file, Pos: Pos{n.Line, n.Column}, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+var scalarType = reflect.TypeOf((*scalar)(nil)).Elem()
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	switch n.Tag {
+	case "!!null":
+		return "null"
+	case "!!bool":
+		return "a boolean"
+	case "!!int":
+		return "an integer"
+	case "!!float":
+		return "a number"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	d.depth++
+	defer func() { d.depth-- }()
+	if d.depth > maxDepth {
+		d.errorf(n, path, "nested too deeply")
+		return
+	}
+	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			d.errorf(n, path, "unknown alias")
+			return
+		}
+		n = n.Alias
+	}
+	if _, seen := d.pos[path]; !seen {
+		d.pos[path] = Pos{n.Line, n.Column}
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // absent: keep the zero value
+	}
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.decode(n, v.Elem(), path)
+		return
+	}
+	if v.Addr().Type().Implements(scalarType) {
+		if n.Kind != yaml.ScalarNode {
+			d.errorf(n, path, "want a single value, got %s", kindName(n))
+			return
+		}
+		if err := v.Addr().Interface().(scalar).decodeScalar(n.Value, n.Tag); err != nil {
+			d.errorf(n, path, "%v", err)
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.decodeStruct(n, v, path)
+	case reflect.Map:
+		d.decodeMap(n, v, path)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.errorf(n, path, "want a list, got %s", kindName(n))
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, c := range n.Content {
+			d.decode(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+		v.Set(s)
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			d.errorf(n, path, "want a string, got %s", kindName(n))
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			d.errorf(n, path, "want true or false, got %s", kindName(n))
+			return
+		}
+		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		x, err := strconv.ParseInt(n.Value, 0, 64)
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil || v.OverflowInt(x) {
+			d.errorf(n, path, "want an integer, got %s", kindName(n))
+			return
+		}
+		v.SetInt(x)
+	case reflect.Uint32, reflect.Uint16, reflect.Uint64:
+		x, err := strconv.ParseUint(n.Value, 0, 64)
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil || v.OverflowUint(x) {
+			d.errorf(n, path, "want a non-negative integer up to %d, got %s", uint64(1)<<(v.Type().Bits())-1, kindName(n))
+			return
+		}
+		v.SetUint(x)
+	default:
+		d.errorf(n, path, "cannot decode into %s", v.Type())
+	}
+}
+
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "want a mapping, got %s", kindName(n))
+		return
+	}
+	fields := map[string]int{}
+	var names []string
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag := t.Field(i).Tag.Get("yaml")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		fields[tag] = i
+		names = append(names, tag)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Tag == "!!merge" {
+			d.decodeMerge(val, v, path)
+			continue
+		}
+		key := k.Value
+		sub := key
+		if path != "" {
+			sub = path + "." + key
+		}
+		idx, ok := fields[key]
+		if !ok {
+			msg := fmt.Sprintf("unknown field %q", key)
+			if s := suggest(key, names); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			d.errorf(k, sub, "%s", msg)
+			continue
+		}
+		if seen[key] {
+			d.errorf(k, sub, "field %q given twice", key)
+			continue
+		}
+		seen[key] = true
+		d.pos[sub] = Pos{val.Line, val.Column}
+		d.decode(val, v.Field(idx), sub)
+	}
+}
+
+// decodeMerge applies a YAML merge key (<<: *anchor) so that shared check
+// settings can be written once.
+func (d *decoder) decodeMerge(val *yaml.Node, v reflect.Value, path string) {
+	if val.Kind == yaml.AliasNode && val.Alias != nil {
+		val = val.Alias
+	}
+	switch val.Kind {
+	case yaml.MappingNode:
+		d.decodeStruct(val, v, path)
+	case yaml.SequenceNode:
+		for _, c := range val.Content {
+			d.decodeMerge(c, v, path)
+		}
+	default:
+		d.errorf(val, path, "merge (<<) wants a mapping, got %s", kindName(val))
+	}
+}
+
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "want a mapping, got %s", kindName(n))
+		return
+	}
+	if v.Type().Key().Kind() != reflect.String {
+		d.errorf(n, path, "cannot decode into %s", v.Type())
+		return
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		sub := path + "." + k.Value
+		if k.Kind != yaml.ScalarNode || k.Value == "" {
+			d.errorf(k, path, "want a name as key, got %s", kindName(k))
+			continue
+		}
+		if v.MapIndex(reflect.ValueOf(k.Value)).IsValid() {
+			d.errorf(k, sub, "%q given twice", k.Value)
+			continue
+		}
+		d.pos[sub] = Pos{val.Line, val.Column}
+		e := reflect.New(v.Type().Elem()).Elem()
+		d.decode(val, e, sub)
+		v.SetMapIndex(reflect.ValueOf(k.Value), e)
+	}
+}
+
+// suggest returns the known name closest to key, if close enough to be a
+// typo.
+func suggest(key string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if dd := editDistance(key, n); dd < bestD {
+			best, bestD = n, dd
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,54 @@
+package model
+
+import "time"
+
+// keepalived's defaults, in one place. Each is what keepalived 2.x uses when
+// the keyword is absent; lbx convert writes them out explicitly and the
+// README's model reference lists them.
+const (
+	DefaultProtocol   = "tcp"
+	DefaultScheduler  = "wlc" // lb_algo
+	DefaultForwarding = "nat" // lb_kind
+	DefaultWeight     = 1
+
+	// persistence_timeout written without a value.
+	DefaultPersistenceTimeout = 360 * time.Second
+
+	// Checkers.
+	DefaultDelayLoop        = 60 * time.Second
+	DefaultConnectTimeout   = 5 * time.Second
+	DefaultRetry            = 1 // keepalived: nb_get_retry/retry defaults to 1
+	DefaultDelayBeforeRetry = 1 * time.Second
+	DefaultMiscTimeout      = 0 // 0 = delay_loop, as keepalived
+	DefaultHTTPStatus       = "200-299"
+
+	// VRRP.
+	DefaultPriority          = 100
+	DefaultAdvertInt         = 1 * time.Second
+	DefaultVRRPVersion       = 2
+	DefaultGarpMasterDelay   = 5 * time.Second
+	DefaultGarpMasterRepeat  = 5
+	DefaultGarpMasterRefresh = 0 // no periodic refresh
+	DefaultGarpRefreshRepeat = 1
+
+	// vrrp_script.
+	DefaultScriptInterval = 1 * time.Second
+	DefaultScriptRise     = 1
+	DefaultScriptFall     = 1
+
+	// Quorum.
+	DefaultQuorum = 1
+
+	// MaxWeight is ipvsadm's upper bound for a real server weight.
+	MaxWeight = 65535
+)
+
+// Schedulers the kernel ships (net/netfilter/ipvs/ip_vs_*.c).
+var Schedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"}
+
+// SchedulerFlags are the flag names accepted in scheduler_flags; the
+// sh-/mh- names only with their scheduler.
+var SchedulerFlags = []string{"flag-1", "flag-2", "flag-3", "sh-fallback", "sh-port", "mh-fallback", "mh-port"}
+
+// CheckTypes are the health checkers the model knows.
+var CheckTypes = []string{"tcp", "http_get", "ssl_get", "misc", "smtp", "dns", "udp", "ping", "file"}

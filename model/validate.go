@@ -1,0 +1,669 @@
+package model
+
+import (
+	"encoding/hex"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lbx-dev/lbx/state"
+)
+
+// validator collects semantic errors, each at the position of the field
+// that is wrong.
+type validator struct {
+	m    *Model
+	errs Errors
+}
+
+func (v *validator) errorf(path, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{File: v.m.File, Pos: v.m.Positions.At(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func validate(m *Model) Errors {
+	v := &validator{m: m}
+	if m.Version == 0 {
+		v.errorf("version", "missing: the first line of a model is `version: %d`", Version)
+	} else if m.Version != Version {
+		v.errorf("version", "version %d is not supported by this lbx (it reads version %d)", m.Version, Version)
+	}
+	v.global()
+	v.scripts()
+	addrSeen := map[state.AddressKey]string{}
+	for i, a := range m.Addresses {
+		p := fmt.Sprintf("addresses[%d]", i)
+		v.address(p, a.Address, a.Interface, a.Label, a.Scope, true)
+		v.uniqueAddress(addrSeen, p, a.Interface, a.Address)
+	}
+	v.vrrp(addrSeen)
+	v.groups()
+	v.virtualServers()
+	return v.errs
+}
+
+func (v *validator) global() {
+	g := v.m.Global
+	if g.VRRPVersion != nil && *g.VRRPVersion != 2 && *g.VRRPVersion != 3 {
+		v.errorf("global.vrrp_version", "want 2 or 3, got %d", *g.VRRPVersion)
+	}
+	if g.VRRPGarpMasterRepeat != nil && (*g.VRRPGarpMasterRepeat < 0 || *g.VRRPGarpMasterRepeat > 255) {
+		v.errorf("global.vrrp_garp_master_repeat", "want 0..255")
+	}
+	if s := g.LVSSyncDaemon; s != nil {
+		if s.Interface == "" {
+			v.errorf("global.lvs_sync_daemon.interface", "missing: the interface the sync daemon uses")
+		}
+		if s.VRRPInstance != "" && v.instance(s.VRRPInstance) == nil {
+			v.errorf("global.lvs_sync_daemon.vrrp_instance", "no vrrp_instance named %q", s.VRRPInstance)
+		}
+		if s.SyncID < 0 || s.SyncID > 255 {
+			v.errorf("global.lvs_sync_daemon.sync_id", "want 0..255")
+		}
+	}
+}
+
+func (v *validator) scripts() {
+	for _, name := range sortedKeys(v.m.Scripts) {
+		s := v.m.Scripts[name]
+		p := "scripts." + name
+		if s == nil {
+			v.errorf(p, "empty script definition; give at least `script:`")
+			continue
+		}
+		if strings.TrimSpace(s.Script) == "" {
+			v.errorf(p+".script", "missing: the command to run")
+		}
+		if s.Interval != nil && s.Interval.Duration <= 0 {
+			v.errorf(p+".interval", "must be positive")
+		}
+		if s.Weight < -253 || s.Weight > 253 {
+			v.errorf(p+".weight", "want -253..253, got %d", s.Weight)
+		}
+		v.positive(p+".rise", s.Rise)
+		v.positive(p+".fall", s.Fall)
+	}
+}
+
+func (v *validator) positive(path string, n *int) {
+	if n != nil && *n < 1 {
+		v.errorf(path, "must be at least 1, got %d", *n)
+	}
+}
+
+var scopes = []string{"global", "site", "link", "host", "nowhere"}
+
+// address checks an interface address. needIface: static addresses must
+// name their interface; VRRP addresses default to the instance's.
+func (v *validator) address(p string, a Prefix, iface, label, scope string, needIface bool) {
+	if !a.IsValid() {
+		v.errorf(p+".address", "missing: an address such as 192.0.2.10/24")
+	}
+	if needIface && iface == "" {
+		v.errorf(p+".interface", "missing: the interface that carries the address")
+	}
+	if iface != "" && !validIfName(iface) {
+		v.errorf(p+".interface", "%q is not a valid interface name (1-15 characters, no '/', ':' or spaces)", iface)
+	}
+	if label != "" {
+		switch {
+		case a.IsValid() && a.Addr().Is6():
+			v.errorf(p+".label", "labels exist only for IPv4 addresses")
+		case len(label) > 15:
+			v.errorf(p+".label", "%q is longer than 15 characters", label)
+		case iface != "" && !strings.HasPrefix(label, iface):
+			v.errorf(p+".label", "%q must begin with the interface name %q (the kernel refuses it otherwise)", label, iface)
+		}
+	}
+	if scope != "" && !slices.Contains(scopes, scope) {
+		v.errorf(p+".scope", "unknown scope %q; want one of %s", scope, strings.Join(scopes, ", "))
+	}
+}
+
+func validIfName(s string) bool {
+	return len(s) > 0 && len(s) <= 15 && !strings.ContainsAny(s, "/: \t") && s != "." && s != ".."
+}
+
+func (v *validator) uniqueAddress(seen map[state.AddressKey]string, p, iface string, a Prefix) {
+	if !a.IsValid() || iface == "" {
+		return
+	}
+	k := state.AddressKey{Interface: iface, Addr: a.Addr()}
+	if prev, ok := seen[k]; ok {
+		v.errorf(p+".address", "%s on %s is already declared at %s", a.Addr(), iface, prev)
+		return
+	}
+	seen[k] = v.where(p)
+}
+
+// where names a path with its line, for "already declared at" messages.
+func (v *validator) where(p string) string {
+	pos := v.m.Positions.At(p)
+	if pos.Line == 0 {
+		return p
+	}
+	return fmt.Sprintf("%s (line %d)", p, pos.Line)
+}
+
+func (v *validator) instance(name string) *VRRPInstance {
+	for _, in := range v.m.VRRPInstances {
+		if in != nil && in.Name == name {
+			return in
+		}
+	}
+	return nil
+}
+
+func (v *validator) vrrp(addrSeen map[state.AddressKey]string) {
+	names := map[string]string{}
+	type vridKey struct {
+		iface  string
+		vrid   int
+		family state.Family
+	}
+	vrids := map[vridKey]string{}
+	for i, in := range v.m.VRRPInstances {
+		p := fmt.Sprintf("vrrp_instances[%d]", i)
+		if in == nil {
+			v.errorf(p, "empty instance")
+			continue
+		}
+		if in.Name == "" {
+			v.errorf(p+".name", "missing: every instance needs a name")
+		} else if prev, ok := names[in.Name]; ok {
+			v.errorf(p+".name", "instance %q is already declared at %s", in.Name, prev)
+		} else {
+			names[in.Name] = v.where(p)
+		}
+		if in.Interface == "" {
+			v.errorf(p+".interface", "missing: the interface VRRP runs on")
+		} else if !validIfName(in.Interface) {
+			v.errorf(p+".interface", "%q is not a valid interface name", in.Interface)
+		}
+		if in.VirtualRouterID < 1 || in.VirtualRouterID > 255 {
+			v.errorf(p+".virtual_router_id", "want 1..255, got %d", in.VirtualRouterID)
+		}
+		if in.State != "" && in.State != "MASTER" && in.State != "BACKUP" {
+			v.errorf(p+".state", "want MASTER or BACKUP (upper case, as keepalived), got %q", in.State)
+		}
+		if in.Priority != nil && (*in.Priority < 1 || *in.Priority > 255) {
+			v.errorf(p+".priority", "want 1..255 (255 = address owner), got %d", *in.Priority)
+		}
+		version := in.EffectiveVersion(v.m.Global)
+		if in.Version != nil && *in.Version != 2 && *in.Version != 3 {
+			v.errorf(p+".version", "want 2 or 3, got %d", *in.Version)
+		}
+		family := state.IPv4
+		for j, a := range in.VirtualAddresses {
+			if a != nil && a.Address.IsValid() {
+				family = state.FamilyOf(a.Address.Addr())
+				if j > 0 {
+					break
+				}
+			}
+		}
+		if family == state.IPv6 && version != 3 {
+			v.errorf(p+".version", "IPv6 virtual addresses need VRRP version 3")
+		}
+		if in.AdvertInt != nil {
+			d := in.AdvertInt.Duration
+			switch {
+			case version == 2 && (d < time.Second || d > 255*time.Second || d%time.Second != 0):
+				v.errorf(p+".advert_int", "VRRPv2 wants whole seconds 1..255, got %s", d)
+			case version == 3 && (d < 10*time.Millisecond || d > 40950*time.Millisecond || d%(10*time.Millisecond) != 0):
+				v.errorf(p+".advert_int", "VRRPv3 wants 0.01s..40.95s in centiseconds, got %s", d)
+			}
+		}
+		if a := in.Authentication; a != nil {
+			switch {
+			case a.Type != "PASS" && a.Type != "AH":
+				v.errorf(p+".authentication.type", "want PASS or AH, got %q", a.Type)
+			case version == 3:
+				v.errorf(p+".authentication", "VRRPv3 has no authentication (RFC 5798); remove it or use version 2")
+			case a.Type == "PASS" && (a.Pass == "" || len(a.Pass) > 8):
+				v.errorf(p+".authentication.pass", "PASS wants 1..8 characters")
+			}
+		}
+		if in.NoPreempt && in.State == "MASTER" {
+			v.errorf(p+".nopreempt", "nopreempt needs state BACKUP (keepalived ignores it with MASTER)")
+		}
+		for j, peer := range in.UnicastPeers {
+			if in.UnicastSrcIP != nil && state.FamilyOf(peer.Addr) != state.FamilyOf(in.UnicastSrcIP.Addr) {
+				v.errorf(fmt.Sprintf("%s.unicast_peers[%d]", p, j), "address family differs from unicast_src_ip")
+			}
+		}
+		for j, a := range in.VirtualAddresses {
+			ap := fmt.Sprintf("%s.virtual_addresses[%d]", p, j)
+			if a == nil {
+				v.errorf(ap, "empty address")
+				continue
+			}
+			iface := a.Interface
+			if iface == "" {
+				iface = in.Interface
+			}
+			v.address(ap, a.Address, iface, a.Label, a.Scope, false)
+			v.uniqueAddress(addrSeen, ap, iface, a.Address)
+			if a.Address.IsValid() && state.FamilyOf(a.Address.Addr()) != family {
+				v.errorf(ap+".address", "an instance's virtual addresses must all be one family (keepalived: use virtual_addresses_excluded)")
+			}
+		}
+		for j, a := range in.VirtualAddressesExcluded {
+			ap := fmt.Sprintf("%s.virtual_addresses_excluded[%d]", p, j)
+			if a == nil {
+				continue
+			}
+			iface := a.Interface
+			if iface == "" {
+				iface = in.Interface
+			}
+			v.address(ap, a.Address, iface, a.Label, a.Scope, false)
+			v.uniqueAddress(addrSeen, ap, iface, a.Address)
+		}
+		if in.Interface != "" && in.VirtualRouterID > 0 {
+			k := vridKey{in.Interface, in.VirtualRouterID, family}
+			if prev, ok := vrids[k]; ok {
+				v.errorf(p+".virtual_router_id", "VRID %d on %s (IPv%d) is already used by %s; each virtual router on a link needs its own VRID", in.VirtualRouterID, in.Interface, family, prev)
+			} else {
+				vrids[k] = v.where(p)
+			}
+		}
+		for j, t := range in.TrackInterfaces {
+			tp := fmt.Sprintf("%s.track_interfaces[%d]", p, j)
+			if t == nil || !validIfName(t.Name) {
+				v.errorf(tp+".name", "missing or invalid interface name")
+			} else if t.Weight < -253 || t.Weight > 253 {
+				v.errorf(tp+".weight", "want -253..253")
+			}
+		}
+		for j, t := range in.TrackScripts {
+			tp := fmt.Sprintf("%s.track_scripts[%d]", p, j)
+			if t == nil || t.Name == "" {
+				v.errorf(tp+".name", "missing: the name of a script under `scripts:`")
+			} else if _, ok := v.m.Scripts[t.Name]; !ok {
+				v.errorf(tp+".name", "no script named %q under `scripts:`", t.Name)
+			}
+			if t != nil && t.Weight != nil && (*t.Weight < -253 || *t.Weight > 253) {
+				v.errorf(tp+".weight", "want -253..253")
+			}
+		}
+		for _, f := range []string{"garp_master_repeat", "garp_master_refresh_repeat"} {
+			var n *int
+			if f == "garp_master_repeat" {
+				n = in.GarpMasterRepeat
+			} else {
+				n = in.GarpMasterRefreshRepeat
+			}
+			if n != nil && (*n < 0 || *n > 255) {
+				v.errorf(p+"."+f, "want 0..255")
+			}
+		}
+	}
+	inGroup := map[string]string{}
+	groupNames := map[string]bool{}
+	for i, g := range v.m.SyncGroups {
+		p := fmt.Sprintf("sync_groups[%d]", i)
+		if g == nil || g.Name == "" {
+			v.errorf(p+".name", "missing: every sync group needs a name")
+			continue
+		}
+		if groupNames[g.Name] {
+			v.errorf(p+".name", "sync group %q declared twice", g.Name)
+		}
+		groupNames[g.Name] = true
+		if len(g.Members) == 0 {
+			v.errorf(p+".members", "a sync group needs at least one member")
+		}
+		for j, mbr := range g.Members {
+			mp := fmt.Sprintf("%s.members[%d]", p, j)
+			if v.instance(mbr) == nil {
+				v.errorf(mp, "no vrrp_instance named %q", mbr)
+			} else if prev, ok := inGroup[mbr]; ok {
+				v.errorf(mp, "instance %q is already in sync group %s", mbr, prev)
+			} else {
+				inGroup[mbr] = g.Name
+			}
+		}
+	}
+}
+
+func (v *validator) groups() {
+	seen := map[string]bool{}
+	for i, g := range v.m.VirtualServerGroups {
+		p := fmt.Sprintf("virtual_server_groups[%d]", i)
+		if g == nil || g.Name == "" {
+			v.errorf(p+".name", "missing: every group needs a name")
+			continue
+		}
+		if seen[g.Name] {
+			v.errorf(p+".name", "group %q declared twice", g.Name)
+		}
+		seen[g.Name] = true
+		if len(g.Members) == 0 {
+			v.errorf(p+".members", "a group needs at least one member")
+		}
+		for j, mbr := range g.Members {
+			mp := fmt.Sprintf("%s.members[%d]", p, j)
+			switch {
+			case mbr == nil:
+				v.errorf(mp, "empty member")
+			case mbr.FWMark != 0 && mbr.Address != nil:
+				v.errorf(mp, "give either address+port or fwmark, not both")
+			case mbr.FWMark == 0 && mbr.Address == nil:
+				v.errorf(mp, "give address+port or fwmark")
+			case mbr.Address != nil && (mbr.Port < 0 || mbr.Port > 65535):
+				v.errorf(mp+".port", "want 0..65535, got %d", mbr.Port)
+			case mbr.FWMark != 0 && mbr.Port != 0:
+				v.errorf(mp+".port", "a fwmark member has no port")
+			}
+		}
+	}
+}
+
+func (v *validator) group(name string) *VirtualServerGroup {
+	for _, g := range v.m.VirtualServerGroups {
+		if g != nil && g.Name == name {
+			return g
+		}
+	}
+	return nil
+}
+
+var forwardings = []string{"nat", "dr", "tun"}
+
+func (v *validator) virtualServers() {
+	seen := map[state.ServiceKey]string{}
+	for i, vs := range v.m.VirtualServers {
+		p := fmt.Sprintf("virtual_servers[%d]", i)
+		if vs == nil {
+			v.errorf(p, "empty virtual server")
+			continue
+		}
+		ids := 0
+		if vs.Address != nil {
+			ids++
+		}
+		if vs.FWMark != 0 {
+			ids++
+		}
+		if vs.Group != "" {
+			ids++
+		}
+		if ids != 1 {
+			v.errorf(p, "give exactly one of address (with port), fwmark or group")
+			continue
+		}
+		if vs.Protocol != "" && state.Protocol(vs.Protocol).IPProto() == 0 {
+			v.errorf(p+".protocol", "want tcp, udp or sctp (lower case), got %q", vs.Protocol)
+		}
+		if vs.Address != nil {
+			if vs.Port < 0 || vs.Port > 65535 {
+				v.errorf(p+".port", "want 1..65535, got %d", vs.Port)
+			} else if vs.Port == 0 && vs.Persistence == nil {
+				v.errorf(p+".port", "missing: port 0 (all ports) is only allowed with persistence, as the kernel requires")
+			}
+		} else if vs.Port != 0 && vs.FWMark != 0 {
+			v.errorf(p+".port", "a fwmark service has no port; remove it")
+		}
+		if vs.Group != "" && v.group(vs.Group) == nil {
+			v.errorf(p+".group", "no virtual_server_group named %q", vs.Group)
+		}
+		if vs.Family != 0 && vs.Family != 4 && vs.Family != 6 {
+			v.errorf(p+".family", "want 4 or 6, got %d", vs.Family)
+		} else if vs.Family != 0 && vs.FWMark == 0 {
+			v.errorf(p+".family", "family is only for fwmark services; an address has its own")
+		}
+		if vs.Scheduler != "" && !slices.Contains(Schedulers, vs.Scheduler) {
+			v.errorf(p+".scheduler", "unknown scheduler %q; want one of %s", vs.Scheduler, strings.Join(Schedulers, " "))
+		}
+		v.schedFlags(p, vs)
+		if vs.Forwarding != "" && !slices.Contains(forwardings, vs.Forwarding) {
+			v.errorf(p+".forwarding", "want nat, dr or tun (lower case), got %q", vs.Forwarding)
+		}
+		if pe := vs.Persistence; pe != nil {
+			if pe.Timeout != nil && (pe.Timeout.Duration < time.Second || pe.Timeout.Duration%time.Second != 0 || pe.Timeout.Duration > (1<<31)*time.Second) {
+				v.errorf(p+".persistence.timeout", "want whole seconds, at least 1s, got %s", pe.Timeout.Duration)
+			}
+		}
+		keys := v.m.ServiceKeys(vs)
+		for _, k := range keys {
+			if pe := vs.Persistence; pe != nil && pe.Granularity != nil && pe.Granularity.Bits > addrBits(k.Family) {
+				v.errorf(p+".persistence.granularity", "/%d is longer than an IPv%d address", pe.Granularity.Bits, k.Family)
+				break
+			}
+		}
+		for _, k := range keys {
+			if prev, ok := seen[k]; ok {
+				v.errorf(p, "service %s is already declared at %s", k, prev)
+			} else {
+				seen[k] = v.where(p)
+			}
+		}
+		if vs.DrainTimeout != nil && vs.DrainTimeout.Duration < 0 {
+			v.errorf(p+".drain_timeout", "must not be negative")
+		}
+		if q := vs.Quorum; q != nil {
+			if q.Min < 0 {
+				v.errorf(p+".quorum.min", "must not be negative")
+			}
+			if q.Hysteresis < 0 || (q.Min > 0 && q.Hysteresis >= q.Min) {
+				v.errorf(p+".quorum.hysteresis", "want 0..min-1")
+			}
+		}
+		var fam state.Family
+		if len(keys) > 0 {
+			fam = keys[0].Family
+		}
+		if s := vs.SorryServer; s != nil {
+			sp := p + ".sorry_server"
+			if !s.Address.IsValid() {
+				v.errorf(sp+".address", "missing: the sorry server's address")
+			} else if fam != 0 && state.FamilyOf(s.Address.Addr) != fam {
+				v.errorf(sp+".address", "address family differs from the service's (IPv%d)", fam)
+			}
+			if s.Port < 0 || s.Port > 65535 {
+				v.errorf(sp+".port", "want 0..65535")
+			}
+			if s.Forwarding != "" && !slices.Contains(forwardings, s.Forwarding) {
+				v.errorf(sp+".forwarding", "want nat, dr or tun, got %q", s.Forwarding)
+			}
+		}
+		v.realServers(p, vs, fam)
+	}
+}
+
+func addrBits(f state.Family) int {
+	if f == state.IPv6 {
+		return 128
+	}
+	return 32
+}
+
+func (v *validator) schedFlags(p string, vs *VirtualServer) {
+	sched := vs.Scheduler
+	if sched == "" {
+		sched = DefaultScheduler
+	}
+	seen := map[string]bool{}
+	for j, f := range vs.SchedulerFlags {
+		fp := fmt.Sprintf("%s.scheduler_flags[%d]", p, j)
+		switch {
+		case !slices.Contains(SchedulerFlags, f):
+			v.errorf(fp, "unknown flag %q; want one of %s", f, strings.Join(SchedulerFlags, " "))
+		case strings.HasPrefix(f, "sh-") && sched != "sh", strings.HasPrefix(f, "mh-") && sched != "mh":
+			v.errorf(fp, "%q needs scheduler %s", f, f[:2])
+		case seen[f]:
+			v.errorf(fp, "flag %q given twice", f)
+		}
+		seen[f] = true
+	}
+}
+
+func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
+	seen := map[state.RealKey]string{}
+	for j, rs := range vs.RealServers {
+		rp := fmt.Sprintf("%s.real_servers[%d]", p, j)
+		if rs == nil {
+			v.errorf(rp, "empty real server")
+			continue
+		}
+		if !rs.Address.IsValid() {
+			v.errorf(rp+".address", "missing: the real server's address")
+		} else if fam != 0 && state.FamilyOf(rs.Address.Addr) != fam {
+			v.errorf(rp+".address", "address family differs from the service's (IPv%d); mixed families are not supported", fam)
+		}
+		if rs.Port < 0 || rs.Port > 65535 {
+			v.errorf(rp+".port", "want 0..65535, got %d", rs.Port)
+		}
+		if rs.Weight != nil && (*rs.Weight < 0 || *rs.Weight > MaxWeight) {
+			v.errorf(rp+".weight", "want 0..%d, got %d", MaxWeight, *rs.Weight)
+		}
+		if rs.Forwarding != "" && !slices.Contains(forwardings, rs.Forwarding) {
+			v.errorf(rp+".forwarding", "want nat, dr or tun (lower case), got %q", rs.Forwarding)
+		}
+		if rs.UpperThreshold > 0 && rs.LowerThreshold > rs.UpperThreshold {
+			v.errorf(rp+".lower_threshold", "%d is above upper_threshold %d", rs.LowerThreshold, rs.UpperThreshold)
+		}
+		fwd := rs.Forwarding
+		if fwd == "" {
+			fwd = vs.Forwarding
+		}
+		if t := rs.Tunnel; t != nil {
+			if fwd != "tun" {
+				v.errorf(rp+".tunnel", "tunnel settings need forwarding tun")
+			}
+			if t.Type != "" && !slices.Contains([]string{"ipip", "gue", "gre"}, t.Type) {
+				v.errorf(rp+".tunnel.type", "want ipip, gue or gre, got %q", t.Type)
+			}
+			if t.Port < 0 || t.Port > 65535 {
+				v.errorf(rp+".tunnel.port", "want 0..65535")
+			}
+		}
+		if rs.Address.IsValid() && rs.Port >= 0 && rs.Port <= 65535 {
+			k := state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
+			if prev, ok := seen[k]; ok {
+				v.errorf(rp, "real server %s is already declared at %s", k, prev)
+			} else {
+				seen[k] = v.where(rp)
+			}
+			if s := vs.SorryServer; s != nil && s.Address.IsValid() && s.Address.Addr == k.Addr && uint16(s.Port) == k.Port {
+				v.errorf(p+".sorry_server", "the sorry server %s is also a real server", k)
+			}
+		}
+		for c, ch := range rs.Checks {
+			v.check(fmt.Sprintf("%s.checks[%d]", rp, c), ch)
+		}
+	}
+}
+
+// checkFields lists, for each type-specific check field, the check types it
+// belongs to. Fields not listed are common to every type.
+var checkFields = map[string][]string{
+	"urls":          {"http_get", "ssl_get"},
+	"virtualhost":   {"http_get", "ssl_get"},
+	"sni":           {"ssl_get"},
+	"verify_tls":    {"ssl_get"},
+	"http_protocol": {"http_get", "ssl_get"},
+	"path":          {"misc"},
+	"timeout":       {"misc"},
+	"dynamic":       {"misc"},
+	"user":          {"misc"},
+	"helo_name":     {"smtp"},
+	"dns_type":      {"dns"},
+	"dns_name":      {"dns"},
+	"payload":       {"udp"},
+	"require_reply": {"udp"},
+	"file":          {"file"},
+}
+
+func (v *validator) check(p string, c *Check) {
+	if c == nil {
+		v.errorf(p, "empty check")
+		return
+	}
+	if !slices.Contains(CheckTypes, c.Type) {
+		v.errorf(p+".type", "want one of %s, got %q", strings.Join(CheckTypes, " "), c.Type)
+		return
+	}
+	rv := reflect.ValueOf(c).Elem()
+	for i := 0; i < rv.NumField(); i++ {
+		tag := rv.Type().Field(i).Tag.Get("yaml")
+		types, specific := checkFields[tag]
+		if specific && !rv.Field(i).IsZero() && !slices.Contains(types, c.Type) {
+			v.errorf(p+"."+tag, "%s is not a field of a %s check (it belongs to %s)", tag, c.Type, strings.Join(types, ", "))
+		}
+	}
+	if c.ConnectPort < 0 || c.ConnectPort > 65535 {
+		v.errorf(p+".connect_port", "want 0..65535")
+	}
+	if c.BindPort < 0 || c.BindPort > 65535 {
+		v.errorf(p+".bind_port", "want 0..65535")
+	}
+	if c.Retry != nil && *c.Retry < 0 {
+		v.errorf(p+".retry", "must not be negative")
+	}
+	if c.ConnectTimeout != nil && c.ConnectTimeout.Duration <= 0 {
+		v.errorf(p+".connect_timeout", "must be positive")
+	}
+	if c.DelayLoop != nil && c.DelayLoop.Duration <= 0 {
+		v.errorf(p+".delay_loop", "must be positive")
+	}
+	switch c.Type {
+	case "http_get", "ssl_get":
+		if len(c.URLs) == 0 {
+			v.errorf(p+".urls", "missing: at least one url with a path")
+		}
+		for i, u := range c.URLs {
+			up := fmt.Sprintf("%s.urls[%d]", p, i)
+			if u == nil || u.Path == "" {
+				v.errorf(up+".path", "missing: the path to fetch, such as /health")
+				continue
+			}
+			if u.Digest != "" {
+				if b, err := hex.DecodeString(u.Digest); err != nil || len(b) != 16 {
+					v.errorf(up+".digest", "want an MD5 digest: 32 hex digits")
+				}
+			}
+			for j, sc := range u.StatusCodes {
+				if _, _, err := ParseStatusRange(sc); err != nil {
+					v.errorf(fmt.Sprintf("%s.status_codes[%d]", up, j), "%v", err)
+				}
+			}
+		}
+	case "misc":
+		if strings.TrimSpace(c.Path) == "" {
+			v.errorf(p+".path", "missing: the command to run")
+		}
+	case "file":
+		if c.File == "" {
+			v.errorf(p+".file", "missing: the file to watch")
+		}
+	}
+}
+
+// ParseStatusRange parses "200" or "200-299" into an inclusive range of HTTP
+// status codes.
+func ParseStatusRange(s string) (lo, hi int, err error) {
+	a, b, isRange := strings.Cut(s, "-")
+	lo, err1 := strconv.Atoi(a)
+	hi = lo
+	var err2 error
+	if isRange {
+		hi, err2 = strconv.Atoi(b)
+	}
+	if err1 != nil || err2 != nil || lo < 100 || hi > 599 || lo > hi {
+		return 0, 0, fmt.Errorf("want a status code or range within 100-599 such as 200 or 200-299, got %q", s)
+	}
+	return lo, hi, nil
+}
+
+func sortedKeys[T any](m map[string]T) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
