@@ -1,0 +1,139 @@
+# lib.sh: assertions for e2e scenarios, sourced by the runner before each
+# scenario (bash, set -eEuo pipefail, cwd a fresh /tmp/scenario-NAME).
+#
+# Every assertion about the load balancer reads the KERNEL (ipvsadm, ip),
+# never lbx's report of itself. lbx's own output is only checked for what it
+# promises to print (plan lines, exit codes, messages).
+
+trap 'echo "FAIL: line $LINENO: command exited $?: $BASH_COMMAND" >&2' ERR
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+note() { echo "# $*"; }
+
+# run CMD...: runs CMD, keeps its exit code in RC, stdout in OUT, stderr in
+# ERR_OUT, and logs all three. Never fails by itself.
+run() {
+	echo "+ $*"
+	local o e
+	o=$(mktemp) e=$(mktemp)
+	set +e
+	"$@" >"$o" 2>"$e"
+	RC=$?
+	set -e
+	OUT=$(cat "$o") ERR_OUT=$(cat "$e")
+	rm -f "$o" "$e"
+	[[ -n $OUT ]] && sed 's/^/  | /' <<<"$OUT"
+	[[ -n $ERR_OUT ]] && sed 's/^/  ! /' <<<"$ERR_OUT"
+	echo "  = exit $RC"
+	return 0
+}
+
+# must CMD...: run and require exit 0.
+must() {
+	run "$@"
+	((RC == 0)) || fail "'$*' exited $RC, want 0"
+}
+
+expect_rc() {
+	((RC == $1)) || fail "exit code $RC, want $1${2:+ ($2)}"
+}
+
+expect_out_contains() {
+	grep -qF -- "$1" <<<"$OUT" || fail "stdout lacks '$1'"
+}
+
+expect_out_lacks() {
+	if grep -qF -- "$1" <<<"$OUT"; then fail "stdout has '$1'"; fi
+}
+
+expect_err_contains() {
+	grep -qiF -- "$1" <<<"$ERR_OUT" || fail "stderr lacks '$1'"
+}
+
+# kernel_rules: the kernel's IPVS table, numeric, sorted (ipvsadm-save -n).
+kernel_rules() { ipvsadm-save -n | sort; }
+
+# expect_kernel: the kernel's table must equal stdin (order-insensitive).
+# Lines are ipvsadm-save -n lines, e.g.
+#   -A -t 10.0.0.1:80 -s wlc
+#   -a -t 10.0.0.1:80 -r 10.1.0.5:80 -g -w 1
+expect_kernel() {
+	local want got
+	want=$(grep -v '^[[:space:]]*$' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | sort)
+	got=$(kernel_rules)
+	if [[ $want != "$got" ]]; then
+		echo "kernel table differs (- want, + got):" >&2
+		diff -U0 <(echo "$want") <(echo "$got") | grep -v '^@@' | tail -n +3 >&2 || true
+		fail "kernel IPVS table is not the expected one"
+	fi
+}
+
+# expect_kernel_line LINE: one exact line of ipvsadm-save -n is present.
+expect_kernel_line() {
+	kernel_rules | grep -qxF -- "$1" || {
+		kernel_rules | sed 's/^/  k /' >&2
+		fail "kernel lacks: $1"
+	}
+}
+
+expect_kernel_no_line() {
+	if kernel_rules | grep -qxF -- "$1"; then fail "kernel still has: $1"; fi
+}
+
+expect_kernel_empty() {
+	local got
+	got=$(kernel_rules)
+	[[ -z $got ]] || {
+		echo "$got" | sed 's/^/  k /' >&2
+		fail "kernel IPVS table not empty"
+	}
+}
+
+# plan_summary: the "Plan: A to add, C to change, D to destroy." numbers of
+# the last run as "A C D" ("0 0 0" for "No changes.").
+plan_summary() {
+	if grep -q '^No changes' <<<"$OUT"; then
+		echo "0 0 0"
+		return
+	fi
+	sed -n 's/^Plan: \([0-9]*\) to add, \([0-9]*\) to change, \([0-9]*\) to destroy\..*/\1 \2 \3/p' <<<"$OUT" | tail -n1
+}
+
+expect_plan() {
+	local got
+	got=$(plan_summary)
+	[[ $got == "$1" ]] || fail "plan summary '${got:-none}', want '$1' (add change destroy)"
+}
+
+# service_conns PROTO-FLAG VIP:PORT: the service's connection counter from
+# the kernel's stats (survives edits, reset when the service is recreated).
+service_conns() {
+	ipvsadm -Ln --stats "$1" "$2" | awk -v s="$2" '$2==s{print $3; exit}'
+}
+
+# touch_service VIP PORT: sends one TCP SYN to VIP:PORT from this host so
+# that IPVS schedules a connection (the counter moves even if no real server
+# answers).
+touch_service() {
+	timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null || true
+}
+
+# dummy LINK [ADDR...]: a dummy link, up, with addresses.
+dummy() {
+	local l=$1
+	shift
+	ip link add "$l" type dummy
+	ip link set "$l" up
+	local a
+	for a in "$@"; do ip addr add "$a" dev "$l"; done
+}
+
+# model FILE: writes stdin to FILE (a YAML model) and logs it.
+model() {
+	cat >"$1"
+	sed 's/^/  > /' "$1"
+}

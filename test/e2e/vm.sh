@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# vm.sh boots the throwaway IPVS VM once and streams its serial console to
+# stdout. The host is not touched: everything happens inside the guest.
+#
+#   test/e2e/vm.sh test [SCENARIO...]   run scenarios (default: all), print
+#                                       "@@SCENARIO name PASS|FAIL secs" each
+#   test/e2e/vm.sh bench                the 2,000 x 5 benchmark
+#   test/e2e/vm.sh demo                 the newcomer walk-through
+#
+# Environment: LBX_BIN (a prebuilt static lbx; default: build one),
+# LBX_E2E_TIMEOUT (seconds for the whole boot, default 900),
+# LBX_E2E_ASSETS (asset cache dir), LBX_E2E_SMP (guest CPUs, default 2).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+mode=${1:?usage: vm.sh test|bench|demo [SCENARIO...]}
+shift
+
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+		echo "vm: installing qemu-system-x86" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86 >&2
+	else
+		echo "vm: qemu-system-x86_64 missing (apt-get install qemu-system-x86)" >&2
+		exit 1
+	fi
+fi
+
+assets=$("$here/assets.sh")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+lbx=${LBX_BIN:-}
+if [[ -z "$lbx" ]]; then
+	lbx=$work/lbx
+	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$lbx" ./cmd/lbx)
+fi
+
+# The per-run overlay: a second cpio archive the kernel unpacks over the
+# base one (concatenated initramfs; both gzip: the kernel refused a plain
+# cpio after a gzip member).
+ov=$work/ov
+mkdir -p "$ov/e2e/scenarios" "$ov/e2e/examples" "$ov/usr/local/bin"
+cp "$lbx" "$ov/usr/local/bin/lbx"
+cp "$here"/guest/lib.sh "$ov/e2e/"
+cp "$here"/scenarios/*.sh "$ov/e2e/scenarios/"
+cp "$repo"/examples/*.yaml "$ov/e2e/examples/" 2>/dev/null || true
+case $mode in
+test) cp "$here/guest/run-scenarios.sh" "$ov/e2e/main" ;;
+bench) cp "$here/guest/bench.sh" "$ov/e2e/main" ;;
+demo) cp "$here/guest/demo.sh" "$ov/e2e/main" ;;
+*) echo "vm: unknown mode $mode (test, bench, demo)" >&2; exit 1 ;;
+esac
+chmod 755 "$ov/e2e/main"
+printf '%s\n' "$@" >"$ov/e2e/selected"
+(cd "$ov" && find . | busybox cpio -o -H newc 2>/dev/null) | gzip -1 >"$work/overlay.cpio.gz"
+cat "$assets/base.cpio.gz" "$work/overlay.cpio.gz" >"$work/initrd"
+
+exec 3>&1
+timeout --foreground -k 5 "${LBX_E2E_TIMEOUT:-900}" qemu-system-x86_64 \
+	-accel tcg -m 1024 -smp "${LBX_E2E_SMP:-2}" \
+	-nodefaults -display none -serial stdio -monitor none -no-reboot -net none \
+	-kernel "$assets/vmlinuz" -initrd "$work/initrd" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init" </dev/null | tr -d '\r'
