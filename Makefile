@@ -1,0 +1,56 @@
+# lbx: build, test (unit + namespace + real-kernel VM tier), bench, demo, fuzz.
+# Everything runs as root on Debian 12; `.ci/run` installs the tools first.
+GO       ?= go
+PKGS     ?= ./...
+FUZZTIME ?= 10s
+
+.PHONY: all build test vet fmt-check unit e2e bench bench-go bench-vm demo fuzz clean
+
+all: build
+
+# Static binary: it also runs unchanged inside the test VM.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/lbx ./cmd/lbx
+
+fmt-check:
+	@out=$$(find . -name '*.go' -not -path './.cache/*' -not -path './.git/*' -not -path './test/e2e/.assets/*' | xargs gofmt -l); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+# Unit tests and the root-only namespace tests (everything but the VM).
+unit:
+	$(GO) test -count=1 -skip '^TestVM$$' $(PKGS)
+
+# The real-kernel tier: one qemu boot, every scenario a subtest, a summary
+# line "VM tier: ...". Select scenarios with LBX_E2E_SCENARIOS='drift-* cold-*'.
+e2e:
+	$(GO) test -count=1 -timeout 40m -v -run '^TestVM$$' ./test/e2e
+
+test: fmt-check vet unit e2e
+
+bench: bench-go bench-vm
+
+bench-go:
+	$(GO) test -run '^$$' -bench . $(PKGS)
+
+# 2,000 services x 5 real servers in one VM boot, lbx next to ipvsadm.
+bench-vm:
+	@test/e2e/vm.sh bench | sed -n 's/^@@BENCH //p; /^bench:/p'
+
+# The main job on a real IPVS kernel, in a throwaway VM (the host is untouched).
+demo:
+	@test/e2e/vm.sh demo | sed -n 's/^@@DEMO \{0,1\}//p'
+
+# Short runs of every Fuzz target (seeds stay in testdata/fuzz as tests).
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+clean:
+	rm -rf bin
