@@ -1,0 +1,235 @@
+package check
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os/user"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lbx-dev/lbx/model"
+)
+
+// Settings are a check's scheduling parameters after inheritance and
+// defaults, plus a fingerprint of everything the check probes.
+type Settings struct {
+	Type             string
+	DelayLoop        time.Duration
+	Retry            int
+	DelayBeforeRetry time.Duration
+	Warmup           time.Duration
+	// Deadline is the hard bound of one probe (connect_timeout, times the
+	// number of URLs for HTTP; the misc timeout).
+	Deadline time.Duration
+	// Spec is the effective check configuration, canonically encoded: two
+	// checks with the same Spec probe the same thing the same way.
+	Spec string
+}
+
+// Key identifies a check across reloads: same key, same schedule and state.
+func (s Settings) Key() string {
+	return fmt.Sprintf("%s|%s|%d|%s|%s|%s", s.Type, s.DelayLoop, s.Retry, s.DelayBeforeRetry, s.Warmup, s.Spec)
+}
+
+// Per-type retry defaults where keepalived departs from model.DefaultRetry.
+const (
+	DefaultMiscRetry = 0 // MISC_CHECK: no retry unless asked
+	DefaultDNSRetry  = 3 // DNS_CHECK
+)
+
+// FromModel builds the checker of c, a check of real server rs of virtual
+// server vs, applying keepalived's inheritance: delay_loop from the virtual
+// server, connect_ip from the real server's address, connect_port from its
+// effective port, virtualhost from the virtual server; and the defaults of
+// model/defaults.go. The model is assumed validated; what validation cannot
+// see (a bad payload, an unknown user) is an error naming the check.
+func FromModel(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) (Checker, Settings, error) {
+	e := *c // the effective check: every inherited or default value filled in
+	where := fmt.Sprintf("real server %s check %s", netip.AddrPortFrom(rs.Address.Addr, uint16(rs.EffectivePort(vs))), c.Type)
+	fail := func(format string, args ...any) (Checker, Settings, error) {
+		return nil, Settings{}, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...))
+	}
+
+	if e.ConnectIP == nil {
+		e.ConnectIP = &model.Addr{Addr: rs.Address.Addr}
+	}
+	if e.ConnectPort == 0 {
+		e.ConnectPort = rs.EffectivePort(vs)
+	}
+	dur := func(own *model.Duration, inherited *model.Duration, def time.Duration) *model.Duration {
+		switch {
+		case own != nil:
+			return own
+		case inherited != nil:
+			return inherited
+		}
+		return &model.Duration{Duration: def}
+	}
+	e.DelayLoop = dur(c.DelayLoop, vs.DelayLoop, model.DefaultDelayLoop)
+	e.ConnectTimeout = dur(c.ConnectTimeout, nil, model.DefaultConnectTimeout)
+	e.DelayBeforeRetry = dur(c.DelayBeforeRetry, nil, model.DefaultDelayBeforeRetry)
+	e.Warmup = dur(c.Warmup, nil, 0)
+	if e.Retry == nil {
+		r := model.DefaultRetry
+		switch c.Type {
+		case "misc":
+			r = DefaultMiscRetry
+		case "dns":
+			r = DefaultDNSRetry
+		}
+		e.Retry = &r
+	}
+	if e.Virtualhost == "" && (c.Type == "http_get" || c.Type == "ssl_get") {
+		e.Virtualhost = vs.Virtualhost
+	}
+
+	if e.ConnectPort <= 0 && needsPort(c.Type) {
+		return fail("no port to connect to: set connect_port (the real server has none, e.g. under a fwmark service)")
+	}
+	conn := Conn{
+		Addr:      netip.AddrPortFrom(e.ConnectIP.Addr, uint16(e.ConnectPort)),
+		BindPort:  e.BindPort,
+		Interface: e.BindInterface,
+		FWMark:    e.FWMark,
+		Timeout:   e.ConnectTimeout.Duration,
+	}
+	if e.BindTo != nil {
+		conn.BindAddr = e.BindTo.Addr
+	}
+	deadline := conn.Timeout
+
+	var ch Checker
+	switch c.Type {
+	case "tcp":
+		ch = &TCP{Conn: conn}
+	case "http_get", "ssl_get":
+		h := HTTP{Conn: conn, TLS: c.Type == "ssl_get", VerifyTLS: e.VerifyTLS, SNI: e.SNI}
+		for i, u := range e.URLs {
+			if u == nil {
+				return fail("urls[%d] is empty", i)
+			}
+			st, err := ParseStatusSet(u.StatusCodes)
+			if err != nil {
+				return fail("urls[%d]: %v", i, err)
+			}
+			host := u.Virtualhost
+			if host == "" {
+				host = e.Virtualhost
+			}
+			h.URLs = append(h.URLs, URL{Path: u.Path, Digest: strings.ToLower(u.Digest), Status: st, Host: host})
+		}
+		if len(h.URLs) == 0 {
+			return fail("no urls to fetch")
+		}
+		deadline *= time.Duration(len(h.URLs))
+		ch = NewHTTP(h)
+	case "misc":
+		args, err := SplitCommand(e.Path)
+		if err != nil {
+			return fail("%v", err)
+		}
+		m := &Misc{Args: args, Dynamic: e.Dynamic, Timeout: e.DelayLoop.Duration}
+		if e.Timeout != nil && e.Timeout.Duration > 0 {
+			m.Timeout = e.Timeout.Duration
+		}
+		e.Timeout = &model.Duration{Duration: m.Timeout}
+		if e.User != "" {
+			cred, err := lookupCredential(e.User)
+			if err != nil {
+				return fail("%v", err)
+			}
+			m.Credential = cred
+		}
+		deadline = m.Timeout
+		ch = m
+	case "smtp":
+		if e.HeloName == "" {
+			e.HeloName = DefaultHeloName
+		}
+		ch = &SMTP{Conn: conn, HeloName: e.HeloName}
+	case "dns":
+		if e.DNSName == "" {
+			e.DNSName = DefaultDNSName
+		}
+		t, err := ParseDNSType(e.DNSType)
+		if err != nil {
+			return fail("%v", err)
+		}
+		e.DNSType = strings.ToUpper(t.String()[len("Type"):])
+		if _, err := BuildDNSQuery(0, e.DNSName, t); err != nil {
+			return fail("%v", err)
+		}
+		ch = &DNS{Conn: conn, Type: t, Name: e.DNSName}
+	case "udp":
+		payload, err := ParsePayload(e.Payload)
+		if err != nil {
+			return fail("%v", err)
+		}
+		ch = &UDP{Conn: conn, Payload: payload, RequireReply: e.RequireReply}
+	case "ping":
+		ch = &Ping{Conn: conn}
+	case "file":
+		ch = &File{Path: e.File}
+	default:
+		return fail("unknown check type %q", c.Type)
+	}
+
+	spec, err := json.Marshal(&e)
+	if err != nil {
+		return fail("%v", err)
+	}
+	return ch, Settings{
+		Type:             c.Type,
+		DelayLoop:        e.DelayLoop.Duration,
+		Retry:            *e.Retry,
+		DelayBeforeRetry: e.DelayBeforeRetry.Duration,
+		Warmup:           e.Warmup.Duration,
+		Deadline:         deadline,
+		Spec:             string(spec),
+	}, nil
+}
+
+func needsPort(t string) bool { return t != "ping" && t != "file" && t != "misc" }
+
+// ParsePayload reads a UDP_CHECK payload written as keepalived does: hex
+// digits, optionally spaced ("01 02 0a"). Empty is an empty datagram.
+func ParsePayload(s string) ([]byte, error) {
+	h := strings.NewReplacer(" ", "", "\t", "").Replace(s)
+	h = strings.TrimPrefix(strings.TrimPrefix(h, "0x"), "0X")
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		return nil, fmt.Errorf("payload %q: want hex digits such as 0a1b2c (keepalived's format)", s)
+	}
+	return b, nil
+}
+
+// lookupCredential resolves "user", "user group" (keepalived) or
+// "user:group".
+func lookupCredential(spec string) (*syscall.Credential, error) {
+	f := strings.FieldsFunc(spec, func(r rune) bool { return r == ' ' || r == '\t' || r == ':' })
+	if len(f) == 0 || len(f) > 2 {
+		return nil, fmt.Errorf("user %q: want USER or USER GROUP", spec)
+	}
+	name, group := f[0], ""
+	if len(f) == 2 {
+		group = f[1]
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf("user %q: %v", name, err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	if group != "" {
+		g, err := user.LookupGroup(group)
+		if err != nil {
+			return nil, fmt.Errorf("group %q: %v", group, err)
+		}
+		gid, _ = strconv.ParseUint(g.Gid, 10, 32)
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}

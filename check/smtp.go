@@ -1,0 +1,58 @@
+package check
+
+import (
+	"context"
+	"net/textproto"
+	"time"
+)
+
+// DefaultHeloName is keepalived's default helo_name.
+const DefaultHeloName = "smtpchecker.keepalived.org"
+
+// SMTP is SMTP_CHECK: connect, read a 220 banner, send HELO, expect 250,
+// then QUIT (its reply is not awaited beyond the deadline and not judged).
+// No TLS, no EHLO extensions, no mail is sent.
+type SMTP struct {
+	Conn     Conn
+	HeloName string
+}
+
+// Check implements Checker.
+func (s *SMTP) Check(ctx context.Context) Result {
+	start := time.Now()
+	ctx, cancel := withDeadline(ctx, s.Conn.Timeout)
+	defer cancel()
+	c, err := s.Conn.dialer("tcp").DialContext(ctx, "tcp", s.Conn.Addr.String())
+	if err != nil {
+		return down(start, "connect: %s", reason(err))
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	// Closing the connection when ctx ends unblocks reads even if the
+	// caller's context is cancelled before the deadline.
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	tp := textproto.NewConn(c)
+	if _, _, err := tp.ReadResponse(220); err != nil {
+		return down(start, "banner: %s", reasonSMTP(err))
+	}
+	if err := tp.PrintfLine("HELO %s", s.HeloName); err != nil {
+		return down(start, "HELO: %s", reason(err))
+	}
+	if _, _, err := tp.ReadResponse(250); err != nil {
+		return down(start, "HELO: %s", reasonSMTP(err))
+	}
+	if tp.PrintfLine("QUIT") == nil {
+		tp.ReadResponse(221) // politeness only; the server already passed
+	}
+	return up(start)
+}
+
+func reasonSMTP(err error) string {
+	if pe, ok := err.(*textproto.Error); ok {
+		return pe.Error()
+	}
+	return reason(err)
+}

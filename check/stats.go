@@ -1,0 +1,48 @@
+package check
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lbx-dev/lbx/model"
+)
+
+// TargetStats are a real server's health and per-check counters, as plain
+// data for a metrics exporter (lbx_check_up, lbx_check_latency_seconds,
+// lbx_checks_total, lbx_checks_failed_total) and `lbx status`.
+type TargetStats struct {
+	ID     model.RealID
+	Up     bool
+	Weight *int // misc_dynamic weight in force, if any
+	Checks []CheckStats
+}
+
+// CheckStats are one check's counters.
+type CheckStats struct {
+	Type        string
+	Up          bool
+	LastLatency time.Duration
+	LastReason  string // of the last probe; empty if it passed
+	LastCheck   time.Time
+	Total       uint64 // probes run
+	Failed      uint64 // probes failed (retries included)
+}
+
+// Stats returns every target's stats, ordered by real server.
+func (r *Runner) Stats() []TargetStats {
+	r.mu.Lock()
+	out := make([]TargetStats, 0, len(r.targets))
+	for _, t := range r.targets {
+		ts := TargetStats{ID: t.id, Up: t.up, Weight: copyInt(t.weight)}
+		for _, p := range t.probes {
+			cs := p.stats
+			cs.Up = p.m.up
+			ts.Checks = append(ts.Checks, cs)
+		}
+		out = append(out, ts)
+	}
+	r.mu.Unlock()
+	slices.SortFunc(out, func(a, b TargetStats) int { return strings.Compare(a.ID.String(), b.ID.String()) })
+	return out
+}

@@ -1,0 +1,54 @@
+package check
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/state"
+)
+
+// TargetsFromModel builds a Target for every real server of m that has
+// checks. A real server of a virtual server group is checked once and
+// reported under each service of the group. Errors name the real server and
+// check; all are returned together.
+func TargetsFromModel(m *model.Model) ([]Target, error) {
+	var (
+		out  []Target
+		errs []error
+	)
+	for _, vs := range m.VirtualServers {
+		if vs == nil {
+			continue
+		}
+		keys := m.ServiceKeys(vs)
+		if len(keys) == 0 {
+			continue
+		}
+		for _, rs := range vs.RealServers {
+			if rs == nil || len(rs.Checks) == 0 {
+				continue
+			}
+			rk := state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
+			t := Target{ID: model.RealID{Service: keys[0], Real: rk}, Alpha: vs.Alpha}
+			for _, k := range keys[1:] {
+				t.Also = append(t.Also, model.RealID{Service: k, Real: rk})
+			}
+			for _, c := range rs.Checks {
+				if c == nil {
+					continue
+				}
+				ch, st, err := FromModel(vs, rs, c)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("virtual server %s: %w", keys[0], err))
+					continue
+				}
+				t.Checks = append(t.Checks, Probe{Checker: ch, Settings: st})
+			}
+			if len(t.Checks) > 0 {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}

@@ -1,0 +1,59 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"syscall"
+	"time"
+)
+
+// UDP is UDP_CHECK: send Payload on a connected UDP socket. With
+// RequireReply it is up only if a datagram comes back before the deadline.
+// Without, it is down only if the kernel reports ICMP port unreachable
+// (ECONNREFUSED on the connected socket) before the deadline, and up
+// otherwise — so silence counts as up, and every such check lasts the whole
+// connect_timeout. keepalived's reply-content matching
+// (min/max_reply_length, reply data and mask) is not implemented.
+type UDP struct {
+	Conn         Conn
+	Payload      []byte
+	RequireReply bool
+}
+
+// Check implements Checker.
+func (u *UDP) Check(ctx context.Context) Result {
+	start := time.Now()
+	ctx, cancel := withDeadline(ctx, u.Conn.Timeout)
+	defer cancel()
+	c, err := u.Conn.dialer("udp").DialContext(ctx, "udp", u.Conn.Addr.String())
+	if err != nil {
+		return down(start, "socket: %s", reason(err))
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	if _, err := c.Write(u.Payload); err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return down(start, "port unreachable")
+		}
+		return down(start, "send: %s", reason(err))
+	}
+	buf := make([]byte, 1500)
+	_, err = c.Read(buf)
+	switch {
+	case err == nil:
+		return up(start)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return down(start, "port unreachable")
+	case u.RequireReply:
+		return down(start, "no reply: %s", reason(err))
+	}
+	// No reply and no ICMP error: up, unless our caller gave up first.
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return down(start, "cancelled")
+	}
+	return up(start)
+}
