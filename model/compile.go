@@ -281,6 +281,9 @@ func toAddress(iface string, p Prefix, label, scope, origin string) state.Addres
 	if scope == "" {
 		scope = "global"
 	}
+	if label == iface {
+		label = "" // the kernel's default label is the interface name
+	}
 	return state.Address{
 		Key:    state.AddressKey{Interface: iface, Addr: p.Addr()},
 		Bits:   p.Bits(),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -33,8 +34,14 @@ func Parse(data []byte, file string) (*Model, error) {
 	m := &Model{File: file, Positions: Positions{}}
 	d := &decoder{file: file, pos: m.Positions}
 	d.decode(&root, reflect.ValueOf(m).Elem(), "")
-	if len(d.errs) == 0 {
-		d.errs = append(d.errs, validate(m)...)
+	// Semantic checks run even after decode errors, so that a file shows
+	// all its problems at once; an object that failed to decode is not
+	// reported a second time (e.g. as "missing").
+	decodeErrs := d.errs
+	for _, e := range validate(m) {
+		if !underDecodeError(e.Path, decodeErrs) {
+			d.errs = append(d.errs, e)
+		}
 	}
 	if len(d.errs) > 0 {
 		d.errs.sort()
@@ -56,4 +63,14 @@ func yamlSyntaxError(file string, err error) *FieldError {
 		}
 	}
 	return &FieldError{File: file, Pos: Pos{Line: line}, Msg: "YAML syntax: " + msg}
+}
+
+func underDecodeError(path string, decodeErrs Errors) bool {
+	for _, de := range decodeErrs {
+		if de.Path == path || strings.HasPrefix(path, de.Path+".") || strings.HasPrefix(path, de.Path+"[") ||
+			strings.HasPrefix(de.Path, path+".") || strings.HasPrefix(de.Path, path+"[") {
+			return true
+		}
+	}
+	return false
 }

@@ -13,13 +13,13 @@ const Version = 1
 // Model is a whole lbx configuration file.
 type Model struct {
 	Version             int                   `yaml:"version"`
-	Global              Global                `yaml:"global"`
-	Scripts             map[string]*Script    `yaml:"scripts"`
-	Addresses           []*StaticAddress      `yaml:"addresses"`
-	VRRPInstances       []*VRRPInstance       `yaml:"vrrp_instances"`
-	SyncGroups          []*SyncGroup          `yaml:"sync_groups"`
-	VirtualServerGroups []*VirtualServerGroup `yaml:"virtual_server_groups"`
-	VirtualServers      []*VirtualServer      `yaml:"virtual_servers"`
+	Global              Global                `yaml:"global,omitempty"`
+	Scripts             map[string]*Script    `yaml:"scripts,omitempty"`
+	Addresses           []*StaticAddress      `yaml:"addresses,omitempty"`
+	VRRPInstances       []*VRRPInstance       `yaml:"vrrp_instances,omitempty"`
+	SyncGroups          []*SyncGroup          `yaml:"sync_groups,omitempty"`
+	VirtualServerGroups []*VirtualServerGroup `yaml:"virtual_server_groups,omitempty"`
+	VirtualServers      []*VirtualServer      `yaml:"virtual_servers,omitempty"`
 
 	// Positions maps a field path (e.g. "virtual_servers[0].port") to where
 	// it was written. Filled by Load; empty for models built in code.
@@ -31,286 +31,286 @@ type Model struct {
 // Global holds settings that apply to the whole director (keepalived's
 // global_defs).
 type Global struct {
-	RouterID string `yaml:"router_id"`
+	RouterID string `yaml:"router_id,omitempty"`
 	// EnableScriptSecurity refuses scripts writable by non-root users.
-	EnableScriptSecurity *bool  `yaml:"enable_script_security"`
-	ScriptUser           string `yaml:"script_user"`
-	ScriptGroup          string `yaml:"script_group"`
+	EnableScriptSecurity *bool  `yaml:"enable_script_security,omitempty"`
+	ScriptUser           string `yaml:"script_user,omitempty"`
+	ScriptGroup          string `yaml:"script_group,omitempty"`
 	// Notification settings kept from keepalived (used by notify scripts).
-	NotificationEmail     []string  `yaml:"notification_email"`
-	NotificationEmailFrom string    `yaml:"notification_email_from"`
-	SMTPServer            string    `yaml:"smtp_server"`
-	SMTPConnectTimeout    *Duration `yaml:"smtp_connect_timeout"`
+	NotificationEmail     []string  `yaml:"notification_email,omitempty"`
+	NotificationEmailFrom string    `yaml:"notification_email_from,omitempty"`
+	SMTPServer            string    `yaml:"smtp_server,omitempty"`
+	SMTPConnectTimeout    *Duration `yaml:"smtp_connect_timeout,omitempty"`
 	// VRRP defaults applied to every instance.
-	VRRPGarpMasterDelay   *Duration `yaml:"vrrp_garp_master_delay"`
-	VRRPGarpMasterRepeat  *int      `yaml:"vrrp_garp_master_repeat"`
-	VRRPGarpMasterRefresh *Duration `yaml:"vrrp_garp_master_refresh"`
-	VRRPVersion           *int      `yaml:"vrrp_version"`
-	VRRPStrict            bool      `yaml:"vrrp_strict"`
+	VRRPGarpMasterDelay   *Duration `yaml:"vrrp_garp_master_delay,omitempty"`
+	VRRPGarpMasterRepeat  *int      `yaml:"vrrp_garp_master_repeat,omitempty"`
+	VRRPGarpMasterRefresh *Duration `yaml:"vrrp_garp_master_refresh,omitempty"`
+	VRRPVersion           *int      `yaml:"vrrp_version,omitempty"`
+	VRRPStrict            bool      `yaml:"vrrp_strict,omitempty"`
 	// LVSSyncDaemon configures IPVS connection synchronisation.
-	LVSSyncDaemon *LVSSyncDaemon `yaml:"lvs_sync_daemon"`
+	LVSSyncDaemon *LVSSyncDaemon `yaml:"lvs_sync_daemon,omitempty"`
 	// DrainTimeout is how long a removed real server is drained (weight 0)
 	// before deletion, when its service does not say otherwise. 0: delete
 	// at once.
-	DrainTimeout *Duration `yaml:"drain_timeout"`
+	DrainTimeout *Duration `yaml:"drain_timeout,omitempty"`
 }
 
 // LVSSyncDaemon is the IPVS connection sync daemon (keepalived's
 // lvs_sync_daemon INTERFACE VRRP_INSTANCE [id N]).
 type LVSSyncDaemon struct {
-	Interface    string `yaml:"interface"`
-	VRRPInstance string `yaml:"vrrp_instance"`
-	SyncID       int    `yaml:"sync_id"`
+	Interface    string `yaml:"interface,omitempty"`
+	VRRPInstance string `yaml:"vrrp_instance,omitempty"`
+	SyncID       int    `yaml:"sync_id,omitempty"`
 }
 
 // Script is a tracking script (keepalived's vrrp_script).
 type Script struct {
-	Script   string    `yaml:"script"`
-	Interval *Duration `yaml:"interval"`
-	Timeout  *Duration `yaml:"timeout"`
+	Script   string    `yaml:"script,omitempty"`
+	Interval *Duration `yaml:"interval,omitempty"`
+	Timeout  *Duration `yaml:"timeout,omitempty"`
 	// Weight is added to the priority while the script succeeds (> 0) or
 	// subtracted while it fails (< 0). 0: failure puts the instance in FAULT.
-	Weight   int    `yaml:"weight"`
-	Reverse  bool   `yaml:"weight_reverse"`
-	Rise     *int   `yaml:"rise"`
-	Fall     *int   `yaml:"fall"`
-	User     string `yaml:"user"`
-	Group    string `yaml:"group"`
-	InitFail bool   `yaml:"init_fail"`
+	Weight   int    `yaml:"weight,omitempty"`
+	Reverse  bool   `yaml:"weight_reverse,omitempty"`
+	Rise     *int   `yaml:"rise,omitempty"`
+	Fall     *int   `yaml:"fall,omitempty"`
+	User     string `yaml:"user,omitempty"`
+	Group    string `yaml:"group,omitempty"`
+	InitFail bool   `yaml:"init_fail,omitempty"`
 }
 
 // StaticAddress is an interface address lbx keeps regardless of VRRP state
 // (keepalived's static_ipaddress).
 type StaticAddress struct {
-	Address   Prefix `yaml:"address"`
-	Interface string `yaml:"interface"`
-	Label     string `yaml:"label"`
-	Scope     string `yaml:"scope"`
+	Address   Prefix `yaml:"address,omitempty"`
+	Interface string `yaml:"interface,omitempty"`
+	Label     string `yaml:"label,omitempty"`
+	Scope     string `yaml:"scope,omitempty"`
 }
 
 // VRRPInstance is one virtual router (keepalived's vrrp_instance).
 type VRRPInstance struct {
-	Name            string    `yaml:"name"`
-	State           string    `yaml:"state"` // initial state: MASTER or BACKUP
-	Interface       string    `yaml:"interface"`
-	VirtualRouterID int       `yaml:"virtual_router_id"`
-	Priority        *int      `yaml:"priority"`
-	AdvertInt       *Duration `yaml:"advert_int"`
+	Name            string    `yaml:"name,omitempty"`
+	State           string    `yaml:"state,omitempty"` // initial state: MASTER or BACKUP
+	Interface       string    `yaml:"interface,omitempty"`
+	VirtualRouterID int       `yaml:"virtual_router_id,omitempty"`
+	Priority        *int      `yaml:"priority,omitempty"`
+	AdvertInt       *Duration `yaml:"advert_int,omitempty"`
 	Version         *int      `yaml:"version"`
-	UnicastSrcIP    *Addr     `yaml:"unicast_src_ip"`
-	UnicastPeers    []Addr    `yaml:"unicast_peers"`
-	McastSrcIP      *Addr     `yaml:"mcast_src_ip"`
-	Authentication  *Auth     `yaml:"authentication"`
-	NoPreempt       bool      `yaml:"nopreempt"`
-	PreemptDelay    *Duration `yaml:"preempt_delay"`
+	UnicastSrcIP    *Addr     `yaml:"unicast_src_ip,omitempty"`
+	UnicastPeers    []Addr    `yaml:"unicast_peers,omitempty"`
+	McastSrcIP      *Addr     `yaml:"mcast_src_ip,omitempty"`
+	Authentication  *Auth     `yaml:"authentication,omitempty"`
+	NoPreempt       bool      `yaml:"nopreempt,omitempty"`
+	PreemptDelay    *Duration `yaml:"preempt_delay,omitempty"`
 	// Garp settings: gratuitous ARP / unsolicited NA on becoming master.
-	GarpMasterDelay          *Duration         `yaml:"garp_master_delay"`
-	GarpMasterRepeat         *int              `yaml:"garp_master_repeat"`
-	GarpMasterRefresh        *Duration         `yaml:"garp_master_refresh"`
-	GarpMasterRefreshRepeat  *int              `yaml:"garp_master_refresh_repeat"`
-	VirtualAddresses         []*VirtualAddress `yaml:"virtual_addresses"`
-	VirtualAddressesExcluded []*VirtualAddress `yaml:"virtual_addresses_excluded"`
-	TrackInterfaces          []*TrackInterface `yaml:"track_interfaces"`
-	TrackScripts             []*TrackScript    `yaml:"track_scripts"`
-	Notify                   Notify            `yaml:"notify"`
+	GarpMasterDelay          *Duration         `yaml:"garp_master_delay,omitempty"`
+	GarpMasterRepeat         *int              `yaml:"garp_master_repeat,omitempty"`
+	GarpMasterRefresh        *Duration         `yaml:"garp_master_refresh,omitempty"`
+	GarpMasterRefreshRepeat  *int              `yaml:"garp_master_refresh_repeat,omitempty"`
+	VirtualAddresses         []*VirtualAddress `yaml:"virtual_addresses,omitempty"`
+	VirtualAddressesExcluded []*VirtualAddress `yaml:"virtual_addresses_excluded,omitempty"`
+	TrackInterfaces          []*TrackInterface `yaml:"track_interfaces,omitempty"`
+	TrackScripts             []*TrackScript    `yaml:"track_scripts,omitempty"`
+	Notify                   Notify            `yaml:"notify,omitempty"`
 	// SMTPAlert asks for e-mail on transitions (kept from keepalived).
-	SMTPAlert bool `yaml:"smtp_alert"`
+	SMTPAlert bool `yaml:"smtp_alert,omitempty"`
 }
 
 // Auth is VRRP authentication. Only PASS runs; AH is accepted in the model
 // and refused when the instance starts.
 type Auth struct {
-	Type string `yaml:"type"` // PASS or AH
-	Pass string `yaml:"pass"`
+	Type string `yaml:"type,omitempty"` // PASS or AH
+	Pass string `yaml:"pass,omitempty"`
 }
 
 // VirtualAddress is an address owned by a VRRP instance while it is MASTER.
 type VirtualAddress struct {
-	Address   Prefix `yaml:"address"`
-	Interface string `yaml:"interface"` // default: the instance's interface
-	Label     string `yaml:"label"`
-	Scope     string `yaml:"scope"`
+	Address   Prefix `yaml:"address,omitempty"`
+	Interface string `yaml:"interface,omitempty"` // default: the instance's interface
+	Label     string `yaml:"label,omitempty"`
+	Scope     string `yaml:"scope,omitempty"`
 }
 
 // TrackInterface makes an instance depend on a link.
 type TrackInterface struct {
-	Name string `yaml:"name"`
+	Name string `yaml:"name,omitempty"`
 	// Weight 0: link down puts the instance in FAULT; otherwise the
 	// weight is added to the priority while the link is down (negative
 	// lowers it) — keepalived's semantics.
-	Weight int `yaml:"weight"`
+	Weight int `yaml:"weight,omitempty"`
 }
 
 // TrackScript makes an instance depend on a script of Model.Scripts.
 type TrackScript struct {
-	Name   string `yaml:"name"`
-	Weight *int   `yaml:"weight"` // overrides the script's weight
+	Name   string `yaml:"name,omitempty"`
+	Weight *int   `yaml:"weight,omitempty"` // overrides the script's weight
 }
 
 // Notify are the scripts run on transitions. Each is a command line; the
 // generic Any script gets keepalived's arguments: INSTANCE|GROUP name state
 // priority.
 type Notify struct {
-	Master string `yaml:"master"`
-	Backup string `yaml:"backup"`
-	Fault  string `yaml:"fault"`
-	Stop   string `yaml:"stop"`
-	Any    string `yaml:"any"`
+	Master string `yaml:"master,omitempty"`
+	Backup string `yaml:"backup,omitempty"`
+	Fault  string `yaml:"fault,omitempty"`
+	Stop   string `yaml:"stop,omitempty"`
+	Any    string `yaml:"any,omitempty"`
 }
 
 // SyncGroup makes VRRP instances change state together.
 type SyncGroup struct {
-	Name      string   `yaml:"name"`
-	Members   []string `yaml:"members"`
-	Notify    Notify   `yaml:"notify"`
-	SMTPAlert bool     `yaml:"smtp_alert"`
+	Name      string   `yaml:"name,omitempty"`
+	Members   []string `yaml:"members,omitempty"`
+	Notify    Notify   `yaml:"notify,omitempty"`
+	SMTPAlert bool     `yaml:"smtp_alert,omitempty"`
 }
 
 // VirtualServerGroup is a set of virtual addresses (or fwmarks) sharing one
 // real-server pool (keepalived's virtual_server_group).
 type VirtualServerGroup struct {
-	Name    string         `yaml:"name"`
-	Members []*GroupMember `yaml:"members"`
+	Name    string         `yaml:"name,omitempty"`
+	Members []*GroupMember `yaml:"members,omitempty"`
 }
 
 // GroupMember is one entry of a group: an address (or a last-octet/hextet
 // range like 10.0.0.10-12) with a port, or a fwmark.
 type GroupMember struct {
-	Address *AddrRange `yaml:"address"`
-	Port    int        `yaml:"port"`
-	FWMark  uint32     `yaml:"fwmark"`
+	Address *AddrRange `yaml:"address,omitempty"`
+	Port    int        `yaml:"port,omitempty"`
+	FWMark  uint32     `yaml:"fwmark,omitempty"`
 }
 
 // VirtualServer is an IPVS virtual service and its real servers.
 type VirtualServer struct {
-	Name string `yaml:"name"`
+	Name string `yaml:"name,omitempty"`
 	// Identity: exactly one of address+port, fwmark, group.
-	Address  *Addr  `yaml:"address"`
-	Port     int    `yaml:"port"`
-	FWMark   uint32 `yaml:"fwmark"`
-	Family   int    `yaml:"family"` // fwmark services: 4 (default) or 6
-	Group    string `yaml:"group"`
-	Protocol string `yaml:"protocol"` // tcp (default), udp, sctp
+	Address  *Addr  `yaml:"address,omitempty"`
+	Port     int    `yaml:"port,omitempty"`
+	FWMark   uint32 `yaml:"fwmark,omitempty"`
+	Family   int    `yaml:"family,omitempty"` // fwmark services: 4 (default) or 6
+	Group    string `yaml:"group,omitempty"`
+	Protocol string `yaml:"protocol,omitempty"` // tcp (default), udp, sctp
 
-	Scheduler      string       `yaml:"scheduler"`
-	SchedulerFlags []string     `yaml:"scheduler_flags"` // sh-port sh-fallback mh-port mh-fallback flag-1 flag-2 flag-3
-	OnePacket      bool         `yaml:"one_packet"`
-	Forwarding     string       `yaml:"forwarding"` // default for real servers: nat, dr, tun
-	Persistence    *Persistence `yaml:"persistence"`
+	Scheduler      string       `yaml:"scheduler,omitempty"`
+	SchedulerFlags []string     `yaml:"scheduler_flags,omitempty"` // sh-port sh-fallback mh-port mh-fallback flag-1 flag-2 flag-3
+	OnePacket      bool         `yaml:"one_packet,omitempty"`
+	Forwarding     string       `yaml:"forwarding,omitempty"` // default for real servers: nat, dr, tun
+	Persistence    *Persistence `yaml:"persistence,omitempty"`
 
-	SorryServer      *SorryServer `yaml:"sorry_server"`
-	InhibitOnFailure bool         `yaml:"inhibit_on_failure"`
-	Quorum           *Quorum      `yaml:"quorum"`
-	Alpha            bool         `yaml:"alpha"`
-	Omega            bool         `yaml:"omega"`
-	HASuspend        bool         `yaml:"ha_suspend"`
-	DelayLoop        *Duration    `yaml:"delay_loop"`
-	Virtualhost      string       `yaml:"virtualhost"`
+	SorryServer      *SorryServer `yaml:"sorry_server,omitempty"`
+	InhibitOnFailure bool         `yaml:"inhibit_on_failure,omitempty"`
+	Quorum           *Quorum      `yaml:"quorum,omitempty"`
+	Alpha            bool         `yaml:"alpha,omitempty"`
+	Omega            bool         `yaml:"omega,omitempty"`
+	HASuspend        bool         `yaml:"ha_suspend,omitempty"`
+	DelayLoop        *Duration    `yaml:"delay_loop,omitempty"`
+	Virtualhost      string       `yaml:"virtualhost,omitempty"`
 	// DrainTimeout: a real server removed from the model is first set to
 	// weight 0 and deleted once idle or after this long (UDP at once).
-	DrainTimeout *Duration `yaml:"drain_timeout"`
+	DrainTimeout *Duration `yaml:"drain_timeout,omitempty"`
 
-	RealServers []*RealServer `yaml:"real_servers"`
+	RealServers []*RealServer `yaml:"real_servers,omitempty"`
 }
 
 // Persistence makes a client stick to one real server.
 type Persistence struct {
-	Timeout     *Duration `yaml:"timeout"`     // default 360s (keepalived)
-	Granularity *Mask     `yaml:"granularity"` // netmask or prefix length
+	Timeout     *Duration `yaml:"timeout,omitempty"`     // default 360s (keepalived)
+	Granularity *Mask     `yaml:"granularity,omitempty"` // netmask or prefix length
 }
 
 // SorryServer receives traffic while no real server is up.
 type SorryServer struct {
-	Address    Addr   `yaml:"address"`
-	Port       int    `yaml:"port"`
-	Forwarding string `yaml:"forwarding"`
-	Inhibit    bool   `yaml:"inhibit"`
+	Address    Addr   `yaml:"address,omitempty"`
+	Port       int    `yaml:"port,omitempty"`
+	Forwarding string `yaml:"forwarding,omitempty"`
+	Inhibit    bool   `yaml:"inhibit,omitempty"`
 }
 
 // Quorum is the minimum total weight of live real servers for the service
 // to be considered up; the scripts run on crossings.
 type Quorum struct {
-	Min        int    `yaml:"min"`
-	Hysteresis int    `yaml:"hysteresis"`
-	UpScript   string `yaml:"up_script"`
-	DownScript string `yaml:"down_script"`
+	Min        int    `yaml:"min,omitempty"`
+	Hysteresis int    `yaml:"hysteresis,omitempty"`
+	UpScript   string `yaml:"up_script,omitempty"`
+	DownScript string `yaml:"down_script,omitempty"`
 }
 
 // RealServer is one IPVS destination of a virtual server.
 type RealServer struct {
-	Name             string   `yaml:"name"`
-	Address          Addr     `yaml:"address"`
-	Port             int      `yaml:"port"` // default: the virtual server's port
-	Weight           *int     `yaml:"weight"`
-	Forwarding       string   `yaml:"forwarding"` // default: the virtual server's
-	Tunnel           *Tunnel  `yaml:"tunnel"`
-	UpperThreshold   uint32   `yaml:"upper_threshold"`
-	LowerThreshold   uint32   `yaml:"lower_threshold"`
-	InhibitOnFailure *bool    `yaml:"inhibit_on_failure"`
-	NotifyUp         string   `yaml:"notify_up"`
-	NotifyDown       string   `yaml:"notify_down"`
-	Checks           []*Check `yaml:"checks"`
+	Name             string   `yaml:"name,omitempty"`
+	Address          Addr     `yaml:"address,omitempty"`
+	Port             int      `yaml:"port,omitempty"` // default: the virtual server's port
+	Weight           *int     `yaml:"weight,omitempty"`
+	Forwarding       string   `yaml:"forwarding,omitempty"` // default: the virtual server's
+	Tunnel           *Tunnel  `yaml:"tunnel,omitempty"`
+	UpperThreshold   uint32   `yaml:"upper_threshold,omitempty"`
+	LowerThreshold   uint32   `yaml:"lower_threshold,omitempty"`
+	InhibitOnFailure *bool    `yaml:"inhibit_on_failure,omitempty"`
+	NotifyUp         string   `yaml:"notify_up,omitempty"`
+	NotifyDown       string   `yaml:"notify_down,omitempty"`
+	Checks           []*Check `yaml:"checks,omitempty"`
 }
 
 // Tunnel is the encapsulation of a TUN real server. Only ipip is programmed
 // today (moby/ipvs cannot set the tunnel type); gue and gre are validated and
 // refused at apply.
 type Tunnel struct {
-	Type     string `yaml:"type"` // ipip (default), gue, gre
-	Port     int    `yaml:"port"`
-	Checksum string `yaml:"checksum"` // none, csum, remcsum
+	Type     string `yaml:"type,omitempty"` // ipip (default), gue, gre
+	Port     int    `yaml:"port,omitempty"`
+	Checksum string `yaml:"checksum,omitempty"` // none, csum, remcsum
 }
 
 // Check is one health check of a real server. Type selects the checker;
 // type-specific fields are refused on other types.
 type Check struct {
-	Type string `yaml:"type"` // tcp, http_get, ssl_get, misc, smtp, dns, udp, ping, file
+	Type string `yaml:"type,omitempty"` // tcp, http_get, ssl_get, misc, smtp, dns, udp, ping, file
 
 	// Common fields.
-	ConnectIP        *Addr     `yaml:"connect_ip"`
-	ConnectPort      int       `yaml:"connect_port"`
-	BindTo           *Addr     `yaml:"bindto"`
-	BindPort         int       `yaml:"bind_port"`
-	BindInterface    string    `yaml:"bind_if"`
-	ConnectTimeout   *Duration `yaml:"connect_timeout"`
-	Retry            *int      `yaml:"retry"`
-	DelayBeforeRetry *Duration `yaml:"delay_before_retry"`
-	DelayLoop        *Duration `yaml:"delay_loop"`
-	Warmup           *Duration `yaml:"warmup"`
-	FWMark           uint32    `yaml:"fwmark"`
+	ConnectIP        *Addr     `yaml:"connect_ip,omitempty"`
+	ConnectPort      int       `yaml:"connect_port,omitempty"`
+	BindTo           *Addr     `yaml:"bindto,omitempty"`
+	BindPort         int       `yaml:"bind_port,omitempty"`
+	BindInterface    string    `yaml:"bind_if,omitempty"`
+	ConnectTimeout   *Duration `yaml:"connect_timeout,omitempty"`
+	Retry            *int      `yaml:"retry,omitempty"`
+	DelayBeforeRetry *Duration `yaml:"delay_before_retry,omitempty"`
+	DelayLoop        *Duration `yaml:"delay_loop,omitempty"`
+	Warmup           *Duration `yaml:"warmup,omitempty"`
+	FWMark           uint32    `yaml:"fwmark,omitempty"`
 
 	// http_get / ssl_get
-	URLs        []*URL `yaml:"urls"`
-	Virtualhost string `yaml:"virtualhost"`
-	SNI         string `yaml:"sni"`
-	VerifyTLS   bool   `yaml:"verify_tls"`
-	HTTPVersion string `yaml:"http_protocol"`
+	URLs        []*URL `yaml:"urls,omitempty"`
+	Virtualhost string `yaml:"virtualhost,omitempty"`
+	SNI         string `yaml:"sni,omitempty"`
+	VerifyTLS   bool   `yaml:"verify_tls,omitempty"`
+	HTTPVersion string `yaml:"http_protocol,omitempty"`
 
 	// misc
-	Path    string    `yaml:"path"`
-	Timeout *Duration `yaml:"timeout"`
-	Dynamic bool      `yaml:"dynamic"`
-	User    string    `yaml:"user"`
+	Path    string    `yaml:"path,omitempty"`
+	Timeout *Duration `yaml:"timeout,omitempty"`
+	Dynamic bool      `yaml:"dynamic,omitempty"`
+	User    string    `yaml:"user,omitempty"`
 
 	// smtp
-	HeloName string `yaml:"helo_name"`
+	HeloName string `yaml:"helo_name,omitempty"`
 
 	// dns
-	DNSType string `yaml:"dns_type"`
-	DNSName string `yaml:"dns_name"`
+	DNSType string `yaml:"dns_type,omitempty"`
+	DNSName string `yaml:"dns_name,omitempty"`
 
 	// udp
-	Payload      string `yaml:"payload"`
-	RequireReply bool   `yaml:"require_reply"`
+	Payload      string `yaml:"payload,omitempty"`
+	RequireReply bool   `yaml:"require_reply,omitempty"`
 
 	// file
-	File string `yaml:"file"`
+	File string `yaml:"file,omitempty"`
 }
 
 // URL is one URL an HTTP or SSL check fetches.
 type URL struct {
-	Path        string   `yaml:"path"`
-	Digest      string   `yaml:"digest"`       // MD5 of the body, hex
-	StatusCodes []string `yaml:"status_codes"` // "200", "200-299"; default 200-299
-	Virtualhost string   `yaml:"virtualhost"`
+	Path        string   `yaml:"path,omitempty"`
+	Digest      string   `yaml:"digest,omitempty"`       // MD5 of the body, hex
+	StatusCodes []string `yaml:"status_codes,omitempty"` // "200", "200-299"; default 200-299
+	Virtualhost string   `yaml:"virtualhost,omitempty"`
 }

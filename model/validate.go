@@ -427,7 +427,10 @@ func (v *validator) virtualServers() {
 				v.errorf(p+".persistence.timeout", "want whole seconds, at least 1s, got %s", pe.Timeout.Duration)
 			}
 		}
-		keys := v.m.ServiceKeys(vs)
+		var keys []state.ServiceKey
+		if vs.Port >= 0 && vs.Port <= 65535 {
+			keys = v.m.ServiceKeys(vs)
+		}
 		for _, k := range keys {
 			if pe := vs.Persistence; pe != nil && pe.Granularity != nil && pe.Granularity.Bits > addrBits(k.Family) {
 				v.errorf(p+".persistence.granularity", "/%d is longer than an IPv%d address", pe.Granularity.Bits, k.Family)
@@ -541,7 +544,7 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 				v.errorf(rp+".tunnel.port", "want 0..65535")
 			}
 		}
-		if rs.Address.IsValid() && rs.Port >= 0 && rs.Port <= 65535 {
+		if ep := rs.EffectivePort(vs); rs.Address.IsValid() && ep >= 0 && ep <= 65535 {
 			k := state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
 			if prev, ok := seen[k]; ok {
 				v.errorf(rp, "real server %s is already declared at %s", k, prev)
@@ -589,7 +592,7 @@ func (v *validator) check(p string, c *Check) {
 	}
 	rv := reflect.ValueOf(c).Elem()
 	for i := 0; i < rv.NumField(); i++ {
-		tag := rv.Type().Field(i).Tag.Get("yaml")
+		tag, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("yaml"), ",")
 		types, specific := checkFields[tag]
 		if specific && !rv.Field(i).IsZero() && !slices.Contains(types, c.Type) {
 			v.errorf(p+"."+tag, "%s is not a field of a %s check (it belongs to %s)", tag, c.Type, strings.Join(types, ", "))

@@ -20,10 +20,8 @@ run() {
 	echo "+ $*"
 	local o e
 	o=$(mktemp) e=$(mktemp)
-	set +e
-	"$@" >"$o" 2>"$e"
-	RC=$?
-	set -e
+	RC=0
+	"$@" >"$o" 2>"$e" || RC=$?
 	OUT=$(cat "$o") ERR_OUT=$(cat "$e")
 	rm -f "$o" "$e"
 	[[ -n $OUT ]] && sed 's/^/  | /' <<<"$OUT"
@@ -136,4 +134,46 @@ dummy() {
 model() {
 	cat >"$1"
 	sed 's/^/  > /' "$1"
+}
+
+# real_thresholds SVC-FLAG SVC RS: "UPPER LOWER" of a real server, from the
+# kernel (ipvsadm-save does not print thresholds).
+real_thresholds() {
+	ipvsadm -Ln --thresholds "$1" "$2" | awk -v r="$3" '$1=="->" && $2==r {print $3, $4}'
+}
+
+# gen_model N R FILE [WEIGHT_OF_FIRST]: a model of N TCP services with R NAT
+# real servers each (10.10.x.y:80 -> 10.20.x.y+k:8080).
+gen_model() {
+	awk -v n="$1" -v r="$2" -v w="${4:-1}" 'BEGIN{
+		print "version: 1"; print "virtual_servers:"
+		for (i = 0; i < n; i++) {
+			printf "  - address: 10.10.%d.%d\n    port: 80\n    protocol: tcp\n    scheduler: wlc\n    forwarding: nat\n    real_servers:\n", int(i/250), i%250+1
+			for (k = 0; k < r; k++) printf "      - {address: 10.20.%d.%d, port: 8080, weight: %d}\n", int(i/250), (i%250)*5%250+k+1, (i==0 && k==0) ? w : 1
+		}
+	}' >"$3"
+}
+
+# gen_rules N R [WEIGHT_OF_FIRST]: the same as ipvsadm-save -n lines (sorted).
+gen_rules() {
+	awk -v n="$1" -v r="$2" -v w="${3:-1}" 'BEGIN{
+		for (i = 0; i < n; i++) {
+			s = sprintf("10.10.%d.%d:80", int(i/250), i%250+1)
+			printf "-A -t %s -s wlc\n", s
+			for (k = 0; k < r; k++) printf "-a -t %s -r 10.20.%d.%d:8080 -m -w %d\n", s, int(i/250), (i%250)*5%250+k+1, (i==0 && k==0) ? w : 1
+		}
+	}' | sort
+}
+
+# json_int KEY: an integer field of the JSON in OUT (flat enough for grep).
+json_int() {
+	sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9]*\).*/\1/p" <<<"$OUT" | head -n1
+}
+
+# links_for MODEL: creates a dummy link for every interface the model names.
+links_for() {
+	local l
+	for l in $(sed -n 's/.*interface:[[:space:]]*\([A-Za-z0-9_.-]*\).*/\1/p' "$1" | sort -u); do
+		[[ -e /sys/class/net/$l ]] || dummy "$l"
+	done
 }

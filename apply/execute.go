@@ -1,0 +1,356 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/plan"
+	"github.com/lbx-dev/lbx/state"
+)
+
+// Outcome of one change.
+type Outcome string
+
+const (
+	Done    Outcome = "done"
+	Failed  Outcome = "failed"
+	Skipped Outcome = "skipped" // not attempted because an earlier change failed
+)
+
+// ChangeResult is what happened to one change.
+type ChangeResult struct {
+	Address string      `json:"address"`
+	Action  plan.Action `json:"action"`
+	Outcome Outcome     `json:"outcome"`
+	Error   string      `json:"error,omitempty"`
+}
+
+// Result is the machine-readable outcome of an apply (`lbx apply -o json`).
+type Result struct {
+	Changed      bool           `json:"changed"`
+	Added        int            `json:"added"`
+	Updated      int            `json:"updated"`
+	Deleted      int            `json:"deleted"`
+	KernelWrites int            `json:"kernel_writes"`
+	Changes      []ChangeResult `json:"changes"`
+	Error        string         `json:"error,omitempty"`
+}
+
+// Options tune execution.
+type Options struct {
+	// Owner, if set, records what lbx creates and forgets what it deletes.
+	Owner *OwnerRecord
+	// Now and Sleep drive drain waiting; nil means the real clock.
+	Now   func() time.Time
+	Sleep func(context.Context, time.Duration) error
+	// DrainPoll is how often a draining server's connections are read.
+	DrainPoll time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				return nil
+			}
+		}
+	}
+	if o.DrainPoll == 0 {
+		o.DrainPoll = time.Second
+	}
+}
+
+// PartialError reports an apply that stopped part-way.
+type PartialError struct {
+	Failed  string
+	Err     error
+	Done    int
+	Pending int
+}
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%s failed: %v (%d change(s) done, %d not attempted; run apply again to converge)", e.Failed, e.Err, e.Done, e.Pending)
+}
+
+func (e *PartialError) Unwrap() error { return e.Err }
+
+// Execute carries out a plan's changes in order. It stops at the first
+// failure, reports what was done and what was not, and leaves a state from
+// which running the plan again converges: creates of existing objects become
+// updates, deletes of missing objects succeed.
+func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result, error) {
+	opts.defaults()
+	res := &Result{Changes: make([]ChangeResult, len(p.Changes))}
+	for i, c := range p.Changes {
+		res.Changes[i] = ChangeResult{Address: c.Address, Action: c.Action, Outcome: Skipped}
+	}
+	counter := &countingKernel{Kernel: k}
+	if opts.Owner != nil {
+		// Write-ahead: claim what we are about to create, so that a crash
+		// in the middle leaves no object lbx made but does not own.
+		if err := opts.Owner.Claim(p.Changes); err != nil {
+			res.Error = err.Error()
+			return res, err
+		}
+	}
+	var firstErr error
+	done := 0
+	for i := 0; i < len(p.Changes); i++ {
+		c := p.Changes[i]
+		var err error
+		if c.Kind == plan.KindReal && c.Action == plan.Delete && c.DrainSeconds > 0 {
+			// Drain every consecutive drained delete together, so that
+			// they wait in parallel rather than one after another.
+			j := i
+			for j < len(p.Changes) && p.Changes[j].Kind == plan.KindReal && p.Changes[j].Action == plan.Delete && p.Changes[j].DrainSeconds > 0 {
+				j++
+			}
+			var failedAt int
+			failedAt, err = drain(ctx, counter, p.Changes[i:j], opts)
+			for x := i; x < j; x++ {
+				if failedAt >= 0 && x-i >= failedAt {
+					break
+				}
+				res.Changes[x].Outcome = Done
+				done++
+				res.count(p.Changes[x].Action)
+			}
+			if err != nil {
+				i += failedAt
+				c = p.Changes[i]
+			} else {
+				i = j - 1
+				continue
+			}
+		} else {
+			err = executeOne(ctx, counter, c)
+		}
+		if err != nil {
+			res.Changes[i].Outcome = Failed
+			res.Changes[i].Error = err.Error()
+			firstErr = &PartialError{Failed: c.Address, Err: err, Done: done, Pending: len(p.Changes) - i - 1}
+			break
+		}
+		res.Changes[i].Outcome = Done
+		done++
+		res.count(c.Action)
+	}
+	res.KernelWrites = counter.writes
+	res.Changed = done > 0
+	if opts.Owner != nil {
+		var deleted []plan.Change
+		for i, c := range p.Changes {
+			if res.Changes[i].Outcome == Done {
+				deleted = append(deleted, c)
+			}
+		}
+		if err := opts.Owner.Release(deleted); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		res.Error = firstErr.Error()
+	}
+	return res, firstErr
+}
+
+func (r *Result) count(a plan.Action) {
+	switch a {
+	case plan.Create:
+		r.Added++
+	case plan.Update:
+		r.Updated++
+	case plan.Delete:
+		r.Deleted++
+	case plan.Replace:
+		r.Added++
+		r.Deleted++
+	}
+}
+
+func executeOne(ctx context.Context, k Kernel, c plan.Change) error {
+	switch c.Kind {
+	case plan.KindService:
+		switch c.Action {
+		case plan.Create:
+			err := k.CreateService(ctx, c.AfterService)
+			if errors.Is(err, ErrExists) {
+				return k.UpdateService(ctx, c.AfterService)
+			}
+			return err
+		case plan.Update:
+			return k.UpdateService(ctx, c.AfterService)
+		case plan.Delete:
+			return ignoreNotFound(k.DeleteService(ctx, c.Service))
+		}
+	case plan.KindReal:
+		switch c.Action {
+		case plan.Create:
+			err := k.CreateReal(ctx, c.Service, *c.AfterReal)
+			if errors.Is(err, ErrExists) {
+				return k.UpdateReal(ctx, c.Service, *c.AfterReal)
+			}
+			return err
+		case plan.Update:
+			return k.UpdateReal(ctx, c.Service, *c.AfterReal)
+		case plan.Delete:
+			return ignoreNotFound(k.DeleteReal(ctx, c.Service, c.BeforeReal.Key))
+		}
+	case plan.KindAddress:
+		switch c.Action {
+		case plan.Create:
+			return ignoreExists(k.AddAddress(ctx, *c.AfterAddr))
+		case plan.Delete:
+			return ignoreNotFound(k.DeleteAddress(ctx, *c.BeforeAddr))
+		case plan.Replace:
+			if err := ignoreNotFound(k.DeleteAddress(ctx, *c.BeforeAddr)); err != nil {
+				return err
+			}
+			return k.AddAddress(ctx, *c.AfterAddr)
+		}
+	}
+	return fmt.Errorf("%s: cannot %s a %s", c.Address, c.Action, c.Kind)
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func ignoreExists(err error) error {
+	if errors.Is(err, ErrExists) {
+		return nil
+	}
+	return err
+}
+
+// drain sets each real server's weight to 0 (new connections go elsewhere,
+// established ones continue), waits until each has no connections or its
+// drain time passed, then deletes it — kube-proxy's graceful termination.
+// It returns the index of the change that failed, or -1.
+func drain(ctx context.Context, k Kernel, cs []plan.Change, opts Options) (int, error) {
+	deadline := make([]time.Time, len(cs))
+	for i, c := range cs {
+		r := *c.BeforeReal
+		r.Weight = 0
+		if err := k.UpdateReal(ctx, c.Service, r); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				deadline[i] = time.Time{} // already gone
+				continue
+			}
+			return i, err
+		}
+		deadline[i] = opts.Now().Add(time.Duration(c.DrainSeconds) * time.Second)
+		slog.Info("draining real server", "real", c.Address, "timeout_s", c.DrainSeconds)
+	}
+	pending := make([]bool, len(cs))
+	for i := range cs {
+		pending[i] = !deadline[i].IsZero()
+	}
+	for {
+		left := 0
+		for i, c := range cs {
+			if !pending[i] {
+				continue
+			}
+			svc, err := k.ReadService(ctx, c.Service)
+			idle := errors.Is(err, ErrNotFound)
+			if err == nil {
+				r, ok := svc.Reals[c.BeforeReal.Key]
+				idle = !ok || r.Counters.ActiveConns+r.Counters.InactiveConns == 0
+			} else if !idle {
+				return i, err
+			}
+			if idle || !opts.Now().Before(deadline[i]) {
+				if err := ignoreNotFound(k.DeleteReal(ctx, c.Service, c.BeforeReal.Key)); err != nil {
+					return i, err
+				}
+				pending[i] = false
+				continue
+			}
+			left++
+		}
+		if left == 0 {
+			return -1, nil
+		}
+		if err := opts.Sleep(ctx, opts.DrainPoll); err != nil {
+			for i := range cs {
+				if pending[i] {
+					return i, fmt.Errorf("interrupted while draining: %w", err)
+				}
+			}
+		}
+	}
+}
+
+// countingKernel counts writes, for the result's kernel_writes.
+type countingKernel struct {
+	Kernel
+	writes int
+}
+
+func (c *countingKernel) CreateService(ctx context.Context, s *state.Service) error {
+	c.writes++
+	return c.Kernel.CreateService(ctx, s)
+}
+func (c *countingKernel) UpdateService(ctx context.Context, s *state.Service) error {
+	c.writes++
+	return c.Kernel.UpdateService(ctx, s)
+}
+func (c *countingKernel) DeleteService(ctx context.Context, k state.ServiceKey) error {
+	c.writes++
+	return c.Kernel.DeleteService(ctx, k)
+}
+func (c *countingKernel) CreateReal(ctx context.Context, k state.ServiceKey, r state.Real) error {
+	c.writes++
+	return c.Kernel.CreateReal(ctx, k, r)
+}
+func (c *countingKernel) UpdateReal(ctx context.Context, k state.ServiceKey, r state.Real) error {
+	c.writes++
+	return c.Kernel.UpdateReal(ctx, k, r)
+}
+func (c *countingKernel) DeleteReal(ctx context.Context, k state.ServiceKey, r state.RealKey) error {
+	c.writes++
+	return c.Kernel.DeleteReal(ctx, k, r)
+}
+func (c *countingKernel) AddAddress(ctx context.Context, a state.Address) error {
+	c.writes++
+	return c.Kernel.AddAddress(ctx, a)
+}
+func (c *countingKernel) DeleteAddress(ctx context.Context, a state.Address) error {
+	c.writes++
+	return c.Kernel.DeleteAddress(ctx, a)
+}
+
+// Reconcile brings the kernel to a compiled model: one read, one diff, one
+// execution. It is the single path used by `lbx apply` and by the watch
+// loop on every fact change.
+func Reconcile(ctx context.Context, k Kernel, d *model.Desired, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
+	live, err := k.Read(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opts.Owner != nil {
+		popts.Owned = opts.Owner.Owned()
+	}
+	p := plan.Diff(d, live, popts)
+	if p.Empty() {
+		return p, &Result{Changes: []ChangeResult{}}, nil
+	}
+	res, err := Execute(ctx, k, p, opts)
+	return p, res, err
+}

@@ -1,0 +1,40 @@
+// Package apply executes plans against the kernel. The kernel sits behind
+// one interface (Kernel) with two implementations: the real one (IPVS via
+// moby/ipvs, addresses via netlink) and an in-memory fake that reproduces
+// the kernel's quirks, so that all executor logic is tested without root.
+package apply
+
+import (
+	"context"
+	"errors"
+
+	"github.com/lbx-dev/lbx/state"
+)
+
+// Kernel reads and writes load-balancer state. A Kernel is used from one
+// goroutine at a time.
+type Kernel interface {
+	// Read returns the live state: one service dump, one destination dump
+	// per service, one address dump.
+	Read(ctx context.Context) (*state.State, error)
+	// ReadService returns one service with its real servers and counters
+	// (used while draining), or ErrNotFound.
+	ReadService(ctx context.Context, k state.ServiceKey) (*state.Service, error)
+
+	CreateService(ctx context.Context, s *state.Service) error
+	UpdateService(ctx context.Context, s *state.Service) error
+	DeleteService(ctx context.Context, k state.ServiceKey) error
+	CreateReal(ctx context.Context, k state.ServiceKey, r state.Real) error
+	UpdateReal(ctx context.Context, k state.ServiceKey, r state.Real) error
+	DeleteReal(ctx context.Context, k state.ServiceKey, r state.RealKey) error
+	AddAddress(ctx context.Context, a state.Address) error
+	DeleteAddress(ctx context.Context, a state.Address) error
+
+	Close() error
+}
+
+// Errors the executor understands, whichever kernel returned them.
+var (
+	ErrExists   = errors.New("already exists")
+	ErrNotFound = errors.New("not found")
+)

@@ -1,0 +1,511 @@
+package apply
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/moby/ipvs"
+	"github.com/sirupsen/logrus"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/lbx-dev/lbx/state"
+)
+
+// CallTimeout bounds every kernel call: moby/ipvs retries EAGAIN forever,
+// so without it a wedged netlink socket would hang lbx.
+var CallTimeout = 30 * time.Second
+
+// NetKernel is the real kernel: IPVS through moby/ipvs (generic netlink),
+// addresses through vishvananda/netlink (rtnetlink).
+type NetKernel struct {
+	ipvs   *ipvs.Handle
+	nl     *netlink.Handle
+	broken error // set when a call timed out: the handle may be mid-reply
+	// links caches interface name -> index for one Read/apply pass.
+	links map[string]int
+}
+
+// IPVSUnavailableError means the kernel has no IPVS.
+type IPVSUnavailableError struct{ Netns string }
+
+func (e *IPVSUnavailableError) Error() string {
+	return "IPVS is not available in this kernel: load it with `modprobe ip_vs` (needs CONFIG_IP_VS; containers need the host to load it)"
+}
+
+// OpenNetKernel opens the kernel of the current network namespace, or of
+// /run/netns/NAME when netnsName is set.
+func OpenNetKernel(netnsName string) (*NetKernel, error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("lbx needs root (CAP_NET_ADMIN) to read and change IPVS and addresses: run it with sudo, or use `lbx plan --live FILE` to plan against an exported state")
+	}
+	logrus.SetOutput(io.Discard) // moby/ipvs logs through logrus; lbx explains errors itself
+	path := ""
+	nsHandle := netns.None()
+	if netnsName != "" {
+		path = "/run/netns/" + netnsName
+		h, err := netns.GetFromPath(path)
+		if err != nil {
+			return nil, fmt.Errorf("network namespace %q: %v (see `ip netns list`)", netnsName, err)
+		}
+		nsHandle = h
+		defer h.Close()
+	}
+	ih, err := ipvs.New(path) // runs `modprobe ip_vs` once
+	if err != nil {
+		return nil, explain(err, "open IPVS")
+	}
+	if _, err := netlink.GenlFamilyGet("IPVS"); err != nil {
+		ih.Close()
+		return nil, &IPVSUnavailableError{Netns: netnsName}
+	}
+	var nh *netlink.Handle
+	if netnsName != "" {
+		nh, err = netlink.NewHandleAt(nsHandle)
+	} else {
+		nh, err = netlink.NewHandle()
+	}
+	if err != nil {
+		ih.Close()
+		return nil, explain(err, "open netlink")
+	}
+	return &NetKernel{ipvs: ih, nl: nh}, nil
+}
+
+// call runs one kernel call under CallTimeout. The handle is used by one
+// goroutine at a time (the caller's); the goroutine here only lets us stop
+// waiting.
+func (k *NetKernel) call(ctx context.Context, what string, fn func() error) error {
+	if k.broken != nil {
+		return k.broken
+	}
+	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		k.broken = fmt.Errorf("%s: the kernel did not answer within %s; nothing more was sent", what, CallTimeout)
+		return k.broken
+	}
+}
+
+func (k *NetKernel) Close() error {
+	k.ipvs.Close()
+	k.nl.Close()
+	return nil
+}
+
+// Read dumps services, their destinations and all addresses.
+func (k *NetKernel) Read(ctx context.Context) (*state.State, error) {
+	st := state.New()
+	var svcs []*ipvs.Service
+	if err := k.call(ctx, "read IPVS services", func() (err error) { svcs, err = k.ipvs.GetServices(); return }); err != nil {
+		return nil, explain(err, "read IPVS services")
+	}
+	for _, s := range svcs {
+		svc, ok := fromIPVSService(s)
+		if !ok {
+			continue // a protocol lbx does not model; never touched
+		}
+		var dsts []*ipvs.Destination
+		if err := k.call(ctx, "read real servers", func() (err error) { dsts, err = k.ipvs.GetDestinations(s); return }); err != nil {
+			return nil, explain(err, "read real servers of "+svc.Key.String())
+		}
+		for _, d := range dsts {
+			r := fromIPVSDest(d)
+			svc.Reals[r.Key] = r
+		}
+		st.Services[svc.Key] = svc
+	}
+	if err := k.readAddresses(ctx, st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (k *NetKernel) readAddresses(ctx context.Context, st *state.State) error {
+	var links []netlink.Link
+	var addrs []netlink.Addr
+	err := k.call(ctx, "read addresses", func() error {
+		var err error
+		// A dump interrupted by a concurrent change returns partial
+		// results with ErrDumpInterrupted: read again.
+		for try := 0; try < 5; try++ {
+			links, err = k.nl.LinkList()
+			if err == nil {
+				addrs, err = k.nl.AddrList(nil, netlink.FAMILY_ALL)
+			}
+			if !errors.Is(err, netlink.ErrDumpInterrupted) {
+				return err
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return explain(err, "read addresses")
+	}
+	names := map[int]string{}
+	k.links = map[string]int{}
+	for _, l := range links {
+		names[l.Attrs().Index] = l.Attrs().Name
+		k.links[l.Attrs().Name] = l.Attrs().Index
+	}
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok {
+			continue
+		}
+		ip = ip.Unmap()
+		ones, _ := a.Mask.Size()
+		iface := names[a.LinkIndex]
+		label := a.Label
+		if label == iface {
+			label = "" // the kernel reports the interface name as the default label
+		}
+		key := state.AddressKey{Interface: iface, Addr: ip}
+		st.Addresses[key] = state.Address{Key: key, Bits: ones, Label: label, Scope: scopeName(a.Scope)}
+	}
+	return nil
+}
+
+func (k *NetKernel) ReadService(ctx context.Context, key state.ServiceKey) (*state.Service, error) {
+	want := toIPVSService(&state.Service{Key: key, NetmaskBits: state.DefaultNetmaskBits(key.Family)})
+	var dsts []*ipvs.Destination
+	if err := k.call(ctx, "read real servers", func() (err error) { dsts, err = k.ipvs.GetDestinations(want); return }); err != nil {
+		if isErrno(err, unix.ESRCH) {
+			return nil, ErrNotFound
+		}
+		return nil, explain(err, "read "+key.String())
+	}
+	svc := &state.Service{Key: key, Reals: map[state.RealKey]state.Real{}}
+	for _, d := range dsts {
+		r := fromIPVSDest(d)
+		svc.Reals[r.Key] = r
+	}
+	return svc, nil
+}
+
+func (k *NetKernel) CreateService(ctx context.Context, s *state.Service) error {
+	err := k.call(ctx, "create service", func() error { return k.ipvs.NewService(toIPVSService(s)) })
+	return svcErr(err, s, "create service "+s.Key.String())
+}
+
+func (k *NetKernel) UpdateService(ctx context.Context, s *state.Service) error {
+	err := k.call(ctx, "update service", func() error { return k.ipvs.UpdateService(toIPVSService(s)) })
+	return svcErr(err, s, "update service "+s.Key.String())
+}
+
+func svcErr(err error, s *state.Service, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case isErrno(err, unix.EEXIST):
+		return fmt.Errorf("%s: %w", what, ErrExists)
+	case isErrno(err, unix.ESRCH):
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	case isErrno(err, unix.ENOENT):
+		return fmt.Errorf("%s: scheduler %q is not available in this kernel: load it with `modprobe ip_vs_%s`", what, s.Scheduler, s.Scheduler)
+	}
+	return explain(err, what)
+}
+
+func (k *NetKernel) DeleteService(ctx context.Context, key state.ServiceKey) error {
+	s := toIPVSService(&state.Service{Key: key, NetmaskBits: state.DefaultNetmaskBits(key.Family)})
+	err := k.call(ctx, "delete service", func() error { return k.ipvs.DelService(s) })
+	if isErrno(err, unix.ESRCH) {
+		return ErrNotFound
+	}
+	return explainOrNil(err, "delete service "+key.String())
+}
+
+func (k *NetKernel) realCall(ctx context.Context, what string, key state.ServiceKey, fn func(*ipvs.Service) error) error {
+	s := toIPVSService(&state.Service{Key: key, NetmaskBits: state.DefaultNetmaskBits(key.Family)})
+	err := k.call(ctx, what, func() error { return fn(s) })
+	switch {
+	case err == nil:
+		return nil
+	case isErrno(err, unix.EEXIST):
+		return fmt.Errorf("%s: %w", what, ErrExists)
+	case isErrno(err, unix.ENOENT), isErrno(err, unix.ESRCH):
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return explain(err, what)
+}
+
+func (k *NetKernel) CreateReal(ctx context.Context, key state.ServiceKey, r state.Real) error {
+	return k.realCall(ctx, "create real server "+r.Key.String(), key, func(s *ipvs.Service) error { return k.ipvs.NewDestination(s, toIPVSDest(r)) })
+}
+
+func (k *NetKernel) UpdateReal(ctx context.Context, key state.ServiceKey, r state.Real) error {
+	return k.realCall(ctx, "update real server "+r.Key.String(), key, func(s *ipvs.Service) error { return k.ipvs.UpdateDestination(s, toIPVSDest(r)) })
+}
+
+func (k *NetKernel) DeleteReal(ctx context.Context, key state.ServiceKey, rk state.RealKey) error {
+	return k.realCall(ctx, "delete real server "+rk.String(), key, func(s *ipvs.Service) error {
+		return k.ipvs.DelDestination(s, toIPVSDest(state.Real{Key: rk}))
+	})
+}
+
+func (k *NetKernel) link(ctx context.Context, name string) (netlink.Link, error) {
+	var l netlink.Link
+	err := k.call(ctx, "find interface", func() (err error) { l, err = k.nl.LinkByName(name); return })
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) || isErrno(err, unix.ENODEV) {
+			return nil, &InterfaceError{Name: name}
+		}
+		return nil, explain(err, "find interface "+name)
+	}
+	return l, nil
+}
+
+func toNetlinkAddr(a state.Address) *netlink.Addr {
+	ip := a.Key.Addr.AsSlice()
+	na := &netlink.Addr{
+		IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(a.Bits, a.Key.Addr.BitLen())},
+		Label: a.Label,
+		Scope: scopeNumber(a.Scope),
+	}
+	if a.Key.Addr.Is6() {
+		// A virtual address must answer at once: skip duplicate address
+		// detection, as keepalived does.
+		na.Flags = unix.IFA_F_NODAD
+	}
+	return na
+}
+
+func (k *NetKernel) AddAddress(ctx context.Context, a state.Address) error {
+	l, err := k.link(ctx, a.Key.Interface)
+	if err != nil {
+		return err
+	}
+	err = k.call(ctx, "add address", func() error { return k.nl.AddrAdd(l, toNetlinkAddr(a)) })
+	switch {
+	case err == nil:
+		return nil
+	case isErrno(err, unix.EEXIST):
+		return fmt.Errorf("add address %s: %w", a.Key, ErrExists)
+	case isErrno(err, unix.EADDRINUSE):
+		return fmt.Errorf("add address %s: the address is in use", a.Key)
+	}
+	return explain(err, "add address "+a.Prefix().String()+" to "+a.Key.Interface)
+}
+
+func (k *NetKernel) DeleteAddress(ctx context.Context, a state.Address) error {
+	l, err := k.link(ctx, a.Key.Interface)
+	if err != nil {
+		var ie *InterfaceError
+		if errors.As(err, &ie) {
+			return ErrNotFound // the interface is gone, and its addresses with it
+		}
+		return err
+	}
+	err = k.call(ctx, "delete address", func() error { return k.nl.AddrDel(l, toNetlinkAddr(a)) })
+	if isErrno(err, unix.EADDRNOTAVAIL) || isErrno(err, unix.ENOENT) {
+		return ErrNotFound
+	}
+	return explainOrNil(err, "delete address "+a.Key.String())
+}
+
+// --- conversion and normalisation -----------------------------------------
+
+func family(f state.Family) uint16 {
+	if f == state.IPv6 {
+		return unix.AF_INET6
+	}
+	return unix.AF_INET
+}
+
+func toIPVSService(s *state.Service) *ipvs.Service {
+	out := &ipvs.Service{
+		AddressFamily: family(s.Key.Family),
+		FWMark:        s.Key.FWMark,
+		SchedName:     s.Scheduler,
+		Flags:         uint32(s.Flags),
+		Timeout:       s.Timeout,
+	}
+	if s.Key.FWMark == 0 {
+		out.Protocol = s.Key.Protocol.IPProto()
+		out.Address = net.IP(s.Key.Addr.AsSlice())
+		out.Port = s.Key.Port
+	}
+	if s.OnePacket {
+		out.Flags |= state.SvcFlagOnePacket
+	}
+	if s.Timeout > 0 {
+		out.Flags |= state.SvcFlagPersistent
+	}
+	bitsN := s.NetmaskBits
+	if bitsN == 0 && s.Timeout == 0 {
+		bitsN = state.DefaultNetmaskBits(s.Key.Family)
+	}
+	out.Netmask = encodeNetmask(s.Key.Family, bitsN)
+	return out
+}
+
+// encodeNetmask writes the persistence netmask as the kernel wants it: for
+// IPv4 a big-endian mask (moby/ipvs sends the uint32 in host order, so the
+// bytes are arranged here), for IPv6 a prefix length.
+func encodeNetmask(f state.Family, n int) uint32 {
+	if f == state.IPv6 {
+		return uint32(n)
+	}
+	var mask [4]byte
+	binary.BigEndian.PutUint32(mask[:], ^uint32(0)<<(32-n))
+	if n == 0 {
+		mask = [4]byte{}
+	}
+	return binary.NativeEndian.Uint32(mask[:])
+}
+
+func decodeNetmask(f state.Family, v uint32) int {
+	if f == state.IPv6 {
+		return int(v)
+	}
+	var b [4]byte
+	binary.NativeEndian.PutUint32(b[:], v)
+	return bits.OnesCount32(binary.BigEndian.Uint32(b[:]))
+}
+
+func fromIPVSService(s *ipvs.Service) (*state.Service, bool) {
+	fam := state.IPv4
+	if s.AddressFamily == unix.AF_INET6 {
+		fam = state.IPv6
+	}
+	key := state.ServiceKey{Family: fam, FWMark: s.FWMark}
+	if s.FWMark == 0 {
+		p, ok := state.ProtocolFromIPProto(s.Protocol)
+		if !ok {
+			return nil, false
+		}
+		a, ok := netip.AddrFromSlice(s.Address)
+		if !ok {
+			return nil, false
+		}
+		if fam == state.IPv4 {
+			a = a.Unmap()
+		}
+		key.Protocol, key.Addr, key.Port = p, a, s.Port
+	}
+	svc := &state.Service{
+		Key:         key,
+		Scheduler:   s.SchedName,
+		Flags:       state.SchedFlags(s.Flags & state.SvcFlagSchedMask),
+		OnePacket:   s.Flags&state.SvcFlagOnePacket != 0,
+		NetmaskBits: state.DefaultNetmaskBits(fam),
+		Reals:       map[state.RealKey]state.Real{},
+	}
+	// The kernel keeps a timeout and netmask on non-persistent services
+	// too; they mean nothing there, so they are not compared.
+	if s.Flags&state.SvcFlagPersistent != 0 {
+		svc.Timeout = s.Timeout
+		svc.NetmaskBits = decodeNetmask(fam, s.Netmask)
+	}
+	return svc, true
+}
+
+func toIPVSDest(r state.Real) *ipvs.Destination {
+	d := &ipvs.Destination{
+		Address:        net.IP(r.Key.Addr.AsSlice()),
+		Port:           r.Key.Port,
+		Weight:         r.Weight,
+		UpperThreshold: r.UpperThreshold,
+		LowerThreshold: r.LowerThreshold,
+		AddressFamily:  family(state.FamilyOf(r.Key.Addr)),
+	}
+	switch r.Forwarding {
+	case state.DR:
+		d.ConnectionFlags = ipvs.ConnectionFlagDirectRoute
+	case state.TUN:
+		d.ConnectionFlags = ipvs.ConnectionFlagTunnel
+	default:
+		d.ConnectionFlags = ipvs.ConnectionFlagMasq
+	}
+	return d
+}
+
+func fromIPVSDest(d *ipvs.Destination) state.Real {
+	a, _ := netip.AddrFromSlice(d.Address)
+	r := state.Real{
+		Key:            state.RealKey{Addr: a.Unmap(), Port: d.Port},
+		Weight:         d.Weight,
+		UpperThreshold: d.UpperThreshold,
+		LowerThreshold: d.LowerThreshold,
+		Counters:       state.Counters{ActiveConns: d.ActiveConnections, InactiveConns: d.InactiveConnections},
+	}
+	switch d.ConnectionFlags & ipvs.ConnectionFlagFwdMask {
+	case ipvs.ConnectionFlagDirectRoute:
+		r.Forwarding = state.DR
+	case ipvs.ConnectionFlagTunnel:
+		r.Forwarding = state.TUN
+	case ipvs.ConnectionFlagMasq:
+		r.Forwarding = state.NAT
+	default:
+		r.Forwarding = state.Forwarding(fmt.Sprintf("fwd-%d", d.ConnectionFlags&ipvs.ConnectionFlagFwdMask))
+	}
+	return r
+}
+
+var scopeNames = map[netlink.Scope]string{
+	netlink.SCOPE_UNIVERSE: "global",
+	netlink.SCOPE_SITE:     "site",
+	netlink.SCOPE_LINK:     "link",
+	netlink.SCOPE_HOST:     "host",
+	netlink.SCOPE_NOWHERE:  "nowhere",
+}
+
+func scopeName(s int) string {
+	if n, ok := scopeNames[netlink.Scope(s)]; ok {
+		return n
+	}
+	return fmt.Sprint(s)
+}
+
+func scopeNumber(name string) int {
+	for n, s := range scopeNames {
+		if s == name {
+			return int(n)
+		}
+	}
+	return int(netlink.SCOPE_UNIVERSE)
+}
+
+// --- errors ------------------------------------------------------------------
+
+func isErrno(err error, no syscall.Errno) bool {
+	var e syscall.Errno
+	return errors.As(err, &e) && e == no
+}
+
+func explainOrNil(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	return explain(err, what)
+}
+
+// explain turns a kernel error into one line that says what to do.
+func explain(err error, what string) error {
+	switch {
+	case isErrno(err, unix.EPERM), isErrno(err, unix.EACCES):
+		return fmt.Errorf("%s: permission denied: lbx needs root (CAP_NET_ADMIN)", what)
+	case isErrno(err, unix.ENOPROTOOPT), isErrno(err, unix.EPROTONOSUPPORT):
+		return &IPVSUnavailableError{}
+	case isErrno(err, unix.EINVAL):
+		return fmt.Errorf("%s: the kernel refused the request as invalid (%v); check the model's values", what, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

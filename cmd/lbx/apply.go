@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/internal/ops"
+	"github.com/lbx-dev/lbx/plan"
+)
+
+func init() {
+	var (
+		file, output       string
+		autoApprove, prune bool
+		lockTimeout        time.Duration
+		t                  ops.Target
+	)
+	c := &cobra.Command{
+		Use:   "apply [-f FILE | PLANFILE]",
+		Short: "Make exactly the planned changes to the live kernel",
+		Long: `apply plans (like lbx plan), asks for confirmation on a terminal, and makes
+exactly those changes, in a safe order, editing in place wherever the kernel
+allows. With a saved plan (lbx plan --out) it applies that plan without a
+prompt, after checking that the live state has not changed since (exit 3,
+"stale", if it has).
+
+Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
+5 stopped part-way (the report says what was done; run apply again).`,
+		Example: `  lbx apply -f lbx.yaml
+  lbx apply -f lbx.yaml --auto-approve -o json
+  lbx apply plan.json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("-o %q: want text or json", output)
+			}
+			ctx := cmd.Context()
+			if len(args) == 1 {
+				if file != "" {
+					return errors.New("give either -f MODEL or a saved PLANFILE, not both")
+				}
+				if !plan.IsPlanFile(args[0]) {
+					return fmt.Errorf("%s is not a saved plan; to apply a model use: lbx apply -f %s", args[0], args[0])
+				}
+				res, err := ops.ApplySaved(ctx, args[0], t, lockTimeout)
+				return report(res, err, output)
+			}
+			if file == "" {
+				return errors.New("give the model with -f FILE, or a saved plan file")
+			}
+			m, err := ops.LoadModel(file)
+			if err != nil {
+				return err
+			}
+			if !autoApprove && !cli.IsTerminal(os.Stdin) {
+				return cli.Exit(cli.ExitError1, errors.New("no terminal to confirm on: pass --auto-approve, or apply a saved plan (lbx plan --out FILE; lbx apply FILE)"))
+			}
+			lock, err := ops.Lock(ctx, t, lockTimeout)
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
+			p, k, owner, err := ops.Plan(ctx, m, t, prune)
+			if err != nil {
+				return err
+			}
+			defer k.Close()
+			if p.Empty() {
+				return report(&apply.Result{Changes: []apply.ChangeResult{}}, nil, output, p.Notes...)
+			}
+			if !autoApprove {
+				plan.WriteText(os.Stdout, p, cli.Color(os.Stdout))
+				if !confirm(os.Stdin, os.Stdout) {
+					return cli.Exit(cli.ExitError1, errors.New("apply cancelled"))
+				}
+			} else if output == "text" {
+				plan.WriteText(os.Stdout, p, cli.Color(os.Stdout))
+				fmt.Fprintln(os.Stdout)
+			}
+			res, err := ops.Execute(ctx, k, p, owner)
+			return report(res, err, output)
+		},
+	}
+	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
+	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	c.Flags().BoolVar(&autoApprove, "auto-approve", false, "do not ask for confirmation")
+	c.Flags().BoolVar(&prune, "prune", false, "also delete IPVS services the model does not declare")
+	c.Flags().DurationVar(&lockTimeout, "lock-timeout", 10*time.Second, "how long to wait for another lbx holding the lock")
+	targetFlags(c, &t)
+	addCommand(c)
+}
+
+func confirm(in io.Reader, out io.Writer) bool {
+	fmt.Fprint(out, "\nDo you want to perform these actions? Only 'yes' will be accepted: ")
+	line, _ := bufio.NewReader(in).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
+}
+
+// report prints an apply result and passes the error (with its exit code)
+// on. With -o json the document is printed also on failure, so wrappers
+// always have one JSON object to read.
+func report(res *apply.Result, err error, output string, notes ...string) error {
+	if output == "json" {
+		if res == nil {
+			res = &apply.Result{Changes: []apply.ChangeResult{}}
+			if err != nil {
+				res.Error = err.Error()
+			}
+		}
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(res)
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintf(os.Stdout, "Note: %s\n", n)
+	}
+	if res != nil {
+		for _, c := range res.Changes {
+			if c.Outcome == apply.Failed {
+				fmt.Fprintf(os.Stdout, "failed:  %s: %s\n", c.Address, c.Error)
+			} else if c.Outcome == apply.Skipped {
+				fmt.Fprintf(os.Stdout, "skipped: %s\n", c.Address)
+			}
+		}
+		if !res.Changed && err == nil {
+			fmt.Fprintln(os.Stdout, "No changes. The live state matches the model.")
+		} else {
+			fmt.Fprintf(os.Stdout, "Apply complete: %d added, %d changed, %d destroyed (%d kernel writes).\n", res.Added, res.Updated, res.Deleted, res.KernelWrites)
+		}
+	}
+	return err
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/internal/ops"
+	"github.com/lbx-dev/lbx/plan"
+)
+
+// targetFlags are the flags that say which kernel a command works on.
+func targetFlags(c *cobra.Command, t *ops.Target) {
+	c.Flags().StringVar(&t.Netns, "netns", "", "work inside the network namespace /run/netns/NAME")
+	c.Flags().StringVar(&t.StateDir, "state-dir", ops.DefaultStateDir, "directory of lbx's ownership record")
+}
+
+func init() {
+	var (
+		file, output, out string
+		detailed, prune   bool
+		t                 ops.Target
+	)
+	c := &cobra.Command{
+		Use:   "plan -f FILE",
+		Short: "Show the changes that would bring the live kernel to the model",
+		Long: `plan compiles the model, reads the live state once (IPVS services and real
+servers, interface addresses) and prints the difference Terraform-style:
++ create, - destroy, ~ update in place, -/+ replace.
+
+Only objects the model declares, or that lbx created earlier, are shown;
+other IPVS services and addresses are left alone unless --prune.`,
+		Example: `  lbx plan -f lbx.yaml
+  lbx plan -f lbx.yaml --detailed-exitcode   # 0 none, 1 error, 2 changes
+  lbx plan -f lbx.yaml --out plan.json && lbx apply plan.json
+  lbx plan -f lbx.yaml --live exported.yaml  # CI: plan against a recorded state`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := ops.LoadModel(file)
+			if err != nil {
+				return err
+			}
+			p, k, _, err := ops.Plan(cmd.Context(), m, t, prune)
+			if err != nil {
+				return err
+			}
+			if k != nil {
+				k.Close()
+			}
+			if out != "" {
+				if err := plan.Save(out, p, t.Netns, file); err != nil {
+					return err
+				}
+			}
+			switch output {
+			case "json":
+				err = plan.WriteJSON(os.Stdout, p)
+			case "text":
+				err = plan.WriteText(os.Stdout, p, cli.Color(os.Stdout))
+				if out != "" {
+					fmt.Fprintf(os.Stdout, "\nSaved the plan to %s. Apply exactly these changes with: lbx apply %s\n", out, out)
+				}
+			default:
+				return fmt.Errorf("-o %q: want text or json", output)
+			}
+			if err != nil {
+				return err
+			}
+			if detailed && !p.Empty() {
+				return cli.Exit(cli.ExitChanges, nil)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
+	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	c.Flags().StringVar(&out, "out", "", "save the plan (with a fingerprint of the live state) to this file")
+	c.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	c.Flags().BoolVar(&prune, "prune", false, "also delete IPVS services the model does not declare")
+	c.Flags().StringVar(&t.Live, "live", "", "plan against this exported state (lbx export) instead of the kernel")
+	targetFlags(c, &t)
+	c.MarkFlagRequired("file")
+	addCommand(c)
+}

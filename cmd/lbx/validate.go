@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/model"
+)
+
+func init() {
+	var file, output string
+	c := &cobra.Command{
+		Use:   "validate -f FILE",
+		Short: "Check a model file; exit 0 if valid, 1 with every error (file:line:col) if not",
+		Example: `  lbx validate -f lbx.yaml
+  # Ansible: template: {src: lbx.yaml.j2, dest: /etc/lbx/lbx.yaml, validate: "lbx validate -f %s"}`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := model.LoadFile(file)
+			if output == "json" {
+				doc := map[string]any{"valid": err == nil, "errors": []map[string]any{}}
+				if es, ok := model.AsErrors(err); ok {
+					list := []map[string]any{}
+					for _, e := range es {
+						list = append(list, map[string]any{"file": e.File, "line": e.Pos.Line, "column": e.Pos.Col, "path": e.Path, "message": e.Msg})
+					}
+					doc["errors"] = list
+				} else if err != nil {
+					doc["errors"] = []map[string]any{{"file": file, "message": err.Error()}}
+				}
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				enc.Encode(doc)
+				if err != nil {
+					return cli.Exit(cli.ExitError1, nil)
+				}
+				return nil
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return cli.Exit(cli.ExitError1, nil)
+			}
+			fmt.Fprintf(os.Stdout, "%s: valid\n", file)
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
+	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	c.MarkFlagRequired("file")
+	addCommand(c)
+}

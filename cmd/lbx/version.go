@@ -1,0 +1,43 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/plan"
+)
+
+// version is set at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func init() {
+	var output string
+	c := &cobra.Command{
+		Use:   "version",
+		Short: "Print lbx's version and the formats it reads and writes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v := map[string]any{"version": version, "go": runtime.Version(), "model_version": model.Version, "plan_format_version": plan.FormatVersion}
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" {
+						v["commit"] = s.Value
+					}
+				}
+			}
+			if output == "json" {
+				return json.NewEncoder(os.Stdout).Encode(v)
+			}
+			fmt.Printf("lbx %s (model version %d, plan format %s, %s)\n", version, model.Version, plan.FormatVersion, runtime.Version())
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	addCommand(c)
+}

@@ -1,0 +1,556 @@
+package convert
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/lbx-dev/lbx/keepalived"
+	"github.com/lbx-dev/lbx/model"
+)
+
+// Options controls a conversion.
+type Options struct {
+	// Strict turns keywords the model cannot express into errors.
+	Strict bool
+	// Parse is passed to the keepalived parser (config id, file access).
+	Parse keepalived.Options
+}
+
+// Result is a converted configuration.
+type Result struct {
+	Model       *model.Model
+	Diagnostics []Diagnostic
+	// Files read (main file first, then includes).
+	Files []string
+
+	comments    map[any][]string
+	docComments []string
+	scriptOrder []string
+}
+
+// Errors counts error diagnostics (Unsupported counts with strict).
+func (r *Result) Errors(strict bool) int {
+	n := 0
+	for _, d := range r.Diagnostics {
+		if d.Severity == Error || strict && d.Severity == Unsupported {
+			n++
+		}
+	}
+	return n
+}
+
+// File converts a keepalived configuration file. On errors the Result still
+// carries every diagnostic and the error is a *ConversionError (or a read
+// error).
+func File(path string, opt Options) (*Result, error) {
+	pr, err := keepalived.ParseFile(path, opt.Parse)
+	return finish(pr, err, opt)
+}
+
+// Bytes converts configuration text; name is used in positions.
+func Bytes(data []byte, name string, opt Options) (*Result, error) {
+	pr, err := keepalived.Parse(data, name, opt.Parse)
+	return finish(pr, err, opt)
+}
+
+func finish(pr *keepalived.Result, err error, opt Options) (*Result, error) {
+	if err != nil {
+		if pe, ok := err.(*keepalived.Error); ok {
+			r := &Result{}
+			for _, d := range pe.Diags {
+				r.Diagnostics = append(r.Diagnostics, Diagnostic{Pos: d.Pos, Severity: Error, Msg: d.Msg})
+			}
+			return r, &ConversionError{Errors: len(pe.Diags)}
+		}
+		return nil, err
+	}
+	r := Tree(pr.Root)
+	r.Files = pr.Files
+	var pw []Diagnostic
+	for _, w := range pr.Warnings {
+		pw = append(pw, Diagnostic{Pos: w.Pos, Severity: Warning, Msg: w.Msg})
+	}
+	r.Diagnostics = append(pw, r.Diagnostics...)
+	sortDiags(r.Diagnostics)
+	if strict := opt.Strict; r.Errors(strict) > 0 {
+		if strict {
+			for i := range r.Diagnostics {
+				if r.Diagnostics[i].Severity == Unsupported {
+					r.Diagnostics[i].Severity = Error
+					r.Diagnostics[i].Msg += " (--strict)"
+				}
+			}
+		}
+		return r, &ConversionError{Errors: r.Errors(strict)}
+	}
+	return r, nil
+}
+
+// sortDiags keeps file order: by file of first appearance, then line.
+func sortDiags(ds []Diagnostic) {
+	first := map[string]int{}
+	for i, d := range ds {
+		if _, ok := first[d.Pos.File]; !ok {
+			first[d.Pos.File] = i
+		}
+	}
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i].Pos, ds[j].Pos
+		if a.File != b.File {
+			return first[a.File] < first[b.File]
+		}
+		return a.Line < b.Line
+	})
+}
+
+type conv struct {
+	m           *model.Model
+	diags       []Diagnostic
+	comments    map[any][]string
+	docComments []string
+	scriptOrder []string
+
+	trackFiles   map[string]string // track_file name -> file
+	groupNodes   map[string]*keepalived.Node
+	defaultIface string
+	instNames    map[string]bool
+	syncDaemon   *keepalived.Node
+}
+
+func (c *conv) errorf(p keepalived.Pos, format string, args ...any) {
+	c.diags = append(c.diags, Diagnostic{Pos: p, Severity: Error, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *conv) warnf(p keepalived.Pos, format string, args ...any) {
+	c.diags = append(c.diags, Diagnostic{Pos: p, Severity: Warning, Msg: fmt.Sprintf(format, args...)})
+}
+
+// note adds a warning that is also written as a comment on owner.
+func (c *conv) note(owner any, p keepalived.Pos, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	c.diags = append(c.diags, Diagnostic{Pos: p, Severity: Warning, Msg: msg})
+	c.comment(owner, fmt.Sprintf("%s: %s", p, msg))
+}
+
+func (c *conv) comment(owner any, text string) {
+	if owner == nil {
+		c.docComments = append(c.docComments, text)
+		return
+	}
+	c.comments[owner] = append(c.comments[owner], text)
+}
+
+// unsupported reports a statement the model cannot express and keeps it as a
+// comment on owner (nil: the top of the document).
+func (c *conv) unsupported(owner any, n *keepalived.Node, why string) {
+	msg := fmt.Sprintf("%q is not expressible in the lbx model (%s); left out", n.Source(), why)
+	c.diags = append(c.diags, Diagnostic{Pos: n.Pos, Severity: Unsupported, Msg: msg})
+	c.comment(owner, fmt.Sprintf("%s: not converted: %s  # %s", n.Pos, n.Source(), why))
+}
+
+// unknown handles a keyword: known-but-inexpressible ones get their reason,
+// others are reported as unknown (keepalived ignores those too).
+func (c *conv) unknown(owner any, n *keepalived.Node, known map[string]string) {
+	if why, ok := known[n.Name]; ok {
+		c.unsupported(owner, n, why)
+		return
+	}
+	msg := fmt.Sprintf("unknown keyword %q here; keepalived ignores it, so does lbx", n.Name)
+	c.diags = append(c.diags, Diagnostic{Pos: n.Pos, Severity: Unsupported, Msg: msg})
+	c.comment(owner, fmt.Sprintf("%s: not converted: %s  # unknown keyword", n.Pos, n.Source()))
+}
+
+// legacy warns about a deprecated form that was converted.
+func (c *conv) legacy(owner any, n *keepalived.Node, modern string) {
+	c.note(owner, n.Pos, "%q is a legacy form; converted as %s", n.Name, modern)
+}
+
+// Tree converts a parsed configuration.
+func Tree(root *keepalived.Node) *Result {
+	c := &conv{
+		m:          &model.Model{Version: model.Version, Scripts: map[string]*model.Script{}},
+		comments:   map[any][]string{},
+		trackFiles: map[string]string{},
+		groupNodes: map[string]*keepalived.Node{},
+		instNames:  map[string]bool{},
+	}
+	// First pass: names other sections refer to.
+	for _, n := range root.Children {
+		switch n.Name {
+		case "track_file":
+			for _, ch := range n.Children {
+				if ch.Name == "file" && len(ch.Args) > 0 {
+					c.trackFiles[n.Arg(0)] = ch.Args[0].Text
+				}
+			}
+		case "global_defs":
+			for _, ch := range n.Children {
+				if ch.Name == "default_interface" && len(ch.Args) > 0 {
+					c.defaultIface = ch.Args[0].Text
+				}
+			}
+		case "vrrp_instance":
+			c.instNames[n.Arg(0)] = true
+		}
+	}
+	for _, n := range root.Children {
+		if !n.Block && blockKeywords[n.Name] {
+			c.errorf(n.Pos, "%s wants a { } block", n.Name)
+			continue
+		}
+		switch n.Name {
+		case "global_defs":
+			c.global(n)
+		case "vrrp_script":
+			c.script(n)
+		case "vrrp_instance":
+			c.instance(n)
+		case "vrrp_sync_group":
+			c.syncGroup(n)
+		case "static_ipaddress":
+			c.staticAddresses(n)
+		case "static_routes", "static_rules":
+			c.routesOrRules(nil, n)
+		case "virtual_server_group":
+			c.vsGroup(n)
+		case "virtual_server":
+			c.virtualServer(n)
+		case "track_file":
+			// Read in the first pass; FILE_CHECK uses it.
+		default:
+			c.unknown(nil, n, topUnsupported)
+		}
+	}
+	c.finishSyncDaemon()
+	if len(c.m.Scripts) == 0 {
+		c.m.Scripts = nil
+	}
+	return &Result{Model: c.m, Diagnostics: c.diags, comments: c.comments, docComments: c.docComments, scriptOrder: c.scriptOrder}
+}
+
+var blockKeywords = map[string]bool{
+	"global_defs": true, "vrrp_script": true, "vrrp_instance": true, "vrrp_sync_group": true,
+	"virtual_server_group": true, "virtual_server": true, "static_ipaddress": true,
+}
+
+var topUnsupported = map[string]string{
+	"static_routes":        "lbx manages addresses and IPVS, not routes",
+	"static_rules":         "lbx manages addresses and IPVS, not policy rules",
+	"vrrp_track_process":   "process tracking is not in the model",
+	"track_process":        "process tracking is not in the model",
+	"bfd_instance":         "BFD is not in the model",
+	"SSL":                  "SSL client certificates for SSL_GET are not in the model",
+	"linkbeat_interfaces":  "link-beat polling is not in the model",
+	"net_namespace":        "run lbx itself in the namespace (ip netns exec)",
+	"net_namespace_ipvs":   "run lbx itself in the namespace (ip netns exec)",
+	"instance":             "one lbx per model file; no instance names",
+	"use_pid_dir":          "pid files are the service manager's job",
+	"child_wait_time":      "lbx has no child processes",
+	"linkbeat_use_polling": "link-beat polling is not in the model",
+	"interface_up_down_delays": "interface debouncing is not in the model",
+	"track_group":          "static track groups are not in the model",
+	"vrrp_track_file":      "track files for VRRP are not in the model",
+	"namespace_with_ipsets": "ipsets are not in the model",
+}
+
+// ----- global_defs -----
+
+var globalUnsupported = map[string]string{
+	"vrrp_skip_check_adv_addr": "lbx always checks advert addresses",
+	"vrrp_garp_interval":       "per-packet GARP spacing is not in the model",
+	"vrrp_gna_interval":        "per-packet NA spacing is not in the model",
+	"vrrp_mcast_group4":        "lbx uses the RFC multicast group",
+	"vrrp_mcast_group6":        "lbx uses the RFC multicast group",
+	"vrrp_iptables":            "lbx does not write firewall rules",
+	"vrrp_ipsets":              "lbx does not write firewall rules",
+	"nftables":                 "lbx does not write firewall rules",
+	"vrrp_priority":            "process priorities are the service manager's job",
+	"checker_priority":         "process priorities are the service manager's job",
+	"vrrp_no_swap":             "process settings are the service manager's job",
+	"checker_no_swap":          "process settings are the service manager's job",
+	"notify_fifo":              "notify FIFOs are not in the model",
+	"vrrp_notify_fifo":         "notify FIFOs are not in the model",
+	"lvs_notify_fifo":          "notify FIFOs are not in the model",
+	"notify_fifo_script":       "notify FIFOs are not in the model",
+	"smtp_alert":               "e-mail alert defaults are per instance in the model",
+	"smtp_alert_vrrp":          "e-mail alert defaults are per instance in the model",
+	"smtp_alert_checker":       "checker e-mail alerts are not in the model",
+	"smtp_helo_name":           "SMTP HELO name is not in the model",
+	"lvs_timeouts":             "IPVS connection timeouts are not in the model",
+	"lvs_flush":                "lbx never flushes IPVS; it changes only what differs",
+	"lvs_flush_onstop":         "lbx never flushes IPVS",
+	"enable_traps":             "SNMP is not in the model",
+	"enable_snmp_vrrp":         "SNMP is not in the model",
+	"enable_snmp_checker":      "SNMP is not in the model",
+	"enable_snmp_rfc":          "SNMP is not in the model",
+	"enable_dbus":              "D-Bus is not in the model",
+	"default_interface":        "converted: static addresses without dev use it",
+	"dynamic_interfaces":       "interface handling is not configurable in the model",
+	"vrrp_version":             "",
+	"vrrp_check_unicast_src":   "unicast source checking is not configurable in the model",
+	"vrrp_lower_prio_no_advert": "not in the model",
+	"vrrp_higher_prio_send_advert": "not in the model",
+	"max_auto_priority":        "process priorities are the service manager's job",
+	"script_user":              "",
+	"checker_log_all_failures": "logging detail is not in the model",
+	"no_email_faults":          "not in the model",
+	"vrrp_garp_lower_prio_delay": "not in the model",
+	"vrrp_garp_lower_prio_repeat": "not in the model",
+	"vrrp_min_garp":            "not in the model",
+	"random_seed":              "not in the model",
+	"process_names":            "process names are not in the model",
+}
+
+func (c *conv) global(n *keepalived.Node) {
+	g := &c.m.Global
+	for _, ch := range n.Children {
+		switch ch.Name {
+		case "router_id":
+			if c.need(ch, 1, "a name") {
+				g.RouterID = ch.Args[0].Text
+			}
+		case "enable_script_security":
+			g.EnableScriptSecurity = boolp(true)
+		case "script_user":
+			if c.need(ch, 1, "a user name") {
+				g.ScriptUser = ch.Args[0].Text
+				if len(ch.Args) > 1 {
+					g.ScriptGroup = strings.TrimPrefix(ch.Args[1].Text, ":")
+				}
+			}
+		case "notification_email":
+			for _, e := range ch.Children {
+				g.NotificationEmail = append(g.NotificationEmail, strings.TrimSpace(e.Name+" "+e.ArgText()))
+			}
+			for _, a := range ch.Args {
+				g.NotificationEmail = append(g.NotificationEmail, a.Text)
+			}
+		case "notification_email_from":
+			if c.need(ch, 1, "an address") {
+				g.NotificationEmailFrom = ch.Args[0].Text
+			}
+		case "smtp_server":
+			if c.need(ch, 1, "an address") {
+				g.SMTPServer = ch.Args[0].Text
+				if len(ch.Args) > 1 {
+					g.SMTPServer += ":" + ch.Args[1].Text
+				}
+			}
+		case "smtp_connect_timeout":
+			g.SMTPConnectTimeout = c.timer(ch)
+		case "vrrp_garp_master_delay":
+			g.VRRPGarpMasterDelay = c.timer(ch)
+		case "vrrp_garp_master_repeat":
+			g.VRRPGarpMasterRepeat = c.intPtr(ch, 0, 255)
+		case "vrrp_garp_master_refresh":
+			g.VRRPGarpMasterRefresh = c.timer(ch)
+		case "vrrp_version":
+			g.VRRPVersion = c.intPtr(ch, 2, 3)
+		case "vrrp_strict":
+			g.VRRPStrict = true
+		case "lvs_sync_daemon":
+			c.lvsSyncDaemon(ch, "")
+		case "lvs_sync_daemon_interface":
+			c.legacy(&c.m.Global, ch, "lvs_sync_daemon INTERFACE")
+			if c.need(ch, 1, "an interface") {
+				c.setSyncDaemon(ch, ch.Args[0].Text, "", -1)
+			}
+		case "default_interface":
+			// Used for static addresses without dev (first pass).
+		default:
+			c.unknown(&c.m.Global, ch, globalUnsupported)
+		}
+	}
+}
+
+func (c *conv) lvsSyncDaemon(n *keepalived.Node, inst string) {
+	if !c.need(n, 1, "an interface") {
+		return
+	}
+	iface := n.Args[0].Text
+	id := -1
+	args := n.Args[1:]
+	for i := 0; i < len(args); i++ {
+		switch a := args[i].Text; a {
+		case "inst":
+			if i+1 < len(args) {
+				inst = args[i+1].Text
+				i++
+			}
+		case "id":
+			if i+1 < len(args) {
+				v, err := parseInt(args[i+1].Text, 0, 255)
+				if err != nil {
+					c.errorf(n.Pos, "lvs_sync_daemon id: want 0..255, got %q", args[i+1].Text)
+				}
+				id = v
+				i++
+			}
+		case "maxlen", "port", "ttl", "group":
+			c.note(&c.m.Global, n.Pos, "lvs_sync_daemon %s is not in the model; left out", a)
+			i++
+		default:
+			if i == 0 {
+				inst = a
+			} else {
+				c.errorf(n.Pos, "lvs_sync_daemon: unexpected %q", a)
+			}
+		}
+	}
+	c.setSyncDaemon(n, iface, inst, id)
+}
+
+func (c *conv) setSyncDaemon(n *keepalived.Node, iface, inst string, id int) {
+	if c.m.Global.LVSSyncDaemon != nil {
+		c.note(&c.m.Global, n.Pos, "lvs_sync_daemon given again (first at %s); the last one wins, as keepalived", c.syncDaemon.Pos)
+	}
+	c.syncDaemon = n
+	s := &model.LVSSyncDaemon{Interface: iface, VRRPInstance: inst}
+	if id >= 0 {
+		s.SyncID = id
+	}
+	c.m.Global.LVSSyncDaemon = s
+}
+
+// finishSyncDaemon applies keepalived's default sync id: the VRID of the
+// instance it follows.
+func (c *conv) finishSyncDaemon() {
+	s := c.m.Global.LVSSyncDaemon
+	if s == nil || s.SyncID != 0 || s.VRRPInstance == "" {
+		return
+	}
+	for _, in := range c.m.VRRPInstances {
+		if in.Name == s.VRRPInstance {
+			s.SyncID = in.VirtualRouterID
+		}
+	}
+	if !c.instNames[s.VRRPInstance] {
+		c.errorf(c.syncDaemon.Pos, "lvs_sync_daemon: no vrrp_instance named %q", s.VRRPInstance)
+	}
+}
+
+// ----- vrrp_script -----
+
+func (c *conv) script(n *keepalived.Node) {
+	if !c.need(n, 1, "a name") {
+		return
+	}
+	name := n.Args[0].Text
+	if _, dup := c.m.Scripts[name]; dup {
+		c.errorf(n.Pos, "vrrp_script %q is defined twice", name)
+		return
+	}
+	s := &model.Script{Interval: dur(model.DefaultScriptInterval), Rise: intp(model.DefaultScriptRise), Fall: intp(model.DefaultScriptFall)}
+	for _, ch := range n.Children {
+		switch ch.Name {
+		case "script":
+			if c.need(ch, 1, "a command") {
+				s.Script = ch.Args[0].Text
+				if len(ch.Args) > 1 {
+					s.User = ch.Args[1].Text
+				}
+				if len(ch.Args) > 2 {
+					s.Group = strings.TrimPrefix(ch.Args[2].Text, ":")
+				}
+			}
+		case "interval":
+			if d := c.timer(ch); d != nil {
+				s.Interval = d
+			}
+		case "timeout":
+			s.Timeout = c.timer(ch)
+		case "weight":
+			if v, ok := c.intArg(ch, 0, -253, 253); ok {
+				s.Weight = v
+			}
+			if len(ch.Args) > 1 {
+				if ch.Args[1].Text == "reverse" {
+					s.Reverse = true
+				} else {
+					c.errorf(ch.Pos, "weight: unexpected %q (want `reverse`)", ch.Args[1].Text)
+				}
+			}
+		case "rise":
+			s.Rise = c.intPtr(ch, 1, 1<<31-1)
+		case "fall":
+			s.Fall = c.intPtr(ch, 1, 1<<31-1)
+		case "user":
+			if c.need(ch, 1, "a user name") {
+				s.User = ch.Args[0].Text
+				if len(ch.Args) > 1 {
+					s.Group = strings.TrimPrefix(ch.Args[1].Text, ":")
+				}
+			}
+		case "init_fail":
+			s.InitFail = true
+		default:
+			c.unknown(s, ch, nil)
+		}
+	}
+	if s.Script == "" {
+		c.errorf(n.Pos, "vrrp_script %s has no script", name)
+	}
+	if s.Timeout == nil && s.Interval != nil {
+		// keepalived: a script may run for up to its interval.
+		s.Timeout = dur(s.Interval.Duration)
+	}
+	c.m.Scripts[name] = s
+	c.scriptOrder = append(c.scriptOrder, name)
+}
+
+func parseInt(s string, lo, hi int) (int, error) {
+	var v int
+	_, err := fmt.Sscanf(s, "%d", &v)
+	if err != nil || fmt.Sprint(v) != strings.TrimPrefix(s, "+") || v < lo || v > hi {
+		return 0, fmt.Errorf("want %d..%d", lo, hi)
+	}
+	return v, nil
+}
+
+// ----- static addresses, routes, rules -----
+
+func (c *conv) staticAddresses(n *keepalived.Node) {
+	for _, ch := range n.Children {
+		a := &model.StaticAddress{}
+		va := c.vipLine(a, ch)
+		if va == nil {
+			continue
+		}
+		a.Address, a.Interface, a.Label, a.Scope = va.Address, va.Interface, va.Label, va.Scope
+		if a.Interface == "" {
+			a.Interface = c.defaultIface
+			if a.Interface == "" {
+				a.Interface = "eth0"
+			}
+			c.note(a, ch.Pos, "static address without dev: keepalived puts it on default_interface (%s)", a.Interface)
+		}
+		c.m.Addresses = append(c.m.Addresses, a)
+	}
+}
+
+var routeAddrAfter = map[string]bool{"from": true, "to": true, "src": true, "via": true, "gw": true, "or": true, "nexthop": false, "blackhole": true, "unreachable": true, "prohibit": true, "throw": true}
+
+// routesOrRules reports a routes/rules block as not expressible, but still
+// refuses invalid addresses in it, as keepalived does.
+func (c *conv) routesOrRules(owner any, n *keepalived.Node) {
+	c.unsupported(owner, n, "lbx manages addresses and IPVS, not routes or policy rules")
+	for _, ch := range n.Children {
+		words := append([]string{ch.Name}, argTexts(ch)...)
+		for i, w := range words {
+			first := i == 0 && w != "" && (w[0] >= '0' && w[0] <= '9' || strings.Contains(w, ":"))
+			after := i > 0 && routeAddrAfter[words[i-1]]
+			if first || after {
+				c.validateAddrWord(ch.Pos, w)
+			}
+		}
+	}
+}
+
+func argTexts(n *keepalived.Node) []string {
+	out := make([]string, len(n.Args))
+	for i, a := range n.Args {
+		out[i] = a.Text
+	}
+	return out
+}

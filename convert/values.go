@@ -1,0 +1,146 @@
+package convert
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lbx-dev/lbx/keepalived"
+	"github.com/lbx-dev/lbx/model"
+)
+
+// Value parsers. Each reports an error at the statement and returns ok=false
+// on bad input; the caller then leaves the field unset.
+
+func (c *conv) need(n *keepalived.Node, k int, what string) bool {
+	if len(n.Args) < k {
+		c.errorf(n.Pos, "%s wants %s", n.Name, what)
+		return false
+	}
+	return true
+}
+
+func (c *conv) intArg(n *keepalived.Node, i int, lo, hi int64) (int, bool) {
+	if !c.need(n, i+1, "a number") {
+		return 0, false
+	}
+	s := n.Args[i].Text
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < lo || v > hi {
+		c.errorf(n.Pos, "%s: %q is not a whole number from %d to %d", n.Name, s, lo, hi)
+		return 0, false
+	}
+	return int(v), true
+}
+
+func (c *conv) intPtr(n *keepalived.Node, lo, hi int64) *int {
+	v, ok := c.intArg(n, 0, lo, hi)
+	if !ok {
+		return nil
+	}
+	return &v
+}
+
+// timer reads keepalived's <TIMER>: seconds, fractions allowed.
+func (c *conv) timer(n *keepalived.Node) *model.Duration {
+	if !c.need(n, 1, "a time in seconds") {
+		return nil
+	}
+	d, ok := parseSeconds(n.Args[0].Text)
+	if !ok {
+		c.errorf(n.Pos, "%s: %q is not a time in seconds (such as 3 or 0.5)", n.Name, n.Args[0].Text)
+		return nil
+	}
+	return &d
+}
+
+func parseSeconds(s string) (model.Duration, bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f > 1e9 || math.IsNaN(f) || strings.ContainsAny(s, "xXpP_") {
+		return model.Duration{}, false
+	}
+	// Round to the microsecond, keepalived's resolution, so that 0.1 is
+	// exactly 100ms.
+	return model.Duration{Duration: time.Duration(math.Round(f*1e6)) * time.Microsecond}, true
+}
+
+func dur(d time.Duration) *model.Duration { return &model.Duration{Duration: d} }
+
+func intp(v int) *int { return &v }
+
+func boolp(v bool) *bool { return &v }
+
+// boolArg reads keepalived's optional <BOOL>: absent means true.
+func (c *conv) boolArg(n *keepalived.Node) (bool, bool) {
+	if len(n.Args) == 0 {
+		return true, true
+	}
+	switch strings.ToLower(n.Args[0].Text) {
+	case "on", "true", "yes":
+		return true, true
+	case "off", "false", "no":
+		return false, true
+	}
+	c.errorf(n.Pos, "%s: want on|off|true|false|yes|no, got %q", n.Name, n.Args[0].Text)
+	return false, false
+}
+
+func (c *conv) addr(n *keepalived.Node, s string) (model.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		c.errorf(n.Pos, "%s: %q is not a valid IP address", n.Name, s)
+		return model.Addr{}, false
+	}
+	return model.Addr{Addr: a.Unmap()}, true
+}
+
+// prefix reads ADDR[/LEN]; a bare address is a host prefix.
+func (c *conv) prefix(pos keepalived.Pos, what, s string) (model.Prefix, bool) {
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			c.errorf(pos, "%s: %q is not a valid IP address", what, s)
+			return model.Prefix{}, false
+		}
+		a = a.Unmap()
+		return model.Prefix{Prefix: netip.PrefixFrom(a, a.BitLen())}, true
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		c.errorf(pos, "%s: %q is not a valid address/prefix-length", what, s)
+		return model.Prefix{}, false
+	}
+	return model.Prefix{Prefix: p}, true
+}
+
+func (c *conv) port(n *keepalived.Node, s string) (int, bool) {
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 || v > 65535 {
+		c.errorf(n.Pos, "%s: port %q is not a number from 0 to 65535", n.Name, s)
+		return 0, false
+	}
+	return v, true
+}
+
+// validateAddrWord checks an address or prefix inside a block the model
+// cannot express (routes, rules): a bad address there is still an error,
+// because keepalived refuses the line.
+func (c *conv) validateAddrWord(pos keepalived.Pos, s string) {
+	if s == "default" || s == "all" {
+		return
+	}
+	if _, err := netip.ParsePrefix(s); err == nil {
+		return
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return
+	}
+	c.errorf(pos, "%q is not a valid IP address or prefix", s)
+}
+
+func fmtDur(d time.Duration) string {
+	return fmt.Sprint(d)
+}

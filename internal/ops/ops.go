@@ -1,0 +1,184 @@
+// Package ops holds the operations behind lbx's commands — load the model,
+// read the live state, plan, apply, export — so that cmd/lbx stays cobra
+// wiring and every command shares one code path.
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/plan"
+	"github.com/lbx-dev/lbx/state"
+)
+
+// Target says which kernel (or recorded state) a command works on.
+type Target struct {
+	Netns    string
+	StateDir string // ownership record directory
+	// Live, if set, is an exported model used as the live state instead
+	// of the kernel (plan in CI without IPVS or root).
+	Live string
+	// OpenKernel overrides the kernel (tests).
+	OpenKernel func() (apply.Kernel, error)
+}
+
+// DefaultStateDir holds ownership records.
+const DefaultStateDir = "/var/lib/lbx"
+
+// LockPath is the one-writer lock file for a namespace.
+func LockPath(netns string) string {
+	if netns == "" {
+		return "/run/lbx/lock"
+	}
+	return filepath.Join("/run/lbx", "lock-netns-"+netns)
+}
+
+// LoadModel reads and validates a model file. Errors come back as one
+// cli error (exit 1) whose text lists every problem.
+func LoadModel(path string) (*model.Model, error) {
+	m, err := model.LoadFile(path)
+	if err != nil {
+		return nil, cli.Exit(cli.ExitError1, err)
+	}
+	return m, nil
+}
+
+func (t Target) kernel() (apply.Kernel, error) {
+	if t.OpenKernel != nil {
+		return t.OpenKernel()
+	}
+	return apply.OpenNetKernel(t.Netns)
+}
+
+func (t Target) owner() (*apply.OwnerRecord, error) {
+	if t.Live != "" {
+		return apply.NewMemoryOwnerRecord(), nil
+	}
+	dir := t.StateDir
+	if dir == "" {
+		dir = DefaultStateDir
+	}
+	return apply.OpenOwnerRecord(dir, t.Netns)
+}
+
+// ReadLive returns the live state: from the kernel, or from an exported
+// model when Target.Live is set.
+func (t Target) ReadLive(ctx context.Context) (*state.State, apply.Kernel, error) {
+	if t.Live != "" {
+		m, err := model.LoadFile(t.Live)
+		if err != nil {
+			return nil, nil, cli.Exit(cli.ExitError1, fmt.Errorf("--live: %w", err))
+		}
+		return model.Compile(m, model.Facts{}).State, nil, nil
+	}
+	k, err := t.kernel()
+	if err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	st, err := k.Read(ctx)
+	if err != nil {
+		k.Close()
+		return nil, nil, err
+	}
+	slog.Debug("read live state", "services", len(st.Services), "addresses", len(st.Addresses), "took", time.Since(start))
+	return st, k, nil
+}
+
+// Plan compiles the model and diffs it against the live state. The kernel,
+// if one was opened, is returned open for a following apply.
+func Plan(ctx context.Context, m *model.Model, t Target, prune bool) (*plan.Plan, apply.Kernel, *apply.OwnerRecord, error) {
+	owner, err := t.owner()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	live, k, err := t.ReadLive(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p := plan.Diff(model.Compile(m, model.Facts{}), live, plan.Options{Prune: prune, Owned: owner.Owned()})
+	return p, k, owner, nil
+}
+
+// ApplyOptions tune Apply.
+type ApplyOptions struct {
+	LockTimeout time.Duration
+}
+
+// Lock takes the one-writer lock for the target.
+func Lock(ctx context.Context, t Target, timeout time.Duration) (*apply.Lock, error) {
+	l, err := apply.AcquireLock(ctx, LockPath(t.Netns), timeout)
+	var held *apply.LockHeldError
+	if errors.As(err, &held) {
+		return nil, cli.Exit(cli.ExitLocked, err)
+	}
+	return l, err
+}
+
+// Execute runs a plan and maps a part-way failure to its exit code.
+func Execute(ctx context.Context, k apply.Kernel, p *plan.Plan, owner *apply.OwnerRecord) (*apply.Result, error) {
+	res, err := apply.Execute(ctx, k, p, apply.Options{Owner: owner})
+	var partial *apply.PartialError
+	if errors.As(err, &partial) {
+		return res, cli.Exit(cli.ExitPartial, err)
+	}
+	return res, err
+}
+
+// StaleError is returned when a saved plan no longer matches the kernel.
+type StaleError struct{ File string }
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("saved plan %s is stale: the live state changed since it was made; run `lbx plan --out` again", e.File)
+}
+
+// ApplySaved applies a saved plan after checking its fingerprint against
+// the live state, under the lock.
+func ApplySaved(ctx context.Context, path string, t Target, lockTimeout time.Duration) (*apply.Result, error) {
+	f, err := plan.Load(path)
+	if err != nil {
+		return nil, cli.Exit(cli.ExitError1, err)
+	}
+	if t.Netns == "" {
+		t.Netns = f.Netns
+	}
+	lock, err := Lock(ctx, t, lockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	owner, err := t.owner()
+	if err != nil {
+		return nil, err
+	}
+	live, k, err := t.ReadLive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer k.Close()
+	if plan.Fingerprint(live, f.Plan.Scope) != f.Plan.Fingerprint {
+		return nil, cli.Exit(cli.ExitStale, &StaleError{File: path})
+	}
+	return Execute(ctx, k, f.Plan, owner)
+}
+
+// ExportAddresses picks the addresses an export shows: global-scope
+// addresses (link-local and host addresses are the kernel's own).
+func ExportAddresses(st *state.State) []state.Address {
+	var out []state.Address
+	for _, k := range st.AddressKeys() {
+		a := st.Addresses[k]
+		if a.Scope != "global" || k.Addr.IsLinkLocalUnicast() || k.Addr.IsLoopback() {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}

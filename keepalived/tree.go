@@ -1,0 +1,155 @@
+// Package keepalived parses keepalived's configuration language into a tree
+// of statements, each word keeping the file and line it came from.
+//
+// It implements the preprocessor keepalived applies before its keyword
+// handlers see a line: comments, include (globs, braces, nesting, loops),
+// @id / @^id conditional lines, $NAME=value definitions (multi-line with a
+// trailing backslash) and their $NAME / ${NAME} uses, and ~SEQ / ~SEQx / ~LST
+// line generators. It knows no keywords: mapping statements to meaning is
+// the converter's job. Every input, however malformed, gives a tree or an
+// error; the preprocessor's expansions are bounded so that no input hangs.
+package keepalived
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Pos is where a word was written.
+type Pos struct {
+	File string
+	Line int
+}
+
+func (p Pos) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
+
+// Word is one token of a statement. Quoted words came from "..." and may
+// contain spaces.
+type Word struct {
+	Text   string
+	Quoted bool
+	Pos    Pos
+}
+
+// Node is one statement: a keyword, its arguments on the same line and, if
+// it opened a block, the statements inside. The root node has no name.
+type Node struct {
+	Name     string
+	Pos      Pos
+	Args     []Word
+	Block    bool // a { } followed, even if empty
+	Children []*Node
+	// EndPos is where the block was closed.
+	EndPos Pos
+}
+
+// Arg returns argument i's text, or "".
+func (n *Node) Arg(i int) string {
+	if i < len(n.Args) {
+		return n.Args[i].Text
+	}
+	return ""
+}
+
+// ArgText joins the arguments with single spaces, quoting those that were
+// quoted, for messages and comments.
+func (n *Node) ArgText() string {
+	parts := make([]string, len(n.Args))
+	for i, a := range n.Args {
+		if a.Quoted {
+			parts[i] = fmt.Sprintf("%q", a.Text)
+		} else {
+			parts[i] = a.Text
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// Source renders the statement as written (one line, block elided).
+func (n *Node) Source() string {
+	s := n.Name
+	if len(n.Args) > 0 {
+		s += " " + n.ArgText()
+	}
+	if n.Block {
+		s += " { ... }"
+	}
+	return s
+}
+
+// Diagnostic is a warning or error found while reading the files.
+type Diagnostic struct {
+	Pos Pos
+	Msg string
+}
+
+func (d Diagnostic) String() string { return d.Pos.String() + ": " + d.Msg }
+
+// Error is a fatal parse problem.
+type Error struct{ Diags []Diagnostic }
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Diags))
+	for i, d := range e.Diags {
+		lines[i] = d.Pos.String() + ": error: " + d.Msg
+	}
+	return strings.Join(lines, "\n")
+}
+
+// buildTree turns logical lines of words into the statement tree.
+func buildTree(lines [][]Word, file string) (*Node, []Diagnostic) {
+	root := &Node{Block: true, Pos: Pos{File: file}}
+	stack := []*Node{root}
+	var errs []Diagnostic
+	var pending *Node // last statement of the previous line, may take a { on the next
+	for _, line := range lines {
+		var cur *Node
+		for i, w := range line {
+			top := stack[len(stack)-1]
+			switch {
+			case !w.Quoted && w.Text == "{":
+				target := cur
+				if target == nil && i == 0 {
+					target = pending
+				}
+				if target == nil || target.Block {
+					errs = append(errs, Diagnostic{w.Pos, "'{' without a keyword before it"})
+					// Open an anonymous block so that the matching } balances.
+					target = &Node{Pos: w.Pos}
+				}
+				target.Block = true
+				stack = append(stack, target)
+				cur = nil
+			case !w.Quoted && w.Text == "}":
+				if len(stack) == 1 {
+					errs = append(errs, Diagnostic{w.Pos, "'}' without a matching '{'"})
+				} else {
+					top.EndPos = w.Pos
+					stack = stack[:len(stack)-1]
+				}
+				cur = nil
+			default:
+				if cur == nil {
+					cur = &Node{Name: w.Text, Pos: w.Pos}
+					top.Children = append(top.Children, cur)
+				} else {
+					cur.Args = append(cur.Args, w)
+				}
+			}
+		}
+		pending = nil
+		if cur != nil && !cur.Block {
+			pending = cur
+		}
+	}
+	for i := len(stack) - 1; i > 0; i-- {
+		n := stack[i]
+		errs = append(errs, Diagnostic{n.Pos, fmt.Sprintf("block %q opened here is never closed with '}'", n.Name)})
+	}
+	return root, errs
+}

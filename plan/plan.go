@@ -1,0 +1,420 @@
+// Package plan diffs a desired state against the live state and returns an
+// ordered list of changes, Terraform-style. It is pure: no kernel access, no
+// clock; the same inputs always give the same plan.
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/state"
+)
+
+// Action is what a change does to one object.
+type Action string
+
+const (
+	Create  Action = "create"
+	Update  Action = "update"  // in place
+	Delete  Action = "delete"  // drained first when DrainSeconds > 0
+	Replace Action = "replace" // delete then create: the kernel cannot edit it in place
+)
+
+// Kind is the type of object a change touches.
+type Kind string
+
+const (
+	KindService Kind = "service"
+	KindReal    Kind = "real"
+	KindAddress Kind = "address"
+)
+
+// Change is one planned change. Exactly one Before/After pair is used,
+// according to Kind.
+type Change struct {
+	Address string `json:"address"`
+	Kind    Kind   `json:"kind"`
+	Action  Action `json:"action"`
+	// Fields lists the settings an update changes.
+	Fields []string `json:"fields,omitempty"`
+	// Reason explains a replace, a drain or why an object is in the plan.
+	Reason string `json:"reason,omitempty"`
+	// DrainSeconds: for a real server delete, set weight 0 first and delete
+	// once idle or after this many seconds.
+	DrainSeconds int `json:"drain_seconds,omitempty"`
+
+	Service       state.ServiceKey `json:"service"`
+	BeforeService *state.Service   `json:"before_service,omitempty"`
+	AfterService  *state.Service   `json:"after_service,omitempty"`
+	BeforeReal    *state.Real      `json:"before_real,omitempty"`
+	AfterReal     *state.Real      `json:"after_real,omitempty"`
+	BeforeAddr    *state.Address   `json:"before_addr,omitempty"`
+	AfterAddr     *state.Address   `json:"after_addr,omitempty"`
+}
+
+// Before returns the object before the change (nil for a create).
+func (c *Change) Before() any {
+	switch {
+	case c.BeforeService != nil:
+		return c.BeforeService
+	case c.BeforeReal != nil:
+		return c.BeforeReal
+	case c.BeforeAddr != nil:
+		return c.BeforeAddr
+	}
+	return nil
+}
+
+// After returns the object after the change (nil for a delete).
+func (c *Change) After() any {
+	switch {
+	case c.AfterService != nil:
+		return c.AfterService
+	case c.AfterReal != nil:
+		return c.AfterReal
+	case c.AfterAddr != nil:
+		return c.AfterAddr
+	}
+	return nil
+}
+
+// Scope is the set of live objects a plan is about: what the model
+// declares, what lbx created before, and with prune every service. The
+// fingerprint covers exactly this set, so a saved plan can be checked
+// against the same objects later.
+type Scope struct {
+	Prune     bool               `json:"prune"`
+	Services  []state.ServiceKey `json:"services"`
+	Addresses []state.AddressKey `json:"addresses"`
+}
+
+// Plan is an ordered list of changes and what it was computed against.
+type Plan struct {
+	Changes []Change `json:"changes"`
+	// Notes are facts the user should know that are not changes (e.g.
+	// VRRP addresses left to `lbx watch`).
+	Notes []string `json:"notes,omitempty"`
+	Scope Scope    `json:"scope"`
+	// Fingerprint is a hash of the in-scope live state the plan was made
+	// against (also when it was empty).
+	Fingerprint string `json:"fingerprint"`
+}
+
+// Counts returns Terraform's three numbers: a replace counts as one add and
+// one destroy.
+func (p *Plan) Counts() (add, change, destroy int) {
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			add++
+		case Update:
+			change++
+		case Delete:
+			destroy++
+		case Replace:
+			add++
+			destroy++
+		}
+	}
+	return
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Owned is what lbx created earlier (its ownership record): objects that
+// are deleted when they leave the model.
+type Owned struct {
+	Services  map[state.ServiceKey]bool
+	Addresses map[state.AddressKey]bool
+}
+
+// Options tune a diff.
+type Options struct {
+	// Prune deletes live services neither declared nor owned.
+	Prune bool
+	Owned Owned
+}
+
+// Addresses of objects, as shown in plans.
+func ServiceAddress(k state.ServiceKey) string { return "service." + k.String() }
+func RealAddress(s state.ServiceKey, r state.RealKey) string {
+	return "real." + s.String() + "/" + r.String()
+}
+func AddressAddress(k state.AddressKey) string { return "address." + k.String() }
+
+var (
+	serviceCmp = []cmp.Option{cmpopts.IgnoreFields(state.Service{}, "Reals"), cmpopts.EquateComparable()}
+	realCmp    = []cmp.Option{cmpopts.IgnoreFields(state.Real{}, "Counters"), cmpopts.EquateComparable()}
+	addrCmp    = []cmp.Option{cmpopts.IgnoreFields(state.Address{}, "Origin"), cmpopts.EquateComparable()}
+)
+
+// Diff computes the plan that takes live to desired.
+func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
+	p := &Plan{}
+	desired := d.State
+	vrrp := map[state.AddressKey]bool{}
+	for _, a := range d.VRRPAddresses {
+		vrrp[a.Key] = true
+	}
+	if len(d.VRRPAddresses) > 0 {
+		names := map[string]bool{}
+		for _, a := range d.VRRPAddresses {
+			names[strings.TrimPrefix(a.Origin, "vrrp ")] = true
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("%d VRRP address(es) of %s are managed by `lbx watch`; plan and apply leave them alone.", len(d.VRRPAddresses), joinSorted(names)))
+	}
+
+	// Scope: declared, owned, and with prune every live service.
+	svcScope := map[state.ServiceKey]bool{}
+	for k := range desired.Services {
+		svcScope[k] = true
+	}
+	for k := range opts.Owned.Services {
+		svcScope[k] = true
+	}
+	if opts.Prune {
+		for k := range live.Services {
+			svcScope[k] = true
+		}
+	}
+	addrScope := map[state.AddressKey]bool{}
+	for k := range desired.Addresses {
+		addrScope[k] = true
+	}
+	for k := range opts.Owned.Addresses {
+		if !vrrp[k] {
+			addrScope[k] = true
+		}
+	}
+	p.Scope = Scope{Prune: opts.Prune, Services: sortedServiceKeys(svcScope), Addresses: sortedAddressKeys(addrScope)}
+	p.Fingerprint = Fingerprint(live, p.Scope)
+
+	for _, k := range p.Scope.Services {
+		want, have := desired.Services[k], live.Services[k]
+		switch {
+		case want != nil && have == nil:
+			p.Changes = append(p.Changes, Change{Address: ServiceAddress(k), Kind: KindService, Action: Create, Service: k, AfterService: settingsOnly(want)})
+			for _, rk := range want.RealKeys() {
+				r := want.Reals[rk]
+				p.Changes = append(p.Changes, Change{Address: RealAddress(k, rk), Kind: KindReal, Action: Create, Service: k, AfterReal: &r})
+			}
+		case want == nil && have != nil:
+			reason := "no longer in the model"
+			if !opts.Owned.Services[k] {
+				reason = "not in the model (--prune)"
+			}
+			p.Changes = append(p.Changes, Change{Address: ServiceAddress(k), Kind: KindService, Action: Delete, Service: k, BeforeService: settingsOnly(have), Reason: reason})
+		case want != nil && have != nil:
+			if !cmp.Equal(*want, *have, serviceCmp...) {
+				p.Changes = append(p.Changes, Change{Address: ServiceAddress(k), Kind: KindService, Action: Update, Service: k,
+					BeforeService: settingsOnly(have), AfterService: settingsOnly(want), Fields: changedFields(*have, *want)})
+			}
+			p.Changes = append(p.Changes, diffReals(k, want, have, d.Drain[k].Timeout)...)
+		}
+	}
+
+	for _, k := range p.Scope.Addresses {
+		want, wok := desired.Addresses[k]
+		have, hok := live.Addresses[k]
+		switch {
+		case wok && !hok:
+			p.Changes = append(p.Changes, Change{Address: AddressAddress(k), Kind: KindAddress, Action: Create, AfterAddr: &want})
+		case !wok && hok:
+			p.Changes = append(p.Changes, Change{Address: AddressAddress(k), Kind: KindAddress, Action: Delete, BeforeAddr: &have, Reason: "no longer in the model"})
+		case wok && hok && !cmp.Equal(want, have, addrCmp...):
+			p.Changes = append(p.Changes, Change{Address: AddressAddress(k), Kind: KindAddress, Action: Replace, BeforeAddr: &have, AfterAddr: &want,
+				Fields: changedFields(have, want), Reason: replaceReason(have, want)})
+		}
+	}
+	order(p.Changes)
+	return p
+}
+
+func diffReals(k state.ServiceKey, want, have *state.Service, drain int) []Change {
+	var out []Change
+	keys := map[state.RealKey]bool{}
+	for rk := range want.Reals {
+		keys[rk] = true
+	}
+	for rk := range have.Reals {
+		keys[rk] = true
+	}
+	for _, rk := range sortedRealKeys(keys) {
+		w, wok := want.Reals[rk]
+		h, hok := have.Reals[rk]
+		addr := RealAddress(k, rk)
+		switch {
+		case wok && !hok:
+			out = append(out, Change{Address: addr, Kind: KindReal, Action: Create, Service: k, AfterReal: &w})
+		case !wok && hok:
+			c := Change{Address: addr, Kind: KindReal, Action: Delete, Service: k, BeforeReal: &h, Reason: "not in the model"}
+			if drain > 0 && h.Weight > 0 {
+				c.DrainSeconds = drain
+				c.Reason = fmt.Sprintf("drain: weight 0, then delete when idle or after %ds", drain)
+			}
+			out = append(out, c)
+		case wok && hok && !cmp.Equal(w, h, realCmp...):
+			out = append(out, Change{Address: addr, Kind: KindReal, Action: Update, Service: k, BeforeReal: &h, AfterReal: &w, Fields: changedFields(h, w)})
+		}
+	}
+	return out
+}
+
+// replaceReason says why an address cannot be edited in place: the kernel
+// finds an address by (interface, address, prefix length) and ignores
+// label and scope changes on RTM_NEWADDR with NLM_F_REPLACE.
+func replaceReason(have, want state.Address) string {
+	switch {
+	case have.Bits != want.Bits:
+		return "the kernel keys an address by its prefix length; it cannot change it in place"
+	case have.Label != want.Label:
+		return "the kernel cannot relabel an address in place"
+	default:
+		return "the kernel cannot change an address's scope in place"
+	}
+}
+
+func settingsOnly(s *state.Service) *state.Service {
+	c := *s
+	c.Reals = nil
+	return &c
+}
+
+// phase orders changes for a safe execution: addresses leave first and
+// arrive last (traffic stops before its service goes and starts after it
+// is ready); real servers leave before their services and arrive after them.
+func phase(c Change) int {
+	switch {
+	case c.Kind == KindAddress && c.Action == Delete:
+		return 0
+	case c.Kind == KindReal && c.Action == Delete:
+		return 1
+	case c.Kind == KindService && c.Action == Delete:
+		return 2
+	case c.Kind == KindService:
+		return 3
+	case c.Kind == KindReal:
+		return 4
+	default: // address create / replace
+		return 5
+	}
+}
+
+func order(cs []Change) {
+	sort.SliceStable(cs, func(i, j int) bool { return phase(cs[i]) < phase(cs[j]) })
+}
+
+// changedFields names the JSON fields that differ between two values of one
+// struct type, ignoring fields tagged "-".
+func changedFields(a, b any) []string {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	var out []string
+	for i := 0; i < va.NumField(); i++ {
+		name, _, _ := strings.Cut(va.Type().Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Fingerprint hashes the in-scope part of a live state: services (with
+// their real servers, without counters) and addresses. It is stable across
+// map orders.
+func Fingerprint(live *state.State, sc Scope) string {
+	type realFP struct {
+		R state.Real
+	}
+	type svcFP struct {
+		S     *state.Service
+		Reals []state.Real
+	}
+	var doc struct {
+		Services  []svcFP
+		Addresses []state.Address
+	}
+	keys := sc.Services
+	if sc.Prune {
+		// With prune every live service is in scope, including ones that
+		// appeared after the plan was made.
+		all := map[state.ServiceKey]bool{}
+		for _, k := range keys {
+			all[k] = true
+		}
+		for k := range live.Services {
+			all[k] = true
+		}
+		keys = sortedServiceKeys(all)
+	}
+	for _, k := range keys {
+		s := live.Services[k]
+		if s == nil {
+			continue
+		}
+		fp := svcFP{S: settingsOnly(s)}
+		for _, rk := range s.RealKeys() {
+			r := s.Reals[rk]
+			r.Counters = state.Counters{}
+			fp.Reals = append(fp.Reals, r)
+		}
+		doc.Services = append(doc.Services, fp)
+	}
+	for _, k := range sc.Addresses {
+		if a, ok := live.Addresses[k]; ok {
+			a.Origin = ""
+			doc.Addresses = append(doc.Addresses, a)
+		}
+	}
+	b, _ := json.Marshal(doc)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func sortedServiceKeys(m map[state.ServiceKey]bool) []state.ServiceKey {
+	out := make([]state.ServiceKey, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	return out
+}
+
+func sortedAddressKeys(m map[state.AddressKey]bool) []state.AddressKey {
+	out := make([]state.AddressKey, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	return out
+}
+
+func sortedRealKeys(m map[state.RealKey]bool) []state.RealKey {
+	out := make([]state.RealKey, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	return out
+}
+
+func joinSorted(m map[string]bool) string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}

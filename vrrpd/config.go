@@ -1,0 +1,164 @@
+// Package vrrpd runs VRRP virtual routers: it turns the model's
+// vrrp_instances into protocol state machines (package fsm), feeds them
+// packets, time and tracking events, and carries out their effects — raw
+// sockets, gratuitous ARP / unsolicited NA, notify scripts — while addresses
+// go through the caller's Reconciler (the project's one plan/apply path).
+package vrrpd
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/vrrpd/fsm"
+)
+
+// Instance is one virtual router's runtime configuration.
+type Instance struct {
+	FSM       fsm.Config
+	Interface string
+	// Addrs are the virtual addresses announced in adverts (and by GARP).
+	Addrs []netip.Addr
+	// Excluded are owned but neither advertised nor checked.
+	Excluded     []netip.Addr
+	V6           bool
+	UnicastSrc   netip.Addr
+	UnicastPeers []netip.Addr
+	McastSrc     netip.Addr
+	AuthPass     string // v2 PASS; "" = none
+	Notify       model.Notify
+	Group        string // sync group name, "" if none
+
+	GarpDelay, GarpRefresh        time.Duration
+	GarpRepeat, GarpRefreshRepeat int
+}
+
+// ScriptConfig is a vrrp_script as the runner needs it.
+type ScriptConfig struct {
+	Name       string
+	Command    string
+	Interval   time.Duration
+	Timeout    time.Duration
+	Rise, Fall int
+	InitFail   bool
+	Reverse    bool
+}
+
+// Config is everything the daemon runs.
+type Config struct {
+	Instances []*Instance
+	Groups    []*model.SyncGroup
+	Scripts   map[string]*ScriptConfig
+	// Links are the tracked interfaces.
+	Links          []string
+	ScriptSecurity bool
+}
+
+func durOr(d *model.Duration, def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	return d.Duration
+}
+
+func intOr(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// FromModel builds the daemon's configuration from a validated model. It
+// refuses what lbx does not run (AH authentication) with an error naming the
+// instance and what to do.
+func FromModel(m *model.Model) (*Config, error) {
+	c := &Config{Groups: m.SyncGroups, Scripts: map[string]*ScriptConfig{}}
+	c.ScriptSecurity = m.Global.EnableScriptSecurity != nil && *m.Global.EnableScriptSecurity
+	groupOf := map[string]string{}
+	for _, g := range m.SyncGroups {
+		for _, mb := range g.Members {
+			groupOf[mb] = g.Name
+		}
+	}
+	usedScripts := map[string]bool{}
+	links := map[string]bool{}
+	for _, in := range m.VRRPInstances {
+		v := in.EffectiveVersion(m.Global)
+		if a := in.Authentication; a != nil && a.Type == "AH" {
+			return nil, fmt.Errorf("vrrp_instance %s: authentication AH is not supported (RFC 3768 removed it; keepalived's AH is not interoperable across versions): use PASS or none", in.Name)
+		}
+		x := &Instance{
+			Interface: in.Interface,
+			Group:     groupOf[in.Name],
+			Notify:    in.Notify,
+			FSM: fsm.Config{
+				Name:          in.Name,
+				VRID:          uint8(in.VirtualRouterID),
+				Version:       v,
+				Priority:      intOr(in.Priority, model.DefaultPriority),
+				AdvertInt:     durOr(in.AdvertInt, model.DefaultAdvertInt),
+				Preempt:       !in.NoPreempt,
+				PreemptDelay:  durOr(in.PreemptDelay, 0),
+				InitialMaster: in.State == "MASTER",
+			},
+			GarpDelay:         durOr(in.GarpMasterDelay, durOr(m.Global.VRRPGarpMasterDelay, model.DefaultGarpMasterDelay)),
+			GarpRepeat:        intOr(in.GarpMasterRepeat, intOr(m.Global.VRRPGarpMasterRepeat, model.DefaultGarpMasterRepeat)),
+			GarpRefresh:       durOr(in.GarpMasterRefresh, durOr(m.Global.VRRPGarpMasterRefresh, model.DefaultGarpMasterRefresh)),
+			GarpRefreshRepeat: intOr(in.GarpMasterRefreshRepeat, model.DefaultGarpRefreshRepeat),
+		}
+		if a := in.Authentication; a != nil && a.Type == "PASS" {
+			x.AuthPass = a.Pass
+		}
+		for _, a := range in.VirtualAddresses {
+			x.Addrs = append(x.Addrs, a.Address.Addr())
+			x.V6 = a.Address.Addr().Is6()
+		}
+		for _, a := range in.VirtualAddressesExcluded {
+			x.Excluded = append(x.Excluded, a.Address.Addr())
+		}
+		if len(x.Addrs) == 0 {
+			return nil, fmt.Errorf("vrrp_instance %s: no virtual_addresses; an advertisement needs at least one", in.Name)
+		}
+		if in.UnicastSrcIP != nil {
+			x.UnicastSrc = in.UnicastSrcIP.Addr
+		}
+		if in.McastSrcIP != nil {
+			x.McastSrc = in.McastSrcIP.Addr
+		}
+		for _, p := range in.UnicastPeers {
+			x.UnicastPeers = append(x.UnicastPeers, p.Addr)
+		}
+		for _, t := range in.TrackInterfaces {
+			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: "interface " + t.Name, Weight: t.Weight})
+			links[t.Name] = true
+		}
+		for _, t := range in.TrackScripts {
+			s := m.Scripts[t.Name]
+			w := s.Weight
+			if t.Weight != nil {
+				w = *t.Weight
+			}
+			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: "script " + t.Name, Weight: w})
+			usedScripts[t.Name] = true
+		}
+		c.Instances = append(c.Instances, x)
+	}
+	for name := range usedScripts {
+		s := m.Scripts[name]
+		c.Scripts[name] = &ScriptConfig{
+			Name:     name,
+			Command:  s.Script,
+			Interval: durOr(s.Interval, model.DefaultScriptInterval),
+			Timeout:  durOr(s.Timeout, durOr(s.Interval, model.DefaultScriptInterval)),
+			Rise:     intOr(s.Rise, model.DefaultScriptRise),
+			Fall:     intOr(s.Fall, model.DefaultScriptFall),
+			InitFail: s.InitFail,
+			Reverse:  s.Reverse,
+		}
+	}
+	for l := range links {
+		c.Links = append(c.Links, l)
+	}
+	return c, nil
+}

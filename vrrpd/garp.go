@@ -1,0 +1,121 @@
+package vrrpd
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
+)
+
+// announcer sends gratuitous ARP (IPv4) and unsolicited neighbour
+// advertisements (IPv6) for the virtual addresses, so that switches and
+// neighbours learn the new master's MAC at once.
+type announcer struct {
+	ifi  *net.Interface
+	arp  int // AF_PACKET socket, -1 if not opened
+	nd   *ipv6.PacketConn
+	ndc  net.PacketConn
+	src6 netip.Addr
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+func newAnnouncer(ifname string, v6 bool, src6 netip.Addr) (*announcer, error) {
+	ifi, err := net.InterfaceByName(ifname)
+	if err != nil {
+		return nil, err
+	}
+	a := &announcer{ifi: ifi, arp: -1, src6: src6}
+	if !v6 {
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ARP)))
+		if err != nil {
+			return nil, fmt.Errorf("ARP socket on %s: %w", ifname, err)
+		}
+		a.arp = fd
+		return a, nil
+	}
+	c, err := net.ListenPacket("ip6:ipv6-icmp", "::")
+	if err != nil {
+		return nil, fmt.Errorf("ICMPv6 socket on %s: %w", ifname, err)
+	}
+	a.ndc = c
+	a.nd = ipv6.NewPacketConn(c)
+	if err := a.nd.SetMulticastHopLimit(255); err != nil {
+		c.Close()
+		return nil, err
+	}
+	// Send only; never read this socket.
+	var f ipv6.ICMPFilter
+	f.SetAll(true)
+	_ = a.nd.SetICMPFilter(&f)
+	return a, nil
+}
+
+func (a *announcer) Close() {
+	if a.arp >= 0 {
+		unix.Close(a.arp)
+	}
+	if a.ndc != nil {
+		a.ndc.Close()
+	}
+}
+
+// GARPFrame builds a gratuitous ARP request for ip from mac (sender and
+// target protocol address both ip, broadcast destination), as keepalived
+// sends it.
+func GARPFrame(mac net.HardwareAddr, ip netip.Addr) []byte {
+	b := make([]byte, 42)
+	copy(b[0:6], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	copy(b[6:12], mac)
+	binary.BigEndian.PutUint16(b[12:], unix.ETH_P_ARP)
+	binary.BigEndian.PutUint16(b[14:], 1)      // Ethernet
+	binary.BigEndian.PutUint16(b[16:], 0x0800) // IPv4
+	b[18], b[19] = 6, 4
+	binary.BigEndian.PutUint16(b[20:], 1) // request
+	copy(b[22:28], mac)
+	ip4 := ip.As4()
+	copy(b[28:32], ip4[:])
+	copy(b[32:38], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	copy(b[38:42], ip4[:])
+	return b
+}
+
+// NAMessage builds an unsolicited neighbour advertisement (RFC 4861 §7.2.6)
+// for target with the override flag and the target link-layer option; the
+// kernel fills in the ICMPv6 checksum.
+func NAMessage(mac net.HardwareAddr, target netip.Addr) []byte {
+	b := make([]byte, 24+8)
+	b[0] = 136                               // neighbour advertisement
+	binary.BigEndian.PutUint32(b[4:], 1<<29) // override
+	t := target.As16()
+	copy(b[8:24], t[:])
+	b[24], b[25] = 2, 1 // target link-layer address, 8 bytes
+	copy(b[26:32], mac)
+	return b
+}
+
+// announce sends one round for addrs.
+func (a *announcer) announce(addrs []netip.Addr) error {
+	var first error
+	for _, ip := range addrs {
+		var err error
+		if ip.Is4() && a.arp >= 0 {
+			sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: a.ifi.Index, Halen: 6}
+			copy(sa.Addr[:], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+			err = unix.Sendto(a.arp, GARPFrame(a.ifi.HardwareAddr, ip), 0, sa)
+		} else if ip.Is6() && a.nd != nil {
+			cm := &ipv6.ControlMessage{IfIndex: a.ifi.Index, HopLimit: 255}
+			if a.src6.IsValid() {
+				cm.Src = a.src6.AsSlice()
+			}
+			_, err = a.nd.WriteTo(NAMessage(a.ifi.HardwareAddr, ip), cm, &net.IPAddr{IP: net.ParseIP("ff02::1"), Zone: a.ifi.Name})
+		}
+		if err != nil && first == nil {
+			first = fmt.Errorf("announce %s on %s: %w", ip, a.ifi.Name, err)
+		}
+	}
+	return first
+}

@@ -1,0 +1,212 @@
+package vrrpd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vishvananda/netlink"
+)
+
+// trackEvent is a tracked object changing state.
+type trackEvent struct {
+	key    string
+	up     bool
+	reason string
+}
+
+// linkUp is keepalived's notion of a usable link: administratively up and
+// operationally up (or unknown, as dummy and loopback report).
+func linkUp(l netlink.Link) bool {
+	a := l.Attrs()
+	if a.Flags&(1<<0) == 0 { // net.FlagUp
+		return false
+	}
+	return a.OperState == netlink.OperUp || a.OperState == netlink.OperUnknown
+}
+
+// watchLinks reports the tracked links' state from netlink link updates,
+// resubscribing (with a fresh listing) whenever the subscription breaks.
+func watchLinks(ctx context.Context, names []string, out chan<- trackEvent, log *slog.Logger) {
+	if len(names) == 0 {
+		return
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	last := map[string]bool{}
+	for ctx.Err() == nil {
+		ch := make(chan netlink.LinkUpdate, 64)
+		done := make(chan struct{})
+		errc := make(chan error, 1)
+		err := netlink.LinkSubscribeWithOptions(ch, done, netlink.LinkSubscribeOptions{
+			ListExisting: true,
+			ErrorCallback: func(err error) {
+				select {
+				case errc <- err:
+				default:
+				}
+			},
+		})
+		if err != nil {
+			log.Error("netlink link subscription failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		// Links that vanish are down.
+		seen := map[string]bool{}
+		for n := range want {
+			if l, err := netlink.LinkByName(n); err == nil {
+				seen[n] = true
+				_ = l
+			} else if v, ok := last[n]; !ok || v {
+				last[n] = false
+				out <- trackEvent{key: "interface " + n, up: false, reason: "link " + n + " does not exist"}
+			}
+		}
+	loop:
+		for {
+			select {
+			case <-ctx.Done():
+				close(done)
+				return
+			case err := <-errc:
+				log.Warn("netlink link subscription broke; resubscribing", "err", err)
+				close(done)
+				break loop
+			case u, ok := <-ch:
+				if !ok {
+					close(done)
+					break loop
+				}
+				n := u.Attrs().Name
+				if !want[n] {
+					continue
+				}
+				up := linkUp(u.Link) && u.Header.Type != syscall.RTM_DELLINK
+				if v, ok := last[n]; ok && v == up {
+					continue
+				}
+				last[n] = up
+				state := "down"
+				if up {
+					state = "up"
+				}
+				out <- trackEvent{key: "interface " + n, up: up, reason: "link " + n + " is " + state}
+			}
+		}
+	}
+}
+
+// runScripts runs one vrrp_script forever: every interval, with a timeout
+// that kills the whole process group; rise/fall consecutive results flip its
+// state, and only flips are reported.
+func runScript(ctx context.Context, s *ScriptConfig, out chan<- trackEvent, log *slog.Logger) {
+	ok := !s.InitFail
+	streak := 0
+	t := time.NewTicker(s.Interval)
+	defer t.Stop()
+	for {
+		res, why := runOnce(ctx, s.Command, s.Timeout)
+		if ctx.Err() != nil {
+			return
+		}
+		if res == ok {
+			streak = 0
+		} else {
+			streak++
+			need := s.Fall
+			if res {
+				need = s.Rise
+			}
+			if streak >= need {
+				ok, streak = res, 0
+				up := ok != s.Reverse
+				out <- trackEvent{key: "script " + s.Name, up: up, reason: fmt.Sprintf("script %s %s", s.Name, why)}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// runOnce runs a command via /bin/sh in its own process group and kills the
+// group at the timeout, so that a hanging script and its children go away.
+func runOnce(ctx context.Context, command string, timeout time.Duration) (bool, string) {
+	cmd := exec.Command("/bin/sh", "-c", command)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return false, "failed to start: " + err.Error()
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if err == nil {
+			return true, "succeeded"
+		}
+		return false, "failed: " + err.Error()
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-done
+	return false, fmt.Sprintf("timed out after %s (process group killed)", timeout)
+}
+
+// CheckScript applies keepalived's enable_script_security: the program a
+// command runs, and every directory above it, must not be writable by a
+// non-root user.
+func CheckScript(command string) error {
+	fields := strings.Fields(command)
+	if len(fields) == 0 {
+		return errors.New("empty command")
+	}
+	prog := strings.Trim(fields[0], `"'`)
+	if !filepath.IsAbs(prog) {
+		p, err := exec.LookPath(prog)
+		if err != nil {
+			return fmt.Errorf("%s: not found in PATH", prog)
+		}
+		prog = p
+	}
+	for p := prog; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return fmt.Errorf("%s: cannot read owner", p)
+		}
+		m := fi.Mode().Perm()
+		switch {
+		case st.Uid != 0:
+			return fmt.Errorf("%s is owned by uid %d, not root (enable_script_security)", p, st.Uid)
+		case m&0o002 != 0 && fi.Mode()&os.ModeSticky == 0:
+			return fmt.Errorf("%s is writable by everyone (enable_script_security)", p)
+		case m&0o020 != 0 && st.Gid != 0:
+			return fmt.Errorf("%s is writable by group %d (enable_script_security)", p, st.Gid)
+		}
+		if p == "/" || p == "." {
+			return nil
+		}
+	}
+}
