@@ -73,7 +73,7 @@ func watchLinks(ctx context.Context, names []string, out chan<- trackEvent, log 
 				_ = l
 			} else if v, ok := last[n]; !ok || v {
 				last[n] = false
-				out <- trackEvent{key: "interface " + n, up: false, reason: "link " + n + " does not exist"}
+				sendTrack(ctx, out, trackEvent{key: "interface " + n, up: false, reason: "link " + n + " does not exist"})
 			}
 		}
 	loop:
@@ -104,7 +104,7 @@ func watchLinks(ctx context.Context, names []string, out chan<- trackEvent, log 
 				if up {
 					state = "up"
 				}
-				out <- trackEvent{key: "interface " + n, up: up, reason: "link " + n + " is " + state}
+				sendTrack(ctx, out, trackEvent{key: "interface " + n, up: up, reason: "link " + n + " is " + state})
 			}
 		}
 	}
@@ -134,7 +134,7 @@ func runScript(ctx context.Context, s *ScriptConfig, out chan<- trackEvent, log 
 			if streak >= need {
 				ok, streak = res, 0
 				up := ok != s.Reverse
-				out <- trackEvent{key: "script " + s.Name, up: up, reason: fmt.Sprintf("script %s %s", s.Name, why)}
+				sendTrack(ctx, out, trackEvent{key: "script " + s.Name, up: up, reason: fmt.Sprintf("script %s %s", s.Name, why)})
 			}
 		}
 		select {
@@ -208,5 +208,12 @@ func CheckScript(command string) error {
 		if p == "/" || p == "." {
 			return nil
 		}
+	}
+}
+
+func sendTrack(ctx context.Context, out chan<- trackEvent, ev trackEvent) {
+	select {
+	case out <- ev:
+	case <-ctx.Done():
 	}
 }

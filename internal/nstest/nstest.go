@@ -1,0 +1,138 @@
+// Package nstest builds throw-away network topologies for tests that need a
+// real kernel: named network namespaces, veth pairs and bridges, all removed
+// by t.Cleanup even when the test fails. It drives iproute2 (`ip`), so what
+// a test does can be replayed by hand. Root only: Require skips (or, with
+// CI=true, fails) elsewhere.
+//
+//	nstest.Require(t)
+//	lan := nstest.NewLAN(t, "vr", 2)        // two nodes on one bridge
+//	lan.Nodes[0].Run(t, "ip", "addr", "add", "10.9.0.1/24", "dev", "eth0")
+//	out := lan.Nodes[1].Run(t, "ip", "-br", "addr")
+package nstest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// Require skips the test unless it runs as root with iproute2; when CI=true
+// a missing prerequisite fails the test instead.
+func Require(t testing.TB, tools ...string) {
+	t.Helper()
+	miss := ""
+	if os.Geteuid() != 0 {
+		miss = "needs root"
+	}
+	for _, tool := range append([]string{"ip"}, tools...) {
+		if _, err := exec.LookPath(tool); err != nil && miss == "" {
+			miss = "needs " + tool
+		}
+	}
+	if miss == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("namespace test %s (CI=true: not skipping)", miss)
+	}
+	t.Skipf("namespace test %s", miss)
+}
+
+// NS is a named network namespace (/run/netns/Name).
+type NS struct{ Name string }
+
+var seq atomic.Int64
+
+// Unique returns a short name unique to this process and call (namespace
+// and interface names must stay short: interfaces allow 15 bytes).
+func Unique(prefix string) string {
+	return fmt.Sprintf("%s%d%d", prefix, os.Getpid()%10000, seq.Add(1))
+}
+
+// New creates a namespace with loopback up and removes it at cleanup.
+func New(t testing.TB, name string) *NS {
+	t.Helper()
+	run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	n := &NS{Name: name}
+	n.Run(t, "ip", "link", "set", "lo", "up")
+	return n
+}
+
+// Cmd returns a command that runs inside the namespace.
+func (n *NS) Cmd(name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
+}
+
+// Run runs a command in the namespace and fails the test on error; it
+// returns the combined output.
+func (n *NS) Run(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := n.Cmd(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("in netns %s: %s %s: %v\n%s", n.Name, name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// Try runs a command in the namespace and returns its output and error.
+func (n *NS) Try(name string, args ...string) (string, error) {
+	out, err := n.Cmd(name, args...).CombinedOutput()
+	return string(out), err
+}
+
+func run(t testing.TB, name string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// Bridge creates a bridge inside ns and brings it up (a bridge made in the
+// root namespace cannot be moved).
+func Bridge(t testing.TB, ns *NS, name string) {
+	t.Helper()
+	ns.Run(t, "ip", "link", "add", name, "type", "bridge")
+	ns.Run(t, "ip", "link", "set", name, "up")
+}
+
+// Veth creates a veth pair with one end (aName) in a and the other (bName)
+// in b, both up.
+func Veth(t testing.TB, a *NS, aName string, b *NS, bName string) {
+	t.Helper()
+	tmp := Unique("vt")
+	run(t, "ip", "link", "add", tmp, "type", "veth", "peer", "name", tmp+"p")
+	run(t, "ip", "link", "set", tmp, "netns", a.Name, "name", aName)
+	run(t, "ip", "link", "set", tmp+"p", "netns", b.Name, "name", bName)
+	a.Run(t, "ip", "link", "set", aName, "up")
+	b.Run(t, "ip", "link", "set", bName, "up")
+}
+
+// LAN is a set of namespaces on one Ethernet segment: each node has eth0,
+// plugged into bridge br0 in the Switch namespace as port pN.
+type LAN struct {
+	Switch *NS
+	Nodes  []*NS
+}
+
+// NewLAN builds a switch and n nodes named from prefix.
+func NewLAN(t testing.TB, prefix string, n int) *LAN {
+	t.Helper()
+	base := Unique(prefix)
+	l := &LAN{Switch: New(t, base+"sw")}
+	Bridge(t, l.Switch, "br0")
+	for i := range n {
+		node := New(t, fmt.Sprintf("%sn%d", base, i))
+		port := fmt.Sprintf("p%d", i)
+		Veth(t, node, "eth0", l.Switch, port)
+		l.Switch.Run(t, "ip", "link", "set", port, "master", "br0")
+		l.Nodes = append(l.Nodes, node)
+	}
+	return l
+}
+
+// Port is the switch port of node i (down it to partition the node).
+func (l *LAN) Port(i int) string { return fmt.Sprintf("p%d", i) }
