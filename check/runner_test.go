@@ -1,0 +1,271 @@
+package check
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/state"
+)
+
+// fakeClock fires After channels only when the test advances it.
+type fakeClock struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	now     time.Time
+	waiters []fakeWaiter
+}
+
+type fakeWaiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{now: time.Unix(1000, 0)}
+	c.cond = sync.NewCond(&c.mu)
+	return c
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	c.waiters = append(c.waiters, fakeWaiter{c.now.Add(d), ch})
+	c.cond.Broadcast()
+	return ch
+}
+
+// blockUntil waits until n goroutines sleep on the clock.
+func (c *fakeClock) blockUntil(t *testing.T, n int) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		c.mu.Lock()
+		for len(c.waiters) < n {
+			c.cond.Wait()
+		}
+		c.mu.Unlock()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("timed out waiting for %d sleepers", n)
+	}
+}
+
+// advance moves time forward and wakes the sleepers due.
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if !w.at.After(c.now) {
+			w.ch <- c.now
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	c.waiters = kept
+}
+
+// script is a Checker returning results chosen by the test.
+type script struct {
+	mu  sync.Mutex
+	res Result
+	n   int
+}
+
+func (s *script) set(r Result) { s.mu.Lock(); s.res = r; s.mu.Unlock() }
+func (s *script) Check(context.Context) Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	return s.res
+}
+
+func rid(last byte) model.RealID {
+	return model.RealID{
+		Service: state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("192.0.2.1"), Port: 80, Family: state.IPv4},
+		Real:    state.RealKey{Addr: netip.AddrFrom4([4]byte{10, 0, 0, last}), Port: 80},
+	}
+}
+
+func settings(spec string) Settings {
+	return Settings{Type: "tcp", DelayLoop: 10 * time.Second, Retry: 2, DelayBeforeRetry: time.Second, Deadline: time.Second, Spec: spec}
+}
+
+type reports struct{ ch chan []Transition }
+
+func newReports() *reports           { return &reports{ch: make(chan []Transition, 100)} }
+func (r *reports) fn(b []Transition) { r.ch <- b }
+
+func (r *reports) next(t *testing.T) []Transition {
+	t.Helper()
+	select {
+	case b := <-r.ch:
+		return b
+	case <-time.After(5 * time.Second):
+		t.Fatal("no report")
+	}
+	return nil
+}
+
+func (r *reports) none(t *testing.T) {
+	t.Helper()
+	select {
+	case b := <-r.ch:
+		t.Fatalf("unexpected report %+v", b)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func startRunner(t *testing.T, targets []Target) (*Runner, *fakeClock, *reports) {
+	t.Helper()
+	clk := newFakeClock()
+	rep := newReports()
+	r := New(Options{Clock: clk})
+	if err := r.Start(context.Background(), targets, rep.fn); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return r, clk, rep
+}
+
+// TestRunnerRetrySchedule: with delay_loop 10s, retry 2 and
+// delay_before_retry 1s, a server failing from t=0 is probed at 0, 1s, 2s
+// and reported down at 2s; a success at the next loop (12s) brings it up.
+func TestRunnerRetrySchedule(t *testing.T) {
+	s := &script{res: bad()}
+	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{s, settings("a")}}}})
+	clk.blockUntil(t, 1) // probe at t=0 done (retry 1 scheduled)
+	rep.none(t)
+	clk.advance(time.Second)
+	clk.blockUntil(t, 1) // t=1s: retry 2
+	rep.none(t)
+	clk.advance(time.Second)
+	b := rep.next(t) // t=2s: third failure
+	if len(b) != 1 || b[0].ID != rid(1) || b[0].Health.Up || b[0].Reason != "tcp: x" {
+		t.Fatalf("got %+v, want one down transition of %s", b, rid(1))
+	}
+	if got := b[0].At.Sub(time.Unix(1000, 0)); got != 2*time.Second {
+		t.Fatalf("down at %s, want 2s", got)
+	}
+	clk.blockUntil(t, 1)
+	s.set(ok())
+	clk.advance(9 * time.Second) // t=11s: not yet
+	rep.none(t)
+	clk.advance(time.Second) // t=12s
+	if b := rep.next(t); len(b) != 1 || !b[0].Health.Up {
+		t.Fatalf("got %+v, want up", b)
+	}
+	if h := r.Health()[rid(1)]; !h.Up {
+		t.Fatalf("Health() = %+v, want up", h)
+	}
+	st := r.Stats()
+	if len(st) != 1 || st[0].Checks[0].Total != 4 || st[0].Checks[0].Failed != 3 {
+		t.Fatalf("stats %+v, want 4 probes 3 failed", st)
+	}
+}
+
+func TestRunnerAlphaAndSeveralChecks(t *testing.T) {
+	a, b := &script{res: ok()}, &script{res: bad()}
+	_, clk, rep := startRunner(t, []Target{{ID: rid(1), Alpha: true, Checks: []Probe{{a, settings("a")}, {b, settings("b")}}}})
+	clk.blockUntil(t, 2)
+	rep.none(t) // alpha: down from the start, one check still failing: no change
+	b.set(ok())
+	clk.advance(10 * time.Second)
+	if tr := rep.next(t); len(tr) != 1 || !tr[0].Health.Up {
+		t.Fatalf("got %+v, want up once both checks passed", tr)
+	}
+	clk.blockUntil(t, 2)
+	a.set(bad())
+	b.set(bad())
+	clk.advance(10 * time.Second) // both fail: retry 1
+	clk.blockUntil(t, 2)
+	clk.advance(time.Second)
+	clk.blockUntil(t, 2)
+	clk.advance(time.Second) // both down now; one transition
+	if tr := rep.next(t); len(tr) != 1 || tr[0].Health.Up {
+		t.Fatalf("got %+v, want one down", tr)
+	}
+	clk.blockUntil(t, 2)
+	a.set(ok())
+	clk.advance(10 * time.Second) // a up, b still down: no change
+	rep.none(t)
+}
+
+func TestRunnerDynamicWeight(t *testing.T) {
+	s := &script{res: dyn(40)}
+	_, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{s, settings("a")}}}})
+	if tr := rep.next(t); len(tr) != 1 || !tr[0].Health.Up || tr[0].Health.Weight == nil || *tr[0].Health.Weight != 40 {
+		t.Fatalf("got %+v, want up with weight 40", tr)
+	}
+	clk.blockUntil(t, 1)
+	s.set(dyn(3))
+	clk.advance(10 * time.Second)
+	if tr := rep.next(t); *tr[0].Health.Weight != 3 {
+		t.Fatalf("got %+v, want weight 3", tr)
+	}
+}
+
+// TestRunnerUpdateKeepsState: a reload with the same check keeps the
+// server down and its schedule; a changed check starts fresh; removing the
+// failing check brings the server up.
+func TestRunnerUpdateKeepsState(t *testing.T) {
+	s := &script{res: bad()}
+	st := settings("a")
+	st.Retry = 0
+	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{s, st}}}})
+	if tr := rep.next(t); tr[0].Health.Up {
+		t.Fatal("want down")
+	}
+	clk.blockUntil(t, 1)
+	// Same settings, a new Checker value: the old probe is kept.
+	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{&script{res: ok()}, st}}}}); err != nil {
+		t.Fatal(err)
+	}
+	rep.none(t)
+	if r.Health()[rid(1)].Up {
+		t.Fatal("health lost on reload")
+	}
+	clk.advance(10 * time.Second)
+	clk.blockUntil(t, 1)
+	if s.n != 2 {
+		t.Fatalf("kept probe ran %d times, want 2 (schedule kept)", s.n)
+	}
+	// A second, passing check added, then the failing one removed.
+	good := &script{res: ok()}
+	st2 := settings("b")
+	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{s, st}, {good, st2}}}}); err != nil {
+		t.Fatal(err)
+	}
+	rep.none(t)
+	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{good, st2}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if tr := rep.next(t); !tr[0].Health.Up {
+		t.Fatalf("got %+v, want up after removing the failing check", tr)
+	}
+	// A removed target disappears from Health.
+	if err := r.Update([]Target{{ID: rid(2), Checks: []Probe{{good, st2}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Health()[rid(1)]; ok {
+		t.Fatal("removed target still in Health()")
+	}
+	if err := r.Update([]Target{{ID: rid(2), Checks: []Probe{{good, st2}}}, {ID: rid(2), Checks: []Probe{{good, st2}}}}); err == nil {
+		t.Fatal("duplicate target accepted")
+	}
+}
