@@ -1,0 +1,344 @@
+package check
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/tls"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const testTimeout = 300 * time.Millisecond
+
+func addrOf(t *testing.T, a net.Addr) netip.AddrPort {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ap
+}
+
+func conn(t *testing.T, a net.Addr) Conn {
+	return Conn{Addr: addrOf(t, a), Timeout: testTimeout}
+}
+
+// silentListener accepts connections and never writes: the server that
+// hangs every check.
+func silentListener(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return ln
+}
+
+// resetListener accepts and resets every connection at once.
+func resetListener(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.(*net.TCPConn).SetLinger(0)
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+func closedPort(t *testing.T) net.Addr {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ln.Addr()
+	ln.Close()
+	return a
+}
+
+// within checks a probe's outcome and that it respected its deadline.
+func within(t *testing.T, c Checker, wantUp bool, reasonHas string, max time.Duration) Result {
+	t.Helper()
+	start := time.Now()
+	r := c.Check(context.Background())
+	if el := time.Since(start); el > max {
+		t.Errorf("probe took %s, deadline %s", el, max)
+	}
+	if r.Up != wantUp {
+		t.Errorf("up = %v (%q), want %v", r.Up, r.Reason, wantUp)
+	}
+	if !strings.Contains(r.Reason, reasonHas) {
+		t.Errorf("reason %q, want it to contain %q", r.Reason, reasonHas)
+	}
+	return r
+}
+
+const slack = 250 * time.Millisecond
+
+func TestTCP(t *testing.T) {
+	good := silentListener(t)
+	tests := []struct {
+		name   string
+		addr   net.Addr
+		up     bool
+		reason string
+	}{
+		{"listening", good.Addr(), true, ""},
+		{"refused", closedPort(t), false, "connection refused"},
+		{"resets after accept (connect succeeded)", resetListener(t).Addr(), true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			within(t, &TCP{Conn: conn(t, tt.addr)}, tt.up, tt.reason, testTimeout+slack)
+		})
+	}
+}
+
+func md5hex(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
+
+func TestHTTP(t *testing.T) {
+	var hostMu sync.Mutex
+	var lastHost string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
+		hostMu.Lock()
+		lastHost = r.Host
+		hostMu.Unlock()
+		w.Write([]byte("hello"))
+	})
+	mux.HandleFunc("/503", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+	mux.HandleFunc("/404", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) })
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ok", http.StatusFound) })
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 64<<10)
+		for i := 0; i < MaxBody/len(chunk)+2; i++ {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	mux.HandleFunc("/slowbody", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("a"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	st := func(s ...string) StatusSet {
+		set, err := ParseStatusSet(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	tests := []struct {
+		name   string
+		addr   net.Addr
+		urls   []URL
+		up     bool
+		reason string
+	}{
+		{"200 in default range", srv.Listener.Addr(), []URL{{Path: "/ok", Status: st()}}, true, ""},
+		{"503 not in default", srv.Listener.Addr(), []URL{{Path: "/503", Status: st()}}, false, "status 503 not in 200-299"},
+		{"503 in a range", srv.Listener.Addr(), []URL{{Path: "/503", Status: st("500-503")}}, true, ""},
+		{"404 in a list", srv.Listener.Addr(), []URL{{Path: "/404", Status: st("200", "404")}}, true, ""},
+		{"404 in a comma list", srv.Listener.Addr(), []URL{{Path: "/404", Status: st("200,404")}}, true, ""},
+		{"digest matches (upper case)", srv.Listener.Addr(), []URL{{Path: "/ok", Status: st(), Digest: strings.ToUpper(md5hex("hello"))}}, true, ""},
+		{"wrong digest", srv.Listener.Addr(), []URL{{Path: "/ok", Status: st(), Digest: md5hex("bye")}}, false, "digest " + md5hex("hello")},
+		{"redirect not followed", srv.Listener.Addr(), []URL{{Path: "/redirect", Status: st()}}, false, "status 302"},
+		{"redirect accepted as a status", srv.Listener.Addr(), []URL{{Path: "/redirect", Status: st("302")}}, true, ""},
+		{"every url must pass", srv.Listener.Addr(), []URL{{Path: "/ok", Status: st()}, {Path: "/503", Status: st()}}, false, "/503: status 503"},
+		{"body over the bound", srv.Listener.Addr(), []URL{{Path: "/big", Status: st(), Digest: md5hex("x")}}, false, "body larger"},
+		{"body that never ends", srv.Listener.Addr(), []URL{{Path: "/slowbody", Status: st(), Digest: md5hex("x")}}, false, "timeout"},
+		{"accepts and never answers", silentListener(t).Addr(), []URL{{Path: "/", Status: st()}}, false, "timeout"},
+		{"resets", resetListener(t).Addr(), []URL{{Path: "/", Status: st()}}, false, ""},
+		{"refused", closedPort(t), []URL{{Path: "/", Status: st()}}, false, "connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := NewHTTP(HTTP{Conn: conn(t, tt.addr), URLs: tt.urls})
+			within(t, h, tt.up, tt.reason, time.Duration(len(tt.urls))*testTimeout+slack)
+		})
+	}
+	t.Run("virtualhost sent as Host", func(t *testing.T) {
+		h := NewHTTP(HTTP{Conn: conn(t, srv.Listener.Addr()), URLs: []URL{{Path: "/ok", Status: st(), Host: "www.example.org"}}})
+		within(t, h, true, "", testTimeout+slack)
+		hostMu.Lock()
+		defer hostMu.Unlock()
+		if lastHost != "www.example.org" {
+			t.Fatalf("server saw Host %q", lastHost)
+		}
+	})
+}
+
+func TestSSL(t *testing.T) {
+	var mu sync.Mutex
+	var sni string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("tls")) }))
+	srv.TLS = &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		mu.Lock()
+		sni = h.ServerName
+		mu.Unlock()
+		return nil, nil
+	}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	st, _ := ParseStatusSet(nil)
+	tests := []struct {
+		name   string
+		h      HTTP
+		up     bool
+		reason string
+		sni    string
+	}{
+		{"self-signed accepted by default", HTTP{URLs: []URL{{Path: "/", Status: st, Digest: md5hex("tls")}}}, true, "", ""},
+		{"sni sent", HTTP{SNI: "api.example.org", URLs: []URL{{Path: "/", Status: st}}}, true, "", "api.example.org"},
+		{"verify_tls refuses a self-signed certificate", HTTP{VerifyTLS: true, SNI: "example.com", URLs: []URL{{Path: "/", Status: st}}}, false, "certificate", "example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.h.Conn, tt.h.TLS = conn(t, srv.Listener.Addr()), true
+			within(t, NewHTTP(tt.h), tt.up, tt.reason, testTimeout+slack)
+			mu.Lock()
+			defer mu.Unlock()
+			if sni != tt.sni {
+				t.Fatalf("server saw SNI %q, want %q", sni, tt.sni)
+			}
+		})
+	}
+	t.Run("slow handshake", func(t *testing.T) {
+		h := NewHTTP(HTTP{Conn: conn(t, silentListener(t).Addr()), TLS: true, URLs: []URL{{Path: "/", Status: st}}})
+		within(t, h, false, "timeout", testTimeout+slack)
+	})
+}
+
+func writeScript(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestMisc(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child.pid")
+	exitWith := writeScript(t, dir, "exit.sh", `exit "$1"`)
+	never := writeScript(t, dir, "never.sh", "sleep 1000 &\necho $! > "+pidFile+"\nwait")
+	args := writeScript(t, dir, "args.sh", `[ "$1" = "a b" ] && [ "$2" = c ]`)
+	tests := []struct {
+		name    string
+		cmd     string
+		dynamic bool
+		up      bool
+		weight  int // -1: none
+		reason  string
+	}{
+		{"exit 0", exitWith + " 0", false, true, -1, ""},
+		{"exit 1", exitWith + " 1", false, false, -1, "exit status 1"},
+		{"exit 7 without dynamic", exitWith + " 7", false, false, -1, "exit status 7"},
+		{"dynamic exit 0", exitWith + " 0", true, true, -1, ""},
+		{"dynamic exit 1", exitWith + " 1", true, false, -1, "exit status 1"},
+		{"dynamic exit 2 is weight 0", exitWith + " 2", true, true, 0, ""},
+		{"dynamic exit 7 is weight 5", exitWith + " 7", true, true, 5, ""},
+		{"dynamic exit 255 is weight 253", exitWith + " 255", true, true, 253, ""},
+		{"quoted arguments", args + ` "a b" c`, false, true, -1, ""},
+		{"missing program", filepath.Join(dir, "nope"), false, false, -1, "no such file"},
+		{"never exits", never, false, false, -1, "timed out"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			argv, err := SplitCommand(tt.cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := within(t, &Misc{Args: argv, Timeout: 500 * time.Millisecond, Dynamic: tt.dynamic}, tt.up, tt.reason, 500*time.Millisecond+slack)
+			switch {
+			case tt.weight < 0 && r.Weight != nil:
+				t.Errorf("weight %d, want none", *r.Weight)
+			case tt.weight >= 0 && (r.Weight == nil || *r.Weight != tt.weight):
+				t.Errorf("weight %v, want %d", r.Weight, tt.weight)
+			}
+		})
+	}
+	// The script's background child was in its process group: it must be
+	// dead too.
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	deadline := time.Now().Add(2 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if st, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); strings.Contains(string(st), ") Z ") {
+			break // a zombie awaiting its reaper is dead
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d of the timed-out script still runs", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, content string
+		up            bool
+	}{{"zero", "0\n", true}, {"one", "1\n", false}, {"negative", "-5", false}, {"text counts as zero", "hello", true}, {"empty", "", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, tt.name)
+			os.WriteFile(p, []byte(tt.content), 0o644)
+			within(t, &File{Path: p}, tt.up, "", time.Second)
+		})
+	}
+	t.Run("missing", func(t *testing.T) {
+		within(t, &File{Path: filepath.Join(dir, "x")}, false, "no such file", time.Second)
+	})
+}
