@@ -192,6 +192,12 @@ func Tree(root *keepalived.Node) *Result {
 			}
 		case "vrrp_instance":
 			c.instNames[n.Arg(0)] = true
+		case "virtual_server_group":
+			// keepalived resolves groups after reading everything; a
+			// virtual_server may name a group defined below it.
+			if n.Block {
+				c.vsGroup(n)
+			}
 		}
 	}
 	for _, n := range root.Children {
@@ -213,7 +219,7 @@ func Tree(root *keepalived.Node) *Result {
 		case "static_routes", "static_rules":
 			c.routesOrRules(nil, n)
 		case "virtual_server_group":
-			c.vsGroup(n)
+			// First pass.
 		case "virtual_server":
 			c.virtualServer(n)
 		case "track_file":
@@ -235,71 +241,69 @@ var blockKeywords = map[string]bool{
 }
 
 var topUnsupported = map[string]string{
-	"static_routes":        "lbx manages addresses and IPVS, not routes",
-	"static_rules":         "lbx manages addresses and IPVS, not policy rules",
-	"vrrp_track_process":   "process tracking is not in the model",
-	"track_process":        "process tracking is not in the model",
-	"bfd_instance":         "BFD is not in the model",
-	"SSL":                  "SSL client certificates for SSL_GET are not in the model",
-	"linkbeat_interfaces":  "link-beat polling is not in the model",
-	"net_namespace":        "run lbx itself in the namespace (ip netns exec)",
-	"net_namespace_ipvs":   "run lbx itself in the namespace (ip netns exec)",
-	"instance":             "one lbx per model file; no instance names",
-	"use_pid_dir":          "pid files are the service manager's job",
-	"child_wait_time":      "lbx has no child processes",
-	"linkbeat_use_polling": "link-beat polling is not in the model",
+	"static_routes":            "lbx manages addresses and IPVS, not routes",
+	"static_rules":             "lbx manages addresses and IPVS, not policy rules",
+	"vrrp_track_process":       "process tracking is not in the model",
+	"track_process":            "process tracking is not in the model",
+	"bfd_instance":             "BFD is not in the model",
+	"SSL":                      "SSL client certificates for SSL_GET are not in the model",
+	"linkbeat_interfaces":      "link-beat polling is not in the model",
+	"net_namespace":            "run lbx itself in the namespace (ip netns exec)",
+	"net_namespace_ipvs":       "run lbx itself in the namespace (ip netns exec)",
+	"instance":                 "one lbx per model file; no instance names",
+	"use_pid_dir":              "pid files are the service manager's job",
+	"child_wait_time":          "lbx has no child processes",
+	"linkbeat_use_polling":     "link-beat polling is not in the model",
 	"interface_up_down_delays": "interface debouncing is not in the model",
-	"track_group":          "static track groups are not in the model",
-	"vrrp_track_file":      "track files for VRRP are not in the model",
-	"namespace_with_ipsets": "ipsets are not in the model",
+	"track_group":              "static track groups are not in the model",
+	"vrrp_track_file":          "track files for VRRP are not in the model",
+	"namespace_with_ipsets":    "ipsets are not in the model",
 }
 
 // ----- global_defs -----
 
 var globalUnsupported = map[string]string{
-	"vrrp_skip_check_adv_addr": "lbx always checks advert addresses",
-	"vrrp_garp_interval":       "per-packet GARP spacing is not in the model",
-	"vrrp_gna_interval":        "per-packet NA spacing is not in the model",
-	"vrrp_mcast_group4":        "lbx uses the RFC multicast group",
-	"vrrp_mcast_group6":        "lbx uses the RFC multicast group",
-	"vrrp_iptables":            "lbx does not write firewall rules",
-	"vrrp_ipsets":              "lbx does not write firewall rules",
-	"nftables":                 "lbx does not write firewall rules",
-	"vrrp_priority":            "process priorities are the service manager's job",
-	"checker_priority":         "process priorities are the service manager's job",
-	"vrrp_no_swap":             "process settings are the service manager's job",
-	"checker_no_swap":          "process settings are the service manager's job",
-	"notify_fifo":              "notify FIFOs are not in the model",
-	"vrrp_notify_fifo":         "notify FIFOs are not in the model",
-	"lvs_notify_fifo":          "notify FIFOs are not in the model",
-	"notify_fifo_script":       "notify FIFOs are not in the model",
-	"smtp_alert":               "e-mail alert defaults are per instance in the model",
-	"smtp_alert_vrrp":          "e-mail alert defaults are per instance in the model",
-	"smtp_alert_checker":       "checker e-mail alerts are not in the model",
-	"smtp_helo_name":           "SMTP HELO name is not in the model",
-	"lvs_timeouts":             "IPVS connection timeouts are not in the model",
-	"lvs_flush":                "lbx never flushes IPVS; it changes only what differs",
-	"lvs_flush_onstop":         "lbx never flushes IPVS",
-	"enable_traps":             "SNMP is not in the model",
-	"enable_snmp_vrrp":         "SNMP is not in the model",
-	"enable_snmp_checker":      "SNMP is not in the model",
-	"enable_snmp_rfc":          "SNMP is not in the model",
-	"enable_dbus":              "D-Bus is not in the model",
-	"default_interface":        "converted: static addresses without dev use it",
-	"dynamic_interfaces":       "interface handling is not configurable in the model",
-	"vrrp_version":             "",
-	"vrrp_check_unicast_src":   "unicast source checking is not configurable in the model",
-	"vrrp_lower_prio_no_advert": "not in the model",
+	"vrrp_skip_check_adv_addr":     "lbx always checks advert addresses",
+	"vrrp_garp_interval":           "per-packet GARP spacing is not in the model",
+	"vrrp_gna_interval":            "per-packet NA spacing is not in the model",
+	"vrrp_mcast_group4":            "lbx uses the RFC multicast group",
+	"vrrp_mcast_group6":            "lbx uses the RFC multicast group",
+	"vrrp_iptables":                "lbx does not write firewall rules",
+	"vrrp_ipsets":                  "lbx does not write firewall rules",
+	"nftables":                     "lbx does not write firewall rules",
+	"vrrp_priority":                "process priorities are the service manager's job",
+	"checker_priority":             "process priorities are the service manager's job",
+	"vrrp_no_swap":                 "process settings are the service manager's job",
+	"checker_no_swap":              "process settings are the service manager's job",
+	"notify_fifo":                  "notify FIFOs are not in the model",
+	"vrrp_notify_fifo":             "notify FIFOs are not in the model",
+	"lvs_notify_fifo":              "notify FIFOs are not in the model",
+	"notify_fifo_script":           "notify FIFOs are not in the model",
+	"smtp_alert":                   "e-mail alert defaults are per instance in the model",
+	"smtp_alert_vrrp":              "e-mail alert defaults are per instance in the model",
+	"smtp_alert_checker":           "checker e-mail alerts are not in the model",
+	"smtp_helo_name":               "SMTP HELO name is not in the model",
+	"lvs_timeouts":                 "IPVS connection timeouts are not in the model",
+	"lvs_flush":                    "lbx never flushes IPVS; it changes only what differs",
+	"lvs_flush_onstop":             "lbx never flushes IPVS",
+	"enable_traps":                 "SNMP is not in the model",
+	"enable_snmp_vrrp":             "SNMP is not in the model",
+	"enable_snmp_checker":          "SNMP is not in the model",
+	"enable_snmp_rfc":              "SNMP is not in the model",
+	"enable_dbus":                  "D-Bus is not in the model",
+	"default_interface":            "converted: static addresses without dev use it",
+	"dynamic_interfaces":           "interface handling is not configurable in the model",
+	"vrrp_check_unicast_src":       "unicast source checking is not configurable in the model",
+	"vrrp_lower_prio_no_advert":    "not in the model",
 	"vrrp_higher_prio_send_advert": "not in the model",
-	"max_auto_priority":        "process priorities are the service manager's job",
-	"script_user":              "",
-	"checker_log_all_failures": "logging detail is not in the model",
-	"no_email_faults":          "not in the model",
-	"vrrp_garp_lower_prio_delay": "not in the model",
-	"vrrp_garp_lower_prio_repeat": "not in the model",
-	"vrrp_min_garp":            "not in the model",
-	"random_seed":              "not in the model",
-	"process_names":            "process names are not in the model",
+	"max_auto_priority":            "process priorities are the service manager's job",
+	"checker_log_all_failures":     "logging detail is not in the model",
+	"no_email_faults":              "not in the model",
+	"vrrp_garp_lower_prio_delay":   "not in the model",
+	"vrrp_garp_lower_prio_repeat":  "not in the model",
+	"vrrp_min_garp":                "not in the model",
+	"random_seed":                  "not in the model",
+	"process_names":                "process names are not in the model",
 }
 
 func (c *conv) global(n *keepalived.Node) {

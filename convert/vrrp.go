@@ -1,0 +1,366 @@
+package convert
+
+import (
+	"strings"
+
+	"github.com/lbx-dev/lbx/keepalived"
+	"github.com/lbx-dev/lbx/model"
+)
+
+var instanceUnsupported = map[string]string{
+	"use_vmac":                   "VRRP over a macvlan (VMAC) interface is not in the model",
+	"vmac_xmit_base":             "VMAC is not in the model",
+	"use_ipvlan":                 "ipvlan interfaces are not in the model",
+	"virtual_routes":             "lbx manages addresses and IPVS, not routes",
+	"virtual_rules":              "lbx manages addresses and IPVS, not policy rules",
+	"track_file":                 "file tracking for VRRP is not in the model",
+	"track_process":              "process tracking is not in the model",
+	"track_bfd":                  "BFD is not in the model",
+	"track_group":                "track groups are not in the model",
+	"native_ipv6":                "not in the model (IPv6 instances use VRRPv3 already)",
+	"dont_track_primary":         "not in the model",
+	"accept":                     "accept mode is not in the model",
+	"no_accept":                  "accept mode is not in the model",
+	"strict_mode":                "per-instance strict mode is not in the model (see global vrrp_strict)",
+	"skip_check_adv_addr":        "lbx always checks advert addresses",
+	"debug":                      "not in the model",
+	"notify_master_rx_lower_pri": "this notify hook is not in the model",
+	"notify_priority_changes":    "not in the model",
+	"kernel_rx_buf_size":         "not in the model",
+	"linkbeat_use_polling":       "link-beat polling is not in the model",
+	"garp_lower_prio_delay":      "not in the model",
+	"garp_lower_prio_repeat":     "not in the model",
+	"lower_prio_no_advert":       "not in the model",
+	"higher_prio_send_advert":    "not in the model",
+	"promote_secondaries":        "not in the model",
+	"no_virtual_ipaddress":       "not in the model (an instance without addresses is allowed as is)",
+	"check_unicast_src":          "not in the model",
+	"unicast_ttl":                "not in the model",
+	"unicast_fault_no_peer":      "not in the model",
+	"mcast_dst_ip":               "lbx uses the RFC multicast group",
+	"auth_hmac":                  "HMAC authentication is not in the model",
+	"vrrp_smtp_alert":            "not in the model",
+	"garp_extra_if":              "not in the model",
+	"garp_extra_if_vmac":         "not in the model",
+}
+
+func (c *conv) instance(n *keepalived.Node) {
+	if !c.need(n, 1, "a name") {
+		return
+	}
+	in := &model.VRRPInstance{Name: n.Args[0].Text}
+	for _, prev := range c.m.VRRPInstances {
+		if prev.Name == in.Name {
+			c.errorf(n.Pos, "vrrp_instance %q is defined twice", in.Name)
+			return
+		}
+	}
+	var nopreempt *keepalived.Node
+	var authNode *keepalived.Node
+	for _, ch := range n.Children {
+		switch ch.Name {
+		case "state":
+			if c.need(ch, 1, "MASTER or BACKUP") {
+				switch s := ch.Args[0].Text; s {
+				case "MASTER", "BACKUP":
+					in.State = s
+				default:
+					c.errorf(ch.Pos, "state: want MASTER or BACKUP (upper case), got %q", s)
+				}
+			}
+		case "interface":
+			if c.need(ch, 1, "an interface name") {
+				in.Interface = ch.Args[0].Text
+			}
+		case "virtual_router_id":
+			if v, ok := c.intArg(ch, 0, 1, 255); ok {
+				in.VirtualRouterID = v
+			}
+		case "priority":
+			in.Priority = c.intPtr(ch, 1, 255)
+		case "advert_int":
+			in.AdvertInt = c.timer(ch)
+		case "version":
+			in.Version = c.intPtr(ch, 2, 3)
+		case "unicast_src_ip":
+			if c.need(ch, 1, "an address") {
+				if a, ok := c.addr(ch, ch.Args[0].Text); ok {
+					in.UnicastSrcIP = &a
+				}
+			}
+		case "mcast_src_ip":
+			if c.need(ch, 1, "an address") {
+				if a, ok := c.addr(ch, ch.Args[0].Text); ok {
+					in.McastSrcIP = &a
+				}
+			}
+		case "unicast_peer":
+			for _, p := range ch.Children {
+				if a, ok := c.addr(p, p.Name); ok {
+					in.UnicastPeers = append(in.UnicastPeers, a)
+				}
+				if len(p.Args) > 0 {
+					c.note(in, p.Pos, "unicast_peer options %q are not in the model; left out", p.ArgText())
+				}
+			}
+		case "authentication":
+			authNode = ch
+			in.Authentication = c.auth(in, ch)
+		case "nopreempt":
+			in.NoPreempt = true
+			nopreempt = ch
+		case "preempt":
+			c.note(in, ch.Pos, "preempt is the default; nothing to convert")
+		case "preempt_delay":
+			in.PreemptDelay = c.timer(ch)
+		case "garp_master_delay":
+			in.GarpMasterDelay = c.timer(ch)
+		case "garp_master_repeat":
+			in.GarpMasterRepeat = c.intPtr(ch, 0, 255)
+		case "garp_master_refresh":
+			in.GarpMasterRefresh = c.timer(ch)
+		case "garp_master_refresh_repeat":
+			in.GarpMasterRefreshRepeat = c.intPtr(ch, 0, 255)
+		case "virtual_ipaddress":
+			for _, a := range ch.Children {
+				if va := c.vipLine(in, a); va != nil {
+					in.VirtualAddresses = append(in.VirtualAddresses, va)
+				}
+			}
+		case "virtual_ipaddress_excluded":
+			for _, a := range ch.Children {
+				if va := c.vipLine(in, a); va != nil {
+					in.VirtualAddressesExcluded = append(in.VirtualAddressesExcluded, va)
+				}
+			}
+		case "track_interface":
+			for _, t := range ch.Children {
+				ti := &model.TrackInterface{Name: t.Name}
+				if len(t.Args) >= 2 && t.Args[0].Text == "weight" {
+					if v, err := parseInt(t.Args[1].Text, -254, 254); err == nil {
+						ti.Weight = v
+					} else {
+						c.errorf(t.Pos, "track_interface %s weight: want -254..254, got %q", t.Name, t.Args[1].Text)
+					}
+				} else if len(t.Args) > 0 {
+					c.errorf(t.Pos, "track_interface %s: unexpected %q (want `weight N`)", t.Name, t.ArgText())
+				}
+				in.TrackInterfaces = append(in.TrackInterfaces, ti)
+			}
+		case "track_script":
+			for _, t := range ch.Children {
+				ts := &model.TrackScript{Name: t.Name}
+				if len(t.Args) >= 2 && t.Args[0].Text == "weight" {
+					if v, err := parseInt(t.Args[1].Text, -253, 253); err == nil {
+						ts.Weight = &v
+					} else {
+						c.errorf(t.Pos, "track_script %s weight: want -253..253, got %q", t.Name, t.Args[1].Text)
+					}
+				} else if len(t.Args) > 0 {
+					c.errorf(t.Pos, "track_script %s: unexpected %q (want `weight N`)", t.Name, t.ArgText())
+				}
+				if _, ok := c.m.Scripts[t.Name]; !ok {
+					// keepalived drops a track_script naming no vrrp_script
+					// (defined earlier or later).
+					c.note(in, t.Pos, "track_script %s: no vrrp_script of that name; keepalived ignores it, so does lbx", t.Name)
+					continue
+				}
+				in.TrackScripts = append(in.TrackScripts, ts)
+			}
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
+			c.notify(in, &in.Notify, ch)
+		case "smtp_alert":
+			if v, ok := c.boolArg(ch); ok {
+				in.SMTPAlert = v
+			}
+		case "lvs_sync_daemon_interface":
+			c.legacy(in, ch, "global_defs { lvs_sync_daemon INTERFACE "+in.Name+" }")
+			if c.need(ch, 1, "an interface") {
+				c.setSyncDaemon(ch, ch.Args[0].Text, in.Name, -1)
+			}
+		default:
+			c.unknown(in, ch, instanceUnsupported)
+		}
+	}
+	if in.Interface == "" {
+		c.errorf(n.Pos, "vrrp_instance %s has no interface", in.Name)
+	}
+	if in.VirtualRouterID == 0 {
+		c.errorf(n.Pos, "vrrp_instance %s has no virtual_router_id", in.Name)
+	}
+	if nopreempt != nil && in.State == "MASTER" {
+		in.NoPreempt = false
+		c.note(in, nopreempt.Pos, "nopreempt does not work with state MASTER (keepalived ignores it); left out — use state BACKUP to keep it")
+	}
+	// Write keepalived's defaults out.
+	if in.Priority == nil {
+		in.Priority = intp(model.DefaultPriority)
+	}
+	if in.AdvertInt == nil {
+		in.AdvertInt = dur(model.DefaultAdvertInt)
+	}
+	if in.Version == nil {
+		v := in.EffectiveVersion(c.m.Global)
+		in.Version = &v
+	}
+	if in.Authentication != nil && *in.Version == 3 {
+		c.note(in, authNode.Pos, "VRRPv3 has no authentication; keepalived ignores it, so does lbx")
+		in.Authentication = nil
+	}
+	c.m.VRRPInstances = append(c.m.VRRPInstances, in)
+}
+
+func (c *conv) auth(owner any, n *keepalived.Node) *model.Auth {
+	a := &model.Auth{}
+	for _, ch := range n.Children {
+		switch ch.Name {
+		case "auth_type":
+			if c.need(ch, 1, "PASS or AH") {
+				switch t := ch.Args[0].Text; t {
+				case "PASS", "AH":
+					a.Type = t
+				default:
+					c.errorf(ch.Pos, "auth_type: want PASS or AH, got %q", t)
+				}
+			}
+		case "auth_pass":
+			if c.need(ch, 1, "a password") {
+				a.Pass = ch.Args[0].Text
+				if len(a.Pass) > 8 {
+					a.Pass = a.Pass[:8]
+					c.note(owner, ch.Pos, "auth_pass is longer than 8 characters; keepalived uses the first 8, so does lbx")
+				}
+			}
+		default:
+			c.unknown(owner, ch, nil)
+		}
+	}
+	if a.Type == "" {
+		c.errorf(n.Pos, "authentication without auth_type")
+		return nil
+	}
+	if a.Type == "AH" {
+		c.note(owner, n.Pos, "auth_type AH is kept in the model but lbx refuses to start an AH instance (use PASS or VRRPv3)")
+	}
+	return a
+}
+
+func (c *conv) notify(owner any, nt *model.Notify, n *keepalived.Node) {
+	if !c.need(n, 1, "a script") {
+		return
+	}
+	cmd := n.Args[0].Text
+	if len(n.Args) > 1 {
+		c.note(owner, n.Pos, "%s runs as user %q: per-script users are not in the model; the script runs as lbx's user", n.Name, n.Args[1].Text)
+	}
+	switch n.Name {
+	case "notify_master":
+		nt.Master = cmd
+	case "notify_backup":
+		nt.Backup = cmd
+	case "notify_fault":
+		nt.Fault = cmd
+	case "notify_stop":
+		nt.Stop = cmd
+	case "notify":
+		nt.Any = cmd
+	}
+}
+
+// vipLine parses `ADDR[/LEN] [dev IF] [label L] [scope S] ...`.
+func (c *conv) vipLine(owner any, n *keepalived.Node) *model.VirtualAddress {
+	p, ok := c.prefix(n.Pos, "address", n.Name)
+	if !ok {
+		return nil
+	}
+	va := &model.VirtualAddress{Address: p}
+	args := argTexts(n)
+	for i := 0; i < len(args); i++ {
+		key := args[i]
+		val := ""
+		if i+1 < len(args) {
+			val = args[i+1]
+		}
+		switch key {
+		case "dev", "label", "scope", "brd", "broadcast", "peer", "preferred_lft", "track_group":
+			if val == "" {
+				c.errorf(n.Pos, "%s %s: missing value", n.Name, key)
+				return nil
+			}
+			i++
+		}
+		switch key {
+		case "dev":
+			va.Interface = val
+		case "label":
+			va.Label = val
+		case "scope":
+			va.Scope = val
+		case "brd", "broadcast", "peer", "preferred_lft", "track_group":
+			c.note(owner, n.Pos, "address %s: `%s %s` is not in the model; left out", n.Name, key, val)
+		case "home", "-nodad", "nodad", "mngtmpaddr", "noprefixroute", "autojoin", "no_track", "use_vmac":
+			c.note(owner, n.Pos, "address %s: `%s` is not in the model; left out", n.Name, key)
+		default:
+			c.errorf(n.Pos, "address %s: unknown option %q", n.Name, key)
+			return nil
+		}
+	}
+	return va
+}
+
+// ----- vrrp_sync_group -----
+
+func (c *conv) syncGroup(n *keepalived.Node) {
+	if !c.need(n, 1, "a name") {
+		return
+	}
+	g := &model.SyncGroup{Name: n.Args[0].Text}
+	for _, ch := range n.Children {
+		switch ch.Name {
+		case "group":
+			for _, m := range ch.Children {
+				g.Members = append(g.Members, m.Name)
+				for _, a := range m.Args {
+					g.Members = append(g.Members, a.Text)
+				}
+			}
+			for _, a := range ch.Args {
+				g.Members = append(g.Members, a.Text)
+			}
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
+			c.notify(g, &g.Notify, ch)
+		case "smtp_alert":
+			if v, ok := c.boolArg(ch); ok {
+				g.SMTPAlert = v
+			}
+		case "global_tracking", "sync_group_tracking_weight", "track_interface", "track_script", "track_file", "track_process", "track_bfd":
+			c.unsupported(g, ch, "sync-group level tracking is not in the model; track in each instance")
+		default:
+			if c.instNames[ch.Name] && !ch.Block {
+				c.legacy(g, ch, "a member inside `group { }` (keepalived 2.x refuses it outside)")
+				g.Members = append(g.Members, ch.Name)
+				for _, a := range ch.Args {
+					g.Members = append(g.Members, a.Text)
+				}
+				continue
+			}
+			c.unknown(g, ch, nil)
+		}
+	}
+	kept := g.Members[:0]
+	for _, m := range g.Members {
+		if !c.instNames[m] {
+			c.errorf(n.Pos, "vrrp_sync_group %s: no vrrp_instance named %q", g.Name, m)
+			continue
+		}
+		kept = append(kept, m)
+	}
+	g.Members = kept
+	if len(g.Members) == 0 {
+		c.errorf(n.Pos, "vrrp_sync_group %s has no members", g.Name)
+		return
+	}
+	c.m.SyncGroups = append(c.m.SyncGroups, g)
+}
+
+var _ = strings.TrimSpace
