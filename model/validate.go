@@ -35,6 +35,10 @@ func validate(m *Model) Errors {
 	addrSeen := map[state.AddressKey]string{}
 	for i, a := range m.Addresses {
 		p := fmt.Sprintf("addresses[%d]", i)
+		if a == nil {
+			v.errorf(p, "empty entry; give address and interface")
+			continue
+		}
 		v.address(p, a.Address, a.Interface, a.Label, a.Scope, true)
 		v.uniqueAddress(addrSeen, p, a.Interface, a.Address)
 	}

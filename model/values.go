@@ -204,3 +204,9 @@ func (r AddrRange) MarshalYAML() (any, error) {
 	b := r.Last.As16()
 	return fmt.Sprintf("%s-%x", r.First, uint16(b[14])<<8|uint16(b[15])), nil
 }
+
+// IsZero methods tell yaml.v3's omitempty what "empty" is: without them it
+// sees only unexported fields and omits every address.
+func (a Addr) IsZero() bool      { return !a.Addr.IsValid() }
+func (p Prefix) IsZero() bool    { return !p.Prefix.IsValid() }
+func (r AddrRange) IsZero() bool { return !r.First.IsValid() }

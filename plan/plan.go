@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"reflect"
 	"sort"
 	"strings"
@@ -153,9 +154,9 @@ func RealAddress(s state.ServiceKey, r state.RealKey) string {
 func AddressAddress(k state.AddressKey) string { return "address." + k.String() }
 
 var (
-	serviceCmp = []cmp.Option{cmpopts.IgnoreFields(state.Service{}, "Reals"), cmpopts.EquateComparable()}
-	realCmp    = []cmp.Option{cmpopts.IgnoreFields(state.Real{}, "Counters"), cmpopts.EquateComparable()}
-	addrCmp    = []cmp.Option{cmpopts.IgnoreFields(state.Address{}, "Origin"), cmpopts.EquateComparable()}
+	serviceCmp = []cmp.Option{cmpopts.IgnoreFields(state.Service{}, "Reals"), cmpopts.EquateComparable(netip.Addr{})}
+	realCmp    = []cmp.Option{cmpopts.IgnoreFields(state.Real{}, "Counters"), cmpopts.EquateComparable(netip.Addr{})}
+	addrCmp    = []cmp.Option{cmpopts.IgnoreFields(state.Address{}, "Origin"), cmpopts.EquateComparable(netip.Addr{})}
 )
 
 // Diff computes the plan that takes live to desired.

@@ -1,0 +1,263 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/plan"
+	"github.com/lbx-dev/lbx/state"
+)
+
+const base = `version: 1
+addresses:
+  - {address: 192.0.2.10/24, interface: eth0, label: eth0:vip}
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    drain_timeout: 10s
+    persistence: {timeout: 300s, granularity: 24}
+    real_servers:
+      - {address: 10.1.0.1, weight: 1}
+      - {address: 10.1.0.2, weight: 2, forwarding: dr}
+  - fwmark: 7
+    scheduler: sh
+    scheduler_flags: [sh-port]
+    real_servers:
+      - {address: 10.2.0.1}
+`
+
+func desired(t *testing.T, y string) *model.Desired {
+	t.Helper()
+	m, err := model.Parse([]byte(y), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return model.Compile(m, model.Facts{})
+}
+
+func reconcile(t *testing.T, k Kernel, y string, owner *OwnerRecord) (*plan.Plan, *Result, error) {
+	t.Helper()
+	return Reconcile(context.Background(), k, desired(t, y), plan.Options{}, Options{Owner: owner})
+}
+
+func TestApplyIsIdempotent(t *testing.T) {
+	k := NewFakeKernel("eth0")
+	p, res, err := reconcile(t, k, base, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add, _, _ := p.Counts()
+	if add != 6 || res.Added != 6 || res.KernelWrites != 6 {
+		t.Fatalf("cold apply: plan adds %d, result %+v", add, res)
+	}
+	p, res, err = reconcile(t, k, base, nil)
+	if err != nil || !p.Empty() || res.Changed || k.Writes != 6 {
+		t.Fatalf("second apply changed something: %v %+v writes=%d", err, p.Changes, k.Writes)
+	}
+}
+
+func TestOneWeightChangeIsOneWrite(t *testing.T) {
+	k := NewFakeKernel("eth0")
+	reconcile(t, k, base, nil)
+	before := k.Writes
+	_, res, err := reconcile(t, k, strings.Replace(base, "weight: 2", "weight: 3", 1), nil)
+	if err != nil || res.KernelWrites != 1 || k.Writes-before != 1 {
+		t.Fatalf("one weight change took %d writes (%v)", k.Writes-before, err)
+	}
+}
+
+// TestPartialFailureConverges fails every write position in turn; a second
+// apply must always reach exactly the desired state.
+func TestPartialFailureConverges(t *testing.T) {
+	want := desired(t, base).State
+	for n := 1; n <= 6; n++ {
+		k := NewFakeKernel("eth0")
+		k.FailWrite = n
+		_, res, err := reconcile(t, k, base, nil)
+		var pe *PartialError
+		if !errors.As(err, &pe) {
+			t.Fatalf("write %d: want PartialError, got %v", n, err)
+		}
+		if pe.Done != n-1 || res.Changes[n-1].Outcome != Failed {
+			t.Fatalf("write %d: report says done=%d, outcome=%s", n, pe.Done, res.Changes[n-1].Outcome)
+		}
+		for i := n; i < len(res.Changes); i++ {
+			if res.Changes[i].Outcome != Skipped {
+				t.Fatalf("write %d: change %d outcome %s, want skipped", n, i, res.Changes[i].Outcome)
+			}
+		}
+		k.FailWrite = 0
+		if _, _, err := reconcile(t, k, base, nil); err != nil {
+			t.Fatalf("write %d: re-run: %v", n, err)
+		}
+		if p := plan.Diff(desired(t, base), k.State(), plan.Options{}); !p.Empty() {
+			t.Fatalf("write %d: not converged: %+v", n, p.Changes)
+		}
+		if len(k.State().Services) != len(want.Services) {
+			t.Fatal("service count differs")
+		}
+	}
+}
+
+func TestDrain(t *testing.T) {
+	k := NewFakeKernel("eth0")
+	reconcile(t, k, base, nil)
+	svc := state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Family: state.IPv4}
+	rk := state.RealKey{Addr: netip.MustParseAddr("10.1.0.2"), Port: 80}
+	k.Mutate(func(st *state.State) {
+		r := st.Services[svc].Reals[rk]
+		r.Counters.ActiveConns = 3
+		st.Services[svc].Reals[rk] = r
+	})
+	now := time.Unix(1000, 0)
+	var sawWeightZero bool
+	polls := 0
+	opts := Options{
+		Now: func() time.Time { return now },
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			polls++
+			if r := k.State().Services[svc].Reals[rk]; r.Weight == 0 {
+				sawWeightZero = true
+			}
+			if polls == 3 { // connections end after three polls
+				k.Mutate(func(st *state.State) {
+					r := st.Services[svc].Reals[rk]
+					r.Counters = state.Counters{}
+					st.Services[svc].Reals[rk] = r
+				})
+			}
+			now = now.Add(d)
+			return nil
+		},
+	}
+	removed := strings.Replace(base, "      - {address: 10.1.0.2, weight: 2, forwarding: dr}\n", "", 1)
+	_, res, err := Reconcile(context.Background(), k, desired(t, removed), plan.Options{}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sawWeightZero || polls != 3 {
+		t.Errorf("drain: weight zero seen=%v, polls=%d (want 3)", sawWeightZero, polls)
+	}
+	if _, ok := k.State().Services[svc].Reals[rk]; ok || res.Deleted != 1 || res.KernelWrites != 2 {
+		t.Errorf("drained server not deleted: %+v", res)
+	}
+
+	// A server that never goes idle is deleted at its timeout.
+	k2 := NewFakeKernel("eth0")
+	reconcile(t, k2, base, nil)
+	k2.Mutate(func(st *state.State) {
+		r := st.Services[svc].Reals[rk]
+		r.Counters.InactiveConns = 1
+		st.Services[svc].Reals[rk] = r
+	})
+	polls = 0
+	opts.Sleep = func(ctx context.Context, d time.Duration) error { polls++; now = now.Add(d); return nil }
+	if _, _, err := Reconcile(context.Background(), k2, desired(t, removed), plan.Options{}, opts); err != nil {
+		t.Fatal(err)
+	}
+	if polls != 10 {
+		t.Errorf("busy server deleted after %d polls, want 10 (timeout 10s, poll 1s)", polls)
+	}
+}
+
+func TestOwnership(t *testing.T) {
+	dir := t.TempDir()
+	owner, err := OpenOwnerRecord(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := NewFakeKernel("eth0")
+	// A stranger's service exists before lbx runs.
+	stranger := state.ServiceKey{Protocol: state.UDP, Addr: netip.MustParseAddr("10.9.9.9"), Port: 53, Family: state.IPv4}
+	k.Mutate(func(st *state.State) {
+		st.Services[stranger] = &state.Service{Key: stranger, Scheduler: "rr", NetmaskBits: 32, Reals: map[state.RealKey]state.Real{}}
+	})
+	if _, _, err := reconcile(t, k, base, owner); err != nil {
+		t.Fatal(err)
+	}
+	// Reload from disk: the record survives the process.
+	owner, _ = OpenOwnerRecord(dir, "")
+	if o := owner.Owned(); len(o.Services) != 2 || len(o.Addresses) != 1 {
+		t.Fatalf("record = %+v", o)
+	}
+	// Removing everything from the model deletes what lbx made, not the stranger's.
+	if _, _, err := reconcile(t, k, "version: 1\n", owner); err != nil {
+		t.Fatal(err)
+	}
+	st := k.State()
+	if len(st.Services) != 1 || st.Services[stranger] == nil || len(st.Addresses) != 0 {
+		t.Fatalf("after emptying the model: %d services, %d addresses", len(st.Services), len(st.Addresses))
+	}
+	if o := owner.Owned(); len(o.Services) != 0 || len(o.Addresses) != 0 {
+		t.Errorf("record not released: %+v", o)
+	}
+	// A damaged record is refused with advice, not ignored.
+	os.WriteFile(filepath.Join(dir, "owned-host.json"), []byte("{"), 0o644)
+	if _, err := OpenOwnerRecord(dir, ""); err == nil || !strings.Contains(err.Error(), "move it away") {
+		t.Errorf("damaged record: %v", err)
+	}
+}
+
+func TestClaimBeforeCreate(t *testing.T) {
+	// A crash after the first create must leave that service owned.
+	dir := t.TempDir()
+	owner, _ := OpenOwnerRecord(dir, "")
+	k := NewFakeKernel("eth0")
+	k.FailWrite = 2
+	reconcile(t, k, base, owner)
+	reread, _ := OpenOwnerRecord(dir, "")
+	if len(reread.Owned().Services) != 2 {
+		t.Errorf("write-ahead claim missing: %+v", reread.Owned())
+	}
+}
+
+func TestFakeKernelQuirks(t *testing.T) {
+	k := NewFakeKernel("eth0")
+	ctx := context.Background()
+	a := state.Address{Key: state.AddressKey{Interface: "eth9", Addr: netip.MustParseAddr("192.0.2.1")}, Bits: 24}
+	var ie *InterfaceError
+	if err := k.AddAddress(ctx, a); !errors.As(err, &ie) {
+		t.Errorf("missing interface: %v", err)
+	}
+	svc := &state.Service{Key: state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Family: state.IPv4}, Scheduler: "rr"}
+	k.CreateService(ctx, svc)
+	if err := k.CreateService(ctx, svc); !errors.Is(err, ErrExists) {
+		t.Errorf("duplicate create: %v", err)
+	}
+	if err := k.DeleteReal(ctx, svc.Key, state.RealKey{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing real: %v", err)
+	}
+	k.Schedulers = map[string]bool{"rr": true}
+	svc2 := *svc
+	svc2.Key.Port = 81
+	svc2.Scheduler = "mh"
+	if err := k.CreateService(ctx, &svc2); err == nil {
+		t.Error("unknown scheduler accepted")
+	}
+}
+
+func TestLockNamesHolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lock")
+	l, err := AcquireLock(context.Background(), path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = AcquireLock(context.Background(), path, 200*time.Millisecond)
+	var held *LockHeldError
+	if !errors.As(err, &held) || !strings.Contains(err.Error(), "pid ") || !strings.Contains(err.Error(), "since ") {
+		t.Fatalf("second lock: %v", err)
+	}
+	l.Release()
+	l2, err := AcquireLock(context.Background(), path, time.Second)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	l2.Release()
+}
