@@ -129,6 +129,9 @@ func FromModel(m *model.Model) (*Config, error) {
 		for _, p := range in.UnicastPeers {
 			x.UnicastPeers = append(x.UnicastPeers, p.Addr)
 		}
+		// keepalived tracks the instance's own interface: down means FAULT.
+		x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: "interface " + in.Interface})
+		links[in.Interface] = true
 		for _, t := range in.TrackInterfaces {
 			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: "interface " + t.Name, Weight: t.Weight})
 			links[t.Name] = true

@@ -212,9 +212,9 @@ func (l *link) primary() (netip.Addr, error) {
 			return ip, nil
 		}
 	}
-	fam := "an IPv4 address"
+	fam := "IPv4 address"
 	if l.v6 {
-		fam = "an IPv6 link-local address"
+		fam = "IPv6 link-local address"
 	}
 	return netip.Addr{}, errors.New("interface " + l.ifi.Name + " has no " + fam + " to send VRRP from; add one or set unicast_src_ip / mcast_src_ip")
 }
