@@ -1,0 +1,7 @@
+package check
+
+import "net/netip"
+
+var netipZero netip.Addr
+
+func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }

@@ -1,0 +1,148 @@
+package check
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lbx-dev/lbx/model"
+)
+
+func dp(d time.Duration) *model.Duration { return &model.Duration{Duration: d} }
+func ip(p int) *int                      { return &p }
+
+func TestFromModel(t *testing.T) {
+	vip := model.Addr{Addr: netip.MustParseAddr("192.0.2.1")}
+	vs := &model.VirtualServer{Address: &vip, Port: 80, DelayLoop: dp(6 * time.Second), Virtualhost: "vs.example"}
+	rs := &model.RealServer{Address: model.Addr{Addr: netip.MustParseAddr("10.0.0.5")}}
+	rs8080 := &model.RealServer{Address: model.Addr{Addr: netip.MustParseAddr("10.0.0.6")}, Port: 8080}
+	tests := []struct {
+		name  string
+		rs    *model.RealServer
+		c     model.Check
+		check func(t *testing.T, ch Checker, s Settings)
+		err   string
+	}{
+		{"tcp inherits address, port, delay_loop; defaults", rs, model.Check{Type: "tcp"}, func(t *testing.T, ch Checker, s Settings) {
+			c := ch.(*TCP).Conn
+			if c.Addr.String() != "10.0.0.5:80" || c.Timeout != model.DefaultConnectTimeout {
+				t.Errorf("conn %+v", c)
+			}
+			if s.DelayLoop != 6*time.Second || s.Retry != model.DefaultRetry || s.DelayBeforeRetry != model.DefaultDelayBeforeRetry || s.Deadline != model.DefaultConnectTimeout {
+				t.Errorf("settings %+v", s)
+			}
+		}, ""},
+		{"real server port and own settings win", rs8080, model.Check{Type: "tcp", DelayLoop: dp(time.Second), Retry: ip(4), ConnectTimeout: dp(2 * time.Second)}, func(t *testing.T, ch Checker, s Settings) {
+			if a := ch.(*TCP).Conn.Addr.String(); a != "10.0.0.6:8080" {
+				t.Errorf("addr %s", a)
+			}
+			if s.DelayLoop != time.Second || s.Retry != 4 || s.Deadline != 2*time.Second {
+				t.Errorf("settings %+v", s)
+			}
+		}, ""},
+		{"connect_ip, connect_port, bindto", rs, model.Check{Type: "tcp", ConnectIP: &model.Addr{Addr: netip.MustParseAddr("10.9.9.9")}, ConnectPort: 9000, BindTo: &model.Addr{Addr: netip.MustParseAddr("10.0.0.1")}}, func(t *testing.T, ch Checker, s Settings) {
+			c := ch.(*TCP).Conn
+			if c.Addr.String() != "10.9.9.9:9000" || c.BindAddr.String() != "10.0.0.1" {
+				t.Errorf("conn %+v", c)
+			}
+		}, ""},
+		{"http: virtualhost inherited, url's own wins, deadline per url", rs, model.Check{Type: "http_get", ConnectTimeout: dp(time.Second), URLs: []*model.URL{{Path: "/a"}, {Path: "/b", Virtualhost: "b.example", StatusCodes: []string{"301"}, Digest: "ABCDEF0123456789ABCDEF0123456789"}}}, func(t *testing.T, ch Checker, s Settings) {
+			h := ch.(*HTTP)
+			if h.URLs[0].Host != "vs.example" || h.URLs[1].Host != "b.example" || h.URLs[0].Status.String() != "200-299" || h.URLs[1].Status.String() != "301" || h.URLs[1].Digest != "abcdef0123456789abcdef0123456789" {
+				t.Errorf("urls %+v", h.URLs)
+			}
+			if s.Deadline != 2*time.Second || h.TLS {
+				t.Errorf("deadline %s tls %v", s.Deadline, h.TLS)
+			}
+		}, ""},
+		{"misc: retry 0 by default, timeout defaults to delay_loop", rs, model.Check{Type: "misc", Path: `/bin/check "a b"`, Dynamic: true}, func(t *testing.T, ch Checker, s Settings) {
+			m := ch.(*Misc)
+			if len(m.Args) != 2 || m.Args[1] != "a b" || !m.Dynamic || m.Timeout != 6*time.Second || s.Retry != 0 || s.Deadline != 6*time.Second {
+				t.Errorf("misc %+v settings %+v", m, s)
+			}
+		}, ""},
+		{"dns defaults: SOA for the root, retry 3", rs, model.Check{Type: "dns", ConnectPort: 53}, func(t *testing.T, ch Checker, s Settings) {
+			d := ch.(*DNS)
+			if d.Name != "." || d.Type.String() != "TypeSOA" || s.Retry != 3 || d.Conn.Addr.Port() != 53 {
+				t.Errorf("dns %+v settings %+v", d, s)
+			}
+		}, ""},
+		{"smtp default helo", rs, model.Check{Type: "smtp"}, func(t *testing.T, ch Checker, s Settings) {
+			if ch.(*SMTP).HeloName != DefaultHeloName {
+				t.Error(ch.(*SMTP).HeloName)
+			}
+		}, ""},
+		{"udp hex payload", rs, model.Check{Type: "udp", Payload: "de ad BE EF"}, func(t *testing.T, ch Checker, s Settings) {
+			if string(ch.(*UDP).Payload) != "\xde\xad\xbe\xef" {
+				t.Errorf("%x", ch.(*UDP).Payload)
+			}
+		}, ""},
+		{"bad payload", rs, model.Check{Type: "udp", Payload: "xyz"}, nil, "real server 10.0.0.5:80 check udp: payload \"xyz\": want hex"},
+		{"bad dns type", rs, model.Check{Type: "dns", DNSType: "PTR"}, nil, "dns_type \"PTR\""},
+		{"unterminated quote", rs, model.Check{Type: "misc", Path: `/bin/x "a`}, nil, "unterminated double quote"},
+		{"unknown user", rs, model.Check{Type: "misc", Path: "/bin/true", User: "no-such-user-lbx"}, nil, "user \"no-such-user-lbx\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.c
+			ch, s, err := FromModel(vs, tt.rs, &c)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, ch, s)
+		})
+	}
+}
+
+// TestKeyStability: the key depends on what is checked, not on how it was
+// written; inherited values count.
+func TestKeyStability(t *testing.T) {
+	vip := model.Addr{Addr: netip.MustParseAddr("192.0.2.1")}
+	vs := &model.VirtualServer{Address: &vip, Port: 80}
+	rs := &model.RealServer{Address: model.Addr{Addr: netip.MustParseAddr("10.0.0.5")}}
+	key := func(c model.Check) string {
+		_, s, err := FromModel(vs, rs, &c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Key()
+	}
+	implicit := key(model.Check{Type: "tcp"})
+	explicit := key(model.Check{Type: "tcp", ConnectPort: 80, Retry: ip(1), ConnectTimeout: dp(5 * time.Second), DelayLoop: dp(60 * time.Second)})
+	if implicit != explicit {
+		t.Errorf("defaults written out change the key:\n%s\n%s", implicit, explicit)
+	}
+	if key(model.Check{Type: "tcp", Retry: ip(2)}) == implicit {
+		t.Error("a changed retry keeps the key")
+	}
+	vs.DelayLoop = dp(time.Second)
+	if key(model.Check{Type: "tcp"}) == implicit {
+		t.Error("a changed inherited delay_loop keeps the key")
+	}
+}
+
+func TestTargetsFromModel(t *testing.T) {
+	m := &model.Model{
+		VirtualServerGroups: []*model.VirtualServerGroup{{Name: "g", Members: []*model.GroupMember{
+			{Address: &model.AddrRange{First: netip.MustParseAddr("192.0.2.1"), Last: netip.MustParseAddr("192.0.2.2")}, Port: 80},
+		}}},
+		VirtualServers: []*model.VirtualServer{{Group: "g", Alpha: true, RealServers: []*model.RealServer{
+			{Address: model.Addr{Addr: netip.MustParseAddr("10.0.0.1")}, Port: 80, Checks: []*model.Check{{Type: "tcp"}}},
+			{Address: model.Addr{Addr: netip.MustParseAddr("10.0.0.2")}, Port: 80},
+		}}},
+	}
+	ts, err := TargetsFromModel(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 1 || len(ts[0].Also) != 1 || !ts[0].Alpha || ts[0].ID.Real.String() != "10.0.0.1:80" || ts[0].Also[0].Service.Addr.String() != "192.0.2.2" {
+		t.Fatalf("targets %+v", ts)
+	}
+}
