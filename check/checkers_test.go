@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/tls"
 	"encoding/hex"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -53,6 +54,9 @@ func silentListener(t *testing.T) net.Listener {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
+			// Never write; close once the client gives up, so that the
+			// server side does not pile up descriptors in leak tests.
+			go func() { io.Copy(io.Discard, c); c.Close() }()
 		}
 	}()
 	t.Cleanup(func() {
