@@ -139,15 +139,25 @@ func (f *FakeKernel) DeleteService(ctx context.Context, k state.ServiceKey) erro
 	return nil
 }
 
-func (f *FakeKernel) CreateReal(ctx context.Context, k state.ServiceKey, r state.Real) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// realWrite counts a write to a service's real servers and finds the
+// service, as the kernel does (ESRCH when it is missing).
+func (f *FakeKernel) realWrite(k state.ServiceKey) (*state.Service, error) {
 	if err := f.write(); err != nil {
-		return err
+		return nil, err
 	}
 	s := f.st.Services[k]
 	if s == nil {
-		return ErrNotFound
+		return nil, ErrNotFound
+	}
+	return s, nil
+}
+
+func (f *FakeKernel) CreateReal(ctx context.Context, k state.ServiceKey, r state.Real) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, err := f.realWrite(k)
+	if err != nil {
+		return err
 	}
 	if _, ok := s.Reals[r.Key]; ok {
 		return ErrExists
@@ -160,12 +170,9 @@ func (f *FakeKernel) CreateReal(ctx context.Context, k state.ServiceKey, r state
 func (f *FakeKernel) UpdateReal(ctx context.Context, k state.ServiceKey, r state.Real) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.write(); err != nil {
+	s, err := f.realWrite(k)
+	if err != nil {
 		return err
-	}
-	s := f.st.Services[k]
-	if s == nil {
-		return ErrNotFound
 	}
 	cur, ok := s.Reals[r.Key]
 	if !ok {
@@ -179,12 +186,9 @@ func (f *FakeKernel) UpdateReal(ctx context.Context, k state.ServiceKey, r state
 func (f *FakeKernel) DeleteReal(ctx context.Context, k state.ServiceKey, rk state.RealKey) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.write(); err != nil {
+	s, err := f.realWrite(k)
+	if err != nil {
 		return err
-	}
-	s := f.st.Services[k]
-	if s == nil {
-		return ErrNotFound
 	}
 	if _, ok := s.Reals[rk]; !ok {
 		return ErrNotFound

@@ -238,33 +238,29 @@ func (v *validator) vrrp(addrSeen map[state.AddressKey]string) {
 				v.errorf(fmt.Sprintf("%s.unicast_peers[%d]", p, j), "address family differs from unicast_src_ip")
 			}
 		}
-		for j, a := range in.VirtualAddresses {
-			ap := fmt.Sprintf("%s.virtual_addresses[%d]", p, j)
-			if a == nil {
-				v.errorf(ap, "empty address")
-				continue
+		for _, list := range []struct {
+			field     string
+			addrs     []*VirtualAddress
+			oneFamily bool
+		}{{"virtual_addresses", in.VirtualAddresses, true}, {"virtual_addresses_excluded", in.VirtualAddressesExcluded, false}} {
+			for j, a := range list.addrs {
+				ap := fmt.Sprintf("%s.%s[%d]", p, list.field, j)
+				if a == nil {
+					v.errorf(ap, "empty address")
+					continue
+				}
+				iface := a.Interface
+				if iface == "" {
+					iface = in.Interface
+				}
+				v.address(ap, a.Address, iface, a.Label, a.Scope, false)
+				v.uniqueAddress(addrSeen, ap, iface, a.Address)
+				// keepalived sends one family per instance; other addresses
+				// go in virtual_addresses_excluded.
+				if list.oneFamily && a.Address.IsValid() && state.FamilyOf(a.Address.Addr()) != family {
+					v.errorf(ap+".address", "an instance's virtual addresses must all be one family (keepalived: use virtual_addresses_excluded)")
+				}
 			}
-			iface := a.Interface
-			if iface == "" {
-				iface = in.Interface
-			}
-			v.address(ap, a.Address, iface, a.Label, a.Scope, false)
-			v.uniqueAddress(addrSeen, ap, iface, a.Address)
-			if a.Address.IsValid() && state.FamilyOf(a.Address.Addr()) != family {
-				v.errorf(ap+".address", "an instance's virtual addresses must all be one family (keepalived: use virtual_addresses_excluded)")
-			}
-		}
-		for j, a := range in.VirtualAddressesExcluded {
-			ap := fmt.Sprintf("%s.virtual_addresses_excluded[%d]", p, j)
-			if a == nil {
-				continue
-			}
-			iface := a.Interface
-			if iface == "" {
-				iface = in.Interface
-			}
-			v.address(ap, a.Address, iface, a.Label, a.Scope, false)
-			v.uniqueAddress(addrSeen, ap, iface, a.Address)
 		}
 		if in.Interface != "" && in.VirtualRouterID > 0 {
 			k := vridKey{in.Interface, in.VirtualRouterID, family}
@@ -309,16 +305,8 @@ func (v *validator) vrrp(addrSeen map[state.AddressKey]string) {
 	groupNames := map[string]bool{}
 	for i, g := range v.m.SyncGroups {
 		p := fmt.Sprintf("sync_groups[%d]", i)
-		if g == nil || g.Name == "" {
-			v.errorf(p+".name", "missing: every sync group needs a name")
+		if g == nil || !v.namedSet(p, "sync group", g.Name, len(g.Members), groupNames) {
 			continue
-		}
-		if groupNames[g.Name] {
-			v.errorf(p+".name", "sync group %q declared twice", g.Name)
-		}
-		groupNames[g.Name] = true
-		if len(g.Members) == 0 {
-			v.errorf(p+".members", "a sync group needs at least one member")
 		}
 		for j, mbr := range g.Members {
 			mp := fmt.Sprintf("%s.members[%d]", p, j)
@@ -333,20 +321,30 @@ func (v *validator) vrrp(addrSeen map[state.AddressKey]string) {
 	}
 }
 
+// namedSet checks what sync groups and virtual server groups share: a
+// unique name and at least one member. It returns false when the entry
+// cannot be checked further.
+func (v *validator) namedSet(p, what, name string, members int, seen map[string]bool) bool {
+	if name == "" {
+		v.errorf(p+".name", "missing: every %s needs a name", what)
+		return false
+	}
+	if seen[name] {
+		v.errorf(p+".name", "%s %q declared twice", what, name)
+	}
+	seen[name] = true
+	if members == 0 {
+		v.errorf(p+".members", "a %s needs at least one member", what)
+	}
+	return true
+}
+
 func (v *validator) groups() {
 	seen := map[string]bool{}
 	for i, g := range v.m.VirtualServerGroups {
 		p := fmt.Sprintf("virtual_server_groups[%d]", i)
-		if g == nil || g.Name == "" {
-			v.errorf(p+".name", "missing: every group needs a name")
+		if g == nil || !v.namedSet(p, "group", g.Name, len(g.Members), seen) {
 			continue
-		}
-		if seen[g.Name] {
-			v.errorf(p+".name", "group %q declared twice", g.Name)
-		}
-		seen[g.Name] = true
-		if len(g.Members) == 0 {
-			v.errorf(p+".members", "a group needs at least one member")
 		}
 		for j, mbr := range g.Members {
 			mp := fmt.Sprintf("%s.members[%d]", p, j)
