@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
+	"github.com/lbx-dev/lbx/state"
 	"github.com/lbx-dev/lbx/vrrpd"
 )
 
@@ -51,7 +53,7 @@ func (f *facts) snapshot() model.Facts {
 type reconciler struct {
 	m     *model.Model
 	k     apply.Kernel
-	owner *apply.OwnerRecord
+	owned plan.Owned
 	facts *facts
 	log   *slog.Logger
 }
@@ -60,13 +62,17 @@ func (r *reconciler) Reconcile(ctx context.Context, states map[string]string) er
 	r.facts.mu.Lock()
 	r.facts.vrrp = states
 	r.facts.mu.Unlock()
+	start := time.Now()
 	d := model.Compile(r.m, r.facts.snapshot())
-	p, res, err := apply.Reconcile(ctx, r.k, d, plan.Options{}, apply.Options{Owner: r.owner})
+	// No Owner record on this path: it fsyncs on every claim, which would
+	// sit between a VRRP transition and its address. Ownership is given
+	// explicitly instead (see vrrpOwned).
+	p, res, err := apply.Reconcile(ctx, r.k, d, plan.Options{Owned: r.owned}, apply.Options{})
 	if err != nil {
 		return err
 	}
 	if p != nil && !p.Empty() {
-		r.log.Info("applied", "changes", len(p.Changes), "result", summary(res))
+		r.log.Info("applied", "changes", len(p.Changes), "result", summary(res), "took", time.Since(start))
 	}
 	return nil
 }
@@ -113,7 +119,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	r := &reconciler{m: o.Model, k: k, owner: owner, facts: &facts{}, log: log}
+	r := &reconciler{m: o.Model, k: k, owned: vrrpOwned(o.Model, owner.Owned()), facts: &facts{}, log: log}
 	d, err := vrrpd.New(cfg, vrrpd.Options{Reconciler: r, Log: log, StatsFile: o.StatsFile})
 	if err != nil {
 		return err
@@ -122,6 +128,20 @@ func Run(ctx context.Context, o Options) error {
 	err = d.Run(ctx)
 	log.Info("lbx watch stopped")
 	return err
+}
+
+// vrrpOwned is what the loop may delete: what the ownership record holds
+// plus every VRRP address of the model — those are ours by declaration, so
+// a stale one found while not master (a crash, a kill -9) is removed.
+func vrrpOwned(m *model.Model, rec plan.Owned) plan.Owned {
+	o := plan.Owned{Services: rec.Services, Addresses: map[state.AddressKey]bool{}}
+	for k := range rec.Addresses {
+		o.Addresses[k] = true
+	}
+	for _, a := range model.Compile(m, model.Facts{}).VRRPAddresses {
+		o.Addresses[a.Key] = true
+	}
+	return o
 }
 
 // openKernel opens the real kernel. On a host without IPVS, a model with no

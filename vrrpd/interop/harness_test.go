@@ -218,6 +218,10 @@ func (p *peer) start() {
 		if err := os.WriteFile(f, []byte(p.keepalivedConf()), 0o644); err != nil {
 			p.t.Fatal(err)
 		}
+		// A SIGKILLed keepalived leaves its pid files, and then refuses to
+		// start ("daemon is already running").
+		os.Remove(filepath.Join(p.dir, "k.pid"))
+		os.Remove(filepath.Join(p.dir, "v.pid"))
 		p.cmd = p.ns.Cmd("keepalived", "--vrrp", "-n", "-l", "-D", "-f", f, "-p", filepath.Join(p.dir, "k.pid"), "-r", filepath.Join(p.dir, "v.pid"))
 	}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
@@ -275,10 +279,12 @@ func (p *peer) hasVIP() bool {
 func (p *peer) waitVIP(want bool, within time.Duration, from time.Time) time.Duration {
 	p.t.Helper()
 	for {
-		if p.hasVIP() == want {
-			return time.Since(from)
+		has := p.hasVIP()
+		took := time.Since(from)
+		if has == want && took <= within {
+			return took
 		}
-		if time.Since(from) > within {
+		if took > within {
 			p.t.Fatalf("%s: VIP present=%v not reached within %s", p.name(), want, within)
 		}
 		time.Sleep(2 * time.Millisecond)
