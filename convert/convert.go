@@ -116,6 +116,7 @@ type conv struct {
 	defaultIface string
 	instNames    map[string]bool
 	syncDaemon   *keepalived.Node
+	vips         map[string]vipOwner
 }
 
 func (c *conv) errorf(p keepalived.Pos, format string, args ...any) {
@@ -174,6 +175,7 @@ func Tree(root *keepalived.Node) *Result {
 		trackFiles: map[string]string{},
 		groupNodes: map[string]*keepalived.Node{},
 		instNames:  map[string]bool{},
+		vips:       map[string]vipOwner{},
 	}
 	// First pass: names other sections refer to.
 	for _, n := range root.Children {

@@ -121,15 +121,15 @@ func (c *conv) instance(n *keepalived.Node) {
 			in.GarpMasterRefresh = c.timer(ch)
 		case "garp_master_refresh_repeat":
 			in.GarpMasterRefreshRepeat = c.intPtr(ch, 0, 255)
-		case "virtual_ipaddress":
+		case "virtual_ipaddress", "virtual_ipaddress_excluded":
 			for _, a := range ch.Children {
-				if va := c.vipLine(in, a); va != nil {
-					in.VirtualAddresses = append(in.VirtualAddresses, va)
+				va := c.vipLine(in, a)
+				if va == nil || !c.uniqueVIP(in, va, a) {
+					continue
 				}
-			}
-		case "virtual_ipaddress_excluded":
-			for _, a := range ch.Children {
-				if va := c.vipLine(in, a); va != nil {
+				if ch.Name == "virtual_ipaddress" {
+					in.VirtualAddresses = append(in.VirtualAddresses, va)
+				} else {
 					in.VirtualAddressesExcluded = append(in.VirtualAddressesExcluded, va)
 				}
 			}
@@ -361,6 +361,32 @@ func (c *conv) syncGroup(n *keepalived.Node) {
 		return
 	}
 	c.m.SyncGroups = append(c.m.SyncGroups, g)
+}
+
+// uniqueVIP drops a repeated address within one instance (keepalived
+// keeps the first) and refuses one already owned by another instance or a
+// static address.
+func (c *conv) uniqueVIP(in *model.VRRPInstance, va *model.VirtualAddress, n *keepalived.Node) bool {
+	iface := va.Interface
+	if iface == "" {
+		iface = in.Interface
+	}
+	key := iface + "/" + va.Address.Addr().String()
+	if prev, ok := c.vips[key]; ok {
+		if prev.owner == in.Name {
+			c.note(in, n.Pos, "address %s on %s is already listed at %s; keepalived keeps the first, so does lbx", va.Address.Addr(), iface, prev.pos)
+		} else {
+			c.errorf(n.Pos, "address %s on %s is already owned by %s (%s); an address can belong to one instance only", va.Address.Addr(), iface, prev.owner, prev.pos)
+		}
+		return false
+	}
+	c.vips[key] = vipOwner{owner: in.Name, pos: n.Pos}
+	return true
+}
+
+type vipOwner struct {
+	owner string
+	pos   keepalived.Pos
 }
 
 var _ = strings.TrimSpace

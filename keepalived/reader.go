@@ -32,6 +32,9 @@ const (
 	maxLines        = 500000
 	maxLineBytes    = 1 << 20
 	maxSeqSteps     = 100000
+	// maxWork bounds the lines processed in total (including ones that
+	// expand to nothing, such as nested ~SEQ over definitions).
+	maxWork = 2000000
 	// keepalived's read buffer; longer lines are cut by some versions.
 	keepalivedMaxLine = 1024
 )
@@ -76,6 +79,7 @@ type reader struct {
 	stack    []string // absolute paths of files being read (loop detection)
 	files    []string
 	aborted  bool
+	work     int
 }
 
 func newReader(opt Options) *reader {
@@ -392,6 +396,10 @@ func parseDef(line string) (name, val string, ok bool) {
 // sequence generators and substitution, and appends the resulting lines.
 func (r *reader) process(line string, pos Pos, file string, depth int) {
 	if r.aborted {
+		return
+	}
+	if r.work++; r.work > maxWork {
+		r.abort(pos, "configuration expands to more than %d lines of work (nested ~SEQ?)", maxWork)
 		return
 	}
 	if depth > maxExpandDepth {

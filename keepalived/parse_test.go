@@ -1,0 +1,274 @@
+package keepalived
+
+import (
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// memFS is an in-memory file system for include tests.
+type memFS map[string]string
+
+func (m memFS) opts(id string) Options {
+	return Options{
+		ConfigID: id,
+		ReadFile: func(name string) ([]byte, error) {
+			if s, ok := m[path.Clean(name)]; ok {
+				return []byte(s), nil
+			}
+			return nil, fs.ErrNotExist
+		},
+		Glob: func(pattern string) ([]string, error) {
+			var out []string
+			for name := range m {
+				if ok, err := path.Match(pattern, name); err != nil {
+					return nil, err
+				} else if ok {
+					out = append(out, name)
+				}
+			}
+			sort.Strings(out)
+			return out, nil
+		},
+		Getenv: func(k string) string { return "env-" + k },
+	}
+}
+
+// dump renders a tree as one line per statement: "file:line name args" with
+// two spaces of indent per level; blocks end with "}".
+func dump(n *Node, depth int, b *strings.Builder) {
+	for _, c := range n.Children {
+		b.WriteString(strings.Repeat("  ", depth))
+		b.WriteString(c.Pos.String() + " " + c.Name)
+		for _, a := range c.Args {
+			if a.Quoted {
+				b.WriteString(" \"" + a.Text + "\"")
+			} else {
+				b.WriteString(" " + a.Text)
+			}
+		}
+		if c.Block {
+			b.WriteString(" {")
+		}
+		b.WriteString("\n")
+		if c.Block {
+			dump(c, depth+1, b)
+			b.WriteString(strings.Repeat("  ", depth) + "}\n")
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name  string
+		files memFS // "main.conf" is parsed
+		id    string
+		want  string // dump of the tree
+		warn  string // substring of a warning, if any
+	}{
+		{
+			name:  "comments with # and ! anywhere outside quotes",
+			files: memFS{"main.conf": "! header\na 1 # trailing\nb \"x # y ! z\" ! gone\n  # indented comment\n"},
+			want:  "main.conf:2 a 1\nmain.conf:3 b \"x # y ! z\"\n",
+		},
+		{
+			name:  "brace on the keyword line",
+			files: memFS{"main.conf": "vs 1.2.3.4 80 {\n  lb_algo rr\n}\n"},
+			want:  "main.conf:1 vs 1.2.3.4 80 {\n  main.conf:2 lb_algo rr\n}\n",
+		},
+		{
+			name:  "brace on the next line",
+			files: memFS{"main.conf": "global_defs\n{\n  router_id X\n}\n"},
+			want:  "main.conf:1 global_defs {\n  main.conf:3 router_id X\n}\n",
+		},
+		{
+			name:  "several braces on one line",
+			files: memFS{"main.conf": "real_server 1.2.3.4 80 { TCP_CHECK { connect_timeout 3 } }\nnext\n"},
+			want:  "main.conf:1 real_server 1.2.3.4 80 {\n  main.conf:1 TCP_CHECK {\n    main.conf:1 connect_timeout 3\n  }\n}\nmain.conf:2 next\n",
+		},
+		{
+			name:  "braces glued to words",
+			files: memFS{"main.conf": "a{b}\n"},
+			want:  "main.conf:1 a {\n  main.conf:1 b\n}\n",
+		},
+		{
+			name:  "empty block",
+			files: memFS{"main.conf": "x {}\n"},
+			want:  "main.conf:1 x {\n}\n",
+		},
+		{
+			name:  "quoted strings keep spaces and braces, join adjacent text",
+			files: memFS{"main.conf": "script \"/bin/x {a} b\" user\nk ab\"c d\"e\n"},
+			want:  "main.conf:1 script \"/bin/x {a} b\" user\nmain.conf:2 k \"abc de\"\n",
+		},
+		{
+			name:  "include relative to the including file, nested",
+			files: memFS{"main.conf": "a\ninclude sub/one.conf\nz\n", "sub/one.conf": "b\ninclude two.conf\n", "sub/two.conf": "c\n"},
+			want:  "main.conf:1 a\nsub/one.conf:1 b\nsub/two.conf:1 c\nmain.conf:3 z\n",
+		},
+		{
+			name:  "include glob in sorted order",
+			files: memFS{"main.conf": "include d/*.conf\n", "d/b.conf": "b\n", "d/a.conf": "a\n", "d/c.txt": "no\n"},
+			want:  "d/a.conf:1 a\nd/b.conf:1 b\n",
+		},
+		{
+			name:  "include with braces",
+			files: memFS{"main.conf": "include {x,y}.conf\n", "x.conf": "x\n", "y.conf": "y\n"},
+			want:  "x.conf:1 x\ny.conf:1 y\n",
+		},
+		{
+			name:  "missing include is a warning",
+			files: memFS{"main.conf": "include nothere.conf\na\n"},
+			want:  "main.conf:2 a\n",
+			warn:  "main.conf:1: include nothere.conf matches no file",
+		},
+		{
+			name:  "conditional lines",
+			files: memFS{"main.conf": "@main a\n@backup b\n@^main c\n@^backup d\ne\n"},
+			id:    "main",
+			want:  "main.conf:1 a\nmain.conf:4 d\nmain.conf:5 e\n",
+		},
+		{
+			name:  "definitions: $NAME and ${NAME}, recursive at use time",
+			files: memFS{"main.conf": "$BASE=10.2.${SUB}\n$SUB=0\naddr ${BASE}.100/32\n$SUB=10\naddr ${BASE}.100/32\nprio $P\n$P=5\nprio $P\n"},
+			want:  "main.conf:3 addr 10.2.0.100/32\nmain.conf:5 addr 10.2.10.100/32\nmain.conf:6 prio $P\nmain.conf:8 prio 5\n",
+		},
+		{
+			name:  "$NAME must be followed by white space",
+			files: memFS{"main.conf": "$A=x\nk $Ab $A\n"},
+			want:  "main.conf:2 k $Ab x\n",
+		},
+		{
+			name:  "conditional definition",
+			files: memFS{"main.conf": "@main $PRIO=240\n@backup $PRIO=200\npriority $PRIO\n"},
+			id:    "backup",
+			want:  "main.conf:3 priority 200\n",
+		},
+		{
+			name: "multi-line definition with backslash",
+			files: memFS{"main.conf": "$INST= \\\nvrrp_instance VI_${NUM} { \\\n  @high priority 130 \\\n  @low priority 120 \\\n}\n$NUM=0\n$INST\n$NUM=1\n$INST\n"},
+			id:   "low",
+			want: "main.conf:7 vrrp_instance VI_0 {\n  main.conf:7 priority 120\n}\nmain.conf:9 vrrp_instance VI_1 {\n  main.conf:9 priority 120\n}\n",
+		},
+		{
+			name:  "predefined _HASH, _BANG, _INSTANCE, _ENV",
+			files: memFS{"main.conf": "k ${_HASH}x ${_BANG} ${_INSTANCE} ${_ENV HOME}\n"},
+			id:    "me",
+			want:  "main.conf:1 k #x ! me env-HOME\n",
+		},
+		{
+			name:  "~SEQ with default start and step",
+			files: memFS{"main.conf": "~SEQ(N, 3) ip 10.0.${N}.1\n"},
+			want:  "main.conf:1 ip 10.0.1.1\nmain.conf:1 ip 10.0.2.1\nmain.conf:1 ip 10.0.3.1\n",
+		},
+		{
+			name:  "~SEQ start, step, end; counts down",
+			files: memFS{"main.conf": "~SEQ(N, 0, 3)\n~SEQ(M, 5, -2, 1) m $M\n"},
+			want:  "main.conf:2 m 5\nmain.conf:2 m 3\nmain.conf:2 m 1\n",
+		},
+		{
+			name:  "~SEQx in hex, nested",
+			files: memFS{"main.conf": "~SEQx(A, 0x90, 0x10, 0xa0) ~SEQ(B, 1, 2) fe80::${A}:${B}\n"},
+			want:  "main.conf:1 fe80::90:1\nmain.conf:1 fe80::90:2\nmain.conf:1 fe80::a0:1\nmain.conf:1 fe80::a0:2\n",
+		},
+		{
+			name:  "~LST with several variables",
+			files: memFS{"main.conf": "~LST({IP, IP1}, {10,1},{20,4}) 192.168.${IP}.${IP1}\n"},
+			want:  "main.conf:1 192.168.10.1\nmain.conf:1 192.168.20.4\n",
+		},
+		{
+			name:  "CRLF line ends",
+			files: memFS{"main.conf": "a 1\r\nb {\r\n c\r\n}\r\n"},
+			want:  "main.conf:1 a 1\nmain.conf:2 b {\n  main.conf:3 c\n}\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := tt.id
+			if id == "" {
+				id = "host"
+			}
+			res, err := ParseFile("main.conf", tt.files.opts(id))
+			if err != nil {
+				t.Fatalf("ParseFile: %v", err)
+			}
+			var b strings.Builder
+			dump(res.Root, 0, &b)
+			if b.String() != tt.want {
+				t.Errorf("tree:\n%s\nwant:\n%s", b.String(), tt.want)
+			}
+			var warns []string
+			for _, w := range res.Warnings {
+				warns = append(warns, w.String())
+			}
+			all := strings.Join(warns, "\n")
+			if tt.warn == "" && all != "" {
+				t.Errorf("unexpected warnings: %s", all)
+			}
+			if tt.warn != "" && !strings.Contains(all, tt.warn) {
+				t.Errorf("warnings %q lack %q", all, tt.warn)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		files memFS
+		want  string // substring of the error, with file:line
+	}{
+		{"unclosed block", memFS{"main.conf": "a {\n b\n"}, "main.conf:1: error: block \"a\" opened here is never closed"},
+		{"stray closing brace", memFS{"main.conf": "a\n}\n"}, "main.conf:2: error: '}' without a matching '{'"},
+		{"brace without keyword", memFS{"main.conf": "{\n}\n"}, "main.conf:1: error: '{' without a keyword"},
+		{"include loop", memFS{"main.conf": "include a.conf\n", "a.conf": "include b.conf\n", "b.conf": "include a.conf\n"}, "b.conf:1: error: include loop"},
+		{"self include", memFS{"main.conf": "include main.conf\n"}, "main.conf:1: error: include loop"},
+		{"definition using itself", memFS{"main.conf": "$A=x $A \nk $A \n"}, "main.conf:2: error: definitions expand more than"},
+		{"seq step 0", memFS{"main.conf": "~SEQ(A, 1, 0, 5) x\n"}, "main.conf:1: error: ~SEQ: step 0"},
+		{"seq too long", memFS{"main.conf": "~SEQ(A, 1, 10000000) x\n"}, "main.conf:1: error: ~SEQ generates more than"},
+		{"seq bad number", memFS{"main.conf": "~SEQ(A, one) x\n"}, "main.conf:1: error: ~SEQ: \"one\" is not a number"},
+		{"missing main file", memFS{}, "main.conf: error: cannot read configuration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseFile("main.conf", tt.files.opts("host"))
+			if err == nil {
+				t.Fatalf("no error; want %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q lacks %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestExpandBraces(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a", "a"},
+		{"{a,b}", "a b"},
+		{"x{a,b}y", "xay xby"},
+		{"{foo/{,cat,dog},bar}", "foo/ foo/cat foo/dog bar"},
+		{"{unclosed", "{unclosed"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(expandBraces(tt.in, 0), " "); got != tt.want {
+			t.Errorf("expandBraces(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseBoundedWork(t *testing.T) {
+	// 10^10 iterations that each produce nothing must still stop quickly.
+	files := memFS{"main.conf": "~SEQ(A, 1, 99999) ~SEQ(B, 1, 99999) $X=1\n"}
+	start := time.Now()
+	_, err := ParseFile("main.conf", files.opts("h"))
+	if err == nil || !strings.Contains(err.Error(), "main.conf:1: error: configuration expands to more than") {
+		t.Fatalf("err = %v, want a work-limit error at main.conf:1", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s", d)
+	}
+}
