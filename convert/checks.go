@@ -67,6 +67,7 @@ var connectTypes = map[string]bool{"tcp": true, "http_get": true, "ssl_get": tru
 func (c *conv) checks(rs *model.RealServer, n *keepalived.Node, inherit chk) []*model.Check {
 	typ := checkTypes[n.Name]
 	ck := &model.Check{Type: typ}
+	c.pos[ck] = n.Pos
 	s := chk{}
 	var hosts []*keepalived.Node
 	enableSNI := false
@@ -228,6 +229,7 @@ func (c *conv) checks(rs *model.RealServer, n *keepalived.Node, inherit chk) []*
 	var out []*model.Check
 	for _, h := range hosts {
 		hc := *ck
+		c.pos[&hc] = h.Pos
 		c.legacy(ck, h, "one SMTP_CHECK per host, with connect_ip/connect_port in it")
 		for _, ch := range h.Children {
 			if !c.connectSetting(&hc, ch) {
@@ -281,6 +283,7 @@ func (c *conv) connectSetting(ck *model.Check, n *keepalived.Node) bool {
 
 func (c *conv) url(ck *model.Check, n *keepalived.Node) *model.URL {
 	u := &model.URL{}
+	c.pos[u] = n.Pos
 	for _, ch := range n.Children {
 		switch ch.Name {
 		case "path":

@@ -117,6 +117,11 @@ type conv struct {
 	instNames    map[string]bool
 	syncDaemon   *keepalived.Node
 	vips         map[string]vipOwner
+	services     map[string]keepalived.Pos
+	// pos maps model objects to the statement they came from, for
+	// errors found by the model's own validation.
+	pos     map[any]keepalived.Pos
+	rootPos keepalived.Pos
 }
 
 func (c *conv) errorf(p keepalived.Pos, format string, args ...any) {
@@ -176,6 +181,9 @@ func Tree(root *keepalived.Node) *Result {
 		groupNodes: map[string]*keepalived.Node{},
 		instNames:  map[string]bool{},
 		vips:       map[string]vipOwner{},
+		services:   map[string]keepalived.Pos{},
+		pos:        map[any]keepalived.Pos{},
+		rootPos:    root.Pos,
 	}
 	// First pass: names other sections refer to.
 	for _, n := range root.Children {
@@ -234,7 +242,21 @@ func Tree(root *keepalived.Node) *Result {
 	if len(c.m.Scripts) == 0 {
 		c.m.Scripts = nil
 	}
-	return &Result{Model: c.m, Diagnostics: c.diags, comments: c.comments, docComments: c.docComments, scriptOrder: c.scriptOrder}
+	r := &Result{Model: c.m, comments: c.comments, docComments: c.docComments, scriptOrder: c.scriptOrder}
+	if !hasErrors(c.diags) {
+		c.checkModel(r)
+	}
+	r.Diagnostics = c.diags
+	return r
+}
+
+func hasErrors(ds []Diagnostic) bool {
+	for _, d := range ds {
+		if d.Severity == Error {
+			return true
+		}
+	}
+	return false
 }
 
 var blockKeywords = map[string]bool{
@@ -502,6 +524,7 @@ func (c *conv) script(n *keepalived.Node) {
 		s.Timeout = dur(s.Interval.Duration)
 	}
 	c.m.Scripts[name] = s
+	c.pos[s] = n.Pos
 	c.scriptOrder = append(c.scriptOrder, name)
 }
 
@@ -531,6 +554,7 @@ func (c *conv) staticAddresses(n *keepalived.Node) {
 			}
 			c.note(a, ch.Pos, "static address without dev: keepalived puts it on default_interface (%s)", a.Interface)
 		}
+		c.pos[a] = ch.Pos
 		c.m.Addresses = append(c.m.Addresses, a)
 	}
 }

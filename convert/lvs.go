@@ -41,6 +41,7 @@ func (c *conv) vsGroup(n *keepalived.Node) {
 			continue
 		}
 		m := &model.GroupMember{Address: r}
+		c.pos[m] = ch.Pos
 		if len(ch.Args) > 0 {
 			if p, ok := c.port(ch, ch.Args[0].Text); ok {
 				m.Port = p
@@ -55,6 +56,7 @@ func (c *conv) vsGroup(n *keepalived.Node) {
 		c.note(g, n.Pos, "virtual_server_group %s has no entries; keepalived removes it", g.Name)
 		return
 	}
+	c.pos[g] = n.Pos
 	c.m.VirtualServerGroups = append(c.m.VirtualServerGroups, g)
 }
 
@@ -187,6 +189,7 @@ type rsDraft struct {
 
 func (c *conv) virtualServer(n *keepalived.Node) {
 	vs := &model.VirtualServer{}
+	c.pos[vs] = n.Pos
 	if !c.vsKey(vs, n) {
 		return
 	}
@@ -298,6 +301,7 @@ func (c *conv) virtualServer(n *keepalived.Node) {
 				continue
 			}
 			s := &model.SorryServer{Address: a}
+			c.pos[s] = ch.Pos
 			if len(ch.Args) > 1 {
 				s.Port, _ = c.port(ch, ch.Args[1].Text)
 			}
@@ -465,6 +469,13 @@ func (c *conv) virtualServer(n *keepalived.Node) {
 			quorum.Hysteresis = quorum.Min - 1
 		}
 		vs.Quorum = quorum
+	}
+	for _, k := range c.m.ServiceKeys(vs) {
+		if prev, ok := c.services[k.String()]; ok {
+			c.errorf(n.Pos, "service %s is already declared at %s; IPVS holds one service per address, port and protocol", k, prev)
+			return
+		}
+		c.services[k.String()] = n.Pos
 	}
 	c.m.VirtualServers = append(c.m.VirtualServers, vs)
 }
@@ -733,6 +744,7 @@ func (c *conv) realServer(vs *model.VirtualServer, n *keepalived.Node, vsChk chk
 		return nil
 	}
 	rs := &model.RealServer{Address: a}
+	c.pos[rs] = n.Pos
 	if len(n.Args) > 1 {
 		p, ok := c.port(n, n.Args[1].Text)
 		if !ok {

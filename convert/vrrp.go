@@ -136,6 +136,7 @@ func (c *conv) instance(n *keepalived.Node) {
 		case "track_interface":
 			for _, t := range ch.Children {
 				ti := &model.TrackInterface{Name: t.Name}
+				c.pos[ti] = t.Pos
 				if len(t.Args) >= 2 && t.Args[0].Text == "weight" {
 					if v, err := parseInt(t.Args[1].Text, -254, 254); err == nil {
 						ti.Weight = v
@@ -207,11 +208,13 @@ func (c *conv) instance(n *keepalived.Node) {
 		c.note(in, authNode.Pos, "VRRPv3 has no authentication; keepalived ignores it, so does lbx")
 		in.Authentication = nil
 	}
+	c.pos[in] = n.Pos
 	c.m.VRRPInstances = append(c.m.VRRPInstances, in)
 }
 
 func (c *conv) auth(owner any, n *keepalived.Node) *model.Auth {
 	a := &model.Auth{}
+	c.pos[a] = n.Pos
 	for _, ch := range n.Children {
 		switch ch.Name {
 		case "auth_type":
@@ -274,6 +277,7 @@ func (c *conv) vipLine(owner any, n *keepalived.Node) *model.VirtualAddress {
 		return nil
 	}
 	va := &model.VirtualAddress{Address: p}
+	c.pos[va] = n.Pos
 	args := argTexts(n)
 	for i := 0; i < len(args); i++ {
 		key := args[i]
@@ -360,6 +364,7 @@ func (c *conv) syncGroup(n *keepalived.Node) {
 		c.errorf(n.Pos, "vrrp_sync_group %s has no members", g.Name)
 		return
 	}
+	c.pos[g] = n.Pos
 	c.m.SyncGroups = append(c.m.SyncGroups, g)
 }
 
