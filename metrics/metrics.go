@@ -1,0 +1,460 @@
+// Package metrics is lbx watch's Prometheus exporter. It owns its own
+// registry (never the global default, so nothing a library registers leaks
+// into /metrics) and is off unless the daemon is given an address.
+//
+// Callers never touch label strings: the watch loop calls typed methods
+// (SetVRRP, Transition, CheckResult, Reconcile, ...) with keys it already has,
+// and this package turns them into the label names people already graph:
+//
+//   - VRRP series carry keepalived exporters' labels {iname, intf, vrid}, so a
+//     dashboard built for keepalived_vrrp_state works on lbx_vrrp_state with a
+//     rename.
+//   - Checker series carry node_exporter's node_ipvs_backend_* labels
+//     {local_address, local_port, remote_address, remote_port, proto,
+//     local_mark} with the same value formats (proto "TCP"/"UDP"/"SCTP"/"FWM",
+//     local_mark as /proc/net/ip_vs prints it: %08X for fwmark services, empty
+//     otherwise), so lbx_checker_up joins node_ipvs_backend_weight with `on(...)`.
+//
+// lbx does not export IPVS per-service or per-real-server traffic counters:
+// node_exporter's ipvs collector already does (node_ipvs_* from
+// /proc/net/ip_vs), and a second copy would double the series for nothing.
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/lbx-dev/lbx/state"
+)
+
+// VRRP state values of lbx_vrrp_state: keepalived's internal numbering, the
+// one keepalived exporters publish in keepalived_vrrp_state.
+const (
+	StateInit    = 0
+	StateBackup  = 1
+	StateMaster  = 2
+	StateFault   = 3
+	StateUnknown = -1 // a state name this package does not know
+)
+
+// StateValue maps a VRRP state name (vrrpd/fsm: INIT, BACKUP, MASTER, FAULT)
+// to its lbx_vrrp_state value.
+func StateValue(s string) int {
+	switch strings.ToUpper(s) {
+	case "INIT":
+		return StateInit
+	case "BACKUP":
+		return StateBackup
+	case "MASTER":
+		return StateMaster
+	case "FAULT":
+		return StateFault
+	}
+	return StateUnknown
+}
+
+// VRRP identifies a VRRP instance: the {iname, intf, vrid} labels. For a
+// packet that matches no instance (an invalid advert), Name is empty and
+// Interface/VRID are the packet's (VRID 0 when it could not be parsed).
+type VRRP struct {
+	Name      string
+	Interface string
+	VRID      int
+}
+
+func (v VRRP) labels() prometheus.Labels {
+	return prometheus.Labels{"iname": v.Name, "intf": v.Interface, "vrid": strconv.Itoa(v.VRID)}
+}
+
+// Real identifies a real server of a virtual service. It has the same shape
+// as model.RealID, so metrics.Real(id) converts one.
+type Real struct {
+	Service state.ServiceKey
+	Real    state.RealKey
+}
+
+// labels renders node_exporter's ipvs backend labels.
+func (r Real) labels() prometheus.Labels {
+	l := prometheus.Labels{
+		"remote_address": r.Real.Addr.String(),
+		"remote_port":    strconv.Itoa(int(r.Real.Port)),
+	}
+	if r.Service.FWMark != 0 {
+		l["local_address"] = ""
+		l["local_port"] = "0"
+		l["proto"] = "FWM"
+		l["local_mark"] = fmt.Sprintf("%08X", r.Service.FWMark)
+	} else {
+		l["local_address"] = r.Service.Addr.String()
+		l["local_port"] = strconv.Itoa(int(r.Service.Port))
+		l["proto"] = strings.ToUpper(string(r.Service.Protocol))
+		l["local_mark"] = ""
+	}
+	return l
+}
+
+var (
+	vrrpLabels = []string{"iname", "intf", "vrid"}
+	realLabels = []string{"local_address", "local_port", "remote_address", "remote_port", "proto", "local_mark"}
+)
+
+// Check outcomes, the values of lbx_checker_checks_total's result label.
+const (
+	ResultSuccess = "success"
+	ResultFailure = "failure"
+)
+
+// Reconcile outcomes, the values of lbx_reconciles_total's result label.
+const (
+	ReconcileNoop    = "noop"    // the kernel already matched: no write
+	ReconcileChanged = "changed" // writes made, no error
+	ReconcileError   = "error"   // the reconcile failed (it is retried)
+)
+
+// Registry holds lbx's metrics and the Prometheus registry that serves them.
+// All methods are safe for concurrent use. A nil *Registry is valid and does
+// nothing, so the loop can call it unconditionally when metrics are off.
+type Registry struct {
+	reg *prometheus.Registry
+
+	vrrpState, vrrpPrio                  *prometheus.GaugeVec
+	transitions, sent, received, invalid *prometheus.CounterVec
+	checkUp, checkLatency                *prometheus.GaugeVec
+	checks                               *prometheus.CounterVec
+	reconciles, drift                    *prometheus.CounterVec
+	reconcileDur                         prometheus.Histogram
+	kernelWrites                         prometheus.Counter
+
+	mu    sync.Mutex
+	vrrps map[VRRP]struct{}
+	reals map[Real]struct{}
+	// abs holds the last absolute value given to a Set*Counts method per
+	// series, so that snapshot-fed counters advance by the difference.
+	abs map[absKey]uint64
+}
+
+type absKey struct {
+	family string
+	vrrp   VRRP
+	real   Real
+	label  string // the extra label's value (result, reason)
+}
+
+// ReconcileBuckets are lbx_reconcile_duration_seconds' buckets: a no-op
+// resync takes about a millisecond, a reload of thousands of real servers
+// seconds; the 100 ms target for a transition sits in the middle.
+var ReconcileBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// New returns a Registry with every lbx metric, plus the Go runtime and
+// process collectors (go_*, process_*: RSS and CPU of the daemon).
+func New() *Registry {
+	m := &Registry{
+		reg:   prometheus.NewRegistry(),
+		vrrps: map[VRRP]struct{}{},
+		reals: map[Real]struct{}{},
+		abs:   map[absKey]uint64{},
+	}
+	m.vrrpState = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lbx_vrrp_state",
+		Help: "VRRP instance state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT (keepalived's numbering); -1 unknown.",
+	}, vrrpLabels)
+	m.vrrpPrio = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lbx_vrrp_priority",
+		Help: "VRRP instance effective priority (configured priority adjusted by tracking; 0 while stopping).",
+	}, vrrpLabels)
+	m.transitions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_vrrp_transitions_total",
+		Help: "VRRP state transitions, by the state entered.",
+	}, append(vrrpLabels[:3:3], "to"))
+	m.sent = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_vrrp_adverts_sent_total",
+		Help: "VRRP advertisements sent.",
+	}, vrrpLabels)
+	m.received = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_vrrp_adverts_received_total",
+		Help: "Valid VRRP advertisements received.",
+	}, vrrpLabels)
+	m.invalid = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_vrrp_adverts_invalid_total",
+		Help: "VRRP packets dropped as invalid, by reason (ttl, checksum, auth, version, vrid, ...).",
+	}, append(vrrpLabels[:3:3], "reason"))
+	m.checkUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lbx_checker_up",
+		Help: "Real server health as the checkers decide it (after retries): 1 up, 0 down.",
+	}, realLabels)
+	m.checkLatency = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lbx_checker_latency_seconds",
+		Help: "Duration of the real server's last health check.",
+	}, realLabels)
+	m.checks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_checker_checks_total",
+		Help: "Health checks run against the real server, by result (success, failure; retries count).",
+	}, append(realLabels[:6:6], "result"))
+	m.reconciles = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_reconciles_total",
+		Help: "Reconciles of the kernel to the desired state, by result (noop, changed, error).",
+	}, []string{"result"})
+	m.reconcileDur = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "lbx_reconcile_duration_seconds",
+		Help:    "Duration of a reconcile: compile, read the kernel, plan, apply.",
+		Buckets: ReconcileBuckets,
+	})
+	m.drift = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_drift_repaired_total",
+		Help: "Kernel objects changed behind lbx's back and put back, by kind.",
+	}, []string{"kind"})
+	m.kernelWrites = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "lbx_kernel_writes_total",
+		Help: "Writes to the kernel (IPVS and address netlink requests) made by reconciles.",
+	})
+	m.reg.MustRegister(m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid,
+		m.checkUp, m.checkLatency, m.checks, m.reconciles, m.reconcileDur, m.drift, m.kernelWrites,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Zero-initialise the label-free and small fixed-label series so that
+	// rate() and absent() work from the first scrape.
+	for _, r := range []string{ReconcileNoop, ReconcileChanged, ReconcileError} {
+		m.reconciles.WithLabelValues(r)
+	}
+	return m
+}
+
+// Gatherer is the Prometheus registry behind m, for tests and embedding.
+func (m *Registry) Gatherer() prometheus.Gatherer {
+	if m == nil {
+		return nil
+	}
+	return m.reg
+}
+
+func (m *Registry) seenVRRP(v VRRP) {
+	m.mu.Lock()
+	m.vrrps[v] = struct{}{}
+	m.mu.Unlock()
+}
+
+func (m *Registry) seenReal(r Real) {
+	m.mu.Lock()
+	m.reals[r] = struct{}{}
+	m.mu.Unlock()
+}
+
+// SetVRRP records an instance's current state name (INIT, BACKUP, MASTER,
+// FAULT) and effective priority. Call it at start for every instance and
+// after every transition or priority change.
+func (m *Registry) SetVRRP(v VRRP, stateName string, priority int) {
+	if m == nil {
+		return
+	}
+	m.seenVRRP(v)
+	m.vrrpState.With(v.labels()).Set(float64(StateValue(stateName)))
+	m.vrrpPrio.With(v.labels()).Set(float64(priority))
+}
+
+// Transition counts one transition of v into the state named to.
+func (m *Registry) Transition(v VRRP, to string) {
+	if m == nil {
+		return
+	}
+	m.seenVRRP(v)
+	l := v.labels()
+	l["to"] = strings.ToUpper(to)
+	m.transitions.With(l).Inc()
+}
+
+// AdvertSent counts one advertisement sent by v.
+func (m *Registry) AdvertSent(v VRRP) {
+	if m == nil {
+		return
+	}
+	m.seenVRRP(v)
+	m.sent.With(v.labels()).Inc()
+}
+
+// AdvertReceived counts one valid advertisement received for v.
+func (m *Registry) AdvertReceived(v VRRP) {
+	if m == nil {
+		return
+	}
+	m.seenVRRP(v)
+	m.received.With(v.labels()).Inc()
+}
+
+// AdvertInvalid counts one packet dropped for reason, which must come from
+// a fixed set (vrrpd's drop reasons), never from packet contents.
+func (m *Registry) AdvertInvalid(v VRRP, reason string) {
+	if m == nil {
+		return
+	}
+	m.seenVRRP(v)
+	l := v.labels()
+	l["reason"] = reason
+	m.invalid.With(l).Inc()
+}
+
+// SetAdvertCounts feeds v's advert counters from cumulative counts (a
+// vrrpd counters snapshot) instead of per-event calls: each counter advances
+// by the difference from the last call. invalid maps drop reason to count.
+func (m *Registry) SetAdvertCounts(v VRRP, sent, received uint64, invalid map[string]uint64) {
+	if m == nil {
+		return
+	}
+	m.seenVRRP(v)
+	m.advance(m.sent, absKey{family: "sent", vrrp: v}, v.labels(), sent)
+	m.advance(m.received, absKey{family: "received", vrrp: v}, v.labels(), received)
+	for reason, n := range invalid {
+		l := v.labels()
+		l["reason"] = reason
+		m.advance(m.invalid, absKey{family: "invalid", vrrp: v, label: reason}, l, n)
+	}
+}
+
+// advance moves a counter to the absolute value n. A value below the last
+// one means the source restarted: the series is recreated at n, which
+// Prometheus reads as a counter reset.
+func (m *Registry) advance(c *prometheus.CounterVec, k absKey, l prometheus.Labels, n uint64) {
+	m.mu.Lock()
+	last, ok := m.abs[k]
+	m.abs[k] = n
+	m.mu.Unlock()
+	switch {
+	case !ok || n >= last:
+		c.With(l).Add(float64(n - min(last, n)))
+	default:
+		c.Delete(l)
+		c.With(l).Add(float64(n))
+	}
+}
+
+// CheckResult records one health check of r: up is the real server's
+// health after this check (what drives IPVS, after retries), latency how
+// long the check took, success whether this one check passed.
+func (m *Registry) CheckResult(r Real, up bool, latency time.Duration, success bool) {
+	if m == nil {
+		return
+	}
+	m.seenReal(r)
+	l := r.labels()
+	m.checkUp.With(l).Set(b2f(up))
+	m.checkLatency.With(l).Set(latency.Seconds())
+	res := ResultFailure
+	if success {
+		res = ResultSuccess
+	}
+	l["result"] = res
+	m.checks.With(l).Inc()
+}
+
+// SetChecker records r's health from a checker snapshot (check.Runner.Stats):
+// up, the last check's latency, and cumulative counts of checks run and
+// failed. Counters advance by the difference from the last call.
+func (m *Registry) SetChecker(r Real, up bool, lastLatency time.Duration, total, failed uint64) {
+	if m == nil {
+		return
+	}
+	m.seenReal(r)
+	l := r.labels()
+	m.checkUp.With(l).Set(b2f(up))
+	m.checkLatency.With(l).Set(lastLatency.Seconds())
+	ok := total - min(failed, total)
+	ls, lf := r.labels(), r.labels()
+	ls["result"], lf["result"] = ResultSuccess, ResultFailure
+	m.advance(m.checks, absKey{family: "checks", real: r, label: ResultSuccess}, ls, ok)
+	m.advance(m.checks, absKey{family: "checks", real: r, label: ResultFailure}, lf, failed)
+}
+
+// Reconcile records one reconcile: how long it took, its error (nil on
+// success), how many kernel writes it made, and the drift it repaired by
+// kind (e.g. "service", "real", "address"; objects changed behind lbx's
+// back, not changes the model or a fact asked for).
+func (m *Registry) Reconcile(dur time.Duration, err error, writes int, drift map[string]int) {
+	if m == nil {
+		return
+	}
+	res := ReconcileChanged
+	switch {
+	case err != nil:
+		res = ReconcileError
+	case writes == 0:
+		res = ReconcileNoop
+	}
+	m.reconciles.WithLabelValues(res).Inc()
+	m.reconcileDur.Observe(dur.Seconds())
+	if writes > 0 {
+		m.kernelWrites.Add(float64(writes))
+	}
+	for kind, n := range drift {
+		if n > 0 {
+			m.drift.WithLabelValues(kind).Add(float64(n))
+		}
+	}
+}
+
+// Retain drops every series of a VRRP instance or real server not listed,
+// so that an instance or real server removed by a reload leaves no stale
+// series behind. Call it after every reload with the new model's instances
+// and real servers. Series of listed ones are kept (their counters go on).
+func (m *Registry) Retain(vrrps []VRRP, reals []Real) {
+	if m == nil {
+		return
+	}
+	keepV := make(map[VRRP]bool, len(vrrps))
+	for _, v := range vrrps {
+		keepV[v] = true
+	}
+	keepR := make(map[Real]bool, len(reals))
+	for _, r := range reals {
+		keepR[r] = true
+	}
+	m.mu.Lock()
+	var dropV []VRRP
+	var dropR []Real
+	for v := range m.vrrps {
+		if !keepV[v] {
+			dropV = append(dropV, v)
+			delete(m.vrrps, v)
+		}
+	}
+	for r := range m.reals {
+		if !keepR[r] {
+			dropR = append(dropR, r)
+			delete(m.reals, r)
+		}
+	}
+	for k := range m.abs {
+		if k.family == "checks" && !keepR[k.real] || k.family != "checks" && !keepV[k.vrrp] {
+			delete(m.abs, k)
+		}
+	}
+	m.mu.Unlock()
+	for _, v := range dropV {
+		l := v.labels()
+		for _, c := range []interface {
+			DeletePartialMatch(prometheus.Labels) int
+		}{m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid} {
+			c.DeletePartialMatch(l)
+		}
+	}
+	for _, r := range dropR {
+		l := r.labels()
+		m.checkUp.DeletePartialMatch(l)
+		m.checkLatency.DeletePartialMatch(l)
+		m.checks.DeletePartialMatch(l)
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// errNoAddr is returned by Listen for an empty address.
+var errNoAddr = errors.New("metrics: no listen address (metrics are off)")

@@ -1,0 +1,346 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lbx-dev/lbx/state"
+)
+
+var (
+	vi1  = VRRP{Name: "VI_1", Interface: "eth0", VRID: 51}
+	vi2  = VRRP{Name: "VI_2", Interface: "eth1", VRID: 52}
+	web1 = Real{
+		Service: state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Family: state.IPv4},
+		Real:    state.RealKey{Addr: netip.MustParseAddr("192.168.1.11"), Port: 8080},
+	}
+	web2 = Real{
+		Service: web1.Service,
+		Real:    state.RealKey{Addr: netip.MustParseAddr("192.168.1.12"), Port: 8080},
+	}
+	dns6 = Real{
+		Service: state.ServiceKey{Protocol: state.UDP, Addr: netip.MustParseAddr("2001:db8::53"), Port: 53, Family: state.IPv6},
+		Real:    state.RealKey{Addr: netip.MustParseAddr("2001:db8::1:1"), Port: 53},
+	}
+	fwm = Real{
+		Service: state.ServiceKey{FWMark: 26, Family: state.IPv4},
+		Real:    state.RealKey{Addr: netip.MustParseAddr("192.168.1.20"), Port: 0},
+	}
+)
+
+// scrape fetches /metrics through the real HTTP handler and returns the
+// lbx_ sample lines (no comments, no go_/process_ series).
+func scrape(t *testing.T, m *Registry) map[string]bool {
+	t.Helper()
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("scrape: %s\n%s", resp.Status, body)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(l, "lbx_") {
+			lines[l] = true
+		}
+	}
+	return lines
+}
+
+func TestExposition(t *testing.T) {
+	const rl = `local_address="10.0.0.1",local_mark="",local_port="80",proto="TCP",remote_address="192.168.1.11",remote_port="8080"`
+	tests := []struct {
+		name string
+		do   func(m *Registry)
+		want []string
+		not  []string // line prefixes that must be absent
+	}{
+		{
+			name: "vrrp state and priority",
+			do: func(m *Registry) {
+				m.SetVRRP(vi1, "MASTER", 150)
+				m.SetVRRP(vi2, "BACKUP", 100)
+			},
+			want: []string{
+				`lbx_vrrp_state{iname="VI_1",intf="eth0",vrid="51"} 2`,
+				`lbx_vrrp_priority{iname="VI_1",intf="eth0",vrid="51"} 150`,
+				`lbx_vrrp_state{iname="VI_2",intf="eth1",vrid="52"} 1`,
+				`lbx_vrrp_priority{iname="VI_2",intf="eth1",vrid="52"} 100`,
+			},
+		},
+		{
+			name: "state numbering",
+			do: func(m *Registry) {
+				m.SetVRRP(VRRP{"a", "e", 1}, "INIT", 0)
+				m.SetVRRP(VRRP{"b", "e", 2}, "fault", 0)
+				m.SetVRRP(VRRP{"c", "e", 3}, "STOP", 0)
+			},
+			want: []string{
+				`lbx_vrrp_state{iname="a",intf="e",vrid="1"} 0`,
+				`lbx_vrrp_state{iname="b",intf="e",vrid="2"} 3`,
+				`lbx_vrrp_state{iname="c",intf="e",vrid="3"} -1`,
+			},
+		},
+		{
+			name: "transitions and adverts",
+			do: func(m *Registry) {
+				m.Transition(vi1, "BACKUP")
+				m.Transition(vi1, "MASTER")
+				m.Transition(vi1, "master")
+				for range 3 {
+					m.AdvertSent(vi1)
+				}
+				m.AdvertReceived(vi1)
+				m.AdvertInvalid(vi1, "auth")
+				m.AdvertInvalid(VRRP{Interface: "eth0", VRID: 99}, "vrid")
+			},
+			want: []string{
+				`lbx_vrrp_transitions_total{iname="VI_1",intf="eth0",to="BACKUP",vrid="51"} 1`,
+				`lbx_vrrp_transitions_total{iname="VI_1",intf="eth0",to="MASTER",vrid="51"} 2`,
+				`lbx_vrrp_adverts_sent_total{iname="VI_1",intf="eth0",vrid="51"} 3`,
+				`lbx_vrrp_adverts_received_total{iname="VI_1",intf="eth0",vrid="51"} 1`,
+				`lbx_vrrp_adverts_invalid_total{iname="VI_1",intf="eth0",reason="auth",vrid="51"} 1`,
+				`lbx_vrrp_adverts_invalid_total{iname="",intf="eth0",reason="vrid",vrid="99"} 1`,
+			},
+		},
+		{
+			name: "advert counts from snapshots advance by difference",
+			do: func(m *Registry) {
+				m.SetAdvertCounts(vi1, 10, 4, map[string]uint64{"ttl": 2})
+				m.SetAdvertCounts(vi1, 25, 4, map[string]uint64{"ttl": 3, "checksum": 1})
+			},
+			want: []string{
+				`lbx_vrrp_adverts_sent_total{iname="VI_1",intf="eth0",vrid="51"} 25`,
+				`lbx_vrrp_adverts_received_total{iname="VI_1",intf="eth0",vrid="51"} 4`,
+				`lbx_vrrp_adverts_invalid_total{iname="VI_1",intf="eth0",reason="ttl",vrid="51"} 3`,
+				`lbx_vrrp_adverts_invalid_total{iname="VI_1",intf="eth0",reason="checksum",vrid="51"} 1`,
+			},
+		},
+		{
+			name: "snapshot source restarted: counter reset",
+			do: func(m *Registry) {
+				m.SetAdvertCounts(vi1, 10, 0, nil)
+				m.SetAdvertCounts(vi1, 3, 0, nil)
+			},
+			want: []string{`lbx_vrrp_adverts_sent_total{iname="VI_1",intf="eth0",vrid="51"} 3`},
+		},
+		{
+			name: "checker per check",
+			do: func(m *Registry) {
+				m.CheckResult(web1, true, 1500*time.Microsecond, true)
+				m.CheckResult(web1, true, 3*time.Second, false)
+				m.CheckResult(web1, false, 250*time.Millisecond, false)
+			},
+			want: []string{
+				`lbx_checker_up{` + rl + `} 0`,
+				`lbx_checker_latency_seconds{` + rl + `} 0.25`,
+				`lbx_checker_checks_total{` + rl + `,result="success"} 1`,
+				`lbx_checker_checks_total{` + rl + `,result="failure"} 2`,
+			},
+		},
+		{
+			name: "checker from snapshot; ipv6 and fwmark labels as node_exporter",
+			do: func(m *Registry) {
+				m.SetChecker(dns6, true, 2*time.Millisecond, 10, 1)
+				m.SetChecker(dns6, true, 4*time.Millisecond, 12, 2)
+				m.SetChecker(fwm, false, 0, 5, 5)
+			},
+			want: []string{
+				`lbx_checker_up{local_address="2001:db8::53",local_mark="",local_port="53",proto="UDP",remote_address="2001:db8::1:1",remote_port="53"} 1`,
+				`lbx_checker_latency_seconds{local_address="2001:db8::53",local_mark="",local_port="53",proto="UDP",remote_address="2001:db8::1:1",remote_port="53"} 0.004`,
+				`lbx_checker_checks_total{local_address="2001:db8::53",local_mark="",local_port="53",proto="UDP",remote_address="2001:db8::1:1",remote_port="53",result="success"} 10`,
+				`lbx_checker_checks_total{local_address="2001:db8::53",local_mark="",local_port="53",proto="UDP",remote_address="2001:db8::1:1",remote_port="53",result="failure"} 2`,
+				`lbx_checker_up{local_address="",local_mark="0000001A",local_port="0",proto="FWM",remote_address="192.168.1.20",remote_port="0"} 0`,
+				`lbx_checker_checks_total{local_address="",local_mark="0000001A",local_port="0",proto="FWM",remote_address="192.168.1.20",remote_port="0",result="success"} 0`,
+				`lbx_checker_checks_total{local_address="",local_mark="0000001A",local_port="0",proto="FWM",remote_address="192.168.1.20",remote_port="0",result="failure"} 5`,
+			},
+		},
+		{
+			name: "reconciles",
+			do: func(m *Registry) {
+				m.Reconcile(2*time.Millisecond, nil, 0, nil)
+				m.Reconcile(30*time.Millisecond, nil, 3, map[string]int{"real": 1})
+				m.Reconcile(40*time.Millisecond, nil, 2, map[string]int{"real": 1, "address": 1, "service": 0})
+				m.Reconcile(5*time.Second, errors.New("netlink: EBUSY"), 1, nil)
+			},
+			want: []string{
+				`lbx_reconciles_total{result="noop"} 1`,
+				`lbx_reconciles_total{result="changed"} 2`,
+				`lbx_reconciles_total{result="error"} 1`,
+				`lbx_kernel_writes_total 6`,
+				`lbx_drift_repaired_total{kind="real"} 2`,
+				`lbx_drift_repaired_total{kind="address"} 1`,
+				`lbx_reconcile_duration_seconds_count 4`,
+				`lbx_reconcile_duration_seconds_sum 5.072`,
+				`lbx_reconcile_duration_seconds_bucket{le="0.0025"} 1`,
+				`lbx_reconcile_duration_seconds_bucket{le="0.05"} 3`,
+				`lbx_reconcile_duration_seconds_bucket{le="2.5"} 3`,
+				`lbx_reconcile_duration_seconds_bucket{le="5"} 4`,
+				`lbx_reconcile_duration_seconds_bucket{le="+Inf"} 4`,
+			},
+			not: []string{`lbx_drift_repaired_total{kind="service"}`},
+		},
+		{
+			name: "fresh registry: zeroed reconcile series, no vrrp or checker series",
+			do:   func(m *Registry) {},
+			want: []string{
+				`lbx_reconciles_total{result="noop"} 0`,
+				`lbx_reconciles_total{result="error"} 0`,
+				`lbx_kernel_writes_total 0`,
+				`lbx_reconcile_duration_seconds_count 0`,
+			},
+			not: []string{"lbx_vrrp_", "lbx_checker_", "lbx_drift_"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := New()
+			tc.do(m)
+			got := scrape(t, m)
+			for _, w := range tc.want {
+				if !got[w] {
+					t.Errorf("missing line:\n  %s", w)
+				}
+			}
+			for _, n := range tc.not {
+				for l := range got {
+					if strings.HasPrefix(l, n) {
+						t.Errorf("unexpected line: %s", l)
+					}
+				}
+			}
+			if t.Failed() {
+				for l := range got {
+					t.Logf("got: %s", l)
+				}
+			}
+		})
+	}
+}
+
+// TestRetainRemovesStaleSeries: an instance and a real server removed by a
+// reload leave no series behind; the ones kept keep their counters.
+func TestRetainRemovesStaleSeries(t *testing.T) {
+	m := New()
+	m.SetVRRP(vi1, "MASTER", 150)
+	m.SetVRRP(vi2, "BACKUP", 100)
+	m.Transition(vi2, "BACKUP")
+	m.AdvertInvalid(vi2, "auth")
+	m.SetAdvertCounts(vi2, 7, 7, nil)
+	m.AdvertSent(vi1)
+	m.CheckResult(web1, true, time.Millisecond, true)
+	m.SetChecker(web2, true, time.Millisecond, 9, 0)
+
+	m.Retain([]VRRP{vi1}, []Real{web1})
+	got := scrape(t, m)
+	for l := range got {
+		if strings.Contains(l, `iname="VI_2"`) || strings.Contains(l, `remote_address="192.168.1.12"`) {
+			t.Errorf("stale series after reload: %s", l)
+		}
+	}
+	for _, w := range []string{
+		`lbx_vrrp_state{iname="VI_1",intf="eth0",vrid="51"} 2`,
+		`lbx_vrrp_adverts_sent_total{iname="VI_1",intf="eth0",vrid="51"} 1`,
+		`lbx_checker_up{local_address="10.0.0.1",local_mark="",local_port="80",proto="TCP",remote_address="192.168.1.11",remote_port="8080"} 1`,
+	} {
+		if !got[w] {
+			t.Errorf("kept series missing: %s", w)
+		}
+	}
+	// A real server that comes back after removal starts from zero, not
+	// from its pre-removal snapshot (which would make the counter jump).
+	m.SetChecker(web2, true, time.Millisecond, 2, 0)
+	got = scrape(t, m)
+	w := `lbx_checker_checks_total{local_address="10.0.0.1",local_mark="",local_port="80",proto="TCP",remote_address="192.168.1.12",remote_port="8080",result="success"} 2`
+	if !got[w] {
+		t.Errorf("re-added real server: missing %s", w)
+	}
+}
+
+// A nil registry (metrics off) accepts every call.
+func TestNilRegistry(t *testing.T) {
+	var m *Registry
+	m.SetVRRP(vi1, "MASTER", 1)
+	m.Transition(vi1, "MASTER")
+	m.AdvertSent(vi1)
+	m.AdvertReceived(vi1)
+	m.AdvertInvalid(vi1, "ttl")
+	m.SetAdvertCounts(vi1, 1, 1, nil)
+	m.CheckResult(web1, true, 0, true)
+	m.SetChecker(web1, true, 0, 1, 0)
+	m.Reconcile(0, nil, 0, nil)
+	m.Retain(nil, nil)
+	if m.Gatherer() != nil {
+		t.Fatal("nil registry has a gatherer")
+	}
+}
+
+func TestServe(t *testing.T) {
+	m := New()
+	m.SetVRRP(vi1, "MASTER", 150)
+	ln, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeListener(ctx, ln, m) }()
+	url := "http://" + ln.Addr().String()
+
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `lbx_vrrp_state{iname="VI_1",intf="eth0",vrid="51"} 2`+"\n") {
+		t.Errorf("/metrics lacks the state line:\n%.2000s", body)
+	}
+	if !strings.Contains(string(body), "\nprocess_resident_memory_bytes ") {
+		t.Errorf("/metrics lacks the process collector")
+	}
+	resp, err = http.Get(url + "/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/nope: %s, want 404", resp.Status)
+	}
+
+	// A taken port is an error at Listen, naming the flag.
+	if _, err := Listen(ln.Addr().String()); err == nil || !strings.Contains(err.Error(), "--metrics-addr") {
+		t.Errorf("Listen on a taken port: %v", err)
+	}
+	if err := Serve(ctx, "", m); err != nil {
+		t.Errorf(`Serve("") = %v, want nil (off)`, err)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("ServeListener after cancel: %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("ServeListener did not return after cancel")
+	}
+	if _, err := http.Get(url + "/metrics"); err == nil {
+		t.Error("server still answers after shutdown")
+	}
+}

@@ -1,0 +1,89 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Handler serves m's metrics in the Prometheus exposition format.
+func (m *Registry) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		// A scrape must never hold the loop up: collectors only read
+		// in-memory values, and a slow scraper is cut off by the server's
+		// timeouts below. At most a few concurrent scrapes are served.
+		MaxRequestsInFlight: 4,
+		Timeout:             5 * time.Second,
+	})
+}
+
+// Listen binds addr (host:port, e.g. ":9650" or "127.0.0.1:9650") so that
+// a taken port fails `lbx watch` at start, before it touches the kernel.
+// An empty addr means metrics are off: Listen returns an error then, so
+// callers check for "" first.
+func Listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, errNoAddr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// ServeListener serves /metrics (and a plain-text index on /) on ln until
+// ctx is done, then shuts down, giving in-flight scrapes a second. It
+// returns nil after ctx is done, or the server's error.
+func ServeListener(ctx context.Context, ln net.Listener, m *Registry) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "lbx watch: metrics at /metrics")
+	})
+	srv := &http.Server{
+		Handler: mux,
+		// Bounded everything: a stuck or slow client holds one goroutine
+		// and one fd for at most these durations.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Serve is Listen then ServeListener: it serves m on addr until ctx is done.
+// An empty addr means metrics are off: Serve returns nil at once.
+func Serve(ctx context.Context, addr string, m *Registry) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := Listen(addr)
+	if err != nil {
+		return err
+	}
+	return ServeListener(ctx, ln, m)
+}
