@@ -10,6 +10,7 @@ var (
 	v3fast = vr{version: 3, advert: 100 * time.Millisecond, vrid: 51, vip: "10.77.0.100/24"}
 	v2slow = vr{version: 2, advert: time.Second, vrid: 52, vip: "10.77.0.100/24", pass: "s3cret"}
 	v3uni  = vr{version: 3, advert: 100 * time.Millisecond, vrid: 53, vip: "10.77.0.100/24", unicast: true}
+	v3ipv6 = vr{version: 3, advert: 100 * time.Millisecond, vrid: 56, vip: "2001:db8:77::100/64"}
 )
 
 // pairs are the combinations every behaviour is checked with: the high
@@ -26,6 +27,9 @@ func setup(t *testing.T, v vr, kinds [2]string, highPrio, lowPrio int) (hi, lo *
 
 func name(v vr, k [2]string) string {
 	mode := "multicast"
+	if v.vipAddr().Is6() {
+		mode = "ipv6"
+	}
 	if v.unicast {
 		mode = "unicast"
 	}
@@ -35,13 +39,13 @@ func name(v vr, k [2]string) string {
 // The higher priority holds the address whichever implementation it is and
 // whichever starts first.
 func TestHigherPriorityHolds(t *testing.T) {
-	for _, v := range []vr{v3fast, v2slow, v3uni} {
+	for _, v := range []vr{v3fast, v2slow, v3uni, v3ipv6} {
 		for _, k := range pairs {
 			t.Run(name(v, k), func(t *testing.T) {
 				hi, lo := setup(t, v, k, 150, 100)
 				// The low one first: it becomes master, then is preempted.
 				lo.start()
-				lo.waitVIP(true, v.mdi(100)+2*time.Second, time.Now())
+				lo.waitVIP(true, v.mdi(100)+5*time.Second, time.Now())
 				hi.start()
 				converged(hi, lo, v)
 				lo.waitVIP(false, 2*v.advert+time.Second, time.Now())
@@ -54,7 +58,7 @@ func TestHigherPriorityHolds(t *testing.T) {
 // SIGKILL of the master hands the address over within
 // Master_Down_Interval + 10 %.
 func TestKillMasterFailover(t *testing.T) {
-	for _, v := range []vr{v3fast, v3uni} {
+	for _, v := range []vr{v3fast, v3uni, v3ipv6} {
 		for _, k := range pairs {
 			t.Run(name(v, k), func(t *testing.T) {
 				hi, lo := setup(t, v, k, 150, 100)
@@ -127,7 +131,7 @@ func TestPreemptOnReturn(t *testing.T) {
 				// The killed master left its address behind; the returning
 				// router removes it at start and adds it back as master, so
 				// wait for the backup to yield first.
-				lo.waitVIP(false, v.mdi(150)+2*time.Second, time.Now())
+				lo.waitVIP(false, v.mdi(150)+5*time.Second, time.Now())
 				hi.waitVIP(true, time.Second, time.Now())
 				stable(t, hi, []*peer{hi, lo}, 5*v.advert)
 			})
@@ -154,8 +158,8 @@ func TestMismatchIgnored(t *testing.T) {
 				tt.mod(lo)
 				hi.start()
 				lo.start()
-				hi.waitVIP(true, tt.v.mdi(150)+2*time.Second, time.Now())
-				lo.waitVIP(true, tt.v.mdi(100)+2*time.Second, time.Now())
+				hi.waitVIP(true, tt.v.mdi(150)+5*time.Second, time.Now())
+				lo.waitVIP(true, tt.v.mdi(100)+5*time.Second, time.Now())
 				for _, p := range []*peer{hi, lo} {
 					if p.kind == "lbx" {
 						p.waitStat(tt.drop, 2, 3*tt.v.advert+time.Second)
@@ -202,6 +206,6 @@ func TestPartitionHeals(t *testing.T) {
 // converged waits until hi holds the address and lo does not.
 func converged(hi, lo *peer, v vr) {
 	hi.t.Helper()
-	hi.waitVIP(true, v.mdi(150)+2*time.Second, time.Now())
+	hi.waitVIP(true, v.mdi(150)+5*time.Second, time.Now())
 	lo.waitVIP(false, 2*time.Second, time.Now())
 }

@@ -1,0 +1,201 @@
+package vrrpd
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lbx-dev/lbx/model"
+)
+
+func TestFromModel(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		wantErr string
+		check   func(t *testing.T, c *Config)
+	}{
+		{
+			name: "defaults and tracking",
+			yaml: `version: 1
+scripts:
+  chk: {script: /bin/true, weight: -20, fall: 2}
+vrrp_instances:
+  - name: VI_1
+    interface: eth0
+    virtual_router_id: 51
+    track_interfaces: [{name: eth1, weight: 0}]
+    track_scripts: [{name: chk, weight: 30}]
+    virtual_addresses: [{address: 10.0.0.100/24}]
+`,
+			check: func(t *testing.T, c *Config) {
+				in := c.Instances[0]
+				if in.FSM.Priority != 100 || in.FSM.AdvertInt != time.Second || in.FSM.Version != 2 || !in.FSM.Preempt {
+					t.Errorf("defaults: %+v", in.FSM)
+				}
+				if in.GarpDelay != 5*time.Second || in.GarpRepeat != 5 {
+					t.Errorf("garp defaults: %v %d", in.GarpDelay, in.GarpRepeat)
+				}
+				keys := []string{}
+				for _, tr := range in.FSM.Tracks {
+					keys = append(keys, tr.Key)
+				}
+				if got := strings.Join(keys, ","); got != "interface eth0,interface eth1,script chk" {
+					t.Errorf("tracks %s", got)
+				}
+				if w := in.FSM.Tracks[2].Weight; w != 30 {
+					t.Errorf("per-instance weight override: %d", w)
+				}
+				if s := c.Scripts["chk"]; s == nil || s.Fall != 2 || s.Rise != 1 || s.Timeout != time.Second {
+					t.Errorf("script %+v", s)
+				}
+			},
+		},
+		{
+			name: "AH refused",
+			yaml: `version: 1
+vrrp_instances:
+  - name: VI_1
+    interface: eth0
+    virtual_router_id: 51
+    authentication: {type: AH, pass: x}
+    virtual_addresses: [{address: 10.0.0.100/24}]
+`,
+			wantErr: "vrrp_instance VI_1: authentication AH is not supported",
+		},
+		{
+			name: "ipv6 is v3",
+			yaml: `version: 1
+vrrp_instances:
+  - name: VI_6
+    interface: eth0
+    virtual_router_id: 9
+    virtual_addresses: [{address: 2001:db8::1/64}]
+`,
+			check: func(t *testing.T, c *Config) {
+				if in := c.Instances[0]; !in.V6 || in.FSM.Version != 3 {
+					t.Errorf("v6 %v version %d", in.V6, in.FSM.Version)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := model.Parse([]byte(tt.yaml), "m.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := FromModel(m)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestCheckScript(t *testing.T) {
+	dir := t.TempDir()
+	safe := filepath.Join(dir, "safe.sh")
+	os.WriteFile(safe, []byte("#!/bin/sh\n"), 0o755)
+	unsafe := filepath.Join(dir, "unsafe.sh")
+	os.WriteFile(unsafe, []byte("#!/bin/sh\n"), 0o757)
+	os.Chmod(unsafe, 0o757)
+	tests := []struct {
+		cmd  string
+		want string
+	}{
+		{safe + " arg", ""},
+		{"true", ""},
+		{unsafe, "writable by everyone"},
+		{"/nonexistent/script", "no such file"},
+		{"no-such-program-xyz", "not found in PATH"},
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs files owned by root")
+	}
+	for _, tt := range tests {
+		err := CheckScript(tt.cmd)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("CheckScript(%q) = %v, want %q", tt.cmd, err, tt.want)
+		}
+	}
+}
+
+// A hanging script is killed at its timeout together with its children
+// (the process group).
+func TestRunOnceTimeoutKillsGroup(t *testing.T) {
+	dir := t.TempDir()
+	pidf := filepath.Join(dir, "child")
+	start := time.Now()
+	ok, why := runOnce(context.Background(), "sleep 30 & echo $! > "+pidf+"; wait", 200*time.Millisecond)
+	if ok || !strings.Contains(why, "timed out") {
+		t.Fatalf("ok=%v why=%q", ok, why)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %s", d)
+	}
+	b, err := os.ReadFile(pidf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(string(b))
+	time.Sleep(50 * time.Millisecond)
+	if st, err := os.ReadFile("/proc/" + pid + "/stat"); err == nil && !strings.Contains(string(st), ") Z ") {
+		t.Fatalf("child %s of the timed-out script survived: %s", pid, st)
+	}
+	if ok, _ := runOnce(context.Background(), "exit 0", time.Second); !ok {
+		t.Fatal("exit 0 is success")
+	}
+	if ok, _ := runOnce(context.Background(), "exit 3", time.Second); ok {
+		t.Fatal("exit 3 is failure")
+	}
+}
+
+// rise/fall: only flips after N consecutive results are reported.
+func TestScriptRiseFall(t *testing.T) {
+	dir := t.TempDir()
+	flag := filepath.Join(dir, "ok")
+	s := &ScriptConfig{Name: "chk", Command: "test -e " + flag, Interval: 20 * time.Millisecond, Timeout: time.Second, Rise: 3, Fall: 2}
+	out := make(chan trackEvent, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go runScript(ctx, s, out, nil)
+	// Starts up (no init_fail); failing for Fall runs reports down.
+	ev := <-out
+	if ev.up || ev.key != "script chk" {
+		t.Fatalf("first event %+v, want down", ev)
+	}
+	os.WriteFile(flag, nil, 0o644)
+	t0 := time.Now()
+	ev = <-out
+	if !ev.up {
+		t.Fatalf("want up, got %+v", ev)
+	}
+	if d := time.Since(t0); d < 2*s.Interval {
+		t.Fatalf("up after %s: rise 3 needs 3 runs", d)
+	}
+}
+
+func TestGARPAndNA(t *testing.T) {
+	mac := net.HardwareAddr{0x02, 0, 0, 0, 0, 1}
+	f := GARPFrame(mac, netip.MustParseAddr("10.0.0.100"))
+	if len(f) != 42 || f[12] != 0x08 || f[13] != 0x06 || f[21] != 1 || string(f[28:32]) != string(f[38:42]) || f[28] != 10 || f[31] != 100 || string(f[22:28]) != string(mac) {
+		t.Fatalf("GARP frame %x", f)
+	}
+	na := NAMessage(mac, netip.MustParseAddr("2001:db8::5"))
+	if na[0] != 136 || na[4]&0x20 == 0 || na[24] != 2 || na[25] != 1 || string(na[26:32]) != string(mac) || na[23] != 5 {
+		t.Fatalf("NA %x", na)
+	}
+}
