@@ -17,7 +17,13 @@ import (
 // order, list items in keepalived file order, and each warning as a comment
 // next to the object it is about. The same input always gives the same
 // bytes.
-func (r *Result) YAML(source string) ([]byte, error) {
+func (r *Result) YAML(source string) (out []byte, err error) {
+	// yaml.v3 panics on text it cannot represent; turn that into an error.
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("rendering YAML: %v", p)
+		}
+	}()
 	doc, err := r.node(source)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Options controls reading. The zero value reads the real file system with
@@ -181,6 +182,12 @@ func (r *reader) readText(data []byte, file string) {
 	for i := 0; i < len(raw) && !r.aborted; i++ {
 		pos := Pos{File: file, Line: i + 1}
 		line := strings.TrimRight(raw[i], "\r")
+		if !utf8.ValidString(line) {
+			// The model is YAML, which is UTF-8; keepalived configs are
+			// ASCII in practice.
+			r.errorf(pos, "line is not valid UTF-8 text")
+			continue
+		}
 		if len(line) > keepalivedMaxLine {
 			r.warnf(pos, "line is longer than %d bytes; some keepalived versions cut it", keepalivedMaxLine)
 		}
