@@ -148,10 +148,10 @@ func TestParse(t *testing.T) {
 			want:  "main.conf:3 priority 200\n",
 		},
 		{
-			name: "multi-line definition with backslash",
+			name:  "multi-line definition with backslash",
 			files: memFS{"main.conf": "$INST= \\\nvrrp_instance VI_${NUM} { \\\n  @high priority 130 \\\n  @low priority 120 \\\n}\n$NUM=0\n$INST\n$NUM=1\n$INST\n"},
-			id:   "low",
-			want: "main.conf:7 vrrp_instance VI_0 {\n  main.conf:7 priority 120\n}\nmain.conf:9 vrrp_instance VI_1 {\n  main.conf:9 priority 120\n}\n",
+			id:    "low",
+			want:  "main.conf:7 vrrp_instance VI_0 {\n  main.conf:7 priority 120\n}\nmain.conf:9 vrrp_instance VI_1 {\n  main.conf:9 priority 120\n}\n",
 		},
 		{
 			name:  "predefined _HASH, _BANG, _INSTANCE, _ENV",
