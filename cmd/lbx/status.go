@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/internal/statusd"
+)
+
+func init() {
+	var output, socket string
+	c := &cobra.Command{
+		Use:   "status [-o text|json] [--socket PATH]",
+		Short: "Show the running lbx watch's VRRP states, real server health and last reconcile",
+		Long: `status asks the running lbx watch, over its unix socket, for its state: the
+daemon (pid, start, model, last reload), every VRRP instance (state,
+priority, since when and why), every real server's health (weight, last
+check, last error, latency), the last reconcile and the counters.
+It exits 1 with one line on stderr when no lbx watch is running.`,
+		Example: `  lbx status
+  lbx status -o json | jq '.vrrp[] | select(.state != "MASTER")'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("-o %q: want text or json", output)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
+			defer cancel()
+			st, err := statusd.Query(ctx, socket)
+			if err != nil {
+				return cli.Exit(cli.ExitError1, err)
+			}
+			if output == "json" {
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			return statusd.WriteText(os.Stdout, st, time.Now())
+		},
+	}
+	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	c.Flags().StringVar(&socket, "socket", statusd.DefaultSocket, "the status socket of lbx watch")
+	addCommand(c)
+}

@@ -1,0 +1,75 @@
+package statusd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// ErrNotRunning is wrapped by Query's error when no daemon answers.
+var ErrNotRunning = errors.New("no lbx watch is running")
+
+// maxDoc bounds the document a client reads (a model of thousands of real
+// servers is a few MB).
+const maxDoc = 64 << 20
+
+// Query asks the daemon at path for its status. With no daemon running it
+// returns an error wrapping ErrNotRunning whose text is one line for the
+// user: "no lbx watch is running (no socket at /run/lbx/lbx.sock)".
+func Query(ctx context.Context, path string) (*Status, error) {
+	if path == "" {
+		path = DefaultSocket
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 2*ConnTimeout)
+		defer cancel()
+	}
+	start := time.Now()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("%w (no socket at %s)", ErrNotRunning, path)
+		case errors.Is(err, syscall.ECONNREFUSED):
+			return nil, fmt.Errorf("%w (stale socket at %s)", ErrNotRunning, path)
+		case errors.Is(err, os.ErrPermission):
+			return nil, fmt.Errorf("cannot read %s: permission denied (the status socket is root's: run as root)", path)
+		}
+		return nil, fmt.Errorf("status socket %s: %w", path, err)
+	}
+	c := conn.(*net.UnixConn)
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	if _, err := c.Write([]byte("status\n")); err != nil {
+		return nil, fmt.Errorf("status socket %s: %w", path, err)
+	}
+	c.CloseWrite()
+	b, err := io.ReadAll(io.LimitReader(c, maxDoc))
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, fmt.Errorf("status socket %s: no answer within %v (is lbx watch wedged?)", path, time.Since(start).Round(time.Millisecond))
+		}
+		return nil, fmt.Errorf("status socket %s: %w", path, err)
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("status socket %s: the daemon closed the connection without answering (busy; try again)", path)
+	}
+	var st Status
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("status socket %s: bad document: %w", path, err)
+	}
+	if st.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("status socket %s: format_version %d, this lbx reads %d (upgrade lbx status to the daemon's version)", path, st.FormatVersion, FormatVersion)
+	}
+	return &st, nil
+}

@@ -1,0 +1,178 @@
+package statusd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Limits of the server. A client gets its document within ConnTimeout or
+// the connection is closed; beyond MaxConns concurrent clients, new ones
+// are closed at once.
+const (
+	ConnTimeout = 2 * time.Second
+	MaxConns    = 8
+)
+
+// Server is a bound status socket. Make one with Listen at daemon start
+// (so that a second `lbx watch` fails before touching the kernel), then run
+// Serve.
+type Server struct {
+	path string
+	ln   *net.UnixListener
+	lock *os.File
+	sem  chan struct{}
+	log  *slog.Logger
+	wg   sync.WaitGroup
+}
+
+// Listen binds the status socket at path. It holds an exclusive lock on
+// path+".lock" for the server's life: with the lock taken, a daemon is
+// running and Listen refuses, naming its pid; with the lock free, a socket
+// file left at path is a dead daemon's and is removed. The socket is made
+// mode 0600 (root only: the status names every server of the network).
+func Listen(path string) (*Server, error) {
+	if path == "" {
+		path = DefaultSocket
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("status socket: %w", err)
+	}
+	lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("status socket: %w", err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lock.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, errRunning(path)
+		}
+		return nil, fmt.Errorf("status socket: lock %s.lock: %w", path, err)
+	}
+	release := func() { lock.Close() } // closing the fd drops the flock
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			release()
+			return nil, fmt.Errorf("status socket: %s exists and is not a socket; remove it or give another --status-socket", path)
+		}
+		// Belt and braces: a process answering on the socket without
+		// our lock (an older lbx) is alive; never steal its socket.
+		if c, err := net.DialTimeout("unix", path, 500*time.Millisecond); err == nil {
+			c.Close()
+			release()
+			return nil, errRunning(path)
+		}
+		if err := os.Remove(path); err != nil {
+			release()
+			return nil, fmt.Errorf("status socket: remove stale %s: %w", path, err)
+		}
+		slog.Info("removed a stale status socket", "path", path)
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("status socket: %w", err)
+	}
+	// chmod right after bind: between the two the socket has the umask's
+	// mode, and the directory (root's /run/lbx) bounds who can reach it.
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		release()
+		return nil, fmt.Errorf("status socket: %w", err)
+	}
+	return &Server{path: path, ln: ln, lock: lock, sem: make(chan struct{}, MaxConns), log: slog.Default()}, nil
+}
+
+// errRunning names the running daemon, asking it for its pid (best effort).
+func errRunning(path string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if st, err := Query(ctx, path); err == nil {
+		return fmt.Errorf("another lbx watch is running (pid %d, status socket %s); stop it first", st.Daemon.PID, path)
+	}
+	return fmt.Errorf("another lbx watch is running (status socket %s is in use); stop it first", path)
+}
+
+// Path is the socket's path.
+func (s *Server) Path() string { return s.path }
+
+// Serve answers clients with snapshot() until ctx is done, then closes the
+// socket (removing its file), waits for in-flight clients (at most
+// ConnTimeout) and releases the lock. snapshot is called once per client,
+// from the client's goroutine: it must be safe for concurrent use and fast
+// (copy the state under the loop's lock, nothing more).
+func (s *Server) Serve(ctx context.Context, snapshot func() Status) error {
+	stop := context.AfterFunc(ctx, func() { s.ln.Close() })
+	defer stop()
+	defer s.lock.Close()
+	defer s.wg.Wait()
+	for {
+		c, err := s.ln.AcceptUnix()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.ln.Close()
+			return fmt.Errorf("status socket %s: %w", s.path, err)
+		}
+		select {
+		case s.sem <- struct{}{}:
+		default:
+			c.Close() // too many at once: the client sees EOF and retries
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer func() { <-s.sem }()
+			s.handle(c, snapshot)
+		}()
+	}
+}
+
+// Close closes the socket without Serve (a daemon that fails after Listen).
+func (s *Server) Close() error {
+	err := s.ln.Close()
+	s.lock.Close()
+	return err
+}
+
+func (s *Server) handle(c *net.UnixConn, snapshot func() Status) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(ConnTimeout))
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("status snapshot panicked", "panic", r)
+		}
+	}()
+	st := snapshot()
+	st.FormatVersion = FormatVersion
+	b, err := json.Marshal(st)
+	if err != nil {
+		s.log.Error("status: encode", "err", err)
+		return
+	}
+	if _, err := c.Write(append(b, '\n')); err != nil {
+		s.log.Debug("status: write", "err", err)
+		return
+	}
+	// Half-close, then drain what the client sent ("status\n") until it
+	// closes: closing a unix socket with unread input would reset the
+	// client's connection before it read the document.
+	c.CloseWrite()
+	io.Copy(io.Discard, io.LimitReader(c, 4096))
+}

@@ -1,0 +1,88 @@
+// Package statusd serves a running `lbx watch`'s status over a unix socket
+// and reads it back for `lbx status`.
+//
+// Protocol (format_version 1): a client connects to the socket (default
+// /run/lbx/lbx.sock, mode 0600, so root only), sends nothing or the one line
+// "status\n", and receives one JSON document (Status) followed by a newline;
+// the server then closes the connection. Every connection is bounded
+// (ConnTimeout), at most MaxConns are served at once, and the snapshot is
+// taken per connection from the daemon's func() Status, so a client can
+// neither hold the daemon up nor see a half-updated state. Any other input
+// is ignored: the document is written first, input is only drained.
+//
+//	echo status | socat - UNIX-CONNECT:/run/lbx/lbx.sock | jq .
+package statusd
+
+import (
+	"time"
+)
+
+// FormatVersion is Status.FormatVersion. It changes only when a field
+// changes meaning or disappears; new fields do not bump it.
+const FormatVersion = 1
+
+// DefaultSocket is where `lbx watch` listens and `lbx status` connects.
+const DefaultSocket = "/run/lbx/lbx.sock"
+
+// Status is the daemon's state as `lbx status -o json` prints it.
+type Status struct {
+	FormatVersion int        `json:"format_version"`
+	Daemon        Daemon     `json:"daemon"`
+	VRRP          []Instance `json:"vrrp"`
+	RealServers   []Real     `json:"real_servers"`
+	// LastReconcile is nil until the first reconcile finished.
+	LastReconcile *Reconcile `json:"last_reconcile,omitempty"`
+	// Counters are the daemon's event counters by name (adverts_sent,
+	// drop_auth, transitions, ...), as the VRRP daemon and loop keep them.
+	Counters map[string]uint64 `json:"counters,omitempty"`
+}
+
+// Daemon describes the `lbx watch` process.
+type Daemon struct {
+	PID       int       `json:"pid"`
+	Version   string    `json:"version,omitempty"`
+	StartTime time.Time `json:"start_time"`
+	ModelFile string    `json:"model_file"`
+	// LastReload is the last SIGHUP or `lbx apply` reload (zero: none
+	// since start); LastReloadError its error, if it failed and the
+	// previous model stayed in force.
+	LastReload      time.Time `json:"last_reload,omitzero"`
+	LastReloadError string    `json:"last_reload_error,omitempty"`
+}
+
+// Instance is one VRRP instance.
+type Instance struct {
+	Name      string `json:"name"`
+	Interface string `json:"interface"`
+	VRID      int    `json:"vrid"`
+	State     string `json:"state"` // INIT, BACKUP, MASTER, FAULT
+	// Priority is the configured priority; EffectivePriority the one
+	// advertised now (after tracked objects' weights).
+	Priority          int       `json:"priority"`
+	EffectivePriority int       `json:"effective_priority"`
+	MasterSince       time.Time `json:"master_since,omitzero"` // zero unless MASTER
+	LastTransition    time.Time `json:"last_transition,omitzero"`
+	LastReason        string    `json:"last_transition_reason,omitempty"`
+}
+
+// Real is one real server's health.
+type Real struct {
+	Service string `json:"service"` // "tcp/10.0.0.1:80", as plans print it
+	Real    string `json:"real"`    // "192.168.1.11:8080"
+	Up      bool   `json:"up"`
+	// Weight is the weight in force (0 when inhibited; misc_dynamic's).
+	Weight         int       `json:"weight"`
+	LastCheck      time.Time `json:"last_check,omitzero"`
+	LastError      string    `json:"last_error,omitempty"`
+	LatencySeconds float64   `json:"latency_seconds"` // of the last check
+}
+
+// Reconcile is the outcome of the last reconcile.
+type Reconcile struct {
+	Time            time.Time `json:"time"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	Result          string    `json:"result"` // noop, changed, error
+	Error           string    `json:"error,omitempty"`
+	Changes         int       `json:"changes"`
+	KernelWrites    int       `json:"kernel_writes"`
+}
