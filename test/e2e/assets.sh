@@ -103,7 +103,10 @@ want=(
 	netfilter/ipvs/'ip_vs*' drivers/net/dummy drivers/net/veth drivers/net/macvlan
 	net/bridge/bridge net/ipv4/ipip net/ipv6/ip6_tunnel net/ipv6/sit net/sctp/sctp
 	net/sched/sch_netem net/8021q/8021q net/ipv4/udp_tunnel net/ipv6/ip6_udp_tunnel
-	net/netfilter/xt_mark net/netfilter/nf_tables
+	net/netfilter/xt_mark net/netfilter/nf_tables net/netfilter/nfnetlink
+	# autoloaded on a real system when a program opens NETLINK_XFRM (as
+	# vishvananda/netlink.NewHandle() does)
+	net/xfrm/xfrm_user
 )
 : >"$work/list"
 for w in "${want[@]}"; do

@@ -32,7 +32,8 @@ for f in /e2e/scenarios/*.sh; do
 done
 
 reset_kernel() {
-	ipvsadm -C 2>/dev/null
+	# Only when loaded: ipvsadm would make the kernel autoload ip_vs.
+	[[ -e /proc/net/ip_vs ]] && ipvsadm -C
 	local l
 	for l in $(ls /sys/class/net); do
 		[[ $l == lo ]] || ip link del "$l" 2>/dev/null
