@@ -261,3 +261,66 @@ func TestLockNamesHolder(t *testing.T) {
 	}
 	l2.Release()
 }
+
+// TestBatchPath runs the executor's batch path (pipelined writes) against
+// the fake, with the kernel's behaviour of going on after a failed message.
+func TestBatchPath(t *testing.T) {
+	k := NewFakeKernel("eth0")
+	b := BatchingFake{k}
+	_, res, err := Reconcile(context.Background(), b, desired(t, base), plan.Options{}, Options{})
+	if err != nil || res.Added != 6 || res.KernelWrites != 6 {
+		t.Fatalf("cold batch apply: %v %+v", err, res)
+	}
+	p, _, _ := Reconcile(context.Background(), b, desired(t, base), plan.Options{}, Options{})
+	if !p.Empty() {
+		t.Fatalf("not idempotent: %+v", p.Changes)
+	}
+	_, res, _ = Reconcile(context.Background(), b, desired(t, strings.Replace(base, "weight: 2", "weight: 3", 1)), plan.Options{}, Options{})
+	if res.KernelWrites != 1 {
+		t.Errorf("one weight change: %d writes", res.KernelWrites)
+	}
+	for n := 1; n <= 5; n++ { // the 5 IPVS writes of a cold apply
+		k := NewFakeKernel("eth0")
+		k.FailWrite = n
+		b := BatchingFake{k}
+		_, res, err := Reconcile(context.Background(), b, desired(t, base), plan.Options{}, Options{})
+		var pe *PartialError
+		if !errors.As(err, &pe) {
+			t.Fatalf("write %d: want PartialError, got %v", n, err)
+		}
+		failed := 0
+		for _, c := range res.Changes {
+			if c.Outcome == Failed {
+				failed++
+			}
+		}
+		if failed == 0 || res.Changes[n-1].Outcome != Failed {
+			t.Fatalf("write %d: outcomes %+v", n, res.Changes)
+		}
+		// The address (after the IPVS batch) was not attempted.
+		if last := res.Changes[len(res.Changes)-1]; last.Outcome != Skipped {
+			t.Errorf("write %d: address outcome %s, want skipped", n, last.Outcome)
+		}
+		k.FailWrite = 0
+		if _, _, err := Reconcile(context.Background(), b, desired(t, base), plan.Options{}, Options{}); err != nil {
+			t.Fatalf("write %d: re-run: %v", n, err)
+		}
+		if p := plan.Diff(desired(t, base), k.State(), plan.Options{}); !p.Empty() {
+			t.Fatalf("write %d: not converged: %+v", n, p.Changes)
+		}
+	}
+	// A create that meets an object made behind lbx's back becomes an update.
+	k = NewFakeKernel("eth0")
+	d := desired(t, base)
+	p = plan.Diff(d, k.State(), plan.Options{})
+	svc := state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Family: state.IPv4}
+	k.Mutate(func(st *state.State) {
+		st.Services[svc] = &state.Service{Key: svc, Scheduler: "rr", NetmaskBits: 32, Reals: map[state.RealKey]state.Real{}}
+	})
+	if _, err := Execute(context.Background(), BatchingFake{k}, p, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := k.State().Services[svc].Scheduler; got != "wlc" {
+		t.Errorf("existing service not updated to the plan: scheduler %s", got)
+	}
+}

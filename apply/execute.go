@@ -134,6 +134,32 @@ func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result
 				i = j - 1
 				continue
 			}
+		} else if b, ok := k.(IPVSBatcher); ok && isBatchable(c) {
+			j := i
+			for j < len(p.Changes) && isBatchable(p.Changes[j]) {
+				j++
+			}
+			errs := executeBatch(ctx, b, counter, p.Changes[i:j])
+			failed := -1
+			for x, e := range errs {
+				if e != nil {
+					res.Changes[i+x].Outcome = Failed
+					res.Changes[i+x].Error = e.Error()
+					if failed < 0 {
+						failed = i + x
+					}
+					continue
+				}
+				res.Changes[i+x].Outcome = Done
+				done++
+				res.count(p.Changes[i+x].Action)
+			}
+			if failed >= 0 {
+				firstErr = &PartialError{Failed: p.Changes[failed].Address, Err: errs[failed-i], Done: done, Pending: len(p.Changes) - j}
+				break
+			}
+			i = j - 1
+			continue
 		} else {
 			err = executeOne(ctx, counter, c)
 		}
@@ -222,6 +248,31 @@ func executeOne(ctx context.Context, k Kernel, c plan.Change) error {
 		}
 	}
 	return fmt.Errorf("%s: cannot %s a %s", c.Address, c.Action, c.Kind)
+}
+
+// isBatchable: IPVS service and real-server changes, except drains (which
+// wait between their writes).
+func isBatchable(c plan.Change) bool {
+	return (c.Kind == plan.KindService || c.Kind == plan.KindReal) && c.DrainSeconds == 0
+}
+
+// executeBatch sends a run of IPVS changes in one go, then gives the
+// per-change errors the same meaning as executeOne: a create that meets an
+// existing object becomes an update, a delete of a missing object is done.
+func executeBatch(ctx context.Context, b IPVSBatcher, k *countingKernel, cs []plan.Change) []error {
+	errs := b.WriteIPVS(ctx, cs)
+	k.writes += len(cs)
+	for i, c := range cs {
+		switch {
+		case errors.Is(errs[i], ErrExists) && c.Action == plan.Create && c.Kind == plan.KindService:
+			errs[i] = k.UpdateService(ctx, c.AfterService)
+		case errors.Is(errs[i], ErrExists) && c.Action == plan.Create && c.Kind == plan.KindReal:
+			errs[i] = k.UpdateReal(ctx, c.Service, *c.AfterReal)
+		case errors.Is(errs[i], ErrNotFound) && c.Action == plan.Delete:
+			errs[i] = nil
+		}
+	}
+	return errs
 }
 
 func ignoreNotFound(err error) error {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -31,6 +32,14 @@ type Kernel interface {
 	DeleteAddress(ctx context.Context, a state.Address) error
 
 	Close() error
+}
+
+// IPVSBatcher is implemented by kernels that can send many IPVS writes in
+// one system call. The kernel executes each request of a batch in order,
+// also after one fails, and WriteIPVS returns one error per change (nil =
+// done), with the same meaning as the single-change methods.
+type IPVSBatcher interface {
+	WriteIPVS(ctx context.Context, cs []plan.Change) []error
 }
 
 // Errors the executor understands, whichever kernel returned them.

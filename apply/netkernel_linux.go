@@ -19,6 +19,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/lbx-dev/lbx/internal/ipvsnl"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -37,49 +38,90 @@ type NetKernel struct {
 }
 
 // IPVSUnavailableError means the kernel has no IPVS.
-type IPVSUnavailableError struct{ Netns string }
+type IPVSUnavailableError struct {
+	Netns string
+	Cause error
+}
 
 func (e *IPVSUnavailableError) Error() string {
-	return "IPVS is not available in this kernel: load it with `modprobe ip_vs` (needs CONFIG_IP_VS; containers need the host to load it)"
+	msg := "IPVS is not available in this kernel: load it with `modprobe ip_vs` (needs CONFIG_IP_VS; containers need the host to load it)"
+	if e.Cause != nil {
+		msg += " [" + e.Cause.Error() + "]"
+	}
+	return msg
+}
+
+// KernelOptions say which kernel to open and how to write to it.
+type KernelOptions struct {
+	// Netns is a name under /run/netns; "" is the current namespace.
+	Netns string
+	// AddressesOnly opens addresses without IPVS (VRRP-only hosts, or
+	// kernels without ip_vs); IPVS writes then fail.
+	AddressesOnly bool
+	// Writer selects the IPVS writer: "batch" (default: many requests per
+	// system call) or "moby" (moby/ipvs, one request per call). The
+	// environment variable LBX_IPVS_WRITER overrides it, for benchmarks.
+	Writer string
 }
 
 // OpenNetKernel opens the kernel of the current network namespace, or of
-// /run/netns/NAME when netnsName is set.
-func OpenNetKernel(netnsName string) (*NetKernel, error) {
+// /run/netns/NAME when netnsName is set, with the default writer.
+func OpenNetKernel(netnsName string) (Kernel, error) {
+	return OpenKernel(KernelOptions{Netns: netnsName})
+}
+
+// OpenKernel opens the real kernel.
+func OpenKernel(o KernelOptions) (Kernel, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("lbx needs root (CAP_NET_ADMIN) to read and change IPVS and addresses: run it with sudo, or use `lbx plan --live FILE` to plan against an exported state")
 	}
 	logrus.SetOutput(io.Discard) // moby/ipvs logs through logrus; lbx explains errors itself
 	path := ""
 	nsHandle := netns.None()
-	if netnsName != "" {
-		path = "/run/netns/" + netnsName
+	if o.Netns != "" {
+		path = "/run/netns/" + o.Netns
 		h, err := netns.GetFromPath(path)
 		if err != nil {
-			return nil, fmt.Errorf("network namespace %q: %v (see `ip netns list`)", netnsName, err)
+			return nil, fmt.Errorf("network namespace %q: %v (see `ip netns list`)", o.Netns, err)
 		}
 		nsHandle = h
 		defer h.Close()
 	}
-	ih, err := ipvs.New(path) // runs `modprobe ip_vs` once
+	k := &NetKernel{}
+	var err error
+	if o.Netns != "" {
+		k.nl, err = netlink.NewHandleAt(nsHandle, unix.NETLINK_ROUTE)
+	} else {
+		k.nl, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+	}
 	if err != nil {
+		return nil, explain(err, "open netlink")
+	}
+	if o.AddressesOnly {
+		return k, nil
+	}
+	k.ipvs, err = ipvs.New(path) // runs `modprobe ip_vs` once
+	if err != nil {
+		k.Close()
 		return nil, explain(err, "open IPVS")
 	}
 	if _, err := netlink.GenlFamilyGet("IPVS"); err != nil {
-		ih.Close()
-		return nil, &IPVSUnavailableError{Netns: netnsName}
+		k.Close()
+		return nil, &IPVSUnavailableError{Netns: o.Netns, Cause: err}
 	}
-	var nh *netlink.Handle
-	if netnsName != "" {
-		nh, err = netlink.NewHandleAt(nsHandle)
-	} else {
-		nh, err = netlink.NewHandle()
+	writer := o.Writer
+	if env := os.Getenv("LBX_IPVS_WRITER"); env != "" {
+		writer = env
 	}
+	if writer == "moby" {
+		return k, nil
+	}
+	conn, err := ipvsnl.Open(path)
 	if err != nil {
-		ih.Close()
-		return nil, explain(err, "open netlink")
+		k.Close()
+		return nil, explain(err, "open IPVS")
 	}
-	return &NetKernel{ipvs: ih, nl: nh}, nil
+	return &BatchNetKernel{NetKernel: k, conn: conn}, nil
 }
 
 // call runs one kernel call under CallTimeout. The handle is used by one
@@ -103,14 +145,31 @@ func (k *NetKernel) call(ctx context.Context, what string, fn func() error) erro
 }
 
 func (k *NetKernel) Close() error {
-	k.ipvs.Close()
-	k.nl.Close()
+	if k.ipvs != nil {
+		k.ipvs.Close()
+	}
+	if k.nl != nil {
+		k.nl.Close()
+	}
+	return nil
+}
+
+// errAddressesOnly is returned by IPVS calls on an addresses-only kernel.
+var errAddressesOnly = errors.New("IPVS is not open (addresses-only kernel): the model declares virtual servers, so run lbx where ip_vs is available")
+
+func (k *NetKernel) needIPVS() error {
+	if k.ipvs == nil {
+		return errAddressesOnly
+	}
 	return nil
 }
 
 // Read dumps services, their destinations and all addresses.
 func (k *NetKernel) Read(ctx context.Context) (*state.State, error) {
 	st := state.New()
+	if k.ipvs == nil {
+		return st, k.readAddresses(ctx, st)
+	}
 	var svcs []*ipvs.Service
 	if err := k.call(ctx, "read IPVS services", func() (err error) { svcs, err = k.ipvs.GetServices(); return }); err != nil {
 		return nil, explain(err, "read IPVS services")
@@ -182,6 +241,9 @@ func (k *NetKernel) readAddresses(ctx context.Context, st *state.State) error {
 }
 
 func (k *NetKernel) ReadService(ctx context.Context, key state.ServiceKey) (*state.Service, error) {
+	if err := k.needIPVS(); err != nil {
+		return nil, err
+	}
 	want := toIPVSService(&state.Service{Key: key, NetmaskBits: state.DefaultNetmaskBits(key.Family)})
 	var dsts []*ipvs.Destination
 	if err := k.call(ctx, "read real servers", func() (err error) { dsts, err = k.ipvs.GetDestinations(want); return }); err != nil {
@@ -199,11 +261,17 @@ func (k *NetKernel) ReadService(ctx context.Context, key state.ServiceKey) (*sta
 }
 
 func (k *NetKernel) CreateService(ctx context.Context, s *state.Service) error {
+	if err := k.needIPVS(); err != nil {
+		return err
+	}
 	err := k.call(ctx, "create service", func() error { return k.ipvs.NewService(toIPVSService(s)) })
 	return svcErr(err, s, "create service "+s.Key.String())
 }
 
 func (k *NetKernel) UpdateService(ctx context.Context, s *state.Service) error {
+	if err := k.needIPVS(); err != nil {
+		return err
+	}
 	err := k.call(ctx, "update service", func() error { return k.ipvs.UpdateService(toIPVSService(s)) })
 	return svcErr(err, s, "update service "+s.Key.String())
 }
@@ -223,6 +291,9 @@ func svcErr(err error, s *state.Service, what string) error {
 }
 
 func (k *NetKernel) DeleteService(ctx context.Context, key state.ServiceKey) error {
+	if err := k.needIPVS(); err != nil {
+		return err
+	}
 	s := toIPVSService(&state.Service{Key: key, NetmaskBits: state.DefaultNetmaskBits(key.Family)})
 	err := k.call(ctx, "delete service", func() error { return k.ipvs.DelService(s) })
 	if isErrno(err, unix.ESRCH) {
@@ -232,6 +303,9 @@ func (k *NetKernel) DeleteService(ctx context.Context, key state.ServiceKey) err
 }
 
 func (k *NetKernel) realCall(ctx context.Context, what string, key state.ServiceKey, fn func(*ipvs.Service) error) error {
+	if err := k.needIPVS(); err != nil {
+		return err
+	}
 	s := toIPVSService(&state.Service{Key: key, NetmaskBits: state.DefaultNetmaskBits(key.Family)})
 	err := k.call(ctx, what, func() error { return fn(s) })
 	switch {
@@ -503,7 +577,7 @@ func explain(err error, what string) error {
 	case isErrno(err, unix.EPERM), isErrno(err, unix.EACCES):
 		return fmt.Errorf("%s: permission denied: lbx needs root (CAP_NET_ADMIN)", what)
 	case isErrno(err, unix.ENOPROTOOPT), isErrno(err, unix.EPROTONOSUPPORT):
-		return &IPVSUnavailableError{}
+		return &IPVSUnavailableError{Cause: fmt.Errorf("%s: %w", what, err)}
 	case isErrno(err, unix.EINVAL):
 		return fmt.Errorf("%s: the kernel refused the request as invalid (%v); check the model's values", what, err)
 	}

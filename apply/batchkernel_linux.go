@@ -1,0 +1,102 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lbx-dev/lbx/internal/ipvsnl"
+	"github.com/lbx-dev/lbx/plan"
+	"github.com/lbx-dev/lbx/state"
+)
+
+// BatchNetKernel is the real kernel with pipelined IPVS writes: runs of
+// service and real-server changes go out many per system call (see
+// internal/ipvsnl), the rest as in NetKernel.
+type BatchNetKernel struct {
+	*NetKernel
+	conn *ipvsnl.Conn
+}
+
+func (k *BatchNetKernel) Close() error {
+	k.conn.Close()
+	return k.NetKernel.Close()
+}
+
+// WriteIPVS sends the changes in batches; errors mean what the single-call
+// methods' errors mean.
+func (k *BatchNetKernel) WriteIPVS(ctx context.Context, cs []plan.Change) []error {
+	ops := make([]ipvsnl.Op, len(cs))
+	for i, c := range cs {
+		ops[i] = toOp(c)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		k.conn.Timeout = min(k.conn.Timeout, max(0, time.Until(dl)))
+	}
+	errs := k.conn.Write(ops)
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = batchErr(err, cs[i])
+		}
+	}
+	return errs
+}
+
+func toOp(c plan.Change) ipvsnl.Op {
+	svc := c.AfterService
+	if svc == nil {
+		svc = &state.Service{Key: c.Service, NetmaskBits: state.DefaultNetmaskBits(c.Service.Family)}
+	}
+	m := toIPVSService(svc)
+	op := ipvsnl.Op{Service: ipvsnl.Service{
+		Family: m.AddressFamily, Protocol: m.Protocol, Port: m.Port, FWMark: m.FWMark,
+		Sched: m.SchedName, Flags: m.Flags, Timeout: m.Timeout, Netmask: m.Netmask,
+	}}
+	if c.Service.FWMark == 0 {
+		op.Service.Addr = c.Service.Addr
+	}
+	r := c.AfterReal
+	if r == nil {
+		r = c.BeforeReal
+	}
+	switch {
+	case c.Kind == plan.KindService && c.Action == plan.Create:
+		op.Cmd = ipvsnl.CmdNewService
+	case c.Kind == plan.KindService && c.Action == plan.Update:
+		op.Cmd = ipvsnl.CmdSetService
+	case c.Kind == plan.KindService:
+		op.Cmd = ipvsnl.CmdDelService
+	case c.Action == plan.Create:
+		op.Cmd = ipvsnl.CmdNewDest
+	case c.Action == plan.Update:
+		op.Cmd = ipvsnl.CmdSetDest
+	default:
+		op.Cmd = ipvsnl.CmdDelDest
+	}
+	if c.Kind == plan.KindReal {
+		d := toIPVSDest(*r)
+		op.Dest = &ipvsnl.Dest{Addr: r.Key.Addr, Port: r.Key.Port, FwdMethod: d.ConnectionFlags,
+			Weight: uint32(d.Weight), UThresh: d.UpperThreshold, LThresh: d.LowerThreshold}
+	}
+	return op
+}
+
+// batchErr maps a kernel errno of one batched request like the single-call
+// methods do.
+func batchErr(err error, c plan.Change) error {
+	what := fmt.Sprintf("%s %s", c.Action, c.Address)
+	switch {
+	case isErrno(err, unix.EEXIST):
+		return fmt.Errorf("%s: %w", what, ErrExists)
+	case isErrno(err, unix.ESRCH):
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	case isErrno(err, unix.ENOENT) && c.Kind == plan.KindService && c.AfterService != nil:
+		s := c.AfterService.Scheduler
+		return fmt.Errorf("%s: scheduler %q is not available in this kernel: load it with `modprobe ip_vs_%s`", what, s, s)
+	case isErrno(err, unix.ENOENT):
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return explain(err, what)
+}
