@@ -39,6 +39,9 @@ const (
 	// Quorum.
 	DefaultQuorum = 1
 
+	// lbx watch.
+	DefaultResyncInterval = 10 * time.Second
+
 	// MaxWeight is ipvsadm's upper bound for a real server weight.
 	MaxWeight = 65535
 )

@@ -49,6 +49,12 @@ type Global struct {
 	VRRPStrict            bool      `yaml:"vrrp_strict,omitempty"`
 	// LVSSyncDaemon configures IPVS connection synchronisation.
 	LVSSyncDaemon *LVSSyncDaemon `yaml:"lvs_sync_daemon,omitempty"`
+	// ResyncInterval is how often `lbx watch` re-reads the kernel and
+	// repairs drift that no notification reported (IPVS has none).
+	ResyncInterval *Duration `yaml:"resync_interval,omitempty"`
+	// IPVSOnStop says what `lbx watch` does with its IPVS services when it
+	// stops: "keep" (default: traffic flows across restarts) or "remove".
+	IPVSOnStop string `yaml:"ipvs_on_stop,omitempty"`
 	// DrainTimeout is how long a removed real server is drained (weight 0)
 	// before deletion, when its service does not say otherwise. 0: delete
 	// at once.

@@ -56,6 +56,12 @@ func (v *validator) global() {
 	if g.VRRPGarpMasterRepeat != nil && (*g.VRRPGarpMasterRepeat < 0 || *g.VRRPGarpMasterRepeat > 255) {
 		v.errorf("global.vrrp_garp_master_repeat", "want 0..255")
 	}
+	if g.ResyncInterval != nil && g.ResyncInterval.Duration < 100*time.Millisecond {
+		v.errorf("global.resync_interval", "want at least 100ms, got %s", g.ResyncInterval.Duration)
+	}
+	if g.IPVSOnStop != "" && g.IPVSOnStop != "keep" && g.IPVSOnStop != "remove" {
+		v.errorf("global.ipvs_on_stop", "want keep or remove, got %q", g.IPVSOnStop)
+	}
 	if s := g.LVSSyncDaemon; s != nil {
 		if s.Interface == "" {
 			v.errorf("global.lvs_sync_daemon.interface", "missing: the interface the sync daemon uses")
