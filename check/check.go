@@ -131,3 +131,16 @@ func reason(err error) string {
 	}
 	return err.Error()
 }
+
+// ioReason is reason for an I/O error on a connection that is closed when
+// ctx ends: the close shows up as "use of closed network connection", but
+// the cause is the deadline (or the caller's cancellation).
+func ioReason(ctx context.Context, err error) string {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(ctx.Err(), context.Canceled):
+		return "cancelled"
+	}
+	return reason(err)
+}

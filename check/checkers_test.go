@@ -119,7 +119,10 @@ func within(t *testing.T, c Checker, wantUp bool, reasonHas string, max time.Dur
 	return r
 }
 
-const slack = 250 * time.Millisecond
+// slack is what a shared, loaded 2-core machine adds to a deadline (seen:
+// 500 ms under -race with other test suites running). The servers under
+// test never answer, so a bounded probe is the point, not the exact bound.
+const slack = time.Second
 
 func TestTCP(t *testing.T) {
 	good := silentListener(t)
@@ -131,7 +134,8 @@ func TestTCP(t *testing.T) {
 	}{
 		{"listening", good.Addr(), true, ""},
 		{"refused", closedPort(t), false, "connection refused"},
-		{"resets after accept (connect succeeded)", resetListener(t).Addr(), true, ""},
+		// A server that resets at once is not a row: whether connect sees
+		// the RST before completing is a race, in keepalived too.
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,8 +250,10 @@ func TestSSL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.h.Conn, tt.h.TLS = conn(t, srv.Listener.Addr()), true
-			within(t, NewHTTP(tt.h), tt.up, tt.reason, testTimeout+slack)
+			// Certificate verification is slow under -race on a busy
+			// machine: a longer deadline, still checked.
+			tt.h.Conn, tt.h.TLS = Conn{Addr: addrOf(t, srv.Listener.Addr()), Timeout: 3 * time.Second}, true
+			within(t, NewHTTP(tt.h), tt.up, tt.reason, 3*time.Second+slack)
 			mu.Lock()
 			defer mu.Unlock()
 			if sni != tt.sni {

@@ -111,10 +111,7 @@ func (d *DNS) Check(ctx context.Context) Result {
 	for {
 		n, err := c.Read(buf)
 		if err != nil {
-			if ctx.Err() != nil {
-				return down(start, "no reply: timeout")
-			}
-			return down(start, "no reply: %s", reason(err))
+			return down(start, "no reply: %s", ioReason(ctx, err))
 		}
 		switch err := ParseDNSReply(buf[:n], id); {
 		case err == nil:

@@ -38,7 +38,7 @@ func TestIndependence(t *testing.T) {
 	defer good.Close()
 	hang := silentListener(t)
 	const n = 20
-	loop, timeout := 50*time.Millisecond, 600*time.Millisecond
+	loop, timeout := 50*time.Millisecond, 1500*time.Millisecond
 	targets := []Target{{ID: idN(0), Checks: []Probe{httpProbe(t, hang.Addr(), loop, timeout)}}}
 	for i := 1; i <= n; i++ {
 		targets = append(targets, Target{ID: idN(i), Checks: []Probe{httpProbe(t, good.Listener.Addr(), loop, timeout)}})
@@ -57,8 +57,10 @@ func TestIndependence(t *testing.T) {
 		if st.ID == idN(0) {
 			continue
 		}
-		if c := st.Checks[0]; c.Total < 4 || c.Failed != 0 {
-			t.Errorf("%s: %d probes (%d failed) in %s, want >= 4 and none failed", st.ID, c.Total, c.Failed, timeout/2)
+		// Ideally 15; a serialized runner would have at most 1. The
+		// margin is for a shared, noisy machine.
+		if c := st.Checks[0]; c.Total < 2 || c.Failed != 0 {
+			t.Errorf("%s: %d probes (%d failed) in %s, want >= 2 and none failed", st.ID, c.Total, c.Failed, timeout/2)
 		}
 	}
 	select {
@@ -67,11 +69,18 @@ func TestIndependence(t *testing.T) {
 		if len(b) != 1 || b[0].ID != idN(0) || b[0].Health.Up {
 			t.Fatalf("got %+v, want only the hanging server down", b)
 		}
-		if el > timeout+Grace {
+		// Slack for a shared, noisy machine; the point is that it is
+		// bounded, and that the good servers did not wait (above).
+		if el > timeout+time.Second {
 			t.Errorf("hanging server declared down after %s, deadline %s", el, timeout)
 		}
 	case <-time.After(timeout + 2*time.Second):
 		t.Fatal("hanging server never declared down")
+	}
+	for _, st := range r.Stats() {
+		if c := st.Checks[0]; st.ID != idN(0) && c.Total < 5 {
+			t.Errorf("%s: only %d probes while the hanging one ran", st.ID, c.Total)
+		}
 	}
 	h := r.Health()
 	for i := 1; i <= n; i++ {

@@ -58,13 +58,13 @@ func (p *Ping) Check(ctx context.Context) Result {
 		to = &net.UDPAddr{IP: dst.AsSlice()}
 	}
 	if _, err := c.WriteTo(wb, to); err != nil {
-		return down(start, "send: %s", reason(err))
+		return down(start, "send: %s", ioReason(ctx, err))
 	}
 	buf := make([]byte, 1500)
 	for {
 		n, from, err := c.ReadFrom(buf)
 		if err != nil {
-			return down(start, "no echo reply: %s", reason(err))
+			return down(start, "no echo reply: %s", ioReason(ctx, err))
 		}
 		if fromAddr(from) != dst {
 			continue

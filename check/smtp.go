@@ -36,13 +36,13 @@ func (s *SMTP) Check(ctx context.Context) Result {
 	defer stop()
 	tp := textproto.NewConn(c)
 	if _, _, err := tp.ReadResponse(220); err != nil {
-		return down(start, "banner: %s", reasonSMTP(err))
+		return down(start, "banner: %s", reasonSMTP(ctx, err))
 	}
 	if err := tp.PrintfLine("HELO %s", s.HeloName); err != nil {
-		return down(start, "HELO: %s", reason(err))
+		return down(start, "HELO: %s", ioReason(ctx, err))
 	}
 	if _, _, err := tp.ReadResponse(250); err != nil {
-		return down(start, "HELO: %s", reasonSMTP(err))
+		return down(start, "HELO: %s", reasonSMTP(ctx, err))
 	}
 	if tp.PrintfLine("QUIT") == nil {
 		tp.ReadResponse(221) // politeness only; the server already passed
@@ -50,9 +50,9 @@ func (s *SMTP) Check(ctx context.Context) Result {
 	return up(start)
 }
 
-func reasonSMTP(err error) string {
+func reasonSMTP(ctx context.Context, err error) string {
 	if pe, ok := err.(*textproto.Error); ok {
 		return pe.Error()
 	}
-	return reason(err)
+	return ioReason(ctx, err)
 }

@@ -49,7 +49,7 @@ func (u *UDP) Check(ctx context.Context) Result {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return down(start, "port unreachable")
 	case u.RequireReply:
-		return down(start, "no reply: %s", reason(err))
+		return down(start, "no reply: %s", ioReason(ctx, err))
 	}
 	// No reply and no ICMP error: up, unless our caller gave up first.
 	if errors.Is(ctx.Err(), context.Canceled) {
