@@ -2,7 +2,6 @@ package convert
 
 import (
 	"strings"
-	"time"
 
 	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
@@ -35,28 +34,6 @@ var checkUnsupported = map[string]string{
 	"regex_max_offset": "body regular expressions are not in the model",
 	"weight":           "FILE_CHECK weight multipliers are not in the model",
 	"dynamic":          "FILE_CHECK dynamic weights are not in the model",
-}
-
-// Per-checker defaults (keepalived.conf(5)): retry 1 except DNS 3 and MISC
-// 0; delay_before_retry 3 s for HTTP/SSL, delay_loop for DNS, else 1 s.
-func defaultRetry(typ string) int {
-	switch typ {
-	case "dns":
-		return 3
-	case "misc":
-		return 0
-	}
-	return model.DefaultRetry
-}
-
-func defaultDelayBeforeRetry(typ string, delayLoop time.Duration) time.Duration {
-	switch typ {
-	case "http_get", "ssl_get":
-		return 3 * time.Second
-	case "dns":
-		return delayLoop
-	}
-	return model.DefaultDelayBeforeRetry
 }
 
 // connectTypes have connect_* options and a port.
@@ -169,11 +146,11 @@ func (c *conv) checks(rs *model.RealServer, n *keepalived.Node, inherit chk) []*
 			ck.Retry = inherit.retry
 		}
 		if ck.Retry == nil {
-			ck.Retry = intp(defaultRetry(typ))
+			ck.Retry = intp(model.RetryDefault(typ))
 		}
 		ck.DelayBeforeRetry = pick(s.delayBeforeRetry, inherit.delayBeforeRetry)
 		if ck.DelayBeforeRetry == nil {
-			ck.DelayBeforeRetry = dur(defaultDelayBeforeRetry(typ, delayLoop.Duration))
+			ck.DelayBeforeRetry = dur(model.DelayBeforeRetryDefault(typ, delayLoop.Duration))
 		}
 		ck.Warmup = pick(s.warmup, inherit.warmup)
 	}

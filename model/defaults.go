@@ -4,7 +4,10 @@ import "time"
 
 // keepalived's defaults, in one place. Each is what keepalived 2.x uses when
 // the keyword is absent; lbx convert writes them out explicitly and the
-// README's model reference lists them.
+// README's model reference lists them. One deliberate difference: a
+// virtual server without a protocol is TCP in lbx, while keepalived 2.2
+// logs "no protocol set - defaulting to UDP"; lbx convert therefore always
+// writes the protocol.
 const (
 	DefaultProtocol   = "tcp"
 	DefaultScheduler  = "wlc" // lb_algo
@@ -17,9 +20,9 @@ const (
 	// Checkers.
 	DefaultDelayLoop        = 60 * time.Second
 	DefaultConnectTimeout   = 5 * time.Second
-	DefaultRetry            = 1 // keepalived: nb_get_retry/retry defaults to 1
-	DefaultDelayBeforeRetry = 1 * time.Second
-	DefaultMiscTimeout      = 0 // 0 = delay_loop, as keepalived
+	DefaultRetry            = 1               // most checkers; see RetryDefault
+	DefaultDelayBeforeRetry = 1 * time.Second // most checkers; see DelayBeforeRetryDefault
+	DefaultMiscTimeout      = 0               // 0 = delay_loop, as keepalived
 	DefaultHTTPStatus       = "200-299"
 
 	// VRRP.
@@ -46,8 +49,34 @@ const (
 	MaxWeight = 65535
 )
 
-// Schedulers the kernel ships (net/netfilter/ipvs/ip_vs_*.c).
-var Schedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"}
+// Schedulers the kernel ships (net/netfilter/ipvs/ip_vs_*.c); twos needs
+// Linux 6.2 or later.
+var Schedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"}
+
+// RetryDefault is keepalived's retry count for a checker type: 1, but 3
+// for DNS_CHECK and 0 for MISC_CHECK (checked against keepalived 2.2.7).
+func RetryDefault(checkType string) int {
+	switch checkType {
+	case "dns":
+		return 3
+	case "misc":
+		return 0
+	}
+	return DefaultRetry
+}
+
+// DelayBeforeRetryDefault is keepalived's pause between retries for a
+// checker type: 3s for HTTP_GET/SSL_GET, the delay_loop for DNS_CHECK,
+// 1s otherwise.
+func DelayBeforeRetryDefault(checkType string, delayLoop time.Duration) time.Duration {
+	switch checkType {
+	case "http_get", "ssl_get":
+		return 3 * time.Second
+	case "dns":
+		return delayLoop
+	}
+	return DefaultDelayBeforeRetry
+}
 
 // SchedulerFlags are the flag names accepted in scheduler_flags; the
 // sh-/mh- names only with their scheduler.
