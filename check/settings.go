@@ -35,12 +35,6 @@ func (s Settings) Key() string {
 	return fmt.Sprintf("%s|%s|%d|%s|%s|%s", s.Type, s.DelayLoop, s.Retry, s.DelayBeforeRetry, s.Warmup, s.Spec)
 }
 
-// Per-type retry defaults where keepalived departs from model.DefaultRetry.
-const (
-	DefaultMiscRetry = 0 // MISC_CHECK: no retry unless asked
-	DefaultDNSRetry  = 3 // DNS_CHECK
-)
-
 // FromModel builds the checker of c, a check of real server rs of virtual
 // server vs, applying keepalived's inheritance: delay_loop from the virtual
 // server, connect_ip from the real server's address, connect_port from its
@@ -71,16 +65,10 @@ func FromModel(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) (C
 	}
 	e.DelayLoop = dur(c.DelayLoop, vs.DelayLoop, model.DefaultDelayLoop)
 	e.ConnectTimeout = dur(c.ConnectTimeout, nil, model.DefaultConnectTimeout)
-	e.DelayBeforeRetry = dur(c.DelayBeforeRetry, nil, model.DefaultDelayBeforeRetry)
+	e.DelayBeforeRetry = dur(c.DelayBeforeRetry, nil, model.DelayBeforeRetryDefault(c.Type, e.DelayLoop.Duration))
 	e.Warmup = dur(c.Warmup, nil, 0)
 	if e.Retry == nil {
-		r := model.DefaultRetry
-		switch c.Type {
-		case "misc":
-			r = DefaultMiscRetry
-		case "dns":
-			r = DefaultDNSRetry
-		}
+		r := model.RetryDefault(c.Type)
 		e.Retry = &r
 	}
 	if e.Virtualhost == "" && (c.Type == "http_get" || c.Type == "ssl_get") {

@@ -146,3 +146,31 @@ func TestTargetsFromModel(t *testing.T) {
 		t.Fatalf("targets %+v", ts)
 	}
 }
+
+// TestPerTypeDefaults: keepalived's per-checker retry and retry-delay
+// defaults (2.2.7): HTTP/SSL wait 3s between retries, DNS retries 3 times
+// after delay_loop, MISC does not retry.
+func TestPerTypeDefaults(t *testing.T) {
+	vs := &model.VirtualServer{Port: 80, DelayLoop: &model.Duration{Duration: 6 * time.Second}}
+	rs := &model.RealServer{Address: model.Addr{Addr: netip.MustParseAddr("10.0.0.5")}}
+	cases := []struct {
+		c     model.Check
+		retry int
+		delay time.Duration
+	}{
+		{model.Check{Type: "tcp"}, 1, time.Second},
+		{model.Check{Type: "http_get", URLs: []*model.URL{{Path: "/"}}}, 1, 3 * time.Second},
+		{model.Check{Type: "ssl_get", URLs: []*model.URL{{Path: "/"}}}, 1, 3 * time.Second},
+		{model.Check{Type: "dns", DNSName: "example.org"}, 3, 6 * time.Second},
+		{model.Check{Type: "misc", Path: "/bin/true"}, 0, time.Second},
+	}
+	for _, tc := range cases {
+		_, s, err := FromModel(vs, rs, &tc.c)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.c.Type, err)
+		}
+		if s.Retry != tc.retry || s.DelayBeforeRetry != tc.delay {
+			t.Errorf("%s: retry %d delay %s, want %d and %s", tc.c.Type, s.Retry, s.DelayBeforeRetry, tc.retry, tc.delay)
+		}
+	}
+}
