@@ -344,3 +344,25 @@ func TestServe(t *testing.T) {
 		t.Error("server still answers after shutdown")
 	}
 }
+
+// BenchmarkScrape500: one scrape with 500 checked real servers (the
+// benchmark configuration of issue 6) and 2 VRRP instances.
+func BenchmarkScrape500(b *testing.B) {
+	m := New()
+	m.SetVRRP(vi1, "MASTER", 150)
+	m.SetVRRP(vi2, "BACKUP", 100)
+	for i := range 500 {
+		r := web1
+		r.Real.Addr = netip.AddrFrom4([4]byte{192, 168, byte(1 + i/250), byte(1 + i%250)})
+		m.SetChecker(r, true, time.Millisecond, uint64(i), 0)
+	}
+	h := m.Handler()
+	b.ResetTimer()
+	var n int
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		n = rec.Body.Len()
+	}
+	b.ReportMetric(float64(n), "bytes/scrape")
+}
