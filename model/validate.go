@@ -564,10 +564,22 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 			}
 		}
 		for c, ch := range rs.Checks {
-			v.check(fmt.Sprintf("%s.checks[%d]", rp, c), ch)
+			cp := fmt.Sprintf("%s.checks[%d]", rp, c)
+			v.check(cp, ch)
+			// A fwmark service's real servers have no port: a network
+			// check must say where to connect.
+			if ch != nil && rs.EffectivePort(vs) == 0 && ch.ConnectPort == 0 && slices.Contains(portChecks, ch.Type) {
+				v.errorf(cp+".connect_port", "missing: the real server has no port (fwmark service), so a %s check needs connect_port", ch.Type)
+			}
 		}
 	}
 }
+
+// portChecks are the checkers that connect to a port.
+var portChecks = []string{"tcp", "http_get", "ssl_get", "smtp", "dns", "udp"}
+
+// dnsTypes are the query types DNS_CHECK sends.
+var dnsTypes = []string{"A", "AAAA", "CNAME", "MX", "NS", "SOA", "TXT"}
 
 // checkFields lists, for each type-specific check field, the check types it
 // belongs to. Fields not listed are common to every type.
@@ -646,6 +658,14 @@ func (v *validator) check(p string, c *Check) {
 	case "misc":
 		if strings.TrimSpace(c.Path) == "" {
 			v.errorf(p+".path", "missing: the command to run")
+		}
+	case "dns":
+		if c.DNSType != "" && !slices.Contains(dnsTypes, c.DNSType) {
+			v.errorf(p+".dns_type", "want one of %s, got %q", strings.Join(dnsTypes, " "), c.DNSType)
+		}
+	case "udp":
+		if _, err := hex.DecodeString(c.Payload); err != nil {
+			v.errorf(p+".payload", "want hex bytes such as 0a0b0c (keepalived's format), got %q", c.Payload)
 		}
 	case "file":
 		if c.File == "" {
