@@ -117,7 +117,7 @@ service_conns() {
 # that IPVS schedules a connection (the counter moves even if no real server
 # answers).
 touch_service() {
-	timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null || true
+	timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null || true
 }
 
 # dummy LINK [ADDR...]: a dummy link, up, with addresses.

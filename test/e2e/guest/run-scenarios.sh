@@ -31,9 +31,30 @@ for f in /e2e/scenarios/*.sh; do
 	if grep -q '^# e2e: before-ipvs' "$f"; then early+=("$n"); else late+=("$n"); fi
 done
 
+ipvs_mods() {
+	local m
+	for m in /lib/modules/$(uname -r)/kernel/net/netfilter/ipvs/ip_vs_*.ko*; do
+		m=$(basename "$m")
+		echo "${m%%.ko*}"
+	done
+}
+load_ipvs() {
+	modprobe ip_vs || echo "runner: modprobe ip_vs failed"
+	local m
+	for m in $(ipvs_mods); do modprobe "$m" || echo "runner: modprobe $m failed"; done
+}
+
+# reset_kernel gives each scenario a fresh kernel: IPVS reloaded (its
+# connection table too: ipvsadm -C keeps connection entries, and a previous
+# scenario's would skew connection counters), links and lbx state removed.
 reset_kernel() {
-	# Only when loaded: ipvsadm would make the kernel autoload ip_vs.
-	[[ -e /proc/net/ip_vs ]] && ipvsadm -C
+	if [[ -e /proc/net/ip_vs ]]; then
+		ipvsadm -C
+		local m
+		for m in $(ipvs_mods); do rmmod "$m" 2>/dev/null; done
+		rmmod ip_vs 2>/dev/null || echo "runner: rmmod ip_vs failed: $(lsmod | grep '^ip_vs ')"
+		load_ipvs
+	fi
 	local l
 	for l in $(ls /sys/class/net); do
 		[[ $l == lo ]] || ip link del "$l" 2>/dev/null
@@ -68,10 +89,6 @@ run_one() {
 }
 
 for n in "${early[@]}"; do run_one "$n"; done
-modprobe ip_vs
-for m in /lib/modules/$(uname -r)/kernel/net/netfilter/ipvs/ip_vs_*.ko*; do
-	m=$(basename "$m"); m=${m%%.ko*}
-	modprobe "$m" || echo "runner: modprobe $m failed"
-done
+load_ipvs
 for n in "${late[@]}"; do run_one "$n"; done
 echo "@@DONE pass=$pass fail=$fail"

@@ -9,7 +9,7 @@ addresses:
   - {address: 192.0.2.11/32, interface: dummy0}
   - {address: "2001:db8:1::10/64", interface: dummy0}
 Y
-addrs() { ip -o addr show dev dummy0 | awk '{l=""; for (i=5;i<=NF;i++) if ($i ~ /^dummy0/) l=$i; print $4, l}' | grep -v '^fe80' | sort; }
+addrs() { ip -o addr show dev dummy0 | awk '{l=""; for (i=5;i<=NF;i++) if ($i ~ /^dummy0/) {l=$i; sub(/\\$/, "", l)}; print $4, l}' | grep -v '^fe80' | sort; }
 run lbx plan -f m.yaml --detailed-exitcode
 expect_rc 2
 expect_out_contains "+ address.dummy0/192.0.2.10"

@@ -38,7 +38,7 @@ expect_kernel <<'K'
 -A -f 7 -s mh -b mh-port
 -a -f 7 -r 10.1.0.6:0 -g -w 1
 -A -f 8 -6 -s rr
--a -f 8 -r [2001:db8::11]:0 -g -w 1
+-a -f 8 -6 -r [2001:db8::11]:0 -g -w 1
 K
 run lbx plan -f m.yaml --detailed-exitcode
 expect_rc 0
