@@ -36,12 +36,15 @@ bench-go:
 	$(GO) test -run '^$$' -bench . $(PKGS)
 
 # 2,000 services x 5 real servers in one VM boot, lbx next to ipvsadm.
+# Fails when the guest did not finish or kernel_writes was not 1.
 bench-vm:
-	@test/e2e/vm.sh bench | sed -n 's/^@@BENCH //p; /^bench:/p'
+	@log=$$(mktemp); test/e2e/vm.sh bench | tee $$log | sed -un 's/^@@BENCH //p; /^bench:/p'; \
+	grep -q '^bench: done' $$log && ! grep -q '^@@BENCH FAIL' $$log; rc=$$?; rm -f $$log; exit $$rc
 
 # The main job on a real IPVS kernel, in a throwaway VM (the host is untouched).
 demo:
-	@test/e2e/vm.sh demo | sed -n 's/^@@DEMO \{0,1\}//p'
+	@log=$$(mktemp); test/e2e/vm.sh demo | tee $$log | sed -un 's/^@@DEMO \{0,1\}//p'; \
+	grep -q 'End of the demo' $$log; rc=$$?; rm -f $$log; exit $$rc
 
 # Short runs of every Fuzz target (seeds stay in testdata/fuzz as tests).
 fuzz:

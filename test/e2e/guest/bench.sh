@@ -60,6 +60,14 @@ for i in $(seq "$REPS"); do
 done
 lbx plan -f big.yaml --detailed-exitcode >/dev/null 2>&1 || { echo "bench: no-op plan is not empty" >&2; exit 1; }
 report "noop-plan" "${lp[@]}" -- ipvsadm-save "${sp[@]}"
+# Where the no-op plan's time goes: reading the model alone, the kernel alone.
+lv=() le=()
+for i in $(seq "$REPS"); do
+	lv+=("$(secs lbx validate -f big.yaml)")
+	le+=("$(secs lbx export)")
+done
+report "  of which: validate (model)" "${lv[@]}" -- ipvsadm-save "${sp[@]}"
+report "  of which: export (kernel)" "${le[@]}" -- ipvsadm-save "${sp[@]}"
 
 # 3. one weight change: lbx apply vs the single ipvsadm -e a human would type.
 lw=() ew=() writes=()

@@ -49,7 +49,7 @@ say "2. apply: make exactly those changes."
 show lbx apply -f lb.yaml --auto-approve
 say "The kernel's own view (ipvsadm, not lbx):"
 show ipvsadm -Ln
-show ip -brief addr show dev dummy0
+show ip -4 -o addr show dev dummy0
 say "3. plan again: the kernel matches the model."
 show lbx plan -f lb.yaml --detailed-exitcode
 say "4. Someone edits the load balancer by hand: a weight changed, a real server deleted."
@@ -62,4 +62,4 @@ show lbx apply -f lb.yaml --auto-approve
 show ipvsadm -Ln
 say "7. export: the live state as a model (to start from an existing box)."
 show lbx export
-say "End of the demo. Try: make demo; then read README.md."
+say "End of the demo. Next: README.md, and test/e2e/scenarios for every other case (drain, ownership, stale plans, locks...)."
