@@ -202,24 +202,28 @@ func (d *Daemon) States() map[string]string {
 // priority 0, addresses are released, notify_stop runs. It returns nil on a
 // clean stop.
 func (d *Daemon) Run(ctx context.Context) error {
-	if err := d.setup(); err != nil {
-		return err
-	}
-	defer func() {
+	closeAll := func() {
 		for _, l := range d.links {
 			l.conn.Close()
 		}
 		for _, in := range d.insts {
 			in.ann.Close()
 		}
-	}()
+	}
+	if err := d.setup(); err != nil {
+		closeAll()
+		return err
+	}
 	// Stale addresses of ours go before anything else: nothing is master.
 	if err := d.opt.Reconciler.Reconcile(ctx, d.States()); err != nil {
+		closeAll()
 		return fmt.Errorf("initial reconcile: %w", err)
 	}
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	defer func() { stopBG(); wg.Wait() }()
+	// Closing the sockets is what unblocks the read loops: close them
+	// before waiting for the goroutines.
+	defer func() { stopBG(); closeAll(); wg.Wait() }()
 	for _, l := range d.links {
 		wg.Add(1)
 		go func() { defer wg.Done(); d.readLoop(bg, l) }()

@@ -410,15 +410,24 @@ func TestSyncGroup(t *testing.T) {
 	if b.State() != Master || !reflect.DeepEqual(kinds(got[b]), "advert(100) BACKUP->MASTER add garp notify(MASTER)") {
 		t.Fatalf("b %s effects %q", b.State(), kinds(got[b]))
 	}
-	// A faults: B is forced into FAULT too.
-	es = a.SetTrack(t0.Add(time.Second), "interface eth1", false)
-	got = g.Follow(t0, a, es[1].(Transition))
-	if b.State() != Fault {
-		t.Fatalf("b %s after a's fault: %q", b.State(), kinds(got[b]))
+	// cascade feeds every transition back into Follow, as the runtime does.
+	var cascade func(from *Machine, es []Effect)
+	cascade = func(from *Machine, es []Effect) {
+		for _, e := range es {
+			if tr, ok := e.(Transition); ok {
+				for m, fe := range g.Follow(t0, from, tr) {
+					cascade(m, fe)
+				}
+			}
+		}
 	}
-	// A recovers: B leaves FAULT as well.
-	es = a.SetTrack(t0.Add(2*time.Second), "interface eth1", true)
-	g.Follow(t0, a, es[0].(Transition))
+	// A faults: B is forced into FAULT too.
+	cascade(a, a.SetTrack(t0.Add(time.Second), "interface eth1", false))
+	if b.State() != Fault {
+		t.Fatalf("b %s after a's fault", b.State())
+	}
+	// A recovers: B leaves FAULT as well (B's forced FAULT must not hold A).
+	cascade(a, a.SetTrack(t0.Add(2*time.Second), "interface eth1", true))
 	if a.State() != Backup || b.State() != Backup {
 		t.Fatalf("a %s b %s after recovery", a.State(), b.State())
 	}

@@ -44,8 +44,11 @@ func (g *Group) Follow(now time.Time, from *Machine, tr Transition) map[*Machine
 		var e []Effect
 		reason := fmt.Sprintf("sync group %s: %s is %s", g.Name, from.cfg.Name, tr.To)
 		switch {
-		case tr.To == Fault:
+		case tr.To == Fault && from.OwnFault():
 			e = m.ForceFault(now, reason)
+		case tr.To == Fault:
+			// A member forced into FAULT forces nobody: otherwise members
+			// would hold each other in FAULT forever.
 		case tr.From == Fault && !anyOwnFault:
 			e = m.ForceFault(now, "")
 		case tr.To == Master:
