@@ -169,9 +169,13 @@ func TestMismatchIgnored(t *testing.T) {
 				lo.start()
 				hi.waitVIP(true, tt.v.mdi(150)+5*time.Second, time.Now())
 				lo.waitVIP(true, tt.v.mdi(100)+5*time.Second, time.Now())
+				// lbx saw the other side's adverts and dropped them. (At
+				// least one: keepalived 2.2.7, as master, was seen to stop
+				// advertising while it kept receiving wrong-password
+				// adverts.)
 				for _, p := range []*peer{hi, lo} {
 					if p.kind == "lbx" {
-						p.waitStat(tt.drop, 2, 3*tt.v.advert+time.Second)
+						p.waitStat(tt.drop, 1, 3*tt.v.advert+time.Second)
 					}
 				}
 				// Both keep it: neither accepted the other.
