@@ -62,4 +62,4 @@ timeout --foreground -k 5 "${LBX_E2E_TIMEOUT:-900}" qemu-system-x86_64 \
 	-accel tcg -m 1024 -smp "${LBX_E2E_SMP:-2}" \
 	-nodefaults -display none -serial stdio -monitor none -no-reboot -net none \
 	-kernel "$assets/vmlinuz" -initrd "$work/initrd" \
-	-append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init" </dev/null | tr -d '\r'
+	-append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init" </dev/null | sed -u 's/\r$//'

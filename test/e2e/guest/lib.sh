@@ -115,9 +115,19 @@ service_conns() {
 
 # touch_service VIP PORT: sends one TCP SYN to VIP:PORT from this host so
 # that IPVS schedules a connection (the counter moves even if no real server
-# answers).
+# answers). Waits, up to 10 s, until the service's counter has moved, so a
+# slow guest does not cut the connect short; callers assert the counter.
 touch_service() {
-	timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null || true
+	local before i p
+	before=$(service_conns -t "$1:$2")
+	bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null &
+	p=$!
+	for i in $(seq 100); do
+		(($(service_conns -t "$1:$2") > before)) && break
+		sleep 0.1
+	done
+	kill "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
 }
 
 # dummy LINK [ADDR...]: a dummy link, up, with addresses.
