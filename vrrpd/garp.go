@@ -30,7 +30,9 @@ func newAnnouncer(ifname string, v6 bool, src6 netip.Addr) (*announcer, error) {
 	}
 	a := &announcer{ifi: ifi, arp: -1, src6: src6}
 	if !v6 {
-		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ARP)))
+		// Protocol 0: a send-only socket that receives nothing (with
+		// ETH_P_ARP the kernel would queue every ARP on the host to it).
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return nil, fmt.Errorf("ARP socket on %s: %w", ifname, err)
 		}

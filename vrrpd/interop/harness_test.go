@@ -244,6 +244,9 @@ func (p *peer) start() {
 // kill sends SIGKILL to the whole process group (keepalived's parent and
 // VRRP child together, so that the parent cannot respawn the child).
 func (p *peer) kill() {
+	if p.cmd.ProcessState != nil {
+		return
+	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	_ = p.cmd.Wait()
 }
