@@ -439,7 +439,7 @@ func (d *Daemon) readLoop(ctx context.Context, l *link) {
 			}
 			continue
 		}
-		in, reason := d.validate(l, r)
+		in, p, reason := d.validate(l, r)
 		if reason != "" {
 			d.Counters.inc("drop_" + reason)
 			d.log.Debug("dropped advertisement", "interface", l.ifi.Name, "src", r.src, "reason", reason)
@@ -447,49 +447,44 @@ func (d *Daemon) readLoop(ctx context.Context, l *link) {
 		}
 		d.Counters.inc("adverts_received")
 		select {
-		case d.rx <- rxEvent{in: in, a: in.lastAdvert(r)}:
+		case d.rx <- rxEvent{in: in, a: fsm.Advert{Src: r.src, Priority: int(p.Priority), Interval: p.Interval}}:
 		case <-ctx.Done():
 		}
 	}
 }
 
-func (in *inst) lastAdvert(r received) fsm.Advert {
-	p, _ := packet.Parse(r.b, r.src, r.dst)
-	return fsm.Advert{Src: r.src, Priority: int(p.Priority), Interval: p.Interval}
-}
-
 // validate returns the instance a packet is for, or a drop reason.
-func (d *Daemon) validate(l *link, r received) (*inst, string) {
+func (d *Daemon) validate(l *link, r received) (*inst, *packet.Packet, string) {
 	if r.ttl != packet.TTL {
-		return nil, "ttl"
+		return nil, nil, "ttl"
 	}
 	if !r.dst.IsValid() {
-		return nil, "no_destination"
+		return nil, nil, "no_destination"
 	}
 	p, err := packet.Parse(r.b, r.src, r.dst)
 	switch {
 	case errors.Is(err, packet.ErrTruncated):
-		return nil, "truncated"
+		return nil, nil, "truncated"
 	case errors.Is(err, packet.ErrVersion):
-		return nil, "version"
+		return nil, nil, "version"
 	case errors.Is(err, packet.ErrType):
-		return nil, "type"
+		return nil, nil, "type"
 	case errors.Is(err, packet.ErrChecksum):
-		return nil, "checksum"
+		return nil, nil, "checksum"
 	case errors.Is(err, packet.ErrCount):
-		return nil, "address_count"
+		return nil, nil, "address_count"
 	case err != nil:
-		return nil, "invalid"
+		return nil, nil, "invalid"
 	}
 	in := d.vrids[l][p.VRID]
 	if in == nil {
-		return nil, "vrid"
+		return nil, nil, "vrid"
 	}
 	if p.Version != in.cfg.FSM.Version {
-		return nil, "version"
+		return nil, nil, "version"
 	}
 	if r.src == in.src || l.isLocal(r.src) {
-		return nil, "own"
+		return nil, nil, "own"
 	}
 	if len(in.cfg.UnicastPeers) > 0 {
 		known := false
@@ -497,13 +492,13 @@ func (d *Daemon) validate(l *link, r received) (*inst, string) {
 			known = known || pr == r.src
 		}
 		if !known {
-			return nil, "unknown_peer"
+			return nil, nil, "unknown_peer"
 		}
 	}
 	if p.Version == 2 && !p.PassMatches(in.cfg.AuthPass) {
-		return nil, "auth"
+		return nil, nil, "auth"
 	}
-	return in, ""
+	return in, p, ""
 }
 
 func (d *Daemon) shutdown() {

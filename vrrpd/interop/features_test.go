@@ -31,6 +31,9 @@ func (p *peer) startModel(m string) {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 		}
+		if strings.Contains(p.out.String(), "WARNING: DATA RACE") {
+			p.t.Errorf("%s: data race (LBX_RACE=1)", p.name())
+		}
 		if p.t.Failed() {
 			p.t.Logf("--- %s output:\n%s", p.name(), p.out.String())
 		}

@@ -35,7 +35,11 @@ func TestMain(m *testing.M) {
 	// Other packages may be mid-edit: retry the build for a while.
 	var out []byte
 	for try := 0; try < 10; try++ {
-		cmd := exec.Command("go", "build", "-o", lbxBin, "./cmd/lbx")
+		args := []string{"build", "-o", lbxBin}
+		if os.Getenv("LBX_RACE") == "1" {
+			args = append(args, "-race") // run the routers under the race detector
+		}
+		cmd := exec.Command("go", append(args, "./cmd/lbx")...)
 		cmd.Dir = "../.."
 		if out, err = cmd.CombinedOutput(); err == nil {
 			break
@@ -234,6 +238,9 @@ func (p *peer) start() {
 		if cmd.ProcessState == nil {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			_ = cmd.Wait()
+		}
+		if strings.Contains(p.out.String(), "WARNING: DATA RACE") {
+			p.t.Errorf("%s: data race (LBX_RACE=1)", p.name())
 		}
 		if p.t.Failed() {
 			p.t.Logf("--- %s output:\n%s", p.name(), p.out.String())
