@@ -121,7 +121,7 @@ func OpenKernel(o KernelOptions) (Kernel, error) {
 		k.Close()
 		return nil, explain(err, "open IPVS")
 	}
-	return &BatchNetKernel{NetKernel: k, conn: conn}, nil
+	return &BatchNetKernel{NetKernel: k, conn: conn, nsPath: path}, nil
 }
 
 // call runs one kernel call under CallTimeout. The handle is used by one

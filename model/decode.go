@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -14,22 +15,79 @@ import (
 // Pos is a place in the model file.
 type Pos struct{ Line, Col int }
 
-// Positions maps field paths to where they were written.
-type Positions map[string]Pos
+// Positions finds where a field path (e.g. "virtual_servers[0].port") was
+// written. It walks the YAML tree on demand: only errors need positions, so
+// a valid 10,000-object model pays nothing for them.
+type Positions struct{ root *yaml.Node }
 
 // At returns the position of path, or of its nearest written ancestor.
 func (p Positions) At(path string) Pos {
-	for path != "" {
-		if pos, ok := p[path]; ok {
-			return pos
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
+	n := p.root
+	if n == nil {
+		return Pos{}
 	}
-	return p[""]
+	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	best := Pos{n.Line, n.Column}
+	for path != "" && n != nil {
+		var seg string
+		var idx = -1
+		switch {
+		case path[0] == '[':
+			end := strings.IndexByte(path, ']')
+			if end < 0 {
+				return best
+			}
+			i, err := strconv.Atoi(path[1:end])
+			if err != nil {
+				return best
+			}
+			idx, path = i, path[end+1:]
+		default:
+			path = strings.TrimPrefix(path, ".")
+			end := strings.IndexAny(path, ".[")
+			if end < 0 {
+				end = len(path)
+			}
+			seg, path = path[:end], path[end:]
+		}
+		n = child(n, seg, idx)
+		if n != nil {
+			best = Pos{n.Line, n.Column}
+		}
+	}
+	return best
+}
+
+// child returns a mapping's value for key (following merge keys) or a
+// sequence's element.
+func child(n *yaml.Node, key string, idx int) *yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if idx >= 0 {
+		if n.Kind == yaml.SequenceNode && idx < len(n.Content) {
+			return n.Content[idx]
+		}
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key && n.Content[i].Tag != "!!merge" {
+			return n.Content[i+1]
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Tag == "!!merge" {
+			if c := child(n.Content[i+1], key, idx); c != nil {
+				return c
+			}
+		}
+	}
+	return nil
 }
 
 // FieldError is one problem in a model file.
@@ -91,8 +149,32 @@ func AsErrors(err error) (Errors, bool) {
 type decoder struct {
 	file  string
 	errs  Errors
-	pos   Positions
 	depth int
+}
+
+// structFields caches, per struct type, its YAML names and field indexes.
+var structFields sync.Map // reflect.Type -> *fieldIndex
+
+type fieldIndex struct {
+	byName map[string]int
+	names  []string
+}
+
+func fieldsOf(t reflect.Type) *fieldIndex {
+	if fi, ok := structFields.Load(t); ok {
+		return fi.(*fieldIndex)
+	}
+	fi := &fieldIndex{byName: map[string]int{}}
+	for i := 0; i < t.NumField(); i++ {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		fi.byName[tag] = i
+		fi.names = append(fi.names, tag)
+	}
+	structFields.Store(t, fi)
+	return fi
 }
 
 const maxDepth = 64
@@ -140,9 +222,6 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		n = n.Alias
 	}
-	if _, seen := d.pos[path]; !seen {
-		d.pos[path] = Pos{n.Line, n.Column}
-	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return // absent: keep the zero value
 	}
@@ -175,7 +254,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, c := range n.Content {
-			d.decode(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+			d.decode(c, s.Index(i), path+"["+strconv.Itoa(i)+"]")
 		}
 		v.Set(s)
 	case reflect.String:
@@ -214,18 +293,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		d.errorf(n, path, "want a mapping, got %s", kindName(n))
 		return
 	}
-	fields := map[string]int{}
-	var names []string
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if tag == "" || tag == "-" {
-			continue
-		}
-		fields[tag] = i
-		names = append(names, tag)
-	}
-	seen := map[string]bool{}
+	fi := fieldsOf(v.Type())
+	fields, names := fi.byName, fi.names
+	var seen map[string]bool
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Tag == "!!merge" {
@@ -250,8 +320,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.errorf(k, sub, "field %q given twice", key)
 			continue
 		}
+		if seen == nil {
+			seen = make(map[string]bool, len(n.Content)/2)
+		}
 		seen[key] = true
-		d.pos[sub] = Pos{val.Line, val.Column}
 		d.decode(val, v.Field(idx), sub)
 	}
 }
@@ -297,7 +369,6 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 			d.errorf(k, sub, "%q given twice", k.Value)
 			continue
 		}
-		d.pos[sub] = Pos{val.Line, val.Column}
 		e := reflect.New(v.Type().Elem()).Elem()
 		d.decode(val, e, sub)
 		v.SetMapIndex(reflect.ValueOf(k.Value), e)

@@ -31,8 +31,8 @@ func Parse(data []byte, file string) (*Model, error) {
 	if err := dec.Decode(&extra); err == nil {
 		return nil, Errors{{File: file, Pos: Pos{extra.Line, extra.Column}, Msg: "more than one YAML document; a model is one document"}}
 	}
-	m := &Model{File: file, Positions: Positions{}}
-	d := &decoder{file: file, pos: m.Positions}
+	m := &Model{File: file, Positions: Positions{root: &root}}
+	d := &decoder{file: file}
 	d.decode(&root, reflect.ValueOf(m).Elem(), "")
 	// Semantic checks run even after decode errors, so that a file shows
 	// all its problems at once; an object that failed to decode is not

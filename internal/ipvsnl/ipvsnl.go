@@ -127,8 +127,7 @@ func Open(nsPath string) (*Conn, error) {
 	// of failures cannot overflow the receive buffer.
 	unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
-	tv := unix.NsecToTimeval(int64(time.Second))
-	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	c.setTimeouts()
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
 		unix.Close(fd)

@@ -1,0 +1,44 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// bigModel is the bench's shape: 2,000 services x 5 real servers.
+func bigModel() []byte {
+	var b strings.Builder
+	b.WriteString("version: 1\nvirtual_servers:\n")
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(&b, "  - address: 10.%d.%d.1\n    port: 80\n    protocol: tcp\n    scheduler: wlc\n    forwarding: nat\n    real_servers:\n", (i>>8)&255, i&255)
+		for j := 0; j < 5; j++ {
+			fmt.Fprintf(&b, "      - {address: 192.168.%d.%d, port: 8080, weight: %d}\n", i%250, j+10, j+1)
+		}
+	}
+	return []byte(b.String())
+}
+
+// BenchmarkParseBig: loading (decode + validate) the 2,000 x 5 model that
+// make bench plans against.
+func BenchmarkParseBig(b *testing.B) {
+	data := bigModel()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Parse(data, "big.yaml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompileBig: compiling it to the desired state.
+func BenchmarkCompileBig(b *testing.B) {
+	m, err := Parse(bigModel(), "big.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		Compile(m, Facts{})
+	}
+}
