@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -240,5 +241,32 @@ func TestVRRPAddressesLeftToWatch(t *testing.T) {
 	}
 	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "VI_1") {
 		t.Errorf("notes = %v", p.Notes)
+	}
+}
+
+// BenchmarkDiffNoop: a no-op plan of 2,000 services x 5 real servers, the
+// shape of make bench.
+func BenchmarkDiffNoop(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("version: 1\nvirtual_servers:\n")
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(&sb, "  - {address: 10.%d.%d.1, port: 80, real_servers: [", (i>>8)&255, i&255)
+		for j := 0; j < 5; j++ {
+			fmt.Fprintf(&sb, "{address: 192.168.%d.%d, port: 8080}, ", i%250, j+10)
+		}
+		sb.WriteString("]}\n")
+	}
+	m, err := model.Parse([]byte(sb.String()), "big.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := model.Compile(m, model.Facts{})
+	live := d.State.Clone()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if p := Diff(d, live, Options{}); !p.Empty() {
+			b.Fatal("not a no-op")
+		}
 	}
 }

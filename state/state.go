@@ -141,6 +141,36 @@ type Service struct {
 	Reals       map[RealKey]Real `json:"-"`
 }
 
+// ServiceSettings is a service without its real servers: a comparable
+// value, so that plans compare settings with ==.
+type ServiceSettings struct {
+	Key         ServiceKey
+	Scheduler   string
+	Flags       SchedFlags
+	OnePacket   bool
+	Timeout     uint32
+	NetmaskBits int
+}
+
+// Settings returns the service's settings.
+func (s *Service) Settings() ServiceSettings {
+	return ServiceSettings{s.Key, s.Scheduler, s.Flags, s.OnePacket, s.Timeout, s.NetmaskBits}
+}
+
+// Same reports whether two real servers have the same identity and
+// settings; connection counters are not settings.
+func (r Real) Same(o Real) bool {
+	r.Counters, o.Counters = Counters{}, Counters{}
+	return r == o
+}
+
+// Same reports whether two addresses are the same; Origin only labels
+// messages.
+func (a Address) Same(o Address) bool {
+	a.Origin, o.Origin = "", ""
+	return a == o
+}
+
 // RealKey is the identity of a real server inside a service.
 type RealKey struct {
 	Addr netip.Addr `json:"address"`
