@@ -185,6 +185,19 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 
 var scalarType = reflect.TypeOf((*scalar)(nil)).Elem()
 
+var scalarTypes sync.Map // reflect.Type -> bool
+
+// isScalar reports whether *t decodes itself from one scalar (cached:
+// reflect's Implements is slow enough to show in a 10,000-object load).
+func isScalar(t reflect.Type) bool {
+	if v, ok := scalarTypes.Load(t); ok {
+		return v.(bool)
+	}
+	is := reflect.PointerTo(t).Implements(scalarType)
+	scalarTypes.Store(t, is)
+	return is
+}
+
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -232,7 +245,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.decode(n, v.Elem(), path)
 		return
 	}
-	if v.Addr().Type().Implements(scalarType) {
+	if isScalar(v.Type()) {
 		if n.Kind != yaml.ScalarNode {
 			d.errorf(n, path, "want a single value, got %s", kindName(n))
 			return

@@ -142,10 +142,10 @@ func (v *validator) uniqueAddress(seen map[state.AddressKey]string, p, iface str
 	}
 	k := state.AddressKey{Interface: iface, Addr: a.Addr()}
 	if prev, ok := seen[k]; ok {
-		v.errorf(p+".address", "%s on %s is already declared at %s", a.Addr(), iface, prev)
+		v.errorf(p+".address", "%s on %s is already declared at %s", a.Addr(), iface, v.where(prev))
 		return
 	}
-	seen[k] = v.where(p)
+	seen[k] = p
 }
 
 // where names a path with its line, for "already declared at" messages.
@@ -183,7 +183,7 @@ func (v *validator) vrrp(addrSeen map[state.AddressKey]string) {
 		if in.Name == "" {
 			v.errorf(p+".name", "missing: every instance needs a name")
 		} else if prev, ok := names[in.Name]; ok {
-			v.errorf(p+".name", "instance %q is already declared at %s", in.Name, prev)
+			v.errorf(p+".name", "instance %q is already declared at %s", in.Name, v.where(prev))
 		} else {
 			names[in.Name] = v.where(p)
 		}
@@ -271,9 +271,9 @@ func (v *validator) vrrp(addrSeen map[state.AddressKey]string) {
 		if in.Interface != "" && in.VirtualRouterID > 0 {
 			k := vridKey{in.Interface, in.VirtualRouterID, family}
 			if prev, ok := vrids[k]; ok {
-				v.errorf(p+".virtual_router_id", "VRID %d on %s (IPv%d) is already used by %s; each virtual router on a link needs its own VRID", in.VirtualRouterID, in.Interface, family, prev)
+				v.errorf(p+".virtual_router_id", "VRID %d on %s (IPv%d) is already used by %s; each virtual router on a link needs its own VRID", in.VirtualRouterID, in.Interface, family, v.where(prev))
 			} else {
-				vrids[k] = v.where(p)
+				vrids[k] = p
 			}
 		}
 		for j, t := range in.TrackInterfaces {
@@ -447,9 +447,9 @@ func (v *validator) virtualServers() {
 		}
 		for _, k := range keys {
 			if prev, ok := seen[k]; ok {
-				v.errorf(p, "service %s is already declared at %s", k, prev)
+				v.errorf(p, "service %s is already declared at %s", k, v.where(prev))
 			} else {
-				seen[k] = v.where(p)
+				seen[k] = p
 			}
 		}
 		if vs.DrainTimeout != nil && vs.DrainTimeout.Duration < 0 {
@@ -555,9 +555,9 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 		if ep := rs.EffectivePort(vs); rs.Address.IsValid() && ep >= 0 && ep <= 65535 {
 			k := state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
 			if prev, ok := seen[k]; ok {
-				v.errorf(rp, "real server %s is already declared at %s", k, prev)
+				v.errorf(rp, "real server %s is already declared at %s", k, v.where(prev))
 			} else {
-				seen[k] = v.where(rp)
+				seen[k] = rp
 			}
 			if s := vs.SorryServer; s != nil && s.Address.IsValid() && s.Address.Addr == k.Addr && uint16(s.Port) == k.Port {
 				v.errorf(p+".sorry_server", "the sorry server %s is also a real server", k)
