@@ -6,7 +6,6 @@ package watch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -144,13 +143,8 @@ func vrrpOwned(m *model.Model, rec plan.Owned) plan.Owned {
 	return o
 }
 
-// openKernel opens the real kernel. On a host without IPVS, a model with no
-// virtual servers still runs: VRRP needs addresses only.
+// openKernel opens the real kernel. A model with no virtual servers needs
+// addresses only, so VRRP also runs on hosts without IPVS.
 func openKernel(m *model.Model) (apply.Kernel, error) {
-	k, err := apply.OpenNetKernel("")
-	var noIPVS *apply.IPVSUnavailableError
-	if errors.As(err, &noIPVS) && len(m.VirtualServers) == 0 {
-		return newAddrKernel()
-	}
-	return k, err
+	return apply.OpenKernel(apply.KernelOptions{AddressesOnly: len(m.VirtualServers) == 0})
 }
