@@ -134,7 +134,7 @@ func TestPreemptOnReturn(t *testing.T) {
 					// The stale address the kill left is removed at start.
 					hi.waitVIP(false, time.Second, time.Now())
 					// Well past Master_Down_Interval: still the backup's.
-					stable(t, lo, []*peer{hi, lo}, 10*v.mdi(150))
+					stable(t, lo, []*peer{hi, lo}, 4*v.mdi(150))
 					return
 				}
 				// The killed master left its address behind; the returning

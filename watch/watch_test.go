@@ -1,0 +1,74 @@
+package watch
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/netip"
+	"testing"
+
+	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/plan"
+	"github.com/lbx-dev/lbx/state"
+)
+
+const twoInstances = `version: 1
+addresses:
+  - {address: 192.0.2.1/24, interface: eth0}
+vrrp_instances:
+  - name: VI_1
+    interface: eth0
+    virtual_router_id: 51
+    virtual_addresses: [{address: 10.0.0.100/24, label: eth0:vip}]
+  - name: VI_2
+    interface: eth0
+    virtual_router_id: 52
+    virtual_addresses: [{address: 10.0.0.200/24}]
+`
+
+// The reconciler brings addresses to the VRRP states through apply: a
+// MASTER's addresses are added, a BACKUP's removed — including one found
+// stale at start, which the ownership record never saw.
+func TestReconcilerFollowsStates(t *testing.T) {
+	m, err := model.Parse([]byte(twoInstances), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := apply.NewFakeKernel("eth0")
+	vip1 := state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.100")}
+	vip2 := state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.200")}
+	static := state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("192.0.2.1")}
+	// A stale VIP left by a killed lbx.
+	k.Mutate(func(st *state.State) {
+		st.Addresses[vip2] = state.Address{Key: vip2, Bits: 24, Scope: "global"}
+	})
+	r := &reconciler{m: m, k: k, owned: vrrpOwned(m, plan.Owned{}), facts: &facts{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	steps := []struct {
+		states map[string]string
+		want   []state.AddressKey
+	}{
+		{map[string]string{"VI_1": "BACKUP", "VI_2": "INIT"}, []state.AddressKey{static}},
+		{map[string]string{"VI_1": "MASTER", "VI_2": "BACKUP"}, []state.AddressKey{vip1, static}},
+		{map[string]string{"VI_1": "MASTER", "VI_2": "MASTER"}, []state.AddressKey{vip1, vip2, static}},
+		{map[string]string{"VI_1": "FAULT", "VI_2": "STOP"}, []state.AddressKey{static}},
+	}
+	for i, s := range steps {
+		if err := r.Reconcile(context.Background(), s.states); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		got := k.State()
+		keys := got.AddressKeys()
+		if len(keys) != len(s.want) {
+			t.Fatalf("step %d (%v): addresses %v, want %v", i, s.states, keys, s.want)
+		}
+		for j := range keys {
+			if keys[j] != s.want[j] {
+				t.Fatalf("step %d (%v): addresses %v, want %v", i, s.states, keys, s.want)
+			}
+		}
+		if a, ok := got.Addresses[vip1]; ok && a.Label != "eth0:vip" {
+			t.Fatalf("label %q", a.Label)
+		}
+	}
+}
