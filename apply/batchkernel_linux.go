@@ -129,11 +129,7 @@ func (k *BatchNetKernel) Read(ctx context.Context) (*state.State, error) {
 			continue
 		}
 		for _, dd := range d.Dests {
-			r := fromIPVSDest(&ipvs.Destination{
-				Address: net.IP(dd.Addr.AsSlice()), Port: dd.Port, Weight: int(dd.Weight), ConnectionFlags: dd.FwdMethod,
-				UpperThreshold: dd.UThresh, LowerThreshold: dd.LThresh,
-				ActiveConnections: int(dd.ActiveConns), InactiveConnections: int(dd.InactConns),
-			})
+			r := fromDestDump(dd)
 			svc.Reals[r.Key] = r
 		}
 		st.Services[svc.Key] = svc
@@ -142,4 +138,61 @@ func (k *BatchNetKernel) Read(ctx context.Context) (*state.State, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// The single-change methods go through the same writer, one request each.
+func (k *BatchNetKernel) one(ctx context.Context, c plan.Change) error {
+	return k.WriteIPVS(ctx, []plan.Change{c})[0]
+}
+
+func (k *BatchNetKernel) CreateService(ctx context.Context, s *state.Service) error {
+	return k.one(ctx, plan.Change{Kind: plan.KindService, Action: plan.Create, Service: s.Key, AfterService: s, Address: plan.ServiceAddress(s.Key)})
+}
+
+func (k *BatchNetKernel) UpdateService(ctx context.Context, s *state.Service) error {
+	return k.one(ctx, plan.Change{Kind: plan.KindService, Action: plan.Update, Service: s.Key, AfterService: s, Address: plan.ServiceAddress(s.Key)})
+}
+
+func (k *BatchNetKernel) DeleteService(ctx context.Context, key state.ServiceKey) error {
+	return k.one(ctx, plan.Change{Kind: plan.KindService, Action: plan.Delete, Service: key, Address: plan.ServiceAddress(key)})
+}
+
+func (k *BatchNetKernel) CreateReal(ctx context.Context, key state.ServiceKey, r state.Real) error {
+	return k.one(ctx, plan.Change{Kind: plan.KindReal, Action: plan.Create, Service: key, AfterReal: &r, Address: plan.RealAddress(key, r.Key)})
+}
+
+func (k *BatchNetKernel) UpdateReal(ctx context.Context, key state.ServiceKey, r state.Real) error {
+	return k.one(ctx, plan.Change{Kind: plan.KindReal, Action: plan.Update, Service: key, AfterReal: &r, Address: plan.RealAddress(key, r.Key)})
+}
+
+func (k *BatchNetKernel) DeleteReal(ctx context.Context, key state.ServiceKey, rk state.RealKey) error {
+	r := state.Real{Key: rk}
+	return k.one(ctx, plan.Change{Kind: plan.KindReal, Action: plan.Delete, Service: key, BeforeReal: &r, Address: plan.RealAddress(key, rk)})
+}
+
+// ReadService dumps one service's real servers (used while draining).
+func (k *BatchNetKernel) ReadService(ctx context.Context, key state.ServiceKey) (*state.Service, error) {
+	op := toOp(plan.Change{Kind: plan.KindService, Action: plan.Delete, Service: key})
+	var dests []ipvsnl.DestDump
+	err := k.call(ctx, "read real servers", func() (err error) { dests, err = k.conn.DumpDests(op.Service); return })
+	if err != nil {
+		if isErrno(err, unix.ESRCH) {
+			return nil, ErrNotFound
+		}
+		return nil, explain(err, "read "+key.String())
+	}
+	svc := &state.Service{Key: key, Reals: map[state.RealKey]state.Real{}}
+	for _, dd := range dests {
+		r := fromDestDump(dd)
+		svc.Reals[r.Key] = r
+	}
+	return svc, nil
+}
+
+func fromDestDump(dd ipvsnl.DestDump) state.Real {
+	return fromIPVSDest(&ipvs.Destination{
+		Address: net.IP(dd.Addr.AsSlice()), Port: dd.Port, Weight: int(dd.Weight), ConnectionFlags: dd.FwdMethod,
+		UpperThreshold: dd.UThresh, LowerThreshold: dd.LThresh,
+		ActiveConnections: int(dd.ActiveConns), InactiveConnections: int(dd.InactConns),
+	})
 }

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -100,21 +102,25 @@ func OpenKernel(o KernelOptions) (Kernel, error) {
 	if o.AddressesOnly {
 		return k, nil
 	}
-	k.ipvs, err = ipvs.New(path) // runs `modprobe ip_vs` once
-	if err != nil {
-		k.Close()
-		return nil, explain(err, "open IPVS")
-	}
-	if _, err := netlink.GenlFamilyGet("IPVS"); err != nil {
-		k.Close()
-		return nil, &IPVSUnavailableError{Netns: o.Netns, Cause: err}
-	}
 	writer := o.Writer
 	if env := os.Getenv("LBX_IPVS_WRITER"); env != "" {
 		writer = env
 	}
 	if writer == "moby" {
+		k.ipvs, err = ipvs.New(path) // runs `modprobe ip_vs` once
+		if err != nil {
+			k.Close()
+			return nil, explain(err, "open IPVS")
+		}
+		if _, err := netlink.GenlFamilyGet("IPVS"); err != nil {
+			k.Close()
+			return nil, &IPVSUnavailableError{Netns: o.Netns, Cause: err}
+		}
 		return k, nil
+	}
+	if err := loadIPVS(); err != nil {
+		k.Close()
+		return nil, &IPVSUnavailableError{Netns: o.Netns, Cause: err}
 	}
 	conn, err := ipvsnl.Open(path)
 	if err != nil {
@@ -122,6 +128,23 @@ func OpenKernel(o KernelOptions) (Kernel, error) {
 		return nil, explain(err, "open IPVS")
 	}
 	return &BatchNetKernel{NetKernel: k, conn: conn, nsPath: path}, nil
+}
+
+// loadIPVS makes sure the kernel's IPVS generic netlink family exists,
+// loading ip_vs with modprobe only when it is missing (as kube-proxy and
+// moby/ipvs do, without an exec on every run).
+func loadIPVS() error {
+	if _, err := netlink.GenlFamilyGet("IPVS"); err == nil {
+		return nil
+	}
+	out, mErr := exec.Command("modprobe", "-q", "ip_vs").CombinedOutput()
+	if _, err := netlink.GenlFamilyGet("IPVS"); err != nil {
+		if mErr != nil {
+			return fmt.Errorf("modprobe ip_vs: %v %s", mErr, strings.TrimSpace(string(out)))
+		}
+		return err
+	}
+	return nil
 }
 
 // call runs one kernel call under CallTimeout. The handle is used by one

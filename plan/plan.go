@@ -232,6 +232,9 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 }
 
 func diffReals(k state.ServiceKey, want, have *state.Service, drain int) []Change {
+	if sameReals(want, have) {
+		return nil // the common case of a no-op plan: no key sets, no sorting
+	}
 	var out []Change
 	keys := map[state.RealKey]bool{}
 	for rk := range want.Reals {
@@ -259,6 +262,19 @@ func diffReals(k state.ServiceKey, want, have *state.Service, drain int) []Chang
 		}
 	}
 	return out
+}
+
+func sameReals(want, have *state.Service) bool {
+	if len(want.Reals) != len(have.Reals) {
+		return false
+	}
+	for rk, w := range want.Reals {
+		h, ok := have.Reals[rk]
+		if !ok || !w.Same(h) {
+			return false
+		}
+	}
+	return true
 }
 
 // replaceReason says why an address cannot be edited in place: the kernel

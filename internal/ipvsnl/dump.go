@@ -74,17 +74,12 @@ func Dump(nsPath string, main *Conn, workers int) ([]ServiceDump, error) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(out); i += len(conns) {
-				dests, err := c.dump(cmdGetDest, &out[i].Service)
+				dests, err := c.DumpDests(out[i].Service)
 				if err != nil {
 					errs[w] = fmt.Errorf("dump real servers: %w", err)
 					return
 				}
-				out[i].Dests = make([]DestDump, 0, len(dests))
-				for _, a := range dests {
-					if d, ok := parseDest(a, out[i].Family); ok {
-						out[i].Dests = append(out[i].Dests, d)
-					}
-				}
+				out[i].Dests = dests
 			}
 		}()
 	}
@@ -92,6 +87,21 @@ func Dump(nsPath string, main *Conn, workers int) ([]ServiceDump, error) {
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// DumpDests reads one service's destinations.
+func (c *Conn) DumpDests(s Service) ([]DestDump, error) {
+	raw, err := c.dump(cmdGetDest, &s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DestDump, 0, len(raw))
+	for _, a := range raw {
+		if d, ok := parseDest(a, s.Family); ok {
+			out = append(out, d)
 		}
 	}
 	return out, nil
