@@ -60,14 +60,14 @@ for i in $(seq "$REPS"); do
 done
 lbx plan -f big.yaml --detailed-exitcode >/dev/null 2>&1 || { echo "bench: no-op plan is not empty" >&2; exit 1; }
 report "noop-plan" "${lp[@]}" -- ipvsadm-save "${sp[@]}"
-# Where the no-op plan's time goes: reading the model alone, the kernel alone.
+# For reading the no-op plan: loading the model alone; kernel read + YAML out.
 lv=() le=()
 for i in $(seq "$REPS"); do
 	lv+=("$(secs lbx validate -f big.yaml)")
 	le+=("$(secs lbx export)")
 done
-report "  of which: validate (model)" "${lv[@]}" -- ipvsadm-save "${sp[@]}"
-report "  of which: export (kernel)" "${le[@]}" -- ipvsadm-save "${sp[@]}"
+report "  validate (model only)" "${lv[@]}" -- ipvsadm-save "${sp[@]}"
+report "  export (kernel->YAML)" "${le[@]}" -- ipvsadm-save "${sp[@]}"
 
 # 3. one weight change: lbx apply vs the single ipvsadm -e a human would type.
 lw=() ew=() writes=()
