@@ -599,8 +599,10 @@ func explain(err error, what string) error {
 	switch {
 	case isErrno(err, unix.EPERM), isErrno(err, unix.EACCES):
 		return fmt.Errorf("%s: permission denied: lbx needs root (CAP_NET_ADMIN)", what)
-	case isErrno(err, unix.ENOPROTOOPT), isErrno(err, unix.EPROTONOSUPPORT):
-		return &IPVSUnavailableError{Cause: fmt.Errorf("%s: %w", what, err)}
+	case isErrno(err, unix.EPROTONOSUPPORT):
+		// Only the IPVS paths turn a missing family into
+		// IPVSUnavailableError (loadIPVS); here it is another protocol.
+		return fmt.Errorf("%s: the kernel lacks a netlink protocol lbx needs (%v)", what, err)
 	case isErrno(err, unix.EINVAL):
 		return fmt.Errorf("%s: the kernel refused the request as invalid (%v); check the model's values", what, err)
 	}

@@ -1,0 +1,558 @@
+package watch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/internal/sdnotify"
+	"github.com/lbx-dev/lbx/internal/statusd"
+	"github.com/lbx-dev/lbx/metrics"
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/plan"
+	"github.com/lbx-dev/lbx/state"
+)
+
+// engine is the one writer to the kernel. Every fact change (a VRRP
+// transition, a health transition), every resync tick, address
+// notification and reload reaches it through a channel; it compiles the
+// model with the current facts and reconciles, so there is one code path
+// for every change and never two writers.
+type engine struct {
+	log     *slog.Logger
+	k       apply.Kernel
+	owner   *apply.OwnerRecord
+	met     *metrics.Registry
+	runner  *check.Runner
+	file    string
+	started time.Time
+	resync  time.Duration
+
+	mu         sync.Mutex // guards the fields below; status snapshots read them
+	m          *model.Model
+	vrrp       map[string]string
+	health     map[model.RealID]model.Health
+	reasons    map[model.RealID]string
+	quorumLost map[state.ServiceKey]bool
+	declared   plan.Owned // everything the current model declares
+	last       *statusd.Reconcile
+	reloadAt   time.Time
+	reloadErr  string
+	vrrpInfo   func() []statusd.Instance
+	counters   map[string]uint64
+
+	wake  chan string     // coalesced: reconcile soon, with why
+	syncq chan chan error // reconcile now and answer (VRRP waits to GARP)
+	hb    *sdnotify.Heartbeat
+}
+
+func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRecord, met *metrics.Registry, log *slog.Logger) *engine {
+	e := &engine{
+		log: log, k: k, owner: owner, met: met, file: file, started: time.Now(),
+		m: m, vrrp: map[string]string{}, health: map[model.RealID]model.Health{}, reasons: map[model.RealID]string{},
+		quorumLost: map[state.ServiceKey]bool{},
+		wake:       make(chan string, 1), syncq: make(chan chan error, 16), hb: &sdnotify.Heartbeat{},
+		counters: map[string]uint64{},
+	}
+	e.resync = model.DefaultResyncInterval
+	if m.Global.ResyncInterval != nil {
+		e.resync = m.Global.ResyncInterval.Duration
+	}
+	e.declared = declaredBy(m)
+	return e
+}
+
+// declaredBy lists the objects a model declares, VRRP addresses included:
+// the watch owns them by declaration, so stale ones found while not master
+// are removed.
+func declaredBy(m *model.Model) plan.Owned {
+	o := plan.Owned{Services: map[state.ServiceKey]bool{}, Addresses: map[state.AddressKey]bool{}}
+	d := model.Compile(m, model.Facts{})
+	for k := range d.State.Services {
+		o.Services[k] = true
+	}
+	for k := range d.State.Addresses {
+		o.Addresses[k] = true
+	}
+	for _, a := range d.VRRPAddresses {
+		o.Addresses[a.Key] = true
+	}
+	return o
+}
+
+// claimDeclared records the model's objects as lbx's before anything is
+// created, so that removing one from the model later deletes it. Done at
+// start and on reload — never on the VRRP hot path, which would pay an
+// fsync between a transition and its address.
+func (e *engine) claimDeclared() error {
+	var cs []plan.Change
+	for k := range e.declared.Services {
+		cs = append(cs, plan.Change{Kind: plan.KindService, Action: plan.Create, Service: k})
+	}
+	for k := range e.declared.Addresses {
+		a := state.Address{Key: k}
+		cs = append(cs, plan.Change{Kind: plan.KindAddress, Action: plan.Create, AfterAddr: &a})
+	}
+	return e.owner.Claim(cs)
+}
+
+// owned is what reconciles may delete: the record (objects of earlier
+// models) plus what the current model declares.
+func (e *engine) owned() plan.Owned {
+	o := e.owner.Owned()
+	for k := range e.declared.Services {
+		o.Services[k] = true
+	}
+	for k := range e.declared.Addresses {
+		o.Addresses[k] = true
+	}
+	return o
+}
+
+// kick asks for a reconcile soon; several kicks before it runs coalesce.
+func (e *engine) kick(why string) {
+	select {
+	case e.wake <- why:
+	default:
+	}
+}
+
+// Reconcile is vrrpd's Reconciler: record the states, then reconcile now
+// and return only when the kernel has the addresses, so that the daemon's
+// gratuitous ARP follows the address.
+func (e *engine) Reconcile(ctx context.Context, states map[string]string) error {
+	e.mu.Lock()
+	e.vrrp = states
+	e.mu.Unlock()
+	reply := make(chan error, 1)
+	select {
+	case e.syncq <- reply:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// onHealth takes the checkers' transitions (one batch) and the full health
+// map, applies the quorum rule and asks for a reconcile.
+func (e *engine) onHealth(ts []check.Transition, full map[model.RealID]model.Health) {
+	e.mu.Lock()
+	e.health = full
+	for _, t := range ts {
+		e.reasons[t.ID] = t.Reason
+		if t.Health.Up {
+			e.log.Info("real server up", "real", t.ID.String())
+		} else {
+			e.log.Warn("real server down", "real", t.ID.String(), "reason", t.Reason)
+		}
+	}
+	scripts := e.updateQuorumLocked()
+	e.mu.Unlock()
+	for _, s := range scripts {
+		go e.runScript(s)
+	}
+	e.kick("health")
+}
+
+// quorumStep is keepalived's quorum rule with hysteresis: a service that
+// has quorum loses it below quorum−hysteresis; one that lost it regains it
+// at quorum+hysteresis.
+func quorumStep(lost bool, weight, quorum, hysteresis int) bool {
+	if lost {
+		return weight < quorum+hysteresis
+	}
+	return weight < quorum-hysteresis
+}
+
+// updateQuorumLocked recomputes each service's quorum from health and
+// returns the quorum_up/quorum_down scripts to run.
+func (e *engine) updateQuorumLocked() []string {
+	var scripts []string
+	for _, vs := range e.m.VirtualServers {
+		q, hyst := model.DefaultQuorum, 0
+		if vs.Quorum != nil {
+			q, hyst = vs.Quorum.Min, vs.Quorum.Hysteresis
+		}
+		for _, key := range e.m.ServiceKeys(vs) {
+			weight := 0
+			for _, rs := range vs.RealServers {
+				id := model.RealID{Service: key, Real: state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}}
+				h, known := e.health[id]
+				if known && !h.Up || !known && vs.Alpha && len(rs.Checks) > 0 {
+					continue
+				}
+				w := model.DefaultWeight
+				if rs.Weight != nil {
+					w = *rs.Weight
+				}
+				if known && h.Weight != nil {
+					w = *h.Weight
+				}
+				weight += w
+			}
+			was, seen := e.quorumLost[key]
+			now := quorumStep(was, weight, q, hyst)
+			e.quorumLost[key] = now
+			if seen && was != now && vs.Quorum != nil {
+				if now && vs.Quorum.DownScript != "" {
+					scripts = append(scripts, vs.Quorum.DownScript)
+				} else if !now && vs.Quorum.UpScript != "" {
+					scripts = append(scripts, vs.Quorum.UpScript)
+				}
+				e.log.Info("quorum changed", "service", key.String(), "lost", now, "weight", weight, "quorum", q)
+			}
+		}
+	}
+	return scripts
+}
+
+func (e *engine) runScript(cmdline string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", cmdline)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		e.log.Warn("script failed", "script", cmdline, "err", err, "output", strings.TrimSpace(string(out)))
+	}
+}
+
+func (e *engine) facts() model.Facts {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	f := model.Facts{VRRP: map[string]string{}, Health: map[model.RealID]model.Health{}, QuorumLost: map[state.ServiceKey]bool{}}
+	for k, v := range e.vrrp {
+		f.VRRP[k] = v
+	}
+	for k, v := range e.health {
+		f.Health[k] = v
+	}
+	for k, v := range e.quorumLost {
+		f.QuorumLost[k] = v
+	}
+	return f
+}
+
+// reconcile compiles and applies once. why says what triggered it; changes
+// found on a resync or a notification are drift made behind lbx's back.
+func (e *engine) reconcile(ctx context.Context, why string) error {
+	f := e.facts()
+	e.mu.Lock()
+	m := e.m
+	e.mu.Unlock()
+	start := time.Now()
+	d := model.Compile(m, f)
+	p, res, err := apply.Reconcile(ctx, e.k, d, plan.Options{Owned: e.owned()}, apply.Options{})
+	dur := time.Since(start)
+	rec := &statusd.Reconcile{Time: start, DurationSeconds: dur.Seconds(), Result: "noop"}
+	drift := map[string]int{}
+	writes := 0
+	if res != nil {
+		writes = res.KernelWrites
+	}
+	if p != nil && !p.Empty() {
+		rec.Result, rec.Changes = "changed", len(p.Changes)
+		if why == "resync" || why == "netlink" {
+			for _, c := range p.Changes {
+				drift[string(c.Kind)]++
+			}
+			e.log.Warn("repaired drift", "changes", len(p.Changes), "trigger", why, "result", summary(res))
+		} else {
+			e.log.Info("applied", "changes", len(p.Changes), "trigger", why, "result", summary(res), "took", dur)
+		}
+		e.releaseUndeclared(p, res)
+	}
+	rec.KernelWrites = writes
+	if err != nil {
+		rec.Result, rec.Error = "error", err.Error()
+	}
+	e.met.Reconcile(dur, err, writes, drift)
+	e.mu.Lock()
+	e.last = rec
+	e.counters["reconciles"]++
+	for _, n := range drift {
+		e.counters["drift_repaired"] += uint64(n)
+	}
+	e.mu.Unlock()
+	return err
+}
+
+// releaseUndeclared forgets, in the ownership record, objects deleted
+// because they left the model (not VRRP addresses going with a backup).
+func (e *engine) releaseUndeclared(p *plan.Plan, res *apply.Result) {
+	var gone []plan.Change
+	for i, c := range p.Changes {
+		if c.Action != plan.Delete || res == nil || i >= len(res.Changes) || res.Changes[i].Outcome != apply.Done {
+			continue
+		}
+		switch {
+		case c.Kind == plan.KindService && !e.declared.Services[c.Service]:
+			gone = append(gone, c)
+		case c.Kind == plan.KindAddress && !e.declared.Addresses[c.BeforeAddr.Key]:
+			gone = append(gone, c)
+		}
+	}
+	if len(gone) > 0 {
+		if err := e.owner.Release(gone); err != nil {
+			e.log.Warn("ownership record", "err", err)
+		}
+	}
+}
+
+// loop runs the writer until ctx ends. A kernel error never stops it: it
+// is logged and retried with backoff (100 ms doubling to 30 s).
+func (e *engine) loop(ctx context.Context) {
+	resync := time.NewTicker(e.resync)
+	defer resync.Stop()
+	var retry <-chan time.Time
+	backoff := 100 * time.Millisecond
+	for {
+		var why string
+		var replies []chan error
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-e.syncq:
+			why, replies = "vrrp", []chan error{r}
+		case why = <-e.wake:
+		case <-resync.C:
+			why = "resync"
+		case <-retry:
+			why = "retry"
+		}
+		err := e.reconcile(ctx, why)
+		// Everyone who asked meanwhile wanted this same state.
+		for more := true; more; {
+			select {
+			case r := <-e.syncq:
+				replies = append(replies, r)
+			default:
+				more = false
+			}
+		}
+		for _, r := range replies {
+			r <- err
+		}
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("reconcile failed; retrying", "err", err, "in", backoff)
+			retry = time.After(backoff)
+			backoff = min(2*backoff, 30*time.Second)
+		} else {
+			retry, backoff = nil, 100*time.Millisecond
+		}
+		e.hb.Beat()
+	}
+}
+
+// watchAddresses asks for a reconcile when an address of ours changes
+// behind lbx's back (netlink notifications; IPVS has none, the periodic
+// resync covers it). On any receive error the subscription closes:
+// subscribe again and let the reconcile see the whole state.
+func (e *engine) watchAddresses(ctx context.Context) {
+	for ctx.Err() == nil {
+		ch := make(chan netlink.AddrUpdate, 64)
+		done := make(chan struct{})
+		err := netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{
+			ErrorCallback: func(err error) { e.log.Debug("address subscription", "err", err) },
+		})
+		if err != nil {
+			e.log.Warn("address notifications unavailable; relying on resync", "err", err)
+			return
+		}
+		for open := true; open; {
+			select {
+			case <-ctx.Done():
+				close(done)
+				return
+			case u, ok := <-ch:
+				if !ok {
+					open = false
+					break
+				}
+				if e.concerns(u) {
+					e.kick("netlink")
+				}
+			}
+		}
+		close(done)
+		e.kick("netlink")
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// concerns reports whether an address notification is about an address
+// the model declares (the loop's own changes also arrive here; the
+// reconcile they trigger is a cheap no-op).
+func (e *engine) concerns(u netlink.AddrUpdate) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k := range e.declared.Addresses {
+		if k.Addr.AsSlice() != nil && u.LinkAddress.IP.Equal(k.Addr.AsSlice()) {
+			return true
+		}
+	}
+	return false
+}
+
+// reload reads the model file again and applies it as a diff: the checkers
+// keep the health of unchanged real servers, nothing is flushed, and the
+// next reconcile changes only what differs. An invalid file leaves the
+// running model in force.
+func (e *engine) reload() error {
+	sdnotify.Reloading()
+	defer sdnotify.Ready()
+	m, err := model.LoadFile(e.file)
+	e.mu.Lock()
+	e.reloadAt = time.Now()
+	if err != nil {
+		e.reloadErr = err.Error()
+		e.mu.Unlock()
+		e.log.Error("reload refused; the running model stays in force", "err", err)
+		return err
+	}
+	old := e.m
+	e.mu.Unlock()
+	if !sameVRRP(old, m) {
+		e.log.Warn("VRRP instance settings changed: they take effect at the next restart of lbx watch (virtual addresses, IPVS and checks are reloaded now)")
+	}
+	targets, err := check.TargetsFromModel(m)
+	if err == nil && e.runner != nil {
+		err = e.runner.Update(targets)
+	}
+	if err != nil {
+		e.mu.Lock()
+		e.reloadErr = err.Error()
+		e.mu.Unlock()
+		e.log.Error("reload refused; the running model stays in force", "err", err)
+		return err
+	}
+	e.mu.Lock()
+	e.m = m
+	e.declared = declaredBy(m)
+	e.reloadErr = ""
+	if e.runner != nil {
+		e.health = e.runner.Health()
+	}
+	e.updateQuorumLocked()
+	e.mu.Unlock()
+	if err := e.claimDeclared(); err != nil {
+		e.log.Warn("ownership record", "err", err)
+	}
+	e.met.Retain(metricInstances(m), metricReals(m))
+	e.log.Info("reloaded", "model", e.file)
+	e.kick("reload")
+	return nil
+}
+
+// sameVRRP reports whether two models run the same virtual routers (the
+// parts vrrpd was started with; virtual addresses are compiled per
+// reconcile and may change).
+func sameVRRP(a, b *model.Model) bool {
+	strip := func(m *model.Model) string {
+		var parts []string
+		for _, in := range m.VRRPInstances {
+			c := *in
+			c.VirtualAddresses, c.VirtualAddressesExcluded = nil, nil
+			parts = append(parts, fmt.Sprintf("%+v", c))
+		}
+		for _, g := range m.SyncGroups {
+			parts = append(parts, fmt.Sprintf("%+v", *g))
+		}
+		for _, n := range sortedNames(m.Scripts) {
+			parts = append(parts, n, fmt.Sprintf("%+v", *m.Scripts[n]))
+		}
+		return strings.Join(parts, "|")
+	}
+	return strip(a) == strip(b)
+}
+
+func sortedNames(m map[string]*model.Script) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func metricInstances(m *model.Model) []metrics.VRRP {
+	var out []metrics.VRRP
+	for _, in := range m.VRRPInstances {
+		out = append(out, metrics.VRRP{Name: in.Name, Interface: in.Interface, VRID: in.VirtualRouterID})
+	}
+	return out
+}
+
+func metricReals(m *model.Model) []metrics.Real {
+	var out []metrics.Real
+	for _, vs := range m.VirtualServers {
+		for _, key := range m.ServiceKeys(vs) {
+			for _, rs := range vs.RealServers {
+				out = append(out, metrics.Real{Service: key, Real: state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}})
+			}
+		}
+	}
+	return out
+}
+
+// status builds the document `lbx status` prints.
+func (e *engine) status() statusd.Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := statusd.Status{
+		Daemon:        statusd.Daemon{PID: os.Getpid(), StartTime: e.started, ModelFile: e.file, LastReload: e.reloadAt, LastReloadError: e.reloadErr},
+		LastReconcile: e.last,
+		Counters:      map[string]uint64{},
+	}
+	for k, v := range e.counters {
+		st.Counters[k] = v
+	}
+	if e.vrrpInfo != nil {
+		st.VRRP = e.vrrpInfo()
+	}
+	var stats []check.TargetStats
+	if e.runner != nil {
+		stats = e.runner.Stats()
+	}
+	for _, t := range stats {
+		r := statusd.Real{Service: t.ID.Service.String(), Real: t.ID.Real.String(), Up: t.Up, LastError: e.reasons[t.ID]}
+		if t.Weight != nil {
+			r.Weight = *t.Weight
+		}
+		for _, c := range t.Checks {
+			if c.LastCheck.After(r.LastCheck) {
+				r.LastCheck, r.LatencySeconds = c.LastCheck, c.LastLatency.Seconds()
+			}
+		}
+		st.RealServers = append(st.RealServers, r)
+	}
+	return st
+}
+
+// AbsPath makes a model path comparable between `lbx watch -f` and
+// `lbx apply -f`.
+func AbsPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
