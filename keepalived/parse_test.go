@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 )
 
 // memFS is an in-memory file system for include tests.
@@ -261,14 +260,12 @@ func TestExpandBraces(t *testing.T) {
 }
 
 func TestParseBoundedWork(t *testing.T) {
-	// 10^10 iterations that each produce nothing must still stop quickly.
+	// 10^10 iterations that each produce nothing must stop at the work
+	// limit; the error proves the bound (no wall-clock assertion: shared
+	// machines make those flaky).
 	files := memFS{"main.conf": "~SEQ(A, 1, 99999) ~SEQ(B, 1, 99999) $X=1\n"}
-	start := time.Now()
 	_, err := ParseFile("main.conf", files.opts("h"))
 	if err == nil || !strings.Contains(err.Error(), "main.conf:1: error: configuration expands to more than") {
 		t.Fatalf("err = %v, want a work-limit error at main.conf:1", err)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("took %s", d)
 	}
 }
