@@ -1,0 +1,170 @@
+package watch
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/state"
+)
+
+func TestQuorumStep(t *testing.T) {
+	cases := []struct {
+		lost                 bool
+		weight, quorum, hyst int
+		want                 bool
+	}{
+		{false, 3, 3, 0, false}, // at quorum: kept
+		{false, 2, 3, 0, true},  // below: lost
+		{false, 2, 3, 1, false}, // within hysteresis: kept
+		{false, 1, 3, 1, true},  // below quorum-hysteresis: lost
+		{true, 3, 3, 1, true},   // lost, needs quorum+hysteresis to come back
+		{true, 4, 3, 1, false},  // back
+		{true, 0, 0, 0, false},  // quorum 0 never lost
+	}
+	for _, c := range cases {
+		if got := quorumStep(c.lost, c.weight, c.quorum, c.hyst); got != c.want {
+			t.Errorf("quorumStep(lost=%v, w=%d, q=%d, h=%d) = %v, want %v", c.lost, c.weight, c.quorum, c.hyst, got, c.want)
+		}
+	}
+}
+
+const watchModel = `version: 1
+global: {resync_interval: 100ms}
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    inhibit_on_failure: false
+    sorry_server: {address: 10.9.0.1, port: 80}
+    real_servers:
+      - {address: 10.1.0.1, weight: 2, checks: [{type: tcp}]}
+      - {address: 10.1.0.2, weight: 3, checks: [{type: tcp}]}
+`
+
+var (
+	svc = state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Family: state.IPv4}
+	rs1 = model.RealID{Service: svc, Real: state.RealKey{Addr: netip.MustParseAddr("10.1.0.1"), Port: 80}}
+	rs2 = model.RealID{Service: svc, Real: state.RealKey{Addr: netip.MustParseAddr("10.1.0.2"), Port: 80}}
+)
+
+func startEngine(t *testing.T, y string) (*engine, *apply.FakeKernel, string) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "m.yaml")
+	os.WriteFile(file, []byte(y), 0o644)
+	m, err := model.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := apply.NewFakeKernel("eth0")
+	owner, _ := apply.OpenOwnerRecord(dir, "")
+	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	e.claimDeclared()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go e.loop(ctx)
+	return e, k, file
+}
+
+// eventually polls the fake kernel; the loop is asynchronous by design.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func reals(k *apply.FakeKernel) map[state.RealKey]state.Real {
+	s := k.State().Services[svc]
+	if s == nil {
+		return nil
+	}
+	return s.Reals
+}
+
+func TestHealthDrivesKernel(t *testing.T) {
+	e, k, _ := startEngine(t, watchModel)
+	e.kick("start")
+	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
+
+	down := model.Health{Up: false}
+	up := model.Health{Up: true}
+	e.onHealth([]check.Transition{{ID: rs1, Health: down}}, map[model.RealID]model.Health{rs1: down, rs2: up})
+	eventually(t, "rs1 removed", func() bool { _, ok := reals(k)[rs1.Real]; return !ok && len(reals(k)) == 1 })
+
+	// All down: the sorry server comes in; back up: it leaves.
+	e.onHealth([]check.Transition{{ID: rs2, Health: down}}, map[model.RealID]model.Health{rs1: down, rs2: down})
+	sorry := state.RealKey{Addr: netip.MustParseAddr("10.9.0.1"), Port: 80}
+	eventually(t, "sorry server in", func() bool { _, ok := reals(k)[sorry]; return ok && len(reals(k)) == 1 })
+	e.onHealth([]check.Transition{{ID: rs2, Health: up}}, map[model.RealID]model.Health{rs1: down, rs2: up})
+	eventually(t, "sorry server out", func() bool { _, ok := reals(k)[sorry]; _, ok2 := reals(k)[rs2.Real]; return !ok && ok2 })
+}
+
+func TestDriftRepairedOnResync(t *testing.T) {
+	e, k, _ := startEngine(t, watchModel)
+	e.kick("start")
+	eventually(t, "applied", func() bool { return len(reals(k)) == 2 })
+	k.Mutate(func(st *state.State) { delete(st.Services[svc].Reals, rs1.Real) })
+	eventually(t, "hand-deleted real server restored", func() bool { return len(reals(k)) == 2 })
+	k.Mutate(func(st *state.State) { delete(st.Services, svc) })
+	eventually(t, "hand-deleted service restored", func() bool { return len(reals(k)) == 2 })
+	e.mu.Lock()
+	n := e.counters["drift_repaired"]
+	e.mu.Unlock()
+	if n < 2 {
+		t.Errorf("drift_repaired = %d, want at least 2", n)
+	}
+}
+
+func TestReloadIsADiff(t *testing.T) {
+	e, k, file := startEngine(t, watchModel)
+	e.kick("start")
+	eventually(t, "applied", func() bool { return len(reals(k)) == 2 })
+	writes := k.Writes
+	os.WriteFile(file, []byte(strings.Replace(watchModel, "weight: 3", "weight: 4", 1)), 0o644)
+	if err := e.reload(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "weight changed", func() bool { return reals(k)[rs2.Real].Weight == 4 })
+	time.Sleep(300 * time.Millisecond) // a few resyncs: nothing else may be written
+	if w := k.Writes - writes; w != 1 {
+		t.Errorf("reload with one weight changed made %d kernel writes, want 1", w)
+	}
+	// An invalid file is refused and the running model stays.
+	os.WriteFile(file, []byte("version: 1\nvirtual_servers: [{address: nope}]\n"), 0o644)
+	if err := e.reload(); err == nil {
+		t.Fatal("invalid model accepted on reload")
+	}
+	time.Sleep(250 * time.Millisecond)
+	if len(reals(k)) != 2 || e.status().Daemon.LastReloadError == "" {
+		t.Errorf("invalid reload changed the kernel or was not reported: %+v", e.status().Daemon)
+	}
+	// Removing the service from the model deletes it (it is ours).
+	os.WriteFile(file, []byte("version: 1\n"), 0o644)
+	if err := e.reload(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "service removed", func() bool { return k.State().Services[svc] == nil })
+}
+
+func TestKernelErrorsDoNotKillTheLoop(t *testing.T) {
+	e, k, _ := startEngine(t, watchModel)
+	k.FailWrite = 1 // the first write fails
+	e.kick("start")
+	eventually(t, "converged after a failed write", func() bool { return len(reals(k)) == 2 })
+	if st := e.status(); st.LastReconcile == nil || st.LastReconcile.Result == "error" {
+		t.Errorf("last reconcile: %+v", st.LastReconcile)
+	}
+}
