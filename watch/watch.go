@@ -1,79 +1,46 @@
-// Package watch is lbx's resident loop (`lbx watch`): it runs the VRRP
-// virtual routers of a model and re-applies the model, through the one
-// plan/apply path, on every fact change. Today the facts are VRRP states;
-// health facts from the checkers come in at the Facts seam below.
+// Package watch is lbx's resident mode (`lbx watch`). It runs the model's
+// VRRP virtual routers (vrrpd) and health checkers (check), and keeps the
+// kernel at compile(model, VRRP states, health) through the one plan/apply
+// path: every fact change, resync tick, address notification and reload
+// goes to a single writer (engine.go).
 package watch
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/internal/sdnotify"
+	"github.com/lbx-dev/lbx/internal/statusd"
+	"github.com/lbx-dev/lbx/metrics"
 	"github.com/lbx-dev/lbx/model"
-	"github.com/lbx-dev/lbx/plan"
-	"github.com/lbx-dev/lbx/state"
 	"github.com/lbx-dev/lbx/vrrpd"
 )
 
-// Options configure the loop.
+// Options configure the daemon.
 type Options struct {
-	Model    *model.Model
+	Model *model.Model
+	// File is the model's path, read again on reload.
+	File     string
 	StateDir string // ownership record directory
 	// StatsFile receives VRRP counters as JSON (drops by reason, adverts).
 	StatsFile string
-	Log       *slog.Logger
+	// MetricsAddr, if set, serves Prometheus metrics on /metrics.
+	MetricsAddr string
+	// StatusSocket, if set, serves `lbx status` (default in the command:
+	// /run/lbx/lbx.sock).
+	StatusSocket string
+	// LockPath is the one-writer lock held while the daemon runs, so that
+	// a one-shot `lbx apply` cannot write behind it.
+	LockPath string
+	// Reload receives a value per SIGHUP.
+	Reload <-chan struct{}
+	Log    *slog.Logger
 	// OpenKernel overrides the kernel (tests).
 	OpenKernel func() (apply.Kernel, error)
-}
-
-// facts is the loop's knowledge of the world, compiled with the model on
-// every change. Health facts (the checkers' engine) are added here.
-type facts struct {
-	mu   sync.Mutex
-	vrrp map[string]string
-	// health map[model.RealID]model.Health — seam for the health checker.
-}
-
-func (f *facts) snapshot() model.Facts {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	v := make(map[string]string, len(f.vrrp))
-	for k, s := range f.vrrp {
-		v[k] = s
-	}
-	return model.Facts{VRRP: v}
-}
-
-// reconciler is vrrpd's Reconciler: desired state = model + facts, brought
-// to the kernel by apply.Reconcile.
-type reconciler struct {
-	m     *model.Model
-	k     apply.Kernel
-	owned plan.Owned
-	facts *facts
-	log   *slog.Logger
-}
-
-func (r *reconciler) Reconcile(ctx context.Context, states map[string]string) error {
-	r.facts.mu.Lock()
-	r.facts.vrrp = states
-	r.facts.mu.Unlock()
-	start := time.Now()
-	d := model.Compile(r.m, r.facts.snapshot())
-	// No Owner record on this path: it fsyncs on every claim, which would
-	// sit between a VRRP transition and its address. Ownership is given
-	// explicitly instead (see vrrpOwned).
-	p, res, err := apply.Reconcile(ctx, r.k, d, plan.Options{Owned: r.owned}, apply.Options{})
-	if err != nil {
-		return err
-	}
-	if p != nil && !p.Empty() {
-		r.log.Info("applied", "changes", len(p.Changes), "result", summary(res), "took", time.Since(start))
-	}
-	return nil
 }
 
 func summary(res *apply.Result) string {
@@ -90,20 +57,51 @@ func summary(res *apply.Result) string {
 	return s
 }
 
-// Run runs until ctx is cancelled (SIGTERM/SIGINT in `lbx watch`), then
-// stops cleanly: priority 0 adverts, addresses released.
+// Run runs until ctx is cancelled (SIGTERM/SIGINT), then stops cleanly:
+// priority 0 adverts, VRRP addresses released, IPVS kept or removed as the
+// model's global.ipvs_on_stop says.
 func Run(ctx context.Context, o Options) error {
 	log := o.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	cfg, err := vrrpd.FromModel(o.Model)
+	m := o.Model
+	cfg, err := vrrpd.FromModel(m)
 	if err != nil {
 		return err
 	}
+	targets, err := check.TargetsFromModel(m)
+	if err != nil {
+		return err
+	}
+	// Everything that can refuse to start does so before the kernel is
+	// touched: a taken metrics port, a second daemon, the lock.
+	var met *metrics.Registry
+	if o.MetricsAddr != "" {
+		met = metrics.New()
+		ln, err := metrics.Listen(o.MetricsAddr)
+		if err != nil {
+			return err
+		}
+		go metrics.ServeListener(ctx, ln, met)
+	}
+	var srv *statusd.Server
+	if o.StatusSocket != "" {
+		if srv, err = statusd.Listen(o.StatusSocket); err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
+	if o.LockPath != "" {
+		lock, err := apply.AcquireLock(ctx, o.LockPath, 30*time.Second)
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+	}
 	open := o.OpenKernel
 	if open == nil {
-		open = func() (apply.Kernel, error) { return openKernel(o.Model) }
+		open = func() (apply.Kernel, error) { return openKernel(m) }
 	}
 	k, err := open()
 	if err != nil {
@@ -118,29 +116,174 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	r := &reconciler{m: o.Model, k: k, owned: vrrpOwned(o.Model, owner.Owned()), facts: &facts{}, log: log}
-	d, err := vrrpd.New(cfg, vrrpd.Options{Reconciler: r, Log: log, StatsFile: o.StatsFile})
+	file := o.File
+	if file == "" {
+		file = m.File
+	}
+	e := newEngine(m, AbsPath(file), k, owner, met, log)
+	if err := e.claimDeclared(); err != nil {
+		return err
+	}
+
+	// The writer outlives vrrpd: vrrpd's shutdown reconciles once more to
+	// release the addresses.
+	loopCtx, stopLoop := context.WithCancel(context.Background())
+	defer stopLoop()
+	go e.loop(loopCtx)
+	go e.watchAddresses(loopCtx)
+
+	runner := check.New(check.Options{Logger: log})
+	e.runner = runner
+	if err := runner.Start(loopCtx, targets, func(ts []check.Transition) { e.onHealth(ts, runner.Health()) }); err != nil {
+		return err
+	}
+	defer runner.Stop()
+	e.mu.Lock()
+	e.health = runner.Health()
+	e.updateQuorumLocked()
+	e.mu.Unlock()
+
+	d, err := vrrpd.New(cfg, vrrpd.Options{Reconciler: e, Log: log, StatsFile: o.StatsFile,
+		OnState: func(states map[string]string) { e.onVRRP(cfg, states) }})
 	if err != nil {
 		return err
 	}
-	log.Info("lbx watch started", "instances", len(cfg.Instances), "model", o.Model.File)
+	e.vrrpInfo = func() []statusd.Instance { return instancesOf(cfg, d.States()) }
+	met.Retain(metricInstances(m), metricReals(m))
+	if srv != nil {
+		go srv.Serve(loopCtx, e.status)
+	}
+	go e.observe(loopCtx, d, runner)
+	go func() {
+		for {
+			select {
+			case <-loopCtx.Done():
+				return
+			case _, ok := <-o.Reload:
+				if !ok {
+					return
+				}
+				e.reload()
+			}
+		}
+	}()
+	go sdnotify.Watchdog(loopCtx, e.hb.Fresh(3*e.resync+10*time.Second), func() {
+		log.Error("the reconcile loop has not turned for too long; not feeding the systemd watchdog")
+	})
+	go func() {
+		<-ctx.Done()
+		sdnotify.Stopping()
+	}()
+
+	// vrrpd.Run reconciles first (removing stale addresses of ours), so
+	// readiness follows the first reconcile.
+	go func() {
+		for e.status().LastReconcile == nil && loopCtx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
+		sdnotify.Ready()
+		sdnotify.Status("running")
+	}()
+	log.Info("lbx watch started", "instances", len(cfg.Instances), "checked_real_servers", len(targets), "model", e.file)
 	err = d.Run(ctx)
+	runner.Stop()
+	if m := e.currentModel(); m.Global.IPVSOnStop == "remove" {
+		e.removeServices()
+	}
 	log.Info("lbx watch stopped")
 	return err
 }
 
-// vrrpOwned is what the loop may delete: what the ownership record holds
-// plus every VRRP address of the model — those are ours by declaration, so
-// a stale one found while not master (a crash, a kill -9) is removed.
-func vrrpOwned(m *model.Model, rec plan.Owned) plan.Owned {
-	o := plan.Owned{Services: rec.Services, Addresses: map[state.AddressKey]bool{}}
-	for k := range rec.Addresses {
-		o.Addresses[k] = true
+func (e *engine) currentModel() *model.Model {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.m
+}
+
+// removeServices deletes the model's IPVS services at stop
+// (ipvs_on_stop: remove): the model without virtual servers is reconciled,
+// and its services, still declared-owned, are deleted.
+func (e *engine) removeServices() {
+	e.mu.Lock()
+	stripped := *e.m
+	stripped.VirtualServers, stripped.VirtualServerGroups = nil, nil
+	e.m = &stripped
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.reconcile(ctx, "stop"); err != nil {
+		e.log.Error("removing IPVS services at stop failed", "err", err)
 	}
-	for _, a := range model.Compile(m, model.Facts{}).VRRPAddresses {
-		o.Addresses[a.Key] = true
+}
+
+// onVRRP records transitions in metrics (vrrpd logs them with reasons).
+func (e *engine) onVRRP(cfg *vrrpd.Config, states map[string]string) {
+	e.mu.Lock()
+	prev := e.vrrp
+	e.mu.Unlock()
+	for _, in := range cfg.Instances {
+		v := metrics.VRRP{Name: in.FSM.Name, Interface: in.Interface, VRID: int(in.FSM.VRID)}
+		s := states[in.FSM.Name]
+		e.met.SetVRRP(v, s, int(in.FSM.Priority))
+		if prev[in.FSM.Name] != s {
+			e.met.Transition(v, s)
+		}
 	}
-	return o
+}
+
+// observe copies counters into metrics once a second.
+func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r *check.Runner) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c := d.Counters.Snapshot()
+		e.met.SetAdvertCounts(metrics.VRRP{}, c["adverts_sent"], c["adverts_received"], invalidCounts(c))
+		for _, ts := range r.Stats() {
+			var total, failed uint64
+			var lat time.Duration
+			var last time.Time
+			for _, cs := range ts.Checks {
+				total += cs.Total
+				failed += cs.Failed
+				if cs.LastCheck.After(last) {
+					last, lat = cs.LastCheck, cs.LastLatency
+				}
+			}
+			e.met.SetChecker(metrics.Real(ts.ID), ts.Up, lat, total, failed)
+		}
+		e.mu.Lock()
+		for k, v := range c {
+			e.counters["vrrp_"+k] = v
+		}
+		e.mu.Unlock()
+	}
+}
+
+// invalidCounts picks vrrpd's drop counters ("drop_<reason>").
+func invalidCounts(c map[string]uint64) map[string]uint64 {
+	out := map[string]uint64{}
+	for k, v := range c {
+		if len(k) > 5 && k[:5] == "drop_" {
+			out[k[5:]] = v
+		}
+	}
+	return out
+}
+
+func instancesOf(cfg *vrrpd.Config, states map[string]string) []statusd.Instance {
+	var out []statusd.Instance
+	for _, in := range cfg.Instances {
+		out = append(out, statusd.Instance{
+			Name: in.FSM.Name, Interface: in.Interface, VRID: int(in.FSM.VRID), State: states[in.FSM.Name],
+			Priority: int(in.FSM.Priority), EffectivePriority: int(in.FSM.Priority),
+		})
+	}
+	return out
 }
 
 // openKernel opens the real kernel. A model with no virtual servers needs

@@ -9,7 +9,6 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/model"
-	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -43,7 +42,10 @@ func TestReconcilerFollowsStates(t *testing.T) {
 	k.Mutate(func(st *state.State) {
 		st.Addresses[vip2] = state.Address{Key: vip2, Bits: 24, Scope: "global"}
 	})
-	r := &reconciler{m: m, k: k, owned: vrrpOwned(m, plan.Owned{}), facts: &facts{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r := newEngine(m, "m.yaml", k, apply.NewMemoryOwnerRecord(), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.loop(ctx)
 	steps := []struct {
 		states map[string]string
 		want   []state.AddressKey

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/internal/statusd"
 )
 
@@ -32,6 +33,9 @@ It exits 1 with one line on stderr when no lbx watch is running.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 			defer cancel()
+			if !cmd.Flags().Changed("socket") {
+				socket = ops.StatusSocket("") // this namespace's daemon
+			}
 			st, err := statusd.Query(ctx, socket)
 			if err != nil {
 				return cli.Exit(cli.ExitError1, err)

@@ -3,27 +3,36 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lbx-dev/lbx/internal/ops"
+	"github.com/lbx-dev/lbx/internal/statusd"
 	"github.com/lbx-dev/lbx/watch"
 )
 
 func init() {
-	var file, stateDir, statsFile string
+	var file, stateDir, statsFile, metricsAddr, statusSocket string
 	c := &cobra.Command{
 		Use:   "watch -f FILE",
-		Short: "Stay resident: run VRRP and keep the kernel at the model (foreground)",
+		Short: "Stay resident: VRRP, health checks, and the kernel kept at the model (foreground)",
 		Long: `watch runs the model's VRRP instances (v2/v3, keepalived-compatible) and
-re-applies the model through the plan/apply path on every state change: a
-MASTER owns its virtual addresses, a BACKUP or FAULT instance does not.
-Logs go to stderr. SIGTERM or SIGINT stops cleanly: masters send priority 0
-so that a backup takes over at once, and the addresses are removed.`,
-		Example: `  lbx watch -f lbx.yaml
-  lbx watch -f lbx.yaml --log-format json --stats-file /run/lbx/vrrp-stats.json`,
+health checks, and keeps the kernel at compile(model, VRRP states, health)
+through the plan/apply path: every transition is applied at once, a periodic
+resync (global.resync_interval, 10s) and address notifications repair drift
+made behind lbx's back. One writer: the daemon holds lbx's lock.
+
+Signals: SIGHUP reloads the model as a diff (nothing flushed, health of
+unchanged real servers kept; an invalid file leaves the running model in
+force). SIGTERM or SIGINT stops cleanly: masters send priority 0 so that a
+backup takes over at once, addresses are removed, IPVS is kept (or removed
+with global.ipvs_on_stop: remove). Logs go to stderr; ` + "`lbx status`" + ` reads the
+running daemon.`,
+		Example: `  lbx watch -f /etc/lbx/lbx.yaml
+  lbx watch -f lbx.yaml --metrics-addr 127.0.0.1:9650 --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if file == "" {
@@ -33,13 +42,33 @@ so that a backup takes over at once, and the addresses are removed.`,
 			if err != nil {
 				return err
 			}
+			if !cmd.Flags().Changed("status-socket") {
+				statusSocket = ops.StatusSocket("")
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			return watch.Run(ctx, watch.Options{Model: m, StateDir: stateDir, StatsFile: statsFile})
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			reload := make(chan struct{}, 1)
+			go func() {
+				for range hup {
+					select {
+					case reload <- struct{}{}:
+					default: // a reload is already pending
+					}
+				}
+			}()
+			return watch.Run(ctx, watch.Options{
+				Model: m, File: file, StateDir: stateDir, StatsFile: statsFile,
+				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: ops.LockPath(""),
+				Reload: reload,
+			})
 		},
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
 	c.Flags().StringVar(&stateDir, "state-dir", ops.DefaultStateDir, "directory of the ownership record")
 	c.Flags().StringVar(&statsFile, "stats-file", "", "write VRRP counters (drops by reason, adverts) as JSON to this file")
+	c.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9650); off when empty")
+	c.Flags().StringVar(&statusSocket, "status-socket", statusd.DefaultSocket, "unix socket `lbx status` reads (suffixed by namespace inside `ip netns exec`); empty to disable")
 	addCommand(c)
 }

@@ -9,10 +9,14 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/internal/statusd"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -32,12 +36,31 @@ type Target struct {
 // DefaultStateDir holds ownership records.
 const DefaultStateDir = "/var/lib/lbx"
 
-// LockPath is the one-writer lock file for a namespace.
+// LockPath is the one-writer lock file for a network namespace: --netns
+// NAME, or the namespace lbx runs in (`ip netns exec`). Kernel state is
+// per namespace, so is the lock; the host's is /run/lbx/lock.
 func LockPath(netns string) string {
-	if netns == "" {
-		return "/run/lbx/lock"
+	return filepath.Join("/run/lbx", "lock"+netnsSuffix(netns))
+}
+
+// StatusSocket is where the daemon of a network namespace serves its
+// status: statusd.DefaultSocket on the host, suffixed elsewhere.
+func StatusSocket(netns string) string {
+	return strings.TrimSuffix(statusd.DefaultSocket, ".sock") + netnsSuffix(netns) + ".sock"
+}
+
+// netnsSuffix is "" for the host's namespace and "-netns-<inode>" for
+// another: the inode identifies a namespace whatever its name.
+func netnsSuffix(name string) string {
+	path := "/proc/self/ns/net"
+	if name != "" {
+		path = "/run/netns/" + name
 	}
-	return filepath.Join("/run/lbx", "lock-netns-"+netns)
+	var self, host unix.Stat_t
+	if unix.Stat(path, &self) != nil || unix.Stat("/proc/1/ns/net", &host) != nil || self.Ino == host.Ino {
+		return ""
+	}
+	return fmt.Sprintf("-netns-%d", self.Ino)
 }
 
 // LoadModel reads and validates a model file. Errors come back as one

@@ -1,0 +1,138 @@
+// Package nstest runs `lbx watch` as a process in a network namespace on
+// the host (which has no IPVS: the model holds addresses and VRRP only) and
+// checks the daemon's contract from outside: addresses applied, `lbx
+// status`, `lbx apply` handed to the daemon as a reload, drift repaired,
+// SIGTERM. IPVS-side behaviour is tested in the VM tier.
+package nstest
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lbx-dev/lbx/internal/nstest"
+)
+
+func buildLBX(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lbx")
+	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/lbx").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build lbx: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+const model1 = `version: 1
+global: {resync_interval: 300ms}
+addresses:
+  - {address: 192.0.2.10/24, interface: d0, label: d0:one}
+vrrp_instances:
+  - name: VI_1
+    interface: d0
+    virtual_router_id: 9
+    priority: 255
+    state: MASTER
+    version: 3
+    advert_int: 0.1
+    virtual_addresses: [{address: 192.0.2.50/24}]
+`
+
+func TestDaemonInNamespace(t *testing.T) {
+	nstest.Require(t)
+	bin := buildLBX(t)
+	ns := nstest.New(t, nstest.Unique("lw"))
+	// The host kernel has no dummy links; a veth pair inside the namespace.
+	ns.Run(t, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d0p")
+	ns.Run(t, "ip", "link", "set", "d0p", "up")
+	ns.Run(t, "ip", "link", "set", "d0", "up")
+	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "d0")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "lbx.yaml")
+	os.WriteFile(file, []byte(model1), 0o644)
+	logf, _ := os.Create(filepath.Join(dir, "watch.log"))
+	cmd := ns.Cmd(bin, "watch", "-f", file, "--state-dir", dir)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("lbx watch log:\n%s", b)
+		}
+	})
+	addrs := func() string { out, _ := ns.Try("ip", "-o", "addr", "show", "dev", "d0"); return out }
+
+	waitFor(t, "static and VRRP addresses", func() bool {
+		a := addrs()
+		return strings.Contains(a, "192.0.2.10/24") && strings.Contains(a, "d0:one") && strings.Contains(a, "192.0.2.50/24")
+	})
+
+	// lbx status reads the daemon of this namespace.
+	var st struct {
+		Daemon struct{ PID int } `json:"daemon"`
+		VRRP   []struct{ Name, State string }
+	}
+	waitFor(t, "lbx status", func() bool {
+		out, err := ns.Try(bin, "status", "-o", "json")
+		return err == nil && json.Unmarshal([]byte(out), &st) == nil && len(st.VRRP) == 1 && st.VRRP[0].State == "MASTER"
+	})
+	if st.Daemon.PID == 0 {
+		t.Fatal("status without pid")
+	}
+
+	// lbx apply while the daemon runs: handed to it as a reload.
+	os.WriteFile(file, []byte(strings.Replace(model1, "  - {address: 192.0.2.10/24, interface: d0, label: d0:one}\n",
+		"  - {address: 192.0.2.10/24, interface: d0, label: d0:one}\n  - {address: 192.0.2.11/24, interface: d0}\n", 1)), 0o644)
+	out, err := ns.Try(bin, "apply", "-f", file, "--auto-approve")
+	if err != nil || !strings.Contains(out, "reloaded") {
+		t.Fatalf("apply while watch runs: %v\n%s", err, out)
+	}
+	waitFor(t, "reloaded address", func() bool { return strings.Contains(addrs(), "192.0.2.11/24") })
+
+	// A different model file is refused: one writer.
+	other := filepath.Join(dir, "other.yaml")
+	os.WriteFile(other, []byte("version: 1\n"), 0o644)
+	if out, err := ns.Try(bin, "apply", "-f", other, "--auto-approve"); err == nil || !strings.Contains(out, "lbx watch (pid") {
+		t.Fatalf("apply of another model while watch runs: %v\n%s", err, out)
+	}
+
+	// Drift: an address deleted by hand comes back.
+	ns.Run(t, "ip", "addr", "del", "192.0.2.10/24", "dev", "d0")
+	waitFor(t, "hand-deleted address restored", func() bool { return strings.Contains(addrs(), "192.0.2.10/24") })
+
+	// SIGTERM: clean exit, VRRP address released, static ones kept.
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("lbx watch exit: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("lbx watch did not stop on SIGTERM")
+	}
+	a := addrs()
+	if strings.Contains(a, "192.0.2.50/24") || !strings.Contains(a, "192.0.2.10/24") {
+		t.Fatalf("after stop: %s", a)
+	}
+}
