@@ -4,7 +4,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet fmt-check unit e2e bench bench-go bench-vm demo fuzz clean
+.PHONY: all build test vet fmt-check unit e2e bench bench-go bench-vm bench-vrrp demo fuzz clean
 
 all: build
 
@@ -30,10 +30,15 @@ e2e:
 
 test: fmt-check vet unit e2e
 
-bench: bench-go bench-vm
+bench: bench-go bench-vm bench-vrrp
 
 bench-go:
 	$(GO) test -run '^$$' -bench . $(PKGS)
+
+# VRRP failover time and peak RSS, lbx next to keepalived 2.2.7, in
+# namespaces on this host (root).
+bench-vrrp:
+	$(GO) test ./vrrpd/interop/ -run '^$$' -bench . -benchtime 10x -timeout 20m
 
 # 2,000 services x 5 real servers in one VM boot, lbx next to ipvsadm.
 # Fails when the guest did not finish or kernel_writes was not 1.
