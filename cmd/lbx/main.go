@@ -22,9 +22,11 @@ var rootCmd = &cobra.Command{
 	SilenceErrors: true,
 	PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 		if cmd.Name() != "watch" {
-			// One-shot commands live for a second: fewer GC cycles are
-			// worth the memory (about 10% on a 12,000-object model).
-			debug.SetGCPercent(400)
+			// One-shot commands live for a second: collecting garbage
+			// only past a soft limit is worth the memory (a 12,000-object
+			// model allocates about 60 MiB in all).
+			debug.SetGCPercent(-1)
+			debug.SetMemoryLimit(256 << 20)
 		}
 		return cli.SetupLogging(os.Stderr, logLevel, logFormat)
 	},
