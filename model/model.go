@@ -141,9 +141,9 @@ type VirtualAddress struct {
 // TrackInterface makes an instance depend on a link.
 type TrackInterface struct {
 	Name string `yaml:"name,omitempty"`
-	// Weight 0: link down puts the instance in FAULT; otherwise the
-	// weight is added to the priority while the link is down (negative
-	// lowers it) — keepalived's semantics.
+	// Weight 0: link down puts the instance in FAULT. Otherwise, as
+	// keepalived: a positive weight is added to the priority while the link
+	// is up, a negative one while it is down.
 	Weight int `yaml:"weight,omitempty"`
 }
 
