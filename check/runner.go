@@ -78,6 +78,10 @@ type Runner struct {
 	started bool
 	stopped bool
 
+	// suspended targets skip their probes and keep their state
+	// (ha_suspend while this director does not hold the address).
+	suspended map[model.RealID]bool
+
 	kick   chan struct{}
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -259,6 +263,10 @@ func (r *Runner) run(t *target, p *probe) {
 		} else if p.ctx.Err() != nil {
 			return
 		}
+		if r.isSuspended(t) {
+			delay = p.settings.DelayLoop
+			continue
+		}
 		start := clock.Now()
 		ctx, cancel := context.WithTimeout(p.ctx, p.settings.Deadline+Grace)
 		res := p.checker.Check(ctx)
@@ -281,6 +289,21 @@ func (r *Runner) run(t *target, p *probe) {
 			delay = 0
 		}
 	}
+}
+
+// Suspend replaces the set of suspended real servers: their probes are
+// skipped and their health stays as it was (keepalived's ha_suspend, while
+// the virtual address is not on this director).
+func (r *Runner) Suspend(ids map[model.RealID]bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.suspended = ids
+}
+
+func (r *Runner) isSuspended(t *target) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.suspended[t.id]
 }
 
 // record applies a probe result; ok is false if the probe was stopped

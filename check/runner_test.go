@@ -269,3 +269,36 @@ func TestRunnerUpdateKeepsState(t *testing.T) {
 		t.Fatal("duplicate target accepted")
 	}
 }
+
+// TestRunnerSuspend: a suspended real server is not probed and keeps its
+// health (no down report although its checker would fail); resumed, it is
+// probed again at the next loop.
+func TestRunnerSuspend(t *testing.T) {
+	sc := &script{res: Result{Up: true}}
+	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{Checker: sc, Settings: settings("a")}}}})
+	clk.blockUntil(t, 1) // first probe done, sleeping a delay_loop
+	r.Suspend(map[model.RealID]bool{rid(1): true})
+	sc.set(Result{Reason: "down"})
+	n := func() int { sc.mu.Lock(); defer sc.mu.Unlock(); return sc.n }
+	before := n()
+	for i := 0; i < 3; i++ {
+		clk.advance(10 * time.Second)
+		clk.blockUntil(t, 1)
+	}
+	if got := n(); got != before {
+		t.Fatalf("suspended server probed %d times", got-before)
+	}
+	rep.none(t)
+	if h := r.Health()[rid(1)]; !h.Up {
+		t.Fatal("suspended server lost its health")
+	}
+	r.Suspend(nil)
+	clk.advance(10 * time.Second) // resumed: probes fail, retries, then down
+	clk.blockUntil(t, 1)
+	clk.advance(time.Second)
+	clk.blockUntil(t, 1)
+	clk.advance(time.Second)
+	if b := rep.next(t); len(b) != 1 || b[0].Health.Up {
+		t.Fatalf("after resume: %+v", b)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,7 +136,11 @@ func (e *engine) kick(why string) {
 func (e *engine) Reconcile(ctx context.Context, states map[string]string) error {
 	e.mu.Lock()
 	e.vrrp = states
+	susp := suspendedReals(e.m, states)
 	e.mu.Unlock()
+	if e.runner != nil {
+		e.runner.Suspend(susp)
+	}
 	reply := make(chan error, 1)
 	select {
 	case e.syncq <- reply:
@@ -169,6 +174,35 @@ func (e *engine) onHealth(ts []check.Transition, full map[model.RealID]model.Hea
 		go e.runScript(s)
 	}
 	e.kick("health")
+}
+
+// suspendedReals is keepalived's ha_suspend: the real servers of a virtual
+// server with ha_suspend are not checked while its address belongs to a
+// VRRP instance that is not MASTER here (the address is not on this
+// director). Addresses no instance holds are never suspended.
+func suspendedReals(m *model.Model, vrrp map[string]string) map[model.RealID]bool {
+	holder := map[netip.Addr]string{}
+	for _, in := range m.VRRPInstances {
+		for _, a := range in.VirtualAddresses {
+			holder[a.Address.Addr()] = in.Name
+		}
+	}
+	out := map[model.RealID]bool{}
+	for _, vs := range m.VirtualServers {
+		if !vs.HASuspend {
+			continue
+		}
+		for _, key := range m.ServiceKeys(vs) {
+			name, ok := holder[key.Addr]
+			if !ok || vrrp[name] == "MASTER" {
+				continue
+			}
+			for _, rs := range vs.RealServers {
+				out[model.RealID{Service: key, Real: state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}}] = true
+			}
+		}
+	}
+	return out
 }
 
 // quorumStep is keepalived's quorum rule with hysteresis: a service that

@@ -168,3 +168,37 @@ func TestKernelErrorsDoNotKillTheLoop(t *testing.T) {
 		t.Errorf("last reconcile: %+v", st.LastReconcile)
 	}
 }
+
+func TestSuspendedReals(t *testing.T) {
+	m, err := model.Parse([]byte(`version: 1
+vrrp_instances:
+  - {name: VI_1, interface: eth0, virtual_router_id: 1, virtual_addresses: [{address: 10.0.0.1/24}]}
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    ha_suspend: true
+    real_servers: [{address: 10.1.0.1, checks: [{type: tcp}]}]
+  - address: 10.0.0.2
+    port: 80
+    ha_suspend: true
+    real_servers: [{address: 10.1.0.2, checks: [{type: tcp}]}]
+  - address: 10.0.0.1
+    port: 81
+    real_servers: [{address: 10.1.0.3, checks: [{type: tcp}]}]
+`), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := func(addr string, vport uint16) model.RealID {
+		return model.RealID{Service: state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: vport, Family: state.IPv4},
+			Real: state.RealKey{Addr: netip.MustParseAddr(addr), Port: vport}}
+	}
+	got := suspendedReals(m, map[string]string{"VI_1": "BACKUP"})
+	// Only the ha_suspend service on a VIP of a non-master instance.
+	if len(got) != 1 || !got[id("10.1.0.1", 80)] {
+		t.Errorf("backup: suspended %v", got)
+	}
+	if got := suspendedReals(m, map[string]string{"VI_1": "MASTER"}); len(got) != 0 {
+		t.Errorf("master: suspended %v", got)
+	}
+}
