@@ -5,6 +5,8 @@
 #   test/e2e/vm.sh test [SCENARIO...]   run scenarios (default: all), print
 #                                       "@@SCENARIO name PASS|FAIL secs" each
 #   test/e2e/vm.sh bench                the 2,000 x 5 benchmark
+#   test/e2e/vm.sh bench-watch          500 HTTP-checked real servers, lbx
+#                                       watch next to keepalived's checker
 #   test/e2e/vm.sh demo                 the newcomer walk-through
 #
 # Environment: LBX_BIN (a prebuilt static lbx; default: build one),
@@ -14,7 +16,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-mode=${1:?usage: vm.sh test|bench|demo [SCENARIO...]}
+mode=${1:?usage: vm.sh test|bench|bench-watch|demo [SCENARIO...]}
 shift
 
 if ! command -v qemu-system-x86_64 >/dev/null; then
@@ -43,14 +45,15 @@ fi
 ov=$work/ov
 mkdir -p "$ov/e2e/scenarios" "$ov/e2e/examples" "$ov/usr/local/bin"
 cp "$lbx" "$ov/usr/local/bin/lbx"
-cp "$here"/guest/lib.sh "$ov/e2e/"
+cp "$here"/guest/lib.sh "$here"/guest/watch-lib.sh "$ov/e2e/"
 cp "$here"/scenarios/*.sh "$ov/e2e/scenarios/"
 cp "$repo"/examples/*.yaml "$ov/e2e/examples/" 2>/dev/null || true
 case $mode in
 test) cp "$here/guest/run-scenarios.sh" "$ov/e2e/main" ;;
 bench) cp "$here/guest/bench.sh" "$ov/e2e/main" ;;
+bench-watch) cp "$here/guest/bench-watch.sh" "$ov/e2e/main" ;;
 demo) cp "$here/guest/demo.sh" "$ov/e2e/main" ;;
-*) echo "vm: unknown mode $mode (test, bench, demo)" >&2; exit 1 ;;
+*) echo "vm: unknown mode $mode (test, bench, bench-watch, demo)" >&2; exit 1 ;;
 esac
 chmod 755 "$ov/e2e/main"
 printf '%s\n' "$@" >"$ov/e2e/selected"

@@ -1,0 +1,153 @@
+# watch-lib.sh: helpers for the `lbx watch` scenarios (watch-*.sh) and
+# bench-watch.sh, sourced after lib.sh. Real servers are busybox httpd
+# processes in one network namespace "rs" reached from the director (the
+# root namespace) over a veth: director 10.1.0.1/16, servers 10.1.x.y.
+# Every assertion still reads the kernel (ipvsadm); lbx is only asked for
+# what it promises (status JSON, metrics counters).
+
+METRICS=127.0.0.1:9650
+WWW=$PWD/www
+
+# rs_net ADDR...: the namespace "rs", its veth to the director, ADDRs on it
+# (/16), and a web root with /health (200) and /cgi-bin/hang (never answers).
+rs_net() {
+	ip netns add rs
+	ip link add rs-d type veth peer name rs-r
+	ip link set rs-r netns rs
+	ip addr add 10.1.0.1/16 dev rs-d
+	ip link set rs-d up
+	ip netns exec rs ip link set lo up
+	ip netns exec rs ip link set rs-r up
+	local a
+	for a in "$@"; do ip netns exec rs ip addr add "$a/16" dev rs-r; done
+	mkdir -p "$WWW/cgi-bin"
+	echo ok >"$WWW/health"
+	printf '#!/bin/sh\nexec sleep 100000\n' >"$WWW/cgi-bin/hang"
+	chmod 755 "$WWW/cgi-bin/hang"
+}
+
+# rs_start ADDR: busybox httpd on ADDR:80 in "rs" (pid in httpd-ADDR.pid).
+# Waits until it answers, so that a check right after sees it up.
+rs_start() {
+	ip netns exec rs busybox httpd -f -p "$1:80" -h "$WWW" </dev/null >/dev/null 2>&1 &
+	echo $! >"httpd-$1.pid"
+	local i
+	for i in $(seq 50); do
+		timeout 2 busybox wget -q -O /dev/null "http://$1/health" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "httpd on $1 does not answer"
+}
+
+# rs_stop ADDR: kills that httpd (connections to it are then refused).
+rs_stop() {
+	local p
+	p=$(cat "httpd-$1.pid")
+	kill "$p"
+	wait "$p" 2>/dev/null || true
+	rm -f "httpd-$1.pid"
+}
+
+# watch_start MODEL [ARGS...]: lbx watch in the background (LBX_PID), its
+# log in lbx.log, metrics on $METRICS; waits for its status socket.
+watch_start() {
+	local m=$1
+	shift
+	echo "+ lbx watch -f $m --metrics-addr $METRICS $* &"
+	lbx watch -f "$m" --metrics-addr "$METRICS" "$@" >>lbx.log 2>&1 &
+	LBX_PID=$!
+	local i
+	for i in $(seq 100); do
+		lbx status >/dev/null 2>&1 && return 0
+		kill -0 "$LBX_PID" 2>/dev/null || fail "lbx watch exited: $(tail -n 20 lbx.log)"
+		sleep 0.1
+	done
+	fail "lbx watch: no status after 10s"
+}
+
+# watch_stop: SIGTERM to lbx watch, and wait for it.
+watch_stop() {
+	[[ -n ${LBX_PID:-} ]] || return 0
+	kill -TERM "$LBX_PID" 2>/dev/null || true
+	wait "$LBX_PID" 2>/dev/null || true
+	LBX_PID=
+}
+
+# watch_cleanup (EXIT trap): stops lbx and shows its log, which is what a
+# failure report needs.
+watch_cleanup() {
+	watch_stop
+	if [[ -s lbx.log ]]; then
+		echo "--- lbx watch log (last 60 lines)"
+		tail -n 60 lbx.log | sed 's/^/  L /'
+	fi
+}
+
+# svc_rules VIP:PORT: the kernel's real servers of one TCP service as
+# "ADDR:PORT WEIGHT" lines, sorted (empty when the service is missing).
+svc_rules() {
+	ipvsadm -Ln -t "$1" 2>/dev/null | awk '$1=="->" && $2 ~ /^[0-9]/ {print $2, $4}' | sort
+}
+
+# has_real VIP:PORT RS:PORT [WEIGHT]: the kernel has that real server (with
+# that weight).
+has_real() {
+	local l
+	l=$(svc_rules "$1" | awk -v r="$2" '$1==r')
+	[[ -n $l ]] || return 1
+	[[ -z ${3:-} ]] || [[ ${l#* } == "$3" ]]
+}
+lacks_real() { ! has_real "$@"; }
+
+# kernel_is WANT: ipvsadm-save -n equals WANT (lines, any order).
+kernel_is() {
+	[[ $(kernel_rules) == "$(grep -v '^[[:space:]]*$' <<<"$1" | sed 's/^[[:space:]]*//' | sort)" ]]
+}
+
+# wait_until SECS DESC CMD...: polls CMD every 50 ms until it succeeds;
+# WAITED is the time it took (seconds, 3 decimals). Fails after SECS.
+wait_until() {
+	local lim=$1 desc=$2 t0=$EPOCHREALTIME
+	shift 2
+	while ! "$@"; do
+		if awk -v a="$t0" -v b="$EPOCHREALTIME" -v l="$lim" 'BEGIN{exit !(b-a > l)}'; then
+			kernel_rules | sed 's/^/  k /' >&2
+			fail "not within ${lim}s: $desc"
+		fi
+		sleep 0.05
+	done
+	WAITED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.3f", b-a}')
+	note "$desc: ${WAITED}s"
+}
+
+# since T0: seconds from EPOCHREALTIME T0 to now.
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.3f", b-a}'; }
+
+# le A B: A <= B (decimals).
+le() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a <= b)}'; }
+
+# metric NAME: the sum of a Prometheus counter's samples from lbx watch.
+metric() {
+	busybox wget -q -O - "http://$METRICS/metrics" | awk -v n="$1" '$1==n || index($1, n"{")==1 {s+=$2} END{printf "%d\n", s}'
+}
+
+# status_field KEY: a scalar of `lbx status -o json` (first occurrence).
+status_field() {
+	lbx status -o json 2>/dev/null | sed -n "s/^[[:space:]]*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -n1
+}
+
+# proc_cpu PID: utime+stime of PID in seconds; proc_hwm PID: VmHWM in kB.
+proc_cpu() {
+	local hz
+	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	awk -v hz="$hz" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12+$13)/hz}' "/proc/$1/stat"
+}
+proc_hwm() { awk '$1=="VmHWM:"{print $2}' "/proc/$1/status"; }
+
+# child_of PID: the first child process of PID (keepalived's checker).
+child_of() {
+	local f
+	for f in /proc/[0-9]*/stat; do
+		awk -v p="$1" '{sub(/^.*\) /, ""); if ($2 == p) {split(FILENAME, a, "/"); print a[3]; exit 0}}' "$f" 2>/dev/null
+	done | head -n1
+}
