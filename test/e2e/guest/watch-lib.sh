@@ -11,6 +11,9 @@ WWW=$PWD/www
 # rs_net ADDR...: the namespace "rs", its veth to the director, ADDRs on it
 # (/16), and a web root with /health (200) and /cgi-bin/hang (never answers).
 rs_net() {
+	# The runner deletes links, not namespaces: a previous scenario's "rs"
+	# may still be there.
+	ip netns del rs 2>/dev/null || true
 	ip netns add rs
 	ip link add rs-d type veth peer name rs-r
 	ip link set rs-r netns rs
@@ -77,6 +80,7 @@ watch_stop() {
 # failure report needs.
 watch_cleanup() {
 	watch_stop
+	ip netns del rs 2>/dev/null || true
 	if [[ -s lbx.log ]]; then
 		echo "--- lbx watch log (last 60 lines)"
 		tail -n 60 lbx.log | sed 's/^/  L /'

@@ -8,6 +8,7 @@
 trap watch_cleanup EXIT
 
 rs_net 10.1.0.11 10.1.0.12 10.1.0.13
+dummy vip0 10.0.0.1/32 # a local VIP, so that touch_service's SYN reaches IPVS
 # resync_interval is long so that the reconcile status shows is the reload's.
 gen() {
 	cat <<Y

@@ -1,0 +1,119 @@
+#!/bin/bash
+# The bench-watch entry of the e2e VM (/e2e/main): $N real servers
+# HTTP-checked every second for $DUR s, lbx watch next to keepalived's
+# checker process (keepalived --check) on the same keepalived.conf (lbx runs
+# `lbx convert` of it), one after the other, IPVS flushed in between. One
+# busybox httpd in a namespace holding all $N addresses serves every check.
+# Prints:
+#   @@BENCH checker-cpu lbx=Xs keepalived=Ys ratio=R.RR   (utime+stime)
+#   @@BENCH checker-rss lbx=XkB keepalived=YkB ratio=R.RR (VmHWM)
+#   @@BENCH checker-up lbx=N/500 keepalived=M/500         (lowest count seen)
+# and "bench-watch: done". A "@@BENCH FAIL" line when lbx kept fewer servers
+# up than keepalived, or the kernel never had the whole table.
+set -euo pipefail
+export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
+. /e2e/lib.sh
+trap - ERR
+N=${N:-500} DUR=${DUR:-60} SVCS=${SVCS:-10}
+modprobe ip_vs && modprobe ip_vs_wlc
+mkdir -p /tmp/bench-watch && cd /tmp/bench-watch
+. /e2e/watch-lib.sh
+fail() { echo "@@BENCH FAIL $*"; exit 1; }
+per=$((N / SVCS))
+addr() { echo "10.1.$((1 + $1 / 250)).$(($1 % 250 + 1))"; }
+
+# The real servers: every address on the namespace's veth (one batch), one
+# httpd on *:80.
+rs_net
+for i in $(seq 0 $((N - 1))); do echo "addr add $(addr "$i")/16 dev rs-r"; done >addrs.batch
+ip -n rs -batch addrs.batch
+ip netns exec rs busybox httpd -f -p 80 -h "$WWW" </dev/null >/dev/null 2>&1 &
+HTTPD=$!
+sleep 0.5
+busybox wget -q -O /dev/null "http://$(addr $((N - 1)))/health" || fail "httpd does not answer on $(addr $((N - 1)))"
+
+# The same configuration for both: SVCS services x N/SVCS real servers.
+{
+	echo 'global_defs {'
+	echo '    router_id bench'
+	echo '}'
+	for s in $(seq 0 $((SVCS - 1))); do
+		echo "virtual_server 10.0.0.$((s + 1)) 80 {"
+		echo '    delay_loop 1'
+		echo '    lvs_sched wlc'
+		echo '    lvs_method NAT'
+		echo '    protocol TCP'
+		for k in $(seq 0 $((per - 1))); do
+			echo "    real_server $(addr $((s * per + k))) 80 {"
+			echo '        weight 1'
+			echo '        HTTP_GET {'
+			echo '            url {'
+			echo '                path /health'
+			echo '                status_code 200'
+			echo '            }'
+			echo '            connect_timeout 2'
+			echo '            retry 1'
+			echo '            delay_before_retry 1'
+			echo '        }'
+			echo '    }'
+		done
+		echo '}'
+	done
+} >k.conf
+lbx convert k.conf >m.yaml 2>convert.log || { cat convert.log; fail "lbx convert k.conf"; }
+echo "bench-watch: $N real servers ($SVCS services x $per) HTTP_GET every 1s for ${DUR}s, kernel $(uname -r), $(nproc) vCPU (qemu TCG)"
+
+up_count() { ipvsadm -Ln | awk '$1=="->" && $2 ~ /^[0-9]/ && $4 > 0' | wc -l; }
+
+# run_for PID WHO: samples the kernel's up count every 5 s for DUR s; sets
+# CPU (s), HWM (kB), MINUP (lowest count after the first full table), LAST.
+run_for() {
+	local pid=$1 who=$2 t0=$EPOCHREALTIME n full=0
+	MINUP=$N
+	while le "$(since "$t0")" "$DUR"; do
+		kill -0 "$pid" 2>/dev/null || fail "$who exited early"
+		n=$(up_count)
+		if ((n == N)); then full=1; fi
+		if ((full && n < MINUP)); then MINUP=$n; fi
+		echo "bench-watch: $who t=$(since "$t0")s up=$n cpu=$(proc_cpu "$pid")s"
+		sleep 5
+	done
+	((full)) || { MINUP=$(up_count); echo "bench-watch: $who never had all $N servers up"; }
+	LAST=$(up_count)
+	CPU=$(proc_cpu "$pid") HWM=$(proc_hwm "$pid")
+	MINUP=$((MINUP < LAST ? MINUP : LAST))
+	echo "bench-watch: $who cpu=${CPU}s hwm=${HWM}kB lowest-up=$MINUP last-up=$LAST"
+}
+
+# 1. lbx watch (no metrics endpoint, no status reader: the daemon alone).
+ipvsadm -C
+lbx watch -f m.yaml >lbx.log 2>&1 &
+LBX=$!
+run_for "$LBX" lbx
+lcpu=$CPU lhwm=$HWM lup=$MINUP
+kill -TERM "$LBX"
+wait "$LBX" 2>/dev/null || true
+grep -c 'real server down' lbx.log | sed 's/^/bench-watch: lbx "real server down" log lines: /'
+ipvsadm -C
+rm -rf /var/lib/lbx /run/lbx
+
+# 2. keepalived --check: its checker child process is measured.
+keepalived --check -n -l -D -f "$PWD/k.conf" -p "$PWD/ka.pid" -c "$PWD/ka-check.pid" >ka.log 2>&1 &
+KA=$!
+for i in $(seq 100); do [[ -s ka-check.pid ]] && break; sleep 0.1; done
+[[ -s ka-check.pid ]] || { tail ka.log; fail "keepalived's checker did not start"; }
+KC=$(cat ka-check.pid)
+run_for "$KC" keepalived-checker
+kcpu=$CPU khwm=$HWM kup=$MINUP
+kill -TERM "$KA"
+wait "$KA" 2>/dev/null || true
+grep -ci 'HTTP status code error\|Removing service\|Disabling' ka.log | sed 's/^/bench-watch: keepalived removal log lines: /' || true
+ipvsadm -C
+kill "$HTTPD" 2>/dev/null || true
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
+echo "@@BENCH checker-cpu lbx=${lcpu}s keepalived=${kcpu}s ratio=$(ratio "$lcpu" "$kcpu") (${DUR}s, $N servers)"
+echo "@@BENCH checker-rss lbx=${lhwm}kB keepalived=${khwm}kB ratio=$(ratio "$lhwm" "$khwm") (VmHWM)"
+echo "@@BENCH checker-up lbx=$lup/$N keepalived=$kup/$N (lowest count seen)"
+((lup >= kup)) || echo "@@BENCH FAIL checker-up: lbx kept $lup/$N up, keepalived $kup/$N"
+echo "bench-watch: done"
