@@ -57,7 +57,13 @@ func netnsSuffix(name string) string {
 		path = "/run/netns/" + name
 	}
 	var self, host unix.Stat_t
-	if unix.Stat(path, &self) != nil || unix.Stat("/proc/1/ns/net", &host) != nil || self.Ino == host.Ino {
+	if unix.Stat(path, &self) != nil {
+		return ""
+	}
+	// PID 1's namespace is the host's. Where it cannot be read (a
+	// sandbox), name the namespace anyway: every lbx in it computes the
+	// same path, which is all that matters.
+	if unix.Stat("/proc/1/ns/net", &host) == nil && self.Ino == host.Ino {
 		return ""
 	}
 	return fmt.Sprintf("-netns-%d", self.Ino)
