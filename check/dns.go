@@ -94,16 +94,11 @@ func (d *DNS) Check(ctx context.Context) Result {
 	if err != nil {
 		return down(start, "%v", err)
 	}
-	c, err := d.Conn.dialer("udp").DialContext(ctx, "udp", d.Conn.Addr.String())
+	c, err := d.Conn.dialUDP(ctx)
 	if err != nil {
 		return down(start, "socket: %s", reason(err))
 	}
 	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
 	if _, err := c.Write(q); err != nil {
 		return down(start, "send: %s", reason(err))
 	}

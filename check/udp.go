@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"errors"
+	"net"
 	"syscall"
 	"time"
 )
@@ -25,16 +26,11 @@ func (u *UDP) Check(ctx context.Context) Result {
 	start := time.Now()
 	ctx, cancel := withDeadline(ctx, u.Conn.Timeout)
 	defer cancel()
-	c, err := u.Conn.dialer("udp").DialContext(ctx, "udp", u.Conn.Addr.String())
+	c, err := u.Conn.dialUDP(ctx)
 	if err != nil {
 		return down(start, "socket: %s", reason(err))
 	}
 	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
 	if _, err := c.Write(u.Payload); err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			return down(start, "port unreachable")
@@ -56,4 +52,30 @@ func (u *UDP) Check(ctx context.Context) Result {
 		return down(start, "cancelled")
 	}
 	return up(start)
+}
+
+// dialUDP opens a connected UDP socket bound by ctx's deadline: the socket
+// deadline covers reads and writes, and cancelling ctx closes it, so no
+// probe outlives its deadline.
+func (c Conn) dialUDP(ctx context.Context) (net.Conn, error) {
+	conn, err := c.dialer("udp").DialContext(ctx, "udp", c.Addr.String())
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	return &stopConn{Conn: conn, stop: stop}, nil
+}
+
+// stopConn releases the context hook when the socket is closed.
+type stopConn struct {
+	net.Conn
+	stop func() bool
+}
+
+func (s *stopConn) Close() error {
+	s.stop()
+	return s.Conn.Close()
 }

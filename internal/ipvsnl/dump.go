@@ -125,14 +125,7 @@ func (c *Conn) dump(cmd uint8, svc *Service) ([][]byte, error) {
 		nestEnd(msg, off)
 	} else {
 		off := nestStart(&msg, cmdAttrService)
-		msg = attrU16(msg, svcAttrAF, svc.Family)
-		if svc.FWMark != 0 {
-			msg = attrU32(msg, svcAttrFWMark, svc.FWMark)
-		} else {
-			msg = attrU16(msg, svcAttrProtocol, svc.Protocol)
-			msg = attr(msg, svcAttrAddr, svc.Addr.AsSlice())
-			msg = attrBE16(msg, svcAttrPort, svc.Port)
-		}
+		msg = appendServiceID(msg, *svc)
 		nestEnd(msg, off)
 	}
 	binary.NativeEndian.PutUint32(msg[0:], uint32(len(msg)))

@@ -254,14 +254,7 @@ func appendRequest(b []byte, family uint16, seq uint32, op Op) []byte {
 	b = append(b, op.Cmd, genlVersion, 0, 0)
 	svc := nestStart(&b, cmdAttrService)
 	s := op.Service
-	b = attrU16(b, svcAttrAF, s.Family)
-	if s.FWMark != 0 {
-		b = attrU32(b, svcAttrFWMark, s.FWMark)
-	} else {
-		b = attrU16(b, svcAttrProtocol, s.Protocol)
-		b = attr(b, svcAttrAddr, s.Addr.AsSlice())
-		b = attrBE16(b, svcAttrPort, s.Port)
-	}
+	b = appendServiceID(b, s)
 	if op.Cmd == CmdNewService || op.Cmd == CmdSetService {
 		b = attr(b, svcAttrSchedName, append([]byte(s.Sched), 0))
 		var fl [8]byte
@@ -301,6 +294,18 @@ func appendRequest(b []byte, family uint16, seq uint32, op Op) []byte {
 	binary.NativeEndian.PutUint32(hdr[8:], seq)
 	binary.NativeEndian.PutUint32(hdr[12:], 0)
 	return b
+}
+
+// appendServiceID appends the attributes that identify a service: family,
+// then fwmark, or protocol, address and port.
+func appendServiceID(b []byte, s Service) []byte {
+	b = attrU16(b, svcAttrAF, s.Family)
+	if s.FWMark != 0 {
+		return attrU32(b, svcAttrFWMark, s.FWMark)
+	}
+	b = attrU16(b, svcAttrProtocol, s.Protocol)
+	b = attr(b, svcAttrAddr, s.Addr.AsSlice())
+	return attrBE16(b, svcAttrPort, s.Port)
 }
 
 func align4(n int) int { return (n + 3) &^ 3 }
