@@ -8,6 +8,7 @@
 #   @@BENCH checker-cpu lbx=Xs keepalived=Ys ratio=R.RR   (utime+stime)
 #   @@BENCH checker-rss lbx=XkB keepalived=YkB ratio=R.RR (VmHWM)
 #   @@BENCH checker-up lbx=N/500 keepalived=M/500         (lowest count seen)
+#   @@BENCH checker-flaps lbx=A keepalived=B               (down transitions)
 # and "bench-watch: done". A "@@BENCH FAIL" line when lbx kept fewer servers
 # up than keepalived, or the kernel never had the whole table.
 set -euo pipefail
@@ -93,7 +94,7 @@ run_for "$LBX" lbx
 lcpu=$CPU lhwm=$HWM lup=$MINUP
 kill -TERM "$LBX"
 wait "$LBX" 2>/dev/null || true
-grep -c 'real server down' lbx.log | sed 's/^/bench-watch: lbx "real server down" log lines: /'
+ldown=$(grep -c 'real server down' lbx.log || true)
 ipvsadm -C
 rm -rf /var/lib/lbx /run/lbx
 
@@ -107,13 +108,14 @@ run_for "$KC" keepalived-checker
 kcpu=$CPU khwm=$HWM kup=$MINUP
 kill -TERM "$KA"
 wait "$KA" 2>/dev/null || true
-grep -ci 'HTTP status code error\|Removing service\|Disabling' ka.log | sed 's/^/bench-watch: keepalived removal log lines: /' || true
+kdown=$(grep -c 'Removing service' ka.log || true)
 ipvsadm -C
 kill "$HTTPD" 2>/dev/null || true
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
 echo "@@BENCH checker-cpu lbx=${lcpu}s keepalived=${kcpu}s ratio=$(ratio "$lcpu" "$kcpu") (${DUR}s, $N servers)"
 echo "@@BENCH checker-rss lbx=${lhwm}kB keepalived=${khwm}kB ratio=$(ratio "$lhwm" "$khwm") (VmHWM)"
-echo "@@BENCH checker-up lbx=$lup/$N keepalived=$kup/$N (lowest count seen)"
+echo "@@BENCH checker-up lbx=$lup/$N keepalived=$kup/$N (lowest count seen, sampled every 5s)"
+echo "@@BENCH checker-flaps lbx=$ldown keepalived=$kdown (servers taken down over ${DUR}s: lbx 'real server down', keepalived 'Removing service' log lines)"
 ((lup >= kup)) || echo "@@BENCH FAIL checker-up: lbx kept $lup/$N up, keepalived $kup/$N"
 echo "bench-watch: done"
