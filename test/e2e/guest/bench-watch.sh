@@ -95,6 +95,8 @@ lcpu=$CPU lhwm=$HWM lup=$MINUP
 kill -TERM "$LBX"
 wait "$LBX" 2>/dev/null || true
 ldown=$(grep -c 'real server down' lbx.log || true)
+# Why lbx took servers down (the first words of the reason, most common first).
+grep 'real server down' lbx.log | sed 's/.*reason=//' | cut -c1-60 | sort | uniq -c | sort -rn | head -n 3 | sed 's/^/bench-watch: lbx down reason: /' || true
 ipvsadm -C
 rm -rf /var/lib/lbx /run/lbx
 
@@ -109,6 +111,7 @@ kcpu=$CPU khwm=$HWM kup=$MINUP
 kill -TERM "$KA"
 wait "$KA" 2>/dev/null || true
 kdown=$(grep -c 'Removing service' ka.log || true)
+grep -i 'timeout\|error\|refused' ka.log | sed 's/^.*Keepalived[^:]*: //; s/\[[0-9.]*\]:tcp:80//g' | cut -c1-60 | sort | uniq -c | sort -rn | head -n 3 | sed 's/^/bench-watch: keepalived down reason: /' || true
 ipvsadm -C
 kill "$HTTPD" 2>/dev/null || true
 
