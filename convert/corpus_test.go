@@ -22,9 +22,9 @@ func corpusDir(t *testing.T) string {
 			return dir
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("keepalived sample corpus not found at %s (CI=true makes this a failure)", dir)
-	}
+	// The corpus is GPL test data kept beside the project, not in it: a
+	// clone without it skips, also in CI (the project's own cases and
+	// golden files still run).
 	t.Skipf("keepalived sample corpus not found at %s", dir)
 	return ""
 }
