@@ -81,7 +81,8 @@ func toOp(c plan.Change) ipvsnl.Op {
 	if c.Kind == plan.KindReal {
 		d := toIPVSDest(*r)
 		op.Dest = &ipvsnl.Dest{Addr: r.Key.Addr, Port: r.Key.Port, FwdMethod: d.ConnectionFlags,
-			Weight: uint32(d.Weight), UThresh: d.UpperThreshold, LThresh: d.LowerThreshold}
+			Weight: uint32(d.Weight), UThresh: d.UpperThreshold, LThresh: d.LowerThreshold,
+			TunType: tunTypes[r.TunnelType], TunPort: r.TunnelPort, TunFlags: tunFlags[r.TunnelChecksum]}
 	}
 	return op
 }
@@ -190,9 +191,30 @@ func (k *BatchNetKernel) ReadService(ctx context.Context, key state.ServiceKey) 
 }
 
 func fromDestDump(dd ipvsnl.DestDump) state.Real {
-	return fromIPVSDest(&ipvs.Destination{
+	r := fromIPVSDest(&ipvs.Destination{
 		Address: net.IP(dd.Addr.AsSlice()), Port: dd.Port, Weight: int(dd.Weight), ConnectionFlags: dd.FwdMethod,
 		UpperThreshold: dd.UThresh, LowerThreshold: dd.LThresh,
 		ActiveConnections: int(dd.ActiveConns), InactiveConnections: int(dd.InactConns),
 	})
+	// The kernel keeps tunnel settings only where they mean something.
+	if r.Forwarding == state.TUN && dd.TunType != ipvsnl.TunIPIP {
+		for name, t := range tunTypes {
+			if t == dd.TunType {
+				r.TunnelType = name
+			}
+		}
+		r.TunnelPort = dd.TunPort
+		for name, f := range tunFlags {
+			if f == dd.TunFlags {
+				r.TunnelChecksum = name
+			}
+		}
+	}
+	return r
 }
+
+// Tunnel names in state and their kernel values.
+var (
+	tunTypes = map[string]uint8{"": ipvsnl.TunIPIP, "gue": ipvsnl.TunGUE, "gre": ipvsnl.TunGRE}
+	tunFlags = map[string]uint16{"": 0, "csum": ipvsnl.TunCsum, "remcsum": ipvsnl.TunRemCsum}
+)

@@ -246,13 +246,20 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 			anyUp = true
 			upWeight += weight
 		}
-		svc.Reals[key] = state.Real{
+		r := state.Real{
 			Key:            key,
 			Weight:         weight,
 			Forwarding:     forwardingOf(rs.Forwarding, vs.Forwarding),
 			UpperThreshold: rs.UpperThreshold,
 			LowerThreshold: rs.LowerThreshold,
 		}
+		if t := rs.Tunnel; t != nil && r.Forwarding == state.TUN && t.Type != "" && t.Type != "ipip" {
+			r.TunnelType, r.TunnelPort = t.Type, uint16(t.Port)
+			if t.Checksum != "none" {
+				r.TunnelChecksum = t.Checksum
+			}
+		}
+		svc.Reals[key] = r
 	}
 	s := vs.SorryServer
 	if s == nil {

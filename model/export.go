@@ -45,10 +45,14 @@ func FromState(st *state.State, addrs []state.Address) *Model {
 		for _, rk := range s.RealKeys() {
 			r := s.Reals[rk]
 			w := r.Weight
-			vs.RealServers = append(vs.RealServers, &RealServer{
+			rs := &RealServer{
 				Address: Addr{rk.Addr}, Port: int(rk.Port), Weight: &w, Forwarding: string(r.Forwarding),
 				UpperThreshold: r.UpperThreshold, LowerThreshold: r.LowerThreshold,
-			})
+			}
+			if r.TunnelType != "" {
+				rs.Tunnel = &Tunnel{Type: r.TunnelType, Port: int(r.TunnelPort), Checksum: r.TunnelChecksum}
+			}
+			vs.RealServers = append(vs.RealServers, rs)
 		}
 		m.VirtualServers = append(m.VirtualServers, vs)
 	}

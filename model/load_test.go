@@ -66,6 +66,8 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`7:39: virtual_servers[0].real_servers[0].checks[0].payload: want hex bytes`}},
 		{"dns type", "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 53\n    real_servers:\n      - address: 10.1.0.1\n        checks: [{type: dns, dns_type: BOGUS}]\n",
 			[]string{`7:40: virtual_servers[0].real_servers[0].checks[0].dns_type: want one of A AAAA`}},
+		{"gue needs a port", "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    forwarding: tun\n    real_servers:\n      - {address: 10.1.0.1, tunnel: {type: gue}}\n",
+			[]string{`7:37: virtual_servers[0].real_servers[0].tunnel.port: missing: a gue tunnel needs the UDP port`}},
 		{"yaml syntax", "version: 1\nvirtual_servers: [\n", []string{"YAML syntax"}},
 		{"empty file", "", []string{"empty file"}},
 		{"two documents", "version: 1\n---\nversion: 1\n", []string{"more than one YAML document"}},

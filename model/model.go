@@ -258,9 +258,8 @@ type RealServer struct {
 	Checks           []*Check `yaml:"checks,omitempty"`
 }
 
-// Tunnel is the encapsulation of a TUN real server. Only ipip is programmed
-// today (moby/ipvs cannot set the tunnel type); gue and gre are validated and
-// refused at apply.
+// Tunnel is the encapsulation of a TUN real server (Linux 5.3+ for gue and
+// gre): ipip (default), gue over UDP port Port, or gre.
 type Tunnel struct {
 	Type     string `yaml:"type,omitempty"` // ipip (default), gue, gre
 	Port     int    `yaml:"port,omitempty"`

@@ -550,6 +550,11 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 			}
 			if t.Port < 0 || t.Port > 65535 {
 				v.errorf(rp+".tunnel.port", "want 0..65535")
+			} else if t.Type == "gue" && t.Port == 0 {
+				v.errorf(rp+".tunnel.port", "missing: a gue tunnel needs the UDP port the real server decapsulates on")
+			}
+			if t.Checksum != "" && !slices.Contains([]string{"none", "csum", "remcsum"}, t.Checksum) {
+				v.errorf(rp+".tunnel.checksum", "want none, csum or remcsum, got %q", t.Checksum)
 			}
 		}
 		if ep := rs.EffectivePort(vs); rs.Address.IsValid() && ep >= 0 && ep <= 65535 {

@@ -383,6 +383,9 @@ func Fingerprint(live *state.State, sc Scope) string {
 			field(string(r.Forwarding))
 			num(int64(r.UpperThreshold))
 			num(int64(r.LowerThreshold))
+			field(r.TunnelType)
+			num(int64(r.TunnelPort))
+			field(r.TunnelChecksum)
 		}
 		h.Write(b)
 	}

@@ -95,6 +95,12 @@ func settings(obj any) string {
 		if o.UpperThreshold > 0 || o.LowerThreshold > 0 {
 			s += fmt.Sprintf(" thresholds=%d/%d", o.UpperThreshold, o.LowerThreshold)
 		}
+		if o.TunnelType != "" {
+			s += fmt.Sprintf(" tunnel=%s:%d", o.TunnelType, o.TunnelPort)
+			if o.TunnelChecksum != "" {
+				s += ":" + o.TunnelChecksum
+			}
+		}
 		return s
 	case *state.Address:
 		s := fmt.Sprintf("%s", o.Prefix())

@@ -194,6 +194,11 @@ type Real struct {
 	Forwarding     Forwarding `json:"forwarding"`
 	UpperThreshold uint32     `json:"upper_threshold,omitempty"`
 	LowerThreshold uint32     `json:"lower_threshold,omitempty"`
+	// Tunnel encapsulation of a TUN real server: "" (ipip), "gue" or
+	// "gre"; its UDP port (gue) and checksum mode ("", "csum", "remcsum").
+	TunnelType     string `json:"tunnel_type,omitempty"`
+	TunnelPort     uint16 `json:"tunnel_port,omitempty"`
+	TunnelChecksum string `json:"tunnel_checksum,omitempty"`
 	// Counters are read from the kernel and never compared.
 	Counters Counters `json:"-"`
 }

@@ -60,6 +60,17 @@ const (
 	destAttrTunFlags   = 15
 
 	genlVersion = 1
+
+	fwdTunnel = 0x2 // IP_VS_CONN_F_TUNNEL
+)
+
+// Tunnel types and flags (IP_VS_CONN_F_TUNNEL_TYPE_*, IP_VS_TUNNEL_ENCAP_FLAG_*).
+const (
+	TunIPIP    = 0
+	TunGUE     = 1
+	TunGRE     = 2
+	TunCsum    = 1 << 0
+	TunRemCsum = 1 << 1
 )
 
 // Service identifies an IPVS service and carries its settings (for
@@ -279,7 +290,9 @@ func appendRequest(b []byte, family uint16, seq uint32, op Op) []byte {
 			b = attrU32(b, destAttrUThresh, d.UThresh)
 			b = attrU32(b, destAttrLThresh, d.LThresh)
 			b = attrU16(b, destAttrAddrFamily, af)
-			if d.TunType != 0 {
+			// Always for a tunnel destination, ipip (0) included: an
+			// update from gue back to ipip must say so.
+			if d.FwdMethod&0x7 == fwdTunnel {
 				b = attr(b, destAttrTunType, []byte{d.TunType})
 				b = attrBE16(b, destAttrTunPort, d.TunPort)
 				b = attrU16(b, destAttrTunFlags, d.TunFlags)

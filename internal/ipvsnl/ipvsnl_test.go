@@ -70,9 +70,10 @@ func TestBatchLayout(t *testing.T) {
 	var b []byte
 	b = appendRequest(b, 0x1c, 1, Op{Cmd: CmdNewDest, Service: svc, Dest: &Dest{Addr: netip.MustParseAddr("10.1.0.1"), Port: 8080, FwdMethod: 3, Weight: 5}})
 	b = appendRequest(b, 0x1c, 2, Op{Cmd: CmdDelDest, Service: svc, Dest: &Dest{Addr: netip.MustParseAddr("10.1.0.2"), Port: 8080}})
-	b = appendRequest(b, 0x1c, 3, Op{Cmd: CmdNewDest, Service: svc, Dest: &Dest{Addr: netip.MustParseAddr("10.1.0.3"), TunType: 1, TunPort: 6080}})
+	b = appendRequest(b, 0x1c, 3, Op{Cmd: CmdNewDest, Service: svc, Dest: &Dest{Addr: netip.MustParseAddr("10.1.0.3"), FwdMethod: fwdTunnel, TunType: TunGUE, TunPort: 6080}})
+	b = appendRequest(b, 0x1c, 4, Op{Cmd: CmdSetDest, Service: svc, Dest: &Dest{Addr: netip.MustParseAddr("10.1.0.3"), FwdMethod: fwdTunnel}})
 	msgs, err := syscall.ParseNetlinkMessage(b)
-	if err != nil || len(msgs) != 3 {
+	if err != nil || len(msgs) != 4 {
 		t.Fatalf("parse: %v, %d messages", err, len(msgs))
 	}
 	for i, m := range msgs {
@@ -99,8 +100,12 @@ func TestBatchLayout(t *testing.T) {
 				t.Errorf("delete carries %d attributes, want address and port only", len(got))
 			}
 		case 2:
-			if got[destAttrTunType][0] != 1 || binary.BigEndian.Uint16(got[destAttrTunPort]) != 6080 {
+			if got[destAttrTunType][0] != TunGUE || binary.BigEndian.Uint16(got[destAttrTunPort]) != 6080 {
 				t.Errorf("tunnel attributes %v", got)
+			}
+		case 3: // back to ipip: the type is sent as 0, not left out
+			if v, ok := got[destAttrTunType]; !ok || v[0] != TunIPIP {
+				t.Errorf("ipip update must carry TUN_TYPE 0: %v", got)
 			}
 		}
 	}
