@@ -207,34 +207,10 @@ func (r *Result) count(a plan.Action) {
 }
 
 func executeOne(ctx context.Context, k Kernel, c plan.Change) error {
-	switch c.Kind {
-	case plan.KindService:
-		switch c.Action {
-		case plan.Create:
-			err := k.CreateService(ctx, c.AfterService)
-			if errors.Is(err, ErrExists) {
-				return k.UpdateService(ctx, c.AfterService)
-			}
-			return err
-		case plan.Update:
-			return k.UpdateService(ctx, c.AfterService)
-		case plan.Delete:
-			return ignoreNotFound(k.DeleteService(ctx, c.Service))
-		}
-	case plan.KindReal:
-		switch c.Action {
-		case plan.Create:
-			err := k.CreateReal(ctx, c.Service, *c.AfterReal)
-			if errors.Is(err, ErrExists) {
-				return k.UpdateReal(ctx, c.Service, *c.AfterReal)
-			}
-			return err
-		case plan.Update:
-			return k.UpdateReal(ctx, c.Service, *c.AfterReal)
-		case plan.Delete:
-			return ignoreNotFound(k.DeleteReal(ctx, c.Service, c.BeforeReal.Key))
-		}
-	case plan.KindAddress:
+	if c.Kind == plan.KindService || c.Kind == plan.KindReal {
+		return settleIPVS(ctx, k, c, writeIPVS(ctx, k, c))
+	}
+	if c.Kind == plan.KindAddress {
 		switch c.Action {
 		case plan.Create:
 			return ignoreExists(k.AddAddress(ctx, *c.AfterAddr))
@@ -250,27 +226,53 @@ func executeOne(ctx context.Context, k Kernel, c plan.Change) error {
 	return fmt.Errorf("%s: cannot %s a %s", c.Address, c.Action, c.Kind)
 }
 
+// writeIPVS is one IPVS change as the kernel sees it: no fallbacks.
+func writeIPVS(ctx context.Context, k Kernel, c plan.Change) error {
+	switch {
+	case c.Kind == plan.KindService && c.Action == plan.Create:
+		return k.CreateService(ctx, c.AfterService)
+	case c.Kind == plan.KindService && c.Action == plan.Update:
+		return k.UpdateService(ctx, c.AfterService)
+	case c.Kind == plan.KindService && c.Action == plan.Delete:
+		return k.DeleteService(ctx, c.Service)
+	case c.Kind == plan.KindReal && c.Action == plan.Create:
+		return k.CreateReal(ctx, c.Service, *c.AfterReal)
+	case c.Kind == plan.KindReal && c.Action == plan.Update:
+		return k.UpdateReal(ctx, c.Service, *c.AfterReal)
+	case c.Kind == plan.KindReal && c.Action == plan.Delete:
+		return k.DeleteReal(ctx, c.Service, c.BeforeReal.Key)
+	}
+	return fmt.Errorf("%s: cannot %s a %s", c.Address, c.Action, c.Kind)
+}
+
+// settleIPVS gives an IPVS write's error the meaning that makes a re-run
+// converge: a create that meets an existing object becomes an update (to
+// the planned settings), a delete of a missing object is done.
+func settleIPVS(ctx context.Context, k Kernel, c plan.Change, err error) error {
+	switch {
+	case errors.Is(err, ErrExists) && c.Action == plan.Create:
+		u := c
+		u.Action = plan.Update
+		return writeIPVS(ctx, k, u)
+	case errors.Is(err, ErrNotFound) && c.Action == plan.Delete:
+		return nil
+	}
+	return err
+}
+
 // isBatchable: IPVS service and real-server changes, except drains (which
 // wait between their writes).
 func isBatchable(c plan.Change) bool {
 	return (c.Kind == plan.KindService || c.Kind == plan.KindReal) && c.DrainSeconds == 0
 }
 
-// executeBatch sends a run of IPVS changes in one go, then gives the
-// per-change errors the same meaning as executeOne: a create that meets an
-// existing object becomes an update, a delete of a missing object is done.
+// executeBatch sends a run of IPVS changes in one go, then settles each
+// error as executeOne does.
 func executeBatch(ctx context.Context, b IPVSBatcher, k *countingKernel, cs []plan.Change) []error {
 	errs := b.WriteIPVS(ctx, cs)
 	k.writes += len(cs)
 	for i, c := range cs {
-		switch {
-		case errors.Is(errs[i], ErrExists) && c.Action == plan.Create && c.Kind == plan.KindService:
-			errs[i] = k.UpdateService(ctx, c.AfterService)
-		case errors.Is(errs[i], ErrExists) && c.Action == plan.Create && c.Kind == plan.KindReal:
-			errs[i] = k.UpdateReal(ctx, c.Service, *c.AfterReal)
-		case errors.Is(errs[i], ErrNotFound) && c.Action == plan.Delete:
-			errs[i] = nil
-		}
+		errs[i] = settleIPVS(ctx, k, c, errs[i])
 	}
 	return errs
 }

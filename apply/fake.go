@@ -249,26 +249,7 @@ type BatchingFake struct{ *FakeKernel }
 func (b BatchingFake) WriteIPVS(ctx context.Context, cs []plan.Change) []error {
 	errs := make([]error, len(cs))
 	for i, c := range cs {
-		errs[i] = rawIPVSWrite(ctx, b.FakeKernel, c)
+		errs[i] = writeIPVS(ctx, b.FakeKernel, c)
 	}
 	return errs
-}
-
-// rawIPVSWrite is one change as the kernel sees it: no fallbacks.
-func rawIPVSWrite(ctx context.Context, k Kernel, c plan.Change) error {
-	switch {
-	case c.Kind == plan.KindService && c.Action == plan.Create:
-		return k.CreateService(ctx, c.AfterService)
-	case c.Kind == plan.KindService && c.Action == plan.Update:
-		return k.UpdateService(ctx, c.AfterService)
-	case c.Kind == plan.KindService && c.Action == plan.Delete:
-		return k.DeleteService(ctx, c.Service)
-	case c.Kind == plan.KindReal && c.Action == plan.Create:
-		return k.CreateReal(ctx, c.Service, *c.AfterReal)
-	case c.Kind == plan.KindReal && c.Action == plan.Update:
-		return k.UpdateReal(ctx, c.Service, *c.AfterReal)
-	case c.Kind == plan.KindReal && c.Action == plan.Delete:
-		return k.DeleteReal(ctx, c.Service, c.BeforeReal.Key)
-	}
-	return fmt.Errorf("%s: not an IPVS change", c.Address)
 }

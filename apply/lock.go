@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +83,3 @@ func (l *Lock) Release() {
 	l.f.Close()
 	l.f = nil
 }
-
-func parseAddr(s string) (netip.Addr, error) { return netip.ParseAddr(s) }

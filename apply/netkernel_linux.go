@@ -35,8 +35,6 @@ type NetKernel struct {
 	ipvs   *ipvs.Handle
 	nl     *netlink.Handle
 	broken error // set when a call timed out: the handle may be mid-reply
-	// links caches interface name -> index for one Read/apply pass.
-	links map[string]int
 }
 
 // IPVSUnavailableError means the kernel has no IPVS.
@@ -240,10 +238,8 @@ func (k *NetKernel) readAddresses(ctx context.Context, st *state.State) error {
 		return explain(err, "read addresses")
 	}
 	names := map[int]string{}
-	k.links = map[string]int{}
 	for _, l := range links {
 		names[l.Attrs().Index] = l.Attrs().Name
-		k.links[l.Attrs().Name] = l.Attrs().Index
 	}
 	for _, a := range addrs {
 		ip, ok := netip.AddrFromSlice(a.IP)

@@ -3,9 +3,11 @@ package apply
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/lbx-dev/lbx/plan"
@@ -20,7 +22,9 @@ import (
 type OwnerRecord struct {
 	path string
 	mu   sync.Mutex
-	doc  ownerDoc
+	// The owned keys, parsed once at load: Owned is called on every
+	// reconcile of `lbx watch`, including VRRP failovers.
+	owned plan.Owned
 }
 
 type ownerDoc struct {
@@ -31,13 +35,17 @@ type ownerDoc struct {
 
 const ownerFormat = "lbx-owned/1"
 
+func emptyOwned() plan.Owned {
+	return plan.Owned{Services: map[state.ServiceKey]bool{}, Addresses: map[state.AddressKey]bool{}}
+}
+
 // OpenOwnerRecord loads (or starts) the record for a namespace under dir.
 func OpenOwnerRecord(dir, netns string) (*OwnerRecord, error) {
 	name := "owned-host.json"
 	if netns != "" {
 		name = "owned-netns-" + netns + ".json"
 	}
-	r := &OwnerRecord{path: filepath.Join(dir, name), doc: ownerDoc{Format: ownerFormat}}
+	r := &OwnerRecord{path: filepath.Join(dir, name), owned: emptyOwned()}
 	b, err := os.ReadFile(r.path)
 	if os.IsNotExist(err) {
 		return r, nil
@@ -45,111 +53,108 @@ func OpenOwnerRecord(dir, netns string) (*OwnerRecord, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ownership record: %w", err)
 	}
-	if err := json.Unmarshal(b, &r.doc); err != nil || r.doc.Format != ownerFormat {
+	var doc ownerDoc
+	if err := json.Unmarshal(b, &doc); err != nil || doc.Format != ownerFormat {
 		return nil, fmt.Errorf("ownership record %s is damaged; move it away to start over (lbx then manages only what the model declares)", r.path)
+	}
+	for _, s := range doc.Services {
+		if k, err := state.ParseServiceKey(s); err == nil {
+			r.owned.Services[k] = true
+		}
+	}
+	for _, a := range doc.Addresses {
+		if k, err := parseAddressKey(a); err == nil {
+			r.owned.Addresses[k] = true
+		}
 	}
 	return r, nil
 }
 
 // NewMemoryOwnerRecord returns a record that is never written to disk
 // (tests, `plan --live`).
-func NewMemoryOwnerRecord() *OwnerRecord { return &OwnerRecord{doc: ownerDoc{Format: ownerFormat}} }
+func NewMemoryOwnerRecord() *OwnerRecord { return &OwnerRecord{owned: emptyOwned()} }
 
 // Path is the record's file.
 func (r *OwnerRecord) Path() string { return r.path }
 
-// Owned returns the owned keys for plan.Diff.
+// Owned returns a copy of the owned keys for plan.Diff.
 func (r *OwnerRecord) Owned() plan.Owned {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	o := plan.Owned{Services: map[state.ServiceKey]bool{}, Addresses: map[state.AddressKey]bool{}}
-	for _, s := range r.doc.Services {
-		if k, err := state.ParseServiceKey(s); err == nil {
-			o.Services[k] = true
-		}
+	o := emptyOwned()
+	for k := range r.owned.Services {
+		o.Services[k] = true
 	}
-	for _, a := range r.doc.Addresses {
-		if k, err := parseAddressKey(a); err == nil {
-			o.Addresses[k] = true
-		}
+	for k := range r.owned.Addresses {
+		o.Addresses[k] = true
 	}
 	return o
 }
 
+// parseAddressKey parses AddressKey.String ("eth0/192.0.2.1"); the
+// address is after the last '/', interface names have none.
 func parseAddressKey(s string) (state.AddressKey, error) {
-	i := len(s) - 1
-	for i >= 0 && s[i] != '/' {
-		i--
-	}
+	i := strings.LastIndexByte(s, '/')
 	if i <= 0 {
 		return state.AddressKey{}, fmt.Errorf("bad address key %q", s)
 	}
-	var k state.AddressKey
-	k.Interface = s[:i]
-	a, err := parseAddr(s[i+1:])
-	k.Addr = a
-	return k, err
+	a, err := netip.ParseAddr(s[i+1:])
+	return state.AddressKey{Interface: s[:i], Addr: a}, err
 }
 
 // Claim adds the objects a plan will create, before they are created.
 func (r *OwnerRecord) Claim(cs []plan.Change) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	svcs, addrs := r.sets()
 	for _, c := range cs {
 		if c.Action != plan.Create && c.Action != plan.Replace {
 			continue
 		}
 		switch c.Kind {
 		case plan.KindService:
-			svcs[c.Service.String()] = true
+			r.owned.Services[c.Service] = true
 		case plan.KindAddress:
-			addrs[c.AfterAddr.Key.String()] = true
+			r.owned.Addresses[c.AfterAddr.Key] = true
 		}
 	}
-	return r.save(svcs, addrs)
+	return r.save()
 }
 
 // Release forgets the objects whose delete was done.
 func (r *OwnerRecord) Release(done []plan.Change) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	svcs, addrs := r.sets()
 	for _, c := range done {
 		if c.Action != plan.Delete {
 			continue
 		}
 		switch c.Kind {
 		case plan.KindService:
-			delete(svcs, c.Service.String())
+			delete(r.owned.Services, c.Service)
 		case plan.KindAddress:
-			delete(addrs, c.BeforeAddr.Key.String())
+			delete(r.owned.Addresses, c.BeforeAddr.Key)
 		}
 	}
-	return r.save(svcs, addrs)
+	return r.save()
 }
 
-func (r *OwnerRecord) sets() (map[string]bool, map[string]bool) {
-	svcs, addrs := map[string]bool{}, map[string]bool{}
-	for _, s := range r.doc.Services {
-		svcs[s] = true
-	}
-	for _, a := range r.doc.Addresses {
-		addrs[a] = true
-	}
-	return svcs, addrs
-}
-
-func (r *OwnerRecord) save(svcs, addrs map[string]bool) error {
-	r.doc.Services = sortedSet(svcs)
-	r.doc.Addresses = sortedSet(addrs)
+func (r *OwnerRecord) save() error {
 	if r.path == "" {
 		return nil
 	}
+	doc := ownerDoc{Format: ownerFormat, Services: []string{}, Addresses: []string{}}
+	for k := range r.owned.Services {
+		doc.Services = append(doc.Services, k.String())
+	}
+	for k := range r.owned.Addresses {
+		doc.Addresses = append(doc.Addresses, k.String())
+	}
+	sort.Strings(doc.Services)
+	sort.Strings(doc.Addresses)
 	if err := os.MkdirAll(filepath.Dir(r.path), 0o755); err != nil {
 		return fmt.Errorf("ownership record: %w", err)
 	}
-	b, _ := json.MarshalIndent(r.doc, "", "  ")
+	b, _ := json.MarshalIndent(doc, "", "  ")
 	tmp := r.path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -169,13 +174,4 @@ func (r *OwnerRecord) save(svcs, addrs map[string]bool) error {
 		return fmt.Errorf("ownership record: %w", err)
 	}
 	return os.Rename(tmp, r.path)
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

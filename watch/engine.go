@@ -437,10 +437,15 @@ func (e *engine) watchAddresses(ctx context.Context) {
 // the model declares (the loop's own changes also arrive here; the
 // reconcile they trigger is a cheap no-op).
 func (e *engine) concerns(u netlink.AddrUpdate) bool {
+	a, ok := netip.AddrFromSlice(u.LinkAddress.IP)
+	if !ok {
+		return false
+	}
+	a = a.Unmap()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for k := range e.declared.Addresses {
-		if k.Addr.AsSlice() != nil && u.LinkAddress.IP.Equal(k.Addr.AsSlice()) {
+		if k.Addr == a {
 			return true
 		}
 	}

@@ -196,8 +196,10 @@ func (c *Conn) Write(ops []Op) []error {
 	for start := 0; start < len(ops); start += c.BatchSize {
 		end := min(start+c.BatchSize, len(ops))
 		if err := c.writeBatch(ops[start:end], errs[start:end]); err != nil {
+			// Acknowledged requests keep their result; the rest of the
+			// batch and every later op get the transport error.
 			for i := start; i < len(ops); i++ {
-				if errs[i] == nil || i >= end {
+				if i >= end || errs[i] == pendingMark {
 					errs[i] = err
 				}
 			}
