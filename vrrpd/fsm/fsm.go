@@ -409,3 +409,68 @@ func (m *Machine) Shutdown(now time.Time) []Effect {
 	m.emit(Stopped{})
 	return m.flush()
 }
+
+// Reconfigure applies new settings to a running machine in place (a reload
+// of an instance whose identity — VRID, interface, family, version — is
+// unchanged). State and timers are kept: no re-election, no gap in the
+// adverts. What the new settings change follows RFC 5798 §6 as if they had
+// always been in force:
+//
+//   - A master advertises its new priority or interval at once, so that a
+//     backup with a now higher priority (and preempt) sees a lower master
+//     and takes over after its Master_Down_Interval; a master whose
+//     priority rises keeps the role.
+//   - A backup keeps listening; if its priority now beats the master's and
+//     it preempts, the master's next advert is ignored and its timer fires.
+//     An address owner (255) never waits: it becomes master now.
+//   - Tracks that appear start in the state given in initial (the tracked
+//     object's last known state; absent = up); tracks that go are
+//     forgotten. A weight-0 track down puts the machine in FAULT, and a
+//     FAULT whose cause is gone ends, as for a tracking event.
+//   - A changed preempt_delay counts from now.
+//
+// Calling it with the running configuration returns no effects.
+func (m *Machine) Reconfigure(now time.Time, cfg Config, initial map[string]bool) []Effect {
+	if cfg.AdvertInt <= 0 {
+		cfg.AdvertInt = time.Second
+	}
+	old := m.cfg
+	oldPrio := m.Priority()
+	m.cfg = cfg
+	keep := map[string]bool{}
+	for _, t := range cfg.Tracks {
+		keep[t.Key] = true
+		if _, ok := m.trackUp[t.Key]; !ok {
+			up, known := initial[t.Key]
+			m.trackUp[t.Key] = up || !known
+		}
+	}
+	for k := range m.trackUp {
+		if !keep[k] {
+			delete(m.trackUp, k)
+		}
+	}
+	if cfg.PreemptDelay != old.PreemptDelay {
+		m.preemptAfter = now.Add(cfg.PreemptDelay)
+	}
+	// Our own interval is the master interval while we are master or have
+	// heard nobody; v2 has only one interval (RFC 3768: mismatches drop).
+	if m.state != Backup || cfg.Version == 2 || m.masterAdvInt == old.AdvertInt {
+		m.masterAdvInt = cfg.AdvertInt
+	}
+	if m.state == Init || m.state == Stop {
+		return m.flush()
+	}
+	m.reevaluate(now, "reload")
+	switch m.state {
+	case Master:
+		if m.Priority() != oldPrio || cfg.AdvertInt != old.AdvertInt {
+			m.advert(now, m.Priority())
+		}
+	case Backup:
+		if cfg.Priority >= 255 {
+			m.toMaster(now, "reload: priority 255: address owner")
+		}
+	}
+	return m.flush()
+}
