@@ -9,7 +9,9 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,44 +33,102 @@ type Reconciler interface {
 type Options struct {
 	Reconciler Reconciler
 	Log        *slog.Logger
-	// StatsFile, if set, receives the counters as JSON whenever they
-	// change (at most every 100 ms).
+	// StatsFile, if set, receives the daemon-wide counters as JSON
+	// whenever they change (at most every 100 ms).
 	StatsFile string
 	// OnState, if set, is called after every transition (after the
-	// reconcile) — the seam for the watch loop's other engines.
+	// reconcile) and after a reload — the seam for the watch loop's other
+	// engines.
 	OnState func(states map[string]string)
 }
 
-// Counters are the daemon's per-reason drop and event counts.
-type Counters struct {
-	mu  sync.Mutex
-	m   map[string]uint64
-	gen atomic.Uint64
+// CounterKey says whom a count belongs to: a virtual router (keepalived's
+// per-instance statistics), or — for a packet no instance can be
+// attributed to (unreadable, or a VRID not configured on its link) — the
+// link, with Name "" and the packet's VRID (0 when unreadable).
+type CounterKey struct {
+	Name      string
+	Interface string
+	VRID      int
 }
 
-func (c *Counters) inc(k string) {
+// Counters are the daemon's event and drop counts, per instance and in
+// total. Names: adverts_sent, adverts_received, priority_zero_sent,
+// priority_zero_received, transitions, garp_sent, send_errors and
+// drop_<reason>.
+type Counters struct {
+	mu    sync.Mutex
+	total map[string]uint64
+	per   map[CounterKey]map[string]uint64
+	gen   atomic.Uint64
+}
+
+func (c *Counters) inc(k CounterKey, name string) {
 	c.mu.Lock()
-	if c.m == nil {
-		c.m = map[string]uint64{}
+	if c.total == nil {
+		c.total, c.per = map[string]uint64{}, map[CounterKey]map[string]uint64{}
 	}
-	c.m[k]++
+	c.total[name]++
+	m := c.per[k]
+	if m == nil {
+		m = map[string]uint64{}
+		c.per[k] = m
+	}
+	m[name]++
 	c.mu.Unlock()
 	c.gen.Add(1)
 }
 
-// Snapshot returns a copy of the counters.
+// forget drops an instance's own counts (it left the configuration); the
+// totals keep them.
+func (c *Counters) forget(k CounterKey) {
+	c.mu.Lock()
+	delete(c.per, k)
+	c.mu.Unlock()
+	c.gen.Add(1)
+}
+
+// Snapshot returns a copy of the daemon-wide totals.
 func (c *Counters) Snapshot() map[string]uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[string]uint64, len(c.m))
-	for k, v := range c.m {
+	out := make(map[string]uint64, len(c.total))
+	for k, v := range c.total {
 		out[k] = v
 	}
 	return out
 }
 
+// PerInstance returns a copy of the counts by instance (and, under keys
+// with an empty Name, of packets no instance could be attributed to).
+func (c *Counters) PerInstance() map[CounterKey]map[string]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[CounterKey]map[string]uint64, len(c.per))
+	for k, m := range c.per {
+		cp := make(map[string]uint64, len(m))
+		for n, v := range m {
+			cp[n] = v
+		}
+		out[k] = cp
+	}
+	return out
+}
+
+// InstanceStatus is one instance as last published by the event loop.
+type InstanceStatus struct {
+	Name      string
+	Interface string
+	VRID      int
+	State     string
+	// Priority is the configured priority, EffectivePriority the one
+	// advertised now (tracking weights applied).
+	Priority, EffectivePriority int
+}
+
 type inst struct {
 	cfg     *Instance
+	key     CounterKey
 	m       *fsm.Machine
 	link    *link
 	src     netip.Addr
@@ -77,9 +137,16 @@ type inst struct {
 	pending bool // wants GARP after the next reconcile
 }
 
-type rxEvent struct {
-	in *inst
-	a  fsm.Advert
+// rxPacket is a packet read from a link, validated by the event loop
+// (which owns the instance table a reload may change).
+type rxPacket struct {
+	l *link
+	r received
+}
+
+type reloadReq struct {
+	cfg  *Config
+	done chan error
 }
 
 // Daemon runs a set of virtual routers.
@@ -94,11 +161,64 @@ type Daemon struct {
 	groupOf  map[*fsm.Machine]*fsm.Group
 	links    map[string]*link
 	vrids    map[*link]map[uint8]*inst
-	rx       chan rxEvent
+	rx       chan rxPacket
 	track    chan trackEvent
 	notifyq  chan []string
+	reloadq  chan reloadReq
+	stopped  chan struct{}
 	dirty    bool
 	retry    time.Time
+
+	// known is the last reported state of every tracked object, so that
+	// an instance added or changed by a reload starts from the truth.
+	known map[string]bool
+	// gens: the current generation per tracking source ("links", "script
+	// NAME"); events of a stopped watcher or runner are ignored.
+	gens    map[string]uint64
+	bg      context.Context
+	wg      sync.WaitGroup
+	stopers map[string]context.CancelFunc // per tracking source
+
+	published atomic.Pointer[[]InstanceStatus]
+}
+
+// CheckConfig refuses what cannot run: unsafe scripts under
+// enable_script_security, one VRID twice on a link. It is what New and a
+// reload check before touching anything.
+func CheckConfig(cfg *Config, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	var cmds []string
+	for _, s := range cfg.Scripts {
+		cmds = append(cmds, s.Command)
+	}
+	vrids := map[string]string{}
+	for _, in := range cfg.Instances {
+		n := in.Notify
+		cmds = append(cmds, n.Master, n.Backup, n.Fault, n.Stop, n.Any)
+		k := linkKey(in.Interface, in.V6) + "/" + strconv.Itoa(int(in.FSM.VRID))
+		if prev, ok := vrids[k]; ok {
+			return fmt.Errorf("vrrp_instance %s: VRID %d on %s is already used by %s", in.FSM.Name, in.FSM.VRID, in.Interface, prev)
+		}
+		vrids[k] = in.FSM.Name
+	}
+	for _, g := range cfg.Groups {
+		n := g.Notify
+		cmds = append(cmds, n.Master, n.Backup, n.Fault, n.Stop, n.Any)
+	}
+	for _, c := range cmds {
+		if c == "" {
+			continue
+		}
+		if err := CheckScript(c); err != nil {
+			if cfg.ScriptSecurity {
+				return fmt.Errorf("script %q refused: %v; make it and its directories owned by root and not writable by others", c, err)
+			}
+			log.Warn("script is unsafe; set enable_script_security to refuse it", "script", c, "err", err)
+		}
+	}
+	return nil
 }
 
 // New checks the configuration (scripts, sockets are opened by Run).
@@ -111,71 +231,103 @@ func New(cfg *Config, opt Options) (*Daemon, error) {
 	}
 	d := &Daemon{cfg: cfg, opt: opt, log: opt.Log, byName: map[string]*inst{}, groupOf: map[*fsm.Machine]*fsm.Group{},
 		links: map[string]*link{}, vrids: map[*link]map[uint8]*inst{},
-		rx: make(chan rxEvent, 256), track: make(chan trackEvent, 64), notifyq: make(chan []string, 256)}
-	var cmds []string
-	for _, s := range cfg.Scripts {
-		cmds = append(cmds, s.Command)
+		rx: make(chan rxPacket, 256), track: make(chan trackEvent, 64), notifyq: make(chan []string, 256),
+		reloadq: make(chan reloadReq), stopped: make(chan struct{}),
+		known: map[string]bool{}, gens: map[string]uint64{}, stopers: map[string]context.CancelFunc{}}
+	if err := CheckConfig(cfg, d.log); err != nil {
+		return nil, err
 	}
-	for _, in := range cfg.Instances {
-		n := in.Notify
-		cmds = append(cmds, n.Master, n.Backup, n.Fault, n.Stop, n.Any)
-	}
-	for _, g := range cfg.Groups {
-		n := g.Notify
-		cmds = append(cmds, n.Master, n.Backup, n.Fault, n.Stop, n.Any)
-	}
-	for _, c := range cmds {
-		if c == "" {
-			continue
-		}
-		if err := CheckScript(c); err != nil {
-			if cfg.ScriptSecurity {
-				return nil, fmt.Errorf("script %q refused: %v; make it and its directories owned by root and not writable by others", c, err)
-			}
-			d.log.Warn("script is unsafe; set enable_script_security to refuse it", "script", c, "err", err)
-		}
-	}
+	d.publish()
 	return d, nil
 }
 
 func linkKey(ifname string, v6 bool) string { return ifname + "/" + strconv.FormatBool(v6) }
 
-func (d *Daemon) setup() error {
-	for _, c := range d.cfg.Instances {
-		k := linkKey(c.Interface, c.V6)
-		l := d.links[k]
-		if l == nil {
-			var err error
-			if l, err = openLink(c.Interface, c.V6, true); err != nil {
-				return fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
-			}
-			d.links[k] = l
-			d.vrids[l] = map[uint8]*inst{}
+// newInst opens what an instance needs (its link, shared per interface and
+// family, and its announcer) and builds its machine, not started. Tracks
+// whose state is known start in it.
+func (d *Daemon) newInst(c *Instance, now time.Time) (*inst, error) {
+	k := linkKey(c.Interface, c.V6)
+	l := d.links[k]
+	if l == nil {
+		var err error
+		if l, err = openLink(c.Interface, c.V6, true); err != nil {
+			return nil, fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
 		}
-		if prev := d.vrids[l][c.FSM.VRID]; prev != nil {
-			return fmt.Errorf("vrrp_instance %s: VRID %d on %s is already used by %s", c.FSM.Name, c.FSM.VRID, c.Interface, prev.cfg.FSM.Name)
+		d.links[k] = l
+		d.vrids[l] = map[uint8]*inst{}
+		if d.bg != nil {
+			d.startReader(l)
 		}
-		src := c.UnicastSrc
-		if !src.IsValid() {
-			src = c.McastSrc
-		}
-		if !src.IsValid() {
-			var err error
-			if src, err = l.primary(); err != nil {
-				return fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
-			}
-		}
-		fc := c.FSM
-		fc.Primary = src
-		ann, err := newAnnouncer(c.Interface, c.V6, src)
-		if err != nil {
-			return fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
-		}
-		in := &inst{cfg: c, m: fsm.New(fc), link: l, src: src, ann: ann}
-		d.vrids[l][c.FSM.VRID] = in
-		d.insts = append(d.insts, in)
-		d.byName[fc.Name] = in
 	}
+	if prev := d.vrids[l][c.FSM.VRID]; prev != nil {
+		return nil, fmt.Errorf("vrrp_instance %s: VRID %d on %s is already used by %s", c.FSM.Name, c.FSM.VRID, c.Interface, prev.cfg.FSM.Name)
+	}
+	src, err := sourceOf(c, l)
+	if err != nil {
+		return nil, fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
+	}
+	fc := c.FSM
+	fc.Primary = src
+	ann, err := newAnnouncer(c.Interface, c.V6, src)
+	if err != nil {
+		return nil, fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
+	}
+	in := &inst{cfg: c, key: keyOf(c), m: fsm.New(fc), link: l, src: src, ann: ann}
+	for _, t := range fc.Tracks {
+		if up, ok := d.known[t.Key]; ok && !up {
+			in.m.SetTrack(now, t.Key, false)
+		}
+	}
+	d.vrids[l][c.FSM.VRID] = in
+	d.byName[c.FSM.Name] = in
+	return in, nil
+}
+
+func keyOf(c *Instance) CounterKey {
+	return CounterKey{Name: c.FSM.Name, Interface: c.Interface, VRID: int(c.FSM.VRID)}
+}
+
+// sourceOf is the address adverts are sent from: unicast_src_ip, else
+// mcast_src_ip, else the link's primary address.
+func sourceOf(c *Instance, l *link) (netip.Addr, error) {
+	if c.UnicastSrc.IsValid() {
+		return c.UnicastSrc, nil
+	}
+	if c.McastSrc.IsValid() {
+		return c.McastSrc, nil
+	}
+	return l.primary()
+}
+
+// dropInst forgets a stopped instance and closes what it alone used.
+func (d *Daemon) dropInst(in *inst) {
+	if in.garp != nil {
+		in.garp()
+		in.garp = nil
+	}
+	in.ann.Close()
+	if d.vrids[in.link][in.cfg.FSM.VRID] == in {
+		delete(d.vrids[in.link], in.cfg.FSM.VRID)
+	}
+	if d.byName[in.cfg.FSM.Name] == in {
+		delete(d.byName, in.cfg.FSM.Name)
+	}
+	d.insts = slices.DeleteFunc(d.insts, func(x *inst) bool { return x == in })
+	if len(d.vrids[in.link]) == 0 {
+		for k, l := range d.links {
+			if l == in.link {
+				delete(d.links, k)
+			}
+		}
+		delete(d.vrids, in.link)
+		in.link.close()
+	}
+}
+
+// rebuildGroups makes the sync groups of d.cfg out of the running machines.
+func (d *Daemon) rebuildGroups() {
+	d.groups, d.groupOf = nil, map[*fsm.Machine]*fsm.Group{}
 	for _, g := range d.cfg.Groups {
 		fg := &fsm.Group{Name: g.Name}
 		for _, mb := range g.Members {
@@ -186,11 +338,27 @@ func (d *Daemon) setup() error {
 		}
 		d.groups = append(d.groups, fg)
 	}
+}
+
+func (d *Daemon) setup() error {
+	now := time.Now()
+	// Tracks known down before start (init_fail scripts) are applied first.
+	for name, s := range d.cfg.Scripts {
+		d.known["script "+name] = s.InitFail == s.Reverse
+	}
+	for _, c := range d.cfg.Instances {
+		in, err := d.newInst(c, now)
+		if err != nil {
+			return err
+		}
+		d.insts = append(d.insts, in)
+	}
+	d.rebuildGroups()
 	return nil
 }
 
-// States returns every instance's state by name.
-func (d *Daemon) States() map[string]string {
+// states returns every instance's state by name (event loop only).
+func (d *Daemon) states() map[string]string {
 	s := make(map[string]string, len(d.insts))
 	for _, in := range d.insts {
 		s[in.cfg.FSM.Name] = string(in.m.State())
@@ -198,13 +366,113 @@ func (d *Daemon) States() map[string]string {
 	return s
 }
 
+// publish stores what Instances and States return to other goroutines.
+func (d *Daemon) publish() {
+	out := make([]InstanceStatus, 0, len(d.cfg.Instances))
+	if len(d.insts) == 0 {
+		// Before Run: the configuration, in INIT.
+		for _, c := range d.cfg.Instances {
+			out = append(out, InstanceStatus{Name: c.FSM.Name, Interface: c.Interface, VRID: int(c.FSM.VRID),
+				State: string(fsm.Init), Priority: c.FSM.Priority, EffectivePriority: c.FSM.Priority})
+		}
+	}
+	for _, in := range d.insts {
+		out = append(out, InstanceStatus{Name: in.cfg.FSM.Name, Interface: in.cfg.Interface, VRID: int(in.cfg.FSM.VRID),
+			State: string(in.m.State()), Priority: in.cfg.FSM.Priority, EffectivePriority: in.m.Priority()})
+	}
+	d.published.Store(&out)
+}
+
+// Instances returns every running instance's state and priority, as of
+// the event loop's last round. Safe from any goroutine.
+func (d *Daemon) Instances() []InstanceStatus {
+	return slices.Clone(*d.published.Load())
+}
+
+// States returns every instance's state by name. Safe from any goroutine.
+func (d *Daemon) States() map[string]string {
+	out := map[string]string{}
+	for _, in := range *d.published.Load() {
+		out[in.Name] = in.State
+	}
+	return out
+}
+
+// Reload applies cfg to the running daemon as a diff (PlanReload): kept
+// instances are not touched, changed ones take their new settings in place,
+// replaced and removed ones stop as at shutdown, added ones start as at
+// boot. It returns when done; an error names the instances that could not
+// start (the others run).
+func (d *Daemon) Reload(ctx context.Context, cfg *Config) error {
+	if err := CheckConfig(cfg, d.log); err != nil {
+		return err
+	}
+	req := reloadReq{cfg: cfg, done: make(chan error, 1)}
+	select {
+	case d.reloadq <- req:
+	case <-d.stopped:
+		return errors.New("vrrpd: not running")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *Daemon) startReader(l *link) {
+	ctx, cancel := context.WithCancel(d.bg)
+	l.stop = cancel
+	d.wg.Add(1)
+	go func() { defer d.wg.Done(); d.readLoop(ctx, l) }()
+}
+
+// startLinks (re)starts the link watcher for d.cfg.Links.
+func (d *Daemon) startLinks() {
+	if stop := d.stopers["links"]; stop != nil {
+		stop()
+	}
+	d.gens["links"]++
+	gen := d.gens["links"]
+	ctx, cancel := context.WithCancel(d.bg)
+	d.stopers["links"] = cancel
+	names := slices.Clone(d.cfg.Links)
+	d.wg.Add(1)
+	go func() { defer d.wg.Done(); watchLinks(ctx, names, gen, d.track, d.log) }()
+}
+
+// startScript (re)starts a script's runner with a fresh state, as at boot.
+func (d *Daemon) startScript(s *ScriptConfig) {
+	src := "script " + s.Name
+	d.stopScript(s.Name)
+	d.gens[src]++
+	gen := d.gens[src]
+	ctx, cancel := context.WithCancel(d.bg)
+	d.stopers[src] = cancel
+	d.wg.Add(1)
+	go func() { defer d.wg.Done(); runScript(ctx, s, gen, d.track, d.log) }()
+}
+
+func (d *Daemon) stopScript(name string) {
+	src := "script " + name
+	if stop := d.stopers[src]; stop != nil {
+		stop()
+		delete(d.stopers, src)
+	}
+	d.gens[src]++ // whatever the old runner still sends is stale
+}
+
 // Run runs until ctx is cancelled, then shuts down cleanly: masters send
 // priority 0, addresses are released, notify_stop runs. It returns nil on a
 // clean stop.
 func (d *Daemon) Run(ctx context.Context) error {
+	defer close(d.stopped)
 	closeAll := func() {
 		for _, l := range d.links {
-			l.conn.Close()
+			l.close()
 		}
 		for _, in := range d.insts {
 			in.ann.Close()
@@ -214,45 +482,36 @@ func (d *Daemon) Run(ctx context.Context) error {
 		closeAll()
 		return err
 	}
+	d.publish()
 	// Stale addresses of ours go before anything else: nothing is master.
-	if err := d.opt.Reconciler.Reconcile(ctx, d.States()); err != nil {
+	if err := d.opt.Reconciler.Reconcile(ctx, d.states()); err != nil {
 		closeAll()
 		return fmt.Errorf("initial reconcile: %w", err)
 	}
 	bg, stopBG := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
+	d.bg = bg
 	// Closing the sockets is what unblocks the read loops: close them
 	// before waiting for the goroutines.
-	defer func() { stopBG(); closeAll(); wg.Wait() }()
+	defer func() { stopBG(); closeAll(); d.wg.Wait() }()
 	for _, l := range d.links {
-		wg.Add(1)
-		go func() { defer wg.Done(); d.readLoop(bg, l) }()
+		d.startReader(l)
 	}
-	wg.Add(1)
-	go func() { defer wg.Done(); watchLinks(bg, d.cfg.Links, d.track, d.log) }()
+	d.startLinks()
 	for _, s := range d.cfg.Scripts {
-		wg.Add(1)
-		go func() { defer wg.Done(); runScript(bg, s, d.track, d.log) }()
+		d.startScript(s)
 	}
 	notifyDone := make(chan struct{})
 	go func() { defer close(notifyDone); d.notifier() }()
 	if d.opt.StatsFile != "" {
-		wg.Add(1)
-		go func() { defer wg.Done(); d.writeStats(bg) }()
+		d.wg.Add(1)
+		go func() { defer d.wg.Done(); d.writeStats(bg) }()
 	}
-	// Tracks known down before start (init_fail scripts) are applied first.
 	now := time.Now()
-	for _, in := range d.insts {
-		for _, t := range in.cfg.FSM.Tracks {
-			if s := d.cfg.Scripts[t.Key[len("script "):]]; len(t.Key) > 7 && t.Key[:7] == "script " && s != nil && s.InitFail != s.Reverse {
-				in.m.SetTrack(now, t.Key, false)
-			}
-		}
-	}
 	for _, in := range d.insts {
 		d.apply(ctx, in, in.m.Start(now))
 	}
 	d.settle(ctx)
+	d.publish()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -262,15 +521,26 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.shutdown()
 			close(d.notifyq)
 			<-notifyDone
+			d.publish()
 			return nil
-		case ev := <-d.rx:
-			d.apply(ctx, ev.in, ev.in.m.Receive(time.Now(), ev.a))
+		case p := <-d.rx:
+			d.receive(ctx, p.l, p.r)
 		case ev := <-d.track:
+			src := ev.key
+			if strings.HasPrefix(src, "interface ") {
+				src = "links"
+			}
+			if ev.gen != d.gens[src] {
+				break // from a watcher or runner a reload has stopped
+			}
+			d.known[ev.key] = ev.up
 			d.log.Info("tracking", "object", ev.key, "up", ev.up, "reason", ev.reason)
 			now := time.Now()
 			for _, in := range d.insts {
 				d.apply(ctx, in, in.m.SetTrack(now, ev.key, ev.up))
 			}
+		case req := <-d.reloadq:
+			req.done <- d.reload(ctx, req.cfg)
 		case <-timer.C:
 			now := time.Now()
 			for _, in := range d.insts {
@@ -280,6 +550,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		}
 		d.settle(ctx)
+		d.publish()
 	}
 }
 
@@ -300,6 +571,11 @@ func (d *Daemon) resetTimer(t *time.Timer) {
 	t.Reset(wait)
 }
 
+// countedDrops are the state machine's drops that are invalid packets;
+// the others ("lower priority, preempting", "not running") are valid
+// adverts the protocol ignores, counted as received only.
+var countedDrops = map[string]bool{"own": true, "interval": true}
+
 // apply carries out a machine's effects, except the reconcile and GARP,
 // which settle does once per round.
 func (d *Daemon) apply(ctx context.Context, in *inst, effs []fsm.Effect) {
@@ -309,7 +585,7 @@ func (d *Daemon) apply(ctx context.Context, in *inst, effs []fsm.Effect) {
 			d.sendAdvert(in, e)
 		case fsm.Transition:
 			d.log.Info("vrrp transition", "instance", in.cfg.FSM.Name, "from", e.From, "to", e.To, "priority", e.Priority, "reason", e.Reason)
-			d.Counters.inc("transitions")
+			d.Counters.inc(in.key, "transitions")
 			if e.From == fsm.Master && in.garp != nil {
 				in.garp()
 				in.garp = nil
@@ -326,7 +602,11 @@ func (d *Daemon) apply(ctx context.Context, in *inst, effs []fsm.Effect) {
 		case fsm.Notify:
 			d.notify(in, e)
 		case fsm.Drop:
-			d.Counters.inc("drop_" + e.Reason)
+			if countedDrops[e.Reason] {
+				d.Counters.inc(in.key, "drop_"+e.Reason)
+			} else {
+				d.log.Debug("advertisement ignored", "instance", in.cfg.FSM.Name, "reason", e.Reason)
+			}
 		}
 	}
 }
@@ -338,14 +618,14 @@ func (d *Daemon) settle(ctx context.Context) {
 		return
 	}
 	if d.dirty || !d.retry.IsZero() {
-		if err := d.opt.Reconciler.Reconcile(ctx, d.States()); err != nil {
+		if err := d.opt.Reconciler.Reconcile(ctx, d.states()); err != nil {
 			d.log.Error("reconcile failed; retrying in 1s", "err", err)
 			d.retry = time.Now().Add(time.Second)
 			return
 		}
 		d.dirty, d.retry = false, time.Time{}
 		if d.opt.OnState != nil {
-			d.opt.OnState(d.States())
+			d.opt.OnState(d.states())
 		}
 	}
 	for _, in := range d.insts {
@@ -356,45 +636,55 @@ func (d *Daemon) settle(ctx context.Context) {
 			}
 			gctx, cancel := context.WithCancel(context.Background())
 			in.garp = cancel
-			go d.garpSchedule(gctx, in)
+			go d.garpSchedule(gctx, in.ann, garpPlan{cfg: *in.cfg, key: in.key}, true)
 		}
 	}
 }
 
+// garpPlan is what a GARP schedule needs, copied so that a reload can swap
+// the instance's configuration while the schedule runs.
+type garpPlan struct {
+	cfg Instance
+	key CounterKey
+}
+
 // garpSchedule follows keepalived: garp_master_repeat announcements at
-// once, the same again after garp_master_delay, then
-// garp_master_refresh_repeat every garp_master_refresh while master.
-func (d *Daemon) garpSchedule(ctx context.Context, in *inst) {
-	addrs := append(append([]netip.Addr(nil), in.cfg.Addrs...), in.cfg.Excluded...)
+// once, the same again after garp_master_delay (both only when initial),
+// then garp_master_refresh_repeat every garp_master_refresh while master.
+func (d *Daemon) garpSchedule(ctx context.Context, ann *announcer, p garpPlan, initial bool) {
+	c := &p.cfg
+	addrs := append(slices.Clone(c.Addrs), c.Excluded...)
 	burst := func(n int) {
 		for i := 0; i < n && ctx.Err() == nil; i++ {
-			if err := in.ann.announce(addrs); err != nil {
-				d.log.Warn("gratuitous ARP/NA failed", "instance", in.cfg.FSM.Name, "err", err)
+			if err := ann.announce(addrs); err != nil {
+				d.log.Warn("gratuitous ARP/NA failed", "instance", c.FSM.Name, "err", err)
 				return
 			}
-			d.Counters.inc("garp_sent")
+			d.Counters.inc(p.key, "garp_sent")
 		}
 	}
-	burst(max(in.cfg.GarpRepeat, 1))
-	if in.cfg.GarpDelay > 0 {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(in.cfg.GarpDelay):
+	if initial {
+		burst(max(c.GarpRepeat, 1))
+		if c.GarpDelay > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(c.GarpDelay):
+			}
+			burst(c.GarpRepeat)
 		}
-		burst(in.cfg.GarpRepeat)
 	}
-	if in.cfg.GarpRefresh <= 0 {
+	if c.GarpRefresh <= 0 {
 		return
 	}
-	t := time.NewTicker(in.cfg.GarpRefresh)
+	t := time.NewTicker(c.GarpRefresh)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			burst(in.cfg.GarpRefreshRepeat)
+			burst(c.GarpRefreshRepeat)
 		}
 	}
 }
@@ -417,17 +707,20 @@ func (d *Daemon) sendAdvert(in *inst, e fsm.SendAdvert) {
 			err = in.link.send(b, in.src, dst)
 		}
 		if err != nil {
-			d.Counters.inc("send_errors")
+			d.Counters.inc(in.key, "send_errors")
 			d.log.Warn("send advertisement failed", "instance", in.cfg.FSM.Name, "dst", dst, "err", err)
 			continue
 		}
-		d.Counters.inc("adverts_sent")
+		d.Counters.inc(in.key, "adverts_sent")
+		if e.Priority == 0 {
+			d.Counters.inc(in.key, "priority_zero_sent")
+		}
 	}
 }
 
-// readLoop validates packets of one link and passes good adverts to the
-// event loop. Everything hostile is dropped and counted here, so that it
-// can never reach a state machine.
+// readLoop reads one link's packets and hands them to the event loop,
+// which validates them: everything hostile is dropped and counted there,
+// before any state machine sees it.
 func (d *Daemon) readLoop(ctx context.Context, l *link) {
 	buf := make([]byte, 65536)
 	for ctx.Err() == nil {
@@ -439,64 +732,82 @@ func (d *Daemon) readLoop(ctx context.Context, l *link) {
 			}
 			continue
 		}
-		in, p, reason := d.validate(l, r)
-		if reason != "" {
-			d.Counters.inc("drop_" + reason)
-			d.log.Debug("dropped advertisement", "interface", l.ifi.Name, "src", r.src, "reason", reason)
-			continue
-		}
-		d.Counters.inc("adverts_received")
+		r.b = slices.Clone(r.b)
 		select {
-		case d.rx <- rxEvent{in: in, a: fsm.Advert{Src: r.src, Priority: int(p.Priority), Interval: p.Interval}}:
+		case d.rx <- rxPacket{l: l, r: r}:
 		case <-ctx.Done():
 		}
 	}
 }
 
-// validate returns the instance a packet is for, or a drop reason.
+// receive validates a packet and feeds a good advert to its instance.
+func (d *Daemon) receive(ctx context.Context, l *link, r received) {
+	if d.vrids[l] == nil {
+		return // the link was closed by a reload
+	}
+	in, p, reason := d.validate(l, r)
+	key := CounterKey{Interface: l.ifi.Name}
+	if in != nil {
+		key = in.key
+	} else if len(r.b) >= 2 {
+		key.VRID = int(r.b[1])
+	}
+	if reason != "" {
+		d.Counters.inc(key, "drop_"+reason)
+		d.log.Debug("dropped advertisement", "interface", l.ifi.Name, "src", r.src, "reason", reason, "instance", key.Name)
+		return
+	}
+	d.Counters.inc(key, "adverts_received")
+	if p.Priority == 0 {
+		d.Counters.inc(key, "priority_zero_received")
+	}
+	d.apply(ctx, in, in.m.Receive(time.Now(), fsm.Advert{Src: r.src, Priority: int(p.Priority), Interval: p.Interval}))
+}
+
+// validate returns the instance a packet is for and the packet, or a drop
+// reason. The instance is known, even for a drop, as soon as the packet's
+// VRID byte names one on this link (keepalived's per-instance error
+// counters work the same way); then every error is counted against it.
 func (d *Daemon) validate(l *link, r received) (*inst, *packet.Packet, string) {
+	var in *inst
+	if len(r.b) >= 2 {
+		in = d.vrids[l][r.b[1]]
+	}
 	if r.ttl != packet.TTL {
-		return nil, nil, "ttl"
+		return in, nil, "ttl"
 	}
 	if !r.dst.IsValid() {
-		return nil, nil, "no_destination"
+		return in, nil, "no_destination"
 	}
 	p, err := packet.Parse(r.b, r.src, r.dst)
 	switch {
 	case errors.Is(err, packet.ErrTruncated):
-		return nil, nil, "truncated"
+		return in, nil, "truncated"
 	case errors.Is(err, packet.ErrVersion):
-		return nil, nil, "version"
+		return in, nil, "version"
 	case errors.Is(err, packet.ErrType):
-		return nil, nil, "type"
+		return in, nil, "type"
 	case errors.Is(err, packet.ErrChecksum):
-		return nil, nil, "checksum"
+		return in, nil, "checksum"
 	case errors.Is(err, packet.ErrCount):
-		return nil, nil, "address_count"
+		return in, nil, "address_count"
 	case err != nil:
-		return nil, nil, "invalid"
+		return in, nil, "invalid"
 	}
-	in := d.vrids[l][p.VRID]
 	if in == nil {
 		return nil, nil, "vrid"
 	}
 	if p.Version != in.cfg.FSM.Version {
-		return nil, nil, "version"
+		return in, nil, "version"
 	}
 	if r.src == in.src || l.isLocal(r.src) {
-		return nil, nil, "own"
+		return in, nil, "own"
 	}
-	if len(in.cfg.UnicastPeers) > 0 {
-		known := false
-		for _, pr := range in.cfg.UnicastPeers {
-			known = known || pr == r.src
-		}
-		if !known {
-			return nil, nil, "unknown_peer"
-		}
+	if len(in.cfg.UnicastPeers) > 0 && !slices.Contains(in.cfg.UnicastPeers, r.src) {
+		return in, nil, "unknown_peer"
 	}
 	if p.Version == 2 && !p.PassMatches(in.cfg.AuthPass) {
-		return nil, nil, "auth"
+		return in, nil, "auth"
 	}
 	return in, p, ""
 }
@@ -508,7 +819,7 @@ func (d *Daemon) shutdown() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := d.opt.Reconciler.Reconcile(ctx, d.States()); err != nil {
+	if err := d.opt.Reconciler.Reconcile(ctx, d.states()); err != nil {
 		d.log.Error("releasing addresses at stop failed", "err", err)
 	}
 	d.dirty = false

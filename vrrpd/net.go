@@ -29,6 +29,17 @@ type link struct {
 	mu    sync.Mutex
 	local map[netip.Addr]bool // addresses of the interface, refreshed lazily
 	at    time.Time
+
+	stop context.CancelFunc // ends the link's read loop; nil before it runs
+}
+
+// close ends the read loop (cancel first, so that the read error the close
+// causes is taken for the end it is) and closes the socket.
+func (l *link) close() {
+	if l.stop != nil {
+		l.stop()
+	}
+	l.conn.Close()
 }
 
 // bindToDevice restricts a raw socket to one interface, so that each link

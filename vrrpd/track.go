@@ -20,6 +20,9 @@ type trackEvent struct {
 	key    string
 	up     bool
 	reason string
+	// gen is the generation of the watcher or runner that sent it: a
+	// reload that restarts one makes the old one's late events stale.
+	gen uint64
 }
 
 // linkUp is keepalived's notion of a usable link: administratively up and
@@ -34,7 +37,7 @@ func linkUp(l netlink.Link) bool {
 
 // watchLinks reports the tracked links' state from netlink link updates,
 // resubscribing (with a fresh listing) whenever the subscription breaks.
-func watchLinks(ctx context.Context, names []string, out chan<- trackEvent, log *slog.Logger) {
+func watchLinks(ctx context.Context, names []string, gen uint64, out chan<- trackEvent, log *slog.Logger) {
 	if len(names) == 0 {
 		return
 	}
@@ -73,7 +76,7 @@ func watchLinks(ctx context.Context, names []string, out chan<- trackEvent, log 
 				_ = l
 			} else if v, ok := last[n]; !ok || v {
 				last[n] = false
-				sendTrack(ctx, out, trackEvent{key: "interface " + n, up: false, reason: "link " + n + " does not exist"})
+				sendTrack(ctx, out, trackEvent{key: "interface " + n, up: false, reason: "link " + n + " does not exist", gen: gen})
 			}
 		}
 	loop:
@@ -104,16 +107,16 @@ func watchLinks(ctx context.Context, names []string, out chan<- trackEvent, log 
 				if up {
 					state = "up"
 				}
-				sendTrack(ctx, out, trackEvent{key: "interface " + n, up: up, reason: "link " + n + " is " + state})
+				sendTrack(ctx, out, trackEvent{key: "interface " + n, up: up, reason: "link " + n + " is " + state, gen: gen})
 			}
 		}
 	}
 }
 
-// runScripts runs one vrrp_script forever: every interval, with a timeout
+// runScript runs one vrrp_script forever: every interval, with a timeout
 // that kills the whole process group; rise/fall consecutive results flip its
 // state, and only flips are reported.
-func runScript(ctx context.Context, s *ScriptConfig, out chan<- trackEvent, log *slog.Logger) {
+func runScript(ctx context.Context, s *ScriptConfig, gen uint64, out chan<- trackEvent, log *slog.Logger) {
 	ok := !s.InitFail
 	streak := 0
 	t := time.NewTicker(s.Interval)
@@ -134,7 +137,7 @@ func runScript(ctx context.Context, s *ScriptConfig, out chan<- trackEvent, log 
 			if streak >= need {
 				ok, streak = res, 0
 				up := ok != s.Reverse
-				sendTrack(ctx, out, trackEvent{key: "script " + s.Name, up: up, reason: fmt.Sprintf("script %s %s", s.Name, why)})
+				sendTrack(ctx, out, trackEvent{key: "script " + s.Name, up: up, reason: fmt.Sprintf("script %s %s", s.Name, why), gen: gen})
 			}
 		}
 		select {

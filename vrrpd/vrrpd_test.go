@@ -171,7 +171,7 @@ func TestScriptRiseFall(t *testing.T) {
 	out := make(chan trackEvent, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go runScript(ctx, s, out, nil)
+	go runScript(ctx, s, 0, out, nil)
 	// Starts up (no init_fail); failing for Fall runs reports down.
 	ev := <-out
 	if ev.up || ev.key != "script chk" {

@@ -1,0 +1,208 @@
+package vrrpd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lbx-dev/lbx/vrrpd/fsm"
+)
+
+// reload applies a new configuration as a diff; see Reload. Phases: stop
+// what goes (one reconcile releases its addresses), then change and add,
+// then one reconcile for what the new masters own.
+func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
+	plan := PlanReload(d.cfg, cfg)
+	now := time.Now()
+	newCfg := map[string]*Instance{}
+	for _, c := range cfg.Instances {
+		newCfg[c.FSM.Name] = c
+	}
+	for _, ch := range plan.Instances {
+		if ch.Action != Keep {
+			d.log.Info("vrrp reload", "instance", ch.Name, "action", ch.Action, "changes", strings.Join(ch.Why, "; "))
+		}
+	}
+	// 1. Removed and replaced instances stop as at shutdown: priority 0,
+	// notify_stop, addresses released.
+	var gone []*inst
+	for _, ch := range plan.Instances {
+		if ch.Action == Remove || ch.Action == Replace {
+			in := d.byName[ch.Name]
+			d.apply(ctx, in, in.m.Shutdown(now))
+			gone = append(gone, in)
+		}
+	}
+	if len(gone) > 0 {
+		d.dirty = true
+		d.settle(ctx)
+		for _, in := range gone {
+			d.dropInst(in)
+			if c := newCfg[in.cfg.FSM.Name]; c == nil || keyOf(c) != in.key {
+				d.Counters.forget(in.key)
+			}
+		}
+	}
+	// 2. Scripts and link tracking.
+	for name, a := range plan.Scripts {
+		switch a {
+		case Remove:
+			d.stopScript(name)
+			delete(d.known, "script "+name)
+		case Add, Replace:
+			s := cfg.Scripts[name]
+			d.known["script "+name] = s.InitFail == s.Reverse
+		}
+	}
+	d.cfg = cfg
+	if plan.LinksChanged {
+		d.startLinks()
+	}
+	// 3. Build the new instances (not started), then the groups over the
+	// running and new machines.
+	var errs []error
+	var added []*inst
+	for _, ch := range plan.Instances {
+		if ch.Action == Add || ch.Action == Replace {
+			in, err := d.newInst(newCfg[ch.Name], now)
+			if err != nil {
+				d.log.Error("vrrp reload: instance not started", "instance", ch.Name, "err", err)
+				errs = append(errs, err)
+				continue
+			}
+			added = append(added, in)
+		}
+	}
+	// d.insts follows the configuration's order.
+	var insts []*inst
+	for _, c := range cfg.Instances {
+		if in := d.byName[c.FSM.Name]; in != nil {
+			insts = append(insts, in)
+		}
+	}
+	d.insts = insts
+	d.rebuildGroups()
+	// 4. In-place changes; changed scripts start afresh and their new
+	// state reaches every instance tracking them.
+	for _, ch := range plan.Instances {
+		if ch.Action == Update {
+			d.update(ctx, now, d.byName[ch.Name], newCfg[ch.Name])
+		}
+	}
+	for name, a := range plan.Scripts {
+		if a == Add || a == Replace {
+			d.startScript(cfg.Scripts[name])
+			key := "script " + name
+			for _, in := range d.insts {
+				d.apply(ctx, in, in.m.SetTrack(now, key, d.known[key]))
+			}
+		}
+	}
+	// 5. New instances start as at boot.
+	for _, in := range added {
+		d.apply(ctx, in, in.m.Start(now))
+	}
+	// 6. Sync groups that changed are brought into step.
+	d.resyncGroups(ctx, now, plan.Groups)
+	d.dirty = d.dirty || plan.Changed()
+	d.settle(ctx)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+// update gives a running instance its new settings without a re-election.
+func (d *Daemon) update(ctx context.Context, now time.Time, in *inst, c *Instance) {
+	old := in.cfg
+	in.cfg = c
+	src, err := sourceOf(c, in.link)
+	if err != nil {
+		d.log.Warn("vrrp reload: keeping the old source address", "instance", c.FSM.Name, "err", err)
+		src = in.src
+	}
+	restartGARP := old.GarpDelay != c.GarpDelay || old.GarpRepeat != c.GarpRepeat ||
+		old.GarpRefresh != c.GarpRefresh || old.GarpRefreshRepeat != c.GarpRefreshRepeat
+	if src != in.src {
+		if ann, err := newAnnouncer(c.Interface, c.V6, src); err == nil {
+			if in.garp != nil {
+				in.garp()
+				in.garp = nil
+			}
+			in.ann.Close()
+			in.ann, in.src = ann, src
+			restartGARP = true
+		} else {
+			d.log.Warn("vrrp reload: keeping the old source address", "instance", c.FSM.Name, "err", err)
+		}
+	}
+	fc := c.FSM
+	fc.Primary = in.src
+	d.apply(ctx, in, in.m.Reconfigure(now, fc, d.known))
+	if in.m.State() != fsm.Master {
+		return
+	}
+	addrsChanged := !slices.Equal(old.Addrs, c.Addrs) || !slices.Equal(old.Excluded, c.Excluded)
+	switch {
+	case addrsChanged:
+		// New addresses are announced once they are on the interface.
+		d.dirty, in.pending = true, true
+	case restartGARP:
+		// Only the periodic refresh: the master's addresses were
+		// announced when it became master.
+		if in.garp != nil {
+			in.garp()
+		}
+		gctx, cancel := context.WithCancel(context.Background())
+		in.garp = cancel
+		go d.garpSchedule(gctx, in.ann, garpPlan{cfg: *c, key: in.key}, false)
+	}
+}
+
+// resyncGroups brings the members of the named (new or changed) groups
+// into step, as if the group had just formed: a forced FAULT holds only
+// while a member has a fault of its own; otherwise the members follow a
+// member that is MASTER, so that the addresses stay where traffic goes.
+// Instances in no group lose a fault a group had forced on them.
+func (d *Daemon) resyncGroups(ctx context.Context, now time.Time, names []string) {
+	for _, in := range d.insts {
+		if d.groupOf[in.m] == nil {
+			d.apply(ctx, in, in.m.ForceFault(now, ""))
+		}
+	}
+	for _, g := range d.groups {
+		if !slices.Contains(names, g.Name) {
+			continue
+		}
+		var faulty *fsm.Machine
+		for _, m := range g.Members {
+			if m.OwnFault() {
+				faulty = m
+				break
+			}
+		}
+		for _, m := range g.Members {
+			reason := ""
+			if faulty != nil && m != faulty && !m.OwnFault() {
+				reason = fmt.Sprintf("sync group %s: %s is FAULT", g.Name, faulty.Config().Name)
+			}
+			if faulty == nil || reason != "" {
+				d.apply(ctx, d.byName[m.Config().Name], m.ForceFault(now, reason))
+			}
+		}
+		if faulty != nil {
+			continue
+		}
+		for _, m := range g.Members {
+			if m.State() == fsm.Master {
+				for fm, fe := range g.Follow(now, m, fsm.Transition{From: fsm.Backup, To: fsm.Master}) {
+					d.apply(ctx, d.byName[fm.Config().Name], fe)
+				}
+				break
+			}
+		}
+	}
+}
