@@ -165,7 +165,7 @@ func TestCountersAttribution(t *testing.T) {
 
 	per := d.Counters.PerInstance()
 	want := map[CounterKey]map[string]uint64{
-		in.key: {"adverts_received": 2, "priority_zero_received": 1, "drop_ttl": 1, "drop_auth": 1, "drop_own": 1, "drop_checksum": 1},
+		in.key:                        {"adverts_received": 2, "priority_zero_received": 1, "drop_ttl": 1, "drop_auth": 1, "drop_own": 1, "drop_checksum": 1},
 		{Interface: "eth0", VRID: 99}: {"drop_vrid": 1, "drop_ttl": 1},
 		{Interface: "eth0"}:           {"drop_truncated": 1},
 	}
