@@ -126,6 +126,7 @@ type Registry struct {
 
 	vrrpState, vrrpPrio                  *prometheus.GaugeVec
 	transitions, sent, received, invalid *prometheus.CounterVec
+	priZeroSent, priZeroRcvd             *prometheus.CounterVec
 	checkUp, checkLatency                *prometheus.GaugeVec
 	checks                               *prometheus.CounterVec
 	reconciles, drift                    *prometheus.CounterVec
@@ -181,6 +182,14 @@ func New() *Registry {
 		Name: "lbx_vrrp_adverts_received_total",
 		Help: "Valid VRRP advertisements received.",
 	}, vrrpLabels)
+	m.priZeroSent = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_vrrp_priority_zero_sent_total",
+		Help: "VRRP advertisements with priority 0 sent (the master resigns: stop, reload, fault).",
+	}, vrrpLabels)
+	m.priZeroRcvd = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_vrrp_priority_zero_received_total",
+		Help: "Valid VRRP advertisements with priority 0 received (the peer master resigned).",
+	}, vrrpLabels)
 	m.invalid = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "lbx_vrrp_adverts_invalid_total",
 		Help: "VRRP packets dropped as invalid, by reason (ttl, checksum, auth, version, vrid, ...).",
@@ -214,7 +223,7 @@ func New() *Registry {
 		Name: "lbx_kernel_writes_total",
 		Help: "Writes to the kernel (IPVS and address netlink requests) made by reconciles.",
 	})
-	m.reg.MustRegister(m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid,
+	m.reg.MustRegister(m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd,
 		m.checkUp, m.checkLatency, m.checks, m.reconciles, m.reconcileDur, m.drift, m.kernelWrites,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Zero-initialise the label-free and small fixed-label series so that
@@ -298,17 +307,33 @@ func (m *Registry) AdvertInvalid(v VRRP, reason string) {
 	m.invalid.With(l).Inc()
 }
 
+// AdvertCounts are one instance's cumulative advert counts, as vrrpd's
+// per-instance counters hold them (keepalived's per-instance statistics:
+// advert_sent, advert_rcvd, pri_zero_sent, pri_zero_rcvd and the error
+// counters, here Invalid by reason).
+type AdvertCounts struct {
+	Sent, Received                         uint64
+	PriorityZeroSent, PriorityZeroReceived uint64
+	Invalid                                map[string]uint64 // by drop reason
+}
+
 // SetAdvertCounts feeds v's advert counters from cumulative counts (a
-// vrrpd counters snapshot) instead of per-event calls: each counter advances
-// by the difference from the last call. invalid maps drop reason to count.
-func (m *Registry) SetAdvertCounts(v VRRP, sent, received uint64, invalid map[string]uint64) {
+// vrrpd counters snapshot) instead of per-event calls: each counter
+// advances by the difference from the last call. For packets attributed to
+// no instance (v.Name == "": the link and the packet's VRID) only the
+// invalid counts are exported: nothing is sent or received for them.
+func (m *Registry) SetAdvertCounts(v VRRP, c AdvertCounts) {
 	if m == nil {
 		return
 	}
 	m.seenVRRP(v)
-	m.advance(m.sent, absKey{family: "sent", vrrp: v}, v.labels(), sent)
-	m.advance(m.received, absKey{family: "received", vrrp: v}, v.labels(), received)
-	for reason, n := range invalid {
+	if v.Name != "" {
+		m.advance(m.sent, absKey{family: "sent", vrrp: v}, v.labels(), c.Sent)
+		m.advance(m.received, absKey{family: "received", vrrp: v}, v.labels(), c.Received)
+		m.advance(m.priZeroSent, absKey{family: "pri0sent", vrrp: v}, v.labels(), c.PriorityZeroSent)
+		m.advance(m.priZeroRcvd, absKey{family: "pri0rcvd", vrrp: v}, v.labels(), c.PriorityZeroReceived)
+	}
+	for reason, n := range c.Invalid {
 		l := v.labels()
 		l["reason"] = reason
 		m.advance(m.invalid, absKey{family: "invalid", vrrp: v, label: reason}, l, n)
@@ -405,9 +430,14 @@ func (m *Registry) Retain(vrrps []VRRP, reals []Real) {
 		return
 	}
 	keepV := make(map[VRRP]bool, len(vrrps))
+	intfs := map[string]bool{}
 	for _, v := range vrrps {
 		keepV[v] = true
+		intfs[v.Interface] = true
 	}
+	// Packets attributed to no instance (Name "") are kept while their
+	// interface still carries an instance.
+	kept := func(v VRRP) bool { return keepV[v] || v.Name == "" && intfs[v.Interface] }
 	keepR := make(map[Real]bool, len(reals))
 	for _, r := range reals {
 		keepR[r] = true
@@ -416,7 +446,7 @@ func (m *Registry) Retain(vrrps []VRRP, reals []Real) {
 	var dropV []VRRP
 	var dropR []Real
 	for v := range m.vrrps {
-		if !keepV[v] {
+		if !kept(v) {
 			dropV = append(dropV, v)
 			delete(m.vrrps, v)
 		}
@@ -428,7 +458,7 @@ func (m *Registry) Retain(vrrps []VRRP, reals []Real) {
 		}
 	}
 	for k := range m.abs {
-		if k.family == "checks" && !keepR[k.real] || k.family != "checks" && !keepV[k.vrrp] {
+		if k.family == "checks" && !keepR[k.real] || k.family != "checks" && !kept(k.vrrp) {
 			delete(m.abs, k)
 		}
 	}
@@ -437,7 +467,7 @@ func (m *Registry) Retain(vrrps []VRRP, reals []Real) {
 		l := v.labels()
 		for _, c := range []interface {
 			DeletePartialMatch(prometheus.Labels) int
-		}{m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid} {
+		}{m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd} {
 			c.DeletePartialMatch(l)
 		}
 	}

@@ -121,21 +121,41 @@ func TestExposition(t *testing.T) {
 		{
 			name: "advert counts from snapshots advance by difference",
 			do: func(m *Registry) {
-				m.SetAdvertCounts(vi1, 10, 4, map[string]uint64{"ttl": 2})
-				m.SetAdvertCounts(vi1, 25, 4, map[string]uint64{"ttl": 3, "checksum": 1})
+				m.SetAdvertCounts(vi1, AdvertCounts{Sent: 10, Received: 4, Invalid: map[string]uint64{"ttl": 2}})
+				m.SetAdvertCounts(vi1, AdvertCounts{Sent: 25, Received: 4, PriorityZeroReceived: 1, Invalid: map[string]uint64{"ttl": 3, "checksum": 1}})
 			},
 			want: []string{
 				`lbx_vrrp_adverts_sent_total{iname="VI_1",intf="eth0",vrid="51"} 25`,
 				`lbx_vrrp_adverts_received_total{iname="VI_1",intf="eth0",vrid="51"} 4`,
+				`lbx_vrrp_priority_zero_sent_total{iname="VI_1",intf="eth0",vrid="51"} 0`,
+				`lbx_vrrp_priority_zero_received_total{iname="VI_1",intf="eth0",vrid="51"} 1`,
 				`lbx_vrrp_adverts_invalid_total{iname="VI_1",intf="eth0",reason="ttl",vrid="51"} 3`,
 				`lbx_vrrp_adverts_invalid_total{iname="VI_1",intf="eth0",reason="checksum",vrid="51"} 1`,
 			},
 		},
 		{
+			name: "per instance, and per link for packets of no instance",
+			do: func(m *Registry) {
+				m.SetAdvertCounts(vi1, AdvertCounts{Sent: 5, Invalid: map[string]uint64{"auth": 2}})
+				m.SetAdvertCounts(vi2, AdvertCounts{Sent: 7, PriorityZeroSent: 1})
+				m.SetAdvertCounts(VRRP{Interface: "eth0", VRID: 99}, AdvertCounts{Invalid: map[string]uint64{"vrid": 4}})
+				m.SetAdvertCounts(VRRP{Interface: "eth0"}, AdvertCounts{Invalid: map[string]uint64{"truncated": 1}})
+			},
+			want: []string{
+				`lbx_vrrp_adverts_sent_total{iname="VI_1",intf="eth0",vrid="51"} 5`,
+				`lbx_vrrp_adverts_invalid_total{iname="VI_1",intf="eth0",reason="auth",vrid="51"} 2`,
+				`lbx_vrrp_adverts_sent_total{iname="VI_2",intf="eth1",vrid="52"} 7`,
+				`lbx_vrrp_priority_zero_sent_total{iname="VI_2",intf="eth1",vrid="52"} 1`,
+				`lbx_vrrp_adverts_invalid_total{iname="",intf="eth0",reason="vrid",vrid="99"} 4`,
+				`lbx_vrrp_adverts_invalid_total{iname="",intf="eth0",reason="truncated",vrid="0"} 1`,
+			},
+			not: []string{`lbx_vrrp_adverts_sent_total{iname=""`, `lbx_vrrp_adverts_received_total{iname=""`},
+		},
+		{
 			name: "snapshot source restarted: counter reset",
 			do: func(m *Registry) {
-				m.SetAdvertCounts(vi1, 10, 0, nil)
-				m.SetAdvertCounts(vi1, 3, 0, nil)
+				m.SetAdvertCounts(vi1, AdvertCounts{Sent: 10})
+				m.SetAdvertCounts(vi1, AdvertCounts{Sent: 3})
 			},
 			want: []string{`lbx_vrrp_adverts_sent_total{iname="VI_1",intf="eth0",vrid="51"} 3`},
 		},
@@ -241,7 +261,9 @@ func TestRetainRemovesStaleSeries(t *testing.T) {
 	m.SetVRRP(vi2, "BACKUP", 100)
 	m.Transition(vi2, "BACKUP")
 	m.AdvertInvalid(vi2, "auth")
-	m.SetAdvertCounts(vi2, 7, 7, nil)
+	m.SetAdvertCounts(vi2, AdvertCounts{Sent: 7, Received: 7})
+	m.SetAdvertCounts(VRRP{Interface: "eth0", VRID: 9}, AdvertCounts{Invalid: map[string]uint64{"vrid": 1}})
+	m.SetAdvertCounts(VRRP{Interface: "eth9", VRID: 9}, AdvertCounts{Invalid: map[string]uint64{"vrid": 1}})
 	m.AdvertSent(vi1)
 	m.CheckResult(web1, true, time.Millisecond, true)
 	m.SetChecker(web2, true, time.Millisecond, 9, 0)
@@ -249,13 +271,15 @@ func TestRetainRemovesStaleSeries(t *testing.T) {
 	m.Retain([]VRRP{vi1}, []Real{web1})
 	got := scrape(t, m)
 	for l := range got {
-		if strings.Contains(l, `iname="VI_2"`) || strings.Contains(l, `remote_address="192.168.1.12"`) {
+		if strings.Contains(l, `iname="VI_2"`) || strings.Contains(l, `remote_address="192.168.1.12"`) || strings.Contains(l, `intf="eth9"`) {
 			t.Errorf("stale series after reload: %s", l)
 		}
 	}
 	for _, w := range []string{
 		`lbx_vrrp_state{iname="VI_1",intf="eth0",vrid="51"} 2`,
 		`lbx_vrrp_adverts_sent_total{iname="VI_1",intf="eth0",vrid="51"} 1`,
+		// Packets of no instance on an interface that still has one.
+		`lbx_vrrp_adverts_invalid_total{iname="",intf="eth0",reason="vrid",vrid="9"} 1`,
 		`lbx_checker_up{local_address="10.0.0.1",local_mark="",local_port="80",proto="TCP",remote_address="192.168.1.11",remote_port="8080"} 1`,
 	} {
 		if !got[w] {
@@ -280,7 +304,7 @@ func TestNilRegistry(t *testing.T) {
 	m.AdvertSent(vi1)
 	m.AdvertReceived(vi1)
 	m.AdvertInvalid(vi1, "ttl")
-	m.SetAdvertCounts(vi1, 1, 1, nil)
+	m.SetAdvertCounts(vi1, AdvertCounts{Sent: 1, Received: 1})
 	m.CheckResult(web1, true, 0, true)
 	m.SetChecker(web1, true, 0, 1, 0)
 	m.Reconcile(0, nil, 0, nil)
