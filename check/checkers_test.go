@@ -102,21 +102,60 @@ func closedPort(t *testing.T) net.Addr {
 	return a
 }
 
-// within checks a probe's outcome and that it respected its deadline.
+// within checks a probe's outcome and that it respected its deadline. An
+// evented check (TCP, plain HTTP) is probed both ways, by its blocking
+// Check and on an event loop as the runner runs it: the two must agree.
 func within(t *testing.T, c Checker, wantUp bool, reasonHas string, max time.Duration) Result {
 	t.Helper()
-	start := time.Now()
-	r := c.Check(context.Background())
-	if el := time.Since(start); el > max {
-		t.Errorf("probe took %s, deadline %s", el, max)
+	probes := []struct {
+		how string
+		run func() Result
+	}{{"blocking", func() Result { return c.Check(context.Background()) }}}
+	if ev, ok := c.(evented); ok && ev.conversations() != nil {
+		probes = append(probes, struct {
+			how string
+			run func() Result
+		}{"evented", func() Result { return probeEvented(t, ev) }})
 	}
-	if r.Up != wantUp {
-		t.Errorf("up = %v (%q), want %v", r.Up, r.Reason, wantUp)
-	}
-	if !strings.Contains(r.Reason, reasonHas) {
-		t.Errorf("reason %q, want it to contain %q", r.Reason, reasonHas)
+	var r Result
+	for _, p := range probes {
+		start := time.Now()
+		r = p.run()
+		if el := time.Since(start); el > max {
+			t.Errorf("%s: probe took %s, deadline %s", p.how, el, max)
+		}
+		if r.Up != wantUp {
+			t.Errorf("%s: up = %v (%q), want %v", p.how, r.Up, r.Reason, wantUp)
+		}
+		if !strings.Contains(r.Reason, reasonHas) {
+			t.Errorf("%s: reason %q, want it to contain %q", p.how, r.Reason, reasonHas)
+		}
 	}
 	return r
+}
+
+// probeEvented runs one probe of ev on an event loop of its own.
+func probeEvented(t *testing.T, ev evented) Result {
+	t.Helper()
+	l, err := newEvloop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	l.start(ev, "token", time.Now())
+	for {
+		l.expire(time.Now())
+		if d := l.take(); len(d) > 0 {
+			if len(d) != 1 || d[0].token != "token" {
+				t.Fatalf("finished %+v, want the one probe", d)
+			}
+			if l.inFlight() != 0 || len(l.ops) != 0 {
+				t.Fatalf("a finished probe left %d in flight, %d sockets", l.inFlight(), len(l.ops))
+			}
+			return d[0].res
+		}
+		l.wait(time.Now(), l.next())
+	}
 }
 
 // slack is what a shared, loaded 2-core machine adds to a deadline (seen:

@@ -86,3 +86,38 @@ func FuzzParsePayload(f *testing.F) {
 		fileValue(s)
 	})
 }
+
+// FuzzResponse: the HTTP response judge never panics, gives the same
+// verdict however the bytes are split across reads (the event loop sees
+// arbitrary pieces), and never holds more than one read beyond the head
+// bound.
+func FuzzResponse(f *testing.F) {
+	for _, s := range []string{
+		"HTTP/1.0 200 OK\r\n\r\n",
+		"HTTP/1.1 503 x\r\nContent-Length: 3\r\n\r\nabc",
+		"HTTP/1.0 200 OK\nA: b\n\nhello",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"HTTP/1.0 2",
+		"\n\n",
+		"HTTP/ 200\r\n\r\n",
+	} {
+		f.Add(s, uint8(3), true)
+	}
+	f.Fuzz(func(t *testing.T, raw string, step uint8, digest bool) {
+		st, _ := ParseStatusSet([]string{"200-299"})
+		u := URL{Status: st}
+		if digest {
+			u.Digest = md5hex("hello")
+		}
+		whole, _ := judge(&u, raw, 0)
+		split, _ := judge(&u, raw, int(step%64)+1)
+		if whole != split {
+			t.Fatalf("%q: whole %q, in pieces of %d %q", raw, whole, step%64+1, split)
+		}
+		r := newResponse(&u)
+		r.feed([]byte(raw))
+		if len(r.head) > maxHeader+len(raw) {
+			t.Fatalf("head buffer %d bytes", len(r.head))
+		}
+	})
+}

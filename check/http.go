@@ -1,15 +1,11 @@
 package check
 
 import (
-	"bufio"
 	"context"
-	"crypto/md5"
 	"crypto/tls"
-	"encoding/hex"
-	"fmt"
+	"errors"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 )
@@ -17,6 +13,9 @@ import (
 // MaxBody bounds how much of a response body an HTTP check reads to compute
 // a digest. A body beyond it fails a digest check rather than eating memory.
 const MaxBody = 1 << 20
+
+// maxHeader bounds the response head (status line and headers).
+const maxHeader = 64 << 10
 
 // HTTP is HTTP_GET and, with TLS set, SSL_GET. Every URL must pass: status
 // in its set and, if a digest is given, MD5(body) equal to it. Redirects are
@@ -30,6 +29,7 @@ type HTTP struct {
 	URLs      []URL
 
 	tlsConfig *tls.Config
+	convs     []conversation
 }
 
 // URL is one URL of an HTTP check.
@@ -41,10 +41,11 @@ type URL struct {
 	Host string
 }
 
-// NewHTTP builds an HTTP checker. It speaks HTTP/1.1 on its own socket
-// (one request, Connection: close) rather than through net/http's
-// Transport, whose per-connection goroutines and pools cost twice
-// keepalived's CPU on 500 servers checked every second.
+// NewHTTP builds an HTTP checker. Its requests are built once, here: one
+// HTTP/1.0 GET per URL on a connection of its own, as keepalived sends
+// them (1.0, so that a body is plain bytes up to the close, never chunked).
+// Plain HTTP runs on the runner's event loop; TLS runs in a goroutine per
+// probe.
 func NewHTTP(h HTTP) *HTTP {
 	if h.TLS {
 		h.tlsConfig = &tls.Config{
@@ -52,29 +53,51 @@ func NewHTTP(h HTTP) *HTTP {
 			ServerName:         h.SNI,
 		}
 	}
+	addr := h.Conn.Addr.String()
+	for i := range h.URLs {
+		host := h.URLs[i].Host
+		if host == "" {
+			host = addr
+		}
+		req := "GET " + pathOf(h.URLs[i].Path) + " HTTP/1.0\r\nHost: " + host + "\r\nUser-Agent: lbx-healthcheck\r\n\r\n"
+		h.convs = append(h.convs, conversation{request: []byte(req), url: &h.URLs[i]})
+	}
 	return &h
 }
 
-// Check implements Checker.
+// conn and conversations make plain HTTP an evented check.
+func (h *HTTP) conn() *Conn { return &h.Conn }
+
+func (h *HTTP) conversations() []conversation {
+	if h.TLS {
+		return nil
+	}
+	return h.convs
+}
+
+// failure names the URL that failed when there are several.
+func (h *HTTP) failure(i int, msg string) string {
+	if len(h.URLs) > 1 {
+		return h.URLs[i].Path + ": " + msg
+	}
+	return msg
+}
+
+// Check implements Checker: the blocking path, used for TLS (crypto/tls
+// needs a net.Conn) and by callers outside the runner.
 func (h *HTTP) Check(ctx context.Context) Result {
 	start := time.Now()
-	for _, u := range h.URLs {
-		if msg := h.fetch(ctx, u); msg != "" {
-			if len(h.URLs) > 1 {
-				msg = u.Path + ": " + msg
-			}
-			return down(start, "%s", msg)
+	for i, cv := range h.convs {
+		if msg := h.fetch(ctx, cv); msg != "" {
+			return down(start, "%s", h.failure(i, msg))
 		}
 	}
 	return up(start)
 }
 
-// maxHeader bounds the response head (status line and headers).
-const maxHeader = 64 << 10
-
-// fetch gets one URL under its own deadline and says what is wrong with
-// it, or "" when it passes.
-func (h *HTTP) fetch(ctx context.Context, u URL) string {
+// fetch runs one conversation under its own deadline and says what is
+// wrong with the reply, or "" when it passes.
+func (h *HTTP) fetch(ctx context.Context, cv conversation) string {
 	ctx, cancel := withDeadline(ctx, h.Conn.Timeout)
 	defer cancel()
 	// When the deadline closed the socket, the error says "closed"; the
@@ -85,8 +108,7 @@ func (h *HTTP) fetch(ctx context.Context, u URL) string {
 		}
 		return prefix + reason(err)
 	}
-	addr := h.Conn.Addr.String()
-	raw, err := h.Conn.dialer("tcp").DialContext(ctx, "tcp", addr)
+	raw, err := h.Conn.dialer("tcp").DialContext(ctx, "tcp", h.Conn.Addr.String())
 	if err != nil {
 		return why("", err)
 	}
@@ -104,42 +126,26 @@ func (h *HTTP) fetch(ctx context.Context, u URL) string {
 		}
 		c = tc
 	}
-	host := u.Host
-	if host == "" {
-		host = addr
-	}
-	req := "GET " + pathOf(u.Path) + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: lbx-healthcheck\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n"
-	if _, err := io.WriteString(c, req); err != nil {
+	if _, err := c.Write(cv.request); err != nil {
 		return why("send: ", err)
 	}
-	// Everything read is bounded: the head, then the body for a digest.
-	lr := &io.LimitedReader{R: c, N: maxHeader + MaxBody + 1}
-	resp, err := http.ReadResponse(bufio.NewReaderSize(lr, 4096), nil)
-	if err != nil {
-		if ctx.Err() == nil && (err == io.ErrUnexpectedEOF || err == io.EOF) {
-			return "connection closed before a response"
+	resp := newResponse(cv.url)
+	buf := make([]byte, 4096)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if done, fail := resp.feed(buf[:n]); done {
+				return fail
+			}
 		}
-		return why("", err)
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF):
+			return resp.eof()
+		default:
+			return why("", err)
+		}
 	}
-	defer resp.Body.Close()
-	if !u.Status.Contains(resp.StatusCode) {
-		return fmt.Sprintf("status %d not in %s", resp.StatusCode, u.Status)
-	}
-	if u.Digest == "" {
-		return ""
-	}
-	sum := md5.New()
-	n, err := io.Copy(sum, io.LimitReader(resp.Body, MaxBody+1))
-	if err != nil {
-		return why("reading body: ", err)
-	}
-	if n > MaxBody {
-		return fmt.Sprintf("body larger than %d bytes", MaxBody)
-	}
-	if got := hex.EncodeToString(sum.Sum(nil)); !strings.EqualFold(got, u.Digest) {
-		return fmt.Sprintf("digest %s, want %s", got, strings.ToLower(u.Digest))
-	}
-	return ""
 }
 
 func pathOf(p string) string {

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"log/slog"
@@ -65,8 +66,11 @@ type Options struct {
 // checker that does not.
 const Grace = 500 * time.Millisecond
 
-// Runner schedules the checks of many real servers, one goroutine per
-// check, and reports health changes in batches. Its methods are safe for
+// Runner schedules the checks of many real servers and reports health
+// changes in batches. One goroutine, the loop, owns the schedule: it starts
+// each probe when due — TCP_CHECK and plain HTTP_GET on its own event loop
+// (evloop.go), every other check in a goroutine of its own for the length
+// of one probe — and records results as they come. Its methods are safe for
 // concurrent use.
 type Runner struct {
 	opts Options
@@ -81,6 +85,21 @@ type Runner struct {
 	// suspended targets skip their probes and keep their state
 	// (ha_suspend while this director does not hold the address).
 	suspended map[model.RealID]bool
+
+	// queue holds the probes not in flight, by due time.
+	queue probeQueue
+	// inbox holds results of probes run in goroutines, for the loop.
+	inbox []finished
+	// running counts probes in goroutines; sleepUntil is when the loop's
+	// wait ends while it waits (zero: unbounded). Tests read both to know
+	// when the runner is idle.
+	running    int
+	sleeping   bool
+	sleepUntil time.Time
+
+	ev   *evloop       // nil: every probe runs in a goroutine (fake clocks)
+	wake func()        // interrupts the loop's wait
+	nap  chan struct{} // the wake of a loop without evloop
 
 	kick   chan struct{}
 	ctx    context.Context
@@ -101,30 +120,62 @@ type target struct {
 type probe struct {
 	key      string
 	checker  Checker
+	evented  evented // checker, when the event loop can run it
 	settings Settings
+	target   *target
 	m        machine
-	cancel   context.CancelFunc
-	ctx      context.Context
 	stats    CheckStats
+
+	due      time.Time
+	queueIdx int  // index in the queue; -1 while in flight or removed
+	removed  bool // by Update: a result in flight is dropped
+	// ctx ends a probe running in a goroutine when the probe is removed or
+	// the runner stops.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// finished is a probe's result on its way to record.
+type finished struct {
+	p     *probe
+	res   Result
+	start time.Time
 }
 
 // New makes a runner; Start sets it going.
 func New(opts Options) *Runner {
-	if opts.Clock == nil {
-		opts.Clock = realClock{}
+	r := &Runner{opts: opts, targets: map[model.RealID]*target{}, pendIdx: map[model.RealID]int{}, kick: make(chan struct{}, 1)}
+	if r.opts.Clock == nil {
+		r.opts.Clock = realClock{}
+		// The event loop waits on real time only; with a test's clock
+		// every probe runs in a goroutine.
+		if ev, err := newEvloop(); err == nil {
+			r.ev = ev
+		}
 	}
-	if opts.Jitter == nil {
-		opts.Jitter = func(d time.Duration) time.Duration {
+	if r.opts.Jitter == nil {
+		r.opts.Jitter = func(d time.Duration) time.Duration {
 			if d <= 0 {
 				return 0
 			}
 			return rand.N(d)
 		}
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
+	if r.opts.Logger == nil {
+		r.opts.Logger = slog.Default()
 	}
-	return &Runner{opts: opts, targets: map[model.RealID]*target{}, pendIdx: map[model.RealID]int{}, kick: make(chan struct{}, 1)}
+	if r.ev != nil {
+		r.wake = r.ev.wake
+	} else {
+		r.nap = make(chan struct{}, 1)
+		r.wake = func() {
+			select {
+			case r.nap <- struct{}{}:
+			default:
+			}
+		}
+	}
+	return r
 }
 
 // Start begins checking targets. report receives health changes in
@@ -142,9 +193,15 @@ func (r *Runner) Start(ctx context.Context, targets []Target, report func([]Tran
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	r.report = report
 	r.mu.Unlock()
-	r.wg.Add(1)
+	r.wg.Add(2)
 	go r.dispatch()
-	return r.Update(targets)
+	go r.loop()
+	context.AfterFunc(r.ctx, r.wake)
+	if err := r.Update(targets); err != nil {
+		r.Stop()
+		return err
+	}
+	return nil
 }
 
 // Update replaces the set of targets, as on a reload. A check whose target
@@ -178,7 +235,7 @@ func (r *Runner) Update(targets []Target) error {
 	for id, old := range r.targets {
 		if !seen[id] {
 			for _, p := range old.probes {
-				p.cancel()
+				r.remove(p)
 			}
 			delete(r.targets, id)
 		}
@@ -202,17 +259,13 @@ func (r *Runner) Update(targets []Target) error {
 				}
 			}
 			if keep == nil {
-				keep = &probe{key: key, checker: np.Checker, settings: np.Settings, m: newMachine(np.Settings.Retry, nt.Alpha)}
-				keep.stats.Type = np.Settings.Type
-				keep.ctx, keep.cancel = context.WithCancel(r.ctx)
-				r.wg.Add(1)
-				go r.run(t, keep)
+				keep = r.newProbe(t, key, np, nt.Alpha, now)
 			}
 			probes = append(probes, keep)
 		}
 		for i, op := range old {
 			if !used[i] {
-				op.cancel()
+				r.remove(op)
 			}
 		}
 		t.probes = probes
@@ -220,7 +273,35 @@ func (r *Runner) Update(targets []Target) error {
 		t.also = nt.Also
 		r.settle(t, "", now)
 	}
+	r.wake()
 	return nil
+}
+
+// newProbe schedules a new check of t, its first probe after a random
+// part of its warmup. Called with r.mu held.
+func (r *Runner) newProbe(t *target, key string, np Probe, alpha bool, now time.Time) *probe {
+	p := &probe{key: key, checker: np.Checker, settings: np.Settings, target: t, m: newMachine(np.Settings.Retry, alpha), queueIdx: -1}
+	if ev, ok := np.Checker.(evented); ok && r.ev != nil && ev.conversations() != nil {
+		p.evented = ev
+	} else {
+		p.ctx, p.cancel = context.WithCancel(r.ctx)
+	}
+	p.stats.Type = np.Settings.Type
+	p.due = now.Add(r.opts.Jitter(np.Settings.Warmup))
+	heap.Push(&r.queue, p)
+	return p
+}
+
+// remove stops a probe: out of the queue, or its result in flight dropped.
+// Called with r.mu held.
+func (r *Runner) remove(p *probe) {
+	p.removed = true
+	if p.queueIdx >= 0 {
+		heap.Remove(&r.queue, p.queueIdx)
+	}
+	if p.cancel != nil {
+		p.cancel()
+	}
 }
 
 // Stop ends every check and the reporting goroutine and waits for them.
@@ -233,6 +314,7 @@ func (r *Runner) Stop() {
 	r.stopped = true
 	r.cancel()
 	r.mu.Unlock()
+	r.wake()
 	r.wg.Wait()
 }
 
@@ -249,46 +331,125 @@ func (r *Runner) Health() map[model.RealID]model.Health {
 	return h
 }
 
-func (r *Runner) run(t *target, p *probe) {
+// loop is the runner's one scheduling goroutine: start what is due,
+// record what finished, sleep until the next due time, deadline, result or
+// Update.
+func (r *Runner) loop() {
 	defer r.wg.Done()
 	clock := r.opts.Clock
-	delay := r.opts.Jitter(p.settings.Warmup)
+	var due []*probe
 	for {
-		if delay > 0 {
-			select {
-			case <-p.ctx.Done():
-				return
-			case <-clock.After(delay):
+		now := clock.Now()
+		r.mu.Lock()
+		if r.ctx.Err() != nil {
+			r.mu.Unlock()
+			break
+		}
+		for _, f := range r.inbox {
+			r.record(f.p, f.res, f.start, now)
+		}
+		clear(r.inbox)
+		r.inbox = r.inbox[:0]
+		due = due[:0]
+		for len(r.queue) > 0 && !r.queue[0].due.After(now) {
+			p := heap.Pop(&r.queue).(*probe)
+			if r.suspended[p.target.id] {
+				p.due = now.Add(p.settings.DelayLoop)
+				heap.Push(&r.queue, p)
+				continue
 			}
-		} else if p.ctx.Err() != nil {
-			return
+			if p.evented == nil {
+				r.running++
+			}
+			due = append(due, p)
 		}
-		if r.isSuspended(t) {
-			delay = p.settings.DelayLoop
-			continue
+		r.mu.Unlock()
+
+		for _, p := range due {
+			if p.evented != nil {
+				r.ev.start(p.evented, p, now)
+			} else {
+				r.wg.Add(1)
+				go r.probeInGoroutine(p, now)
+			}
 		}
-		start := clock.Now()
-		ctx, cancel := context.WithTimeout(p.ctx, p.settings.Deadline+Grace)
-		res := p.checker.Check(ctx)
-		if ctx.Err() == context.DeadlineExceeded && p.ctx.Err() == nil && res.Up {
-			res = Result{Latency: res.Latency, Reason: "deadline exceeded"}
+		if r.ev != nil {
+			r.ev.expire(now)
+			r.recordEvented(r.ev.take(), now)
 		}
-		cancel()
-		retry, ok := r.record(t, p, res, start)
-		if !ok {
-			return
+
+		r.mu.Lock()
+		var until time.Time
+		if len(r.queue) > 0 {
+			until = r.queue[0].due
 		}
-		next := p.settings.DelayLoop
-		if retry {
-			next = p.settings.DelayBeforeRetry
+		if r.ev != nil {
+			if d := r.ev.next(); !d.IsZero() && (until.IsZero() || d.Before(until)) {
+				until = d
+			}
 		}
-		// The schedule counts from the start of a probe, never sooner than
-		// its end: a slow probe does not drift the loop, nor make it spin.
-		delay = next - clock.Now().Sub(start)
-		if delay < 0 {
-			delay = 0
+		idle := len(r.inbox) == 0
+		r.sleeping, r.sleepUntil = idle, until
+		r.mu.Unlock()
+		if idle {
+			r.wait(now, until)
+		}
+		r.mu.Lock()
+		r.sleeping = false
+		r.mu.Unlock()
+		if r.ev != nil {
+			r.recordEvented(r.ev.take(), clock.Now())
 		}
 	}
+	if r.ev != nil {
+		r.ev.close()
+	}
+}
+
+// wait sleeps until until (zero: unbounded), a wake, or, with the event
+// loop, socket events (handled on the way).
+func (r *Runner) wait(now, until time.Time) {
+	if r.ev != nil {
+		r.ev.wait(now, until)
+		return
+	}
+	var timer <-chan time.Time
+	if !until.IsZero() {
+		timer = r.opts.Clock.After(until.Sub(now))
+	}
+	select {
+	case <-r.nap:
+	case <-timer:
+	}
+}
+
+func (r *Runner) recordEvented(done []evdone, now time.Time) {
+	if len(done) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range done {
+		p := d.token.(*probe)
+		r.record(p, d.res, now.Add(-d.res.Latency), now)
+	}
+}
+
+// probeInGoroutine runs one probe of a check that blocks (scripts, TLS,
+// UDP, DNS...) and hands its result to the loop.
+func (r *Runner) probeInGoroutine(p *probe, start time.Time) {
+	defer r.wg.Done()
+	ctx, cancel := context.WithTimeout(p.ctx, p.settings.Deadline+Grace)
+	res := p.checker.Check(ctx)
+	if ctx.Err() == context.DeadlineExceeded && p.ctx.Err() == nil && res.Up {
+		res = Result{Latency: res.Latency, Reason: "deadline exceeded"}
+	}
+	cancel()
+	r.mu.Lock()
+	r.running--
+	r.inbox = append(r.inbox, finished{p, res, start})
+	r.mu.Unlock()
+	r.wake()
 }
 
 // Suspend replaces the set of suspended real servers: their probes are
@@ -300,26 +461,21 @@ func (r *Runner) Suspend(ids map[model.RealID]bool) {
 	r.suspended = ids
 }
 
-func (r *Runner) isSuspended(t *target) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.suspended[t.id]
-}
-
-// record applies a probe result; ok is false if the probe was stopped
-// meanwhile (its result no longer counts).
-func (r *Runner) record(t *target, p *probe, res Result, at time.Time) (retry, ok bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if p.ctx.Err() != nil {
-		return false, false
+// record applies a probe result and schedules the next probe: after
+// delay_loop, or delay_before_retry while retrying, counted from the start
+// of this probe, never sooner than now (a slow probe does not drift the
+// loop, nor make it spin). Called with r.mu held.
+func (r *Runner) record(p *probe, res Result, start, now time.Time) {
+	if p.removed {
+		return
 	}
+	t := p.target
 	s := &p.stats
 	s.Total++
 	if !res.Up {
 		s.Failed++
 	}
-	s.LastLatency, s.LastReason, s.LastCheck = res.Latency, res.Reason, at
+	s.LastLatency, s.LastReason, s.LastCheck = res.Latency, res.Reason, start
 	retry, changed := p.m.observe(res)
 	if !res.Up {
 		r.opts.Logger.Debug("check failed", "real", t.id.String(), "check", p.settings.Type, "reason", res.Reason, "retry", retry)
@@ -329,9 +485,17 @@ func (r *Runner) record(t *target, p *probe, res Result, at time.Time) (retry, o
 		if !res.Up {
 			why = p.settings.Type + ": " + res.Reason
 		}
-		r.settle(t, why, at)
+		r.settle(t, why, start)
 	}
-	return retry, true
+	next := p.settings.DelayLoop
+	if retry {
+		next = p.settings.DelayBeforeRetry
+	}
+	p.due = start.Add(next)
+	if p.due.Before(now) {
+		p.due = now
+	}
+	heap.Push(&r.queue, p)
 }
 
 // settle recomputes a target's health and queues a transition if it
@@ -382,6 +546,29 @@ func (r *Runner) dispatch() {
 			r.report(batch)
 		}
 	}
+}
+
+// probeQueue orders probes by due time.
+type probeQueue []*probe
+
+func (q probeQueue) Len() int           { return len(q) }
+func (q probeQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
+func (q probeQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].queueIdx, q[j].queueIdx = i, j
+}
+func (q *probeQueue) Push(x any) {
+	p := x.(*probe)
+	p.queueIdx = len(*q)
+	*q = append(*q, p)
+}
+func (q *probeQueue) Pop() any {
+	old := *q
+	p := old[len(old)-1]
+	old[len(old)-1] = nil
+	p.queueIdx = -1
+	*q = old[:len(old)-1]
+	return p
 }
 
 func eqInt(a, b *int) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }

@@ -13,8 +13,8 @@ import (
 
 // fakeClock fires After channels only when the test advances it.
 type fakeClock struct {
+	r       *Runner // the runner it drives, for idle
 	mu      sync.Mutex
-	cond    *sync.Cond
 	now     time.Time
 	waiters []fakeWaiter
 }
@@ -26,7 +26,6 @@ type fakeWaiter struct {
 
 func newFakeClock() *fakeClock {
 	c := &fakeClock{now: time.Unix(1000, 0)}
-	c.cond = sync.NewCond(&c.mu)
 	return c
 }
 
@@ -41,26 +40,28 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	defer c.mu.Unlock()
 	ch := make(chan time.Time, 1)
 	c.waiters = append(c.waiters, fakeWaiter{c.now.Add(d), ch})
-	c.cond.Broadcast()
 	return ch
 }
 
-// blockUntil waits until n goroutines sleep on the clock.
-func (c *fakeClock) blockUntil(t *testing.T, n int) {
+// idle waits until the runner is idle: no probe in flight, no result
+// unrecorded, and its loop asleep until a time after the clock's now (so
+// that only an advance wakes it).
+func (c *fakeClock) idle(t *testing.T) {
 	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		c.mu.Lock()
-		for len(c.waiters) < n {
-			c.cond.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		now := c.Now()
+		r := c.r
+		r.mu.Lock()
+		idle := r.sleeping && r.running == 0 && len(r.inbox) == 0 && (r.sleepUntil.IsZero() || r.sleepUntil.After(now))
+		r.mu.Unlock()
+		if idle {
+			return
 		}
-		c.mu.Unlock()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("timed out waiting for %d sleepers", n)
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for the runner to be idle")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -136,6 +137,7 @@ func startRunner(t *testing.T, targets []Target) (*Runner, *fakeClock, *reports)
 	clk := newFakeClock()
 	rep := newReports()
 	r := New(Options{Clock: clk})
+	clk.r = r
 	if err := r.Start(context.Background(), targets, rep.fn); err != nil {
 		t.Fatal(err)
 	}
@@ -149,10 +151,10 @@ func startRunner(t *testing.T, targets []Target) (*Runner, *fakeClock, *reports)
 func TestRunnerRetrySchedule(t *testing.T) {
 	s := &script{res: bad()}
 	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{s, settings("a")}}}})
-	clk.blockUntil(t, 1) // probe at t=0 done (retry 1 scheduled)
+	clk.idle(t) // probe at t=0 done (retry 1 scheduled)
 	rep.none(t)
 	clk.advance(time.Second)
-	clk.blockUntil(t, 1) // t=1s: retry 2
+	clk.idle(t) // t=1s: retry 2
 	rep.none(t)
 	clk.advance(time.Second)
 	b := rep.next(t) // t=2s: third failure
@@ -162,7 +164,7 @@ func TestRunnerRetrySchedule(t *testing.T) {
 	if got := b[0].At.Sub(time.Unix(1000, 0)); got != 2*time.Second {
 		t.Fatalf("down at %s, want 2s", got)
 	}
-	clk.blockUntil(t, 1)
+	clk.idle(t)
 	s.set(ok())
 	clk.advance(9 * time.Second) // t=11s: not yet
 	rep.none(t)
@@ -182,25 +184,25 @@ func TestRunnerRetrySchedule(t *testing.T) {
 func TestRunnerAlphaAndSeveralChecks(t *testing.T) {
 	a, b := &script{res: ok()}, &script{res: bad()}
 	_, clk, rep := startRunner(t, []Target{{ID: rid(1), Alpha: true, Checks: []Probe{{a, settings("a")}, {b, settings("b")}}}})
-	clk.blockUntil(t, 2)
+	clk.idle(t)
 	rep.none(t) // alpha: down from the start, one check still failing: no change
 	b.set(ok())
 	clk.advance(10 * time.Second)
 	if tr := rep.next(t); len(tr) != 1 || !tr[0].Health.Up {
 		t.Fatalf("got %+v, want up once both checks passed", tr)
 	}
-	clk.blockUntil(t, 2)
+	clk.idle(t)
 	a.set(bad())
 	b.set(bad())
 	clk.advance(10 * time.Second) // both fail: retry 1
-	clk.blockUntil(t, 2)
+	clk.idle(t)
 	clk.advance(time.Second)
-	clk.blockUntil(t, 2)
+	clk.idle(t)
 	clk.advance(time.Second) // both down now; one transition
 	if tr := rep.next(t); len(tr) != 1 || tr[0].Health.Up {
 		t.Fatalf("got %+v, want one down", tr)
 	}
-	clk.blockUntil(t, 2)
+	clk.idle(t)
 	a.set(ok())
 	clk.advance(10 * time.Second) // a up, b still down: no change
 	rep.none(t)
@@ -212,7 +214,7 @@ func TestRunnerDynamicWeight(t *testing.T) {
 	if tr := rep.next(t); len(tr) != 1 || !tr[0].Health.Up || tr[0].Health.Weight == nil || *tr[0].Health.Weight != 40 {
 		t.Fatalf("got %+v, want up with weight 40", tr)
 	}
-	clk.blockUntil(t, 1)
+	clk.idle(t)
 	s.set(dyn(3))
 	clk.advance(10 * time.Second)
 	if tr := rep.next(t); *tr[0].Health.Weight != 3 {
@@ -231,7 +233,7 @@ func TestRunnerUpdateKeepsState(t *testing.T) {
 	if tr := rep.next(t); tr[0].Health.Up {
 		t.Fatal("want down")
 	}
-	clk.blockUntil(t, 1)
+	clk.idle(t)
 	// Same settings, a new Checker value: the old probe is kept.
 	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{&script{res: ok()}, st}}}}); err != nil {
 		t.Fatal(err)
@@ -241,7 +243,7 @@ func TestRunnerUpdateKeepsState(t *testing.T) {
 		t.Fatal("health lost on reload")
 	}
 	clk.advance(10 * time.Second)
-	clk.blockUntil(t, 1)
+	clk.idle(t)
 	if s.n != 2 {
 		t.Fatalf("kept probe ran %d times, want 2 (schedule kept)", s.n)
 	}
@@ -276,14 +278,14 @@ func TestRunnerUpdateKeepsState(t *testing.T) {
 func TestRunnerSuspend(t *testing.T) {
 	sc := &script{res: Result{Up: true}}
 	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{Checker: sc, Settings: settings("a")}}}})
-	clk.blockUntil(t, 1) // first probe done, sleeping a delay_loop
+	clk.idle(t) // first probe done, sleeping a delay_loop
 	r.Suspend(map[model.RealID]bool{rid(1): true})
 	sc.set(Result{Reason: "down"})
 	n := func() int { sc.mu.Lock(); defer sc.mu.Unlock(); return sc.n }
 	before := n()
 	for i := 0; i < 3; i++ {
 		clk.advance(10 * time.Second)
-		clk.blockUntil(t, 1)
+		clk.idle(t)
 	}
 	if got := n(); got != before {
 		t.Fatalf("suspended server probed %d times", got-before)
@@ -294,9 +296,9 @@ func TestRunnerSuspend(t *testing.T) {
 	}
 	r.Suspend(nil)
 	clk.advance(10 * time.Second) // resumed: probes fail, retries, then down
-	clk.blockUntil(t, 1)
+	clk.idle(t)
 	clk.advance(time.Second)
-	clk.blockUntil(t, 1)
+	clk.idle(t)
 	clk.advance(time.Second)
 	if b := rep.next(t); len(b) != 1 || b[0].Health.Up {
 		t.Fatalf("after resume: %+v", b)

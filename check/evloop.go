@@ -1,0 +1,372 @@
+package check
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// conversation is one connection of an evented check: the request sent
+// once connected (nil: connecting is the whole check) and the URL the reply
+// is judged against.
+type conversation struct {
+	request []byte
+	url     *URL
+}
+
+// evented is a check that the runner drives on its event loop rather than
+// in a goroutine: TCP_CHECK and plain HTTP_GET, the checks that are run by
+// the hundred every second.
+type evented interface {
+	Checker
+	conn() *Conn
+	// conversations are run in order, each on a connection of its own,
+	// each under Conn.Timeout; all must pass. nil: not evented (SSL_GET).
+	conversations() []conversation
+	// failure words the reason of a failed conversation.
+	failure(i int, msg string) string
+}
+
+// evop is one probe of an evented check in flight.
+type evop struct {
+	ev        evented
+	convs     []conversation
+	i         int // the conversation in flight
+	fd        int
+	connected bool
+	sent      int // request bytes written
+	resp      response
+	start     time.Time
+	deadline  time.Time // of the conversation in flight
+	heapIdx   int
+	token     any
+}
+
+// evdone is a finished evented probe.
+type evdone struct {
+	token any
+	res   Result
+}
+
+// evloop runs evented probes on one epoll instance, as keepalived's
+// scheduler does: per probe a non-blocking socket, connect, one epoll
+// registration (edge-triggered, removed by close), a write and a read or
+// two — no goroutine, no timer, no Go netpoller registration and no
+// net.Conn. 500 servers checked every second cost keepalived's syscalls and
+// keepalived's CPU; a goroutine per probe cost twice that. It is used by
+// one goroutine (the runner's loop); only wake may be called from others.
+type evloop struct {
+	epfd   int
+	wakefd int
+	ops    map[int]*evop // by socket
+	byDue  opHeap
+	events []unix.EpollEvent
+	buf    []byte // one read buffer for every probe: they are judged as read
+	free   []*evop
+	done   []evdone
+}
+
+func newEvloop() (*evloop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll_create: %w", err)
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}); err != nil {
+		unix.Close(epfd)
+		unix.Close(wakefd)
+		return nil, fmt.Errorf("epoll_ctl: %w", err)
+	}
+	return &evloop{epfd: epfd, wakefd: wakefd, ops: map[int]*evop{}, events: make([]unix.EpollEvent, 128), buf: make([]byte, 4096)}, nil
+}
+
+var one = [8]byte{1}
+
+// wake interrupts wait; safe from any goroutine.
+func (l *evloop) wake() { unix.Write(l.wakefd, one[:]) }
+
+// take returns the probes finished since the last take (valid until the
+// next call of any other method).
+func (l *evloop) take() []evdone {
+	d := l.done
+	l.done = l.done[:0]
+	return d
+}
+
+// wait blocks until until (zero: no bound), a wake, or socket events, and
+// handles the events; take returns the probes they finished.
+func (l *evloop) wait(now, until time.Time) {
+	ms := -1
+	if !until.IsZero() {
+		d := until.Sub(now)
+		ms = int((d + time.Millisecond - 1) / time.Millisecond)
+		if ms < 0 {
+			ms = 0
+		}
+	}
+	n, err := unix.EpollWait(l.epfd, l.events, ms)
+	if err != nil {
+		// EINTR: a signal; anything else cannot happen with a valid epfd
+		// and buffer, and the caller's loop simply comes round again.
+		return
+	}
+	now = time.Now()
+	for _, e := range l.events[:n] {
+		fd := int(e.Fd)
+		if fd == l.wakefd {
+			var b [8]byte
+			unix.Read(l.wakefd, b[:])
+			continue
+		}
+		if op := l.ops[fd]; op != nil {
+			l.step(op, e.Events, now)
+		}
+	}
+}
+
+// start begins a probe of ev; token comes back with its result.
+func (l *evloop) start(ev evented, token any, now time.Time) {
+	var op *evop
+	if k := len(l.free); k > 0 {
+		op, l.free = l.free[k-1], l.free[:k-1]
+	} else {
+		op = &evop{}
+	}
+	*op = evop{ev: ev, convs: ev.conversations(), token: token, start: now, fd: -1, heapIdx: -1}
+	l.open(op, now)
+}
+
+// open starts conversation op.i.
+func (l *evloop) open(op *evop, now time.Time) {
+	c := op.ev.conn()
+	op.connected, op.sent = false, 0
+	if u := op.convs[op.i].url; u != nil {
+		op.resp = newResponse(u)
+	}
+	fd, err := c.connectNonblocking()
+	if err != nil {
+		l.finish(op, now, reason(err))
+		return
+	}
+	op.fd = fd
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(fd)}); err != nil {
+		l.finish(op, now, "epoll: "+reason(err))
+		return
+	}
+	l.ops[fd] = op
+	op.deadline = now.Add(c.Timeout)
+	heap.Push(&l.byDue, op)
+}
+
+const readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
+
+// step advances op on socket events (edge-triggered: each call drains
+// what it is told about).
+func (l *evloop) step(op *evop, events uint32, now time.Time) {
+	if !op.connected {
+		if events&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
+			return
+		}
+		soerr, err := unix.GetsockoptInt(op.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err == nil && soerr != 0 {
+			err = syscall.Errno(soerr)
+		}
+		if err != nil {
+			l.finish(op, now, reason(err))
+			return
+		}
+		op.connected = true
+	}
+	cv := op.convs[op.i]
+	if cv.request == nil {
+		l.pass(op, now)
+		return
+	}
+	if op.sent < len(cv.request) {
+		n, err := unix.Write(op.fd, cv.request[op.sent:])
+		if err == unix.EAGAIN {
+			return // the next EPOLLOUT edge
+		}
+		if err != nil {
+			l.finish(op, now, "send: "+reason(err))
+			return
+		}
+		if op.sent += n; op.sent < len(cv.request) {
+			return
+		}
+	}
+	if events&readable == 0 {
+		return
+	}
+	for {
+		n, err := unix.Read(op.fd, l.buf)
+		switch {
+		case n > 0:
+			if done, fail := op.resp.feed(l.buf[:n]); done {
+				l.conclude(op, now, fail)
+				return
+			}
+		case err == unix.EAGAIN:
+			return
+		case err == unix.EINTR:
+		case err != nil:
+			l.finish(op, now, reason(err))
+			return
+		default: // n == 0: the server closed
+			l.conclude(op, now, op.resp.eof())
+			return
+		}
+	}
+}
+
+func (l *evloop) conclude(op *evop, now time.Time, fail string) {
+	if fail != "" {
+		l.finish(op, now, fail)
+		return
+	}
+	l.pass(op, now)
+}
+
+// pass ends a conversation that passed: the next one starts, or the probe
+// is up.
+func (l *evloop) pass(op *evop, now time.Time) {
+	if op.i+1 < len(op.convs) {
+		l.release(op)
+		op.i++
+		l.open(op, now)
+		return
+	}
+	l.finish(op, now, "")
+}
+
+// finish closes op's socket and records its result (fail "" = up).
+func (l *evloop) finish(op *evop, now time.Time, fail string) {
+	l.release(op)
+	res := Result{Up: fail == "", Latency: now.Sub(op.start)}
+	if fail != "" {
+		res.Reason = op.ev.failure(op.i, fail)
+	}
+	l.done = append(l.done, evdone{op.token, res})
+	*op = evop{}
+	l.free = append(l.free, op)
+}
+
+// release closes op's socket (which also removes it from epoll).
+func (l *evloop) release(op *evop) {
+	if op.heapIdx >= 0 {
+		heap.Remove(&l.byDue, op.heapIdx)
+	}
+	if op.fd >= 0 {
+		delete(l.ops, op.fd)
+		unix.Close(op.fd)
+		op.fd = -1
+	}
+	op.resp = response{}
+}
+
+// expire fails the conversations whose deadline has passed.
+func (l *evloop) expire(now time.Time) {
+	for len(l.byDue) > 0 && !l.byDue[0].deadline.After(now) {
+		l.finish(l.byDue[0], now, "timeout")
+	}
+}
+
+// next is the earliest deadline in flight (zero: none).
+func (l *evloop) next() time.Time {
+	if len(l.byDue) == 0 {
+		return time.Time{}
+	}
+	return l.byDue[0].deadline
+}
+
+// inFlight is the number of probes in flight.
+func (l *evloop) inFlight() int { return len(l.byDue) }
+
+// close abandons every probe in flight and releases the loop.
+func (l *evloop) close() {
+	for fd := range l.ops {
+		unix.Close(fd)
+	}
+	clear(l.ops)
+	l.byDue = nil
+	unix.Close(l.epfd)
+	unix.Close(l.wakefd)
+}
+
+// connectNonblocking opens a non-blocking socket with the connection's
+// options and starts connecting it.
+func (c *Conn) connectNonblocking() (int, error) {
+	addr := c.Addr.Addr().Unmap()
+	family := unix.AF_INET6
+	if addr.Is4() {
+		family = unix.AF_INET
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	fail := func(err error) (int, error) {
+		unix.Close(fd)
+		return -1, err
+	}
+	if c.Interface != "" || c.FWMark != 0 {
+		if err := sockopts(fd, c.Interface, c.FWMark); err != nil {
+			return fail(err)
+		}
+	}
+	if c.BindAddr.IsValid() || c.BindPort != 0 {
+		local := c.BindAddr.Unmap()
+		if !local.IsValid() {
+			local = netip.IPv6Unspecified()
+			if family == unix.AF_INET {
+				local = netip.IPv4Unspecified()
+			}
+		}
+		if err := unix.Bind(fd, sockaddr(netip.AddrPortFrom(local, uint16(c.BindPort)))); err != nil {
+			return fail(fmt.Errorf("bind %s: %w", netip.AddrPortFrom(local, uint16(c.BindPort)), err))
+		}
+	}
+	if err := unix.Connect(fd, sockaddr(netip.AddrPortFrom(addr, c.Addr.Port()))); err != nil && !errors.Is(err, unix.EINPROGRESS) {
+		return fail(err)
+	}
+	return fd, nil
+}
+
+func sockaddr(ap netip.AddrPort) unix.Sockaddr {
+	if a := ap.Addr(); a.Is4() {
+		return &unix.SockaddrInet4{Addr: a.As4(), Port: int(ap.Port())}
+	}
+	return &unix.SockaddrInet6{Addr: ap.Addr().As16(), Port: int(ap.Port())}
+}
+
+// opHeap orders probes in flight by deadline.
+type opHeap []*evop
+
+func (h opHeap) Len() int           { return len(h) }
+func (h opHeap) Less(i, j int) bool { return h[i].deadline.Before(h[j].deadline) }
+func (h opHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIdx, h[j].heapIdx = i, j
+}
+func (h *opHeap) Push(x any) {
+	op := x.(*evop)
+	op.heapIdx = len(*h)
+	*h = append(*h, op)
+}
+func (h *opHeap) Pop() any {
+	old := *h
+	op := old[len(old)-1]
+	old[len(old)-1] = nil
+	op.heapIdx = -1
+	*h = old[:len(old)-1]
+	return op
+}
