@@ -625,6 +625,7 @@ func (d *Daemon) settle(ctx context.Context) {
 		}
 		d.dirty, d.retry = false, time.Time{}
 		if d.opt.OnState != nil {
+			d.publish() // OnState may read Instances
 			d.opt.OnState(d.states())
 		}
 	}

@@ -2,13 +2,11 @@ package watch
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +22,7 @@ import (
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
+	"github.com/lbx-dev/lbx/vrrpd"
 )
 
 // engine is the one writer to the kernel. Every fact change (a VRRP
@@ -52,6 +51,8 @@ type engine struct {
 	reloadAt   time.Time
 	reloadErr  string
 	vrrpInfo   func() []statusd.Instance
+	daemon     *vrrpd.Daemon     // nil in tests without VRRP
+	vrrpSeen   map[string]string // states last given to metrics
 	counters   map[string]uint64
 
 	wake  chan string     // coalesced: reconcile soon, with why
@@ -453,13 +454,31 @@ func (e *engine) concerns(u netlink.AddrUpdate) bool {
 }
 
 // reload reads the model file again and applies it as a diff: the checkers
-// keep the health of unchanged real servers, nothing is flushed, and the
-// next reconcile changes only what differs. An invalid file leaves the
-// running model in force.
+// keep the health of unchanged real servers, nothing is flushed, the next
+// reconcile changes only what differs, and VRRP instances are reloaded as
+// a diff too (vrrpd.PlanReload: unchanged ones are not touched, changed
+// ones take their settings in place, replaced and removed ones resign with
+// priority 0). An invalid file leaves the running model in force.
 func (e *engine) reload() error {
 	sdnotify.Reloading()
 	defer sdnotify.Ready()
 	m, err := model.LoadFile(e.file)
+	var cfg *vrrpd.Config
+	if err == nil {
+		cfg, err = vrrpd.FromModel(m)
+	}
+	var targets []check.Target
+	if err == nil {
+		targets, err = check.TargetsFromModel(m)
+	}
+	if err == nil {
+		// Scripts refused and duplicate VRIDs are refused before anything
+		// changes.
+		err = vrrpd.CheckConfig(cfg, e.log)
+	}
+	if err == nil && e.runner != nil {
+		err = e.runner.Update(targets)
+	}
 	e.mu.Lock()
 	e.reloadAt = time.Now()
 	if err != nil {
@@ -468,23 +487,6 @@ func (e *engine) reload() error {
 		e.log.Error("reload refused; the running model stays in force", "err", err)
 		return err
 	}
-	old := e.m
-	e.mu.Unlock()
-	if !sameVRRP(old, m) {
-		e.log.Warn("VRRP instance settings changed: they take effect at the next restart of lbx watch (virtual addresses, IPVS and checks are reloaded now)")
-	}
-	targets, err := check.TargetsFromModel(m)
-	if err == nil && e.runner != nil {
-		err = e.runner.Update(targets)
-	}
-	if err != nil {
-		e.mu.Lock()
-		e.reloadErr = err.Error()
-		e.mu.Unlock()
-		e.log.Error("reload refused; the running model stays in force", "err", err)
-		return err
-	}
-	e.mu.Lock()
 	e.m = m
 	e.declared = declaredBy(m)
 	e.reloadErr = ""
@@ -496,41 +498,24 @@ func (e *engine) reload() error {
 	if err := e.claimDeclared(); err != nil {
 		e.log.Warn("ownership record", "err", err)
 	}
+	// The model is in force before vrrpd reloads: the reconciles of the
+	// VRRP reload (addresses of stopped instances released, of new masters
+	// added) compile the new model.
+	if e.daemon != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err = e.daemon.Reload(ctx, cfg)
+		cancel()
+		if err != nil {
+			e.mu.Lock()
+			e.reloadErr = err.Error()
+			e.mu.Unlock()
+			e.log.Error("VRRP reload incomplete", "err", err)
+		}
+	}
 	e.met.Retain(metricInstances(m), metricReals(m))
 	e.log.Info("reloaded", "model", e.file)
 	e.kick("reload")
-	return nil
-}
-
-// sameVRRP reports whether two models run the same virtual routers (the
-// parts vrrpd was started with; virtual addresses are compiled per
-// reconcile and may change).
-func sameVRRP(a, b *model.Model) bool {
-	strip := func(m *model.Model) string {
-		var parts []string
-		for _, in := range m.VRRPInstances {
-			c := *in
-			c.VirtualAddresses, c.VirtualAddressesExcluded = nil, nil
-			parts = append(parts, fmt.Sprintf("%+v", c))
-		}
-		for _, g := range m.SyncGroups {
-			parts = append(parts, fmt.Sprintf("%+v", *g))
-		}
-		for _, n := range sortedNames(m.Scripts) {
-			parts = append(parts, n, fmt.Sprintf("%+v", *m.Scripts[n]))
-		}
-		return strings.Join(parts, "|")
-	}
-	return strip(a) == strip(b)
-}
-
-func sortedNames(m map[string]*model.Script) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return err
 }
 
 func metricInstances(m *model.Model) []metrics.VRRP {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/lbx-dev/lbx/apply"
@@ -143,12 +144,14 @@ func Run(ctx context.Context, o Options) error {
 	e.updateQuorumLocked()
 	e.mu.Unlock()
 
-	d, err := vrrpd.New(cfg, vrrpd.Options{Reconciler: e, Log: log, StatsFile: o.StatsFile,
-		OnState: func(states map[string]string) { e.onVRRP(cfg, states) }})
+	var d *vrrpd.Daemon
+	d, err = vrrpd.New(cfg, vrrpd.Options{Reconciler: e, Log: log, StatsFile: o.StatsFile,
+		OnState: func(states map[string]string) { e.onVRRP(d.Instances()) }})
 	if err != nil {
 		return err
 	}
-	e.vrrpInfo = func() []statusd.Instance { return instancesOf(cfg, d.States()) }
+	e.daemon = d
+	e.vrrpInfo = func() []statusd.Instance { return instancesOf(d.Instances()) }
 	met.Retain(metricInstances(m), metricReals(m))
 	if srv != nil {
 		go srv.Serve(loopCtx, e.status)
@@ -216,17 +219,22 @@ func (e *engine) removeServices() {
 	}
 }
 
-// onVRRP records transitions in metrics (vrrpd logs them with reasons).
-func (e *engine) onVRRP(cfg *vrrpd.Config, states map[string]string) {
+// onVRRP records states, priorities and transitions in metrics (vrrpd
+// logs transitions with reasons). It is called after every transition and
+// reload, with the instances running then.
+func (e *engine) onVRRP(insts []vrrpd.InstanceStatus) {
 	e.mu.Lock()
-	prev := e.vrrp
+	prev := e.vrrpSeen
+	e.vrrpSeen = map[string]string{}
+	for _, in := range insts {
+		e.vrrpSeen[in.Name] = in.State
+	}
 	e.mu.Unlock()
-	for _, in := range cfg.Instances {
-		v := metrics.VRRP{Name: in.FSM.Name, Interface: in.Interface, VRID: int(in.FSM.VRID)}
-		s := states[in.FSM.Name]
-		e.met.SetVRRP(v, s, int(in.FSM.Priority))
-		if prev[in.FSM.Name] != s {
-			e.met.Transition(v, s)
+	for _, in := range insts {
+		v := metrics.VRRP{Name: in.Name, Interface: in.Interface, VRID: in.VRID}
+		e.met.SetVRRP(v, in.State, in.EffectivePriority)
+		if prev[in.Name] != in.State {
+			e.met.Transition(v, in.State)
 		}
 	}
 }
@@ -241,8 +249,18 @@ func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r *check.Runner) 
 			return
 		case <-t.C:
 		}
-		c := d.Counters.Snapshot()
-		e.met.SetAdvertCounts(metrics.VRRP{}, c["adverts_sent"], c["adverts_received"], invalidCounts(c))
+		running := map[vrrpd.CounterKey]bool{}
+		for _, in := range d.Instances() {
+			running[vrrpd.CounterKey{Name: in.Name, Interface: in.Interface, VRID: in.VRID}] = true
+		}
+		for k, c := range d.Counters.PerInstance() {
+			// An instance a reload just removed must not come back as a
+			// series after metrics.Retain dropped it.
+			if k.Name != "" && !running[k] {
+				continue
+			}
+			e.met.SetAdvertCounts(metrics.VRRP{Name: k.Name, Interface: k.Interface, VRID: k.VRID}, advertCounts(c))
+		}
 		for _, ts := range r.Stats() {
 			var total, failed uint64
 			var lat time.Duration
@@ -256,6 +274,7 @@ func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r *check.Runner) 
 			}
 			e.met.SetChecker(metrics.Real(ts.ID), ts.Up, lat, total, failed)
 		}
+		c := d.Counters.Snapshot()
 		e.mu.Lock()
 		for k, v := range c {
 			e.counters["vrrp_"+k] = v
@@ -264,23 +283,32 @@ func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r *check.Runner) 
 	}
 }
 
+// advertCounts turns one instance's vrrpd counters into metrics' form.
+func advertCounts(c map[string]uint64) metrics.AdvertCounts {
+	return metrics.AdvertCounts{
+		Sent: c["adverts_sent"], Received: c["adverts_received"],
+		PriorityZeroSent: c["priority_zero_sent"], PriorityZeroReceived: c["priority_zero_received"],
+		Invalid: invalidCounts(c),
+	}
+}
+
 // invalidCounts picks vrrpd's drop counters ("drop_<reason>").
 func invalidCounts(c map[string]uint64) map[string]uint64 {
 	out := map[string]uint64{}
 	for k, v := range c {
-		if len(k) > 5 && k[:5] == "drop_" {
-			out[k[5:]] = v
+		if reason, ok := strings.CutPrefix(k, "drop_"); ok {
+			out[reason] = v
 		}
 	}
 	return out
 }
 
-func instancesOf(cfg *vrrpd.Config, states map[string]string) []statusd.Instance {
+func instancesOf(insts []vrrpd.InstanceStatus) []statusd.Instance {
 	var out []statusd.Instance
-	for _, in := range cfg.Instances {
+	for _, in := range insts {
 		out = append(out, statusd.Instance{
-			Name: in.FSM.Name, Interface: in.Interface, VRID: int(in.FSM.VRID), State: states[in.FSM.Name],
-			Priority: int(in.FSM.Priority), EffectivePriority: int(in.FSM.Priority),
+			Name: in.Name, Interface: in.Interface, VRID: in.VRID, State: in.State,
+			Priority: in.Priority, EffectivePriority: in.EffectivePriority,
 		})
 	}
 	return out
