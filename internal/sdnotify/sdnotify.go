@@ -81,7 +81,10 @@ func WatchdogInterval() (time.Duration, error) {
 // wedged), it stops petting: systemd then kills and restarts lbx after
 // WatchdogSec, which is the point. It returns nil at once when the watchdog
 // is off, and nil when ctx is done; onUnhealthy, if set, is called once per
-// healthy→unhealthy change (for a log line).
+// healthy→unhealthy change (for a log line). Before healthy first returns
+// true (the loop has not turned yet: lbx is starting, and systemd's start
+// timeout, not the watchdog, is in force) nothing is sent and nothing is
+// reported.
 func Watchdog(ctx context.Context, healthy func() bool, onUnhealthy func()) error {
 	every, err := WatchdogInterval()
 	if err != nil || every == 0 {
@@ -89,7 +92,7 @@ func Watchdog(ctx context.Context, healthy func() bool, onUnhealthy func()) erro
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	wasHealthy := true
+	wasHealthy := false // no healthy→unhealthy change before the first beat
 	for {
 		if healthy() {
 			wasHealthy = true

@@ -210,3 +210,36 @@ func TestHeartbeat(t *testing.T) {
 		t.Fatal("not fresh after a new beat")
 	}
 }
+
+// A loop that has not turned yet (lbx starting) is not a wedged loop: no
+// keep-alive and no unhealthy report until the first healthy tick; after
+// it, a stall is reported once.
+func TestWatchdogQuietBeforeFirstBeat(t *testing.T) {
+	c := notifySocket(t)
+	t.Setenv("WATCHDOG_USEC", "200000")
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+	var healthy atomic.Bool
+	var unhealthyCalls atomic.Int32
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go Watchdog(ctx, healthy.Load, func() { unhealthyCalls.Add(1) })
+	if got := recv(t, c, 350*time.Millisecond); got != "" {
+		t.Fatalf("sent %q before the first beat", got)
+	}
+	if n := unhealthyCalls.Load(); n != 0 {
+		t.Fatalf("onUnhealthy called %d times before the first beat, want 0", n)
+	}
+	healthy.Store(true)
+	if got := recv(t, c, time.Second); got != "WATCHDOG=1" {
+		t.Fatalf("after the first beat: %q", got)
+	}
+	healthy.Store(false)
+	deadline := time.Now().Add(2 * time.Second)
+	for unhealthyCalls.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // more unhealthy ticks
+	if n := unhealthyCalls.Load(); n != 1 {
+		t.Fatalf("onUnhealthy called %d times after a stall, want 1", n)
+	}
+}
