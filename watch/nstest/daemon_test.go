@@ -7,6 +7,7 @@ package nstest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,6 +110,37 @@ func TestDaemonInNamespace(t *testing.T) {
 		t.Fatalf("apply while watch runs: %v\n%s", err, out)
 	}
 	waitFor(t, "reloaded address", func() bool { return strings.Contains(addrs(), "192.0.2.11/24") })
+
+	// A VRRP setting changed by a delegated apply takes effect in the
+	// running instance (no restart): the priority changes, the instance
+	// stays MASTER with its address, and it makes no transition.
+	transitions := func() string {
+		out, _ := ns.Try(bin, "status", "-o", "json")
+		var c struct{ Counters map[string]uint64 }
+		json.Unmarshal([]byte(out), &c)
+		return fmt.Sprint(c.Counters["vrrp_transitions"])
+	}
+	waitFor(t, "vrrp counters in status", func() bool { return transitions() != "0" })
+	before := transitions()
+	cur, _ := os.ReadFile(file)
+	os.WriteFile(file, []byte(strings.Replace(string(cur), "priority: 255", "priority: 200", 1)), 0o644)
+	if out, err := ns.Try(bin, "apply", "-f", file, "--auto-approve"); err != nil {
+		t.Fatalf("apply of a VRRP priority change: %v\n%s", err, out)
+	}
+	var st2 struct {
+		VRRP []struct {
+			State    string
+			Priority int
+		}
+	}
+	waitFor(t, "priority 200 in the running instance", func() bool {
+		out, err := ns.Try(bin, "status", "-o", "json")
+		return err == nil && json.Unmarshal([]byte(out), &st2) == nil && len(st2.VRRP) == 1 && st2.VRRP[0].Priority == 200
+	})
+	time.Sleep(1200 * time.Millisecond) // counters reach status once a second
+	if st2.VRRP[0].State != "MASTER" || !strings.Contains(addrs(), "192.0.2.50/24") || transitions() != before {
+		t.Fatalf("after a live priority change: state %s, transitions %s -> %s, addresses %s", st2.VRRP[0].State, before, transitions(), addrs())
+	}
 
 	// A different model file is refused: one writer.
 	other := filepath.Join(dir, "other.yaml")
