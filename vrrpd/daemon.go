@@ -404,7 +404,8 @@ func (d *Daemon) States() map[string]string {
 // boot. It returns when done; an error names the instances that could not
 // start (the others run).
 func (d *Daemon) Reload(ctx context.Context, cfg *Config) error {
-	if err := CheckConfig(cfg, d.log); err != nil {
+	// Warnings were logged by whoever built cfg and checked it first.
+	if err := CheckConfig(cfg, slog.New(slog.DiscardHandler)); err != nil {
 		return err
 	}
 	req := reloadReq{cfg: cfg, done: make(chan error, 1)}

@@ -250,3 +250,37 @@ func TestReloadAddReplaceRemove(t *testing.T) {
 		t.Fatal("no advert of the untouched instance seen: the check could not fail")
 	}
 }
+
+// Scripts and sync groups change with a reload too: a failing track script
+// and a sync group added together put both members in FAULT (one by its
+// own fault, the other forced by the group) and the addresses move to the
+// peer; removing the script brings both back, with preempt.
+func TestReloadScriptsAndGroups(t *testing.T) {
+	a, b := twoLBX(t)
+	insts := func(prio int, extra string) string {
+		return "vrrp_instances:\n" + instanceYAML("VI_1", 64, prio, "10.77.0.104", extra) + instanceYAML("VI_2", 65, prio, "10.77.0.105", "")
+	}
+	plain := "version: 1\n" + insts(150, "")
+	a.startModel(plain)
+	b.startModel("version: 1\nsync_groups: [{name: G, members: [VI_1, VI_2]}]\n" + insts(100, ""))
+	both := func(p *peer) bool { return hasAddr(p, "10.77.0.104") && hasAddr(p, "10.77.0.105") }
+	none := func(p *peer) bool { return !hasAddr(p, "10.77.0.104") && !hasAddr(p, "10.77.0.105") }
+	waitFor(t, "a holds both", 5*time.Second, func() bool { return both(a) && none(b) })
+	write := func(m string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(a.dir, "model.yaml"), []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("version: 1\nscripts:\n  chk: {script: /bin/false, interval: 0.2, weight: 0, init_fail: true}\n" +
+		"sync_groups: [{name: G, members: [VI_1, VI_2]}]\n" + insts(150, "    track_scripts: [{name: chk}]\n"))
+	waitFor(t, "both move to b (VI_1 own fault, VI_2 forced by the new group)", 3*time.Second, func() bool { return both(b) && none(a) })
+	if !strings.Contains(a.out.String(), "sync group G") {
+		t.Error("VI_2's FAULT was not forced by the group")
+	}
+	write(plain)
+	waitFor(t, "both back to a", 3*time.Second, func() bool { return both(a) && none(b) })
+}
