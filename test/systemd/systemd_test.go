@@ -1,0 +1,518 @@
+// Package systemd runs examples/lbx.service, unmodified, under a real
+// systemd: systemd-nspawn boots the host's own /usr (read-only, with a
+// tmpfs root: --volatile=yes) with systemd as PID 1 in a private network
+// namespace, the unit file is bind-mounted to /etc/systemd/system/lbx.service
+// and a freshly built lbx is overlaid at /usr/local/bin/lbx, the paths the
+// unit names. One drop-in shortens WatchdogSec to 3s. The test drives the unit
+// with systemctl inside the container and checks what systemd itself saw
+// (its debug log of every sd_notify message) and what the kernel holds (the
+// model's VRRP address on a veth). Needs root and systemd-nspawn (Debian
+// package systemd-container); under CI=true a skip fails.
+package systemd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// skip skips with one line saying why; under CI=true a skip would hide an
+// untested unit file, so it fails instead.
+func skip(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true and the systemd test cannot run: %s", why)
+	}
+	t.Skip("systemd test skipped: " + why)
+}
+
+const (
+	vip1     = "192.0.2.50"
+	vip2     = "192.0.2.51"
+	watchdog = 3 * time.Second
+)
+
+// model is a VRRP-only model (no IPVS: the host kernel has none) that is
+// MASTER at once on lbx0; extra adds a second virtual address (a reload
+// that changes only addresses takes effect without a restart).
+func model(extra bool) string {
+	addrs := "      - {address: " + vip1 + "/24}\n"
+	if extra {
+		addrs += "      - {address: " + vip2 + "/24}\n"
+	}
+	return `version: 1
+global:
+  router_id: systemd-test
+vrrp_instances:
+  - name: VI_1
+    state: MASTER
+    interface: lbx0
+    virtual_router_id: 51
+    priority: 150
+    advert_int: 1s
+    virtual_addresses:
+` + addrs
+}
+
+const brokenModel = "version: 1\nbogus_key: 1\n"
+
+func requireEnv(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		skip(t, "needs Linux")
+	}
+	if testing.Short() {
+		skip(t, "-short")
+	}
+	if os.Geteuid() != 0 {
+		skip(t, "needs root (systemd-nspawn)")
+	}
+	if _, err := exec.LookPath("systemd-nspawn"); err != nil {
+		skip(t, "systemd-nspawn missing (apt-get install systemd-container)")
+	}
+	if _, err := exec.LookPath("nsenter"); err != nil {
+		skip(t, "nsenter missing (apt-get install util-linux)")
+	}
+	if _, err := os.Stat("/usr/lib/systemd/systemd"); err != nil {
+		skip(t, "/usr/lib/systemd/systemd missing (apt-get install systemd)")
+	}
+	for _, d := range []string{"/bin", "/sbin", "/lib"} {
+		if l, err := os.Readlink(d); err != nil || !strings.HasPrefix(l, "usr/") {
+			skip(t, d+" is not a symlink into /usr: --volatile=yes cannot boot this host's /usr alone")
+		}
+	}
+}
+
+func buildLBX(t *testing.T, dst string) {
+	t.Helper()
+	if bin := os.Getenv("LBX_SYSTEMD_BIN"); bin != "" { // a prebuilt lbx
+		b, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-o", dst, "./cmd/lbx")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building lbx: %v\n%s", err, out)
+	}
+}
+
+// container is a booted systemd-nspawn machine.
+type container struct {
+	t    *testing.T
+	pid  int    // the container's PID 1 (systemd), in the host's PID namespace
+	etc  string // host directory bound to /etc/lbx
+	boot string // nspawn's console log
+}
+
+// in runs a command inside the container (all its namespaces and root).
+func (c *container) in(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "nsenter", append([]string{"-t", strconv.Itoa(c.pid), "-a", "--"}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// must runs a command inside the container and fails the test on error.
+func (c *container) must(args ...string) string {
+	c.t.Helper()
+	out, err := c.in(args...)
+	if err != nil {
+		c.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// show returns systemctl show properties of lbx.service.
+func (c *container) show() map[string]string {
+	c.t.Helper()
+	out := c.must("systemctl", "show", "lbx.service", "-p", "ActiveState,SubState,MainPID,NRestarts,Result,ExecMainStatus,StatusText")
+	m := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// journalArgs select every journal line about lbx.service: systemd's own
+// (debug: each notification it received) and lbx's output. Not -u alone:
+// in a container on a cgroup-v1/hybrid host, journald sometimes files a
+// just-forked service's output under init.scope; the identifier is exact.
+var journalArgs = []string{"journalctl", "--no-pager", "-q", "UNIT=lbx.service", "+", "_SYSTEMD_UNIT=lbx.service", "+", "SYSLOG_IDENTIFIER=lbx"}
+
+func (c *container) journal() string {
+	c.t.Helper()
+	return c.must(append(journalArgs, "-o", "cat")...)
+}
+
+// waitJournal polls the journal until re matches (journald is asynchronous)
+// and returns the journal and the match's index.
+func (c *container) waitJournal(re *regexp.Regexp, from int, timeout time.Duration) (string, int) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		j := c.journal()
+		if from <= len(j) {
+			if loc := re.FindStringIndex(j[from:]); loc != nil {
+				return j, from + loc[0]
+			}
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("journal of lbx.service: no %q within %v after offset %d:\n%s", re, timeout, from, tail(j, 40))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (c *container) addrs() string {
+	c.t.Helper()
+	return c.must("ip", "-4", "-o", "addr", "show", "dev", "lbx0")
+}
+
+func (c *container) waitAddr(addr string, present bool, timeout time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		a := c.addrs()
+		if strings.Contains(a, " "+addr+"/") == present {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("address %s present=%v wanted within %v; lbx0 has:\n%s", addr, !present, timeout, a)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (c *container) writeModel(text string) {
+	c.t.Helper()
+	if err := os.WriteFile(filepath.Join(c.etc, "lbx.yaml"), []byte(text), 0o640); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// boot starts the container and waits until its systemd finished booting.
+func boot(t *testing.T) *container {
+	t.Helper()
+	unit, err := filepath.Abs("../../examples/lbx.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	c := &container{t: t, etc: filepath.Join(dir, "etc-lbx"), boot: filepath.Join(dir, "nspawn.log")}
+	usr := filepath.Join(dir, "usr")
+	dropin := filepath.Join(dir, "lbx.service.d")
+	for _, d := range []string{filepath.Join(usr, "local", "bin"), c.etc, dropin} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buildLBX(t, filepath.Join(usr, "local", "bin", "lbx"))
+	c.writeModel(model(false))
+	conf := fmt.Sprintf("# test/systemd: a short watchdog so that a stopped lbx is killed quickly.\n[Service]\nWatchdogSec=%ds\n", int(watchdog/time.Second))
+	if err := os.WriteFile(filepath.Join(dropin, "watchdog.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(c.boot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	name := fmt.Sprintf("lbx-systemd-%d", os.Getpid())
+	cmd := exec.Command("systemd-nspawn", "--quiet",
+		"--directory=/", "--volatile=yes", // tmpfs root, the host's /usr read-only
+		"--register=no", "--keep-unit", // no machined, no scope: works without a host systemd
+		"--private-network", "--machine="+name, "--console=pipe",
+		// lbx at /usr/local/bin/lbx: an overlay whose top layer holds only it.
+		"--overlay-ro=/usr:"+usr+":/usr",
+		"--bind="+c.etc+":/etc/lbx",
+		"--bind-ro="+unit+":/etc/systemd/system/lbx.service",
+		"--bind-ro="+dropin+":/etc/systemd/system/lbx.service.d",
+		// basic.target: nothing of the host's multi-user.target. The
+		// tmpfs /etc gets the distribution's presets, which may enable
+		// systemd-networkd: masked, so that it leaves the veth alone and
+		// network-online.target (the unit's After=) is reached at once
+		// instead of after wait-online's 2 min timeout.
+		"--boot", "--", "systemd.unit=basic.target", "systemd.firstboot=no",
+		"systemd.mask=systemd-networkd.service", "systemd.mask=systemd-networkd-wait-online.service")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		skip(t, "systemd-nspawn: "+err.Error())
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if t.Failed() {
+			if out, err := c.in(journalArgs...); err == nil {
+				t.Logf("journal of lbx.service at the failure (last 60 lines):\n%s", tail(out, 60))
+			}
+		}
+		// SIGTERM: nspawn halts the container (systemd shuts down) and exits.
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			t.Errorf("systemd-nspawn still running 20 s after SIGTERM: killing the container")
+			if c.pid > 0 {
+				syscall.Kill(c.pid, syscall.SIGKILL) // PID 1 of its namespace: takes everything in it
+			}
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	// The container's PID 1 is nspawn's child running systemd in a PID
+	// namespace of its own (nspawn's first child, which sets the container
+	// up, runs in ours).
+	selfNS, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for c.pid == 0 {
+		select {
+		case err := <-exited:
+			exited <- err
+			b, _ := os.ReadFile(c.boot)
+			skip(t, fmt.Sprintf("systemd-nspawn exited at boot (%v): %s", err, strings.ReplaceAll(tail(strings.TrimSpace(string(b)), 3), "\n", " | ")))
+		default:
+		}
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		for _, f := range strings.Fields(string(b)) {
+			ns, _ := os.Readlink("/proc/" + f + "/ns/pid")
+			comm, _ := os.ReadFile("/proc/" + f + "/comm")
+			if ns != "" && ns != selfNS && strings.TrimSpace(string(comm)) == "systemd" {
+				c.pid, _ = strconv.Atoi(f)
+			}
+		}
+		if c.pid != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("systemd-nspawn started no container within 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// is-system-running --wait returns when boot is over; "degraded" is
+	// fine (units of the host's /usr that want a real machine).
+	for {
+		out, _ := c.in("systemctl", "is-system-running", "--wait")
+		if out == "running" || out == "degraded" {
+			break
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(c.boot)
+			skip(t, fmt.Sprintf("systemd in the container did not finish booting within 30 s (is-system-running: %q): %s", out, strings.ReplaceAll(tail(strings.TrimSpace(string(b)), 3), "\n", " | ")))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return c
+}
+
+func TestSystemdUnit(t *testing.T) {
+	requireEnv(t)
+	t0 := time.Now()
+	c := boot(t)
+	t.Logf("container booted in %v (PID 1 = %d on the host)", time.Since(t0).Round(time.Millisecond), c.pid)
+
+	// The VRRP interface: one end of a veth pair with an address to
+	// advertise from. Every notification systemd receives is logged at debug.
+	c.must("ip", "link", "add", "lbx0", "type", "veth", "peer", "name", "lbx0p")
+	c.must("ip", "addr", "add", "10.99.0.1/24", "dev", "lbx0")
+	c.must("ip", "link", "set", "lbx0", "up")
+	c.must("ip", "link", "set", "lbx0p", "up")
+	c.must("systemd-analyze", "log-level", "debug")
+	if out := c.must("systemctl", "show", "lbx.service", "-p", "DropInPaths", "--value"); out != "/etc/systemd/system/lbx.service.d/watchdog.conf" {
+		t.Fatalf("drop-in not loaded: DropInPaths=%s", out)
+	}
+
+	var mainPID string
+	t.Run("start returns after READY=1", func(t *testing.T) {
+		c.t = t
+		start := time.Now()
+		c.must("systemctl", "start", "lbx.service")
+		took := time.Since(start)
+		// At the moment start returned, not later.
+		a := c.addrs()
+		if !strings.Contains(a, " "+vip1+"/") {
+			t.Errorf("systemctl start returned but %s is not on lbx0:\n%s", vip1, a)
+		}
+		s := c.show()
+		if s["ActiveState"] != "active" || s["SubState"] != "running" {
+			t.Fatalf("after start: %v", s)
+		}
+		mainPID = s["MainPID"]
+		if w := c.must("systemctl", "show", "lbx.service", "-p", "WatchdogUSec", "--value"); w != "3s" {
+			t.Errorf("WatchdogUSec=%s with the drop-in, want 3s", w)
+		}
+		j, ready := c.waitJournal(regexp.MustCompile(`Got notification message from PID `+mainPID+` \(READY=1`), 0, 5*time.Second)
+		started := strings.Index(j, "Started lbx.service")
+		if started < 0 || started < ready {
+			t.Errorf("\"Started lbx.service\" (at %d) not after READY=1 from the main PID (at %d)", started, ready)
+		}
+		if s["StatusText"] != "running" {
+			t.Errorf("StatusText=%q, want \"running\" (STATUS= from lbx)", s["StatusText"])
+		}
+		t.Logf("systemctl start took %v", took.Round(time.Millisecond))
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("hardening leaves lbx working", func(t *testing.T) {
+		c.t = t
+		// The status socket and the one-writer lock must be where every
+		// other lbx command (run by root from a shell, all capabilities)
+		// looks for them: the host's paths, not a per-namespace suffix.
+		if out, err := c.in("lbx", "status"); err != nil {
+			ls, _ := c.in("ls", "/run/lbx")
+			t.Errorf("lbx status from a root shell cannot reach the daemon under the unit: %v: %s (/run/lbx: %s)", err, out, strings.Join(strings.Fields(ls), " "))
+		}
+		if _, err := c.in("test", "-e", "/run/lbx/lock"); err != nil {
+			ls, _ := c.in("ls", "/run/lbx")
+			t.Errorf("the daemon's one-writer lock is not /run/lbx/lock (the lock lbx apply takes); /run/lbx holds: %s", strings.Join(strings.Fields(ls), " "))
+		}
+		if _, err := c.in("test", "-s", "/var/lib/lbx/owned-host.json"); err != nil {
+			t.Errorf("no ownership record /var/lib/lbx/owned-host.json (StateDirectory=)")
+		}
+	})
+
+	t.Run("watchdog is fed", func(t *testing.T) {
+		c.t = t
+		// Two watchdog periods of a healthy daemon: keep-alives, no kill.
+		time.Sleep(2*watchdog + 500*time.Millisecond)
+		s := c.show()
+		if s["MainPID"] != mainPID || s["NRestarts"] != "0" || s["ActiveState"] != "active" {
+			t.Fatalf("after %v: %v (want MainPID %s, no restart)", 2*watchdog, s, mainPID)
+		}
+		j, _ := c.waitJournal(regexp.MustCompile(`Got notification message from PID `+mainPID+` \(WATCHDOG=1\)`), 0, 5*time.Second)
+		if strings.Contains(j, "has not turned for too long") {
+			t.Errorf("lbx reported a wedged loop while healthy:\n%s", tail(j, 20))
+		}
+	})
+
+	t.Run("reload", func(t *testing.T) {
+		c.t = t
+		from := len(c.journal())
+		c.writeModel(model(true))
+		c.must("systemctl", "reload", "lbx.service")
+		_, rel := c.waitJournal(regexp.MustCompile(`Got notification message from PID `+mainPID+` \(RELOADING=1, MONOTONIC_USEC=[0-9]+\)`), from, 5*time.Second)
+		_, ready := c.waitJournal(regexp.MustCompile(`Got notification message from PID `+mainPID+` \(READY=1\)`), rel, 5*time.Second)
+		c.waitJournal(regexp.MustCompile(`Changed reload -> running`), ready, 5*time.Second)
+		c.waitJournal(regexp.MustCompile(`msg=reloaded`), from, 5*time.Second)
+		c.waitAddr(vip2, true, 5*time.Second)
+		if s := c.show(); s["MainPID"] != mainPID || s["ActiveState"] != "active" {
+			t.Fatalf("after reload: %v", s)
+		}
+	})
+
+	t.Run("broken model fails reload, daemon keeps the old model", func(t *testing.T) {
+		c.t = t
+		from := len(c.journal())
+		c.writeModel(brokenModel)
+		defer c.writeModel(model(true)) // the later restart validates it
+		out, err := c.in("systemctl", "reload", "lbx.service")
+		if err == nil {
+			t.Errorf("systemctl reload with a broken model succeeded: %s", out)
+		}
+		c.waitJournal(regexp.MustCompile(`lbx\.yaml:2:1: bogus_key`), from, 5*time.Second)
+		c.waitJournal(regexp.MustCompile(`Reload failed for lbx\.service`), from, 5*time.Second)
+		time.Sleep(time.Second) // a SIGHUP, had one been sent, would be handled by now
+		j := c.journal()
+		for _, bad := range []string{"RELOADING=1", "msg=reloaded", "reload refused"} {
+			if strings.Contains(j[from:], bad) {
+				t.Errorf("%q after a reload ExecReload's validate refused: the daemon was signalled", bad)
+			}
+		}
+		if s := c.show(); s["MainPID"] != mainPID || s["ActiveState"] != "active" || s["SubState"] != "running" {
+			t.Errorf("after a refused reload: %v (want MainPID %s active/running)", s, mainPID)
+		}
+		a := c.addrs()
+		if !strings.Contains(a, " "+vip1+"/") || !strings.Contains(a, " "+vip2+"/") {
+			t.Errorf("the running model's addresses are gone after a refused reload:\n%s", a)
+		}
+	})
+
+	t.Run("watchdog kills a stopped daemon and systemd restarts it", func(t *testing.T) {
+		c.t = t
+		from := len(c.journal())
+		stopped := time.Now()
+		c.must("kill", "-STOP", mainPID)
+		var s map[string]string
+		for {
+			s = c.show()
+			if s["MainPID"] != mainPID && s["MainPID"] != "0" && s["ActiveState"] == "active" && s["SubState"] == "running" {
+				break
+			}
+			if time.Since(stopped) > watchdog+30*time.Second {
+				t.Fatalf("no restart %v after SIGSTOP: %v", time.Since(stopped), s)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		took := time.Since(stopped)
+		mainPID = s["MainPID"]
+		if took < watchdog {
+			t.Errorf("restarted %v after SIGSTOP, sooner than WatchdogSec=%v", took, watchdog)
+		}
+		if s["NRestarts"] != "1" {
+			t.Errorf("NRestarts=%s, want 1", s["NRestarts"])
+		}
+		c.waitJournal(regexp.MustCompile(`Watchdog timeout`), from, 5*time.Second)
+		c.waitJournal(regexp.MustCompile(`Failed with result 'watchdog'`), from, 5*time.Second)
+		c.waitAddr(vip1, true, 5*time.Second)
+		c.waitAddr(vip2, true, 5*time.Second)
+		t.Logf("SIGSTOP to a running unit again: %v (WatchdogSec=%v, RestartSec=2s)", took.Round(time.Millisecond), watchdog)
+	})
+
+	t.Run("stop releases the addresses", func(t *testing.T) {
+		c.t = t
+		from := len(c.journal())
+		start := time.Now()
+		c.must("systemctl", "stop", "lbx.service")
+		took := time.Since(start)
+		a := c.addrs()
+		if strings.Contains(a, " "+vip1+"/") || strings.Contains(a, " "+vip2+"/") {
+			t.Errorf("systemctl stop returned with VRRP addresses still on lbx0:\n%s", a)
+		}
+		if !strings.Contains(a, " 10.99.0.1/") {
+			t.Errorf("lbx0's own address is gone after stop:\n%s", a)
+		}
+		s := c.show()
+		if s["ActiveState"] != "inactive" || s["Result"] != "success" || s["ExecMainStatus"] != "0" || s["MainPID"] != "0" {
+			t.Errorf("after stop: %v (want inactive, result success, exit status 0)", s)
+		}
+		c.waitJournal(regexp.MustCompile(`Got notification message from PID `+mainPID+` \(STOPPING=1\)`), from, 5*time.Second)
+		if out, err := c.in("sh", "-c", "grep -lx lbx /proc/[0-9]*/comm"); err == nil {
+			t.Errorf("lbx processes left after stop: %s", out)
+		}
+		t.Logf("systemctl stop took %v", took.Round(time.Millisecond))
+	})
+	c.t = t
+	t.Logf("whole test %v", time.Since(t0).Round(time.Millisecond))
+}
