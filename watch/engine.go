@@ -372,17 +372,29 @@ func (e *engine) loop(ctx context.Context) {
 			why = "retry"
 		}
 		err := e.reconcile(ctx, why)
-		// Everyone who asked meanwhile wanted this same state.
-		for more := true; more; {
-			select {
-			case r := <-e.syncq:
-				replies = append(replies, r)
-			default:
-				more = false
-			}
-		}
 		for _, r := range replies {
 			r <- err
+		}
+		// A request that arrived during that reconcile recorded VRRP states
+		// it may not have seen (Reconcile stores them, then enqueues): one
+		// more pass for all of them, a cheap no-op when nothing changed.
+		for {
+			var late []chan error
+			for more := true; more; {
+				select {
+				case r := <-e.syncq:
+					late = append(late, r)
+				default:
+					more = false
+				}
+			}
+			if len(late) == 0 {
+				break
+			}
+			err = e.reconcile(ctx, "vrrp")
+			for _, r := range late {
+				r <- err
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			e.log.Error("reconcile failed; retrying", "err", err, "in", backoff)

@@ -63,7 +63,14 @@ func netnsSuffix(name string) string {
 	// PID 1's namespace is the host's. Where it cannot be read (a
 	// sandbox), name the namespace anyway: every lbx in it computes the
 	// same path, which is all that matters.
-	if unix.Stat("/proc/1/ns/net", &host) == nil && self.Ino == host.Ino {
+	if unix.Stat("/proc/1/ns/net", &host) == nil {
+		if self.Ino == host.Ino {
+			return ""
+		}
+	} else if name == "" && sameProcNet("/proc/1/net", "/proc/self/net") {
+		// /proc/1/ns/net needs ptrace access to PID 1, which a root lbx
+		// lacks under a unit's CapabilityBoundingSet= (no CAP_SYS_PTRACE);
+		// /proc/PID/net does not: the same netns shows the same entries.
 		return ""
 	}
 	return fmt.Sprintf("-netns-%d", self.Ino)
@@ -210,4 +217,11 @@ func ExportAddresses(st *state.State) []state.Address {
 		out = append(out, a)
 	}
 	return out
+}
+
+// sameProcNet reports whether two /proc/PID/net directories are the same
+// network namespace's (the inode of an entry is per namespace).
+func sameProcNet(a, b string) bool {
+	var sa, sb unix.Stat_t
+	return unix.Stat(a+"/dev", &sa) == nil && unix.Stat(b+"/dev", &sb) == nil && sa.Ino == sb.Ino
 }
