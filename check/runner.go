@@ -110,6 +110,7 @@ type Runner struct {
 
 type target struct {
 	id     model.RealID
+	name   string // id.String(), for ordering Stats without formatting
 	also   []model.RealID
 	alpha  bool
 	probes []*probe
@@ -243,7 +244,7 @@ func (r *Runner) Update(targets []Target) error {
 	for _, nt := range targets {
 		t := r.targets[nt.ID]
 		if t == nil {
-			t = &target{id: nt.ID, alpha: nt.Alpha, up: !nt.Alpha}
+			t = &target{id: nt.ID, name: nt.ID.String(), alpha: nt.Alpha, up: !nt.Alpha}
 			r.targets[nt.ID] = t
 		}
 		old := t.probes
@@ -462,9 +463,12 @@ func (r *Runner) Suspend(ids map[model.RealID]bool) {
 }
 
 // record applies a probe result and schedules the next probe: after
-// delay_loop, or delay_before_retry while retrying, counted from the start
-// of this probe, never sooner than now (a slow probe does not drift the
-// loop, nor make it spin). Called with r.mu held.
+// delay_loop, or delay_before_retry while retrying, counted from the end of
+// this probe, as keepalived counts it. That rule also spreads load: checks
+// started together finish at different times (the server answers them one
+// after another) and stay apart, where counting from the start would send
+// every probe in the same instant every loop, overflowing the servers'
+// listen queues. Called with r.mu held.
 func (r *Runner) record(p *probe, res Result, start, now time.Time) {
 	if p.removed {
 		return
@@ -491,10 +495,7 @@ func (r *Runner) record(p *probe, res Result, start, now time.Time) {
 	if retry {
 		next = p.settings.DelayBeforeRetry
 	}
-	p.due = start.Add(next)
-	if p.due.Before(now) {
-		p.due = now
-	}
+	p.due = now.Add(next)
 	heap.Push(&r.queue, p)
 }
 

@@ -304,3 +304,62 @@ func TestRunnerSuspend(t *testing.T) {
 		t.Fatalf("after resume: %+v", b)
 	}
 }
+
+// gate is a Checker that blocks until the test lets it finish, and records
+// when (on the fake clock) each probe started.
+type gate struct {
+	clk     *fakeClock
+	release chan struct{}
+	mu      sync.Mutex
+	starts  []time.Duration
+}
+
+func (g *gate) Check(context.Context) Result {
+	g.mu.Lock()
+	g.starts = append(g.starts, g.clk.Now().Sub(time.Unix(1000, 0)))
+	g.mu.Unlock()
+	<-g.release
+	return ok()
+}
+
+// TestRunnerScheduleFromEnd: delay_loop counts from the end of a probe, as
+// keepalived counts it: a probe that took 3 s starts the next one 10 s
+// after it ended (13 s), not 10 s after it started.
+func TestRunnerScheduleFromEnd(t *testing.T) {
+	clk := newFakeClock()
+	g := &gate{clk: clk, release: make(chan struct{})}
+	r := New(Options{Clock: clk})
+	clk.r = r
+	if err := r.Start(context.Background(), []Target{{ID: rid(1), Checks: []Probe{{g, settings("a")}}}}, func([]Transition) {}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	var once sync.Once
+	free := func() { once.Do(func() { close(g.release) }) }
+	t.Cleanup(free) // runs before Stop, which waits for a blocked probe
+	started := func() int { g.mu.Lock(); defer g.mu.Unlock(); return len(g.starts) }
+	for deadline := time.Now().Add(5 * time.Second); started() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("first probe never started")
+		}
+	}
+	clk.advance(3 * time.Second) // the probe takes 3 s
+	g.release <- struct{}{}
+	clk.idle(t)
+	clk.advance(9 * time.Second) // t=12s: 10 s after the start, 9 after the end
+	clk.idle(t)
+	if n := started(); n != 1 {
+		t.Fatalf("second probe at 12s (%v): counted from the start", g.starts)
+	}
+	clk.advance(time.Second) // t=13s
+	for deadline := time.Now().Add(5 * time.Second); started() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second probe at 13s; starts %v", g.starts)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.starts[1] != 13*time.Second {
+		t.Fatalf("probes started at %v, want [0s 13s]", g.starts)
+	}
+}

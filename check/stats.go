@@ -32,17 +32,19 @@ type CheckStats struct {
 // Stats returns every target's stats, ordered by real server.
 func (r *Runner) Stats() []TargetStats {
 	r.mu.Lock()
-	out := make([]TargetStats, 0, len(r.targets))
+	ts := make([]*target, 0, len(r.targets))
 	for _, t := range r.targets {
-		ts := TargetStats{ID: t.id, Up: t.up, Weight: copyInt(t.weight)}
-		for _, p := range t.probes {
-			cs := p.stats
-			cs.Up = p.m.up
-			ts.Checks = append(ts.Checks, cs)
+		ts = append(ts, t)
+	}
+	slices.SortFunc(ts, func(a, b *target) int { return strings.Compare(a.name, b.name) })
+	out := make([]TargetStats, len(ts))
+	for i, t := range ts {
+		out[i] = TargetStats{ID: t.id, Up: t.up, Weight: copyInt(t.weight), Checks: make([]CheckStats, len(t.probes))}
+		for j, p := range t.probes {
+			out[i].Checks[j] = p.stats
+			out[i].Checks[j].Up = p.m.up
 		}
-		out = append(out, ts)
 	}
 	r.mu.Unlock()
-	slices.SortFunc(out, func(a, b TargetStats) int { return strings.Compare(a.ID.String(), b.ID.String()) })
 	return out
 }

@@ -477,6 +477,7 @@ func (e *engine) reload() error {
 	m, err := model.LoadFile(e.file)
 	var cfg *vrrpd.Config
 	if err == nil {
+		m.Positions = model.Positions{} // as in Run: not kept by the daemon
 		cfg, err = vrrpd.FromModel(m)
 	}
 	var targets []check.Target

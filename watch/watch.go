@@ -67,6 +67,10 @@ func Run(ctx context.Context, o Options) error {
 		log = slog.Default()
 	}
 	m := o.Model
+	// The parse tree behind error positions is most of a large model's
+	// memory and serves only the load that already passed: a resident
+	// daemon lets it go (a reload parses its file afresh).
+	m.Positions = model.Positions{}
 	cfg, err := vrrpd.FromModel(m)
 	if err != nil {
 		return err
@@ -261,7 +265,13 @@ func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r *check.Runner) 
 			}
 			e.met.SetAdvertCounts(metrics.VRRP{Name: k.Name, Interface: k.Interface, VRID: k.VRID}, advertCounts(c))
 		}
-		for _, ts := range r.Stats() {
+		// Copying 500 servers' stats every second is only worth it for a
+		// metrics endpoint; `lbx status` asks the runner itself.
+		var stats []check.TargetStats
+		if e.met != nil {
+			stats = r.Stats()
+		}
+		for _, ts := range stats {
 			var total, failed uint64
 			var lat time.Duration
 			var last time.Time

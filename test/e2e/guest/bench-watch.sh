@@ -64,13 +64,18 @@ busybox wget -q -O /dev/null "http://$(addr $((N - 1)))/health" || fail "httpd d
 lbx convert k.conf >m.yaml 2>convert.log || { cat convert.log; fail "lbx convert k.conf"; }
 echo "bench-watch: $N real servers ($SVCS services x $per) HTTP_GET every 1s for ${DUR}s, kernel $(uname -r), $(nproc) vCPU (qemu TCG)"
 
+# passive_opens: connections the real servers' namespace accepted (its TCP
+# PassiveOpens counter): the number of probes a checker actually sent.
+passive_opens() { ip netns exec rs awk '$1 == "Tcp:" && $2 ~ /^[0-9]/ {print $7}' /proc/net/snmp; }
+
 up_count() { ipvsadm -Ln | awk '$1=="->" && $2 ~ /^[0-9]/ && $4 > 0' | wc -l; }
 
 # run_for PID WHO: samples the kernel's up count every 5 s for DUR s; sets
 # CPU (s), HWM (kB), MINUP (lowest count after the first full table), LAST.
 run_for() {
-	local pid=$1 who=$2 t0=$EPOCHREALTIME n full=0
+	local pid=$1 who=$2 t0=$EPOCHREALTIME n full=0 opens0
 	MINUP=$N
+	opens0=$(passive_opens)
 	while le "$(since "$t0")" "$DUR"; do
 		kill -0 "$pid" 2>/dev/null || fail "$who exited early"
 		n=$(up_count)
@@ -82,8 +87,9 @@ run_for() {
 	((full)) || { MINUP=$(up_count); echo "bench-watch: $who never had all $N servers up"; }
 	LAST=$(up_count)
 	CPU=$(proc_cpu "$pid") HWM=$(proc_hwm "$pid")
+	PROBES=$(($(passive_opens) - opens0))
 	MINUP=$((MINUP < LAST ? MINUP : LAST))
-	echo "bench-watch: $who cpu=${CPU}s hwm=${HWM}kB lowest-up=$MINUP last-up=$LAST"
+	echo "bench-watch: $who cpu=${CPU}s hwm=${HWM}kB lowest-up=$MINUP last-up=$LAST probes=$PROBES"
 }
 
 # 1. lbx watch (no metrics endpoint, no status reader: the daemon alone).
@@ -91,7 +97,7 @@ ipvsadm -C
 lbx watch -f m.yaml >lbx.log 2>&1 &
 LBX=$!
 run_for "$LBX" lbx
-lcpu=$CPU lhwm=$HWM lup=$MINUP
+lcpu=$CPU lhwm=$HWM lup=$MINUP lprobes=$PROBES
 kill -TERM "$LBX"
 wait "$LBX" 2>/dev/null || true
 ldown=$(grep -c 'real server down' lbx.log || true)
@@ -107,7 +113,7 @@ for i in $(seq 100); do [[ -s ka-check.pid ]] && break; sleep 0.1; done
 [[ -s ka-check.pid ]] || { tail ka.log; fail "keepalived's checker did not start"; }
 KC=$(cat ka-check.pid)
 run_for "$KC" keepalived-checker
-kcpu=$CPU khwm=$HWM kup=$MINUP
+kcpu=$CPU khwm=$HWM kup=$MINUP kprobes=$PROBES
 kill -TERM "$KA"
 wait "$KA" 2>/dev/null || true
 kdown=$(grep -c 'Removing service' ka.log || true)
@@ -117,6 +123,9 @@ kill "$HTTPD" 2>/dev/null || true
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
 echo "@@BENCH checker-cpu lbx=${lcpu}s keepalived=${kcpu}s ratio=$(ratio "$lcpu" "$kcpu") (${DUR}s, $N servers)"
+percheck() { awk -v c="$1" -v n="$2" 'BEGIN{printf "%.0f", (n>0)?c*1e6/n:0}'; }
+lper=$(percheck "$lcpu" "$lprobes") kper=$(percheck "$kcpu" "$kprobes")
+echo "@@BENCH checker-cpu-per-probe lbx=${lper}us keepalived=${kper}us ratio=$(ratio "$lper" "$kper") (probes: lbx $lprobes, keepalived $kprobes, counted by the servers' TCP PassiveOpens)"
 echo "@@BENCH checker-rss lbx=${lhwm}kB keepalived=${khwm}kB ratio=$(ratio "$lhwm" "$khwm") (VmHWM)"
 echo "@@BENCH checker-up lbx=$lup/$N keepalived=$kup/$N (lowest count seen, sampled every 5s)"
 echo "@@BENCH checker-flaps lbx=$ldown keepalived=$kdown (servers taken down over ${DUR}s: lbx 'real server down', keepalived 'Removing service' log lines)"
