@@ -6,8 +6,9 @@
 // Every check runs under a hard deadline derived from its settings
 // (connect_timeout, or the misc timeout): a server that accepts and never
 // answers, a slow TLS handshake or a script that never exits costs at most
-// that deadline, and only to its own real server — each check has its own
-// goroutine.
+// that deadline, and only to its own real server: TCP and plain HTTP checks
+// run side by side on the runner's event loop (evloop.go), the others each
+// in a goroutine for the length of a probe.
 package check
 
 import (

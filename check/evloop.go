@@ -103,8 +103,10 @@ func (l *evloop) take() []evdone {
 }
 
 // wait blocks until until (zero: no bound), a wake, or socket events, and
-// handles the events; take returns the probes they finished.
-func (l *evloop) wait(now, until time.Time) {
+// handles the events; take returns the probes they finished. It returns the
+// time it woke: the loop's one clock reading per turn (under emulation a
+// clock read can be a system call of its own).
+func (l *evloop) wait(now, until time.Time) time.Time {
 	ms := -1
 	if !until.IsZero() {
 		d := until.Sub(now)
@@ -117,7 +119,7 @@ func (l *evloop) wait(now, until time.Time) {
 	if err != nil {
 		// EINTR: a signal; anything else cannot happen with a valid epfd
 		// and buffer, and the caller's loop simply comes round again.
-		return
+		return time.Now()
 	}
 	now = time.Now()
 	for _, e := range l.events[:n] {
@@ -131,6 +133,7 @@ func (l *evloop) wait(now, until time.Time) {
 			l.step(op, e.Events, now)
 		}
 	}
+	return now
 }
 
 // start begins a probe of ev; token comes back with its result.

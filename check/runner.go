@@ -339,8 +339,8 @@ func (r *Runner) loop() {
 	defer r.wg.Done()
 	clock := r.opts.Clock
 	var due []*probe
+	now := clock.Now()
 	for {
-		now := clock.Now()
 		r.mu.Lock()
 		if r.ctx.Err() != nil {
 			r.mu.Unlock()
@@ -393,13 +393,15 @@ func (r *Runner) loop() {
 		r.sleeping, r.sleepUntil = idle, until
 		r.mu.Unlock()
 		if idle {
-			r.wait(now, until)
+			now = r.wait(now, until)
+		} else {
+			now = clock.Now()
 		}
 		r.mu.Lock()
 		r.sleeping = false
 		r.mu.Unlock()
 		if r.ev != nil {
-			r.recordEvented(r.ev.take(), clock.Now())
+			r.recordEvented(r.ev.take(), now)
 		}
 	}
 	if r.ev != nil {
@@ -408,11 +410,10 @@ func (r *Runner) loop() {
 }
 
 // wait sleeps until until (zero: unbounded), a wake, or, with the event
-// loop, socket events (handled on the way).
-func (r *Runner) wait(now, until time.Time) {
+// loop, socket events (handled on the way), and returns the time it woke.
+func (r *Runner) wait(now, until time.Time) time.Time {
 	if r.ev != nil {
-		r.ev.wait(now, until)
-		return
+		return r.ev.wait(now, until)
 	}
 	var timer <-chan time.Time
 	if !until.IsZero() {
@@ -422,6 +423,7 @@ func (r *Runner) wait(now, until time.Time) {
 	case <-r.nap:
 	case <-timer:
 	}
+	return r.opts.Clock.Now()
 }
 
 func (r *Runner) recordEvented(done []evdone, now time.Time) {
