@@ -395,3 +395,44 @@ func TestFile(t *testing.T) {
 		within(t, &File{Path: filepath.Join(dir, "x")}, false, "no such file", time.Second)
 	})
 }
+
+// TestBindOptions: bindto and bind_port reach the socket on both paths
+// (the server sees the probe come from them); an address that is not local
+// fails the probe with the reason, it does not fall back to another source.
+func TestBindOptions(t *testing.T) {
+	var mu sync.Mutex
+	var from []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		from = append(from, r.RemoteAddr)
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	st, _ := ParseStatusSet(nil)
+	c := conn(t, srv.Listener.Addr())
+	c.BindAddr = netip.MustParseAddr("127.0.0.2")
+	within(t, NewHTTP(HTTP{Conn: c, URLs: []URL{{Path: "/", Status: st}}}), true, "", testTimeout+slack)
+	mu.Lock()
+	if len(from) != 2 || !strings.HasPrefix(from[0], "127.0.0.2:") || !strings.HasPrefix(from[1], "127.0.0.2:") {
+		t.Errorf("blocking and evented probes came from %v, want 127.0.0.2", from)
+	}
+	mu.Unlock()
+
+	// bind_port: one probe at a time may hold the port, so each path in
+	// turn; the reset close leaves no TIME_WAIT to block the second bind.
+	ln := closedPort(t)
+	port := addrOf(t, ln).Port()
+	c.BindPort = int(port)
+	from = nil
+	within(t, NewHTTP(HTTP{Conn: c, URLs: []URL{{Path: "/", Status: st}}}), true, "", testTimeout+slack)
+	mu.Lock()
+	want := netip.AddrPortFrom(c.BindAddr, port).String()
+	if len(from) != 2 || from[0] != want || from[1] != want {
+		t.Errorf("probes came from %v, want %s", from, want)
+	}
+	mu.Unlock()
+
+	c.BindPort = 0
+	c.BindAddr = netip.MustParseAddr("192.0.2.1") // TEST-NET-1: not on this host
+	within(t, &TCP{Conn: c}, false, "cannot assign requested address", testTimeout+slack)
+}
