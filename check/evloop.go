@@ -57,9 +57,10 @@ type evdone struct {
 // scheduler does: per probe a non-blocking socket, connect, one epoll
 // registration (edge-triggered, removed by close), a write and a read or
 // two — no goroutine, no timer, no Go netpoller registration and no
-// net.Conn. 500 servers checked every second cost keepalived's syscalls and
-// keepalived's CPU; a goroutine per probe cost twice that. It is used by
-// one goroutine (the runner's loop); only wake may be called from others.
+// net.Conn. With a goroutine per probe, 500 servers checked every second
+// cost 2.3 times keepalived's CPU; on this loop, 1.46 times (make
+// bench-watch). It is used by one goroutine (the runner's loop); only wake
+// may be called from others.
 type evloop struct {
 	epfd   int
 	wakefd int
