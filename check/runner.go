@@ -56,7 +56,8 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // Options tune a Runner; the zero value is what production uses.
 type Options struct {
 	Clock Clock
-	// Jitter returns a random duration in [0, d) for warmup; nil: math/rand.
+	// Jitter returns a random duration in [0, d) for warmup and for the
+	// spread of each next probe; nil: math/rand.
 	Jitter func(d time.Duration) time.Duration
 	Logger *slog.Logger
 }
@@ -497,9 +498,15 @@ func (r *Runner) record(p *probe, res Result, start, now time.Time) {
 	if retry {
 		next = p.settings.DelayBeforeRetry
 	}
-	p.due = now.Add(next)
+	// Probes that finished in one turn of the loop would otherwise stay
+	// together for ever; up to 2 % of the interval more pulls them apart
+	// (servers see no bursts bigger than their listen queues).
+	p.due = now.Add(next + r.opts.Jitter(next/spreadDivisor))
 	heap.Push(&r.queue, p)
 }
+
+// spreadDivisor: the next probe comes up to interval/spreadDivisor late.
+const spreadDivisor = 50
 
 // settle recomputes a target's health and queues a transition if it
 // changed. Called with r.mu held.

@@ -11,6 +11,9 @@ import (
 	"github.com/lbx-dev/lbx/state"
 )
 
+// noJitter makes schedules exact, for tests that check them to the second.
+func noJitter(time.Duration) time.Duration { return 0 }
+
 // fakeClock fires After channels only when the test advances it.
 type fakeClock struct {
 	r       *Runner // the runner it drives, for idle
@@ -136,7 +139,7 @@ func startRunner(t *testing.T, targets []Target) (*Runner, *fakeClock, *reports)
 	t.Helper()
 	clk := newFakeClock()
 	rep := newReports()
-	r := New(Options{Clock: clk})
+	r := New(Options{Clock: clk, Jitter: noJitter})
 	clk.r = r
 	if err := r.Start(context.Background(), targets, rep.fn); err != nil {
 		t.Fatal(err)
@@ -328,7 +331,7 @@ func (g *gate) Check(context.Context) Result {
 func TestRunnerScheduleFromEnd(t *testing.T) {
 	clk := newFakeClock()
 	g := &gate{clk: clk, release: make(chan struct{})}
-	r := New(Options{Clock: clk})
+	r := New(Options{Clock: clk, Jitter: noJitter})
 	clk.r = r
 	if err := r.Start(context.Background(), []Target{{ID: rid(1), Checks: []Probe{{g, settings("a")}}}}, func([]Transition) {}); err != nil {
 		t.Fatal(err)
@@ -361,5 +364,30 @@ func TestRunnerScheduleFromEnd(t *testing.T) {
 	defer g.mu.Unlock()
 	if g.starts[1] != 13*time.Second {
 		t.Fatalf("probes started at %v, want [0s 13s]", g.starts)
+	}
+}
+
+// TestRunnerSpread: each next probe comes up to delay_loop/50 late (the
+// jitter, here its maximum), so that probes finishing together drift apart.
+func TestRunnerSpread(t *testing.T) {
+	clk := newFakeClock()
+	s := &script{res: ok()}
+	r := New(Options{Clock: clk, Jitter: func(d time.Duration) time.Duration { return d }})
+	clk.r = r
+	if err := r.Start(context.Background(), []Target{{ID: rid(1), Checks: []Probe{{s, settings("a")}}}}, func([]Transition) {}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	n := func() int { s.mu.Lock(); defer s.mu.Unlock(); return s.n }
+	clk.idle(t)
+	clk.advance(10 * time.Second) // on the exact schedule: not yet
+	clk.idle(t)
+	if got := n(); got != 1 {
+		t.Fatalf("%d probes at 10s, want 1 (the next one is due at 10.2s)", got)
+	}
+	clk.advance(200 * time.Millisecond)
+	clk.idle(t)
+	if got := n(); got != 2 {
+		t.Fatalf("%d probes at 10.2s, want 2", got)
 	}
 }
