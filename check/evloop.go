@@ -58,7 +58,7 @@ type evdone struct {
 // registration (edge-triggered, removed by close), a write and a read or
 // two — no goroutine, no timer, no Go netpoller registration and no
 // net.Conn. With a goroutine per probe, 500 servers checked every second
-// cost 2.3 times keepalived's CPU; on this loop, 1.46 times (make
+// cost 2.3 times keepalived's CPU; on this loop, about 1.5 times (make
 // bench-watch). It is used by one goroutine (the runner's loop); only wake
 // may be called from others.
 type evloop struct {
