@@ -425,7 +425,9 @@ func TestBindOptions(t *testing.T) {
 		port := addrOf(t, closedPort(t)).Port()
 		c.BindPort = int(port)
 		h := NewHTTP(HTTP{Conn: c, URLs: []URL{{Path: "/", Status: st}}})
+		mu.Lock()
 		from = nil
+		mu.Unlock()
 		var r Result
 		if how == "blocking" {
 			r = h.Check(context.Background())

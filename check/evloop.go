@@ -1,7 +1,6 @@
 package check
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -42,8 +41,7 @@ type evop struct {
 	sent      int // request bytes written
 	resp      response
 	start     time.Time
-	deadline  time.Time // of the conversation in flight
-	heapIdx   int
+	timeSlot  // at: the deadline of the conversation in flight
 	token     any
 }
 
@@ -65,7 +63,7 @@ type evloop struct {
 	epfd   int
 	wakefd int
 	ops    map[int]*evop // by socket
-	byDue  opHeap
+	byDue  timeHeap[*evop]
 	events []unix.EpollEvent
 	buf    []byte // one read buffer for every probe: they are judged as read
 	free   []*evop
@@ -140,7 +138,7 @@ func (l *evloop) wait(now, until time.Time) time.Time {
 // start begins a probe of ev; token comes back with its result.
 func (l *evloop) start(ev evented, token any, now time.Time) {
 	op := l.alloc()
-	*op = evop{ev: ev, convs: ev.conversations(), token: token, start: now, fd: -1, heapIdx: -1}
+	*op = evop{ev: ev, convs: ev.conversations(), token: token, start: now, fd: -1}
 	l.open(op, now)
 }
 
@@ -162,8 +160,7 @@ func (l *evloop) open(op *evop, now time.Time) {
 		return
 	}
 	l.ops[fd] = op
-	op.deadline = now.Add(c.Timeout)
-	heap.Push(&l.byDue, op)
+	l.byDue.add(op, now.Add(c.Timeout))
 }
 
 const readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
@@ -276,9 +273,7 @@ func (l *evloop) alloc() *evop {
 // likely from the quick reuse of a 4-tuple they allowed; this path never
 // did, and cost the same CPU.
 func (l *evloop) release(op *evop) {
-	if op.heapIdx >= 0 {
-		heap.Remove(&l.byDue, op.heapIdx)
-	}
+	l.byDue.remove(op)
 	if op.fd >= 0 {
 		delete(l.ops, op.fd)
 		unix.Close(op.fd)
@@ -289,18 +284,13 @@ func (l *evloop) release(op *evop) {
 
 // expire fails the conversations whose deadline has passed.
 func (l *evloop) expire(now time.Time) {
-	for len(l.byDue) > 0 && !l.byDue[0].deadline.After(now) {
-		l.finish(l.byDue[0], now, "timeout")
+	for op, ok := l.byDue.due(now); ok; op, ok = l.byDue.due(now) {
+		l.finish(op, now, "timeout")
 	}
 }
 
 // next is the earliest deadline in flight (zero: none).
-func (l *evloop) next() time.Time {
-	if len(l.byDue) == 0 {
-		return time.Time{}
-	}
-	return l.byDue[0].deadline
-}
+func (l *evloop) next() time.Time { return l.byDue.next() }
 
 // inFlight is the number of probes in flight.
 func (l *evloop) inFlight() int { return len(l.byDue) }
@@ -360,27 +350,4 @@ func sockaddr(ap netip.AddrPort) unix.Sockaddr {
 		return &unix.SockaddrInet4{Addr: a.As4(), Port: int(ap.Port())}
 	}
 	return &unix.SockaddrInet6{Addr: ap.Addr().As16(), Port: int(ap.Port())}
-}
-
-// opHeap orders probes in flight by deadline.
-type opHeap []*evop
-
-func (h opHeap) Len() int           { return len(h) }
-func (h opHeap) Less(i, j int) bool { return h[i].deadline.Before(h[j].deadline) }
-func (h opHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].heapIdx, h[j].heapIdx = i, j
-}
-func (h *opHeap) Push(x any) {
-	op := x.(*evop)
-	op.heapIdx = len(*h)
-	*h = append(*h, op)
-}
-func (h *opHeap) Pop() any {
-	old := *h
-	op := old[len(old)-1]
-	old[len(old)-1] = nil
-	op.heapIdx = -1
-	*h = old[:len(old)-1]
-	return op
 }

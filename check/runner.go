@@ -1,7 +1,6 @@
 package check
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"log/slog"
@@ -88,7 +87,7 @@ type Runner struct {
 	suspended map[model.RealID]bool
 
 	// queue holds the probes not in flight, by due time.
-	queue probeQueue
+	queue timeHeap[*probe]
 	// inbox holds results of probes run in goroutines, for the loop.
 	inbox []finished
 	// running counts probes in goroutines; sleepUntil is when the loop's
@@ -128,8 +127,7 @@ type probe struct {
 	m        machine
 	stats    CheckStats
 
-	due      time.Time
-	queueIdx int  // index in the queue; -1 while in flight or removed
+	timeSlot      // at: when the next probe is due, while in the queue
 	removed  bool // by Update: a result in flight is dropped
 	// ctx ends a probe running in a goroutine when the probe is removed or
 	// the runner stops.
@@ -282,15 +280,14 @@ func (r *Runner) Update(targets []Target) error {
 // newProbe schedules a new check of t, its first probe after a random
 // part of its warmup. Called with r.mu held.
 func (r *Runner) newProbe(t *target, key string, np Probe, alpha bool, now time.Time) *probe {
-	p := &probe{key: key, checker: np.Checker, settings: np.Settings, target: t, m: newMachine(np.Settings.Retry, alpha), queueIdx: -1}
+	p := &probe{key: key, checker: np.Checker, settings: np.Settings, target: t, m: newMachine(np.Settings.Retry, alpha)}
 	if ev, ok := np.Checker.(evented); ok && r.ev != nil && ev.conversations() != nil {
 		p.evented = ev
 	} else {
 		p.ctx, p.cancel = context.WithCancel(r.ctx)
 	}
 	p.stats.Type = np.Settings.Type
-	p.due = now.Add(r.opts.Jitter(np.Settings.Warmup))
-	heap.Push(&r.queue, p)
+	r.queue.add(p, now.Add(r.opts.Jitter(np.Settings.Warmup)))
 	return p
 }
 
@@ -298,9 +295,7 @@ func (r *Runner) newProbe(t *target, key string, np Probe, alpha bool, now time.
 // Called with r.mu held.
 func (r *Runner) remove(p *probe) {
 	p.removed = true
-	if p.queueIdx >= 0 {
-		heap.Remove(&r.queue, p.queueIdx)
-	}
+	r.queue.remove(p)
 	if p.cancel != nil {
 		p.cancel()
 	}
@@ -353,11 +348,9 @@ func (r *Runner) loop() {
 		clear(r.inbox)
 		r.inbox = r.inbox[:0]
 		due = due[:0]
-		for len(r.queue) > 0 && !r.queue[0].due.After(now) {
-			p := heap.Pop(&r.queue).(*probe)
+		for p, ok := r.queue.due(now); ok; p, ok = r.queue.due(now) {
 			if r.suspended[p.target.id] {
-				p.due = now.Add(p.settings.DelayLoop)
-				heap.Push(&r.queue, p)
+				r.queue.add(p, now.Add(p.settings.DelayLoop))
 				continue
 			}
 			if p.evented == nil {
@@ -381,10 +374,7 @@ func (r *Runner) loop() {
 		}
 
 		r.mu.Lock()
-		var until time.Time
-		if len(r.queue) > 0 {
-			until = r.queue[0].due
-		}
+		until := r.queue.next()
 		if r.ev != nil {
 			if d := r.ev.next(); !d.IsZero() && (until.IsZero() || d.Before(until)) {
 				until = d
@@ -501,8 +491,7 @@ func (r *Runner) record(p *probe, res Result, start, now time.Time) {
 	// Probes that finished in one turn of the loop would otherwise stay
 	// together for ever; up to 2 % of the interval more pulls them apart
 	// (servers see no bursts bigger than their listen queues).
-	p.due = now.Add(next + r.opts.Jitter(next/spreadDivisor))
-	heap.Push(&r.queue, p)
+	r.queue.add(p, now.Add(next+r.opts.Jitter(next/spreadDivisor)))
 }
 
 // spreadDivisor: the next probe comes up to interval/spreadDivisor late.
@@ -556,29 +545,6 @@ func (r *Runner) dispatch() {
 			r.report(batch)
 		}
 	}
-}
-
-// probeQueue orders probes by due time.
-type probeQueue []*probe
-
-func (q probeQueue) Len() int           { return len(q) }
-func (q probeQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
-func (q probeQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].queueIdx, q[j].queueIdx = i, j
-}
-func (q *probeQueue) Push(x any) {
-	p := x.(*probe)
-	p.queueIdx = len(*q)
-	*q = append(*q, p)
-}
-func (q *probeQueue) Pop() any {
-	old := *q
-	p := old[len(old)-1]
-	old[len(old)-1] = nil
-	p.queueIdx = -1
-	*q = old[:len(old)-1]
-	return p
 }
 
 func eqInt(a, b *int) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
