@@ -267,6 +267,50 @@ func TestHTTP(t *testing.T) {
 	})
 }
 
+// TestHTTPProtocol: http_protocol picks the request line and the
+// Connection header as keepalived does, and the chunked body an HTTP/1.1
+// server sends is decoded before its digest is taken.
+func TestHTTPProtocol(t *testing.T) {
+	var mu sync.Mutex
+	var proto string
+	var closeAsked bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		proto, closeAsked = r.Proto, r.Close
+		mu.Unlock()
+		// Two flushed writes without a length: chunked to HTTP/1.1,
+		// plain bytes up to the close to HTTP/1.0.
+		w.Write([]byte("hel"))
+		w.(http.Flusher).Flush()
+		w.Write([]byte("lo"))
+	}))
+	t.Cleanup(srv.Close)
+	st, _ := ParseStatusSet(nil)
+	for _, tt := range []struct {
+		version   string
+		wantProto string
+		wantClose bool
+	}{
+		{"", "HTTP/1.0", true}, // HTTP/1.0 closes by default (Go reports it as Close)
+		{"1.0", "HTTP/1.0", true},
+		{"1.0C", "HTTP/1.0", true},
+		{"1.1", "HTTP/1.1", true},
+	} {
+		t.Run("version "+tt.version, func(t *testing.T) {
+			h := NewHTTP(HTTP{Conn: conn(t, srv.Listener.Addr()), Version: tt.version, URLs: []URL{{Path: "/", Status: st, Digest: md5hex("hello")}}})
+			if want := "Connection: close"; strings.Contains(string(h.convs[0].request), want) != (tt.version == "1.0C" || tt.version == "1.1") {
+				t.Errorf("request %q: %q present = %v", h.convs[0].request, want, !(tt.version == "1.0C" || tt.version == "1.1"))
+			}
+			within(t, h, true, "", testTimeout+slack)
+			mu.Lock()
+			defer mu.Unlock()
+			if proto != tt.wantProto || closeAsked != tt.wantClose {
+				t.Errorf("server saw %s (close %v), want %s (close %v)", proto, closeAsked, tt.wantProto, tt.wantClose)
+			}
+		})
+	}
+}
+
 func TestSSL(t *testing.T) {
 	var mu sync.Mutex
 	var sni string

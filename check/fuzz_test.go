@@ -97,6 +97,8 @@ func FuzzResponse(f *testing.F) {
 		"HTTP/1.1 503 x\r\nContent-Length: 3\r\n\r\nabc",
 		"HTTP/1.0 200 OK\nA: b\n\nhello",
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nhel\r\n2\nlo\n0\r\nT: 1\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello",
 		"HTTP/1.0 2",
 		"\n\n",
 		"HTTP/ 200\r\n\r\n",

@@ -27,6 +27,8 @@ type HTTP struct {
 	VerifyTLS bool
 	SNI       string // TLS server name; empty: none
 	URLs      []URL
+	// Version is http_protocol: "1.0" (or empty), "1.0C" or "1.1".
+	Version string
 
 	tlsConfig *tls.Config
 	convs     []conversation
@@ -42,10 +44,10 @@ type URL struct {
 }
 
 // NewHTTP builds an HTTP checker. Its requests are built once, here: one
-// HTTP/1.0 GET per URL on a connection of its own, as keepalived sends
-// them (1.0, so that a body is plain bytes up to the close, never chunked).
-// Plain HTTP runs on the runner's event loop; TLS runs in a goroutine per
-// probe.
+// GET per URL on a connection of its own, as keepalived sends them: HTTP/1.0
+// by default, with "Connection: close" for 1.0C, HTTP/1.1 with
+// "Connection: close" for 1.1 (a chunked reply is decoded). Plain HTTP runs
+// on the runner's event loop; TLS runs in a goroutine per probe.
 func NewHTTP(h HTTP) *HTTP {
 	if h.TLS {
 		h.tlsConfig = &tls.Config{
@@ -59,10 +61,22 @@ func NewHTTP(h HTTP) *HTTP {
 		if host == "" {
 			host = addr
 		}
-		req := "GET " + pathOf(h.URLs[i].Path) + " HTTP/1.0\r\nHost: " + host + "\r\nUser-Agent: lbx-healthcheck\r\n\r\n"
+		req := "GET " + pathOf(h.URLs[i].Path) + requestVersion(h.Version) + "Host: " + host + "\r\nUser-Agent: lbx-healthcheck\r\n\r\n"
 		h.convs = append(h.convs, conversation{request: []byte(req), url: &h.URLs[i]})
 	}
 	return &h
+}
+
+// requestVersion is the end of the request line and the connection header
+// for an http_protocol value (validated by the model).
+func requestVersion(v string) string {
+	switch v {
+	case "1.0C":
+		return " HTTP/1.0\r\nConnection: close\r\n"
+	case "1.1":
+		return " HTTP/1.1\r\nConnection: close\r\n"
+	}
+	return " HTTP/1.0\r\n"
 }
 
 // conn and conversations make plain HTTP an evented check.

@@ -21,6 +21,8 @@ type response struct {
 	inBody bool
 	// length is the Content-Length (-1: until the connection closes).
 	length int64
+	// chunks decodes a chunked body (nil: the body is plain bytes).
+	chunks *chunkDecoder
 	n      int64 // body bytes hashed
 	sum    hash.Hash
 }
@@ -53,8 +55,19 @@ func (r *response) feed(b []byte) (done bool, fail string) {
 		b = buf[end:]
 		r.head = nil
 	}
-	r.sum.Write(b)
-	r.n += int64(len(b))
+	if r.chunks != nil {
+		end, fail := r.chunks.feed(b, r.hash)
+		switch {
+		case fail != "":
+			return true, fail
+		case r.n > MaxBody:
+			return true, fmt.Sprintf("body larger than %d bytes", MaxBody)
+		case end:
+			return true, r.judgeDigest()
+		}
+		return false, ""
+	}
+	r.hash(b)
 	if r.n > MaxBody {
 		return true, fmt.Sprintf("body larger than %d bytes", MaxBody)
 	}
@@ -64,10 +77,21 @@ func (r *response) feed(b []byte) (done bool, fail string) {
 	return false, ""
 }
 
+// hash takes body bytes into the digest.
+func (r *response) hash(b []byte) {
+	r.sum.Write(b)
+	r.n += int64(len(b))
+}
+
 // eof is the verdict when the server closed the connection before feed
 // reached one.
 func (r *response) eof() string {
 	switch {
+	case r.inBody && r.chunks != nil:
+		if !r.chunks.complete() {
+			return fmt.Sprintf("connection closed in a chunked body after %d bytes", r.n)
+		}
+		return r.judgeDigest()
 	case r.inBody:
 		if r.length >= 0 && r.n < r.length {
 			return fmt.Sprintf("connection closed after %d of %d body bytes", r.n, r.length)
@@ -109,11 +133,14 @@ func (r *response) judgeHead(head []byte) (done bool, fail string) {
 				return true, fmt.Sprintf("bad Content-Length %q", truncate(string(value), 20))
 			}
 			r.length = n
-		case asciiEqualFold(name, "transfer-encoding") && !asciiEqualFold(value, "identity"):
-			// lbx asks in HTTP/1.0, as keepalived does, so that a body is
-			// plain bytes up to the close; a chunked one breaks the protocol.
-			return true, "transfer-encoding " + truncate(string(value), 20) + " in reply to HTTP/1.0"
+		case asciiEqualFold(name, "transfer-encoding") && lastCodingChunked(value):
+			// The digest is of the body, not of its chunked framing;
+			// chunked framing overrides a Content-Length (RFC 9112 §6.3).
+			r.chunks = &chunkDecoder{}
 		}
+	}
+	if r.chunks != nil {
+		r.length = -1
 	}
 	r.sum = md5.New()
 	if r.length == 0 {
@@ -170,6 +197,16 @@ func statusCode(line []byte) (int, bool) {
 		code = code*10 + int(c-'0')
 	}
 	return code, code >= 100
+}
+
+// lastCodingChunked says whether a Transfer-Encoding list ends in chunked,
+// the coding that frames the body; others before it (gzip) are part of the
+// body the digest is taken of, as keepalived takes it of the bytes sent.
+func lastCodingChunked(v []byte) bool {
+	if i := bytes.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	return asciiEqualFold(bytes.TrimSpace(v), "chunked")
 }
 
 func asciiEqualFold(b []byte, s string) bool {

@@ -95,7 +95,7 @@ func FromModel(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) (C
 	case "tcp":
 		ch = &TCP{Conn: conn}
 	case "http_get", "ssl_get":
-		h := HTTP{Conn: conn, TLS: c.Type == "ssl_get", VerifyTLS: e.VerifyTLS, SNI: e.SNI}
+		h := HTTP{Conn: conn, TLS: c.Type == "ssl_get", VerifyTLS: e.VerifyTLS, SNI: e.SNI, Version: e.HTTPVersion}
 		for i, u := range e.URLs {
 			if u == nil {
 				return fail("urls[%d] is empty", i)

@@ -64,6 +64,9 @@ func (c *conv) checks(rs *model.RealServer, n *keepalived.Node, inherit chk) []*
 		case (typ == "http_get" || typ == "ssl_get") && ch.Name == "http_protocol":
 			if c.need(ch, 1, "1.0, 1.0C or 1.1") {
 				ck.HTTPVersion = ch.Args[0].Text
+				if strings.EqualFold(ck.HTTPVersion, "1.0c") {
+					ck.HTTPVersion = "1.0C"
+				}
 			}
 		case typ == "ssl_get" && ch.Name == "enable_sni":
 			enableSNI = true

@@ -84,3 +84,8 @@ var SchedulerFlags = []string{"flag-1", "flag-2", "flag-3", "sh-fallback", "sh-p
 
 // CheckTypes are the health checkers the model knows.
 var CheckTypes = []string{"tcp", "http_get", "ssl_get", "misc", "smtp", "dns", "udp", "ping", "file"}
+
+// HTTPVersions are the values of http_protocol, as keepalived spells them:
+// HTTP/1.0 (the default), HTTP/1.0 with "Connection: close", and HTTP/1.1
+// with "Connection: close" (one request per connection in every case).
+var HTTPVersions = []string{"1.0", "1.0C", "1.1"}

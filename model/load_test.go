@@ -47,6 +47,8 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`3:52: addresses[0].label: "vip" must begin with the interface name "eth0"`}},
 		{"check field of another type", "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    real_servers:\n      - address: 10.1.0.1\n        checks: [{type: tcp, urls: [{path: /}]}]\n",
 			[]string{`7:36: virtual_servers[0].real_servers[0].checks[0].urls: urls is not a field of a tcp check`}},
+		{"bad http_protocol", "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    real_servers:\n      - address: 10.1.0.1\n        checks: [{type: http_get, http_protocol: \"2\", urls: [{path: /}]}]\n",
+			[]string{`7:50: virtual_servers[0].real_servers[0].checks[0].http_protocol: want one of 1.0 1.0C 1.1 (keepalived's), got "2"`}},
 		{"bad status code", "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    real_servers:\n      - address: 10.1.0.1\n        checks: [{type: http_get, urls: [{path: /, status_codes: [\"299-200\"]}]}]\n",
 			[]string{`7:67: virtual_servers[0].real_servers[0].checks[0].urls[0].status_codes[0]: want a status code or range`}},
 		{"sh flag on wrong scheduler", "version: 1\nvirtual_servers:\n  - {address: 10.0.0.1, port: 80, scheduler: rr, scheduler_flags: [sh-port]}\n",

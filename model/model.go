@@ -289,6 +289,8 @@ type Check struct {
 	Virtualhost string `yaml:"virtualhost,omitempty"`
 	SNI         string `yaml:"sni,omitempty"`
 	VerifyTLS   bool   `yaml:"verify_tls,omitempty"`
+	// HTTPVersion is keepalived's http_protocol: "1.0" (the default),
+	// "1.0C" (1.0 with Connection: close) or "1.1" (with Connection: close).
 	HTTPVersion string `yaml:"http_protocol,omitempty"`
 
 	// misc

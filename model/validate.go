@@ -643,6 +643,9 @@ func (v *validator) check(p string, c *Check) {
 		if len(c.URLs) == 0 {
 			v.errorf(p+".urls", "missing: at least one url with a path")
 		}
+		if c.HTTPVersion != "" && !slices.Contains(HTTPVersions, c.HTTPVersion) {
+			v.errorf(p+".http_protocol", "want one of %s (keepalived's), got %q", strings.Join(HTTPVersions, " "), c.HTTPVersion)
+		}
 		for i, u := range c.URLs {
 			up := fmt.Sprintf("%s.urls[%d]", p, i)
 			if u == nil || u.Path == "" {
