@@ -67,6 +67,9 @@ func (r *response) feed(b []byte) (done bool, fail string) {
 		}
 		return false, ""
 	}
+	if r.length >= 0 && int64(len(b)) > r.length-r.n {
+		b = b[:r.length-r.n] // bytes past Content-Length are not the body
+	}
 	r.hash(b)
 	if r.n > MaxBody {
 		return true, fmt.Sprintf("body larger than %d bytes", MaxBody)

@@ -53,6 +53,7 @@ func TestResponse(t *testing.T) {
 		{"closed in the head", URL{Status: st()}, "HTTP/1.0 200 OK\r\nA: b", "connection closed in the response head", true},
 		{"digest to the close", URL{Status: st(), Digest: hello}, "HTTP/1.0 200 OK\r\n\r\nhello", "", true},
 		{"digest by Content-Length", URL{Status: st(), Digest: hello}, "HTTP/1.0 200 OK\r\ncontent-LENGTH: 5\r\n\r\nhello", "", false},
+		{"bytes past Content-Length are not hashed", URL{Status: st(), Digest: hello}, "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello, and more", "", false},
 		{"digest of an empty body", URL{Status: st(), Digest: md5hex("")}, "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", "", false},
 		{"wrong digest", URL{Status: st(), Digest: md5hex("bye")}, "HTTP/1.0 200 OK\r\n\r\nhello", "digest " + hello, true},
 		{"short body", URL{Status: st(), Digest: hello}, "HTTP/1.0 200 OK\r\nContent-Length: 9\r\n\r\nhello", "after 5 of 9 body bytes", true},
