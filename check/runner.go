@@ -321,7 +321,8 @@ func (r *Runner) Health() map[model.RealID]model.Health {
 	defer r.mu.Unlock()
 	h := make(map[model.RealID]model.Health, len(r.targets))
 	for _, t := range r.targets {
-		for _, id := range append([]model.RealID{t.id}, t.also...) {
+		h[t.id] = model.Health{Up: t.up, Weight: copyInt(t.weight)}
+		for _, id := range t.also {
 			h[id] = model.Health{Up: t.up, Weight: copyInt(t.weight)}
 		}
 	}

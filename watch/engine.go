@@ -271,7 +271,7 @@ func (e *engine) runScript(cmdline string) {
 func (e *engine) facts() model.Facts {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	f := model.Facts{VRRP: map[string]string{}, Health: map[model.RealID]model.Health{}, QuorumLost: map[state.ServiceKey]bool{}}
+	f := model.Facts{VRRP: make(map[string]string, len(e.vrrp)), Health: make(map[model.RealID]model.Health, len(e.health)), QuorumLost: make(map[state.ServiceKey]bool, len(e.quorumLost))}
 	for k, v := range e.vrrp {
 		f.VRRP[k] = v
 	}

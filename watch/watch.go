@@ -44,19 +44,28 @@ type Options struct {
 	OpenKernel func() (apply.Kernel, error)
 }
 
+// summary words an apply's outcome for the log: the first summaryMax
+// changes, then how many more (a reconcile after many health transitions
+// can hold hundreds, and a log line listing them all helps nobody).
 func summary(res *apply.Result) string {
 	if res == nil {
 		return ""
 	}
-	s := ""
-	for _, c := range res.Changes {
-		if s != "" {
-			s += ", "
+	var b strings.Builder
+	for i, c := range res.Changes {
+		if i == summaryMax {
+			fmt.Fprintf(&b, ", and %d more", len(res.Changes)-i)
+			break
 		}
-		s += fmt.Sprintf("%v %s", c.Outcome, c.Address)
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%v %s", c.Outcome, c.Address)
 	}
-	return s
+	return b.String()
 }
+
+const summaryMax = 10
 
 // Run runs until ctx is cancelled (SIGTERM/SIGINT), then stops cleanly:
 // priority 0 adverts, VRRP addresses released, IPVS kept or removed as the

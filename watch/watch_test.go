@@ -74,3 +74,28 @@ func TestReconcilerFollowsStates(t *testing.T) {
 		}
 	}
 }
+
+func TestSummary(t *testing.T) {
+	changes := func(n int) *apply.Result {
+		r := &apply.Result{}
+		for i := range n {
+			r.Changes = append(r.Changes, apply.ChangeResult{Address: "real.x/" + string(rune('a'+i)), Outcome: apply.Done})
+		}
+		return r
+	}
+	tests := []struct {
+		name string
+		res  *apply.Result
+		want string
+	}{
+		{"no result", nil, ""},
+		{"no changes", changes(0), ""},
+		{"two", changes(2), "done real.x/a, done real.x/b"},
+		{"capped", changes(summaryMax + 2), "done real.x/a, done real.x/b, done real.x/c, done real.x/d, done real.x/e, done real.x/f, done real.x/g, done real.x/h, done real.x/i, done real.x/j, and 2 more"},
+	}
+	for _, tt := range tests {
+		if got := summary(tt.res); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
