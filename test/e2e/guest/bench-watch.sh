@@ -6,6 +6,7 @@
 # busybox httpd in a namespace holding all $N addresses serves every check.
 # Prints:
 #   @@BENCH checker-cpu lbx=Xs keepalived=Ys ratio=R.RR   (utime+stime)
+#   @@BENCH machine-cpu-per-probe lbx=Xus keepalived=Yus ratio=R.RR
 #   @@BENCH checker-rss lbx=XkB keepalived=YkB ratio=R.RR (VmHWM)
 #   @@BENCH checker-up lbx=N/500 keepalived=M/500         (lowest count seen)
 #   @@BENCH checker-flaps lbx=A keepalived=B               (down transitions)
@@ -73,9 +74,10 @@ up_count() { ipvsadm -Ln | awk '$1=="->" && $2 ~ /^[0-9]/ && $4 > 0' | wc -l; }
 # run_for PID WHO: samples the kernel's up count every 5 s for DUR s; sets
 # CPU (s), HWM (kB), MINUP (lowest count after the first full table), LAST.
 run_for() {
-	local pid=$1 who=$2 t0=$EPOCHREALTIME n full=0 opens0
+	local pid=$1 who=$2 t0=$EPOCHREALTIME n full=0 opens0 busy0
 	MINUP=$N
 	opens0=$(passive_opens)
+	busy0=$(machine_busy)
 	while le "$(since "$t0")" "$DUR"; do
 		kill -0 "$pid" 2>/dev/null || fail "$who exited early"
 		n=$(up_count)
@@ -86,10 +88,11 @@ run_for() {
 	done
 	((full)) || { MINUP=$(up_count); echo "bench-watch: $who never had all $N servers up"; }
 	LAST=$(up_count)
-	CPU=$(proc_cpu "$pid") HWM=$(proc_hwm "$pid")
+	CPU=$(proc_cpu "$pid") HWM=$(proc_hwm "$pid") SPLIT=$(proc_cpu_split "$pid")
 	PROBES=$(($(passive_opens) - opens0))
+	BUSY=$(awk -v a="$(machine_busy)" -v b="$busy0" 'BEGIN{printf "%.2f", a-b}')
 	MINUP=$((MINUP < LAST ? MINUP : LAST))
-	echo "bench-watch: $who cpu=${CPU}s hwm=${HWM}kB lowest-up=$MINUP last-up=$LAST probes=$PROBES"
+	echo "bench-watch: $who cpu=${CPU}s (user sys: $SPLIT) machine-busy=${BUSY}s hwm=${HWM}kB lowest-up=$MINUP last-up=$LAST probes=$PROBES"
 }
 
 # 1. lbx watch (no metrics endpoint, no status reader: the daemon alone).
@@ -97,7 +100,7 @@ ipvsadm -C
 lbx watch -f m.yaml >lbx.log 2>&1 &
 LBX=$!
 run_for "$LBX" lbx
-lcpu=$CPU lhwm=$HWM lup=$MINUP lprobes=$PROBES
+lcpu=$CPU lhwm=$HWM lup=$MINUP lprobes=$PROBES lbusy=$BUSY
 kill -TERM "$LBX"
 wait "$LBX" 2>/dev/null || true
 ldown=$(grep -c 'real server down' lbx.log || true)
@@ -113,7 +116,7 @@ for i in $(seq 100); do [[ -s ka-check.pid ]] && break; sleep 0.1; done
 [[ -s ka-check.pid ]] || { tail ka.log; fail "keepalived's checker did not start"; }
 KC=$(cat ka-check.pid)
 run_for "$KC" keepalived-checker
-kcpu=$CPU khwm=$HWM kup=$MINUP kprobes=$PROBES
+kcpu=$CPU khwm=$HWM kup=$MINUP kprobes=$PROBES kbusy=$BUSY
 kill -TERM "$KA"
 wait "$KA" 2>/dev/null || true
 kdown=$(grep -c 'Removing service' ka.log || true)
@@ -126,6 +129,8 @@ echo "@@BENCH checker-cpu lbx=${lcpu}s keepalived=${kcpu}s ratio=$(ratio "$lcpu"
 percheck() { awk -v c="$1" -v n="$2" 'BEGIN{printf "%.0f", (n>0)?c*1e6/n:0}'; }
 lper=$(percheck "$lcpu" "$lprobes") kper=$(percheck "$kcpu" "$kprobes")
 echo "@@BENCH checker-cpu-per-probe lbx=${lper}us keepalived=${kper}us ratio=$(ratio "$lper" "$kper") (probes: lbx $lprobes, keepalived $kprobes, counted by the servers' TCP PassiveOpens)"
+lmach=$(percheck "$lbusy" "$lprobes") kmach=$(percheck "$kbusy" "$kprobes")
+echo "@@BENCH machine-cpu-per-probe lbx=${lmach}us keepalived=${kmach}us ratio=$(ratio "$lmach" "$kmach") (every CPU of the VM: checker, httpd, kernel and ksoftirqd)"
 echo "@@BENCH checker-rss lbx=${lhwm}kB keepalived=${khwm}kB ratio=$(ratio "$lhwm" "$khwm") (VmHWM)"
 echo "@@BENCH checker-up lbx=$lup/$N keepalived=$kup/$N (lowest count seen, sampled every 5s)"
 echo "@@BENCH checker-flaps lbx=$ldown keepalived=$kdown (servers taken down over ${DUR}s: lbx 'real server down', keepalived 'Removing service' log lines)"

@@ -147,6 +147,21 @@ proc_cpu() {
 	awk -v hz="$hz" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12+$13)/hz}' "/proc/$1/stat"
 }
 proc_hwm() { awk '$1=="VmHWM:"{print $2}' "/proc/$1/status"; }
+# proc_cpu_split PID: "USER SYS" seconds of PID.
+proc_cpu_split() {
+	local hz
+	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	awk -v hz="$hz" '{sub(/^.*\) /, ""); printf "%.2f %.2f\n", $12/hz, $13/hz}' "/proc/$1/stat"
+}
+# machine_busy: seconds the whole machine's CPUs were busy since boot
+# (user, nice, system, irq, softirq, steal of /proc/stat): what a check
+# costs the director in all, the kernel's network work done on behalf of
+# either side and by ksoftirqd included.
+machine_busy() {
+	local hz
+	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	awk -v hz="$hz" '$1=="cpu"{printf "%.2f\n", ($2+$3+$4+$7+$8+$9)/hz; exit}' /proc/stat
+}
 
 # child_of PID: the first child process of PID (keepalived's checker).
 child_of() {
