@@ -490,3 +490,55 @@ func TestBindOptions(t *testing.T) {
 	c.BindAddr = netip.MustParseAddr("192.0.2.1") // TEST-NET-1: not on this host
 	within(t, &TCP{Conn: c}, false, "cannot assign requested address", testTimeout+slack)
 }
+
+// TestEvloopWait: the loop parked in the runtime's poller wakes at its
+// deadline, on wake from another goroutine, and on a socket event; and
+// probes over IPv6 through the raw connect.
+func TestEvloopWait(t *testing.T) {
+	l, err := newEvloop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	start := time.Now()
+	l.wait(start, start.Add(50*time.Millisecond))
+	if el := time.Since(start); el < 45*time.Millisecond || el > time.Second {
+		t.Errorf("wait with a 50ms deadline took %s", el)
+	}
+	// A deadline already past only collects what is ready.
+	start = time.Now()
+	l.wait(start, start.Add(-time.Second))
+	if el := time.Since(start); el > 100*time.Millisecond {
+		t.Errorf("wait with a past deadline took %s", el)
+	}
+	go func() { time.Sleep(30 * time.Millisecond); l.wake() }()
+	start = time.Now()
+	l.wait(start, time.Time{})
+	if el := time.Since(start); el < 25*time.Millisecond || el > 2*time.Second {
+		t.Errorf("wait without a deadline returned after %s, want the wake at 30ms", el)
+	}
+
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("v6")) }))
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+	st, _ := ParseStatusSet(nil)
+	h := NewHTTP(HTTP{Conn: conn(t, ln.Addr()), URLs: []URL{{Path: "/", Status: st, Digest: md5hex("v6")}}})
+	within(t, h, true, "", testTimeout+slack)
+	within(t, &TCP{Conn: conn(t, closedPort6(t))}, false, "connection refused", testTimeout+slack)
+}
+
+func closedPort6(t *testing.T) net.Addr {
+	t.Helper()
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ln.Addr()
+	ln.Close()
+	return a
+}

@@ -56,7 +56,10 @@ func (c *fakeClock) idle(t *testing.T) {
 		now := c.Now()
 		r := c.r
 		r.mu.Lock()
-		idle := r.sleeping && r.running == 0 && len(r.inbox) == 0 && (r.sleepUntil.IsZero() || r.sleepUntil.After(now))
+		// Nothing due in the queue either: an Update that lands while
+		// the loop sleeps queues a probe the loop has not seen yet.
+		next := r.queue.next()
+		idle := r.sleeping && r.running == 0 && len(r.inbox) == 0 && (r.sleepUntil.IsZero() || r.sleepUntil.After(now)) && (next.IsZero() || next.After(now))
 		r.mu.Unlock()
 		if idle {
 			return
