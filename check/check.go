@@ -55,7 +55,25 @@ type Conn struct {
 	BindPort  int            // bind_port; 0: any
 	Interface string         // bind_if (SO_BINDTODEVICE)
 	FWMark    uint32         // fwmark (SO_MARK) on the checker's sockets
-	Timeout   time.Duration  // connect_timeout: the deadline of one probe
+	Timeout   time.Duration  // connect_timeout: see conversationSteps
+}
+
+// conversationSteps bounds a conversation (connect, request, reply) at this
+// many connect_timeouts. Within it, connect_timeout is the deadline of each
+// step, as keepalived re-arms its timer for the connect and for every read:
+// a server that is slow to accept and then slow to answer passes, as it
+// does under keepalived, and a server that trickles its reply a byte at a
+// time still fails at the bound (keepalived has none).
+const conversationSteps = 3
+
+// stepDeadline is the deadline of the next step of a conversation that
+// started at start: connect_timeout from now, never past the bound.
+func (c *Conn) stepDeadline(start, now time.Time) time.Time {
+	d := now.Add(c.Timeout)
+	if bound := start.Add(conversationSteps * c.Timeout); d.After(bound) {
+		return bound
+	}
+	return d
 }
 
 // dialer builds a net.Dialer honouring bindto/bind_port/bind_if/fwmark and

@@ -542,3 +542,60 @@ func closedPort6(t *testing.T) net.Addr {
 	ln.Close()
 	return a
 }
+
+// scriptedListener serves each connection with serve.
+func scriptedListener(t *testing.T, serve func(c net.Conn)) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); serve(c) }()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// TestHTTPStepDeadlines: connect_timeout bounds each step of a
+// conversation, as keepalived re-arms it for every read, and the
+// conversation as a whole at conversationSteps of them.
+func TestHTTPStepDeadlines(t *testing.T) {
+	st, _ := ParseStatusSet(nil)
+	step := testTimeout * 7 / 10
+	// Two pauses of 0.7 connect_timeout each: 1.4 in all, each step
+	// within one.
+	slow := scriptedListener(t, func(c net.Conn) {
+		c.Read(make([]byte, 512))
+		time.Sleep(step)
+		io.WriteString(c, "HTTP/1.0 200 OK\r\n")
+		time.Sleep(step)
+		io.WriteString(c, "Content-Length: 0\r\n\r\n")
+	})
+	within(t, NewHTTP(HTTP{Conn: conn(t, slow.Addr()), URLs: []URL{{Path: "/", Status: st}}}), true, "", conversationSteps*testTimeout+slack)
+
+	// A byte every 0.4 connect_timeout, never a whole head: each step is
+	// in time, the conversation is not.
+	trickle := scriptedListener(t, func(c net.Conn) {
+		c.Read(make([]byte, 512))
+		for i := 0; i < 100; i++ {
+			if _, err := io.WriteString(c, "X"); err != nil {
+				return
+			}
+			time.Sleep(testTimeout * 4 / 10)
+		}
+	})
+	start := time.Now()
+	within(t, NewHTTP(HTTP{Conn: conn(t, trickle.Addr()), URLs: []URL{{Path: "/", Status: st}}}), false, "timeout", conversationSteps*testTimeout+slack)
+	// within probes twice (blocking, evented): each must have lasted to
+	// the bound, not one step.
+	if el := time.Since(start); el < 2*(conversationSteps*testTimeout-testTimeout/2) {
+		t.Errorf("two trickling probes ended after %s, before the bound of %s each", el, conversationSteps*testTimeout)
+	}
+}

@@ -26,7 +26,8 @@ type evented interface {
 	Checker
 	conn() *Conn
 	// conversations are run in order, each on a connection of its own,
-	// each under Conn.Timeout; all must pass. nil: not evented (SSL_GET).
+	// each step under Conn.Timeout (conversationSteps); all must pass.
+	// nil: not evented (SSL_GET).
 	conversations() []conversation
 	// failure words the reason of a failed conversation.
 	failure(i int, msg string) string
@@ -41,8 +42,9 @@ type evop struct {
 	connected bool
 	sent      int // request bytes written
 	resp      response
-	start     time.Time
-	timeSlot  // at: the deadline of the conversation in flight
+	start     time.Time // of the probe
+	convStart time.Time // of the conversation in flight
+	timeSlot  // at: the deadline of its current step
 	token     any
 }
 
@@ -201,7 +203,8 @@ func (l *evloop) open(op *evop, now time.Time) {
 		return
 	}
 	l.ops[fd] = op
-	l.byDue.add(op, now.Add(c.Timeout))
+	op.convStart = now
+	l.byDue.add(op, c.stepDeadline(now, now))
 }
 
 const readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
@@ -222,6 +225,7 @@ func (l *evloop) step(op *evop, events uint32, now time.Time) {
 			return
 		}
 		op.connected = true
+		l.progress(op, now)
 	}
 	cv := op.convs[op.i]
 	if cv.request == nil {
@@ -252,6 +256,7 @@ func (l *evloop) step(op *evop, events uint32, now time.Time) {
 				l.conclude(op, now, fail)
 				return
 			}
+			l.progress(op, now)
 		case err == unix.EAGAIN:
 			return
 		case err == unix.EINTR:
@@ -263,6 +268,12 @@ func (l *evloop) step(op *evop, events uint32, now time.Time) {
 			return
 		}
 	}
+}
+
+// progress re-arms op's step deadline: the connect completed or bytes
+// came in.
+func (l *evloop) progress(op *evop, now time.Time) {
+	l.byDue.move(op, op.ev.conn().stepDeadline(op.convStart, now))
 }
 
 func (l *evloop) conclude(op *evop, now time.Time, fail string) {

@@ -112,7 +112,8 @@ func (h *HTTP) Check(ctx context.Context) Result {
 // fetch runs one conversation under its own deadline and says what is
 // wrong with the reply, or "" when it passes.
 func (h *HTTP) fetch(ctx context.Context, cv conversation) string {
-	ctx, cancel := withDeadline(ctx, h.Conn.Timeout)
+	start := time.Now()
+	ctx, cancel := withDeadline(ctx, conversationSteps*h.Conn.Timeout)
 	defer cancel()
 	// When the deadline closed the socket, the error says "closed"; the
 	// cause is the deadline.
@@ -127,9 +128,9 @@ func (h *HTTP) fetch(ctx context.Context, cv conversation) string {
 		return why("", err)
 	}
 	defer raw.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		raw.SetDeadline(dl)
-	}
+	// Each step (TLS handshake and request, then every read) under its
+	// own connect_timeout, within the conversation's bound.
+	raw.SetDeadline(h.Conn.stepDeadline(start, time.Now()))
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 	var c net.Conn = raw
@@ -138,6 +139,7 @@ func (h *HTTP) fetch(ctx context.Context, cv conversation) string {
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return why("tls: ", err)
 		}
+		raw.SetDeadline(h.Conn.stepDeadline(start, time.Now()))
 		c = tc
 	}
 	if _, err := c.Write(cv.request); err != nil {
@@ -151,6 +153,7 @@ func (h *HTTP) fetch(ctx context.Context, cv conversation) string {
 			if done, fail := resp.feed(buf[:n]); done {
 				return fail
 			}
+			raw.SetDeadline(h.Conn.stepDeadline(start, time.Now()))
 		}
 		switch {
 		case err == nil:

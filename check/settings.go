@@ -22,8 +22,8 @@ type Settings struct {
 	Retry            int
 	DelayBeforeRetry time.Duration
 	Warmup           time.Duration
-	// Deadline is the hard bound of one probe (connect_timeout, times the
-	// number of URLs for HTTP; the misc timeout).
+	// Deadline is the hard bound of one probe (connect_timeout; for HTTP
+	// conversationSteps times that for each URL; the misc timeout).
 	Deadline time.Duration
 	// Spec is the effective check configuration, canonically encoded: two
 	// checks with the same Spec probe the same thing the same way.
@@ -113,7 +113,7 @@ func FromModel(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) (C
 		if len(h.URLs) == 0 {
 			return fail("no urls to fetch")
 		}
-		deadline *= time.Duration(len(h.URLs))
+		deadline *= time.Duration(conversationSteps * len(h.URLs))
 		ch = NewHTTP(h)
 	case "misc":
 		args, err := SplitCommand(e.Path)

@@ -52,7 +52,7 @@ func TestFromModel(t *testing.T) {
 			if h.URLs[0].Host != "vs.example" || h.URLs[1].Host != "b.example" || h.URLs[0].Status.String() != "200-299" || h.URLs[1].Status.String() != "301" || h.URLs[1].Digest != "abcdef0123456789abcdef0123456789" {
 				t.Errorf("urls %+v", h.URLs)
 			}
-			if s.Deadline != 2*time.Second || h.TLS {
+			if s.Deadline != 2*conversationSteps*time.Second || h.TLS { // 2 urls, each up to conversationSteps × connect_timeout
 				t.Errorf("deadline %s tls %v", s.Deadline, h.TLS)
 			}
 		}, ""},

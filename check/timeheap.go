@@ -25,6 +25,12 @@ func (h *timeHeap[T]) add(x T, at time.Time) {
 	heap.Push(h, x)
 }
 
+// move gives x, which is in the heap, the time at.
+func (h *timeHeap[T]) move(x T, at time.Time) {
+	x.slot().at = at
+	heap.Fix(h, x.slot().pos-1)
+}
+
 // remove takes x out of the heap, if it is in it.
 func (h *timeHeap[T]) remove(x T) {
 	if p := x.slot().pos; p > 0 {
