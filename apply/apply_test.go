@@ -335,3 +335,66 @@ func TestBatchPath(t *testing.T) {
 		t.Errorf("existing service not updated to the plan: scheduler %s", got)
 	}
 }
+
+// TestReconcileReals: a health transition's reconcile reads and changes
+// only the real servers of its services, and falls back to a whole
+// reconcile when a service is missing from the kernel or the model.
+func TestReconcileReals(t *testing.T) {
+	ctx := context.Background()
+	d0 := desired(t, base)
+	var svcA, svcB state.ServiceKey
+	for k := range d0.State.Services {
+		if k.Port == 80 {
+			svcA = k
+		} else {
+			svcB = k
+		}
+	}
+	changed := strings.NewReplacer("{address: 10.1.0.1, weight: 1}", "{address: 10.1.0.1, weight: 5}", "{address: 10.2.0.1}", "{address: 10.2.0.1, weight: 9}").Replace(base)
+	tests := []struct {
+		name      string
+		drift     func(st *state.State)
+		keys      []state.ServiceKey
+		wantReads int  // whole-table reads
+		wantB     bool // service B changed too
+	}{
+		{"only the named service", nil, []state.ServiceKey{svcA}, 0, false},
+		{"a real server deleted by hand in it comes back", func(st *state.State) {
+			delete(st.Services[svcA].Reals, state.RealKey{Addr: netip.MustParseAddr("10.1.0.2"), Port: 80})
+		}, []state.ServiceKey{svcA}, 0, false},
+		{"service gone from the kernel: whole reconcile", func(st *state.State) { delete(st.Services, svcA) }, []state.ServiceKey{svcA}, 1, true},
+		{"service not in the model: whole reconcile", nil, []state.ServiceKey{svcA, {Protocol: "udp", Addr: netip.MustParseAddr("10.9.9.9"), Port: 53, Family: svcA.Family}}, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := NewFakeKernel("eth0")
+			if _, _, err := Reconcile(ctx, k, d0, plan.Options{}, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if tt.drift != nil {
+				k.Mutate(tt.drift)
+			}
+			k.Reads = 0
+			before := k.State()
+			if _, _, err := ReconcileReals(ctx, k, desired(t, changed), tt.keys, plan.Options{}, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if k.Reads != tt.wantReads {
+				t.Errorf("%d whole-table reads, want %d", k.Reads, tt.wantReads)
+			}
+			after := k.State()
+			if w := after.Services[svcA].Reals[state.RealKey{Addr: netip.MustParseAddr("10.1.0.1"), Port: 80}].Weight; w != 5 {
+				t.Errorf("service A real weight %d, want 5", w)
+			}
+			if len(after.Services[svcA].Reals) != 2 {
+				t.Errorf("service A has %d real servers, want 2", len(after.Services[svcA].Reals))
+			}
+			if bChanged := !cmp.Equal(before.Services[svcB], after.Services[svcB], stateCmp...); bChanged != tt.wantB {
+				t.Errorf("service B changed = %v, want %v", bChanged, tt.wantB)
+			}
+			if !cmp.Equal(before.Addresses, after.Addresses, stateCmp...) {
+				t.Errorf("addresses changed: %s", cmp.Diff(before.Addresses, after.Addresses, stateCmp...))
+			}
+		})
+	}
+}

@@ -407,3 +407,41 @@ func Reconcile(ctx context.Context, k Kernel, d *model.Desired, popts plan.Optio
 	res, err := Execute(ctx, k, p, opts)
 	return p, res, err
 }
+
+// ReconcileReals is Reconcile limited to the real servers of the services
+// keys: it reads only their destinations (one dump a service, instead of
+// the whole table and the addresses) and plans only their changes. The
+// watch loop uses it after a health transition, which changes real servers
+// (presence, weight, sorry server) and nothing else; its periodic resync
+// still reconciles everything, so drift elsewhere is repaired there. When a
+// service has left the model or the kernel, it reconciles everything.
+func ReconcileReals(ctx context.Context, k Kernel, d *model.Desired, keys []state.ServiceKey, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
+	live, scoped := state.New(), state.New()
+	for _, key := range keys {
+		want, ok := d.State.Services[key]
+		if !ok {
+			return Reconcile(ctx, k, d, popts, opts)
+		}
+		got, err := k.ReadService(ctx, key)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return Reconcile(ctx, k, d, popts, opts)
+		case err != nil:
+			return nil, nil, err
+		}
+		// The service's own settings do not depend on health: taken as
+		// the model has them, so that only real servers differ.
+		svc := want.Clone()
+		svc.Reals = got.Reals
+		live.Services[key], scoped.Services[key] = svc, want
+	}
+	if opts.Owner != nil {
+		popts.Owned = opts.Owner.Owned()
+	}
+	p := plan.Diff(&model.Desired{State: scoped, Drain: d.Drain}, live, popts)
+	if p.Empty() {
+		return p, &Result{Changes: []ChangeResult{}}, nil
+	}
+	res, err := Execute(ctx, k, p, opts)
+	return p, res, err
+}

@@ -65,6 +65,13 @@ func (f *FakeKernel) write() error {
 	return nil
 }
 
+// ReadCount is how many whole-state reads the fake has served.
+func (f *FakeKernel) ReadCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Reads
+}
+
 func (f *FakeKernel) Read(ctx context.Context) (*state.State, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -54,6 +54,12 @@ type engine struct {
 	daemon     *vrrpd.Daemon     // nil in tests without VRRP
 	vrrpSeen   map[string]string // states last given to metrics
 	counters   map[string]uint64
+	// healthScope holds the services whose real servers changed health
+	// since the last reconcile: a "health" kick reconciles only their real
+	// servers (apply.ReconcileReals). wholePending says a kick that needs
+	// everything (netlink, reload...) may have been coalesced into it.
+	healthScope  map[state.ServiceKey]bool
+	wholePending bool
 
 	wake  chan string     // coalesced: reconcile soon, with why
 	syncq chan chan error // reconcile now and answer (VRRP waits to GARP)
@@ -66,7 +72,7 @@ func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRe
 		m: m, vrrp: map[string]string{}, health: map[model.RealID]model.Health{}, reasons: map[model.RealID]string{},
 		quorumLost: map[state.ServiceKey]bool{},
 		wake:       make(chan string, 1), syncq: make(chan chan error, 16), hb: &sdnotify.Heartbeat{},
-		counters: map[string]uint64{},
+		counters: map[string]uint64{}, healthScope: map[state.ServiceKey]bool{},
 	}
 	e.resync = model.DefaultResyncInterval
 	if m.Global.ResyncInterval != nil {
@@ -125,6 +131,11 @@ func (e *engine) owned() plan.Owned {
 
 // kick asks for a reconcile soon; several kicks before it runs coalesce.
 func (e *engine) kick(why string) {
+	if why != "health" {
+		e.mu.Lock()
+		e.wholePending = true
+		e.mu.Unlock()
+	}
 	select {
 	case e.wake <- why:
 	default:
@@ -162,6 +173,7 @@ func (e *engine) onHealth(ts []check.Transition, full map[model.RealID]model.Hea
 	e.mu.Lock()
 	e.health = full
 	for _, t := range ts {
+		e.healthScope[t.ID.Service] = true
 		e.reasons[t.ID] = t.Reason
 		if t.Health.Up {
 			e.log.Info("real server up", "real", t.ID.String())
@@ -290,10 +302,28 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	f := e.facts()
 	e.mu.Lock()
 	m := e.m
+	// A health transition changes only its services' real servers: only
+	// they are read and planned, unless a kick for everything was folded
+	// into this one. Every other trigger reconciles everything.
+	var scope []state.ServiceKey
+	if why == "health" && !e.wholePending {
+		for k := range e.healthScope {
+			scope = append(scope, k)
+		}
+	}
+	clear(e.healthScope)
+	e.wholePending = false
 	e.mu.Unlock()
 	start := time.Now()
 	d := model.Compile(m, f)
-	p, res, err := apply.Reconcile(ctx, e.k, d, plan.Options{Owned: e.owned()}, apply.Options{})
+	var p *plan.Plan
+	var res *apply.Result
+	var err error
+	if len(scope) > 0 {
+		p, res, err = apply.ReconcileReals(ctx, e.k, d, scope, plan.Options{Owned: e.owned()}, apply.Options{})
+	} else {
+		p, res, err = apply.Reconcile(ctx, e.k, d, plan.Options{Owned: e.owned()}, apply.Options{})
+	}
 	dur := time.Since(start)
 	rec := &statusd.Reconcile{Time: start, DurationSeconds: dur.Seconds(), Result: "noop"}
 	drift := map[string]int{}

@@ -202,3 +202,30 @@ virtual_servers:
 		t.Errorf("master: suspended %v", got)
 	}
 }
+
+// TestHealthReconcilesOnlyItsService: a health transition reads and plans
+// only its service's real servers (no whole-table read); a kick for
+// everything folded into it still reconciles everything.
+func TestHealthReconcilesOnlyItsService(t *testing.T) {
+	e, k, _ := startEngine(t, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1))
+	e.kick("start")
+	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
+	reads := func() uint64 { e.mu.Lock(); defer e.mu.Unlock(); return e.counters["reconciles"] }
+	before, wholeReads := reads(), k.ReadCount()
+
+	down, up := model.Health{Up: false}, model.Health{Up: true}
+	e.onHealth([]check.Transition{{ID: rs1, Health: down}}, map[model.RealID]model.Health{rs1: down, rs2: up})
+	eventually(t, "rs1 removed", func() bool { _, ok := reals(k)[rs1.Real]; return !ok })
+	eventually(t, "the reconcile counted", func() bool { return reads() > before })
+	if n := k.ReadCount(); n != wholeReads {
+		t.Errorf("a health transition read the whole table %d times", n-wholeReads)
+	}
+
+	// Drift in the same service is repaired by the scoped reconcile too;
+	// a netlink kick folded into a health one makes it whole.
+	k.Mutate(func(st *state.State) { delete(st.Services[svc].Reals, rs2.Real) })
+	e.kick("netlink")
+	e.onHealth([]check.Transition{{ID: rs1, Health: up}}, map[model.RealID]model.Health{rs1: up, rs2: up})
+	eventually(t, "both back", func() bool { return len(reals(k)) == 2 })
+	eventually(t, "a whole reconcile for the netlink kick", func() bool { return k.ReadCount() > wholeReads })
+}
