@@ -355,15 +355,14 @@ func TestReconcileReals(t *testing.T) {
 		name      string
 		drift     func(st *state.State)
 		keys      []state.ServiceKey
-		wantReads int  // whole-table reads
-		wantB     bool // service B changed too
+		needWhole bool // ErrNeedWhole, nothing changed
 	}{
-		{"only the named service", nil, []state.ServiceKey{svcA}, 0, false},
+		{"only the named service", nil, []state.ServiceKey{svcA}, false},
 		{"a real server deleted by hand in it comes back", func(st *state.State) {
 			delete(st.Services[svcA].Reals, state.RealKey{Addr: netip.MustParseAddr("10.1.0.2"), Port: 80})
-		}, []state.ServiceKey{svcA}, 0, false},
-		{"service gone from the kernel: whole reconcile", func(st *state.State) { delete(st.Services, svcA) }, []state.ServiceKey{svcA}, 1, true},
-		{"service not in the model: whole reconcile", nil, []state.ServiceKey{svcA, {Protocol: "udp", Addr: netip.MustParseAddr("10.9.9.9"), Port: 53, Family: svcA.Family}}, 1, true},
+		}, []state.ServiceKey{svcA}, false},
+		{"service gone from the kernel", func(st *state.State) { delete(st.Services, svcA) }, []state.ServiceKey{svcA}, true},
+		{"service not in the model", nil, []state.ServiceKey{svcA, {Protocol: "udp", Addr: netip.MustParseAddr("10.9.9.9"), Port: 53, Family: svcA.Family}}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,13 +373,28 @@ func TestReconcileReals(t *testing.T) {
 			if tt.drift != nil {
 				k.Mutate(tt.drift)
 			}
-			k.Reads = 0
+			k.Reads, k.Writes = 0, 0
 			before := k.State()
-			if _, _, err := ReconcileReals(ctx, k, desired(t, changed), tt.keys, plan.Options{}, Options{}); err != nil {
+			m, err := model.Parse([]byte(changed), "t.yaml")
+			if err != nil {
 				t.Fatal(err)
 			}
-			if k.Reads != tt.wantReads {
-				t.Errorf("%d whole-table reads, want %d", k.Reads, tt.wantReads)
+			only := map[state.ServiceKey]bool{}
+			for _, key := range tt.keys {
+				only[key] = true
+			}
+			_, _, err = ReconcileReals(ctx, k, model.CompileServices(m, model.Facts{}, only), tt.keys, plan.Options{}, Options{})
+			if k.Reads != 0 {
+				t.Errorf("%d whole-table reads", k.Reads)
+			}
+			if tt.needWhole {
+				if !errors.Is(err, ErrNeedWhole) || k.Writes != 0 {
+					t.Errorf("err %v after %d writes, want ErrNeedWhole and none", err, k.Writes)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
 			}
 			after := k.State()
 			if w := after.Services[svcA].Reals[state.RealKey{Addr: netip.MustParseAddr("10.1.0.1"), Port: 80}].Weight; w != 5 {
@@ -389,8 +403,8 @@ func TestReconcileReals(t *testing.T) {
 			if len(after.Services[svcA].Reals) != 2 {
 				t.Errorf("service A has %d real servers, want 2", len(after.Services[svcA].Reals))
 			}
-			if bChanged := !cmp.Equal(before.Services[svcB], after.Services[svcB], stateCmp...); bChanged != tt.wantB {
-				t.Errorf("service B changed = %v, want %v", bChanged, tt.wantB)
+			if !cmp.Equal(before.Services[svcB], after.Services[svcB], stateCmp...) {
+				t.Errorf("service B changed: %s", cmp.Diff(before.Services[svcB], after.Services[svcB], stateCmp...))
 			}
 			if !cmp.Equal(before.Addresses, after.Addresses, stateCmp...) {
 				t.Errorf("addresses changed: %s", cmp.Diff(before.Addresses, after.Addresses, stateCmp...))

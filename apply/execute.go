@@ -408,24 +408,29 @@ func Reconcile(ctx context.Context, k Kernel, d *model.Desired, popts plan.Optio
 	return p, res, err
 }
 
+// ErrNeedWhole says that ReconcileReals found a service missing from the
+// model or the kernel and changed nothing: reconcile everything instead.
+var ErrNeedWhole = errors.New("a service is missing: reconcile everything")
+
 // ReconcileReals is Reconcile limited to the real servers of the services
 // keys: it reads only their destinations (one dump a service, instead of
-// the whole table and the addresses) and plans only their changes. The
-// watch loop uses it after a health transition, which changes real servers
-// (presence, weight, sorry server) and nothing else; its periodic resync
-// still reconciles everything, so drift elsewhere is repaired there. When a
-// service has left the model or the kernel, it reconciles everything.
+// the whole table and the addresses) and plans only their changes; d needs
+// to hold only those services (model.CompileServices). The watch loop uses
+// it after a health transition, which changes real servers (presence,
+// weight, sorry server) and nothing else; its periodic resync still
+// reconciles everything, so drift elsewhere is repaired there. When a
+// service has left the model or the kernel it returns ErrNeedWhole.
 func ReconcileReals(ctx context.Context, k Kernel, d *model.Desired, keys []state.ServiceKey, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
 	live, scoped := state.New(), state.New()
 	for _, key := range keys {
 		want, ok := d.State.Services[key]
 		if !ok {
-			return Reconcile(ctx, k, d, popts, opts)
+			return nil, nil, ErrNeedWhole
 		}
 		got, err := k.ReadService(ctx, key)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			return Reconcile(ctx, k, d, popts, opts)
+			return nil, nil, ErrNeedWhole
 		case err != nil:
 			return nil, nil, err
 		}

@@ -153,8 +153,22 @@ func forwardingOf(own, service string) state.Forwarding {
 
 // Compile turns a valid model and runtime facts into the desired state. It
 // is pure: the same model and facts always give the same state.
-func Compile(m *Model, f Facts) *Desired {
+func Compile(m *Model, f Facts) *Desired { return compile(m, f, nil) }
+
+// CompileServices is Compile limited to the services only: their settings
+// and real servers, no addresses. The watch loop compiles a health
+// transition's services alone (apply.ReconcileReals).
+func CompileServices(m *Model, f Facts, only map[state.ServiceKey]bool) *Desired {
+	return compile(m, f, only)
+}
+
+// compile compiles everything, or with only, those services alone.
+func compile(m *Model, f Facts, only map[state.ServiceKey]bool) *Desired {
 	d := &Desired{State: state.New(), Drain: map[state.ServiceKey]DrainPolicy{}}
+	if only != nil {
+		compileServices(d, m, f, only)
+		return d
+	}
 	for _, a := range m.Addresses {
 		addAddress(d.State, a.Interface, a.Address, a.Label, a.Scope, "static")
 	}
@@ -175,12 +189,22 @@ func Compile(m *Model, f Facts) *Desired {
 			}
 		}
 	}
+	compileServices(d, m, f, nil)
+	return d
+}
+
+// compileServices adds the model's services to d (only those in only,
+// when it is not nil).
+func compileServices(d *Desired, m *Model, f Facts, only map[state.ServiceKey]bool) {
 	var globalDrain int
 	if m.Global.DrainTimeout != nil {
 		globalDrain = int(m.Global.DrainTimeout.Seconds())
 	}
 	for _, vs := range m.VirtualServers {
 		for _, key := range m.ServiceKeys(vs) {
+			if only != nil && !only[key] {
+				continue
+			}
 			svc := &state.Service{
 				Key:         key,
 				Scheduler:   DefaultScheduler,
@@ -213,7 +237,6 @@ func Compile(m *Model, f Facts) *Desired {
 			d.State.Services[key] = svc
 		}
 	}
-	return d
 }
 
 func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {

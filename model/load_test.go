@@ -3,9 +3,12 @@ package model
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lbx-dev/lbx/state"
 )
 
 // TestValidationErrors checks that each kind of bad input gives an error at
@@ -218,4 +221,35 @@ func FuzzParse(f *testing.F) {
 		}
 		Compile(m, Facts{})
 	})
+}
+
+// TestCompileServices: compiling some services gives exactly their part of
+// the whole compile, and no addresses.
+func TestCompileServices(t *testing.T) {
+	m, err := Parse([]byte(`version: 1
+addresses:
+  - {address: 192.0.2.10/24, interface: eth0}
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    real_servers:
+      - {address: 10.1.0.1, weight: 3}
+  - address: 10.0.0.2
+    port: 443
+    real_servers:
+      - {address: 10.1.0.2}
+`), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := Compile(m, Facts{})
+	for key := range whole.State.Services {
+		part := CompileServices(m, Facts{}, map[state.ServiceKey]bool{key: true})
+		if len(part.State.Services) != 1 || len(part.State.Addresses) != 0 {
+			t.Fatalf("%s: %d services, %d addresses, want 1 and 0", key, len(part.State.Services), len(part.State.Addresses))
+		}
+		if !reflect.DeepEqual(part.State.Services[key], whole.State.Services[key]) || part.Drain[key] != whole.Drain[key] {
+			t.Errorf("%s: compiled alone %+v, in the whole %+v", key, part.State.Services[key], whole.State.Services[key])
+		}
+	}
 }

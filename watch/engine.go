@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -315,14 +316,18 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	e.wholePending = false
 	e.mu.Unlock()
 	start := time.Now()
-	d := model.Compile(m, f)
 	var p *plan.Plan
 	var res *apply.Result
-	var err error
+	err := apply.ErrNeedWhole
 	if len(scope) > 0 {
-		p, res, err = apply.ReconcileReals(ctx, e.k, d, scope, plan.Options{Owned: e.owned()}, apply.Options{})
-	} else {
-		p, res, err = apply.Reconcile(ctx, e.k, d, plan.Options{Owned: e.owned()}, apply.Options{})
+		only := make(map[state.ServiceKey]bool, len(scope))
+		for _, k := range scope {
+			only[k] = true
+		}
+		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, only), scope, plan.Options{Owned: e.owned()}, apply.Options{})
+	}
+	if errors.Is(err, apply.ErrNeedWhole) {
+		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), plan.Options{Owned: e.owned()}, apply.Options{})
 	}
 	dur := time.Since(start)
 	rec := &statusd.Reconcile{Time: start, DurationSeconds: dur.Seconds(), Result: "noop"}

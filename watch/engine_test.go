@@ -229,3 +229,15 @@ func TestHealthReconcilesOnlyItsService(t *testing.T) {
 	eventually(t, "both back", func() bool { return len(reals(k)) == 2 })
 	eventually(t, "a whole reconcile for the netlink kick", func() bool { return k.ReadCount() > wholeReads })
 }
+
+// TestHealthAfterServiceDeletedByHand: a health transition whose service
+// is gone from the kernel reconciles everything and brings it back.
+func TestHealthAfterServiceDeletedByHand(t *testing.T) {
+	e, k, _ := startEngine(t, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1))
+	e.kick("start")
+	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
+	k.Mutate(func(st *state.State) { delete(st.Services, svc) })
+	down, up := model.Health{Up: false}, model.Health{Up: true}
+	e.onHealth([]check.Transition{{ID: rs1, Health: down}}, map[model.RealID]model.Health{rs1: down, rs2: up})
+	eventually(t, "service back with rs2 only", func() bool { r := reals(k); _, ok := r[rs2.Real]; return len(r) == 1 && ok })
+}
