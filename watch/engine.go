@@ -168,12 +168,18 @@ func (e *engine) Reconcile(ctx context.Context, states map[string]string) error 
 	}
 }
 
-// onHealth takes the checkers' transitions (one batch) and the full health
-// map, applies the quorum rule and asks for a reconcile.
+// onHealth takes the checkers' transitions (one batch) and, when given,
+// the full health map (nil: the transitions are applied to the one held),
+// applies the quorum rule and asks for a reconcile.
 func (e *engine) onHealth(ts []check.Transition, full map[model.RealID]model.Health) {
 	e.mu.Lock()
-	e.health = full
+	if full != nil {
+		e.health = full
+	}
 	for _, t := range ts {
+		if full == nil {
+			e.health[t.ID] = t.Health
+		}
 		e.healthScope[t.ID.Service] = true
 		e.reasons[t.ID] = t.Reason
 		if t.Health.Up {
