@@ -66,7 +66,9 @@ func FromModel(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) (C
 	e.DelayLoop = dur(c.DelayLoop, vs.DelayLoop, model.DefaultDelayLoop)
 	e.ConnectTimeout = dur(c.ConnectTimeout, nil, model.DefaultConnectTimeout)
 	e.DelayBeforeRetry = dur(c.DelayBeforeRetry, nil, model.DelayBeforeRetryDefault(c.Type, e.DelayLoop.Duration))
-	e.Warmup = dur(c.Warmup, nil, 0)
+	// keepalived starts each checker after a random part of warmup, which
+	// defaults to delay_loop, so that probes do not all start at once.
+	e.Warmup = dur(c.Warmup, nil, e.DelayLoop.Duration)
 	if e.Retry == nil {
 		r := model.RetryDefault(c.Type)
 		e.Retry = &r

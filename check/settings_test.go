@@ -32,6 +32,9 @@ func TestFromModel(t *testing.T) {
 			if s.DelayLoop != 6*time.Second || s.Retry != model.DefaultRetry || s.DelayBeforeRetry != model.DefaultDelayBeforeRetry || s.Deadline != model.DefaultConnectTimeout {
 				t.Errorf("settings %+v", s)
 			}
+			if s.Warmup != s.DelayLoop { // keepalived's default: warmup is delay_loop
+				t.Errorf("warmup %s, want delay_loop %s", s.Warmup, s.DelayLoop)
+			}
 		}, ""},
 		{"real server port and own settings win", rs8080, model.Check{Type: "tcp", DelayLoop: dp(time.Second), Retry: ip(4), ConnectTimeout: dp(2 * time.Second)}, func(t *testing.T, ch Checker, s Settings) {
 			if a := ch.(*TCP).Conn.Addr.String(); a != "10.0.0.6:8080" {
