@@ -70,8 +70,8 @@ func silentListener(t *testing.T) net.Listener {
 	return ln
 }
 
-// resetListener accepts and resets every connection at once.
-func resetListener(t *testing.T) net.Listener {
+// scriptedListener serves each connection with serve.
+func scriptedListener(t *testing.T, serve func(c net.Conn)) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -83,17 +83,24 @@ func resetListener(t *testing.T) net.Listener {
 			if err != nil {
 				return
 			}
-			c.(*net.TCPConn).SetLinger(0)
-			c.Close()
+			go func() { defer c.Close(); serve(c) }()
 		}
 	}()
 	t.Cleanup(func() { ln.Close() })
 	return ln
 }
 
-func closedPort(t *testing.T) net.Addr {
+// resetListener accepts and resets every connection at once.
+func resetListener(t *testing.T) net.Listener {
+	return scriptedListener(t, func(c net.Conn) { c.(*net.TCPConn).SetLinger(0) })
+}
+
+func closedPort(t *testing.T) net.Addr { return closedPortOn(t, "tcp", "127.0.0.1:0") }
+
+// closedPortOn is a port on address nobody listens on (a listener's, closed).
+func closedPortOn(t *testing.T, network, address string) net.Addr {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen(network, address)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,38 +536,7 @@ func TestEvloopWait(t *testing.T) {
 	st, _ := ParseStatusSet(nil)
 	h := NewHTTP(HTTP{Conn: conn(t, ln.Addr()), URLs: []URL{{Path: "/", Status: st, Digest: md5hex("v6")}}})
 	within(t, h, true, "", testTimeout+slack)
-	within(t, &TCP{Conn: conn(t, closedPort6(t))}, false, "connection refused", testTimeout+slack)
-}
-
-func closedPort6(t *testing.T) net.Addr {
-	t.Helper()
-	ln, err := net.Listen("tcp6", "[::1]:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := ln.Addr()
-	ln.Close()
-	return a
-}
-
-// scriptedListener serves each connection with serve.
-func scriptedListener(t *testing.T, serve func(c net.Conn)) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); serve(c) }()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	return ln
+	within(t, &TCP{Conn: conn(t, closedPortOn(t, "tcp6", "[::1]:0"))}, false, "connection refused", testTimeout+slack)
 }
 
 // TestHTTPStepDeadlines: connect_timeout bounds each step of a
