@@ -4,7 +4,8 @@
 // delay_before_retry, alpha, warmup) and reports only state changes.
 //
 // Every check runs under a hard deadline derived from its settings
-// (connect_timeout, or the misc timeout): a server that accepts and never
+// (connect_timeout, per step of an HTTP conversation and at most
+// conversationSteps of them; or the misc timeout): a server that accepts and never
 // answers, a slow TLS handshake or a script that never exits costs at most
 // that deadline, and only to its own real server: TCP and plain HTTP checks
 // run side by side on the runner's event loop (evloop.go), the others each
