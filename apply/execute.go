@@ -397,6 +397,12 @@ func Reconcile(ctx context.Context, k Kernel, d *model.Desired, popts plan.Optio
 	if err != nil {
 		return nil, nil, err
 	}
+	return planAndExecute(ctx, k, d, live, popts, opts)
+}
+
+// planAndExecute plans live to d and makes the changes: the common tail of
+// Reconcile and ReconcileReals.
+func planAndExecute(ctx context.Context, k Kernel, d *model.Desired, live *state.State, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
 	if opts.Owner != nil {
 		popts.Owned = opts.Owner.Owned()
 	}
@@ -440,13 +446,5 @@ func ReconcileReals(ctx context.Context, k Kernel, d *model.Desired, keys []stat
 		svc.Reals = got.Reals
 		live.Services[key], scoped.Services[key] = svc, want
 	}
-	if opts.Owner != nil {
-		popts.Owned = opts.Owner.Owned()
-	}
-	p := plan.Diff(&model.Desired{State: scoped, Drain: d.Drain}, live, popts)
-	if p.Empty() {
-		return p, &Result{Changes: []ChangeResult{}}, nil
-	}
-	res, err := Execute(ctx, k, p, opts)
-	return p, res, err
+	return planAndExecute(ctx, k, &model.Desired{State: scoped, Drain: d.Drain}, live, popts, opts)
 }

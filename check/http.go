@@ -130,7 +130,8 @@ func (h *HTTP) fetch(ctx context.Context, cv conversation) string {
 	defer raw.Close()
 	// Each step (TLS handshake and request, then every read) under its
 	// own connect_timeout, within the conversation's bound.
-	raw.SetDeadline(h.Conn.stepDeadline(start, time.Now()))
+	nextStep := func() { raw.SetDeadline(h.Conn.stepDeadline(start, time.Now())) }
+	nextStep()
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 	var c net.Conn = raw
@@ -139,7 +140,7 @@ func (h *HTTP) fetch(ctx context.Context, cv conversation) string {
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return why("tls: ", err)
 		}
-		raw.SetDeadline(h.Conn.stepDeadline(start, time.Now()))
+		nextStep()
 		c = tc
 	}
 	if _, err := c.Write(cv.request); err != nil {
@@ -153,7 +154,7 @@ func (h *HTTP) fetch(ctx context.Context, cv conversation) string {
 			if done, fail := resp.feed(buf[:n]); done {
 				return fail
 			}
-			raw.SetDeadline(h.Conn.stepDeadline(start, time.Now()))
+			nextStep()
 		}
 		switch {
 		case err == nil:

@@ -34,19 +34,25 @@ func rawSocket(family, typ int) (int, error) {
 // rawConnect starts a connection to ap (EINPROGRESS on a non-blocking
 // socket is the usual answer).
 func rawConnect(fd int, ap netip.AddrPort) error {
-	port := ap.Port()
+	var sa unsafe.Pointer
+	var size uintptr
 	if a := ap.Addr(); a.Is4() {
-		sa := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.As4()}
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		p[0], p[1] = byte(port>>8), byte(port)
-		_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa))
-		return rawErr(e)
+		sa4 := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.As4()}
+		putPort(&sa4.Port, ap.Port())
+		sa, size = unsafe.Pointer(&sa4), unsafe.Sizeof(sa4)
+	} else {
+		sa6 := unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: a.As16()}
+		putPort(&sa6.Port, ap.Port())
+		sa, size = unsafe.Pointer(&sa6), unsafe.Sizeof(sa6)
 	}
-	sa := unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: ap.Addr().As16()}
-	p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-	p[0], p[1] = byte(port>>8), byte(port)
-	_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa))
+	_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(sa), size)
 	return rawErr(e)
+}
+
+// putPort stores port in network byte order, as sockaddr wants it.
+func putPort(p *uint16, port uint16) {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	b[0], b[1] = byte(port>>8), byte(port)
 }
 
 func rawRead(fd int, b []byte) (int, error)  { return rawIO(unix.SYS_READ, fd, b) }

@@ -153,22 +153,8 @@ func forwardingOf(own, service string) state.Forwarding {
 
 // Compile turns a valid model and runtime facts into the desired state. It
 // is pure: the same model and facts always give the same state.
-func Compile(m *Model, f Facts) *Desired { return compile(m, f, nil) }
-
-// CompileServices is Compile limited to the services only: their settings
-// and real servers, no addresses. The watch loop compiles a health
-// transition's services alone (apply.ReconcileReals).
-func CompileServices(m *Model, f Facts, only map[state.ServiceKey]bool) *Desired {
-	return compile(m, f, only)
-}
-
-// compile compiles everything, or with only, those services alone.
-func compile(m *Model, f Facts, only map[state.ServiceKey]bool) *Desired {
+func Compile(m *Model, f Facts) *Desired {
 	d := &Desired{State: state.New(), Drain: map[state.ServiceKey]DrainPolicy{}}
-	if only != nil {
-		compileServices(d, m, f, only)
-		return d
-	}
 	for _, a := range m.Addresses {
 		addAddress(d.State, a.Interface, a.Address, a.Label, a.Scope, "static")
 	}
@@ -190,6 +176,15 @@ func compile(m *Model, f Facts, only map[state.ServiceKey]bool) *Desired {
 		}
 	}
 	compileServices(d, m, f, nil)
+	return d
+}
+
+// CompileServices is Compile limited to the services only: their settings
+// and real servers, no addresses. The watch loop compiles a health
+// transition's services alone (apply.ReconcileReals).
+func CompileServices(m *Model, f Facts, only map[state.ServiceKey]bool) *Desired {
+	d := &Desired{State: state.New(), Drain: map[state.ServiceKey]DrainPolicy{}}
+	compileServices(d, m, f, only)
 	return d
 }
 

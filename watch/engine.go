@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -287,9 +289,8 @@ func (e *engine) runScript(cmdline string) {
 	}
 }
 
-func (e *engine) facts() model.Facts {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+// factsLocked copies the runtime facts for a compile. Called with e.mu held.
+func (e *engine) factsLocked() model.Facts {
 	f := model.Facts{VRRP: make(map[string]string, len(e.vrrp)), Health: make(map[model.RealID]model.Health, len(e.health)), QuorumLost: make(map[state.ServiceKey]bool, len(e.quorumLost))}
 	for k, v := range e.vrrp {
 		f.VRRP[k] = v
@@ -306,31 +307,26 @@ func (e *engine) facts() model.Facts {
 // reconcile compiles and applies once. why says what triggered it; changes
 // found on a resync or a notification are drift made behind lbx's back.
 func (e *engine) reconcile(ctx context.Context, why string) error {
-	f := e.facts()
 	e.mu.Lock()
-	m := e.m
+	f, m := e.factsLocked(), e.m
 	// A health transition changes only its services' real servers: only
 	// they are read and planned, unless a kick for everything was folded
-	// into this one. Every other trigger reconciles everything.
-	var scope []state.ServiceKey
-	if why == "health" && !e.wholePending {
-		for k := range e.healthScope {
-			scope = append(scope, k)
-		}
+	// into this one. Every other trigger reconciles everything. The facts
+	// and the scope are taken together, so that the scope's transitions
+	// are in the facts.
+	scope := e.healthScope
+	if why != "health" || e.wholePending {
+		scope = nil
 	}
-	clear(e.healthScope)
-	e.wholePending = false
+	e.healthScope, e.wholePending = map[state.ServiceKey]bool{}, false
 	e.mu.Unlock()
 	start := time.Now()
 	var p *plan.Plan
 	var res *apply.Result
 	err := apply.ErrNeedWhole
 	if len(scope) > 0 {
-		only := make(map[state.ServiceKey]bool, len(scope))
-		for _, k := range scope {
-			only[k] = true
-		}
-		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, only), scope, plan.Options{Owned: e.owned()}, apply.Options{})
+		keys := slices.Collect(maps.Keys(scope))
+		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, plan.Options{Owned: e.owned()}, apply.Options{})
 	}
 	if errors.Is(err, apply.ErrNeedWhole) {
 		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), plan.Options{Owned: e.owned()}, apply.Options{})

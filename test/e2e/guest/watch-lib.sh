@@ -141,11 +141,7 @@ status_field() {
 }
 
 # proc_cpu PID: utime+stime of PID in seconds; proc_hwm PID: VmHWM in kB.
-proc_cpu() {
-	local hz
-	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
-	awk -v hz="$hz" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12+$13)/hz}' "/proc/$1/stat"
-}
+proc_cpu() { proc_cpu_split "$1" | awk '{printf "%.2f\n", $1 + $2}'; }
 proc_hwm() { awk '$1=="VmHWM:"{print $2}' "/proc/$1/status"; }
 # proc_cpu_split PID: "USER SYS" seconds of PID.
 proc_cpu_split() {
