@@ -74,6 +74,7 @@ type evloop struct {
 	// with raw calls, 70 and 550, and a quarter less CPU a probe.
 	epoll  *os.File
 	rawEp  syscall.RawConn
+	armed  time.Time             // the read deadline epoll has now
 	pollFn func(fd uintptr) bool // l.poll, made once (a method value allocates)
 	ready  int                   // events poll found
 	wakefd int
@@ -152,7 +153,13 @@ func (l *evloop) wait(now, until time.Time) time.Time {
 		// or a wake) or at the deadline (Read then fails with
 		// os.ErrDeadlineExceeded, also without calling poll when the
 		// deadline passed meanwhile: the events wait for the next turn).
-		l.epoll.SetReadDeadline(until)
+		// Re-arming the same deadline is skipped: it is a runtime timer
+		// update that may wake the thread parked in the poller. A deadline
+		// still after now has not fired, so it is still armed.
+		if !until.Equal(l.armed) {
+			l.epoll.SetReadDeadline(until)
+			l.armed = until
+		}
 		l.rawEp.Read(l.pollFn)
 	}
 	now = time.Now()
