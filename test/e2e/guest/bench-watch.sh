@@ -2,10 +2,11 @@
 # The bench-watch entry of the e2e VM (/e2e/main): $N real servers
 # HTTP-checked every second for $DUR s, lbx watch next to keepalived's
 # checker process (keepalived --check) on the same keepalived.conf (lbx runs
-# `lbx convert` of it), one after the other, IPVS flushed in between. One
-# busybox httpd in a namespace holding all $N addresses serves every check.
-# Prints:
+# `lbx convert` of it), one after the other, IPVS flushed in between, for
+# $ROUNDS rounds. One busybox httpd in a namespace holding all $N addresses
+# serves every check. Prints, each ratio the median of the rounds' ratios:
 #   @@BENCH checker-cpu lbx=Xs keepalived=Ys ratio=R.RR   (utime+stime)
+#   @@BENCH checker-cpu-per-probe lbx=Xus keepalived=Yus ratio=R.RR
 #   @@BENCH machine-cpu-per-probe lbx=Xus keepalived=Yus ratio=R.RR
 #   @@BENCH checker-rss lbx=XkB keepalived=YkB ratio=R.RR (VmHWM)
 #   @@BENCH checker-up lbx=N/500 keepalived=M/500         (lowest count seen)
@@ -16,7 +17,7 @@ set -euo pipefail
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 . /e2e/lib.sh
 trap - ERR
-N=${N:-500} DUR=${DUR:-60} SVCS=${SVCS:-10}
+N=${N:-500} DUR=${DUR:-60} SVCS=${SVCS:-10} ROUNDS=${ROUNDS:-3}
 modprobe ip_vs && modprobe ip_vs_wlc
 mkdir -p /tmp/bench-watch && cd /tmp/bench-watch
 . /e2e/watch-lib.sh
@@ -69,14 +70,22 @@ echo "bench-watch: $N real servers ($SVCS services x $per) HTTP_GET every 1s for
 # PassiveOpens counter): the number of probes a checker actually sent.
 passive_opens() { ip netns exec rs awk '$1 == "Tcp:" && $2 ~ /^[0-9]/ {print $7}' /proc/net/snmp; }
 
+# listen_overflows: connections the servers' listen queue had no room for
+# (TcpExt ListenOverflows in their namespace): busybox httpd listens with a
+# backlog of 9 and forks per connection, so when the VM is saturated SYNs
+# are dropped and the checker's connect waits for the retransmission (1 s).
+listen_overflows() {
+	ip netns exec rs awk '$1 == "TcpExt:" && !h {for (i = 2; i <= NF; i++) if ($i == "ListenOverflows") c = i; h = 1; next} $1 == "TcpExt:" {print $c}' /proc/net/netstat
+}
+
 up_count() { ipvsadm -Ln | awk '$1=="->" && $2 ~ /^[0-9]/ && $4 > 0' | wc -l; }
 
 # run_for PID WHO: samples the kernel's up count every 5 s for DUR s; sets
 # CPU (s), HWM (kB), MINUP (lowest count after the first full table), LAST.
 run_for() {
-	local pid=$1 who=$2 t0=$EPOCHREALTIME n full=0 opens0 busy0
+	local pid=$1 who=$2 t0=$EPOCHREALTIME n full=0 opens0 busy0 over0
 	MINUP=$N
-	opens0=$(passive_opens)
+	opens0=$(passive_opens) over0=$(listen_overflows)
 	busy0=$(machine_busy)
 	while le "$(since "$t0")" "$DUR"; do
 		kill -0 "$pid" 2>/dev/null || fail "$who exited early"
@@ -89,50 +98,86 @@ run_for() {
 	((full)) || { MINUP=$(up_count); echo "bench-watch: $who never had all $N servers up"; }
 	LAST=$(up_count)
 	CPU=$(proc_cpu "$pid") HWM=$(proc_hwm "$pid") SPLIT=$(proc_cpu_split "$pid")
-	PROBES=$(($(passive_opens) - opens0))
+	PROBES=$(($(passive_opens) - opens0)) OVER=$(($(listen_overflows) - over0))
 	BUSY=$(awk -v a="$(machine_busy)" -v b="$busy0" 'BEGIN{printf "%.2f", a-b}')
 	MINUP=$((MINUP < LAST ? MINUP : LAST))
-	echo "bench-watch: $who cpu=${CPU}s (user sys: $SPLIT) machine-busy=${BUSY}s hwm=${HWM}kB lowest-up=$MINUP last-up=$LAST probes=$PROBES"
+	echo "bench-watch: $who cpu=${CPU}s (user sys: $SPLIT) machine-busy=${BUSY}s hwm=${HWM}kB lowest-up=$MINUP last-up=$LAST probes=$PROBES listen-overflows=$OVER"
 }
 
-# 1. lbx watch (no metrics endpoint, no status reader: the daemon alone).
-ipvsadm -C
-lbx watch -f m.yaml >lbx.log 2>&1 &
-LBX=$!
-run_for "$LBX" lbx
-lcpu=$CPU lhwm=$HWM lup=$MINUP lprobes=$PROBES lbusy=$BUSY
-kill -TERM "$LBX"
-wait "$LBX" 2>/dev/null || true
-ldown=$(grep -c 'real server down' lbx.log || true)
-# Why lbx took servers down (the first words of the reason, most common first).
-grep 'real server down' lbx.log | sed 's/.*reason=//' | cut -c1-60 | sort | uniq -c | sort -rn | head -n 3 | sed 's/^/bench-watch: lbx down reason: /' || true
-ipvsadm -C
-rm -rf /var/lib/lbx /run/lbx
+# lbx_run: one run of lbx watch (no metrics endpoint, no status reader: the
+# daemon alone); sets what run_for sets and DOWN.
+lbx_run() {
+	ipvsadm -C
+	rm -rf /var/lib/lbx /run/lbx
+	lbx watch -f m.yaml >lbx.log 2>&1 &
+	local pid=$!
+	run_for "$pid" lbx
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null || true
+	DOWN=$(grep -c 'real server down' lbx.log || true)
+	# Why lbx took servers down (the first words of the reason, most common first).
+	grep 'real server down' lbx.log | sed 's/.*reason=//' | cut -c1-60 | sort | uniq -c | sort -rn | head -n 3 | sed 's/^/bench-watch: lbx down reason: /' || true
+	ipvsadm -C
+}
 
-# 2. keepalived --check: its checker child process is measured.
-keepalived --check -n -l -D -f "$PWD/k.conf" -p "$PWD/ka.pid" -c "$PWD/ka-check.pid" >ka.log 2>&1 &
-KA=$!
-for i in $(seq 100); do [[ -s ka-check.pid ]] && break; sleep 0.1; done
-[[ -s ka-check.pid ]] || { tail ka.log; fail "keepalived's checker did not start"; }
-KC=$(cat ka-check.pid)
-run_for "$KC" keepalived-checker
-kcpu=$CPU khwm=$HWM kup=$MINUP kprobes=$PROBES kbusy=$BUSY
-kill -TERM "$KA"
-wait "$KA" 2>/dev/null || true
-kdown=$(grep -c 'Removing service' ka.log || true)
-grep -i 'timeout\|error\|refused' ka.log | sed 's/^.*Keepalived[^:]*: //; s/\[[0-9.]*\]:tcp:80//g' | cut -c1-60 | sort | uniq -c | sort -rn | head -n 3 | sed 's/^/bench-watch: keepalived down reason: /' || true
-ipvsadm -C
+# ka_run: one run of keepalived --check; its checker child process is
+# measured.
+ka_run() {
+	ipvsadm -C
+	rm -f ka.pid ka-check.pid
+	keepalived --check -n -l -D -f "$PWD/k.conf" -p "$PWD/ka.pid" -c "$PWD/ka-check.pid" >ka.log 2>&1 &
+	local ka=$! i
+	for i in $(seq 100); do [[ -s ka-check.pid ]] && break; sleep 0.1; done
+	[[ -s ka-check.pid ]] || { tail ka.log; fail "keepalived's checker did not start"; }
+	run_for "$(cat ka-check.pid)" keepalived-checker
+	kill -TERM "$ka"
+	wait "$ka" 2>/dev/null || true
+	DOWN=$(grep -c 'Removing service' ka.log || true)
+	grep -i 'timeout\|error\|refused' ka.log | sed 's/^.*Keepalived[^:]*: //; s/\[[0-9.]*\]:tcp:80//g' | cut -c1-60 | sort | uniq -c | sort -rn | head -n 3 | sed 's/^/bench-watch: keepalived down reason: /' || true
+	ipvsadm -C
+}
+
+# $ROUNDS rounds of one lbx run and one keepalived run each, the order
+# swapped every round (AB BA AB: a drift of the machine over the rounds, or
+# an effect of going first, then weighs on both alike). The
+# VM is saturated and a run's figures swing by 10-20 %; each round's
+# ratio pairs two neighbouring runs and the median of the rounds' ratios
+# is the figure.
+declare -a Lcpu Kcpu Lper Kper Lmach Kmach Rcpu Rper Rmach
+lhwm=0 khwm=0 lup=$N kup=$N ldown=0 kdown=0 lover=0 kover=0
+percheck() { awk -v c="$1" -v n="$2" 'BEGIN{printf "%.0f", (n>0)?c*1e6/n:0}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{m=int((NR+1)/2); printf "%s", (NR%2)?v[m]:(v[m]+v[m+1])/2}'; }
+lbx_round() {
+	lbx_run
+	Lcpu+=("$CPU") Lper+=("$(percheck "$CPU" "$PROBES")") Lmach+=("$(percheck "$BUSY" "$PROBES")")
+	((HWM > lhwm)) && lhwm=$HWM
+	((MINUP < lup)) && lup=$MINUP
+	ldown=$((ldown + DOWN)) lover=$((lover + OVER))
+}
+ka_round() {
+	ka_run
+	Kcpu+=("$CPU") Kper+=("$(percheck "$CPU" "$PROBES")") Kmach+=("$(percheck "$BUSY" "$PROBES")")
+	((HWM > khwm)) && khwm=$HWM
+	((MINUP < kup)) && kup=$MINUP
+	kdown=$((kdown + DOWN)) kover=$((kover + OVER))
+}
+for r in $(seq 1 "$ROUNDS"); do
+	echo "bench-watch: round $r of $ROUNDS"
+	if ((r % 2 == 0)); then ka_round; lbx_round; else lbx_round; ka_round; fi
+	k=$((r - 1))
+	Rcpu+=("$(ratio "${Lcpu[k]}" "${Kcpu[k]}")") Rper+=("$(ratio "${Lper[k]}" "${Kper[k]}")") Rmach+=("$(ratio "${Lmach[k]}" "${Kmach[k]}")")
+	echo "bench-watch: round $r ratios: cpu ${Rcpu[k]}, cpu per probe ${Rper[k]}, machine per probe ${Rmach[k]}"
+done
 kill "$HTTPD" 2>/dev/null || true
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
-echo "@@BENCH checker-cpu lbx=${lcpu}s keepalived=${kcpu}s ratio=$(ratio "$lcpu" "$kcpu") (${DUR}s, $N servers)"
-percheck() { awk -v c="$1" -v n="$2" 'BEGIN{printf "%.0f", (n>0)?c*1e6/n:0}'; }
-lper=$(percheck "$lcpu" "$lprobes") kper=$(percheck "$kcpu" "$kprobes")
-echo "@@BENCH checker-cpu-per-probe lbx=${lper}us keepalived=${kper}us ratio=$(ratio "$lper" "$kper") (probes: lbx $lprobes, keepalived $kprobes, counted by the servers' TCP PassiveOpens)"
-lmach=$(percheck "$lbusy" "$lprobes") kmach=$(percheck "$kbusy" "$kprobes")
-echo "@@BENCH machine-cpu-per-probe lbx=${lmach}us keepalived=${kmach}us ratio=$(ratio "$lmach" "$kmach") (every CPU of the VM: checker, httpd, kernel and ksoftirqd)"
-echo "@@BENCH checker-rss lbx=${lhwm}kB keepalived=${khwm}kB ratio=$(ratio "$lhwm" "$khwm") (VmHWM)"
-echo "@@BENCH checker-up lbx=$lup/$N keepalived=$kup/$N (lowest count seen, sampled every 5s)"
-echo "@@BENCH checker-flaps lbx=$ldown keepalived=$kdown (servers taken down over ${DUR}s: lbx 'real server down', keepalived 'Removing service' log lines)"
+of="median of $ROUNDS rounds"
+echo "@@BENCH checker-cpu lbx=$(median "${Lcpu[@]}")s keepalived=$(median "${Kcpu[@]}")s ratio=$(median "${Rcpu[@]}") (${DUR}s, $N servers; $of, round ratios ${Rcpu[*]})"
+echo "@@BENCH checker-cpu-per-probe lbx=$(median "${Lper[@]}")us keepalived=$(median "${Kper[@]}")us ratio=$(median "${Rper[@]}") (probes counted by the servers' TCP PassiveOpens; $of, round ratios ${Rper[*]})"
+echo "@@BENCH machine-cpu-per-probe lbx=$(median "${Lmach[@]}")us keepalived=$(median "${Kmach[@]}")us ratio=$(median "${Rmach[@]}") (every CPU of the VM: checker, httpd, kernel and ksoftirqd; $of, round ratios ${Rmach[*]})"
+echo "@@BENCH checker-rss lbx=${lhwm}kB keepalived=${khwm}kB ratio=$(ratio "$lhwm" "$khwm") (VmHWM, highest of $ROUNDS runs)"
+echo "@@BENCH checker-up lbx=$lup/$N keepalived=$kup/$N (lowest count seen over $ROUNDS runs, sampled every 5s)"
+echo "@@BENCH checker-flaps lbx=$ldown keepalived=$kdown (servers taken down over $ROUNDS runs of ${DUR}s: lbx 'real server down', keepalived 'Removing service' log lines)"
+echo "@@BENCH server-listen-overflows lbx=$lover keepalived=$kover (SYNs the httpd's listen queue dropped over $ROUNDS runs: each costs a probe a 1 s retransmission)"
 ((lup >= kup)) || echo "@@BENCH FAIL checker-up: lbx kept $lup/$N up, keepalived $kup/$N"
 echo "bench-watch: done"
