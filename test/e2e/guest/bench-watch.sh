@@ -148,20 +148,18 @@ lhwm=0 khwm=0 lup=$N kup=$N ldown=0 kdown=0 lover=0 kover=0
 percheck() { awk -v c="$1" -v n="$2" 'BEGIN{printf "%.0f", (n>0)?c*1e6/n:0}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{m=int((NR+1)/2); printf "%s", (NR%2)?v[m]:(v[m]+v[m+1])/2}'; }
-lbx_round() {
-	lbx_run
-	Lcpu+=("$CPU") Lper+=("$(percheck "$CPU" "$PROBES")") Lmach+=("$(percheck "$BUSY" "$PROBES")")
-	((HWM > lhwm)) && lhwm=$HWM
-	((MINUP < lup)) && lup=$MINUP
-	ldown=$((ldown + DOWN)) lover=$((lover + OVER))
+# tally L|K: adds the run just made to lbx's (L) or keepalived's (K) figures.
+tally() {
+	local -n cpu=${1}cpu per=${1}per mach=${1}mach
+	local p=${1,}
+	local -n hwm=${p}hwm up=${p}up down=${p}down over=${p}over
+	cpu+=("$CPU") per+=("$(percheck "$CPU" "$PROBES")") mach+=("$(percheck "$BUSY" "$PROBES")")
+	((HWM > hwm)) && hwm=$HWM
+	((MINUP < up)) && up=$MINUP
+	down=$((down + DOWN)) over=$((over + OVER))
 }
-ka_round() {
-	ka_run
-	Kcpu+=("$CPU") Kper+=("$(percheck "$CPU" "$PROBES")") Kmach+=("$(percheck "$BUSY" "$PROBES")")
-	((HWM > khwm)) && khwm=$HWM
-	((MINUP < kup)) && kup=$MINUP
-	kdown=$((kdown + DOWN)) kover=$((kover + OVER))
-}
+lbx_round() { lbx_run && tally L; }
+ka_round() { ka_run && tally K; }
 for r in $(seq 1 "$ROUNDS"); do
 	echo "bench-watch: round $r of $ROUNDS"
 	if ((r % 2 == 0)); then ka_round; lbx_round; else lbx_round; ka_round; fi
