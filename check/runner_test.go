@@ -3,10 +3,12 @@ package check
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -395,3 +397,46 @@ func TestRunnerSpread(t *testing.T) {
 	}
 }
 
+// TestRunnerStartWindow: a turn of the loop starts the probes due within
+// startWindow together (one wake-up), and leaves the later ones for later.
+func TestRunnerStartWindow(t *testing.T) {
+	clk := newFakeClock()
+	r := New(Options{Clock: clk, Jitter: noJitter})
+	clk.r = r
+	loops := []time.Duration{10 * time.Second, 10*time.Second + startWindow/2, 10*time.Second + 5*startWindow}
+	gates := make([]*gate, len(loops))
+	var targets []Target
+	for i, d := range loops {
+		gates[i] = &gate{clk: clk, release: make(chan struct{})}
+		close(gates[i].release)
+		s := settings("a")
+		s.DelayLoop = d
+		targets = append(targets, Target{ID: rid(byte(i + 1)), Checks: []Probe{{gates[i], s}}})
+	}
+	if err := r.Start(context.Background(), targets, func([]Transition) {}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	starts := func() [][]time.Duration {
+		var out [][]time.Duration
+		for _, g := range gates {
+			g.mu.Lock()
+			out = append(out, slices.Clone(g.starts))
+			g.mu.Unlock()
+		}
+		return out
+	}
+	clk.idle(t)
+	clk.advance(10 * time.Second)
+	clk.idle(t)
+	want := [][]time.Duration{{0, 10 * time.Second}, {0, 10 * time.Second}, {0}}
+	if diff := cmp.Diff(want, starts()); diff != "" {
+		t.Fatalf("starts at 10s (-want +got):\n%s", diff)
+	}
+	clk.advance(5 * startWindow)
+	clk.idle(t)
+	want[2] = append(want[2], loops[2])
+	if diff := cmp.Diff(want, starts()); diff != "" {
+		t.Fatalf("starts at %s (-want +got):\n%s", loops[2], diff)
+	}
+}
