@@ -170,18 +170,12 @@ func (e *engine) Reconcile(ctx context.Context, states map[string]string) error 
 	}
 }
 
-// onHealth takes the checkers' transitions (one batch) and, when given,
-// the full health map (nil: the transitions are applied to the one held),
-// applies the quorum rule and asks for a reconcile.
-func (e *engine) onHealth(ts []check.Transition, full map[model.RealID]model.Health) {
+// onHealth applies the checkers' transitions (one batch) to the health
+// held, applies the quorum rule and asks for a reconcile.
+func (e *engine) onHealth(ts []check.Transition) {
 	e.mu.Lock()
-	if full != nil {
-		e.health = full
-	}
 	for _, t := range ts {
-		if full == nil {
-			e.health[t.ID] = t.Health
-		}
+		e.health[t.ID] = t.Health
 		e.healthScope[t.ID.Service] = true
 		e.reasons[t.ID] = t.Reason
 		if t.Health.Up {
@@ -321,15 +315,16 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	e.healthScope, e.wholePending = map[state.ServiceKey]bool{}, false
 	e.mu.Unlock()
 	start := time.Now()
+	popts := plan.Options{Owned: e.owned()}
 	var p *plan.Plan
 	var res *apply.Result
 	err := apply.ErrNeedWhole
 	if len(scope) > 0 {
 		keys := slices.Collect(maps.Keys(scope))
-		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, plan.Options{Owned: e.owned()}, apply.Options{})
+		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{})
 	}
 	if errors.Is(err, apply.ErrNeedWhole) {
-		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), plan.Options{Owned: e.owned()}, apply.Options{})
+		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{})
 	}
 	dur := time.Since(start)
 	rec := &statusd.Reconcile{Time: start, DurationSeconds: dur.Seconds(), Result: "noop"}

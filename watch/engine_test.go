@@ -101,14 +101,14 @@ func TestHealthDrivesKernel(t *testing.T) {
 
 	down := model.Health{Up: false}
 	up := model.Health{Up: true}
-	e.onHealth([]check.Transition{{ID: rs1, Health: down}}, map[model.RealID]model.Health{rs1: down, rs2: up})
+	e.onHealth([]check.Transition{{ID: rs1, Health: down}})
 	eventually(t, "rs1 removed", func() bool { _, ok := reals(k)[rs1.Real]; return !ok && len(reals(k)) == 1 })
 
 	// All down: the sorry server comes in; back up: it leaves.
-	e.onHealth([]check.Transition{{ID: rs2, Health: down}}, map[model.RealID]model.Health{rs1: down, rs2: down})
+	e.onHealth([]check.Transition{{ID: rs2, Health: down}})
 	sorry := state.RealKey{Addr: netip.MustParseAddr("10.9.0.1"), Port: 80}
 	eventually(t, "sorry server in", func() bool { _, ok := reals(k)[sorry]; return ok && len(reals(k)) == 1 })
-	e.onHealth([]check.Transition{{ID: rs2, Health: up}}, map[model.RealID]model.Health{rs1: down, rs2: up})
+	e.onHealth([]check.Transition{{ID: rs2, Health: up}})
 	eventually(t, "sorry server out", func() bool { _, ok := reals(k)[sorry]; _, ok2 := reals(k)[rs2.Real]; return !ok && ok2 })
 }
 
@@ -214,7 +214,7 @@ func TestHealthReconcilesOnlyItsService(t *testing.T) {
 	before, wholeReads := reads(), k.ReadCount()
 
 	down, up := model.Health{Up: false}, model.Health{Up: true}
-	e.onHealth([]check.Transition{{ID: rs1, Health: down}}, map[model.RealID]model.Health{rs1: down, rs2: up})
+	e.onHealth([]check.Transition{{ID: rs1, Health: down}})
 	eventually(t, "rs1 removed", func() bool { _, ok := reals(k)[rs1.Real]; return !ok })
 	eventually(t, "the reconcile counted", func() bool { return reads() > before })
 	if n := k.ReadCount(); n != wholeReads {
@@ -225,7 +225,7 @@ func TestHealthReconcilesOnlyItsService(t *testing.T) {
 	// a netlink kick folded into a health one makes it whole.
 	k.Mutate(func(st *state.State) { delete(st.Services[svc].Reals, rs2.Real) })
 	e.kick("netlink")
-	e.onHealth([]check.Transition{{ID: rs1, Health: up}}, nil) // applied to the health held, as the runner's reports are
+	e.onHealth([]check.Transition{{ID: rs1, Health: up}})
 	eventually(t, "both back", func() bool { return len(reals(k)) == 2 })
 	eventually(t, "a whole reconcile for the netlink kick", func() bool { return k.ReadCount() > wholeReads })
 }
@@ -237,7 +237,7 @@ func TestHealthAfterServiceDeletedByHand(t *testing.T) {
 	e.kick("start")
 	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
 	k.Mutate(func(st *state.State) { delete(st.Services, svc) })
-	down, up := model.Health{Up: false}, model.Health{Up: true}
-	e.onHealth([]check.Transition{{ID: rs1, Health: down}}, map[model.RealID]model.Health{rs1: down, rs2: up})
+	down := model.Health{Up: false}
+	e.onHealth([]check.Transition{{ID: rs1, Health: down}})
 	eventually(t, "service back with rs2 only", func() bool { r := reals(k); _, ok := r[rs2.Real]; return len(r) == 1 && ok })
 }

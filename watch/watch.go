@@ -148,7 +148,7 @@ func Run(ctx context.Context, o Options) error {
 
 	runner := check.New(check.Options{Logger: log})
 	e.runner = runner
-	if err := runner.Start(loopCtx, targets, func(ts []check.Transition) { e.onHealth(ts, nil) }); err != nil {
+	if err := runner.Start(loopCtx, targets, e.onHealth); err != nil {
 		return err
 	}
 	defer runner.Stop()

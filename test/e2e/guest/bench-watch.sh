@@ -81,7 +81,9 @@ listen_overflows() {
 up_count() { ipvsadm -Ln | awk '$1=="->" && $2 ~ /^[0-9]/ && $4 > 0' | wc -l; }
 
 # run_for PID WHO: samples the kernel's up count every 5 s for DUR s; sets
-# CPU (s), HWM (kB), MINUP (lowest count after the first full table), LAST.
+# CPU (s), SPLIT ("USER SYS" s), HWM (kB), MINUP (lowest count after the
+# first full table), LAST, PROBES, OVER (listen overflows) and BUSY (the
+# whole VM's busy CPU-seconds), all over the run.
 run_for() {
 	local pid=$1 who=$2 t0=$EPOCHREALTIME n full=0 opens0 busy0 over0
 	MINUP=$N
