@@ -36,6 +36,24 @@ type Health struct {
 	Weight *int
 }
 
+// Live says whether real server rs of vs is in service and with what
+// weight, given its health (known: a checker reported on it). A checked
+// real server is as its checkers last said. One no checker reported on is
+// up, unless vs has alpha and rs has checks to bring it up: keepalived
+// counts failed checkers, and alpha starts every checker failed, so a real
+// server without checkers stays alive.
+func Live(vs *VirtualServer, rs *RealServer, h Health, known bool) (up bool, weight int) {
+	up = known && h.Up || !known && (!vs.Alpha || len(rs.Checks) == 0)
+	weight = DefaultWeight
+	if rs.Weight != nil {
+		weight = *rs.Weight
+	}
+	if up && known && h.Weight != nil {
+		weight = *h.Weight
+	}
+	return up, weight
+}
+
 // Desired is a compiled model: the state to reach and what is out of scope.
 type Desired struct {
 	State *state.State
@@ -239,17 +257,10 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 	anyUp := false
 	for _, rs := range vs.RealServers {
 		key := state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
-		weight := DefaultWeight
-		if rs.Weight != nil {
-			weight = *rs.Weight
-		}
 		h, known := f.Health[RealID{Service: svc.Key, Real: key}]
-		up := !known && !vs.Alpha || known && h.Up
+		up, weight := Live(vs, rs, h, known)
 		if f.Health == nil {
 			up = true // one-shot: no checks run, every real server is in
-		}
-		if up && known && h.Weight != nil {
-			weight = *h.Weight
 		}
 		inhibit := vs.InhibitOnFailure
 		if rs.InhibitOnFailure != nil {
@@ -283,11 +294,7 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 	if s == nil {
 		return
 	}
-	quorum := DefaultQuorum
-	if vs.Quorum != nil {
-		quorum = vs.Quorum.Min
-	}
-	lost := !anyUp || upWeight < quorum
+	lost := !anyUp || upWeight < vs.Quorum.MinWeight()
 	if ql, ok := f.QuorumLost[svc.Key]; f.QuorumLost != nil && ok {
 		lost = ql
 	}

@@ -236,10 +236,19 @@ type SorryServer struct {
 // Quorum is the minimum total weight of live real servers for the service
 // to be considered up; the scripts run on crossings.
 type Quorum struct {
-	Min        int    `yaml:"min,omitempty"`
+	Min        int    `yaml:"min,omitempty"` // 0: keepalived's default, 1
 	Hysteresis int    `yaml:"hysteresis,omitempty"`
 	UpScript   string `yaml:"up_script,omitempty"`
 	DownScript string `yaml:"down_script,omitempty"`
+}
+
+// MinWeight is the quorum in force: Min, or keepalived's default when the
+// model has no quorum or leaves min out.
+func (q *Quorum) MinWeight() int {
+	if q == nil || q.Min == 0 {
+		return DefaultQuorum
+	}
+	return q.Min
 }
 
 // RealServer is one IPVS destination of a virtual server.

@@ -459,7 +459,7 @@ func (v *validator) virtualServers() {
 			if q.Min < 0 {
 				v.errorf(p+".quorum.min", "must not be negative")
 			}
-			if q.Hysteresis < 0 || (q.Min > 0 && q.Hysteresis >= q.Min) {
+			if q.Hysteresis < 0 || q.Hysteresis >= q.MinWeight() {
 				v.errorf(p+".quorum.hysteresis", "want 0..min-1")
 			}
 		}

@@ -236,26 +236,18 @@ func quorumStep(lost bool, weight, quorum, hysteresis int) bool {
 func (e *engine) updateQuorumLocked() []string {
 	var scripts []string
 	for _, vs := range e.m.VirtualServers {
-		q, hyst := model.DefaultQuorum, 0
+		q, hyst := vs.Quorum.MinWeight(), 0
 		if vs.Quorum != nil {
-			q, hyst = vs.Quorum.Min, vs.Quorum.Hysteresis
+			hyst = vs.Quorum.Hysteresis
 		}
 		for _, key := range e.m.ServiceKeys(vs) {
 			weight := 0
 			for _, rs := range vs.RealServers {
 				id := model.RealID{Service: key, Real: state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}}
 				h, known := e.health[id]
-				if known && !h.Up || !known && vs.Alpha && len(rs.Checks) > 0 {
-					continue
+				if up, w := model.Live(vs, rs, h, known); up {
+					weight += w
 				}
-				w := model.DefaultWeight
-				if rs.Weight != nil {
-					w = *rs.Weight
-				}
-				if known && h.Weight != nil {
-					w = *h.Weight
-				}
-				weight += w
 			}
 			was, seen := e.quorumLost[key]
 			now := quorumStep(was, weight, q, hyst)

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -240,4 +241,58 @@ func TestHealthAfterServiceDeletedByHand(t *testing.T) {
 	down := model.Health{Up: false}
 	e.onHealth([]check.Transition{{ID: rs1, Health: down}})
 	eventually(t, "service back with rs2 only", func() bool { r := reals(k); _, ok := r[rs2.Real]; return len(r) == 1 && ok })
+}
+
+// TestQuorumScriptsAndHysteresis: quorum with hysteresis decides the sorry
+// server, and quorum_up / quorum_down run on the crossings only.
+func TestQuorumScriptsAndHysteresis(t *testing.T) {
+	type step struct {
+		id    model.RealID
+		up    bool
+		sorry bool   // the sorry server in IPVS after the step
+		log   string // what the scripts wrote by then
+	}
+	log := filepath.Join(t.TempDir(), "scripts.log")
+	echo := func(w string) string { return "'echo " + w + " >>" + log + "'" }
+	for _, tc := range []struct {
+		name, quorum string
+		steps        []step
+	}{
+		{"min 3, hysteresis 1 (weights 2 + 3)", "{min: 3, hysteresis: 1, up_script: " + echo("up") + ", down_script: " + echo("down") + "}", []step{
+			{rs2, false, false, ""},           // weight 2: within the hysteresis, kept
+			{rs1, false, true, "down\n"},      // weight 0: lost
+			{rs1, true, true, "down\n"},       // weight 2: below 3+1, still lost
+			{rs2, true, false, "down\nup\n"},  // weight 5: regained
+			{rs1, false, false, "down\nup\n"}, // weight 3: kept
+		}},
+		{"no min: keepalived's 1", "{down_script: " + echo("down") + "}", []step{
+			{rs1, false, false, ""},
+			{rs2, false, true, "down\n"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(log)
+			e, k, _ := startEngine(t, strings.Replace(watchModel, "    sorry_server:", "    quorum: "+tc.quorum+"\n    sorry_server:", 1))
+			// As Run does: the quorum as the first health has it.
+			e.mu.Lock()
+			e.health = map[model.RealID]model.Health{rs1: {Up: true}, rs2: {Up: true}}
+			e.updateQuorumLocked()
+			e.mu.Unlock()
+			e.kick("start")
+			sorry := state.RealKey{Addr: netip.MustParseAddr("10.9.0.1"), Port: 80}
+			for i, s := range tc.steps {
+				e.onHealth([]check.Transition{{ID: s.id, Health: model.Health{Up: s.up}}})
+				eventually(t, fmt.Sprintf("step %d: sorry server in=%v, scripts' log %q", i, s.sorry, s.log), func() bool {
+					b, _ := os.ReadFile(log)
+					_, in := reals(k)[sorry]
+					return in == s.sorry && string(b) == s.log
+				})
+			}
+			// No late script run after the last crossing.
+			time.Sleep(50 * time.Millisecond)
+			if b, _ := os.ReadFile(log); string(b) != tc.steps[len(tc.steps)-1].log {
+				t.Errorf("scripts' log %q after the last step", b)
+			}
+		})
+	}
 }

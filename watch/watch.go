@@ -143,7 +143,11 @@ func Run(ctx context.Context, o Options) error {
 	// release the addresses.
 	loopCtx, stopLoop := context.WithCancel(context.Background())
 	defer stopLoop()
-	go e.loop(loopCtx)
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		e.loop(loopCtx)
+	}()
 	go e.watchAddresses(loopCtx)
 
 	runner := check.New(check.Options{Logger: log})
@@ -203,6 +207,10 @@ func Run(ctx context.Context, o Options) error {
 	log.Info("lbx watch started", "instances", len(cfg.Instances), "checked_real_servers", len(targets), "model", e.file)
 	err = d.Run(ctx)
 	runner.Stop()
+	// One writer to the kernel: the loop ends (after any reconcile in
+	// flight) before the stop's own reconcile runs here.
+	stopLoop()
+	<-loopDone
 	if m := e.currentModel(); m.Global.IPVSOnStop == "remove" {
 		e.removeServices()
 	}
@@ -218,7 +226,8 @@ func (e *engine) currentModel() *model.Model {
 
 // removeServices deletes the model's IPVS services at stop
 // (ipvs_on_stop: remove): the model without virtual servers is reconciled,
-// and its services, still declared-owned, are deleted.
+// and its services, still declared-owned, are deleted. The loop must have
+// ended: this reconcile is the kernel's only writer.
 func (e *engine) removeServices() {
 	e.mu.Lock()
 	stripped := *e.m
