@@ -151,11 +151,8 @@ func (e *engine) kick(why string) {
 func (e *engine) Reconcile(ctx context.Context, states map[string]string) error {
 	e.mu.Lock()
 	e.vrrp = states
-	susp := suspendedReals(e.m, states)
 	e.mu.Unlock()
-	if e.runner != nil {
-		e.runner.Suspend(susp)
-	}
+	e.suspendChecks()
 	reply := make(chan error, 1)
 	select {
 	case e.syncq <- reply:
@@ -190,6 +187,20 @@ func (e *engine) onHealth(ts []check.Transition) {
 		go e.runScript(s)
 	}
 	e.kick("health")
+}
+
+// suspendChecks gives the runner the real servers ha_suspend pauses under
+// the current model and VRRP states: at start (no instance is MASTER yet),
+// on every VRRP change and after a reload (which may add ha_suspend or
+// move a VIP).
+func (e *engine) suspendChecks() {
+	if e.runner == nil {
+		return
+	}
+	e.mu.Lock()
+	susp := suspendedReals(e.m, e.vrrp)
+	e.mu.Unlock()
+	e.runner.Suspend(susp)
 }
 
 // suspendedReals is keepalived's ha_suspend: the real servers of a virtual
@@ -532,6 +543,7 @@ func (e *engine) reload() error {
 	}
 	e.updateQuorumLocked()
 	e.mu.Unlock()
+	e.suspendChecks()
 	if err := e.claimDeclared(); err != nil {
 		e.log.Warn("ownership record", "err", err)
 	}

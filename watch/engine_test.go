@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -295,4 +297,81 @@ func TestQuorumScriptsAndHysteresis(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHASuspendFollowsStartVRRPAndReload: a checked real server of an
+// ha_suspend service is not probed before its instance is MASTER (from the
+// first probe on), is probed while it is, and a reload that drops
+// ha_suspend resumes its probes at once.
+func TestHASuspendFollowsStartVRRPAndReload(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepts atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepts.Add(1)
+			c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	y := func(suspend bool) string {
+		return fmt.Sprintf(`version: 1
+vrrp_instances:
+  - {name: VI_1, interface: eth0, virtual_router_id: 1, virtual_addresses: [{address: 10.0.0.1/24}]}
+virtual_servers:
+  - address: 10.0.0.1
+    port: %d
+    ha_suspend: %v
+    real_servers: [{address: 127.0.0.1, checks: [{type: tcp, delay_loop: 100ms, warmup: 0s}]}]
+`, port, suspend)
+	}
+	e, _, file := startEngine(t, y(true))
+	runner := check.New(check.Options{})
+	e.runner = runner
+	targets, err := check.TargetsFromModel(e.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.suspendChecks()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := runner.Start(ctx, targets, e.onHealth); err != nil {
+		t.Fatal(err)
+	}
+	defer runner.Stop()
+	quiet := func(what string) {
+		t.Helper()
+		time.Sleep(50 * time.Millisecond) // a probe in flight may land
+		n := accepts.Load()
+		time.Sleep(400 * time.Millisecond)
+		if got := accepts.Load(); got != n {
+			t.Fatalf("%s: %d probes in 400 ms, want none", what, got-n)
+		}
+	}
+	probed := func(what string) {
+		t.Helper()
+		n := accepts.Load()
+		eventually(t, what, func() bool { return accepts.Load() >= n+2 })
+	}
+	quiet("at start, no instance MASTER")
+	if err := e.Reconcile(ctx, map[string]string{"VI_1": "MASTER"}); err != nil {
+		t.Fatal(err)
+	}
+	probed("MASTER: probed")
+	if err := e.Reconcile(ctx, map[string]string{"VI_1": "BACKUP"}); err != nil {
+		t.Fatal(err)
+	}
+	quiet("BACKUP: suspended")
+	os.WriteFile(file, []byte(y(false)), 0o644)
+	if err := e.reload(); err != nil {
+		t.Fatal(err)
+	}
+	probed("reloaded without ha_suspend: probed while BACKUP")
 }

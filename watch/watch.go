@@ -152,6 +152,8 @@ func Run(ctx context.Context, o Options) error {
 
 	runner := check.New(check.Options{Logger: log})
 	e.runner = runner
+	// Before the first probe: no instance is MASTER yet.
+	e.suspendChecks()
 	if err := runner.Start(loopCtx, targets, e.onHealth); err != nil {
 		return err
 	}
