@@ -124,6 +124,10 @@ type InstanceStatus struct {
 	// Priority is the configured priority, EffectivePriority the one
 	// advertised now (tracking weights applied).
 	Priority, EffectivePriority int
+	// LastTransition and LastReason are the latest state change and its
+	// cause (zero before the first, i.e. while in INIT).
+	LastTransition time.Time
+	LastReason     string
 }
 
 type inst struct {
@@ -135,6 +139,9 @@ type inst struct {
 	ann     *announcer
 	garp    context.CancelFunc
 	pending bool // wants GARP after the next reconcile
+	// lastAt and lastWhy: the latest transition, for the status.
+	lastAt  time.Time
+	lastWhy string
 }
 
 // rxPacket is a packet read from a link, validated by the event loop
@@ -378,7 +385,8 @@ func (d *Daemon) publish() {
 	}
 	for _, in := range d.insts {
 		out = append(out, InstanceStatus{Name: in.cfg.FSM.Name, Interface: in.cfg.Interface, VRID: int(in.cfg.FSM.VRID),
-			State: string(in.m.State()), Priority: in.cfg.FSM.Priority, EffectivePriority: in.m.Priority()})
+			State: string(in.m.State()), Priority: in.cfg.FSM.Priority, EffectivePriority: in.m.Priority(),
+			LastTransition: in.lastAt, LastReason: in.lastWhy})
 	}
 	d.published.Store(&out)
 }
@@ -587,6 +595,7 @@ func (d *Daemon) apply(ctx context.Context, in *inst, effs []fsm.Effect) {
 		case fsm.Transition:
 			d.log.Info("vrrp transition", "instance", in.cfg.FSM.Name, "from", e.From, "to", e.To, "priority", e.Priority, "reason", e.Reason)
 			d.Counters.inc(in.key, "transitions")
+			in.lastAt, in.lastWhy = time.Now(), e.Reason
 			if e.From == fsm.Master && in.garp != nil {
 				in.garp()
 				in.garp = nil

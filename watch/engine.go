@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/netip"
@@ -41,6 +42,7 @@ type engine struct {
 	runner  *check.Runner
 	file    string
 	started time.Time
+	version string // lbx's, for the status
 	resync  time.Duration
 
 	mu         sync.Mutex // guards the fields below; status snapshots read them
@@ -63,6 +65,13 @@ type engine struct {
 	// everything (netlink, reload...) may have been coalesced into it.
 	healthScope  map[state.ServiceKey]bool
 	wholePending bool
+	// factsGen counts changes of what the kernel should hold (health,
+	// VRRP states, the model); appliedGen is the count the last
+	// successful reconcile compiled. A reconcile that changes the kernel
+	// without a new fact since is repairing drift, whatever woke it.
+	factsGen, appliedGen uint64
+	// statusSent is the last STATUS= line given to systemd.
+	statusSent string
 
 	wake  chan string     // coalesced: reconcile soon, with why
 	syncq chan chan error // reconcile now and answer (VRRP waits to GARP)
@@ -73,8 +82,8 @@ func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRe
 	e := &engine{
 		log: log, k: k, owner: owner, met: met, file: file, started: time.Now(),
 		m: m, vrrp: map[string]string{}, health: map[model.RealID]model.Health{}, reasons: map[model.RealID]string{},
-		quorumLost: map[state.ServiceKey]bool{},
-		wake:       make(chan string, 1), syncq: make(chan chan error, 16), hb: &sdnotify.Heartbeat{},
+		quorumLost: map[state.ServiceKey]bool{}, factsGen: 1,
+		wake: make(chan string, 1), syncq: make(chan chan error, 16), hb: &sdnotify.Heartbeat{},
 		counters: map[string]uint64{}, healthScope: map[state.ServiceKey]bool{},
 	}
 	e.resync = model.DefaultResyncInterval
@@ -150,6 +159,9 @@ func (e *engine) kick(why string) {
 // gratuitous ARP follows the address.
 func (e *engine) Reconcile(ctx context.Context, states map[string]string) error {
 	e.mu.Lock()
+	if !maps.Equal(e.vrrp, states) {
+		e.factsGen++
+	}
 	e.vrrp = states
 	e.mu.Unlock()
 	e.suspendChecks()
@@ -171,6 +183,7 @@ func (e *engine) Reconcile(ctx context.Context, states map[string]string) error 
 // held, applies the quorum rule and asks for a reconcile.
 func (e *engine) onHealth(ts []check.Transition) {
 	e.mu.Lock()
+	e.factsGen++
 	for _, t := range ts {
 		e.health[t.ID] = t.Health
 		e.healthScope[t.ID.Service] = true
@@ -305,7 +318,8 @@ func (e *engine) factsLocked() model.Facts {
 // found on a resync or a notification are drift made behind lbx's back.
 func (e *engine) reconcile(ctx context.Context, why string) error {
 	e.mu.Lock()
-	f, m := e.factsLocked(), e.m
+	f, m, gen := e.factsLocked(), e.m, e.factsGen
+	drifted := gen == e.appliedGen
 	// A health transition changes only its services' real servers: only
 	// they are read and planned, unless a kick for everything was folded
 	// into this one. Every other trigger reconciles everything. The facts
@@ -338,7 +352,7 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	}
 	if p != nil && !p.Empty() {
 		rec.Result, rec.Changes = "changed", len(p.Changes)
-		if why == "resync" || why == "netlink" {
+		if drifted {
 			for _, c := range p.Changes {
 				drift[string(c.Kind)]++
 			}
@@ -359,8 +373,46 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	for _, n := range drift {
 		e.counters["drift_repaired"] += uint64(n)
 	}
+	if err == nil {
+		e.appliedGen = gen
+	}
+	line := statusLine(e.vrrp, e.health)
+	send := line != e.statusSent
+	e.statusSent = line
 	e.mu.Unlock()
+	if send {
+		sdnotify.Status(line)
+	}
 	return err
+}
+
+// statusLine is the STATUS= that systemctl status shows: the VRRP
+// instances that are MASTER here and the checked real servers that are
+// up, or "running" when the model has neither.
+func statusLine(vrrp map[string]string, health map[model.RealID]model.Health) string {
+	var parts []string
+	if len(vrrp) > 0 {
+		n := 0
+		for _, st := range vrrp {
+			if st == "MASTER" {
+				n++
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%d/%d VRRP MASTER", n, len(vrrp)))
+	}
+	if len(health) > 0 {
+		n := 0
+		for _, h := range health {
+			if h.Up {
+				n++
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%d/%d real servers up", n, len(health)))
+	}
+	if len(parts) == 0 {
+		return "running"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // releaseUndeclared forgets, in the ownership record, objects deleted
@@ -536,6 +588,7 @@ func (e *engine) reload() error {
 		return err
 	}
 	e.m = m
+	e.factsGen++
 	e.declared = declaredBy(m)
 	e.reloadErr = ""
 	if e.runner != nil {
@@ -592,7 +645,7 @@ func (e *engine) status() statusd.Status {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := statusd.Status{
-		Daemon:        statusd.Daemon{PID: os.Getpid(), StartTime: e.started, ModelFile: e.file, LastReload: e.reloadAt, LastReloadError: e.reloadErr},
+		Daemon:        statusd.Daemon{PID: os.Getpid(), Version: e.version, StartTime: e.started, ModelFile: e.file, LastReload: e.reloadAt, LastReloadError: e.reloadErr},
 		LastReconcile: e.last,
 		Counters:      map[string]uint64{},
 	}

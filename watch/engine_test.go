@@ -375,3 +375,72 @@ virtual_servers:
 	}
 	probed("reloaded without ha_suspend: probed while BACKUP")
 }
+
+// TestDriftCountsOnlyRepairs: a change the facts explain is not drift,
+// whatever reconcile applies it (here a resync that picks up a pending
+// health transition); a change behind lbx's back is, even when a health
+// or VRRP reconcile finds it. The start's apply is not drift either.
+func TestDriftCountsOnlyRepairs(t *testing.T) {
+	e, k, _ := startEngine(t, `version: 1
+global: {resync_interval: 1h}
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    real_servers:
+      - {address: 10.1.0.1, weight: 2, checks: [{type: tcp}]}
+      - {address: 10.1.0.2, weight: 3, checks: [{type: tcp}]}
+`)
+	drift := func() uint64 {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.counters["drift_repaired"]
+	}
+	ctx := context.Background()
+	if err := e.reconcile(ctx, "start"); err != nil || len(reals(k)) != 2 || drift() != 0 {
+		t.Fatalf("start: err %v, %d real servers, drift %d; want 2 and 0", err, len(reals(k)), drift())
+	}
+	// A health transition applied by a resync: not drift.
+	e.mu.Lock()
+	e.health[rs1] = model.Health{Up: false}
+	e.factsGen++
+	e.mu.Unlock()
+	if err := e.reconcile(ctx, "resync"); err != nil || len(reals(k)) != 1 || drift() != 0 {
+		t.Fatalf("health on a resync: err %v, %d real servers, drift %d; want 1 and 0", err, len(reals(k)), drift())
+	}
+	// A weight changed by hand, repaired by the next resync: drift.
+	k.Mutate(func(st *state.State) {
+		r := st.Services[svc].Reals[rs2.Real]
+		r.Weight = 9
+		st.Services[svc].Reals[rs2.Real] = r
+	})
+	if err := e.reconcile(ctx, "resync"); err != nil || reals(k)[rs2.Real].Weight != 3 || drift() != 1 {
+		t.Fatalf("hand edit: err %v, weight %d, drift %d; want 3 and 1", err, reals(k)[rs2.Real].Weight, drift())
+	}
+	// The same found by a VRRP reconcile whose states did not change: drift.
+	k.Mutate(func(st *state.State) {
+		r := st.Services[svc].Reals[rs2.Real]
+		r.Weight = 9
+		st.Services[svc].Reals[rs2.Real] = r
+	})
+	if err := e.Reconcile(ctx, map[string]string{}); err != nil || drift() != 2 {
+		t.Fatalf("hand edit found by a VRRP reconcile: err %v, drift %d; want 2", err, drift())
+	}
+}
+
+func TestStatusLine(t *testing.T) {
+	up, down := model.Health{Up: true}, model.Health{}
+	for _, tc := range []struct {
+		vrrp   map[string]string
+		health map[model.RealID]model.Health
+		want   string
+	}{
+		{nil, nil, "running"},
+		{map[string]string{"VI_1": "MASTER", "VI_2": "BACKUP"}, nil, "1/2 VRRP MASTER"},
+		{nil, map[model.RealID]model.Health{rs1: up, rs2: down}, "1/2 real servers up"},
+		{map[string]string{"VI_1": "MASTER"}, map[model.RealID]model.Health{rs1: up, rs2: up}, "1/1 VRRP MASTER; 2/2 real servers up"},
+	} {
+		if got := statusLine(tc.vrrp, tc.health); got != tc.want {
+			t.Errorf("statusLine(%v, %v) = %q, want %q", tc.vrrp, tc.health, got, tc.want)
+		}
+	}
+}

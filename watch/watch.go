@@ -42,6 +42,8 @@ type Options struct {
 	Log    *slog.Logger
 	// OpenKernel overrides the kernel (tests).
 	OpenKernel func() (apply.Kernel, error)
+	// Version is lbx's version, shown by `lbx status`.
+	Version string
 }
 
 // summary words an apply's outcome for the log: the first summaryMax
@@ -135,6 +137,7 @@ func Run(ctx context.Context, o Options) error {
 		file = m.File
 	}
 	e := newEngine(m, AbsPath(file), k, owner, met, log)
+	e.version = o.Version
 	if err := e.claimDeclared(); err != nil {
 		return err
 	}
@@ -204,7 +207,11 @@ func Run(ctx context.Context, o Options) error {
 			time.Sleep(20 * time.Millisecond)
 		}
 		sdnotify.Ready()
-		sdnotify.Status("running")
+		// The reconcile sent it before READY; systemd shows it from now.
+		e.mu.Lock()
+		line := e.statusSent
+		e.mu.Unlock()
+		sdnotify.Status(line)
 	}()
 	log.Info("lbx watch started", "instances", len(cfg.Instances), "checked_real_servers", len(targets), "model", e.file)
 	err = d.Run(ctx)
@@ -235,6 +242,7 @@ func (e *engine) removeServices() {
 	stripped := *e.m
 	stripped.VirtualServers, stripped.VirtualServerGroups = nil, nil
 	e.m = &stripped
+	e.factsGen++ // a change of the model: not drift
 	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -336,10 +344,15 @@ func invalidCounts(c map[string]uint64) map[string]uint64 {
 func instancesOf(insts []vrrpd.InstanceStatus) []statusd.Instance {
 	var out []statusd.Instance
 	for _, in := range insts {
-		out = append(out, statusd.Instance{
+		si := statusd.Instance{
 			Name: in.Name, Interface: in.Interface, VRID: in.VRID, State: in.State,
 			Priority: in.Priority, EffectivePriority: in.EffectivePriority,
-		})
+			LastTransition: in.LastTransition, LastReason: in.LastReason,
+		}
+		if in.State == "MASTER" {
+			si.MasterSince = in.LastTransition
+		}
+		out = append(out, si)
 	}
 	return out
 }

@@ -68,7 +68,7 @@ GOMAXPROCS environment variable says otherwise.`,
 			return watch.Run(ctx, watch.Options{
 				Model: m, File: file, StateDir: stateDir, StatsFile: statsFile,
 				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: ops.LockPath(""),
-				Reload: reload,
+				Reload: reload, Version: version,
 			})
 		},
 	}

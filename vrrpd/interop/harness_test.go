@@ -21,6 +21,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/statusd"
 )
 
 var lbxBin string
@@ -264,6 +265,21 @@ func (p *peer) term() error {
 	// ip netns exec execs the router, so the pid is the router's.
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	return p.cmd.Wait()
+}
+
+// status is `lbx status -o json` of an lbx peer (in its namespace, so on
+// its socket), its one VRRP instance.
+func (p *peer) status() statusd.Instance {
+	p.t.Helper()
+	out, err := p.ns.Cmd(lbxBin, "status", "-o", "json").Output()
+	if err != nil {
+		p.t.Fatalf("%s: lbx status: %v", p.name(), err)
+	}
+	var st statusd.Status
+	if err := json.Unmarshal(out, &st); err != nil || len(st.VRRP) != 1 {
+		p.t.Fatalf("%s: lbx status: %v, %d instances in %s", p.name(), err, len(st.VRRP), out)
+	}
+	return st.VRRP[0]
 }
 
 func (p *peer) hasVIP() bool {

@@ -50,6 +50,18 @@ func TestHigherPriorityHolds(t *testing.T) {
 				converged(hi, lo, v)
 				lo.waitVIP(false, 2*v.advert+time.Second, time.Now())
 				stable(t, hi, []*peer{hi, lo}, 5*v.advert)
+				// lbx status says since when and why.
+				for _, p := range []*peer{hi, lo} {
+					if p.kind != "lbx" {
+						continue
+					}
+					in := p.status()
+					wantMaster := p == hi
+					if (in.State == "MASTER") != wantMaster || in.LastReason == "" || in.LastTransition.IsZero() ||
+						in.MasterSince.IsZero() == wantMaster || time.Since(in.LastTransition) > time.Minute {
+						t.Errorf("%s: lbx status instance %+v: want state MASTER=%v with the last transition's time and reason, master_since when MASTER", p.name(), in, wantMaster)
+					}
+				}
 			})
 		}
 	}
