@@ -298,15 +298,21 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 	if ql, ok := f.QuorumLost[svc.Key]; f.QuorumLost != nil && ok {
 		lost = ql
 	}
+	// Not needed, the sorry server is out, or at weight 0 with inhibit
+	// (keepalived's sorry_server_inhibit).
+	weight := 1
 	if !lost {
-		return
+		if !s.Inhibit {
+			return
+		}
+		weight = 0
 	}
 	port := s.Port
 	if port == 0 {
 		port = vs.Port
 	}
 	key := state.RealKey{Addr: s.Address.Addr, Port: uint16(port)}
-	svc.Reals[key] = state.Real{Key: key, Weight: 1, Forwarding: forwardingOf(s.Forwarding, vs.Forwarding)}
+	svc.Reals[key] = state.Real{Key: key, Weight: weight, Forwarding: forwardingOf(s.Forwarding, vs.Forwarding)}
 }
 
 func toAddress(iface string, p Prefix, label, scope, origin string) state.Address {

@@ -1,8 +1,8 @@
 package model
 
 import (
-	"net/netip"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,7 +18,6 @@ func TestCompileHealth(t *testing.T) {
 virtual_servers:
   - address: 10.0.0.1
     port: 80
-    sorry_server: {address: 10.9.0.1}
 `
 	const reals = `    real_servers:
       - {address: 10.1.0.11, checks: [{type: tcp}]}
@@ -48,13 +47,21 @@ virtual_servers:
 		{"quorum 3 not met by weight 1", "    quorum: {min: 3}\n", "", map[byte]Health{11: down, 12: down}, []string{"10.1.0.13", "10.9.0.1"}},
 		{"quorum 3 met by weight 2+1", "    quorum: {min: 3}\n", "", map[byte]Health{11: down, 12: up}, []string{"10.1.0.12", "10.1.0.13"}},
 		{"quorum 3 met", "    quorum: {min: 3}\n", "", map[byte]Health{11: up, 12: up}, []string{"10.1.0.11", "10.1.0.12", "10.1.0.13"}},
+		// sorry_server_inhibit: not needed, it stays at weight 0.
+		{"sorry server inhibit, not needed", "    sorry_server: {address: 10.9.0.1, inhibit: true}\n", "", nil, []string{"10.1.0.11", "10.1.0.12", "10.1.0.13", "10.9.0.1 w0"}},
+		{"sorry server inhibit, needed", "    sorry_server: {address: 10.9.0.1, inhibit: true}\n",
+			"    real_servers:\n      - {address: 10.1.0.11, checks: [{type: tcp}]}\n", map[byte]Health{11: down}, []string{"10.9.0.1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rs := reals
 			if tc.reals != "" {
 				rs = tc.reals
 			}
-			m, err := Parse([]byte(head+tc.extra+rs), "m.yaml")
+			extra := tc.extra
+			if !strings.Contains(extra, "sorry_server") {
+				extra += "    sorry_server: {address: 10.9.0.1}\n"
+			}
+			m, err := Parse([]byte(head+extra+rs), "m.yaml")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,10 +73,14 @@ virtual_servers:
 				}
 			}
 			var got []string
-			for rk := range Compile(m, f).State.Services[key].Reals {
-				got = append(got, rk.Addr.String())
+			for rk, r := range Compile(m, f).State.Services[key].Reals {
+				a := rk.Addr.String()
+				if r.Weight == 0 {
+					a += " w0"
+				}
+				got = append(got, a)
 			}
-			sort.Slice(got, func(i, j int) bool { return netip.MustParseAddr(got[i]).Less(netip.MustParseAddr(got[j])) })
+			sort.Strings(got)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("real servers in IPVS (-want +got):\n%s", diff)
 			}

@@ -194,12 +194,85 @@ func (e *engine) onHealth(ts []check.Transition) {
 			e.log.Warn("real server down", "real", t.ID.String(), "reason", t.Reason)
 		}
 	}
-	scripts := e.updateQuorumLocked()
+	scripts := append(notifyScripts(e.m, ts), e.updateQuorumLocked()...)
 	e.mu.Unlock()
 	for _, s := range scripts {
 		go e.runScript(s)
 	}
 	e.kick("health")
+}
+
+// notifyScripts are the real servers' notify_up / notify_down for these
+// transitions, in their order.
+func notifyScripts(m *model.Model, ts []check.Transition) []string {
+	var out []string
+	for _, t := range ts {
+		rs := realServerOf(m, t.ID)
+		switch {
+		case rs == nil:
+		case t.Health.Up && rs.NotifyUp != "":
+			out = append(out, rs.NotifyUp)
+		case !t.Health.Up && rs.NotifyDown != "":
+			out = append(out, rs.NotifyDown)
+		}
+	}
+	return out
+}
+
+// realServerOf finds the model's real server behind id (nil: none).
+func realServerOf(m *model.Model, id model.RealID) *model.RealServer {
+	for _, vs := range m.VirtualServers {
+		if !slices.Contains(m.ServiceKeys(vs), id.Service) {
+			continue
+		}
+		for _, rs := range vs.RealServers {
+			if rs.Address.Addr == id.Real.Addr && uint16(rs.EffectivePort(vs)) == id.Real.Port {
+				return rs
+			}
+		}
+	}
+	return nil
+}
+
+// omegaScripts are keepalived's omega at shutdown: for each virtual server
+// with omega, its quorum_down if it has quorum now, and the notify_down of
+// each of its real servers that is up.
+func (e *engine) omegaScripts() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, vs := range e.m.VirtualServers {
+		if !vs.Omega {
+			continue
+		}
+		for _, key := range e.m.ServiceKeys(vs) {
+			if q := vs.Quorum; q != nil && q.DownScript != "" && !e.quorumLost[key] {
+				out = append(out, q.DownScript)
+			}
+			for _, rs := range vs.RealServers {
+				id := model.RealID{Service: key, Real: state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}}
+				h, known := e.health[id]
+				if up, _ := model.Live(vs, rs, h, known); up && rs.NotifyDown != "" {
+					out = append(out, rs.NotifyDown)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// runScripts runs scripts side by side and returns when all ended (each
+// under runScript's timeout).
+func (e *engine) runScripts(scripts []string) {
+	var wg sync.WaitGroup
+	for _, s := range scripts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.runScript(s)
+		}()
+	}
+	wg.Wait()
 }
 
 // suspendChecks gives the runner the real servers ha_suspend pauses under

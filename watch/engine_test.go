@@ -444,3 +444,21 @@ func TestStatusLine(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifyScripts: a real server's notify_down and notify_up run on its
+// transitions (keepalived's notify_down / notify_up), once each.
+func TestNotifyScripts(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "notify.log")
+	e, _, _ := startEngine(t, strings.Replace(watchModel, "{address: 10.1.0.1, weight: 2,",
+		"{address: 10.1.0.1, notify_up: 'echo up >>"+log+"', notify_down: 'echo down >>"+log+"', weight: 2,", 1))
+	e.kick("start")
+	read := func() string { b, _ := os.ReadFile(log); return string(b) }
+	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{}}, {ID: rs2, Health: model.Health{}}})
+	eventually(t, "notify_down ran", func() bool { return read() == "down\n" })
+	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{Up: true}}})
+	eventually(t, "notify_up ran", func() bool { return read() == "down\nup\n" })
+	time.Sleep(50 * time.Millisecond)
+	if got := read(); got != "down\nup\n" {
+		t.Errorf("scripts' log %q, want one down and one up", got)
+	}
+}

@@ -220,6 +220,8 @@ func Run(ctx context.Context, o Options) error {
 	// flight) before the stop's own reconcile runs here.
 	stopLoop()
 	<-loopDone
+	// omega, with the health of the last moment (before the removal).
+	e.runScripts(e.omegaScripts())
 	if m := e.currentModel(); m.Global.IPVSOnStop == "remove" {
 		e.removeServices()
 	}
