@@ -58,15 +58,24 @@ var (
 	rs2 = model.RealID{Service: svc, Real: state.RealKey{Addr: netip.MustParseAddr("10.1.0.2"), Port: 80}}
 )
 
-func startEngine(t *testing.T, y string) (*engine, *apply.FakeKernel, string) {
+// loadModel writes y as dir/m.yaml and loads it.
+func loadModel(t *testing.T, dir, y string) (*model.Model, string) {
 	t.Helper()
-	dir := t.TempDir()
 	file := filepath.Join(dir, "m.yaml")
-	os.WriteFile(file, []byte(y), 0o644)
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	m, err := model.LoadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, file
+}
+
+func startEngine(t *testing.T, y string) (*engine, *apply.FakeKernel, string) {
+	t.Helper()
+	dir := t.TempDir()
+	m, file := loadModel(t, dir, y)
 	k := apply.NewFakeKernel("eth0")
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))

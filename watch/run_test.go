@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/apply"
-	"github.com/lbx-dev/lbx/model"
 )
 
 // TestRunStop: SIGTERM (the context's end) leaves the model's IPVS
@@ -34,29 +34,9 @@ func TestRunStop(t *testing.T) {
 				y += ", ipvs_on_stop: " + tc.onStop
 			}
 			y += "}\nvirtual_servers:\n  - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.1}]}\n"
-			file := filepath.Join(dir, "m.yaml")
-			os.WriteFile(file, []byte(y), 0o644)
-			m, err := model.LoadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			k := apply.NewFakeKernel("eth0")
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() {
-				done <- Run(ctx, Options{Model: m, File: file, StateDir: dir,
-					Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-					OpenKernel: func() (apply.Kernel, error) { return k, nil }})
-			}()
-			eventually(t, "service applied", func() bool { return len(k.State().Services) == 1 })
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil && err != context.Canceled {
-					t.Fatalf("Run: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("Run did not return after its context ended")
+			k, stop := runWatch(t, dir, y)
+			if err := stop(); err != nil {
+				t.Fatalf("Run: %v", err)
 			}
 			if n := len(k.State().Services); n != tc.want {
 				t.Errorf("%d services after stop, want %d", n, tc.want)
@@ -85,23 +65,10 @@ virtual_servers:
     quorum: {down_script: 'echo quorum_down >>%[2]s'}
     real_servers: [{address: 10.1.0.1, notify_down: 'echo notify_down >>%[2]s'}]
 `, omega, log)
-			file := filepath.Join(dir, "m.yaml")
-			os.WriteFile(file, []byte(y), 0o644)
-			m, err := model.LoadFile(file)
-			if err != nil {
-				t.Fatal(err)
+			_, stop := runWatch(t, dir, y)
+			if err := stop(); err != nil {
+				t.Fatalf("Run: %v", err)
 			}
-			k := apply.NewFakeKernel("eth0")
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() {
-				done <- Run(ctx, Options{Model: m, File: file, StateDir: dir,
-					Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-					OpenKernel: func() (apply.Kernel, error) { return k, nil }})
-			}()
-			eventually(t, "service applied", func() bool { return len(k.State().Services) == 1 })
-			cancel()
-			<-done
 			b, _ := os.ReadFile(log)
 			lines := strings.Fields(string(b))
 			sort.Strings(lines)
@@ -113,5 +80,35 @@ virtual_servers:
 				t.Errorf("scripts run at stop: %q, want %q", lines, want)
 			}
 		})
+	}
+}
+
+// runWatch runs Run on model y against a fake kernel until the model's
+// one service is applied; stop ends it (SIGTERM) and returns Run's error
+// once it returned.
+func runWatch(t *testing.T, dir, y string) (k *apply.FakeKernel, stop func() error) {
+	t.Helper()
+	m, file := loadModel(t, dir, y)
+	k = apply.NewFakeKernel("eth0")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Model: m, File: file, StateDir: dir,
+			Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+			OpenKernel: func() (apply.Kernel, error) { return k, nil }})
+	}()
+	eventually(t, "service applied", func() bool { return len(k.State().Services) == 1 })
+	return k, func() error {
+		cancel()
+		select {
+		case err := <-done:
+			if errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return after its context ended")
+			return nil
+		}
 	}
 }
