@@ -3,7 +3,8 @@
 # (1 + 1 + 1 + 1 = 4 s), a restarted one comes back; under
 # inhibit_on_failure its weight goes to 0 instead; all down puts the sorry
 # server in, one back takes it out. The same three servers back two
-# services, so one stopped httpd exercises both behaviours.
+# services, so one stopped httpd exercises both behaviours. A health
+# transition reaches the kernel within 100 ms (from lbx's own log).
 . /e2e/watch-lib.sh
 trap watch_cleanup EXIT
 BOUND=4
@@ -72,6 +73,16 @@ echo "@@BENCH watch-health removal=${removed}s inhibit=${inhibited}s bound=${BOU
 le "$removed" $BOUND || fail "removal took ${removed}s, more than ${BOUND}s"
 le "$inhibited" $BOUND || fail "weight 0 took ${inhibited}s, more than ${BOUND}s"
 kernel_is "$(table - 1 1)" || expect_kernel <<<"$(table - 1 1)"
+# The transition reaches the kernel within 100 ms: from the log line of
+# the checker's verdict to the log line of the apply that followed it
+# (logged once the kernel acknowledged the writes).
+to_kernel=$(awk '
+	function secs(ts, a) { split(substr(ts, 17), a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
+	/msg="real server down"/ && /10\.1\.0\.11:80/ && d == "" { d = secs($1); next }
+	d != "" && /msg=applied/ { ms = (secs($1) - d) * 1000; if (ms < 0) ms += 86400000; printf "%.0f", ms; exit }' lbx.log)
+echo "@@BENCH watch-health transition-to-kernel=${to_kernel:-?}ms bound=100ms"
+[[ -n $to_kernel ]] || fail "no 'real server down' then 'applied' for 10.1.0.11 in lbx.log"
+((to_kernel <= 100)) || fail "the health transition took ${to_kernel} ms to reach the kernel, more than 100 ms"
 
 # Restarted: back after one successful check (next delay_loop).
 t0=$EPOCHREALTIME
