@@ -299,10 +299,11 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 		lost = ql
 	}
 	// Not needed, the sorry server is out, or at weight 0 with inhibit
-	// (keepalived's sorry_server_inhibit).
+	// (keepalived's sorry_server_inhibit) under lbx watch; one-shot
+	// commands leave it out.
 	weight := 1
 	if !lost {
-		if !s.Inhibit {
+		if !s.Inhibit || f.Health == nil {
 			return
 		}
 		weight = 0

@@ -65,11 +65,15 @@ type engine struct {
 	// everything (netlink, reload...) may have been coalesced into it.
 	healthScope  map[state.ServiceKey]bool
 	wholePending bool
-	// factsGen counts changes of what the kernel should hold (health,
-	// VRRP states, the model); appliedGen is the count the last
-	// successful reconcile compiled. A reconcile that changes the kernel
-	// without a new fact since is repairing drift, whatever woke it.
-	factsGen, appliedGen uint64
+	// healthGen counts health transitions and factsGen every other change
+	// of what the kernel should hold (VRRP states, the model); applied*
+	// are the counts the last successful reconciles covered: any
+	// reconcile covers every pending health transition (its scope is all
+	// of them), only a whole one covers the rest. A reconcile that
+	// changes the kernel with nothing new since is repairing drift,
+	// whatever woke it.
+	healthGen, appliedHealthGen uint64
+	factsGen, appliedGen        uint64
 	// statusSent is the last STATUS= line given to systemd.
 	statusSent string
 
@@ -183,7 +187,8 @@ func (e *engine) Reconcile(ctx context.Context, states map[string]string) error 
 // held, applies the quorum rule and asks for a reconcile.
 func (e *engine) onHealth(ts []check.Transition) {
 	e.mu.Lock()
-	e.factsGen++
+	e.healthGen++
+	scripts := e.notifyScriptsLocked(ts)
 	for _, t := range ts {
 		e.health[t.ID] = t.Health
 		e.healthScope[t.ID.Service] = true
@@ -194,7 +199,7 @@ func (e *engine) onHealth(ts []check.Transition) {
 			e.log.Warn("real server down", "real", t.ID.String(), "reason", t.Reason)
 		}
 	}
-	scripts := append(notifyScripts(e.m, ts), e.updateQuorumLocked()...)
+	scripts = append(scripts, e.updateQuorumLocked()...)
 	e.mu.Unlock()
 	for _, s := range scripts {
 		go e.runScript(s)
@@ -202,59 +207,73 @@ func (e *engine) onHealth(ts []check.Transition) {
 	e.kick("health")
 }
 
-// notifyScripts are the real servers' notify_up / notify_down for these
-// transitions, in their order.
-func notifyScripts(m *model.Model, ts []check.Transition) []string {
+// notifyScriptsLocked are the real servers' notify_up / notify_down for
+// these transitions, before they are applied to e.health: only for a
+// real server that goes up or down (a misc_dynamic weight change is no
+// transition, as in keepalived), once per real server of the model (a
+// group's real server is reported under each of its services).
+func (e *engine) notifyScriptsLocked(ts []check.Transition) []string {
 	var out []string
+	seen := map[*model.RealServer]bool{}
 	for _, t := range ts {
-		rs := realServerOf(m, t.ID)
+		vs, rs := realServerOf(e.m, t.ID)
+		if rs == nil || seen[rs] {
+			continue
+		}
+		h, known := e.health[t.ID]
+		was, _ := model.Live(vs, rs, h, known)
+		now, _ := model.Live(vs, rs, t.Health, true)
 		switch {
-		case rs == nil:
-		case t.Health.Up && rs.NotifyUp != "":
+		case was == now:
+			continue
+		case now && rs.NotifyUp != "":
 			out = append(out, rs.NotifyUp)
-		case !t.Health.Up && rs.NotifyDown != "":
+		case !now && rs.NotifyDown != "":
 			out = append(out, rs.NotifyDown)
 		}
+		seen[rs] = true
 	}
 	return out
 }
 
-// realServerOf finds the model's real server behind id (nil: none).
-func realServerOf(m *model.Model, id model.RealID) *model.RealServer {
+// realServerOf finds the model's real server behind id, and its virtual
+// server (nil: none).
+func realServerOf(m *model.Model, id model.RealID) (*model.VirtualServer, *model.RealServer) {
 	for _, vs := range m.VirtualServers {
 		if !slices.Contains(m.ServiceKeys(vs), id.Service) {
 			continue
 		}
 		for _, rs := range vs.RealServers {
 			if rs.Address.Addr == id.Real.Addr && uint16(rs.EffectivePort(vs)) == id.Real.Port {
-				return rs
+				return vs, rs
 			}
 		}
 	}
-	return nil
+	return nil, nil
 }
 
-// omegaScripts are keepalived's omega at shutdown: for each virtual server
-// with omega, its quorum_down if it has quorum now, and the notify_down of
-// each of its real servers that is up.
+// omegaScripts are keepalived's omega, for a stop that removes the
+// services (keepalived runs it when it clears them): for each virtual
+// server with omega, its quorum_down if it has quorum now, and the
+// notify_down of each of its real servers that is up, once each (a group
+// is one virtual server).
 func (e *engine) omegaScripts() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []string
 	for _, vs := range e.m.VirtualServers {
-		if !vs.Omega {
+		keys := e.m.ServiceKeys(vs)
+		if !vs.Omega || len(keys) == 0 {
 			continue
 		}
-		for _, key := range e.m.ServiceKeys(vs) {
-			if q := vs.Quorum; q != nil && q.DownScript != "" && !e.quorumLost[key] {
-				out = append(out, q.DownScript)
-			}
-			for _, rs := range vs.RealServers {
-				id := model.RealID{Service: key, Real: state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}}
-				h, known := e.health[id]
-				if up, _ := model.Live(vs, rs, h, known); up && rs.NotifyDown != "" {
-					out = append(out, rs.NotifyDown)
-				}
+		if q := vs.Quorum; q != nil && q.DownScript != "" && !e.quorumLost[keys[0]] {
+			out = append(out, q.DownScript)
+		}
+		for _, rs := range vs.RealServers {
+			id := model.RealID{Service: keys[0], Real: state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}}
+			h, known := e.health[id]
+			if up, _ := model.Live(vs, rs, h, known); up && rs.NotifyDown != "" {
+				out = append(out, rs.NotifyDown)
 			}
 		}
 	}
@@ -283,10 +302,11 @@ func (e *engine) suspendChecks() {
 	if e.runner == nil {
 		return
 	}
+	// Under e.mu, so that of a reload and a VRRP change racing the later
+	// set wins (lock order: e.mu, then the runner's).
 	e.mu.Lock()
-	susp := suspendedReals(e.m, e.vrrp)
-	e.mu.Unlock()
-	e.runner.Suspend(susp)
+	defer e.mu.Unlock()
+	e.runner.Suspend(suspendedReals(e.m, e.vrrp))
 }
 
 // suspendedReals is keepalived's ha_suspend: the real servers of a virtual
@@ -391,8 +411,8 @@ func (e *engine) factsLocked() model.Facts {
 // found on a resync or a notification are drift made behind lbx's back.
 func (e *engine) reconcile(ctx context.Context, why string) error {
 	e.mu.Lock()
-	f, m, gen := e.factsLocked(), e.m, e.factsGen
-	drifted := gen == e.appliedGen
+	f, m, hgen, gen := e.factsLocked(), e.m, e.healthGen, e.factsGen
+	drifted := hgen == e.appliedHealthGen && gen == e.appliedGen
 	// A health transition changes only its services' real servers: only
 	// they are read and planned, unless a kick for everything was folded
 	// into this one. Every other trigger reconciles everything. The facts
@@ -413,7 +433,8 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 		keys := slices.Collect(maps.Keys(scope))
 		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{})
 	}
-	if errors.Is(err, apply.ErrNeedWhole) {
+	whole := errors.Is(err, apply.ErrNeedWhole)
+	if whole {
 		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{})
 	}
 	dur := time.Since(start)
@@ -447,15 +468,17 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 		e.counters["drift_repaired"] += uint64(n)
 	}
 	if err == nil {
-		e.appliedGen = gen
+		e.appliedHealthGen = hgen
+		if whole {
+			e.appliedGen = gen
+		}
 	}
-	line := statusLine(e.vrrp, e.health)
-	send := line != e.statusSent
-	e.statusSent = line
-	e.mu.Unlock()
-	if send {
+	// Sent under the lock, so that lines reach systemd in order.
+	if line := statusLine(e.vrrp, e.health); line != e.statusSent {
+		e.statusSent = line
 		sdnotify.Status(line)
 	}
+	e.mu.Unlock()
 	return err
 }
 
@@ -531,7 +554,10 @@ func (e *engine) loop(ctx context.Context) {
 		case <-retry:
 			why = "retry"
 		}
-		err := e.reconcile(ctx, why)
+		// The loop's context says when to stop taking work, not to abort
+		// a reconcile: a cancelled kernel call is a kernel lost for good
+		// (NetKernel), and the stop waits for this one to end.
+		err := e.reconcile(context.WithoutCancel(ctx), why)
 		for _, r := range replies {
 			r <- err
 		}
@@ -551,7 +577,7 @@ func (e *engine) loop(ctx context.Context) {
 			if len(late) == 0 {
 				break
 			}
-			err = e.reconcile(ctx, "vrrp")
+			err = e.reconcile(context.WithoutCancel(ctx), "vrrp")
 			for _, r := range late {
 				r <- err
 			}
@@ -631,7 +657,7 @@ func (e *engine) concerns(u netlink.AddrUpdate) bool {
 // a diff too (vrrpd.PlanReload: unchanged ones are not touched, changed
 // ones take their settings in place, replaced and removed ones resign with
 // priority 0). An invalid file leaves the running model in force.
-func (e *engine) reload() error {
+func (e *engine) reload(stop context.Context) error {
 	sdnotify.Reloading()
 	defer sdnotify.Ready()
 	m, err := model.LoadFile(e.file)
@@ -677,7 +703,9 @@ func (e *engine) reload() error {
 	// VRRP reload (addresses of stopped instances released, of new masters
 	// added) compile the new model.
 	if e.daemon != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		// Bounded, and abandoned at a stop: vrrpd no longer takes
+		// reloads once it is stopping.
+		ctx, cancel := context.WithTimeout(stop, time.Minute)
 		err = e.daemon.Reload(ctx, cfg)
 		cancel()
 		if err != nil {

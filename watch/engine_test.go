@@ -146,7 +146,7 @@ func TestReloadIsADiff(t *testing.T) {
 	eventually(t, "applied", func() bool { return len(reals(k)) == 2 })
 	writes := k.Writes
 	os.WriteFile(file, []byte(strings.Replace(watchModel, "weight: 3", "weight: 4", 1)), 0o644)
-	if err := e.reload(); err != nil {
+	if err := e.reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "weight changed", func() bool { return reals(k)[rs2.Real].Weight == 4 })
@@ -156,7 +156,7 @@ func TestReloadIsADiff(t *testing.T) {
 	}
 	// An invalid file is refused and the running model stays.
 	os.WriteFile(file, []byte("version: 1\nvirtual_servers: [{address: nope}]\n"), 0o644)
-	if err := e.reload(); err == nil {
+	if err := e.reload(context.Background()); err == nil {
 		t.Fatal("invalid model accepted on reload")
 	}
 	time.Sleep(250 * time.Millisecond)
@@ -165,7 +165,7 @@ func TestReloadIsADiff(t *testing.T) {
 	}
 	// Removing the service from the model deletes it (it is ours).
 	os.WriteFile(file, []byte("version: 1\n"), 0o644)
-	if err := e.reload(); err != nil {
+	if err := e.reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "service removed", func() bool { return k.State().Services[svc] == nil })
@@ -379,7 +379,7 @@ virtual_servers:
 	}
 	quiet("BACKUP: suspended")
 	os.WriteFile(file, []byte(y(false)), 0o644)
-	if err := e.reload(); err != nil {
+	if err := e.reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	probed("reloaded without ha_suspend: probed while BACKUP")
@@ -398,6 +398,9 @@ virtual_servers:
     real_servers:
       - {address: 10.1.0.1, weight: 2, checks: [{type: tcp}]}
       - {address: 10.1.0.2, weight: 3, checks: [{type: tcp}]}
+  - address: 10.0.0.2
+    port: 80
+    real_servers: [{address: 10.1.0.3}]
 `)
 	drift := func() uint64 {
 		e.mu.Lock()
@@ -405,13 +408,13 @@ virtual_servers:
 		return e.counters["drift_repaired"]
 	}
 	ctx := context.Background()
-	if err := e.reconcile(ctx, "start"); err != nil || len(reals(k)) != 2 || drift() != 0 {
+	if err := e.reconcile(ctx, "start"); err != nil || len(reals(k)) != 2 || len(k.State().Services) != 2 || drift() != 0 {
 		t.Fatalf("start: err %v, %d real servers, drift %d; want 2 and 0", err, len(reals(k)), drift())
 	}
 	// A health transition applied by a resync: not drift.
 	e.mu.Lock()
 	e.health[rs1] = model.Health{Up: false}
-	e.factsGen++
+	e.healthGen++
 	e.mu.Unlock()
 	if err := e.reconcile(ctx, "resync"); err != nil || len(reals(k)) != 1 || drift() != 0 {
 		t.Fatalf("health on a resync: err %v, %d real servers, drift %d; want 1 and 0", err, len(reals(k)), drift())
@@ -433,6 +436,26 @@ virtual_servers:
 	})
 	if err := e.Reconcile(ctx, map[string]string{}); err != nil || drift() != 2 {
 		t.Fatalf("hand edit found by a VRRP reconcile: err %v, drift %d; want 2", err, drift())
+	}
+	// A model change (a reload: another service's weight) with a health
+	// reconcile of the first service in between: that reconcile does not
+	// cover the model, and the whole one after it applies the model, which
+	// is not drift.
+	e.mu.Lock()
+	w := 4
+	e.m.VirtualServers[1].RealServers[0].Weight = &w
+	e.factsGen++
+	e.health[rs1] = model.Health{Up: true}
+	e.healthGen++
+	e.healthScope[svc] = true
+	e.mu.Unlock()
+	if err := e.reconcile(ctx, "health"); err != nil || drift() != 2 {
+		t.Fatalf("health reconcile after a reload: err %v, drift %d; want 2", err, drift())
+	}
+	svc2 := state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.2"), Port: 80, Family: state.IPv4}
+	rs3 := state.RealKey{Addr: netip.MustParseAddr("10.1.0.3"), Port: 80}
+	if err := e.reconcile(ctx, "reload"); err != nil || k.State().Services[svc2].Reals[rs3].Weight != 4 || drift() != 2 {
+		t.Fatalf("reload's reconcile: err %v, weight %d, drift %d; want 4 and 2", err, k.State().Services[svc2].Reals[rs3].Weight, drift())
 	}
 }
 
@@ -466,6 +489,9 @@ func TestNotifyScripts(t *testing.T) {
 	eventually(t, "notify_down ran", func() bool { return read() == "down\n" })
 	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{Up: true}}})
 	eventually(t, "notify_up ran", func() bool { return read() == "down\nup\n" })
+	// A misc_dynamic weight change is no transition: no script.
+	w := 7
+	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{Up: true, Weight: &w}}})
 	time.Sleep(50 * time.Millisecond)
 	if got := read(); got != "down\nup\n" {
 		t.Errorf("scripts' log %q, want one down and one up", got)

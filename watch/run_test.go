@@ -53,18 +53,27 @@ func TestRunStop(t *testing.T) {
 // TestRunStopOmega: with omega, the stop runs quorum_down (quorum held)
 // and the notify_down of each real server that is up; without, neither.
 func TestRunStopOmega(t *testing.T) {
-	for _, omega := range []bool{true, false} {
-		t.Run(fmt.Sprintf("omega=%v", omega), func(t *testing.T) {
+	for _, tc := range []struct {
+		omega  bool
+		onStop string
+		run    bool
+	}{
+		{true, "remove", true},
+		{true, "keep", false}, // nothing leaves the pool
+		{false, "remove", false},
+	} {
+		t.Run(fmt.Sprintf("omega=%v,ipvs_on_stop=%s", tc.omega, tc.onStop), func(t *testing.T) {
 			dir := t.TempDir()
 			log := filepath.Join(dir, "scripts.log")
 			y := fmt.Sprintf(`version: 1
+global: {ipvs_on_stop: %[3]s}
 virtual_servers:
   - address: 10.0.0.1
     port: 80
-    omega: %v
+    omega: %[1]v
     quorum: {down_script: 'echo quorum_down >>%[2]s'}
     real_servers: [{address: 10.1.0.1, notify_down: 'echo notify_down >>%[2]s'}]
-`, omega, log)
+`, tc.omega, log, tc.onStop)
 			_, stop := runWatch(t, dir, y)
 			if err := stop(); err != nil {
 				t.Fatalf("Run: %v", err)
@@ -73,7 +82,7 @@ virtual_servers:
 			lines := strings.Fields(string(b))
 			sort.Strings(lines)
 			want := []string{"notify_down", "quorum_down"}
-			if !omega {
+			if !tc.run {
 				want = nil
 			}
 			if !slices.Equal(lines, want) {

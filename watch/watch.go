@@ -179,16 +179,20 @@ func Run(ctx context.Context, o Options) error {
 		go srv.Serve(loopCtx, e.status)
 	}
 	go e.observe(loopCtx, d, runner)
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	defer stopReloads()
+	reloadDone := make(chan struct{})
 	go func() {
+		defer close(reloadDone)
 		for {
 			select {
-			case <-loopCtx.Done():
+			case <-reloadCtx.Done():
 				return
 			case _, ok := <-o.Reload:
 				if !ok {
 					return
 				}
-				e.reload()
+				e.reload(reloadCtx)
 			}
 		}
 	}()
@@ -209,20 +213,24 @@ func Run(ctx context.Context, o Options) error {
 		sdnotify.Ready()
 		// The reconcile sent it before READY; systemd shows it from now.
 		e.mu.Lock()
-		line := e.statusSent
+		sdnotify.Status(e.statusSent)
 		e.mu.Unlock()
-		sdnotify.Status(line)
 	}()
 	log.Info("lbx watch started", "instances", len(cfg.Instances), "checked_real_servers", len(targets), "model", e.file)
 	err = d.Run(ctx)
+	// A reload in flight ends first (abandoned at vrrpd, which stopped), so
+	// that it cannot bring the model back after the stop's removal below.
+	stopReloads()
+	<-reloadDone
 	runner.Stop()
 	// One writer to the kernel: the loop ends (after any reconcile in
 	// flight) before the stop's own reconcile runs here.
 	stopLoop()
 	<-loopDone
-	// omega, with the health of the last moment (before the removal).
-	e.runScripts(e.omegaScripts())
 	if m := e.currentModel(); m.Global.IPVSOnStop == "remove" {
+		// omega, with the health of the last moment, before the removal.
+		// With IPVS kept, nothing leaves the pool: no down scripts.
+		e.runScripts(e.omegaScripts())
 		e.removeServices()
 	}
 	log.Info("lbx watch stopped")

@@ -73,9 +73,10 @@ echo "@@BENCH watch-health removal=${removed}s inhibit=${inhibited}s bound=${BOU
 le "$removed" $BOUND || fail "removal took ${removed}s, more than ${BOUND}s"
 le "$inhibited" $BOUND || fail "weight 0 took ${inhibited}s, more than ${BOUND}s"
 kernel_is "$(table - 1 1)" || expect_kernel <<<"$(table - 1 1)"
-# The transition reaches the kernel within 100 ms: from the log line of
-# the checker's verdict to the log line of the apply that followed it
-# (logged once the kernel acknowledged the writes).
+# The transition reaches the kernel within 100 ms: from the engine's
+# "real server down" log line (it has the checker's verdict) to the log
+# line of the apply that followed it (logged once the kernel acknowledged
+# the writes).
 to_kernel=$(awk '
 	function secs(ts, a) { split(substr(ts, 17), a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
 	/msg="real server down"/ && /10\.1\.0\.11:80/ && d == "" { d = secs($1); next }
