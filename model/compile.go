@@ -255,6 +255,9 @@ func compileServices(d *Desired, m *Model, f Facts, only map[state.ServiceKey]bo
 func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 	upWeight := 0
 	anyUp := false
+	// The real servers in at full weight, and whether each is inhibited:
+	// a lost quorum with a sorry server takes them out.
+	alive := map[state.RealKey]bool{}
 	for _, rs := range vs.RealServers {
 		key := state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
 		h, known := f.Health[RealID{Service: svc.Key, Real: key}]
@@ -274,6 +277,7 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 		} else {
 			anyUp = true
 			upWeight += weight
+			alive[key] = inhibit
 		}
 		r := state.Real{
 			Key:            key,
@@ -297,6 +301,20 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 	lost := !anyUp || upWeight < vs.Quorum.MinWeight()
 	if ql, ok := f.QuorumLost[svc.Key]; f.QuorumLost != nil && ok {
 		lost = ql
+	}
+	if lost {
+		// keepalived: "Adding sorry server", then "Removing alive servers
+		// from the pool" (checked in the test VM with 2.2.7); they come
+		// back with the quorum. Inhibited ones stay at weight 0.
+		for key, inhibit := range alive {
+			if inhibit {
+				r := svc.Reals[key]
+				r.Weight = 0
+				svc.Reals[key] = r
+			} else {
+				delete(svc.Reals, key)
+			}
+		}
 	}
 	// Not needed, the sorry server is out, or at weight 0 with inhibit
 	// (keepalived's sorry_server_inhibit) under lbx watch; one-shot

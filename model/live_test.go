@@ -44,7 +44,11 @@ virtual_servers:
 		// nothing up the sorry server comes in.
 		{"quorum without min, all down", "    quorum: {down_script: /bin/true}\n",
 			"    real_servers:\n      - {address: 10.1.0.11, checks: [{type: tcp}]}\n", map[byte]Health{11: down}, []string{"10.9.0.1"}},
-		{"quorum 3 not met by weight 1", "    quorum: {min: 3}\n", "", map[byte]Health{11: down, 12: down}, []string{"10.1.0.13", "10.9.0.1"}},
+		// keepalived: the sorry server in, the servers still alive out
+		// (inhibited ones at weight 0); without a sorry server they stay.
+		{"quorum 3 not met by weight 1", "    quorum: {min: 3}\n", "", map[byte]Health{11: down, 12: down}, []string{"10.9.0.1"}},
+		{"quorum 3 not met, inhibit", "    quorum: {min: 3}\n    inhibit_on_failure: true\n", "", map[byte]Health{11: down, 12: down},
+			[]string{"10.1.0.11 w0", "10.1.0.12 w0", "10.1.0.13 w0", "10.9.0.1"}},
 		{"quorum 3 met by weight 2+1", "    quorum: {min: 3}\n", "", map[byte]Health{11: down, 12: up}, []string{"10.1.0.12", "10.1.0.13"}},
 		{"quorum 3 met", "    quorum: {min: 3}\n", "", map[byte]Health{11: up, 12: up}, []string{"10.1.0.11", "10.1.0.12", "10.1.0.13"}},
 		// sorry_server_inhibit: not needed, it stays at weight 0.
