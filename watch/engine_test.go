@@ -497,3 +497,26 @@ func TestNotifyScripts(t *testing.T) {
 		t.Errorf("scripts' log %q, want one down and one up", got)
 	}
 }
+
+// TestNotifyScriptsGroup: a real server of a virtual server group is
+// reported under each service of the group; its notify_down runs once.
+func TestNotifyScriptsGroup(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "notify.log")
+	e, _, _ := startEngine(t, `version: 1
+virtual_server_groups:
+  - name: g
+    members: [{address: 10.0.0.1-2, port: 80}]
+virtual_servers:
+  - group: g
+    real_servers:
+      - {address: 10.1.0.1, port: 80, notify_down: 'echo down >>`+log+`', checks: [{type: tcp}]}
+`)
+	other := model.RealID{Service: state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.2"), Port: 80, Family: state.IPv4}, Real: rs1.Real}
+	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{}}, {ID: other, Health: model.Health{}}})
+	read := func() string { b, _ := os.ReadFile(log); return string(b) }
+	eventually(t, "notify_down ran", func() bool { return read() != "" })
+	time.Sleep(50 * time.Millisecond)
+	if got := read(); got != "down\n" {
+		t.Errorf("scripts' log %q, want one down", got)
+	}
+}

@@ -11,10 +11,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/state"
 )
 
 // TestRunStop: SIGTERM (the context's end) leaves the model's IPVS
@@ -97,8 +99,14 @@ virtual_servers:
 // once it returned.
 func runWatch(t *testing.T, dir, y string) (k *apply.FakeKernel, stop func() error) {
 	t.Helper()
-	m, file := loadModel(t, dir, y)
 	k = apply.NewFakeKernel("eth0")
+	return k, runWatchOn(t, dir, y, k, k)
+}
+
+// runWatchOn is runWatch on a given kernel (fake is the state behind it).
+func runWatchOn(t *testing.T, dir, y string, k apply.Kernel, fake *apply.FakeKernel) (stop func() error) {
+	t.Helper()
+	m, file := loadModel(t, dir, y)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -106,8 +114,8 @@ func runWatch(t *testing.T, dir, y string) (k *apply.FakeKernel, stop func() err
 			Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 			OpenKernel: func() (apply.Kernel, error) { return k, nil }})
 	}()
-	eventually(t, "service applied", func() bool { return len(k.State().Services) == 1 })
-	return k, func() error {
+	eventually(t, "service applied", func() bool { return len(fake.State().Services) == 1 })
+	return func() error {
 		cancel()
 		select {
 		case err := <-done:
@@ -118,6 +126,54 @@ func runWatch(t *testing.T, dir, y string) (k *apply.FakeKernel, stop func() err
 		case <-time.After(10 * time.Second):
 			t.Fatal("Run did not return after its context ended")
 			return nil
+		}
+	}
+}
+
+// slowReads is a kernel whose reads take a while and that records whether
+// two calls ever overlapped: two writers.
+type slowReads struct {
+	*apply.FakeKernel
+	inFlight atomic.Int32
+	overlap  atomic.Bool
+}
+
+func (k *slowReads) enter() func() {
+	if k.inFlight.Add(1) > 1 {
+		k.overlap.Store(true)
+	}
+	return func() { k.inFlight.Add(-1) }
+}
+
+func (k *slowReads) Read(ctx context.Context) (*state.State, error) {
+	defer k.enter()()
+	time.Sleep(80 * time.Millisecond)
+	return k.FakeKernel.Read(ctx)
+}
+
+func (k *slowReads) DeleteService(ctx context.Context, key state.ServiceKey) error {
+	defer k.enter()()
+	return k.FakeKernel.DeleteService(ctx, key)
+}
+
+// TestRunStopOneWriter: a stop that removes the services while the loop
+// is in a reconcile (resyncs back to back, each read slow) waits for that
+// reconcile; the two never overlap, and the removal is done.
+func TestRunStopOneWriter(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		dir := t.TempDir()
+		k := &slowReads{FakeKernel: apply.NewFakeKernel("eth0")}
+		stop := runWatchOn(t, dir, "version: 1\nglobal: {resync_interval: 100ms, ipvs_on_stop: remove}\n"+
+			"virtual_servers:\n  - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.1}]}\n", k, k.FakeKernel)
+		time.Sleep(time.Duration(20+i*37) * time.Millisecond) // somewhere in a resync
+		if err := stop(); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if k.overlap.Load() {
+			t.Fatalf("stop %d: the stop's removal ran beside the loop's reconcile (two writers)", i)
+		}
+		if n := len(k.State().Services); n != 0 {
+			t.Fatalf("stop %d: %d services left, want 0", i, n)
 		}
 	}
 }
