@@ -260,8 +260,14 @@ func realServerOf(m *model.Model, id model.RealID) (*model.VirtualServer, *model
 func (e *engine) omegaScripts() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.omegaScriptsLocked(e.m.VirtualServers)
+}
+
+// omegaScriptsLocked are omega's scripts for virtual servers vss of the
+// model in force (at a stop, all; at a reload, those it removes).
+func (e *engine) omegaScriptsLocked(vss []*model.VirtualServer) []string {
 	var out []string
-	for _, vs := range e.m.VirtualServers {
+	for _, vs := range vss {
 		keys := e.m.ServiceKeys(vs)
 		if !vs.Omega || len(keys) == 0 {
 			continue
@@ -275,6 +281,24 @@ func (e *engine) omegaScripts() []string {
 			if up, _ := model.Live(vs, rs, h, known); up && rs.NotifyDown != "" {
 				out = append(out, rs.NotifyDown)
 			}
+		}
+	}
+	return out
+}
+
+// removedServers are the virtual servers of old that next no longer has
+// (none of their services is in next).
+func removedServers(old, next *model.Model) []*model.VirtualServer {
+	kept := map[state.ServiceKey]bool{}
+	for _, vs := range next.VirtualServers {
+		for _, k := range next.ServiceKeys(vs) {
+			kept[k] = true
+		}
+	}
+	var out []*model.VirtualServer
+	for _, vs := range old.VirtualServers {
+		if !slices.ContainsFunc(old.ServiceKeys(vs), func(k state.ServiceKey) bool { return kept[k] }) {
+			out = append(out, vs)
 		}
 	}
 	return out
@@ -686,6 +710,9 @@ func (e *engine) reload(stop context.Context) error {
 		e.log.Error("reload refused; the running model stays in force", "err", err)
 		return err
 	}
+	// omega for the virtual servers this reload removes (they leave
+	// IPVS), with the health they had.
+	omega := e.omegaScriptsLocked(removedServers(e.m, m))
 	e.m = m
 	e.factsGen++
 	e.declared = declaredBy(m)
@@ -695,6 +722,7 @@ func (e *engine) reload(stop context.Context) error {
 	}
 	e.updateQuorumLocked()
 	e.mu.Unlock()
+	go e.runScripts(omega)
 	e.suspendChecks()
 	if err := e.claimDeclared(); err != nil {
 		e.log.Warn("ownership record", "err", err)

@@ -87,6 +87,28 @@ watch_cleanup() {
 	fi
 }
 
+# ka_start CONF: keepalived's checker process (keepalived --check) on CONF
+# in the background (KA_PID), its log in ka.log; ka_stop: SIGTERM, and
+# wait. ka_cleanup (EXIT trap of the scenarios that run both): stops both
+# daemons and shows both logs.
+KA_PID=
+ka_start() {
+	echo "+ keepalived --check -n -l -D -f $1 &"
+	keepalived --check -n -l -D -f "$PWD/$1" -p "$PWD/ka.pid" -c "$PWD/ka-check.pid" >ka.log 2>&1 &
+	KA_PID=$!
+}
+ka_stop() {
+	[[ -n $KA_PID ]] || return 0
+	kill -TERM "$KA_PID" 2>/dev/null || true
+	wait "$KA_PID" 2>/dev/null || true
+	KA_PID=
+}
+ka_cleanup() {
+	ka_stop
+	watch_cleanup
+	[[ ! -s ka.log ]] || { echo "--- keepalived log (last 30 lines)"; tail -n 30 ka.log | sed 's/^/  K /'; }
+}
+
 # svc_rules VIP:PORT: the kernel's real servers of one TCP service as
 # "ADDR:PORT WEIGHT" lines, sorted (empty when the service is missing).
 svc_rules() {

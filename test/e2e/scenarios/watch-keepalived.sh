@@ -7,12 +7,6 @@
 #   @@BENCH reaction lbx=Xs keepalived=Ys ratio=R.RR   (medians)
 # Both must stay within the bound of watch-health (4 s).
 . /e2e/watch-lib.sh
-KA_PID=
-ka_cleanup() {
-	if [[ -n $KA_PID ]]; then kill -TERM "$KA_PID" 2>/dev/null || true; wait "$KA_PID" 2>/dev/null || true; fi
-	watch_cleanup
-	[[ ! -s ka.log ]] || { echo "--- keepalived log (last 30 lines)"; tail -n 30 ka.log | sed 's/^/  K /'; }
-}
 trap ka_cleanup EXIT
 BOUND=4 REPS=3
 
@@ -105,14 +99,10 @@ watch_stop
 ipvsadm -C
 
 # 2. keepalived --check on the same file.
-echo "+ keepalived --check -n -l -D -f k.conf &"
-keepalived --check -n -l -D -f "$PWD/k.conf" -p "$PWD/ka.pid" -c "$PWD/ka-check.pid" >ka.log 2>&1 &
-KA_PID=$!
+ka_start k.conf
 measure keepalived
 krm=$RM kup=$UP
-kill -TERM "$KA_PID"
-wait "$KA_PID" 2>/dev/null || true
-KA_PID=
+ka_stop
 ipvsadm -C
 
 awk -v l="$lrm" -v k="$krm" 'BEGIN{printf "@@BENCH reaction lbx=%.3fs keepalived=%.3fs ratio=%.2f (stopped -> removed, median of 3)\n", l, k, (k>0)?l/k:0}'

@@ -6,12 +6,6 @@
 # and takes the alive ones out of the pool); back (quorum regained: sorry
 # server out, all three in). The two kernels must be equal at every step.
 . /e2e/watch-lib.sh
-KA_PID=
-ka_cleanup() {
-	if [[ -n $KA_PID ]]; then kill -TERM "$KA_PID" 2>/dev/null || true; wait "$KA_PID" 2>/dev/null || true; fi
-	watch_cleanup
-	[[ ! -s ka.log ]] || { echo "--- keepalived log (last 30 lines)"; tail -n 30 ka.log | sed 's/^/  K /'; }
-}
 trap ka_cleanup EXIT
 
 rs_net 10.1.0.11 10.1.0.12 10.1.0.13
@@ -50,14 +44,10 @@ steps() {
 }
 
 # 1. keepalived, the reference.
-echo "+ keepalived --check -n -l -D -f k.conf &"
-keepalived --check -n -l -D -f "$PWD/k.conf" -p "$PWD/ka.pid" -c "$PWD/ka-check.pid" >ka.log 2>&1 &
-KA_PID=$!
+ka_start k.conf
 steps keepalived
 grep -q 'Removing alive servers from the pool' ka.log || fail "keepalived did not log 'Removing alive servers from the pool' (the behaviour this scenario pins)"
-kill -TERM "$KA_PID"
-wait "$KA_PID" 2>/dev/null || true
-KA_PID=
+ka_stop
 ipvsadm -C
 
 # 2. lbx watch on the converted file.
