@@ -32,6 +32,8 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`4:11: virtual_servers[0].port: want 1..65535, got 65536`}},
 		{"weight out of range", "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    real_servers:\n      - {address: 10.1.0.1, weight: 70000}\n",
 			[]string{`6:37: virtual_servers[0].real_servers[0].weight: want 0..65535, got 70000`}},
+		{"quorum hysteresis without min (quorum 1)", "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    quorum: {hysteresis: 1}\n",
+			[]string{`5:26: virtual_servers[0].quorum.hysteresis: want 0..0: below quorum.min, which is 1 (1 when not set)`}},
 		{"unknown scheduler", "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    scheduler: fastest\n",
 			[]string{`5:16: virtual_servers[0].scheduler: unknown scheduler "fastest"`}},
 		{"duplicate service", "version: 1\nvirtual_servers:\n  - {address: 10.0.0.1, port: 80}\n  - {address: 10.0.0.1, port: 80}\n",

@@ -460,7 +460,7 @@ func (v *validator) virtualServers() {
 				v.errorf(p+".quorum.min", "must not be negative")
 			}
 			if q.Hysteresis < 0 || q.Hysteresis >= q.MinWeight() {
-				v.errorf(p+".quorum.hysteresis", "want 0..min-1")
+				v.errorf(p+".quorum.hysteresis", "want 0..%d: below quorum.min, which is %d (1 when not set)", q.MinWeight()-1, q.MinWeight())
 			}
 		}
 		var fam state.Family
