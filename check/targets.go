@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/lbx-dev/lbx/model"
-	"github.com/lbx-dev/lbx/state"
 )
 
 // TargetsFromModel builds a Target for every real server of m that has
@@ -29,7 +28,7 @@ func TargetsFromModel(m *model.Model) ([]Target, error) {
 			if rs == nil || len(rs.Checks) == 0 {
 				continue
 			}
-			rk := state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
+			rk := rs.Key(vs)
 			t := Target{ID: model.RealID{Service: keys[0], Real: rk}, Alpha: vs.Alpha}
 			for _, k := range keys[1:] {
 				t.Also = append(t.Also, model.RealID{Service: k, Real: rk})

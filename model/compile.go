@@ -102,6 +102,11 @@ func (rs *RealServer) EffectivePort(vs *VirtualServer) int {
 	return vs.Port
 }
 
+// Key is the real server's IPVS destination key under vs.
+func (rs *RealServer) Key(vs *VirtualServer) state.RealKey {
+	return state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
+}
+
 // ServiceKeys expands a virtual server into the IPVS services it stands for:
 // one, or one per group member (ranges expanded).
 func (m *Model) ServiceKeys(vs *VirtualServer) []state.ServiceKey {
@@ -255,11 +260,14 @@ func compileServices(d *Desired, m *Model, f Facts, only map[state.ServiceKey]bo
 func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 	upWeight := 0
 	anyUp := false
-	// The real servers in at full weight, and whether each is inhibited:
-	// a lost quorum with a sorry server takes them out.
-	alive := map[state.RealKey]bool{}
+	// With a sorry server: the real servers in at full weight, and whether
+	// each is inhibited (a lost quorum takes them out).
+	var alive map[state.RealKey]bool
+	if vs.SorryServer != nil {
+		alive = map[state.RealKey]bool{}
+	}
 	for _, rs := range vs.RealServers {
-		key := state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
+		key := rs.Key(vs)
 		h, known := f.Health[RealID{Service: svc.Key, Real: key}]
 		up, weight := Live(vs, rs, h, known)
 		if f.Health == nil {
@@ -277,7 +285,9 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 		} else {
 			anyUp = true
 			upWeight += weight
-			alive[key] = inhibit
+			if alive != nil {
+				alive[key] = inhibit
+			}
 		}
 		r := state.Real{
 			Key:            key,

@@ -558,7 +558,7 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 			}
 		}
 		if ep := rs.EffectivePort(vs); rs.Address.IsValid() && ep >= 0 && ep <= 65535 {
-			k := state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
+			k := rs.Key(vs)
 			if prev, ok := seen[k]; ok {
 				v.errorf(rp, "real server %s is already declared at %s", k, v.where(prev))
 			} else {

@@ -239,12 +239,11 @@ func (e *engine) notifyScriptsLocked(ts []check.Transition) []string {
 // realServerOf finds the model's real server behind id, and its virtual
 // server (nil: none).
 func realServerOf(m *model.Model, id model.RealID) (*model.VirtualServer, *model.RealServer) {
+	// The real server first: ServiceKeys expands groups, only worth it
+	// for a virtual server that has this destination.
 	for _, vs := range m.VirtualServers {
-		if !slices.Contains(m.ServiceKeys(vs), id.Service) {
-			continue
-		}
 		for _, rs := range vs.RealServers {
-			if rs.Address.Addr == id.Real.Addr && uint16(rs.EffectivePort(vs)) == id.Real.Port {
+			if rs.Key(vs) == id.Real && slices.Contains(m.ServiceKeys(vs), id.Service) {
 				return vs, rs
 			}
 		}
@@ -276,7 +275,7 @@ func (e *engine) omegaScriptsLocked(vss []*model.VirtualServer) []string {
 			out = append(out, q.DownScript)
 		}
 		for _, rs := range vs.RealServers {
-			id := model.RealID{Service: keys[0], Real: state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}}
+			id := model.RealID{Service: keys[0], Real: rs.Key(vs)}
 			h, known := e.health[id]
 			if up, _ := model.Live(vs, rs, h, known); up && rs.NotifyDown != "" {
 				out = append(out, rs.NotifyDown)
@@ -355,7 +354,7 @@ func suspendedReals(m *model.Model, vrrp map[string]string) map[model.RealID]boo
 				continue
 			}
 			for _, rs := range vs.RealServers {
-				out[model.RealID{Service: key, Real: state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}}] = true
+				out[model.RealID{Service: key, Real: rs.Key(vs)}] = true
 			}
 		}
 	}
@@ -384,7 +383,7 @@ func (e *engine) updateQuorumLocked() []string {
 		for _, key := range e.m.ServiceKeys(vs) {
 			weight := 0
 			for _, rs := range vs.RealServers {
-				id := model.RealID{Service: key, Real: state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}}
+				id := model.RealID{Service: key, Real: rs.Key(vs)}
 				h, known := e.health[id]
 				if up, w := model.Live(vs, rs, h, known); up {
 					weight += w
@@ -722,7 +721,9 @@ func (e *engine) reload(stop context.Context) error {
 	}
 	e.updateQuorumLocked()
 	e.mu.Unlock()
-	go e.runScripts(omega)
+	if len(omega) > 0 {
+		go e.runScripts(omega)
+	}
 	e.suspendChecks()
 	if err := e.claimDeclared(); err != nil {
 		e.log.Warn("ownership record", "err", err)
@@ -762,7 +763,7 @@ func metricReals(m *model.Model) []metrics.Real {
 	for _, vs := range m.VirtualServers {
 		for _, key := range m.ServiceKeys(vs) {
 			for _, rs := range vs.RealServers {
-				out = append(out, metrics.Real{Service: key, Real: state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}})
+				out = append(out, metrics.Real{Service: key, Real: rs.Key(vs)})
 			}
 		}
 	}

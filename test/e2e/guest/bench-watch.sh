@@ -146,7 +146,7 @@ ka_run() {
 # ratio pairs two neighbouring runs and the median of the rounds' ratios
 # is the figure.
 declare -a Lcpu Kcpu Lper Kper Lmach Kmach Rcpu Rper Rmach Ldown Kdown
-lhwm=0 khwm=0 lup=$N kup=$N ldown=0 kdown=0 lover=0 kover=0
+lhwm=0 khwm=0 lup=$N kup=$N lover=0 kover=0
 percheck() { awk -v c="$1" -v n="$2" 'BEGIN{printf "%.0f", (n>0)?c*1e6/n:0}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{m=int((NR+1)/2); printf "%s", (NR%2)?v[m]:(v[m]+v[m+1])/2}'; }
@@ -154,11 +154,11 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{m=int((NR+1)/2); p
 tally() {
 	local -n cpu=${1}cpu per=${1}per mach=${1}mach
 	local p=${1,}
-	local -n hwm=${p}hwm up=${p}up down=${p}down over=${p}over downs=${1}down
+	local -n hwm=${p}hwm up=${p}up over=${p}over downs=${1}down
 	cpu+=("$CPU") per+=("$(percheck "$CPU" "$PROBES")") mach+=("$(percheck "$BUSY" "$PROBES")") downs+=("$DOWN")
 	((HWM > hwm)) && hwm=$HWM
 	((MINUP < up)) && up=$MINUP
-	down=$((down + DOWN)) over=$((over + OVER))
+	over=$((over + OVER))
 }
 lbx_round() { lbx_run && tally L; }
 ka_round() { ka_run && tally K; }
@@ -177,7 +177,8 @@ echo "@@BENCH checker-cpu-per-probe lbx=$(median "${Lper[@]}")us keepalived=$(me
 echo "@@BENCH machine-cpu-per-probe lbx=$(median "${Lmach[@]}")us keepalived=$(median "${Kmach[@]}")us ratio=$(median "${Rmach[@]}") (every CPU of the VM: checker, httpd, kernel and ksoftirqd; $of, round ratios ${Rmach[*]})"
 echo "@@BENCH checker-rss lbx=${lhwm}kB keepalived=${khwm}kB ratio=$(ratio "$lhwm" "$khwm") (VmHWM, highest of $ROUNDS runs)"
 echo "@@BENCH checker-up lbx=$lup/$N keepalived=$kup/$N (lowest count seen over $ROUNDS runs, sampled every 5s)"
-echo "@@BENCH checker-flaps lbx=$ldown keepalived=$kdown (servers taken down over $ROUNDS runs of ${DUR}s: lbx 'real server down', keepalived 'Removing service' log lines; by run lbx ${Ldown[*]}, keepalived ${Kdown[*]})"
+sum() { local n=0 v; for v in "$@"; do n=$((n + v)); done; echo "$n"; }
+echo "@@BENCH checker-flaps lbx=$(sum "${Ldown[@]}") keepalived=$(sum "${Kdown[@]}") (servers taken down over $ROUNDS runs of ${DUR}s: lbx 'real server down', keepalived 'Removing service' log lines; by run lbx ${Ldown[*]}, keepalived ${Kdown[*]})"
 echo "@@BENCH server-listen-overflows lbx=$lover keepalived=$kover (SYNs the httpd's listen queue dropped over $ROUNDS runs: each costs a probe a 1 s retransmission)"
 ((lup >= kup)) || echo "@@BENCH FAIL checker-up: lbx kept $lup/$N up, keepalived $kup/$N"
 echo "bench-watch: done"
