@@ -259,45 +259,71 @@ func realServerOf(m *model.Model, id model.RealID) (*model.VirtualServer, *model
 func (e *engine) omegaScripts() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.omegaScriptsLocked(e.m.VirtualServers)
-}
-
-// omegaScriptsLocked are omega's scripts for virtual servers vss of the
-// model in force (at a stop, all; at a reload, those it removes).
-func (e *engine) omegaScriptsLocked(vss []*model.VirtualServer) []string {
 	var out []string
-	for _, vs := range vss {
-		keys := e.m.ServiceKeys(vs)
-		if !vs.Omega || len(keys) == 0 {
-			continue
-		}
-		if q := vs.Quorum; q != nil && q.DownScript != "" && !e.quorumLost[keys[0]] {
-			out = append(out, q.DownScript)
-		}
-		for _, rs := range vs.RealServers {
-			id := model.RealID{Service: keys[0], Real: rs.Key(vs)}
-			h, known := e.health[id]
-			if up, _ := model.Live(vs, rs, h, known); up && rs.NotifyDown != "" {
-				out = append(out, rs.NotifyDown)
-			}
+	for _, vs := range e.m.VirtualServers {
+		if vs.Omega {
+			out = append(out, e.downScriptsLocked(vs, true, nil)...)
 		}
 	}
 	return out
 }
 
-// removedServers are the virtual servers of old that next no longer has
-// (none of their services is in next).
-func removedServers(old, next *model.Model) []*model.VirtualServer {
-	kept := map[state.ServiceKey]bool{}
+// reloadScriptsLocked are the scripts keepalived runs when a reload to
+// next removes real servers (clear_diff_services), omega or not, since the
+// removal is no shutdown: the notify_down of each removed real server
+// that was up and, for a virtual server removed whole, its quorum_down if
+// it had quorum. A kept service that loses quorum by the removal runs its
+// quorum_down from updateQuorumLocked under the new model, once
+// (keepalived may run it twice, for its old and its new copy).
+func (e *engine) reloadScriptsLocked(next *model.Model) []string {
+	kept := map[state.ServiceKey]*model.VirtualServer{}
 	for _, vs := range next.VirtualServers {
 		for _, k := range next.ServiceKeys(vs) {
-			kept[k] = true
+			kept[k] = vs
 		}
 	}
-	var out []*model.VirtualServer
-	for _, vs := range old.VirtualServers {
-		if !slices.ContainsFunc(old.ServiceKeys(vs), func(k state.ServiceKey) bool { return kept[k] }) {
-			out = append(out, vs)
+	var out []string
+	for _, vs := range e.m.VirtualServers {
+		var nvs *model.VirtualServer
+		for _, k := range e.m.ServiceKeys(vs) {
+			if nvs = kept[k]; nvs != nil {
+				break
+			}
+		}
+		if nvs == nil {
+			out = append(out, e.downScriptsLocked(vs, true, nil)...)
+			continue
+		}
+		stays := map[state.RealKey]bool{}
+		for _, rs := range nvs.RealServers {
+			stays[rs.Key(nvs)] = true
+		}
+		out = append(out, e.downScriptsLocked(vs, false, func(rs *model.RealServer) bool { return !stays[rs.Key(vs)] })...)
+	}
+	return out
+}
+
+// downScriptsLocked are the scripts of vs of the model in force going
+// down: with quorum, its quorum_down if it has quorum now; and the
+// notify_down of each real server that gone selects (nil: all) and that
+// is up, with the health it has now.
+func (e *engine) downScriptsLocked(vs *model.VirtualServer, quorum bool, gone func(*model.RealServer) bool) []string {
+	keys := e.m.ServiceKeys(vs)
+	if len(keys) == 0 {
+		return nil
+	}
+	var out []string
+	if q := vs.Quorum; quorum && q != nil && q.DownScript != "" && !e.quorumLost[keys[0]] {
+		out = append(out, q.DownScript)
+	}
+	for _, rs := range vs.RealServers {
+		if gone != nil && !gone(rs) {
+			continue
+		}
+		id := model.RealID{Service: keys[0], Real: rs.Key(vs)}
+		h, known := e.health[id]
+		if up, _ := model.Live(vs, rs, h, known); up && rs.NotifyDown != "" {
+			out = append(out, rs.NotifyDown)
 		}
 	}
 	return out
@@ -372,14 +398,20 @@ func quorumStep(lost bool, weight, quorum, hysteresis int) bool {
 }
 
 // updateQuorumLocked recomputes each service's quorum from health and
-// returns the quorum_up/quorum_down scripts to run.
+// returns the quorum_up/quorum_down scripts to run: on a crossing of a
+// service known before (a reload's new service starts without one), once
+// per virtual server (a group's services cross together, and keepalived
+// runs a group's script once). Services no longer in the model are
+// forgotten.
 func (e *engine) updateQuorumLocked() []string {
 	var scripts []string
+	lost := make(map[state.ServiceKey]bool, len(e.quorumLost))
 	for _, vs := range e.m.VirtualServers {
 		q, hyst := vs.Quorum.MinWeight(), 0
 		if vs.Quorum != nil {
 			hyst = vs.Quorum.Hysteresis
 		}
+		ran := false
 		for _, key := range e.m.ServiceKeys(vs) {
 			weight := 0
 			for _, rs := range vs.RealServers {
@@ -391,17 +423,23 @@ func (e *engine) updateQuorumLocked() []string {
 			}
 			was, seen := e.quorumLost[key]
 			now := quorumStep(was, weight, q, hyst)
-			e.quorumLost[key] = now
-			if seen && was != now && vs.Quorum != nil {
-				if now && vs.Quorum.DownScript != "" {
-					scripts = append(scripts, vs.Quorum.DownScript)
-				} else if !now && vs.Quorum.UpScript != "" {
-					scripts = append(scripts, vs.Quorum.UpScript)
-				}
-				e.log.Info("quorum changed", "service", key.String(), "lost", now, "weight", weight, "quorum", q)
+			lost[key] = now
+			if !seen || was == now {
+				continue
+			}
+			e.log.Info("quorum changed", "service", key.String(), "lost", now, "weight", weight, "quorum", q)
+			if vs.Quorum == nil || ran {
+				continue
+			}
+			ran = true
+			if now && vs.Quorum.DownScript != "" {
+				scripts = append(scripts, vs.Quorum.DownScript)
+			} else if !now && vs.Quorum.UpScript != "" {
+				scripts = append(scripts, vs.Quorum.UpScript)
 			}
 		}
 	}
+	e.quorumLost = lost
 	return scripts
 }
 
@@ -709,9 +747,8 @@ func (e *engine) reload(stop context.Context) error {
 		e.log.Error("reload refused; the running model stays in force", "err", err)
 		return err
 	}
-	// omega for the virtual servers this reload removes (they leave
-	// IPVS), with the health they had.
-	omega := e.omegaScriptsLocked(removedServers(e.m, m))
+	// The scripts of what this reload removes, with the health it had.
+	scripts := e.reloadScriptsLocked(m)
 	e.m = m
 	e.factsGen++
 	e.declared = declaredBy(m)
@@ -719,10 +756,10 @@ func (e *engine) reload(stop context.Context) error {
 	if e.runner != nil {
 		e.health = e.runner.Health()
 	}
-	e.updateQuorumLocked()
+	scripts = append(scripts, e.updateQuorumLocked()...)
 	e.mu.Unlock()
-	if len(omega) > 0 {
-		go e.runScripts(omega)
+	if len(scripts) > 0 {
+		go e.runScripts(scripts)
 	}
 	e.suspendChecks()
 	if err := e.claimDeclared(); err != nil {

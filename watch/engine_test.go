@@ -312,6 +312,42 @@ func TestQuorumScriptsAndHysteresis(t *testing.T) {
 	}
 }
 
+// TestQuorumScriptOncePerGroup: a group's services lose quorum together,
+// and its down_script runs once (keepalived: a group is one virtual
+// server), then its up_script once.
+func TestQuorumScriptOncePerGroup(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "scripts.log")
+	e, _, _ := startEngine(t, `version: 1
+virtual_server_groups:
+  - {name: g, members: [{address: 10.0.0.2, port: 80}, {address: 10.0.0.3, port: 80}]}
+virtual_servers:
+  - group: g
+    quorum: {down_script: 'echo down >>`+log+`', up_script: 'echo up >>`+log+`'}
+    real_servers: [{address: 10.1.0.4, port: 80}]
+`)
+	var ids []model.RealID
+	for _, a := range []string{"10.0.0.2", "10.0.0.3"} {
+		ids = append(ids, model.RealID{Service: state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr(a), Port: 80, Family: state.IPv4},
+			Real: state.RealKey{Addr: netip.MustParseAddr("10.1.0.4"), Port: 80}})
+	}
+	e.mu.Lock()
+	e.health = map[model.RealID]model.Health{ids[0]: {Up: true}, ids[1]: {Up: true}}
+	e.updateQuorumLocked()
+	e.mu.Unlock()
+	read := func() string { b, _ := os.ReadFile(log); return string(b) }
+	for _, step := range []struct {
+		up   bool
+		want string
+	}{{false, "down\n"}, {true, "down\nup\n"}} {
+		e.onHealth([]check.Transition{{ID: ids[0], Health: model.Health{Up: step.up}}, {ID: ids[1], Health: model.Health{Up: step.up}}})
+		eventually(t, fmt.Sprintf("scripts' log %q", step.want), func() bool { return read() == step.want })
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := read(); got != "down\nup\n" {
+		t.Errorf("scripts' log %q, want one down and one up", got)
+	}
+}
+
 // TestHASuspendFollowsStartVRRPAndReload: a checked real server of an
 // ha_suspend service is not probed before its instance is MASTER (from the
 // first probe on), is probed while it is, and a reload that drops
@@ -525,45 +561,69 @@ virtual_servers:
 	}
 }
 
-// TestOmegaOnReload: a reload that removes a virtual server with omega
-// runs its quorum_down and the notify_down of its real servers that were
-// up; one that keeps it runs nothing.
-func TestOmegaOnReload(t *testing.T) {
-	dir := t.TempDir()
-	log := filepath.Join(dir, "scripts.log")
-	both := `version: 1
-virtual_servers:
-  - address: 10.0.0.1
-    port: 80
-    real_servers: [{address: 10.1.0.1}]
-  - address: 10.0.0.2
-    port: 80
-    omega: true
-    quorum: {down_script: 'echo quorum_down >>` + log + `'}
-    real_servers: [{address: 10.1.0.2, notify_down: 'echo notify_down >>` + log + `'}]
-`
-	e, k, file := startEngine(t, both)
-	e.mu.Lock()
-	e.updateQuorumLocked()
-	e.mu.Unlock()
-	e.kick("start")
-	eventually(t, "both services in", func() bool { return len(k.State().Services) == 2 })
-	read := func() []string { b, _ := os.ReadFile(log); l := strings.Fields(string(b)); sort.Strings(l); return l }
-	// Reloading the same model: nothing removed, no script.
-	if err := e.reload(context.Background()); err != nil {
-		t.Fatal(err)
+// TestReloadScripts: a reload that removes real servers runs what
+// keepalived's reload runs (clear_diff_services; pinned against keepalived
+// by the VM scenario watch-reload-parity), omega or not: the notify_down
+// of each removed real server that was up, the quorum_down of a removed
+// virtual server that had quorum and of a kept one that loses it, each
+// once; a removed real server that was down runs nothing, and a reload
+// that removes nothing runs nothing.
+func TestReloadScripts(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "scripts.log")
+	echo := func(w string) string { return "'echo " + w + " >>" + log + "'" }
+	// model: VS A with quorum 2 over 10.1.0.1 (up), 10.1.0.2 (up) and
+	// 10.1.0.3 (down); VS B (a group of two services) over 10.1.0.4.
+	// dropA drops those real servers of A, withB keeps B.
+	gen := func(dropA []string, withB bool) string {
+		y := "version: 1\nvirtual_server_groups:\n  - {name: g, members: [{address: 10.0.0.2, port: 80}, {address: 10.0.0.3, port: 80}]}\n" +
+			"virtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    quorum: {min: 2, down_script: " + echo("A-quorum_down") + "}\n    real_servers:\n"
+		for _, r := range []string{"10.1.0.1", "10.1.0.2", "10.1.0.3"} {
+			if !slices.Contains(dropA, r) {
+				y += "      - {address: " + r + ", notify_down: " + echo("A-"+r+"-down") + "}\n"
+			}
+		}
+		if withB {
+			y += "  - group: g\n    quorum: {down_script: " + echo("B-quorum_down") + "}\n" +
+				"    real_servers: [{address: 10.1.0.4, notify_down: " + echo("B-10.1.0.4-down") + "}]\n"
+		}
+		return y
 	}
-	time.Sleep(100 * time.Millisecond)
-	if got := read(); len(got) != 0 {
-		t.Fatalf("a reload that removes nothing ran %q", got)
+	for _, tc := range []struct {
+		name  string
+		next  string
+		want  []string // sorted
+		count int      // services in the kernel after
+	}{
+		{"nothing removed", gen(nil, true), nil, 3},
+		{"a down real server removed", gen([]string{"10.1.0.3"}, true), nil, 3},
+		{"an up real server removed: quorum 2 of A lost", gen([]string{"10.1.0.2"}, true), []string{"A-10.1.0.2-down", "A-quorum_down"}, 3},
+		{"the group B removed, no omega", gen(nil, false), []string{"B-10.1.0.4-down", "B-quorum_down"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(log)
+			e, k, file := startEngine(t, gen(nil, true))
+			a := func(r string) model.RealID {
+				return model.RealID{Service: svc, Real: state.RealKey{Addr: netip.MustParseAddr(r), Port: 80}}
+			}
+			e.mu.Lock()
+			e.health = map[model.RealID]model.Health{a("10.1.0.1"): {Up: true}, a("10.1.0.2"): {Up: true}, a("10.1.0.3"): {Up: false}}
+			e.updateQuorumLocked()
+			e.mu.Unlock()
+			e.kick("start")
+			eventually(t, "three services in", func() bool { return len(k.State().Services) == 3 })
+			read := func() []string { b, _ := os.ReadFile(log); l := strings.Fields(string(b)); sort.Strings(l); return l }
+			os.WriteFile(file, []byte(tc.next), 0o644)
+			if err := e.reload(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, fmt.Sprintf("%d services", tc.count), func() bool { return len(k.State().Services) == tc.count })
+			eventually(t, fmt.Sprintf("scripts %q", tc.want), func() bool { return slices.Equal(read(), tc.want) })
+			time.Sleep(100 * time.Millisecond) // nothing more, and nothing twice
+			if got := read(); !slices.Equal(got, tc.want) {
+				t.Errorf("scripts ran %q, want %q", got, tc.want)
+			}
+		})
 	}
-	first := both[:strings.Index(both, "  - address: 10.0.0.2")]
-	os.WriteFile(file, []byte(first), 0o644)
-	if err := e.reload(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "omega's scripts ran", func() bool { return slices.Equal(read(), []string{"notify_down", "quorum_down"}) })
-	eventually(t, "the removed service left the kernel", func() bool { return len(k.State().Services) == 1 })
 }
 
 // TestRunStop: SIGTERM (the context's end) leaves the model's IPVS
