@@ -67,6 +67,13 @@ type Desired struct {
 // DrainPolicy says how to remove a real server that left the model.
 type DrainPolicy struct {
 	Timeout int // seconds; 0: delete at once
+	// Declared are the service's real servers in the model (the sorry
+	// server too), set when Timeout is: one of them missing from the
+	// desired state was taken out by a runtime fact (a failed check, a
+	// lost quorum) and is deleted at once, as keepalived's DEL_DEST. A
+	// drain would keep a dead server in IPVS and hold the one writer of
+	// lbx watch (and with it a VRRP takeover) for up to Timeout.
+	Declared map[state.RealKey]bool
 }
 
 // EffectiveVersion is the instance's VRRP version after global defaults.
@@ -105,6 +112,16 @@ func (rs *RealServer) EffectivePort(vs *VirtualServer) int {
 // Key is the real server's IPVS destination key under vs.
 func (rs *RealServer) Key(vs *VirtualServer) state.RealKey {
 	return state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
+}
+
+// Key is the sorry server's destination in vs's services (its port is
+// the service's when not set).
+func (s *SorryServer) Key(vs *VirtualServer) state.RealKey {
+	port := s.Port
+	if port == 0 {
+		port = vs.Port
+	}
+	return state.RealKey{Addr: s.Address.Addr, Port: uint16(port)}
 }
 
 // ServiceKeys expands a virtual server into the IPVS services it stands for:
@@ -250,11 +267,25 @@ func compileServices(d *Desired, m *Model, f Facts, only map[state.ServiceKey]bo
 			if key.Protocol == state.UDP {
 				drain = 0 // UDP has no connection end to wait for
 			}
-			d.Drain[key] = DrainPolicy{Timeout: drain}
+			d.Drain[key] = drainPolicy(vs, drain)
 			compileReals(svc, vs, f)
 			d.State.Services[key] = svc
 		}
 	}
+}
+
+func drainPolicy(vs *VirtualServer, timeout int) DrainPolicy {
+	if timeout == 0 {
+		return DrainPolicy{}
+	}
+	declared := make(map[state.RealKey]bool, len(vs.RealServers)+1)
+	for _, rs := range vs.RealServers {
+		declared[rs.Key(vs)] = true
+	}
+	if s := vs.SorryServer; s != nil {
+		declared[s.Key(vs)] = true
+	}
+	return DrainPolicy{Timeout: timeout, Declared: declared}
 }
 
 func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
@@ -336,11 +367,7 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 		}
 		weight = 0
 	}
-	port := s.Port
-	if port == 0 {
-		port = vs.Port
-	}
-	key := state.RealKey{Addr: s.Address.Addr, Port: uint16(port)}
+	key := s.Key(vs)
 	svc.Reals[key] = state.Real{Key: key, Weight: weight, Forwarding: forwardingOf(s.Forwarding, vs.Forwarding)}
 }
 

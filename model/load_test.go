@@ -250,7 +250,7 @@ virtual_servers:
 		if len(part.State.Services) != 1 || len(part.State.Addresses) != 0 {
 			t.Fatalf("%s: %d services, %d addresses, want 1 and 0", key, len(part.State.Services), len(part.State.Addresses))
 		}
-		if !reflect.DeepEqual(part.State.Services[key], whole.State.Services[key]) || part.Drain[key] != whole.Drain[key] {
+		if !reflect.DeepEqual(part.State.Services[key], whole.State.Services[key]) || !reflect.DeepEqual(part.Drain[key], whole.Drain[key]) {
 			t.Errorf("%s: compiled alone %+v, in the whole %+v", key, part.State.Services[key], whole.State.Services[key])
 		}
 	}

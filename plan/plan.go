@@ -210,7 +210,7 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 				p.Changes = append(p.Changes, Change{Address: ServiceAddress(k), Kind: KindService, Action: Update, Service: k,
 					BeforeService: settingsOnly(have), AfterService: settingsOnly(want), Fields: changedFields(*have, *want)})
 			}
-			p.Changes = append(p.Changes, diffReals(k, want, have, d.Drain[k].Timeout)...)
+			p.Changes = append(p.Changes, diffReals(k, want, have, d.Drain[k])...)
 		}
 	}
 
@@ -231,7 +231,7 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 	return p
 }
 
-func diffReals(k state.ServiceKey, want, have *state.Service, drain int) []Change {
+func diffReals(k state.ServiceKey, want, have *state.Service, drain model.DrainPolicy) []Change {
 	if sameReals(want, have) {
 		return nil // the common case of a no-op plan: no key sets, no sorting
 	}
@@ -252,9 +252,12 @@ func diffReals(k state.ServiceKey, want, have *state.Service, drain int) []Chang
 			out = append(out, Change{Address: addr, Kind: KindReal, Action: Create, Service: k, AfterReal: &w})
 		case !wok && hok:
 			c := Change{Address: addr, Kind: KindReal, Action: Delete, Service: k, BeforeReal: &h, Reason: "not in the model"}
-			if drain > 0 && h.Weight > 0 {
-				c.DrainSeconds = drain
-				c.Reason = fmt.Sprintf("drain: weight 0, then delete when idle or after %ds", drain)
+			switch {
+			case drain.Declared[rk]:
+				c.Reason = "out of the pool: down, or quorum lost"
+			case drain.Timeout > 0 && h.Weight > 0:
+				c.DrainSeconds = drain.Timeout
+				c.Reason = fmt.Sprintf("drain: weight 0, then delete when idle or after %ds", drain.Timeout)
 			}
 			out = append(out, c)
 		case wok && hok && !w.Same(h):

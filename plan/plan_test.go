@@ -114,6 +114,14 @@ func TestDrainAndFields(t *testing.T) {
 	if f := p.Changes[0].Fields; len(f) != 1 || f[0] != "weight" {
 		t.Errorf("fields = %v, want [weight]", f)
 	}
+	// A real server of the model that a failed check takes out is deleted
+	// at once (keepalived's DEL_DEST): drained, a dead server would stay
+	// in IPVS and hold lbx watch's one writer for the drain timeout.
+	down := model.RealID{Service: svcKey, Real: state.RealKey{Addr: netip.MustParseAddr("10.1.0.2"), Port: 80}}
+	p = Diff(model.Compile(mustModel(t, base), model.Facts{Health: map[model.RealID]model.Health{down: {Up: false}}}), full, Options{})
+	if len(p.Changes) != 1 || p.Changes[0].Action != Delete || p.Changes[0].DrainSeconds != 0 {
+		t.Errorf("health-down real server: want one delete without drain, got %+v", p.Changes)
+	}
 	// UDP services are never drained: there is no connection end to wait for.
 	udp := strings.Replace(base, "    port: 80\n", "    port: 80\n    protocol: udp\n", 1)
 	live := compile(t, udp).State
