@@ -117,6 +117,49 @@ func TestPartialFailureConverges(t *testing.T) {
 	}
 }
 
+// TestKeepGoing: with KeepGoing (lbx watch), a service the kernel refuses
+// (its scheduler module is missing) does not stop the rest: the other
+// service and the address are made, the refused service's real servers
+// are not attempted, and the error names the failure and the counts.
+// Without it the first failure stops the apply.
+func TestKeepGoing(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		k := NewFakeKernel("eth0")
+		k.Schedulers = map[string]bool{"wlc": true} // no "sh": the fwmark service fails
+		p := plan.Diff(desired(t, base), k.State(), plan.Options{})
+		res, err := Execute(context.Background(), k, p, Options{KeepGoing: keep})
+		var pe *PartialError
+		if !errors.As(err, &pe) || !strings.Contains(pe.Failed, "fwm") {
+			t.Fatalf("keep=%v: want a PartialError naming the fwmark service, got %v", keep, err)
+		}
+		st := k.State()
+		_, addr := st.Addresses[state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("192.0.2.10")}]
+		var tcp *state.Service
+		for key, svc := range st.Services {
+			if key.Protocol == state.TCP {
+				tcp = svc
+			}
+		}
+		outcomes := map[Outcome]int{}
+		for _, c := range res.Changes {
+			outcomes[c.Outcome]++
+		}
+		if !keep {
+			if outcomes[Failed] != 1 || pe.Pending != outcomes[Skipped] {
+				t.Errorf("stop at first failure: outcomes %v, pending %d", outcomes, pe.Pending)
+			}
+			continue
+		}
+		if !addr || tcp == nil || len(tcp.Reals) != 2 {
+			t.Errorf("keep going: address made %v, tcp service %+v; want both, with 2 real servers", addr, tcp)
+		}
+		// The fwmark service failed, its one real server was not attempted.
+		if outcomes[Failed] != 1 || outcomes[Skipped] != 1 || pe.Pending != 1 || pe.Done != outcomes[Done] || pe.More != 0 {
+			t.Errorf("keep going: outcomes %v, error %+v", outcomes, pe)
+		}
+	}
+}
+
 func TestDrain(t *testing.T) {
 	k := NewFakeKernel("eth0")
 	reconcile(t, k, base, nil)

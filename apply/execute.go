@@ -49,6 +49,13 @@ type Options struct {
 	Sleep func(context.Context, time.Duration) error
 	// DrainPoll is how often a draining server's connections are read.
 	DrainPoll time.Duration
+	// KeepGoing: a failed change does not stop the others, as in
+	// Terraform, where only what depends on a failed resource waits (lbx
+	// watch: one service the kernel refuses must not keep a VRRP address
+	// off the interface). The real servers of a service whose own change
+	// failed are not attempted. Without it the first failure stops the
+	// apply (the one-shot `lbx apply`, whose operator reads the report).
+	KeepGoing bool
 }
 
 func (o *Options) defaults() {
@@ -72,16 +79,23 @@ func (o *Options) defaults() {
 	}
 }
 
-// PartialError reports an apply that stopped part-way.
+// PartialError reports an apply that did not make every change: the first
+// failure, how many more failed (with KeepGoing), and how many changes
+// were made and not attempted.
 type PartialError struct {
 	Failed  string
 	Err     error
+	More    int
 	Done    int
 	Pending int
 }
 
 func (e *PartialError) Error() string {
-	return fmt.Sprintf("%s failed: %v (%d change(s) done, %d not attempted; run apply again to converge)", e.Failed, e.Err, e.Done, e.Pending)
+	more := ""
+	if e.More > 0 {
+		more = fmt.Sprintf(", %d more failed", e.More)
+	}
+	return fmt.Sprintf("%s failed: %v (%d change(s) done%s, %d not attempted; run apply again to converge)", e.Failed, e.Err, e.Done, more, e.Pending)
 }
 
 func (e *PartialError) Unwrap() error { return e.Err }
@@ -105,11 +119,32 @@ func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result
 			return res, err
 		}
 	}
-	var firstErr error
-	done := 0
+	var first *PartialError
+	failures, done := 0, 0
+	failedService := map[state.ServiceKey]bool{}
+	// fail records change x's failure; it reports whether to stop.
+	fail := func(x int, err error) bool {
+		c := p.Changes[x]
+		res.Changes[x].Outcome, res.Changes[x].Error = Failed, err.Error()
+		failures++
+		if first == nil {
+			first = &PartialError{Failed: c.Address, Err: err}
+		}
+		if c.Kind == plan.KindService {
+			failedService[c.Service] = true
+		}
+		return !opts.KeepGoing
+	}
+	succeed := func(x int) {
+		res.Changes[x].Outcome = Done
+		done++
+		res.count(p.Changes[x].Action)
+	}
 	for i := 0; i < len(p.Changes); i++ {
 		c := p.Changes[i]
-		var err error
+		if c.Kind == plan.KindReal && failedService[c.Service] {
+			continue // its service failed: left Skipped
+		}
 		if c.Kind == plan.KindReal && c.Action == plan.Delete && c.DrainSeconds > 0 {
 			// Drain every consecutive drained delete together, so that
 			// they wait in parallel rather than one after another.
@@ -117,61 +152,53 @@ func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result
 			for j < len(p.Changes) && p.Changes[j].Kind == plan.KindReal && p.Changes[j].Action == plan.Delete && p.Changes[j].DrainSeconds > 0 {
 				j++
 			}
-			var failedAt int
-			failedAt, err = drain(ctx, counter, p.Changes[i:j], opts)
+			failedAt, err := drain(ctx, counter, p.Changes[i:j], opts)
 			for x := i; x < j; x++ {
 				if failedAt >= 0 && x-i >= failedAt {
 					break
 				}
-				res.Changes[x].Outcome = Done
-				done++
-				res.count(p.Changes[x].Action)
+				succeed(x)
 			}
-			if err != nil {
-				i += failedAt
-				c = p.Changes[i]
-			} else {
-				i = j - 1
-				continue
+			if err != nil && fail(i+failedAt, err) {
+				break
 			}
-		} else if b, ok := k.(IPVSBatcher); ok && isBatchable(c) {
+			// After a failed drain the rest of its group is left
+			// Skipped: the next reconcile drains them again.
+			i = j - 1
+			continue
+		}
+		if b, ok := k.(IPVSBatcher); ok && isBatchable(c) {
 			j := i
 			for j < len(p.Changes) && isBatchable(p.Changes[j]) {
 				j++
 			}
-			errs := executeBatch(ctx, b, counter, p.Changes[i:j])
-			failed := -1
-			for x, e := range errs {
+			stop := false
+			for x, e := range executeBatch(ctx, b, counter, p.Changes[i:j]) {
 				if e != nil {
-					res.Changes[i+x].Outcome = Failed
-					res.Changes[i+x].Error = e.Error()
-					if failed < 0 {
-						failed = i + x
-					}
-					continue
+					stop = fail(i+x, e) || stop
+				} else {
+					succeed(i + x)
 				}
-				res.Changes[i+x].Outcome = Done
-				done++
-				res.count(p.Changes[i+x].Action)
 			}
-			if failed >= 0 {
-				firstErr = &PartialError{Failed: p.Changes[failed].Address, Err: errs[failed-i], Done: done, Pending: len(p.Changes) - j}
+			if stop {
 				break
 			}
 			i = j - 1
 			continue
-		} else {
-			err = executeOne(ctx, counter, c)
 		}
-		if err != nil {
-			res.Changes[i].Outcome = Failed
-			res.Changes[i].Error = err.Error()
-			firstErr = &PartialError{Failed: c.Address, Err: err, Done: done, Pending: len(p.Changes) - i - 1}
-			break
+		if err := executeOne(ctx, counter, c); err != nil {
+			if fail(i, err) {
+				break
+			}
+			continue
 		}
-		res.Changes[i].Outcome = Done
-		done++
-		res.count(c.Action)
+		succeed(i)
+	}
+	var firstErr error
+	if first != nil {
+		first.More, first.Done = failures-1, done
+		first.Pending = len(p.Changes) - done - failures
+		firstErr = first
 	}
 	res.KernelWrites = counter.writes
 	res.Changed = done > 0

@@ -492,11 +492,11 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	err := apply.ErrNeedWhole
 	if len(scope) > 0 {
 		keys := slices.Collect(maps.Keys(scope))
-		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{})
+		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{KeepGoing: true})
 	}
 	whole := errors.Is(err, apply.ErrNeedWhole)
 	if whole {
-		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{})
+		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true})
 	}
 	dur := time.Since(start)
 	rec := &statusd.Reconcile{Time: start, DurationSeconds: dur.Seconds(), Result: "noop"}
@@ -540,6 +540,38 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 		sdnotify.Status(line)
 	}
 	e.mu.Unlock()
+	if err != nil && p != nil && res != nil && addressesMade(p, res) {
+		err = ipvsOnlyError{err}
+	}
+	return err
+}
+
+// ipvsOnlyError is a reconcile that made every address change but failed
+// some IPVS change: the loop retries it, but for vrrpd it succeeded (the
+// addresses are on the interface, so its gratuitous ARP may follow).
+type ipvsOnlyError struct{ error }
+
+func (e ipvsOnlyError) Unwrap() error { return e.error }
+
+// addressesMade reports whether every address change of p was made.
+func addressesMade(p *plan.Plan, res *apply.Result) bool {
+	for i, c := range p.Changes {
+		if c.Kind == plan.KindAddress && res.Changes[i].Outcome != apply.Done {
+			return false
+		}
+	}
+	return true
+}
+
+// vrrpReply is a reconcile's error as vrrpd sees it: nil once the
+// addresses are in place, whatever IPVS refused (one service the kernel
+// refuses must not keep a VIP off the interface; keepalived's VRRP is a
+// process of its own, which IPVS errors do not touch).
+func vrrpReply(err error) error {
+	var ipvs ipvsOnlyError
+	if errors.As(err, &ipvs) {
+		return nil
+	}
 	return err
 }
 
@@ -620,7 +652,7 @@ func (e *engine) loop(ctx context.Context) {
 		// (NetKernel), and the stop waits for this one to end.
 		err := e.reconcile(context.WithoutCancel(ctx), why)
 		for _, r := range replies {
-			r <- err
+			r <- vrrpReply(err)
 		}
 		// A request that arrived during that reconcile recorded VRRP states
 		// it may not have seen (Reconcile stores them, then enqueues): one
@@ -640,7 +672,7 @@ func (e *engine) loop(ctx context.Context) {
 			}
 			err = e.reconcile(context.WithoutCancel(ctx), "vrrp")
 			for _, r := range late {
-				r <- err
+				r <- vrrpReply(err)
 			}
 		}
 		if err != nil && ctx.Err() == nil {

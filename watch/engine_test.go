@@ -561,6 +561,40 @@ virtual_servers:
 	}
 }
 
+// TestIPVSErrorKeepsVIP: a service the kernel refuses (a scheduler module
+// it lacks) neither keeps a new MASTER's VIP off the interface nor fails
+// vrrpd's reconcile (its gratuitous ARP follows the address); the other
+// service is made, the error is in the status, and the loop retries.
+func TestIPVSErrorKeepsVIP(t *testing.T) {
+	e, k, _ := startEngine(t, `version: 1
+vrrp_instances:
+  - {name: VI_1, interface: eth0, virtual_router_id: 1, virtual_addresses: [{address: 10.0.0.1/24}]}
+virtual_servers:
+  - {address: 10.0.0.1, port: 80, scheduler: mh, real_servers: [{address: 10.1.0.1}]}
+  - {address: 10.0.0.1, port: 443, real_servers: [{address: 10.1.0.1}]}
+`)
+	k.Schedulers = map[string]bool{"wlc": true} // no mh
+	if err := e.Reconcile(context.Background(), map[string]string{"VI_1": "MASTER"}); err != nil {
+		t.Fatalf("vrrpd's reconcile: %v; want nil, the address is made", err)
+	}
+	st := k.State()
+	if _, ok := st.Addresses[state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.1")}]; !ok {
+		t.Error("the VIP is not on eth0")
+	}
+	https := state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 443, Family: state.IPv4}
+	if s := st.Services[https]; s == nil || len(s.Reals) != 1 {
+		t.Errorf("the service the kernel takes: %+v, want it with its real server", s)
+	}
+	if _, ok := st.Services[svc]; ok {
+		t.Error("the mh service is in the kernel")
+	}
+	if last := e.status().LastReconcile; last == nil || !strings.Contains(last.Error, "mh") {
+		t.Errorf("status' last reconcile %+v, want the scheduler's error", last)
+	}
+	n := e.status().Counters["reconciles"]
+	eventually(t, "a retry", func() bool { return e.status().Counters["reconciles"] > n })
+}
+
 // TestReloadScripts: a reload that removes real servers runs what
 // keepalived's reload runs (clear_diff_services; pinned against keepalived
 // by the VM scenario watch-reload-parity), omega or not: the notify_down
