@@ -12,7 +12,10 @@ import (
 // data for a metrics exporter (lbx_check_up, lbx_check_latency_seconds,
 // lbx_checks_total, lbx_checks_failed_total) and `lbx status`.
 type TargetStats struct {
-	ID     model.RealID
+	ID model.RealID
+	// Also: the same real server under a group's other services, checked
+	// once and reported under each.
+	Also   []model.RealID
 	Up     bool
 	Weight *int // misc_dynamic weight in force, if any
 	Checks []CheckStats
@@ -39,7 +42,7 @@ func (r *Runner) Stats() []TargetStats {
 	slices.SortFunc(ts, func(a, b *target) int { return strings.Compare(a.name, b.name) })
 	out := make([]TargetStats, len(ts))
 	for i, t := range ts {
-		out[i] = TargetStats{ID: t.id, Up: t.up, Weight: copyInt(t.weight), Checks: make([]CheckStats, len(t.probes))}
+		out[i] = TargetStats{ID: t.id, Also: t.also, Up: t.up, Weight: copyInt(t.weight), Checks: make([]CheckStats, len(t.probes))}
 		for j, p := range t.probes {
 			out[i].Checks[j] = p.stats
 			out[i].Checks[j].Up = p.m.up

@@ -858,19 +858,39 @@ func (e *engine) status() statusd.Status {
 	if e.runner != nil {
 		stats = e.runner.Stats()
 	}
+	in := e.poolWeightsLocked()
 	for _, t := range stats {
-		r := statusd.Real{Service: t.ID.Service.String(), Real: t.ID.Real.String(), Up: t.Up, LastError: e.reasons[t.ID]}
-		if t.Weight != nil {
-			r.Weight = *t.Weight
-		}
-		for _, c := range t.Checks {
-			if c.LastCheck.After(r.LastCheck) {
-				r.LastCheck, r.LatencySeconds = c.LastCheck, c.LastLatency.Seconds()
+		for _, id := range append([]model.RealID{t.ID}, t.Also...) {
+			r := statusd.Real{Service: id.Service.String(), Real: id.Real.String(), Up: t.Up, Weight: in[id], LastError: e.reasons[t.ID]}
+			for _, c := range t.Checks {
+				if c.LastCheck.After(r.LastCheck) {
+					r.LastCheck, r.LatencySeconds = c.LastCheck, c.LastLatency.Seconds()
+				}
 			}
+			st.RealServers = append(st.RealServers, r)
 		}
-		st.RealServers = append(st.RealServers, r)
 	}
 	return st
+}
+
+// poolWeightsLocked are the weights the model's real servers have in the
+// pool under the current health: the model's weight or misc_dynamic's
+// while up; 0 while down (removed, or inhibited) or out for a lost quorum
+// with a sorry server in.
+func (e *engine) poolWeightsLocked() map[model.RealID]int {
+	out := map[model.RealID]int{}
+	for _, vs := range e.m.VirtualServers {
+		for _, key := range e.m.ServiceKeys(vs) {
+			for _, rs := range vs.RealServers {
+				id := model.RealID{Service: key, Real: rs.Key(vs)}
+				h, known := e.health[id]
+				if up, w := model.Live(vs, rs, h, known); up && !(vs.SorryServer != nil && e.quorumLost[key]) {
+					out[id] = w
+				}
+			}
+		}
+	}
+	return out
 }
 
 // AbsPath makes a model path comparable between `lbx watch -f` and

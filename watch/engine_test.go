@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/metrics"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -558,6 +560,92 @@ virtual_servers:
 	time.Sleep(50 * time.Millisecond)
 	if got := read(); got != "down\n" {
 		t.Errorf("scripts' log %q, want one down", got)
+	}
+}
+
+// TestStatusAndMetricsOfChecks: `lbx status` shows each checked real
+// server's weight in the pool (its own while up, 0 while down and
+// inhibited), and a group's real server, checked once, is reported under
+// every service of the group, in status and in lbx_checker_up.
+func TestStatusAndMetricsOfChecks(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	e, _, _ := startEngine(t, fmt.Sprintf(`version: 1
+virtual_server_groups:
+  - {name: g, members: [{address: 10.0.0.2, port: 80}, {address: 10.0.0.3, port: 80}]}
+virtual_servers:
+  - group: g
+    real_servers: [{address: 127.0.0.1, port: %d, weight: 3, checks: [{type: tcp, delay_loop: 100ms, warmup: 0s}]}]
+  - address: 10.0.0.1
+    port: 80
+    inhibit_on_failure: true
+    real_servers: [{address: 127.0.0.2, port: 1, weight: 5, checks: [{type: tcp, delay_loop: 100ms, warmup: 0s, retry: 0, connect_timeout: 1s}]}]
+`, port))
+	runner := check.New(check.Options{})
+	e.runner = runner
+	targets, err := check.TargetsFromModel(e.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := runner.Start(ctx, targets, e.onHealth); err != nil {
+		t.Fatal(err)
+	}
+	defer runner.Stop()
+	type row struct {
+		service, real string
+		up            bool
+		weight        int
+	}
+	rows := func() []row {
+		var out []row
+		for _, r := range e.status().RealServers {
+			out = append(out, row{r.Service, r.Real, r.Up, r.Weight})
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].service < out[j].service })
+		return out
+	}
+	good := fmt.Sprintf("127.0.0.1:%d", port)
+	want := []row{{"tcp/10.0.0.1:80", "127.0.0.2:1", false, 0}, {"tcp/10.0.0.2:80", good, true, 3}, {"tcp/10.0.0.3:80", good, true, 3}}
+	eventually(t, fmt.Sprintf("status rows %v", want), func() bool { return slices.Equal(rows(), want) })
+
+	met := metrics.New()
+	exportChecks(met, runner.Stats())
+	fams, err := met.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := map[string]float64{}
+	for _, f := range fams {
+		if f.GetName() != "lbx_checker_up" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var svc string
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "local_address" {
+					svc = l.GetValue()
+				}
+			}
+			up[svc] = m.GetGauge().GetValue()
+		}
+	}
+	if want := map[string]float64{"10.0.0.1": 0, "10.0.0.2": 1, "10.0.0.3": 1}; !maps.Equal(up, want) {
+		t.Errorf("lbx_checker_up by local_address %v, want %v", up, want)
 	}
 }
 

@@ -309,25 +309,33 @@ func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r *check.Runner) 
 		if e.met != nil {
 			stats = r.Stats()
 		}
-		for _, ts := range stats {
-			var total, failed uint64
-			var lat time.Duration
-			var last time.Time
-			for _, cs := range ts.Checks {
-				total += cs.Total
-				failed += cs.Failed
-				if cs.LastCheck.After(last) {
-					last, lat = cs.LastCheck, cs.LastLatency
-				}
-			}
-			e.met.SetChecker(metrics.Real(ts.ID), ts.Up, lat, total, failed)
-		}
+		exportChecks(e.met, stats)
 		c := d.Counters.Snapshot()
 		e.mu.Lock()
 		for k, v := range c {
 			e.counters["vrrp_"+k] = v
 		}
 		e.mu.Unlock()
+	}
+}
+
+// exportChecks sets the checker metrics of each real server, under every
+// service it is checked for (a group's real server is checked once).
+func exportChecks(met *metrics.Registry, stats []check.TargetStats) {
+	for _, ts := range stats {
+		var total, failed uint64
+		var lat time.Duration
+		var last time.Time
+		for _, cs := range ts.Checks {
+			total += cs.Total
+			failed += cs.Failed
+			if cs.LastCheck.After(last) {
+				last, lat = cs.LastCheck, cs.LastLatency
+			}
+		}
+		for _, id := range append([]model.RealID{ts.ID}, ts.Also...) {
+			met.SetChecker(metrics.Real(id), ts.Up, lat, total, failed)
+		}
 	}
 }
 
