@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/lbx-dev/lbx/internal/script"
 )
 
 // Misc is MISC_CHECK: run a command; exit 0 is up, anything else down.
@@ -28,28 +30,16 @@ func (m *Misc) Check(ctx context.Context) Result {
 	start := time.Now()
 	ctx, cancel := withDeadline(ctx, m.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, m.Args[0], m.Args[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: m.Credential}
-	// Kill the whole group, not just the leader: a shell script's children
-	// would otherwise live on.
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	// Output goes to /dev/null: no pipes, so nothing a grandchild keeps
-	// open can make Wait hang. WaitDelay is a second guard.
-	cmd.WaitDelay = 100 * time.Millisecond
-	err := cmd.Run()
-	if ctx.Err() != nil && cmd.ProcessState != nil && !cmd.ProcessState.Exited() {
-		return down(start, "timed out after %s", m.Timeout)
-	}
+	_, err := script.Run(ctx, m.Args, script.Options{Credential: m.Credential})
 	code := 0
 	if err != nil {
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			if ctx.Err() != nil {
-				return down(start, "timed out after %s", m.Timeout)
-			}
+		switch {
+		case errors.Is(err, script.ErrTimeout):
+			return down(start, "timed out after %s", m.Timeout)
+		case !errors.As(err, &ee):
 			return down(start, "%v", err)
-		}
-		if !ee.Exited() {
+		case !ee.Exited():
 			return down(start, "killed by %v", ee.Sys().(syscall.WaitStatus).Signal())
 		}
 		code = ee.ExitCode()

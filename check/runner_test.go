@@ -89,15 +89,15 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.waiters = kept
 }
 
-// script is a Checker returning results chosen by the test.
-type script struct {
+// scripted is a Checker returning results chosen by the test.
+type scripted struct {
 	mu  sync.Mutex
 	res Result
 	n   int
 }
 
-func (s *script) set(r Result) { s.mu.Lock(); s.res = r; s.mu.Unlock() }
-func (s *script) Check(context.Context) Result {
+func (s *scripted) set(r Result) { s.mu.Lock(); s.res = r; s.mu.Unlock() }
+func (s *scripted) Check(context.Context) Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
@@ -157,7 +157,7 @@ func startRunner(t *testing.T, targets []Target) (*Runner, *fakeClock, *reports)
 // delay_before_retry 1s, a server failing from t=0 is probed at 0, 1s, 2s
 // and reported down at 2s; a success at the next loop (12s) brings it up.
 func TestRunnerRetrySchedule(t *testing.T) {
-	s := &script{res: bad()}
+	s := &scripted{res: bad()}
 	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{s, settings("a")}}}})
 	clk.idle(t) // probe at t=0 done (retry 1 scheduled)
 	rep.none(t)
@@ -190,7 +190,7 @@ func TestRunnerRetrySchedule(t *testing.T) {
 }
 
 func TestRunnerAlphaAndSeveralChecks(t *testing.T) {
-	a, b := &script{res: ok()}, &script{res: bad()}
+	a, b := &scripted{res: ok()}, &scripted{res: bad()}
 	_, clk, rep := startRunner(t, []Target{{ID: rid(1), Alpha: true, Checks: []Probe{{a, settings("a")}, {b, settings("b")}}}})
 	clk.idle(t)
 	rep.none(t) // alpha: down from the start, one check still failing: no change
@@ -217,7 +217,7 @@ func TestRunnerAlphaAndSeveralChecks(t *testing.T) {
 }
 
 func TestRunnerDynamicWeight(t *testing.T) {
-	s := &script{res: dyn(40)}
+	s := &scripted{res: dyn(40)}
 	_, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{s, settings("a")}}}})
 	if tr := rep.next(t); len(tr) != 1 || !tr[0].Health.Up || tr[0].Health.Weight == nil || *tr[0].Health.Weight != 40 {
 		t.Fatalf("got %+v, want up with weight 40", tr)
@@ -234,7 +234,7 @@ func TestRunnerDynamicWeight(t *testing.T) {
 // server down and its schedule; a changed check starts fresh; removing the
 // failing check brings the server up.
 func TestRunnerUpdateKeepsState(t *testing.T) {
-	s := &script{res: bad()}
+	s := &scripted{res: bad()}
 	st := settings("a")
 	st.Retry = 0
 	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{s, st}}}})
@@ -243,7 +243,7 @@ func TestRunnerUpdateKeepsState(t *testing.T) {
 	}
 	clk.idle(t)
 	// Same settings, a new Checker value: the old probe is kept.
-	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{&script{res: ok()}, st}}}}); err != nil {
+	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{&scripted{res: ok()}, st}}}}); err != nil {
 		t.Fatal(err)
 	}
 	rep.none(t)
@@ -256,7 +256,7 @@ func TestRunnerUpdateKeepsState(t *testing.T) {
 		t.Fatalf("kept probe ran %d times, want 2 (schedule kept)", s.n)
 	}
 	// A second, passing check added, then the failing one removed.
-	good := &script{res: ok()}
+	good := &scripted{res: ok()}
 	st2 := settings("b")
 	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{s, st}, {good, st2}}}}); err != nil {
 		t.Fatal(err)
@@ -284,7 +284,7 @@ func TestRunnerUpdateKeepsState(t *testing.T) {
 // health (no down report although its checker would fail); resumed, it is
 // probed again at the next loop.
 func TestRunnerSuspend(t *testing.T) {
-	sc := &script{res: Result{Up: true}}
+	sc := &scripted{res: Result{Up: true}}
 	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{Checker: sc, Settings: settings("a")}}}})
 	clk.idle(t) // first probe done, sleeping a delay_loop
 	r.Suspend(map[model.RealID]bool{rid(1): true})
@@ -376,7 +376,7 @@ func TestRunnerScheduleFromEnd(t *testing.T) {
 // jitter, here its maximum), so that probes finishing together drift apart.
 func TestRunnerSpread(t *testing.T) {
 	clk := newFakeClock()
-	s := &script{res: ok()}
+	s := &scripted{res: ok()}
 	r := New(Options{Clock: clk, Jitter: func(d time.Duration) time.Duration { return d }})
 	clk.r = r
 	if err := r.Start(context.Background(), []Target{{ID: rid(1), Checks: []Probe{{s, settings("a")}}}}, func([]Transition) {}); err != nil {

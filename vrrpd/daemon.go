@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/script"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/vrrpd/fsm"
 	"github.com/lbx-dev/lbx/vrrpd/packet"
@@ -884,13 +884,17 @@ func (d *Daemon) queueNotify(n model.Notify, kind, name, state, prio string) {
 	}
 }
 
+// notifyTimeout bounds one notify script: they run one at a time, so a
+// hanging one would hold every later transition's scripts (and, with the
+// queue full, the daemon).
+const notifyTimeout = 30 * time.Second
+
 // notifier runs notify scripts one at a time, in transition order.
 func (d *Daemon) notifier() {
 	for argv := range d.notifyq {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			d.log.Warn("notify script failed", "script", argv[2], "err", err)
+		out, err := script.Run(context.Background(), argv, script.Options{Timeout: notifyTimeout})
+		if err != nil {
+			d.log.Warn("notify script failed", "script", argv[2], "err", err, "output", strings.TrimSpace(out))
 		}
 	}
 }

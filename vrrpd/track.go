@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/lbx-dev/lbx/internal/script"
 )
 
 // trackEvent is a tracked object changing state.
@@ -148,30 +150,17 @@ func runScript(ctx context.Context, s *ScriptConfig, gen uint64, out chan<- trac
 	}
 }
 
-// runOnce runs a command via /bin/sh in its own process group and kills the
-// group at the timeout, so that a hanging script and its children go away.
+// runOnce runs a track script via /bin/sh (killed with its process group
+// at the timeout, so that a hanging script and its children go away).
 func runOnce(ctx context.Context, command string, timeout time.Duration) (bool, string) {
-	cmd := exec.Command("/bin/sh", "-c", command)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return false, "failed to start: " + err.Error()
+	_, err := script.Shell(ctx, command, script.Options{Timeout: timeout})
+	switch {
+	case err == nil:
+		return true, "succeeded"
+	case errors.Is(err, script.ErrTimeout) || ctx.Err() != nil:
+		return false, fmt.Sprintf("timed out after %s (process group killed)", timeout)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		if err == nil {
-			return true, "succeeded"
-		}
-		return false, "failed: " + err.Error()
-	case <-timer.C:
-	case <-ctx.Done():
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	<-done
-	return false, fmt.Sprintf("timed out after %s (process group killed)", timeout)
+	return false, "failed: " + err.Error()
 }
 
 // CheckScript applies keepalived's enable_script_security: the program a

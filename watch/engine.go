@@ -8,18 +8,17 @@ import (
 	"maps"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/internal/script"
 	"github.com/lbx-dev/lbx/internal/sdnotify"
 	"github.com/lbx-dev/lbx/internal/statusd"
 	"github.com/lbx-dev/lbx/metrics"
@@ -202,7 +201,7 @@ func (e *engine) onHealth(ts []check.Transition) {
 	scripts = append(scripts, e.updateQuorumLocked()...)
 	e.mu.Unlock()
 	for _, s := range scripts {
-		go e.runScript(s)
+		go e.runScript(s, scriptTimeout)
 	}
 	e.kick("health")
 }
@@ -330,14 +329,14 @@ func (e *engine) downScriptsLocked(vs *model.VirtualServer, quorum bool, gone fu
 }
 
 // runScripts runs scripts side by side and returns when all ended (each
-// under runScript's timeout).
-func (e *engine) runScripts(scripts []string) {
+// within timeout).
+func (e *engine) runScripts(scripts []string, timeout time.Duration) {
 	var wg sync.WaitGroup
 	for _, s := range scripts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.runScript(s)
+			e.runScript(s, timeout)
 		}()
 	}
 	wg.Wait()
@@ -443,13 +442,20 @@ func (e *engine) updateQuorumLocked() []string {
 	return scripts
 }
 
-func (e *engine) runScript(cmdline string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", cmdline)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		e.log.Warn("script failed", "script", cmdline, "err", err, "output", strings.TrimSpace(string(out)))
+// scriptTimeout bounds a notify or quorum script; stopScriptTimeout one
+// run at a stop (omega), which must end well within systemd's
+// TimeoutStopSec (15 s in examples/lbx.service; keepalived gives a
+// script at shutdown 1 s).
+const (
+	scriptTimeout     = 30 * time.Second
+	stopScriptTimeout = 5 * time.Second
+)
+
+// runScript runs a notify or quorum script (through /bin/sh -c, killed
+// with its process group at the timeout) and logs a failure.
+func (e *engine) runScript(cmdline string, timeout time.Duration) {
+	if out, err := script.Shell(context.Background(), cmdline, script.Options{Timeout: timeout}); err != nil {
+		e.log.Warn("script failed", "script", cmdline, "err", err, "output", strings.TrimSpace(out))
 	}
 }
 
@@ -791,7 +797,7 @@ func (e *engine) reload(stop context.Context) error {
 	scripts = append(scripts, e.updateQuorumLocked()...)
 	e.mu.Unlock()
 	if len(scripts) > 0 {
-		go e.runScripts(scripts)
+		go e.runScripts(scripts, scriptTimeout)
 	}
 	e.suspendChecks()
 	if err := e.claimDeclared(); err != nil {

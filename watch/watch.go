@@ -230,7 +230,7 @@ func Run(ctx context.Context, o Options) error {
 	if m := e.currentModel(); m.Global.IPVSOnStop == "remove" {
 		// omega, with the health of the last moment, before the removal.
 		// With IPVS kept, nothing leaves the pool: no down scripts.
-		e.runScripts(e.omegaScripts())
+		e.runScripts(e.omegaScripts(), stopScriptTimeout)
 		e.removeServices()
 	}
 	log.Info("lbx watch stopped")
