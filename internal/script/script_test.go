@@ -18,7 +18,7 @@ func TestRun(t *testing.T) {
 		name    string
 		cmdline string
 		timeout time.Duration
-		code    int  // exit status wanted; -1: timeout
+		code    int // exit status wanted; -1: timeout
 		within  time.Duration
 		out     string
 	}{
