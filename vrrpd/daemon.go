@@ -36,9 +36,11 @@ type Options struct {
 	// StatsFile, if set, receives the daemon-wide counters as JSON
 	// whenever they change (at most every 100 ms).
 	StatsFile string
-	// OnState, if set, is called after every transition (after the
-	// reconcile) and after a reload — the seam for the watch loop's other
-	// engines.
+	// OnState, if set, is called from the event loop whenever an
+	// instance's state or effective priority changed (after the reconcile
+	// a transition needed), a reload included: BACKUP to FAULT and a
+	// track weight too, which need no reconcile. The seam for the watch
+	// loop's other engines (metrics); Instances has the new values.
 	OnState func(states map[string]string)
 }
 
@@ -388,7 +390,18 @@ func (d *Daemon) publish() {
 			State: string(in.m.State()), Priority: in.cfg.FSM.Priority, EffectivePriority: in.m.Priority(),
 			LastTransition: in.lastAt, LastReason: in.lastWhy})
 	}
-	d.published.Store(&out)
+	prev := d.published.Swap(&out)
+	if d.opt.OnState != nil && len(d.insts) > 0 && (prev == nil || !sameStates(*prev, out)) {
+		d.opt.OnState(d.states())
+	}
+}
+
+// sameStates: the same instances in the same states and effective
+// priorities.
+func sameStates(a, b []InstanceStatus) bool {
+	return slices.EqualFunc(a, b, func(x, y InstanceStatus) bool {
+		return x.Name == y.Name && x.State == y.State && x.EffectivePriority == y.EffectivePriority
+	})
 }
 
 // Instances returns every running instance's state and priority, as of
@@ -634,10 +647,6 @@ func (d *Daemon) settle(ctx context.Context) {
 			return
 		}
 		d.dirty, d.retry = false, time.Time{}
-		if d.opt.OnState != nil {
-			d.publish() // OnState may read Instances
-			d.opt.OnState(d.states())
-		}
 	}
 	for _, in := range d.insts {
 		if in.pending && in.m.State() == fsm.Master {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/metrics"
 )
 
 func buildLBX(t *testing.T) string {
@@ -167,4 +168,64 @@ func TestDaemonInNamespace(t *testing.T) {
 	if strings.Contains(a, "192.0.2.50/24") || !strings.Contains(a, "192.0.2.10/24") {
 		t.Fatalf("after stop: %s", a)
 	}
+}
+
+// TestVRRPMetricsFollowEveryChange: lbx_vrrp_state and lbx_vrrp_priority
+// follow changes that need no kernel change: an instance in FAULT from
+// the start (its tracked link is down) and a master whose track script
+// fails (priority 200 - 30, no transition).
+func TestVRRPMetricsFollowEveryChange(t *testing.T) {
+	nstest.Require(t)
+	bin := buildLBX(t)
+	ns := nstest.New(t, nstest.Unique("lm"))
+	ns.Run(t, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d0p")
+	ns.Run(t, "ip", "link", "set", "d0p", "up")
+	ns.Run(t, "ip", "link", "set", "d0", "up")
+	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "d0")
+	ns.Run(t, "ip", "link", "add", "d1", "type", "veth", "peer", "name", "d1p") // stays down
+	dir := t.TempDir()
+	flag := filepath.Join(dir, "ok")
+	os.WriteFile(flag, nil, 0o644)
+	file := filepath.Join(dir, "lbx.yaml")
+	os.WriteFile(file, []byte(`version: 1
+scripts:
+  flag: {script: "test -e `+flag+`", interval: 100ms, weight: -30, fall: 1, rise: 1}
+vrrp_instances:
+  - {name: VI_F, interface: d0, virtual_router_id: 9, priority: 100, version: 3, advert_int: 0.1,
+     track_interfaces: [{name: d1}], virtual_addresses: [{address: 192.0.2.50/24}]}
+  - {name: VI_T, interface: d0, virtual_router_id: 10, priority: 200, version: 3, advert_int: 0.1,
+     track_scripts: [{name: flag}], virtual_addresses: [{address: 192.0.2.60/24}]}
+`), 0o644)
+	logf, _ := os.Create(filepath.Join(dir, "watch.log"))
+	cmd := ns.Cmd(bin, "watch", "-f", file, "--state-dir", dir, "--metrics-addr", "127.0.0.1:9650", "--status-socket", filepath.Join(dir, "s.sock"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("lbx watch log:\n%s", b)
+		}
+	})
+	// sample NAME INSTANCE: the value of that series, "" when missing.
+	sample := func(name, inst string) string {
+		out, _ := ns.Try("curl", "-s", "http://127.0.0.1:9650/metrics")
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, name+"{") && strings.Contains(l, `iname="`+inst+`"`) {
+				return l[strings.LastIndexByte(l, ' ')+1:]
+			}
+		}
+		return ""
+	}
+	fault := fmt.Sprint(metrics.StateValue("FAULT"))
+	waitFor(t, "lbx_vrrp_state of VI_F = FAULT ("+fault+")", func() bool { return sample("lbx_vrrp_state", "VI_F") == fault })
+	master := fmt.Sprint(metrics.StateValue("MASTER"))
+	waitFor(t, "VI_T MASTER at priority 200", func() bool {
+		return sample("lbx_vrrp_state", "VI_T") == master && sample("lbx_vrrp_priority", "VI_T") == "200"
+	})
+	os.Remove(flag)
+	waitFor(t, "lbx_vrrp_priority of VI_T = 170 once its script fails", func() bool { return sample("lbx_vrrp_priority", "VI_T") == "170" })
 }
