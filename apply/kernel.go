@@ -12,6 +12,11 @@ import (
 	"github.com/lbx-dev/lbx/state"
 )
 
+// ErrKernelLost: a kernel call did not answer in time, and the handle,
+// possibly mid-reply, takes no more calls; a long-running caller (lbx
+// watch) opens a new one.
+var ErrKernelLost = errors.New("kernel handle lost")
+
 // Kernel reads and writes load-balancer state. A Kernel is used from one
 // goroutine at a time.
 type Kernel interface {

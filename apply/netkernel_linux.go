@@ -160,7 +160,7 @@ func (k *NetKernel) call(ctx context.Context, what string, fn func() error) erro
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		k.broken = fmt.Errorf("%s: the kernel did not answer within %s; nothing more was sent", what, CallTimeout)
+		k.broken = fmt.Errorf("%s: the kernel did not answer within %s; nothing more was sent: %w", what, CallTimeout, ErrKernelLost)
 		return k.broken
 	}
 }
@@ -175,12 +175,13 @@ func (k *NetKernel) Close() error {
 	return nil
 }
 
-// errAddressesOnly is returned by IPVS calls on an addresses-only kernel.
-var errAddressesOnly = errors.New("IPVS is not open (addresses-only kernel): the model declares virtual servers, so run lbx where ip_vs is available")
+// ErrAddressesOnly is returned by IPVS calls on an addresses-only kernel
+// (opened for a model without virtual servers).
+var ErrAddressesOnly = errors.New("IPVS is not open (addresses-only kernel): the model declares virtual servers, so run lbx where ip_vs is available")
 
 func (k *NetKernel) needIPVS() error {
 	if k.ipvs == nil {
-		return errAddressesOnly
+		return ErrAddressesOnly
 	}
 	return nil
 }

@@ -506,9 +506,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.publish()
 	// Stale addresses of ours go before anything else: nothing is master.
+	// A kernel error is no reason to stop (the reconciler retries it, and
+	// so does settle): the instances must still advertise and take over.
 	if err := d.opt.Reconciler.Reconcile(ctx, d.states()); err != nil {
-		closeAll()
-		return fmt.Errorf("initial reconcile: %w", err)
+		d.log.Error("initial reconcile failed; retrying in 1s", "err", err)
+		d.retry = time.Now().Add(time.Second)
 	}
 	bg, stopBG := context.WithCancel(context.Background())
 	d.bg = bg

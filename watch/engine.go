@@ -36,6 +36,12 @@ import (
 type engine struct {
 	log     *slog.Logger
 	k       apply.Kernel
+	// reopen opens a new kernel handle for the model (nil: never); lost
+	// says why the one in e.k takes no more calls (ErrKernelLost after a
+	// call timed out; ErrAddressesOnly once a reload added virtual
+	// servers). Used by the loop only (and the stop, after it).
+	reopen func(*model.Model) (apply.Kernel, error)
+	lost   error
 	owner   *apply.OwnerRecord
 	met     *metrics.Registry
 	runner  *check.Runner
@@ -491,6 +497,11 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	}
 	e.healthScope, e.wholePending = map[state.ServiceKey]bool{}, false
 	e.mu.Unlock()
+	if e.lost != nil {
+		if err := e.reopenKernel(m); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	popts := plan.Options{Owned: e.owned()}
 	var p *plan.Plan
@@ -503,6 +514,9 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	whole := errors.Is(err, apply.ErrNeedWhole)
 	if whole {
 		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true})
+	}
+	if errors.Is(err, apply.ErrKernelLost) || errors.Is(err, apply.ErrAddressesOnly) {
+		e.lost = err
 	}
 	dur := time.Since(start)
 	rec := &statusd.Reconcile{Time: start, DurationSeconds: dur.Seconds(), Result: "noop"}
@@ -550,6 +564,23 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 		err = ipvsOnlyError{err}
 	}
 	return err
+}
+
+// reopenKernel replaces a kernel handle that takes no more calls by a new
+// one for model m; the failing reconcile's retry gets here.
+func (e *engine) reopenKernel(m *model.Model) error {
+	if e.reopen == nil {
+		return e.lost
+	}
+	k, err := e.reopen(m)
+	if err != nil {
+		return fmt.Errorf("opening a new kernel handle (the old one: %v): %w", e.lost, err)
+	}
+	e.log.Warn("kernel handle reopened", "because", e.lost.Error())
+	old := e.k
+	e.k, e.lost = k, nil
+	old.Close()
+	return nil
 }
 
 // ipvsOnlyError is a reconcile that made every address change but failed

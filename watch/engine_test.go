@@ -906,3 +906,46 @@ func TestRunStopOneWriter(t *testing.T) {
 		}
 	}
 }
+
+// lostHandle is a kernel handle whose first read times out: from then on
+// it takes no more calls, as NetKernel after a call that did not answer.
+type lostHandle struct {
+	*apply.FakeKernel
+	closed atomic.Bool
+}
+
+func (k *lostHandle) Read(context.Context) (*state.State, error) {
+	return nil, fmt.Errorf("read IPVS services: the kernel did not answer within 30s: %w", apply.ErrKernelLost)
+}
+
+func (k *lostHandle) Close() error { k.closed.Store(true); return nil }
+
+// TestKernelLostIsReopened: a kernel handle lost to a call that timed out
+// is replaced by a new one on the retry, and the model is applied; the
+// old handle is closed.
+func TestKernelLostIsReopened(t *testing.T) {
+	dir := t.TempDir()
+	fake := apply.NewFakeKernel("eth0")
+	lost := &lostHandle{FakeKernel: fake}
+	var opens atomic.Int32
+	m, file := loadModel(t, dir, "version: 1\nvirtual_servers:\n  - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.1}]}\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Model: m, File: file, StateDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			OpenKernel: func() (apply.Kernel, error) {
+				if opens.Add(1) == 1 {
+					return lost, nil
+				}
+				return fake, nil
+			}})
+	}()
+	eventually(t, "the service applied through a new handle", func() bool { return len(fake.State().Services) == 1 })
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v", err)
+	}
+	if n := opens.Load(); n != 2 || !lost.closed.Load() {
+		t.Errorf("%d opens, old handle closed %v; want 2 and true", n, lost.closed.Load())
+	}
+}

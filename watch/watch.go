@@ -115,21 +115,21 @@ func Run(ctx context.Context, o Options) error {
 		}
 		defer lock.Release()
 	}
-	open := o.OpenKernel
-	if open == nil {
-		open = func() (apply.Kernel, error) { return openKernel(m) }
+	open := func(m *model.Model) (apply.Kernel, error) { return openKernel(m) }
+	if o.OpenKernel != nil {
+		open = func(*model.Model) (apply.Kernel, error) { return o.OpenKernel() }
 	}
-	k, err := open()
+	k, err := open(m)
 	if err != nil {
 		return err
 	}
-	defer k.Close()
 	dir := o.StateDir
 	if dir == "" {
 		dir = "/var/lib/lbx"
 	}
 	owner, err := apply.OpenOwnerRecord(dir, "")
 	if err != nil {
+		k.Close()
 		return err
 	}
 	file := o.File
@@ -137,7 +137,8 @@ func Run(ctx context.Context, o Options) error {
 		file = m.File
 	}
 	e := newEngine(m, AbsPath(file), k, owner, met, log)
-	e.version = o.Version
+	e.version, e.reopen = o.Version, open
+	defer func() { e.k.Close() }() // the handle in use then: the loop may have reopened it
 	if err := e.claimDeclared(); err != nil {
 		return err
 	}
