@@ -34,14 +34,14 @@ import (
 // model with the current facts and reconciles, so there is one code path
 // for every change and never two writers.
 type engine struct {
-	log     *slog.Logger
-	k       apply.Kernel
+	log *slog.Logger
+	k   apply.Kernel
 	// reopen opens a new kernel handle for the model (nil: never); lost
 	// says why the one in e.k takes no more calls (ErrKernelLost after a
 	// call timed out; ErrAddressesOnly once a reload added virtual
 	// servers). Used by the loop only (and the stop, after it).
-	reopen func(*model.Model) (apply.Kernel, error)
-	lost   error
+	reopen  func(*model.Model) (apply.Kernel, error)
+	lost    error
 	owner   *apply.OwnerRecord
 	met     *metrics.Registry
 	runner  *check.Runner
