@@ -260,6 +260,8 @@ func (r *Runner) Update(targets []Target) error {
 			}
 			if keep == nil {
 				keep = r.newProbe(t, key, np, nt.Alpha, now)
+			} else if keep.settings != np.Settings {
+				keep.reschedule(np.Settings)
 			}
 			probes = append(probes, keep)
 		}
@@ -289,6 +291,18 @@ func (r *Runner) newProbe(t *target, key string, np Probe, alpha bool, now time.
 	p.stats.Type = np.Settings.Type
 	r.queue.add(p, now.Add(r.opts.Jitter(np.Settings.Warmup)))
 	return p
+}
+
+// reschedule gives a kept check its new schedule, keeping its state as
+// keepalived's migrate_checkers does: a check that is down stays down
+// (one success brings it up); one that is up keeps the retries it has
+// used, but no more than the new retry allows, so that the next failure
+// after them takes it down. The next probe keeps its due time; the new
+// delay_loop counts from it. Called with r.mu held.
+func (p *probe) reschedule(s Settings) {
+	p.settings = s
+	p.m.retry = s.Retry
+	p.m.retryIt = min(p.m.retryIt, s.Retry)
 }
 
 // remove stops a probe: out of the queue, or its result in flight dropped.

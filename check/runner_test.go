@@ -230,6 +230,53 @@ func TestRunnerDynamicWeight(t *testing.T) {
 	}
 }
 
+// TestRunnerUpdateScheduleKeepsState: a reload that changes only a
+// check's schedule (delay_loop, retry) keeps its state, as keepalived's
+// migrate_checkers: a down server stays down (no up and down again), and
+// runs on the new delay_loop; an up one that has used a retry goes down
+// at the next failure when the new retry allows no more.
+func TestRunnerUpdateScheduleKeepsState(t *testing.T) {
+	down, flaky := &scripted{res: bad()}, &scripted{res: ok()}
+	st := settings("a")
+	st.Retry = 0
+	st2 := settings("b") // retry 2
+	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{down, st}}}, {ID: rid(2), Checks: []Probe{{flaky, st2}}}})
+	if tr := rep.next(t); len(tr) != 1 || tr[0].ID != rid(1) || tr[0].Health.Up {
+		t.Fatalf("got %+v, want rid(1) down", tr)
+	}
+	clk.idle(t)
+	flaky.set(bad())
+	clk.advance(10 * time.Second) // rid(2) fails once: retry 1 of 2
+	clk.idle(t)
+	rep.none(t)
+	faster, oneRetry := st, st2
+	faster.DelayLoop = 2 * time.Second
+	oneRetry.Retry = 1
+	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{down, faster}}}, {ID: rid(2), Checks: []Probe{{flaky, oneRetry}}}}); err != nil {
+		t.Fatal(err)
+	}
+	rep.none(t) // no transition: rid(1) stays down
+	if h := r.Health(); h[rid(1)].Up || !h[rid(2)].Up {
+		t.Fatalf("health after the reload %+v, want rid(1) down, rid(2) up", h)
+	}
+	clk.advance(time.Second) // rid(2)'s retry: the new retry 1 is used up
+	if tr := rep.next(t); len(tr) != 1 || tr[0].ID != rid(2) || tr[0].Health.Up {
+		t.Fatalf("got %+v, want rid(2) down at the failure after its used retry", tr)
+	}
+	n := down.n
+	clk.idle(t)
+	clk.advance(10 * time.Second) // rid(1)'s kept due time, then every 2 s
+	clk.idle(t)
+	clk.advance(2 * time.Second)
+	clk.idle(t)
+	clk.advance(2 * time.Second)
+	clk.idle(t)
+	if down.n-n != 3 {
+		t.Errorf("rid(1) probed %d times in 14 s after the reload, want 3 (due at 10 s, then every 2 s)", down.n-n)
+	}
+	rep.none(t)
+}
+
 // TestRunnerUpdateKeepsState: a reload with the same check keeps the
 // server down and its schedule; a changed check starts fresh; removing the
 // failing check brings the server up.

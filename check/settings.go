@@ -25,14 +25,18 @@ type Settings struct {
 	// Deadline is the hard bound of one probe (connect_timeout; for HTTP
 	// conversationSteps times that for each URL; the misc timeout).
 	Deadline time.Duration
-	// Spec is the effective check configuration, canonically encoded: two
-	// checks with the same Spec probe the same thing the same way.
+	// Spec is what the check probes and how (the effective check without
+	// its schedule: delay_loop, retry, delay_before_retry, warmup),
+	// canonically encoded: two checks with the same Spec probe the same
+	// thing the same way.
 	Spec string
 }
 
-// Key identifies a check across reloads: same key, same schedule and state.
+// Key identifies a check across reloads: the same key is the same check,
+// which keeps its state when only its schedule changed (keepalived's
+// migrate_checkers compares what is probed, not delay_loop or retry).
 func (s Settings) Key() string {
-	return fmt.Sprintf("%s|%s|%d|%s|%s|%s", s.Type, s.DelayLoop, s.Retry, s.DelayBeforeRetry, s.Warmup, s.Spec)
+	return s.Type + "|" + s.Spec
 }
 
 // FromModel builds the checker of c, a check of real server rs of virtual
@@ -168,7 +172,9 @@ func FromModel(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) (C
 		return fail("unknown check type %q", c.Type)
 	}
 
-	spec, err := json.Marshal(&e)
+	probed := e
+	probed.DelayLoop, probed.Retry, probed.DelayBeforeRetry, probed.Warmup = nil, nil, nil, nil
+	spec, err := json.Marshal(&probed)
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -105,7 +105,9 @@ func TestFromModel(t *testing.T) {
 }
 
 // TestKeyStability: the key depends on what is checked, not on how it was
-// written; inherited values count.
+// written, and not on the schedule (a reload that changes only delay_loop
+// or retry keeps the check's state, as keepalived's migrate_checkers);
+// inherited values count.
 func TestKeyStability(t *testing.T) {
 	vip := model.Addr{Addr: netip.MustParseAddr("192.0.2.1")}
 	vs := &model.VirtualServer{Address: &vip, Port: 80}
@@ -122,12 +124,19 @@ func TestKeyStability(t *testing.T) {
 	if implicit != explicit {
 		t.Errorf("defaults written out change the key:\n%s\n%s", implicit, explicit)
 	}
-	if key(model.Check{Type: "tcp", Retry: ip(2)}) == implicit {
-		t.Error("a changed retry keeps the key")
+	if key(model.Check{Type: "tcp", Retry: ip(2), DelayBeforeRetry: dp(time.Second), Warmup: dp(time.Second)}) != implicit {
+		t.Error("a changed retry, delay_before_retry or warmup changes the key")
+	}
+	if key(model.Check{Type: "tcp", ConnectPort: 81}) == implicit || key(model.Check{Type: "tcp", ConnectTimeout: dp(time.Second)}) == implicit {
+		t.Error("a changed connect_port or connect_timeout keeps the key")
 	}
 	vs.DelayLoop = dp(time.Second)
+	if key(model.Check{Type: "tcp"}) != implicit {
+		t.Error("a changed inherited delay_loop changes the key")
+	}
+	rs.Port = 8080
 	if key(model.Check{Type: "tcp"}) == implicit {
-		t.Error("a changed inherited delay_loop keeps the key")
+		t.Error("a changed inherited connect_port keeps the key")
 	}
 }
 
