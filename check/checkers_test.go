@@ -445,6 +445,14 @@ func TestFile(t *testing.T) {
 	t.Run("missing", func(t *testing.T) {
 		within(t, &File{Path: filepath.Join(dir, "x")}, false, "no such file", time.Second)
 	})
+	// A FIFO without a writer would block a plain open forever.
+	t.Run("fifo", func(t *testing.T) {
+		p := filepath.Join(dir, "fifo")
+		if err := syscall.Mkfifo(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		within(t, &File{Path: p}, false, "not a regular file", time.Second)
+	})
 }
 
 // TestBindOptions: bindto and bind_port reach the socket on both paths

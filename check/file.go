@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -21,11 +22,15 @@ const fileReadLimit = 128
 // Check implements Checker.
 func (f *File) Check(ctx context.Context) Result {
 	start := time.Now()
-	fh, err := os.Open(f.Path)
+	// Non-blocking: opening a FIFO for reading would wait for a writer.
+	fh, err := os.OpenFile(f.Path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return down(start, "%v", err)
 	}
 	defer fh.Close()
+	if fi, err := fh.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return down(start, "%s is not a regular file", f.Path)
+	}
 	b, err := io.ReadAll(io.LimitReader(fh, fileReadLimit))
 	if err != nil {
 		return down(start, "read %s: %v", f.Path, err)

@@ -129,6 +129,10 @@ type probe struct {
 
 	timeSlot      // at: when the next probe is due, while in the queue
 	removed  bool // by Update: a result in flight is dropped
+	// hung is the result channel of an abandoned probe (its checker
+	// ignored its deadline): no new probe starts until it returns, so a
+	// hung check holds one goroutine, not one per delay_loop.
+	hung <-chan Result
 	// ctx ends a probe running in a goroutine when the probe is removed or
 	// the runner stops.
 	ctx    context.Context
@@ -369,6 +373,15 @@ func (r *Runner) loop() {
 				r.queue.add(p, now.Add(p.settings.DelayLoop))
 				continue
 			}
+			if p.hung != nil {
+				select {
+				case <-p.hung:
+					p.hung = nil
+				default:
+					r.record(p, Result{Reason: "the previous probe has not ended (abandoned at its deadline)"}, now, now)
+					continue
+				}
+			}
 			if p.evented == nil {
 				r.running++
 			}
@@ -446,17 +459,35 @@ func (r *Runner) recordEvented(done []evdone, now time.Time) {
 }
 
 // probeInGoroutine runs one probe of a check that blocks (scripts, TLS,
-// UDP, DNS...) and hands its result to the loop.
+// UDP, DNS...) and hands its result to the loop. A checker that does not
+// return by its deadline plus Grace (one that ignores its context: a
+// FIFO, a hung NFS mount) is abandoned: the probe fails, and its
+// goroutine, outside the runner's wait group so that Stop does not wait
+// for it, is left to end on its own.
 func (r *Runner) probeInGoroutine(p *probe, start time.Time) {
 	defer r.wg.Done()
-	ctx, cancel := context.WithTimeout(p.ctx, p.settings.Deadline+Grace)
-	res := p.checker.Check(ctx)
-	if ctx.Err() == context.DeadlineExceeded && p.ctx.Err() == nil && res.Up {
-		res = Result{Latency: res.Latency, Reason: "deadline exceeded"}
+	bound := p.settings.Deadline + Grace
+	ctx, cancel := context.WithTimeout(p.ctx, bound)
+	defer cancel()
+	done := make(chan Result, 1)
+	go func() { done <- p.checker.Check(ctx) }()
+	var res Result
+	var hung <-chan Result
+	select {
+	case res = <-done:
+		if ctx.Err() == context.DeadlineExceeded && p.ctx.Err() == nil && res.Up {
+			res = Result{Latency: res.Latency, Reason: "deadline exceeded"}
+		}
+	case <-ctx.Done():
+		select {
+		case res = <-done: // it returned at its deadline after all
+		default:
+			res, hung = Result{Latency: bound, Reason: fmt.Sprintf("did not end within %s (abandoned)", bound)}, done
+		}
 	}
-	cancel()
 	r.mu.Lock()
 	r.running--
+	p.hung = hung
 	r.inbox = append(r.inbox, finished{p, res, start})
 	r.mu.Unlock()
 	r.wake()

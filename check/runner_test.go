@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,6 +229,76 @@ func TestRunnerDynamicWeight(t *testing.T) {
 	clk.advance(10 * time.Second)
 	if tr := rep.next(t); *tr[0].Health.Weight != 3 {
 		t.Fatalf("got %+v, want weight 3", tr)
+	}
+}
+
+// blocking is a Checker that ignores its context until released.
+type blocking struct {
+	release chan struct{}
+	calls   atomic.Int32
+}
+
+func (b *blocking) Check(context.Context) Result {
+	b.calls.Add(1)
+	<-b.release
+	return Result{Up: true}
+}
+
+// TestRunnerAbandonsHungCheck: a checker that ignores its deadline is
+// abandoned at Deadline+Grace (the probe fails), no second probe of it
+// starts while it hangs, Stop does not wait for it, and once it returns
+// the check runs again.
+func TestRunnerAbandonsHungCheck(t *testing.T) {
+	b := &blocking{release: make(chan struct{})}
+	st := settings("a")
+	st.Retry, st.Deadline = 0, 100*time.Millisecond
+	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{b, st}}}})
+	start := time.Now()
+	if tr := rep.next(t); len(tr) != 1 || tr[0].Health.Up || !strings.Contains(tr[0].Reason, "abandoned") {
+		t.Fatalf("got %+v, want down, abandoned", tr)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("abandoned after %s, want about %s", took, st.Deadline+Grace)
+	}
+	clk.idle(t)
+	clk.advance(10 * time.Second)
+	clk.idle(t)
+	if n := b.calls.Load(); n != 1 {
+		t.Fatalf("%d calls while the first hangs, want 1", n)
+	}
+	close(b.release)
+	time.Sleep(50 * time.Millisecond) // the abandoned call returns
+	clk.advance(10 * time.Second)
+	if tr := rep.next(t); len(tr) != 1 || !tr[0].Health.Up {
+		t.Fatalf("got %+v, want up once the checker answers again", tr)
+	}
+	stopped := make(chan struct{})
+	go func() { r.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop did not return")
+	}
+}
+
+// TestRunnerStopDoesNotWaitForHungCheck: Stop returns while a checker
+// that ignores its context still hangs.
+func TestRunnerStopDoesNotWaitForHungCheck(t *testing.T) {
+	b := &blocking{release: make(chan struct{})}
+	defer close(b.release)
+	st := settings("a")
+	st.Deadline = 50 * time.Millisecond
+	r, _, _ := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{b, st}}}})
+	for b.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(st.Deadline + Grace + 100*time.Millisecond) // abandoned by now
+	stopped := make(chan struct{})
+	go func() { r.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop waits for a hung checker")
 	}
 }
 
