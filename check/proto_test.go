@@ -78,7 +78,9 @@ func TestDNS(t *testing.T) {
 	}
 }
 
-func smtpServer(t *testing.T, banner, heloReply string) net.Addr {
+// smtpServer greets with banner and answers HELO with heloReply, each
+// after delay.
+func smtpServer(t *testing.T, banner, heloReply string, delay time.Duration) net.Addr {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -98,6 +100,7 @@ func smtpServer(t *testing.T, banner, heloReply string) net.Addr {
 					bufio.NewReader(c).ReadString('\n') // never greets
 					return
 				}
+				time.Sleep(delay)
 				c.Write([]byte(banner + "\r\n"))
 				r := bufio.NewReader(c)
 				line, _ := r.ReadString('\n')
@@ -105,6 +108,7 @@ func smtpServer(t *testing.T, banner, heloReply string) net.Addr {
 					c.Write([]byte("500 want HELO\r\n"))
 					return
 				}
+				time.Sleep(delay)
 				c.Write([]byte(heloReply + "\r\n"))
 				if line, _ := r.ReadString('\n'); strings.TrimSpace(line) == "QUIT" {
 					c.Write([]byte("221 bye\r\n"))
@@ -116,21 +120,27 @@ func smtpServer(t *testing.T, banner, heloReply string) net.Addr {
 }
 
 func TestSMTP(t *testing.T) {
+	// Each reply within connect_timeout passes, as keepalived re-arms its
+	// timer for every read: a greeting delayed by 0.7 of it and a HELO
+	// reply as slow (1.4 in all) pass.
+	slow := testTimeout * 7 / 10
 	tests := []struct {
 		name, banner, helo string
+		delay              time.Duration
 		up                 bool
 		reason             string
 	}{
-		{"good", "220 mx ESMTP", "250 mx", true, ""},
-		{"multi-line banner", "220-mx\r\n220 ESMTP", "250 mx", true, ""},
-		{"busy banner", "554 go away", "250 mx", false, "banner: 554"},
-		{"helo refused", "220 mx", "501 bad", false, "HELO: 501"},
-		{"silent", "", "", false, "timeout"},
+		{"good", "220 mx ESMTP", "250 mx", 0, true, ""},
+		{"multi-line banner", "220-mx\r\n220 ESMTP", "250 mx", 0, true, ""},
+		{"slow greeting and HELO reply", "220 mx ESMTP", "250 mx", slow, true, ""},
+		{"busy banner", "554 go away", "250 mx", 0, false, "banner: 554"},
+		{"helo refused", "220 mx", "501 bad", 0, false, "HELO: 501"},
+		{"silent", "", "", 0, false, "timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &SMTP{Conn: conn(t, smtpServer(t, tt.banner, tt.helo)), HeloName: DefaultHeloName}
-			within(t, s, tt.up, tt.reason, testTimeout+slack)
+			s := &SMTP{Conn: conn(t, smtpServer(t, tt.banner, tt.helo, tt.delay)), HeloName: DefaultHeloName}
+			within(t, s, tt.up, tt.reason, smtpSteps*testTimeout+slack)
 		})
 	}
 }

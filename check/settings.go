@@ -145,6 +145,7 @@ func FromModel(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) (C
 			e.HeloName = DefaultHeloName
 		}
 		ch = &SMTP{Conn: conn, HeloName: e.HeloName}
+		deadline *= smtpSteps
 	case "dns":
 		if e.DNSName == "" {
 			e.DNSName = DefaultDNSName
