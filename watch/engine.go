@@ -403,11 +403,15 @@ func quorumStep(lost bool, weight, quorum, hysteresis int) bool {
 }
 
 // updateQuorumLocked recomputes each service's quorum from health and
-// returns the quorum_up/quorum_down scripts to run: on a crossing of a
-// service known before (a reload's new service starts without one), once
-// per virtual server (a group's services cross together, and keepalived
-// runs a group's script once). Services no longer in the model are
-// forgotten.
+// returns the quorum_up/quorum_down scripts to run, once per virtual
+// server (a group's services cross together, and keepalived runs a
+// group's script once): on a crossing, and at a service's first sight (at
+// start, or new in a reload) as keepalived 2.2.7 does (checked in the test
+// VM, scenario watch-quorum-parity): a service starts without quorum and
+// gains it at quorum+hysteresis ("Gained quorum": up_script); below that,
+// with a sorry server, it starts lost ("Starting with quorum down":
+// down_script, the sorry server in); without one it just waits. Services
+// no longer in the model are forgotten.
 func (e *engine) updateQuorumLocked() []string {
 	var scripts []string
 	lost := make(map[state.ServiceKey]bool, len(e.quorumLost))
@@ -427,12 +431,16 @@ func (e *engine) updateQuorumLocked() []string {
 				}
 			}
 			was, seen := e.quorumLost[key]
+			if !seen {
+				was = true
+			}
 			now := quorumStep(was, weight, q, hyst)
 			lost[key] = now
-			if !seen || was == now {
+			startsLost := !seen && now && vs.SorryServer != nil
+			if was == now && !startsLost {
 				continue
 			}
-			e.log.Info("quorum changed", "service", key.String(), "lost", now, "weight", weight, "quorum", q)
+			e.log.Info("quorum changed", "service", key.String(), "lost", now, "weight", weight, "quorum", q, "first", !seen)
 			if vs.Quorum == nil || ran {
 				continue
 			}

@@ -314,6 +314,52 @@ func TestQuorumScriptsAndHysteresis(t *testing.T) {
 	}
 }
 
+// TestQuorumAtFirstSight: keepalived 2.2.7's quorum at start (pinned in
+// the VM by watch-quorum-parity): a service starts without quorum and
+// gains it at quorum+hysteresis (up_script at start); below that, with a
+// sorry server, it starts lost (down_script, only the sorry server in);
+// without one, nothing runs.
+func TestQuorumAtFirstSight(t *testing.T) {
+	for _, tc := range []struct {
+		name, vs    string
+		up          []bool // health of 10.1.0.1, 10.1.0.2
+		scripts     []string
+		lost, sorry bool
+	}{
+		{"held: up_script", "quorum: {up_script: up, down_script: down}", []bool{true, true}, []string{"up"}, false, false},
+		{"alpha, sorry server: down_script", "alpha: true\n    sorry_server: {address: 10.9.0.1}\n    quorum: {up_script: up, down_script: down}", []bool{false, false}, []string{"down"}, true, true},
+		{"below quorum+hysteresis, sorry server", "sorry_server: {address: 10.9.0.1}\n    quorum: {min: 2, hysteresis: 1, up_script: up, down_script: down}", []bool{true, true}, []string{"down"}, true, true},
+		{"lost, no sorry server: nothing", "quorum: {min: 2, up_script: up, down_script: down}", []bool{true, false}, nil, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, k, _ := startEngine(t, `version: 1
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    `+tc.vs+`
+    real_servers:
+      - {address: 10.1.0.1, checks: [{type: tcp}]}
+      - {address: 10.1.0.2, checks: [{type: tcp}]}
+`)
+			e.mu.Lock()
+			e.health = map[model.RealID]model.Health{rs1: {Up: tc.up[0]}, rs2: {Up: tc.up[1]}}
+			scripts := e.updateQuorumLocked()
+			lost := e.quorumLost[svc]
+			again := e.updateQuorumLocked()
+			e.mu.Unlock()
+			if !slices.Equal(scripts, tc.scripts) || lost != tc.lost || len(again) != 0 {
+				t.Errorf("scripts %q, lost %v, then %q; want %q, %v, none", scripts, lost, again, tc.scripts, tc.lost)
+			}
+			e.kick("start")
+			sorry := state.RealKey{Addr: netip.MustParseAddr("10.9.0.1"), Port: 80}
+			eventually(t, fmt.Sprintf("sorry server in: %v", tc.sorry), func() bool {
+				_, in := reals(k)[sorry]
+				return in == tc.sorry && (!tc.sorry || len(reals(k)) == 1)
+			})
+		})
+	}
+}
+
 // TestQuorumScriptOncePerGroup: a group's services lose quorum together,
 // and its down_script runs once (keepalived: a group is one virtual
 // server), then its up_script once.

@@ -164,7 +164,10 @@ func Run(ctx context.Context, o Options) error {
 	defer runner.Stop()
 	e.mu.Lock()
 	e.health = runner.Health()
-	e.updateQuorumLocked()
+	// keepalived's quorum scripts at start (updateQuorumLocked).
+	if scripts := e.updateQuorumLocked(); len(scripts) > 0 {
+		go e.runScripts(scripts, scriptTimeout)
+	}
 	e.mu.Unlock()
 
 	var d *vrrpd.Daemon
