@@ -455,3 +455,58 @@ func TestReconcileReals(t *testing.T) {
 		})
 	}
 }
+
+// TestDrainsAcrossReconciles: with Drains (lbx watch), a removed real
+// server with connections goes to weight 0 and stays, reconcile after
+// reconcile, without the reconcile waiting; it is deleted at its deadline
+// (or once idle); one put back in the model meanwhile gets its weight back.
+func TestDrainsAcrossReconciles(t *testing.T) {
+	svc := state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Family: state.IPv4}
+	rk := state.RealKey{Addr: netip.MustParseAddr("10.1.0.2"), Port: 80}
+	without := strings.Replace(base, "      - {address: 10.1.0.2, weight: 2, forwarding: dr}\n", "", 1)
+	for _, tc := range []struct {
+		name   string
+		after  string        // the model of the last reconcile
+		wait   time.Duration // clock advance before it
+		weight int           // of 10.1.0.2 after it; -1: deleted
+	}{
+		{"still busy: held at weight 0", without, 5 * time.Second, 0},
+		{"past its deadline: deleted", without, 11 * time.Second, -1},
+		{"back in the model: its weight again", base, 5 * time.Second, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Unix(1000, 0)
+			dr := NewDrains(func() time.Time { return now })
+			k := NewFakeKernel("eth0")
+			run := func(y string) {
+				t.Helper()
+				start := time.Now()
+				if _, _, err := Reconcile(context.Background(), k, desired(t, y), plan.Options{}, Options{Drains: dr}); err != nil {
+					t.Fatal(err)
+				}
+				if took := time.Since(start); took > 500*time.Millisecond {
+					t.Fatalf("a reconcile took %s: it waited for the drain", took)
+				}
+			}
+			run(base)
+			k.Mutate(func(st *state.State) {
+				r := st.Services[svc].Reals[rk]
+				r.Counters.ActiveConns = 3
+				st.Services[svc].Reals[rk] = r
+			})
+			run(without)
+			if r, ok := k.State().Services[svc].Reals[rk]; !ok || r.Weight != 0 || dr.Len() != 1 {
+				t.Fatalf("after the removal: %+v %v, %d draining; want weight 0, one draining", r, ok, dr.Len())
+			}
+			now = now.Add(tc.wait)
+			run(tc.after)
+			r, ok := k.State().Services[svc].Reals[rk]
+			switch {
+			case tc.weight < 0 && ok:
+				t.Errorf("still in at weight %d", r.Weight)
+			case tc.weight >= 0 && (!ok || r.Weight != tc.weight):
+				t.Errorf("got %+v %v, want weight %d", r, ok, tc.weight)
+			}
+		})
+	}
+}

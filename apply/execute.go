@@ -49,6 +49,9 @@ type Options struct {
 	Sleep func(context.Context, time.Duration) error
 	// DrainPoll is how often a draining server's connections are read.
 	DrainPoll time.Duration
+	// Drains, if set, drains removed real servers across reconciles
+	// instead of waiting inline (lbx watch).
+	Drains *Drains
 	// KeepGoing: a failed change does not stop the others, as in
 	// Terraform, where only what depends on a failed resource waits (lbx
 	// watch: one service the kernel refuses must not keep a VRRP address
@@ -424,16 +427,27 @@ func Reconcile(ctx context.Context, k Kernel, d *model.Desired, popts plan.Optio
 	if err != nil {
 		return nil, nil, err
 	}
-	return planAndExecute(ctx, k, d, live, popts, opts)
+	return planAndExecute(ctx, k, d, live, true, popts, opts)
 }
 
 // planAndExecute plans live to d and makes the changes: the common tail of
-// Reconcile and ReconcileReals.
-func planAndExecute(ctx context.Context, k Kernel, d *model.Desired, live *state.State, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
+// Reconcile and ReconcileReals (whole: d and live have every service).
+func planAndExecute(ctx context.Context, k Kernel, d *model.Desired, live *state.State, whole bool, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
 	if opts.Owner != nil {
 		popts.Owned = opts.Owner.Owned()
 	}
+	if opts.Drains != nil {
+		opts.Drains.hold(d, live, whole)
+	}
 	p := plan.Diff(d, live, popts)
+	if opts.Drains != nil {
+		// What hold did not keep is idle or due: deleted at once.
+		for i := range p.Changes {
+			if p.Changes[i].DrainSeconds > 0 {
+				p.Changes[i].DrainSeconds, p.Changes[i].Reason = 0, "not in the model; idle"
+			}
+		}
+	}
 	if p.Empty() {
 		return p, &Result{Changes: []ChangeResult{}}, nil
 	}
@@ -473,5 +487,5 @@ func ReconcileReals(ctx context.Context, k Kernel, d *model.Desired, keys []stat
 		svc.Reals = got.Reals
 		live.Services[key], scoped.Services[key] = svc, want
 	}
-	return planAndExecute(ctx, k, &model.Desired{State: scoped, Drain: d.Drain}, live, popts, opts)
+	return planAndExecute(ctx, k, &model.Desired{State: scoped, Drain: d.Drain}, live, false, popts, opts)
 }

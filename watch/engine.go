@@ -42,6 +42,7 @@ type engine struct {
 	// servers). Used by the loop only (and the stop, after it).
 	reopen  func(*model.Model) (apply.Kernel, error)
 	lost    error
+	drains  *apply.Drains // removed real servers being drained (loop only)
 	owner   *apply.OwnerRecord
 	met     *metrics.Registry
 	runner  *check.Runner
@@ -94,6 +95,7 @@ func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRe
 		quorumLost: map[state.ServiceKey]bool{}, factsGen: 1,
 		wake: make(chan string, 1), syncq: make(chan chan error, 16), hb: &sdnotify.Heartbeat{},
 		counters: map[string]uint64{}, healthScope: map[state.ServiceKey]bool{},
+		drains: apply.NewDrains(nil),
 	}
 	e.resync = model.DefaultResyncInterval
 	if m.Global.ResyncInterval != nil {
@@ -517,11 +519,11 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	err := apply.ErrNeedWhole
 	if len(scope) > 0 {
 		keys := slices.Collect(maps.Keys(scope))
-		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{KeepGoing: true})
+		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{KeepGoing: true, Drains: e.drains})
 	}
 	whole := errors.Is(err, apply.ErrNeedWhole)
 	if whole {
-		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true})
+		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true, Drains: e.drains})
 	}
 	if errors.Is(err, apply.ErrKernelLost) || errors.Is(err, apply.ErrAddressesOnly) {
 		e.lost = err
@@ -532,6 +534,9 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	writes := 0
 	if res != nil {
 		writes = res.KernelWrites
+	}
+	if e.drains.Released() > 0 {
+		drifted = false // a drain that ended: expected, not drift
 	}
 	if p != nil && !p.Empty() {
 		rec.Result, rec.Changes = "changed", len(p.Changes)
@@ -676,7 +681,7 @@ func (e *engine) releaseUndeclared(p *plan.Plan, res *apply.Result) {
 func (e *engine) loop(ctx context.Context) {
 	resync := time.NewTicker(e.resync)
 	defer resync.Stop()
-	var retry <-chan time.Time
+	var retry, drainPoll <-chan time.Time
 	backoff := 100 * time.Millisecond
 	for {
 		var why string
@@ -691,6 +696,8 @@ func (e *engine) loop(ctx context.Context) {
 			why = "resync"
 		case <-retry:
 			why = "retry"
+		case <-drainPoll:
+			why = "drain"
 		}
 		// The loop's context says when to stop taking work, not to abort
 		// a reconcile: a cancelled kernel call is a kernel lost for good
@@ -719,6 +726,12 @@ func (e *engine) loop(ctx context.Context) {
 			for _, r := range late {
 				r <- vrrpReply(err)
 			}
+		}
+		// While real servers drain, their connections are read again
+		// every second (the one-shot apply's drain poll).
+		drainPoll = nil
+		if e.drains.Len() > 0 {
+			drainPoll = time.After(time.Second)
 		}
 		if err != nil && ctx.Err() == nil {
 			e.log.Error("reconcile failed; retrying", "err", err, "in", backoff)

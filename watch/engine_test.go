@@ -995,3 +995,58 @@ func TestKernelLostIsReopened(t *testing.T) {
 		t.Errorf("%d opens, old handle closed %v; want 2 and true", n, lost.closed.Load())
 	}
 }
+
+// TestDrainDoesNotHoldTheWriter: a reload that removes a real server with
+// connections, under drain_timeout, sets it to weight 0 at once and
+// deletes it once idle, while the loop goes on: a VRRP reconcile during
+// the drain returns at once. The drain is no drift.
+func TestDrainDoesNotHoldTheWriter(t *testing.T) {
+	y := `version: 1
+vrrp_instances:
+  - {name: VI_1, interface: eth0, virtual_router_id: 1, virtual_addresses: [{address: 10.0.0.1/24}]}
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    drain_timeout: 30s
+    real_servers:
+      - {address: 10.1.0.1}
+      - {address: 10.1.0.2}
+`
+	e, k, file := startEngine(t, y)
+	e.kick("start")
+	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
+	busy := rs2.Real
+	k.Mutate(func(st *state.State) {
+		r := st.Services[svc].Reals[busy]
+		r.Counters.ActiveConns = 4
+		st.Services[svc].Reals[busy] = r
+	})
+	os.WriteFile(file, []byte(strings.Replace(y, "      - {address: 10.1.0.2}\n", "", 1)), 0o644)
+	if err := e.reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the removed server at weight 0", func() bool { r, ok := reals(k)[busy]; return ok && r.Weight == 0 })
+	start := time.Now()
+	if err := e.Reconcile(context.Background(), map[string]string{"VI_1": "MASTER"}); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("a VRRP reconcile during the drain took %s", took)
+	}
+	if _, ok := k.State().Addresses[state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.1")}]; !ok {
+		t.Error("the VIP is not in during the drain")
+	}
+	time.Sleep(1200 * time.Millisecond) // a drain poll: still busy, still there
+	if r, ok := reals(k)[busy]; !ok || r.Weight != 0 {
+		t.Fatalf("busy server during the drain: %+v, %v; want it at weight 0", r, ok)
+	}
+	k.Mutate(func(st *state.State) {
+		r := st.Services[svc].Reals[busy]
+		r.Counters.ActiveConns = 0
+		st.Services[svc].Reals[busy] = r
+	})
+	eventually(t, "the idle server deleted", func() bool { _, ok := reals(k)[busy]; return !ok })
+	if d := e.status().Counters["drift_repaired"]; d != 0 {
+		t.Errorf("drift_repaired %d, want 0", d)
+	}
+}
