@@ -455,6 +455,23 @@ func planAndExecute(ctx context.Context, k Kernel, d *model.Desired, live *state
 	return p, res, err
 }
 
+// ReconcileAddresses is Reconcile limited to addresses: it reads only the
+// addresses (no IPVS dump) and plans only their changes; d needs to hold
+// only addresses (model.CompileAddresses), and IPVS is not touched. lbx
+// watch uses it for a VRRP transition, which changes only addresses: with
+// 1,000 services, the whole dump, compile and plan took the transition's
+// time to the kernel from milliseconds to most of a second in the test
+// VM. IPVS drift is left to the next whole reconcile (the resync).
+func ReconcileAddresses(ctx context.Context, k Kernel, d *model.Desired, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
+	live, err := k.ReadAddresses(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	d = &model.Desired{State: &state.State{Services: map[state.ServiceKey]*state.Service{}, Addresses: d.State.Addresses}, VRRPAddresses: d.VRRPAddresses}
+	opts.Drains = nil // no real server changes here: drains are left as they are
+	return planAndExecute(ctx, k, d, live, false, popts, opts)
+}
+
 // ErrNeedWhole says that ReconcileReals found a service missing from the
 // model or the kernel and changed nothing: reconcile everything instead.
 var ErrNeedWhole = errors.New("a service is missing: reconcile everything")

@@ -79,6 +79,17 @@ func (f *FakeKernel) Read(ctx context.Context) (*state.State, error) {
 	return f.st.Clone(), nil
 }
 
+// ReadAddresses returns a copy of the addresses only.
+func (f *FakeKernel) ReadAddresses(ctx context.Context) (*state.State, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := state.New()
+	for k, a := range f.st.Addresses {
+		st.Addresses[k] = a
+	}
+	return st, nil
+}
+
 func (f *FakeKernel) ReadService(ctx context.Context, k state.ServiceKey) (*state.Service, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

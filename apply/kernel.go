@@ -23,6 +23,9 @@ type Kernel interface {
 	// Read returns the live state: one service dump, one destination dump
 	// per service, one address dump.
 	Read(ctx context.Context) (*state.State, error)
+	// ReadAddresses returns the live state's addresses only (no IPVS
+	// dump): what a VRRP transition changes.
+	ReadAddresses(ctx context.Context) (*state.State, error)
 	// ReadService returns one service with its real servers and counters
 	// (used while draining), or ErrNotFound.
 	ReadService(ctx context.Context, k state.ServiceKey) (*state.Service, error)

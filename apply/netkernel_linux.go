@@ -217,6 +217,15 @@ func (k *NetKernel) Read(ctx context.Context) (*state.State, error) {
 	return st, nil
 }
 
+// ReadAddresses dumps the addresses only.
+func (k *NetKernel) ReadAddresses(ctx context.Context) (*state.State, error) {
+	st := state.New()
+	if err := k.readAddresses(ctx, st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 func (k *NetKernel) readAddresses(ctx context.Context, st *state.State) error {
 	var links []netlink.Link
 	var addrs []netlink.Addr

@@ -91,6 +91,17 @@ func (r *OwnerRecord) Owned() plan.Owned {
 	return o
 }
 
+// OwnedAddresses is Owned's addresses only.
+func (r *OwnerRecord) OwnedAddresses() map[state.AddressKey]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o := make(map[state.AddressKey]bool, len(r.owned.Addresses))
+	for k := range r.owned.Addresses {
+		o[k] = true
+	}
+	return o
+}
+
 // parseAddressKey parses AddressKey.String ("eth0/192.0.2.1"); the
 // address is after the last '/', interface names have none.
 func parseAddressKey(s string) (state.AddressKey, error) {

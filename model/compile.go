@@ -194,6 +194,14 @@ func forwardingOf(own, service string) state.Forwarding {
 // Compile turns a valid model and runtime facts into the desired state. It
 // is pure: the same model and facts always give the same state.
 func Compile(m *Model, f Facts) *Desired {
+	d := CompileAddresses(m, f)
+	compileServices(d, m, f, nil)
+	return d
+}
+
+// CompileAddresses is Compile without the IPVS services: the addresses,
+// all that VRRP states change (lbx watch's reconcile of a transition).
+func CompileAddresses(m *Model, f Facts) *Desired {
 	d := &Desired{State: state.New(), Drain: map[state.ServiceKey]DrainPolicy{}}
 	for _, a := range m.Addresses {
 		addAddress(d.State, a.Interface, a.Address, a.Label, a.Scope, "static")
@@ -215,7 +223,6 @@ func Compile(m *Model, f Facts) *Desired {
 			}
 		}
 	}
-	compileServices(d, m, f, nil)
 	return d
 }
 

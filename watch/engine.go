@@ -40,16 +40,18 @@ type engine struct {
 	// says why the one in e.k takes no more calls (ErrKernelLost after a
 	// call timed out; ErrAddressesOnly once a reload added virtual
 	// servers). Used by the loop only (and the stop, after it).
-	reopen  func(*model.Model) (apply.Kernel, error)
-	lost    error
-	drains  *apply.Drains // removed real servers being drained (loop only)
-	owner   *apply.OwnerRecord
-	met     *metrics.Registry
-	runner  *check.Runner
-	file    string
-	started time.Time
-	version string // lbx's, for the status
-	resync  time.Duration
+	reopen func(*model.Model) (apply.Kernel, error)
+	lost   error
+	drains *apply.Drains // removed real servers being drained (loop only)
+	// wholeRead: a whole reconcile has read the kernel (loop only).
+	wholeRead bool
+	owner     *apply.OwnerRecord
+	met       *metrics.Registry
+	runner    *check.Runner
+	file      string
+	started   time.Time
+	version   string // lbx's, for the status
+	resync    time.Duration
 
 	mu         sync.Mutex // guards the fields below; status snapshots read them
 	m          *model.Model
@@ -146,6 +148,16 @@ func (e *engine) owned() plan.Owned {
 	for k := range e.declared.Services {
 		o.Services[k] = true
 	}
+	for k := range e.declared.Addresses {
+		o.Addresses[k] = true
+	}
+	return o
+}
+
+// ownedAddresses is owned without the services (an addresses-only
+// reconcile plans none: copying thousands of keys is what it saves).
+func (e *engine) ownedAddresses() plan.Owned {
+	o := plan.Owned{Services: map[state.ServiceKey]bool{}, Addresses: e.owner.OwnedAddresses()}
 	for k := range e.declared.Addresses {
 		o.Addresses[k] = true
 	}
@@ -442,7 +454,9 @@ func (e *engine) updateQuorumLocked() []string {
 			if was == now && !startsLost {
 				continue
 			}
-			e.log.Info("quorum changed", "service", key.String(), "lost", now, "weight", weight, "quorum", q, "first", !seen)
+			if seen || now {
+				e.log.Info("quorum changed", "service", key.String(), "lost", now, "weight", weight, "quorum", q, "at_start", !seen)
+			}
 			if vs.Quorum == nil || ran {
 				continue
 			}
@@ -501,11 +515,19 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	// into this one. Every other trigger reconciles everything. The facts
 	// and the scope are taken together, so that the scope's transitions
 	// are in the facts.
+	// A VRRP transition changes only addresses: only they are read and
+	// planned (a pending whole reconcile or health scope is left for the
+	// loop's next turn, whose kick is queued). Not before a whole
+	// reconcile has read the kernel: the first one (vrrpd's, at start)
+	// makes the IPVS table, and readiness follows it.
+	addressesOnly := why == "vrrp" && e.wholeRead
 	scope := e.healthScope
-	if why != "health" || e.wholePending {
-		scope = nil
+	if !addressesOnly {
+		if why != "health" || e.wholePending {
+			scope = nil
+		}
+		e.healthScope, e.wholePending = map[state.ServiceKey]bool{}, false
 	}
-	e.healthScope, e.wholePending = map[state.ServiceKey]bool{}, false
 	e.mu.Unlock()
 	if e.lost != nil {
 		if err := e.reopenKernel(m); err != nil {
@@ -513,15 +535,22 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 		}
 	}
 	start := time.Now()
-	popts := plan.Options{Owned: e.owned()}
+	var popts plan.Options
+	if addressesOnly {
+		popts.Owned = e.ownedAddresses()
+	} else {
+		popts.Owned = e.owned()
+	}
 	var p *plan.Plan
 	var res *apply.Result
 	err := apply.ErrNeedWhole
-	if len(scope) > 0 {
+	if addressesOnly {
+		p, res, err = apply.ReconcileAddresses(ctx, e.k, model.CompileAddresses(m, f), popts, apply.Options{KeepGoing: true})
+	} else if len(scope) > 0 {
 		keys := slices.Collect(maps.Keys(scope))
 		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{KeepGoing: true, Drains: e.drains})
 	}
-	whole := errors.Is(err, apply.ErrNeedWhole)
+	whole := !addressesOnly && errors.Is(err, apply.ErrNeedWhole)
 	if whole {
 		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true, Drains: e.drains})
 	}
@@ -561,7 +590,10 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	for _, n := range drift {
 		e.counters["drift_repaired"] += uint64(n)
 	}
-	if err == nil {
+	if whole && p != nil {
+		e.wholeRead = true
+	}
+	if err == nil && !addressesOnly {
 		e.appliedHealthGen = hgen
 		if whole {
 			e.appliedGen = gen
