@@ -272,12 +272,18 @@ func TestRunnerAbandonsHungCheck(t *testing.T) {
 	if tr := rep.next(t); len(tr) != 1 || !tr[0].Health.Up {
 		t.Fatalf("got %+v, want up once the checker answers again", tr)
 	}
+	stopWithin(t, r, 5*time.Second)
+}
+
+// stopWithin fails the test when r.Stop does not return within d.
+func stopWithin(t *testing.T, r *Runner, d time.Duration) {
+	t.Helper()
 	stopped := make(chan struct{})
 	go func() { r.Stop(); close(stopped) }()
 	select {
 	case <-stopped:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Stop did not return")
+	case <-time.After(d):
+		t.Fatalf("Stop did not return within %s", d)
 	}
 }
 
@@ -293,13 +299,7 @@ func TestRunnerStopDoesNotWaitForHungCheck(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(st.Deadline + Grace + 100*time.Millisecond) // abandoned by now
-	stopped := make(chan struct{})
-	go func() { r.Stop(); close(stopped) }()
-	select {
-	case <-stopped:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Stop waits for a hung checker")
-	}
+	stopWithin(t, r, 5*time.Second)
 }
 
 // TestRunnerUpdateScheduleKeepsState: a reload that changes only a

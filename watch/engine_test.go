@@ -396,17 +396,15 @@ virtual_servers:
 	}
 }
 
-// TestHASuspendFollowsStartVRRPAndReload: a checked real server of an
-// ha_suspend service is not probed before its instance is MASTER (from the
-// first probe on), is probed while it is, and a reload that drops
-// ha_suspend resumes its probes at once.
-func TestHASuspendFollowsStartVRRPAndReload(t *testing.T) {
+// tcpServer listens on a loopback port for the test's life, accepting
+// and closing every connection (a TCP check passes); accepts counts them.
+func tcpServer(t *testing.T) (port int, accepts *atomic.Int64) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	var accepts atomic.Int64
+	t.Cleanup(func() { ln.Close() })
+	accepts = new(atomic.Int64)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -417,7 +415,15 @@ func TestHASuspendFollowsStartVRRPAndReload(t *testing.T) {
 			c.Close()
 		}
 	}()
-	port := ln.Addr().(*net.TCPAddr).Port
+	return ln.Addr().(*net.TCPAddr).Port, accepts
+}
+
+// TestHASuspendFollowsStartVRRPAndReload: a checked real server of an
+// ha_suspend service is not probed before its instance is MASTER (from the
+// first probe on), is probed while it is, and a reload that drops
+// ha_suspend resumes its probes at once.
+func TestHASuspendFollowsStartVRRPAndReload(t *testing.T) {
+	port, accepts := tcpServer(t)
 	y := func(suspend bool) string {
 		return fmt.Sprintf(`version: 1
 vrrp_instances:
@@ -620,21 +626,7 @@ virtual_servers:
 // inhibited), and a group's real server, checked once, is reported under
 // every service of the group, in status and in lbx_checker_up.
 func TestStatusAndMetricsOfChecks(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	port := ln.Addr().(*net.TCPAddr).Port
+	port, _ := tcpServer(t)
 	e, _, _ := startEngine(t, fmt.Sprintf(`version: 1
 virtual_server_groups:
   - {name: g, members: [{address: 10.0.0.2, port: 80}, {address: 10.0.0.3, port: 80}]}

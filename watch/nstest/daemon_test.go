@@ -41,6 +41,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// linkedNamespace is a namespace with link d0 up at 192.0.2.1/24 (the
+// host kernel has no dummy links: a veth pair inside the namespace).
+func linkedNamespace(t *testing.T, prefix string) *nstest.NS {
+	ns := nstest.New(t, nstest.Unique(prefix))
+	ns.Run(t, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d0p")
+	ns.Run(t, "ip", "link", "set", "d0p", "up")
+	ns.Run(t, "ip", "link", "set", "d0", "up")
+	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "d0")
+	return ns
+}
+
 const model1 = `version: 1
 global: {resync_interval: 300ms}
 addresses:
@@ -59,12 +70,7 @@ vrrp_instances:
 func TestDaemonInNamespace(t *testing.T) {
 	nstest.Require(t)
 	bin := buildLBX(t)
-	ns := nstest.New(t, nstest.Unique("lw"))
-	// The host kernel has no dummy links; a veth pair inside the namespace.
-	ns.Run(t, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d0p")
-	ns.Run(t, "ip", "link", "set", "d0p", "up")
-	ns.Run(t, "ip", "link", "set", "d0", "up")
-	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "d0")
+	ns := linkedNamespace(t, "lw")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "lbx.yaml")
 	os.WriteFile(file, []byte(model1), 0o644)
@@ -177,11 +183,7 @@ func TestDaemonInNamespace(t *testing.T) {
 func TestVRRPMetricsFollowEveryChange(t *testing.T) {
 	nstest.Require(t)
 	bin := buildLBX(t)
-	ns := nstest.New(t, nstest.Unique("lm"))
-	ns.Run(t, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d0p")
-	ns.Run(t, "ip", "link", "set", "d0p", "up")
-	ns.Run(t, "ip", "link", "set", "d0", "up")
-	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "d0")
+	ns := linkedNamespace(t, "lm")
 	ns.Run(t, "ip", "link", "add", "d1", "type", "veth", "peer", "name", "d1p") // stays down
 	dir := t.TempDir()
 	flag := filepath.Join(dir, "ok")

@@ -109,6 +109,15 @@ ka_cleanup() {
 	[[ ! -s ka.log ]] || { echo "--- keepalived log (last 30 lines)"; tail -n 30 ka.log | sed 's/^/  K /'; }
 }
 
+# notes_script: note.sh, a script that appends its arguments as one line
+# to $NOTES (notes.log here): the notify and quorum scripts of the parity
+# scenarios, the same file for keepalived and lbx.
+NOTES=$PWD/notes.log
+notes_script() {
+	printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>%s\n' "$NOTES" >note.sh
+	chmod 755 note.sh
+}
+
 # svc_rules VIP:PORT: the kernel's real servers of one TCP service as
 # "ADDR:PORT WEIGHT" lines, sorted (empty when the service is missing).
 svc_rules() {

@@ -15,9 +15,7 @@
 trap ka_cleanup EXIT
 
 rs_net 10.1.0.11 10.1.0.12 10.1.0.13 10.1.0.21 10.1.0.22
-NOTES=$PWD/notes.log
-printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>%s\n' "$NOTES" >note.sh
-chmod 755 note.sh
+notes_script
 {
 	printf 'global_defs {\n    router_id e2e\n}\n'
 	printf 'virtual_server 10.0.0.1 80 {\n    delay_loop 1\n    lvs_sched rr\n    lvs_method NAT\n    protocol TCP\n'

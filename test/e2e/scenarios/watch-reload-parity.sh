@@ -14,9 +14,7 @@
 trap ka_cleanup EXIT
 
 rs_net 10.1.0.11 10.1.0.12 10.1.0.13 10.1.0.14 10.1.0.15
-NOTES=$PWD/notes.log
-printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>%s\n' "$NOTES" >note.sh
-chmod 755 note.sh
+notes_script
 notify=$PWD/note.sh
 
 # conf FULL: the keepalived.conf, with FULL=1 the first (everything), with
