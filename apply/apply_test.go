@@ -123,14 +123,21 @@ func TestPartialFailureConverges(t *testing.T) {
 // are not attempted, and the error names the failure and the counts.
 // Without it the first failure stops the apply.
 func TestKeepGoing(t *testing.T) {
-	for _, keep := range []bool{false, true} {
+	for _, tc := range []struct {
+		keep, batch bool
+	}{{false, false}, {true, false}, {false, true}, {true, true}} {
+		keep := tc.keep
 		k := NewFakeKernel("eth0")
 		k.Schedulers = map[string]bool{"wlc": true} // no "sh": the fwmark service fails
 		p := plan.Diff(desired(t, base), k.State(), plan.Options{})
-		res, err := Execute(context.Background(), k, p, Options{KeepGoing: keep})
+		var kernel Kernel = k
+		if tc.batch {
+			kernel = BatchingFake{k} // the service and its real servers in one batch
+		}
+		res, err := Execute(context.Background(), kernel, p, Options{KeepGoing: keep})
 		var pe *PartialError
 		if !errors.As(err, &pe) || !strings.Contains(pe.Failed, "fwm") {
-			t.Fatalf("keep=%v: want a PartialError naming the fwmark service, got %v", keep, err)
+			t.Fatalf("%+v: want a PartialError naming the fwmark service, got %v", tc, err)
 		}
 		st := k.State()
 		_, addr := st.Addresses[state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("192.0.2.10")}]
@@ -146,16 +153,16 @@ func TestKeepGoing(t *testing.T) {
 		}
 		if !keep {
 			if outcomes[Failed] != 1 || pe.Pending != outcomes[Skipped] {
-				t.Errorf("stop at first failure: outcomes %v, pending %d", outcomes, pe.Pending)
+				t.Errorf("%+v: stop at first failure: outcomes %v, pending %d", tc, outcomes, pe.Pending)
 			}
 			continue
 		}
 		if !addr || tcp == nil || len(tcp.Reals) != 2 {
-			t.Errorf("keep going: address made %v, tcp service %+v; want both, with 2 real servers", addr, tcp)
+			t.Errorf("%+v: address made %v, tcp service %+v; want both, with 2 real servers", tc, addr, tcp)
 		}
 		// The fwmark service failed, its one real server was not attempted.
 		if outcomes[Failed] != 1 || outcomes[Skipped] != 1 || pe.Pending != 1 || pe.Done != outcomes[Done] || pe.More != 0 {
-			t.Errorf("keep going: outcomes %v, error %+v", outcomes, pe)
+			t.Errorf("%+v: outcomes %v, error %+v", tc, outcomes, pe)
 		}
 	}
 }
@@ -468,38 +475,48 @@ func TestDrainsAcrossReconciles(t *testing.T) {
 		name   string
 		after  string        // the model of the last reconcile
 		wait   time.Duration // clock advance before it
+		down   bool          // 10.1.0.2 fails its checks then
 		weight int           // of 10.1.0.2 after it; -1: deleted
 	}{
-		{"still busy: held at weight 0", without, 5 * time.Second, 0},
-		{"past its deadline: deleted", without, 11 * time.Second, -1},
-		{"back in the model: its weight again", base, 5 * time.Second, 2},
+		{"still busy: held at weight 0", without, 5 * time.Second, false, 0},
+		{"past its deadline: deleted", without, 11 * time.Second, false, -1},
+		{"back in the model: its weight again", base, 5 * time.Second, false, 2},
+		{"back in the model but down: deleted at once", base, 5 * time.Second, true, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Unix(1000, 0)
 			dr := NewDrains(func() time.Time { return now })
 			k := NewFakeKernel("eth0")
-			run := func(y string) {
+			run := func(y string, down bool) {
 				t.Helper()
+				m, err := model.Parse([]byte(y), "t.yaml")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var f model.Facts
+				if down {
+					f.Health = map[model.RealID]model.Health{{Service: svc, Real: rk}: {Up: false}}
+				}
 				start := time.Now()
-				if _, _, err := Reconcile(context.Background(), k, desired(t, y), plan.Options{}, Options{Drains: dr}); err != nil {
+				if _, _, err := Reconcile(context.Background(), k, model.Compile(m, f), plan.Options{}, Options{Drains: dr}); err != nil {
 					t.Fatal(err)
 				}
 				if took := time.Since(start); took > 500*time.Millisecond {
 					t.Fatalf("a reconcile took %s: it waited for the drain", took)
 				}
 			}
-			run(base)
+			run(base, false)
 			k.Mutate(func(st *state.State) {
 				r := st.Services[svc].Reals[rk]
 				r.Counters.ActiveConns = 3
 				st.Services[svc].Reals[rk] = r
 			})
-			run(without)
+			run(without, false)
 			if r, ok := k.State().Services[svc].Reals[rk]; !ok || r.Weight != 0 || dr.Len() != 1 {
 				t.Fatalf("after the removal: %+v %v, %d draining; want weight 0, one draining", r, ok, dr.Len())
 			}
 			now = now.Add(tc.wait)
-			run(tc.after)
+			run(tc.after, tc.down)
 			r, ok := k.State().Services[svc].Reals[rk]
 			switch {
 			case tc.weight < 0 && ok:

@@ -43,6 +43,19 @@ func NewDrains(now func() time.Time) *Drains {
 // Len is the number of real servers being drained.
 func (dr *Drains) Len() int { return len(dr.pending) }
 
+// Services are the services with a real server being drained.
+func (dr *Drains) Services() []state.ServiceKey {
+	seen := map[state.ServiceKey]bool{}
+	var out []state.ServiceKey
+	for k := range dr.pending {
+		if !seen[k.svc] {
+			seen[k.svc] = true
+			out = append(out, k.svc)
+		}
+	}
+	return out
+}
+
 // Released returns how many drains ended (deleted next) since the last
 // call: changes the writer expected, not drift.
 func (dr *Drains) Released() int {
@@ -91,7 +104,10 @@ func (dr *Drains) hold(d *model.Desired, live *state.State, whole bool) {
 		if ok {
 			h, ok = have.Reals[k.real]
 		}
+		// Back in the model: in want (up), or declared and taken out by a
+		// runtime fact (down: deleted at once, as any failed server).
 		_, back := want.Reals[k.real]
+		back = back || d.Drain[k.svc].Declared[k.real]
 		if !ok || back || h.Counters.ActiveConns+h.Counters.InactiveConns == 0 || !now.Before(e.deadline) {
 			delete(dr.pending, k)
 			if ok && !back {

@@ -177,6 +177,9 @@ func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result
 			}
 			stop := false
 			for x, e := range executeBatch(ctx, b, counter, p.Changes[i:j]) {
+				if c := p.Changes[i+x]; e != nil && c.Kind == plan.KindReal && failedService[c.Service] {
+					continue // sent in the same batch as its failed service: left Skipped
+				}
 				if e != nil {
 					stop = fail(i+x, e) || stop
 				} else {

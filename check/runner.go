@@ -354,6 +354,7 @@ func (r *Runner) loop() {
 	defer r.wg.Done()
 	clock := r.opts.Clock
 	var due []*probe
+	var bounds []time.Duration // of due's goroutine probes, read under r.mu (Update may reschedule)
 	now := clock.Now()
 	for {
 		r.mu.Lock()
@@ -366,7 +367,7 @@ func (r *Runner) loop() {
 		}
 		clear(r.inbox)
 		r.inbox = r.inbox[:0]
-		due = due[:0]
+		due, bounds = due[:0], bounds[:0]
 		horizon := now.Add(startWindow)
 		for p, ok := r.queue.due(horizon); ok; p, ok = r.queue.due(horizon) {
 			if r.suspended[p.target.id] {
@@ -385,16 +386,16 @@ func (r *Runner) loop() {
 			if p.evented == nil {
 				r.running++
 			}
-			due = append(due, p)
+			due, bounds = append(due, p), append(bounds, p.settings.Deadline+Grace)
 		}
 		r.mu.Unlock()
 
-		for _, p := range due {
+		for i, p := range due {
 			if p.evented != nil {
 				r.ev.start(p.evented, p, now)
 			} else {
 				r.wg.Add(1)
-				go r.probeInGoroutine(p, now)
+				go r.probeInGoroutine(p, now, bounds[i])
 			}
 		}
 		if r.ev != nil {
@@ -463,10 +464,10 @@ func (r *Runner) recordEvented(done []evdone, now time.Time) {
 // return by its deadline plus Grace (one that ignores its context: a
 // FIFO, a hung NFS mount) is abandoned: the probe fails, and its
 // goroutine, outside the runner's wait group so that Stop does not wait
-// for it, is left to end on its own.
-func (r *Runner) probeInGoroutine(p *probe, start time.Time) {
+// for it, is left to end on its own. bound is Deadline+Grace, read by the
+// loop under r.mu.
+func (r *Runner) probeInGoroutine(p *probe, start time.Time, bound time.Duration) {
 	defer r.wg.Done()
-	bound := p.settings.Deadline + Grace
 	ctx, cancel := context.WithTimeout(p.ctx, bound)
 	defer cancel()
 	done := make(chan Result, 1)

@@ -396,11 +396,12 @@ func (d *Daemon) publish() {
 	}
 }
 
-// sameStates: the same instances in the same states and effective
-// priorities.
+// sameStates: the same instances (name, interface, VRID: a reload may
+// replace one under its name) in the same states and effective priorities.
 func sameStates(a, b []InstanceStatus) bool {
 	return slices.EqualFunc(a, b, func(x, y InstanceStatus) bool {
-		return x.Name == y.Name && x.State == y.State && x.EffectivePriority == y.EffectivePriority
+		return x.Name == y.Name && x.Interface == y.Interface && x.VRID == y.VRID &&
+			x.State == y.State && x.EffectivePriority == y.EffectivePriority
 	})
 }
 
@@ -525,7 +526,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.startScript(s)
 	}
 	notifyDone := make(chan struct{})
-	go func() { defer close(notifyDone); d.notifier() }()
+	notifyCtx, cancelNotify := context.WithCancel(context.Background())
+	defer cancelNotify()
+	go func() { defer close(notifyDone); d.notifier(notifyCtx) }()
 	if d.opt.StatsFile != "" {
 		d.wg.Add(1)
 		go func() { defer d.wg.Done(); d.writeStats(bg) }()
@@ -544,7 +547,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			d.shutdown()
 			close(d.notifyq)
+			// The stop's scripts (and any still queued) get
+			// stopNotifyBudget in all, so that the stop ends within
+			// systemd's TimeoutStopSec; then they are killed.
+			budget := time.AfterFunc(stopNotifyBudget, cancelNotify)
 			<-notifyDone
+			budget.Stop()
 			d.publish()
 			return nil
 		case p := <-d.rx:
@@ -897,13 +905,19 @@ func (d *Daemon) queueNotify(n model.Notify, kind, name, state, prio string) {
 
 // notifyTimeout bounds one notify script: they run one at a time, so a
 // hanging one would hold every later transition's scripts (and, with the
-// queue full, the daemon).
-const notifyTimeout = 30 * time.Second
+// queue full, the daemon). stopNotifyBudget bounds all of them from the
+// stop on (15 s is TimeoutStopSec in examples/lbx.service).
+const (
+	notifyTimeout    = 30 * time.Second
+	stopNotifyBudget = 10 * time.Second
+)
 
-// notifier runs notify scripts one at a time, in transition order.
-func (d *Daemon) notifier() {
+// notifier runs notify scripts one at a time, in transition order, until
+// the queue closes; once ctx ends, what runs is killed and what is left
+// fails at once.
+func (d *Daemon) notifier(ctx context.Context) {
 	for argv := range d.notifyq {
-		out, err := script.Run(context.Background(), argv, script.Options{Timeout: notifyTimeout})
+		out, err := script.Run(ctx, argv, script.Options{Timeout: notifyTimeout})
 		if err != nil {
 			d.log.Warn("notify script failed", "script", argv[2], "err", err, "output", strings.TrimSpace(out))
 		}

@@ -143,12 +143,14 @@ func (e *engine) claimDeclared() error {
 
 // owned is what reconciles may delete: the record (objects of earlier
 // models) plus what the current model declares.
-func (e *engine) owned() plan.Owned {
+// owned is what a reconcile may change: what the record says lbx made,
+// and what the model in force declares (declared, taken with it).
+func (e *engine) owned(declared plan.Owned) plan.Owned {
 	o := e.owner.Owned()
-	for k := range e.declared.Services {
+	for k := range declared.Services {
 		o.Services[k] = true
 	}
-	for k := range e.declared.Addresses {
+	for k := range declared.Addresses {
 		o.Addresses[k] = true
 	}
 	return o
@@ -156,9 +158,9 @@ func (e *engine) owned() plan.Owned {
 
 // ownedAddresses is owned without the services (an addresses-only
 // reconcile plans none: copying thousands of keys is what it saves).
-func (e *engine) ownedAddresses() plan.Owned {
+func (e *engine) ownedAddresses(declared plan.Owned) plan.Owned {
 	o := plan.Owned{Services: map[state.ServiceKey]bool{}, Addresses: e.owner.OwnedAddresses()}
-	for k := range e.declared.Addresses {
+	for k := range declared.Addresses {
 		o.Addresses[k] = true
 	}
 	return o
@@ -508,7 +510,7 @@ func (e *engine) factsLocked() model.Facts {
 // found on a resync or a notification are drift made behind lbx's back.
 func (e *engine) reconcile(ctx context.Context, why string) error {
 	e.mu.Lock()
-	f, m, hgen, gen := e.factsLocked(), e.m, e.healthGen, e.factsGen
+	f, m, declared, hgen, gen := e.factsLocked(), e.m, e.declared, e.healthGen, e.factsGen
 	drifted := hgen == e.appliedHealthGen && gen == e.appliedGen
 	// A health transition changes only its services' real servers: only
 	// they are read and planned, unless a kick for everything was folded
@@ -521,36 +523,47 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	// reconcile has read the kernel: the first one (vrrpd's, at start)
 	// makes the IPVS table, and readiness follows it.
 	addressesOnly := why == "vrrp" && e.wholeRead
+	// A drain poll reads and plans the services being drained (and any
+	// pending health transitions' services), not the whole table.
 	scope := e.healthScope
+	if why == "drain" {
+		for _, k := range e.drains.Services() {
+			scope[k] = true
+		}
+	}
 	if !addressesOnly {
-		if why != "health" || e.wholePending {
+		if why != "health" && why != "drain" || e.wholePending {
 			scope = nil
 		}
 		e.healthScope, e.wholePending = map[state.ServiceKey]bool{}, false
 	}
 	e.mu.Unlock()
-	if e.lost != nil {
-		if err := e.reopenKernel(m); err != nil {
-			return err
-		}
-	}
 	start := time.Now()
+	// A lost handle is replaced first; an addresses-only handle still
+	// serves addresses, so a VRRP reconcile goes on with it while IPVS
+	// waits for a handle that can be opened.
+	var reopenErr error
+	if e.lost != nil && !(addressesOnly && errors.Is(e.lost, apply.ErrAddressesOnly)) {
+		reopenErr = e.reopenKernel(m)
+	}
 	var popts plan.Options
 	if addressesOnly {
-		popts.Owned = e.ownedAddresses()
+		popts.Owned = e.ownedAddresses(declared)
 	} else {
-		popts.Owned = e.owned()
+		popts.Owned = e.owned(declared)
 	}
 	var p *plan.Plan
 	var res *apply.Result
 	err := apply.ErrNeedWhole
-	if addressesOnly {
+	if reopenErr != nil {
+		err = reopenErr
+	} else if addressesOnly {
 		p, res, err = apply.ReconcileAddresses(ctx, e.k, model.CompileAddresses(m, f), popts, apply.Options{KeepGoing: true})
 	} else if len(scope) > 0 {
 		keys := slices.Collect(maps.Keys(scope))
 		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{KeepGoing: true, Drains: e.drains})
 	}
-	whole := !addressesOnly && errors.Is(err, apply.ErrNeedWhole)
+	whole := reopenErr == nil && !addressesOnly && errors.Is(err, apply.ErrNeedWhole)
 	if whole {
 		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true, Drains: e.drains})
 	}
@@ -577,7 +590,7 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 		} else {
 			e.log.Info("applied", "changes", len(p.Changes), "trigger", why, "result", summary(res), "took", dur)
 		}
-		e.releaseUndeclared(p, res)
+		e.releaseUndeclared(p, res, declared)
 	}
 	rec.KernelWrites = writes
 	if err != nil {
@@ -688,16 +701,16 @@ func statusLine(vrrp map[string]string, health map[model.RealID]model.Health) st
 
 // releaseUndeclared forgets, in the ownership record, objects deleted
 // because they left the model (not VRRP addresses going with a backup).
-func (e *engine) releaseUndeclared(p *plan.Plan, res *apply.Result) {
+func (e *engine) releaseUndeclared(p *plan.Plan, res *apply.Result, declared plan.Owned) {
 	var gone []plan.Change
 	for i, c := range p.Changes {
 		if c.Action != plan.Delete || res == nil || i >= len(res.Changes) || res.Changes[i].Outcome != apply.Done {
 			continue
 		}
 		switch {
-		case c.Kind == plan.KindService && !e.declared.Services[c.Service]:
+		case c.Kind == plan.KindService && !declared.Services[c.Service]:
 			gone = append(gone, c)
-		case c.Kind == plan.KindAddress && !e.declared.Addresses[c.BeforeAddr.Key]:
+		case c.Kind == plan.KindAddress && !declared.Addresses[c.BeforeAddr.Key]:
 			gone = append(gone, c)
 		}
 	}
@@ -734,10 +747,15 @@ func (e *engine) loop(ctx context.Context) {
 		// The loop's context says when to stop taking work, not to abort
 		// a reconcile: a cancelled kernel call is a kernel lost for good
 		// (NetKernel), and the stop waits for this one to end.
+		// An addresses-only reconcile (a VRRP one) that succeeds says
+		// nothing of IPVS: it must not cancel the retry of a reconcile
+		// that failed.
+		onlyAddresses := why == "vrrp" && e.wholeRead
 		err := e.reconcile(context.WithoutCancel(ctx), why)
 		for _, r := range replies {
 			r <- vrrpReply(err)
 		}
+		turnErr := err
 		// A request that arrived during that reconcile recorded VRRP states
 		// it may not have seen (Reconcile stores them, then enqueues): one
 		// more pass for all of them, a cheap no-op when nothing changed.
@@ -754,9 +772,13 @@ func (e *engine) loop(ctx context.Context) {
 			if len(late) == 0 {
 				break
 			}
+			onlyAddresses = onlyAddresses && e.wholeRead
 			err = e.reconcile(context.WithoutCancel(ctx), "vrrp")
 			for _, r := range late {
 				r <- vrrpReply(err)
+			}
+			if err != nil {
+				turnErr = err
 			}
 		}
 		// While real servers drain, their connections are read again
@@ -765,11 +787,12 @@ func (e *engine) loop(ctx context.Context) {
 		if e.drains.Len() > 0 {
 			drainPoll = time.After(time.Second)
 		}
-		if err != nil && ctx.Err() == nil {
-			e.log.Error("reconcile failed; retrying", "err", err, "in", backoff)
+		switch {
+		case turnErr != nil && ctx.Err() == nil:
+			e.log.Error("reconcile failed; retrying", "err", turnErr, "in", backoff)
 			retry = time.After(backoff)
 			backoff = min(2*backoff, 30*time.Second)
-		} else {
+		case turnErr == nil && !onlyAddresses:
 			retry, backoff = nil, 100*time.Millisecond
 		}
 		e.hb.Beat()

@@ -1034,7 +1034,11 @@ virtual_servers:
 	if _, ok := k.State().Addresses[state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.1")}]; !ok {
 		t.Error("the VIP is not in during the drain")
 	}
+	reads := k.ReadCount()
 	time.Sleep(1200 * time.Millisecond) // a drain poll: still busy, still there
+	if n := k.ReadCount() - reads; n != 0 {
+		t.Errorf("%d whole-table reads during the drain: its poll reads the drained service only", n)
+	}
 	if r, ok := reals(k)[busy]; !ok || r.Weight != 0 {
 		t.Fatalf("busy server during the drain: %+v, %v; want it at weight 0", r, ok)
 	}
@@ -1047,4 +1051,100 @@ virtual_servers:
 	if d := e.status().Counters["drift_repaired"]; d != 0 {
 		t.Errorf("drift_repaired %d, want 0", d)
 	}
+}
+
+// hookKernel fails one CreateReal (transient), running hook first.
+type hookKernel struct {
+	*apply.FakeKernel
+	failCreate atomic.Bool
+	hook       func()
+}
+
+func (k *hookKernel) CreateReal(ctx context.Context, s state.ServiceKey, r state.Real) error {
+	if k.failCreate.Load() {
+		k.failCreate.Store(false)
+		k.hook()
+		return errors.New("transient ENOMEM")
+	}
+	return k.FakeKernel.CreateReal(ctx, s, r)
+}
+
+// TestRetryOutlivesAddressesOnlyReconcile: a failed health reconcile
+// followed, in the same turn of the loop, by a VRRP reconcile (addresses
+// only) that succeeds is still retried.
+func TestRetryOutlivesAddressesOnlyReconcile(t *testing.T) {
+	y := `version: 1
+global: {resync_interval: 1h}
+vrrp_instances:
+  - {name: VI_1, interface: eth0, virtual_router_id: 1, virtual_addresses: [{address: 10.0.0.1/24}]}
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    real_servers:
+      - {address: 10.1.0.1, checks: [{type: tcp}]}
+      - {address: 10.1.0.2, checks: [{type: tcp}]}
+`
+	dir := t.TempDir()
+	m, file := loadModel(t, dir, y)
+	k := &hookKernel{FakeKernel: apply.NewFakeKernel("eth0")}
+	owner, _ := apply.OpenOwnerRecord(dir, "")
+	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.claimDeclared()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go e.loop(ctx)
+	if err := e.Reconcile(ctx, map[string]string{"VI_1": "BACKUP"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "two reals", func() bool { return len(reals(k.FakeKernel)) == 2 })
+	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{Up: false}}})
+	eventually(t, "rs1 out", func() bool { return len(reals(k.FakeKernel)) == 1 })
+	k.hook = func() {
+		go e.Reconcile(ctx, map[string]string{"VI_1": "MASTER"})
+		for len(e.syncq) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	k.failCreate.Store(true)
+	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{Up: true}}})
+	eventually(t, "rs1, up again, back after a transient failure (the retry)", func() bool { _, ok := reals(k.FakeKernel)[rs1.Real]; return ok })
+}
+
+// addrOnlyKernel is a kernel handle opened without IPVS.
+type addrOnlyKernel struct{ *apply.FakeKernel }
+
+func (k addrOnlyKernel) CreateService(context.Context, *state.Service) error {
+	return apply.ErrAddressesOnly
+}
+
+// TestAddressesOnlyHandleStillServesVIPs: with virtual servers in the
+// model and a handle without IPVS that cannot be replaced (no ip_vs on
+// the host), a VRRP takeover still gets its VIP through the old handle,
+// and the failure is in the status.
+func TestAddressesOnlyHandleStillServesVIPs(t *testing.T) {
+	dir := t.TempDir()
+	m, file := loadModel(t, dir, `version: 1
+vrrp_instances:
+  - {name: VI_1, interface: eth0, virtual_router_id: 1, virtual_addresses: [{address: 10.0.0.1/24}]}
+virtual_servers:
+  - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.1}]}
+`)
+	k := addrOnlyKernel{apply.NewFakeKernel("eth0")}
+	owner, _ := apply.OpenOwnerRecord(dir, "")
+	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.reopen = func(*model.Model) (apply.Kernel, error) { return nil, errors.New("ip_vs: module not found") }
+	e.claimDeclared()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go e.loop(ctx)
+	e.Reconcile(ctx, map[string]string{"VI_1": "BACKUP"}) // whole: the service fails
+	err := e.Reconcile(ctx, map[string]string{"VI_1": "MASTER"})
+	_, ok := k.State().Addresses[state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.1")}]
+	if err != nil || !ok {
+		t.Errorf("takeover: err %v, VIP on eth0 %v; want nil and true", err, ok)
+	}
+	eventually(t, "the reopen failure in the status", func() bool {
+		last := e.status().LastReconcile
+		return last != nil && strings.Contains(last.Error, "module not found")
+	})
 }

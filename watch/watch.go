@@ -7,6 +7,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -115,21 +116,20 @@ func Run(ctx context.Context, o Options) error {
 		}
 		defer lock.Release()
 	}
-	open := func(m *model.Model) (apply.Kernel, error) { return openKernel(m) }
-	if o.OpenKernel != nil {
-		open = func(*model.Model) (apply.Kernel, error) { return o.OpenKernel() }
-	}
-	k, err := open(m)
-	if err != nil {
-		return err
-	}
 	dir := o.StateDir
 	if dir == "" {
 		dir = "/var/lib/lbx"
 	}
 	owner, err := apply.OpenOwnerRecord(dir, "")
 	if err != nil {
-		k.Close()
+		return err
+	}
+	open := func(m *model.Model) (apply.Kernel, error) { return openKernel(m, owner) }
+	if o.OpenKernel != nil {
+		open = func(*model.Model) (apply.Kernel, error) { return o.OpenKernel() }
+	}
+	k, err := open(m)
+	if err != nil {
 		return err
 	}
 	file := o.File
@@ -379,8 +379,20 @@ func instancesOf(insts []vrrpd.InstanceStatus) []statusd.Instance {
 	return out
 }
 
-// openKernel opens the real kernel. A model with no virtual servers needs
-// addresses only, so VRRP also runs on hosts without IPVS.
-func openKernel(m *model.Model) (apply.Kernel, error) {
-	return apply.OpenKernel(apply.KernelOptions{AddressesOnly: len(m.VirtualServers) == 0})
+// openKernel opens the real kernel. A model without virtual servers needs
+// addresses only, so VRRP also runs on hosts without IPVS; but while lbx
+// still owns services of an earlier model, IPVS is opened where there is
+// one, so that they can be removed (without IPVS they cannot exist).
+func openKernel(m *model.Model, owner *apply.OwnerRecord) (apply.Kernel, error) {
+	if len(m.VirtualServers) > 0 {
+		return apply.OpenKernel(apply.KernelOptions{})
+	}
+	if len(owner.Owned().Services) > 0 {
+		k, err := apply.OpenKernel(apply.KernelOptions{})
+		var unavailable *apply.IPVSUnavailableError
+		if !errors.As(err, &unavailable) {
+			return k, err
+		}
+	}
+	return apply.OpenKernel(apply.KernelOptions{AddressesOnly: true})
 }
