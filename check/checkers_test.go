@@ -341,6 +341,10 @@ func TestSSL(t *testing.T) {
 		{"self-signed accepted by default", HTTP{URLs: []URL{{Path: "/", Status: st, Digest: md5hex("tls")}}}, true, "", ""},
 		{"sni sent", HTTP{SNI: "api.example.org", URLs: []URL{{Path: "/", Status: st}}}, true, "", "api.example.org"},
 		{"verify_tls refuses a self-signed certificate", HTTP{VerifyTLS: true, SNI: "example.com", URLs: []URL{{Path: "/", Status: st}}}, false, "certificate", "example.com"},
+		// Without sni, verification names the virtualhost, else the
+		// address (Go refuses a handshake that names nothing).
+		{"verify_tls without sni: the virtualhost", HTTP{VerifyTLS: true, URLs: []URL{{Path: "/", Status: st, Host: "www.example.org:443"}}}, false, "certificate", "www.example.org"},
+		{"verify_tls without sni or virtualhost: the address", HTTP{VerifyTLS: true, URLs: []URL{{Path: "/", Status: st}}}, false, "certificate", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

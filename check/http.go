@@ -54,6 +54,20 @@ func NewHTTP(h HTTP) *HTTP {
 			InsecureSkipVerify: !h.VerifyTLS,
 			ServerName:         h.SNI,
 		}
+		if h.VerifyTLS && h.SNI == "" {
+			// Verifying needs a name to verify against (Go refuses the
+			// handshake without one): the virtualhost, else the address
+			// connected to (checked against the certificate's IP SANs;
+			// no SNI is sent for an address).
+			h.tlsConfig.ServerName = h.Conn.Addr.Addr().String()
+			if len(h.URLs) > 0 && h.URLs[0].Host != "" {
+				host := h.URLs[0].Host
+				if hp, _, err := net.SplitHostPort(host); err == nil {
+					host = hp
+				}
+				h.tlsConfig.ServerName = host
+			}
+		}
 	}
 	addr := h.Conn.Addr.String()
 	for i := range h.URLs {

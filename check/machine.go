@@ -17,8 +17,17 @@ type machine struct {
 	weight *int
 }
 
-func newMachine(retry int, alpha bool) machine {
-	return machine{up: !alpha, retry: retry}
+// newMachine is a check's state before its first probe. fresh: at start,
+// or for a real server that is down, where keepalived needs one failure,
+// not retry+1 ("one failure is enough initially": retry_it starts at
+// retry, and a reload's new check of a failed server does the same); a
+// success resets the count, so later outages get their retries.
+func newMachine(retry int, alpha, fresh bool) machine {
+	m := machine{up: !alpha, retry: retry}
+	if fresh {
+		m.retryIt = retry
+	}
+	return m
 }
 
 // observe applies one probe result. It returns whether the next probe is a

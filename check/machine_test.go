@@ -47,7 +47,7 @@ func TestMachine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newMachine(tt.retry, tt.alpha)
+			m := newMachine(tt.retry, tt.alpha, false)
 			for i, s := range tt.steps {
 				retry, chg := m.observe(s.r)
 				if m.up != s.up || retry != s.retry || chg != s.chg {
@@ -89,7 +89,7 @@ func TestDetectionTime(t *testing.T) {
 		loop, dbr time.Duration
 		retry     int
 	}{{6 * time.Second, 1 * time.Second, 1}, {60 * time.Second, 3 * time.Second, 3}, {2 * time.Second, 0, 0}} {
-		m := newMachine(tc.retry, false)
+		m := newMachine(tc.retry, false, false)
 		now := time.Duration(0)
 		m.observe(ok()) // the last passing probe, at t=0; the server dies now
 		next := tc.loop

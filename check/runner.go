@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,6 +82,7 @@ type Runner struct {
 	pendIdx map[model.RealID]int
 	started bool
 	stopped bool
+	updated bool // the first Update (Start's) is done: later ones are reloads
 
 	// suspended targets skip their probes and keep their state
 	// (ha_suspend while this director does not hold the address).
@@ -236,6 +238,7 @@ func (r *Runner) Update(targets []Target) error {
 		return fmt.Errorf("check runner not running")
 	}
 	now := r.opts.Clock.Now()
+	r.adoptRenamed(targets, seen)
 	for id, old := range r.targets {
 		if !seen[id] {
 			for _, p := range old.probes {
@@ -246,6 +249,9 @@ func (r *Runner) Update(targets []Target) error {
 	}
 	for _, nt := range targets {
 		t := r.targets[nt.ID]
+		// keepalived: at start one failure is enough; at a reload, for a
+		// new check of a real server that is down.
+		fresh := !r.updated || t != nil && !t.up
 		if t == nil {
 			t = &target{id: nt.ID, name: nt.ID.String(), alpha: nt.Alpha, up: !nt.Alpha}
 			r.targets[nt.ID] = t
@@ -263,7 +269,7 @@ func (r *Runner) Update(targets []Target) error {
 				}
 			}
 			if keep == nil {
-				keep = r.newProbe(t, key, np, nt.Alpha, now)
+				keep = r.newProbe(t, key, np, nt.Alpha, fresh, now)
 			} else if keep.settings != np.Settings {
 				keep.reschedule(np.Settings)
 			}
@@ -279,14 +285,43 @@ func (r *Runner) Update(targets []Target) error {
 		t.also = nt.Also
 		r.settle(t, "", now)
 	}
+	r.updated = true
 	r.wake()
 	return nil
 }
 
+// adoptRenamed keeps the state of a group's real servers when the
+// group's first service changes (a member added in front, the first
+// removed): the target, named by that first service, gets a new ID, and a
+// new target would start afresh (a dead server back in IPVS until its new
+// checks fail). keepalived keeps it: a group is matched by name. A new
+// target takes over an old one that is going and reports the same real
+// server under one of its services. Called with r.mu held.
+func (r *Runner) adoptRenamed(targets []Target, seen map[model.RealID]bool) {
+	for _, nt := range targets {
+		if r.targets[nt.ID] != nil {
+			continue
+		}
+		ids := append([]model.RealID{nt.ID}, nt.Also...)
+		for oldID, old := range r.targets {
+			if seen[oldID] {
+				continue
+			}
+			olds := append([]model.RealID{old.id}, old.also...)
+			if slices.ContainsFunc(olds, func(id model.RealID) bool { return slices.Contains(ids, id) }) {
+				delete(r.targets, oldID)
+				old.id, old.name = nt.ID, nt.ID.String()
+				r.targets[nt.ID] = old
+				break
+			}
+		}
+	}
+}
+
 // newProbe schedules a new check of t, its first probe after a random
 // part of its warmup. Called with r.mu held.
-func (r *Runner) newProbe(t *target, key string, np Probe, alpha bool, now time.Time) *probe {
-	p := &probe{key: key, checker: np.Checker, settings: np.Settings, target: t, m: newMachine(np.Settings.Retry, alpha)}
+func (r *Runner) newProbe(t *target, key string, np Probe, alpha, fresh bool, now time.Time) *probe {
+	p := &probe{key: key, checker: np.Checker, settings: np.Settings, target: t, m: newMachine(np.Settings.Retry, alpha, fresh)}
 	if ev, ok := np.Checker.(evented); ok && r.ev != nil && ev.conversations() != nil {
 		p.evented = ev
 	} else {

@@ -156,29 +156,44 @@ func startRunner(t *testing.T, targets []Target) (*Runner, *fakeClock, *reports)
 }
 
 // TestRunnerRetrySchedule: with delay_loop 10s, retry 2 and
-// delay_before_retry 1s, a server failing from t=0 is probed at 0, 1s, 2s
-// and reported down at 2s; a success at the next loop (12s) brings it up.
+// delay_before_retry 1s, a server failing from t=0 is down at once (at
+// start one failure is enough, as keepalived's retry_it = retry); once it
+// passed, the next outage gets its retries: failing from t=20s it is
+// probed at 20, 21 and 22s and reported down at 22s; a success at the next
+// loop (32s) brings it up.
 func TestRunnerRetrySchedule(t *testing.T) {
 	s := &scripted{res: bad()}
 	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{s, settings("a")}}}})
-	clk.idle(t) // probe at t=0 done (retry 1 scheduled)
-	rep.none(t)
-	clk.advance(time.Second)
-	clk.idle(t) // t=1s: retry 2
-	rep.none(t)
-	clk.advance(time.Second)
-	b := rep.next(t) // t=2s: third failure
-	if len(b) != 1 || b[0].ID != rid(1) || b[0].Health.Up || b[0].Reason != "tcp: x" {
-		t.Fatalf("got %+v, want one down transition of %s", b, rid(1))
-	}
-	if got := b[0].At.Sub(time.Unix(1000, 0)); got != 2*time.Second {
-		t.Fatalf("down at %s, want 2s", got)
+	if b := rep.next(t); len(b) != 1 || b[0].Health.Up || b[0].At.Sub(time.Unix(1000, 0)) != 0 {
+		t.Fatalf("got %+v, want down at the first failure, at 0s", b)
 	}
 	clk.idle(t)
 	s.set(ok())
-	clk.advance(9 * time.Second) // t=11s: not yet
+	clk.advance(10 * time.Second) // t=10s: up
+	if b := rep.next(t); len(b) != 1 || !b[0].Health.Up {
+		t.Fatalf("got %+v, want up", b)
+	}
+	clk.idle(t)
+	s.set(bad())
+	clk.advance(10 * time.Second)
+	clk.idle(t) // t=20s: failure, retry 1 scheduled
 	rep.none(t)
-	clk.advance(time.Second) // t=12s
+	clk.advance(time.Second)
+	clk.idle(t) // t=21s: retry 2
+	rep.none(t)
+	clk.advance(time.Second)
+	b := rep.next(t) // t=22s: third failure
+	if len(b) != 1 || b[0].ID != rid(1) || b[0].Health.Up || b[0].Reason != "tcp: x" {
+		t.Fatalf("got %+v, want one down transition of %s", b, rid(1))
+	}
+	if got := b[0].At.Sub(time.Unix(1000, 0)); got != 22*time.Second {
+		t.Fatalf("down at %s, want 22s", got)
+	}
+	clk.idle(t)
+	s.set(ok())
+	clk.advance(9 * time.Second) // t=31s: not yet
+	rep.none(t)
+	clk.advance(time.Second) // t=32s
 	if b := rep.next(t); len(b) != 1 || !b[0].Health.Up {
 		t.Fatalf("got %+v, want up", b)
 	}
@@ -186,8 +201,8 @@ func TestRunnerRetrySchedule(t *testing.T) {
 		t.Fatalf("Health() = %+v, want up", h)
 	}
 	st := r.Stats()
-	if len(st) != 1 || st[0].Checks[0].Total != 4 || st[0].Checks[0].Failed != 3 {
-		t.Fatalf("stats %+v, want 4 probes 3 failed", st)
+	if len(st) != 1 || st[0].Checks[0].Total != 6 || st[0].Checks[0].Failed != 4 {
+		t.Fatalf("stats %+v, want 6 probes 4 failed", st)
 	}
 }
 
@@ -347,6 +362,34 @@ func TestRunnerUpdateScheduleKeepsState(t *testing.T) {
 		t.Errorf("rid(1) probed %d times in 14 s after the reload, want 3 (due at 10 s, then every 2 s)", down.n-n)
 	}
 	rep.none(t)
+}
+
+// TestRunnerUpdateKeepsGroupStateAcrossRename: a group's real server is
+// one target named by the group's first service; a reload that adds a
+// member in front renames it, and its state is kept (a dead server stays
+// down: no up and down again), as keepalived matches a group by name.
+func TestRunnerUpdateKeepsGroupStateAcrossRename(t *testing.T) {
+	s := &scripted{res: bad()}
+	st := settings("a")
+	st.Retry = 0
+	second, first := rid(1), rid(1)
+	second.Service.Addr = netip.MustParseAddr("192.0.2.2")
+	first.Service.Addr = netip.MustParseAddr("192.0.2.0")
+	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Also: []model.RealID{second}, Checks: []Probe{{s, st}}}})
+	if tr := rep.next(t); tr[0].Health.Up {
+		t.Fatal("want down")
+	}
+	clk.idle(t)
+	if err := r.Update([]Target{{ID: first, Also: []model.RealID{rid(1), second}, Checks: []Probe{{s, st}}}}); err != nil {
+		t.Fatal(err)
+	}
+	rep.none(t)
+	h := r.Health()
+	for _, id := range []model.RealID{first, rid(1), second} {
+		if hh, ok := h[id]; !ok || hh.Up {
+			t.Errorf("%s after the rename: %+v (known %v), want down", id, hh, ok)
+		}
+	}
 }
 
 // TestRunnerUpdateKeepsState: a reload with the same check keeps the

@@ -434,6 +434,7 @@ func (c *conv) setSyncDaemon(n *keepalived.Node, iface, inst string, id int) {
 		c.note(&c.m.Global, n.Pos, "lvs_sync_daemon given again (first at %s); the last one wins, as keepalived", c.syncDaemon.Pos)
 	}
 	c.syncDaemon = n
+	c.note(&c.m.Global, n.Pos, "lvs_sync_daemon: kept in the model, but lbx watch does not run IPVS connection sync yet: connections are not synchronised to the backup, and established flows are reset at a failover; until it does, start the daemon from the instance's notify scripts (ipvsadm --start-daemon master|backup --mcast-interface %s --syncid N)", iface)
 	s := &model.LVSSyncDaemon{Interface: iface, VRRPInstance: inst}
 	if id >= 0 {
 		s.SyncID = id

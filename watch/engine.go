@@ -99,12 +99,17 @@ func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRe
 		counters: map[string]uint64{}, healthScope: map[state.ServiceKey]bool{},
 		drains: apply.NewDrains(nil),
 	}
-	e.resync = model.DefaultResyncInterval
-	if m.Global.ResyncInterval != nil {
-		e.resync = m.Global.ResyncInterval.Duration
-	}
+	e.resync = resyncOf(m)
 	e.declared = declaredBy(m)
 	return e
+}
+
+// resyncOf is the model's resync interval.
+func resyncOf(m *model.Model) time.Duration {
+	if m.Global.ResyncInterval != nil {
+		return m.Global.ResyncInterval.Duration
+	}
+	return model.DefaultResyncInterval
 }
 
 // declaredBy lists the objects a model declares, VRRP addresses included:
@@ -168,7 +173,9 @@ func (e *engine) ownedAddresses(declared plan.Owned) plan.Owned {
 
 // kick asks for a reconcile soon; several kicks before it runs coalesce.
 func (e *engine) kick(why string) {
-	if why != "health" {
+	// Health and address notifications reconcile their part only; any
+	// other kick asks for everything.
+	if why != "health" && why != "netlink" {
 		e.mu.Lock()
 		e.wholePending = true
 		e.mu.Unlock()
@@ -517,12 +524,13 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	// into this one. Every other trigger reconciles everything. The facts
 	// and the scope are taken together, so that the scope's transitions
 	// are in the facts.
-	// A VRRP transition changes only addresses: only they are read and
-	// planned (a pending whole reconcile or health scope is left for the
+	// A VRRP transition changes only addresses, and an address
+	// notification is about addresses (lbx's own VIP add comes back as
+	// one): only they are read and planned (a pending whole reconcile or health scope is left for the
 	// loop's next turn, whose kick is queued). Not before a whole
 	// reconcile has read the kernel: the first one (vrrpd's, at start)
 	// makes the IPVS table, and readiness follows it.
-	addressesOnly := why == "vrrp" && e.wholeRead
+	addressesOnly := (why == "vrrp" || why == "netlink") && e.wholeRead
 	// A drain poll reads and plans the services being drained (and any
 	// pending health transitions' services), not the whole table.
 	scope := e.healthScope
@@ -724,7 +732,8 @@ func (e *engine) releaseUndeclared(p *plan.Plan, res *apply.Result, declared pla
 // loop runs the writer until ctx ends. A kernel error never stops it: it
 // is logged and retried with backoff (100 ms doubling to 30 s).
 func (e *engine) loop(ctx context.Context) {
-	resync := time.NewTicker(e.resync)
+	interval := e.resyncInterval()
+	resync := time.NewTicker(interval)
 	defer resync.Stop()
 	var retry, drainPoll <-chan time.Time
 	backoff := 100 * time.Millisecond
@@ -750,7 +759,7 @@ func (e *engine) loop(ctx context.Context) {
 		// An addresses-only reconcile (a VRRP one) that succeeds says
 		// nothing of IPVS: it must not cancel the retry of a reconcile
 		// that failed.
-		onlyAddresses := why == "vrrp" && e.wholeRead
+		onlyAddresses := (why == "vrrp" || why == "netlink") && e.wholeRead
 		err := e.reconcile(context.WithoutCancel(ctx), why)
 		for _, r := range replies {
 			r <- vrrpReply(err)
@@ -795,8 +804,19 @@ func (e *engine) loop(ctx context.Context) {
 		case turnErr == nil && !onlyAddresses:
 			retry, backoff = nil, 100*time.Millisecond
 		}
+		// A reload may have changed global.resync_interval.
+		if d := e.resyncInterval(); d != interval {
+			interval = d
+			resync.Reset(d)
+		}
 		e.hb.Beat()
 	}
+}
+
+func (e *engine) resyncInterval() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.resync
 }
 
 // watchAddresses asks for a reconcile when an address of ours changes
@@ -830,7 +850,7 @@ func (e *engine) watchAddresses(ctx context.Context) {
 			}
 		}
 		close(done)
-		e.kick("netlink")
+		e.kick("resubscribed") // whole: changes in between went unnotified
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
@@ -897,6 +917,7 @@ func (e *engine) reload(stop context.Context) error {
 	e.m = m
 	e.factsGen++
 	e.declared = declaredBy(m)
+	e.resync = resyncOf(m)
 	e.reloadErr = ""
 	if e.runner != nil {
 		e.health = e.runner.Health()

@@ -239,13 +239,21 @@ func TestHealthReconcilesOnlyItsService(t *testing.T) {
 		t.Errorf("a health transition read the whole table %d times", n-wholeReads)
 	}
 
-	// Drift in the same service is repaired by the scoped reconcile too;
-	// a netlink kick folded into a health one makes it whole.
-	k.Mutate(func(st *state.State) { delete(st.Services[svc].Reals, rs2.Real) })
+	// An address notification reconciles addresses only: no whole read.
 	e.kick("netlink")
+	eventually(t, "the netlink reconcile counted", func() bool { return reads() > before+1 })
+	if n := k.ReadCount(); n != wholeReads {
+		t.Errorf("an address notification read the whole table %d times", n-wholeReads)
+	}
+
+	// Drift in the same service is repaired by the scoped reconcile too;
+	// a kick for everything (the address subscription reopened) folded
+	// into a health one makes it whole.
+	k.Mutate(func(st *state.State) { delete(st.Services[svc].Reals, rs2.Real) })
+	e.kick("resubscribed")
 	e.onHealth([]check.Transition{{ID: rs1, Health: up}})
 	eventually(t, "both back", func() bool { return len(reals(k)) == 2 })
-	eventually(t, "a whole reconcile for the netlink kick", func() bool { return k.ReadCount() > wholeReads })
+	eventually(t, "a whole reconcile for the kick", func() bool { return k.ReadCount() > wholeReads })
 }
 
 // TestHealthAfterServiceDeletedByHand: a health transition whose service
@@ -1147,4 +1155,20 @@ virtual_servers:
 		last := e.status().LastReconcile
 		return last != nil && strings.Contains(last.Error, "module not found")
 	})
+}
+
+// TestReloadAppliesResyncInterval: a reload that changes
+// global.resync_interval takes effect in the running loop.
+func TestReloadAppliesResyncInterval(t *testing.T) {
+	y := "version: 1\nglobal: {resync_interval: 1h}\nvirtual_servers:\n  - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.1}]}\n"
+	e, k, file := startEngine(t, y)
+	e.kick("start")
+	eventually(t, "the service in", func() bool { return len(k.State().Services) == 1 })
+	os.WriteFile(file, []byte(strings.Replace(y, "1h", "100ms", 1)), 0o644)
+	if err := e.reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the reload's reconcile, then the new ticker
+	reads := k.ReadCount()
+	eventually(t, "resyncs every 100ms", func() bool { return k.ReadCount() >= reads+3 })
 }

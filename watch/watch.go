@@ -200,7 +200,10 @@ func Run(ctx context.Context, o Options) error {
 			}
 		}
 	}()
-	go sdnotify.Watchdog(loopCtx, e.hb.Fresh(3*e.resync+10*time.Second), func() {
+	// The loop turns at least every resync interval; the bound follows a
+	// reload that changes it.
+	fresh := func() bool { return e.hb.Fresh(3*e.resyncInterval() + 10*time.Second)() }
+	go sdnotify.Watchdog(loopCtx, fresh, func() {
 		log.Error("the reconcile loop has not turned for too long; not feeding the systemd watchdog")
 	})
 	go func() {

@@ -400,7 +400,9 @@ func TestAge(t *testing.T) {
 	}{
 		{0, "0s"}, {850 * time.Millisecond, "850ms"}, {12 * time.Second, "12s"},
 		{5*time.Minute + 3*time.Second, "5m3s"}, {5 * time.Minute, "5m"},
-		{3*time.Hour + 12*time.Minute + 40*time.Second, "3h13m"},
+		{80 * time.Second, "1m20s"}, {5*time.Minute + 30*time.Second, "5m30s"},
+		{3*time.Hour + 12*time.Minute + 40*time.Second, "3h13m"}, {2*time.Hour + 10*time.Minute, "2h10m"},
+		{2 * time.Hour, "2h0m"},
 		{52 * time.Hour, "2d4h"}, {-time.Second, "0s"},
 	}
 	for _, tc := range tests {
