@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -116,5 +117,16 @@ func (dr *Drains) hold(d *model.Desired, live *state.State, whole bool) {
 			continue
 		}
 		want.Reals[k.real] = e.real
+	}
+}
+
+// unblock turns the plan's drained deletes into plain ones: what hold did
+// not keep in the desired state is idle or past its deadline, and the
+// writer must not wait inline for it.
+func (dr *Drains) unblock(p *plan.Plan) {
+	for i := range p.Changes {
+		if p.Changes[i].DrainSeconds > 0 {
+			p.Changes[i].DrainSeconds, p.Changes[i].Reason = 0, "not in the model; idle"
+		}
 	}
 }

@@ -444,12 +444,7 @@ func planAndExecute(ctx context.Context, k Kernel, d *model.Desired, live *state
 	}
 	p := plan.Diff(d, live, popts)
 	if opts.Drains != nil {
-		// What hold did not keep is idle or due: deleted at once.
-		for i := range p.Changes {
-			if p.Changes[i].DrainSeconds > 0 {
-				p.Changes[i].DrainSeconds, p.Changes[i].Reason = 0, "not in the model; idle"
-			}
-		}
+		opts.Drains.unblock(p)
 	}
 	if p.Empty() {
 		return p, &Result{Changes: []ChangeResult{}}, nil

@@ -307,8 +307,7 @@ func (r *Runner) adoptRenamed(targets []Target, seen map[model.RealID]bool) {
 			if seen[oldID] {
 				continue
 			}
-			olds := append([]model.RealID{old.id}, old.also...)
-			if slices.ContainsFunc(olds, func(id model.RealID) bool { return slices.Contains(ids, id) }) {
+			if slices.ContainsFunc(old.ids(), func(id model.RealID) bool { return slices.Contains(ids, id) }) {
 				delete(r.targets, oldID)
 				old.id, old.name = nt.ID, nt.ID.String()
 				r.targets[nt.ID] = old
@@ -374,12 +373,16 @@ func (r *Runner) Health() map[model.RealID]model.Health {
 	defer r.mu.Unlock()
 	h := make(map[model.RealID]model.Health, len(r.targets))
 	for _, t := range r.targets {
-		h[t.id] = model.Health{Up: t.up, Weight: copyInt(t.weight)}
-		for _, id := range t.also {
+		for _, id := range t.ids() {
 			h[id] = model.Health{Up: t.up, Weight: copyInt(t.weight)}
 		}
 	}
 	return h
+}
+
+// ids are the target's real server under each service it is checked for.
+func (t *target) ids() []model.RealID {
+	return append([]model.RealID{t.id}, t.also...)
 }
 
 // loop is the runner's one scheduling goroutine: start what is due,

@@ -21,6 +21,23 @@ type TargetStats struct {
 	Checks []CheckStats
 }
 
+// IDs are the real server under each service it is checked for.
+func (t TargetStats) IDs() []model.RealID {
+	return append([]model.RealID{t.ID}, t.Also...)
+}
+
+// LastCheck is the time and latency of the real server's latest probe.
+func (t TargetStats) LastCheck() (time.Time, time.Duration) {
+	var last time.Time
+	var latency time.Duration
+	for _, c := range t.Checks {
+		if c.LastCheck.After(last) {
+			last, latency = c.LastCheck, c.LastLatency
+		}
+	}
+	return last, latency
+}
+
 // CheckStats are one check's counters.
 type CheckStats struct {
 	Type        string

@@ -146,25 +146,18 @@ func (e *engine) claimDeclared() error {
 	return e.owner.Claim(cs)
 }
 
-// owned is what reconciles may delete: the record (objects of earlier
-// models) plus what the current model declares.
 // owned is what a reconcile may change: what the record says lbx made,
-// and what the model in force declares (declared, taken with it).
-func (e *engine) owned(declared plan.Owned) plan.Owned {
-	o := e.owner.Owned()
-	for k := range declared.Services {
-		o.Services[k] = true
-	}
-	for k := range declared.Addresses {
-		o.Addresses[k] = true
-	}
-	return o
-}
-
-// ownedAddresses is owned without the services (an addresses-only
-// reconcile plans none: copying thousands of keys is what it saves).
-func (e *engine) ownedAddresses(declared plan.Owned) plan.Owned {
+// and what the model in force declares (declared, taken with it). Without
+// services, for an addresses-only reconcile, which plans none: copying
+// thousands of service keys is what that saves.
+func (e *engine) owned(declared plan.Owned, services bool) plan.Owned {
 	o := plan.Owned{Services: map[state.ServiceKey]bool{}, Addresses: e.owner.OwnedAddresses()}
+	if services {
+		o = e.owner.Owned()
+		for k := range declared.Services {
+			o.Services[k] = true
+		}
+	}
 	for k := range declared.Addresses {
 		o.Addresses[k] = true
 	}
@@ -348,9 +341,7 @@ func (e *engine) downScriptsLocked(vs *model.VirtualServer, quorum bool, gone fu
 		if gone != nil && !gone(rs) {
 			continue
 		}
-		id := model.RealID{Service: keys[0], Real: rs.Key(vs)}
-		h, known := e.health[id]
-		if up, _ := model.Live(vs, rs, h, known); up && rs.NotifyDown != "" {
+		if up, _ := e.liveLocked(vs, keys[0], rs); up && rs.NotifyDown != "" {
 			out = append(out, rs.NotifyDown)
 		}
 	}
@@ -425,6 +416,13 @@ func quorumStep(lost bool, weight, quorum, hysteresis int) bool {
 	return weight < quorum-hysteresis
 }
 
+// liveLocked is model.Live of real server rs of vs in service key, with
+// the health held now.
+func (e *engine) liveLocked(vs *model.VirtualServer, key state.ServiceKey, rs *model.RealServer) (up bool, weight int) {
+	h, known := e.health[model.RealID{Service: key, Real: rs.Key(vs)}]
+	return model.Live(vs, rs, h, known)
+}
+
 // updateQuorumLocked recomputes each service's quorum from health and
 // returns the quorum_up/quorum_down scripts to run, once per virtual
 // server (a group's services cross together, and keepalived runs a
@@ -447,9 +445,7 @@ func (e *engine) updateQuorumLocked() []string {
 		for _, key := range e.m.ServiceKeys(vs) {
 			weight := 0
 			for _, rs := range vs.RealServers {
-				id := model.RealID{Service: key, Real: rs.Key(vs)}
-				h, known := e.health[id]
-				if up, w := model.Live(vs, rs, h, known); up {
+				if up, w := e.liveLocked(vs, key, rs); up {
 					weight += w
 				}
 			}
@@ -519,20 +515,16 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	e.mu.Lock()
 	f, m, declared, hgen, gen := e.factsLocked(), e.m, e.declared, e.healthGen, e.factsGen
 	drifted := hgen == e.appliedHealthGen && gen == e.appliedGen
-	// A health transition changes only its services' real servers: only
-	// they are read and planned, unless a kick for everything was folded
-	// into this one. Every other trigger reconciles everything. The facts
-	// and the scope are taken together, so that the scope's transitions
-	// are in the facts.
-	// A VRRP transition changes only addresses, and an address
-	// notification is about addresses (lbx's own VIP add comes back as
-	// one): only they are read and planned (a pending whole reconcile or health scope is left for the
-	// loop's next turn, whose kick is queued). Not before a whole
-	// reconcile has read the kernel: the first one (vrrpd's, at start)
-	// makes the IPVS table, and readiness follows it.
-	addressesOnly := (why == "vrrp" || why == "netlink") && e.wholeRead
-	// A drain poll reads and plans the services being drained (and any
-	// pending health transitions' services), not the whole table.
+	// What is read and planned depends on the trigger (the facts and the
+	// scope are taken together, so that the scope's transitions are in
+	// the facts):
+	//   - a VRRP transition or an address notification: the addresses
+	//     (addressesOnly); a pending health scope or whole reconcile is
+	//     left for the loop's next turn, whose kick is queued;
+	//   - a health transition: its services' real servers; a drain poll:
+	//     the drained services' (and any pending health scope);
+	//   - anything else, or a kick for everything folded in: everything.
+	addressesOnly := e.addressesOnly(why)
 	scope := e.healthScope
 	if why == "drain" {
 		for _, k := range e.drains.Services() {
@@ -554,12 +546,7 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	if e.lost != nil && !(addressesOnly && errors.Is(e.lost, apply.ErrAddressesOnly)) {
 		reopenErr = e.reopenKernel(m)
 	}
-	var popts plan.Options
-	if addressesOnly {
-		popts.Owned = e.ownedAddresses(declared)
-	} else {
-		popts.Owned = e.owned(declared)
-	}
+	popts := plan.Options{Owned: e.owned(declared, !addressesOnly)}
 	var p *plan.Plan
 	var res *apply.Result
 	err := apply.ErrNeedWhole
@@ -630,6 +617,15 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 		err = ipvsOnlyError{err}
 	}
 	return err
+}
+
+// addressesOnly: a reconcile for why reads and plans addresses only. A
+// VRRP transition changes only addresses, and an address notification is
+// about addresses (lbx's own VIP add comes back as one). Not before a
+// whole reconcile has read the kernel: the first one (vrrpd's, at start)
+// makes the IPVS table, and readiness follows it. Loop only.
+func (e *engine) addressesOnly(why string) bool {
+	return (why == "vrrp" || why == "netlink") && e.wholeRead
 }
 
 // reopenKernel replaces a kernel handle that takes no more calls by a new
@@ -759,7 +755,7 @@ func (e *engine) loop(ctx context.Context) {
 		// An addresses-only reconcile (a VRRP one) that succeeds says
 		// nothing of IPVS: it must not cancel the retry of a reconcile
 		// that failed.
-		onlyAddresses := (why == "vrrp" || why == "netlink") && e.wholeRead
+		onlyAddresses := e.addressesOnly(why)
 		err := e.reconcile(context.WithoutCancel(ctx), why)
 		for _, r := range replies {
 			r <- vrrpReply(err)
@@ -781,7 +777,7 @@ func (e *engine) loop(ctx context.Context) {
 			if len(late) == 0 {
 				break
 			}
-			onlyAddresses = onlyAddresses && e.wholeRead
+			onlyAddresses = onlyAddresses && e.addressesOnly("vrrp")
 			err = e.reconcile(context.WithoutCancel(ctx), "vrrp")
 			for _, r := range late {
 				r <- vrrpReply(err)
@@ -992,39 +988,24 @@ func (e *engine) status() statusd.Status {
 	if e.runner != nil {
 		stats = e.runner.Stats()
 	}
-	in := e.poolWeightsLocked()
+	// The weight in the pool is what the compile gives (0 when down and
+	// inhibited, absent when out): the one rule, not a copy of it.
+	var pool *state.State
+	if len(stats) > 0 {
+		pool = model.Compile(e.m, e.factsLocked()).State
+	}
 	for _, t := range stats {
-		for _, id := range append([]model.RealID{t.ID}, t.Also...) {
-			r := statusd.Real{Service: id.Service.String(), Real: id.Real.String(), Up: t.Up, Weight: in[id], LastError: e.reasons[t.ID]}
-			for _, c := range t.Checks {
-				if c.LastCheck.After(r.LastCheck) {
-					r.LastCheck, r.LatencySeconds = c.LastCheck, c.LastLatency.Seconds()
-				}
+		last, latency := t.LastCheck()
+		for _, id := range t.IDs() {
+			r := statusd.Real{Service: id.Service.String(), Real: id.Real.String(), Up: t.Up, LastError: e.reasons[t.ID],
+				LastCheck: last, LatencySeconds: latency.Seconds()}
+			if svc := pool.Services[id.Service]; svc != nil {
+				r.Weight = svc.Reals[id.Real].Weight
 			}
 			st.RealServers = append(st.RealServers, r)
 		}
 	}
 	return st
-}
-
-// poolWeightsLocked are the weights the model's real servers have in the
-// pool under the current health: the model's weight or misc_dynamic's
-// while up; 0 while down (removed, or inhibited) or out for a lost quorum
-// with a sorry server in.
-func (e *engine) poolWeightsLocked() map[model.RealID]int {
-	out := map[model.RealID]int{}
-	for _, vs := range e.m.VirtualServers {
-		for _, key := range e.m.ServiceKeys(vs) {
-			for _, rs := range vs.RealServers {
-				id := model.RealID{Service: key, Real: rs.Key(vs)}
-				h, known := e.health[id]
-				if up, w := model.Live(vs, rs, h, known); up && !(vs.SorryServer != nil && e.quorumLost[key]) {
-					out[id] = w
-				}
-			}
-		}
-	}
-	return out
 }
 
 // AbsPath makes a model path comparable between `lbx watch -f` and

@@ -331,16 +331,12 @@ func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r *check.Runner) 
 func exportChecks(met *metrics.Registry, stats []check.TargetStats) {
 	for _, ts := range stats {
 		var total, failed uint64
-		var lat time.Duration
-		var last time.Time
 		for _, cs := range ts.Checks {
 			total += cs.Total
 			failed += cs.Failed
-			if cs.LastCheck.After(last) {
-				last, lat = cs.LastCheck, cs.LastLatency
-			}
 		}
-		for _, id := range append([]model.RealID{ts.ID}, ts.Also...) {
+		_, lat := ts.LastCheck()
+		for _, id := range ts.IDs() {
 			met.SetChecker(metrics.Real(id), ts.Up, lat, total, failed)
 		}
 	}
