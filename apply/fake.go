@@ -28,6 +28,7 @@ type FakeKernel struct {
 	// OnWrite, if set, runs before each write (to mutate counters while
 	// draining, for instance).
 	OnWrite func(st *state.State)
+	syncd   map[state.SyncRole]state.SyncDaemon
 }
 
 // NewFakeKernel returns a fake with the given interfaces and an empty state.

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -382,7 +383,7 @@ func (c *conv) global(n *keepalived.Node) {
 		case "lvs_sync_daemon_interface":
 			c.legacy(&c.m.Global, ch, "lvs_sync_daemon INTERFACE")
 			if c.need(ch, 1, "an interface") {
-				c.setSyncDaemon(ch, ch.Args[0].Text, "", -1)
+				c.setSyncDaemon(ch, &model.LVSSyncDaemon{Interface: ch.Args[0].Text})
 			}
 		case "default_interface":
 			// Used for static addresses without dev (first pass).
@@ -396,49 +397,59 @@ func (c *conv) lvsSyncDaemon(n *keepalived.Node, inst string) {
 	if !c.need(n, 1, "an interface") {
 		return
 	}
-	iface := n.Args[0].Text
-	id := -1
+	s := &model.LVSSyncDaemon{Interface: n.Args[0].Text, VRRPInstance: inst}
 	args := n.Args[1:]
+	// number reads the value of keyword args[i] within keepalived's bounds.
+	number := func(i, lo, hi int) int {
+		v, err := parseInt(args[i+1].Text, lo, hi)
+		if err != nil {
+			c.errorf(n.Pos, "lvs_sync_daemon %s: want %d..%d, got %q", args[i].Text, lo, hi, args[i+1].Text)
+		}
+		return v
+	}
 	for i := 0; i < len(args); i++ {
-		switch a := args[i].Text; a {
-		case "inst":
-			if i+1 < len(args) {
-				inst = args[i+1].Text
-				i++
+		a := args[i].Text
+		switch {
+		case a == "inst" || a == "id" || a == "maxlen" || a == "port" || a == "ttl" || a == "group":
+			if i+1 >= len(args) {
+				c.errorf(n.Pos, "lvs_sync_daemon %s: missing its value", a)
+				continue
 			}
-		case "id":
-			if i+1 < len(args) {
-				v, err := parseInt(args[i+1].Text, 0, 255)
-				if err != nil {
-					c.errorf(n.Pos, "lvs_sync_daemon id: want 0..255, got %q", args[i+1].Text)
+			switch a {
+			case "inst":
+				s.VRRPInstance = args[i+1].Text
+			case "id":
+				id := number(i, 0, 255)
+				s.SyncID = &id
+			case "maxlen":
+				s.MaxLen = number(i, 1, 65507)
+			case "port":
+				s.Port = number(i, 1, 65535)
+			case "ttl":
+				s.TTL = number(i, 1, 255)
+			case "group":
+				g, err := netip.ParseAddr(args[i+1].Text)
+				if err != nil || !g.IsMulticast() {
+					c.errorf(n.Pos, "lvs_sync_daemon group: want a multicast address, got %q", args[i+1].Text)
+				} else {
+					s.Group = &model.Addr{Addr: g}
 				}
-				id = v
-				i++
 			}
-		case "maxlen", "port", "ttl", "group":
-			c.note(&c.m.Global, n.Pos, "lvs_sync_daemon %s is not in the model; left out", a)
 			i++
+		case i == 0:
+			s.VRRPInstance = a
 		default:
-			if i == 0 {
-				inst = a
-			} else {
-				c.errorf(n.Pos, "lvs_sync_daemon: unexpected %q", a)
-			}
+			c.errorf(n.Pos, "lvs_sync_daemon: unexpected %q", a)
 		}
 	}
-	c.setSyncDaemon(n, iface, inst, id)
+	c.setSyncDaemon(n, s)
 }
 
-func (c *conv) setSyncDaemon(n *keepalived.Node, iface, inst string, id int) {
+func (c *conv) setSyncDaemon(n *keepalived.Node, s *model.LVSSyncDaemon) {
 	if c.m.Global.LVSSyncDaemon != nil {
 		c.note(&c.m.Global, n.Pos, "lvs_sync_daemon given again (first at %s); the last one wins, as keepalived", c.syncDaemon.Pos)
 	}
 	c.syncDaemon = n
-	c.note(&c.m.Global, n.Pos, "lvs_sync_daemon: kept in the model, but lbx watch does not run IPVS connection sync yet: connections are not synchronised to the backup, and established flows are reset at a failover; until it does, start the daemon from the instance's notify scripts (ipvsadm --start-daemon master|backup --mcast-interface %s --syncid N)", iface)
-	s := &model.LVSSyncDaemon{Interface: iface, VRRPInstance: inst}
-	if id >= 0 {
-		s.SyncID = id
-	}
 	c.m.Global.LVSSyncDaemon = s
 }
 
@@ -446,16 +457,22 @@ func (c *conv) setSyncDaemon(n *keepalived.Node, iface, inst string, id int) {
 // instance it follows.
 func (c *conv) finishSyncDaemon() {
 	s := c.m.Global.LVSSyncDaemon
-	if s == nil || s.SyncID != 0 || s.VRRPInstance == "" {
+	if s == nil {
 		return
 	}
-	for _, in := range c.m.VRRPInstances {
-		if in.Name == s.VRRPInstance {
-			s.SyncID = in.VirtualRouterID
-		}
+	if s.VRRPInstance == "" {
+		c.errorf(c.syncDaemon.Pos, "lvs_sync_daemon: no VRRP instance to follow; write lvs_sync_daemon INTERFACE VRRP_INSTANCE (the daemon is master while that instance is MASTER, backup otherwise)")
+		return
 	}
 	if !c.instNames[s.VRRPInstance] {
 		c.errorf(c.syncDaemon.Pos, "lvs_sync_daemon: no vrrp_instance named %q", s.VRRPInstance)
+		return
+	}
+	for _, in := range c.m.VRRPInstances {
+		if in.Name == s.VRRPInstance && s.SyncID == nil {
+			id := in.VirtualRouterID
+			s.SyncID = &id
+		}
 	}
 }
 

@@ -210,6 +210,11 @@ func TestConvert(t *testing.T) {
 			diag: []string{"k.conf:4: warning: \"lvs_sync_daemon_interface\" is a legacy form"},
 		},
 		{
+			name: "lvs_sync_daemon with every setting",
+			conf: "global_defs {\n lvs_sync_daemon sy0 inst VI_1 id 0 maxlen 1000 port 9000 ttl 3 group 239.1.1.1\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n}\n",
+			want: []string{"interface: sy0", "vrrp_instance: VI_1", "sync_id: 0", "max_len: 1000", "port: 9000", "ttl: 3", "group: 239.1.1.1"},
+		},
+		{
 			name: "nat_mask ignored with a warning",
 			conf: vsHead + " nat_mask 255.255.255.0\n real_server 10.0.1.1 80 {\n }\n}\n",
 			diag: []string{"k.conf:3: warning: nat_mask is a legacy keyword"},
@@ -306,6 +311,11 @@ func TestConvertErrors(t *testing.T) {
 		{"sync group unknown member", "vrrp_sync_group G {\n group {\n  NOPE\n }\n}\n", "k.conf:1: error: vrrp_sync_group G: no vrrp_instance named \"NOPE\""},
 		{"unbalanced braces", "global_defs {\n", "k.conf:1: error: block \"global_defs\" opened here is never closed"},
 		{"mixed families", vsHead + " real_server 2001:db8::1 80 {\n }\n}\n", "k.conf:3: error: real_server 2001:db8::1: address family differs"},
+		{"sync daemon ttl", "global_defs {\n lvs_sync_daemon eth1 VI_1 ttl 0\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n}\n", "k.conf:2: error: lvs_sync_daemon ttl: want 1..255, got \"0\""},
+		{"sync daemon group", "global_defs {\n lvs_sync_daemon eth1 VI_1 group 10.0.0.1\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n}\n", "k.conf:2: error: lvs_sync_daemon group: want a multicast address"},
+		{"sync daemon value missing", "global_defs {\n lvs_sync_daemon eth1 VI_1 port\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n}\n", "k.conf:2: error: lvs_sync_daemon port: missing its value"},
+		{"sync daemon unknown instance", "global_defs {\n lvs_sync_daemon eth1 VI_9 id 4\n}\n", "k.conf:2: error: lvs_sync_daemon: no vrrp_instance named \"VI_9\""},
+		{"sync daemon without instance", "global_defs {\n lvs_sync_daemon eth1\n}\n", "k.conf:2: error: lvs_sync_daemon: no VRRP instance to follow"},
 		{"group range end", "virtual_server_group G {\n 10.0.0.10-5 80\n}\n", "k.conf:2: error: virtual_server_group: range \"10.0.0.10-5\""},
 	}
 	for _, tt := range tests {

@@ -177,7 +177,7 @@ func (c *conv) instance(n *keepalived.Node) {
 		case "lvs_sync_daemon_interface":
 			c.legacy(in, ch, "global_defs { lvs_sync_daemon INTERFACE "+in.Name+" }")
 			if c.need(ch, 1, "an interface") {
-				c.setSyncDaemon(ch, ch.Args[0].Text, in.Name, -1)
+				c.setSyncDaemon(ch, &model.LVSSyncDaemon{Interface: ch.Args[0].Text, VRRPInstance: in.Name})
 			}
 		default:
 			c.unknown(in, ch, instanceUnsupported)

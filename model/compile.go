@@ -226,6 +226,36 @@ func CompileAddresses(m *Model, f Facts) *Desired {
 	return d
 }
 
+// CompileSyncDaemons is the IPVS connection sync daemon the model wants,
+// given the VRRP states (none without lvs_sync_daemon, or when VRRP runs
+// elsewhere: f.VRRP nil). keepalived's rule (vrrp.c): the master daemon
+// while the followed instance is MASTER, the backup daemon otherwise (at
+// start, in BACKUP and in FAULT), never both.
+func CompileSyncDaemons(m *Model, f Facts) []state.SyncDaemon {
+	s := m.Global.LVSSyncDaemon
+	if s == nil || f.VRRP == nil {
+		return nil
+	}
+	d := state.SyncDaemon{Role: state.SyncBackup, Interface: s.Interface, MaxLen: s.MaxLen, Port: s.Port, TTL: s.TTL}
+	if f.VRRP[s.VRRPInstance] == "MASTER" {
+		d.Role = state.SyncMaster
+	}
+	if s.Group != nil {
+		d.Group = s.Group.Addr
+	}
+	switch {
+	case s.SyncID != nil:
+		d.SyncID = *s.SyncID
+	default:
+		for _, in := range m.VRRPInstances {
+			if in.Name == s.VRRPInstance {
+				d.SyncID = in.VirtualRouterID
+			}
+		}
+	}
+	return []state.SyncDaemon{d}
+}
+
 // CompileServices is Compile limited to the services only: their settings
 // and real servers, no addresses. The watch loop compiles a health
 // transition's services alone (apply.ReconcileReals).

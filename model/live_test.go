@@ -1,6 +1,7 @@
 package model
 
 import (
+	"net/netip"
 	"sort"
 	"strings"
 	"testing"
@@ -87,6 +88,44 @@ virtual_servers:
 			sort.Strings(got)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("real servers in IPVS (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCompileSyncDaemons(t *testing.T) {
+	base := "version: 1\nvrrp_instances:\n  - {name: VI_1, interface: eth0, virtual_router_id: 51}\n  - {name: VI_2, interface: eth0, virtual_router_id: 52}\n"
+	backup := state.SyncDaemon{Role: state.SyncBackup, Interface: "sy0", SyncID: 51}
+	master := backup
+	master.Role = state.SyncMaster
+	tuned := state.SyncDaemon{Role: state.SyncMaster, Interface: "sy0", SyncID: 0, MaxLen: 1000, Group: netip.MustParseAddr("239.1.1.1"), Port: 9000, TTL: 3}
+	for _, tc := range []struct {
+		name   string
+		global string
+		vrrp   map[string]string
+		want   []state.SyncDaemon
+	}{
+		{"no lvs_sync_daemon", "", map[string]string{"VI_1": "MASTER"}, nil},
+		{"VRRP elsewhere (plan, apply)", "{interface: sy0, vrrp_instance: VI_1}", nil, nil},
+		{"before the first state: backup", "{interface: sy0, vrrp_instance: VI_1}", map[string]string{}, []state.SyncDaemon{backup}},
+		{"BACKUP", "{interface: sy0, vrrp_instance: VI_1}", map[string]string{"VI_1": "BACKUP", "VI_2": "MASTER"}, []state.SyncDaemon{backup}},
+		{"FAULT", "{interface: sy0, vrrp_instance: VI_1}", map[string]string{"VI_1": "FAULT"}, []state.SyncDaemon{backup}},
+		{"MASTER: the sync id defaults to the VRID", "{interface: sy0, vrrp_instance: VI_1}", map[string]string{"VI_1": "MASTER"}, []state.SyncDaemon{master}},
+		{"every setting, sync id 0 given", "{interface: sy0, vrrp_instance: VI_2, sync_id: 0, max_len: 1000, port: 9000, ttl: 3, group: 239.1.1.1}",
+			map[string]string{"VI_2": "MASTER"}, []state.SyncDaemon{tuned}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			y := base
+			if tc.global != "" {
+				y += "global:\n  lvs_sync_daemon: " + tc.global + "\n"
+			}
+			m, err := Parse([]byte(y), "m.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := CompileSyncDaemons(m, Facts{VRRP: tc.vrrp})
+			if diff := cmp.Diff(tc.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
 	}

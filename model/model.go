@@ -62,11 +62,22 @@ type Global struct {
 }
 
 // LVSSyncDaemon is the IPVS connection sync daemon (keepalived's
-// lvs_sync_daemon INTERFACE VRRP_INSTANCE [id N]).
+// lvs_sync_daemon INTERFACE VRRP_INSTANCE [id N] [maxlen N] [port N]
+// [ttl N] [group ADDR]). lbx watch runs the master daemon while the
+// instance is MASTER and the backup daemon otherwise, as keepalived.
 type LVSSyncDaemon struct {
 	Interface    string `yaml:"interface,omitempty"`
 	VRRPInstance string `yaml:"vrrp_instance,omitempty"`
-	SyncID       int    `yaml:"sync_id,omitempty"`
+	// SyncID tells this pair's sync messages from another's on the same
+	// network; absent: the instance's virtual_router_id (keepalived).
+	SyncID *int `yaml:"sync_id,omitempty"`
+	// MaxLen (UDP payload), Port (the multicast base port), TTL and Group
+	// (the multicast group): absent, the kernel's defaults (from the
+	// interface's MTU, 8848, 1, 224.0.0.81).
+	MaxLen int   `yaml:"max_len,omitempty"`
+	Port   int   `yaml:"port,omitempty"`
+	TTL    int   `yaml:"ttl,omitempty"`
+	Group  *Addr `yaml:"group,omitempty"`
 }
 
 // Script is a tracking script (keepalived's vrrp_script).

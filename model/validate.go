@@ -66,11 +66,27 @@ func (v *validator) global() {
 		if s.Interface == "" {
 			v.errorf("global.lvs_sync_daemon.interface", "missing: the interface the sync daemon uses")
 		}
-		if s.VRRPInstance != "" && v.instance(s.VRRPInstance) == nil {
+		switch {
+		case s.VRRPInstance == "":
+			v.errorf("global.lvs_sync_daemon.vrrp_instance", "missing: the VRRP instance the daemon follows (master daemon while it is MASTER, backup otherwise)")
+		case v.instance(s.VRRPInstance) == nil:
 			v.errorf("global.lvs_sync_daemon.vrrp_instance", "no vrrp_instance named %q", s.VRRPInstance)
 		}
-		if s.SyncID < 0 || s.SyncID > 255 {
-			v.errorf("global.lvs_sync_daemon.sync_id", "want 0..255")
+		if s.SyncID != nil && (*s.SyncID < 0 || *s.SyncID > 255) {
+			v.errorf("global.lvs_sync_daemon.sync_id", "want 0..255, got %d", *s.SyncID)
+		}
+		// keepalived's bounds: a UDP payload in one IPv4 datagram.
+		if s.MaxLen < 0 || s.MaxLen > 65507 {
+			v.errorf("global.lvs_sync_daemon.max_len", "want 1..65507, got %d", s.MaxLen)
+		}
+		if s.Port < 0 || s.Port > 65535 {
+			v.errorf("global.lvs_sync_daemon.port", "want 1..65535, got %d", s.Port)
+		}
+		if s.TTL < 0 || s.TTL > 255 {
+			v.errorf("global.lvs_sync_daemon.ttl", "want 1..255, got %d", s.TTL)
+		}
+		if s.Group != nil && !s.Group.Addr.IsMulticast() {
+			v.errorf("global.lvs_sync_daemon.group", "%s is not a multicast address (the kernel refuses it)", s.Group.Addr)
 		}
 	}
 }

@@ -345,3 +345,53 @@ func ParseServiceKey(s string) (ServiceKey, error) {
 	}
 	return ServiceKey{Protocol: p, Addr: ap.Addr(), Port: ap.Port(), Family: FamilyOf(ap.Addr())}, nil
 }
+
+// SyncRole is an IPVS connection sync daemon's role: the kernel runs at
+// most one daemon of each.
+type SyncRole string
+
+const (
+	SyncMaster SyncRole = "master" // sends the connection table
+	SyncBackup SyncRole = "backup" // receives it
+)
+
+// SyncDaemon is an IPVS connection sync daemon (ipvsadm --start-daemon).
+// In a wanted daemon, zero MaxLen, Port and TTL and an invalid Group mean
+// "the kernel's default" (from the interface's MTU, 8848, 1, 224.0.0.81);
+// a daemon read from the kernel has them all.
+type SyncDaemon struct {
+	Role      SyncRole   `json:"role"`
+	Interface string     `json:"interface"`
+	SyncID    int        `json:"sync_id"`
+	MaxLen    int        `json:"max_len,omitempty"`
+	Group     netip.Addr `json:"group,omitempty"`
+	Port      int        `json:"port,omitempty"`
+	TTL       int        `json:"ttl,omitempty"`
+}
+
+// SatisfiedBy reports whether the running daemon live is the wanted d:
+// the same role, interface and sync id, and every setting d gives.
+func (d SyncDaemon) SatisfiedBy(live SyncDaemon) bool {
+	return d.Role == live.Role && d.Interface == live.Interface && d.SyncID == live.SyncID &&
+		(d.MaxLen == 0 || d.MaxLen == live.MaxLen) &&
+		(!d.Group.IsValid() || d.Group == live.Group) &&
+		(d.Port == 0 || d.Port == live.Port) &&
+		(d.TTL == 0 || d.TTL == live.TTL)
+}
+
+func (d SyncDaemon) String() string {
+	s := fmt.Sprintf("%s on %s, sync id %d", d.Role, d.Interface, d.SyncID)
+	if d.MaxLen != 0 {
+		s += fmt.Sprintf(", max len %d", d.MaxLen)
+	}
+	if d.Group.IsValid() {
+		s += ", group " + d.Group.String()
+	}
+	if d.Port != 0 {
+		s += fmt.Sprintf(", port %d", d.Port)
+	}
+	if d.TTL != 0 {
+		s += fmt.Sprintf(", ttl %d", d.TTL)
+	}
+	return s
+}

@@ -45,13 +45,18 @@ type engine struct {
 	drains *apply.Drains // removed real servers being drained (loop only)
 	// wholeRead: a whole reconcile has read the kernel (loop only).
 	wholeRead bool
-	owner     *apply.OwnerRecord
-	met       *metrics.Registry
-	runner    *check.Runner
-	file      string
-	started   time.Time
-	version   string // lbx's, for the status
-	resync    time.Duration
+	// syncManaged: a model in force since start had lvs_sync_daemon, so
+	// the kernel's sync daemons are lbx's to follow (and to stop once a
+	// reload removes it, or at the stop). Loop only (and the stop, after).
+	syncManaged bool
+	syncMemory  apply.SyncDaemonMemory // loop only
+	owner       *apply.OwnerRecord
+	met         *metrics.Registry
+	runner      *check.Runner
+	file        string
+	started     time.Time
+	version     string // lbx's, for the status
+	resync      time.Duration
 
 	mu         sync.Mutex // guards the fields below; status snapshots read them
 	m          *model.Model
@@ -63,6 +68,7 @@ type engine struct {
 	last       *statusd.Reconcile
 	reloadAt   time.Time
 	reloadErr  string
+	syncStatus *statusd.SyncDaemon // the sync daemon asked for, and why it does not run
 	vrrpInfo   func() []statusd.Instance
 	daemon     *vrrpd.Daemon     // nil in tests without VRRP
 	vrrpSeen   map[string]string // states last given to metrics
@@ -786,6 +792,14 @@ func (e *engine) loop(ctx context.Context) {
 				turnErr = err
 			}
 		}
+		// The sync daemons follow the VRRP states once the addresses (and
+		// their gratuitous ARP) are out, as keepalived switches them after
+		// the VIPs; a health turn changes no VRRP state.
+		if why != "health" && why != "drain" {
+			if err := e.syncDaemons(context.WithoutCancel(ctx)); err != nil {
+				turnErr = errors.Join(turnErr, err)
+			}
+		}
 		// While real servers drain, their connections are read again
 		// every second (the one-shot apply's drain poll).
 		drainPoll = nil
@@ -807,6 +821,70 @@ func (e *engine) loop(ctx context.Context) {
 		}
 		e.hb.Beat()
 	}
+}
+
+// syncDaemons makes the kernel's IPVS sync daemons what the model and
+// the VRRP states ask for (model.CompileSyncDaemons): nothing when the
+// model has no lvs_sync_daemon and never had since start, all stopped once
+// it is removed. A daemon in a slot lbx follows that is not as asked (a
+// foreign sync id, another interface) is replaced: keepalived only fails
+// to start its own then. Loop only (and the stop, after it).
+func (e *engine) syncDaemons(ctx context.Context) error {
+	e.mu.Lock()
+	m := e.m
+	vrrp := maps.Clone(e.vrrp)
+	e.mu.Unlock()
+	if m.Global.LVSSyncDaemon != nil {
+		e.syncManaged = true
+	}
+	if !e.syncManaged {
+		return nil
+	}
+	if vrrp == nil {
+		vrrp = map[string]string{}
+	}
+	want := model.CompileSyncDaemons(m, model.Facts{VRRP: vrrp})
+	return e.applySyncDaemons(ctx, want)
+}
+
+// stopSyncDaemons stops the sync daemons lbx followed (at the stop, as
+// keepalived's vrrp process does on its way out).
+func (e *engine) stopSyncDaemons(ctx context.Context) {
+	if !e.syncManaged {
+		return
+	}
+	if err := e.applySyncDaemons(ctx, nil); err != nil {
+		e.log.Error("stopping the IPVS sync daemons failed", "err", err)
+	}
+}
+
+func (e *engine) applySyncDaemons(ctx context.Context, want []state.SyncDaemon) error {
+	var res []apply.SyncDaemonResult
+	err := e.lost
+	if err == nil {
+		res, err = apply.ReconcileSyncDaemons(ctx, e.k, want, &e.syncMemory)
+	}
+	for _, r := range res {
+		if r.Err == nil {
+			e.log.Info("IPVS sync daemon", "action", r.Step.Action, "role", r.Step.Daemon.Role, "interface", r.Step.Daemon.Interface, "sync_id", r.Step.Daemon.SyncID)
+		}
+	}
+	if errors.Is(err, apply.ErrKernelLost) || errors.Is(err, apply.ErrAddressesOnly) {
+		e.lost = err // the retry opens a handle with IPVS
+	}
+	var st *statusd.SyncDaemon
+	if len(want) > 0 {
+		st = &statusd.SyncDaemon{Role: string(want[0].Role), Interface: want[0].Interface, SyncID: want[0].SyncID}
+		if err != nil {
+			st.Error = err.Error()
+		}
+	} else if err == nil {
+		e.syncManaged = false // all stopped: foreign daemons started later are not ours
+	}
+	e.mu.Lock()
+	e.syncStatus = st
+	e.mu.Unlock()
+	return err
 }
 
 func (e *engine) resyncInterval() time.Duration {
@@ -977,6 +1055,7 @@ func (e *engine) status() statusd.Status {
 		Daemon:        statusd.Daemon{PID: os.Getpid(), Version: e.version, StartTime: e.started, ModelFile: e.file, LastReload: e.reloadAt, LastReloadError: e.reloadErr},
 		LastReconcile: e.last,
 		Counters:      map[string]uint64{},
+		SyncDaemon:    e.syncStatus,
 	}
 	for k, v := range e.counters {
 		st.Counters[k] = v

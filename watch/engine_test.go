@@ -1172,3 +1172,120 @@ func TestReloadAppliesResyncInterval(t *testing.T) {
 	reads := k.ReadCount()
 	eventually(t, "resyncs every 100ms", func() bool { return k.ReadCount() >= reads+3 })
 }
+
+// TestSyncDaemonsFollowVRRP: with lvs_sync_daemon, the kernel runs the
+// backup sync daemon from start, the master one while the instance is
+// MASTER (never both: keepalived's rule, pinned against keepalived by the
+// VM scenario watch-sync-daemon), a daemon changed by hand is put back on
+// the resync, a reload's new settings replace the running one, and a
+// reload without lvs_sync_daemon stops it (and then leaves the slots
+// alone).
+func TestSyncDaemonsFollowVRRP(t *testing.T) {
+	const y = `version: 1
+global:
+  resync_interval: 100ms
+  lvs_sync_daemon: {interface: sy0, vrrp_instance: VI_1}
+vrrp_instances:
+  - {name: VI_1, interface: eth0, virtual_router_id: 51, virtual_addresses: [{address: 10.0.0.1/24}]}
+`
+	dir := t.TempDir()
+	m, file := loadModel(t, dir, y)
+	k := apply.NewFakeKernel("eth0", "sy0")
+	owner, _ := apply.OpenOwnerRecord(dir, "")
+	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go e.loop(ctx)
+	running := func() string {
+		ds, _ := k.ReadSyncDaemons(ctx)
+		var s []string
+		for _, d := range ds {
+			s = append(s, fmt.Sprintf("%s/%d", d.Role, d.SyncID))
+		}
+		return strings.Join(s, " ")
+	}
+	expect := func(what, want string) {
+		t.Helper()
+		eventually(t, what+": "+want, func() bool { return running() == want })
+	}
+	for _, step := range []struct{ state, want string }{
+		{"BACKUP", "backup/51"}, {"MASTER", "master/51"}, {"FAULT", "backup/51"}, {"MASTER", "master/51"},
+	} {
+		if err := e.Reconcile(ctx, map[string]string{"VI_1": step.state}); err != nil {
+			t.Fatal(err)
+		}
+		expect(step.state, step.want)
+	}
+	eventually(t, "the status says master", func() bool {
+		st := e.status().SyncDaemon
+		return st != nil && st.Role == "master" && st.Interface == "sy0" && st.SyncID == 51 && st.Error == ""
+	})
+
+	// By hand: the master stopped, a foreign backup started.
+	k.StopSyncDaemon(ctx, state.SyncMaster)
+	k.StartSyncDaemon(ctx, state.SyncDaemon{Role: state.SyncBackup, Interface: "sy0", SyncID: 9})
+	expect("repaired on the resync", "master/51")
+
+	// A reload with another sync id replaces the daemon.
+	os.WriteFile(file, []byte(strings.Replace(y, "vrrp_instance: VI_1}", "vrrp_instance: VI_1, sync_id: 7}", 1)), 0o644)
+	if err := e.reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expect("reloaded", "master/7")
+
+	// A reload without lvs_sync_daemon stops it; a daemon started by hand
+	// after that is not lbx's.
+	os.WriteFile(file, []byte(strings.Replace(y, "  lvs_sync_daemon: {interface: sy0, vrrp_instance: VI_1}\n", "", 1)), 0o644)
+	if err := e.reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expect("removed from the model", "")
+	eventually(t, "no sync daemon in the status", func() bool { return e.status().SyncDaemon == nil })
+	k.StartSyncDaemon(ctx, state.SyncDaemon{Role: state.SyncBackup, Interface: "sy0", SyncID: 3})
+	time.Sleep(300 * time.Millisecond) // three resyncs
+	if got := running(); got != "backup/3" {
+		t.Errorf("a foreign daemon after the removal: %q, want it left alone (backup/3)", got)
+	}
+}
+
+// TestSyncDaemonErrorIsRetriedAndShown: a daemon the kernel refuses (its
+// interface missing) does not fail vrrpd's reconcile (the VIP is made),
+// shows in the status and is retried until the interface exists.
+func TestSyncDaemonErrorIsRetriedAndShown(t *testing.T) {
+	dir := t.TempDir()
+	m, file := loadModel(t, dir, `version: 1
+global:
+  lvs_sync_daemon: {interface: sy0, vrrp_instance: VI_1}
+vrrp_instances:
+  - {name: VI_1, interface: eth0, virtual_router_id: 51, virtual_addresses: [{address: 10.0.0.1/24}]}
+`)
+	k := apply.NewFakeKernel("eth0")
+	owner, _ := apply.OpenOwnerRecord(dir, "")
+	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	loopDone := make(chan struct{})
+	go func() { defer close(loopDone); e.loop(ctx) }()
+	if err := e.Reconcile(ctx, map[string]string{"VI_1": "MASTER"}); err != nil {
+		t.Fatalf("vrrpd's reconcile: %v; want nil (the VIP is made)", err)
+	}
+	if _, ok := k.State().Addresses[state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.1")}]; !ok {
+		t.Error("no VIP")
+	}
+	eventually(t, "the error in the status", func() bool {
+		st := e.status().SyncDaemon
+		return st != nil && strings.Contains(st.Error, `interface "sy0" does not exist`)
+	})
+	k.Mutate(func(*state.State) { k.Interfaces["sy0"] = true })
+	eventually(t, "started by a retry", func() bool {
+		ds, _ := k.ReadSyncDaemons(ctx)
+		return len(ds) == 1 && ds[0].Role == state.SyncMaster
+	})
+	eventually(t, "the error gone", func() bool { st := e.status().SyncDaemon; return st != nil && st.Error == "" })
+	cancel() // the stop's step runs after the loop, as in Run
+	<-loopDone
+	e.stopSyncDaemons(context.Background())
+	if ds, _ := k.ReadSyncDaemons(ctx); len(ds) != 0 {
+		t.Errorf("after the stop: %v", ds)
+	}
+}

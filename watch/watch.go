@@ -234,6 +234,9 @@ func Run(ctx context.Context, o Options) error {
 	// flight) before the stop's own reconcile runs here.
 	stopLoop()
 	<-loopDone
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), 30*time.Second)
+	e.stopSyncDaemons(stopCtx)
+	cancelStop()
 	if m := e.currentModel(); m.Global.IPVSOnStop == "remove" {
 		// omega, with the health of the last moment, before the removal.
 		// With IPVS kept, nothing leaves the pool: no down scripts.
@@ -383,7 +386,7 @@ func instancesOf(insts []vrrpd.InstanceStatus) []statusd.Instance {
 // still owns services of an earlier model, IPVS is opened where there is
 // one, so that they can be removed (without IPVS they cannot exist).
 func openKernel(m *model.Model, owner *apply.OwnerRecord) (apply.Kernel, error) {
-	if len(m.VirtualServers) > 0 {
+	if len(m.VirtualServers) > 0 || m.Global.LVSSyncDaemon != nil {
 		return apply.OpenKernel(apply.KernelOptions{})
 	}
 	if len(owner.Owned().Services) > 0 {

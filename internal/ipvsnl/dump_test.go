@@ -66,10 +66,12 @@ func TestParseDump(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add(encodeService(Service{Family: unix.AF_INET, Protocol: 6, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Sched: "rr"}))
 	f.Add([]byte{4, 0, 1, 0, 255, 255})
+	f.Add(appendDaemon(nil, CmdNewDaemon, &Daemon{State: DaemonMaster, Interface: "eth1", SyncID: 7, Group: netip.MustParseAddr("ff05::81"), TTL: 2})[4:])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		parseService(b)
 		parseDest(b, unix.AF_INET)
 		parseDest(b, unix.AF_INET6)
 		firstAttrValue(b)
+		parseDaemon(b)
 	})
 }

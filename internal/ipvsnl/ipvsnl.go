@@ -104,7 +104,8 @@ type Dest struct {
 type Op struct {
 	Cmd     uint8
 	Service Service
-	Dest    *Dest // for destination commands
+	Dest    *Dest   // for destination commands
+	Daemon  *Daemon // for sync daemon commands (Service unused)
 }
 
 // Conn is a generic netlink socket bound to one network namespace.
@@ -265,6 +266,9 @@ func appendRequest(b []byte, family uint16, seq uint32, op Op) []byte {
 	start := len(b)
 	b = append(b, make([]byte, unix.NLMSG_HDRLEN)...)
 	b = append(b, op.Cmd, genlVersion, 0, 0)
+	if op.Daemon != nil {
+		return finishRequest(appendDaemon(b, op.Cmd, op.Daemon), start, family, seq)
+	}
 	svc := nestStart(&b, cmdAttrService)
 	s := op.Service
 	b = appendServiceID(b, s)
@@ -302,6 +306,11 @@ func appendRequest(b []byte, family uint16, seq uint32, op Op) []byte {
 		}
 		nestEnd(b, dst)
 	}
+	return finishRequest(b, start, family, seq)
+}
+
+// finishRequest fills in the netlink header of the request at b[start:].
+func finishRequest(b []byte, start int, family uint16, seq uint32) []byte {
 	hdr := b[start:]
 	binary.NativeEndian.PutUint32(hdr[0:], uint32(len(b)-start))
 	binary.NativeEndian.PutUint16(hdr[4:], family)

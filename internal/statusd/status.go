@@ -32,9 +32,22 @@ type Status struct {
 	RealServers   []Real     `json:"real_servers"`
 	// LastReconcile is nil until the first reconcile finished.
 	LastReconcile *Reconcile `json:"last_reconcile,omitempty"`
+	// SyncDaemon is the IPVS connection sync daemon (the model's
+	// lvs_sync_daemon); nil when the model has none.
+	SyncDaemon *SyncDaemon `json:"ipvs_sync_daemon,omitempty"`
 	// Counters are the daemon's event counters by name (adverts_sent,
 	// drop_auth, transitions, ...), as the VRRP daemon and loop keep them.
 	Counters map[string]uint64 `json:"counters,omitempty"`
+}
+
+// SyncDaemon is the IPVS connection sync daemon lbx watch runs.
+type SyncDaemon struct {
+	Role      string `json:"role"` // master or backup: what the VRRP state asks for
+	Interface string `json:"interface"`
+	SyncID    int    `json:"sync_id"`
+	// Error is why the kernel does not run it as asked (the last attempt
+	// failed; retried with backoff).
+	Error string `json:"error,omitempty"`
 }
 
 // Daemon describes the `lbx watch` process.

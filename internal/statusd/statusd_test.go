@@ -354,7 +354,26 @@ func TestWriteText(t *testing.T) {
 				"192.168.1.12:8080  down    0       300µs    3s ago   connect: connection refused\n",
 				"counters: adverts_sent=7200 drop_auth=3\n",
 			},
-			not: []string{"FAILED", "no reconcile yet"},
+			not: []string{"FAILED", "no reconcile yet", "sync daemon"},
+		},
+		{
+			name: "sync daemon, running and not",
+			st: func() *Status {
+				s := sample()
+				s.SyncDaemon = &SyncDaemon{Role: "master", Interface: "sy0", SyncID: 51, Error: "start IPVS sync daemon master on sy0, sync id 51: interface \"sy0\" does not exist\nmore"}
+				return &s
+			},
+			want: []string{`IPVS sync daemon: master on sy0, sync id 51, NOT RUNNING: start IPVS sync daemon master on sy0, sync id 51: interface "sy0" does not exist`},
+		},
+		{
+			name: "sync daemon running",
+			st: func() *Status {
+				s := sample()
+				s.SyncDaemon = &SyncDaemon{Role: "backup", Interface: "sy0", SyncID: 51}
+				return &s
+			},
+			want: []string{"IPVS sync daemon: backup on sy0, sync id 51\n"},
+			not:  []string{"NOT RUNNING"},
 		},
 		{
 			name: "fresh daemon, failed reload",

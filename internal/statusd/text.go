@@ -37,6 +37,13 @@ func WriteText(w io.Writer, st *Status, now time.Time) error {
 	} else {
 		b.WriteString("no reconcile yet\n")
 	}
+	if sd := st.SyncDaemon; sd != nil {
+		fmt.Fprintf(&b, "IPVS sync daemon: %s on %s, sync id %d", sd.Role, sd.Interface, sd.SyncID)
+		if sd.Error != "" {
+			fmt.Fprintf(&b, ", NOT RUNNING: %s", oneLine(sd.Error))
+		}
+		b.WriteString("\n")
+	}
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	if len(st.VRRP) > 0 {
