@@ -131,6 +131,11 @@ func FromModel(m *model.Model) (*Config, error) {
 		}
 		// keepalived tracks the instance's own interface: down means FAULT.
 		x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: "interface " + in.Interface})
+		// And the address it sends from, unless given: none on the
+		// interface (at start, or removed later) means FAULT too.
+		if !x.UnicastSrc.IsValid() && !x.McastSrc.IsValid() {
+			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: sourceKey(in.Interface, x.V6)})
+		}
 		links[in.Interface] = true
 		for _, t := range in.TrackInterfaces {
 			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: "interface " + t.Name, Weight: t.Weight})

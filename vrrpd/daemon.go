@@ -272,10 +272,9 @@ func (d *Daemon) newInst(c *Instance, now time.Time) (*inst, error) {
 	if prev := d.vrids[l][c.FSM.VRID]; prev != nil {
 		return nil, fmt.Errorf("vrrp_instance %s: VRID %d on %s is already used by %s", c.FSM.Name, c.FSM.VRID, c.Interface, prev.cfg.FSM.Name)
 	}
-	src, err := sourceOf(c, l)
-	if err != nil {
-		return nil, fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
-	}
+	// Without an address to send from, the instance starts in FAULT (its
+	// source track down) and leaves it when one is added, as keepalived.
+	src, srcErr := d.sourceOf(c, l)
 	fc := c.FSM
 	fc.Primary = src
 	ann, err := newAnnouncer(c.Interface, c.V6, src)
@@ -288,6 +287,10 @@ func (d *Daemon) newInst(c *Instance, now time.Time) (*inst, error) {
 			in.m.SetTrack(now, t.Key, false)
 		}
 	}
+	if srcErr != nil {
+		d.log.Warn("vrrp: no address to send from; FAULT until there is one", "instance", c.FSM.Name, "err", srcErr)
+		in.m.SetTrack(now, sourceKey(c.Interface, c.V6), false)
+	}
 	d.vrids[l][c.FSM.VRID] = in
 	d.byName[c.FSM.Name] = in
 	return in, nil
@@ -299,14 +302,88 @@ func keyOf(c *Instance) CounterKey {
 
 // sourceOf is the address adverts are sent from: unicast_src_ip, else
 // mcast_src_ip, else the link's primary address.
-func sourceOf(c *Instance, l *link) (netip.Addr, error) {
+func (d *Daemon) sourceOf(c *Instance, l *link) (netip.Addr, error) {
 	if c.UnicastSrc.IsValid() {
 		return c.UnicastSrc, nil
 	}
 	if c.McastSrc.IsValid() {
 		return c.McastSrc, nil
 	}
-	return l.primary()
+	return l.primary(d.virtual)
+}
+
+// virtual reports whether a is a virtual address of any instance: never a
+// source, even when it is all the link has left (a master's VIP stays
+// after the link's own address is removed, and lbx watch puts it back).
+func (d *Daemon) virtual(a netip.Addr) bool {
+	for _, c := range d.cfg.Instances {
+		if slices.Contains(c.Addrs, a) || slices.Contains(c.Excluded, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceKey is the track of an instance's source address: the link's
+// primary address of its family (link.primary).
+func sourceKey(ifname string, v6 bool) string {
+	if v6 {
+		return "source " + ifname + " IPv6"
+	}
+	return "source " + ifname + " IPv4"
+}
+
+// setSource makes src the address in's adverts (and IPv6 neighbour
+// advertisements) are sent from. Event loop only.
+func (d *Daemon) setSource(in *inst, src netip.Addr) error {
+	if src == in.src {
+		return nil
+	}
+	ann, err := newAnnouncer(in.cfg.Interface, in.cfg.V6, src)
+	if err != nil {
+		return err
+	}
+	if in.garp != nil {
+		in.garp()
+		in.garp = nil
+	}
+	in.ann.Close()
+	in.ann, in.src = ann, src
+	return nil
+}
+
+// refreshSources follows the addresses of link ifname: each instance there
+// that sends from the link's primary address takes the one it has now,
+// and its source track says whether there is one (none: FAULT).
+func (d *Daemon) refreshSources(ctx context.Context, now time.Time, ifname string) {
+	for _, in := range d.insts {
+		c := in.cfg
+		if c.Interface != ifname || c.UnicastSrc.IsValid() || c.McastSrc.IsValid() {
+			continue
+		}
+		key := sourceKey(ifname, c.V6)
+		src, err := d.sourceOf(c, in.link)
+		up := err == nil
+		if up && src != in.src {
+			if err := d.setSource(in, src); err != nil {
+				d.log.Warn("vrrp: new source address not taken", "instance", c.FSM.Name, "address", src, "err", err)
+				continue
+			}
+			fc := c.FSM
+			fc.Primary = src
+			d.apply(ctx, in, in.m.Reconfigure(now, fc, d.known))
+			d.log.Info("vrrp source address", "instance", c.FSM.Name, "address", src)
+		}
+		if was, ok := d.known[key]; !ok || was != up {
+			reason := "has " + src.String()
+			if !up {
+				reason = err.Error()
+			}
+			d.log.Info("tracking", "object", key, "up", up, "reason", reason)
+		}
+		d.known[key] = up
+		d.apply(ctx, in, in.m.SetTrack(now, key, up))
+	}
 }
 
 // dropInst forgets a stopped instance and closes what it alone used.
@@ -465,6 +542,8 @@ func (d *Daemon) startLinks() {
 	names := slices.Clone(d.cfg.Links)
 	d.wg.Add(1)
 	go func() { defer d.wg.Done(); watchLinks(ctx, names, gen, d.track, d.log) }()
+	d.wg.Add(1)
+	go func() { defer d.wg.Done(); watchAddrs(ctx, names, gen, d.track, d.log) }()
 }
 
 // startScript (re)starts a script's runner with a fresh state, as at boot.
@@ -559,11 +638,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.receive(ctx, p.l, p.r)
 		case ev := <-d.track:
 			src := ev.key
-			if strings.HasPrefix(src, "interface ") {
+			if strings.HasPrefix(src, "interface ") || strings.HasPrefix(src, "addresses ") {
 				src = "links"
 			}
 			if ev.gen != d.gens[src] {
 				break // from a watcher or runner a reload has stopped
+			}
+			if name, ok := strings.CutPrefix(ev.key, "addresses "); ok {
+				d.refreshSources(ctx, time.Now(), name)
+				break
 			}
 			d.known[ev.key] = ev.up
 			d.log.Info("tracking", "object", ev.key, "up", ev.up, "reason", ev.reason)

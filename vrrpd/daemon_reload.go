@@ -119,7 +119,7 @@ func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 func (d *Daemon) update(ctx context.Context, now time.Time, in *inst, c *Instance) {
 	old := in.cfg
 	in.cfg = c
-	src, err := sourceOf(c, in.link)
+	src, err := d.sourceOf(c, in.link)
 	if err != nil {
 		d.log.Warn("vrrp reload: keeping the old source address", "instance", c.FSM.Name, "err", err)
 		src = in.src
@@ -127,13 +127,7 @@ func (d *Daemon) update(ctx context.Context, now time.Time, in *inst, c *Instanc
 	restartGARP := old.GarpDelay != c.GarpDelay || old.GarpRepeat != c.GarpRepeat ||
 		old.GarpRefresh != c.GarpRefresh || old.GarpRefreshRepeat != c.GarpRefreshRepeat
 	if src != in.src {
-		if ann, err := newAnnouncer(c.Interface, c.V6, src); err == nil {
-			if in.garp != nil {
-				in.garp()
-				in.garp = nil
-			}
-			in.ann.Close()
-			in.ann, in.src = ann, src
+		if err := d.setSource(in, src); err == nil {
 			restartGARP = true
 		} else {
 			d.log.Warn("vrrp reload: keeping the old source address", "instance", c.FSM.Name, "err", err)

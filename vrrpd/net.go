@@ -203,8 +203,9 @@ func (l *link) isLocal(a netip.Addr) bool {
 }
 
 // primary picks the source address for a link: IPv4 the first address of
-// the interface, IPv6 its link-local address (RFC 5798 §5.1.2.1).
-func (l *link) primary() (netip.Addr, error) {
+// the interface, IPv6 its link-local address (RFC 5798 §5.1.2.1), none
+// that skip says is not the link's own.
+func (l *link) primary(skip func(netip.Addr) bool) (netip.Addr, error) {
 	addrs, err := l.ifi.Addrs()
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("addresses of %s: %w", l.ifi.Name, err)
@@ -219,6 +220,9 @@ func (l *link) primary() (netip.Addr, error) {
 			continue
 		}
 		ip = ip.Unmap()
+		if skip(ip) {
+			continue
+		}
 		if !l.v6 && ip.Is4() || l.v6 && ip.Is6() && ip.IsLinkLocalUnicast() {
 			return ip, nil
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -110,6 +111,74 @@ func watchLinks(ctx context.Context, names []string, gen uint64, out chan<- trac
 					state = "up"
 				}
 				sendTrack(ctx, out, trackEvent{key: "interface " + n, up: up, reason: "link " + n + " is " + state, gen: gen})
+			}
+		}
+	}
+}
+
+// watchAddrs reports every address change on the named links (and one for
+// each at every (re)subscription) as an "addresses LINK" event, after
+// which the daemon reads the link's addresses again (refreshSources): the
+// kernel's notification says what changed, the daemon wants what is left.
+func watchAddrs(ctx context.Context, names []string, gen uint64, out chan<- trackEvent, log *slog.Logger) {
+	if len(names) == 0 {
+		return
+	}
+	for ctx.Err() == nil {
+		ch := make(chan netlink.AddrUpdate, 64)
+		done := make(chan struct{})
+		errc := make(chan error, 1)
+		err := netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{
+			ErrorCallback: func(err error) {
+				select {
+				case errc <- err:
+				default:
+				}
+			},
+		})
+		if err != nil {
+			log.Error("netlink address subscription failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		// Whatever happened while not subscribed.
+		byIndex := map[int]string{}
+		for _, n := range names {
+			if l, err := netlink.LinkByName(n); err == nil {
+				byIndex[l.Attrs().Index] = n
+			}
+			sendTrack(ctx, out, trackEvent{key: "addresses " + n, gen: gen})
+		}
+	loop:
+		for {
+			select {
+			case <-ctx.Done():
+				close(done)
+				return
+			case err := <-errc:
+				log.Warn("netlink address subscription broke; resubscribing", "err", err)
+				close(done)
+				break loop
+			case u, ok := <-ch:
+				if !ok {
+					close(done)
+					break loop
+				}
+				n, known := byIndex[u.LinkIndex]
+				if !known {
+					// Maybe a watched link created (or re-created) since.
+					if l, err := netlink.LinkByIndex(u.LinkIndex); err == nil && slices.Contains(names, l.Attrs().Name) {
+						n, known = l.Attrs().Name, true
+						byIndex[u.LinkIndex] = n
+					}
+				}
+				if known {
+					sendTrack(ctx, out, trackEvent{key: "addresses " + n, gen: gen})
+				}
 			}
 		}
 	}

@@ -45,10 +45,10 @@ vrrp_instances:
 				for _, tr := range in.FSM.Tracks {
 					keys = append(keys, tr.Key)
 				}
-				if got := strings.Join(keys, ","); got != "interface eth0,interface eth1,script chk" {
+				if got := strings.Join(keys, ","); got != "interface eth0,source eth0 IPv4,interface eth1,script chk" {
 					t.Errorf("tracks %s", got)
 				}
-				if w := in.FSM.Tracks[2].Weight; w != 30 {
+				if w := in.FSM.Tracks[3].Weight; w != 30 {
 					t.Errorf("per-instance weight override: %d", w)
 				}
 				if s := c.Scripts["chk"]; s == nil || s.Fall != 2 || s.Rise != 1 || s.Timeout != time.Second {
@@ -80,6 +80,28 @@ vrrp_instances:
 			check: func(t *testing.T, c *Config) {
 				if in := c.Instances[0]; !in.V6 || in.FSM.Version != 3 {
 					t.Errorf("v6 %v version %d", in.V6, in.FSM.Version)
+				}
+				if k := c.Instances[0].FSM.Tracks[1].Key; k != "source eth0 IPv6" {
+					t.Errorf("source track %q", k)
+				}
+			},
+		},
+		{
+			name: "a given source address is not tracked",
+			yaml: `version: 1
+vrrp_instances:
+  - name: VI_1
+    interface: eth0
+    virtual_router_id: 51
+    unicast_src_ip: 10.0.0.1
+    unicast_peers: [10.0.0.2]
+    virtual_addresses: [{address: 10.0.0.100/24}]
+`,
+			check: func(t *testing.T, c *Config) {
+				for _, tr := range c.Instances[0].FSM.Tracks {
+					if strings.HasPrefix(tr.Key, "source ") {
+						t.Errorf("track %q with unicast_src_ip given", tr.Key)
+					}
 				}
 			},
 		},

@@ -180,3 +180,31 @@ func TestSyncGroup(t *testing.T) {
 }
 
 var _ = nstest.Unique
+
+// An instance whose interface has no IPv4 address to send from starts in
+// FAULT instead of stopping lbx watch (keepalived waits the same way), the
+// keepalived peer holds the address meanwhile, and the higher priority
+// preempts once an address is added; flushing the addresses again is a
+// FAULT, and the peer takes over.
+func TestNoSourceAddressFault(t *testing.T) {
+	a, b := setup(t, v3fast, [2]string{"lbx", "keepalived"}, 150, 100)
+	a.ns.Run(t, "ip", "addr", "del", a.ip+"/24", "dev", "eth0")
+	b.start()
+	b.waitVIP(true, v3fast.mdi(100)+5*time.Second, time.Now())
+	a.start()
+	waitFor(t, "lbx in FAULT without an address", 5*time.Second, func() bool {
+		return strings.Contains(a.out.String(), "to=FAULT")
+	})
+	if in := a.status(); in.State != "FAULT" {
+		t.Fatalf("lbx without an address: %+v, want FAULT", in)
+	}
+	stable(t, b, []*peer{a, b}, 5*v3fast.advert)
+	a.ns.Run(t, "ip", "addr", "add", a.ip+"/24", "dev", "eth0")
+	converged(a, b, v3fast)
+	if in := a.status(); in.State != "MASTER" {
+		t.Fatalf("lbx after the address came: %+v", in)
+	}
+	a.ns.Run(t, "ip", "addr", "flush", "dev", "eth0")
+	b.waitVIP(true, v3fast.mdi(100)+2*time.Second, time.Now())
+	waitFor(t, "lbx in FAULT after the flush", 2*time.Second, func() bool { return a.status().State == "FAULT" })
+}
