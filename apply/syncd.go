@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -30,7 +29,7 @@ type SyncDaemonResult struct {
 
 // SyncDaemonMemory remembers how the kernel reports each daemon lbx
 // started: it normalises settings (a backup's max_len is raised to at
-// least 1024, either's lowered to the interface's MTU less the headers),
+// least 1024, any to at most 65535 less the headers),
 // and the next reconcile must know that daemon for the one asked for, not
 // replace it on every pass. The zero value is ready; one per kernel.
 type SyncDaemonMemory struct {
@@ -88,18 +87,18 @@ func ReconcileSyncDaemons(ctx context.Context, k Kernel, want []state.SyncDaemon
 		res = append(res, SyncDaemonResult{Step: s, Err: err})
 	}
 	if len(started) > 0 {
-		if err := mem.record(ctx, sk, started); err != nil {
-			errs = append(errs, err)
-		}
+		// Without the read-back the next pass may restart a daemon the
+		// kernel normalised, once; it runs, so this is no failure.
+		mem.record(ctx, sk, started)
 	}
 	return res, errors.Join(errs...)
 }
 
 // record reads back the daemons just started, to know them next time.
-func (m *SyncDaemonMemory) record(ctx context.Context, sk SyncDaemonKernel, started map[state.SyncRole]state.SyncDaemon) error {
+func (m *SyncDaemonMemory) record(ctx context.Context, sk SyncDaemonKernel, started map[state.SyncRole]state.SyncDaemon) {
 	live, err := sk.ReadSyncDaemons(ctx)
 	if err != nil {
-		return fmt.Errorf("read IPVS sync daemons after starting: %w", err)
+		return
 	}
 	if m.started == nil {
 		m.started = map[state.SyncRole]startedDaemon{}
@@ -109,18 +108,11 @@ func (m *SyncDaemonMemory) record(ctx context.Context, sk SyncDaemonKernel, star
 			m.started[l.Role] = startedDaemon{asked: asked, reported: l}
 		}
 	}
-	return nil
 }
 
-// The kernel's defaults, which a dump reports for a daemon started
-// without them (the fake reports them too; the max length is the
-// interface's MTU less the IPv4 and UDP headers, for MTU 1500).
-var (
-	syncDefaultGroup  = netip.MustParseAddr("224.0.0.81")
-	syncDefaultPort   = 8848
-	syncDefaultTTL    = 1
-	syncDefaultMaxLen = 1472
-)
+// FakeMTU is the fake's MTU for every interface (a sync daemon's max_len
+// follows it).
+const FakeMTU = 1500
 
 // ReadSyncDaemons returns the fake's daemons, as the kernel fills them in.
 func (f *FakeKernel) ReadSyncDaemons(ctx context.Context) ([]state.SyncDaemon, error) {
@@ -143,27 +135,33 @@ func (f *FakeKernel) StartSyncDaemon(ctx context.Context, d state.SyncDaemon) er
 	if err := f.write(); err != nil {
 		return err
 	}
+	if !f.Interfaces[d.Interface] {
+		return &InterfaceError{Name: d.Interface} // ENODEV comes first
+	}
 	if _, ok := f.syncd[d.Role]; ok {
 		return ErrExists
 	}
-	if !f.Interfaces[d.Interface] {
-		return &InterfaceError{Name: d.Interface}
-	}
-	// The kernel's clamp (ip_vs_sync.c, start_sync_thread), for MTU 1500.
-	switch {
-	case d.MaxLen == 0 || d.MaxLen > syncDefaultMaxLen:
-		d.MaxLen = syncDefaultMaxLen
-	case d.Role == state.SyncBackup && d.MaxLen < 1024:
-		d.MaxLen = 1024
-	}
+	// The kernel's defaults and clamp (ip_vs_sync.c, start_sync_thread).
 	if !d.Group.IsValid() {
-		d.Group = syncDefaultGroup
+		d.Group = state.SyncDefaultGroup
 	}
+	hlen := state.SyncHeaderLen(d.Group)
+	if d.MaxLen == 0 {
+		d.MaxLen = 1500 - hlen
+		if d.Role == state.SyncBackup {
+			d.MaxLen = max(FakeMTU, 1500) - hlen
+		}
+	}
+	lowest := 1
+	if d.Role == state.SyncBackup {
+		lowest = 1024
+	}
+	d.MaxLen = min(max(d.MaxLen, lowest), 65535-hlen)
 	if d.Port == 0 {
-		d.Port = syncDefaultPort
+		d.Port = state.SyncDefaultPort
 	}
 	if d.TTL == 0 {
-		d.TTL = syncDefaultTTL
+		d.TTL = state.SyncDefaultTTL
 	}
 	if f.syncd == nil {
 		f.syncd = map[state.SyncRole]state.SyncDaemon{}

@@ -460,12 +460,16 @@ func (c *conv) finishSyncDaemon() {
 	if s == nil {
 		return
 	}
+	// keepalived reports both as configuration errors and runs no sync
+	// daemon; so does the converted model.
 	if s.VRRPInstance == "" {
-		c.errorf(c.syncDaemon.Pos, "lvs_sync_daemon: no VRRP instance to follow; write lvs_sync_daemon INTERFACE VRRP_INSTANCE (the daemon is master while that instance is MASTER, backup otherwise)")
+		c.note(&c.m.Global, c.syncDaemon.Pos, "lvs_sync_daemon: no VRRP instance to follow, so keepalived runs no sync daemon; left out (write lvs_sync_daemon INTERFACE VRRP_INSTANCE: the daemon is master while that instance is MASTER, backup otherwise)")
+		c.m.Global.LVSSyncDaemon = nil
 		return
 	}
 	if !c.instNames[s.VRRPInstance] {
-		c.errorf(c.syncDaemon.Pos, "lvs_sync_daemon: no vrrp_instance named %q", s.VRRPInstance)
+		c.note(&c.m.Global, c.syncDaemon.Pos, "lvs_sync_daemon: no vrrp_instance named %q, so keepalived runs no sync daemon; left out", s.VRRPInstance)
+		c.m.Global.LVSSyncDaemon = nil
 		return
 	}
 	for _, in := range c.m.VRRPInstances {

@@ -44,6 +44,7 @@ func TestConvert(t *testing.T) {
 		name string
 		conf string
 		want []string // substrings of the YAML, in order
+		not  []string // not in the YAML
 		diag []string // substrings of the diagnostics
 	}{
 		{
@@ -215,6 +216,18 @@ func TestConvert(t *testing.T) {
 			want: []string{"interface: sy0", "vrrp_instance: VI_1", "sync_id: 0", "max_len: 1000", "port: 9000", "ttl: 3", "group: 239.1.1.1"},
 		},
 		{
+			name: "lvs_sync_daemon of an unknown instance: left out, as keepalived",
+			conf: "global_defs {\n lvs_sync_daemon eth1 VI_9 id 4\n}\n",
+			not:  []string{"interface: eth1"},
+			diag: []string{"k.conf:2: warning: lvs_sync_daemon: no vrrp_instance named \"VI_9\", so keepalived runs no sync daemon; left out"},
+		},
+		{
+			name: "lvs_sync_daemon without an instance: left out, as keepalived",
+			conf: "global_defs {\n lvs_sync_daemon eth1\n}\n",
+			not:  []string{"interface: eth1"},
+			diag: []string{"k.conf:2: warning: lvs_sync_daemon: no VRRP instance to follow"},
+		},
+		{
 			name: "nat_mask ignored with a warning",
 			conf: vsHead + " nat_mask 255.255.255.0\n real_server 10.0.1.1 80 {\n }\n}\n",
 			diag: []string{"k.conf:3: warning: nat_mask is a legacy keyword"},
@@ -278,6 +291,11 @@ func TestConvert(t *testing.T) {
 				}
 				rest = rest[i+len(w):]
 			}
+			for _, n := range tt.not {
+				if strings.Contains(out, n) {
+					t.Errorf("output has %q:\n%s", n, out)
+				}
+			}
 			d := diagText(res)
 			for _, w := range tt.diag {
 				if !strings.Contains(d, w) {
@@ -314,8 +332,6 @@ func TestConvertErrors(t *testing.T) {
 		{"sync daemon ttl", "global_defs {\n lvs_sync_daemon eth1 VI_1 ttl 0\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n}\n", "k.conf:2: error: lvs_sync_daemon ttl: want 1..255, got \"0\""},
 		{"sync daemon group", "global_defs {\n lvs_sync_daemon eth1 VI_1 group 10.0.0.1\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n}\n", "k.conf:2: error: lvs_sync_daemon group: want a multicast address"},
 		{"sync daemon value missing", "global_defs {\n lvs_sync_daemon eth1 VI_1 port\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n}\n", "k.conf:2: error: lvs_sync_daemon port: missing its value"},
-		{"sync daemon unknown instance", "global_defs {\n lvs_sync_daemon eth1 VI_9 id 4\n}\n", "k.conf:2: error: lvs_sync_daemon: no vrrp_instance named \"VI_9\""},
-		{"sync daemon without instance", "global_defs {\n lvs_sync_daemon eth1\n}\n", "k.conf:2: error: lvs_sync_daemon: no VRRP instance to follow"},
 		{"group range end", "virtual_server_group G {\n 10.0.0.10-5 80\n}\n", "k.conf:2: error: virtual_server_group: range \"10.0.0.10-5\""},
 	}
 	for _, tt := range tests {

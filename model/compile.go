@@ -230,10 +230,12 @@ func CompileAddresses(m *Model, f Facts) *Desired {
 // given the VRRP states (none without lvs_sync_daemon, or when VRRP runs
 // elsewhere: f.VRRP nil). keepalived's rule (vrrp.c): the master daemon
 // while the followed instance is MASTER, the backup daemon otherwise (at
-// start, in BACKUP and in FAULT), never both.
+// start, in BACKUP and in FAULT), never both; none once the instance
+// stopped (lbx watch's shutdown: keepalived stops the daemon it ran, it
+// does not start a backup on the way out).
 func CompileSyncDaemons(m *Model, f Facts) []state.SyncDaemon {
 	s := m.Global.LVSSyncDaemon
-	if s == nil || f.VRRP == nil {
+	if s == nil || f.VRRP == nil || f.VRRP[s.VRRPInstance] == "STOP" {
 		return nil
 	}
 	d := state.SyncDaemon{Role: state.SyncBackup, Interface: s.Interface, MaxLen: s.MaxLen, Port: s.Port, TTL: s.TTL}

@@ -110,6 +110,7 @@ func TestCompileSyncDaemons(t *testing.T) {
 		{"before the first state: backup", "{interface: sy0, vrrp_instance: VI_1}", map[string]string{}, []state.SyncDaemon{backup}},
 		{"BACKUP", "{interface: sy0, vrrp_instance: VI_1}", map[string]string{"VI_1": "BACKUP", "VI_2": "MASTER"}, []state.SyncDaemon{backup}},
 		{"FAULT", "{interface: sy0, vrrp_instance: VI_1}", map[string]string{"VI_1": "FAULT"}, []state.SyncDaemon{backup}},
+		{"stopped: none", "{interface: sy0, vrrp_instance: VI_1}", map[string]string{"VI_1": "STOP"}, nil},
 		{"MASTER: the sync id defaults to the VRID", "{interface: sy0, vrrp_instance: VI_1}", map[string]string{"VI_1": "MASTER"}, []state.SyncDaemon{master}},
 		{"every setting, sync id 0 given", "{interface: sy0, vrrp_instance: VI_2, sync_id: 0, max_len: 1000, port: 9000, ttl: 3, group: 239.1.1.1}",
 			map[string]string{"VI_2": "MASTER"}, []state.SyncDaemon{tuned}},

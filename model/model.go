@@ -72,8 +72,9 @@ type LVSSyncDaemon struct {
 	// network; absent: the instance's virtual_router_id (keepalived).
 	SyncID *int `yaml:"sync_id,omitempty"`
 	// MaxLen (UDP payload), Port (the multicast base port), TTL and Group
-	// (the multicast group): absent, the kernel's defaults (from the
-	// interface's MTU, 8848, 1, 224.0.0.81).
+	// (the multicast group): absent, the kernel's defaults (1500 less the
+	// headers for a master, the interface's MTU less them for a backup;
+	// 8848, 1, 224.0.0.81). The kernel raises a backup's MaxLen to 1024.
 	MaxLen int   `yaml:"max_len,omitempty"`
 	Port   int   `yaml:"port,omitempty"`
 	TTL    int   `yaml:"ttl,omitempty"`

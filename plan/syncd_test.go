@@ -24,6 +24,11 @@ func TestSyncDaemons(t *testing.T) {
 	tuned.Port, tuned.TTL = 9000, 3
 	tunedLive := kernel(state.SyncMaster, "sy0", 7)
 	tunedLive.Port, tunedLive.TTL = 9000, 3
+	withMaxLen := func(d state.SyncDaemon, n int) state.SyncDaemon { d.MaxLen = n; return d }
+	v6Want := want(state.SyncMaster, "sy0", 7)
+	v6Want.Group = netip.MustParseAddr("ff05::81")
+	v6Live := kernel(state.SyncMaster, "sy0", 7)
+	v6Live.Group, v6Live.MaxLen = v6Want.Group, 1452
 	for _, tc := range []struct {
 		name       string
 		live, want []state.SyncDaemon
@@ -47,6 +52,21 @@ func TestSyncDaemons(t *testing.T) {
 			[]state.SyncDaemon{kernel(state.SyncMaster, "sy0", 7)}, []state.SyncDaemon{tuned},
 			[]SyncDaemonStep{stop(kernel(state.SyncMaster, "sy0", 7)), start(tuned)}},
 		{"settings given and equal", []state.SyncDaemon{tunedLive}, []state.SyncDaemon{tuned}, nil},
+		{"a setting dropped from the model goes back to the kernel's default",
+			[]state.SyncDaemon{tunedLive}, []state.SyncDaemon{want(state.SyncMaster, "sy0", 7)},
+			[]SyncDaemonStep{stop(tunedLive), start(want(state.SyncMaster, "sy0", 7))}},
+		{"as asked before (settings left out) and still so",
+			[]state.SyncDaemon{want(state.SyncMaster, "sy0", 7)}, []state.SyncDaemon{want(state.SyncMaster, "sy0", 7)}, nil},
+		{"as asked before with a ttl, now without",
+			[]state.SyncDaemon{tuned}, []state.SyncDaemon{want(state.SyncMaster, "sy0", 7)},
+			[]SyncDaemonStep{stop(tuned), start(want(state.SyncMaster, "sy0", 7))}},
+		{"a master's max_len other than the default, left out of the model",
+			[]state.SyncDaemon{withMaxLen(kernel(state.SyncMaster, "sy0", 7), 1000)}, []state.SyncDaemon{want(state.SyncMaster, "sy0", 7)},
+			[]SyncDaemonStep{stop(withMaxLen(kernel(state.SyncMaster, "sy0", 7), 1000)), start(want(state.SyncMaster, "sy0", 7))}},
+		{"a backup's default max_len follows a jumbo MTU",
+			[]state.SyncDaemon{withMaxLen(kernel(state.SyncBackup, "sy0", 7), 8972)}, []state.SyncDaemon{want(state.SyncBackup, "sy0", 7)}, nil},
+		{"a master's default max_len with an IPv6 group (1500 less 48)",
+			[]state.SyncDaemon{v6Live}, []state.SyncDaemon{v6Want}, nil},
 		{"stopping: both roles stopped, master first",
 			[]state.SyncDaemon{kernel(state.SyncBackup, "sy0", 7), kernel(state.SyncMaster, "sy0", 7)}, nil,
 			[]SyncDaemonStep{stop(kernel(state.SyncMaster, "sy0", 7)), stop(kernel(state.SyncBackup, "sy0", 7))}},

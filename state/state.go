@@ -357,8 +357,8 @@ const (
 
 // SyncDaemon is an IPVS connection sync daemon (ipvsadm --start-daemon).
 // In a wanted daemon, zero MaxLen, Port and TTL and an invalid Group mean
-// "the kernel's default" (from the interface's MTU, 8848, 1, 224.0.0.81);
-// a daemon read from the kernel has them all.
+// "the kernel's default" (SyncDefault*); a daemon read from the kernel
+// has them all.
 type SyncDaemon struct {
 	Role      SyncRole   `json:"role"`
 	Interface string     `json:"interface"`
@@ -369,14 +369,64 @@ type SyncDaemon struct {
 	TTL       int        `json:"ttl,omitempty"`
 }
 
+// The kernel's sync daemon defaults (ip_vs_sync.c). Its default max_len
+// is 1500 less the IP and UDP headers for a master, and the interface's
+// MTU (at least 1500) less them for a backup.
+var (
+	SyncDefaultGroup = netip.MustParseAddr("224.0.0.81")
+)
+
+const (
+	SyncDefaultPort = 8848
+	SyncDefaultTTL  = 1
+)
+
+// SyncHeaderLen is what the kernel takes off 1500 (or the MTU) for a sync
+// message's payload: IPv4 or IPv6, and UDP.
+func SyncHeaderLen(group netip.Addr) int {
+	if group.Is6() {
+		return 40 + 8
+	}
+	return 20 + 8
+}
+
 // SatisfiedBy reports whether the running daemon live is the wanted d:
-// the same role, interface and sync id, and every setting d gives.
+// the same role, interface, sync id and settings, a setting d leaves out
+// being the kernel's default. live may be a daemon as the kernel reports
+// it, or as lbx asked for it (apply.SyncDaemonMemory: its left-out
+// settings zero too).
 func (d SyncDaemon) SatisfiedBy(live SyncDaemon) bool {
-	return d.Role == live.Role && d.Interface == live.Interface && d.SyncID == live.SyncID &&
-		(d.MaxLen == 0 || d.MaxLen == live.MaxLen) &&
-		(!d.Group.IsValid() || d.Group == live.Group) &&
-		(d.Port == 0 || d.Port == live.Port) &&
-		(d.TTL == 0 || d.TTL == live.TTL)
+	w, l := d.withDefaults(), live.withDefaults()
+	return w.Role == l.Role && w.Interface == l.Interface && w.SyncID == l.SyncID &&
+		w.Group == l.Group && w.Port == l.Port && w.TTL == l.TTL && d.maxLenSatisfiedBy(live)
+}
+
+func (d SyncDaemon) withDefaults() SyncDaemon {
+	if !d.Group.IsValid() {
+		d.Group = SyncDefaultGroup
+	}
+	if d.Port == 0 {
+		d.Port = SyncDefaultPort
+	}
+	if d.TTL == 0 {
+		d.TTL = SyncDefaultTTL
+	}
+	return d
+}
+
+// maxLenSatisfiedBy: a given max_len is what live has; one left out is
+// left out in live too, or the kernel's default there (exact for a
+// master; for a backup it follows the interface's MTU, so at least 1500
+// less the headers).
+func (d SyncDaemon) maxLenSatisfiedBy(live SyncDaemon) bool {
+	if d.MaxLen != 0 || live.MaxLen == 0 {
+		return d.MaxLen == live.MaxLen
+	}
+	def := 1500 - SyncHeaderLen(live.withDefaults().Group)
+	if d.Role == SyncBackup {
+		return live.MaxLen >= def
+	}
+	return live.MaxLen == def
 }
 
 func (d SyncDaemon) String() string {

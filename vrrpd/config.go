@@ -133,7 +133,7 @@ func FromModel(m *model.Model) (*Config, error) {
 		x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: "interface " + in.Interface})
 		// And the address it sends from, unless given: none on the
 		// interface (at start, or removed later) means FAULT too.
-		if !x.UnicastSrc.IsValid() && !x.McastSrc.IsValid() {
+		if tracksSource(x) {
 			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: sourceKey(in.Interface, x.V6)})
 		}
 		links[in.Interface] = true

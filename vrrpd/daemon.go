@@ -287,6 +287,9 @@ func (d *Daemon) newInst(c *Instance, now time.Time) (*inst, error) {
 			in.m.SetTrack(now, t.Key, false)
 		}
 	}
+	if tracksSource(c) {
+		d.known[sourceKey(c.Interface, c.V6)] = srcErr == nil
+	}
 	if srcErr != nil {
 		d.log.Warn("vrrp: no address to send from; FAULT until there is one", "instance", c.FSM.Name, "err", srcErr)
 		in.m.SetTrack(now, sourceKey(c.Interface, c.V6), false)
@@ -324,6 +327,10 @@ func (d *Daemon) virtual(a netip.Addr) bool {
 	return false
 }
 
+// tracksSource: the instance sends from its link's primary address (no
+// unicast_src_ip or mcast_src_ip), which it must have (FAULT without).
+func tracksSource(c *Instance) bool { return !c.UnicastSrc.IsValid() && !c.McastSrc.IsValid() }
+
 // sourceKey is the track of an instance's source address: the link's
 // primary address of its family (link.primary).
 func sourceKey(ifname string, v6 bool) string {
@@ -358,7 +365,7 @@ func (d *Daemon) setSource(in *inst, src netip.Addr) error {
 func (d *Daemon) refreshSources(ctx context.Context, now time.Time, ifname string) {
 	for _, in := range d.insts {
 		c := in.cfg
-		if c.Interface != ifname || c.UnicastSrc.IsValid() || c.McastSrc.IsValid() {
+		if c.Interface != ifname || !tracksSource(c) {
 			continue
 		}
 		key := sourceKey(ifname, c.V6)

@@ -120,6 +120,9 @@ func (d *Daemon) update(ctx context.Context, now time.Time, in *inst, c *Instanc
 	old := in.cfg
 	in.cfg = c
 	src, err := d.sourceOf(c, in.link)
+	if tracksSource(c) {
+		d.known[sourceKey(c.Interface, c.V6)] = err == nil // Reconfigure reads it
+	}
 	if err != nil {
 		d.log.Warn("vrrp reload: keeping the old source address", "instance", c.FSM.Name, "err", err)
 		src = in.src

@@ -28,6 +28,17 @@ type trackEvent struct {
 	gen uint64
 }
 
+// unsubscribe ends a vishvananda/netlink subscription: done tells its
+// reader to stop, and ch is drained until the reader closes it, so that a
+// reader blocked on a full ch is not left behind.
+func unsubscribe[T any](done chan struct{}, ch <-chan T) {
+	close(done)
+	go func() {
+		for range ch {
+		}
+	}()
+}
+
 // linkUp is keepalived's notion of a usable link: administratively up and
 // operationally up (or unknown, as dummy and loopback report).
 func linkUp(l netlink.Link) bool {
@@ -86,15 +97,15 @@ func watchLinks(ctx context.Context, names []string, gen uint64, out chan<- trac
 		for {
 			select {
 			case <-ctx.Done():
-				close(done)
+				unsubscribe(done, ch)
 				return
 			case err := <-errc:
 				log.Warn("netlink link subscription broke; resubscribing", "err", err)
-				close(done)
+				unsubscribe(done, ch)
 				break loop
 			case u, ok := <-ch:
 				if !ok {
-					close(done)
+					unsubscribe(done, ch)
 					break loop
 				}
 				n := u.Attrs().Name
@@ -157,15 +168,15 @@ func watchAddrs(ctx context.Context, names []string, gen uint64, out chan<- trac
 		for {
 			select {
 			case <-ctx.Done():
-				close(done)
+				unsubscribe(done, ch)
 				return
 			case err := <-errc:
 				log.Warn("netlink address subscription broke; resubscribing", "err", err)
-				close(done)
+				unsubscribe(done, ch)
 				break loop
 			case u, ok := <-ch:
 				if !ok {
-					close(done)
+					unsubscribe(done, ch)
 					break loop
 				}
 				n, known := byIndex[u.LinkIndex]
@@ -176,7 +187,27 @@ func watchAddrs(ctx context.Context, names []string, gen uint64, out chan<- trac
 						byIndex[u.LinkIndex] = n
 					}
 				}
-				if known {
+				if !known {
+					continue
+				}
+				// One event for a burst (a master's VIPs come together):
+				// the daemon reads the link's addresses once for all.
+				changed := map[string]bool{n: true}
+			burst:
+				for {
+					select {
+					case u, ok := <-ch:
+						if !ok {
+							break burst
+						}
+						if n, ok := byIndex[u.LinkIndex]; ok {
+							changed[n] = true
+						}
+					default:
+						break burst
+					}
+				}
+				for n := range changed {
 					sendTrack(ctx, out, trackEvent{key: "addresses " + n, gen: gen})
 				}
 			}

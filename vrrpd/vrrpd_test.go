@@ -221,3 +221,22 @@ func TestGARPAndNA(t *testing.T) {
 		t.Fatalf("NA %x", na)
 	}
 }
+
+// TestPrimarySkipsVirtualAddresses: the source is the link's own address,
+// never one the skip rule names (a VIP), even when it is all there is.
+func TestPrimarySkipsVirtualAddresses(t *testing.T) {
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Skip("no lo")
+	}
+	l := &link{ifi: lo}
+	loop := netip.MustParseAddr("127.0.0.1")
+	if got, err := l.primary(func(netip.Addr) bool { return false }); err != nil || got != loop {
+		t.Fatalf("primary of lo: %v, %v; want 127.0.0.1", got, err)
+	}
+	if got, err := l.primary(func(a netip.Addr) bool { return a == loop }); err == nil {
+		t.Errorf("primary of lo with 127.0.0.1 virtual: %v, want an error", got)
+	} else if !strings.Contains(err.Error(), "has no IPv4 address to send VRRP from") {
+		t.Errorf("error %q", err)
+	}
+}

@@ -792,10 +792,12 @@ func (e *engine) loop(ctx context.Context) {
 				turnErr = err
 			}
 		}
-		// The sync daemons follow the VRRP states once the addresses (and
-		// their gratuitous ARP) are out, as keepalived switches them after
-		// the VIPs; a health turn changes no VRRP state.
-		if why != "health" && why != "drain" {
+		// The sync daemons follow the VRRP states once the addresses are
+		// made and vrrpd has its answer (its gratuitous ARP does not wait
+		// for them), as keepalived switches them after the VIPs. A health,
+		// drain or address-notification turn changes no VRRP state (drift
+		// of the daemons is the resync's).
+		if why != "health" && why != "drain" && why != "netlink" {
 			if err := e.syncDaemons(context.WithoutCancel(ctx)); err != nil {
 				turnErr = errors.Join(turnErr, err)
 			}
@@ -852,6 +854,12 @@ func (e *engine) syncDaemons(ctx context.Context) error {
 func (e *engine) stopSyncDaemons(ctx context.Context) {
 	if !e.syncManaged {
 		return
+	}
+	if e.lost != nil {
+		if err := e.reopenKernel(e.currentModel()); err != nil {
+			e.log.Error("stopping the IPVS sync daemons: no kernel handle", "err", err)
+			return
+		}
 	}
 	if err := e.applySyncDaemons(ctx, nil); err != nil {
 		e.log.Error("stopping the IPVS sync daemons failed", "err", err)

@@ -1226,12 +1226,26 @@ vrrp_instances:
 	k.StartSyncDaemon(ctx, state.SyncDaemon{Role: state.SyncBackup, Interface: "sy0", SyncID: 9})
 	expect("repaired on the resync", "master/51")
 
-	// A reload with another sync id replaces the daemon.
-	os.WriteFile(file, []byte(strings.Replace(y, "vrrp_instance: VI_1}", "vrrp_instance: VI_1, sync_id: 7}", 1)), 0o644)
+	// A reload with another sync id and a ttl replaces the daemon; one
+	// that drops the ttl again gives the kernel's default back.
+	ttl := func() int {
+		ds, _ := k.ReadSyncDaemons(ctx)
+		if len(ds) != 1 {
+			return -1
+		}
+		return ds[0].TTL
+	}
+	os.WriteFile(file, []byte(strings.Replace(y, "vrrp_instance: VI_1}", "vrrp_instance: VI_1, sync_id: 7, ttl: 3}", 1)), 0o644)
 	if err := e.reload(ctx); err != nil {
 		t.Fatal(err)
 	}
 	expect("reloaded", "master/7")
+	eventually(t, "ttl 3", func() bool { return ttl() == 3 })
+	os.WriteFile(file, []byte(strings.Replace(y, "vrrp_instance: VI_1}", "vrrp_instance: VI_1, sync_id: 7}", 1)), 0o644)
+	if err := e.reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "ttl back to the kernel's default", func() bool { return ttl() == state.SyncDefaultTTL })
 
 	// A reload without lvs_sync_daemon stops it; a daemon started by hand
 	// after that is not lbx's.
@@ -1287,5 +1301,42 @@ vrrp_instances:
 	e.stopSyncDaemons(context.Background())
 	if ds, _ := k.ReadSyncDaemons(ctx); len(ds) != 0 {
 		t.Errorf("after the stop: %v", ds)
+	}
+}
+
+// TestSyncDaemonAtShutdown: vrrpd's last reconcile (state STOP) stops the
+// master daemon and starts no backup on the way out (keepalived stops the
+// daemon it ran).
+func TestSyncDaemonAtShutdown(t *testing.T) {
+	dir := t.TempDir()
+	m, file := loadModel(t, dir, `version: 1
+global:
+  lvs_sync_daemon: {interface: sy0, vrrp_instance: VI_1}
+vrrp_instances:
+  - {name: VI_1, interface: eth0, virtual_router_id: 51, virtual_addresses: [{address: 10.0.0.1/24}]}
+`)
+	k := apply.NewFakeKernel("eth0", "sy0")
+	owner, _ := apply.OpenOwnerRecord(dir, "")
+	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go e.loop(ctx)
+	if err := e.Reconcile(ctx, map[string]string{"VI_1": "MASTER"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the master daemon", func() bool {
+		ds, _ := k.ReadSyncDaemons(ctx)
+		return len(ds) == 1 && ds[0].Role == state.SyncMaster
+	})
+	time.Sleep(50 * time.Millisecond) // the turn's read-back
+	writes := k.Writes
+	if err := e.Reconcile(ctx, map[string]string{"VI_1": "STOP"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "no daemon", func() bool { ds, _ := k.ReadSyncDaemons(ctx); return len(ds) == 0 })
+	// The VIP's removal and the daemon's stop: nothing started.
+	time.Sleep(50 * time.Millisecond)
+	if w := k.Writes - writes; w != 2 {
+		t.Errorf("%d kernel writes at shutdown, want 2 (the VIP removed, the master stopped)", w)
 	}
 }

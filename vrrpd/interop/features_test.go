@@ -204,6 +204,19 @@ func TestNoSourceAddressFault(t *testing.T) {
 	if in := a.status(); in.State != "MASTER" {
 		t.Fatalf("lbx after the address came: %+v", in)
 	}
+	// The address replaced by another (deleting the primary takes the VIP,
+	// a secondary of its subnet, with it; lbx puts the VIP back): adverts
+	// go out from the new one, never from the VIP, and the master holds.
+	a.ns.Run(t, "ip", "addr", "add", "10.78.0.1/24", "dev", "eth0")
+	a.ns.Run(t, "ip", "addr", "del", a.ip+"/24", "dev", "eth0")
+	waitFor(t, "lbx sends from 10.78.0.1", 2*time.Second, func() bool {
+		return strings.Contains(a.out.String(), `msg="vrrp source address" instance=VI_1 address=10.78.0.1`)
+	})
+	a.waitVIP(true, 2*time.Second, time.Now())
+	stable(t, a, []*peer{a, b}, 5*v3fast.advert)
+	if strings.Contains(a.out.String(), "address=10.77.0.100") {
+		t.Error("lbx took its VIP as the source address")
+	}
 	a.ns.Run(t, "ip", "addr", "flush", "dev", "eth0")
 	b.waitVIP(true, v3fast.mdi(100)+2*time.Second, time.Now())
 	waitFor(t, "lbx in FAULT after the flush", 2*time.Second, func() bool { return a.status().State == "FAULT" })

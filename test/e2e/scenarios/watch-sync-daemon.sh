@@ -92,4 +92,8 @@ sleep 3 # three resyncs
 (($(grep -c 'msg="IPVS sync daemon"' lbx.log) == n)) || fail "lbx restarted a daemon the kernel runs as asked: $(grep 'msg="IPVS sync daemon"' lbx.log | tail -n 4)"
 watch_stop
 d_is "" || fail "lbx stopped: daemons left: $(daemons)"
+# On the way out only stops, as keepalived (no backup started at STOP).
+if awk '/to=STOP/ {s = 1} s && /msg="IPVS sync daemon" action=create/ {bad = 1} END {exit !bad}' lbx.log; then
+	fail "lbx started a sync daemon while stopping: $(grep 'msg="IPVS sync daemon"' lbx.log | tail -n 3)"
+fi
 no_vip || fail "lbx stopped: the VIP is still on vr0"
