@@ -28,6 +28,51 @@ type trackEvent struct {
 	gen uint64
 }
 
+// subscribe calls sub (a vishvananda/netlink subscription) until it
+// succeeds, every second, or ctx ends (ok false). errc gets the
+// subscription's first receive error: then it is broken.
+func subscribe(ctx context.Context, what string, log *slog.Logger, sub func(done chan struct{}, onErr func(error)) error) (done chan struct{}, errc chan error, ok bool) {
+	for ctx.Err() == nil {
+		done, errc = make(chan struct{}), make(chan error, 1)
+		err := sub(done, func(err error) {
+			select {
+			case errc <- err:
+			default:
+			}
+		})
+		if err == nil {
+			return done, errc, true
+		}
+		log.Error("netlink "+what+" subscription failed; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	return nil, nil, false
+}
+
+// receive hands each update of a subscription to handle until the
+// subscription breaks (false: subscribe again) or ctx ends (true: stop),
+// and ends the subscription either way.
+func receive[T any](ctx context.Context, what string, log *slog.Logger, done chan struct{}, errc chan error, ch <-chan T, handle func(T)) (stop bool) {
+	defer unsubscribe(done, ch)
+	for {
+		select {
+		case <-ctx.Done():
+			return true
+		case err := <-errc:
+			log.Warn("netlink "+what+" subscription broke; resubscribing", "err", err)
+			return false
+		case u, ok := <-ch:
+			if !ok {
+				return false
+			}
+			handle(u)
+		}
+	}
+}
+
 // unsubscribe ends a vishvananda/netlink subscription: done tells its
 // reader to stop, and ch is drained until the reader closes it, so that a
 // reader blocked on a full ch is not left behind.
@@ -62,25 +107,11 @@ func watchLinks(ctx context.Context, names []string, gen uint64, out chan<- trac
 	last := map[string]bool{}
 	for ctx.Err() == nil {
 		ch := make(chan netlink.LinkUpdate, 64)
-		done := make(chan struct{})
-		errc := make(chan error, 1)
-		err := netlink.LinkSubscribeWithOptions(ch, done, netlink.LinkSubscribeOptions{
-			ListExisting: true,
-			ErrorCallback: func(err error) {
-				select {
-				case errc <- err:
-				default:
-				}
-			},
+		done, errc, ok := subscribe(ctx, "link", log, func(done chan struct{}, onErr func(error)) error {
+			return netlink.LinkSubscribeWithOptions(ch, done, netlink.LinkSubscribeOptions{ListExisting: true, ErrorCallback: onErr})
 		})
-		if err != nil {
-			log.Error("netlink link subscription failed; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-			continue
+		if !ok {
+			return
 		}
 		// Links that vanish are down.
 		seen := map[string]bool{}
@@ -93,36 +124,23 @@ func watchLinks(ctx context.Context, names []string, gen uint64, out chan<- trac
 				sendTrack(ctx, out, trackEvent{key: "interface " + n, up: false, reason: "link " + n + " does not exist", gen: gen})
 			}
 		}
-	loop:
-		for {
-			select {
-			case <-ctx.Done():
-				unsubscribe(done, ch)
+		if receive(ctx, "link", log, done, errc, ch, func(u netlink.LinkUpdate) {
+			n := u.Attrs().Name
+			if !want[n] {
 				return
-			case err := <-errc:
-				log.Warn("netlink link subscription broke; resubscribing", "err", err)
-				unsubscribe(done, ch)
-				break loop
-			case u, ok := <-ch:
-				if !ok {
-					unsubscribe(done, ch)
-					break loop
-				}
-				n := u.Attrs().Name
-				if !want[n] {
-					continue
-				}
-				up := linkUp(u.Link) && u.Header.Type != syscall.RTM_DELLINK
-				if v, ok := last[n]; ok && v == up {
-					continue
-				}
-				last[n] = up
-				state := "down"
-				if up {
-					state = "up"
-				}
-				sendTrack(ctx, out, trackEvent{key: "interface " + n, up: up, reason: "link " + n + " is " + state, gen: gen})
 			}
+			up := linkUp(u.Link) && u.Header.Type != syscall.RTM_DELLINK
+			if v, ok := last[n]; ok && v == up {
+				return
+			}
+			last[n] = up
+			state := "down"
+			if up {
+				state = "up"
+			}
+			sendTrack(ctx, out, trackEvent{key: "interface " + n, up: up, reason: "link " + n + " is " + state, gen: gen})
+		}) {
+			return
 		}
 	}
 }
@@ -137,24 +155,11 @@ func watchAddrs(ctx context.Context, names []string, gen uint64, out chan<- trac
 	}
 	for ctx.Err() == nil {
 		ch := make(chan netlink.AddrUpdate, 64)
-		done := make(chan struct{})
-		errc := make(chan error, 1)
-		err := netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{
-			ErrorCallback: func(err error) {
-				select {
-				case errc <- err:
-				default:
-				}
-			},
+		done, errc, ok := subscribe(ctx, "address", log, func(done chan struct{}, onErr func(error)) error {
+			return netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{ErrorCallback: onErr})
 		})
-		if err != nil {
-			log.Error("netlink address subscription failed; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-			continue
+		if !ok {
+			return
 		}
 		// Whatever happened while not subscribed.
 		byIndex := map[int]string{}
@@ -164,53 +169,37 @@ func watchAddrs(ctx context.Context, names []string, gen uint64, out chan<- trac
 			}
 			sendTrack(ctx, out, trackEvent{key: "addresses " + n, gen: gen})
 		}
-	loop:
-		for {
-			select {
-			case <-ctx.Done():
-				unsubscribe(done, ch)
-				return
-			case err := <-errc:
-				log.Warn("netlink address subscription broke; resubscribing", "err", err)
-				unsubscribe(done, ch)
-				break loop
-			case u, ok := <-ch:
-				if !ok {
-					unsubscribe(done, ch)
-					break loop
-				}
-				n, known := byIndex[u.LinkIndex]
-				if !known {
-					// Maybe a watched link created (or re-created) since.
-					if l, err := netlink.LinkByIndex(u.LinkIndex); err == nil && slices.Contains(names, l.Attrs().Name) {
-						n, known = l.Attrs().Name, true
-						byIndex[u.LinkIndex] = n
-					}
-				}
-				if !known {
-					continue
-				}
-				// One event for a burst (a master's VIPs come together):
-				// the daemon reads the link's addresses once for all.
-				changed := map[string]bool{n: true}
-			burst:
-				for {
-					select {
-					case u, ok := <-ch:
-						if !ok {
-							break burst
-						}
-						if n, ok := byIndex[u.LinkIndex]; ok {
-							changed[n] = true
-						}
-					default:
-						break burst
-					}
-				}
-				for n := range changed {
-					sendTrack(ctx, out, trackEvent{key: "addresses " + n, gen: gen})
+		if receive(ctx, "address", log, done, errc, ch, func(u netlink.AddrUpdate) {
+			n, known := byIndex[u.LinkIndex]
+			if !known {
+				// Maybe a watched link created (or re-created) since.
+				if l, err := netlink.LinkByIndex(u.LinkIndex); err == nil && slices.Contains(names, l.Attrs().Name) {
+					n, known = l.Attrs().Name, true
+					byIndex[u.LinkIndex] = n
 				}
 			}
+			if !known {
+				return
+			}
+			// One event for a burst (a master's VIPs come together):
+			// the daemon reads the link's addresses once for all.
+			changed := map[string]bool{n: true}
+			for more := true; more; {
+				select {
+				case u, ok := <-ch:
+					more = ok
+					if n, known := byIndex[u.LinkIndex]; ok && known {
+						changed[n] = true
+					}
+				default:
+					more = false
+				}
+			}
+			for n := range changed {
+				sendTrack(ctx, out, trackEvent{key: "addresses " + n, gen: gen})
+			}
+		}) {
+			return
 		}
 	}
 }

@@ -1266,20 +1266,7 @@ vrrp_instances:
 // interface missing) does not fail vrrpd's reconcile (the VIP is made),
 // shows in the status and is retried until the interface exists.
 func TestSyncDaemonErrorIsRetriedAndShown(t *testing.T) {
-	dir := t.TempDir()
-	m, file := loadModel(t, dir, `version: 1
-global:
-  lvs_sync_daemon: {interface: sy0, vrrp_instance: VI_1}
-vrrp_instances:
-  - {name: VI_1, interface: eth0, virtual_router_id: 51, virtual_addresses: [{address: 10.0.0.1/24}]}
-`)
-	k := apply.NewFakeKernel("eth0")
-	owner, _ := apply.OpenOwnerRecord(dir, "")
-	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	loopDone := make(chan struct{})
-	go func() { defer close(loopDone); e.loop(ctx) }()
+	e, k, ctx, stop := syncEngine(t, "eth0")
 	if err := e.Reconcile(ctx, map[string]string{"VI_1": "MASTER"}); err != nil {
 		t.Fatalf("vrrpd's reconcile: %v; want nil (the VIP is made)", err)
 	}
@@ -1296,8 +1283,7 @@ vrrp_instances:
 		return len(ds) == 1 && ds[0].Role == state.SyncMaster
 	})
 	eventually(t, "the error gone", func() bool { st := e.status().SyncDaemon; return st != nil && st.Error == "" })
-	cancel() // the stop's step runs after the loop, as in Run
-	<-loopDone
+	stop() // the stop's step runs after the loop, as in Run
 	e.stopSyncDaemons(context.Background())
 	if ds, _ := k.ReadSyncDaemons(ctx); len(ds) != 0 {
 		t.Errorf("after the stop: %v", ds)
@@ -1308,19 +1294,7 @@ vrrp_instances:
 // master daemon and starts no backup on the way out (keepalived stops the
 // daemon it ran).
 func TestSyncDaemonAtShutdown(t *testing.T) {
-	dir := t.TempDir()
-	m, file := loadModel(t, dir, `version: 1
-global:
-  lvs_sync_daemon: {interface: sy0, vrrp_instance: VI_1}
-vrrp_instances:
-  - {name: VI_1, interface: eth0, virtual_router_id: 51, virtual_addresses: [{address: 10.0.0.1/24}]}
-`)
-	k := apply.NewFakeKernel("eth0", "sy0")
-	owner, _ := apply.OpenOwnerRecord(dir, "")
-	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go e.loop(ctx)
+	e, k, ctx, _ := syncEngine(t, "eth0", "sy0")
 	if err := e.Reconcile(ctx, map[string]string{"VI_1": "MASTER"}); err != nil {
 		t.Fatal(err)
 	}
@@ -1339,4 +1313,25 @@ vrrp_instances:
 	if w := k.Writes - writes; w != 2 {
 		t.Errorf("%d kernel writes at shutdown, want 2 (the VIP removed, the master stopped)", w)
 	}
+}
+
+// syncEngine runs an engine's loop on a fake kernel with ifaces and a model
+// whose sync daemon follows VI_1; stop ends the loop and waits for it.
+func syncEngine(t *testing.T, ifaces ...string) (e *engine, k *apply.FakeKernel, ctx context.Context, stop func()) {
+	t.Helper()
+	dir := t.TempDir()
+	m, file := loadModel(t, dir, `version: 1
+global:
+  lvs_sync_daemon: {interface: sy0, vrrp_instance: VI_1}
+vrrp_instances:
+  - {name: VI_1, interface: eth0, virtual_router_id: 51, virtual_addresses: [{address: 10.0.0.1/24}]}
+`)
+	k = apply.NewFakeKernel(ifaces...)
+	owner, _ := apply.OpenOwnerRecord(dir, "")
+	e = newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	loopDone := make(chan struct{})
+	go func() { defer close(loopDone); e.loop(ctx) }()
+	return e, k, ctx, func() { cancel(); <-loopDone }
 }
