@@ -145,18 +145,14 @@ func (f *FakeKernel) StartSyncDaemon(ctx context.Context, d state.SyncDaemon) er
 	if !d.Group.IsValid() {
 		d.Group = state.SyncDefaultGroup
 	}
-	hlen := state.SyncHeaderLen(d.Group)
 	if d.MaxLen == 0 {
-		d.MaxLen = 1500 - hlen
-		if d.Role == state.SyncBackup {
-			d.MaxLen = max(FakeMTU, 1500) - hlen
-		}
+		d.MaxLen = state.SyncDefaultMaxLen(d.Role, d.Group, FakeMTU)
 	}
 	lowest := 1
 	if d.Role == state.SyncBackup {
 		lowest = 1024
 	}
-	d.MaxLen = min(max(d.MaxLen, lowest), 65535-hlen)
+	d.MaxLen = min(max(d.MaxLen, lowest), 65535-state.SyncHeaderLen(d.Group))
 	if d.Port == 0 {
 		d.Port = state.SyncDefaultPort
 	}

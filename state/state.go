@@ -369,12 +369,9 @@ type SyncDaemon struct {
 	TTL       int        `json:"ttl,omitempty"`
 }
 
-// The kernel's sync daemon defaults (ip_vs_sync.c). Its default max_len
-// is 1500 less the IP and UDP headers for a master, and the interface's
-// MTU (at least 1500) less them for a backup.
-var (
-	SyncDefaultGroup = netip.MustParseAddr("224.0.0.81")
-)
+// The kernel's sync daemon defaults (ip_vs_sync.c); max_len's is
+// SyncDefaultMaxLen.
+var SyncDefaultGroup = netip.MustParseAddr("224.0.0.81")
 
 const (
 	SyncDefaultPort = 8848
@@ -414,15 +411,25 @@ func (d SyncDaemon) withDefaults() SyncDaemon {
 	return d
 }
 
+// SyncDefaultMaxLen is the kernel's max_len for a daemon started without
+// one (ip_vs_sync.c): 1500 less the headers for a master, the interface's
+// MTU (at least 1500) less them for a backup.
+func SyncDefaultMaxLen(role SyncRole, group netip.Addr, mtu int) int {
+	if role == SyncBackup {
+		return max(mtu, 1500) - SyncHeaderLen(group)
+	}
+	return 1500 - SyncHeaderLen(group)
+}
+
 // maxLenSatisfiedBy: a given max_len is what live has; one left out is
 // left out in live too, or the kernel's default there (exact for a
-// master; for a backup it follows the interface's MTU, so at least 1500
-// less the headers).
+// master; a backup's follows the interface's MTU, so at least the one
+// for 1500).
 func (d SyncDaemon) maxLenSatisfiedBy(live SyncDaemon) bool {
 	if d.MaxLen != 0 || live.MaxLen == 0 {
 		return d.MaxLen == live.MaxLen
 	}
-	def := 1500 - SyncHeaderLen(live.withDefaults().Group)
+	def := SyncDefaultMaxLen(d.Role, live.withDefaults().Group, 1500)
 	if d.Role == SyncBackup {
 		return live.MaxLen >= def
 	}

@@ -282,17 +282,16 @@ func (d *Daemon) newInst(c *Instance, now time.Time) (*inst, error) {
 		return nil, fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
 	}
 	in := &inst{cfg: c, key: keyOf(c), m: fsm.New(fc), link: l, src: src, ann: ann}
-	for _, t := range fc.Tracks {
-		if up, ok := d.known[t.Key]; ok && !up {
-			in.m.SetTrack(now, t.Key, false)
-		}
-	}
 	if tracksSource(c) {
 		d.known[sourceKey(c.Interface, c.V6)] = srcErr == nil
 	}
 	if srcErr != nil {
 		d.log.Warn("vrrp: no address to send from; FAULT until there is one", "instance", c.FSM.Name, "err", srcErr)
-		in.m.SetTrack(now, sourceKey(c.Interface, c.V6), false)
+	}
+	for _, t := range fc.Tracks {
+		if up, ok := d.known[t.Key]; ok && !up {
+			in.m.SetTrack(now, t.Key, false)
+		}
 	}
 	d.vrids[l][c.FSM.VRID] = in
 	d.byName[c.FSM.Name] = in
@@ -361,17 +360,17 @@ func (d *Daemon) setSource(in *inst, src netip.Addr) error {
 
 // refreshSources follows the addresses of link ifname: each instance there
 // that sends from the link's primary address takes the one it has now,
-// and its source track says whether there is one (none: FAULT).
+// and its source track says whether there is one (none: FAULT), through
+// the same path as any tracked object's change (onTrack).
 func (d *Daemon) refreshSources(ctx context.Context, now time.Time, ifname string) {
+	changed := map[string]trackEvent{}
 	for _, in := range d.insts {
 		c := in.cfg
 		if c.Interface != ifname || !tracksSource(c) {
 			continue
 		}
-		key := sourceKey(ifname, c.V6)
 		src, err := d.sourceOf(c, in.link)
-		up := err == nil
-		if up && src != in.src {
+		if err == nil && src != in.src {
 			if err := d.setSource(in, src); err != nil {
 				d.log.Warn("vrrp: new source address not taken", "instance", c.FSM.Name, "address", src, "err", err)
 				continue
@@ -381,15 +380,27 @@ func (d *Daemon) refreshSources(ctx context.Context, now time.Time, ifname strin
 			d.apply(ctx, in, in.m.Reconfigure(now, fc, d.known))
 			d.log.Info("vrrp source address", "instance", c.FSM.Name, "address", src)
 		}
-		if was, ok := d.known[key]; !ok || was != up {
-			reason := "has " + src.String()
-			if !up {
-				reason = err.Error()
+		key := sourceKey(ifname, c.V6)
+		if was, ok := d.known[key]; !ok || was != (err == nil) {
+			ev := trackEvent{key: key, up: err == nil, reason: "has " + src.String()}
+			if err != nil {
+				ev.reason = err.Error()
 			}
-			d.log.Info("tracking", "object", key, "up", up, "reason", reason)
+			changed[key] = ev
 		}
-		d.known[key] = up
-		d.apply(ctx, in, in.m.SetTrack(now, key, up))
+	}
+	for _, ev := range changed {
+		d.onTrack(ctx, now, ev)
+	}
+}
+
+// onTrack records a tracked object's new state and gives it to every
+// instance (those that do not track it ignore it).
+func (d *Daemon) onTrack(ctx context.Context, now time.Time, ev trackEvent) {
+	d.known[ev.key] = ev.up
+	d.log.Info("tracking", "object", ev.key, "up", ev.up, "reason", ev.reason)
+	for _, in := range d.insts {
+		d.apply(ctx, in, in.m.SetTrack(now, ev.key, ev.up))
 	}
 }
 
@@ -655,12 +666,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				d.refreshSources(ctx, time.Now(), name)
 				break
 			}
-			d.known[ev.key] = ev.up
-			d.log.Info("tracking", "object", ev.key, "up", ev.up, "reason", ev.reason)
-			now := time.Now()
-			for _, in := range d.insts {
-				d.apply(ctx, in, in.m.SetTrack(now, ev.key, ev.up))
-			}
+			d.onTrack(ctx, time.Now(), ev)
 		case req := <-d.reloadq:
 			req.done <- d.reload(ctx, req.cfg)
 		case <-timer.C:

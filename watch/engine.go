@@ -842,9 +842,6 @@ func (e *engine) syncDaemons(ctx context.Context) error {
 	if !e.syncManaged {
 		return nil
 	}
-	if vrrp == nil {
-		vrrp = map[string]string{}
-	}
 	want := model.CompileSyncDaemons(m, model.Facts{VRRP: vrrp})
 	return e.applySyncDaemons(ctx, want)
 }
