@@ -39,9 +39,10 @@ virtual_servers:
 // stateCmp compares states as the plan does: counters and origins are not
 // settings. go-cmp gives a readable diff when a test fails.
 var stateCmp = []cmp.Option{
-	cmpopts.EquateComparable(netip.Addr{}),
+	cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{}),
 	cmpopts.IgnoreFields(state.Real{}, "Counters"),
 	cmpopts.IgnoreFields(state.Address{}, "Origin"),
+	cmpopts.IgnoreFields(state.Route{}, "Origin"),
 }
 
 func desired(t *testing.T, y string) *model.Desired {

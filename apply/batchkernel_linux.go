@@ -135,7 +135,7 @@ func (k *BatchNetKernel) Read(ctx context.Context) (*state.State, error) {
 		}
 		st.Services[svc.Key] = svc
 	}
-	if err := k.readAddresses(ctx, st); err != nil {
+	if err := k.readNetwork(ctx, st); err != nil {
 		return nil, err
 	}
 	return st, nil

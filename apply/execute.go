@@ -256,6 +256,17 @@ func executeOne(ctx context.Context, k Kernel, c plan.Change) error {
 			return k.AddAddress(ctx, *c.AfterAddr)
 		}
 	}
+	if c.Kind == plan.KindRoute {
+		switch c.Action {
+		case plan.Create, plan.Update:
+			// One replace for both: it creates a missing route and
+			// changes an existing one in place, so a route that appeared
+			// since the plan is not an error.
+			return k.ReplaceRoute(ctx, *c.AfterRoute)
+		case plan.Delete:
+			return ignoreNotFound(k.DeleteRoute(ctx, *c.BeforeRoute))
+		}
+	}
 	return fmt.Errorf("%s: cannot %s a %s", c.Address, c.Action, c.Kind)
 }
 
@@ -421,6 +432,14 @@ func (c *countingKernel) DeleteAddress(ctx context.Context, a state.Address) err
 	c.writes++
 	return c.Kernel.DeleteAddress(ctx, a)
 }
+func (c *countingKernel) ReplaceRoute(ctx context.Context, r state.Route) error {
+	c.writes++
+	return c.Kernel.ReplaceRoute(ctx, r)
+}
+func (c *countingKernel) DeleteRoute(ctx context.Context, r state.Route) error {
+	c.writes++
+	return c.Kernel.DeleteRoute(ctx, r)
+}
 
 // Reconcile brings the kernel to a compiled model: one read, one diff, one
 // execution. It is the single path used by `lbx apply` and by the watch
@@ -453,19 +472,20 @@ func planAndExecute(ctx context.Context, k Kernel, d *model.Desired, live *state
 	return p, res, err
 }
 
-// ReconcileAddresses is Reconcile limited to addresses: it reads only the
-// addresses (no IPVS dump) and plans only their changes; d needs to hold
-// only addresses (model.CompileAddresses), and IPVS is not touched. lbx
-// watch uses it for a VRRP transition, which changes only addresses: with
+// ReconcileNetwork is Reconcile limited to addresses and routes: it reads
+// only those (no IPVS dump) and plans only their changes; d needs to hold
+// only them (model.CompileNetwork), and IPVS is not touched. lbx watch
+// uses it for a VRRP transition, which changes only addresses and routes: with
 // 1,000 services, the whole dump, compile and plan took the transition's
 // time to the kernel from milliseconds to most of a second in the test
 // VM. IPVS drift is left to the next whole reconcile (the resync).
-func ReconcileAddresses(ctx context.Context, k Kernel, d *model.Desired, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
-	live, err := k.ReadAddresses(ctx)
+func ReconcileNetwork(ctx context.Context, k Kernel, d *model.Desired, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
+	live, err := k.ReadNetwork(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	d = &model.Desired{State: &state.State{Services: map[state.ServiceKey]*state.Service{}, Addresses: d.State.Addresses}, VRRPAddresses: d.VRRPAddresses}
+	d = &model.Desired{State: &state.State{Services: map[state.ServiceKey]*state.Service{}, Addresses: d.State.Addresses, Routes: d.State.Routes},
+		VRRPAddresses: d.VRRPAddresses, VRRPRoutes: d.VRRPRoutes}
 	opts.Drains = nil // no real server changes here: drains are left as they are
 	return planAndExecute(ctx, k, d, live, false, popts, opts)
 }

@@ -12,8 +12,9 @@ import (
 // FakeKernel is an in-memory kernel for tests. It reproduces what the real
 // kernel does that a naive fake would not: EEXIST on duplicate adds, ENOENT
 // (ESRCH in IPVS) on missing objects, persistence netmasks read back as
-// stored, a scheduler that must exist, interfaces that must exist, and
-// address labels that must begin with the interface name. It counts writes
+// stored, a scheduler that must exist, interfaces that must exist,
+// address labels that must begin with the interface name, and routes
+// whose source and gateway must be local or connected (fakeroute.go). It counts writes
 // and can fail the Nth write to test partial applies.
 type FakeKernel struct {
 	mu         sync.Mutex
@@ -80,15 +81,12 @@ func (f *FakeKernel) Read(ctx context.Context) (*state.State, error) {
 	return f.st.Clone(), nil
 }
 
-// ReadAddresses returns a copy of the addresses only.
-func (f *FakeKernel) ReadAddresses(ctx context.Context) (*state.State, error) {
+// ReadNetwork returns a copy of the addresses and routes only.
+func (f *FakeKernel) ReadNetwork(ctx context.Context) (*state.State, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	st := state.New()
-	for k, a := range f.st.Addresses {
-		st.Addresses[k] = a
-	}
-	return st, nil
+	c := f.st.Clone()
+	return &state.State{Services: map[state.ServiceKey]*state.Service{}, Addresses: c.Addresses, Routes: c.Routes}, nil
 }
 
 func (f *FakeKernel) ReadService(ctx context.Context, k state.ServiceKey) (*state.Service, error) {
@@ -247,6 +245,7 @@ func (f *FakeKernel) DeleteAddress(ctx context.Context, a state.Address) error {
 		return ErrNotFound
 	}
 	delete(f.st.Addresses, a.Key)
+	f.dropRoutesFrom(a.Key.Addr)
 	return nil
 }
 

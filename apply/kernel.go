@@ -21,11 +21,12 @@ var ErrKernelLost = errors.New("kernel handle lost")
 // goroutine at a time.
 type Kernel interface {
 	// Read returns the live state: one service dump, one destination dump
-	// per service, one address dump.
+	// per service, one address dump, one route dump.
 	Read(ctx context.Context) (*state.State, error)
-	// ReadAddresses returns the live state's addresses only (no IPVS
-	// dump): what a VRRP transition changes.
-	ReadAddresses(ctx context.Context) (*state.State, error)
+	// ReadNetwork returns the live state's addresses and routes only
+	// (no IPVS dump): what a VRRP transition changes. Routes are those of
+	// every table but local, less the kernel's connected ones.
+	ReadNetwork(ctx context.Context) (*state.State, error)
 	// ReadService returns one service with its real servers and counters
 	// (used while draining), or ErrNotFound.
 	ReadService(ctx context.Context, k state.ServiceKey) (*state.Service, error)
@@ -38,6 +39,12 @@ type Kernel interface {
 	DeleteReal(ctx context.Context, k state.ServiceKey, r state.RealKey) error
 	AddAddress(ctx context.Context, a state.Address) error
 	DeleteAddress(ctx context.Context, a state.Address) error
+	// ReplaceRoute creates the route or changes it in place (found by
+	// its key), marked as lbx's.
+	ReplaceRoute(ctx context.Context, r state.Route) error
+	// DeleteRoute deletes the route of r's key, type and protocol, or
+	// returns ErrNotFound.
+	DeleteRoute(ctx context.Context, r state.Route) error
 
 	Close() error
 }

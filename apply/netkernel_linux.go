@@ -186,11 +186,11 @@ func (k *NetKernel) needIPVS() error {
 	return nil
 }
 
-// Read dumps services, their destinations and all addresses.
+// Read dumps services, their destinations, all addresses and routes.
 func (k *NetKernel) Read(ctx context.Context) (*state.State, error) {
 	st := state.New()
 	if k.ipvs == nil {
-		return st, k.readAddresses(ctx, st)
+		return st, k.readNetwork(ctx, st)
 	}
 	var svcs []*ipvs.Service
 	if err := k.call(ctx, "read IPVS services", func() (err error) { svcs, err = k.ipvs.GetServices(); return }); err != nil {
@@ -211,25 +211,28 @@ func (k *NetKernel) Read(ctx context.Context) (*state.State, error) {
 		}
 		st.Services[svc.Key] = svc
 	}
-	if err := k.readAddresses(ctx, st); err != nil {
+	if err := k.readNetwork(ctx, st); err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-// ReadAddresses dumps the addresses only.
-func (k *NetKernel) ReadAddresses(ctx context.Context) (*state.State, error) {
+// ReadNetwork dumps the addresses and routes only.
+func (k *NetKernel) ReadNetwork(ctx context.Context) (*state.State, error) {
 	st := state.New()
-	if err := k.readAddresses(ctx, st); err != nil {
+	if err := k.readNetwork(ctx, st); err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-func (k *NetKernel) readAddresses(ctx context.Context, st *state.State) error {
+// readNetwork fills st's addresses and routes: one link, one address and
+// one route dump.
+func (k *NetKernel) readNetwork(ctx context.Context, st *state.State) error {
 	var links []netlink.Link
 	var addrs []netlink.Addr
-	err := k.call(ctx, "read addresses", func() error {
+	var routes []netlink.Route
+	err := k.call(ctx, "read addresses and routes", func() error {
 		var err error
 		// A dump interrupted by a concurrent change returns partial
 		// results with ErrDumpInterrupted: read again.
@@ -238,6 +241,10 @@ func (k *NetKernel) readAddresses(ctx context.Context, st *state.State) error {
 			if err == nil {
 				addrs, err = k.nl.AddrList(nil, netlink.FAMILY_ALL)
 			}
+			if err == nil {
+				// Table 0 with the table filter: every table.
+				routes, err = k.nl.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+			}
 			if !errors.Is(err, netlink.ErrDumpInterrupted) {
 				return err
 			}
@@ -245,7 +252,7 @@ func (k *NetKernel) readAddresses(ctx context.Context, st *state.State) error {
 		return err
 	})
 	if err != nil {
-		return explain(err, "read addresses")
+		return explain(err, "read addresses and routes")
 	}
 	names := map[int]string{}
 	for _, l := range links {
@@ -265,6 +272,11 @@ func (k *NetKernel) readAddresses(ctx context.Context, st *state.State) error {
 		}
 		key := state.AddressKey{Interface: iface, Addr: ip}
 		st.Addresses[key] = state.Address{Key: key, Bits: ones, Label: label, Scope: scopeName(a.Scope)}
+	}
+	for _, r := range routes {
+		if rt, ok := fromNetlinkRoute(r, names); ok {
+			st.Routes[rt.Key] = rt
+		}
 	}
 	return nil
 }

@@ -60,6 +60,9 @@ type Desired struct {
 	// VRRPAddresses are the addresses owned by VRRP instances; when Facts
 	// has no VRRP states they are not in State and belong to `lbx watch`.
 	VRRPAddresses []state.Address
+	// VRRPRoutes are the instances' virtual routes, out of State in the
+	// same case.
+	VRRPRoutes []state.Route
 	// Drain gives, per service, how long a removed real server is drained.
 	Drain map[state.ServiceKey]DrainPolicy
 }
@@ -194,14 +197,15 @@ func forwardingOf(own, service string) state.Forwarding {
 // Compile turns a valid model and runtime facts into the desired state. It
 // is pure: the same model and facts always give the same state.
 func Compile(m *Model, f Facts) *Desired {
-	d := CompileAddresses(m, f)
+	d := CompileNetwork(m, f)
 	compileServices(d, m, f, nil)
 	return d
 }
 
-// CompileAddresses is Compile without the IPVS services: the addresses,
-// all that VRRP states change (lbx watch's reconcile of a transition).
-func CompileAddresses(m *Model, f Facts) *Desired {
+// CompileNetwork is Compile without the IPVS services: the addresses and
+// routes, all that VRRP states change (lbx watch's reconcile of a
+// transition).
+func CompileNetwork(m *Model, f Facts) *Desired {
 	d := &Desired{State: state.New(), Drain: map[state.ServiceKey]DrainPolicy{}}
 	for _, a := range m.Addresses {
 		addAddress(d.State, a.Interface, a.Address, a.Label, a.Scope, "static")
@@ -223,6 +227,7 @@ func CompileAddresses(m *Model, f Facts) *Desired {
 			}
 		}
 	}
+	compileRoutes(d, m, f)
 	return d
 }
 

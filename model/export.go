@@ -10,7 +10,8 @@ import (
 )
 
 // FromState turns a live state into a model (`lbx export`): every service
-// with its real servers, and the given addresses. Defaults are written out
+// with its real servers, the given addresses, and the routes marked as
+// lbx's (other routes are the host's: DHCP's, the distribution's). Defaults are written out
 // so that the file says exactly what the kernel has.
 func FromState(st *state.State, addrs []state.Address) *Model {
 	m := &Model{Version: Version}
@@ -62,6 +63,11 @@ func FromState(st *state.State, addrs []state.Address) *Model {
 			sa.Scope = a.Scope
 		}
 		m.Addresses = append(m.Addresses, sa)
+	}
+	for _, k := range st.RouteKeys() {
+		if r := st.Routes[k]; r.Owned() {
+			m.Routes = append(m.Routes, fromRoute(r))
+		}
 	}
 	return m
 }

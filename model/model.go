@@ -16,6 +16,7 @@ type Model struct {
 	Global              Global                `yaml:"global,omitempty"`
 	Scripts             map[string]*Script    `yaml:"scripts,omitempty"`
 	Addresses           []*StaticAddress      `yaml:"addresses,omitempty"`
+	Routes              []*Route              `yaml:"routes,omitempty"`
 	VRRPInstances       []*VRRPInstance       `yaml:"vrrp_instances,omitempty"`
 	SyncGroups          []*SyncGroup          `yaml:"sync_groups,omitempty"`
 	VirtualServerGroups []*VirtualServerGroup `yaml:"virtual_server_groups,omitempty"`
@@ -106,6 +107,34 @@ type StaticAddress struct {
 	Scope     string `yaml:"scope,omitempty"`
 }
 
+// Route is a kernel route: in Model.Routes it is kept whatever the VRRP
+// state (keepalived's static_routes), in an instance's virtual_routes
+// only while the instance is MASTER. The table, destination and metric
+// are its identity; the rest is changed in place.
+type Route struct {
+	To   Network `yaml:"to,omitempty"`
+	Type string  `yaml:"type,omitempty"` // unicast (default), blackhole, unreachable, prohibit, throw
+	// A single path (Via and/or Interface) or Nexthops (two or more).
+	Via       *Addr      `yaml:"via,omitempty"`
+	Interface string     `yaml:"interface,omitempty"`
+	Nexthops  []*Nexthop `yaml:"nexthops,omitempty"`
+	Src       *Addr      `yaml:"src,omitempty"`    // preferred source; must be local
+	Table     *int       `yaml:"table,omitempty"`  // default main (254)
+	Metric    *int       `yaml:"metric,omitempty"` // default the kernel's: 0 (IPv4), 1024 (IPv6)
+	// Scope default as ip route's: link for a unicast route without a
+	// gateway, global otherwise.
+	Scope  string `yaml:"scope,omitempty"`
+	OnLink bool   `yaml:"onlink,omitempty"`
+}
+
+// Nexthop is one path of a multipath route.
+type Nexthop struct {
+	Via       *Addr  `yaml:"via,omitempty"`
+	Interface string `yaml:"interface,omitempty"`
+	Weight    *int   `yaml:"weight,omitempty"` // 1..256, default 1
+	OnLink    bool   `yaml:"onlink,omitempty"`
+}
+
 // VRRPInstance is one virtual router (keepalived's vrrp_instance).
 type VRRPInstance struct {
 	Name            string    `yaml:"name,omitempty"`
@@ -128,9 +157,11 @@ type VRRPInstance struct {
 	GarpMasterRefreshRepeat  *int              `yaml:"garp_master_refresh_repeat,omitempty"`
 	VirtualAddresses         []*VirtualAddress `yaml:"virtual_addresses,omitempty"`
 	VirtualAddressesExcluded []*VirtualAddress `yaml:"virtual_addresses_excluded,omitempty"`
-	TrackInterfaces          []*TrackInterface `yaml:"track_interfaces,omitempty"`
-	TrackScripts             []*TrackScript    `yaml:"track_scripts,omitempty"`
-	Notify                   Notify            `yaml:"notify,omitempty"`
+	// VirtualRoutes are in the kernel while the instance is MASTER.
+	VirtualRoutes   []*Route          `yaml:"virtual_routes,omitempty"`
+	TrackInterfaces []*TrackInterface `yaml:"track_interfaces,omitempty"`
+	TrackScripts    []*TrackScript    `yaml:"track_scripts,omitempty"`
+	Notify          Notify            `yaml:"notify,omitempty"`
 	// SMTPAlert asks for e-mail on transitions (kept from keepalived).
 	SMTPAlert bool `yaml:"smtp_alert,omitempty"`
 }

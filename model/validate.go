@@ -43,6 +43,7 @@ func validate(m *Model) Errors {
 		v.uniqueAddress(addrSeen, p, a.Interface, a.Address)
 	}
 	v.vrrp(addrSeen)
+	v.routes()
 	v.groups()
 	v.virtualServers()
 	return v.errs

@@ -96,6 +96,28 @@ func (p *Prefix) decodeScalar(v, tag string) error {
 // address, not a network).
 func (p Prefix) MarshalYAML() (any, error) { return p.Prefix.String(), nil }
 
+// Network is a route destination: a prefix without host bits
+// ("10.1.0.0/16", "0.0.0.0/0", "::/0"); a bare address is a host route.
+type Network struct{ netip.Prefix }
+
+func (n *Network) decodeScalar(v, tag string) error {
+	if v == "default" {
+		return fmt.Errorf("\"default\" has no address family here: write 0.0.0.0/0 or ::/0")
+	}
+	var p Prefix
+	if err := p.decodeScalar(v, tag); err != nil {
+		return fmt.Errorf("want a network such as 10.1.0.0/16 or ::/0, got %q", v)
+	}
+	if m := p.Masked(); m != p.Prefix {
+		return fmt.Errorf("%s has host bits set: the network is %s", v, m)
+	}
+	n.Prefix = p.Prefix
+	return nil
+}
+
+// MarshalYAML writes addr/len.
+func (n Network) MarshalYAML() (any, error) { return n.Prefix.String(), nil }
+
 // Mask is a persistence granularity: a prefix length (24) or, as keepalived
 // writes it, a dotted IPv4 netmask (255.255.255.0).
 type Mask struct{ Bits int }
@@ -209,4 +231,5 @@ func (r AddrRange) MarshalYAML() (any, error) {
 // sees only unexported fields and omits every address.
 func (a Addr) IsZero() bool      { return !a.Addr.IsValid() }
 func (p Prefix) IsZero() bool    { return !p.Prefix.IsValid() }
+func (n Network) IsZero() bool   { return !n.Prefix.IsValid() }
 func (r AddrRange) IsZero() bool { return !r.First.IsValid() }

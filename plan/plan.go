@@ -33,6 +33,7 @@ const (
 	KindService Kind = "service"
 	KindReal    Kind = "real"
 	KindAddress Kind = "address"
+	KindRoute   Kind = "route"
 )
 
 // Change is one planned change. Exactly one Before/After pair is used,
@@ -56,6 +57,8 @@ type Change struct {
 	AfterReal     *state.Real      `json:"after_real,omitempty"`
 	BeforeAddr    *state.Address   `json:"before_addr,omitempty"`
 	AfterAddr     *state.Address   `json:"after_addr,omitempty"`
+	BeforeRoute   *state.Route     `json:"before_route,omitempty"`
+	AfterRoute    *state.Route     `json:"after_route,omitempty"`
 }
 
 // Before returns the object before the change (nil for a create).
@@ -67,6 +70,8 @@ func (c *Change) Before() any {
 		return c.BeforeReal
 	case c.BeforeAddr != nil:
 		return c.BeforeAddr
+	case c.BeforeRoute != nil:
+		return c.BeforeRoute
 	}
 	return nil
 }
@@ -80,18 +85,22 @@ func (c *Change) After() any {
 		return c.AfterReal
 	case c.AfterAddr != nil:
 		return c.AfterAddr
+	case c.AfterRoute != nil:
+		return c.AfterRoute
 	}
 	return nil
 }
 
 // Scope is the set of live objects a plan is about: what the model
-// declares, what lbx created before, and with prune every service. The
+// declares, what lbx created before (routes: those the kernel marks as
+// lbx's), and with prune every service. The
 // fingerprint covers exactly this set, so a saved plan can be checked
 // against the same objects later.
 type Scope struct {
 	Prune     bool               `json:"prune"`
 	Services  []state.ServiceKey `json:"services"`
 	Addresses []state.AddressKey `json:"addresses"`
+	Routes    []state.RouteKey   `json:"routes,omitempty"`
 }
 
 // Plan is an ordered list of changes and what it was computed against.
@@ -148,6 +157,7 @@ func RealAddress(s state.ServiceKey, r state.RealKey) string {
 	return "real." + s.String() + "/" + r.String()
 }
 func AddressAddress(k state.AddressKey) string { return "address." + k.String() }
+func RouteAddress(k state.RouteKey) string     { return "route." + k.String() }
 
 // Diff computes the plan that takes live to desired.
 func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
@@ -163,6 +173,13 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 			names[strings.TrimPrefix(a.Origin, "vrrp ")] = true
 		}
 		p.Notes = append(p.Notes, fmt.Sprintf("%d VRRP address(es) of %s are managed by `lbx watch`; plan and apply leave them alone.", len(d.VRRPAddresses), joinSorted(names)))
+	}
+	if len(d.VRRPRoutes) > 0 {
+		names := map[string]bool{}
+		for _, r := range d.VRRPRoutes {
+			names[strings.TrimPrefix(r.Origin, "vrrp ")] = true
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("%d VRRP virtual route(s) of %s are managed by `lbx watch`; plan and apply leave them alone.", len(d.VRRPRoutes), joinSorted(names)))
 	}
 
 	// Scope: declared, owned, and with prune every live service.
@@ -187,7 +204,7 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 			addrScope[k] = true
 		}
 	}
-	p.Scope = Scope{Prune: opts.Prune, Services: sortedServiceKeys(svcScope), Addresses: sortedAddressKeys(addrScope)}
+	p.Scope = Scope{Prune: opts.Prune, Services: sortedServiceKeys(svcScope), Addresses: sortedAddressKeys(addrScope), Routes: routeScope(d, live)}
 	p.Fingerprint = Fingerprint(live, p.Scope)
 
 	for _, k := range p.Scope.Services {
@@ -227,8 +244,63 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 				Fields: changedFields(have, want), Reason: replaceReason(have, want)})
 		}
 	}
+	p.Changes = append(p.Changes, diffRoutes(desired, live, p.Scope.Routes)...)
 	order(p.Changes)
 	return p
+}
+
+// routeScope is the routes a plan is about: the declared ones and the
+// live ones the kernel marks as lbx's, less the VRRP instances' virtual
+// routes when they are left to `lbx watch` (d.VRRPRoutes).
+func routeScope(d *model.Desired, live *state.State) []state.RouteKey {
+	vrrp := map[state.RouteKey]bool{}
+	for _, r := range d.VRRPRoutes {
+		vrrp[r.Key] = true
+	}
+	scope := map[state.RouteKey]bool{}
+	for k := range d.State.Routes {
+		scope[k] = true
+	}
+	for k, r := range live.Routes {
+		if r.Owned() && !vrrp[k] {
+			scope[k] = true
+		}
+	}
+	if len(scope) == 0 {
+		return nil
+	}
+	keys := make([]state.RouteKey, 0, len(scope))
+	for k := range scope {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
+	return keys
+}
+
+// diffRoutes plans the routes in scope. Every change of a route's
+// settings is an update: the kernel replaces a route in place
+// (NLM_F_REPLACE finds it by table, destination and metric), so traffic
+// never goes without it. A declared route found with another owner's
+// protocol is adopted by the same update.
+func diffRoutes(desired, live *state.State, scope []state.RouteKey) []Change {
+	var out []Change
+	for _, k := range scope {
+		want, wok := desired.Routes[k]
+		have, hok := live.Routes[k]
+		switch {
+		case wok && !hok:
+			out = append(out, Change{Address: RouteAddress(k), Kind: KindRoute, Action: Create, AfterRoute: &want})
+		case !wok && hok:
+			out = append(out, Change{Address: RouteAddress(k), Kind: KindRoute, Action: Delete, BeforeRoute: &have, Reason: "no longer in the model"})
+		case wok && hok && !want.SatisfiedBy(have):
+			c := Change{Address: RouteAddress(k), Kind: KindRoute, Action: Update, BeforeRoute: &have, AfterRoute: &want, Fields: routeFields(have, want)}
+			if !have.Owned() {
+				c.Reason = fmt.Sprintf("adopted: the kernel has it with protocol %d, not lbx's", have.Protocol)
+			}
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func diffReals(k state.ServiceKey, want, have *state.Service, drain model.DrainPolicy) []Change {
@@ -300,11 +372,30 @@ func settingsOnly(s *state.Service) *state.Service {
 	return &c
 }
 
+// routeFields names the settings an update changes; a device the model
+// leaves to the kernel is not one of them.
+func routeFields(have, want state.Route) []string {
+	var out []string
+	for _, f := range changedFields(have, want) {
+		if f == "interface" && want.Interface == "" && want.Via.IsValid() {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
 // phase orders changes for a safe execution: addresses leave first and
 // arrive last (traffic stops before its service goes and starts after it
-// is ready); real servers leave before their services and arrive after them.
+// is ready); real servers leave before their services and arrive after
+// them. Routes leave before the addresses (one may use an address as its
+// source or reach its gateway through it) and arrive after them.
 func phase(c Change) int {
 	switch {
+	case c.Kind == KindRoute && c.Action == Delete:
+		return -1
+	case c.Kind == KindRoute:
+		return 6
 	case c.Kind == KindAddress && c.Action == Delete:
 		return 0
 	case c.Kind == KindReal && c.Action == Delete:
@@ -400,6 +491,14 @@ func Fingerprint(live *state.State, sc Scope) string {
 			num(int64(a.Bits))
 			field(a.Label)
 			field(a.Scope)
+			h.Write(b)
+		}
+	}
+	for _, k := range sc.Routes {
+		if r, ok := live.Routes[k]; ok {
+			b = b[:0]
+			field("T")
+			field(r.Describe())
 			h.Write(b)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"reflect"
 	"strings"
 
@@ -102,6 +103,8 @@ func settings(obj any) string {
 			}
 		}
 		return s
+	case *state.Route:
+		return o.Describe()
 	case *state.Address:
 		s := fmt.Sprintf("%s", o.Prefix())
 		if o.Label != "" {
@@ -122,6 +125,9 @@ func fieldByJSON(v reflect.Value, name string) any {
 			x := v.Field(i).Interface()
 			if s, ok := x.(string); ok && s == "" {
 				return `""`
+			}
+			if a, ok := x.(netip.Addr); ok && !a.IsValid() {
+				return "none"
 			}
 			return x
 		}

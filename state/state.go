@@ -9,6 +9,7 @@ package state
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -237,16 +238,17 @@ type Address struct {
 // Prefix returns the address with its prefix length.
 func (a Address) Prefix() netip.Prefix { return netip.PrefixFrom(a.Key.Addr, a.Bits) }
 
-// State is a whole load-balancer state: services (with their real servers)
-// and interface addresses.
+// State is a whole load-balancer state: services (with their real
+// servers), interface addresses and routes.
 type State struct {
 	Services  map[ServiceKey]*Service
 	Addresses map[AddressKey]Address
+	Routes    map[RouteKey]Route
 }
 
 // New returns an empty state.
 func New() *State {
-	return &State{Services: map[ServiceKey]*Service{}, Addresses: map[AddressKey]Address{}}
+	return &State{Services: map[ServiceKey]*Service{}, Addresses: map[AddressKey]Address{}, Routes: map[RouteKey]Route{}}
 }
 
 // ServiceKeys returns the service keys in stable order.
@@ -297,6 +299,10 @@ func (s *State) Clone() *State {
 	}
 	for k, a := range s.Addresses {
 		c.Addresses[k] = a
+	}
+	for k, r := range s.Routes {
+		r.Nexthops = slices.Clone(r.Nexthops)
+		c.Routes[k] = r
 	}
 	return c
 }

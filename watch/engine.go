@@ -559,7 +559,7 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	if reopenErr != nil {
 		err = reopenErr
 	} else if addressesOnly {
-		p, res, err = apply.ReconcileAddresses(ctx, e.k, model.CompileAddresses(m, f), popts, apply.Options{KeepGoing: true})
+		p, res, err = apply.ReconcileNetwork(ctx, e.k, model.CompileNetwork(m, f), popts, apply.Options{KeepGoing: true})
 	} else if len(scope) > 0 {
 		keys := slices.Collect(maps.Keys(scope))
 		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{KeepGoing: true, Drains: e.drains})

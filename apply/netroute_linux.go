@@ -1,0 +1,175 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/lbx-dev/lbx/state"
+)
+
+var routeTypeNames = map[int]string{
+	unix.RTN_UNICAST:     state.RouteUnicast,
+	unix.RTN_BLACKHOLE:   state.RouteBlackhole,
+	unix.RTN_UNREACHABLE: state.RouteUnreachable,
+	unix.RTN_PROHIBIT:    state.RouteProhibit,
+	unix.RTN_THROW:       state.RouteThrow,
+}
+
+func routeTypeNumber(name string) int {
+	for n, s := range routeTypeNames {
+		if s == name {
+			return n
+		}
+	}
+	return unix.RTN_UNICAST
+}
+
+// fromNetlinkRoute is a dumped route as lbx models it, or false for the
+// routes lbx never manages: the local table, the kernel's connected
+// routes, and types other than RouteTypes (local, broadcast, multicast).
+func fromNetlinkRoute(r netlink.Route, names map[int]string) (state.Route, bool) {
+	typ, known := routeTypeNames[r.Type]
+	if !known || r.Table == state.TableLocal || r.Protocol == state.RouteProtoKernel {
+		return state.Route{}, false
+	}
+	dst := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	if r.Family == unix.AF_INET6 {
+		dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	if r.Dst != nil {
+		a, ok := netip.AddrFromSlice(r.Dst.IP)
+		if !ok {
+			return state.Route{}, false
+		}
+		ones, _ := r.Dst.Mask.Size()
+		dst = netip.PrefixFrom(a.Unmap(), ones)
+	}
+	rt := state.Route{
+		Key:      state.RouteKey{Table: r.Table, Dst: dst, Metric: r.Priority},
+		Type:     typ,
+		Via:      addrOf(r.Gw),
+		Src:      addrOf(r.Src),
+		Scope:    scopeName(int(r.Scope)),
+		OnLink:   r.Flags&unix.RTNH_F_ONLINK != 0,
+		Protocol: int(r.Protocol),
+	}
+	// The kernel reports IPv6 blackhole, unreachable and prohibit routes
+	// on lo: they have no device.
+	if typ == state.RouteUnicast && r.LinkIndex > 0 {
+		rt.Interface = names[r.LinkIndex]
+	}
+	for _, nh := range r.MultiPath {
+		rt.Nexthops = append(rt.Nexthops, state.Nexthop{
+			Via: addrOf(nh.Gw), Interface: names[nh.LinkIndex], Weight: nh.Hops + 1, OnLink: nh.Flags&unix.RTNH_F_ONLINK != 0,
+		})
+	}
+	rt.SortNexthops()
+	return rt, true
+}
+
+func addrOf(ip net.IP) netip.Addr {
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}
+
+func ipOf(a netip.Addr) net.IP {
+	if !a.IsValid() {
+		return nil
+	}
+	return net.IP(a.AsSlice())
+}
+
+// toNetlinkRoute is the request for r; devices are looked up by name.
+func (k *NetKernel) toNetlinkRoute(ctx context.Context, r state.Route) (*netlink.Route, error) {
+	dst := r.Key.Dst
+	nr := &netlink.Route{
+		Dst:      &net.IPNet{IP: ipOf(dst.Addr()), Mask: net.CIDRMask(dst.Bits(), dst.Addr().BitLen())},
+		Table:    r.Key.Table,
+		Priority: r.Key.Metric,
+		Type:     routeTypeNumber(r.Type),
+		Protocol: netlink.RouteProtocol(state.RouteProtoLBX),
+		Scope:    netlink.Scope(scopeNumber(r.Scope)),
+		Gw:       ipOf(r.Via),
+		Src:      ipOf(r.Src),
+	}
+	if dst.Addr().Is6() {
+		nr.Family = netlink.FAMILY_V6
+	} else {
+		nr.Family = netlink.FAMILY_V4
+	}
+	if r.OnLink {
+		nr.Flags = unix.RTNH_F_ONLINK
+	}
+	if r.Interface != "" {
+		l, err := k.link(ctx, r.Interface)
+		if err != nil {
+			return nil, err
+		}
+		nr.LinkIndex = l.Attrs().Index
+	}
+	for _, nh := range r.Nexthops {
+		info := &netlink.NexthopInfo{Gw: ipOf(nh.Via), Hops: nh.Weight - 1}
+		if nh.OnLink {
+			info.Flags = unix.RTNH_F_ONLINK
+		}
+		if nh.Interface != "" {
+			l, err := k.link(ctx, nh.Interface)
+			if err != nil {
+				return nil, err
+			}
+			info.LinkIndex = l.Attrs().Index
+		}
+		nr.MultiPath = append(nr.MultiPath, info)
+	}
+	return nr, nil
+}
+
+func (k *NetKernel) ReplaceRoute(ctx context.Context, r state.Route) error {
+	nr, err := k.toNetlinkRoute(ctx, r)
+	if err != nil {
+		return err
+	}
+	what := "add route " + r.Describe()
+	err = k.call(ctx, "add route", func() error { return k.nl.RouteReplace(nr) })
+	switch {
+	case err == nil:
+		return nil
+	case isErrno(err, unix.ENETUNREACH):
+		return fmt.Errorf("%s: the gateway is not on a network of the interface (%v); add the address that reaches it first, or set `onlink: true`", what, err)
+	case isErrno(err, unix.ENETDOWN):
+		return fmt.Errorf("%s: the interface is down (%v)", what, err)
+	case isErrno(err, unix.EINVAL) && r.Src.IsValid():
+		// vishvananda/netlink's handles do not ask for the kernel's
+		// extended ack, which would say "Invalid prefsrc address".
+		return fmt.Errorf("%s: the kernel refused it as invalid (%v); the usual cause is a src that is not an address of this host (add the address first, or fix `src:`)", what, err)
+	case isErrno(err, unix.ENODEV):
+		return fmt.Errorf("%s: no such device (%v); fix `interface:` in the model", what, err)
+	}
+	return explain(err, what)
+}
+
+func (k *NetKernel) DeleteRoute(ctx context.Context, r state.Route) error {
+	dst := r.Key.Dst
+	nr := &netlink.Route{
+		Dst:      &net.IPNet{IP: ipOf(dst.Addr()), Mask: net.CIDRMask(dst.Bits(), dst.Addr().BitLen())},
+		Table:    r.Key.Table,
+		Priority: r.Key.Metric,
+		Type:     routeTypeNumber(r.Type),
+		Protocol: netlink.RouteProtocol(r.Protocol),
+		// Any scope: the kernel matches a delete's scope unless nowhere.
+		Scope: netlink.SCOPE_NOWHERE,
+	}
+	err := k.call(ctx, "delete route", func() error { return k.nl.RouteDel(nr) })
+	if isErrno(err, unix.ESRCH) || isErrno(err, unix.ENOENT) {
+		return ErrNotFound
+	}
+	return explainOrNil(err, "delete route "+r.Describe())
+}
