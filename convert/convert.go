@@ -227,8 +227,10 @@ func Tree(root *keepalived.Node) *Result {
 			c.syncGroup(n)
 		case "static_ipaddress":
 			c.staticAddresses(n)
-		case "static_routes", "static_rules":
-			c.routesOrRules(nil, n)
+		case "static_routes":
+			c.m.Routes = append(c.m.Routes, c.routes(n)...)
+		case "static_rules":
+			c.rules(nil, n)
 		case "virtual_server_group":
 			// First pass.
 		case "virtual_server":
@@ -263,11 +265,11 @@ func hasErrors(ds []Diagnostic) bool {
 var blockKeywords = map[string]bool{
 	"global_defs": true, "vrrp_script": true, "vrrp_instance": true, "vrrp_sync_group": true,
 	"virtual_server_group": true, "virtual_server": true, "static_ipaddress": true,
+	"static_routes": true,
 }
 
 var topUnsupported = map[string]string{
-	"static_routes":            "lbx manages addresses and IPVS, not routes",
-	"static_rules":             "lbx manages addresses and IPVS, not policy rules",
+	"static_rules":             "policy rules are not in the model",
 	"vrrp_track_process":       "process tracking is not in the model",
 	"track_process":            "process tracking is not in the model",
 	"bfd_instance":             "BFD is not in the model",
@@ -581,17 +583,17 @@ func (c *conv) staticAddresses(n *keepalived.Node) {
 	}
 }
 
-var routeAddrAfter = map[string]bool{"from": true, "to": true, "src": true, "via": true, "gw": true, "or": true, "nexthop": false, "blackhole": true, "unreachable": true, "prohibit": true, "throw": true}
+var ruleAddrAfter = map[string]bool{"from": true, "to": true}
 
-// routesOrRules reports a routes/rules block as not expressible, but still
+// rules reports a policy rules block as not expressible, but still
 // refuses invalid addresses in it, as keepalived does.
-func (c *conv) routesOrRules(owner any, n *keepalived.Node) {
-	c.unsupported(owner, n, "lbx manages addresses and IPVS, not routes or policy rules")
+func (c *conv) rules(owner any, n *keepalived.Node) {
+	c.unsupported(owner, n, "policy rules are not in the model")
 	for _, ch := range n.Children {
 		words := append([]string{ch.Name}, argTexts(ch)...)
 		for i, w := range words {
 			first := i == 0 && w != "" && (w[0] >= '0' && w[0] <= '9' || strings.Contains(w, ":"))
-			after := i > 0 && routeAddrAfter[words[i-1]]
+			after := i > 0 && ruleAddrAfter[words[i-1]]
 			if first || after {
 				c.validateAddrWord(ch.Pos, w)
 			}

@@ -234,9 +234,34 @@ func TestConvert(t *testing.T) {
 		},
 		{
 			name: "not expressible keywords become warnings and comments",
-			conf: "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n use_vmac\n virtual_routes {\n  10.9.0.0/16 via 10.0.0.1\n }\n}\nstatic_routes {\n 10.8.0.0/16 via 10.0.0.1\n}\n",
-			want: []string{"# k.conf:9: not converted: static_routes { ... }", "# k.conf:4: not converted: use_vmac", "# k.conf:5: not converted: virtual_routes { ... }", "name: A"},
-			diag: []string{"k.conf:4: warning: \"use_vmac\" is not expressible", "k.conf:5: warning: \"virtual_routes { ... }\" is not expressible", "k.conf:9: warning: \"static_routes { ... }\" is not expressible"},
+			conf: "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n use_vmac\n virtual_rules {\n  from 10.9.0.0/16 table 1\n }\n}\nstatic_rules {\n to 10.8.0.0/16 table 1\n}\n",
+			want: []string{"# k.conf:9: not converted: static_rules { ... }", "# k.conf:4: not converted: use_vmac", "# k.conf:5: not converted: virtual_rules { ... }", "name: A"},
+			diag: []string{"k.conf:4: warning: \"use_vmac\" is not expressible", "k.conf:5: warning: \"virtual_rules { ... }\" is not expressible", "k.conf:9: warning: \"static_rules { ... }\" is not expressible"},
+		},
+		{
+			name: "static and virtual routes in every form keepalived writes",
+			conf: "static_routes {\n src 192.168.100.1 192.168.209.0/24 via 192.168.200.254 dev eth0\n 192.168.212.0/24 dev eth3 scope site\n" +
+				" 192.168.100.0/24 table 6909 nexthop via 192.168.101.1 dev wlan0 onlink weight 1 nexthop via 192.168.101.2 dev wlan0 onlink weight 2\n}\n" +
+				"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_routes {\n  192.168.113.0/24 via 192.168.100.252 or 192.168.100.253\n" +
+				"  blackhole 192.168.113.1/32\n  0.0.0.0/0 gw 192.168.0.1 table 100\n  to 10.1.0.0/16 via 10.0.0.1 metric 5 mtu lock 1400 no_track\n" +
+				"  default via 2001:db8::1 table main\n }\n}\n",
+			want: []string{
+				"routes:", "- to: 192.168.209.0/24", "via: 192.168.200.254", "interface: eth0", "src: 192.168.100.1",
+				"- to: 192.168.212.0/24", "interface: eth3", "scope: site",
+				"- to: 192.168.100.0/24", "nexthops:", "- via: 192.168.101.1", "interface: wlan0", "weight: 1", "onlink: true", "- via: 192.168.101.2", "weight: 2", "table: 6909",
+				"virtual_routes:", "# k.conf:10: route 192.168.113.0/24: `or` is deprecated, and keepalived 2.2.7 fails", "to: 192.168.113.0/24", "nexthops:", "- via: 192.168.100.252", "- via: 192.168.100.253",
+				"- to: 192.168.113.1/32", "type: blackhole",
+				"- to: 0.0.0.0/0", "via: 192.168.0.1", "table: 100",
+				"# k.conf:13: route 10.1.0.0/16: `mtu 1400` is not in the model; left out", "# k.conf:13: route 10.1.0.0/16: no_track left out", "to: 10.1.0.0/16", "via: 10.0.0.1", "metric: 5",
+				"- to: ::/0", "via: 2001:db8::1", "table: 254",
+			},
+		},
+		{
+			name: "a route lbx cannot express is left out whole",
+			conf: "static_routes {\n 10.1.0.0/16 via 10.0.0.1 tos 4\n 10.2.0.0/16 via 10.0.0.1 tos 0\n}\n",
+			want: []string{"# k.conf:2: not converted: 10.1.0.0/16 via 10.0.0.1 tos 4  # routes by TOS are not in the model", "- to: 10.2.0.0/16"},
+			not:  []string{"10.1.0.0/16\n"},
+			diag: []string{"k.conf:2: warning: \"10.1.0.0/16 via 10.0.0.1 tos 4\" is not expressible"},
 		},
 		{
 			name: "static_ipaddress",

@@ -11,8 +11,7 @@ var instanceUnsupported = map[string]string{
 	"use_vmac":                   "VRRP over a macvlan (VMAC) interface is not in the model",
 	"vmac_xmit_base":             "VMAC is not in the model",
 	"use_ipvlan":                 "ipvlan interfaces are not in the model",
-	"virtual_routes":             "lbx manages addresses and IPVS, not routes",
-	"virtual_rules":              "lbx manages addresses and IPVS, not policy rules",
+	"virtual_rules":              "policy rules are not in the model",
 	"track_file":                 "file tracking for VRRP is not in the model",
 	"track_process":              "process tracking is not in the model",
 	"track_bfd":                  "BFD is not in the model",
@@ -133,6 +132,8 @@ func (c *conv) instance(n *keepalived.Node) {
 					in.VirtualAddressesExcluded = append(in.VirtualAddressesExcluded, va)
 				}
 			}
+		case "virtual_routes":
+			in.VirtualRoutes = append(in.VirtualRoutes, c.routes(ch)...)
 		case "track_interface":
 			for _, t := range ch.Children {
 				ti := &model.TrackInterface{Name: t.Name}
