@@ -65,6 +65,9 @@ type engine struct {
 	reasons    map[model.RealID]string
 	quorumLost map[state.ServiceKey]bool
 	declared   plan.Owned // everything the current model declares
+	// routeDsts are the destinations of the model's routes, virtual ones
+	// included (route notifications are filtered by them).
+	routeDsts map[netip.Prefix]bool
 	last       *statusd.Reconcile
 	reloadAt   time.Time
 	reloadErr  string
@@ -106,7 +109,7 @@ func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRe
 		drains: apply.NewDrains(nil),
 	}
 	e.resync = resyncOf(m)
-	e.declared = declaredBy(m)
+	e.declared, e.routeDsts = declaredBy(m), routeDstsOf(m)
 	return e
 }
 
@@ -134,6 +137,20 @@ func declaredBy(m *model.Model) plan.Owned {
 		o.Addresses[a.Key] = true
 	}
 	return o
+}
+
+// routeDstsOf lists the destinations of a model's routes, static and
+// virtual.
+func routeDstsOf(m *model.Model) map[netip.Prefix]bool {
+	d := model.CompileNetwork(m, model.Facts{})
+	out := map[netip.Prefix]bool{}
+	for k := range d.State.Routes {
+		out[k.Dst] = true
+	}
+	for _, r := range d.VRRPRoutes {
+		out[r.Key.Dst] = true
+	}
+	return out
 }
 
 // claimDeclared records the model's objects as lbx's before anything is
@@ -625,9 +642,9 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	return err
 }
 
-// addressesOnly: a reconcile for why reads and plans addresses only. A
-// VRRP transition changes only addresses, and an address notification is
-// about addresses (lbx's own VIP add comes back as one). Not before a
+// addressesOnly: a reconcile for why reads and plans addresses and routes
+// only. A VRRP transition changes only those, and an address or route
+// notification is about them (lbx's own changes come back as ones). Not before a
 // whole reconcile has read the kernel: the first one (vrrpd's, at start)
 // makes the IPVS table, and readiness follows it. Loop only.
 func (e *engine) addressesOnly(why string) bool {
@@ -898,19 +915,18 @@ func (e *engine) resyncInterval() time.Duration {
 	return e.resync
 }
 
-// watchAddresses asks for a reconcile when an address of ours changes
-// behind lbx's back (netlink notifications; IPVS has none, the periodic
-// resync covers it). On any receive error the subscription closes:
-// subscribe again and let the reconcile see the whole state.
-func (e *engine) watchAddresses(ctx context.Context) {
+// watchNetlink asks for a reconcile when a netlink notification concerns
+// an object of ours changed behind lbx's back (addresses, routes; IPVS has
+// none, the periodic resync covers it). On any receive error the
+// subscription closes: subscribe again and let the reconcile see the
+// whole state.
+func watchNetlink[U any](ctx context.Context, e *engine, what string, subscribe func(chan U, chan struct{}, func(error)) error, concerns func(U) bool) {
 	for ctx.Err() == nil {
-		ch := make(chan netlink.AddrUpdate, 64)
+		ch := make(chan U, 64)
 		done := make(chan struct{})
-		err := netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{
-			ErrorCallback: func(err error) { e.log.Debug("address subscription", "err", err) },
-		})
+		err := subscribe(ch, done, func(err error) { e.log.Debug(what+" subscription", "err", err) })
 		if err != nil {
-			e.log.Warn("address notifications unavailable; relying on resync", "err", err)
+			e.log.Warn(what+" notifications unavailable; relying on resync", "err", err)
 			return
 		}
 		for open := true; open; {
@@ -923,7 +939,7 @@ func (e *engine) watchAddresses(ctx context.Context) {
 					open = false
 					break
 				}
-				if e.concerns(u) {
+				if concerns(u) {
 					e.kick("netlink")
 				}
 			}
@@ -935,6 +951,37 @@ func (e *engine) watchAddresses(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// watchNotifications starts the address and route watchers.
+func (e *engine) watchNotifications(ctx context.Context) {
+	go watchNetlink(ctx, e, "address", func(ch chan netlink.AddrUpdate, done chan struct{}, cb func(error)) error {
+		return netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{ErrorCallback: cb})
+	}, e.concerns)
+	go watchNetlink(ctx, e, "route", func(ch chan netlink.RouteUpdate, done chan struct{}, cb func(error)) error {
+		return netlink.RouteSubscribeWithOptions(ch, done, netlink.RouteSubscribeOptions{ErrorCallback: cb})
+	}, e.concernsRoute)
+}
+
+// concernsRoute reports whether a route notification is about a route of
+// lbx's (its protocol) or one the model declares (another owner's route
+// took its place).
+func (e *engine) concernsRoute(u netlink.RouteUpdate) bool {
+	if int(u.Protocol) == state.RouteProtoLBX {
+		return true
+	}
+	if u.Dst == nil {
+		return false
+	}
+	a, ok := netip.AddrFromSlice(u.Dst.IP)
+	if !ok {
+		return false
+	}
+	ones, _ := u.Dst.Mask.Size()
+	dst := netip.PrefixFrom(a.Unmap(), ones)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.routeDsts[dst]
 }
 
 // concerns reports whether an address notification is about an address
@@ -995,7 +1042,7 @@ func (e *engine) reload(stop context.Context) error {
 	scripts := e.reloadScriptsLocked(m)
 	e.m = m
 	e.factsGen++
-	e.declared = declaredBy(m)
+	e.declared, e.routeDsts = declaredBy(m), routeDstsOf(m)
 	e.resync = resyncOf(m)
 	e.reloadErr = ""
 	if e.runner != nil {

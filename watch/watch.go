@@ -152,7 +152,7 @@ func Run(ctx context.Context, o Options) error {
 		defer close(loopDone)
 		e.loop(loopCtx)
 	}()
-	go e.watchAddresses(loopCtx)
+	e.watchNotifications(loopCtx)
 
 	runner := check.New(check.Options{Logger: log})
 	e.runner = runner
