@@ -67,7 +67,7 @@ type engine struct {
 	declared   plan.Owned // everything the current model declares
 	// routeDsts are the destinations of the model's routes, virtual ones
 	// included (route notifications are filtered by them).
-	routeDsts map[netip.Prefix]bool
+	routeDsts  map[netip.Prefix]bool
 	last       *statusd.Reconcile
 	reloadAt   time.Time
 	reloadErr  string
