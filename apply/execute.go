@@ -258,10 +258,15 @@ func executeOne(ctx context.Context, k Kernel, c plan.Change) error {
 	}
 	if c.Kind == plan.KindRoute {
 		switch c.Action {
-		case plan.Create, plan.Update:
-			// One replace for both: it creates a missing route and
-			// changes an existing one in place, so a route that appeared
-			// since the plan is not an error.
+		case plan.Create:
+			// Exclusive: a route that took the key since the plan, or a
+			// routing daemon's (never read), is not taken over unseen.
+			err := k.AddRoute(ctx, *c.AfterRoute)
+			if errors.Is(err, ErrExists) {
+				return fmt.Errorf("%s: another route holds its table, destination and metric (made since the plan, or a routing daemon's, which lbx does not read or replace): %w; plan again, or give the route another metric", c.Address, err)
+			}
+			return err
+		case plan.Update:
 			return k.ReplaceRoute(ctx, *c.AfterRoute)
 		case plan.Delete:
 			return ignoreNotFound(k.DeleteRoute(ctx, *c.BeforeRoute))
@@ -431,6 +436,10 @@ func (c *countingKernel) AddAddress(ctx context.Context, a state.Address) error 
 func (c *countingKernel) DeleteAddress(ctx context.Context, a state.Address) error {
 	c.writes++
 	return c.Kernel.DeleteAddress(ctx, a)
+}
+func (c *countingKernel) AddRoute(ctx context.Context, r state.Route) error {
+	c.writes++
+	return c.Kernel.AddRoute(ctx, r)
 }
 func (c *countingKernel) ReplaceRoute(ctx context.Context, r state.Route) error {
 	c.writes++

@@ -9,15 +9,28 @@ import (
 	"github.com/lbx-dev/lbx/state"
 )
 
+// AddRoute is ReplaceRoute with NLM_F_EXCL: ErrExists when a route holds
+// the key.
+func (f *FakeKernel) AddRoute(ctx context.Context, r state.Route) error {
+	return f.storeRoute(r, false)
+}
+
 // ReplaceRoute stores the route as the kernel does: its device must
 // exist, its source must be a local address (the kernel: "Invalid prefsrc
 // address"), and a gateway not marked onlink must be inside a prefix of an
 // address on the way out (the kernel: "Nexthop has invalid gateway").
 func (f *FakeKernel) ReplaceRoute(ctx context.Context, r state.Route) error {
+	return f.storeRoute(r, true)
+}
+
+func (f *FakeKernel) storeRoute(r state.Route, replace bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.write(); err != nil {
 		return err
+	}
+	if _, taken := f.st.Routes[r.Key]; taken && !replace {
+		return fmt.Errorf("add route %s: %w", r.Key, ErrExists)
 	}
 	paths := r.Nexthops
 	if len(paths) == 0 && r.Type == state.RouteUnicast {

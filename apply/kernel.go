@@ -39,8 +39,11 @@ type Kernel interface {
 	DeleteReal(ctx context.Context, k state.ServiceKey, r state.RealKey) error
 	AddAddress(ctx context.Context, a state.Address) error
 	DeleteAddress(ctx context.Context, a state.Address) error
-	// ReplaceRoute creates the route or changes it in place (found by
-	// its key), marked as lbx's.
+	// AddRoute creates the route, marked as lbx's, or returns ErrExists
+	// when a route holds its key (table, destination, metric).
+	AddRoute(ctx context.Context, r state.Route) error
+	// ReplaceRoute changes the route of r's key in place (or creates it),
+	// marked as lbx's.
 	ReplaceRoute(ctx context.Context, r state.Route) error
 	// DeleteRoute deletes the route of r's key, type and protocol, or
 	// returns ErrNotFound.

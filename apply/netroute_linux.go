@@ -31,10 +31,11 @@ func routeTypeNumber(name string) int {
 
 // fromNetlinkRoute is a dumped route as lbx models it, or false for the
 // routes lbx never manages: the local table, the kernel's connected
-// routes, and types other than RouteTypes (local, broadcast, multicast).
+// routes, routing daemons' routes, and types other than RouteTypes
+// (local, broadcast, multicast).
 func fromNetlinkRoute(r netlink.Route, names map[int]string) (state.Route, bool) {
 	typ, known := routeTypeNames[r.Type]
-	if !known || r.Table == state.TableLocal || r.Protocol == state.RouteProtoKernel {
+	if !known || r.Table == state.TableLocal || r.Protocol == state.RouteProtoKernel || state.RoutingDaemonProtocols[int(r.Protocol)] {
 		return state.Route{}, false
 	}
 	dst := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
@@ -132,14 +133,31 @@ func (k *NetKernel) toNetlinkRoute(ctx context.Context, r state.Route) (*netlink
 	return nr, nil
 }
 
+func (k *NetKernel) AddRoute(ctx context.Context, r state.Route) error {
+	return k.writeRoute(ctx, r, false)
+}
+
 func (k *NetKernel) ReplaceRoute(ctx context.Context, r state.Route) error {
+	return k.writeRoute(ctx, r, true)
+}
+
+// writeRoute adds r (NLM_F_EXCL: ErrExists when its key is taken) or
+// replaces the route of its key in place.
+func (k *NetKernel) writeRoute(ctx context.Context, r state.Route, replace bool) error {
 	nr, err := k.toNetlinkRoute(ctx, r)
 	if err != nil {
 		return err
 	}
 	what := "add route " + r.Describe()
-	err = k.call(ctx, "add route", func() error { return k.nl.RouteReplace(nr) })
+	err = k.call(ctx, "add route", func() error {
+		if replace {
+			return k.nl.RouteReplace(nr)
+		}
+		return k.nl.RouteAdd(nr)
+	})
 	switch {
+	case isErrno(err, unix.EEXIST):
+		return fmt.Errorf("%s: %w", what, ErrExists)
 	case err == nil:
 		return nil
 	case isErrno(err, unix.ENETUNREACH):

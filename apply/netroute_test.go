@@ -170,3 +170,29 @@ func TestRouteErrors(t *testing.T) {
 	}
 	_ = state.RouteProtoLBX
 }
+
+// TestRoutingDaemonRoutes: a routing daemon's routes are not read (a full
+// table would cost a million objects), and a declared route whose key one
+// holds is not taken over: the create fails with what to do, the
+// daemon's route stays.
+func TestRoutingDaemonRoutes(t *testing.T) {
+	ns, k := routeNS(t)
+	ctx := context.Background()
+	ns.Run(t, "ip", "route", "add", "10.50.0.0/16", "via", "10.77.0.1", "proto", "bgp")
+	live, err := k.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, r := range live.Routes {
+		if r.Protocol == 186 {
+			t.Errorf("read a BGP route: %s", key)
+		}
+	}
+	_, _, err = apply.Reconcile(ctx, k, routeModel(t, "  - {to: 10.50.0.0/16, via: 10.78.0.1}\n"), plan.Options{}, apply.Options{})
+	if err == nil || !strings.Contains(err.Error(), "a routing daemon's, which lbx does not read or replace") {
+		t.Errorf("create over a BGP route: %v", err)
+	}
+	if got := ns.Run(t, "ip", "route", "show", "10.50.0.0/16"); !strings.Contains(got, "via 10.77.0.1 dev d0 proto bgp") {
+		t.Errorf("the BGP route changed: %s", got)
+	}
+}

@@ -29,6 +29,14 @@ const (
 	IPv6DefaultMetric = 1024
 )
 
+// RoutingDaemonProtocols are the rtm_protocol values of routing daemons
+// (zebra/FRR, BIRD, Babel, Open/R, and FRR's BGP, IS-IS, OSPF, RIP,
+// EIGRP). lbx never reads their routes: a full BGP table would cost a
+// million objects a read, and lbx must not fight a routing daemon. A
+// declared route whose key one of them holds fails to be created, with a
+// message, instead of replacing it.
+var RoutingDaemonProtocols = map[int]bool{11: true, 12: true, 42: true, 99: true, 186: true, 187: true, 188: true, 189: true, 192: true}
+
 // Route types lbx manages (rtm_type); unicast is the default.
 const (
 	RouteUnicast     = "unicast"
