@@ -88,45 +88,52 @@ func ipOf(a netip.Addr) net.IP {
 	return net.IP(a.AsSlice())
 }
 
-// toNetlinkRoute is the request for r; devices are looked up by name.
-func (k *NetKernel) toNetlinkRoute(ctx context.Context, r state.Route) (*netlink.Route, error) {
+// path is a route's or nexthop's device index (0: none given) and flags.
+func (k *NetKernel) path(ctx context.Context, iface string, onlink bool) (index, flags int, err error) {
+	if onlink {
+		flags = unix.RTNH_F_ONLINK
+	}
+	if iface == "" {
+		return 0, flags, nil
+	}
+	l, err := k.link(ctx, iface)
+	if err != nil {
+		return 0, 0, err
+	}
+	return l.Attrs().Index, flags, nil
+}
+
+// keyRequest is a request for the route of r's key and type.
+func keyRequest(r state.Route) *netlink.Route {
 	dst := r.Key.Dst
 	nr := &netlink.Route{
 		Dst:      &net.IPNet{IP: ipOf(dst.Addr()), Mask: net.CIDRMask(dst.Bits(), dst.Addr().BitLen())},
 		Table:    r.Key.Table,
 		Priority: r.Key.Metric,
 		Type:     routeTypeNumber(r.Type),
-		Protocol: netlink.RouteProtocol(state.RouteProtoLBX),
-		Scope:    netlink.Scope(scopeNumber(r.Scope)),
-		Gw:       ipOf(r.Via),
-		Src:      ipOf(r.Src),
+		Family:   netlink.FAMILY_V4,
 	}
 	if dst.Addr().Is6() {
 		nr.Family = netlink.FAMILY_V6
-	} else {
-		nr.Family = netlink.FAMILY_V4
 	}
-	if r.OnLink {
-		nr.Flags = unix.RTNH_F_ONLINK
-	}
-	if r.Interface != "" {
-		l, err := k.link(ctx, r.Interface)
-		if err != nil {
-			return nil, err
-		}
-		nr.LinkIndex = l.Attrs().Index
+	return nr
+}
+
+// toNetlinkRoute is the request for r; devices are looked up by name.
+func (k *NetKernel) toNetlinkRoute(ctx context.Context, r state.Route) (*netlink.Route, error) {
+	nr := keyRequest(r)
+	nr.Protocol = netlink.RouteProtocol(state.RouteProtoLBX)
+	nr.Scope = netlink.Scope(scopeNumber(r.Scope))
+	nr.Gw, nr.Src = ipOf(r.Via), ipOf(r.Src)
+	var err error
+	nr.LinkIndex, nr.Flags, err = k.path(ctx, r.Interface, r.OnLink)
+	if err != nil {
+		return nil, err
 	}
 	for _, nh := range r.Nexthops {
 		info := &netlink.NexthopInfo{Gw: ipOf(nh.Via), Hops: nh.Weight - 1}
-		if nh.OnLink {
-			info.Flags = unix.RTNH_F_ONLINK
-		}
-		if nh.Interface != "" {
-			l, err := k.link(ctx, nh.Interface)
-			if err != nil {
-				return nil, err
-			}
-			info.LinkIndex = l.Attrs().Index
+		if info.LinkIndex, info.Flags, err = k.path(ctx, nh.Interface, nh.OnLink); err != nil {
+			return nil, err
 		}
 		nr.MultiPath = append(nr.MultiPath, info)
 	}
@@ -175,16 +182,9 @@ func (k *NetKernel) writeRoute(ctx context.Context, r state.Route, replace bool)
 }
 
 func (k *NetKernel) DeleteRoute(ctx context.Context, r state.Route) error {
-	dst := r.Key.Dst
-	nr := &netlink.Route{
-		Dst:      &net.IPNet{IP: ipOf(dst.Addr()), Mask: net.CIDRMask(dst.Bits(), dst.Addr().BitLen())},
-		Table:    r.Key.Table,
-		Priority: r.Key.Metric,
-		Type:     routeTypeNumber(r.Type),
-		Protocol: netlink.RouteProtocol(r.Protocol),
-		// Any scope: the kernel matches a delete's scope unless nowhere.
-		Scope: netlink.SCOPE_NOWHERE,
-	}
+	nr := keyRequest(r)
+	nr.Protocol = netlink.RouteProtocol(r.Protocol)
+	nr.Scope = netlink.SCOPE_NOWHERE // any: the kernel matches a delete's scope unless nowhere
 	err := k.call(ctx, "delete route", func() error { return k.nl.RouteDel(nr) })
 	if isErrno(err, unix.ESRCH) || isErrno(err, unix.ENOENT) {
 		return ErrNotFound

@@ -204,7 +204,7 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 			addrScope[k] = true
 		}
 	}
-	p.Scope = Scope{Prune: opts.Prune, Services: sortedServiceKeys(svcScope), Addresses: sortedAddressKeys(addrScope), Routes: routeScope(d, live)}
+	p.Scope = Scope{Prune: opts.Prune, Services: state.SortedKeys(svcScope), Addresses: state.SortedKeys(addrScope), Routes: routeScope(d, live)}
 	p.Fingerprint = Fingerprint(live, p.Scope)
 
 	for _, k := range p.Scope.Services {
@@ -269,12 +269,7 @@ func routeScope(d *model.Desired, live *state.State) []state.RouteKey {
 	if len(scope) == 0 {
 		return nil
 	}
-	keys := make([]state.RouteKey, 0, len(scope))
-	for k := range scope {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
-	return keys
+	return state.SortedKeys(scope)
 }
 
 // diffRoutes plans the routes in scope. Every change of a route's
@@ -315,7 +310,7 @@ func diffReals(k state.ServiceKey, want, have *state.Service, drain model.DrainP
 	for rk := range have.Reals {
 		keys[rk] = true
 	}
-	for _, rk := range sortedRealKeys(keys) {
+	for _, rk := range state.SortedKeys(keys) {
 		w, wok := want.Reals[rk]
 		h, hok := have.Reals[rk]
 		addr := RealAddress(k, rk)
@@ -448,7 +443,7 @@ func Fingerprint(live *state.State, sc Scope) string {
 		for k := range live.Services {
 			all[k] = true
 		}
-		keys = sortedServiceKeys(all)
+		keys = state.SortedKeys(all)
 	}
 	h := sha256.New()
 	b := make([]byte, 0, 256)
@@ -503,33 +498,6 @@ func Fingerprint(live *state.State, sc Scope) string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-func sortedServiceKeys(m map[state.ServiceKey]bool) []state.ServiceKey {
-	out := make([]state.ServiceKey, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
-	return out
-}
-
-func sortedAddressKeys(m map[state.AddressKey]bool) []state.AddressKey {
-	out := make([]state.AddressKey, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
-	return out
-}
-
-func sortedRealKeys(m map[state.RealKey]bool) []state.RealKey {
-	out := make([]state.RealKey, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
-	return out
 }
 
 func joinSorted(m map[string]bool) string {

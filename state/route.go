@@ -223,11 +223,4 @@ func (r Route) Describe() string {
 }
 
 // RouteKeys returns the route keys in stable order.
-func (s *State) RouteKeys() []RouteKey {
-	keys := make([]RouteKey, 0, len(s.Routes))
-	for k := range s.Routes {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
-	return keys
-}
+func (s *State) RouteKeys() []RouteKey { return SortedKeys(s.Routes) }

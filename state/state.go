@@ -251,35 +251,31 @@ func New() *State {
 	return &State{Services: map[ServiceKey]*Service{}, Addresses: map[AddressKey]Address{}, Routes: map[RouteKey]Route{}}
 }
 
-// ServiceKeys returns the service keys in stable order.
-func (s *State) ServiceKeys() []ServiceKey {
-	keys := make([]ServiceKey, 0, len(s.Services))
-	for k := range s.Services {
+// Key is an object identity with an order (the keys of this package).
+type Key[K any] interface {
+	comparable
+	Less(K) bool
+}
+
+// SortedKeys returns a map's keys in their order: plans and output are
+// stable whatever the map order.
+func SortedKeys[K Key[K], V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
 	return keys
 }
+
+// ServiceKeys returns the service keys in stable order.
+func (s *State) ServiceKeys() []ServiceKey { return SortedKeys(s.Services) }
 
 // AddressKeys returns the address keys in stable order.
-func (s *State) AddressKeys() []AddressKey {
-	keys := make([]AddressKey, 0, len(s.Addresses))
-	for k := range s.Addresses {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
-	return keys
-}
+func (s *State) AddressKeys() []AddressKey { return SortedKeys(s.Addresses) }
 
 // RealKeys returns a service's real server keys in stable order.
-func (s *Service) RealKeys() []RealKey {
-	keys := make([]RealKey, 0, len(s.Reals))
-	for k := range s.Reals {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
-	return keys
-}
+func (s *Service) RealKeys() []RealKey { return SortedKeys(s.Reals) }
 
 // Clone returns a deep copy of the service.
 func (s *Service) Clone() *Service {

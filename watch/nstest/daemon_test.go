@@ -41,6 +41,55 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// daemon is an lbx (or keepalived) process started by a test in a
+// namespace; killed at cleanup, its log (dir/NAME.log) shown when the test
+// failed.
+type daemon struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func startDaemon(t *testing.T, ns *nstest.NS, dir, logName string, name string, args ...string) *daemon {
+	t.Helper()
+	logf, _ := os.Create(filepath.Join(dir, logName+".log"))
+	d := &daemon{cmd: ns.Cmd(name, args...), done: make(chan error, 1)}
+	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.done <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		d.cmd.Process.Kill()
+		<-d.done
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("%s log:\n%s", logName, b)
+		}
+	})
+	return d
+}
+
+// startWatch starts lbx (bin) with args, `watch ...`.
+func startWatch(t *testing.T, ns *nstest.NS, dir, bin string, args ...string) *daemon {
+	t.Helper()
+	return startDaemon(t, ns, dir, "watch", bin, args...)
+}
+
+// stop sends SIGTERM and wants a clean exit within 15 s.
+func (d *daemon) stop(t *testing.T) {
+	t.Helper()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.done:
+		d.done <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("%s exit: %v", d.cmd.Path, err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("%s did not stop on SIGTERM", d.cmd.Path)
+	}
+}
+
 // linkedNamespace is a namespace with link d0 up at 192.0.2.1/24 (the
 // host kernel has no dummy links: a veth pair inside the namespace).
 func linkedNamespace(t *testing.T, prefix string) *nstest.NS {
@@ -74,21 +123,7 @@ func TestDaemonInNamespace(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "lbx.yaml")
 	os.WriteFile(file, []byte(model1), 0o644)
-	logf, _ := os.Create(filepath.Join(dir, "watch.log"))
-	cmd := ns.Cmd(bin, "watch", "-f", file, "--state-dir", dir)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("lbx watch log:\n%s", b)
-		}
-	})
+	w := startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir)
 	addrs := func() string { out, _ := ns.Try("ip", "-o", "addr", "show", "dev", "d0"); return out }
 
 	waitFor(t, "static and VRRP addresses", func() bool {
@@ -161,15 +196,7 @@ func TestDaemonInNamespace(t *testing.T) {
 	waitFor(t, "hand-deleted address restored", func() bool { return strings.Contains(addrs(), "192.0.2.10/24") })
 
 	// SIGTERM: clean exit, VRRP address released, static ones kept.
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("lbx watch exit: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("lbx watch did not stop on SIGTERM")
-	}
+	w.stop(t)
 	a := addrs()
 	if strings.Contains(a, "192.0.2.50/24") || !strings.Contains(a, "192.0.2.10/24") {
 		t.Fatalf("after stop: %s", a)
@@ -198,20 +225,7 @@ vrrp_instances:
   - {name: VI_T, interface: d0, virtual_router_id: 10, priority: 200, version: 3, advert_int: 0.1,
      track_scripts: [{name: flag}], virtual_addresses: [{address: 192.0.2.60/24}]}
 `), 0o644)
-	logf, _ := os.Create(filepath.Join(dir, "watch.log"))
-	cmd := ns.Cmd(bin, "watch", "-f", file, "--state-dir", dir, "--metrics-addr", "127.0.0.1:9650", "--status-socket", filepath.Join(dir, "s.sock"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("lbx watch log:\n%s", b)
-		}
-	})
+	startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--metrics-addr", "127.0.0.1:9650", "--status-socket", filepath.Join(dir, "s.sock"))
 	// sample NAME INSTANCE: the value of that series, "" when missing.
 	sample := func(name, inst string) string {
 		out, _ := ns.Try("curl", "-s", "http://127.0.0.1:9650/metrics")

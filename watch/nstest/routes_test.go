@@ -6,9 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
 )
@@ -88,16 +86,9 @@ func TestRoutesLikeKeepalived(t *testing.T) {
 	const all, static = 9, 3
 
 	kns := linkedNamespace(t, "kr")
-	k := kns.Cmd("keepalived", "--vrrp", "-n", "-l", "-D", "-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"))
-	klog, _ := os.Create(filepath.Join(dir, "keepalived.log"))
-	k.Stdout, k.Stderr = klog, klog
-	if err := k.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { k.Process.Kill(); k.Wait() })
+	k := startDaemon(t, kns, dir, "keepalived", "keepalived", "--vrrp", "-n", "-l", "-D", "-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"))
 	kept := waitRoutes(t, kns, "keepalived", all)
-	k.Process.Signal(syscall.SIGTERM)
-	k.Wait()
+	k.stop(t)
 	kLeft := routesOf(kns, "keepalived")
 
 	model, err := exec.Command(bin, "convert", conf).Output()
@@ -110,19 +101,11 @@ func TestRoutesLikeKeepalived(t *testing.T) {
 	file := filepath.Join(dir, "lbx.yaml")
 	os.WriteFile(file, model, 0o644)
 	lns := linkedNamespace(t, "lr")
-	w := lns.Cmd(bin, "watch", "-f", file, "--state-dir", dir)
-	wlog, _ := os.Create(filepath.Join(dir, "watch.log"))
-	w.Stdout, w.Stderr = wlog, wlog
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
+	w := startWatch(t, lns, dir, bin, "watch", "-f", file, "--state-dir", dir)
 	t.Cleanup(func() {
-		w.Process.Kill()
 		if t.Failed() {
-			for _, f := range []string{"keepalived.log", "watch.log", "lbx.yaml"} {
-				b, _ := os.ReadFile(filepath.Join(dir, f))
-				t.Logf("%s:\n%s", f, b)
-			}
+			b, _ := os.ReadFile(file)
+			t.Logf("the converted model:\n%s", b)
 		}
 	})
 	lbx := waitRoutes(t, lns, "229", all)
@@ -136,17 +119,7 @@ func TestRoutesLikeKeepalived(t *testing.T) {
 	lns.Run(t, "ip", "route", "del", "10.1.0.0/16")
 	waitFor(t, "hand-deleted routes restored", func() bool { return len(routesOf(lns, "229")) == all })
 
-	w.Process.Signal(syscall.SIGTERM)
-	exited := make(chan error, 1)
-	go func() { exited <- w.Wait() }()
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("lbx watch exit: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("lbx watch did not stop on SIGTERM")
-	}
+	w.stop(t)
 	lLeft := routesOf(lns, "229")
 	if len(kLeft) != 0 || len(lLeft) != static || !sameStatic(lLeft, kept) || !strings.Contains(strings.Join(lLeft, "\n"), "blackhole 10.3.0.0/16") {
 		t.Errorf("after SIGTERM: keepalived left %v (want none), lbx left %v (want its %d static routes)", kLeft, lLeft, static)
