@@ -72,14 +72,14 @@ expect_kernel() {
 
 # expect_kernel_line LINE: one exact line of ipvsadm-save -n is present.
 expect_kernel_line() {
-	kernel_rules | grep -qxF -- "$1" || {
+	grep -qxF -- "$1" <<<"$(kernel_rules)" || {
 		kernel_rules | sed 's/^/  k /' >&2
 		fail "kernel lacks: $1"
 	}
 }
 
 expect_kernel_no_line() {
-	if kernel_rules | grep -qxF -- "$1"; then fail "kernel still has: $1"; fi
+	if grep -qxF -- "$1" <<<"$(kernel_rules)"; then fail "kernel still has: $1"; fi
 }
 
 expect_kernel_empty() {
@@ -110,7 +110,7 @@ expect_plan() {
 # service_conns PROTO-FLAG VIP:PORT: the service's connection counter from
 # the kernel's stats (survives edits, reset when the service is recreated).
 service_conns() {
-	ipvsadm -Ln --stats "$1" "$2" | awk -v s="$2" '$2==s{print $3; exit}'
+	ipvsadm -Ln --stats "$1" "$2" | awk -v s="$2" '$2==s && !n++{print $3}'
 }
 
 # touch_service VIP PORT: sends one TCP SYN to VIP:PORT from this host so
@@ -177,7 +177,7 @@ gen_rules() {
 
 # json_int KEY: an integer field of the JSON in OUT (flat enough for grep).
 json_int() {
-	sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9]*\).*/\1/p" <<<"$OUT" | head -n1
+	sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9]*\).*/\1/p" <<<"$OUT" | awk 'NR==1'
 }
 
 # links_for MODEL: creates a dummy link for every interface the model names.

@@ -168,7 +168,7 @@ metric() {
 
 # status_field KEY: a scalar of `lbx status -o json` (first occurrence).
 status_field() {
-	lbx status -o json 2>/dev/null | sed -n "s/^[[:space:]]*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -n1
+	lbx status -o json 2>/dev/null | sed -n "s/^[[:space:]]*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | awk 'NR==1'
 }
 
 # proc_cpu PID: utime+stime of PID in seconds; proc_hwm PID: VmHWM in kB.
@@ -195,5 +195,5 @@ child_of() {
 	local f
 	for f in /proc/[0-9]*/stat; do
 		awk -v p="$1" '{sub(/^.*\) /, ""); if ($2 == p) {split(FILENAME, a, "/"); print a[3]; exit 0}}' "$f" 2>/dev/null
-	done | head -n1
+	done | awk 'NR==1'
 }

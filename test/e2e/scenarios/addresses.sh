@@ -37,6 +37,6 @@ run lbx plan -f m.yaml --detailed-exitcode
 expect_rc 2
 expect_out_contains "-/+ address.dummy0/192.0.2.10"
 must lbx apply -f m.yaml --auto-approve
-ip -o addr show dev dummy0 | grep -q '192.0.2.10/24 .*dummy0:web' || fail "label not changed to dummy0:web"
+grep -q '192.0.2.10/24 .*dummy0:web' <<<"$(ip -o addr show dev dummy0)" || fail "label not changed to dummy0:web"
 run lbx plan -f m.yaml --detailed-exitcode
 expect_rc 0

@@ -19,7 +19,7 @@ for f in "${ex[@]}"; do
 		udp/*) k="-A -u ${s#udp/}" ;;
 		sctp/*) k="-A --sctp-service ${s#sctp/}" ;;
 		esac
-		kernel_rules | grep -qF -- "$k " || fail "$(basename "$f"): planned service $s is not in the kernel"
+		grep -qF -- "$k " <<<"$(kernel_rules)" || fail "$(basename "$f"): planned service $s is not in the kernel"
 	done
 	before=$(kernel_rules)
 	run lbx plan -f "$f" --detailed-exitcode

@@ -24,15 +24,15 @@ lbx apply -f m.yaml --auto-approve >apply.out 2>&1 &
 apid=$!
 seen0=no gone=no
 for i in $(seq 1 150); do
-	if kernel_rules | grep -qxF -- "-a -t 10.0.0.1:80 -r 10.1.0.6:80 -g -w 0"; then seen0=yes; fi
-	if ! kernel_rules | grep -qF -- "-r 10.1.0.6:80"; then gone=yes; break; fi
+	if grep -qxF -- "-a -t 10.0.0.1:80 -r 10.1.0.6:80 -g -w 0" <<<"$(kernel_rules)"; then seen0=yes; fi
+	if ! grep -qF -- "-r 10.1.0.6:80" <<<"$(kernel_rules)"; then gone=yes; break; fi
 	sleep 0.1
 done
 wait $apid || { cat apply.out; fail "apply exited $?"; }
 cat apply.out
 # Run plan/apply once more in case lbx finishes drains on a later run.
 for i in $(seq 1 15); do
-	kernel_rules | grep -qF -- "-r 10.1.0.6:80" || { gone=yes; break; }
+	grep -qF -- "-r 10.1.0.6:80" <<<"$(kernel_rules)" || { gone=yes; break; }
 	sleep 1
 	lbx apply -f m.yaml --auto-approve >/dev/null 2>&1 || true
 done

@@ -40,7 +40,7 @@ cat m.yaml
 # daemons: `ipvsadm -L --daemon` as one line ("" when none runs).
 daemons() { ipvsadm -L --daemon 2>/dev/null | sed 's/ *$//' | paste -sd'|' -; }
 d_is() { [[ $(daemons) == "$1" ]]; }
-has_vip() { ip -o addr show dev vr0 | grep -q '192.0.2.100/24'; }
+has_vip() { grep -q '192.0.2.100/24' <<<"$(ip -o addr show dev vr0)"; }
 no_vip() { ! has_vip; }
 MASTER7='master sync daemon (mcast=sy0, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)'
 BACKUP7='backup sync daemon (mcast=sy0, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)'

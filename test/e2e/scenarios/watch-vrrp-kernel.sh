@@ -22,7 +22,7 @@ dummy vr0 192.0.2.1/24
 	done
 } >m.yaml
 watch_start m.yaml
-has_vip() { ip -o addr show dev vr0 | grep -q '192.0.2.100/24'; }
+has_vip() { grep -q '192.0.2.100/24' <<<"$(ip -o addr show dev vr0)"; }
 wait_until 60 "VI_1 MASTER: its address on vr0" has_vip
 n=$(ipvsadm-save -n | grep -c '^-a' || true)
 ((n == SVCS * 5)) || fail "$n real servers in the kernel, want $((SVCS * 5))"
