@@ -66,7 +66,7 @@ const allKinds = `
   - to: 10.6.0.0/16
     nexthops: [{via: 10.78.0.1, weight: 3}, {via: 10.77.0.1, interface: d0}]
   - {to: 10.7.0.0/16, via: 192.0.2.1, interface: d0, onlink: true}
-  - {to: "2001:db8:1::/48", via: "2001:db8:77::1"}
+  - {to: "2001:db8:1::/48", via: "2001:db8:77::1", metric: 0}
   - {to: "2001:db8:2::/48", type: prohibit}
   - {to: "::/0", via: "fe80::1", interface: d1, table: 100}
 `

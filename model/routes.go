@@ -40,6 +40,10 @@ func (v *validator) route(p string, r *Route, seen map[state.RouteKey]string) {
 		return
 	}
 	fam := state.FamilyOf(r.To.Addr())
+	if r.To.Addr().Is4In6() {
+		v.errorf(p+".to", "%s is an IPv4-mapped IPv6 network; write the IPv4 network", r.To.Prefix)
+		return
+	}
 	typ := r.Type
 	if typ == "" {
 		typ = state.RouteUnicast
@@ -68,6 +72,9 @@ func (v *validator) route(p string, r *Route, seen map[state.RouteKey]string) {
 	if r.Src != nil && state.FamilyOf(r.Src.Addr) != fam {
 		v.errorf(p+".src", "%s is not of the route's family (IPv%d)", r.Src.Addr, fam)
 	}
+	if r.Src != nil && (r.Src.Addr.IsUnspecified() || r.Src.Addr.IsMulticast()) {
+		v.errorf(p+".src", "%s cannot be a source; give an address of this host or leave src out", r.Src.Addr)
+	}
 	for j, n := range r.Nexthops {
 		np := fmt.Sprintf("%s.nexthops[%d]", p, j)
 		if n == nil || n.Via == nil && n.Interface == "" {
@@ -75,6 +82,9 @@ func (v *validator) route(p string, r *Route, seen map[state.RouteKey]string) {
 			continue
 		}
 		v.routePath(np, fam, n.Via, n.Interface, n.OnLink)
+		if fam == state.IPv6 && n.Via == nil {
+			v.errorf(np+".via", "an IPv6 nexthop needs a gateway (the kernel refuses device-only IPv6 multipath routes)")
+		}
 		if n.Weight != nil && (*n.Weight < 1 || *n.Weight > 256) {
 			v.errorf(np+".weight", "want 1..256, got %d", *n.Weight)
 		}
@@ -125,6 +135,12 @@ func (v *validator) routePath(p string, fam state.Family, via *Addr, iface strin
 	if onlink && via == nil {
 		v.errorf(p+".onlink", "onlink needs a gateway (`via`)")
 	}
+	if onlink && iface == "" {
+		v.errorf(p+".interface", "onlink needs the interface the gateway is on (the kernel: \"Nexthop device required for onlink\")")
+	}
+	if via != nil && (via.Addr.IsUnspecified() || via.Addr.IsMulticast()) {
+		v.errorf(p+".via", "%s cannot be a gateway", via.Addr)
+	}
 }
 
 // compileRoutes adds the static routes, and each MASTER instance's
@@ -170,6 +186,9 @@ func toRoute(r *Route, origin string) state.Route {
 	}
 	if r.Metric != nil {
 		rt.Key.Metric = *r.Metric
+	}
+	if fam == state.IPv6 && rt.Key.Metric == 0 {
+		rt.Key.Metric = state.IPv6DefaultMetric // the kernel turns an IPv6 metric 0 into 1024
 	}
 	if r.Via != nil {
 		rt.Via = r.Via.Addr

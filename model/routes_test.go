@@ -32,6 +32,10 @@ func TestRouteValidation(t *testing.T) {
 		{"scope of a gateway route", "- {to: 10.1.0.0/16, via: 10.0.0.1, scope: link}", "routes[0].scope: a route through a gateway needs scope global or site"},
 		{"IPv6 scope", "- {to: '2001:db8::/32', interface: eth0, scope: link}", "routes[0].scope: IPv6 routes have no scope"},
 		{"onlink without gateway", "- {to: 10.1.0.0/16, interface: eth0, onlink: true}", "routes[0].onlink: onlink needs a gateway"},
+		{"unspecified source", "- {to: '2001:db8::/32', interface: eth0, src: '::'}", "routes[0].src: :: cannot be a source"},
+		{"unspecified gateway", "- {to: 10.1.0.0/16, via: 0.0.0.0}", "routes[0].via: 0.0.0.0 cannot be a gateway"},
+		{"onlink without interface", "- {to: 10.1.0.0/16, via: 10.0.0.1, onlink: true}", "routes[0].interface: onlink needs the interface"},
+		{"IPv6 device-only nexthops", "- {to: '2001:db8::/32', nexthops: [{interface: eth0, via: '2001:db8::1'}, {interface: eth1}]}", "routes[0].nexthops[1].via: an IPv6 nexthop needs a gateway"},
 		{"same key twice", "- {to: 10.1.0.0/16, via: 10.0.0.1}\n- {to: 10.1.0.0/16, interface: eth0, metric: 0}", "routes[1].to: route 10.1.0.0/16 is already declared at routes[0] (line 3)"},
 	}
 	for _, tc := range cases {
