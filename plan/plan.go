@@ -167,19 +167,18 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 	for _, a := range d.VRRPAddresses {
 		vrrp[a.Key] = true
 	}
-	if len(d.VRRPAddresses) > 0 {
+	origins := func(n int, origin func(i int) string) string {
 		names := map[string]bool{}
-		for _, a := range d.VRRPAddresses {
-			names[strings.TrimPrefix(a.Origin, "vrrp ")] = true
+		for i := 0; i < n; i++ {
+			names[strings.TrimPrefix(origin(i), "vrrp ")] = true
 		}
-		p.Notes = append(p.Notes, fmt.Sprintf("%d VRRP address(es) of %s are managed by `lbx watch`; plan and apply leave them alone.", len(d.VRRPAddresses), joinSorted(names)))
+		return joinSorted(names)
 	}
-	if len(d.VRRPRoutes) > 0 {
-		names := map[string]bool{}
-		for _, r := range d.VRRPRoutes {
-			names[strings.TrimPrefix(r.Origin, "vrrp ")] = true
-		}
-		p.Notes = append(p.Notes, fmt.Sprintf("%d VRRP virtual route(s) of %s are managed by `lbx watch`; plan and apply leave them alone.", len(d.VRRPRoutes), joinSorted(names)))
+	if n := len(d.VRRPAddresses); n > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("%d VRRP address(es) of %s are managed by `lbx watch`; plan and apply leave them alone.", n, origins(n, func(i int) string { return d.VRRPAddresses[i].Origin })))
+	}
+	if n := len(d.VRRPRoutes); n > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("%d VRRP virtual route(s) of %s are managed by `lbx watch`; plan and apply leave them alone.", n, origins(n, func(i int) string { return d.VRRPRoutes[i].Origin })))
 	}
 
 	// Scope: declared, owned, and with prune every live service.

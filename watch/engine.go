@@ -109,7 +109,7 @@ func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRe
 		drains: apply.NewDrains(nil),
 	}
 	e.resync = resyncOf(m)
-	e.declared, e.routeDsts = declaredBy(m), routeDstsOf(m)
+	e.declared, e.routeDsts = declaredBy(m)
 	return e
 }
 
@@ -123,8 +123,10 @@ func resyncOf(m *model.Model) time.Duration {
 
 // declaredBy lists the objects a model declares, VRRP addresses included:
 // the watch owns them by declaration, so stale ones found while not master
-// are removed.
-func declaredBy(m *model.Model) plan.Owned {
+// are removed. It also returns the destinations of the model's routes,
+// static and virtual (route notifications are filtered by them): one
+// compile for both.
+func declaredBy(m *model.Model) (plan.Owned, map[netip.Prefix]bool) {
 	o := plan.Owned{Services: map[state.ServiceKey]bool{}, Addresses: map[state.AddressKey]bool{}}
 	d := model.Compile(m, model.Facts{})
 	for k := range d.State.Services {
@@ -136,21 +138,14 @@ func declaredBy(m *model.Model) plan.Owned {
 	for _, a := range d.VRRPAddresses {
 		o.Addresses[a.Key] = true
 	}
-	return o
-}
-
-// routeDstsOf lists the destinations of a model's routes, static and
-// virtual.
-func routeDstsOf(m *model.Model) map[netip.Prefix]bool {
-	d := model.CompileNetwork(m, model.Facts{})
-	out := map[netip.Prefix]bool{}
+	dsts := map[netip.Prefix]bool{}
 	for k := range d.State.Routes {
-		out[k.Dst] = true
+		dsts[k.Dst] = true
 	}
 	for _, r := range d.VRRPRoutes {
-		out[r.Key.Dst] = true
+		dsts[r.Key.Dst] = true
 	}
-	return out
+	return o, dsts
 }
 
 // claimDeclared records the model's objects as lbx's before anything is
@@ -1042,7 +1037,7 @@ func (e *engine) reload(stop context.Context) error {
 	scripts := e.reloadScriptsLocked(m)
 	e.m = m
 	e.factsGen++
-	e.declared, e.routeDsts = declaredBy(m), routeDstsOf(m)
+	e.declared, e.routeDsts = declaredBy(m)
 	e.resync = resyncOf(m)
 	e.reloadErr = ""
 	if e.runner != nil {
