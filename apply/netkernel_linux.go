@@ -34,7 +34,8 @@ var CallTimeout = 30 * time.Second
 type NetKernel struct {
 	ipvs   *ipvs.Handle
 	nl     *netlink.Handle
-	broken error // set when a call timed out: the handle may be mid-reply
+	routes *routeReader // nil on kernels without strict checking
+	broken error        // set when a call timed out: the handle may be mid-reply
 }
 
 // IPVSUnavailableError means the kernel has no IPVS.
@@ -95,6 +96,10 @@ func OpenKernel(o KernelOptions) (Kernel, error) {
 		k.nl, err = netlink.NewHandle(unix.NETLINK_ROUTE)
 	}
 	if err != nil {
+		return nil, explain(err, "open netlink")
+	}
+	if k.routes, err = openRouteReader(nsHandle); err != nil {
+		k.Close()
 		return nil, explain(err, "open netlink")
 	}
 	if o.AddressesOnly {
@@ -172,6 +177,9 @@ func (k *NetKernel) Close() error {
 	if k.nl != nil {
 		k.nl.Close()
 	}
+	if k.routes != nil {
+		k.routes.Close()
+	}
 	return nil
 }
 
@@ -242,8 +250,11 @@ func (k *NetKernel) readNetwork(ctx context.Context, st *state.State) error {
 				addrs, err = k.nl.AddrList(nil, netlink.FAMILY_ALL)
 			}
 			if err == nil {
-				// Table 0 with the table filter: every table.
-				routes, err = k.nl.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+				if k.routes != nil {
+					routes, err = k.routes.read()
+				} else {
+					routes, err = k.nl.RouteListFiltered(netlink.FAMILY_ALL, everyTable, netlink.RT_FILTER_TABLE)
+				}
 			}
 			if !errors.Is(err, netlink.ErrDumpInterrupted) {
 				return err
@@ -275,7 +286,7 @@ func (k *NetKernel) readNetwork(ctx context.Context, st *state.State) error {
 	}
 	for _, r := range routes {
 		if rt, ok := fromNetlinkRoute(r, names); ok {
-			st.Routes[rt.Key] = rt
+			st.AddLiveRoute(rt)
 		}
 	}
 	return nil

@@ -196,3 +196,57 @@ func TestRoutingDaemonRoutes(t *testing.T) {
 		t.Errorf("the BGP route changed: %s", got)
 	}
 }
+
+// TestDuplicateRoutesUnderOneKey: the kernel can hold several routes
+// under one table, destination and metric (`ip route append`, also of IPv6
+// device routes on two links). A declared key with another owner's route
+// beside lbx's is reported and left alone (the kernel's replace would take
+// the first route, maybe the other owner's), and deleting lbx's route
+// when it leaves the model removes lbx's only.
+func TestDuplicateRoutesUnderOneKey(t *testing.T) {
+	ns, k := routeNS(t)
+	ctx := context.Background()
+	declared := "  - {to: 10.1.0.0/16, via: 10.77.0.1}\n  - {to: \"2001:db8:1::/48\", interface: d0}\n"
+	if _, _, err := apply.Reconcile(ctx, k, routeModel(t, declared), plan.Options{}, apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ns.Run(t, "ip", "route", "append", "10.1.0.0/16", "via", "10.78.0.1", "proto", "static")
+	ns.Run(t, "ip", "-6", "route", "append", "2001:db8:1::/48", "dev", "d1", "proto", "static")
+	before := ns.Run(t, "ip", "route", "show", "table", "all")
+
+	// The declared gateway changes: the plan must not replace the first
+	// route of the key.
+	changed := "  - {to: 10.1.0.0/16, via: 10.78.0.1, metric: 0}\n  - {to: \"2001:db8:1::/48\", interface: d1}\n"
+	p, res, err := apply.Reconcile(ctx, k, routeModel(t, changed), plan.Options{}, apply.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Empty() || res.KernelWrites != 0 {
+		t.Errorf("want no change under conflicting keys, got %d changes (%d writes): %+v", len(p.Changes), res.KernelWrites, p.Changes)
+	}
+	notes := strings.Join(p.Notes, "\n")
+	for _, want := range []string{
+		"route.10.1.0.0/16: left as it is: the kernel holds 2 routes under this table, destination and metric (10.1.0.0/16 via 10.77.0.1 dev d0; 10.1.0.0/16 via 10.78.0.1 dev d1 proto 4)",
+		"route.2001:db8:1::/48: left as it is: the kernel holds 2 routes",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("want a note with %q, got:\n%s", want, notes)
+		}
+	}
+	if after := ns.Run(t, "ip", "route", "show", "table", "all"); after != before {
+		t.Errorf("routes changed:\n%s\nwas:\n%s", after, before)
+	}
+
+	// Out of the model: lbx's routes go, the other owner's stay.
+	if _, _, err := apply.Reconcile(ctx, k, routeModel(t, "  []\n"), plan.Options{}, apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lbxRoutes(t, ns); got != "\n" && got != "" {
+		t.Errorf("lbx routes left: %q", got)
+	}
+	for _, c := range [][]string{{"-4", "10.1.0.0/16 via 10.78.0.1 dev d1"}, {"-6", "2001:db8:1::/48 dev d1"}} {
+		if got := ns.Run(t, "ip", c[0], "route", "show", "proto", "static"); !strings.Contains(got, c[1]) {
+			t.Errorf("the other owner's route is gone: want %q in %q", c[1], got)
+		}
+	}
+}

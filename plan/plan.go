@@ -243,7 +243,9 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 				Fields: changedFields(have, want), Reason: replaceReason(have, want)})
 		}
 	}
-	p.Changes = append(p.Changes, diffRoutes(desired, live, p.Scope.Routes)...)
+	routeChanges, routeNotes := diffRoutes(desired, live, p.Scope.Routes)
+	p.Changes = append(p.Changes, routeChanges...)
+	p.Notes = append(p.Notes, routeNotes...)
 	order(p.Changes)
 	return p
 }
@@ -276,11 +278,20 @@ func routeScope(d *model.Desired, live *state.State) []state.RouteKey {
 // (NLM_F_REPLACE finds it by table, destination and metric), so traffic
 // never goes without it. A declared route found with another owner's
 // protocol is adopted by the same update.
-func diffRoutes(desired, live *state.State, scope []state.RouteKey) []Change {
-	var out []Change
+//
+// A declared key under which the kernel holds more than one route is a
+// conflict: the kernel's replace would take the first of them, maybe
+// another owner's, so the key is left as it is and a note says what to
+// do. Deleting lbx's own route is safe there (the delete names lbx's
+// protocol).
+func diffRoutes(desired, live *state.State, scope []state.RouteKey) (out []Change, notes []string) {
 	for _, k := range scope {
 		want, wok := desired.Routes[k]
 		have, hok := live.Routes[k]
+		if dups := live.RouteDuplicates[k]; wok && len(dups) > 0 {
+			notes = append(notes, duplicateRoutesNote(have, dups))
+			continue
+		}
 		switch {
 		case wok && !hok:
 			out = append(out, Change{Address: RouteAddress(k), Kind: KindRoute, Action: Create, AfterRoute: &want})
@@ -294,7 +305,16 @@ func diffRoutes(desired, live *state.State, scope []state.RouteKey) []Change {
 			out = append(out, c)
 		}
 	}
-	return out
+	return out, notes
+}
+
+func duplicateRoutesNote(first state.Route, dups []state.Route) string {
+	routes := []string{first.Describe()}
+	for _, r := range dups {
+		routes = append(routes, r.Describe())
+	}
+	return fmt.Sprintf("%s: left as it is: the kernel holds %d routes under this table, destination and metric (%s) and lbx manages one; delete the others (`ip route del ROUTE proto N`) or give the declared route a metric of its own",
+		RouteAddress(first.Key), len(routes), strings.Join(routes, "; "))
 }
 
 func diffReals(k state.ServiceKey, want, have *state.Service, drain model.DrainPolicy) []Change {

@@ -112,3 +112,45 @@ func TestRouteFingerprint(t *testing.T) {
 		t.Error("a changed gateway left the fingerprint as it was")
 	}
 }
+
+// TestDuplicateRouteKeys: a declared key under which the kernel holds
+// several routes is a note and no change (a replace could take another
+// owner's route), whatever lbx would change; lbx's own route under an
+// undeclared key is deleted even beside another owner's.
+func TestDuplicateRouteKeys(t *testing.T) {
+	y := `version: 1
+routes:
+  - {to: 10.1.0.0/16, via: 192.0.2.9}
+  - {to: 10.2.0.0/16, via: 192.0.2.1}
+`
+	live := state.New()
+	for _, r := range []state.Route{
+		liveRoute("10.1.0.0/16", "192.0.2.1", state.RouteProtoLBX),
+		liveRoute("10.1.0.0/16", "192.0.2.2", 4),
+		liveRoute("10.2.0.0/16", "192.0.2.1", 3), // two other owners': no adoption
+		liveRoute("10.2.0.0/16", "192.0.2.1", 16),
+		liveRoute("10.3.0.0/16", "192.0.2.1", 4),
+		liveRoute("10.3.0.0/16", "192.0.2.1", state.RouteProtoLBX),
+	} {
+		live.AddLiveRoute(r)
+	}
+	p := Diff(compile(t, y), live, Options{})
+	if got, want := strings.Join(actions(p), "|"), "- route.10.3.0.0/16"; got != want {
+		t.Errorf("plan %q, want %q", got, want)
+	}
+	if len(p.Changes) == 1 && p.Changes[0].BeforeRoute.Protocol != state.RouteProtoLBX {
+		t.Errorf("the delete is of protocol %d's route, not lbx's", p.Changes[0].BeforeRoute.Protocol)
+	}
+	want := []string{
+		"route.10.1.0.0/16: left as it is: the kernel holds 2 routes under this table, destination and metric (10.1.0.0/16 via 192.0.2.1 dev eth0; 10.1.0.0/16 via 192.0.2.2 dev eth0 proto 4)",
+		"route.10.2.0.0/16: left as it is: the kernel holds 2 routes under this table, destination and metric (10.2.0.0/16 via 192.0.2.1 dev eth0 proto 3; 10.2.0.0/16 via 192.0.2.1 dev eth0 proto 16)",
+	}
+	if len(p.Notes) != len(want) {
+		t.Fatalf("notes %q, want %d", p.Notes, len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(p.Notes[i], want[i]) {
+			t.Errorf("note %d:\n got %s\nwant %s...", i, p.Notes[i], want[i])
+		}
+	}
+}

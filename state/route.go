@@ -224,3 +224,28 @@ func (r Route) Describe() string {
 
 // RouteKeys returns the route keys in stable order.
 func (s *State) RouteKeys() []RouteKey { return SortedKeys(s.Routes) }
+
+// AddLiveRoute records a route read from the kernel. The kernel can hold
+// several routes under one key (`ip route append`; IPv6 device routes to
+// one destination on several links) while lbx manages one a key: Routes
+// keeps lbx's own route if there is one, else the first read, and
+// RouteDuplicates the others, so that a plan can report the conflict
+// instead of taking one for another.
+func (s *State) AddLiveRoute(r Route) {
+	have, ok := s.Routes[r.Key]
+	if !ok {
+		s.Routes[r.Key] = r
+		return
+	}
+	if s.RouteDuplicates == nil {
+		s.RouteDuplicates = map[RouteKey][]Route{}
+	}
+	if r.Owned() && !have.Owned() {
+		// The displaced route was read first: the duplicates keep the
+		// kernel's order.
+		s.Routes[r.Key] = r
+		s.RouteDuplicates[r.Key] = append([]Route{have}, s.RouteDuplicates[r.Key]...)
+		return
+	}
+	s.RouteDuplicates[r.Key] = append(s.RouteDuplicates[r.Key], r)
+}

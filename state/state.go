@@ -244,6 +244,9 @@ type State struct {
 	Services  map[ServiceKey]*Service
 	Addresses map[AddressKey]Address
 	Routes    map[RouteKey]Route
+	// RouteDuplicates are the kernel's other routes under a key of Routes
+	// (see AddLiveRoute); nil when there are none, as is usual.
+	RouteDuplicates map[RouteKey][]Route
 }
 
 // New returns an empty state.
@@ -299,6 +302,12 @@ func (s *State) Clone() *State {
 	for k, r := range s.Routes {
 		r.Nexthops = slices.Clone(r.Nexthops)
 		c.Routes[k] = r
+	}
+	for _, dups := range s.RouteDuplicates {
+		for _, r := range dups {
+			r.Nexthops = slices.Clone(r.Nexthops)
+			c.AddLiveRoute(r)
+		}
 	}
 	return c
 }

@@ -43,6 +43,10 @@ type engine struct {
 	reopen func(*model.Model) (apply.Kernel, error)
 	lost   error
 	drains *apply.Drains // removed real servers being drained (loop only)
+	// notes are the last network plan's notes (conflicts such as several
+	// kernel routes under one declared key), each logged once when it
+	// appears, not on every resync (loop only).
+	notes map[string]bool
 	// wholeRead: a whole reconcile has read the kernel (loop only).
 	wholeRead bool
 	// syncManaged: a model in force since start had lvs_sync_daemon, so
@@ -583,6 +587,9 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	if errors.Is(err, apply.ErrKernelLost) || errors.Is(err, apply.ErrAddressesOnly) {
 		e.lost = err
 	}
+	if p != nil && (addressesOnly || whole) {
+		e.logNewNotes(p.Notes)
+	}
 	dur := time.Since(start)
 	rec := &statusd.Reconcile{Time: start, DurationSeconds: dur.Seconds(), Result: "noop"}
 	drift := map[string]int{}
@@ -635,6 +642,19 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 		err = ipvsOnlyError{err}
 	}
 	return err
+}
+
+// logNewNotes warns of the plan notes the previous network plan did not
+// have.
+func (e *engine) logNewNotes(notes []string) {
+	now := make(map[string]bool, len(notes))
+	for _, n := range notes {
+		if !e.notes[n] {
+			e.log.Warn("plan note", "note", n)
+		}
+		now[n] = true
+	}
+	e.notes = now
 }
 
 // addressesOnly: a reconcile for why reads and plans addresses and routes
