@@ -1335,3 +1335,20 @@ vrrp_instances:
 	go func() { defer close(loopDone); e.loop(ctx) }()
 	return e, k, ctx, func() { cancel(); <-loopDone }
 }
+
+// TestNotesLoggedOnce: a plan note (a route conflict) is logged when it
+// appears, not at every resync that finds it again, and again after it
+// went away and came back.
+func TestNotesLoggedOnce(t *testing.T) {
+	var out strings.Builder
+	e := &engine{log: slog.New(slog.NewTextHandler(&out, nil))}
+	for _, notes := range [][]string{{"a"}, {"a"}, {"a", "b"}, nil, {"a"}} {
+		e.logNewNotes(notes)
+	}
+	if got := strings.Count(out.String(), "note=a"); got != 2 {
+		t.Errorf("note a logged %d times, want 2 (appeared twice):\n%s", got, out.String())
+	}
+	if got := strings.Count(out.String(), "note=b"); got != 1 {
+		t.Errorf("note b logged %d times, want 1:\n%s", got, out.String())
+	}
+}
