@@ -51,10 +51,7 @@ func BenchmarkReadFullTable(b *testing.B) {
 func fullTableNS(b *testing.B, n int) (*nstest.NS, apply.Kernel) {
 	nstest.Require(b)
 	ns := nstest.New(b, nstest.Unique("fib"))
-	ns.Run(b, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "pd0")
-	ns.Run(b, "ip", "link", "set", "pd0", "up")
-	ns.Run(b, "ip", "link", "set", "d0", "up")
-	ns.Run(b, "ip", "addr", "add", "10.77.0.2/24", "dev", "d0")
+	ns.Link(b, "d0", "10.77.0.2/24")
 	var batch strings.Builder
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&batch, "route add %d.%d.%d.0/24 via 10.77.0.1 proto bgp\n", 11+i>>16, (i>>8)&255, i&255)

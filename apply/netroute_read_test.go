@@ -20,11 +20,7 @@ import (
 func TestFilteredRouteRead(t *testing.T) {
 	nstest.Require(t)
 	ns := nstest.New(t, nstest.Unique("rr"))
-	ns.Run(t, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "pd0")
-	ns.Run(t, "ip", "link", "set", "pd0", "up")
-	ns.Run(t, "ip", "link", "set", "d0", "up")
-	ns.Run(t, "ip", "addr", "add", "10.77.0.2/24", "dev", "d0")
-	ns.Run(t, "ip", "addr", "add", "2001:db8:77::2/64", "dev", "d0", "nodad")
+	ns.Link(t, "d0", "10.77.0.2/24", "2001:db8:77::2/64")
 	for _, r := range [][]string{
 		{"10.1.0.0/16", "via", "10.77.0.1", "proto", "229"},
 		{"10.2.0.0/16", "via", "10.77.0.1", "proto", "229", "table", "100000"},

@@ -19,13 +19,8 @@ import (
 func routeNS(t *testing.T) (*nstest.NS, apply.Kernel) {
 	nstest.Require(t)
 	ns := nstest.New(t, nstest.Unique("rt"))
-	for i, l := range []string{"d0", "d1"} {
-		ns.Run(t, "ip", "link", "add", l, "type", "veth", "peer", "name", "p"+l)
-		ns.Run(t, "ip", "link", "set", "p"+l, "up")
-		ns.Run(t, "ip", "link", "set", l, "up")
-		ns.Run(t, "ip", "addr", "add", []string{"10.77.0.2/24", "10.78.0.2/24"}[i], "dev", l)
-		ns.Run(t, "ip", "addr", "add", []string{"2001:db8:77::2/64", "2001:db8:78::2/64"}[i], "dev", l, "nodad")
-	}
+	ns.Link(t, "d0", "10.77.0.2/24", "2001:db8:77::2/64")
+	ns.Link(t, "d1", "10.78.0.2/24", "2001:db8:78::2/64")
 	k, err := apply.OpenKernel(apply.KernelOptions{Netns: ns.Name, AddressesOnly: true})
 	if err != nil {
 		t.Fatal(err)

@@ -91,6 +91,24 @@ func run(t testing.TB, name string, args ...string) {
 	}
 }
 
+// Link makes an up link called name inside the namespace with the given
+// addresses (IPv6 ones without duplicate address detection): one end of
+// a veth pair whose other end, "p"+name, is up too (the host's kernel has
+// no dummy driver).
+func (n *NS) Link(t testing.TB, name string, addrs ...string) {
+	t.Helper()
+	n.Run(t, "ip", "link", "add", name, "type", "veth", "peer", "name", "p"+name)
+	n.Run(t, "ip", "link", "set", "p"+name, "up")
+	n.Run(t, "ip", "link", "set", name, "up")
+	for _, a := range addrs {
+		args := []string{"addr", "add", a, "dev", name}
+		if strings.Contains(a, ":") {
+			args = append(args, "nodad")
+		}
+		n.Run(t, "ip", args...)
+	}
+}
+
 // Bridge creates a bridge inside ns and brings it up (a bridge made in the
 // root namespace cannot be moved).
 func Bridge(t testing.TB, ns *NS, name string) {
