@@ -22,7 +22,7 @@ func FuzzConvert(f *testing.F) {
 	}
 	f.Add(vsHead + " real_server 10.0.1.1 80 { TCP_CHECK { connect_timeout 3 } }\n}\n")
 	f.Add("vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.1/24 dev eth1 label eth1:x\n }\n}\n")
-	f.Add("static_routes {\n src 10.0.0.1 10.2.0.0/16 via 10.0.0.254 dev eth0 metric 5 table 100\n 10.3.0.0/16 nexthop via 10.0.0.1 dev eth0 weight 2 onlink nexthop via 10.0.0.2\n blackhole 10.4.0.0/16\n default via 2001:db8::1 mtu lock 1400 no_track\n}\n" +
+	f.Add("static_routes {\n src 10.0.0.1 10.2.0.0/16 via 10.0.0.254 dev eth0 metric 5 table 100\n 10.3.0.0/16 nexthop via 10.0.0.1 dev eth0 weight 2 onlink nexthop via 10.0.0.2\n blackhole 10.4.0.0/16\n default via 2001:db8::1 mtu lock 1400 no_track\n to unreachable 10.7.0.0/16\n 10.8.0.0/16 dev eth0 scope 253\n}\n" +
 		"vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_routes {\n  10.5.0.0/16 via 10.0.0.1 or 10.0.0.2 dev eth0\n  to 10.6.0.0/16 dev eth0 scope link tos 4\n }\n}\n")
 	opt := Options{Parse: keepalived.Options{ConfigID: "main", ReadFile: func(string) ([]byte, error) { return nil, os.ErrNotExist },
 		Glob: func(string) ([]string, error) { return nil, nil }}}

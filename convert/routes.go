@@ -48,6 +48,13 @@ var routeInexpressible = map[string]string{
 	"nat": "NAT routes are gone from Linux",
 }
 
+// routeTypes are the route types of the model (ip route's words).
+var routeTypes = map[string]bool{"unicast": true, "blackhole": true, "unreachable": true, "prohibit": true, "throw": true}
+
+// routeScopeNumbers are the scopes ip route takes as numbers (those of
+// /etc/iproute2/rt_scopes) by the model's names.
+var routeScopeNumbers = map[string]string{"0": "global", "200": "site", "253": "link", "254": "host"}
+
 // routeLine parses keepalived's route statement (ip route's syntax):
 // [src ADDR] [to] [TYPE] PREFIX [via|gw ADDR [or ADDR]] [dev IF]
 // [scope S] [table T] [metric|priority|preference N] [onlink]
@@ -97,7 +104,13 @@ func (c *conv) routeLine(n *keepalived.Node) *model.Route {
 		case w == "src":
 			r.Src, ok = addr(&i, w)
 		case w == "to":
-			dst, ok = next(&i, w)
+			if dst, ok = next(&i, w); ok && routeTypes[dst] {
+				// ip's `to TYPE PREFIX`
+				if dst != "unicast" {
+					r.Type = dst
+				}
+				dst, ok = next(&i, w)
+			}
 		case w == "via" || w == "gw":
 			var a *model.Addr
 			if a, ok = addr(&i, w); ok && nh != nil {
@@ -131,6 +144,9 @@ func (c *conv) routeLine(n *keepalived.Node) *model.Route {
 		case w == "scope":
 			var s string
 			if s, ok = next(&i, w); ok {
+				if named, isNumber := routeScopeNumbers[s]; isNumber {
+					s = named
+				}
 				if s == "universe" {
 					s = "global"
 				}
@@ -155,7 +171,7 @@ func (c *conv) routeLine(n *keepalived.Node) *model.Route {
 			if v, ok = num(&i, w, 0, 1<<32-1); ok {
 				r.Metric = &v
 			}
-		case w == "unicast" || w == "blackhole" || w == "unreachable" || w == "prohibit" || w == "throw":
+		case routeTypes[w]:
 			if w != "unicast" {
 				r.Type = w
 			}
