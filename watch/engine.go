@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
@@ -968,14 +969,38 @@ func watchNetlink[U any](ctx context.Context, e *engine, what string, subscribe 
 	}
 }
 
-// watchNotifications starts the address and route watchers.
+// watchNotifications starts the address, route and link watchers.
 func (e *engine) watchNotifications(ctx context.Context) {
+	go watchNetlink(ctx, e, "link", func(ch chan netlink.LinkUpdate, done chan struct{}, cb func(error)) error {
+		return netlink.LinkSubscribeWithOptions(ch, done, netlink.LinkSubscribeOptions{ErrorCallback: cb})
+	}, linkCameUp())
 	go watchNetlink(ctx, e, "address", func(ch chan netlink.AddrUpdate, done chan struct{}, cb func(error)) error {
 		return netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{ErrorCallback: cb})
 	}, e.concerns)
 	go watchNetlink(ctx, e, "route", func(ch chan netlink.RouteUpdate, done chan struct{}, cb func(error)) error {
 		return netlink.RouteSubscribeWithOptions(ch, done, netlink.RouteSubscribeOptions{ErrorCallback: cb})
 	}, e.concernsRoute)
+}
+
+// linkCameUp returns the link watcher's test: a link that went up or got
+// its carrier back. When a link goes down the kernel flushes the IPv4
+// routes through it without a route notification, and nothing puts them
+// back when it comes up: the reconcile this asks for does, at once
+// rather than at the next resync (keepalived re-adds its routes on link
+// up too). Called by the one watcher goroutine only.
+func linkCameUp() func(netlink.LinkUpdate) bool {
+	const upAndRunning = unix.IFF_UP | unix.IFF_RUNNING
+	last := map[int32]uint32{}
+	return func(u netlink.LinkUpdate) bool {
+		if u.Header.Type == unix.RTM_DELLINK {
+			delete(last, u.Index)
+			return false
+		}
+		now := u.Flags & upAndRunning
+		before, seen := last[u.Index]
+		last[u.Index] = now
+		return now&unix.IFF_UP != 0 && (!seen || now != before && now&^before != 0)
+	}
 }
 
 // concernsRoute reports whether a route notification is about a route of

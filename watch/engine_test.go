@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
 	"github.com/lbx-dev/lbx/metrics"
@@ -1350,5 +1353,38 @@ func TestNotesLoggedOnce(t *testing.T) {
 	}
 	if got := strings.Count(out.String(), "note=b"); got != 1 {
 		t.Errorf("note b logged %d times, want 1:\n%s", got, out.String())
+	}
+}
+
+// TestLinkCameUp: the link watcher asks for a reconcile when a link goes
+// up or gets its carrier back, not when it goes down or repeats itself.
+func TestLinkCameUp(t *testing.T) {
+	update := func(index int32, flags uint32) netlink.LinkUpdate {
+		var u netlink.LinkUpdate
+		u.Header.Type = unix.RTM_NEWLINK
+		u.Index, u.Flags = index, flags
+		return u
+	}
+	up, running := uint32(unix.IFF_UP), uint32(unix.IFF_UP|unix.IFF_RUNNING)
+	gone := update(1, 0)
+	gone.Header.Type = unix.RTM_DELLINK
+	cameUp := linkCameUp()
+	for i, c := range []struct {
+		u    netlink.LinkUpdate
+		want bool
+	}{
+		{update(1, running), true},  // first seen, up
+		{update(1, running), false}, // the same again (an MTU change, say)
+		{update(1, up), false},      // carrier lost
+		{update(1, running), true},  // carrier back
+		{update(1, 0), false},       // set down
+		{update(1, up), true},       // set up, no carrier yet
+		{update(2, 0), false},       // another link, first seen down
+		{gone, false},
+		{update(1, running), true}, // a new link with the old index
+	} {
+		if got := cameUp(c.u); got != c.want {
+			t.Errorf("update %d (link %d, flags %#x): %v, want %v", i, c.u.Index, c.u.Flags, got, c.want)
+		}
 	}
 }

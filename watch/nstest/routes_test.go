@@ -139,3 +139,30 @@ func sameStatic(left, made []string) bool {
 	}
 	return true
 }
+
+// TestRoutesBackAfterLinkDown: when a link goes down the kernel flushes
+// the IPv4 routes through it and sends no route notification; lbx watch
+// puts them back as soon as the link is up again, on the link's
+// notification, not at the resync (a minute away here).
+func TestRoutesBackAfterLinkDown(t *testing.T) {
+	nstest.Require(t)
+	bin := buildLBX(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "lbx.yaml")
+	os.WriteFile(file, []byte(`version: 1
+global: {resync_interval: 60s}
+routes:
+  - {to: 10.1.0.0/16, via: 192.0.2.254}
+  - {to: 10.2.0.0/16, interface: d0}
+  - {to: 10.3.0.0/16, type: blackhole}
+`), 0o644)
+	ns := linkedNamespace(t, "ld")
+	w := startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir)
+	defer w.stop(t)
+	waitRoutes(t, ns, "229", 3)
+
+	ns.Run(t, "ip", "link", "set", "d0", "down")
+	waitFor(t, "the kernel to flush the routes through d0", func() bool { return len(routesOf(ns, "229")) == 1 })
+	ns.Run(t, "ip", "link", "set", "d0", "up")
+	waitFor(t, "routes through d0 restored after link up", func() bool { return len(routesOf(ns, "229")) == 3 })
+}
