@@ -94,10 +94,7 @@ func (d *daemon) stop(t *testing.T) {
 // host kernel has no dummy links: a veth pair inside the namespace).
 func linkedNamespace(t *testing.T, prefix string) *nstest.NS {
 	ns := nstest.New(t, nstest.Unique(prefix))
-	ns.Run(t, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d0p")
-	ns.Run(t, "ip", "link", "set", "d0p", "up")
-	ns.Run(t, "ip", "link", "set", "d0", "up")
-	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "d0")
+	ns.Link(t, "d0", "192.0.2.1/24")
 	return ns
 }
 
