@@ -141,28 +141,58 @@ func sameStatic(left, made []string) bool {
 }
 
 // TestRoutesBackAfterLinkDown: when a link goes down the kernel flushes
-// the IPv4 routes through it and sends no route notification; lbx watch
-// puts them back as soon as the link is up again, on the link's
-// notification, not at the resync (a minute away here).
+// the IPv4 routes through it and sends no route notification; keepalived
+// 2.2.7 and lbx watch both put them back as soon as the link is up again
+// (lbx on the link's notification, not at its resync, a minute away
+// here).
 func TestRoutesBackAfterLinkDown(t *testing.T) {
-	nstest.Require(t)
-	bin := buildLBX(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "lbx.yaml")
-	os.WriteFile(file, []byte(`version: 1
+	bounce := func(t *testing.T, ns *nstest.NS, proto string) {
+		waitRoutes(t, ns, proto, 3)
+		ns.Run(t, "ip", "link", "set", "d0", "down")
+		waitFor(t, "the kernel to flush the routes through d0", func() bool { return len(routesOf(ns, proto)) == 1 })
+		ns.Run(t, "ip", "link", "set", "d0", "up")
+		waitFor(t, "routes through d0 restored after link up", func() bool { return len(routesOf(ns, proto)) == 3 })
+	}
+	t.Run("keepalived", func(t *testing.T) {
+		nstest.Require(t, "keepalived")
+		dir := t.TempDir()
+		conf := filepath.Join(dir, "keepalived.conf")
+		// An instance on the veth's other end: keepalived --vrrp wants one.
+		os.WriteFile(conf, []byte(`static_routes {
+  10.1.0.0/16 via 192.0.2.254 dev d0
+  10.2.0.0/16 dev d0
+  blackhole 10.3.0.0/16
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface pd0
+  virtual_router_id 9
+  priority 100
+  virtual_ipaddress {
+    192.0.2.50/24 dev pd0
+  }
+}
+`), 0o644)
+		ns := linkedNamespace(t, "lk")
+		k := startDaemon(t, ns, dir, "keepalived", "keepalived", "--vrrp", "-n", "-l", "-D", "-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"))
+		defer k.stop(t)
+		bounce(t, ns, "keepalived")
+	})
+	t.Run("lbx", func(t *testing.T) {
+		nstest.Require(t)
+		bin := buildLBX(t)
+		dir := t.TempDir()
+		file := filepath.Join(dir, "lbx.yaml")
+		os.WriteFile(file, []byte(`version: 1
 global: {resync_interval: 60s}
 routes:
   - {to: 10.1.0.0/16, via: 192.0.2.254}
   - {to: 10.2.0.0/16, interface: d0}
   - {to: 10.3.0.0/16, type: blackhole}
 `), 0o644)
-	ns := linkedNamespace(t, "ld")
-	w := startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir)
-	defer w.stop(t)
-	waitRoutes(t, ns, "229", 3)
-
-	ns.Run(t, "ip", "link", "set", "d0", "down")
-	waitFor(t, "the kernel to flush the routes through d0", func() bool { return len(routesOf(ns, "229")) == 1 })
-	ns.Run(t, "ip", "link", "set", "d0", "up")
-	waitFor(t, "routes through d0 restored after link up", func() bool { return len(routesOf(ns, "229")) == 3 })
+		ns := linkedNamespace(t, "ld")
+		w := startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir)
+		defer w.stop(t)
+		bounce(t, ns, "229")
+	})
 }
