@@ -244,7 +244,7 @@ func TestConvert(t *testing.T) {
 				" 192.168.100.0/24 table 6909 nexthop via 192.168.101.1 dev wlan0 onlink weight 1 nexthop via 192.168.101.2 dev wlan0 onlink weight 2\n}\n" +
 				"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_routes {\n  192.168.113.0/24 via 192.168.100.252 or 192.168.100.253\n" +
 				"  blackhole 192.168.113.1/32\n  0.0.0.0/0 gw 192.168.0.1 table 100\n  to 10.1.0.0/16 via 10.0.0.1 metric 5 mtu lock 1400 no_track\n" +
-				"  default via 2001:db8::1 table main\n  to unreachable 10.2.0.0/16\n  10.3.0.0/16 dev eth0 scope 253\n }\n}\n",
+				"  default via 2001:db8::1 table main\n  to unreachable 10.2.0.0/16\n  10.3.0.0/16 dev eth0 scope 253\n  2001:db8:5::/48 dev eth0 scope link\n }\n}\n",
 			want: []string{
 				"routes:", "- to: 192.168.209.0/24", "via: 192.168.200.254", "interface: eth0", "src: 192.168.100.1",
 				"- to: 192.168.212.0/24", "interface: eth3", "scope: site",
@@ -255,6 +255,7 @@ func TestConvert(t *testing.T) {
 				"# k.conf:13: route 10.1.0.0/16: `mtu 1400` is not in the model; left out", "# k.conf:13: route 10.1.0.0/16: no_track left out", "to: 10.1.0.0/16", "via: 10.0.0.1", "metric: 5",
 				"- to: ::/0", "via: 2001:db8::1", "table: 254",
 				"- to: 10.2.0.0/16", "type: unreachable", "- to: 10.3.0.0/16", "interface: eth0", "scope: link",
+				"# k.conf:17: route 2001:db8:5::/48: scope link left out: the kernel keeps every IPv6 route global", "to: 2001:db8:5::/48",
 			},
 		},
 		{

@@ -240,6 +240,11 @@ func (c *conv) routeLine(n *keepalived.Node) *model.Route {
 		return nil
 	}
 	r.To = model.Network{Prefix: p.Prefix}
+	if p.Addr().Is6() && r.Scope != "" && r.Scope != "global" {
+		// The model refuses it; the kernel ignores it.
+		c.note(r, n.Pos, "route %s: scope %s left out: the kernel keeps every IPv6 route global", name, r.Scope)
+		r.Scope = ""
+	}
 	return r
 }
 
