@@ -274,6 +274,8 @@ func (r *routeReader) read() ([]netlink.Route, error) {
 		return nil, err
 	}
 	var routes []netlink.Route
+	// Protocol 0 (unspec, rarely seen) filters nothing in the kernel: its
+	// dump is the whole table, sorted out by the library's own filter.
 	for _, p := range slices.Sorted(maps.Keys(protos)) {
 		filter := *everyTable
 		filter.Protocol = netlink.RouteProtocol(p)
