@@ -41,7 +41,7 @@ func routeTypeNumber(name string) int {
 // key and not of lbx's: such a route is never lbx's).
 func fromNetlinkRoute(r netlink.Route, names map[int]string) (state.Route, bool) {
 	typ, known := routeTypeNames[r.Type]
-	if !known || r.Tos != 0 || r.Table == state.TableLocal || r.Protocol == state.RouteProtoKernel || state.RoutingDaemonProtocols[int(r.Protocol)] {
+	if !known || r.Tos != 0 || notLBXs(r.Table, int(r.Protocol)) {
 		return state.Route{}, false
 	}
 	dst := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
@@ -77,6 +77,13 @@ func fromNetlinkRoute(r netlink.Route, names map[int]string) (state.Route, bool)
 	}
 	rt.SortNexthops()
 	return rt, true
+}
+
+// notLBXs: a route of this table and protocol is never lbx's to manage
+// (the local table, the kernel's connected routes, routing daemons'); the
+// header pass of a read needs no more than these two fields to skip it.
+func notLBXs(table, protocol int) bool {
+	return table == state.TableLocal || protocol == state.RouteProtoKernel || state.RoutingDaemonProtocols[protocol]
 }
 
 func addrOf(ip net.IP) netip.Addr {
@@ -253,9 +260,8 @@ func (r *routeReader) protocols() (map[int]bool, error) {
 			return true
 		}
 		h := nl.DeserializeRtMsg(m) // a view of m: no copy
-		p := int(h.Protocol)
-		if h.Table != state.TableLocal && h.Flags&unix.RTM_F_CLONED == 0 && p != state.RouteProtoKernel && !state.RoutingDaemonProtocols[p] {
-			protos[p] = true
+		if h.Flags&unix.RTM_F_CLONED == 0 && !notLBXs(int(h.Table), int(h.Protocol)) {
+			protos[int(h.Protocol)] = true
 		}
 		return true
 	})

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/lbx-dev/lbx/keepalived"
@@ -47,9 +48,6 @@ var routeInexpressible = map[string]string{
 	"multicast": "multicast routes are not in the model", "anycast": "anycast routes are not in the model",
 	"nat": "NAT routes are gone from Linux",
 }
-
-// routeTypes are the route types of the model (ip route's words).
-var routeTypes = map[string]bool{"unicast": true, "blackhole": true, "unreachable": true, "prohibit": true, "throw": true}
 
 // routeScopeNumbers are the scopes ip route takes as numbers (those of
 // /etc/iproute2/rt_scopes) by the model's names.
@@ -104,7 +102,7 @@ func (c *conv) routeLine(n *keepalived.Node) *model.Route {
 		case w == "src":
 			r.Src, ok = addr(&i, w)
 		case w == "to":
-			if dst, ok = next(&i, w); ok && routeTypes[dst] {
+			if dst, ok = next(&i, w); ok && slices.Contains(state.RouteTypes, dst) {
 				// ip's `to TYPE PREFIX`
 				if dst != "unicast" {
 					r.Type = dst
@@ -171,7 +169,7 @@ func (c *conv) routeLine(n *keepalived.Node) *model.Route {
 			if v, ok = num(&i, w, 0, 1<<32-1); ok {
 				r.Metric = &v
 			}
-		case routeTypes[w]:
+		case slices.Contains(state.RouteTypes, w):
 			if w != "unicast" {
 				r.Type = w
 			}

@@ -303,10 +303,13 @@ func (s *State) Clone() *State {
 		r.Nexthops = slices.Clone(r.Nexthops)
 		c.Routes[k] = r
 	}
-	for _, dups := range s.RouteDuplicates {
+	for k, dups := range s.RouteDuplicates {
+		if c.RouteDuplicates == nil {
+			c.RouteDuplicates = map[RouteKey][]Route{}
+		}
 		for _, r := range dups {
 			r.Nexthops = slices.Clone(r.Nexthops)
-			c.AddLiveRoute(r)
+			c.RouteDuplicates[k] = append(c.RouteDuplicates[k], r)
 		}
 	}
 	return c

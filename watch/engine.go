@@ -999,7 +999,7 @@ func linkCameUp() func(netlink.LinkUpdate) bool {
 		now := u.Flags & upAndRunning
 		before, seen := last[u.Index]
 		last[u.Index] = now
-		return now&unix.IFF_UP != 0 && (!seen || now != before && now&^before != 0)
+		return now&unix.IFF_UP != 0 && (!seen || now&^before != 0) // up, and new or a flag gained
 	}
 }
 
