@@ -125,18 +125,18 @@ func TestNoLeaks(t *testing.T) {
 		}
 		st, _ := ParseStatusSet(nil)
 		for _, a := range []net.Addr{good.Listener.Addr(), hang.Addr(), reset.Addr(), refused} {
-			add(Probe{NewHTTP(HTTP{Conn: c(a), URLs: []URL{{Path: "/", Status: st}}}), s("http", a.String())})
-			add(Probe{NewHTTP(HTTP{Conn: c(a), TLS: true, URLs: []URL{{Path: "/", Status: st}}}), s("ssl", a.String())})
-			add(Probe{&TCP{Conn: c(a)}, s("tcp", a.String())})
-			add(Probe{&SMTP{Conn: c(a), HeloName: "x"}, s("smtp", a.String())})
+			add(Probe{Checker: NewHTTP(HTTP{Conn: c(a), URLs: []URL{{Path: "/", Status: st}}}), Settings: s("http", a.String())})
+			add(Probe{Checker: NewHTTP(HTTP{Conn: c(a), TLS: true, URLs: []URL{{Path: "/", Status: st}}}), Settings: s("ssl", a.String())})
+			add(Probe{Checker: &TCP{Conn: c(a)}, Settings: s("tcp", a.String())})
+			add(Probe{Checker: &SMTP{Conn: c(a), HeloName: "x"}, Settings: s("smtp", a.String())})
 		}
-		add(Probe{&DNS{Conn: c(dnsOK), Type: 6, Name: "."}, s("dns", "ok")})
-		add(Probe{&DNS{Conn: c(dnsSilent), Type: 6, Name: "."}, s("dns", "silent")})
-		add(Probe{&UDP{Conn: c(dnsSilent), RequireReply: true}, s("udp", "silent")})
-		add(Probe{&Misc{Args: []string{never}, Timeout: timeout}, s("misc", never)})
+		add(Probe{Checker: &DNS{Conn: c(dnsOK), Type: 6, Name: "."}, Settings: s("dns", "ok")})
+		add(Probe{Checker: &DNS{Conn: c(dnsSilent), Type: 6, Name: "."}, Settings: s("dns", "silent")})
+		add(Probe{Checker: &UDP{Conn: c(dnsSilent), RequireReply: true}, Settings: s("udp", "silent")})
+		add(Probe{Checker: &Misc{Args: []string{never}, Timeout: timeout}, Settings: s("misc", never)})
 		// The quick script's key changes every generation: its probe is
 		// replaced on each Update.
-		add(Probe{&Misc{Args: []string{quick}, Timeout: timeout, Dynamic: true}, s("misc", quick+string(rune('a'+gen)))})
+		add(Probe{Checker: &Misc{Args: []string{quick}, Timeout: timeout, Dynamic: true}, Settings: s("misc", quick+string(rune('a'+gen)))})
 		return ts
 	}
 

@@ -29,6 +29,9 @@ type Target struct {
 type Probe struct {
 	Checker  Checker
 	Settings Settings
+	// Spec is the effective check Checker was built from (FromModel):
+	// plain data, from which FromSpec builds it again in a checker process.
+	Spec model.Check
 }
 
 // Transition is a change of a real server's health, ready for

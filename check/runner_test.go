@@ -163,7 +163,7 @@ func startRunner(t *testing.T, targets []Target) (*Runner, *fakeClock, *reports)
 // loop (32s) brings it up.
 func TestRunnerRetrySchedule(t *testing.T) {
 	s := &scripted{res: bad()}
-	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{s, settings("a")}}}})
+	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{Checker: s, Settings: settings("a")}}}})
 	if b := rep.next(t); len(b) != 1 || b[0].Health.Up || b[0].At.Sub(time.Unix(1000, 0)) != 0 {
 		t.Fatalf("got %+v, want down at the first failure, at 0s", b)
 	}
@@ -208,7 +208,7 @@ func TestRunnerRetrySchedule(t *testing.T) {
 
 func TestRunnerAlphaAndSeveralChecks(t *testing.T) {
 	a, b := &scripted{res: ok()}, &scripted{res: bad()}
-	_, clk, rep := startRunner(t, []Target{{ID: rid(1), Alpha: true, Checks: []Probe{{a, settings("a")}, {b, settings("b")}}}})
+	_, clk, rep := startRunner(t, []Target{{ID: rid(1), Alpha: true, Checks: []Probe{{Checker: a, Settings: settings("a")}, {Checker: b, Settings: settings("b")}}}})
 	clk.idle(t)
 	rep.none(t) // alpha: down from the start, one check still failing: no change
 	b.set(ok())
@@ -235,7 +235,7 @@ func TestRunnerAlphaAndSeveralChecks(t *testing.T) {
 
 func TestRunnerDynamicWeight(t *testing.T) {
 	s := &scripted{res: dyn(40)}
-	_, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{s, settings("a")}}}})
+	_, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{Checker: s, Settings: settings("a")}}}})
 	if tr := rep.next(t); len(tr) != 1 || !tr[0].Health.Up || tr[0].Health.Weight == nil || *tr[0].Health.Weight != 40 {
 		t.Fatalf("got %+v, want up with weight 40", tr)
 	}
@@ -267,7 +267,7 @@ func TestRunnerAbandonsHungCheck(t *testing.T) {
 	b := &blocking{release: make(chan struct{})}
 	st := settings("a")
 	st.Retry, st.Deadline = 0, 100*time.Millisecond
-	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{b, st}}}})
+	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{Checker: b, Settings: st}}}})
 	start := time.Now()
 	if tr := rep.next(t); len(tr) != 1 || tr[0].Health.Up || !strings.Contains(tr[0].Reason, "abandoned") {
 		t.Fatalf("got %+v, want down, abandoned", tr)
@@ -309,7 +309,7 @@ func TestRunnerStopDoesNotWaitForHungCheck(t *testing.T) {
 	defer close(b.release)
 	st := settings("a")
 	st.Deadline = 50 * time.Millisecond
-	r, _, _ := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{b, st}}}})
+	r, _, _ := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{Checker: b, Settings: st}}}})
 	for b.calls.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
@@ -327,7 +327,7 @@ func TestRunnerUpdateScheduleKeepsState(t *testing.T) {
 	st := settings("a")
 	st.Retry = 0
 	st2 := settings("b") // retry 2
-	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{down, st}}}, {ID: rid(2), Checks: []Probe{{flaky, st2}}}})
+	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{Checker: down, Settings: st}}}, {ID: rid(2), Checks: []Probe{{Checker: flaky, Settings: st2}}}})
 	if tr := rep.next(t); len(tr) != 1 || tr[0].ID != rid(1) || tr[0].Health.Up {
 		t.Fatalf("got %+v, want rid(1) down", tr)
 	}
@@ -339,7 +339,7 @@ func TestRunnerUpdateScheduleKeepsState(t *testing.T) {
 	faster, oneRetry := st, st2
 	faster.DelayLoop = 2 * time.Second
 	oneRetry.Retry = 1
-	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{down, faster}}}, {ID: rid(2), Checks: []Probe{{flaky, oneRetry}}}}); err != nil {
+	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{Checker: down, Settings: faster}}}, {ID: rid(2), Checks: []Probe{{Checker: flaky, Settings: oneRetry}}}}); err != nil {
 		t.Fatal(err)
 	}
 	rep.none(t) // no transition: rid(1) stays down
@@ -375,12 +375,12 @@ func TestRunnerUpdateKeepsGroupStateAcrossRename(t *testing.T) {
 	second, first := rid(1), rid(1)
 	second.Service.Addr = netip.MustParseAddr("192.0.2.2")
 	first.Service.Addr = netip.MustParseAddr("192.0.2.0")
-	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Also: []model.RealID{second}, Checks: []Probe{{s, st}}}})
+	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Also: []model.RealID{second}, Checks: []Probe{{Checker: s, Settings: st}}}})
 	if tr := rep.next(t); tr[0].Health.Up {
 		t.Fatal("want down")
 	}
 	clk.idle(t)
-	if err := r.Update([]Target{{ID: first, Also: []model.RealID{rid(1), second}, Checks: []Probe{{s, st}}}}); err != nil {
+	if err := r.Update([]Target{{ID: first, Also: []model.RealID{rid(1), second}, Checks: []Probe{{Checker: s, Settings: st}}}}); err != nil {
 		t.Fatal(err)
 	}
 	rep.none(t)
@@ -399,13 +399,13 @@ func TestRunnerUpdateKeepsState(t *testing.T) {
 	s := &scripted{res: bad()}
 	st := settings("a")
 	st.Retry = 0
-	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{s, st}}}})
+	r, clk, rep := startRunner(t, []Target{{ID: rid(1), Checks: []Probe{{Checker: s, Settings: st}}}})
 	if tr := rep.next(t); tr[0].Health.Up {
 		t.Fatal("want down")
 	}
 	clk.idle(t)
 	// Same settings, a new Checker value: the old probe is kept.
-	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{&scripted{res: ok()}, st}}}}); err != nil {
+	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{Checker: &scripted{res: ok()}, Settings: st}}}}); err != nil {
 		t.Fatal(err)
 	}
 	rep.none(t)
@@ -420,24 +420,24 @@ func TestRunnerUpdateKeepsState(t *testing.T) {
 	// A second, passing check added, then the failing one removed.
 	good := &scripted{res: ok()}
 	st2 := settings("b")
-	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{s, st}, {good, st2}}}}); err != nil {
+	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{Checker: s, Settings: st}, {Checker: good, Settings: st2}}}}); err != nil {
 		t.Fatal(err)
 	}
 	rep.none(t)
-	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{good, st2}}}}); err != nil {
+	if err := r.Update([]Target{{ID: rid(1), Checks: []Probe{{Checker: good, Settings: st2}}}}); err != nil {
 		t.Fatal(err)
 	}
 	if tr := rep.next(t); !tr[0].Health.Up {
 		t.Fatalf("got %+v, want up after removing the failing check", tr)
 	}
 	// A removed target disappears from Health.
-	if err := r.Update([]Target{{ID: rid(2), Checks: []Probe{{good, st2}}}}); err != nil {
+	if err := r.Update([]Target{{ID: rid(2), Checks: []Probe{{Checker: good, Settings: st2}}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := r.Health()[rid(1)]; ok {
 		t.Fatal("removed target still in Health()")
 	}
-	if err := r.Update([]Target{{ID: rid(2), Checks: []Probe{{good, st2}}}, {ID: rid(2), Checks: []Probe{{good, st2}}}}); err == nil {
+	if err := r.Update([]Target{{ID: rid(2), Checks: []Probe{{Checker: good, Settings: st2}}}, {ID: rid(2), Checks: []Probe{{Checker: good, Settings: st2}}}}); err == nil {
 		t.Fatal("duplicate target accepted")
 	}
 }
@@ -500,7 +500,7 @@ func TestRunnerScheduleFromEnd(t *testing.T) {
 	g := &gate{clk: clk, release: make(chan struct{})}
 	r := New(Options{Clock: clk, Jitter: noJitter})
 	clk.r = r
-	if err := r.Start(context.Background(), []Target{{ID: rid(1), Checks: []Probe{{g, settings("a")}}}}, func([]Transition) {}); err != nil {
+	if err := r.Start(context.Background(), []Target{{ID: rid(1), Checks: []Probe{{Checker: g, Settings: settings("a")}}}}, func([]Transition) {}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Stop)
@@ -541,7 +541,7 @@ func TestRunnerSpread(t *testing.T) {
 	s := &scripted{res: ok()}
 	r := New(Options{Clock: clk, Jitter: func(d time.Duration) time.Duration { return d }})
 	clk.r = r
-	if err := r.Start(context.Background(), []Target{{ID: rid(1), Checks: []Probe{{s, settings("a")}}}}, func([]Transition) {}); err != nil {
+	if err := r.Start(context.Background(), []Target{{ID: rid(1), Checks: []Probe{{Checker: s, Settings: settings("a")}}}}, func([]Transition) {}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Stop)
@@ -573,7 +573,7 @@ func TestRunnerStartWindow(t *testing.T) {
 		close(gates[i].release)
 		s := settings("a")
 		s.DelayLoop = d
-		targets = append(targets, Target{ID: rid(byte(i + 1)), Checks: []Probe{{gates[i], s}}})
+		targets = append(targets, Target{ID: rid(byte(i + 1)), Checks: []Probe{{Checker: gates[i], Settings: s}}})
 	}
 	if err := r.Start(context.Background(), targets, func([]Transition) {}); err != nil {
 		t.Fatal(err)

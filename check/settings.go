@@ -45,13 +45,32 @@ func (s Settings) Key() string {
 // effective port, virtualhost from the virtual server; and the defaults of
 // model/defaults.go. The model is assumed validated; what validation cannot
 // see (a bad payload, an unknown user) is an error naming the check.
-func FromModel(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) (Checker, Settings, error) {
-	e := *c // the effective check: every inherited or default value filled in
+// It also returns the effective check (every inherited or default value
+// filled in), from which FromSpec builds the same checker again: that is
+// what a checker process of its own is given.
+func FromModel(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) (Checker, Settings, model.Check, error) {
 	where := fmt.Sprintf("real server %s check %s", netip.AddrPortFrom(rs.Address.Addr, uint16(rs.EffectivePort(vs))), c.Type)
-	fail := func(format string, args ...any) (Checker, Settings, error) {
-		return nil, Settings{}, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...))
-	}
+	e := effective(vs, rs, c)
+	ch, st, err := build(e, where)
+	return ch, st, e, err
+}
 
+// FromSpec builds a checker from an effective check FromModel returned
+// (in another process: the check is plain data and travels as JSON).
+func FromSpec(e model.Check) (Checker, Settings, error) {
+	where := fmt.Sprintf("check %s", e.Type)
+	if e.ConnectIP != nil {
+		where += fmt.Sprintf(" of %s", netip.AddrPortFrom(e.ConnectIP.Addr, uint16(e.ConnectPort)))
+	}
+	if e.ConnectIP == nil || e.DelayLoop == nil || e.ConnectTimeout == nil || e.DelayBeforeRetry == nil || e.Warmup == nil || e.Retry == nil {
+		return nil, Settings{}, fmt.Errorf("%s: not an effective check (build it with FromModel)", where)
+	}
+	return build(e, where)
+}
+
+// effective is c with every inherited or default value filled in.
+func effective(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) model.Check {
+	e := *c
 	if e.ConnectIP == nil {
 		e.ConnectIP = &model.Addr{Addr: rs.Address.Addr}
 	}
@@ -79,6 +98,16 @@ func FromModel(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) (C
 	}
 	if e.Virtualhost == "" && (c.Type == "http_get" || c.Type == "ssl_get") {
 		e.Virtualhost = vs.Virtualhost
+	}
+	return e
+}
+
+// build makes the checker and settings of an effective check; where names
+// the check in errors.
+func build(e model.Check, where string) (Checker, Settings, error) {
+	c := &e
+	fail := func(format string, args ...any) (Checker, Settings, error) {
+		return nil, Settings{}, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...))
 	}
 
 	if e.ConnectPort <= 0 && needsPort(c.Type) {

@@ -1,10 +1,14 @@
 package check
 
 import (
+	"encoding/json"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/lbx-dev/lbx/model"
 )
@@ -89,7 +93,7 @@ func TestFromModel(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.c
-			ch, s, err := FromModel(vs, tt.rs, &c)
+			ch, s, spec, err := FromModel(vs, tt.rs, &c)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err %v, want %q", err, tt.err)
@@ -100,6 +104,26 @@ func TestFromModel(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.check(t, ch, s)
+			// A checker process rebuilds the same check from the
+			// effective one, sent as JSON.
+			data, err := json.Marshal(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back model.Check
+			if err := json.Unmarshal(data, &back); err != nil {
+				t.Fatal(err)
+			}
+			ch2, s2, err := FromSpec(back)
+			if err != nil {
+				t.Fatalf("FromSpec: %v", err)
+			}
+			if s2 != s {
+				t.Errorf("FromSpec settings %+v, want %+v", s2, s)
+			}
+			if d := cmp.Diff(ch, ch2, cmp.Exporter(func(reflect.Type) bool { return true })); d != "" {
+				t.Errorf("FromSpec checker differs (-FromModel +FromSpec):\n%s", d)
+			}
 		})
 	}
 }
@@ -113,7 +137,7 @@ func TestKeyStability(t *testing.T) {
 	vs := &model.VirtualServer{Address: &vip, Port: 80}
 	rs := &model.RealServer{Address: model.Addr{Addr: netip.MustParseAddr("10.0.0.5")}}
 	key := func(c model.Check) string {
-		_, s, err := FromModel(vs, rs, &c)
+		_, s, _, err := FromModel(vs, rs, &c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +201,7 @@ func TestPerTypeDefaults(t *testing.T) {
 		{model.Check{Type: "misc", Path: "/bin/true"}, 0, time.Second},
 	}
 	for _, tc := range cases {
-		_, s, err := FromModel(vs, rs, &tc.c)
+		_, s, _, err := FromModel(vs, rs, &tc.c)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.c.Type, err)
 		}

@@ -37,12 +37,12 @@ func TargetsFromModel(m *model.Model) ([]Target, error) {
 				if c == nil {
 					continue
 				}
-				ch, st, err := FromModel(vs, rs, c)
+				ch, st, spec, err := FromModel(vs, rs, c)
 				if err != nil {
 					errs = append(errs, fmt.Errorf("virtual server %s: %w", keys[0], err))
 					continue
 				}
-				t.Checks = append(t.Checks, Probe{Checker: ch, Settings: st})
+				t.Checks = append(t.Checks, Probe{Checker: ch, Settings: st, Spec: spec})
 			}
 			if len(t.Checks) > 0 {
 				out = append(out, t)
