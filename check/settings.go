@@ -105,12 +105,11 @@ func effective(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) mo
 // build makes the checker and settings of an effective check; where names
 // the check in errors.
 func build(e model.Check, where string) (Checker, Settings, error) {
-	c := &e
 	fail := func(format string, args ...any) (Checker, Settings, error) {
 		return nil, Settings{}, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...))
 	}
 
-	if e.ConnectPort <= 0 && needsPort(c.Type) {
+	if e.ConnectPort <= 0 && needsPort(e.Type) {
 		return fail("no port to connect to: set connect_port (the real server has none, e.g. under a fwmark service)")
 	}
 	conn := Conn{
@@ -126,11 +125,11 @@ func build(e model.Check, where string) (Checker, Settings, error) {
 	deadline := conn.Timeout
 
 	var ch Checker
-	switch c.Type {
+	switch e.Type {
 	case "tcp":
 		ch = &TCP{Conn: conn}
 	case "http_get", "ssl_get":
-		h := HTTP{Conn: conn, TLS: c.Type == "ssl_get", VerifyTLS: e.VerifyTLS, SNI: e.SNI, Version: e.HTTPVersion}
+		h := HTTP{Conn: conn, TLS: e.Type == "ssl_get", VerifyTLS: e.VerifyTLS, SNI: e.SNI, Version: e.HTTPVersion}
 		for i, u := range e.URLs {
 			if u == nil {
 				return fail("urls[%d] is empty", i)
@@ -199,7 +198,7 @@ func build(e model.Check, where string) (Checker, Settings, error) {
 	case "file":
 		ch = &File{Path: e.File}
 	default:
-		return fail("unknown check type %q", c.Type)
+		return fail("unknown check type %q", e.Type)
 	}
 
 	probed := e
@@ -209,7 +208,7 @@ func build(e model.Check, where string) (Checker, Settings, error) {
 		return fail("%v", err)
 	}
 	return ch, Settings{
-		Type:             c.Type,
+		Type:             e.Type,
 		DelayLoop:        e.DelayLoop.Duration,
 		Retry:            *e.Retry,
 		DelayBeforeRetry: e.DelayBeforeRetry.Duration,
