@@ -9,8 +9,9 @@ FUZZTIME ?= 10s
 all: build
 
 # Static binary: it also runs unchanged inside the test VM.
+# lbx-check is lbx watch's checker process; it lives next to lbx.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/lbx ./cmd/lbx
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/lbx ./cmd/lbx-check
 
 fmt-check:
 	@out=$$(find . -name '*.go' -not -path './.cache/*' -not -path './.git/*' -not -path './test/e2e/.assets/*' | xargs gofmt -l); \

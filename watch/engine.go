@@ -57,7 +57,7 @@ type engine struct {
 	syncMemory  apply.SyncDaemonMemory // loop only
 	owner       *apply.OwnerRecord
 	met         *metrics.Registry
-	runner      *check.Runner
+	runner      Checker
 	file        string
 	started     time.Time
 	version     string // lbx's, for the status

@@ -45,6 +45,20 @@ type Options struct {
 	OpenKernel func() (apply.Kernel, error)
 	// Version is lbx's version, shown by `lbx status`.
 	Version string
+	// NewChecker makes the health checker; nil: a check.Runner in this
+	// process.
+	NewChecker func(log *slog.Logger) Checker
+}
+
+// Checker runs the health checks: a check.Runner in lbx watch's own
+// process, or a checkproc.Client running them in a child process.
+type Checker interface {
+	Start(ctx context.Context, targets []check.Target, report func([]check.Transition)) error
+	Update(targets []check.Target) error
+	Suspend(ids map[model.RealID]bool)
+	Stop()
+	Health() map[model.RealID]model.Health
+	Stats() []check.TargetStats
 }
 
 // summary words an apply's outcome for the log: the first summaryMax
@@ -154,7 +168,12 @@ func Run(ctx context.Context, o Options) error {
 	}()
 	e.watchNotifications(loopCtx)
 
-	runner := check.New(check.Options{Logger: log})
+	var runner Checker
+	if o.NewChecker != nil {
+		runner = o.NewChecker(log)
+	} else {
+		runner = check.New(check.Options{Logger: log})
+	}
 	e.runner = runner
 	// Before the first probe: no instance is MASTER yet.
 	e.suspendChecks()
@@ -292,7 +311,7 @@ func (e *engine) onVRRP(insts []vrrpd.InstanceStatus) {
 }
 
 // observe copies counters into metrics once a second.
-func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r *check.Runner) {
+func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r Checker) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {

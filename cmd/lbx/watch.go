@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime"
@@ -10,13 +12,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lbx-dev/lbx/checkproc"
+	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/internal/statusd"
 	"github.com/lbx-dev/lbx/watch"
 )
 
 func init() {
-	var file, stateDir, statsFile, metricsAddr, statusSocket string
+	var file, stateDir, statsFile, metricsAddr, statusSocket, checker string
 	c := &cobra.Command{
 		Use:   "watch -f FILE",
 		Short: "Stay resident: VRRP, health checks, and the kernel kept at the model (foreground)",
@@ -42,10 +46,14 @@ GOMAXPROCS environment variable says otherwise.`,
 			if file == "" {
 				return errors.New("give the model with -f FILE")
 			}
-			if n := daemonProcs(os.Getenv); n > 0 {
+			if n := cli.DaemonProcs(os.Getenv); n > 0 {
 				runtime.GOMAXPROCS(n)
 			}
 			m, err := ops.LoadModel(file)
+			if err != nil {
+				return err
+			}
+			newChecker, err := checkerOf(checker)
 			if err != nil {
 				return err
 			}
@@ -68,7 +76,7 @@ GOMAXPROCS environment variable says otherwise.`,
 			return watch.Run(ctx, watch.Options{
 				Model: m, File: file, StateDir: stateDir, StatsFile: statsFile,
 				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: ops.LockPath(""),
-				Reload: reload, Version: version,
+				Reload: reload, Version: version, NewChecker: newChecker,
 			})
 		},
 	}
@@ -77,20 +85,29 @@ GOMAXPROCS environment variable says otherwise.`,
 	c.Flags().StringVar(&statsFile, "stats-file", "", "write VRRP counters (drops by reason, adverts) as JSON to this file")
 	c.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9650); off when empty")
 	c.Flags().StringVar(&statusSocket, "status-socket", statusd.DefaultSocket, "unix socket `lbx status` reads (suffixed by namespace inside `ip netns exec`); empty to disable")
+	c.Flags().StringVar(&checker, "checker", "auto", "where health checks run: process (lbx-check, a child process, as keepalived's checker), inline (in lbx watch itself) or auto (process when lbx-check is next to lbx or on PATH)")
 	addCommand(c)
 }
 
-// daemonProcs is the GOMAXPROCS lbx watch sets; 0 leaves it to the
-// runtime, which reads an operator's GOMAXPROCS itself. One P: the daemon
-// is an event loop whose work comes in wake-ups of a few microseconds
-// each. With more than one P the Go scheduler wakes an idle thread to look
-// for work on every one of them; in the bench VM that tripled the
-// checker's context switches and cost a fifth more CPU a probe, for no
-// parallelism a checker needs. (GOGC=50 was measured too and not kept: 1-2
-// MB less peak RSS of 21-23, for 5 % more CPU a probe in make bench-watch.)
-func daemonProcs(getenv func(string) string) int {
-	if getenv("GOMAXPROCS") == "" {
-		return 1
+// checkerOf turns --checker into watch.Options.NewChecker (nil: inline).
+func checkerOf(mode string) (func(*slog.Logger) watch.Checker, error) {
+	if mode == "inline" {
+		return nil, nil
 	}
-	return 0
+	if mode != "auto" && mode != "process" {
+		return nil, fmt.Errorf("--checker %q: want auto, process or inline", mode)
+	}
+	path, err := checkproc.Find()
+	if err != nil {
+		if mode == "process" {
+			return nil, fmt.Errorf("--checker process: %w", err)
+		}
+		slog.Info("health checks run inline", "why", err.Error())
+		return nil, nil
+	}
+	args := []string{"--log-level", logLevel, "--log-format", logFormat}
+	return func(log *slog.Logger) watch.Checker {
+		log.Info("health checks run in a checker process", "path", path)
+		return checkproc.New(checkproc.Options{Path: path, Args: args, Logger: log})
+	}, nil
 }

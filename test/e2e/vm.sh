@@ -9,7 +9,8 @@
 #                                       watch next to keepalived's checker
 #   test/e2e/vm.sh demo                 the newcomer walk-through
 #
-# Environment: LBX_BIN (a prebuilt static lbx; default: build one),
+# Environment: LBX_BIN (a prebuilt static lbx, with lbx-check, its checker
+# process, next to it; default: build both),
 # LBX_E2E_TIMEOUT (seconds for the whole boot, default 900),
 # LBX_E2E_ASSETS (asset cache dir), LBX_E2E_SMP (guest CPUs, default 2).
 set -euo pipefail
@@ -36,8 +37,10 @@ trap 'rm -rf "$work"' EXIT
 lbx=${LBX_BIN:-}
 if [[ -z "$lbx" ]]; then
 	lbx=$work/lbx
-	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$lbx" ./cmd/lbx)
+	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./cmd/lbx ./cmd/lbx-check)
 fi
+lbxcheck=$(dirname "$lbx")/lbx-check
+[[ -x "$lbxcheck" ]] || { echo "vm: $lbxcheck missing (build it next to $lbx: go build -o DIR/ ./cmd/lbx ./cmd/lbx-check)" >&2; exit 1; }
 
 # The per-run overlay: a second cpio archive the kernel unpacks over the
 # base one (concatenated initramfs; both gzip: the kernel refused a plain
@@ -45,6 +48,7 @@ fi
 ov=$work/ov
 mkdir -p "$ov/e2e/scenarios" "$ov/e2e/examples" "$ov/usr/local/bin"
 cp "$lbx" "$ov/usr/local/bin/lbx"
+cp "$lbxcheck" "$ov/usr/local/bin/lbx-check"
 cp "$here"/guest/lib.sh "$here"/guest/watch-lib.sh "$ov/e2e/"
 cp "$here"/scenarios/*.sh "$ov/e2e/scenarios/"
 cp "$repo"/examples/*.yaml "$ov/e2e/examples/" 2>/dev/null || true

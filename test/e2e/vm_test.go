@@ -64,14 +64,15 @@ func lastLine(b []byte) string {
 // buildLBX builds the static lbx the guest runs.
 func buildLBX(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lbx")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/lbx")
+	dir := t.TempDir()
+	// lbx and, next to it, its checker process (vm.sh copies both).
+	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "./cmd/lbx", "./cmd/lbx-check")
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building lbx: %v\n%s", err, out)
 	}
-	return bin
+	return filepath.Join(dir, "lbx")
 }
 
 // scenarioNames lists scenarios/*.sh (without .sh), sorted.

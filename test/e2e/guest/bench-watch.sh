@@ -8,7 +8,12 @@
 #   @@BENCH checker-cpu lbx=Xs keepalived=Ys ratio=R.RR   (utime+stime)
 #   @@BENCH checker-cpu-per-probe lbx=Xus keepalived=Yus ratio=R.RR
 #   @@BENCH machine-cpu-per-probe lbx=Xus keepalived=Yus ratio=R.RR
+#   @@BENCH tool-cpu lbx=Xs keepalived=Ys ratio=R.RR      (all processes)
 #   @@BENCH checker-rss lbx=XkB keepalived=YkB ratio=R.RR (VmHWM)
+#   @@BENCH tool-rss lbx=XkB keepalived=YkB ratio=R.RR    (VmHWM summed)
+# The checker process is lbx-check (lbx watch's child) and keepalived's
+# checker child; the tool is that plus its parent (lbx watch; keepalived's
+# parent): what each costs the director in all.
 #   @@BENCH checker-up lbx=N/500 keepalived=M/500         (lowest count seen)
 #   @@BENCH checker-flaps lbx=A keepalived=B               (down transitions)
 # and "bench-watch: done". A "@@BENCH FAIL" line when lbx kept fewer servers
@@ -80,12 +85,13 @@ listen_overflows() {
 
 up_count() { ipvsadm -Ln | awk '$1=="->" && $2 ~ /^[0-9]/ && $4 > 0' | wc -l; }
 
-# run_for PID WHO: samples the kernel's up count every 5 s for DUR s; sets
-# CPU (s), SPLIT ("USER SYS" s), HWM (kB), MINUP (lowest count after the
+# run_for PID WHO PARENT: samples the kernel's up count every 5 s for DUR
+# s; sets CPU (s), SPLIT ("USER SYS" s) and HWM (kB) of the checker PID,
+# TCPU and THWM of PID and PARENT together, MINUP (lowest count after the
 # first full table), LAST, PROBES, OVER (listen overflows) and BUSY (the
 # whole VM's busy CPU-seconds), all over the run.
 run_for() {
-	local pid=$1 who=$2 t0=$EPOCHREALTIME n full=0 opens0 busy0 over0
+	local pid=$1 who=$2 parent=$3 t0=$EPOCHREALTIME n full=0 opens0 busy0 over0
 	MINUP=$N
 	opens0=$(passive_opens) over0=$(listen_overflows)
 	busy0=$(machine_busy)
@@ -100,10 +106,12 @@ run_for() {
 	((full)) || { MINUP=$(up_count); echo "bench-watch: $who never had all $N servers up"; }
 	LAST=$(up_count)
 	CPU=$(proc_cpu "$pid") HWM=$(proc_hwm "$pid") SPLIT=$(proc_cpu_split "$pid")
+	TCPU=$(awk -v a="$CPU" -v b="$(proc_cpu "$parent")" 'BEGIN{printf "%.2f", a+b}')
+	THWM=$((HWM + $(proc_hwm "$parent")))
 	PROBES=$(($(passive_opens) - opens0)) OVER=$(($(listen_overflows) - over0))
 	BUSY=$(awk -v a="$(machine_busy)" -v b="$busy0" 'BEGIN{printf "%.2f", a-b}')
 	MINUP=$((MINUP < LAST ? MINUP : LAST))
-	echo "bench-watch: $who cpu=${CPU}s (user sys: $SPLIT) machine-busy=${BUSY}s hwm=${HWM}kB lowest-up=$MINUP last-up=$LAST probes=$PROBES listen-overflows=$OVER"
+	echo "bench-watch: $who cpu=${CPU}s (user sys: $SPLIT) hwm=${HWM}kB; with its parent cpu=${TCPU}s hwm=${THWM}kB; machine-busy=${BUSY}s lowest-up=$MINUP last-up=$LAST probes=$PROBES listen-overflows=$OVER"
 }
 
 # lbx_run: one run of lbx watch (no metrics endpoint, no status reader: the
@@ -111,9 +119,11 @@ run_for() {
 lbx_run() {
 	ipvsadm -C
 	rm -rf /var/lib/lbx /run/lbx
-	lbx watch -f m.yaml >lbx.log 2>&1 &
-	local pid=$!
-	run_for "$pid" lbx
+	lbx watch -f m.yaml --checker process >lbx.log 2>&1 &
+	local pid=$! i child=
+	for i in $(seq 100); do child=$(child_of "$pid" lbx-check); [[ -n $child ]] && break; sleep 0.1; done
+	[[ -n $child ]] || { tail lbx.log; fail "lbx watch's checker process did not start"; }
+	run_for "$child" lbx-check "$pid"
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null || true
 	DOWN=$(grep -c 'real server down' lbx.log || true)
@@ -131,7 +141,7 @@ ka_run() {
 	local ka=$! i
 	for i in $(seq 100); do [[ -s ka-check.pid ]] && break; sleep 0.1; done
 	[[ -s ka-check.pid ]] || { tail ka.log; fail "keepalived's checker did not start"; }
-	run_for "$(cat ka-check.pid)" keepalived-checker
+	run_for "$(cat ka-check.pid)" keepalived-checker "$(cat ka.pid)"
 	kill -TERM "$ka"
 	wait "$ka" 2>/dev/null || true
 	DOWN=$(grep -c 'Removing service' ka.log || true)
@@ -145,18 +155,19 @@ ka_run() {
 # VM is saturated and a run's figures swing by 10-20 %; each round's
 # ratio pairs two neighbouring runs and the median of the rounds' ratios
 # is the figure.
-declare -a Lcpu Kcpu Lper Kper Lmach Kmach Rcpu Rper Rmach Ldown Kdown
-lhwm=0 khwm=0 lup=$N kup=$N lover=0 kover=0
+declare -a Lcpu Kcpu Lper Kper Lmach Kmach Ltcpu Ktcpu Rcpu Rper Rmach Rtcpu Ldown Kdown
+lhwm=0 khwm=0 lthwm=0 kthwm=0 lup=$N kup=$N lover=0 kover=0
 percheck() { awk -v c="$1" -v n="$2" 'BEGIN{printf "%.0f", (n>0)?c*1e6/n:0}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{m=int((NR+1)/2); printf "%s", (NR%2)?v[m]:(v[m]+v[m+1])/2}'; }
 # tally L|K: adds the run just made to lbx's (L) or keepalived's (K) figures.
 tally() {
-	local -n cpu=${1}cpu per=${1}per mach=${1}mach
+	local -n cpu=${1}cpu per=${1}per mach=${1}mach tcpu=${1}tcpu
 	local p=${1,}
-	local -n hwm=${p}hwm up=${p}up over=${p}over downs=${1}down
-	cpu+=("$CPU") per+=("$(percheck "$CPU" "$PROBES")") mach+=("$(percheck "$BUSY" "$PROBES")") downs+=("$DOWN")
+	local -n hwm=${p}hwm thwm=${p}thwm up=${p}up over=${p}over downs=${1}down
+	cpu+=("$CPU") per+=("$(percheck "$CPU" "$PROBES")") mach+=("$(percheck "$BUSY" "$PROBES")") downs+=("$DOWN") tcpu+=("$TCPU")
 	((HWM > hwm)) && hwm=$HWM
+	((THWM > thwm)) && thwm=$THWM
 	((MINUP < up)) && up=$MINUP
 	over=$((over + OVER))
 }
@@ -166,7 +177,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	echo "bench-watch: round $r of $ROUNDS"
 	if ((r % 2 == 0)); then ka_round; lbx_round; else lbx_round; ka_round; fi
 	k=$((r - 1))
-	Rcpu+=("$(ratio "${Lcpu[k]}" "${Kcpu[k]}")") Rper+=("$(ratio "${Lper[k]}" "${Kper[k]}")") Rmach+=("$(ratio "${Lmach[k]}" "${Kmach[k]}")")
+	Rcpu+=("$(ratio "${Lcpu[k]}" "${Kcpu[k]}")") Rtcpu+=("$(ratio "${Ltcpu[k]}" "${Ktcpu[k]}")") Rper+=("$(ratio "${Lper[k]}" "${Kper[k]}")") Rmach+=("$(ratio "${Lmach[k]}" "${Kmach[k]}")")
 	echo "bench-watch: round $r ratios: cpu ${Rcpu[k]}, cpu per probe ${Rper[k]}, machine per probe ${Rmach[k]}"
 done
 kill "$HTTPD" 2>/dev/null || true
@@ -175,7 +186,9 @@ of="median of $ROUNDS rounds"
 echo "@@BENCH checker-cpu lbx=$(median "${Lcpu[@]}")s keepalived=$(median "${Kcpu[@]}")s ratio=$(median "${Rcpu[@]}") (${DUR}s, $N servers; $of, round ratios ${Rcpu[*]})"
 echo "@@BENCH checker-cpu-per-probe lbx=$(median "${Lper[@]}")us keepalived=$(median "${Kper[@]}")us ratio=$(median "${Rper[@]}") (probes counted by the servers' TCP PassiveOpens; $of, round ratios ${Rper[*]})"
 echo "@@BENCH machine-cpu-per-probe lbx=$(median "${Lmach[@]}")us keepalived=$(median "${Kmach[@]}")us ratio=$(median "${Rmach[@]}") (every CPU of the VM: checker, httpd, kernel and ksoftirqd; $of, round ratios ${Rmach[*]})"
-echo "@@BENCH checker-rss lbx=${lhwm}kB keepalived=${khwm}kB ratio=$(ratio "$lhwm" "$khwm") (VmHWM, highest of $ROUNDS runs)"
+echo "@@BENCH tool-cpu lbx=$(median "${Ltcpu[@]}")s keepalived=$(median "${Ktcpu[@]}")s ratio=$(median "${Rtcpu[@]}") (checker process and its parent: lbx watch, keepalived's parent; $of, round ratios ${Rtcpu[*]})"
+echo "@@BENCH checker-rss lbx=${lhwm}kB keepalived=${khwm}kB ratio=$(ratio "$lhwm" "$khwm") (VmHWM of lbx-check and of keepalived's checker, highest of $ROUNDS runs)"
+echo "@@BENCH tool-rss lbx=${lthwm}kB keepalived=${kthwm}kB ratio=$(ratio "$lthwm" "$kthwm") (VmHWM of the checker process plus its parent, highest of $ROUNDS runs)"
 echo "@@BENCH checker-up lbx=$lup/$N keepalived=$kup/$N (lowest count seen over $ROUNDS runs, sampled every 5s)"
 sum() { local n=0 v; for v in "$@"; do n=$((n + v)); done; echo "$n"; }
 echo "@@BENCH checker-flaps lbx=$(sum "${Ldown[@]}") keepalived=$(sum "${Kdown[@]}") (servers taken down over $ROUNDS runs of ${DUR}s: lbx 'real server down', keepalived 'Removing service' log lines; by run lbx ${Ldown[*]}, keepalived ${Kdown[*]})"

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import "testing"
 
@@ -11,8 +11,8 @@ func TestDaemonProcs(t *testing.T) {
 		{map[string]string{"GOMAXPROCS": "4"}, 0}, // the operator's, read by the runtime
 		{map[string]string{"GOGC": "200"}, 1},
 	} {
-		if got := daemonProcs(func(k string) string { return tc.env[k] }); got != tc.want {
-			t.Errorf("daemonProcs(%v) = %d, want %d", tc.env, got, tc.want)
+		if got := DaemonProcs(func(k string) string { return tc.env[k] }); got != tc.want {
+			t.Errorf("DaemonProcs(%v) = %d, want %d", tc.env, got, tc.want)
 		}
 	}
 }

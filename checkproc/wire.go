@@ -1,0 +1,114 @@
+// Package checkproc runs lbx's health checks in a process of their own, as
+// keepalived and seesaw do: the checker child holds only the check and
+// model packages (a third of lbx's pages) and a crash in it takes down
+// neither VRRP nor the kernel writer, which keep the last known health
+// while the child is restarted.
+//
+// The parent (Client) and the child (Serve) talk JSON lines over a
+// socketpair, the child's fd 3. The parent sends requests — update (the
+// first one starts the checks), suspend, health, stats — and the child
+// replies to each that carries a sequence number; health transitions are
+// pushed as they happen. Checks cross as their effective model.Check
+// (check.Probe.Spec), from which check.FromSpec builds the same checker.
+package checkproc
+
+import (
+	"fmt"
+
+	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/model"
+)
+
+// Request ops, parent to child.
+const (
+	opUpdate  = "update"
+	opSuspend = "suspend"
+	opHealth  = "health"
+	opStats   = "stats"
+)
+
+// Message ops, child to parent.
+const (
+	opReply  = "reply"
+	opReport = "report"
+)
+
+// request is one line from the parent. Seq 0 asks for no reply (suspend:
+// the engine sends it while holding its own lock and must not wait).
+type request struct {
+	Seq     uint64         `json:"seq,omitempty"`
+	Op      string         `json:"op"`
+	Targets []target       `json:"targets,omitempty"`
+	Suspend []model.RealID `json:"suspend,omitempty"`
+}
+
+// target is check.Target with its probes as plain data.
+type target struct {
+	ID     model.RealID   `json:"id"`
+	Also   []model.RealID `json:"also,omitempty"`
+	Alpha  bool           `json:"alpha,omitempty"`
+	Checks []model.Check  `json:"checks"`
+}
+
+// message is one line from the child: a reply to request Seq, or a report
+// of transitions.
+type message struct {
+	Op          string              `json:"op"`
+	Seq         uint64              `json:"seq,omitempty"`
+	Err         string              `json:"err,omitempty"`
+	Health      []healthOf          `json:"health,omitempty"`
+	Stats       []check.TargetStats `json:"stats,omitempty"`
+	Transitions []check.Transition  `json:"transitions,omitempty"`
+}
+
+// healthOf is one entry of check.Runner.Health (JSON has no struct keys).
+type healthOf struct {
+	ID     model.RealID `json:"id"`
+	Health model.Health `json:"health"`
+}
+
+func wireTargets(ts []check.Target) []target {
+	out := make([]target, len(ts))
+	for i, t := range ts {
+		w := target{ID: t.ID, Also: t.Also, Alpha: t.Alpha, Checks: make([]model.Check, len(t.Checks))}
+		for j, p := range t.Checks {
+			w.Checks[j] = p.Spec
+		}
+		out[i] = w
+	}
+	return out
+}
+
+// checkTargets builds the child's checkers from the wire; the error names
+// the real server.
+func checkTargets(ws []target) ([]check.Target, error) {
+	out := make([]check.Target, len(ws))
+	for i, w := range ws {
+		t := check.Target{ID: w.ID, Also: w.Also, Alpha: w.Alpha, Checks: make([]check.Probe, len(w.Checks))}
+		for j, spec := range w.Checks {
+			c, s, err := check.FromSpec(spec)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", model.Describe(w.ID), err)
+			}
+			t.Checks[j] = check.Probe{Checker: c, Settings: s, Spec: spec}
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+func healthList(h map[model.RealID]model.Health) []healthOf {
+	out := make([]healthOf, 0, len(h))
+	for id, v := range h {
+		out = append(out, healthOf{ID: id, Health: v})
+	}
+	return out
+}
+
+func healthMap(l []healthOf) map[model.RealID]model.Health {
+	out := make(map[model.RealID]model.Health, len(l))
+	for _, e := range l {
+		out[e.ID] = e.Health
+	}
+	return out
+}
