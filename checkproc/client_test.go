@@ -64,7 +64,7 @@ func closedPort(t *testing.T) int {
 }
 
 // targets are TCP checks of one real server per port, every 100 ms.
-func targets(t *testing.T, ports ...int) []check.Target {
+func targets(t testing.TB, ports ...int) []check.Target {
 	t.Helper()
 	y := "version: 1\nvirtual_servers:\n"
 	for i, p := range ports {
@@ -251,4 +251,29 @@ func TestStopEndsChild(t *testing.T) {
 	if s.cmd.ProcessState == nil || !s.cmd.ProcessState.Success() {
 		t.Errorf("child exit: %v", s.cmd.ProcessState)
 	}
+}
+
+// TestSuspendBeforeStart: the engine suspends before Start (no instance is
+// MASTER yet); the child must skip those probes from the first one.
+func TestSuspendBeforeStart(t *testing.T) {
+	_, open := listener(t)
+	ts := targets(t, open, open)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(childEnv, "1")
+	c := New(Options{Path: exe})
+	c.Suspend(map[model.RealID]bool{ts[1].ID: true})
+	if err := c.Start(context.Background(), ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	eventually(t, "the other server probed", func() bool { st := c.Stats(); return len(st) == 2 && st[0].Checks[0].Total > 2 })
+	if st := c.Stats(); st[1].ID != ts[1].ID || st[1].Checks[0].Total != 0 {
+		t.Errorf("the suspended server: %+v", st[1])
+	}
+	// Lifted: probed again.
+	c.Suspend(nil)
+	eventually(t, "the lifted server probed", func() bool { return c.Stats()[1].Checks[0].Total > 0 })
 }

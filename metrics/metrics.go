@@ -131,11 +131,12 @@ type Registry struct {
 	checks                               *prometheus.CounterVec
 	reconciles, drift                    *prometheus.CounterVec
 	reconcileDur                         prometheus.Histogram
-	kernelWrites                         prometheus.Counter
+	kernelWrites, checkerRestarts        prometheus.Counter
 
-	mu    sync.Mutex
-	vrrps map[VRRP]struct{}
-	reals map[Real]struct{}
+	mu       sync.Mutex
+	restarts int // the last value given to SetCheckerRestarts
+	vrrps    map[VRRP]struct{}
+	reals    map[Real]struct{}
 	// abs holds the last absolute value given to a Set*Counts method per
 	// series, so that snapshot-fed counters advance by the difference.
 	abs map[absKey]uint64
@@ -223,7 +224,11 @@ func New() *Registry {
 		Name: "lbx_kernel_writes_total",
 		Help: "Writes to the kernel (IPVS and address netlink requests) made by reconciles.",
 	})
-	m.reg.MustRegister(m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd,
+	m.checkerRestarts = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "lbx_checker_process_restarts_total",
+		Help: "Times the checker process (lbx-check) was started again after it died; health was kept meanwhile.",
+	})
+	m.reg.MustRegister(m.checkerRestarts, m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd,
 		m.checkUp, m.checkLatency, m.checks, m.reconciles, m.reconcileDur, m.drift, m.kernelWrites,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Zero-initialise the label-free and small fixed-label series so that
@@ -488,3 +493,17 @@ func b2f(b bool) float64 {
 
 // errNoAddr is returned by Listen for an empty address.
 var errNoAddr = errors.New("metrics: no listen address (metrics are off)")
+
+// SetCheckerRestarts advances lbx_checker_process_restarts_total to n, the
+// checker process client's own count.
+func (m *Registry) SetCheckerRestarts(n int) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if n > m.restarts {
+		m.checkerRestarts.Add(float64(n - m.restarts))
+		m.restarts = n
+	}
+}

@@ -223,8 +223,18 @@ func TestExposition(t *testing.T) {
 				`lbx_reconciles_total{result="error"} 0`,
 				`lbx_kernel_writes_total 0`,
 				`lbx_reconcile_duration_seconds_count 0`,
+				`lbx_checker_process_restarts_total 0`,
 			},
-			not: []string{"lbx_vrrp_", "lbx_checker_", "lbx_drift_"},
+			not: []string{"lbx_vrrp_", "lbx_checker_up", "lbx_checker_latency", "lbx_checker_checks", "lbx_drift_"},
+		},
+		{
+			name: "checker process restarts: the client's count, never backwards",
+			do: func(m *Registry) {
+				m.SetCheckerRestarts(2)
+				m.SetCheckerRestarts(1)
+				m.SetCheckerRestarts(3)
+			},
+			want: []string{`lbx_checker_process_restarts_total 3`},
 		},
 	}
 	for _, tc := range tests {
@@ -308,6 +318,7 @@ func TestNilRegistry(t *testing.T) {
 	m.CheckResult(web1, true, 0, true)
 	m.SetChecker(web1, true, 0, 1, 0)
 	m.Reconcile(0, nil, 0, nil)
+	m.SetCheckerRestarts(1)
 	m.Retain(nil, nil)
 	if m.Gatherer() != nil {
 		t.Fatal("nil registry has a gatherer")

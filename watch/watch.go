@@ -339,6 +339,9 @@ func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r Checker) {
 			stats = r.Stats()
 		}
 		exportChecks(e.met, stats)
+		if p, ok := r.(interface{ Restarts() int }); ok {
+			e.met.SetCheckerRestarts(p.Restarts())
+		}
 		c := d.Counters.Snapshot()
 		e.mu.Lock()
 		for k, v := range c {

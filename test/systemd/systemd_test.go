@@ -92,19 +92,25 @@ func requireEnv(t *testing.T) {
 	}
 }
 
-func buildLBX(t *testing.T, dst string) {
+// buildLBX puts lbx and its checker process, lbx-check, in dir.
+func buildLBX(t *testing.T, dir string) {
 	t.Helper()
-	if bin := os.Getenv("LBX_SYSTEMD_BIN"); bin != "" { // a prebuilt lbx
-		b, err := os.ReadFile(bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, b, 0o755); err != nil {
-			t.Fatal(err)
+	if bin := os.Getenv("LBX_SYSTEMD_BIN"); bin != "" { // a prebuilt lbx, lbx-check next to it
+		for _, name := range []string{"lbx", "lbx-check"} {
+			b, err := os.ReadFile(filepath.Join(filepath.Dir(bin), name))
+			if name == "lbx" {
+				b, err = os.ReadFile(bin)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
+				t.Fatal(err)
+			}
 		}
 		return
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", dst, "./cmd/lbx")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "./cmd/lbx", "./cmd/lbx-check")
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -233,7 +239,7 @@ func boot(t *testing.T) *container {
 			t.Fatal(err)
 		}
 	}
-	buildLBX(t, filepath.Join(usr, "local", "bin", "lbx"))
+	buildLBX(t, filepath.Join(usr, "local", "bin"))
 	c.writeModel(model(false))
 	conf := fmt.Sprintf("# test/systemd: a short watchdog so that a stopped lbx is killed quickly.\n[Service]\nWatchdogSec=%ds\n", int(watchdog/time.Second))
 	if err := os.WriteFile(filepath.Join(dropin, "watchdog.conf"), []byte(conf), 0o644); err != nil {
@@ -249,7 +255,8 @@ func boot(t *testing.T) *container {
 		"--directory=/", "--volatile=yes", // tmpfs root, the host's /usr read-only
 		"--register=no", "--keep-unit", // no machined, no scope: works without a host systemd
 		"--private-network", "--machine="+name, "--console=pipe",
-		// lbx at /usr/local/bin/lbx: an overlay whose top layer holds only it.
+		// lbx at /usr/local/bin/lbx, lbx-check next to it: an overlay
+		// whose top layer holds only them.
 		"--overlay-ro=/usr:"+usr+":/usr",
 		"--bind="+c.etc+":/etc/lbx",
 		"--bind-ro="+unit+":/etc/systemd/system/lbx.service",
@@ -368,6 +375,11 @@ func TestSystemdUnit(t *testing.T) {
 			t.Fatalf("after start: %v", s)
 		}
 		mainPID = s["MainPID"]
+		// The checks run in lbx-check, lbx's child, under the unit's
+		// hardening as it is.
+		if out, err := c.in("sh", "-c", "for d in /proc/[0-9]*; do [ \"$(cat $d/comm)\" = lbx-check ] && sed 's/^.*) //' $d/stat | cut -d' ' -f2; done 2>/dev/null; true"); err != nil || strings.TrimSpace(out) != mainPID {
+			t.Errorf("lbx-check's parent: %q (%v), want lbx's main PID %s", out, err, mainPID)
+		}
 		if w := c.must("systemctl", "show", "lbx.service", "-p", "WatchdogUSec", "--value"); w != "3s" {
 			t.Errorf("WatchdogUSec=%s with the drop-in, want 3s", w)
 		}
@@ -513,7 +525,7 @@ func TestSystemdUnit(t *testing.T) {
 			t.Errorf("after stop: %v (want inactive, result success, exit status 0)", s)
 		}
 		c.waitJournal(regexp.MustCompile(`Got notification message from PID `+mainPID+` \(STOPPING=1\)`), from, 5*time.Second)
-		if out, err := c.in("sh", "-c", "grep -lx lbx /proc/[0-9]*/comm"); err == nil {
+		if out, err := c.in("sh", "-c", "grep -lx 'lbx\\|lbx-check' /proc/[0-9]*/comm"); err == nil {
 			t.Errorf("lbx processes left after stop: %s", out)
 		}
 		t.Logf("systemctl stop took %v", took.Round(time.Millisecond))
