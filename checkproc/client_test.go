@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 			os.Exit(2)
 		}
 		f.Close()
-		if err := Serve(context.Background(), conn, nil); err != nil {
+		if err := Serve(context.Background(), conn, ServeOptions{}); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
 			os.Exit(1)
 		}

@@ -1,6 +1,7 @@
 package checkproc
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,13 +14,23 @@ import (
 	"github.com/lbx-dev/lbx/model"
 )
 
+// ServeOptions tune Serve; the zero value is valid.
+type ServeOptions struct {
+	Logger *slog.Logger // nil: slog.Default()
+	// Applied, if set, runs after each update has been applied and
+	// answered: the checks' live data changes only then (lbx-check
+	// retunes its memory limit there).
+	Applied func()
+}
+
 // Serve is the child's side: it runs a check.Runner on the requests read
 // from conn and writes replies and transitions to it, until conn ends (the
 // parent closed it or died: the kernel closes a dead parent's end, so the
 // child never outlives lbx watch) or ctx is cancelled. A malformed request
 // ends it with an error; a request the runner refuses gets the error in
 // its reply.
-func Serve(ctx context.Context, conn io.ReadWriter, log *slog.Logger) error {
+func Serve(ctx context.Context, conn io.ReadWriter, opts ServeOptions) error {
+	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
@@ -46,13 +57,20 @@ func Serve(ctx context.Context, conn io.ReadWriter, log *slog.Logger) error {
 			r.Stop()
 		}
 	}()
-	dec := json.NewDecoder(conn)
+	// One request a line, each line read into its own slice: a
+	// json.Decoder would keep a buffer the size of the largest request
+	// (an update of every check, 0.5 MB for 500) for good.
+	in := bufio.NewReader(conn)
 	for ctx.Err() == nil {
-		var q request
-		if err := dec.Decode(&q); err != nil {
+		line, err := in.ReadBytes('\n')
+		if err != nil && (len(line) == 0 || !errors.Is(err, io.EOF)) {
 			if errors.Is(err, io.EOF) || ctx.Err() != nil {
 				return nil
 			}
+			return fmt.Errorf("checker process: reading a request: %w", err)
+		}
+		var q request
+		if err := json.Unmarshal(line, &q); err != nil {
 			return fmt.Errorf("checker process: reading a request: %w", err)
 		}
 		reply := message{Op: opReply, Seq: q.Seq}
@@ -87,6 +105,9 @@ func Serve(ctx context.Context, conn io.ReadWriter, log *slog.Logger) error {
 		}
 		if q.Seq != 0 {
 			send(reply)
+		}
+		if q.Op == opUpdate && opts.Applied != nil {
+			opts.Applied()
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/lbx-dev/lbx/checkproc"
 	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/internal/memlimit"
 )
 
 func main() {
@@ -50,5 +52,13 @@ func run(level, format string) error {
 	// SIGTERM and SIGINT go to the whole process group (systemd, ^C): the
 	// parent stops the child itself, in order.
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	return checkproc.Serve(context.Background(), conn, nil)
+	// The memory limit follows the checks' live data (package memlimit:
+	// without it, decoding an update sets a peak twice the steady state).
+	memlimit.Start()
+	return checkproc.Serve(context.Background(), conn, checkproc.ServeOptions{
+		Applied: func() {
+			limit := memlimit.Retune()
+			slog.Debug("memory limit retuned", "limit_bytes", limit)
+		},
+	})
 }

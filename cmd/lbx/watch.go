@@ -37,6 +37,11 @@ backup takes over at once, addresses are removed, IPVS is kept (or removed
 with global.ipvs_on_stop: remove). Logs go to stderr; ` + "`lbx status`" + ` reads the
 running daemon.
 
+Health checks run in a child process, lbx-check (next to lbx, or on PATH),
+as keepalived's checker does; lbx watch restarts it if it dies and gives it
+every server's last verdict, so IPVS does not change. --checker inline runs
+them in the daemon itself.
+
 The daemon runs on one CPU, as keepalived's processes do, unless the
 GOMAXPROCS environment variable says otherwise.`,
 		Example: `  lbx watch -f /etc/lbx/lbx.yaml
@@ -102,7 +107,7 @@ func checkerOf(mode string) (func(*slog.Logger) watch.Checker, error) {
 		if mode == "process" {
 			return nil, fmt.Errorf("--checker process: %w", err)
 		}
-		slog.Info("health checks run inline", "why", err.Error())
+		slog.Warn("health checks run inline, in lbx watch itself", "why", err.Error())
 		return nil, nil
 	}
 	args := []string{"--log-level", logLevel, "--log-format", logFormat}

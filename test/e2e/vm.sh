@@ -12,7 +12,9 @@
 # Environment: LBX_BIN (a prebuilt static lbx, with lbx-check, its checker
 # process, next to it; default: build both),
 # LBX_E2E_TIMEOUT (seconds for the whole boot, default 900),
-# LBX_E2E_ASSETS (asset cache dir), LBX_E2E_SMP (guest CPUs, default 2).
+# LBX_E2E_ASSETS (asset cache dir), LBX_E2E_SMP (guest CPUs, default 2),
+# LBX_GUEST_NAME=value (set as NAME=value in the guest's /e2e/main, e.g.
+# LBX_GUEST_DUR=20 LBX_GUEST_ROUNDS=1 for a short bench-watch).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,6 +63,7 @@ demo) cp "$here/guest/demo.sh" "$ov/e2e/main" ;;
 esac
 chmod 755 "$ov/e2e/main"
 printf '%s\n' "$@" >"$ov/e2e/selected"
+for v in ${!LBX_GUEST_@}; do printf 'export %s=%q\n' "${v#LBX_GUEST_}" "${!v}"; done >"$ov/e2e/env"
 (cd "$ov" && find . | busybox cpio -o -H newc 2>/dev/null) | gzip -1 >"$work/overlay.cpio.gz"
 cat "$assets/base.cpio.gz" "$work/overlay.cpio.gz" >"$work/initrd"
 

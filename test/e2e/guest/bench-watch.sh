@@ -22,6 +22,7 @@ set -euo pipefail
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 . /e2e/lib.sh
 trap - ERR
+. /e2e/env
 N=${N:-500} DUR=${DUR:-60} SVCS=${SVCS:-10} ROUNDS=${ROUNDS:-3}
 modprobe ip_vs && modprobe ip_vs_wlc
 mkdir -p /tmp/bench-watch && cd /tmp/bench-watch
@@ -105,13 +106,13 @@ run_for() {
 	done
 	((full)) || { MINUP=$(up_count); echo "bench-watch: $who never had all $N servers up"; }
 	LAST=$(up_count)
-	CPU=$(proc_cpu "$pid") HWM=$(proc_hwm "$pid") SPLIT=$(proc_cpu_split "$pid")
+	CPU=$(proc_cpu "$pid") HWM=$(proc_hwm "$pid") SPLIT=$(proc_cpu_split "$pid") PAGES=$(proc_pages "$pid")
 	TCPU=$(awk -v a="$CPU" -v b="$(proc_cpu "$parent")" 'BEGIN{printf "%.2f", a+b}')
 	THWM=$((HWM + $(proc_hwm "$parent")))
 	PROBES=$(($(passive_opens) - opens0)) OVER=$(($(listen_overflows) - over0))
 	BUSY=$(awk -v a="$(machine_busy)" -v b="$busy0" 'BEGIN{printf "%.2f", a-b}')
 	MINUP=$((MINUP < LAST ? MINUP : LAST))
-	echo "bench-watch: $who cpu=${CPU}s (user sys: $SPLIT) hwm=${HWM}kB; with its parent cpu=${TCPU}s hwm=${THWM}kB; machine-busy=${BUSY}s lowest-up=$MINUP last-up=$LAST probes=$PROBES listen-overflows=$OVER"
+	echo "bench-watch: $who cpu=${CPU}s (user sys: $SPLIT) hwm=${HWM}kB (now: $PAGES); with its parent cpu=${TCPU}s hwm=${THWM}kB; machine-busy=${BUSY}s lowest-up=$MINUP last-up=$LAST probes=$PROBES listen-overflows=$OVER"
 }
 
 # lbx_run: one run of lbx watch (no metrics endpoint, no status reader: the

@@ -174,6 +174,9 @@ status_field() {
 # proc_cpu PID: utime+stime of PID in seconds; proc_hwm PID: VmHWM in kB.
 proc_cpu() { proc_cpu_split "$1" | awk '{printf "%.2f\n", $1 + $2}'; }
 proc_hwm() { awk '$1=="VmHWM:"{print $2}' "/proc/$1/status"; }
+# proc_pages PID: where PID's resident pages are now, "anon=A file=F
+# shmem=S" in kB (a binary run from the initramfs shows as shmem).
+proc_pages() { awk '$1=="RssAnon:"{a=$2} $1=="RssFile:"{f=$2} $1=="RssShmem:"{s=$2} END{printf "anon=%s file=%s shmem=%s kB", a, f, s}' "/proc/$1/status"; }
 # proc_cpu_split PID: "USER SYS" seconds of PID.
 proc_cpu_split() {
 	local hz
