@@ -19,7 +19,7 @@ import (
 
 	"github.com/lbx-dev/lbx/checkproc"
 	"github.com/lbx-dev/lbx/internal/cli"
-	"github.com/lbx-dev/lbx/internal/memlimit"
+	"github.com/lbx-dev/lbx/internal/footprint"
 )
 
 func main() {
@@ -33,11 +33,17 @@ func main() {
 }
 
 func run(level, format string) error {
+	// Before the heap grows (package footprint): a huge page would hold
+	// half of what this process needs.
+	thpErr := footprint.NoHugePages()
 	if n := cli.DaemonProcs(os.Getenv); n > 0 {
 		runtime.GOMAXPROCS(n)
 	}
 	if err := cli.SetupLogging(os.Stderr, level, format); err != nil {
 		return err
+	}
+	if thpErr != nil {
+		slog.Warn("resident memory may grow by huge pages", "err", thpErr)
 	}
 	f := os.NewFile(3, "checkproc")
 	conn, err := net.FileConn(f)
@@ -52,12 +58,12 @@ func run(level, format string) error {
 	// SIGTERM and SIGINT go to the whole process group (systemd, ^C): the
 	// parent stops the child itself, in order.
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	// The memory limit follows the checks' live data (package memlimit:
+	// The memory limit follows the checks' live data (package footprint:
 	// without it, decoding an update sets a peak twice the steady state).
-	memlimit.Start()
+	footprint.Start()
 	return checkproc.Serve(context.Background(), conn, checkproc.ServeOptions{
 		Applied: func() {
-			limit := memlimit.Retune()
+			limit := footprint.Retune()
 			slog.Debug("memory limit retuned", "limit_bytes", limit)
 		},
 	})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lbx-dev/lbx/checkproc"
 	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/internal/footprint"
 	"github.com/lbx-dev/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/internal/statusd"
 	"github.com/lbx-dev/lbx/watch"
@@ -43,7 +44,9 @@ every server's last verdict, so IPVS does not change. --checker inline runs
 them in the daemon itself.
 
 The daemon runs on one CPU, as keepalived's processes do, unless the
-GOMAXPROCS environment variable says otherwise.`,
+GOMAXPROCS environment variable says otherwise, and opts out of transparent
+huge pages (with the kernel's THP mode "always", they make megabytes
+resident that the daemon does not use); lbx-check and scripts inherit that.`,
 		Example: `  lbx watch -f /etc/lbx/lbx.yaml
   lbx watch -f lbx.yaml --metrics-addr 127.0.0.1:9650 --log-format json`,
 		Args: cobra.NoArgs,
@@ -53,6 +56,9 @@ GOMAXPROCS environment variable says otherwise.`,
 			}
 			if n := cli.DaemonProcs(os.Getenv); n > 0 {
 				runtime.GOMAXPROCS(n)
+			}
+			if err := footprint.NoHugePages(); err != nil {
+				slog.Warn("resident memory may grow by huge pages", "err", err)
 			}
 			m, err := ops.LoadModel(file)
 			if err != nil {

@@ -1,4 +1,4 @@
-package memlimit
+package footprint
 
 import (
 	"runtime/debug"
