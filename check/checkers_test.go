@@ -587,3 +587,55 @@ func TestHTTPStepDeadlines(t *testing.T) {
 		t.Errorf("two trickling probes ended after %s, before the bound of %s each", el, conversationSteps*testTimeout)
 	}
 }
+
+// TestEvloopLateWakeUp: a process that wakes after a step deadline (no
+// CPU for it on a saturated machine) finds the response in; it counts, as
+// it does for keepalived, instead of failing as a timeout. The server
+// answers 50 ms after the request; the loop next looks at 1.5 step
+// timeouts, within the conversation's hard bound of three.
+func TestEvloopLateWakeUp(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Read(make([]byte, 4096))
+		time.Sleep(50 * time.Millisecond)
+		c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	}()
+	set, err := ParseStatusSet(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = time.Second
+	h := NewHTTP(HTTP{Conn: Conn{Addr: addrOf(t, ln.Addr()), Timeout: timeout}, URLs: []URL{{Path: "/", Status: set}}})
+	l, err := newEvloop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	start := time.Now()
+	l.start(h, "token", start)
+	// Connect and send the request: the turns before the server answers.
+	for l.ops[l.byDue[0].fd].sent == 0 {
+		l.wait(time.Now(), time.Now().Add(10*time.Millisecond))
+	}
+	if d := l.take(); len(d) != 0 {
+		t.Fatalf("finished before the server answered: %+v", d)
+	}
+	time.Sleep(200 * time.Millisecond) // the response is in the socket now
+	l.expire(start.Add(timeout + timeout/2))
+	d := l.take()
+	if len(d) != 1 {
+		t.Fatalf("late wake-up: %d probes finished, want the one", len(d))
+	}
+	if !d[0].res.Up {
+		t.Fatalf("late wake-up failed a probe whose response was in: %q", d[0].res.Reason)
+	}
+}

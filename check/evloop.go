@@ -163,6 +163,12 @@ func (l *evloop) wait(now, until time.Time) time.Time {
 		l.rawEp.Read(l.pollFn)
 	}
 	now = time.Now()
+	l.handle(now)
+	return now
+}
+
+// handle steps the probes of the l.ready events collected.
+func (l *evloop) handle(now time.Time) {
 	for _, e := range l.events[:l.ready] {
 		fd := int(e.Fd)
 		if fd == l.wakefd {
@@ -174,7 +180,6 @@ func (l *evloop) wait(now, until time.Time) time.Time {
 			l.step(op, e.Events, now)
 		}
 	}
-	return now
 }
 
 // poll collects the events ready now into l.events (l.ready of them) and
@@ -341,8 +346,26 @@ func (l *evloop) release(op *evop) {
 	op.resp = response{}
 }
 
-// expire fails the conversations whose deadline has passed.
+// expire fails the conversations whose deadline has passed, after what
+// is ready on the sockets: wait returns at a deadline without polling, and
+// a process scheduled late (a saturated machine) finds responses in whose
+// step deadlines passed while it waited for a CPU. Failing those as
+// timeouts took working servers down in the bench VM whenever its one
+// httpd fell behind; keepalived's scheduler, too, runs the sockets epoll
+// reports ready before its expired timers. A step that made progress has
+// its deadline re-armed from now (within the conversation's hard bound).
 func (l *evloop) expire(now time.Time) {
+	if d := l.byDue.next(); d.IsZero() || d.After(now) {
+		return
+	}
+	for {
+		l.ready = 0
+		l.poll(uintptr(l.epfd))
+		l.handle(now)
+		if l.ready < len(l.events) {
+			break // drained: a full batch may have left more
+		}
+	}
 	for op, ok := l.byDue.due(now); ok; op, ok = l.byDue.due(now) {
 		l.finish(op, now, "timeout")
 	}
