@@ -594,21 +594,11 @@ func TestHTTPStepDeadlines(t *testing.T) {
 // answers 50 ms after the request; the loop next looks at 1.5 step
 // timeouts, within the conversation's hard bound of three.
 func TestEvloopLateWakeUp(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	ln := scriptedListener(t, func(c net.Conn) {
 		c.Read(make([]byte, 4096))
 		time.Sleep(50 * time.Millisecond)
 		c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-	}()
+	})
 	set, err := ParseStatusSet(nil)
 	if err != nil {
 		t.Fatal(err)
