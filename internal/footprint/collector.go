@@ -9,7 +9,7 @@
 // has returned to the kernel, which it then counts as released. Measured in
 // the bench VM (Debian 6.1, THP always, 500 HTTP checks): lbx-check's
 // anonymous memory jumped by 1.4 MB at a time with no change in the
-// runtime's own figures, 5.4–9.1 MB from run to run; with NoHugePages, 5.1–
+// runtime's own figures, 5.4–9.1 MB from run to run; with NoHugePages, 4.0–
 // 5.6 MB in every run, none of it in huge pages. A process this size gains
 // nothing from huge pages (its heap fits in a handful of TLB entries
 // either way), which is why Redis and others turn them off too.
