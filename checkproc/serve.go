@@ -63,10 +63,14 @@ func Serve(ctx context.Context, conn io.ReadWriter, opts ServeOptions) error {
 	in := bufio.NewReader(conn)
 	for ctx.Err() == nil {
 		line, err := in.ReadBytes('\n')
-		if err != nil && (len(line) == 0 || !errors.Is(err, io.EOF)) {
-			if errors.Is(err, io.EOF) || ctx.Err() != nil {
-				return nil
-			}
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF) && len(line) > 0:
+			// The last request, without its newline: served; the next
+			// read ends the loop.
+		case errors.Is(err, io.EOF) || ctx.Err() != nil:
+			return nil
+		default:
 			return fmt.Errorf("checker process: reading a request: %w", err)
 		}
 		var q request

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -57,7 +58,7 @@ func relisten(pid, backlog int) (int, error) {
 	n := 0
 	for _, l := range links {
 		target, err := os.Readlink(l)
-		if err != nil || len(target) < 7 || target[:7] != "socket:" {
+		if err != nil || !strings.HasPrefix(target, "socket:") {
 			continue
 		}
 		remote, err := strconv.Atoi(filepath.Base(l))
