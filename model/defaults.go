@@ -4,7 +4,7 @@ import "time"
 
 // keepalived's defaults, in one place. Each is what keepalived 2.x uses when
 // the keyword is absent; lbx convert writes them out explicitly and the
-// README's model reference lists them. One deliberate difference: a
+// model reference (docs/model.md, the JSON Schema and lbx.yaml(5)) lists them. One deliberate difference: a
 // virtual server without a protocol is TCP in lbx, while keepalived 2.2
 // logs "no protocol set - defaulting to UDP"; lbx convert therefore always
 // writes the protocol.
