@@ -1,12 +1,24 @@
 # lbx: build, test (unit + namespace + real-kernel VM tier), bench, demo, fuzz.
-# Everything runs as root on Debian 12; `.ci/run` installs the tools first.
+# Everything runs as root on Debian 12; `make deps` (scripts/deps.sh) installs
+# the tools, and `make demo` and `make test` run it first.
 GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet fmt-check unit e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz clean
+.PHONY: all deps fresh build test vet fmt-check unit e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz clean
 
 all: build
+
+# Installs what demo and test need (apt-get, as root; a quick check when
+# everything is there). LBX_NO_DEPS=1 skips it.
+deps:
+	@scripts/deps.sh
+
+# The newcomer's proof: `make demo` and `make test` on a clean clone of HEAD
+# in a fresh Debian 12 container (debootstrap + systemd-nspawn). Long (about
+# 40 min); FRESH_STEPS=demo runs only the demo. Not part of `make test`.
+fresh:
+	test/fresh/run.sh
 
 # Static binary: it also runs unchanged inside the test VM.
 # lbx-check is lbx watch's checker process; it lives next to lbx.
@@ -29,7 +41,8 @@ unit:
 e2e:
 	$(GO) test -count=1 -timeout 40m -v -run '^TestVM$$' ./test/e2e
 
-test: fmt-check vet unit e2e
+test: deps
+	@$(MAKE) --no-print-directory fmt-check vet unit e2e
 
 bench: bench-go bench-vm bench-vrrp bench-watch
 
@@ -56,7 +69,7 @@ bench-watch:
 	grep -q '^bench-watch: done' $$log; rc=$$?; rm -f $$log; exit $$rc
 
 # The main job on a real IPVS kernel, in a throwaway VM (the host is untouched).
-demo:
+demo: deps
 	@log=$$(mktemp); test/e2e/vm.sh demo | tee $$log | sed -un 's/^@@DEMO \{0,1\}//p'; \
 	grep -q 'End of the demo' $$log; rc=$$?; rm -f $$log; exit $$rc
 

@@ -11,12 +11,20 @@
 package nstest
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/vishvananda/netns"
 )
 
 // Require skips the test unless it runs as root with iproute2; when CI=true
@@ -82,6 +90,59 @@ func (n *NS) Run(t testing.TB, name string, args ...string) string {
 func (n *NS) Try(name string, args ...string) (string, error) {
 	out, err := n.Cmd(name, args...).CombinedOutput()
 	return string(out), err
+}
+
+// Do runs f on an OS thread switched into the namespace. A socket f makes
+// belongs to the namespace for good, wherever it is used afterwards.
+func (n *NS) Do(f func() error) error {
+	runtime.LockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	defer orig.Close()
+	target, err := netns.GetFromName(n.Name)
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("netns %s: %w", n.Name, err)
+	}
+	defer target.Close()
+	if err := netns.Set(target); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("enter netns %s: %w", n.Name, err)
+	}
+	ferr := f()
+	if err := netns.Set(orig); err != nil {
+		// The thread stays locked: the runtime ends it with this goroutine
+		// rather than reuse it in the wrong namespace.
+		return fmt.Errorf("leave netns %s: %w", n.Name, err)
+	}
+	runtime.UnlockOSThread()
+	return ferr
+}
+
+// HTTPGet fetches url from inside the namespace (no curl needed) and
+// returns the body; a status other than 200 is an error.
+func (n *NS) HTTPGet(url string) (string, error) {
+	dial := func(ctx context.Context, network, addr string) (c net.Conn, err error) {
+		// A literal address: the dialer makes the socket on this thread.
+		if derr := n.Do(func() error { c, err = (&net.Dialer{}).DialContext(ctx, network, addr); return nil }); derr != nil {
+			return nil, derr
+		}
+		return c, err
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}}
+	resp, err := client.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return string(body), err
 }
 
 func run(t testing.TB, name string, args ...string) {

@@ -23,13 +23,8 @@ mode=${1:?usage: vm.sh test|bench|bench-watch|demo [SCENARIO...]}
 shift
 
 if ! command -v qemu-system-x86_64 >/dev/null; then
-	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-		echo "vm: installing qemu-system-x86" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86 >&2
-	else
-		echo "vm: qemu-system-x86_64 missing (apt-get install qemu-system-x86)" >&2
-		exit 1
-	fi
+	echo "vm: qemu-system-x86_64 missing: run scripts/deps.sh as root (make deps), or apt-get install qemu-system-x86" >&2
+	exit 1
 fi
 
 assets=$("$here/assets.sh")

@@ -29,7 +29,7 @@ func skip(t *testing.T, why string) {
 	t.Skip("VM tier skipped: " + why)
 }
 
-// requireVM checks what the VM tier needs and installs qemu when it can.
+// requireVM checks what the VM tier needs (scripts/deps.sh installs it).
 func requireVM(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
@@ -43,22 +43,11 @@ func requireVM(t *testing.T) {
 		skip(t, "no apt-get to fetch the kernel package and no cached assets in test/e2e/.assets")
 	}
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		if aptErr != nil {
-			skip(t, "qemu-system-x86_64 missing and no apt-get to install it")
-		}
-		out, err := exec.Command("apt-get", "install", "-y", "-qq", "qemu-system-x86").CombinedOutput()
-		if err != nil {
-			skip(t, fmt.Sprintf("qemu-system-x86_64 missing and apt-get install qemu-system-x86 failed: %v: %s", err, lastLine(out)))
-		}
+		skip(t, "qemu-system-x86_64 missing (scripts/deps.sh installs it: apt-get install qemu-system-x86)")
 	}
 	if _, err := exec.LookPath("busybox"); err != nil {
-		skip(t, "busybox missing (apt-get install busybox-static)")
+		skip(t, "busybox missing (scripts/deps.sh installs it: apt-get install busybox-static)")
 	}
-}
-
-func lastLine(b []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return lines[len(lines)-1]
 }
 
 // buildLBX builds the static lbx the guest runs.

@@ -225,7 +225,7 @@ vrrp_instances:
 	startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--metrics-addr", "127.0.0.1:9650", "--status-socket", filepath.Join(dir, "s.sock"))
 	// sample NAME INSTANCE: the value of that series, "" when missing.
 	sample := func(name, inst string) string {
-		out, _ := ns.Try("curl", "-s", "http://127.0.0.1:9650/metrics")
+		out, _ := ns.HTTPGet("http://127.0.0.1:9650/metrics")
 		for _, l := range strings.Split(out, "\n") {
 			if strings.HasPrefix(l, name+"{") && strings.Contains(l, `iname="`+inst+`"`) {
 				return l[strings.LastIndexByte(l, ' ')+1:]
