@@ -1,6 +1,10 @@
 package model
 
-import "time"
+import (
+	"time"
+
+	"github.com/lbx-dev/lbx/state"
+)
 
 // keepalived's defaults, in one place. Each is what keepalived 2.x uses when
 // the keyword is absent; lbx convert writes them out explicitly and the
@@ -89,3 +93,59 @@ var CheckTypes = []string{"tcp", "http_get", "ssl_get", "misc", "smtp", "dns", "
 // HTTP/1.0 (the default), HTTP/1.0 with "Connection: close", and HTTP/1.1
 // with "Connection: close" (one request per connection in every case).
 var HTTPVersions = []string{"1.0", "1.0C", "1.1"}
+
+// The value tables below are what the validator accepts, and what the JSON
+// Schema and lbx.yaml(5) (internal/schema) list as the allowed values.
+var (
+	Protocols       = []string{string(state.TCP), string(state.UDP), string(state.SCTP)}
+	Forwardings     = []string{"nat", "dr", "tun"}
+	InitialStates   = []string{"MASTER", "BACKUP"}
+	AuthTypes       = []string{"PASS", "AH"}
+	VRRPVersions    = []int{2, 3}
+	IPVSOnStopModes = []string{"keep", "remove"}
+	ServiceFamilies = []int{4, 6}
+	TunnelTypes     = []string{"ipip", "gue", "gre"}
+	TunnelChecksums = []string{"none", "csum", "remcsum"}
+	// AddressScopes are an interface address's scopes; RouteScopes a
+	// route's (nowhere is for deleted routes only).
+	AddressScopes = []string{"global", "site", "link", "host", "nowhere"}
+	RouteScopes   = []string{"global", "site", "link", "host"}
+	// DNSTypes are the query types DNS_CHECK sends.
+	DNSTypes = []string{"A", "AAAA", "CNAME", "MX", "NS", "SOA", "TXT"}
+)
+
+// FieldDefaults names, per model field ("Type.yaml_key"), the value lbx
+// uses when the key is absent, for the JSON Schema and lbx.yaml(5). The
+// values are the constants the code uses, so the documents cannot drift
+// from it; a default that depends on other fields (retry, metric, a real
+// server's port) is not here but in the field's comment.
+var FieldDefaults = map[string]any{
+	"Global.vrrp_version":                     DefaultVRRPVersion,
+	"Global.vrrp_garp_master_delay":           DefaultGarpMasterDelay,
+	"Global.vrrp_garp_master_repeat":          DefaultGarpMasterRepeat,
+	"Global.resync_interval":                  DefaultResyncInterval,
+	"Global.ipvs_on_stop":                     IPVSOnStopModes[0],
+	"Script.interval":                         DefaultScriptInterval,
+	"Script.rise":                             DefaultScriptRise,
+	"Script.fall":                             DefaultScriptFall,
+	"Route.type":                              state.RouteUnicast,
+	"Route.table":                             state.TableMain,
+	"VRRPInstance.state":                      InitialStates[1],
+	"VRRPInstance.priority":                   DefaultPriority,
+	"VRRPInstance.advert_int":                 DefaultAdvertInt,
+	"VRRPInstance.garp_master_delay":          DefaultGarpMasterDelay,
+	"VRRPInstance.garp_master_repeat":         DefaultGarpMasterRepeat,
+	"VRRPInstance.garp_master_refresh_repeat": DefaultGarpRefreshRepeat,
+	"VirtualServer.protocol":                  DefaultProtocol,
+	"VirtualServer.scheduler":                 DefaultScheduler,
+	"VirtualServer.forwarding":                DefaultForwarding,
+	"VirtualServer.family":                    ServiceFamilies[0],
+	"VirtualServer.delay_loop":                DefaultDelayLoop,
+	"Persistence.timeout":                     DefaultPersistenceTimeout,
+	"Quorum.min":                              DefaultQuorum,
+	"RealServer.weight":                       DefaultWeight,
+	"Tunnel.type":                             TunnelTypes[0],
+	"Check.connect_timeout":                   DefaultConnectTimeout,
+	"Check.http_protocol":                     HTTPVersions[0],
+	"URL.status_codes":                        []string{DefaultHTTPStatus},
+}

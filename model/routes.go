@@ -8,10 +8,6 @@ import (
 	"github.com/lbx-dev/lbx/state"
 )
 
-// routeScopes are the scopes a route can have (nowhere is for deleted
-// routes only).
-var routeScopes = []string{"global", "site", "link", "host"}
-
 // routes checks every route of the model: the static ones and each
 // instance's virtual_routes, whose identities (table, destination,
 // metric) must not collide, since the kernel holds one route per key.
@@ -104,8 +100,8 @@ func (v *validator) route(p string, r *Route, seen map[state.RouteKey]string) {
 	}
 	if r.Scope != "" {
 		switch {
-		case !slices.Contains(routeScopes, r.Scope):
-			v.errorf(p+".scope", "unknown scope %q; want one of %s", r.Scope, strings.Join(routeScopes, ", "))
+		case !slices.Contains(RouteScopes, r.Scope):
+			v.errorf(p+".scope", "unknown scope %q; want one of %s", r.Scope, strings.Join(RouteScopes, ", "))
 		case fam == state.IPv6 && r.Scope != "global":
 			v.errorf(p+".scope", "IPv6 routes have no scope (the kernel keeps global); remove it")
 		case (r.Via != nil || len(r.Nexthops) > 0) && (r.Scope == "link" || r.Scope == "host"):

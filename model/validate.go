@@ -51,7 +51,7 @@ func validate(m *Model) Errors {
 
 func (v *validator) global() {
 	g := v.m.Global
-	if g.VRRPVersion != nil && *g.VRRPVersion != 2 && *g.VRRPVersion != 3 {
+	if g.VRRPVersion != nil && !slices.Contains(VRRPVersions, *g.VRRPVersion) {
 		v.errorf("global.vrrp_version", "want 2 or 3, got %d", *g.VRRPVersion)
 	}
 	if g.VRRPGarpMasterRepeat != nil && (*g.VRRPGarpMasterRepeat < 0 || *g.VRRPGarpMasterRepeat > 255) {
@@ -60,7 +60,7 @@ func (v *validator) global() {
 	if g.ResyncInterval != nil && g.ResyncInterval.Duration < 100*time.Millisecond {
 		v.errorf("global.resync_interval", "want at least 100ms, got %s", g.ResyncInterval.Duration)
 	}
-	if g.IPVSOnStop != "" && g.IPVSOnStop != "keep" && g.IPVSOnStop != "remove" {
+	if g.IPVSOnStop != "" && !slices.Contains(IPVSOnStopModes, g.IPVSOnStop) {
 		v.errorf("global.ipvs_on_stop", "want keep or remove, got %q", g.IPVSOnStop)
 	}
 	if s := g.LVSSyncDaemon; s != nil {
@@ -120,8 +120,6 @@ func (v *validator) positive(path string, n *int) {
 	}
 }
 
-var scopes = []string{"global", "site", "link", "host", "nowhere"}
-
 // address checks an interface address. needIface: static addresses must
 // name their interface; VRRP addresses default to the instance's.
 func (v *validator) address(p string, a Prefix, iface, label, scope string, needIface bool) {
@@ -144,8 +142,8 @@ func (v *validator) address(p string, a Prefix, iface, label, scope string, need
 			v.errorf(p+".label", "%q must begin with the interface name %q (the kernel refuses it otherwise)", label, iface)
 		}
 	}
-	if scope != "" && !slices.Contains(scopes, scope) {
-		v.errorf(p+".scope", "unknown scope %q; want one of %s", scope, strings.Join(scopes, ", "))
+	if scope != "" && !slices.Contains(AddressScopes, scope) {
+		v.errorf(p+".scope", "unknown scope %q; want one of %s", scope, strings.Join(AddressScopes, ", "))
 	}
 }
 
@@ -212,14 +210,14 @@ func (v *validator) vrrp(addrSeen map[state.AddressKey]string) {
 		if in.VirtualRouterID < 1 || in.VirtualRouterID > 255 {
 			v.errorf(p+".virtual_router_id", "want 1..255, got %d", in.VirtualRouterID)
 		}
-		if in.State != "" && in.State != "MASTER" && in.State != "BACKUP" {
+		if in.State != "" && !slices.Contains(InitialStates, in.State) {
 			v.errorf(p+".state", "want MASTER or BACKUP (upper case, as keepalived), got %q", in.State)
 		}
 		if in.Priority != nil && (*in.Priority < 1 || *in.Priority > 255) {
 			v.errorf(p+".priority", "want 1..255 (255 = address owner), got %d", *in.Priority)
 		}
 		version := in.EffectiveVersion(v.m.Global)
-		if in.Version != nil && *in.Version != 2 && *in.Version != 3 {
+		if in.Version != nil && !slices.Contains(VRRPVersions, *in.Version) {
 			v.errorf(p+".version", "want 2 or 3, got %d", *in.Version)
 		}
 		family := state.IPv4
@@ -245,7 +243,7 @@ func (v *validator) vrrp(addrSeen map[state.AddressKey]string) {
 		}
 		if a := in.Authentication; a != nil {
 			switch {
-			case a.Type != "PASS" && a.Type != "AH":
+			case !slices.Contains(AuthTypes, a.Type):
 				v.errorf(p+".authentication.type", "want PASS or AH, got %q", a.Type)
 			case version == 3:
 				v.errorf(p+".authentication", "VRRPv3 has no authentication (RFC 5798); remove it or use version 2")
@@ -396,8 +394,6 @@ func (v *validator) group(name string) *VirtualServerGroup {
 	return nil
 }
 
-var forwardings = []string{"nat", "dr", "tun"}
-
 func (v *validator) virtualServers() {
 	seen := map[state.ServiceKey]string{}
 	for i, vs := range v.m.VirtualServers {
@@ -420,7 +416,7 @@ func (v *validator) virtualServers() {
 			v.errorf(p, "give exactly one of address (with port), fwmark or group")
 			continue
 		}
-		if vs.Protocol != "" && state.Protocol(vs.Protocol).IPProto() == 0 {
+		if vs.Protocol != "" && !slices.Contains(Protocols, vs.Protocol) {
 			v.errorf(p+".protocol", "want tcp, udp or sctp (lower case), got %q", vs.Protocol)
 		}
 		if vs.Address != nil {
@@ -435,7 +431,7 @@ func (v *validator) virtualServers() {
 		if vs.Group != "" && v.group(vs.Group) == nil {
 			v.errorf(p+".group", "no virtual_server_group named %q", vs.Group)
 		}
-		if vs.Family != 0 && vs.Family != 4 && vs.Family != 6 {
+		if vs.Family != 0 && !slices.Contains(ServiceFamilies, vs.Family) {
 			v.errorf(p+".family", "want 4 or 6, got %d", vs.Family)
 		} else if vs.Family != 0 && vs.FWMark == 0 {
 			v.errorf(p+".family", "family is only for fwmark services; an address has its own")
@@ -444,7 +440,7 @@ func (v *validator) virtualServers() {
 			v.errorf(p+".scheduler", "unknown scheduler %q; want one of %s", vs.Scheduler, strings.Join(Schedulers, " "))
 		}
 		v.schedFlags(p, vs)
-		if vs.Forwarding != "" && !slices.Contains(forwardings, vs.Forwarding) {
+		if vs.Forwarding != "" && !slices.Contains(Forwardings, vs.Forwarding) {
 			v.errorf(p+".forwarding", "want nat, dr or tun (lower case), got %q", vs.Forwarding)
 		}
 		if pe := vs.Persistence; pe != nil {
@@ -494,7 +490,7 @@ func (v *validator) virtualServers() {
 			if s.Port < 0 || s.Port > 65535 {
 				v.errorf(sp+".port", "want 0..65535")
 			}
-			if s.Forwarding != "" && !slices.Contains(forwardings, s.Forwarding) {
+			if s.Forwarding != "" && !slices.Contains(Forwardings, s.Forwarding) {
 				v.errorf(sp+".forwarding", "want nat, dr or tun, got %q", s.Forwarding)
 			}
 		}
@@ -548,7 +544,7 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 		if rs.Weight != nil && (*rs.Weight < 0 || *rs.Weight > MaxWeight) {
 			v.errorf(rp+".weight", "want 0..%d, got %d", MaxWeight, *rs.Weight)
 		}
-		if rs.Forwarding != "" && !slices.Contains(forwardings, rs.Forwarding) {
+		if rs.Forwarding != "" && !slices.Contains(Forwardings, rs.Forwarding) {
 			v.errorf(rp+".forwarding", "want nat, dr or tun (lower case), got %q", rs.Forwarding)
 		}
 		if rs.UpperThreshold > 0 && rs.LowerThreshold > rs.UpperThreshold {
@@ -562,7 +558,7 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 			if fwd != "tun" {
 				v.errorf(rp+".tunnel", "tunnel settings need forwarding tun")
 			}
-			if t.Type != "" && !slices.Contains([]string{"ipip", "gue", "gre"}, t.Type) {
+			if t.Type != "" && !slices.Contains(TunnelTypes, t.Type) {
 				v.errorf(rp+".tunnel.type", "want ipip, gue or gre, got %q", t.Type)
 			}
 			if t.Port < 0 || t.Port > 65535 {
@@ -570,7 +566,7 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 			} else if t.Type == "gue" && t.Port == 0 {
 				v.errorf(rp+".tunnel.port", "missing: a gue tunnel needs the UDP port the real server decapsulates on")
 			}
-			if t.Checksum != "" && !slices.Contains([]string{"none", "csum", "remcsum"}, t.Checksum) {
+			if t.Checksum != "" && !slices.Contains(TunnelChecksums, t.Checksum) {
 				v.errorf(rp+".tunnel.checksum", "want none, csum or remcsum, got %q", t.Checksum)
 			}
 		}
@@ -599,9 +595,6 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 
 // portChecks are the checkers that connect to a port.
 var portChecks = []string{"tcp", "http_get", "ssl_get", "smtp", "dns", "udp"}
-
-// dnsTypes are the query types DNS_CHECK sends.
-var dnsTypes = []string{"A", "AAAA", "CNAME", "MX", "NS", "SOA", "TXT"}
 
 // checkFields lists, for each type-specific check field, the check types it
 // belongs to. Fields not listed are common to every type.
@@ -685,8 +678,8 @@ func (v *validator) check(p string, c *Check) {
 			v.errorf(p+".path", "missing: the command to run")
 		}
 	case "dns":
-		if c.DNSType != "" && !slices.Contains(dnsTypes, c.DNSType) {
-			v.errorf(p+".dns_type", "want one of %s, got %q", strings.Join(dnsTypes, " "), c.DNSType)
+		if c.DNSType != "" && !slices.Contains(DNSTypes, c.DNSType) {
+			v.errorf(p+".dns_type", "want one of %s, got %q", strings.Join(DNSTypes, " "), c.DNSType)
 		}
 	case "udp":
 		if _, err := hex.DecodeString(c.Payload); err != nil {
