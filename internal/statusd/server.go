@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/accept"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,7 +30,7 @@ const (
 // Serve.
 type Server struct {
 	path string
-	ln   *net.UnixListener
+	ln   net.Listener // a *net.UnixListener; tests wrap it
 	lock *os.File
 	sem  chan struct{}
 	log  *slog.Logger
@@ -112,22 +113,20 @@ func (s *Server) Path() string { return s.path }
 // from the client's goroutine: it must be safe for concurrent use and fast
 // (copy the state under the loop's lock, nothing more).
 func (s *Server) Serve(ctx context.Context, snapshot func() Status) error {
-	stop := context.AfterFunc(ctx, func() { s.ln.Close() })
+	// Accept errors (EMFILE when something else took every descriptor)
+	// are logged and retried: the socket outlives the shortage.
+	ln := accept.Retrying(s.ln, "status socket "+s.path, s.log)
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	defer s.lock.Close()
 	defer s.wg.Wait()
 	for {
-		c, err := s.ln.AcceptUnix()
+		c, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			s.ln.Close()
-			return fmt.Errorf("status socket %s: %w", s.path, err)
+			return fmt.Errorf("status socket %s: %w", s.path, err) // closed by Close
 		}
 		select {
 		case s.sem <- struct{}{}:
@@ -151,7 +150,7 @@ func (s *Server) Close() error {
 	return err
 }
 
-func (s *Server) handle(c *net.UnixConn, snapshot func() Status) {
+func (s *Server) handle(c net.Conn, snapshot func() Status) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(ConnTimeout))
 	defer func() {
@@ -173,6 +172,8 @@ func (s *Server) handle(c *net.UnixConn, snapshot func() Status) {
 	// Half-close, then drain what the client sent ("status\n") until it
 	// closes: closing a unix socket with unread input would reset the
 	// client's connection before it read the document.
-	c.CloseWrite()
+	if hc, ok := c.(interface{ CloseWrite() error }); ok {
+		hc.CloseWrite()
+	}
 	io.Copy(io.Discard, io.LimitReader(c, 4096))
 }
