@@ -5,7 +5,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all deps fresh build test vet fmt-check unit e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz clean
+.PHONY: all deps fresh build test vet fmt-check unit e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz man completions install uninstall deb clean
 
 all: build
 
@@ -17,13 +17,16 @@ deps:
 # The newcomer's proof: `make demo` and `make test` on a clean clone of HEAD
 # in a fresh Debian 12 container (debootstrap + systemd-nspawn). Long (about
 # 40 min); FRESH_STEPS=demo runs only the demo. Not part of `make test`.
-fresh:
+fresh: deps
 	test/fresh/run.sh
 
 # Static binary: it also runs unchanged inside the test VM.
-# lbx-check is lbx watch's checker process; it lives next to lbx.
+# lbx-check is lbx watch's checker process; it lives next to lbx. Both get
+# the hash of every Go source (SOURCE_HASH): lbx watch refuses an lbx-check
+# of another build, and a dirty tree has no revision that tells two apart.
+SOURCE_HASH = $(shell find . \( -name .git -o -name .cache -o -path ./test/e2e/.assets -o -name node_modules \) -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/lbx ./cmd/lbx-check
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/lbx-dev/lbx/checkproc.sourceHash=$(SOURCE_HASH)" -o bin/ ./cmd/lbx ./cmd/lbx-check
 
 fmt-check:
 	@out=$$(find . -name '*.go' -not -path './.cache/*' -not -path './.git/*' -not -path './test/e2e/.assets/*' | xargs gofmt -l); \
@@ -82,5 +85,62 @@ fuzz:
 		done; \
 	done
 
+# Install and package (docs/install.md). make install honours PREFIX and
+# DESTDIR; make deb builds dist/lbx_*.deb with dpkg-deb from what
+# `make install PREFIX=/usr DESTDIR=...` stages (packaging/deb.sh). Man
+# pages and completions are build outputs under dist/.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+LBX_VERSION ?= $(shell packaging/version.sh)
+# Dates in the man pages and the package: the last commit's, so that two
+# builds of one commit are the same.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+export SOURCE_DATE_EPOCH
+
+# lbx(1) and a page per subcommand from the cobra commands, by a docs build
+# of lbx (-tags lbxdocs, a temporary binary: the shipped one has no
+# generator); lbx.yaml(5) from the model's Go types (internal/schema/gen);
+# lbx-check(1) is written by hand.
+man:
+	@set -e; rm -rf dist/man; mkdir -p dist/man; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	CGO_ENABLED=0 $(GO) build -trimpath -tags lbxdocs -ldflags "-X main.version=$(LBX_VERSION)" -o "$$tmp/lbx" ./cmd/lbx; \
+	"$$tmp/lbx" gen-docs --man-dir dist/man >/dev/null
+	cp packaging/lbx-check.1 dist/man/
+	$(GO) run ./internal/schema/gen -man dist/man/lbx.yaml.5
+
+completions: build
+	@mkdir -p dist/completions
+	bin/lbx completion bash >dist/completions/lbx
+	bin/lbx completion zsh >dist/completions/_lbx
+	bin/lbx completion fish >dist/completions/lbx.fish
+
+# The unit names the installed binaries: examples/lbx.service (one source,
+# run as is by test/systemd) with its header replaced and its paths set.
+install: build man completions
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0755 bin/lbx bin/lbx-check $(DESTDIR)$(BINDIR)/
+	{ echo '# lbx.service: lbx watch under systemd, installed from lbx'"'"'s examples/lbx.service.'; \
+	  echo '# Extra flags: LBX_OPTS in /etc/default/lbx. Other changes: systemctl edit lbx.'; echo; \
+	  sed -e '1,/^$$/d' -e 's|/usr/local/bin/|$(BINDIR)/|g' examples/lbx.service; } >$(DESTDIR)$(UNITDIR)/lbx.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/lbx.service
+	for f in dist/man/*.[15]; do gzip -9n <$$f >$(DESTDIR)$(MANDIR)/man$${f##*.}/$${f##*/}.gz; done
+	install -m 0644 dist/completions/lbx $(DESTDIR)$(BASHCOMPDIR)/lbx
+	install -m 0644 dist/completions/_lbx $(DESTDIR)$(ZSHCOMPDIR)/_lbx
+	install -m 0644 dist/completions/lbx.fish $(DESTDIR)$(FISHCOMPDIR)/lbx.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lbx $(DESTDIR)$(BINDIR)/lbx-check $(DESTDIR)$(UNITDIR)/lbx.service \
+		$(DESTDIR)$(MANDIR)/man1/lbx.1.gz $(DESTDIR)$(MANDIR)/man1/lbx-*.1.gz $(DESTDIR)$(MANDIR)/man5/lbx.yaml.5.gz \
+		$(DESTDIR)$(BASHCOMPDIR)/lbx $(DESTDIR)$(ZSHCOMPDIR)/_lbx $(DESTDIR)$(FISHCOMPDIR)/lbx.fish
+
+deb:
+	@MAKE="$(MAKE)" LBX_VERSION="$(LBX_VERSION)" packaging/deb.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -34,7 +34,8 @@ pkgs=(
 )
 
 missing=()
-installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${pkgs[@]}" 2>/dev/null | awk '$2 == "ii" {print $1}')
+# (dpkg-query fails when any package is unknown: only its output counts.)
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${pkgs[@]}" 2>/dev/null | awk '$2 == "ii" {print $1}' || true)
 for p in "${pkgs[@]}"; do
 	grep -qx "$p" <<<"$installed" && continue
 	# NodeSource's nodejs bundles npm (and conflicts with Debian's npm).
