@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/accept"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 )
 
 // Handler serves m's metrics in the Prometheus exposition format.
@@ -37,9 +41,19 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// MaxConns bounds the metrics server's connections, so that its
+// descriptors are bounded too: anyone who can reach the port could
+// otherwise hold thousands of idle connections and leave the daemon no
+// descriptor for a track script or a netlink socket. Beyond MaxConns new
+// connections wait in the kernel's backlog (costing the daemon nothing)
+// until one closes; at the cap, idle keep-alive connections are closed.
+const MaxConns = 64
+
 // ServeListener serves /metrics (and a plain-text index on /) on ln until
 // ctx is done, then shuts down, giving in-flight scrapes a second. It
-// returns nil after ctx is done, or the server's error.
+// returns nil after ctx is done, or the server's error. Accept errors
+// (EMFILE when something else took every descriptor) are logged and
+// retried: they never end the server.
 func ServeListener(ctx context.Context, ln net.Listener, m *Registry) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
@@ -47,6 +61,7 @@ func ServeListener(ctx context.Context, ln net.Listener, m *Registry) error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "lbx watch: metrics at /metrics")
 	})
+	idle := newIdleCloser(MaxConns)
 	srv := &http.Server{
 		Handler: mux,
 		// Bounded everything: a stuck or slow client holds one goroutine
@@ -56,7 +71,10 @@ func ServeListener(ctx context.Context, ln net.Listener, m *Registry) error {
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,
+		ConnState:         idle.track,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
+	ln = netutil.LimitListener(accept.Retrying(ln, "metrics "+ln.Addr().String(), nil), MaxConns)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -73,6 +91,47 @@ func ServeListener(ctx context.Context, ln net.Listener, m *Registry) error {
 		return err
 	}
 	return nil
+}
+
+// idleCloser keeps keep-alive from holding the cap: when the server has
+// limit connections open, the idle ones are closed, and a connection that
+// goes idle then is closed instead of kept.
+type idleCloser struct {
+	limit int
+	mu    sync.Mutex
+	open  int
+	idle  map[net.Conn]struct{}
+}
+
+func newIdleCloser(limit int) *idleCloser {
+	return &idleCloser{limit: limit, idle: make(map[net.Conn]struct{})}
+}
+
+// track is the server's ConnState hook.
+func (ic *idleCloser) track(c net.Conn, state http.ConnState) {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	switch state {
+	case http.StateNew:
+		ic.open++
+		if ic.open >= ic.limit {
+			for c := range ic.idle {
+				c.Close() // the server then reports StateClosed
+				delete(ic.idle, c)
+			}
+		}
+	case http.StateIdle:
+		if ic.open >= ic.limit {
+			c.Close()
+			return
+		}
+		ic.idle[c] = struct{}{}
+	case http.StateActive:
+		delete(ic.idle, c)
+	case http.StateClosed, http.StateHijacked:
+		ic.open--
+		delete(ic.idle, c)
+	}
 }
 
 // Serve is Listen then ServeListener: it serves m on addr until ctx is done.
