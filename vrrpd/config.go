@@ -130,7 +130,7 @@ func FromModel(m *model.Model) (*Config, error) {
 			x.UnicastPeers = append(x.UnicastPeers, p.Addr)
 		}
 		// keepalived tracks the instance's own interface: down means FAULT.
-		x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: "interface " + in.Interface})
+		x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: interfaceKey(in.Interface)})
 		// And the address it sends from, unless given: none on the
 		// interface (at start, or removed later) means FAULT too.
 		if tracksSource(x) {
@@ -138,7 +138,7 @@ func FromModel(m *model.Model) (*Config, error) {
 		}
 		links[in.Interface] = true
 		for _, t := range in.TrackInterfaces {
-			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: "interface " + t.Name, Weight: t.Weight})
+			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: interfaceKey(t.Name), Weight: t.Weight})
 			links[t.Name] = true
 		}
 		for _, t := range in.TrackScripts {
@@ -147,7 +147,7 @@ func FromModel(m *model.Model) (*Config, error) {
 			if t.Weight != nil {
 				w = *t.Weight
 			}
-			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: "script " + t.Name, Weight: w})
+			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: scriptKey(t.Name), Weight: w})
 			usedScripts[t.Name] = true
 		}
 		c.Instances = append(c.Instances, x)

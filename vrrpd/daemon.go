@@ -130,6 +130,12 @@ type InstanceStatus struct {
 	// cause (zero before the first, i.e. while in INIT).
 	LastTransition time.Time
 	LastReason     string
+	// Addresses are the virtual addresses, held or not (those it would
+	// hold as MASTER).
+	Addresses []AddressStatus
+	// Tracks are the tracked objects, in configuration order: what makes
+	// EffectivePriority differ from Priority, or the instance FAULT.
+	Tracks []TrackStatus
 }
 
 type inst struct {
@@ -188,7 +194,13 @@ type Daemon struct {
 	wg      sync.WaitGroup
 	stopers map[string]context.CancelFunc // per tracking source
 
-	published atomic.Pointer[[]InstanceStatus]
+	published atomic.Pointer[published]
+}
+
+// published is what the event loop last made visible to other goroutines.
+type published struct {
+	instances []InstanceStatus
+	tracked   []TrackedObject
 }
 
 // CheckConfig refuses what cannot run: unsafe scripts under
@@ -330,15 +342,6 @@ func (d *Daemon) virtual(a netip.Addr) bool {
 // unicast_src_ip or mcast_src_ip), which it must have (FAULT without).
 func tracksSource(c *Instance) bool { return !c.UnicastSrc.IsValid() && !c.McastSrc.IsValid() }
 
-// sourceKey is the track of an instance's source address: the link's
-// primary address of its family (link.primary).
-func sourceKey(ifname string, v6 bool) string {
-	if v6 {
-		return "source " + ifname + " IPv6"
-	}
-	return "source " + ifname + " IPv4"
-}
-
 // setSource makes src the address in's adverts (and IPv6 neighbour
 // advertisements) are sent from. Event loop only.
 func (d *Daemon) setSource(in *inst, src netip.Addr) error {
@@ -448,7 +451,7 @@ func (d *Daemon) setup() error {
 	now := time.Now()
 	// Tracks known down before start (init_fail scripts) are applied first.
 	for name, s := range d.cfg.Scripts {
-		d.known["script "+name] = s.InitFail == s.Reverse
+		d.known[scriptKey(name)] = s.InitFail == s.Reverse
 	}
 	for _, c := range d.cfg.Instances {
 		in, err := d.newInst(c, now)
@@ -470,46 +473,62 @@ func (d *Daemon) states() map[string]string {
 	return s
 }
 
-// publish stores what Instances and States return to other goroutines.
+// publish stores what Instances, States and Tracked return to other
+// goroutines, and calls OnState when any of it changed.
 func (d *Daemon) publish() {
 	out := make([]InstanceStatus, 0, len(d.cfg.Instances))
 	if len(d.insts) == 0 {
 		// Before Run: the configuration, in INIT.
 		for _, c := range d.cfg.Instances {
 			out = append(out, InstanceStatus{Name: c.FSM.Name, Interface: c.Interface, VRID: int(c.FSM.VRID),
-				State: string(fsm.Init), Priority: c.FSM.Priority, EffectivePriority: c.FSM.Priority})
+				State: string(fsm.Init), Priority: c.FSM.Priority, EffectivePriority: c.FSM.Priority,
+				Addresses: addressesOf(c, false)})
 		}
 	}
+	// The kernel has what the states ask for once no reconcile is pending
+	// or failing (settle ran before publish).
+	settled := !d.dirty && d.retry.IsZero()
 	for _, in := range d.insts {
 		out = append(out, InstanceStatus{Name: in.cfg.FSM.Name, Interface: in.cfg.Interface, VRID: int(in.cfg.FSM.VRID),
 			State: string(in.m.State()), Priority: in.cfg.FSM.Priority, EffectivePriority: in.m.Priority(),
-			LastTransition: in.lastAt, LastReason: in.lastWhy})
+			LastTransition: in.lastAt, LastReason: in.lastWhy,
+			Addresses: addressesOf(in.cfg, settled && in.m.State() == fsm.Master), Tracks: tracksOf(in.m)})
 	}
-	prev := d.published.Swap(&out)
-	if d.opt.OnState != nil && len(d.insts) > 0 && (prev == nil || !sameStates(*prev, out)) {
+	next := &published{instances: out, tracked: d.tracked()}
+	prev := d.published.Swap(next)
+	if d.opt.OnState != nil && len(d.insts) > 0 && (prev == nil || !samePublished(prev, next)) {
 		d.opt.OnState(d.states())
 	}
 }
 
-// sameStates: the same instances (name, interface, VRID: a reload may
-// replace one under its name) in the same states and effective priorities.
-func sameStates(a, b []InstanceStatus) bool {
-	return slices.EqualFunc(a, b, func(x, y InstanceStatus) bool {
+// samePublished: the same instances (name, interface, VRID: a reload may
+// replace one under its name) in the same states, effective priorities,
+// tracking and held addresses, and the same tracked objects' states.
+func samePublished(a, b *published) bool {
+	return slices.Equal(a.tracked, b.tracked) && slices.EqualFunc(a.instances, b.instances, func(x, y InstanceStatus) bool {
 		return x.Name == y.Name && x.Interface == y.Interface && x.VRID == y.VRID &&
-			x.State == y.State && x.EffectivePriority == y.EffectivePriority
+			x.State == y.State && x.EffectivePriority == y.EffectivePriority &&
+			slices.Equal(x.Tracks, y.Tracks) && slices.Equal(x.Addresses, y.Addresses)
 	})
 }
 
-// Instances returns every running instance's state and priority, as of
-// the event loop's last round. Safe from any goroutine.
+// Instances returns every running instance's state, priority, tracking and
+// addresses, as of the event loop's last round. Safe from any goroutine;
+// the slices it holds are never changed (each round publishes new ones).
 func (d *Daemon) Instances() []InstanceStatus {
-	return slices.Clone(*d.published.Load())
+	return slices.Clone(d.published.Load().instances)
+}
+
+// Tracked returns the tracked scripts and interfaces with their states, as
+// of the event loop's last round. Safe from any goroutine.
+func (d *Daemon) Tracked() []TrackedObject {
+	return slices.Clone(d.published.Load().tracked)
 }
 
 // States returns every instance's state by name. Safe from any goroutine.
 func (d *Daemon) States() map[string]string {
 	out := map[string]string{}
-	for _, in := range *d.published.Load() {
+	for _, in := range d.published.Load().instances {
 		out[in.Name] = in.State
 	}
 	return out
@@ -566,7 +585,7 @@ func (d *Daemon) startLinks() {
 
 // startScript (re)starts a script's runner with a fresh state, as at boot.
 func (d *Daemon) startScript(s *ScriptConfig) {
-	src := "script " + s.Name
+	src := scriptKey(s.Name)
 	d.stopScript(s.Name)
 	d.gens[src]++
 	gen := d.gens[src]
@@ -577,7 +596,7 @@ func (d *Daemon) startScript(s *ScriptConfig) {
 }
 
 func (d *Daemon) stopScript(name string) {
-	src := "script " + name
+	src := scriptKey(name)
 	if stop := d.stopers[src]; stop != nil {
 		stop()
 		delete(d.stopers, src)
@@ -656,7 +675,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.receive(ctx, p.l, p.r)
 		case ev := <-d.track:
 			src := ev.key
-			if strings.HasPrefix(src, "interface ") || strings.HasPrefix(src, "addresses ") {
+			if strings.HasPrefix(src, TrackInterface+" ") || strings.HasPrefix(src, "addresses ") {
 				src = "links"
 			}
 			if ev.gen != d.gens[src] {

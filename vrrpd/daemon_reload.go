@@ -51,10 +51,10 @@ func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 		switch a {
 		case Remove:
 			d.stopScript(name)
-			delete(d.known, "script "+name)
+			delete(d.known, scriptKey(name))
 		case Add, Replace:
 			s := cfg.Scripts[name]
-			d.known["script "+name] = s.InitFail == s.Reverse
+			d.known[scriptKey(name)] = s.InitFail == s.Reverse
 		}
 	}
 	d.cfg = cfg
@@ -95,7 +95,7 @@ func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 	for name, a := range plan.Scripts {
 		if a == Add || a == Replace {
 			d.startScript(cfg.Scripts[name])
-			key := "script " + name
+			key := scriptKey(name)
 			for _, in := range d.insts {
 				d.apply(ctx, in, in.m.SetTrack(now, key, d.known[key]))
 			}

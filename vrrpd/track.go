@@ -121,7 +121,7 @@ func watchLinks(ctx context.Context, names []string, gen uint64, out chan<- trac
 				_ = l
 			} else if v, ok := last[n]; !ok || v {
 				last[n] = false
-				sendTrack(ctx, out, trackEvent{key: "interface " + n, up: false, reason: "link " + n + " does not exist", gen: gen})
+				sendTrack(ctx, out, trackEvent{key: interfaceKey(n), up: false, reason: "link " + n + " does not exist", gen: gen})
 			}
 		}
 		if receive(ctx, "link", log, done, errc, ch, func(u netlink.LinkUpdate) {
@@ -138,7 +138,7 @@ func watchLinks(ctx context.Context, names []string, gen uint64, out chan<- trac
 			if up {
 				state = "up"
 			}
-			sendTrack(ctx, out, trackEvent{key: "interface " + n, up: up, reason: "link " + n + " is " + state, gen: gen})
+			sendTrack(ctx, out, trackEvent{key: interfaceKey(n), up: up, reason: "link " + n + " is " + state, gen: gen})
 		}) {
 			return
 		}
@@ -228,7 +228,7 @@ func runScript(ctx context.Context, s *ScriptConfig, gen uint64, out chan<- trac
 			if streak >= need {
 				ok, streak = res, 0
 				up := ok != s.Reverse
-				sendTrack(ctx, out, trackEvent{key: "script " + s.Name, up: up, reason: fmt.Sprintf("script %s %s", s.Name, why), gen: gen})
+				sendTrack(ctx, out, trackEvent{key: scriptKey(s.Name), up: up, reason: fmt.Sprintf("script %s %s", s.Name, why), gen: gen})
 			}
 		}
 		select {

@@ -156,12 +156,43 @@ func (m *Machine) Priority() int {
 	}
 	p := m.cfg.Priority
 	for _, t := range m.cfg.Tracks {
-		up := m.trackUp[t.Key]
-		if t.Weight > 0 && up || t.Weight < 0 && !up {
-			p += t.Weight
-		}
+		p += m.applied(t)
 	}
 	return min(max(p, 1), 254)
+}
+
+// applied is what track t adds to the priority now: its weight while up
+// (weight > 0) or while down (weight < 0), else 0; nothing on an address
+// owner, which keeps 255.
+func (m *Machine) applied(t Track) int {
+	up := m.trackUp[t.Key]
+	if m.cfg.Priority < 255 && (t.Weight > 0 && up || t.Weight < 0 && !up) {
+		return t.Weight
+	}
+	return 0
+}
+
+// TrackState is one tracked object as the machine sees it: whether it is
+// up, and what it does to the machine now.
+type TrackState struct {
+	Track
+	Up bool
+	// Applied is the weight added to the priority now (Priority's sum,
+	// before it is kept in 1..254).
+	Applied int
+	// Fault: a weight-0 object that is down; the machine is in FAULT
+	// because of it.
+	Fault bool
+}
+
+// Tracks returns every tracked object's state, in configuration order.
+func (m *Machine) Tracks() []TrackState {
+	out := make([]TrackState, 0, len(m.cfg.Tracks))
+	for _, t := range m.cfg.Tracks {
+		up := m.trackUp[t.Key]
+		out = append(out, TrackState{Track: t, Up: up, Applied: m.applied(t), Fault: t.Weight == 0 && !up})
+	}
+	return out
 }
 
 // faultReason is why the machine must be in FAULT, or "".

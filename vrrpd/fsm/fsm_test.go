@@ -340,6 +340,65 @@ func TestEffectivePriority(t *testing.T) {
 	}
 }
 
+// Tracks says, per tracked object, whether it is up and what it does to
+// the instance now: the weight it adds to the priority, or FAULT.
+func TestTracksExplainPriority(t *testing.T) {
+	tracks := []Track{{"interface eth0", 0}, {"script up", 20}, {"script down", -30}, {"interface eth1", 10}, {"script fault", 0}}
+	tests := []struct {
+		name string
+		prio int
+		down []string
+		want []TrackState
+	}{
+		{
+			name: "all up: only positive weights apply",
+			prio: 100,
+			want: []TrackState{
+				{Track: tracks[0], Up: true}, {Track: tracks[1], Up: true, Applied: 20},
+				{Track: tracks[2], Up: true}, {Track: tracks[3], Up: true, Applied: 10}, {Track: tracks[4], Up: true},
+			},
+		},
+		{
+			name: "down: negative weight applies, positive lost, weight 0 is the fault",
+			prio: 100,
+			down: []string{"script down", "interface eth1", "script fault"},
+			want: []TrackState{
+				{Track: tracks[0], Up: true}, {Track: tracks[1], Up: true, Applied: 20},
+				{Track: tracks[2], Applied: -30}, {Track: tracks[3]}, {Track: tracks[4], Fault: true},
+			},
+		},
+		{
+			name: "owner: weights ignored, faults not",
+			prio: 255,
+			down: []string{"script down", "interface eth0"},
+			want: []TrackState{
+				{Track: tracks[0], Fault: true}, {Track: tracks[1], Up: true},
+				{Track: tracks[2]}, {Track: tracks[3], Up: true}, {Track: tracks[4], Up: true},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(cfg(func(c *Config) { c.Priority = tt.prio; c.Tracks = tracks }))
+			m.Start(t0)
+			for _, k := range tt.down {
+				m.SetTrack(t0, k, false)
+			}
+			got := m.Tracks()
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("Tracks()\n got %+v\nwant %+v", got, tt.want)
+			}
+			sum := tt.prio
+			for _, ts := range got {
+				sum += ts.Applied
+			}
+			if tt.prio < 255 && min(max(sum, 1), 254) != m.Priority() {
+				t.Errorf("applied weights sum to %d, Priority() = %d", sum, m.Priority())
+			}
+		})
+	}
+}
+
 // A weight-0 tracked object going down puts the instance in FAULT (a master
 // first sends priority 0); coming back up returns it to BACKUP.
 func TestTrackFault(t *testing.T) {

@@ -1,0 +1,128 @@
+package vrrpd
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/lbx-dev/lbx/vrrpd/fsm"
+)
+
+// Kinds of tracked object, as TrackStatus and TrackedObject name them.
+const (
+	// TrackInterface is a tracked link (track_interfaces, and the
+	// instance's own interface, which keepalived tracks with weight 0).
+	TrackInterface = "interface"
+	// TrackScript is a vrrp_script (track_scripts).
+	TrackScript = "script"
+	// TrackSource is the address an instance sends from (its link's
+	// primary address of the family, unless unicast_src_ip or
+	// mcast_src_ip is set): none means FAULT.
+	TrackSource = "source"
+)
+
+// Keys of tracked objects: what the state machine (fsm.Track.Key), the
+// tracking events and the daemon's known states use.
+func interfaceKey(name string) string { return TrackInterface + " " + name }
+func scriptKey(name string) string    { return TrackScript + " " + name }
+
+// sourceKey is the track of an instance's source address: the link's
+// primary address of its family (link.primary).
+func sourceKey(ifname string, v6 bool) string {
+	if v6 {
+		return TrackSource + " " + ifname + " IPv6"
+	}
+	return TrackSource + " " + ifname + " IPv4"
+}
+
+// trackOf splits a key made above into its kind and the object's name (a
+// source's name is its link: the instance's family says which address).
+func trackOf(key string) (kind, name string) {
+	kind, name, _ = strings.Cut(key, " ")
+	if kind == TrackSource {
+		name, _, _ = strings.Cut(name, " ")
+	}
+	return kind, name
+}
+
+// TrackStatus is one object an instance tracks, and what it does to the
+// instance now: why the effective priority differs from the configured
+// one, or why the instance is in FAULT.
+type TrackStatus struct {
+	Kind string // TrackInterface, TrackScript or TrackSource
+	Name string // the link or script; a source's link
+	Up   bool
+	// Weight is the configured weight (0: down means FAULT).
+	Weight int
+	// Applied is what it adds to the priority now: the weight while up
+	// (weight > 0) or while down (weight < 0), else 0; always 0 on an
+	// address owner (priority 255).
+	Applied int
+	// Fault: it is down with weight 0, so the instance is in FAULT.
+	Fault bool
+}
+
+// AddressStatus is one virtual address of an instance.
+type AddressStatus struct {
+	Addr netip.Addr
+	// Excluded: from virtual_addresses_excluded (held as the others, not
+	// carried in adverts).
+	Excluded bool
+	// Held: the instance is MASTER and the reconcile that put its
+	// addresses in the kernel succeeded (none is pending or failing).
+	Held bool
+}
+
+// TrackedObject is a tracked script or interface, daemon-wide (every
+// instance that tracks it sees the same state).
+type TrackedObject struct {
+	Kind string // TrackInterface or TrackScript
+	Name string
+	// Up is the last reported state; before the first report, what the
+	// instances assume (a script's init_fail and reverse, a link up).
+	Up bool
+}
+
+func tracksOf(m *fsm.Machine) []TrackStatus {
+	ts := m.Tracks()
+	out := make([]TrackStatus, 0, len(ts))
+	for _, t := range ts {
+		kind, name := trackOf(t.Key)
+		out = append(out, TrackStatus{Kind: kind, Name: name, Up: t.Up, Weight: t.Weight, Applied: t.Applied, Fault: t.Fault})
+	}
+	return out
+}
+
+func addressesOf(c *Instance, held bool) []AddressStatus {
+	out := make([]AddressStatus, 0, len(c.Addrs)+len(c.Excluded))
+	for _, a := range c.Addrs {
+		out = append(out, AddressStatus{Addr: a, Held: held})
+	}
+	for _, a := range c.Excluded {
+		out = append(out, AddressStatus{Addr: a, Excluded: true, Held: held})
+	}
+	return out
+}
+
+// tracked returns the configuration's tracked scripts and interfaces with
+// their current state (event loop only), sorted by kind and name.
+func (d *Daemon) tracked() []TrackedObject {
+	out := make([]TrackedObject, 0, len(d.cfg.Links)+len(d.cfg.Scripts))
+	state := func(key string, assumed bool) bool {
+		if up, ok := d.known[key]; ok {
+			return up
+		}
+		return assumed
+	}
+	for _, l := range d.cfg.Links {
+		out = append(out, TrackedObject{Kind: TrackInterface, Name: l, Up: state(interfaceKey(l), true)})
+	}
+	for name, s := range d.cfg.Scripts {
+		out = append(out, TrackedObject{Kind: TrackScript, Name: name, Up: state(scriptKey(name), s.InitFail == s.Reverse)})
+	}
+	slices.SortFunc(out, func(a, b TrackedObject) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
