@@ -31,6 +31,10 @@ type Options struct {
 	// started again (doubling from the first to the second; 100 ms and
 	// 5 s when zero). CallTimeout bounds a request's reply (10 s).
 	MinBackoff, MaxBackoff, CallTimeout time.Duration
+	// Build is lbx's own build; a child of another build is refused,
+	// at Start and at every restart (the binary may have been replaced
+	// under a running lbx watch). Zero: ThisBuild("").
+	Build Build
 }
 
 // Client runs the checks in a child process and has check.Runner's
@@ -76,6 +80,9 @@ func New(opts Options) *Client {
 	}
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
+	}
+	if opts.Build == (Build{}) {
+		opts.Build = ThisBuild("")
 	}
 	log := opts.Logger
 	if log == nil {
@@ -177,6 +184,18 @@ func (c *Client) Stats() []check.TargetStats {
 	}
 	c.stats = m.Stats
 	return m.Stats
+}
+
+// Probe starts the child, checks its build as Start would, and stops it:
+// lbx watch --checker auto runs the checks inline instead of starting a
+// checker of another build (a *BuildMismatchError).
+func (c *Client) Probe() error {
+	s, err := c.spawn()
+	if err != nil {
+		return err
+	}
+	s.shutdown()
+	return nil
 }
 
 // Restarts is how many times the child was started again after a crash.
@@ -380,7 +399,11 @@ type pendingCall struct {
 	reply     chan message
 }
 
-// spawn starts a child on a fresh socketpair, its end as fd 3.
+// spawn starts a child on a fresh socketpair, its end as fd 3, and checks
+// that it is of lbx's build (the hello request) before any other request.
+// A mismatch at a restart fails it as a crash would: it is logged and
+// tried again with backoff, health kept as last reported, so that a
+// half-done upgrade that a service restart completes costs no flap.
 func (c *Client) spawn() (*session, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -414,7 +437,12 @@ func (c *Client) spawn() (*session, error) {
 		}
 		close(s.exited)
 	}()
-	c.log.Debug("checker process started", "pid", cmd.Process.Pid, "path", c.opts.Path)
+	m, err := s.call(c, request{Op: opHello}, false, c.opts.CallTimeout)
+	if err := checkHello(c.opts.Path, c.opts.Build, m, err); err != nil {
+		s.shutdown()
+		return nil, err
+	}
+	c.log.Debug("checker process started", "pid", cmd.Process.Pid, "path", c.opts.Path, "build", m.Build.String())
 	return s, nil
 }
 

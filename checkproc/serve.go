@@ -21,6 +21,9 @@ type ServeOptions struct {
 	// answered: the checks' live data changes only then (lbx-check
 	// retunes its memory limit there).
 	Applied func()
+	// Build is what the hello request is answered with; zero:
+	// ThisBuild("").
+	Build Build
 }
 
 // Serve is the child's side: it runs a check.Runner on the requests read
@@ -33,6 +36,9 @@ func Serve(ctx context.Context, conn io.ReadWriter, opts ServeOptions) error {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	if opts.Build == (Build{}) {
+		opts.Build = ThisBuild("")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -79,6 +85,8 @@ func Serve(ctx context.Context, conn io.ReadWriter, opts ServeOptions) error {
 		}
 		reply := message{Op: opReply, Seq: q.Seq}
 		switch q.Op {
+		case opHello:
+			reply.Build = &opts.Build
 		case opUpdate:
 			// The suspend set, if given, holds from the first probe.
 			if q.Suspend != nil {

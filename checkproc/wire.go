@@ -5,8 +5,10 @@
 // while the child is restarted.
 //
 // The parent (Client) and the child (Serve) talk JSON lines over a
-// socketpair, the child's fd 3. The parent sends requests — update (the
-// first one starts the checks), suspend, health, stats — and the child
+// socketpair, the child's fd 3. The parent sends requests — hello (first:
+// the child answers with its Build, and the parent refuses a checker of
+// another build), update (the first one starts the checks), suspend,
+// health, stats — and the child
 // replies to each that carries a sequence number; health transitions are
 // pushed as they happen. Checks cross as their effective model.Check
 // (check.Probe.Spec), from which check.FromSpec builds the same checker.
@@ -21,6 +23,7 @@ import (
 
 // Request ops, parent to child.
 const (
+	opHello   = "hello"
 	opUpdate  = "update"
 	opSuspend = "suspend"
 	opHealth  = "health"
@@ -56,6 +59,7 @@ type message struct {
 	Op          string              `json:"op"`
 	Seq         uint64              `json:"seq,omitempty"`
 	Err         string              `json:"err,omitempty"`
+	Build       *Build              `json:"build,omitempty"` // the reply to hello
 	Health      []healthOf          `json:"health,omitempty"`
 	Stats       []check.TargetStats `json:"stats,omitempty"`
 	Transitions []check.Transition  `json:"transitions,omitempty"`

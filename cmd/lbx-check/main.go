@@ -8,8 +8,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -22,12 +24,35 @@ import (
 	"github.com/lbx-dev/lbx/internal/footprint"
 )
 
+// version is set at build time with lbx's: -ldflags "-X main.version=v1.2.3"
+// sets both mains. lbx watch refuses an lbx-check whose build
+// (checkproc.Build: this version, the VCS revision, the source hash) is
+// not its own.
+var version = "dev"
+
 func main() {
-	level := flag.String("log-level", "info", "log level: debug, info, warn, error")
-	format := flag.String("log-format", "text", "log format on stderr: text or json")
-	flag.Parse()
+	fs := flag.NewFlagSet("lbx-check", flag.ContinueOnError)
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	format := fs.String("log-format", "text", "log format on stderr: text or json")
+	showVersion := fs.Bool("version", false, "print the build (what lbx watch compares with its own) and exit")
+	// A bad flag is reported by cli.Fatal alone (one JSON record with
+	// --log-format json), not with the flag package's usage text.
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stdout)
+			fs.PrintDefaults()
+			return
+		}
+		cli.Fatal(os.Stderr, cli.LogFormatOf(os.Args[1:]), "lbx-check", "", err, 2)
+		os.Exit(2)
+	}
+	if *showVersion {
+		fmt.Println("lbx-check", checkproc.ThisBuild(version))
+		return
+	}
 	if err := run(*level, *format); err != nil {
-		fmt.Fprintln(os.Stderr, "lbx-check:", err)
+		cli.Fatal(os.Stderr, *format, "lbx-check", "", err, 1)
 		os.Exit(1)
 	}
 }
@@ -62,6 +87,7 @@ func run(level, format string) error {
 	// without it, decoding an update sets a peak twice the steady state).
 	footprint.Start()
 	return checkproc.Serve(context.Background(), conn, checkproc.ServeOptions{
+		Build: checkproc.ThisBuild(version),
 		Applied: func() {
 			limit := footprint.Retune()
 			slog.Debug("memory limit retuned", "limit_bytes", limit)

@@ -5,8 +5,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"log/slog"
 	"os"
 	"runtime/debug"
 
@@ -43,18 +41,23 @@ func init() {
 func addCommand(c *cobra.Command) { rootCmd.AddCommand(c) }
 
 func main() {
-	err := rootCmd.Execute()
+	cmd, err := rootCmd.ExecuteC()
 	if err == nil {
 		return
 	}
+	code := cli.ExitError1
 	var ec *cli.ExitError
 	if errors.As(err, &ec) {
-		if ec.Err != nil {
-			fmt.Fprintln(os.Stderr, "lbx:", ec.Err)
-		}
-		os.Exit(ec.Code)
+		code, err = ec.Code, ec.Err
 	}
-	slog.Debug("command failed", "err", err)
-	fmt.Fprintln(os.Stderr, "lbx:", err)
-	os.Exit(cli.ExitError1)
+	if err != nil {
+		command := ""
+		if cmd != nil {
+			command = cmd.CommandPath()
+		}
+		// From os.Args, not logFormat: a flag that did not parse may
+		// have stopped cobra before --log-format.
+		cli.Fatal(os.Stderr, cli.LogFormatOf(os.Args[1:]), "lbx", command, err, code)
+	}
+	os.Exit(code)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -41,6 +42,11 @@ func init() {
 				return nil
 			}
 			if err != nil {
+				if strings.EqualFold(logFormat, "json") {
+					return err // main prints it as one JSON record
+				}
+				// Every error on a line of its own, file:line:col first,
+				// as compilers print them (editors jump to them).
 				fmt.Fprintln(os.Stderr, err)
 				return cli.Exit(cli.ExitError1, nil)
 			}

@@ -41,7 +41,10 @@ running daemon.
 Health checks run in a child process, lbx-check (next to lbx, or on PATH),
 as keepalived's checker does; lbx watch restarts it if it dies and gives it
 every server's last verdict, so IPVS does not change. --checker inline runs
-them in the daemon itself.
+them in the daemon itself. lbx-check must be the same build as lbx (same
+version, revision and sources; lbx-check --version prints it): --checker
+process refuses another, auto warns and runs the checks inline, and a
+restart of a replaced binary fails (logged, retried) until they match.
 
 The daemon runs on one CPU, as keepalived's processes do, unless the
 GOMAXPROCS environment variable says otherwise, and opts out of transparent
@@ -64,7 +67,7 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 			if err != nil {
 				return err
 			}
-			newChecker, err := checkerOf(checker)
+			newChecker, err := checkerOf(checker, checkproc.Find)
 			if err != nil {
 				return err
 			}
@@ -100,15 +103,22 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 	addCommand(c)
 }
 
-// checkerOf turns --checker into watch.Options.NewChecker (nil: inline).
-func checkerOf(mode string) (func(*slog.Logger) watch.Checker, error) {
+// checkerOf turns --checker into watch.Options.NewChecker (nil: inline);
+// find locates lbx-check (checkproc.Find).
+// The checker binary must be lbx's own build (checkproc.Build): --checker
+// process refuses to start with another, --checker auto warns and runs
+// the checks inline. A stale lbx-check next to a new lbx is what a
+// half-done upgrade leaves; refusing there would take the load balancer
+// (and its VRRP addresses) down over a helper that auto lets go anyway,
+// while an explicit "process" is a promise that must not silently change.
+func checkerOf(mode string, find func() (string, error)) (func(*slog.Logger) watch.Checker, error) {
 	if mode == "inline" {
 		return nil, nil
 	}
 	if mode != "auto" && mode != "process" {
 		return nil, fmt.Errorf("--checker %q: want auto, process or inline", mode)
 	}
-	path, err := checkproc.Find()
+	path, err := find()
 	if err != nil {
 		if mode == "process" {
 			return nil, fmt.Errorf("--checker process: %w", err)
@@ -116,9 +126,18 @@ func checkerOf(mode string) (func(*slog.Logger) watch.Checker, error) {
 		slog.Warn("health checks run inline, in lbx watch itself", "why", err.Error())
 		return nil, nil
 	}
-	args := []string{"--log-level", logLevel, "--log-format", logFormat}
+	opts := checkproc.Options{Path: path, Args: []string{"--log-level", logLevel, "--log-format", logFormat}, Build: checkproc.ThisBuild(version)}
+	if err := checkproc.New(opts).Probe(); err != nil {
+		var mismatch *checkproc.BuildMismatchError
+		if mode == "auto" && errors.As(err, &mismatch) {
+			slog.Warn("health checks run inline, in lbx watch itself: "+err.Error(), "checker", path)
+			return nil, nil
+		}
+		return nil, fmt.Errorf("--checker %s: %w", mode, err)
+	}
 	return func(log *slog.Logger) watch.Checker {
 		log.Info("health checks run in a checker process", "path", path)
-		return checkproc.New(checkproc.Options{Path: path, Args: args, Logger: log})
+		opts.Logger = log
+		return checkproc.New(opts)
 	}, nil
 }
