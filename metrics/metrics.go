@@ -9,6 +9,9 @@
 //   - VRRP series carry keepalived exporters' labels {iname, intf, vrid}, so a
 //     dashboard built for keepalived_vrrp_state works on lbx_vrrp_state with a
 //     rename.
+//   - Per-instance series that keepalived exporters add a label for get a
+//     series family of their own instead: lbx_vrrp_address{..., ip_address}
+//     (1 while held), so lbx_vrrp_state keeps one series per instance.
 //   - Checker series carry node_exporter's node_ipvs_backend_* labels
 //     {local_address, local_port, remote_address, remote_port, proto,
 //     local_mark} with the same value formats (proto "TCP"/"UDP"/"SCTP"/"FWM",
@@ -23,6 +26,8 @@ package metrics
 import (
 	"errors"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,11 +137,22 @@ type Registry struct {
 	reconciles, drift                    *prometheus.CounterVec
 	reconcileDur                         prometheus.Histogram
 	kernelWrites, checkerRestarts        prometheus.Counter
+	buildInfo                            *prometheus.GaugeVec
+	vrrpAddress                          *prometheus.GaugeVec
+	becomeMaster                         *prometheus.CounterVec
+	scriptUp, interfaceUp                *prometheus.GaugeVec
+	reloads                              *prometheus.CounterVec
+	lastReloadOK, lastReloadTime         prometheus.Gauge
 
 	mu       sync.Mutex
 	restarts int // the last value given to SetCheckerRestarts
 	vrrps    map[VRRP]struct{}
 	reals    map[Real]struct{}
+	// addrs are the ip_address values of each instance's lbx_vrrp_address
+	// series; scripts and intfs the names of lbx_vrrp_script_up and
+	// lbx_vrrp_interface_up series: what the next Set call replaces.
+	addrs          map[VRRP][]string
+	scripts, intfs map[string]bool
 	// abs holds the last absolute value given to a Set*Counts method per
 	// series, so that snapshot-fed counters advance by the difference.
 	abs map[absKey]uint64
@@ -162,6 +178,7 @@ func New() *Registry {
 		vrrps: map[VRRP]struct{}{},
 		reals: map[Real]struct{}{},
 		abs:   map[absKey]uint64{},
+		addrs: map[VRRP][]string{}, scripts: map[string]bool{}, intfs: map[string]bool{},
 	}
 	m.vrrpState = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "lbx_vrrp_state",
@@ -228,6 +245,39 @@ func New() *Registry {
 		Name: "lbx_checker_process_restarts_total",
 		Help: "Times the checker process (lbx-check) was started again after it died; health was kept meanwhile.",
 	})
+	m.buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lbx_build_info",
+		Help: "Always 1; the labels say which lbx runs: version (-X main.version), VCS revision (empty if not built from a checkout), Go version.",
+	}, []string{"version", "revision", "goversion"})
+	m.vrrpAddress = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lbx_vrrp_address",
+		Help: "Virtual address of a VRRP instance (virtual_addresses and virtual_addresses_excluded): 1 while this node holds it (MASTER, and the reconcile that adds it succeeded), 0 otherwise.",
+	}, append(vrrpLabels[:3:3], "ip_address"))
+	m.becomeMaster = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_vrrp_become_master_total",
+		Help: "Times the VRRP instance became MASTER (keepalived exporters' keepalived_become_master_total).",
+	}, vrrpLabels)
+	m.scriptUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lbx_vrrp_script_up",
+		Help: "Tracked script (vrrp_script) status after rise/fall and reverse: 1 ok, 0 failed.",
+	}, []string{"script"})
+	m.interfaceUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lbx_vrrp_interface_up",
+		Help: "Tracked interface status (track_interfaces and each VRRP instance's own interface): 1 up, 0 down or absent.",
+	}, []string{"interface"})
+	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_reloads_total",
+		Help: "Reloads of the model (SIGHUP, or lbx apply handed to the daemon), by result (success, failure: the previous model stays in force, or VRRP took it only in part).",
+	}, []string{"result"})
+	m.lastReloadOK = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "lbx_last_reload_successful",
+		Help: "1 if the last reload succeeded or none was made since the start, 0 after a failed one until the next succeeds.",
+	})
+	m.lastReloadTime = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "lbx_last_reload_timestamp_seconds",
+		Help: "Unix time of the last reload, successful or not; the start until the first reload.",
+	})
+	m.reg.MustRegister(m.buildInfo, m.vrrpAddress, m.becomeMaster, m.scriptUp, m.interfaceUp, m.reloads, m.lastReloadOK, m.lastReloadTime)
 	m.reg.MustRegister(m.checkerRestarts, m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd,
 		m.checkUp, m.checkLatency, m.checks, m.reconciles, m.reconcileDur, m.drift, m.kernelWrites,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -236,6 +286,11 @@ func New() *Registry {
 	for _, r := range []string{ReconcileNoop, ReconcileChanged, ReconcileError} {
 		m.reconciles.WithLabelValues(r)
 	}
+	for _, r := range []string{ResultSuccess, ResultFailure} {
+		m.reloads.WithLabelValues(r)
+	}
+	m.lastReloadOK.Set(1)
+	m.lastReloadTime.Set(float64(time.Now().UnixNano()) / 1e9)
 	return m
 }
 
@@ -247,10 +302,17 @@ func (m *Registry) Gatherer() prometheus.Gatherer {
 	return m.reg
 }
 
+// seenVRRP records v's series for Retain; an instance seen for the first
+// time gets its become-master counter at 0, so that increase() sees the
+// first time it becomes master. A packet of no instance (Name "") has none.
 func (m *Registry) seenVRRP(v VRRP) {
 	m.mu.Lock()
+	_, seen := m.vrrps[v]
 	m.vrrps[v] = struct{}{}
 	m.mu.Unlock()
+	if !seen && v.Name != "" {
+		m.becomeMaster.With(v.labels())
+	}
 }
 
 func (m *Registry) seenReal(r Real) {
@@ -280,6 +342,98 @@ func (m *Registry) Transition(v VRRP, to string) {
 	l := v.labels()
 	l["to"] = strings.ToUpper(to)
 	m.transitions.With(l).Inc()
+	if StateValue(to) == StateMaster {
+		m.becomeMaster.With(v.labels()).Inc()
+	}
+}
+
+// Address is one virtual address of a VRRP instance.
+type Address struct {
+	IP   netip.Addr
+	Held bool // in the kernel as lbx put it: the instance is MASTER
+}
+
+// SetAddresses records v's virtual addresses (lbx_vrrp_address), replacing
+// what the last call gave: an address not listed any more loses its
+// series. Call it with SetVRRP.
+func (m *Registry) SetAddresses(v VRRP, addrs []Address) {
+	if m == nil {
+		return
+	}
+	m.seenVRRP(v)
+	ips := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		ips = append(ips, a.IP.String())
+	}
+	m.mu.Lock()
+	prev := m.addrs[v]
+	m.addrs[v] = ips
+	m.mu.Unlock()
+	label := func(ip string) prometheus.Labels {
+		l := v.labels()
+		l["ip_address"] = ip
+		return l
+	}
+	for _, ip := range prev {
+		if !slices.Contains(ips, ip) {
+			m.vrrpAddress.Delete(label(ip))
+		}
+	}
+	for i, a := range addrs {
+		m.vrrpAddress.With(label(ips[i])).Set(b2f(a.Held))
+	}
+}
+
+// SetTracked records the states of the tracked scripts and interfaces by
+// name (true: up), replacing what the last call gave: a script or
+// interface no longer tracked loses its series.
+func (m *Registry) SetTracked(scripts, interfaces map[string]bool) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	replace(m.scriptUp, m.scripts, scripts)
+	replace(m.interfaceUp, m.intfs, interfaces)
+}
+
+// replace sets g's one-label series to next, deleting those of the names
+// in have that next lacks, and makes have next's names.
+func replace(g *prometheus.GaugeVec, have, next map[string]bool) {
+	for name := range have {
+		if _, ok := next[name]; !ok {
+			g.DeleteLabelValues(name)
+			delete(have, name)
+		}
+	}
+	for name, up := range next {
+		g.WithLabelValues(name).Set(b2f(up))
+		have[name] = true
+	}
+}
+
+// SetBuildInfo sets lbx_build_info's one series.
+func (m *Registry) SetBuildInfo(version, revision, goVersion string) {
+	if m == nil {
+		return
+	}
+	m.buildInfo.Reset()
+	m.buildInfo.WithLabelValues(version, revision, goVersion).Set(1)
+}
+
+// Reload records a reload (SIGHUP, or lbx apply handed to the daemon) made
+// at t: ok false if it was refused or taken only in part.
+func (m *Registry) Reload(ok bool, t time.Time) {
+	if m == nil {
+		return
+	}
+	res := ResultFailure
+	if ok {
+		res = ResultSuccess
+	}
+	m.reloads.WithLabelValues(res).Inc()
+	m.lastReloadOK.Set(b2f(ok))
+	m.lastReloadTime.Set(float64(t.UnixNano()) / 1e9)
 }
 
 // AdvertSent counts one advertisement sent by v.
@@ -467,12 +621,15 @@ func (m *Registry) Retain(vrrps []VRRP, reals []Real) {
 			delete(m.abs, k)
 		}
 	}
+	for _, v := range dropV {
+		delete(m.addrs, v)
+	}
 	m.mu.Unlock()
 	for _, v := range dropV {
 		l := v.labels()
 		for _, c := range []interface {
 			DeletePartialMatch(prometheus.Labels) int
-		}{m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd} {
+		}{m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd, m.vrrpAddress, m.becomeMaster} {
 			c.DeletePartialMatch(l)
 		}
 	}

@@ -224,8 +224,86 @@ func TestExposition(t *testing.T) {
 				`lbx_kernel_writes_total 0`,
 				`lbx_reconcile_duration_seconds_count 0`,
 				`lbx_checker_process_restarts_total 0`,
+				`lbx_reloads_total{result="success"} 0`,
+				`lbx_reloads_total{result="failure"} 0`,
+				`lbx_last_reload_successful 1`,
 			},
 			not: []string{"lbx_vrrp_", "lbx_checker_up", "lbx_checker_latency", "lbx_checker_checks", "lbx_drift_"},
+		},
+		{
+			name: "become master: zero from the first sight of an instance, counts entries into MASTER",
+			do: func(m *Registry) {
+				m.SetVRRP(vi1, "BACKUP", 100)
+				m.SetVRRP(vi2, "INIT", 100)
+				m.Transition(vi2, "BACKUP")
+				m.Transition(vi2, "MASTER")
+				m.Transition(vi2, "FAULT")
+				m.Transition(vi2, "master")
+				m.AdvertInvalid(VRRP{Interface: "eth0", VRID: 99}, "vrid")
+			},
+			want: []string{
+				`lbx_vrrp_become_master_total{iname="VI_1",intf="eth0",vrid="51"} 0`,
+				`lbx_vrrp_become_master_total{iname="VI_2",intf="eth1",vrid="52"} 2`,
+			},
+			not: []string{`lbx_vrrp_become_master_total{iname=""`},
+		},
+		{
+			name: "addresses: one series per address, held or not, replaced by the next call",
+			do: func(m *Registry) {
+				m.SetAddresses(vi1, []Address{{IP: netip.MustParseAddr("10.0.0.100")}, {IP: netip.MustParseAddr("10.0.0.101")}})
+				m.SetAddresses(vi1, []Address{{IP: netip.MustParseAddr("10.0.0.100"), Held: true}, {IP: netip.MustParseAddr("2001:db8::100"), Held: true}})
+				m.SetAddresses(vi2, []Address{{IP: netip.MustParseAddr("10.0.1.100")}})
+			},
+			want: []string{
+				`lbx_vrrp_address{iname="VI_1",intf="eth0",ip_address="10.0.0.100",vrid="51"} 1`,
+				`lbx_vrrp_address{iname="VI_1",intf="eth0",ip_address="2001:db8::100",vrid="51"} 1`,
+				`lbx_vrrp_address{iname="VI_2",intf="eth1",ip_address="10.0.1.100",vrid="52"} 0`,
+			},
+			not: []string{`lbx_vrrp_address{iname="VI_1",intf="eth0",ip_address="10.0.0.101"`},
+		},
+		{
+			name: "tracked scripts and interfaces, replaced by the next call",
+			do: func(m *Registry) {
+				m.SetTracked(map[string]bool{"chk_nginx": true, "chk_old": true}, map[string]bool{"eth0": true, "eth1": true})
+				m.SetTracked(map[string]bool{"chk_nginx": false, "chk_dns": true}, map[string]bool{"eth0": true, "eth1": false})
+			},
+			want: []string{
+				`lbx_vrrp_script_up{script="chk_nginx"} 0`,
+				`lbx_vrrp_script_up{script="chk_dns"} 1`,
+				`lbx_vrrp_interface_up{interface="eth0"} 1`,
+				`lbx_vrrp_interface_up{interface="eth1"} 0`,
+			},
+			not: []string{`lbx_vrrp_script_up{script="chk_old"}`},
+		},
+		{
+			name: "reloads: counted by result, the last one's outcome and time",
+			do: func(m *Registry) {
+				m.Reload(true, time.Unix(1700000000, 0))
+				m.Reload(false, time.Unix(1700000100, 500e6))
+			},
+			want: []string{
+				`lbx_reloads_total{result="success"} 1`,
+				`lbx_reloads_total{result="failure"} 1`,
+				`lbx_last_reload_successful 0`,
+				`lbx_last_reload_timestamp_seconds 1.7000001005e+09`,
+			},
+		},
+		{
+			name: "a good reload after a failed one",
+			do: func(m *Registry) {
+				m.Reload(false, time.Unix(1700000000, 0))
+				m.Reload(true, time.Unix(1700000001, 0))
+			},
+			want: []string{`lbx_last_reload_successful 1`, `lbx_reloads_total{result="failure"} 1`, `lbx_reloads_total{result="success"} 1`},
+		},
+		{
+			name: "build info: one series",
+			do: func(m *Registry) {
+				m.SetBuildInfo("v0.9.0", "", "go1.25")
+				m.SetBuildInfo("v1.0.0", "23cc433", "go1.26.0")
+			},
+			want: []string{`lbx_build_info{goversion="go1.26.0",revision="23cc433",version="v1.0.0"} 1`},
+			not:  []string{`lbx_build_info{goversion="go1.25"`},
 		},
 		{
 			name: "checker process restarts: the client's count, never backwards",
@@ -269,6 +347,8 @@ func TestRetainRemovesStaleSeries(t *testing.T) {
 	m := New()
 	m.SetVRRP(vi1, "MASTER", 150)
 	m.SetVRRP(vi2, "BACKUP", 100)
+	m.SetAddresses(vi1, []Address{{IP: netip.MustParseAddr("10.0.0.100"), Held: true}})
+	m.SetAddresses(vi2, []Address{{IP: netip.MustParseAddr("10.0.1.100")}})
 	m.Transition(vi2, "BACKUP")
 	m.AdvertInvalid(vi2, "auth")
 	m.SetAdvertCounts(vi2, AdvertCounts{Sent: 7, Received: 7})
@@ -288,6 +368,8 @@ func TestRetainRemovesStaleSeries(t *testing.T) {
 	for _, w := range []string{
 		`lbx_vrrp_state{iname="VI_1",intf="eth0",vrid="51"} 2`,
 		`lbx_vrrp_adverts_sent_total{iname="VI_1",intf="eth0",vrid="51"} 1`,
+		`lbx_vrrp_address{iname="VI_1",intf="eth0",ip_address="10.0.0.100",vrid="51"} 1`,
+		`lbx_vrrp_become_master_total{iname="VI_1",intf="eth0",vrid="51"} 0`,
 		// Packets of no instance on an interface that still has one.
 		`lbx_vrrp_adverts_invalid_total{iname="",intf="eth0",reason="vrid",vrid="9"} 1`,
 		`lbx_checker_up{local_address="10.0.0.1",local_mark="",local_port="80",proto="TCP",remote_address="192.168.1.11",remote_port="8080"} 1`,
@@ -319,6 +401,10 @@ func TestNilRegistry(t *testing.T) {
 	m.SetChecker(web1, true, 0, 1, 0)
 	m.Reconcile(0, nil, 0, nil)
 	m.SetCheckerRestarts(1)
+	m.SetAddresses(vi1, []Address{{IP: netip.MustParseAddr("10.0.0.1")}})
+	m.SetTracked(map[string]bool{"s": true}, nil)
+	m.SetBuildInfo("v", "r", "go")
+	m.Reload(false, time.Now())
 	m.Retain(nil, nil)
 	if m.Gatherer() != nil {
 		t.Fatal("nil registry has a gatherer")
