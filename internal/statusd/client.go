@@ -21,7 +21,10 @@ const maxDoc = 64 << 20
 
 // Query asks the daemon at path for its status. With no daemon running it
 // returns an error wrapping ErrNotRunning whose text is one line for the
-// user: "no lbx watch is running (no socket at /run/lbx/lbx.sock)".
+// user: "no lbx watch is running (no socket at /run/lbx/lbx.sock)". A
+// daemon busy with MaxConns clients closes new ones without an answer:
+// Query asks again until ctx's deadline (by default 2*ConnTimeout, by
+// which the daemon has let every earlier client go).
 func Query(ctx context.Context, path string) (*Status, error) {
 	if path == "" {
 		path = DefaultSocket
@@ -32,6 +35,25 @@ func Query(ctx context.Context, path string) (*Status, error) {
 		defer cancel()
 	}
 	start := time.Now()
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		b, err := exchange(ctx, path, start)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > 0 {
+			return decode(b, path)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("status socket %s: the daemon closed the connection without answering (busy; try again)", path)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// exchange sends one request and returns what the daemon wrote: nothing
+// when it was busy.
+func exchange(ctx context.Context, path string, start time.Time) ([]byte, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
@@ -51,6 +73,9 @@ func Query(ctx context.Context, path string) (*Status, error) {
 		c.SetDeadline(dl)
 	}
 	if _, err := c.Write([]byte("status\n")); err != nil {
+		if isReset(err) {
+			return nil, nil // closed before we wrote: busy
+		}
 		return nil, fmt.Errorf("status socket %s: %w", path, err)
 	}
 	c.CloseWrite()
@@ -59,11 +84,21 @@ func Query(ctx context.Context, path string) (*Status, error) {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, fmt.Errorf("status socket %s: no answer within %v (is lbx watch wedged?)", path, time.Since(start).Round(time.Millisecond))
 		}
+		if isReset(err) && len(b) == 0 {
+			return nil, nil
+		}
 		return nil, fmt.Errorf("status socket %s: %w", path, err)
 	}
-	if len(b) == 0 {
-		return nil, fmt.Errorf("status socket %s: the daemon closed the connection without answering (busy; try again)", path)
-	}
+	return b, nil
+}
+
+// isReset: the daemon closed the connection under us (at MaxConns it
+// closes new clients at once).
+func isReset(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+}
+
+func decode(b []byte, path string) (*Status, error) {
 	var st Status
 	if err := json.Unmarshal(b, &st); err != nil {
 		return nil, fmt.Errorf("status socket %s: bad document: %w", path, err)

@@ -184,3 +184,23 @@ func TestAcceptErrorsRetried(t *testing.T) {
 		})
 	}
 }
+
+// TestQueryWaitsOutBusy: MaxConns silent clients hold every slot (each
+// for up to ConnTimeout), so the daemon closes new clients at once; Query
+// asks again and gets its answer once a slot is free.
+func TestQueryWaitsOutBusy(t *testing.T) {
+	path, _ := serve(t, sample)
+	for range MaxConns {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	time.Sleep(100 * time.Millisecond) // every silent client holds a slot
+	start := time.Now()
+	if _, err := Query(context.Background(), path); err != nil {
+		t.Fatalf("query with %d silent clients: %v", MaxConns, err)
+	}
+	t.Logf("answered after %v", time.Since(start).Round(time.Millisecond))
+}
