@@ -41,11 +41,13 @@ func WriteText(w io.Writer, p *Plan, colour bool) error {
 	}
 	b.WriteString("lbx will perform the following actions:\n\n")
 	for _, c := range p.Changes {
-		sym := symbols[c.Action]
+		// Padded before it is coloured: a width counts the escape codes
+		// too, which would push a coloured line's address left.
+		sym := fmt.Sprintf("%4s", symbols[c.Action])
 		if colour {
-			sym = colours[c.Action] + sym + "\x1b[0m"
+			sym = strings.Replace(sym, symbols[c.Action], colours[c.Action]+symbols[c.Action]+"\x1b[0m", 1)
 		}
-		fmt.Fprintf(&b, "%4s %s", sym, c.Address)
+		fmt.Fprintf(&b, "%s %s", sym, c.Address)
 		if d := describe(c); d != "" {
 			b.WriteString("  ")
 			b.WriteString(d)
