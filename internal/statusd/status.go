@@ -76,6 +76,48 @@ type Instance struct {
 	MasterSince       time.Time `json:"master_since,omitzero"` // zero unless MASTER
 	LastTransition    time.Time `json:"last_transition,omitzero"`
 	LastReason        string    `json:"last_transition_reason,omitempty"`
+	// Addresses are the virtual addresses (virtual_addresses, then
+	// virtual_addresses_excluded): held while MASTER, the ones it would
+	// hold as MASTER otherwise.
+	Addresses []Address `json:"addresses,omitempty"`
+	// Tracking is every object the instance tracks, in the model's order
+	// after its own interface (and, unless unicast_src_ip or mcast_src_ip
+	// is set, its source address): what makes EffectivePriority differ
+	// from Priority, or the state FAULT.
+	Tracking []Track `json:"tracking,omitempty"`
+}
+
+// Address is one virtual address of an instance.
+type Address struct {
+	Address string `json:"address"` // "192.0.2.10", "2001:db8::10"
+	// Held: in the kernel as lbx put it (the instance is MASTER and the
+	// reconcile that adds its addresses succeeded).
+	Held     bool `json:"held"`
+	Excluded bool `json:"excluded,omitempty"` // from virtual_addresses_excluded
+}
+
+// Kinds of tracked object (Track.Kind).
+const (
+	TrackInterface = "interface" // a link: track_interfaces, or the instance's own
+	TrackScript    = "script"    // a vrrp_script: track_scripts
+	// TrackSource is the link's address the instance sends from; none
+	// means FAULT. Name is the link.
+	TrackSource = "source"
+)
+
+// Track is one object an instance tracks and what it does to it now.
+type Track struct {
+	Kind string `json:"kind"` // interface, script or source
+	Name string `json:"name"`
+	Up   bool   `json:"up"` // a script: it succeeds (after rise/fall, reverse)
+	// Weight is the configured weight: while up (> 0) or down (< 0) it is
+	// added to the priority; 0 means down puts the instance in FAULT.
+	Weight int `json:"weight"`
+	// AppliedWeight is what it adds to the priority now (0 on an address
+	// owner, priority 255, which ignores weights).
+	AppliedWeight int `json:"applied_weight"`
+	// Fault: it is down with weight 0, so the instance is in FAULT.
+	Fault bool `json:"fault,omitempty"`
 }
 
 // Real is one real server's health.

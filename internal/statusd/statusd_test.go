@@ -22,8 +22,13 @@ func sample() Status {
 	return Status{
 		Daemon: Daemon{PID: os.Getpid(), Version: "v0.1.0", StartTime: t0, ModelFile: "/etc/lbx/lbx.yaml", LastReload: t0.Add(time.Hour)},
 		VRRP: []Instance{
-			{Name: "VI_1", Interface: "eth0", VRID: 51, State: "MASTER", Priority: 150, EffectivePriority: 150, MasterSince: t0.Add(time.Minute), LastTransition: t0.Add(time.Minute), LastReason: "master_down timer expired"},
-			{Name: "VI_2", Interface: "eth1", VRID: 52, State: "BACKUP", Priority: 100, EffectivePriority: 80, LastTransition: t0, LastReason: "higher priority advert"},
+			{Name: "VI_1", Interface: "eth0", VRID: 51, State: "MASTER", Priority: 150, EffectivePriority: 150, MasterSince: t0.Add(time.Minute), LastTransition: t0.Add(time.Minute), LastReason: "master_down timer expired",
+				Addresses: []Address{{Address: "10.0.0.100", Held: true}, {Address: "10.0.0.101", Held: true}, {Address: "10.0.0.200", Held: true, Excluded: true}},
+				Tracking:  []Track{{Kind: TrackInterface, Name: "eth0", Up: true}, {Kind: TrackSource, Name: "eth0", Up: true}}},
+			{Name: "VI_2", Interface: "eth1", VRID: 52, State: "BACKUP", Priority: 100, EffectivePriority: 80, LastTransition: t0, LastReason: "higher priority advert",
+				Addresses: []Address{{Address: "2001:db8::100"}},
+				Tracking: []Track{{Kind: TrackInterface, Name: "eth1", Up: true}, {Kind: TrackScript, Name: "chk_nginx", Weight: -30, AppliedWeight: -30},
+					{Kind: TrackInterface, Name: "eth2", Up: true, Weight: 10, AppliedWeight: 10}, {Kind: TrackScript, Name: "chk_dns", Up: true, Weight: -5}}},
 		},
 		RealServers: []Real{
 			{Service: "tcp/10.0.0.1:80", Real: "192.168.1.11:8080", Up: true, Weight: 1, LastCheck: t0.Add(2 * time.Hour), LatencySeconds: 0.0012},
@@ -349,12 +354,27 @@ func TestWriteText(t *testing.T) {
 				"INSTANCE  INTERFACE  VRID  STATE   PRIORITY     SINCE  REASON",
 				"VI_1      eth0       51    MASTER  150          1h59m  master_down timer expired",
 				"VI_2      eth1       52    BACKUP  80 (of 100)  2h0m   higher priority advert",
+				"\nINSTANCE  HELD                              NOT HELD       TRACKING\n" +
+					"VI_1      10.0.0.100,10.0.0.101,10.0.0.200  -              -\n" +
+					"VI_2      -                                 2001:db8::100  script chk_nginx failed: -30, interface eth2 up: +10\n",
 				"\nreal servers: 1/2 up\nSERVICE          REAL               HEALTH  WEIGHT  LATENCY  CHECKED  LAST ERROR\n",
 				"192.168.1.11:8080  up      1       1.2ms    3s ago   -\n",
 				"192.168.1.12:8080  down    0       300µs    3s ago   connect: connection refused\n",
 				"counters: adverts_sent=7200 drop_auth=3\n",
 			},
 			not: []string{"FAILED", "no reconcile yet", "sync daemon"},
+		},
+		{
+			name: "FAULT: the tracked objects that hold it there",
+			st: func() *Status {
+				s := sample()
+				s.VRRP = []Instance{{Name: "VI_F", Interface: "d0", VRID: 9, State: "FAULT", Priority: 100, EffectivePriority: 100, LastTransition: t0, LastReason: "interface d1 is down",
+					Addresses: []Address{{Address: "192.0.2.50"}},
+					Tracking: []Track{{Kind: TrackInterface, Name: "d0", Up: true}, {Kind: TrackSource, Name: "d0", Fault: true},
+						{Kind: TrackInterface, Name: "d1", Fault: true}, {Kind: TrackScript, Name: "chk", Fault: true}}}}
+				return &s
+			},
+			want: []string{"VI_F      -     192.0.2.50  no source address on d0: FAULT, interface d1 down: FAULT, script chk failed: FAULT\n"},
 		},
 		{
 			name: "sync daemon, running and not",
@@ -409,6 +429,34 @@ func TestWriteText(t *testing.T) {
 				t.Logf("output:\n%s", out)
 			}
 		})
+	}
+}
+
+// The JSON field names of addresses and tracking, as scripts read them
+// (`lbx status -o json | jq '.vrrp[].tracking[] | select(.fault)'`).
+func TestJSONNames(t *testing.T) {
+	b, err := json.Marshal(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		`"addresses":[{"address":"10.0.0.100","held":true},{"address":"10.0.0.101","held":true},{"address":"10.0.0.200","held":true,"excluded":true}]`,
+		`"addresses":[{"address":"2001:db8::100","held":false}]`,
+		`{"kind":"script","name":"chk_nginx","up":false,"weight":-30,"applied_weight":-30}`,
+		`{"kind":"interface","name":"eth0","up":true,"weight":0,"applied_weight":0}`,
+	} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("missing %s", w)
+		}
+	}
+	var f Status
+	f.VRRP = []Instance{{Tracking: []Track{{Kind: TrackInterface, Name: "d1", Fault: true}}}}
+	b, _ = json.Marshal(f)
+	if !strings.Contains(string(b), `"fault":true`) {
+		t.Errorf("fault not in %s", b)
+	}
+	if t.Failed() {
+		t.Logf("%s", b)
 	}
 }
 

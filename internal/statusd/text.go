@@ -10,8 +10,8 @@ import (
 )
 
 // WriteText renders st for people (`lbx status`): a daemon line, the last
-// reconcile, a table of VRRP instances, a table of real servers and the
-// counters. Times are shown relative to now.
+// reconcile, a table of VRRP instances, one of their addresses and
+// tracking, a table of real servers and the counters. Times are shown relative to now.
 func WriteText(w io.Writer, st *Status, now time.Time) error {
 	var b strings.Builder
 	d := st.Daemon
@@ -59,6 +59,13 @@ func WriteText(w io.Writer, st *Status, now time.Time) error {
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", in.Name, in.Interface, in.VRID, in.State, prio, since, dash(in.LastReason))
 		}
+		// Addresses and tracking in a table of their own: address lists
+		// are long, and the first table stays readable.
+		fmt.Fprintln(tw, "\nINSTANCE\tHELD\tNOT HELD\tTRACKING")
+		for _, in := range st.VRRP {
+			held, notHeld := addressLists(in.Addresses)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", in.Name, dash(held), dash(notHeld), dash(tracking(in.Tracking)))
+		}
 	}
 	if len(st.RealServers) > 0 {
 		up := 0
@@ -98,6 +105,57 @@ func WriteText(w io.Writer, st *Status, now time.Time) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// addressLists splits an instance's addresses into the held and the not
+// held ones, comma-separated.
+func addressLists(as []Address) (held, notHeld string) {
+	var h, n []string
+	for _, a := range as {
+		if a.Held {
+			h = append(h, a.Address)
+		} else {
+			n = append(n, a.Address)
+		}
+	}
+	return strings.Join(h, ","), strings.Join(n, ",")
+}
+
+// tracking says which tracked objects act on the instance now: those that
+// hold it in FAULT and those whose weight is applied ("script chk failed:
+// -30", "interface eth1 down: FAULT"); the others are left out.
+func tracking(ts []Track) string {
+	var parts []string
+	for _, t := range ts {
+		var effect string
+		switch {
+		case t.Fault:
+			effect = "FAULT"
+		case t.AppliedWeight != 0:
+			effect = fmt.Sprintf("%+d", t.AppliedWeight)
+		default:
+			continue
+		}
+		parts = append(parts, trackState(t)+": "+effect)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// trackState words a tracked object and its state.
+func trackState(t Track) string {
+	switch {
+	case t.Kind == TrackScript && t.Up:
+		return "script " + t.Name + " ok"
+	case t.Kind == TrackScript:
+		return "script " + t.Name + " failed"
+	case t.Kind == TrackSource && t.Up:
+		return "source address on " + t.Name
+	case t.Kind == TrackSource:
+		return "no source address on " + t.Name
+	case t.Up:
+		return t.Kind + " " + t.Name + " up"
+	}
+	return t.Kind + " " + t.Name + " down"
 }
 
 // age renders the time since t, rounded for reading: 850ms, 12s, 5m3s, 3h12m, 2d4h.
