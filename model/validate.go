@@ -596,9 +596,9 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 // portChecks are the checkers that connect to a port.
 var portChecks = []string{"tcp", "http_get", "ssl_get", "smtp", "dns", "udp"}
 
-// checkFields lists, for each type-specific check field, the check types it
+// CheckFields lists, for each type-specific check field, the check types it
 // belongs to. Fields not listed are common to every type.
-var checkFields = map[string][]string{
+var CheckFields = map[string][]string{
 	"urls":          {"http_get", "ssl_get"},
 	"virtualhost":   {"http_get", "ssl_get"},
 	"sni":           {"ssl_get"},
@@ -628,7 +628,7 @@ func (v *validator) check(p string, c *Check) {
 	rv := reflect.ValueOf(c).Elem()
 	for i := 0; i < rv.NumField(); i++ {
 		tag, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("yaml"), ",")
-		types, specific := checkFields[tag]
+		types, specific := CheckFields[tag]
 		if specific && !rv.Field(i).IsZero() && !slices.Contains(types, c.Type) {
 			v.errorf(p+"."+tag, "%s is not a field of a %s check (it belongs to %s)", tag, c.Type, strings.Join(types, ", "))
 		}
@@ -702,8 +702,11 @@ func ParseStatusRange(s string) (lo, hi int, err error) {
 	if isRange {
 		hi, err2 = strconv.Atoi(b)
 	}
-	if err1 != nil || err2 != nil || lo < 100 || hi > 599 || lo > hi {
+	if err1 != nil || err2 != nil || lo < 100 || hi > 599 {
 		return 0, 0, fmt.Errorf("want a status code or range within 100-599 such as 200 or 200-299, got %q", s)
+	}
+	if lo > hi {
+		return 0, 0, fmt.Errorf("range %q ends below its start; write the lower code first, such as 200-299", s)
 	}
 	return lo, hi, nil
 }

@@ -188,8 +188,11 @@ func (r *AddrRange) decodeScalar(v, tag string) error {
 	if a.Is4() {
 		n, err := strconv.Atoi(end)
 		b := a.As4()
-		if err != nil || n < int(b[3]) || n > 255 {
-			return fmt.Errorf("range %q: the end must be a last octet from %d to 255", v, b[3])
+		if err != nil || n < 0 || n > 255 {
+			return fmt.Errorf("want an address or a range such as 10.0.0.10-12 (the end is a last octet), got %q", v)
+		}
+		if n < int(b[3]) {
+			return fmt.Errorf("range %q ends below its start; the end is a last octet from %d to 255", v, b[3])
 		}
 		b[3] = byte(n)
 		r.Last = netip.AddrFrom4(b)
@@ -198,8 +201,13 @@ func (r *AddrRange) decodeScalar(v, tag string) error {
 	n, err := strconv.ParseUint(end, 16, 16)
 	b := a.As16()
 	first := uint64(b[14])<<8 | uint64(b[15])
-	if err != nil || n < first || n-first >= maxRange {
-		return fmt.Errorf("range %q: the end must be a last hextet (hex) from %x, at most %d addresses", v, first, maxRange)
+	switch {
+	case err != nil:
+		return fmt.Errorf("want an address or a range such as 2001:db8::a-f (the end is a last hextet, in hex), got %q", v)
+	case n < first:
+		return fmt.Errorf("range %q ends below its start; the end is a last hextet (hex) from %x", v, first)
+	case n-first >= maxRange:
+		return fmt.Errorf("range %q covers more than %d addresses", v, maxRange)
 	}
 	b[14], b[15] = byte(n>>8), byte(n)
 	r.Last = netip.AddrFrom16(b)

@@ -54,7 +54,7 @@ var Invalid = []Broken{
 	{"bad http_protocol", "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    real_servers:\n      - address: 10.1.0.1\n        checks: [{type: http_get, http_protocol: \"2\", urls: [{path: /}]}]\n",
 		[]string{`7:50: virtual_servers[0].real_servers[0].checks[0].http_protocol: want one of 1.0 1.0C 1.1 (keepalived's), got "2"`}},
 	{"bad status code", "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    real_servers:\n      - address: 10.1.0.1\n        checks: [{type: http_get, urls: [{path: /, status_codes: [\"299-200\"]}]}]\n",
-		[]string{`7:67: virtual_servers[0].real_servers[0].checks[0].urls[0].status_codes[0]: want a status code or range`}},
+		[]string{`7:67: virtual_servers[0].real_servers[0].checks[0].urls[0].status_codes[0]: range "299-200" ends below its start`}},
 	{"sh flag on wrong scheduler", "version: 1\nvirtual_servers:\n  - {address: 10.0.0.1, port: 80, scheduler: rr, scheduler_flags: [sh-port]}\n",
 		[]string{`3:68: virtual_servers[0].scheduler_flags[0]: "sh-port" needs scheduler sh`}},
 	{"v6 address needs v3", "version: 1\nvrrp_instances:\n  - {name: A, interface: eth0, virtual_router_id: 5, version: 2, virtual_addresses: [{address: '2001:db8::1/64'}]}\n",
