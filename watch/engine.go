@@ -1072,9 +1072,11 @@ func (e *engine) reload(stop context.Context) error {
 	}
 	e.mu.Lock()
 	e.reloadAt = time.Now()
+	at := e.reloadAt
 	if err != nil {
 		e.reloadErr = err.Error()
 		e.mu.Unlock()
+		e.met.Reload(false, at)
 		e.log.Error("reload refused; the running model stays in force", "err", err)
 		return err
 	}
@@ -1114,6 +1116,12 @@ func (e *engine) reload(stop context.Context) error {
 		}
 	}
 	e.met.Retain(metricInstances(m), metricReals(m))
+	if len(cfg.Instances) == 0 {
+		// vrrpd reports tracked objects with its instances' changes, so
+		// not when none is left: then nothing is tracked.
+		exportTracked(e.met, nil)
+	}
+	e.met.Reload(err == nil, at)
 	e.log.Info("reloaded", "model", e.file)
 	e.kick("reload")
 	return err

@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/checkproc"
 	"github.com/lbx-dev/lbx/internal/sdnotify"
 	"github.com/lbx-dev/lbx/internal/statusd"
 	"github.com/lbx-dev/lbx/metrics"
@@ -110,6 +112,7 @@ func Run(ctx context.Context, o Options) error {
 	var met *metrics.Registry
 	if o.MetricsAddr != "" {
 		met = metrics.New()
+		setBuildInfo(met, o.Version)
 		ln, err := metrics.Listen(o.MetricsAddr)
 		if err != nil {
 			return err
@@ -191,7 +194,7 @@ func Run(ctx context.Context, o Options) error {
 
 	var d *vrrpd.Daemon
 	d, err = vrrpd.New(cfg, vrrpd.Options{Reconciler: e, Log: log, StatsFile: o.StatsFile,
-		OnState: func(states map[string]string) { e.onVRRP(d.Instances()) }})
+		OnState: func(states map[string]string) { e.onVRRP(d.Instances(), d.Tracked()) }})
 	if err != nil {
 		return err
 	}
@@ -290,10 +293,21 @@ func (e *engine) removeServices() {
 	}
 }
 
-// onVRRP records states, priorities and transitions in metrics (vrrpd
-// logs transitions with reasons). It is called after every transition and
-// reload, with the instances running then.
-func (e *engine) onVRRP(insts []vrrpd.InstanceStatus) {
+// setBuildInfo sets lbx_build_info from what the binary knows of its
+// build, as lbx-check's handshake reads it.
+func setBuildInfo(met *metrics.Registry, version string) {
+	b := checkproc.ThisBuild(version)
+	if b.Go == "" {
+		b.Go = runtime.Version()
+	}
+	met.SetBuildInfo(b.Version, b.Revision, b.Go)
+}
+
+// onVRRP records states, priorities, transitions, addresses and the
+// tracked objects in metrics (vrrpd logs transitions with reasons). It is
+// called after every change of them and after a reload, with the
+// instances running then.
+func (e *engine) onVRRP(insts []vrrpd.InstanceStatus, tracked []vrrpd.TrackedObject) {
 	e.mu.Lock()
 	prev := e.vrrpSeen
 	e.vrrpSeen = map[string]string{}
@@ -307,7 +321,27 @@ func (e *engine) onVRRP(insts []vrrpd.InstanceStatus) {
 		if prev[in.Name] != in.State {
 			e.met.Transition(v, in.State)
 		}
+		addrs := make([]metrics.Address, 0, len(in.Addresses))
+		for _, a := range in.Addresses {
+			addrs = append(addrs, metrics.Address{IP: a.Addr, Held: a.Held})
+		}
+		e.met.SetAddresses(v, addrs)
 	}
+	exportTracked(e.met, tracked)
+}
+
+// exportTracked sets the tracked scripts' and interfaces' series.
+func exportTracked(met *metrics.Registry, tracked []vrrpd.TrackedObject) {
+	scripts, intfs := map[string]bool{}, map[string]bool{}
+	for _, t := range tracked {
+		switch t.Kind {
+		case vrrpd.TrackScript:
+			scripts[t.Name] = t.Up
+		case vrrpd.TrackInterface:
+			intfs[t.Name] = t.Up
+		}
+	}
+	met.SetTracked(scripts, intfs)
 }
 
 // observe copies counters into metrics once a second.
@@ -397,6 +431,12 @@ func instancesOf(insts []vrrpd.InstanceStatus) []statusd.Instance {
 		}
 		if in.State == "MASTER" {
 			si.MasterSince = in.LastTransition
+		}
+		for _, a := range in.Addresses {
+			si.Addresses = append(si.Addresses, statusd.Address{Address: a.Addr.String(), Held: a.Held, Excluded: a.Excluded})
+		}
+		for _, t := range in.Tracks {
+			si.Tracking = append(si.Tracking, statusd.Track{Kind: t.Kind, Name: t.Name, Up: t.Up, Weight: t.Weight, AppliedWeight: t.Applied, Fault: t.Fault})
 		}
 		out = append(out, si)
 	}
