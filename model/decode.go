@@ -18,13 +18,37 @@ type Pos struct{ Line, Col int }
 // Positions finds where a field path (e.g. "virtual_servers[0].port") was
 // written. It walks the YAML tree on demand: only errors need positions, so
 // a valid 10,000-object model pays nothing for them.
-type Positions struct{ root *yaml.Node }
+type Positions struct {
+	root *yaml.Node
+	x    *posIndex
+}
+
+// posIndex makes many lookups cost linear time in all: a large mapping
+// (a thousand scripts) gets a key index on its first lookup, and searches
+// through merge keys share one budget, after which a path takes the
+// position of its nearest ancestor found.
+type posIndex struct {
+	w          *work
+	keys       map[*yaml.Node]map[string]*yaml.Node
+	mergeSteps int
+}
+
+// indexAbove: mappings with more keys than this get an index.
+const indexAbove = 16
+
+func newPositions(root *yaml.Node, w *work) Positions {
+	return Positions{root: root, x: &posIndex{w: w, keys: map[*yaml.Node]map[string]*yaml.Node{}, mergeSteps: aliasBudget(w.nodes)}}
+}
 
 // At returns the position of path, or of its nearest written ancestor.
 func (p Positions) At(path string) Pos {
 	n := p.root
 	if n == nil {
 		return Pos{}
+	}
+	x := p.x
+	if x == nil {
+		x = newPositions(n, &work{}).x
 	}
 	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
@@ -52,7 +76,7 @@ func (p Positions) At(path string) Pos {
 			}
 			seg, path = path[:end], path[end:]
 		}
-		n = child(n, seg, idx)
+		n = x.child(n, seg, idx, 0)
 		if n != nil {
 			best = Pos{n.Line, n.Column}
 		}
@@ -62,7 +86,8 @@ func (p Positions) At(path string) Pos {
 
 // child returns a mapping's value for key (following merge keys) or a
 // sequence's element.
-func child(n *yaml.Node, key string, idx int) *yaml.Node {
+func (x *posIndex) child(n *yaml.Node, key string, idx, depth int) *yaml.Node {
+	x.w.errorSteps++
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
@@ -75,19 +100,57 @@ func child(n *yaml.Node, key string, idx int) *yaml.Node {
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key && n.Content[i].Tag != "!!merge" {
-			return n.Content[i+1]
-		}
+	if c := x.key(n, key); c != nil {
+		return c
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Tag == "!!merge" {
-			if c := child(n.Content[i+1], key, idx); c != nil {
+	for i := 0; i+1 < len(n.Content) && depth < maxDepth; i += 2 {
+		if n.Content[i].Tag != "!!merge" {
+			continue
+		}
+		merged := n.Content[i+1]
+		if merged.Kind == yaml.AliasNode && merged.Alias != nil {
+			merged = merged.Alias
+		}
+		list := []*yaml.Node{merged}
+		if merged.Kind == yaml.SequenceNode {
+			list = merged.Content // <<: [*a, *b]
+		}
+		for _, m := range list {
+			if x.mergeSteps--; x.mergeSteps < 0 {
+				return nil
+			}
+			if c := x.child(m, key, idx, depth+1); c != nil {
 				return c
 			}
 		}
 	}
 	return nil
+}
+
+// key returns mapping n's value for key, not following merges.
+func (x *posIndex) key(n *yaml.Node, key string) *yaml.Node {
+	if len(n.Content) <= 2*indexAbove {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			x.w.errorSteps++
+			if n.Content[i].Value == key && n.Content[i].Tag != "!!merge" {
+				return n.Content[i+1]
+			}
+		}
+		return nil
+	}
+	m, ok := x.keys[n]
+	if !ok {
+		m = make(map[string]*yaml.Node, len(n.Content)/2)
+		for i := len(n.Content) - 2; i >= 0; i -= 2 { // backwards: the first of duplicates wins
+			x.w.errorSteps++
+			if n.Content[i].Tag != "!!merge" {
+				m[n.Content[i].Value] = n.Content[i+1]
+			}
+		}
+		x.keys[n] = m
+	}
+	x.w.errorSteps++
+	return m[key]
 }
 
 // FieldError is one problem in a model file.
@@ -147,9 +210,18 @@ func AsErrors(err error) (Errors, bool) {
 // yaml.v3's own strict mode stops at the first error and reports no column
 // or field path, which is why this exists.
 type decoder struct {
-	file  string
-	errs  Errors
-	depth int
+	file   string
+	errs   errorList
+	failed pathIndex // paths with a decode error
+	w      *work
+	depth  int
+	// Alias expansion: how deep inside aliases the decoder is, where the
+	// outermost one began, and how many nodes it may still decode.
+	aliasDepth int
+	aliasAt    *yaml.Node
+	aliasPath  string
+	budget     int
+	stopped    bool // a limit was reached: decode nothing more
 }
 
 // structFields caches, per struct type, its YAML names and field indexes.
@@ -177,11 +249,59 @@ func fieldsOf(t reflect.Type) *fieldIndex {
 	return fi
 }
 
-const maxDepth = 64
-
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
-	d.errs = append(d.errs, &FieldError{File: d.file, Pos: Pos{n.Line, n.Column}, Path: path, Msg: fmt.Sprintf(format, args...)})
+	if d.aliasDepth > 0 {
+		d.w.aliasVisits += aliasErrorCost
+	}
+	d.failed.add(path)
+	d.errs.add(&FieldError{File: d.file, Pos: Pos{n.Line, n.Column}, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
+
+// enter counts one node decoded and checks the limits on depth and alias
+// expansion; false: do not decode it. After true, call leave.
+func (d *decoder) enter(n *yaml.Node, path string) bool {
+	if !d.count() {
+		return false
+	}
+	if d.depth >= maxDepth {
+		d.errorf(n, path, "nested more than %d levels deep, counting merges (<<); an alias or merge that includes itself?", maxDepth)
+		return false
+	}
+	d.depth++
+	return true
+}
+
+func (d *decoder) leave() { d.depth-- }
+
+// count counts one node decoded (a mapping key is one too) against the
+// alias budget; false: a limit was reached, decode nothing more.
+func (d *decoder) count() bool {
+	if d.stopped {
+		return false
+	}
+	d.w.visits++
+	if d.aliasDepth > 0 {
+		if d.w.aliasVisits++; d.w.aliasVisits > d.budget {
+			d.stopped = true
+			n := d.aliasAt
+			d.errs.limit = &FieldError{File: d.file, Pos: Pos{n.Line, n.Column}, Path: d.aliasPath,
+				Msg: fmt.Sprintf("aliases and merges (<<) here expand to more than %d nodes (the file itself has %d); write the repeated parts out, or nest anchors less deeply", d.budget, d.w.nodes)}
+			return false
+		}
+	}
+	return true
+}
+
+// enterAlias notes that decoding continues through an alias; call
+// leaveAlias after.
+func (d *decoder) enterAlias(n *yaml.Node, path string) {
+	if d.aliasDepth == 0 {
+		d.aliasAt, d.aliasPath = n, path
+	}
+	d.aliasDepth++
+}
+
+func (d *decoder) leaveAlias() { d.aliasDepth-- }
 
 var scalarType = reflect.TypeOf((*scalar)(nil)).Elem()
 
@@ -219,12 +339,10 @@ func kindName(n *yaml.Node) string {
 }
 
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
-	d.depth++
-	defer func() { d.depth-- }()
-	if d.depth > maxDepth {
-		d.errorf(n, path, "nested too deeply")
+	if !d.enter(n, path) {
 		return
 	}
+	defer d.leave()
 	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
@@ -233,6 +351,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.errorf(n, path, "unknown alias")
 			return
 		}
+		d.enterAlias(n, path)
+		defer d.leaveAlias()
 		n = n.Alias
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
@@ -309,7 +429,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	fi := fieldsOf(v.Type())
 	fields, names := fi.byName, fi.names
 	var seen map[string]bool
-	for i := 0; i+1 < len(n.Content); i += 2 {
+	for i := 0; i+1 < len(n.Content) && d.count(); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Tag == "!!merge" {
 			d.decodeMerge(val, v, path)
@@ -344,7 +464,13 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 // decodeMerge applies a YAML merge key (<<: *anchor) so that shared check
 // settings can be written once.
 func (d *decoder) decodeMerge(val *yaml.Node, v reflect.Value, path string) {
+	if !d.enter(val, path) {
+		return
+	}
+	defer d.leave()
 	if val.Kind == yaml.AliasNode && val.Alias != nil {
+		d.enterAlias(val, path)
+		defer d.leaveAlias()
 		val = val.Alias
 	}
 	switch val.Kind {
@@ -371,7 +497,7 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(v.Type()))
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
+	for i := 0; i+1 < len(n.Content) && d.count(); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		sub := path + "." + k.Value
 		if k.Kind != yaml.ScalarNode || k.Value == "" {

@@ -3,17 +3,19 @@ package model
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"reflect"
-	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lbx-dev/lbx/internal/safefile"
 )
 
 // LoadFile reads and validates a model file. On failure the error is an
-// Errors listing every problem with file:line:column and field path.
+// Errors listing every problem with file:line:column and field path. Only a
+// regular file of at most MaxFileSize is read: a FIFO, a device or a
+// directory is refused with an error naming it.
 func LoadFile(path string) (*Model, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read model: %w", err)
 	}
@@ -22,36 +24,52 @@ func LoadFile(path string) (*Model, error) {
 
 // Parse decodes and validates model YAML; file names the source in errors.
 func Parse(data []byte, file string) (*Model, error) {
+	m, _, err := parse(data, file)
+	return m, err
+}
+
+// parse is Parse, also returning the work done, for tests.
+func parse(data []byte, file string) (*Model, *work, error) {
+	w := &work{}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
-		return nil, Errors{yamlSyntaxError(file, err)}
+		return nil, w, Errors{yamlSyntaxError(file, data, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, Errors{{File: file, Pos: Pos{extra.Line, extra.Column}, Msg: "more than one YAML document; a model is one document"}}
+		return nil, w, Errors{{File: file, Pos: Pos{extra.Line, extra.Column}, Msg: "more than one YAML document; a model is one document"}}
 	}
-	m := &Model{File: file, Positions: Positions{root: &root}}
-	d := &decoder{file: file}
+	w.nodes = countNodes(&root)
+	m := &Model{File: file, Positions: newPositions(&root, w)}
+	d := &decoder{file: file, w: w, budget: aliasBudget(w.nodes)}
 	d.decode(&root, reflect.ValueOf(m).Elem(), "")
 	// Semantic checks run even after decode errors, so that a file shows
 	// all its problems at once; an object that failed to decode is not
-	// reported a second time (e.g. as "missing").
-	decodeErrs := d.errs
-	for _, e := range validate(m) {
-		if !underDecodeError(e.Path, decodeErrs) {
-			d.errs = append(d.errs, e)
+	// reported a second time (e.g. as "missing"). A decode stopped by a
+	// limit left the model half built: nothing more to say about it.
+	if !d.stopped {
+		for _, e := range validate(m) {
+			if !d.failed.covers(e.Path, w) {
+				d.errs.add(e)
+			}
 		}
 	}
-	if len(d.errs) > 0 {
-		d.errs.sort()
-		return nil, d.errs
+	if errs := d.errs.result(file); len(errs) > 0 {
+		return nil, w, errs
 	}
-	return m, nil
+	return m, w, nil
 }
 
 // yamlSyntaxError turns yaml.v3's "yaml: line N: msg" into a FieldError.
-func yamlSyntaxError(file string, err error) *FieldError {
+// Bad bytes and control characters come without a line: it is found here.
+func yamlSyntaxError(file string, data []byte, err error) *FieldError {
+	if isReaderError(err.Error()) {
+		if off, msg, ok := badCharacter(data); ok {
+			line, col := lineCol(data, off)
+			return &FieldError{File: file, Pos: Pos{line, col}, Msg: "YAML syntax: " + msg}
+		}
+	}
 	var line int
 	var msg string
 	if n, _ := fmt.Sscanf(err.Error(), "yaml: line %d:", &line); n == 1 {
@@ -63,14 +81,4 @@ func yamlSyntaxError(file string, err error) *FieldError {
 		}
 	}
 	return &FieldError{File: file, Pos: Pos{Line: line}, Msg: "YAML syntax: " + msg}
-}
-
-func underDecodeError(path string, decodeErrs Errors) bool {
-	for _, de := range decodeErrs {
-		if de.Path == path || strings.HasPrefix(path, de.Path+".") || strings.HasPrefix(path, de.Path+"[") ||
-			strings.HasPrefix(de.Path, path+".") || strings.HasPrefix(de.Path, path+"[") {
-			return true
-		}
-	}
-	return false
 }

@@ -1,0 +1,105 @@
+// Package safefile reads configuration files that someone else may have
+// pointed lbx at: only regular files, up to a size limit, without ever
+// blocking on a FIFO or reading a device without end.
+package safefile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// ErrNotRegular and ErrTooLarge are the refusals, for errors.Is.
+var (
+	ErrNotRegular = errors.New("not a regular file")
+	ErrTooLarge   = errors.New("file too large")
+)
+
+// Error is a refusal: Path is the file, Reason says why and what to do.
+type Error struct {
+	Path, Reason string
+	Err          error // ErrNotRegular or ErrTooLarge
+}
+
+func (e *Error) Error() string { return e.Path + ": " + e.Reason }
+func (e *Error) Unwrap() error { return e.Err }
+
+// ReadFile returns the contents of path if it is a regular file of at most
+// max bytes. A special file is refused before it is opened (opening some
+// devices does something); the open is non-blocking (a FIFO swapped in
+// meanwhile would otherwise hang it) and checked again with fstat on the
+// descriptor; a file that grows past max while being read is refused too.
+func ReadFile(path string, max int64) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(path, fi, max); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := check(path, fi, max); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, tooLarge(path, max)
+	}
+	return data, nil
+}
+
+func check(path string, fi fs.FileInfo, max int64) error {
+	if !fi.Mode().IsRegular() {
+		return &Error{Path: path, Err: ErrNotRegular,
+			Reason: fmt.Sprintf("%s, not a regular file; give the path of a regular file", kind(fi.Mode()))}
+	}
+	if fi.Size() > max {
+		return tooLarge(path, max)
+	}
+	return nil
+}
+
+func tooLarge(path string, max int64) error {
+	return &Error{Path: path, Err: ErrTooLarge,
+		Reason: fmt.Sprintf("larger than %s, the limit for one file; check that this is the right file, or split it", Size(max))}
+}
+
+// Size formats a limit for messages: 64 MiB, 512 KiB, 100 bytes.
+func Size(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "a special file"
+}

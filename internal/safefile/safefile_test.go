@@ -1,0 +1,75 @@
+package safefile
+
+import (
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestReadFile: regular files up to the limit are read; everything else is
+// refused at once with the file's name and kind.
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(write("target", "abc"), link); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, path string
+		max        int64
+		want       string // contents, or the error's text
+		is         error
+	}{
+		{"regular", write("ok", "hello"), 5, "hello", nil},
+		{"symlink to regular", link, 5, "abc", nil},
+		{"one byte over", write("big", "hello!"), 5, "big: larger than 5 bytes", ErrTooLarge},
+		{"fifo", fifo, 5, "fifo: a named pipe (FIFO), not a regular file", ErrNotRegular},
+		{"socket", sock, 5, "sock: a socket, not a regular file", ErrNotRegular},
+		{"char device", "/dev/zero", 5, "/dev/zero: a character device, not a regular file", ErrNotRegular},
+		{"directory", dir, 5, "a directory, not a regular file", ErrNotRegular},
+		{"missing", filepath.Join(dir, "nope"), 5, "no such file", os.ErrNotExist},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := ReadFile(tc.path, tc.max)
+			if tc.is == nil {
+				if err != nil || string(data) != tc.want {
+					t.Fatalf("got %q, %v; want %q", data, err, tc.want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, tc.is) {
+				t.Fatalf("error %v, want one containing %q and matching %v", err, tc.want, tc.is)
+			}
+		})
+	}
+}
+
+func TestSize(t *testing.T) {
+	for n, want := range map[int64]string{64 << 20: "64 MiB", 16 << 10: "16 KiB", 100: "100 bytes", 1<<20 + 1: "1048577 bytes"} {
+		if got := Size(n); got != want {
+			t.Errorf("Size(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
