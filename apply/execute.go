@@ -52,6 +52,10 @@ type Options struct {
 	// Drains, if set, drains removed real servers across reconciles
 	// instead of waiting inline (lbx watch).
 	Drains *Drains
+	// Progress, if set, hears each change, batch and drain wait begin
+	// and end (lbx apply tells a person at a terminal what is still
+	// running).
+	Progress Progress
 	// KeepGoing: a failed change does not stop the others, as in
 	// Terraform, where only what depends on a failed resource waits (lbx
 	// watch: one service the kernel refuses must not keep a VRRP address
@@ -79,6 +83,9 @@ func (o *Options) defaults() {
 	}
 	if o.DrainPoll == 0 {
 		o.DrainPoll = time.Second
+	}
+	if o.Progress == nil {
+		o.Progress = noProgress{}
 	}
 }
 
@@ -176,7 +183,11 @@ func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result
 				j++
 			}
 			stop := false
-			for x, e := range executeBatch(ctx, b, counter, p.Changes[i:j]) {
+			step := batchStep(p.Changes[i:j])
+			opts.Progress.Begin(step)
+			errs := executeBatch(ctx, b, counter, p.Changes[i:j])
+			opts.Progress.End(step)
+			for x, e := range errs {
 				if c := p.Changes[i+x]; e != nil && c.Kind == plan.KindReal && failedService[c.Service] {
 					continue // sent in the same batch as its failed service: left Skipped
 				}
@@ -192,7 +203,10 @@ func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result
 			i = j - 1
 			continue
 		}
-		if err := executeOne(ctx, counter, c); err != nil {
+		opts.Progress.Begin(stepOf(c))
+		err := executeOne(ctx, counter, c)
+		opts.Progress.End(stepOf(c))
+		if err != nil {
 			if fail(i, err) {
 				break
 			}
@@ -346,6 +360,14 @@ func ignoreExists(err error) error {
 // It returns the index of the change that failed, or -1.
 func drain(ctx context.Context, k Kernel, cs []plan.Change, opts Options) (int, error) {
 	deadline := make([]time.Time, len(cs))
+	pending := make([]bool, len(cs))
+	defer func() {
+		for i, c := range cs {
+			if pending[i] {
+				opts.Progress.End(drainStep(c))
+			}
+		}
+	}()
 	for i, c := range cs {
 		r := *c.BeforeReal
 		r.Weight = 0
@@ -358,10 +380,8 @@ func drain(ctx context.Context, k Kernel, cs []plan.Change, opts Options) (int, 
 		}
 		deadline[i] = opts.Now().Add(time.Duration(c.DrainSeconds) * time.Second)
 		slog.Info("draining real server", "real", c.Address, "timeout_s", c.DrainSeconds)
-	}
-	pending := make([]bool, len(cs))
-	for i := range cs {
-		pending[i] = !deadline[i].IsZero()
+		pending[i] = true
+		opts.Progress.Begin(drainStep(c))
 	}
 	for {
 		left := 0
@@ -382,6 +402,7 @@ func drain(ctx context.Context, k Kernel, cs []plan.Change, opts Options) (int, 
 					return i, err
 				}
 				pending[i] = false
+				opts.Progress.End(drainStep(c))
 				continue
 			}
 			left++

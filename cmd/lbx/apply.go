@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/ops"
+	"github.com/lbx-dev/lbx/internal/progress"
 	"github.com/lbx-dev/lbx/plan"
 )
 
@@ -45,6 +47,8 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 				return fmt.Errorf("-o %q: want text or json", output)
 			}
 			ctx := cmd.Context()
+			prog := newProgress(output)
+			defer prog.stop()
 			if len(args) == 1 {
 				if file != "" {
 					return errors.New("give either -f MODEL or a saved PLANFILE, not both")
@@ -52,7 +56,7 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 				if !plan.IsPlanFile(args[0]) {
 					return fmt.Errorf("%s is not a saved plan; to apply a model use: lbx apply -f %s", args[0], args[0])
 				}
-				res, err := ops.ApplySaved(ctx, args[0], t, lockTimeout)
+				res, err := ops.ApplySaved(ctx, args[0], t, lockTimeout, prog)
 				return report(res, err, output)
 			}
 			if file == "" {
@@ -93,7 +97,7 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 				plan.WriteText(os.Stdout, p, cli.Color(os.Stdout))
 				fmt.Fprintln(os.Stdout)
 			}
-			res, err := ops.Execute(ctx, k, p, owner)
+			res, err := ops.Execute(ctx, k, p, owner, prog)
 			return report(res, err, output)
 		},
 	}
@@ -104,6 +108,37 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 	c.Flags().DurationVar(&lockTimeout, "lock-timeout", 10*time.Second, "how long to wait for another lbx holding the lock")
 	targetFlags(c, &t)
 	addCommand(c)
+}
+
+// applyProgress tells whoever watches a long apply what is still running,
+// every 10 s of a step (package progress), as Terraform does. On a
+// terminal, with -o text, as Terraform's line on stderr, not stdout:
+// stdout carries the result (the plan and "Apply complete"), which a
+// person may pipe to a file while watching the terminal. Elsewhere (a
+// pipe, CI, Ansible, -o json) as an info log record on stderr, as the
+// drain's start already is: a log shows the apply is not hung, in the
+// log format asked for, and -o json's stdout stays one document.
+type applyProgress struct {
+	*progress.Reporter
+	stop func()
+}
+
+func newProgress(output string) applyProgress {
+	r := progress.New(progress.Every, nil, progressEmitter(output, cli.IsTerminal(os.Stderr), os.Stderr))
+	return applyProgress{Reporter: r, stop: r.Start()}
+}
+
+// progressEmitter is where a step still running is told: w (stderr) when
+// it is a terminal and the output is text, else the log.
+func progressEmitter(output string, terminal bool, w io.Writer) func(step string, elapsed time.Duration) {
+	if output == "text" && terminal {
+		return func(step string, elapsed time.Duration) {
+			fmt.Fprintf(w, "Still %s... [%s elapsed]\n", step, elapsed)
+		}
+	}
+	return func(step string, elapsed time.Duration) {
+		slog.Info("still running", "step", step, "elapsed", elapsed.String())
+	}
 }
 
 func confirm(in io.Reader, out io.Writer) bool {

@@ -158,9 +158,10 @@ func Lock(ctx context.Context, t Target, timeout time.Duration) (*apply.Lock, er
 	return l, err
 }
 
-// Execute runs a plan and maps a part-way failure to its exit code.
-func Execute(ctx context.Context, k apply.Kernel, p *plan.Plan, owner *apply.OwnerRecord) (*apply.Result, error) {
-	res, err := apply.Execute(ctx, k, p, apply.Options{Owner: owner})
+// Execute runs a plan and maps a part-way failure to its exit code;
+// progress (nil: none) hears its steps.
+func Execute(ctx context.Context, k apply.Kernel, p *plan.Plan, owner *apply.OwnerRecord, progress apply.Progress) (*apply.Result, error) {
+	res, err := apply.Execute(ctx, k, p, apply.Options{Owner: owner, Progress: progress})
 	var partial *apply.PartialError
 	if errors.As(err, &partial) {
 		return res, cli.Exit(cli.ExitPartial, err)
@@ -177,7 +178,7 @@ func (e *StaleError) Error() string {
 
 // ApplySaved applies a saved plan after checking its fingerprint against
 // the live state, under the lock.
-func ApplySaved(ctx context.Context, path string, t Target, lockTimeout time.Duration) (*apply.Result, error) {
+func ApplySaved(ctx context.Context, path string, t Target, lockTimeout time.Duration, progress apply.Progress) (*apply.Result, error) {
 	f, err := plan.Load(path)
 	if err != nil {
 		return nil, cli.Exit(cli.ExitError1, err)
@@ -202,7 +203,7 @@ func ApplySaved(ctx context.Context, path string, t Target, lockTimeout time.Dur
 	if plan.Fingerprint(live, f.Plan.Scope) != f.Plan.Fingerprint {
 		return nil, cli.Exit(cli.ExitStale, &StaleError{File: path})
 	}
-	return Execute(ctx, k, f.Plan, owner)
+	return Execute(ctx, k, f.Plan, owner, progress)
 }
 
 // ExportAddresses picks the addresses an export shows: global-scope
