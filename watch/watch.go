@@ -117,7 +117,11 @@ func Run(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		go metrics.ServeListener(ctx, ln, met)
+		go func() {
+			if err := metrics.ServeListener(ctx, ln, met); err != nil {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
 	}
 	var srv *statusd.Server
 	if o.StatusSocket != "" {
@@ -202,7 +206,11 @@ func Run(ctx context.Context, o Options) error {
 	e.vrrpInfo = func() []statusd.Instance { return instancesOf(d.Instances()) }
 	met.Retain(metricInstances(m), metricReals(m))
 	if srv != nil {
-		go srv.Serve(loopCtx, e.status)
+		go func() {
+			if err := srv.Serve(loopCtx, e.status); err != nil {
+				log.Error("status socket stopped", "err", err)
+			}
+		}()
 	}
 	go e.observe(loopCtx, d, runner)
 	reloadCtx, stopReloads := context.WithCancel(ctx)
