@@ -13,7 +13,8 @@
 # (/usr/local/share/ca-certificates: an HTTPS proxy may sign the Go proxy's
 # and npm's certificates) and the host's Debian apt sources. The minbase
 # image is cached in test/fresh/.cache (built once); every run starts from
-# a pristine copy of it, removed at the end. Logs: test/fresh/.cache/logs/.
+# a pristine copy of it (in $TMPDIR, default /var/tmp), removed at the end.
+# Logs: test/fresh/.cache/logs/.
 # Prints "fresh: demo PASS|FAIL, test PASS|FAIL"; exit 1 on any FAIL.
 set -euo pipefail
 
@@ -52,8 +53,9 @@ if [[ ! -f $base/.complete ]]; then
 	mv "$base.tmp" "$base"
 fi
 
-# 2. A pristine copy, removed at exit with anything still running in it.
-run=$(mktemp -d "$cache/run.XXXXXX")
+# 2. A pristine copy, removed at exit with anything still running in it;
+# outside the repository, whose fmt-check would find the copy's Go files.
+run=$(mktemp -d "${TMPDIR:-/var/tmp}/lbx-fresh.XXXXXX")
 root=$run/root
 pid=
 cleanup() {
