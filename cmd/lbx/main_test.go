@@ -124,3 +124,22 @@ func TestFatalErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestVersionsOfOneBuild: lbx and lbx-check built together print the same
+// build (what lbx watch compares), so an operator can compare them too.
+func TestVersionsOfOneBuild(t *testing.T) {
+	dir := buildBinaries(t)
+	lbx, err := exec.Command(filepath.Join(dir, "lbx"), "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, err := exec.Command(filepath.Join(dir, "lbx-check"), "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, lbxBuild, ok := strings.Cut(string(lbx), "\nbuild ")
+	checkBuild, ok2 := strings.CutPrefix(string(check), "lbx-check ")
+	if !ok || !ok2 || lbxBuild == "" || lbxBuild != checkBuild {
+		t.Errorf("lbx version:\n%s\nlbx-check --version:\n%s\nwant the same build", lbx, check)
+	}
+}

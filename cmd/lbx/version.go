@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lbx-dev/lbx/checkproc"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 )
@@ -23,7 +24,10 @@ func init() {
 		Short: "Print lbx's version and the formats it reads and writes",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := map[string]any{"version": version, "go": runtime.Version(), "model_version": model.Version, "plan_format_version": plan.FormatVersion}
+			// build is what lbx watch compares with lbx-check's
+			// (lbx-check --version prints its own).
+			build := checkproc.ThisBuild(version)
+			v := map[string]any{"version": version, "go": runtime.Version(), "model_version": model.Version, "plan_format_version": plan.FormatVersion, "build": build}
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				for _, s := range bi.Settings {
 					if s.Key == "vcs.revision" {
@@ -34,7 +38,7 @@ func init() {
 			if output == "json" {
 				return json.NewEncoder(os.Stdout).Encode(v)
 			}
-			fmt.Printf("lbx %s (model version %d, plan format %s, %s)\n", version, model.Version, plan.FormatVersion, runtime.Version())
+			fmt.Printf("lbx %s (model version %d, plan format %s, %s)\nbuild %s\n", version, model.Version, plan.FormatVersion, runtime.Version(), build)
 			return nil
 		},
 	}
