@@ -53,7 +53,7 @@ fi
 if ((${#missing[@]})) || [[ -n $need_lists ]]; then
 	if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
 		log "missing Debian packages: ${missing[*]:-none}${need_lists:+ (and the apt package lists)}"
-		log "run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+		log "run as root: apt-get update${missing[*]:+ && apt-get install -y --no-install-recommends ${missing[*]}}"
 		log "(or set LBX_NO_DEPS=1 to go on without them: tests whose tool is missing skip)"
 		exit 1
 	fi
