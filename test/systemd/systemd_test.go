@@ -11,29 +11,17 @@
 package systemd
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// skip skips with one line saying why; under CI=true a skip would hide an
-// untested unit file, so it fails instead.
-func skip(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true and the systemd test cannot run: %s", why)
-	}
-	t.Skip("systemd test skipped: " + why)
-}
+	"github.com/lbx-dev/lbx/internal/nspawn"
+)
 
 const (
 	vip1     = "192.0.2.50"
@@ -65,33 +53,6 @@ vrrp_instances:
 
 const brokenModel = "version: 1\nbogus_key: 1\n"
 
-func requireEnv(t *testing.T) {
-	t.Helper()
-	if runtime.GOOS != "linux" {
-		skip(t, "needs Linux")
-	}
-	if testing.Short() {
-		skip(t, "-short")
-	}
-	if os.Geteuid() != 0 {
-		skip(t, "needs root (systemd-nspawn)")
-	}
-	if _, err := exec.LookPath("systemd-nspawn"); err != nil {
-		skip(t, "systemd-nspawn missing (apt-get install systemd-container)")
-	}
-	if _, err := exec.LookPath("nsenter"); err != nil {
-		skip(t, "nsenter missing (apt-get install util-linux)")
-	}
-	if _, err := os.Stat("/usr/lib/systemd/systemd"); err != nil {
-		skip(t, "/usr/lib/systemd/systemd missing (apt-get install systemd)")
-	}
-	for _, d := range []string{"/bin", "/sbin", "/lib"} {
-		if l, err := os.Readlink(d); err != nil || !strings.HasPrefix(l, "usr/") {
-			skip(t, d+" is not a symlink into /usr: --volatile=yes cannot boot this host's /usr alone")
-		}
-	}
-}
-
 // buildLBX puts lbx and its checker process, lbx-check, in dir.
 func buildLBX(t *testing.T, dir string) {
 	t.Helper()
@@ -118,44 +79,26 @@ func buildLBX(t *testing.T, dir string) {
 	}
 }
 
-// container is a booted systemd-nspawn machine.
+// container is the booted machine and the test (or subtest) it reports to.
 type container struct {
-	t    *testing.T
-	pid  int    // the container's PID 1 (systemd), in the host's PID namespace
-	etc  string // host directory bound to /etc/lbx
-	boot string // nspawn's console log
+	*nspawn.Container
+	t   *testing.T
+	etc string // host directory bound to /etc/lbx
 }
 
-// in runs a command inside the container (all its namespaces and root).
-func (c *container) in(args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "nsenter", append([]string{"-t", strconv.Itoa(c.pid), "-a", "--"}, args...)...)
-	out, err := cmd.CombinedOutput()
-	return strings.TrimSpace(string(out)), err
-}
+// in runs a command inside the container.
+func (c *container) in(args ...string) (string, error) { return c.In(args...) }
 
 // must runs a command inside the container and fails the test on error.
 func (c *container) must(args ...string) string {
 	c.t.Helper()
-	out, err := c.in(args...)
-	if err != nil {
-		c.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
+	return c.Must(c.t, args...)
 }
 
 // show returns systemctl show properties of lbx.service.
 func (c *container) show() map[string]string {
 	c.t.Helper()
-	out := c.must("systemctl", "show", "lbx.service", "-p", "ActiveState,SubState,MainPID,NRestarts,Result,ExecMainStatus,StatusText")
-	m := map[string]string{}
-	for _, l := range strings.Split(out, "\n") {
-		if k, v, ok := strings.Cut(l, "="); ok {
-			m[k] = v
-		}
-	}
-	return m
+	return c.Show(c.t, "lbx.service", "ActiveState", "SubState", "MainPID", "NRestarts", "Result", "ExecMainStatus", "StatusText")
 }
 
 // journalArgs select every journal line about lbx.service: systemd's own
@@ -182,7 +125,7 @@ func (c *container) waitJournal(re *regexp.Regexp, from int, timeout time.Durati
 			}
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("journal of lbx.service: no %q within %v after offset %d:\n%s", re, timeout, from, tail(j, 40))
+			c.t.Fatalf("journal of lbx.service: no %q within %v after offset %d:\n%s", re, timeout, from, nspawn.Tail(j, 40))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -215,14 +158,6 @@ func (c *container) writeModel(text string) {
 	}
 }
 
-func tail(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // boot starts the container and waits until its systemd finished booting.
 func boot(t *testing.T) *container {
 	t.Helper()
@@ -231,7 +166,7 @@ func boot(t *testing.T) *container {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	c := &container{t: t, etc: filepath.Join(dir, "etc-lbx"), boot: filepath.Join(dir, "nspawn.log")}
+	c := &container{t: t, etc: filepath.Join(dir, "etc-lbx")}
 	usr := filepath.Join(dir, "usr")
 	dropin := filepath.Join(dir, "lbx.service.d")
 	for _, d := range []string{filepath.Join(usr, "local", "bin"), c.etc, dropin} {
@@ -245,108 +180,29 @@ func boot(t *testing.T) *container {
 	if err := os.WriteFile(filepath.Join(dropin, "watchdog.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logf, err := os.Create(c.boot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	name := fmt.Sprintf("lbx-systemd-%d", os.Getpid())
-	cmd := exec.Command("systemd-nspawn", "--quiet",
-		"--directory=/", "--volatile=yes", // tmpfs root, the host's /usr read-only
-		"--register=no", "--keep-unit", // no machined, no scope: works without a host systemd
-		"--private-network", "--machine="+name, "--console=pipe",
-		// lbx at /usr/local/bin/lbx, lbx-check next to it: an overlay
-		// whose top layer holds only them.
-		"--overlay-ro=/usr:"+usr+":/usr",
-		"--bind="+c.etc+":/etc/lbx",
-		"--bind-ro="+unit+":/etc/systemd/system/lbx.service",
-		"--bind-ro="+dropin+":/etc/systemd/system/lbx.service.d",
-		// basic.target: nothing of the host's multi-user.target. The
-		// tmpfs /etc gets the distribution's presets, which may enable
-		// systemd-networkd: masked, so that it leaves the veth alone and
-		// network-online.target (the unit's After=) is reached at once
-		// instead of after wait-online's 2 min timeout.
-		"--boot", "--", "systemd.unit=basic.target", "systemd.firstboot=no",
-		"systemd.mask=systemd-networkd.service", "systemd.mask=systemd-networkd-wait-online.service")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		skip(t, "systemd-nspawn: "+err.Error())
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if t.Failed() {
-			if out, err := c.in(journalArgs...); err == nil {
-				t.Logf("journal of lbx.service at the failure (last 60 lines):\n%s", tail(out, 60))
-			}
-		}
-		// SIGTERM: nspawn halts the container (systemd shuts down) and exits.
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			t.Errorf("systemd-nspawn still running 20 s after SIGTERM: killing the container")
-			if c.pid > 0 {
-				syscall.Kill(c.pid, syscall.SIGKILL) // PID 1 of its namespace: takes everything in it
-			}
-			cmd.Process.Kill()
-			<-exited
+	c.Container = nspawn.Boot(t, nspawn.Options{
+		Name: "lbx-systemd", Volatile: nspawn.VolatileYes, LogFile: filepath.Join(dir, "nspawn.log"),
+		Args: []string{
+			// lbx at /usr/local/bin/lbx, lbx-check next to it: an overlay
+			// whose top layer holds only them.
+			"--overlay-ro=/usr:" + usr + ":/usr",
+			"--bind=" + c.etc + ":/etc/lbx",
+			"--bind-ro=" + unit + ":/etc/systemd/system/lbx.service",
+			"--bind-ro=" + dropin + ":/etc/systemd/system/lbx.service.d",
+		},
+	}, func(nc *nspawn.Container) {
+		if out, err := nc.In(journalArgs...); err == nil {
+			t.Logf("journal of lbx.service at the failure (last 60 lines):\n%s", nspawn.Tail(out, 60))
 		}
 	})
-	// The container's PID 1 is nspawn's child running systemd in a PID
-	// namespace of its own (nspawn's first child, which sets the container
-	// up, runs in ours).
-	selfNS, err := os.Readlink("/proc/self/ns/pid")
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for c.pid == 0 {
-		select {
-		case err := <-exited:
-			exited <- err
-			b, _ := os.ReadFile(c.boot)
-			skip(t, fmt.Sprintf("systemd-nspawn exited at boot (%v): %s", err, strings.ReplaceAll(tail(strings.TrimSpace(string(b)), 3), "\n", " | ")))
-		default:
-		}
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
-		for _, f := range strings.Fields(string(b)) {
-			ns, _ := os.Readlink("/proc/" + f + "/ns/pid")
-			comm, _ := os.ReadFile("/proc/" + f + "/comm")
-			if ns != "" && ns != selfNS && strings.TrimSpace(string(comm)) == "systemd" {
-				c.pid, _ = strconv.Atoi(f)
-			}
-		}
-		if c.pid != 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("systemd-nspawn started no container within 30 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	// is-system-running --wait returns when boot is over; "degraded" is
-	// fine (units of the host's /usr that want a real machine).
-	for {
-		out, _ := c.in("systemctl", "is-system-running", "--wait")
-		if out == "running" || out == "degraded" {
-			break
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(c.boot)
-			skip(t, fmt.Sprintf("systemd in the container did not finish booting within 30 s (is-system-running: %q): %s", out, strings.ReplaceAll(tail(strings.TrimSpace(string(b)), 3), "\n", " | ")))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 	return c
 }
 
 func TestSystemdUnit(t *testing.T) {
-	requireEnv(t)
+	nspawn.Require(t, nspawn.VolatileYes)
 	t0 := time.Now()
 	c := boot(t)
-	t.Logf("container booted in %v (PID 1 = %d on the host)", time.Since(t0).Round(time.Millisecond), c.pid)
+	t.Logf("container booted in %v (PID 1 = %d on the host)", time.Since(t0).Round(time.Millisecond), c.PID)
 
 	// The VRRP interface: one end of a veth pair with an address to
 	// advertise from. Every notification systemd receives is logged at debug.
@@ -430,7 +286,7 @@ func TestSystemdUnit(t *testing.T) {
 		}
 		j, _ := c.waitJournal(regexp.MustCompile(`Got notification message from PID `+mainPID+` \(WATCHDOG=1\)`), 0, 5*time.Second)
 		if strings.Contains(j, "has not turned for too long") {
-			t.Errorf("lbx reported a wedged loop while healthy:\n%s", tail(j, 20))
+			t.Errorf("lbx reported a wedged loop while healthy:\n%s", nspawn.Tail(j, 20))
 		}
 	})
 
