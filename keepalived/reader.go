@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/lbx-dev/lbx/internal/safefile"
 )
 
 // Options controls reading. The zero value reads the real file system with
@@ -17,8 +19,9 @@ type Options struct {
 	// ConfigID selects @id / @^id lines (keepalived -i). Empty: the short
 	// host name, as keepalived.
 	ConfigID string
-	// ReadFile and Glob default to the os and path/filepath functions;
-	// tests and the fuzzer replace them.
+	// ReadFile and Glob default to safefile.ReadFile (regular files of at
+	// most maxFileBytes) and filepath.Glob; tests and the fuzzer replace
+	// them.
 	ReadFile func(name string) ([]byte, error)
 	Glob     func(pattern string) ([]string, error)
 	// Getenv resolves ${_ENV NAME}; default os.Getenv.
@@ -34,8 +37,15 @@ const (
 	maxLineBytes    = 1 << 20
 	maxSeqSteps     = 100000
 	// maxWork bounds the lines processed in total (including ones that
-	// expand to nothing, such as nested ~SEQ over definitions).
-	maxWork = 2000000
+	// expand to nothing, such as nested ~SEQ over definitions); each file
+	// included counts as includeWork lines, so files that include each
+	// other many times stop after at most maxWork/includeWork includes.
+	maxWork     = 2000000
+	includeWork = 200
+	// maxFileBytes bounds one file; maxTotalBytes all files read,
+	// includes read again included.
+	maxFileBytes  = 16 << 20
+	maxTotalBytes = 64 << 20
 	// keepalived's read buffer; longer lines are cut by some versions.
 	keepalivedMaxLine = 1024
 )
@@ -53,7 +63,7 @@ type Result struct {
 // error is an *Error listing each with file:line.
 func ParseFile(path string, opt Options) (*Result, error) {
 	r := newReader(opt)
-	r.includeFile(path, Pos{File: path}, true)
+	r.includeFile(path, Pos{File: path}, true, false)
 	return r.finish(path)
 }
 
@@ -81,11 +91,12 @@ type reader struct {
 	files    []string
 	aborted  bool
 	work     int
+	bytes    int64 // read in total
 }
 
 func newReader(opt Options) *reader {
 	if opt.ReadFile == nil {
-		opt.ReadFile = os.ReadFile
+		opt.ReadFile = func(name string) ([]byte, error) { return safefile.ReadFile(name, maxFileBytes) }
 	}
 	if opt.Glob == nil {
 		opt.Glob = filepath.Glob
@@ -144,33 +155,62 @@ func absPath(p string) string {
 }
 
 // includeFile reads one file. top: the main file, which must exist.
-func (r *reader) includeFile(path string, from Pos, top bool) {
+// exact: an include of a path without wildcards, which keepalived skips
+// in silence when it cannot be read (include reports no match). It returns
+// whether the file was there (read, or refused for what it is).
+func (r *reader) includeFile(path string, from Pos, top, exact bool) bool {
+	if r.aborted {
+		return true
+	}
+	if r.work += includeWork; r.work > maxWork {
+		r.abort(from, "configuration expands to more than %d lines of work (each file included counts as %d: files that include each other many times?)", maxWork, includeWork)
+		return true
+	}
 	abs := absPath(path)
 	for _, s := range r.stack {
 		if s == abs {
 			r.errorf(from, "include loop: %s includes itself (through %s)", path, strings.Join(r.stack, " -> "))
-			return
+			return true
 		}
 	}
 	if len(r.stack) >= maxIncludeDepth {
 		r.errorf(from, "includes nested deeper than %d files", maxIncludeDepth)
-		return
+		return true
 	}
 	data, err := r.opt.ReadFile(path)
-	if err != nil {
-		if top {
-			r.errorf(from, "cannot read configuration: %v", err)
-		} else if errors.Is(err, fs.ErrNotExist) {
-			r.warnf(from, "included file %s does not exist; ignored (as keepalived's plain include does)", path)
-		} else {
-			r.warnf(from, "cannot read included file: %v; ignored (as keepalived's plain include does)", err)
-		}
-		return
+	if err == nil && len(data) > maxFileBytes { // a ReadFile from Options
+		err = &safefile.Error{Path: path, Err: safefile.ErrTooLarge, Reason: "larger than " + safefile.Size(maxFileBytes) + ", the limit for one file"}
+	}
+	var refused *safefile.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &refused) && top:
+		r.errorf(from, "cannot read configuration %v", err)
+		return true
+	case errors.As(err, &refused):
+		r.errorf(from, "cannot include %v", err)
+		return true
+	case top:
+		r.errorf(from, "cannot read configuration: %v", err)
+		return false
+	case exact:
+		return false
+	case errors.Is(err, fs.ErrNotExist):
+		r.warnf(from, "included file %s does not exist; ignored (as keepalived's plain include does)", path)
+		return false
+	default:
+		r.warnf(from, "cannot read included file: %v; ignored (as keepalived's plain include does)", err)
+		return false
+	}
+	if r.bytes += int64(len(data)); r.bytes > maxTotalBytes {
+		r.abort(from, "the configuration and its included files add up to more than %s (a file included many times?)", safefile.Size(maxTotalBytes))
+		return true
 	}
 	r.files = append(r.files, path)
 	r.stack = append(r.stack, abs)
 	r.readText(data, path)
 	r.stack = r.stack[:len(r.stack)-1]
+	return true
 }
 
 // readText processes one file's lines.
@@ -257,11 +297,7 @@ func (r *reader) include(pattern, kw string, pos Pos, file string) {
 	found := false
 	for _, p := range pats {
 		if !strings.ContainsAny(p, "*?[") {
-			if _, err := r.opt.ReadFile(p); err != nil {
-				continue
-			}
-			found = true
-			r.includeFile(p, pos, false)
+			found = r.includeFile(p, pos, false, true) || found
 			continue
 		}
 		matches, err := r.opt.Glob(p)
@@ -271,7 +307,7 @@ func (r *reader) include(pattern, kw string, pos Pos, file string) {
 		}
 		for _, m := range matches {
 			found = true
-			r.includeFile(m, pos, false)
+			r.includeFile(m, pos, false, false)
 			if r.aborted {
 				return
 			}
