@@ -21,11 +21,14 @@ func init() {
 		Short: "Show the running lbx watch's VRRP states, real server health and last reconcile",
 		Long: `status asks the running lbx watch, over its unix socket, for its state: the
 daemon (pid, start, model, last reload), every VRRP instance (state,
-priority, since when and why), every real server's health (weight, last
-check, last error, latency), the last reconcile and the counters.
+priority, since when and why; the virtual addresses it holds or would hold
+as MASTER; the tracked scripts and interfaces that lower its priority or
+hold it in FAULT), every real server's health (weight, last check, last
+error, latency), the last reconcile and the counters.
 It exits 1 with one line on stderr when no lbx watch is running.`,
 		Example: `  lbx status
-  lbx status -o json | jq '.vrrp[] | select(.state != "MASTER")'`,
+  lbx status -o json | jq '.vrrp[] | select(.state != "MASTER")'
+  lbx status -o json | jq '.vrrp[].tracking[] | select(.fault or .applied_weight != 0)'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
