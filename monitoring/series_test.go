@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -240,7 +241,7 @@ func seriesNotation(s sample, instance string) string {
 	return s.name + "{" + strings.Join(parts, ",") + "}"
 }
 
-// Every dashboard query returns data from two directors exporting what lbx
+// Every dashboard query returns data from directors exporting what lbx
 // watch exports: a query on a renamed metric or label value, or one that
 // filters everything away, shows an empty panel and fails here. promtool
 // also checks each query's syntax. Each query is wrapped as
@@ -255,10 +256,16 @@ func TestDashboardQueriesReturnData(t *testing.T) {
 			used[n] = true
 		}
 	}
+	// Two directors exporting every series (populate), and a third
+	// exporting what the real scrape holds.
+	directors := map[string][]sample{
+		"lb1:9650": exportedSamples(t), "lb2:9650": exportedSamples(t),
+		"lb3:9650": scrapedSamples(t, scrapeFile),
+	}
 	test := unitTest{Name: "dashboard queries", Interval: "15s"}
-	for _, inst := range []string{"lb1:9650", "lb2:9650"} {
+	for _, inst := range slices.Sorted(maps.Keys(directors)) {
 		test.InputSeries = append(test.InputSeries, unitInput{`up{job="lbx",instance="` + inst + `"}`, "1x40"})
-		for _, s := range exportedSamples(t) {
+		for _, s := range directors[inst] {
 			if used[s.name] {
 				// Growing values: counters have a rate, gauges a change.
 				test.InputSeries = append(test.InputSeries, unitInput{seriesNotation(s, inst), fmt.Sprintf("%g+1x40", s.value)})
@@ -285,4 +292,68 @@ func TestDashboardQueriesReturnData(t *testing.T) {
 		t.Fatalf("promtool test rules (%d dashboard queries): %v\n%s", len(exprs), err, out)
 	}
 	t.Logf("%d dashboard queries return data", len(exprs))
+}
+
+// scrapeFile is a real scrape of a running lbx watch, committed by
+// watch/nstest's TestTrackingMetricsAndStatus (-update-scrape).
+const scrapeFile = "../metrics/testdata/scrape.prom"
+
+var scrapeLabel = regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`)
+
+// scrapedSamples parses the lbx_ series of the text exposition in file.
+func scrapedSamples(t *testing.T, file string) []sample {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []sample
+	for i, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "lbx_") {
+			continue
+		}
+		series, value, ok := cutLast(line, " ")
+		v, err := strconv.ParseFloat(value, 64)
+		if !ok || err != nil {
+			t.Fatalf("%s:%d: %q: want `name{labels} value`", file, i+1, line)
+		}
+		name, labels, _ := strings.Cut(series, "{")
+		l := map[string]string{}
+		for _, m := range scrapeLabel.FindAllStringSubmatch(labels, -1) {
+			l[m[1]], _ = strconv.Unquote(`"` + m[2] + `"`)
+		}
+		out = append(out, sample{name, l, v})
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: no lbx_ series", file)
+	}
+	return out
+}
+
+func cutLast(s, sep string) (string, string, bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}
+
+// The series populate makes are what a running lbx watch exports: every
+// series of the real scrape has a name and label names populate's registry
+// has too, so the tests above check rules and dashboard against reality.
+func TestScrapeShapesAreCovered(t *testing.T) {
+	// Label names as exported, empty values included (the text format
+	// shows them; Prometheus drops them later).
+	shape := func(s sample) string {
+		return s.name + "{" + strings.Join(slices.Sorted(maps.Keys(s.labels)), ",") + "}"
+	}
+	shapes := map[string]bool{}
+	for _, s := range exportedSamples(t) {
+		shapes[shape(s)] = true
+	}
+	for _, s := range scrapedSamples(t, scrapeFile) {
+		if k := shape(s); !shapes[k] {
+			t.Errorf("%s: lbx watch exports %s, which populate() does not make: add it there", scrapeFile, k)
+		}
+	}
 }
