@@ -28,6 +28,7 @@ pkgs=(
 	nftables iputils-ping procps util-linux
 	systemd systemd-container # test/systemd boots systemd under systemd-nspawn
 	dpkg-dev fakeroot lintian # the Debian package and its lintian check
+	groff-base                # the man pages render without a warning
 	prometheus                # promtool checks and tests the alert rules
 	nodejs npm                # ajv validates the JSON Schema (test/schema)
 	debootstrap               # make fresh: a fresh Debian 12 container
