@@ -88,7 +88,8 @@ head=$(git -C "$root/root/lbx" log -1 --format='%h %s' | cut -c1-72)
 log "clean clone of $head"
 
 # 4. The README's commands, each in its own nspawn session on the same tree.
-# nspawn's seccomp filter blocks pidfd_getfd (SYSTEMD_SECCOMP=0); no
+# nspawn's seccomp filter blocks pidfd_getfd (SYSTEMD_SECCOMP=0); the
+# namespace tests set sysctls in their namespaces (/proc/sys writable); no
 # private network: apt, the Go proxy and npm are reached through the host's.
 mkdir -p "$cache/logs"
 declare -A result
@@ -100,7 +101,7 @@ for step in $steps; do
 	steplog=$cache/logs/$step.log
 	log "$step: $cmd (log: $steplog)"
 	start=$SECONDS
-	SYSTEMD_SECCOMP=0 systemd-nspawn --quiet --register=no --keep-unit --as-pid2 \
+	SYSTEMD_SECCOMP=0 SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 systemd-nspawn --quiet --register=no --keep-unit --as-pid2 \
 		--console=pipe --capability=all --machine="lbx-fresh-$$" -D "$root" \
 		--bind-ro=/usr/local/go --chdir=/root/lbx \
 		--setenv=PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
