@@ -129,7 +129,7 @@ const (
 type Registry struct {
 	reg *prometheus.Registry
 
-	vrrpState, vrrpPrio                  *prometheus.GaugeVec
+	vrrpState, vrrpPrio, vrrpConfPrio    *prometheus.GaugeVec
 	transitions, sent, received, invalid *prometheus.CounterVec
 	priZeroSent, priZeroRcvd             *prometheus.CounterVec
 	checkUp, checkLatency                *prometheus.GaugeVec
@@ -187,6 +187,10 @@ func New() *Registry {
 	m.vrrpPrio = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "lbx_vrrp_priority",
 		Help: "VRRP instance effective priority (configured priority adjusted by tracking; 0 while stopping).",
+	}, vrrpLabels)
+	m.vrrpConfPrio = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lbx_vrrp_configured_priority",
+		Help: "VRRP instance priority as the model configures it; lbx_vrrp_priority below it means tracked objects lower it (lbx status says which).",
 	}, vrrpLabels)
 	m.transitions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "lbx_vrrp_transitions_total",
@@ -278,7 +282,7 @@ func New() *Registry {
 		Help: "Unix time of the last reload, successful or not; the start until the first reload.",
 	})
 	m.reg.MustRegister(m.buildInfo, m.vrrpAddress, m.becomeMaster, m.scriptUp, m.interfaceUp, m.reloads, m.lastReloadOK, m.lastReloadTime)
-	m.reg.MustRegister(m.checkerRestarts, m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd,
+	m.reg.MustRegister(m.checkerRestarts, m.vrrpState, m.vrrpPrio, m.vrrpConfPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd,
 		m.checkUp, m.checkLatency, m.checks, m.reconciles, m.reconcileDur, m.drift, m.kernelWrites,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Zero-initialise the label-free and small fixed-label series so that
@@ -322,15 +326,17 @@ func (m *Registry) seenReal(r Real) {
 }
 
 // SetVRRP records an instance's current state name (INIT, BACKUP, MASTER,
-// FAULT) and effective priority. Call it at start for every instance and
-// after every transition or priority change.
-func (m *Registry) SetVRRP(v VRRP, stateName string, priority int) {
+// FAULT), its effective priority and the priority the model configures.
+// Call it at start for every instance and after every transition or
+// priority change.
+func (m *Registry) SetVRRP(v VRRP, stateName string, priority, configured int) {
 	if m == nil {
 		return
 	}
 	m.seenVRRP(v)
 	m.vrrpState.With(v.labels()).Set(float64(StateValue(stateName)))
 	m.vrrpPrio.With(v.labels()).Set(float64(priority))
+	m.vrrpConfPrio.With(v.labels()).Set(float64(configured))
 }
 
 // Transition counts one transition of v into the state named to.
@@ -629,7 +635,7 @@ func (m *Registry) Retain(vrrps []VRRP, reals []Real) {
 		l := v.labels()
 		for _, c := range []interface {
 			DeletePartialMatch(prometheus.Labels) int
-		}{m.vrrpState, m.vrrpPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd, m.vrrpAddress, m.becomeMaster} {
+		}{m.vrrpState, m.vrrpPrio, m.vrrpConfPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd, m.vrrpAddress, m.becomeMaster} {
 			c.DeletePartialMatch(l)
 		}
 	}

@@ -73,22 +73,24 @@ func TestExposition(t *testing.T) {
 		{
 			name: "vrrp state and priority",
 			do: func(m *Registry) {
-				m.SetVRRP(vi1, "MASTER", 150)
-				m.SetVRRP(vi2, "BACKUP", 100)
+				m.SetVRRP(vi1, "MASTER", 150, 150)
+				m.SetVRRP(vi2, "BACKUP", 80, 100)
 			},
 			want: []string{
 				`lbx_vrrp_state{iname="VI_1",intf="eth0",vrid="51"} 2`,
 				`lbx_vrrp_priority{iname="VI_1",intf="eth0",vrid="51"} 150`,
+				`lbx_vrrp_configured_priority{iname="VI_1",intf="eth0",vrid="51"} 150`,
+				`lbx_vrrp_configured_priority{iname="VI_2",intf="eth1",vrid="52"} 100`,
 				`lbx_vrrp_state{iname="VI_2",intf="eth1",vrid="52"} 1`,
-				`lbx_vrrp_priority{iname="VI_2",intf="eth1",vrid="52"} 100`,
+				`lbx_vrrp_priority{iname="VI_2",intf="eth1",vrid="52"} 80`,
 			},
 		},
 		{
 			name: "state numbering",
 			do: func(m *Registry) {
-				m.SetVRRP(VRRP{"a", "e", 1}, "INIT", 0)
-				m.SetVRRP(VRRP{"b", "e", 2}, "fault", 0)
-				m.SetVRRP(VRRP{"c", "e", 3}, "STOP", 0)
+				m.SetVRRP(VRRP{"a", "e", 1}, "INIT", 0, 100)
+				m.SetVRRP(VRRP{"b", "e", 2}, "fault", 0, 100)
+				m.SetVRRP(VRRP{"c", "e", 3}, "STOP", 0, 100)
 			},
 			want: []string{
 				`lbx_vrrp_state{iname="a",intf="e",vrid="1"} 0`,
@@ -233,8 +235,8 @@ func TestExposition(t *testing.T) {
 		{
 			name: "become master: zero from the first sight of an instance, counts entries into MASTER",
 			do: func(m *Registry) {
-				m.SetVRRP(vi1, "BACKUP", 100)
-				m.SetVRRP(vi2, "INIT", 100)
+				m.SetVRRP(vi1, "BACKUP", 100, 100)
+				m.SetVRRP(vi2, "INIT", 100, 100)
 				m.Transition(vi2, "BACKUP")
 				m.Transition(vi2, "MASTER")
 				m.Transition(vi2, "FAULT")
@@ -345,8 +347,8 @@ func TestExposition(t *testing.T) {
 // reload leave no series behind; the ones kept keep their counters.
 func TestRetainRemovesStaleSeries(t *testing.T) {
 	m := New()
-	m.SetVRRP(vi1, "MASTER", 150)
-	m.SetVRRP(vi2, "BACKUP", 100)
+	m.SetVRRP(vi1, "MASTER", 150, 150)
+	m.SetVRRP(vi2, "BACKUP", 100, 100)
 	m.SetAddresses(vi1, []Address{{IP: netip.MustParseAddr("10.0.0.100"), Held: true}})
 	m.SetAddresses(vi2, []Address{{IP: netip.MustParseAddr("10.0.1.100")}})
 	m.Transition(vi2, "BACKUP")
@@ -391,7 +393,7 @@ func TestRetainRemovesStaleSeries(t *testing.T) {
 // A nil registry (metrics off) accepts every call.
 func TestNilRegistry(t *testing.T) {
 	var m *Registry
-	m.SetVRRP(vi1, "MASTER", 1)
+	m.SetVRRP(vi1, "MASTER", 1, 100)
 	m.Transition(vi1, "MASTER")
 	m.AdvertSent(vi1)
 	m.AdvertReceived(vi1)
@@ -413,7 +415,7 @@ func TestNilRegistry(t *testing.T) {
 
 func TestServe(t *testing.T) {
 	m := New()
-	m.SetVRRP(vi1, "MASTER", 150)
+	m.SetVRRP(vi1, "MASTER", 150, 150)
 	ln, err := Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -470,8 +472,8 @@ func TestServe(t *testing.T) {
 // benchmark configuration of issue 6) and 2 VRRP instances.
 func BenchmarkScrape500(b *testing.B) {
 	m := New()
-	m.SetVRRP(vi1, "MASTER", 150)
-	m.SetVRRP(vi2, "BACKUP", 100)
+	m.SetVRRP(vi1, "MASTER", 150, 150)
+	m.SetVRRP(vi2, "BACKUP", 100, 100)
 	for i := range 500 {
 		r := web1
 		r.Real.Addr = netip.AddrFrom4([4]byte{192, 168, byte(1 + i/250), byte(1 + i%250)})

@@ -33,7 +33,7 @@ type sample struct {
 func populate(m *metrics.Registry) {
 	v := metrics.VRRP{Name: "VI_1", Interface: "eth0", VRID: 51}
 	m.SetBuildInfo("v1.2.3", "0123abcd", "go1.26.8")
-	m.SetVRRP(v, "MASTER", 150)
+	m.SetVRRP(v, "MASTER", 150, 150)
 	m.Transition(v, "BACKUP")
 	m.Transition(v, "MASTER")
 	m.SetAddresses(v, []metrics.Address{{IP: netip.MustParseAddr("192.0.2.50"), Held: true}, {IP: netip.MustParseAddr("2001:db8::50"), Held: true}})

@@ -325,7 +325,7 @@ func (e *engine) onVRRP(insts []vrrpd.InstanceStatus, tracked []vrrpd.TrackedObj
 	e.mu.Unlock()
 	for _, in := range insts {
 		v := metrics.VRRP{Name: in.Name, Interface: in.Interface, VRID: in.VRID}
-		e.met.SetVRRP(v, in.State, in.EffectivePriority)
+		e.met.SetVRRP(v, in.State, in.EffectivePriority, in.Priority)
 		if prev[in.Name] != in.State {
 			e.met.Transition(v, in.State)
 		}
