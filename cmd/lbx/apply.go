@@ -62,7 +62,7 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 			if file == "" {
 				return errors.New("give the model with -f FILE, or a saved plan file")
 			}
-			if handled, res, err := ops.DelegateToWatch(ctx, file, t.Netns, 30*time.Second); handled {
+			if handled, res, err := ops.DelegateToWatch(ctx, file, t, 30*time.Second); handled {
 				if err == nil && output == "text" {
 					fmt.Fprintln(os.Stdout, "lbx watch is running: it reloaded the model as a diff.")
 				}

@@ -15,6 +15,7 @@ import (
 func targetFlags(c *cobra.Command, t *ops.Target) {
 	c.Flags().StringVar(&t.Netns, "netns", "", "work inside the network namespace /run/netns/NAME")
 	c.Flags().StringVar(&t.StateDir, "state-dir", ops.DefaultStateDir, "directory of lbx's ownership record")
+	c.Flags().StringVar(&t.RunDir, "run-dir", ops.DefaultRunDir, "directory of the one-writer lock and of lbx watch's status socket")
 }
 
 func init() {

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	var output, socket string
+	var output, socket, runDir string
 	c := &cobra.Command{
 		Use:   "status [-o text|json] [--socket PATH]",
 		Short: "Show the running lbx watch's VRRP states, real server health and last reconcile",
@@ -37,7 +37,7 @@ It exits 1 with one line on stderr when no lbx watch is running.`,
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 			defer cancel()
 			if !cmd.Flags().Changed("socket") {
-				socket = ops.StatusSocket("") // this namespace's daemon
+				socket = ops.StatusSocket(runDir, "") // this namespace's daemon
 			}
 			st, err := statusd.Query(ctx, socket)
 			if err != nil {
@@ -52,6 +52,7 @@ It exits 1 with one line on stderr when no lbx watch is running.`,
 		},
 	}
 	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
-	c.Flags().StringVar(&socket, "socket", statusd.DefaultSocket, "the status socket of lbx watch")
+	c.Flags().StringVar(&socket, "socket", statusd.DefaultSocket, "the status socket of lbx watch (default: lbx.sock in --run-dir, suffixed by namespace inside `ip netns exec`)")
+	c.Flags().StringVar(&runDir, "run-dir", ops.DefaultRunDir, "directory of lbx watch's status socket")
 	addCommand(c)
 }

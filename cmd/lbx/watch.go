@@ -21,7 +21,7 @@ import (
 )
 
 func init() {
-	var file, stateDir, statsFile, metricsAddr, statusSocket, checker string
+	var file, stateDir, runDir, statsFile, metricsAddr, statusSocket, checker string
 	c := &cobra.Command{
 		Use:   "watch -f FILE",
 		Short: "Stay resident: VRRP, health checks, and the kernel kept at the model (foreground)",
@@ -72,7 +72,7 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 				return err
 			}
 			if !cmd.Flags().Changed("status-socket") {
-				statusSocket = ops.StatusSocket("")
+				statusSocket = ops.StatusSocket(runDir, "")
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
@@ -89,16 +89,17 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 			}()
 			return watch.Run(ctx, watch.Options{
 				Model: m, File: file, StateDir: stateDir, StatsFile: statsFile,
-				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: ops.LockPath(""),
+				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: ops.LockPath(runDir, ""),
 				Reload: reload, Version: version, NewChecker: newChecker,
 			})
 		},
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
 	c.Flags().StringVar(&stateDir, "state-dir", ops.DefaultStateDir, "directory of the ownership record")
+	c.Flags().StringVar(&runDir, "run-dir", ops.DefaultRunDir, "directory of the one-writer lock and the status socket")
 	c.Flags().StringVar(&statsFile, "stats-file", "", "write VRRP counters (drops by reason, adverts) as JSON to this file")
 	c.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9650); off when empty")
-	c.Flags().StringVar(&statusSocket, "status-socket", statusd.DefaultSocket, "unix socket `lbx status` reads (suffixed by namespace inside `ip netns exec`); empty to disable")
+	c.Flags().StringVar(&statusSocket, "status-socket", statusd.DefaultSocket, "unix socket `lbx status` reads (default: lbx.sock in --run-dir, suffixed by namespace inside `ip netns exec`); empty to disable")
 	c.Flags().StringVar(&checker, "checker", "auto", "where health checks run: process (lbx-check, a child process, as keepalived's checker), inline (in lbx watch itself) or auto (process when lbx-check is next to lbx or on PATH)")
 	addCommand(c)
 }

@@ -82,7 +82,7 @@ func TestWatchRefusesOtherChecker(t *testing.T) {
 	if err := os.WriteFile(model, []byte("version: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	stderr, code := run(t, lbx, "watch", "-f", model, "--checker", "process", "--state-dir", filepath.Join(dir, "state"), "--status-socket", "")
+	stderr, code := run(t, lbx, "watch", "-f", model, "--checker", "process", "--state-dir", filepath.Join(dir, "state"), "--run-dir", dir, "--status-socket", "")
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}

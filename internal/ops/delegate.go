@@ -16,8 +16,8 @@ import (
 // same namespace: there is one writer, so the daemon reloads the file as a
 // diff (keeping health, never flushing) instead of apply writing behind it.
 // It returns handled=false when no daemon runs.
-func DelegateToWatch(ctx context.Context, file, netns string, timeout time.Duration) (handled bool, res *apply.Result, err error) {
-	sock := StatusSocket(netns)
+func DelegateToWatch(ctx context.Context, file string, t Target, timeout time.Duration) (handled bool, res *apply.Result, err error) {
+	sock := StatusSocket(t.RunDir, t.Netns)
 	before, qerr := statusd.Query(ctx, sock)
 	if qerr != nil {
 		return false, nil, nil

@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/cli"
-	"github.com/lbx-dev/lbx/internal/statusd"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -26,6 +24,9 @@ import (
 type Target struct {
 	Netns    string
 	StateDir string // ownership record directory
+	// RunDir holds the one-writer lock and the daemon's status socket
+	// (DefaultRunDir); tests give their own so the host's is untouched.
+	RunDir string
 	// Live, if set, is an exported model used as the live state instead
 	// of the kernel (plan in CI without IPVS or root).
 	Live string
@@ -36,17 +37,29 @@ type Target struct {
 // DefaultStateDir holds ownership records.
 const DefaultStateDir = "/var/lib/lbx"
 
-// LockPath is the one-writer lock file for a network namespace: --netns
-// NAME, or the namespace lbx runs in (`ip netns exec`). Kernel state is
-// per namespace, so is the lock; the host's is /run/lbx/lock.
-func LockPath(netns string) string {
-	return filepath.Join("/run/lbx", "lock"+netnsSuffix(netns))
+// DefaultRunDir holds the one-writer lock and the status socket.
+const DefaultRunDir = "/run/lbx"
+
+// LockPath is the one-writer lock file in runDir ("": DefaultRunDir) for
+// a network namespace: --netns NAME, or the namespace lbx runs in (`ip
+// netns exec`). Kernel state is per namespace, so is the lock; the host's
+// is /run/lbx/lock.
+func LockPath(runDir, netns string) string {
+	return filepath.Join(orDefault(runDir), "lock"+netnsSuffix(netns))
 }
 
 // StatusSocket is where the daemon of a network namespace serves its
-// status: statusd.DefaultSocket on the host, suffixed elsewhere.
-func StatusSocket(netns string) string {
-	return strings.TrimSuffix(statusd.DefaultSocket, ".sock") + netnsSuffix(netns) + ".sock"
+// status: lbx.sock in runDir ("": DefaultRunDir) on the host, suffixed
+// elsewhere (statusd.DefaultSocket is the host's default).
+func StatusSocket(runDir, netns string) string {
+	return filepath.Join(orDefault(runDir), "lbx"+netnsSuffix(netns)+".sock")
+}
+
+func orDefault(runDir string) string {
+	if runDir == "" {
+		return DefaultRunDir
+	}
+	return runDir
 }
 
 // netnsSuffix is "" for the host's namespace and "-netns-<inode>" for
@@ -150,7 +163,7 @@ type ApplyOptions struct {
 
 // Lock takes the one-writer lock for the target.
 func Lock(ctx context.Context, t Target, timeout time.Duration) (*apply.Lock, error) {
-	l, err := apply.AcquireLock(ctx, LockPath(t.Netns), timeout)
+	l, err := apply.AcquireLock(ctx, LockPath(t.RunDir, t.Netns), timeout)
 	var held *apply.LockHeldError
 	if errors.As(err, &held) {
 		return nil, cli.Exit(cli.ExitLocked, err)

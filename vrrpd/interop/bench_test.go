@@ -170,7 +170,7 @@ func BenchmarkRSS(b *testing.B) {
 			kf := filepath.Join(k.dir, "keepalived.conf")
 			os.WriteFile(kf, []byte(manyConf(n)), 0o644)
 			l.out, k.out = &syncBuf{}, &syncBuf{}
-			l.cmd = l.ns.Cmd(lbxBin, "watch", "-f", lf, "--state-dir", l.dir)
+			l.cmd = l.ns.Cmd(lbxBin, "watch", "-f", lf, "--state-dir", l.dir, "--run-dir", l.dir)
 			k.cmd = k.ns.Cmd("keepalived", "--vrrp", "-n", "-l", "-f", kf, "-p", filepath.Join(k.dir, "k.pid"), "-r", filepath.Join(k.dir, "v.pid"))
 			for _, p := range []*peer{l, k} {
 				p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

@@ -20,7 +20,7 @@ func (p *peer) startModel(m string) {
 	if err := os.WriteFile(f, []byte(m), 0o644); err != nil {
 		p.t.Fatal(err)
 	}
-	p.cmd = p.ns.Cmd(lbxBin, "watch", "-f", f, "--state-dir", p.dir, "--stats-file", filepath.Join(p.dir, "stats.json"))
+	p.cmd = p.ns.Cmd(lbxBin, "watch", "-f", f, "--state-dir", p.dir, "--run-dir", p.dir, "--stats-file", filepath.Join(p.dir, "stats.json"))
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)

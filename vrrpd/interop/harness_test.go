@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "go build ./cmd/lbx: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := nstest.MainGuardingHostDirs(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -217,7 +217,7 @@ func (p *peer) start() {
 		if err := os.WriteFile(f, []byte(p.lbxModel()), 0o644); err != nil {
 			p.t.Fatal(err)
 		}
-		p.cmd = p.ns.Cmd(lbxBin, "watch", "-f", f, "--state-dir", p.dir, "--stats-file", filepath.Join(p.dir, "stats.json"), "--log-level", "debug")
+		p.cmd = p.ns.Cmd(lbxBin, "watch", "-f", f, "--state-dir", p.dir, "--run-dir", p.dir, "--stats-file", filepath.Join(p.dir, "stats.json"), "--log-level", "debug")
 	case "keepalived":
 		f := filepath.Join(p.dir, "keepalived.conf")
 		if err := os.WriteFile(f, []byte(p.keepalivedConf()), 0o644); err != nil {
@@ -271,7 +271,7 @@ func (p *peer) term() error {
 // its socket), its one VRRP instance.
 func (p *peer) status() statusd.Instance {
 	p.t.Helper()
-	out, err := p.ns.Cmd(lbxBin, "status", "-o", "json").Output()
+	out, err := p.ns.Cmd(lbxBin, "status", "-o", "json", "--run-dir", p.dir).Output()
 	if err != nil {
 		p.t.Fatalf("%s: lbx status: %v", p.name(), err)
 	}

@@ -120,7 +120,7 @@ func TestDaemonInNamespace(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "lbx.yaml")
 	os.WriteFile(file, []byte(model1), 0o644)
-	w := startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir)
+	w := startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir)
 	addrs := func() string { out, _ := ns.Try("ip", "-o", "addr", "show", "dev", "d0"); return out }
 
 	waitFor(t, "static and VRRP addresses", func() bool {
@@ -134,7 +134,7 @@ func TestDaemonInNamespace(t *testing.T) {
 		VRRP   []struct{ Name, State string }
 	}
 	waitFor(t, "lbx status", func() bool {
-		out, err := ns.Try(bin, "status", "-o", "json")
+		out, err := ns.Try(bin, "status", "-o", "json", "--run-dir", dir)
 		return err == nil && json.Unmarshal([]byte(out), &st) == nil && len(st.VRRP) == 1 && st.VRRP[0].State == "MASTER"
 	})
 	if st.Daemon.PID == 0 {
@@ -144,7 +144,7 @@ func TestDaemonInNamespace(t *testing.T) {
 	// lbx apply while the daemon runs: handed to it as a reload.
 	os.WriteFile(file, []byte(strings.Replace(model1, "  - {address: 192.0.2.10/24, interface: d0, label: d0:one}\n",
 		"  - {address: 192.0.2.10/24, interface: d0, label: d0:one}\n  - {address: 192.0.2.11/24, interface: d0}\n", 1)), 0o644)
-	out, err := ns.Try(bin, "apply", "-f", file, "--auto-approve")
+	out, err := ns.Try(bin, "apply", "-f", file, "--auto-approve", "--run-dir", dir)
 	if err != nil || !strings.Contains(out, "reloaded") {
 		t.Fatalf("apply while watch runs: %v\n%s", err, out)
 	}
@@ -154,7 +154,7 @@ func TestDaemonInNamespace(t *testing.T) {
 	// running instance (no restart): the priority changes, the instance
 	// stays MASTER with its address, and it makes no transition.
 	transitions := func() string {
-		out, _ := ns.Try(bin, "status", "-o", "json")
+		out, _ := ns.Try(bin, "status", "-o", "json", "--run-dir", dir)
 		var c struct{ Counters map[string]uint64 }
 		json.Unmarshal([]byte(out), &c)
 		return fmt.Sprint(c.Counters["vrrp_transitions"])
@@ -163,7 +163,7 @@ func TestDaemonInNamespace(t *testing.T) {
 	before := transitions()
 	cur, _ := os.ReadFile(file)
 	os.WriteFile(file, []byte(strings.Replace(string(cur), "priority: 255", "priority: 200", 1)), 0o644)
-	if out, err := ns.Try(bin, "apply", "-f", file, "--auto-approve"); err != nil {
+	if out, err := ns.Try(bin, "apply", "-f", file, "--auto-approve", "--run-dir", dir); err != nil {
 		t.Fatalf("apply of a VRRP priority change: %v\n%s", err, out)
 	}
 	var st2 struct {
@@ -173,7 +173,7 @@ func TestDaemonInNamespace(t *testing.T) {
 		}
 	}
 	waitFor(t, "priority 200 in the running instance", func() bool {
-		out, err := ns.Try(bin, "status", "-o", "json")
+		out, err := ns.Try(bin, "status", "-o", "json", "--run-dir", dir)
 		return err == nil && json.Unmarshal([]byte(out), &st2) == nil && len(st2.VRRP) == 1 && st2.VRRP[0].Priority == 200
 	})
 	time.Sleep(1200 * time.Millisecond) // counters reach status once a second
@@ -184,7 +184,7 @@ func TestDaemonInNamespace(t *testing.T) {
 	// A different model file is refused: one writer.
 	other := filepath.Join(dir, "other.yaml")
 	os.WriteFile(other, []byte("version: 1\n"), 0o644)
-	if out, err := ns.Try(bin, "apply", "-f", other, "--auto-approve"); err == nil || !strings.Contains(out, "lbx watch (pid") {
+	if out, err := ns.Try(bin, "apply", "-f", other, "--auto-approve", "--run-dir", dir); err == nil || !strings.Contains(out, "lbx watch (pid") {
 		t.Fatalf("apply of another model while watch runs: %v\n%s", err, out)
 	}
 
@@ -222,7 +222,7 @@ vrrp_instances:
   - {name: VI_T, interface: d0, virtual_router_id: 10, priority: 200, version: 3, advert_int: 0.1,
      track_scripts: [{name: flag}], virtual_addresses: [{address: 192.0.2.60/24}]}
 `), 0o644)
-	startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--metrics-addr", "127.0.0.1:9650", "--status-socket", filepath.Join(dir, "s.sock"))
+	startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir, "--metrics-addr", "127.0.0.1:9650", "--status-socket", filepath.Join(dir, "s.sock"))
 	// sample NAME INSTANCE: the value of that series, "" when missing.
 	sample := func(name, inst string) string {
 		out, _ := ns.HTTPGet("http://127.0.0.1:9650/metrics")

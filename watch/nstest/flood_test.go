@@ -42,7 +42,7 @@ vrrp_instances:
      track_scripts: [{name: ok}], virtual_addresses: [{address: 192.0.2.50/24}]}
 `), 0o644)
 	lim := fmt.Sprintf("--nofile=%d:%d", floodLimit, floodLimit)
-	startDaemon(t, ns, dir, "watch", "prlimit", lim, bin, "watch", "-f", file, "--state-dir", dir,
+	startDaemon(t, ns, dir, "watch", "prlimit", lim, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir,
 		"--metrics-addr", "127.0.0.1:9650", "--status-socket", sock)
 
 	st := waitMaster(t, ns, bin, sock)
