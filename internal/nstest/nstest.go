@@ -122,6 +122,15 @@ func (n *NS) Do(f func() error) error {
 	return ferr
 }
 
+// In is Do for a test: f runs in the namespace, and a failure to enter or
+// leave it fails the test.
+func (n *NS) In(t testing.TB, f func()) {
+	t.Helper()
+	if err := n.Do(func() error { f(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // HTTPGet fetches url from inside the namespace (no curl needed) and
 // returns the body; a status other than 200 is an error.
 func (n *NS) HTTPGet(url string) (string, error) {

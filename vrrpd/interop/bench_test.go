@@ -25,7 +25,7 @@ type garpSeen struct {
 func arpWatch(b testing.TB, ns *nstest.NS, vip netip.Addr) <-chan garpSeen {
 	var fd int
 	var err error
-	inNS(b, ns, func() {
+	ns.In(b, func() {
 		fd, err = syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, int(htons(syscall.ETH_P_ARP)))
 	})
 	if err != nil {

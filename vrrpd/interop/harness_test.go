@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -353,27 +352,6 @@ func (p *peer) waitStat(k string, n uint64, within time.Duration) {
 	p.t.Fatalf("%s: counter %s did not reach %d within %s (have %v)", p.name(), k, n, within, p.stats())
 }
 
-// inNS runs f with the calling goroutine's thread in namespace ns.
-func inNS(t testing.TB, ns *nstest.NS, f func()) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	h, err := netns.GetFromName(ns.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if err := netns.Set(h); err != nil {
-		t.Fatal(err)
-	}
-	defer netns.Set(orig)
-	f()
-}
-
 // rawSender is an IP_HDRINCL socket in a namespace: it sends IPv4 packets
 // whose header (TTL, source) the test writes itself.
 type rawSender struct{ fd int }
@@ -381,7 +359,7 @@ type rawSender struct{ fd int }
 func newRawSender(t testing.TB, ns *nstest.NS) *rawSender {
 	var fd int
 	var err error
-	inNS(t, ns, func() { fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, syscall.IPPROTO_RAW) })
+	ns.In(t, func() { fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, syscall.IPPROTO_RAW) })
 	if err != nil {
 		t.Fatal(err)
 	}

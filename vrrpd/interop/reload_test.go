@@ -33,7 +33,7 @@ func watchWire(t *testing.T, obs *peer) *wire {
 		t.Fatal(err)
 	}
 	var fd int
-	inNS(t, obs.ns, func() { fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, 112) })
+	obs.ns.In(t, func() { fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, 112) })
 	if err != nil {
 		t.Fatal(err)
 	}

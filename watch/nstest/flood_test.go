@@ -7,13 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
-	"github.com/vishvananda/netns"
 )
 
 // floodLimit is the daemon's RLIMIT_NOFILE (soft and hard, so that Go's
@@ -53,7 +51,7 @@ vrrp_instances:
 	// the namespace) and unix connections on the status socket, held for
 	// 3 s (less than any of the servers' timeouts), then released.
 	var held []net.Conn
-	inNamespace(t, ns, func() { held = dialMany(t, "tcp", "127.0.0.1:9650", 2000) })
+	ns.In(t, func() { held = dialMany(t, "tcp", "127.0.0.1:9650", 2000) })
 	held = append(held, dialMany(t, "unix", sock, 1000)...)
 	peak, answered, asked := 0, 0, 0
 	var failure error
@@ -145,26 +143,4 @@ func dialMany(t *testing.T, network, addr string, n int) []net.Conn {
 	}
 	t.Logf("%s %s: %d connections open, %d dials failed", network, addr, len(conns), failed)
 	return conns
-}
-
-// inNamespace runs f on a thread in ns: sockets it creates live there.
-func inNamespace(t *testing.T, ns *nstest.NS, f func()) {
-	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	h, err := netns.GetFromName(ns.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if err := netns.Set(h); err != nil {
-		t.Fatal(err)
-	}
-	defer netns.Set(orig)
-	f()
 }
