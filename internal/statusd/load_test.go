@@ -25,20 +25,7 @@ func serveLogged(t *testing.T, path string) (*Server, *bytes.Buffer) {
 	}
 	var logs bytes.Buffer
 	s.log = slog.New(slog.NewTextHandler(&logs, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, sample) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(2 * ConnTimeout):
-			t.Error("Serve did not return after cancel")
-		}
-	})
+	run(t, s, sample)
 	return s, &logs
 }
 

@@ -47,6 +47,12 @@ func serve(t *testing.T, snap func() Status) (path string, stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return path, run(t, s, snap)
+}
+
+// run serves s until stop, which waits for Serve to return; the test's
+// cleanup stops it if the test did not.
+func run(t *testing.T, s *Server, snap func() Status) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, snap) }()
@@ -66,7 +72,7 @@ func serve(t *testing.T, snap func() Status) (path string, stop func()) {
 			stop()
 		}
 	})
-	return path, stop
+	return stop
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -269,10 +275,7 @@ func serveAt(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Serve(ctx, sample); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	run(t, s, sample)
 }
 
 // After Serve returns, the socket file is gone and the next daemon starts.
