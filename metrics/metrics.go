@@ -135,6 +135,7 @@ type Registry struct {
 	checkUp, checkLatency                *prometheus.GaugeVec
 	checks                               *prometheus.CounterVec
 	reconciles, drift                    *prometheus.CounterVec
+	scriptsDropped                       *prometheus.CounterVec
 	reconcileDur                         prometheus.Histogram
 	kernelWrites, checkerRestarts        prometheus.Counter
 	buildInfo                            *prometheus.GaugeVec
@@ -241,6 +242,10 @@ func New() *Registry {
 		Name: "lbx_drift_repaired_total",
 		Help: "Kernel objects changed behind lbx's back and put back, by kind.",
 	}, []string{"kind"})
+	m.scriptsDropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lbx_scripts_dropped_total",
+		Help: "Event scripts (one event's notify scripts each) not run, by kind: the oldest waiting of their instance when its queue was full, or abandoned at stop.",
+	}, []string{"kind"})
 	m.kernelWrites = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "lbx_kernel_writes_total",
 		Help: "Writes to the kernel (IPVS and address netlink requests) made by reconciles.",
@@ -283,7 +288,7 @@ func New() *Registry {
 	})
 	m.reg.MustRegister(m.buildInfo, m.vrrpAddress, m.becomeMaster, m.scriptUp, m.interfaceUp, m.reloads, m.lastReloadOK, m.lastReloadTime)
 	m.reg.MustRegister(m.checkerRestarts, m.vrrpState, m.vrrpPrio, m.vrrpConfPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd,
-		m.checkUp, m.checkLatency, m.checks, m.reconciles, m.reconcileDur, m.drift, m.kernelWrites,
+		m.checkUp, m.checkLatency, m.checks, m.reconciles, m.reconcileDur, m.drift, m.kernelWrites, m.scriptsDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Zero-initialise the label-free and small fixed-label series so that
 	// rate() and absent() work from the first scrape.
@@ -293,6 +298,7 @@ func New() *Registry {
 	for _, r := range []string{ResultSuccess, ResultFailure} {
 		m.reloads.WithLabelValues(r)
 	}
+	m.scriptsDropped.WithLabelValues(ScriptNotify)
 	m.lastReloadOK.Set(1)
 	m.lastReloadTime.Set(float64(time.Now().UnixNano()) / 1e9)
 	return m
@@ -520,6 +526,18 @@ func (m *Registry) advance(c *prometheus.CounterVec, k absKey, l prometheus.Labe
 		c.Delete(l)
 		c.With(l).Add(float64(n))
 	}
+}
+
+// ScriptNotify is lbx_scripts_dropped_total's kind for VRRP notify scripts.
+const ScriptNotify = "notify"
+
+// SetScriptsDropped sets how many scripts of kind were dropped so far (an
+// absolute count, from the daemon's script queue).
+func (m *Registry) SetScriptsDropped(kind string, n uint64) {
+	if m == nil {
+		return
+	}
+	m.advance(m.scriptsDropped, absKey{family: "scripts_dropped", label: kind}, prometheus.Labels{"kind": kind}, n)
 }
 
 // CheckResult records one health check of r: up is the real server's

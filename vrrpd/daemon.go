@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/script"
+	"github.com/lbx-dev/lbx/internal/scriptq"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/vrrpd/fsm"
 	"github.com/lbx-dev/lbx/vrrpd/packet"
@@ -178,11 +179,17 @@ type Daemon struct {
 	vrids    map[*link]map[uint8]*inst
 	rx       chan rxPacket
 	track    chan trackEvent
-	notifyq  chan []string
-	reloadq  chan reloadReq
-	stopped  chan struct{}
-	dirty    bool
-	retry    time.Time
+	notifyq  *scriptq.Queue
+	// beat is the event loop's last turn (UnixNano), for Alive.
+	beat atomic.Int64
+	// srcRetry: links whose addresses could not be read, and when to
+	// read them again (srcBackoff the wait after the next failure).
+	srcRetry   map[string]time.Time
+	srcBackoff map[string]time.Duration
+	reloadq    chan reloadReq
+	stopped    chan struct{}
+	dirty      bool
+	retry      time.Time
 
 	// known is the last reported state of every tracked object, so that
 	// an instance added or changed by a reload starts from the truth.
@@ -252,9 +259,11 @@ func New(cfg *Config, opt Options) (*Daemon, error) {
 	}
 	d := &Daemon{cfg: cfg, opt: opt, log: opt.Log, byName: map[string]*inst{}, groupOf: map[*fsm.Machine]*fsm.Group{},
 		links: map[string]*link{}, vrids: map[*link]map[uint8]*inst{},
-		rx: make(chan rxPacket, 256), track: make(chan trackEvent, 64), notifyq: make(chan []string, 256),
+		rx: make(chan rxPacket, 256), track: make(chan trackEvent, 64),
 		reloadq: make(chan reloadReq), stopped: make(chan struct{}),
-		known: map[string]bool{}, gens: map[string]uint64{}, stopers: map[string]context.CancelFunc{}}
+		known: map[string]bool{}, gens: map[string]uint64{}, stopers: map[string]context.CancelFunc{},
+		srcRetry: map[string]time.Time{}, srcBackoff: map[string]time.Duration{}}
+	d.notifyq = scriptq.New(scriptq.Options{Run: d.runNotify, Log: d.log})
 	if err := CheckConfig(cfg, d.log); err != nil {
 		return nil, err
 	}
@@ -298,6 +307,9 @@ func (d *Daemon) newInst(c *Instance, now time.Time) (*inst, error) {
 		d.known[sourceKey(c.Interface, c.V6)] = srcErr == nil
 	}
 	if srcErr != nil {
+		// Unread (not missing): FAULT too, without an address to send
+		// from, but only until the retry reads one.
+		d.sourceUnread(c.Interface, srcErr)
 		d.log.Warn("vrrp: no address to send from; FAULT until there is one", "instance", c.FSM.Name, "err", srcErr)
 	}
 	for _, t := range fc.Tracks {
@@ -367,12 +379,18 @@ func (d *Daemon) setSource(in *inst, src netip.Addr) error {
 // the same path as any tracked object's change (onTrack).
 func (d *Daemon) refreshSources(ctx context.Context, now time.Time, ifname string) {
 	changed := map[string]trackEvent{}
+	unread := false
 	for _, in := range d.insts {
 		c := in.cfg
 		if c.Interface != ifname || !tracksSource(c) {
 			continue
 		}
 		src, err := d.sourceOf(c, in.link)
+		if d.sourceUnread(ifname, err) {
+			// Nothing learnt: the instance keeps its source and state.
+			unread = true
+			continue
+		}
 		if err == nil && src != in.src {
 			if err := d.setSource(in, src); err != nil {
 				d.log.Warn("vrrp: new source address not taken", "instance", c.FSM.Name, "address", src, "err", err)
@@ -392,8 +410,54 @@ func (d *Daemon) refreshSources(ctx context.Context, now time.Time, ifname strin
 			changed[key] = ev
 		}
 	}
+	if !unread {
+		delete(d.srcRetry, ifname)
+		delete(d.srcBackoff, ifname)
+	}
 	for _, ev := range changed {
 		d.onTrack(ctx, now, ev)
+	}
+}
+
+// Backoff of a link whose addresses could not be read: the first retry
+// after srcRetryMin, each next one twice as late, up to srcRetryMax.
+const (
+	srcRetryMin = 100 * time.Millisecond
+	srcRetryMax = 5 * time.Second
+)
+
+// sourceUnread reports whether err is a failure to read ifname's addresses
+// (not their absence); then it schedules a read again, with backoff, and
+// logs it. A resource shortage (EMFILE...) must not look like a missing
+// address, nor wait for an address event that may never come.
+func (d *Daemon) sourceUnread(ifname string, err error) bool {
+	if err == nil || errors.Is(err, errNoSource) {
+		return false
+	}
+	if _, ok := d.srcRetry[ifname]; ok {
+		return true // this round's retry is scheduled (one link, many instances)
+	}
+	wait := d.srcBackoff[ifname]
+	if wait == 0 {
+		wait = srcRetryMin
+	}
+	d.srcBackoff[ifname] = min(2*wait, srcRetryMax)
+	d.srcRetry[ifname] = time.Now().Add(wait)
+	d.log.Warn("vrrp: could not read the addresses of the link; state kept, retrying", "interface", ifname, "in", wait, "err", err)
+	return true
+}
+
+// retrySources reads again the links whose retry is due.
+func (d *Daemon) retrySources(ctx context.Context, now time.Time) {
+	var due []string
+	for ifname, at := range d.srcRetry {
+		if !now.Before(at) {
+			due = append(due, ifname)
+		}
+	}
+	for _, ifname := range due {
+		delete(d.srcRetry, ifname)
+		d.refreshSources(ctx, now, ifname)
 	}
 }
 
@@ -641,10 +705,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for _, s := range d.cfg.Scripts {
 		d.startScript(s)
 	}
-	notifyDone := make(chan struct{})
-	notifyCtx, cancelNotify := context.WithCancel(context.Background())
-	defer cancelNotify()
-	go func() { defer close(notifyDone); d.notifier(notifyCtx) }()
 	if d.opt.StatsFile != "" {
 		d.wg.Add(1)
 		go func() { defer d.wg.Done(); d.writeStats(bg) }()
@@ -657,20 +717,23 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.publish()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// The loop turns at least every beatEvery, idle or not, so that Alive
+	// tells a stuck loop from a quiet one.
+	beat := time.NewTicker(beatEvery)
+	defer beat.Stop()
 	for {
+		d.beat.Store(time.Now().UnixNano())
 		d.resetTimer(timer)
 		select {
 		case <-ctx.Done():
 			d.shutdown()
-			close(d.notifyq)
 			// The stop's scripts (and any still queued) get
-			// stopNotifyBudget in all, so that the stop ends within
-			// systemd's TimeoutStopSec; then they are killed.
-			budget := time.AfterFunc(stopNotifyBudget, cancelNotify)
-			<-notifyDone
-			budget.Stop()
+			// stopNotifyBudget in all, so that the stop ends well
+			// within 5 s; then they are killed.
+			d.notifyq.Close(stopNotifyBudget)
 			d.publish()
 			return nil
+		case <-beat.C:
 		case p := <-d.rx:
 			d.receive(ctx, p.l, p.r)
 		case ev := <-d.track:
@@ -690,6 +753,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			req.done <- d.reload(ctx, req.cfg)
 		case <-timer.C:
 			now := time.Now()
+			d.retrySources(ctx, now)
 			for _, in := range d.insts {
 				if dl := in.m.Deadline(); !dl.IsZero() && !now.Before(dl) {
 					d.apply(ctx, in, in.m.Tick(now))
@@ -710,6 +774,11 @@ func (d *Daemon) resetTimer(t *time.Timer) {
 	}
 	if !d.retry.IsZero() && (next.IsZero() || d.retry.Before(next)) {
 		next = d.retry
+	}
+	for _, at := range d.srcRetry {
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
 	}
 	wait := time.Hour
 	if !next.IsZero() {
@@ -998,6 +1067,7 @@ func (d *Daemon) notify(in *inst, e fsm.Notify) {
 }
 
 func (d *Daemon) queueNotify(n model.Notify, kind, name, state, prio string) {
+	j := scriptq.Job{Key: kind + " " + name, Kind: "notify"}
 	var specific string
 	switch state {
 	case "MASTER":
@@ -1010,33 +1080,50 @@ func (d *Daemon) queueNotify(n model.Notify, kind, name, state, prio string) {
 		specific = n.Stop
 	}
 	if specific != "" {
-		d.notifyq <- []string{"/bin/sh", "-c", specific}
+		j.Argvs = append(j.Argvs, []string{"/bin/sh", "-c", specific})
 	}
 	if n.Any != "" {
 		// keepalived appends: INSTANCE|GROUP name state priority.
-		d.notifyq <- []string{"/bin/sh", "-c", n.Any + ` "$@"`, "notify", kind, name, state, prio}
+		j.Argvs = append(j.Argvs, []string{"/bin/sh", "-c", n.Any + ` "$@"`, "notify", kind, name, state, prio})
+	}
+	if len(j.Argvs) > 0 {
+		d.notifyq.Push(j)
 	}
 }
 
-// notifyTimeout bounds one notify script: they run one at a time, so a
-// hanging one would hold every later transition's scripts (and, with the
-// queue full, the daemon). stopNotifyBudget bounds all of them from the
-// stop on (15 s is TimeoutStopSec in examples/lbx.service).
+// notifyTimeout bounds one notify script: one instance's run one at a
+// time (in transition order), so a hanging one holds that instance's later
+// scripts (never the event loop: the queue drops its oldest when full).
+// stopNotifyBudget bounds all of them from the stop on, so that a stop
+// ends within 5 s whatever the scripts do (keepalived gives a script at
+// shutdown 1 s).
 const (
 	notifyTimeout    = 30 * time.Second
-	stopNotifyBudget = 10 * time.Second
+	stopNotifyBudget = 3 * time.Second
 )
 
-// notifier runs notify scripts one at a time, in transition order, until
-// the queue closes; once ctx ends, what runs is killed and what is left
-// fails at once.
-func (d *Daemon) notifier(ctx context.Context) {
-	for argv := range d.notifyq {
-		out, err := script.Run(ctx, argv, script.Options{Timeout: notifyTimeout})
-		if err != nil {
-			d.log.Warn("notify script failed", "script", argv[2], "err", err, "output", strings.TrimSpace(out))
-		}
+// runNotify runs one notify script (the queue's runner): killed with its
+// process group at notifyTimeout or when the stop budget is spent.
+func (d *Daemon) runNotify(ctx context.Context, argv []string) {
+	out, err := script.Run(ctx, argv, script.Options{Timeout: notifyTimeout})
+	if err != nil {
+		d.log.Warn("notify script failed", "script", argv[2], "err", err, "output", strings.TrimSpace(out))
 	}
+}
+
+// ScriptsDropped returns how many notify jobs (one transition's scripts)
+// the queue dropped, by kind: coalesced on overflow, or abandoned at stop.
+func (d *Daemon) ScriptsDropped() map[string]uint64 { return d.notifyq.Dropped() }
+
+// beatEvery is how often the event loop turns at least; Alive's maxAge
+// needs a margin over it.
+const beatEvery = time.Second
+
+// Alive reports whether the event loop turned within maxAge: false while
+// it is stuck (or before Run), whatever else in the process still turns.
+func (d *Daemon) Alive(maxAge time.Duration) bool {
+	b := d.beat.Load()
+	return b != 0 && time.Since(time.Unix(0, b)) < maxAge
 }
 
 func (d *Daemon) writeStats(ctx context.Context) {

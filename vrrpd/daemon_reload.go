@@ -120,7 +120,7 @@ func (d *Daemon) update(ctx context.Context, now time.Time, in *inst, c *Instanc
 	old := in.cfg
 	in.cfg = c
 	src, err := d.sourceOf(c, in.link)
-	if tracksSource(c) {
+	if tracksSource(c) && !d.sourceUnread(c.Interface, err) {
 		d.known[sourceKey(c.Interface, c.V6)] = err == nil // Reconfigure reads it
 	}
 	if err != nil {

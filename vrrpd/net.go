@@ -231,5 +231,16 @@ func (l *link) primary(skip func(netip.Addr) bool) (netip.Addr, error) {
 	if l.v6 {
 		fam = "IPv6 link-local address"
 	}
-	return netip.Addr{}, errors.New("interface " + l.ifi.Name + " has no " + fam + " to send VRRP from; add one or set unicast_src_ip / mcast_src_ip")
+	return netip.Addr{}, noSourceError("interface " + l.ifi.Name + " has no " + fam + " to send VRRP from; add one or set unicast_src_ip / mcast_src_ip")
 }
+
+// errNoSource is what primary's error is when the link has no address to
+// send from: a fact (the instance is FAULT until one comes). Any other
+// error is a failure to read the addresses (EMFILE, ENOBUFS...), which says
+// nothing about them and is retried (Daemon.sourceUnread).
+var errNoSource = errors.New("no address to send from")
+
+type noSourceError string
+
+func (e noSourceError) Error() string        { return string(e) }
+func (e noSourceError) Is(target error) bool { return target == errNoSource }

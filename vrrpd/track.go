@@ -212,14 +212,24 @@ func runScript(ctx context.Context, s *ScriptConfig, gen uint64, out chan<- trac
 	streak := 0
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
+	short := false // the last run could not start (logged once)
 	for {
-		res, why := runOnce(ctx, s.Command, s.Timeout)
+		res, why, err := runOnce(ctx, s.Command, s.Timeout)
 		if ctx.Err() != nil {
 			return
 		}
-		if res == ok {
+		wasShort := short
+		short = startShortage(err)
+		switch {
+		case short:
+			// Never ran: no result, the streak stands; the next
+			// interval tries again.
+			if !wasShort {
+				log.Warn("track script could not start; not counted as a failure, retrying", "script", s.Name, "err", err)
+			}
+		case res == ok:
 			streak = 0
-		} else {
+		default:
 			streak++
 			need := s.Fall
 			if res {
@@ -231,6 +241,9 @@ func runScript(ctx context.Context, s *ScriptConfig, gen uint64, out chan<- trac
 				sendTrack(ctx, out, trackEvent{key: scriptKey(s.Name), up: up, reason: fmt.Sprintf("script %s %s", s.Name, why), gen: gen})
 			}
 		}
+		if wasShort && !short {
+			log.Info("track script starts again", "script", s.Name)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -241,15 +254,15 @@ func runScript(ctx context.Context, s *ScriptConfig, gen uint64, out chan<- trac
 
 // runOnce runs a track script via /bin/sh (killed with its process group
 // at the timeout, so that a hanging script and its children go away).
-func runOnce(ctx context.Context, command string, timeout time.Duration) (bool, string) {
+func runOnce(ctx context.Context, command string, timeout time.Duration) (bool, string, error) {
 	_, err := script.Shell(ctx, command, script.Options{Timeout: timeout})
 	switch {
 	case err == nil:
-		return true, "succeeded"
+		return true, "succeeded", nil
 	case errors.Is(err, script.ErrTimeout) || ctx.Err() != nil:
-		return false, fmt.Sprintf("timed out after %s (process group killed)", timeout)
+		return false, fmt.Sprintf("timed out after %s (process group killed)", timeout), err
 	}
-	return false, "failed: " + err.Error()
+	return false, "failed: " + err.Error(), err
 }
 
 // CheckScript applies keepalived's enable_script_security: the program a

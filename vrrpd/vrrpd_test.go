@@ -161,7 +161,7 @@ func TestRunOnceTimeoutKillsGroup(t *testing.T) {
 	dir := t.TempDir()
 	pidf := filepath.Join(dir, "child")
 	start := time.Now()
-	ok, why := runOnce(context.Background(), "sleep 30 & echo $! > "+pidf+"; wait", 200*time.Millisecond)
+	ok, why, _ := runOnce(context.Background(), "sleep 30 & echo $! > "+pidf+"; wait", 200*time.Millisecond)
 	if ok || !strings.Contains(why, "timed out") {
 		t.Fatalf("ok=%v why=%q", ok, why)
 	}
@@ -177,10 +177,10 @@ func TestRunOnceTimeoutKillsGroup(t *testing.T) {
 	if st, err := os.ReadFile("/proc/" + pid + "/stat"); err == nil && !strings.Contains(string(st), ") Z ") {
 		t.Fatalf("child %s of the timed-out script survived: %s", pid, st)
 	}
-	if ok, _ := runOnce(context.Background(), "exit 0", time.Second); !ok {
+	if ok, _, _ := runOnce(context.Background(), "exit 0", time.Second); !ok {
 		t.Fatal("exit 0 is success")
 	}
-	if ok, _ := runOnce(context.Background(), "exit 3", time.Second); ok {
+	if ok, _, _ := runOnce(context.Background(), "exit 3", time.Second); ok {
 		t.Fatal("exit 3 is failure")
 	}
 }

@@ -230,11 +230,12 @@ func Run(ctx context.Context, o Options) error {
 			}
 		}
 	}()
-	// The loop turns at least every resync interval; the bound follows a
-	// reload that changes it.
-	fresh := func() bool { return e.hb.Fresh(3*e.resyncInterval() + 10*time.Second)() }
+	// The reconcile loop turns at least every resync interval (the bound
+	// follows a reload that changes it), the VRRP event loop every second:
+	// either stuck starves the watchdog, so that systemd restarts lbx.
+	fresh := func() bool { return e.hb.Fresh(3*e.resyncInterval()+10*time.Second)() && d.Alive(vrrpStuckAfter) }
 	go sdnotify.Watchdog(loopCtx, fresh, func() {
-		log.Error("the reconcile loop has not turned for too long; not feeding the systemd watchdog")
+		log.Error("the reconcile loop or the VRRP event loop has not turned for too long; not feeding the systemd watchdog")
 	})
 	go func() {
 		<-ctx.Done()
@@ -276,6 +277,11 @@ func Run(ctx context.Context, o Options) error {
 	log.Info("lbx watch stopped")
 	return err
 }
+
+// vrrpStuckAfter is how long the VRRP event loop (which turns every
+// second) may stay still before it counts as stuck: a reconcile it waits
+// on takes a few seconds at worst.
+const vrrpStuckAfter = 30 * time.Second
 
 func (e *engine) currentModel() *model.Model {
 	e.mu.Lock()
@@ -385,9 +391,16 @@ func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r Checker) {
 			e.met.SetCheckerRestarts(p.Restarts())
 		}
 		c := d.Counters.Snapshot()
+		dropped := d.ScriptsDropped()
+		for kind, n := range dropped {
+			e.met.SetScriptsDropped(kind, n)
+		}
 		e.mu.Lock()
 		for k, v := range c {
 			e.counters["vrrp_"+k] = v
+		}
+		for kind, n := range dropped {
+			e.counters["scripts_dropped_"+kind] = n
 		}
 		e.mu.Unlock()
 	}
