@@ -21,8 +21,9 @@ type Misc struct {
 	Args    []string // argv; Args[0] is the program
 	Timeout time.Duration
 	Dynamic bool
-	// Credential, if set, runs the command as another user (misc user).
-	Credential *syscall.Credential
+	// User runs the command as that user (misc user, or the default
+	// script user).
+	User *script.User
 }
 
 // Check implements Checker.
@@ -30,7 +31,7 @@ func (m *Misc) Check(ctx context.Context) Result {
 	start := time.Now()
 	ctx, cancel := withDeadline(ctx, m.Timeout)
 	defer cancel()
-	_, err := script.Run(ctx, m.Args, script.Options{Credential: m.Credential})
+	_, err := script.Run(ctx, m.Args, script.Options{User: m.User})
 	code := 0
 	if err != nil {
 		var ee *exec.ExitError

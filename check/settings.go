@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os/user"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/script"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -160,11 +158,11 @@ func build(e model.Check, where string) (Checker, Settings, error) {
 		}
 		e.Timeout = &model.Duration{Duration: m.Timeout}
 		if e.User != "" {
-			cred, err := lookupCredential(e.User)
+			u, err := lookupUser(e.User)
 			if err != nil {
 				return fail("%v", err)
 			}
-			m.Credential = cred
+			m.User = u
 		}
 		deadline = m.Timeout
 		ch = m
@@ -232,29 +230,12 @@ func ParsePayload(s string) ([]byte, error) {
 	return b, nil
 }
 
-// lookupCredential resolves "user", "user group" (keepalived) or
-// "user:group".
-func lookupCredential(spec string) (*syscall.Credential, error) {
-	f := strings.FieldsFunc(spec, func(r rune) bool { return r == ' ' || r == '\t' || r == ':' })
-	if len(f) == 0 || len(f) > 2 {
-		return nil, fmt.Errorf("user %q: want USER or USER GROUP", spec)
-	}
-	name, group := f[0], ""
-	if len(f) == 2 {
-		group = f[1]
-	}
-	u, err := user.Lookup(name)
+// lookupUser resolves a misc check's user: "user", "user group"
+// (keepalived) or "user:group".
+func lookupUser(spec string) (*script.User, error) {
+	name, group, err := script.ParseUserSpec(spec)
 	if err != nil {
-		return nil, fmt.Errorf("user %q: %v", name, err)
+		return nil, err
 	}
-	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	if group != "" {
-		g, err := user.LookupGroup(group)
-		if err != nil {
-			return nil, fmt.Errorf("group %q: %v", group, err)
-		}
-		gid, _ = strconv.ParseUint(g.Gid, 10, 32)
-	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	return script.LookupUser(name, group)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lbx-dev/lbx/internal/script"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -15,6 +16,7 @@ func TargetsFromModel(m *model.Model) ([]Target, error) {
 	var (
 		out  []Target
 		errs []error
+		def  string // the default script user, for MISC_CHECKs naming none
 	)
 	for _, vs := range m.VirtualServers {
 		if vs == nil {
@@ -36,6 +38,18 @@ func TargetsFromModel(m *model.Model) ([]Target, error) {
 			for _, c := range rs.Checks {
 				if c == nil {
 					continue
+				}
+				if c.Type == "misc" && c.User == "" {
+					if def == "" {
+						u, _, err := script.DefaultUser(m.Global.ScriptUser, m.Global.ScriptGroup)
+						if err != nil {
+							return nil, err
+						}
+						def = u.Name + " " + u.Group
+					}
+					own := *c
+					own.User = def // carried to lbx-check in the spec
+					c = &own
 				}
 				ch, st, spec, err := FromModel(vs, rs, c)
 				if err != nil {

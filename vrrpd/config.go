@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/script"
+	"github.com/lbx-dev/lbx/internal/scriptpolicy"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/vrrpd/fsm"
 )
@@ -43,6 +45,8 @@ type ScriptConfig struct {
 	Rise, Fall int
 	InitFail   bool
 	Reverse    bool
+	// User runs the script (its own user, else the default script user).
+	User *script.User
 }
 
 // Config is everything the daemon runs.
@@ -51,8 +55,12 @@ type Config struct {
 	Groups    []*model.SyncGroup
 	Scripts   map[string]*ScriptConfig
 	// Links are the tracked interfaces.
-	Links          []string
-	ScriptSecurity bool
+	Links []string
+	// ScriptUser runs the notify scripts (internal/scriptpolicy: global
+	// script_user, else keepalived_script, else root). Whether scripts
+	// may run at all is scriptpolicy.Check's to say, before the daemon
+	// is built.
+	ScriptUser *script.User
 }
 
 func durOr(d *model.Duration, def time.Duration) time.Duration {
@@ -74,7 +82,11 @@ func intOr(p *int, def int) int {
 // instance and what to do.
 func FromModel(m *model.Model) (*Config, error) {
 	c := &Config{Groups: m.SyncGroups, Scripts: map[string]*ScriptConfig{}}
-	c.ScriptSecurity = m.Global.EnableScriptSecurity != nil && *m.Global.EnableScriptSecurity
+	def, _, err := scriptpolicy.Default(m)
+	if err != nil {
+		return nil, err
+	}
+	c.ScriptUser = def
 	groupOf := map[string]string{}
 	for _, g := range m.SyncGroups {
 		for _, mb := range g.Members {
@@ -154,7 +166,12 @@ func FromModel(m *model.Model) (*Config, error) {
 	}
 	for name := range usedScripts {
 		s := m.Scripts[name]
+		u, err := scriptpolicy.UserOf(s.User, s.Group, def)
+		if err != nil {
+			return nil, fmt.Errorf("vrrp_script %s: %v", name, err)
+		}
 		c.Scripts[name] = &ScriptConfig{
+			User:     u,
 			Name:     name,
 			Command:  s.Script,
 			Interval: durOr(s.Interval, model.DefaultScriptInterval),

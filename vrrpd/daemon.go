@@ -202,6 +202,9 @@ type Daemon struct {
 	stopers map[string]context.CancelFunc // per tracking source
 
 	published atomic.Pointer[published]
+	// scriptUser runs the notify scripts: the configuration's, read by
+	// the queue's runners while a reload may replace the configuration.
+	scriptUser atomic.Pointer[script.User]
 }
 
 // published is what the event loop last made visible to other goroutines.
@@ -210,41 +213,17 @@ type published struct {
 	tracked   []TrackedObject
 }
 
-// CheckConfig refuses what cannot run: unsafe scripts under
-// enable_script_security, one VRID twice on a link. It is what New and a
-// reload check before touching anything.
-func CheckConfig(cfg *Config, log *slog.Logger) error {
-	if log == nil {
-		log = slog.Default()
-	}
-	var cmds []string
-	for _, s := range cfg.Scripts {
-		cmds = append(cmds, s.Command)
-	}
+// CheckConfig refuses what cannot run: one VRID twice on a link. It is
+// what New and a reload check before touching anything. (Scripts are
+// internal/scriptpolicy's: the caller checks the model with it.)
+func CheckConfig(cfg *Config) error {
 	vrids := map[string]string{}
 	for _, in := range cfg.Instances {
-		n := in.Notify
-		cmds = append(cmds, n.Master, n.Backup, n.Fault, n.Stop, n.Any)
 		k := linkKey(in.Interface, in.V6) + "/" + strconv.Itoa(int(in.FSM.VRID))
 		if prev, ok := vrids[k]; ok {
 			return fmt.Errorf("vrrp_instance %s: VRID %d on %s is already used by %s", in.FSM.Name, in.FSM.VRID, in.Interface, prev)
 		}
 		vrids[k] = in.FSM.Name
-	}
-	for _, g := range cfg.Groups {
-		n := g.Notify
-		cmds = append(cmds, n.Master, n.Backup, n.Fault, n.Stop, n.Any)
-	}
-	for _, c := range cmds {
-		if c == "" {
-			continue
-		}
-		if err := CheckScript(c); err != nil {
-			if cfg.ScriptSecurity {
-				return fmt.Errorf("script %q refused: %v; make it and its directories owned by root and not writable by others", c, err)
-			}
-			log.Warn("script is unsafe; set enable_script_security to refuse it", "script", c, "err", err)
-		}
 	}
 	return nil
 }
@@ -264,9 +243,10 @@ func New(cfg *Config, opt Options) (*Daemon, error) {
 		known: map[string]bool{}, gens: map[string]uint64{}, stopers: map[string]context.CancelFunc{},
 		srcRetry: map[string]time.Time{}, srcBackoff: map[string]time.Duration{}}
 	d.notifyq = scriptq.New(scriptq.Options{Run: d.runNotify, Log: d.log})
-	if err := CheckConfig(cfg, d.log); err != nil {
+	if err := CheckConfig(cfg); err != nil {
 		return nil, err
 	}
+	d.scriptUser.Store(cfg.ScriptUser)
 	d.publish()
 	return d, nil
 }
@@ -605,7 +585,7 @@ func (d *Daemon) States() map[string]string {
 // start (the others run).
 func (d *Daemon) Reload(ctx context.Context, cfg *Config) error {
 	// Warnings were logged by whoever built cfg and checked it first.
-	if err := CheckConfig(cfg, slog.New(slog.DiscardHandler)); err != nil {
+	if err := CheckConfig(cfg); err != nil {
 		return err
 	}
 	req := reloadReq{cfg: cfg, done: make(chan error, 1)}
@@ -1105,7 +1085,7 @@ const (
 // runNotify runs one notify script (the queue's runner): killed with its
 // process group at notifyTimeout or when the stop budget is spent.
 func (d *Daemon) runNotify(ctx context.Context, argv []string) {
-	out, err := script.Run(ctx, argv, script.Options{Timeout: notifyTimeout})
+	out, err := script.Run(ctx, argv, script.Options{Timeout: notifyTimeout, User: d.scriptUser.Load()})
 	if err != nil {
 		d.log.Warn("notify script failed", "script", argv[2], "err", err, "output", strings.TrimSpace(out))
 	}

@@ -58,6 +58,7 @@ func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 		}
 	}
 	d.cfg = cfg
+	d.scriptUser.Store(cfg.ScriptUser)
 	if plan.LinksChanged {
 		d.startLinks()
 	}

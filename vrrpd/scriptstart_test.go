@@ -23,7 +23,7 @@ func TestStartShortage(t *testing.T) {
 			fmt.Println("setrlimit:", err)
 			os.Exit(1)
 		}
-		_, _, err := runOnce(context.Background(), "true", time.Second)
+		_, _, err := runOnce(context.Background(), "true", time.Second, nil)
 		fmt.Printf("shortage=%v err=%v\n", startShortage(err), err)
 		os.Exit(0)
 	}
@@ -53,7 +53,7 @@ func TestStartShortage(t *testing.T) {
 				}
 				return
 			}
-			_, _, err := runOnce(context.Background(), c.cmd, c.timeout)
+			_, _, err := runOnce(context.Background(), c.cmd, c.timeout, nil)
 			if got := startShortage(err); got != c.want {
 				t.Fatalf("startShortage(%v) = %v, want %v", err, got, c.want)
 			}

@@ -5,11 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
@@ -214,7 +210,7 @@ func runScript(ctx context.Context, s *ScriptConfig, gen uint64, out chan<- trac
 	defer t.Stop()
 	short := false // the last run could not start (logged once)
 	for {
-		res, why, err := runOnce(ctx, s.Command, s.Timeout)
+		res, why, err := runOnce(ctx, s.Command, s.Timeout, s.User)
 		if ctx.Err() != nil {
 			return
 		}
@@ -252,10 +248,10 @@ func runScript(ctx context.Context, s *ScriptConfig, gen uint64, out chan<- trac
 	}
 }
 
-// runOnce runs a track script via /bin/sh (killed with its process group
+// runOnce runs a track script as u via /bin/sh (killed with its process group
 // at the timeout, so that a hanging script and its children go away).
-func runOnce(ctx context.Context, command string, timeout time.Duration) (bool, string, error) {
-	_, err := script.Shell(ctx, command, script.Options{Timeout: timeout})
+func runOnce(ctx context.Context, command string, timeout time.Duration, u *script.User) (bool, string, error) {
+	_, err := script.Shell(ctx, command, script.Options{Timeout: timeout, User: u})
 	switch {
 	case err == nil:
 		return true, "succeeded", nil
@@ -263,46 +259,6 @@ func runOnce(ctx context.Context, command string, timeout time.Duration) (bool, 
 		return false, fmt.Sprintf("timed out after %s (process group killed)", timeout), err
 	}
 	return false, "failed: " + err.Error(), err
-}
-
-// CheckScript applies keepalived's enable_script_security: the program a
-// command runs, and every directory above it, must not be writable by a
-// non-root user.
-func CheckScript(command string) error {
-	fields := strings.Fields(command)
-	if len(fields) == 0 {
-		return errors.New("empty command")
-	}
-	prog := strings.Trim(fields[0], `"'`)
-	if !filepath.IsAbs(prog) {
-		p, err := exec.LookPath(prog)
-		if err != nil {
-			return fmt.Errorf("%s: not found in PATH", prog)
-		}
-		prog = p
-	}
-	for p := prog; ; p = filepath.Dir(p) {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return err
-		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		if !ok {
-			return fmt.Errorf("%s: cannot read owner", p)
-		}
-		m := fi.Mode().Perm()
-		switch {
-		case st.Uid != 0:
-			return fmt.Errorf("%s is owned by uid %d, not root (enable_script_security)", p, st.Uid)
-		case m&0o002 != 0 && fi.Mode()&os.ModeSticky == 0:
-			return fmt.Errorf("%s is writable by everyone (enable_script_security)", p)
-		case m&0o020 != 0 && st.Gid != 0:
-			return fmt.Errorf("%s is writable by group %d (enable_script_security)", p, st.Gid)
-		}
-		if p == "/" || p == "." {
-			return nil
-		}
-	}
 }
 
 func sendTrack(ctx context.Context, out chan<- trackEvent, ev trackEvent) {

@@ -127,41 +127,13 @@ vrrp_instances:
 	}
 }
 
-func TestCheckScript(t *testing.T) {
-	dir := t.TempDir()
-	safe := filepath.Join(dir, "safe.sh")
-	os.WriteFile(safe, []byte("#!/bin/sh\n"), 0o755)
-	unsafe := filepath.Join(dir, "unsafe.sh")
-	os.WriteFile(unsafe, []byte("#!/bin/sh\n"), 0o757)
-	os.Chmod(unsafe, 0o757)
-	tests := []struct {
-		cmd  string
-		want string
-	}{
-		{safe + " arg", ""},
-		{"true", ""},
-		{unsafe, "writable by everyone"},
-		{"/nonexistent/script", "no such file"},
-		{"no-such-program-xyz", "not found in PATH"},
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs files owned by root")
-	}
-	for _, tt := range tests {
-		err := CheckScript(tt.cmd)
-		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("CheckScript(%q) = %v, want %q", tt.cmd, err, tt.want)
-		}
-	}
-}
-
 // A hanging script is killed at its timeout together with its children
 // (the process group).
 func TestRunOnceTimeoutKillsGroup(t *testing.T) {
 	dir := t.TempDir()
 	pidf := filepath.Join(dir, "child")
 	start := time.Now()
-	ok, why, _ := runOnce(context.Background(), "sleep 30 & echo $! > "+pidf+"; wait", 200*time.Millisecond)
+	ok, why, _ := runOnce(context.Background(), "sleep 30 & echo $! > "+pidf+"; wait", 200*time.Millisecond, nil)
 	if ok || !strings.Contains(why, "timed out") {
 		t.Fatalf("ok=%v why=%q", ok, why)
 	}
@@ -177,10 +149,10 @@ func TestRunOnceTimeoutKillsGroup(t *testing.T) {
 	if st, err := os.ReadFile("/proc/" + pid + "/stat"); err == nil && !strings.Contains(string(st), ") Z ") {
 		t.Fatalf("child %s of the timed-out script survived: %s", pid, st)
 	}
-	if ok, _, _ := runOnce(context.Background(), "exit 0", time.Second); !ok {
+	if ok, _, _ := runOnce(context.Background(), "exit 0", time.Second, nil); !ok {
 		t.Fatal("exit 0 is success")
 	}
-	if ok, _, _ := runOnce(context.Background(), "exit 3", time.Second); ok {
+	if ok, _, _ := runOnce(context.Background(), "exit 3", time.Second, nil); ok {
 		t.Fatal("exit 3 is failure")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -36,7 +37,10 @@ import (
 // for every change and never two writers.
 type engine struct {
 	log *slog.Logger
-	k   apply.Kernel
+	// scriptUser runs quorum and real server notify scripts (the
+	// model's default script user; a reload may change it).
+	scriptUser atomic.Pointer[script.User]
+	k          apply.Kernel
 	// reopen opens a new kernel handle for the model (nil: never); lost
 	// says why the one in e.k takes no more calls (ErrKernelLost after a
 	// call timed out; ErrAddressesOnly once a reload added virtual
@@ -512,7 +516,7 @@ const (
 // runScript runs a notify or quorum script (through /bin/sh -c, killed
 // with its process group at the timeout) and logs a failure.
 func (e *engine) runScript(cmdline string, timeout time.Duration) {
-	if out, err := script.Shell(context.Background(), cmdline, script.Options{Timeout: timeout}); err != nil {
+	if out, err := script.Shell(context.Background(), cmdline, script.Options{Timeout: timeout, User: e.scriptUser.Load()}); err != nil {
 		e.log.Warn("script failed", "script", cmdline, "err", err, "output", strings.TrimSpace(out))
 	}
 }
@@ -1053,19 +1057,15 @@ func (e *engine) reload(stop context.Context) error {
 	sdnotify.Reloading()
 	defer sdnotify.Ready()
 	m, err := model.LoadFile(e.file)
-	var cfg *vrrpd.Config
+	var (
+		cfg     *vrrpd.Config
+		targets []check.Target
+	)
 	if err == nil {
+		// Unsafe scripts and duplicate VRIDs are refused before anything
+		// changes, as at start.
+		cfg, targets, err = Preflight(m, e.log)
 		m.Positions = model.Positions{} // as in Run: not kept by the daemon
-		cfg, err = vrrpd.FromModel(m)
-	}
-	var targets []check.Target
-	if err == nil {
-		targets, err = check.TargetsFromModel(m)
-	}
-	if err == nil {
-		// Scripts refused and duplicate VRIDs are refused before anything
-		// changes.
-		err = vrrpd.CheckConfig(cfg, e.log)
 	}
 	if err == nil && e.runner != nil {
 		err = e.runner.Update(targets)
@@ -1083,6 +1083,7 @@ func (e *engine) reload(stop context.Context) error {
 	// The scripts of what this reload removes, with the health it had.
 	scripts := e.reloadScriptsLocked(m)
 	e.m = m
+	e.scriptUser.Store(cfg.ScriptUser)
 	e.factsGen++
 	e.declared, e.routeDsts = declaredBy(m)
 	e.resync = resyncOf(m)

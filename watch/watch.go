@@ -95,18 +95,14 @@ func Run(ctx context.Context, o Options) error {
 		log = slog.Default()
 	}
 	m := o.Model
+	cfg, targets, err := Preflight(m, log)
+	if err != nil {
+		return err
+	}
 	// The parse tree behind error positions is most of a large model's
 	// memory and serves only the load that already passed: a resident
 	// daemon lets it go (a reload parses its file afresh).
 	m.Positions = model.Positions{}
-	cfg, err := vrrpd.FromModel(m)
-	if err != nil {
-		return err
-	}
-	targets, err := check.TargetsFromModel(m)
-	if err != nil {
-		return err
-	}
 	// Everything that can refuse to start does so before the kernel is
 	// touched: a taken metrics port, a second daemon, the lock.
 	var met *metrics.Registry
@@ -158,6 +154,7 @@ func Run(ctx context.Context, o Options) error {
 		file = m.File
 	}
 	e := newEngine(m, AbsPath(file), k, owner, met, log)
+	e.scriptUser.Store(cfg.ScriptUser)
 	e.version, e.reopen = o.Version, open
 	defer func() { e.k.Close() }() // the handle in use then: the loop may have reopened it
 	if err := e.claimDeclared(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -25,8 +26,10 @@ const maxOutput = 4096
 type Options struct {
 	// Timeout bounds the run; at it the process group is killed.
 	Timeout time.Duration
-	// Credential, if set, runs the command as another user.
-	Credential *syscall.Credential
+	// User runs the command as that user (uid, gid, supplementary
+	// groups; HOME, USER and LOGNAME set to the user's). nil: as lbx's
+	// own user.
+	User *User
 }
 
 // Run runs argv and waits for it, at most until ctx ends or the timeout
@@ -44,7 +47,14 @@ func Run(ctx context.Context, argv []string, o Options) (string, error) {
 		defer cancel()
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: o.Credential}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: o.User.credential()}
+	// From /, as keepalived (a daemon, chdir("/")): a relative path in a
+	// command means the same to lbx's checks and to the script, and a
+	// user never starts in a directory it may not enter.
+	cmd.Dir = "/"
+	if c := cmd.SysProcAttr.Credential; c != nil {
+		cmd.Env = append(os.Environ(), "HOME="+o.User.Home, "USER="+o.User.Name, "LOGNAME="+o.User.Name)
+	}
 	// The whole group, not just the leader: a shell's children would
 	// otherwise live on.
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
