@@ -77,6 +77,18 @@ func intOr(p *int, def int) int {
 	return *p
 }
 
+// InstanceError is FromModel's refusal of one instance: which (its index
+// in m.VRRPInstances, for a caller that knows the model's positions) and
+// the field at fault.
+type InstanceError struct {
+	Index int
+	Name  string
+	Field string // e.g. "virtual_addresses"
+	Msg   string
+}
+
+func (e *InstanceError) Error() string { return "vrrp_instance " + e.Name + ": " + e.Msg }
+
 // FromModel builds the daemon's configuration from a validated model. It
 // refuses what lbx does not run (AH authentication) with an error naming the
 // instance and what to do.
@@ -95,10 +107,10 @@ func FromModel(m *model.Model) (*Config, error) {
 	}
 	usedScripts := map[string]bool{}
 	links := map[string]bool{}
-	for _, in := range m.VRRPInstances {
+	for i, in := range m.VRRPInstances {
 		v := in.EffectiveVersion(m.Global)
 		if a := in.Authentication; a != nil && a.Type == "AH" {
-			return nil, fmt.Errorf("vrrp_instance %s: authentication AH is not supported (RFC 3768 removed it; keepalived's AH is not interoperable across versions): use PASS or none", in.Name)
+			return nil, &InstanceError{Index: i, Name: in.Name, Field: "authentication.type", Msg: "authentication AH is not supported (RFC 3768 removed it; keepalived's AH is not interoperable across versions): use PASS or none"}
 		}
 		x := &Instance{
 			Interface: in.Interface,
@@ -130,7 +142,7 @@ func FromModel(m *model.Model) (*Config, error) {
 			x.Excluded = append(x.Excluded, a.Address.Addr())
 		}
 		if len(x.Addrs) == 0 {
-			return nil, fmt.Errorf("vrrp_instance %s: no virtual_addresses; an advertisement needs at least one", in.Name)
+			return nil, &InstanceError{Index: i, Name: in.Name, Field: "virtual_addresses", Msg: "no virtual_addresses; an advertisement needs at least one: add one (those of virtual_addresses_excluded are not advertised)"}
 		}
 		if in.UnicastSrcIP != nil {
 			x.UnicastSrc = in.UnicastSrcIP.Addr

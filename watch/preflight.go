@@ -1,6 +1,8 @@
 package watch
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/lbx-dev/lbx/check"
@@ -20,6 +22,15 @@ func Preflight(m *model.Model, log *slog.Logger) (*vrrpd.Config, []check.Target,
 		return nil, nil, err
 	}
 	cfg, err := vrrpd.FromModel(m)
+	var ie *vrrpd.InstanceError
+	if errors.As(err, &ie) {
+		// At the instance's file:line, as validate prints errors.
+		path := fmt.Sprintf("vrrp_instances[%d].%s", ie.Index, ie.Field)
+		if m.Positions.At(path).Line == 0 {
+			path = fmt.Sprintf("vrrp_instances[%d]", ie.Index)
+		}
+		return nil, nil, model.Errors{{File: m.File, Pos: m.Positions.At(path), Path: path, Msg: ie.Error()}}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

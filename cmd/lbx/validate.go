@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -10,18 +11,25 @@ import (
 
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/watch"
 )
 
 func init() {
 	var file, output string
 	c := &cobra.Command{
 		Use:   "validate -f FILE",
-		Short: "Check a model file; exit 0 if valid, 1 with every error (file:line:col) if not",
+		Short: "Check a model file as lbx watch would (scripts, users and VRRP too); exit 0 if valid, 1 with every error (file:line:col) if not",
 		Example: `  lbx validate -f lbx.yaml
   # Ansible: template: {src: lbx.yaml.j2, dest: /etc/lbx/lbx.yaml, validate: "lbx validate -f %s"}`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := model.LoadFile(file)
+			m, err := model.LoadFile(file)
+			if err == nil {
+				// What lbx watch checks at start and on a reload, by the
+				// same function: validate passes only what it would run
+				// (ExecReload=lbx validate). Warnings go to the log.
+				_, _, err = watch.Preflight(m, slog.Default())
+			}
 			if output == "json" {
 				doc := map[string]any{"valid": err == nil, "errors": []map[string]any{}}
 				if es, ok := model.AsErrors(err); ok {
