@@ -44,8 +44,12 @@ vrrp_instances:
 		run  func()
 		want string
 	}{
-		{"chk", func() { runOnce(context.Background(), cfg.Scripts["chk"].Command, time.Second, cfg.Scripts["chk"].User) }, nobodyID},
-		{"own", func() { runOnce(context.Background(), cfg.Scripts["own"].Command, time.Second, cfg.Scripts["own"].User) }, "0"},
+		{"chk", func() {
+			runOnce(context.Background(), cfg.Scripts["chk"].Command, time.Second, cfg.Scripts["chk"].User)
+		}, nobodyID},
+		{"own", func() {
+			runOnce(context.Background(), cfg.Scripts["own"].Command, time.Second, cfg.Scripts["own"].User)
+		}, "0"},
 		{"notify", func() {
 			d.runNotify(context.Background(), []string{"/bin/sh", "-c", scripttest.WriteUID(dir, "notify")})
 		}, nobodyID},
