@@ -87,10 +87,9 @@ func (c *conv) checks(rs *model.RealServer, n *keepalived.Node, inherit chk) []*
 			ck.Dynamic = true
 		case typ == "misc" && ch.Name == "user":
 			if c.need(ch, 1, "a user name") {
-				ck.User = ch.Args[0].Text
-				if len(ch.Args) > 1 {
-					c.note(ck, ch.Pos, "MISC_CHECK user group %q is not in the model; the user's group is used", ch.Args[1].Text)
-				}
+				// "user group", as keepalived writes it; lbx runs the
+				// check as both.
+				ck.User = strings.TrimSpace(ch.Args[0].Text + " " + argText(ch, 1))
 			}
 		case typ == "smtp" && ch.Name == "helo_name":
 			if c.need(ch, 1, "a name") {

@@ -133,6 +133,14 @@ func (c *conv) warnf(p keepalived.Pos, format string, args ...any) {
 	c.diags = append(c.diags, Diagnostic{Pos: p, Severity: Warning, Msg: fmt.Sprintf(format, args...)})
 }
 
+// scriptUserNote warns that a notify or quorum script's own user
+// (keepalived: `notify_master SCRIPT USER [GROUP]`) is not carried: the
+// model has no per-script user for these, so lbx runs the script as the
+// default script user, which may have more rights than the one written.
+func (c *conv) scriptUserNote(owner any, n *keepalived.Node) {
+	c.note(owner, n.Pos, "%s runs as user %q in keepalived; the model has no user of its own for this script: lbx runs it as the default script user (global.script_user, else keepalived_script if it exists, else root); set script_user, or wrap the script (e.g. runuser -u %s -- SCRIPT)", n.Name, strings.TrimSpace(n.Args[1].Text+" "+argText(n, 2)), n.Args[1].Text)
+}
+
 // note adds a warning that is also written as a comment on owner.
 func (c *conv) note(owner any, p keepalived.Pos, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
@@ -607,4 +615,12 @@ func argTexts(n *keepalived.Node) []string {
 		out[i] = a.Text
 	}
 	return out
+}
+
+// argText is n's argument i, "" if it has none.
+func argText(n *keepalived.Node, i int) string {
+	if i < len(n.Args) {
+		return n.Args[i].Text
+	}
+	return ""
 }

@@ -165,6 +165,16 @@ func TestConvert(t *testing.T) {
 			want: []string{"type: misc", "retry: 0", "delay_before_retry: 1s", "path: /bin/check 10.0.1.1 80", "timeout: 4s", "dynamic: true", "user: nobody"},
 		},
 		{
+			name: "MISC_CHECK user and group are both carried (and run as)",
+			conf: vsHead + " real_server 10.0.1.1 80 {\n  MISC_CHECK {\n   misc_path /bin/check\n   user nobody nogroup\n  }\n }\n}\n",
+			want: []string{"type: misc", "user: nobody nogroup"},
+		},
+		{
+			name: "script_user is carried; a notify script's own user is not, and convert says who runs it",
+			conf: "global_defs {\n script_user nobody\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n  10.0.0.5\n }\n notify_master /bin/m.sh mailer\n}\n",
+			want: []string{"script_user: nobody", `notify_master runs as user "mailer" in keepalived`, "lbx runs it as the default script user", "master: /bin/m.sh"},
+		},
+		{
 			name: "SMTP legacy host blocks become one check each",
 			conf: vsHead + " real_server 10.0.1.1 25 {\n  SMTP_CHECK {\n   helo_name me\n   host {\n    connect_ip 10.0.1.5\n    connect_port 2525\n   }\n   host {\n    connect_ip 10.0.1.6\n   }\n  }\n }\n}\n",
 			want: []string{"type: smtp", "connect_ip: 10.0.1.5", "connect_port: 2525", "helo_name: me", "type: smtp", "connect_ip: 10.0.1.6", "connect_port: 25"},

@@ -285,7 +285,7 @@ func (c *conv) virtualServer(n *keepalived.Node) {
 				continue
 			}
 			if len(ch.Args) > 1 {
-				c.note(vs, ch.Pos, "%s runs as user %q: per-script users are not in the model", ch.Name, ch.Args[1].Text)
+				c.scriptUserNote(vs, ch)
 			}
 			if ch.Name == "quorum_up" {
 				q().UpScript = ch.Args[0].Text
@@ -784,7 +784,7 @@ func (c *conv) realServer(vs *model.VirtualServer, n *keepalived.Node, vsChk chk
 				continue
 			}
 			if len(ch.Args) > 1 {
-				c.note(rs, ch.Pos, "%s runs as user %q: per-script users are not in the model", ch.Name, ch.Args[1].Text)
+				c.scriptUserNote(rs, ch)
 			}
 			if ch.Name == "notify_up" {
 				rs.NotifyUp = ch.Args[0].Text

@@ -255,7 +255,7 @@ func (c *conv) notify(owner any, nt *model.Notify, n *keepalived.Node) {
 	}
 	cmd := n.Args[0].Text
 	if len(n.Args) > 1 {
-		c.note(owner, n.Pos, "%s runs as user %q: per-script users are not in the model; the script runs as lbx's user", n.Name, n.Args[1].Text)
+		c.scriptUserNote(owner, n)
 	}
 	switch n.Name {
 	case "notify_master":

@@ -45,7 +45,8 @@ type Global struct {
 	RouterID string `yaml:"router_id,omitempty"`
 	// EnableScriptSecurity refuses scripts writable by non-root users.
 	EnableScriptSecurity *bool `yaml:"enable_script_security,omitempty"`
-	// ScriptUser runs scripts as this user (default root).
+	// ScriptUser runs scripts that name no user of their own as this user
+	// (default: keepalived_script if it exists, else root, with a warning).
 	ScriptUser string `yaml:"script_user,omitempty"`
 	// ScriptGroup runs scripts with this group.
 	ScriptGroup string `yaml:"script_group,omitempty"`
@@ -518,7 +519,8 @@ type Check struct {
 	Timeout *Duration `yaml:"timeout,omitempty"`
 	// Dynamic takes the real server's new weight from a misc check's exit status.
 	Dynamic bool `yaml:"dynamic,omitempty"`
-	// User runs a misc check as this user.
+	// User runs a misc check as this user ("user" or "user group"; default
+	// global.script_user's default).
 	User string `yaml:"user,omitempty"`
 
 	// smtp
