@@ -15,8 +15,8 @@ deps:
 	@scripts/deps.sh
 
 # The newcomer's proof: `make demo` and `make test` on a clean clone of HEAD
-# in a fresh Debian 12 container (debootstrap + systemd-nspawn). Long (about
-# 40 min); FRESH_STEPS=demo runs only the demo. Not part of `make test`.
+# in a fresh Debian 12 container (debootstrap + systemd-nspawn). Long (15 min
+# on 2 cores); FRESH_STEPS=demo runs only the demo. Not part of `make test`.
 fresh: deps
 	test/fresh/run.sh
 

@@ -5,7 +5,7 @@
 # (debootstrap --variant=minbase, systemd-nspawn). Nothing is installed in
 # it beforehand but make: the commands install what they need themselves.
 #
-#   test/fresh/run.sh                 # demo and test (about 40 min)
+#   test/fresh/run.sh                 # demo and test (15 min on 2 cores)
 #   FRESH_STEPS=demo test/fresh/run.sh
 #
 # Carried in from the host as a machine of this kind has them: Go at
