@@ -71,6 +71,12 @@ if ((${#missing[@]})) || [[ -n $need_lists ]]; then
 		fi
 		log "installing ${missing[*]}"
 		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+		# Nor do they start at the next boot: prometheus would listen on
+		# :9090 of a test machine for nothing (keepalived's unit needs a
+		# config it does not have).
+		for unit in prometheus.service keepalived.service; do
+			[[ -e /lib/systemd/system/$unit ]] && deb-systemd-helper disable "$unit" >/dev/null 2>&1 || true
+		done
 	fi
 fi
 
