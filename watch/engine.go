@@ -1056,16 +1056,13 @@ func (e *engine) concerns(u netlink.AddrUpdate) bool {
 func (e *engine) reload(stop context.Context) error {
 	sdnotify.Reloading()
 	defer sdnotify.Ready()
-	m, err := model.LoadFile(e.file)
-	var (
-		cfg     *vrrpd.Config
-		targets []check.Target
-	)
-	if err == nil {
-		// Unsafe scripts and duplicate VRIDs are refused before anything
-		// changes, as at start.
-		cfg, targets, err = Preflight(m, e.log)
-		m.Positions = model.Positions{} // as in Run: not kept by the daemon
+	e.log.Info("reloading", "model", e.file)
+	m, cfg, targets, err := e.loadForReload(stop)
+	if stop.Err() != nil {
+		// Stopping: the stop path must not wait for a load (a large
+		// model takes tens of seconds), nor this reload undo the stop.
+		e.log.Warn("reload abandoned: lbx watch is stopping", "model", e.file)
+		return err
 	}
 	if err == nil && e.runner != nil {
 		err = e.runner.Update(targets)
@@ -1126,6 +1123,37 @@ func (e *engine) reload(stop context.Context) error {
 	e.log.Info("reloaded", "model", e.file)
 	e.kick("reload")
 	return err
+}
+
+// loadForReload reads, checks and compiles the model file for a reload in
+// a goroutine of its own, and gives up waiting for it when stop ends: a
+// SIGTERM during the load of a large model then stops the daemon at once
+// (the goroutine's result is dropped, and it ends with the process).
+// Unsafe scripts and duplicate VRIDs are refused before anything changes,
+// as at start.
+func (e *engine) loadForReload(stop context.Context) (*model.Model, *vrrpd.Config, []check.Target, error) {
+	type loaded struct {
+		m       *model.Model
+		cfg     *vrrpd.Config
+		targets []check.Target
+		err     error
+	}
+	done := make(chan loaded, 1) // never blocks the loader once abandoned
+	go func() {
+		var l loaded
+		l.m, l.err = model.LoadFile(e.file)
+		if l.err == nil {
+			l.cfg, l.targets, l.err = Preflight(l.m, e.log)
+			l.m.Positions = model.Positions{} // as in Run: not kept by the daemon
+		}
+		done <- l
+	}()
+	select {
+	case l := <-done:
+		return l.m, l.cfg, l.targets, l.err
+	case <-stop.Done():
+		return nil, nil, nil, fmt.Errorf("reload abandoned: %w", context.Cause(stop))
+	}
 }
 
 func metricInstances(m *model.Model) []metrics.VRRP {
