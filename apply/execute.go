@@ -63,6 +63,12 @@ type Options struct {
 	// failed are not attempted. Without it the first failure stops the
 	// apply (the one-shot `lbx apply`, whose operator reads the report).
 	KeepGoing bool
+	// OnRead, if set, hears what Reconcile and ReconcileNetwork read,
+	// before they plan: services says the read covered IPVS (an
+	// addresses-only read, or a kernel without IPVS, does not). lbx watch
+	// forgets there the claims on objects that are gone
+	// (OwnerRecord.ForgetAbsent).
+	OnRead func(live *state.State, services bool)
 }
 
 func (o *Options) defaults() {
@@ -145,12 +151,29 @@ func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result
 		}
 		return !opts.KeepGoing
 	}
+	// Deletes done are released step by step, not at the end: after a
+	// kill -9 part-way, the claim on an object already deleted would stay,
+	// and an object someone makes later with its key be taken for lbx's.
+	var deleted []plan.Change
+	var releaseErr error
+	release := func() {
+		if opts.Owner != nil && len(deleted) > 0 {
+			if err := opts.Owner.Release(deleted); err != nil && releaseErr == nil {
+				releaseErr = err
+			}
+		}
+		deleted = deleted[:0]
+	}
 	succeed := func(x int) {
 		res.Changes[x].Outcome = Done
 		done++
 		res.count(p.Changes[x].Action)
+		if p.Changes[x].Action == plan.Delete {
+			deleted = append(deleted, p.Changes[x])
+		}
 	}
 	for i := 0; i < len(p.Changes); i++ {
+		release() // the previous step's
 		c := p.Changes[i]
 		if c.Kind == plan.KindReal && failedService[c.Service] {
 			continue // its service failed: left Skipped
@@ -222,16 +245,9 @@ func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result
 	}
 	res.KernelWrites = counter.writes
 	res.Changed = done > 0
-	if opts.Owner != nil {
-		var deleted []plan.Change
-		for i, c := range p.Changes {
-			if res.Changes[i].Outcome == Done {
-				deleted = append(deleted, c)
-			}
-		}
-		if err := opts.Owner.Release(deleted); err != nil && firstErr == nil {
-			firstErr = err
-		}
+	release()
+	if releaseErr != nil && firstErr == nil {
+		firstErr = releaseErr
 	}
 	if firstErr != nil {
 		res.Error = firstErr.Error()
@@ -479,6 +495,9 @@ func Reconcile(ctx context.Context, k Kernel, d *model.Desired, popts plan.Optio
 	if err != nil {
 		return nil, nil, err
 	}
+	if opts.OnRead != nil {
+		opts.OnRead(live, ReadsIPVS(k))
+	}
 	return planAndExecute(ctx, k, d, live, true, popts, opts)
 }
 
@@ -513,6 +532,9 @@ func ReconcileNetwork(ctx context.Context, k Kernel, d *model.Desired, popts pla
 	live, err := k.ReadNetwork(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	if opts.OnRead != nil {
+		opts.OnRead(live, false)
 	}
 	d = &model.Desired{State: &state.State{Services: map[state.ServiceKey]*state.Service{}, Addresses: d.State.Addresses, Routes: d.State.Routes},
 		VRRPAddresses: d.VRRPAddresses, VRRPRoutes: d.VRRPRoutes}

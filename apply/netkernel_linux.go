@@ -225,6 +225,9 @@ func (k *NetKernel) Read(ctx context.Context) (*state.State, error) {
 	return st, nil
 }
 
+// ReadsIPVS: whether Read dumps IPVS (not on an addresses-only kernel).
+func (k *NetKernel) ReadsIPVS() bool { return k.ipvs != nil }
+
 // ReadNetwork dumps the addresses and routes only.
 func (k *NetKernel) ReadNetwork(ctx context.Context) (*state.State, error) {
 	st := state.New()

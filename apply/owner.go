@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -25,6 +26,8 @@ type OwnerRecord struct {
 	// The owned keys, parsed once at load: Owned is called on every
 	// reconcile of `lbx watch`, including VRRP failovers.
 	owned plan.Owned
+	// dirty: owned has releases (ForgetAbsent) not yet written.
+	dirty bool
 }
 
 type ownerDoc struct {
@@ -39,13 +42,22 @@ func emptyOwned() plan.Owned {
 	return plan.Owned{Services: map[state.ServiceKey]bool{}, Addresses: map[state.AddressKey]bool{}}
 }
 
-// OpenOwnerRecord loads (or starts) the record for a namespace under dir.
-func OpenOwnerRecord(dir, netns string) (*OwnerRecord, error) {
-	name := "owned-host.json"
-	if netns != "" {
-		name = "owned-netns-" + netns + ".json"
+// OwnerRecordPath is the record of a network namespace under dir: id is
+// "" for the host's namespace, else the namespace's identity as the lock
+// names it ("-netns-<inode>", internal/ops): a `lbx watch` under `ip netns
+// exec` and a `lbx apply --netns` of the same namespace share one record,
+// and no two namespaces do.
+func OwnerRecordPath(dir, id string) string {
+	if id == "" {
+		return filepath.Join(dir, "owned-host.json")
 	}
-	r := &OwnerRecord{path: filepath.Join(dir, name), owned: emptyOwned()}
+	return filepath.Join(dir, "owned"+id+".json")
+}
+
+// OpenOwnerRecord loads (or starts) the record of a namespace (id as in
+// OwnerRecordPath) under dir.
+func OpenOwnerRecord(dir, id string) (*OwnerRecord, error) {
+	r := &OwnerRecord{path: OwnerRecordPath(dir, id), owned: emptyOwned()}
 	b, err := os.ReadFile(r.path)
 	if os.IsNotExist(err) {
 		return r, nil
@@ -113,22 +125,48 @@ func parseAddressKey(s string) (state.AddressKey, error) {
 	return state.AddressKey{Interface: s[:i], Addr: a}, err
 }
 
-// Claim adds the objects a plan will create, before they are created.
+// Claim adds the objects a plan will create, before they are created. If
+// the record cannot be written, the claims are dropped again and the error
+// says so: the caller must then not create them ("written before it
+// creates anything").
 func (r *OwnerRecord) Claim(cs []plan.Change) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var added plan.Owned = emptyOwned()
 	for _, c := range cs {
 		if c.Action != plan.Create && c.Action != plan.Replace {
 			continue
 		}
 		switch c.Kind {
 		case plan.KindService:
-			r.owned.Services[c.Service] = true
+			if !r.owned.Services[c.Service] {
+				added.Services[c.Service] = true
+			}
 		case plan.KindAddress:
-			r.owned.Addresses[c.AfterAddr.Key] = true
+			if !r.owned.Addresses[c.AfterAddr.Key] {
+				added.Addresses[c.AfterAddr.Key] = true
+			}
 		}
 	}
-	return r.save()
+	if len(added.Services)+len(added.Addresses) == 0 && !r.dirty {
+		return nil
+	}
+	for k := range added.Services {
+		r.owned.Services[k] = true
+	}
+	for k := range added.Addresses {
+		r.owned.Addresses[k] = true
+	}
+	if err := r.save(); err != nil {
+		for k := range added.Services {
+			delete(r.owned.Services, k)
+		}
+		for k := range added.Addresses {
+			delete(r.owned.Addresses, k)
+		}
+		return fmt.Errorf("%w; nothing new is created until it can be written", err)
+	}
+	return nil
 }
 
 // Release forgets the objects whose delete was done.
@@ -141,16 +179,90 @@ func (r *OwnerRecord) Release(done []plan.Change) error {
 		}
 		switch c.Kind {
 		case plan.KindService:
+			r.dirty = r.owned.Services[c.Service] || r.dirty
 			delete(r.owned.Services, c.Service)
 		case plan.KindAddress:
+			r.dirty = r.owned.Addresses[c.BeforeAddr.Key] || r.dirty
 			delete(r.owned.Addresses, c.BeforeAddr.Key)
 		}
+	}
+	if !r.dirty {
+		return nil
+	}
+	return r.save()
+}
+
+// ForgetAbsent forgets the claims on objects a read of the kernel did not
+// find, except those in keep (the model in force declares them, to be
+// created): an object that is gone is no longer lbx's, so that one made
+// later by someone else with the same key is not taken for it (a delete
+// done just before a kill -9, a VRRP address of an instance that left the
+// model while BACKUP). services says the read covered IPVS. The record is
+// changed in memory only (a plan must not write it, and a reconcile of
+// lbx watch must not pay an fsync): Flush, Claim or Release write it. It
+// returns how many claims it dropped.
+func (r *OwnerRecord) ForgetAbsent(live *state.State, services bool, keep plan.Owned) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	if services {
+		for k := range r.owned.Services {
+			if live.Services[k] == nil && !keep.Services[k] {
+				delete(r.owned.Services, k)
+				n++
+			}
+		}
+	}
+	for k := range r.owned.Addresses {
+		if _, ok := live.Addresses[k]; !ok && !keep.Addresses[k] {
+			delete(r.owned.Addresses, k)
+			n++
+		}
+	}
+	r.dirty = r.dirty || n > 0
+	return n
+}
+
+// ReadsIPVS reports whether k's Read covers IPVS services: an
+// addresses-only kernel reads none, which says nothing of their absence.
+func ReadsIPVS(k Kernel) bool {
+	if a, ok := k.(interface{ ReadsIPVS() bool }); ok {
+		return a.ReadsIPVS()
+	}
+	return true
+}
+
+// Declared lists the services and addresses d declares, VRRP addresses
+// included (whatever their instance's state): the claims ForgetAbsent
+// keeps.
+func Declared(d *model.Desired) plan.Owned {
+	o := emptyOwned()
+	for k := range d.State.Services {
+		o.Services[k] = true
+	}
+	for k := range d.State.Addresses {
+		o.Addresses[k] = true
+	}
+	for _, a := range d.VRRPAddresses {
+		o.Addresses[a.Key] = true
+	}
+	return o
+}
+
+// Flush writes the record if ForgetAbsent or a failed write left it
+// changed in memory only.
+func (r *OwnerRecord) Flush() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.dirty {
+		return nil
 	}
 	return r.save()
 }
 
 func (r *OwnerRecord) save() error {
 	if r.path == "" {
+		r.dirty = false
 		return nil
 	}
 	doc := ownerDoc{Format: ownerFormat, Services: []string{}, Addresses: []string{}}
@@ -184,5 +296,9 @@ func (r *OwnerRecord) save() error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("ownership record: %w", err)
 	}
-	return os.Rename(tmp, r.path)
+	if err := os.Rename(tmp, r.path); err != nil {
+		return fmt.Errorf("ownership record: %w", err)
+	}
+	r.dirty = false
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -114,8 +115,22 @@ func (t Target) owner() (*apply.OwnerRecord, error) {
 	if dir == "" {
 		dir = DefaultStateDir
 	}
-	return apply.OpenOwnerRecord(dir, t.Netns)
+	id := NetnsID(t.Netns)
+	if t.Netns != "" && id != "" {
+		// The record of --netns NAME used to be named after NAME,
+		// which `ip netns exec NAME lbx watch` did not find: carried over.
+		legacy := filepath.Join(dir, "owned-netns-"+t.Netns+".json")
+		if _, err := os.Stat(apply.OwnerRecordPath(dir, id)); os.IsNotExist(err) {
+			os.Rename(legacy, apply.OwnerRecordPath(dir, id))
+		}
+	}
+	return apply.OpenOwnerRecord(dir, id)
 }
+
+// NetnsID names a network namespace's lock and ownership record: "" for
+// the host's, "-netns-<inode>" for another (--netns NAME, or the one lbx
+// runs in).
+func NetnsID(netns string) string { return netnsSuffix(netns) }
 
 // ReadLive returns the live state: from the kernel, or from an exported
 // model when Target.Live is set.
@@ -152,7 +167,11 @@ func Plan(ctx context.Context, m *model.Model, t Target, prune bool) (*plan.Plan
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	p := plan.Diff(model.Compile(m, model.Facts{}), live, plan.Options{Prune: prune, Owned: owner.Owned()})
+	d := model.Compile(m, model.Facts{})
+	// Claims on objects that are gone are dropped before planning (in
+	// memory: apply writes the record, plan does not).
+	owner.ForgetAbsent(live, k == nil || apply.ReadsIPVS(k), apply.Declared(d))
+	p := plan.Diff(d, live, plan.Options{Prune: prune, Owned: owner.Owned()})
 	return p, k, owner, nil
 }
 
@@ -213,6 +232,7 @@ func ApplySaved(ctx context.Context, path string, t Target, lockTimeout time.Dur
 		return nil, err
 	}
 	defer k.Close()
+	owner.ForgetAbsent(live, apply.ReadsIPVS(k), plan.Owned{}) // the plan's creates are claimed again
 	if plan.Fingerprint(live, f.Plan.Scope) != f.Plan.Fingerprint {
 		return nil, cli.Exit(cli.ExitStale, &StaleError{File: path})
 	}
