@@ -85,6 +85,12 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 				return err
 			}
 			defer k.Close()
+			// Claims on objects found gone are forgotten on disk too,
+			// even when there is nothing to do (Execute writes them
+			// otherwise).
+			if err := owner.Flush(); err != nil {
+				slog.Warn("ownership record not updated", "err", err)
+			}
 			if p.Empty() {
 				return report(&apply.Result{Changes: []apply.ChangeResult{}}, nil, output, p.Notes...)
 			}
