@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,10 +21,11 @@ import (
 
 func init() {
 	var (
-		file, output       string
+		file               string
 		autoApprove, prune bool
 		lockTimeout        time.Duration
 		t                  ops.Target
+		output             *cli.Output
 	)
 	c := &cobra.Command{
 		Use:   "apply [-f FILE | PLANFILE]",
@@ -43,11 +43,8 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
   lbx apply plan.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("-o %q: want text or json", output)
-			}
 			ctx := cmd.Context()
-			prog := newProgress(output)
+			prog := newProgress(output.Value)
 			defer prog.stop()
 			if len(args) == 1 {
 				if file != "" {
@@ -63,7 +60,7 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 				return errors.New("give the model with -f FILE, or a saved plan file")
 			}
 			if handled, res, err := ops.DelegateToWatch(ctx, file, t, 30*time.Second); handled {
-				if err == nil && output == "text" {
+				if err == nil && !output.JSON() {
 					fmt.Fprintln(os.Stdout, "lbx watch is running: it reloaded the model as a diff.")
 				}
 				return report(res, err, output)
@@ -99,16 +96,20 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 				if !confirm(os.Stdin, os.Stdout) {
 					return cli.Exit(cli.ExitError1, errors.New("apply cancelled"))
 				}
-			} else if output == "text" {
+			} else if !output.JSON() {
 				plan.WriteText(os.Stdout, p, cli.Color(os.Stdout))
 				fmt.Fprintln(os.Stdout)
 			}
 			res, err := ops.Execute(ctx, k, p, owner, prog)
-			return report(res, err, output)
+			var notes []string // text: printed with the plan above
+			if output.JSON() {
+				notes = p.Notes
+			}
+			return report(res, err, output, notes...)
 		},
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	output = cli.OutputFlag(c, applyFormatVersion, "text", "json")
 	c.Flags().BoolVar(&autoApprove, "auto-approve", false, "do not ask for confirmation")
 	c.Flags().BoolVar(&prune, "prune", false, "also delete IPVS services the model does not declare")
 	c.Flags().DurationVar(&lockTimeout, "lock-timeout", 10*time.Second, "how long to wait for another lbx holding the lock")
@@ -153,21 +154,30 @@ func confirm(in io.Reader, out io.Writer) bool {
 	return strings.TrimSpace(line) == "yes"
 }
 
+// applyDoc is apply's JSON document. Its error (an object, as in every
+// failure document) hides the Result's string of the same name.
+type applyDoc struct {
+	FormatVersion string `json:"format_version"`
+	OK            bool   `json:"ok"`
+	*apply.Result
+	Notes []string   `json:"notes"`
+	Error *errorJSON `json:"error,omitempty"`
+}
+
 // report prints an apply result and passes the error (with its exit code)
-// on. With -o json the document is printed also on failure, so wrappers
-// always have one JSON object to read.
-func report(res *apply.Result, err error, output string, notes ...string) error {
-	if output == "json" {
+// on. With -o json the document is printed also on failure, with what was
+// done before it, so wrappers always have one JSON object to read.
+func report(res *apply.Result, err error, output *cli.Output, notes ...string) error {
+	if output.JSON() {
 		if res == nil {
 			res = &apply.Result{Changes: []apply.ChangeResult{}}
-			if err != nil {
-				res.Error = err.Error()
-			}
 		}
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(res)
-		return err
+		doc := applyDoc{FormatVersion: applyFormatVersion, OK: err == nil, Result: res, Notes: append([]string{}, notes...)}
+		if err != nil {
+			doc.Error = newErrorJSON(exitParts(err))
+		}
+		writeJSON(os.Stdout, doc)
+		return cli.Reported(err)
 	}
 	for _, n := range notes {
 		fmt.Fprintf(os.Stdout, "Note: %s\n", n)

@@ -1,19 +1,18 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/model"
 )
 
 func init() {
 	var (
-		output string
+		output *cli.Output
 		t      ops.Target
 	)
 	c := &cobra.Command{
@@ -34,23 +33,18 @@ which plans against this recorded state on a machine without IPVS or root.`,
 				k.Close()
 			}
 			m := model.FromState(live, ops.ExportAddresses(live))
-			switch output {
-			case "yaml":
-				b, err := model.MarshalYAML(m)
-				if err != nil {
-					return err
-				}
-				_, err = os.Stdout.Write(b)
-				return err
-			case "json":
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(m)
+			if output.JSON() {
+				return writeJSON(os.Stdout, m)
 			}
-			return fmt.Errorf("-o %q: want yaml or json", output)
+			b, err := model.MarshalYAML(m)
+			if err != nil {
+				return err
+			}
+			_, err = os.Stdout.Write(b)
+			return err
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
+	output = cli.OutputFlag(c, model.Version, "yaml", "json")
 	targetFlags(c, &t)
 	addCommand(c)
 }

@@ -33,6 +33,7 @@ var rootCmd = &cobra.Command{
 var logLevel, logFormat string
 
 func init() {
+	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	rootCmd.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	rootCmd.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
 }
@@ -46,9 +47,17 @@ func main() {
 		return
 	}
 	code := cli.ExitError1
+	reported := cli.IsReported(err)
 	var ec *cli.ExitError
 	if errors.As(err, &ec) {
 		code, err = ec.Code, ec.Err
+	}
+	if err != nil && !reported {
+		// -o json: one document on stdout whatever happens, so that a
+		// wrapper parsing it reads the error instead of failing to parse.
+		if o := cli.OutputOf(cmd, os.Args[1:]); o.JSON() {
+			writeJSON(os.Stdout, failureDoc{FormatVersion: o.Version, Error: newErrorJSON(err, code)})
+		}
 	}
 	if err != nil {
 		command := ""

@@ -20,9 +20,10 @@ func targetFlags(c *cobra.Command, t *ops.Target) {
 
 func init() {
 	var (
-		file, output, out string
-		detailed, prune   bool
-		t                 ops.Target
+		file, out       string
+		detailed, prune bool
+		t               ops.Target
+		output          *cli.Output
 	)
 	c := &cobra.Command{
 		Use:   "plan -f FILE",
@@ -55,16 +56,13 @@ other IPVS services and addresses are left alone unless --prune.`,
 					return err
 				}
 			}
-			switch output {
-			case "json":
-				err = plan.WriteJSON(os.Stdout, p)
-			case "text":
+			if output.JSON() {
+				err = writeJSON(os.Stdout, planDoc{JSONDoc: plan.JSON(p), OK: true})
+			} else {
 				err = plan.WriteText(os.Stdout, p, cli.Color(os.Stdout))
 				if out != "" {
 					fmt.Fprintf(os.Stdout, "\nSaved the plan to %s. Apply exactly these changes with: lbx apply %s\n", out, out)
 				}
-			default:
-				return fmt.Errorf("-o %q: want text or json", output)
 			}
 			if err != nil {
 				return err
@@ -76,7 +74,7 @@ other IPVS services and addresses are left alone unless --prune.`,
 		},
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	output = cli.OutputFlag(c, plan.FormatVersion, "text", "json")
 	c.Flags().StringVar(&out, "out", "", "save the plan (with a fingerprint of the live state) to this file")
 	c.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	c.Flags().BoolVar(&prune, "prune", false, "also delete IPVS services the model does not declare")
@@ -84,4 +82,10 @@ other IPVS services and addresses are left alone unless --prune.`,
 	targetFlags(c, &t)
 	c.MarkFlagRequired("file")
 	addCommand(c)
+}
+
+// planDoc is plan's JSON document with ok, which every lbx document has.
+type planDoc struct {
+	plan.JSONDoc
+	OK bool `json:"ok"`
 }

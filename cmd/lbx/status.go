@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
 	"time"
 
@@ -15,7 +13,10 @@ import (
 )
 
 func init() {
-	var output, socket, runDir string
+	var (
+		socket, runDir string
+		output         *cli.Output
+	)
 	c := &cobra.Command{
 		Use:   "status [-o text|json] [--socket PATH]",
 		Short: "Show the running lbx watch's VRRP states, real server health and last reconcile",
@@ -31,9 +32,6 @@ It exits 1 with one line on stderr when no lbx watch is running.`,
   lbx status -o json | jq '.vrrp[].tracking[] | select(.fault or .applied_weight != 0)'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("-o %q: want text or json", output)
-			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 			defer cancel()
 			if !cmd.Flags().Changed("socket") {
@@ -43,16 +41,20 @@ It exits 1 with one line on stderr when no lbx watch is running.`,
 			if err != nil {
 				return cli.Exit(cli.ExitError1, err)
 			}
-			if output == "json" {
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
+			if output.JSON() {
+				return writeJSON(os.Stdout, statusDoc{Status: st, OK: true})
 			}
 			return statusd.WriteText(os.Stdout, st, time.Now())
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	output = cli.OutputFlag(c, statusd.FormatVersion, "text", "json")
 	c.Flags().StringVar(&socket, "socket", statusd.DefaultSocket, "the status socket of lbx watch (default: lbx.sock in --run-dir, suffixed by namespace inside `ip netns exec`)")
 	c.Flags().StringVar(&runDir, "run-dir", ops.DefaultRunDir, "directory of lbx watch's status socket")
 	addCommand(c)
+}
+
+// statusDoc is the daemon's status with ok, which every lbx document has.
+type statusDoc struct {
+	*statusd.Status
+	OK bool `json:"ok"`
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,7 +14,10 @@ import (
 )
 
 func init() {
-	var file, output string
+	var (
+		file   string
+		output *cli.Output
+	)
 	c := &cobra.Command{
 		Use:   "validate -f FILE",
 		Short: "Check a model file as lbx watch would (scripts, users and VRRP too); exit 0 if valid, 1 with every error (file:line:col) if not",
@@ -30,22 +32,19 @@ func init() {
 				// (ExecReload=lbx validate). Warnings go to the log.
 				_, _, err = watch.Preflight(m, slog.Default())
 			}
-			if output == "json" {
-				doc := map[string]any{"valid": err == nil, "errors": []map[string]any{}}
-				if es, ok := model.AsErrors(err); ok {
-					list := []map[string]any{}
-					for _, e := range es {
-						list = append(list, map[string]any{"file": e.File, "line": e.Pos.Line, "column": e.Pos.Col, "path": e.Path, "message": e.Msg})
-					}
-					doc["errors"] = list
-				} else if err != nil {
-					doc["errors"] = []map[string]any{{"file": file, "message": err.Error()}}
-				}
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				enc.Encode(doc)
+			if output.JSON() {
+				doc := validateDoc{FormatVersion: validateFormatVersion, OK: err == nil, Valid: err == nil, Errors: diagnostics(err)}
 				if err != nil {
-					return cli.Exit(cli.ExitError1, nil)
+					doc.Error = newErrorJSON(err, cli.ExitError1)
+					if len(doc.Errors) == 0 {
+						// Not the model's content (a file that does not
+						// read): the one error, on the file.
+						doc.Errors = []diagJSON{{File: file, Message: err.Error()}}
+					}
+				}
+				writeJSON(os.Stdout, doc)
+				if err != nil {
+					return cli.Reported(cli.Exit(cli.ExitError1, err))
 				}
 				return nil
 			}
@@ -63,7 +62,18 @@ func init() {
 		},
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	output = cli.OutputFlag(c, validateFormatVersion, "text", "json")
 	c.MarkFlagRequired("file")
 	addCommand(c)
+}
+
+// validateDoc is validate's JSON document: errors lists the model's
+// positioned errors (as error.diagnostics does), kept for the wrappers
+// that read it before there was an error object.
+type validateDoc struct {
+	FormatVersion string     `json:"format_version"`
+	OK            bool       `json:"ok"`
+	Valid         bool       `json:"valid"`
+	Errors        []diagJSON `json:"errors"`
+	Error         *errorJSON `json:"error,omitempty"`
 }

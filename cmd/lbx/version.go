@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lbx-dev/lbx/checkproc"
+	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 )
@@ -18,7 +18,7 @@ import (
 var version = "dev"
 
 func init() {
-	var output string
+	var output *cli.Output
 	c := &cobra.Command{
 		Use:   "version",
 		Short: "Print lbx's version and the formats it reads and writes",
@@ -27,7 +27,7 @@ func init() {
 			// build is what lbx watch compares with lbx-check's
 			// (lbx-check --version prints its own).
 			build := checkproc.ThisBuild(version)
-			v := map[string]any{"version": version, "go": runtime.Version(), "model_version": model.Version, "plan_format_version": plan.FormatVersion, "build": build}
+			v := map[string]any{"format_version": versionFormatVersion, "ok": true, "version": version, "go": runtime.Version(), "model_version": model.Version, "plan_format_version": plan.FormatVersion, "build": build}
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				for _, s := range bi.Settings {
 					if s.Key == "vcs.revision" {
@@ -35,13 +35,13 @@ func init() {
 					}
 				}
 			}
-			if output == "json" {
-				return json.NewEncoder(os.Stdout).Encode(v)
+			if output.JSON() {
+				return writeJSON(os.Stdout, v)
 			}
 			fmt.Printf("lbx %s (model version %d, plan format %s, %s)\nbuild %s\n", version, model.Version, plan.FormatVersion, runtime.Version(), build)
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	output = cli.OutputFlag(c, versionFormatVersion, "text", "json")
 	addCommand(c)
 }

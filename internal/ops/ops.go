@@ -33,6 +33,8 @@ type Target struct {
 	Live string
 	// OpenKernel overrides the kernel (tests).
 	OpenKernel func() (apply.Kernel, error)
+	// addressesOnly opens the kernel without IPVS (readLiveFor).
+	addressesOnly bool
 }
 
 // DefaultStateDir holds ownership records.
@@ -104,7 +106,7 @@ func (t Target) kernel() (apply.Kernel, error) {
 	if t.OpenKernel != nil {
 		return t.OpenKernel()
 	}
-	return apply.OpenNetKernel(t.Netns)
+	return apply.OpenKernel(apply.KernelOptions{Netns: t.Netns, AddressesOnly: t.addressesOnly})
 }
 
 func (t Target) owner() (*apply.OwnerRecord, error) {
@@ -163,15 +165,18 @@ func Plan(ctx context.Context, m *model.Model, t Target, prune bool) (*plan.Plan
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	live, k, err := t.ReadLive(ctx)
+	d := model.Compile(m, model.Facts{})
+	live, k, note, err := t.readLiveFor(ctx, len(d.State.Services) > 0, owner.Owned())
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	d := model.Compile(m, model.Facts{})
 	// Claims on objects that are gone are dropped before planning (in
 	// memory: apply writes the record, plan does not).
 	owner.ForgetAbsent(live, k == nil || apply.ReadsIPVS(k), apply.Declared(d))
 	p := plan.Diff(d, live, plan.Options{Prune: prune, Owned: owner.Owned()})
+	if note != "" {
+		p.Notes = append(p.Notes, note)
+	}
 	return p, k, owner, nil
 }
 
@@ -227,7 +232,7 @@ func ApplySaved(ctx context.Context, path string, t Target, lockTimeout time.Dur
 	if err != nil {
 		return nil, err
 	}
-	live, k, err := t.ReadLive(ctx)
+	live, k, _, err := t.readLiveFor(ctx, planNeedsIPVS(f.Plan), owner.Owned())
 	if err != nil {
 		return nil, err
 	}
