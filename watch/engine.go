@@ -157,16 +157,17 @@ func declaredBy(m *model.Model) (plan.Owned, map[netip.Prefix]bool) {
 	return o, dsts
 }
 
-// claimDeclared records the model's objects as lbx's before anything is
-// created, so that removing one from the model later deletes it. Done at
-// start and on reload — never on the VRRP hot path, which would pay an
-// fsync between a transition and its address.
-func (e *engine) claimDeclared() error {
+// claimDeclared records a model's objects (declared) as lbx's before
+// anything is created, so that removing one from the model later deletes
+// it. Done at start and on reload, before the model is in force (a record
+// that cannot be written refuses it) — never on the VRRP hot path, which
+// would pay an fsync between a transition and its address.
+func (e *engine) claimDeclared(declared plan.Owned) error {
 	var cs []plan.Change
-	for k := range e.declared.Services {
+	for k := range declared.Services {
 		cs = append(cs, plan.Change{Kind: plan.KindService, Action: plan.Create, Service: k})
 	}
-	for k := range e.declared.Addresses {
+	for k := range declared.Addresses {
 		a := state.Address{Key: k}
 		cs = append(cs, plan.Change{Kind: plan.KindAddress, Action: plan.Create, AfterAddr: &a})
 	}
@@ -580,14 +581,14 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	if reopenErr != nil {
 		err = reopenErr
 	} else if addressesOnly {
-		p, res, err = apply.ReconcileNetwork(ctx, e.k, model.CompileNetwork(m, f), popts, apply.Options{KeepGoing: true})
+		p, res, err = apply.ReconcileNetwork(ctx, e.k, model.CompileNetwork(m, f), popts, apply.Options{KeepGoing: true, OnRead: e.forgetAbsent(declared)})
 	} else if len(scope) > 0 {
 		keys := slices.Collect(maps.Keys(scope))
 		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{KeepGoing: true, Drains: e.drains})
 	}
 	whole := reopenErr == nil && !addressesOnly && errors.Is(err, apply.ErrNeedWhole)
 	if whole {
-		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true, Drains: e.drains})
+		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true, Drains: e.drains, OnRead: e.forgetAbsent(declared)})
 	}
 	if errors.Is(err, apply.ErrKernelLost) || errors.Is(err, apply.ErrAddressesOnly) {
 		e.lost = err
@@ -744,6 +745,22 @@ func statusLine(vrrp map[string]string, health map[model.RealID]model.Health) st
 		return "running"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// forgetAbsent forgets the claims on objects a read found gone that the
+// model in force does not declare (an instance removed by a reload while
+// BACKUP held no address: its claim must not make an address someone adds
+// later lbx's "drift"). Written only when something was forgotten, so a
+// VRRP transition pays no fsync otherwise.
+func (e *engine) forgetAbsent(declared plan.Owned) func(*state.State, bool) {
+	return func(live *state.State, services bool) {
+		if e.owner.ForgetAbsent(live, services, declared) == 0 {
+			return
+		}
+		if err := e.owner.Flush(); err != nil {
+			e.log.Warn("ownership record", "err", err)
+		}
+	}
 }
 
 // releaseUndeclared forgets, in the ownership record, objects deleted
@@ -1070,6 +1087,12 @@ func (e *engine) reload(stop context.Context) error {
 	e.mu.Lock()
 	e.reloadAt = time.Now()
 	at := e.reloadAt
+	var declared plan.Owned
+	var dsts map[netip.Prefix]bool
+	if err == nil {
+		declared, dsts = declaredBy(m)
+		err = e.claimDeclared(declared)
+	}
 	if err != nil {
 		e.reloadErr = err.Error()
 		e.mu.Unlock()
@@ -1082,7 +1105,7 @@ func (e *engine) reload(stop context.Context) error {
 	e.m = m
 	e.scriptUser.Store(cfg.ScriptUser)
 	e.factsGen++
-	e.declared, e.routeDsts = declaredBy(m)
+	e.declared, e.routeDsts = declared, dsts
 	e.resync = resyncOf(m)
 	e.reloadErr = ""
 	if e.runner != nil {
@@ -1094,9 +1117,6 @@ func (e *engine) reload(stop context.Context) error {
 		go e.runScripts(scripts, scriptTimeout)
 	}
 	e.suspendChecks()
-	if err := e.claimDeclared(); err != nil {
-		e.log.Warn("ownership record", "err", err)
-	}
 	// The model is in force before vrrpd reloads: the reconciles of the
 	// VRRP reload (addresses of stopped instances released, of new masters
 	// added) compile the new model.

@@ -88,7 +88,7 @@ func startEngine(t testing.TB, y string) (*engine, *apply.FakeKernel, string) {
 	k := apply.NewFakeKernel("eth0")
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	e.claimDeclared()
+	e.claimDeclared(e.declared)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go e.loop(ctx)
@@ -1101,7 +1101,7 @@ virtual_servers:
 	k := &hookKernel{FakeKernel: apply.NewFakeKernel("eth0")}
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	e.claimDeclared()
+	e.claimDeclared(e.declared)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go e.loop(ctx)
@@ -1145,7 +1145,7 @@ virtual_servers:
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.reopen = func(*model.Model) (apply.Kernel, error) { return nil, errors.New("ip_vs: module not found") }
-	e.claimDeclared()
+	e.claimDeclared(e.declared)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go e.loop(ctx)

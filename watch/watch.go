@@ -40,6 +40,9 @@ type Options struct {
 	// LockPath is the one-writer lock held while the daemon runs, so that
 	// a one-shot `lbx apply` cannot write behind it.
 	LockPath string
+	// NetnsID names the network namespace the daemon runs in, as its
+	// lock does (ops.NetnsID): its ownership record is that namespace's.
+	NetnsID string
 	// Reload receives a value per SIGHUP.
 	Reload <-chan struct{}
 	Log    *slog.Logger
@@ -137,7 +140,7 @@ func Run(ctx context.Context, o Options) error {
 	if dir == "" {
 		dir = "/var/lib/lbx"
 	}
-	owner, err := apply.OpenOwnerRecord(dir, "")
+	owner, err := apply.OpenOwnerRecord(dir, o.NetnsID)
 	if err != nil {
 		return err
 	}
@@ -157,7 +160,7 @@ func Run(ctx context.Context, o Options) error {
 	e.scriptUser.Store(cfg.ScriptUser)
 	e.version, e.reopen = o.Version, open
 	defer func() { e.k.Close() }() // the handle in use then: the loop may have reopened it
-	if err := e.claimDeclared(); err != nil {
+	if err := e.claimDeclared(e.declared); err != nil {
 		return err
 	}
 

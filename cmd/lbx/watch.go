@@ -89,7 +89,7 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 			}()
 			return watch.Run(ctx, watch.Options{
 				Model: m, File: file, StateDir: stateDir, StatsFile: statsFile,
-				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: ops.LockPath(runDir, ""),
+				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: ops.LockPath(runDir, ""), NetnsID: ops.NetnsID(""),
 				Reload: reload, Version: version, NewChecker: newChecker,
 			})
 		},
