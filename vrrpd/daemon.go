@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/safefile"
 	"github.com/lbx-dev/lbx/internal/script"
 	"github.com/lbx-dev/lbx/internal/scriptq"
 	"github.com/lbx-dev/lbx/model"
@@ -951,11 +951,27 @@ func (d *Daemon) receive(ctx context.Context, l *link, r received) {
 		d.log.Debug("dropped advertisement", "interface", l.ifi.Name, "src", r.src, "reason", reason, "instance", key.Name)
 		return
 	}
-	d.Counters.inc(key, "adverts_received")
-	if p.Priority == 0 {
-		d.Counters.inc(key, "priority_zero_received")
+	effs := in.m.Receive(time.Now(), fsm.Advert{Src: r.src, Priority: int(p.Priority), Interval: p.Interval})
+	// An advert the state machine refuses as invalid (a v2 interval that
+	// differs) is counted as that drop by apply, not as received.
+	if !invalidDrop(effs) {
+		d.Counters.inc(key, "adverts_received")
+		if p.Priority == 0 {
+			d.Counters.inc(key, "priority_zero_received")
+		}
 	}
-	d.apply(ctx, in, in.m.Receive(time.Now(), fsm.Advert{Src: r.src, Priority: int(p.Priority), Interval: p.Interval}))
+	d.apply(ctx, in, effs)
+}
+
+// invalidDrop reports whether effs drop the advert as invalid (a drop
+// counted under its reason).
+func invalidDrop(effs []fsm.Effect) bool {
+	for _, e := range effs {
+		if drop, ok := e.(fsm.Drop); ok && countedDrops[drop.Reason] {
+			return true
+		}
+	}
+	return false
 }
 
 // validate returns the instance a packet is for and the packet, or a drop
@@ -972,6 +988,12 @@ func (d *Daemon) validate(l *link, r received) (*inst, *packet.Packet, string) {
 	}
 	if !r.dst.IsValid() {
 		return in, nil, "no_destination"
+	}
+	// The instance's version decides the layout (a v2 packet carries 8
+	// bytes of authentication data a v3 one has not): a packet of the
+	// other version is that, not a length that lies about its count.
+	if in != nil && len(r.b) >= 1 && int(r.b[0]>>4) != in.cfg.FSM.Version {
+		return in, nil, "version"
 	}
 	p, err := packet.Parse(r.b, r.src, r.dst)
 	switch {
@@ -990,9 +1012,6 @@ func (d *Daemon) validate(l *link, r received) (*inst, *packet.Packet, string) {
 	}
 	if in == nil {
 		return nil, nil, "vrid"
-	}
-	if p.Version != in.cfg.FSM.Version {
-		return in, nil, "version"
 	}
 	if r.src == in.src || l.isLocal(r.src) {
 		return in, nil, "own"
@@ -1106,18 +1125,26 @@ func (d *Daemon) Alive(maxAge time.Duration) bool {
 	return b != 0 && time.Since(time.Unix(0, b)) < maxAge
 }
 
+// writeStats rewrites the stats file whenever the counters changed, at
+// most every 100 ms. The file may lie in a directory others can write:
+// safefile.WriteFile never writes through their links. A failure is
+// logged when it differs from the last one, not every 100 ms.
 func (d *Daemon) writeStats(ctx context.Context) {
 	var last uint64 = ^uint64(0)
+	var lastErr string
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		if g := d.Counters.gen.Load(); g != last {
 			last = g
-			snap := d.Counters.Snapshot()
-			b, _ := json.Marshal(snap)
-			tmp := d.opt.StatsFile + ".tmp"
-			if os.WriteFile(tmp, b, 0o644) == nil {
-				_ = os.Rename(tmp, d.opt.StatsFile)
+			b, _ := json.Marshal(d.Counters.Snapshot())
+			err := safefile.WriteFile(d.opt.StatsFile, b, 0o644)
+			if err != nil && err.Error() != lastErr {
+				d.log.Error("stats file not written", "err", err)
+			}
+			lastErr = ""
+			if err != nil {
+				lastErr = err.Error()
 			}
 		}
 		select {

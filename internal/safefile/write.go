@@ -1,0 +1,45 @@
+package safefile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile replaces path with data (mode perm) without ever writing
+// through a link another user may have planted: the data go to a fresh
+// temporary file in the same directory (created with O_EXCL, which does
+// not follow a symbolic link, and with a name nobody can guess in
+// advance) that is then renamed over path (rename replaces a link at
+// path, never its target). A directory every user may write without the
+// sticky bit is refused: there, another user could rename the temporary
+// file away or swap path between the write and the rename. Readers see
+// the old contents or the new, never a part.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if m := fi.Mode(); m&0o002 != 0 && m&os.ModeSticky == 0 {
+		return &Error{Path: path, Reason: fmt.Sprintf("its directory %s is writable by every user without the sticky bit; choose a directory only lbx's user can write (e.g. /run/lbx)", dir)}
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(perm)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
