@@ -35,7 +35,10 @@ It exits 1 with one line on stderr when no lbx watch is running.`,
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 			defer cancel()
 			if !cmd.Flags().Changed("socket") {
-				socket = ops.StatusSocket(runDir, "") // this namespace's daemon
+				var err error
+				if socket, err = ops.StatusSocket(runDir, ""); err != nil { // this namespace's daemon
+					return cli.Exit(cli.ExitError1, err)
+				}
 			}
 			st, err := statusd.Query(ctx, socket)
 			if err != nil {

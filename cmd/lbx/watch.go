@@ -71,8 +71,18 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 			if err != nil {
 				return err
 			}
+			lockPath, err := ops.LockPath(runDir, "")
+			if err != nil {
+				return err
+			}
+			netnsID, err := ops.NetnsID("")
+			if err != nil {
+				return err
+			}
 			if !cmd.Flags().Changed("status-socket") {
-				statusSocket = ops.StatusSocket(runDir, "")
+				if statusSocket, err = ops.StatusSocket(runDir, ""); err != nil {
+					return err
+				}
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
@@ -89,7 +99,7 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 			}()
 			return watch.Run(ctx, watch.Options{
 				Model: m, File: file, StateDir: stateDir, StatsFile: statsFile,
-				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: ops.LockPath(runDir, ""), NetnsID: ops.NetnsID(""),
+				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: lockPath, NetnsID: netnsID,
 				Reload: reload, Version: version, NewChecker: newChecker,
 			})
 		},

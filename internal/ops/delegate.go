@@ -17,7 +17,10 @@ import (
 // diff (keeping health, never flushing) instead of apply writing behind it.
 // It returns handled=false when no daemon runs.
 func DelegateToWatch(ctx context.Context, file string, t Target, timeout time.Duration) (handled bool, res *apply.Result, err error) {
-	sock := StatusSocket(t.RunDir, t.Netns)
+	sock, err := StatusSocket(t.RunDir, t.Netns)
+	if err != nil {
+		return true, nil, err // not the host's daemon's socket
+	}
 	before, qerr := statusd.Query(ctx, sock)
 	if qerr != nil {
 		return false, nil, nil

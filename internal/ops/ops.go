@@ -47,15 +47,17 @@ const DefaultRunDir = "/run/lbx"
 // a network namespace: --netns NAME, or the namespace lbx runs in (`ip
 // netns exec`). Kernel state is per namespace, so is the lock; the host's
 // is /run/lbx/lock.
-func LockPath(runDir, netns string) string {
-	return filepath.Join(orDefault(runDir), "lock"+netnsSuffix(netns))
+func LockPath(runDir, netns string) (string, error) {
+	id, err := netnsSuffix(netns)
+	return filepath.Join(orDefault(runDir), "lock"+id), err
 }
 
 // StatusSocket is where the daemon of a network namespace serves its
 // status: lbx.sock in runDir ("": DefaultRunDir) on the host, suffixed
 // elsewhere (statusd.DefaultSocket is the host's default).
-func StatusSocket(runDir, netns string) string {
-	return filepath.Join(orDefault(runDir), "lbx"+netnsSuffix(netns)+".sock")
+func StatusSocket(runDir, netns string) (string, error) {
+	id, err := netnsSuffix(netns)
+	return filepath.Join(orDefault(runDir), "lbx"+id+".sock"), err
 }
 
 func orDefault(runDir string) string {
@@ -66,30 +68,37 @@ func orDefault(runDir string) string {
 }
 
 // netnsSuffix is "" for the host's namespace and "-netns-<inode>" for
-// another: the inode identifies a namespace whatever its name.
-func netnsSuffix(name string) string {
+// another: the inode identifies a namespace whatever its name. A named
+// namespace that cannot be read is an error naming it: falling back to
+// the host's would take the host's lock and record for another
+// namespace's kernel. (The namespace lbx runs in, unreadable without
+// /proc, counts as the host's.)
+func netnsSuffix(name string) (string, error) {
 	path := "/proc/self/ns/net"
 	if name != "" {
 		path = "/run/netns/" + name
 	}
 	var self, host unix.Stat_t
-	if unix.Stat(path, &self) != nil {
-		return ""
+	if err := unix.Stat(path, &self); err != nil {
+		if name != "" {
+			return "", fmt.Errorf("network namespace %q: %s: %w; `ip netns list` shows the names", name, path, err)
+		}
+		return "", nil
 	}
 	// PID 1's namespace is the host's. Where it cannot be read (a
 	// sandbox), name the namespace anyway: every lbx in it computes the
 	// same path, which is all that matters.
 	if unix.Stat("/proc/1/ns/net", &host) == nil {
 		if self.Ino == host.Ino {
-			return ""
+			return "", nil
 		}
 	} else if name == "" && sameProcNet("/proc/1/net", "/proc/self/net") {
 		// /proc/1/ns/net needs ptrace access to PID 1, which a root lbx
 		// lacks under a unit's CapabilityBoundingSet= (no CAP_SYS_PTRACE);
 		// /proc/PID/net does not: the same netns shows the same entries.
-		return ""
+		return "", nil
 	}
-	return fmt.Sprintf("-netns-%d", self.Ino)
+	return fmt.Sprintf("-netns-%d", self.Ino), nil
 }
 
 // LoadModel reads and validates a model file. Errors come back as one
@@ -117,7 +126,10 @@ func (t Target) owner() (*apply.OwnerRecord, error) {
 	if dir == "" {
 		dir = DefaultStateDir
 	}
-	id := NetnsID(t.Netns)
+	id, err := NetnsID(t.Netns)
+	if err != nil {
+		return nil, err
+	}
 	if t.Netns != "" && id != "" {
 		// The record of --netns NAME used to be named after NAME,
 		// which `ip netns exec NAME lbx watch` did not find: carried over.
@@ -132,7 +144,7 @@ func (t Target) owner() (*apply.OwnerRecord, error) {
 // NetnsID names a network namespace's lock and ownership record: "" for
 // the host's, "-netns-<inode>" for another (--netns NAME, or the one lbx
 // runs in).
-func NetnsID(netns string) string { return netnsSuffix(netns) }
+func NetnsID(netns string) (string, error) { return netnsSuffix(netns) }
 
 // ReadLive returns the live state: from the kernel, or from an exported
 // model when Target.Live is set.
@@ -187,7 +199,11 @@ type ApplyOptions struct {
 
 // Lock takes the one-writer lock for the target.
 func Lock(ctx context.Context, t Target, timeout time.Duration) (*apply.Lock, error) {
-	l, err := apply.AcquireLock(ctx, LockPath(t.RunDir, t.Netns), timeout)
+	path, err := LockPath(t.RunDir, t.Netns)
+	if err != nil {
+		return nil, err
+	}
+	l, err := apply.AcquireLock(ctx, path, timeout)
 	var held *apply.LockHeldError
 	if errors.As(err, &held) {
 		return nil, cli.Exit(cli.ExitLocked, err)
