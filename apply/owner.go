@@ -299,6 +299,20 @@ func (r *OwnerRecord) save() error {
 	if err := os.Rename(tmp, r.path); err != nil {
 		return fmt.Errorf("ownership record: %w", err)
 	}
+	// The rename is durable once the directory is: without this, a
+	// crash may bring back the old record after objects were claimed.
+	if err := syncDir(filepath.Dir(r.path)); err != nil {
+		return fmt.Errorf("ownership record: %w", err)
+	}
 	r.dirty = false
 	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
