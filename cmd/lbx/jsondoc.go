@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"syscall"
 
 	"github.com/lbx-dev/lbx/apply"
@@ -68,10 +69,11 @@ func diagnostics(err error) []diagJSON {
 // partial, kernel, usage, or error for anything else.
 func errorKind(err error, code int) string {
 	var (
-		es     model.Errors
-		noIPVS *apply.IPVSUnavailableError
-		usage  usageError
-		errno  syscall.Errno
+		es      model.Errors
+		noIPVS  *apply.IPVSUnavailableError
+		usage   usageError
+		errno   syscall.Errno
+		pathErr *fs.PathError
 	)
 	switch {
 	case errors.As(err, &es):
@@ -86,6 +88,8 @@ func errorKind(err error, code int) string {
 		return "partial"
 	case errors.As(err, &usage):
 		return "usage"
+	case errors.As(err, &pathErr):
+		return "error" // a file's, not the kernel's networking
 	case errors.As(err, &errno):
 		return "kernel"
 	}

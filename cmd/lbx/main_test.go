@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/lbx-dev/lbx/internal/nstest"
 )
 
 // built is lbx and lbx-check built once into one directory, as make build
@@ -42,7 +44,9 @@ func buildBinaries(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	// Tests give lbx --state-dir and --run-dir of their own: fail the run
+	// when one left something in the host's.
+	code := nstest.MainGuardingHostDirs(m)
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}
