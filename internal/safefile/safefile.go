@@ -1,6 +1,7 @@
-// Package safefile reads configuration files that someone else may have
-// pointed lbx at: only regular files, up to a size limit, without ever
-// blocking on a FIFO or reading a device without end.
+// Package safefile reads and writes files that someone else may have
+// pointed lbx at: it reads only regular files, up to a size limit, without
+// ever blocking on a FIFO or reading a device without end; it writes
+// without following a link (WriteFile).
 package safefile
 
 import (
