@@ -26,6 +26,7 @@ pkgs=(
 	qemu-system-x86 busybox-static iproute2 ipvsadm keepalived cpio gzip kmod
 	# namespace tests: keepalived is the VRRP peer, nft partitions it
 	nftables iputils-ping procps util-linux
+	strace                    # apply: the owner record's directory is fsynced
 	systemd systemd-container # test/systemd boots systemd under systemd-nspawn
 	dpkg-dev fakeroot lintian # the Debian package and its lintian check
 	groff-base                # the man pages render without a warning
