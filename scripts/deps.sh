@@ -27,6 +27,7 @@ pkgs=(
 	# namespace tests: keepalived is the VRRP peer, nft partitions it
 	nftables iputils-ping procps util-linux
 	strace                    # apply: the owner record's directory is fsynced
+	python3                   # script security tests use it as an interpreter
 	systemd systemd-container # test/systemd boots systemd under systemd-nspawn
 	dpkg-dev fakeroot lintian # the Debian package and its lintian check
 	groff-base                # the man pages render without a warning
