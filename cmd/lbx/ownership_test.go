@@ -50,7 +50,7 @@ func TestGoneAddressIsNoLongerOwned(t *testing.T) {
 		t.Fatalf("model A's address applied %v, claimed %v: want both", has("10.77.0.1"), claimed("10.77.0.1"))
 	}
 	f.ns.Run(t, "ip", "addr", "del", "10.77.0.1/24", "dev", "eth0") // by hand
-	applyModel(modelB)                                                   // reads it gone
+	applyModel(modelB)                                              // reads it gone
 	if claimed("10.77.0.1") {
 		t.Error("the claim on an address an apply found gone is still in the record")
 	}
