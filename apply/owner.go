@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lbx-dev/lbx/internal/safefile"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -278,41 +279,13 @@ func (r *OwnerRecord) save() error {
 		return fmt.Errorf("ownership record: %w", err)
 	}
 	b, _ := json.MarshalIndent(doc, "", "  ")
-	tmp := r.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("ownership record: %w", err)
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("ownership record: %w", err)
-	}
-	// fsync before rename: after a crash the record is the old or the new
-	// one, never empty.
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("ownership record: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("ownership record: %w", err)
-	}
-	if err := os.Rename(tmp, r.path); err != nil {
-		return fmt.Errorf("ownership record: %w", err)
-	}
-	// The rename is durable once the directory is: without this, a
-	// crash may bring back the old record after objects were claimed.
-	if err := syncDir(filepath.Dir(r.path)); err != nil {
+	// A fresh temporary file (O_EXCL, unguessable name) renamed over the
+	// record, fsynced before the rename and the directory after it: after a
+	// crash the record is the old or the new one, never empty, and a
+	// claim written is not lost.
+	if err := safefile.WriteFileSync(r.path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("ownership record: %w", err)
 	}
 	r.dirty = false
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

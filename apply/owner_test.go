@@ -135,9 +135,9 @@ func TestForgetAbsent(t *testing.T) {
 func TestUnwritableRecordCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
 	owner, _ := OpenOwnerRecord(dir, "")
-	// Root writes into a read-only directory; a directory where the
-	// temporary file goes fails for everyone.
-	if err := os.Mkdir(filepath.Join(dir, "owned-host.json.tmp"), 0o755); err != nil {
+	// Root writes into a read-only directory; a directory in the record's
+	// place makes the rename over it fail for everyone.
+	if err := os.Mkdir(OwnerRecordPath(dir, ""), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	k := NewFakeKernel("eth0")
@@ -162,5 +162,37 @@ func TestOwnerRecordPathPerNamespace(t *testing.T) {
 		if got := filepath.Base(OwnerRecordPath("/d", tc.id)); got != tc.want {
 			t.Errorf("OwnerRecordPath(%q) = %s, want %s", tc.id, got, tc.want)
 		}
+	}
+}
+
+// TestRecordNotWrittenThroughALink: the record's temporary file is a fresh
+// one, never a fixed name opened with O_TRUNC, through which a link
+// planted there (by whoever can write the state directory) would make
+// root truncate and write another file.
+func TestRecordNotWrittenThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("keep\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"owned-host.json.tmp", ".owned-host.json.tmp"} {
+		if err := os.Symlink(victim, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owner, _ := OpenOwnerRecord(dir, "")
+	a := &state.Address{Key: state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("192.0.2.50")}, Bits: 24}
+	if err := owner.Claim([]plan.Change{{Action: plan.Create, Kind: plan.KindAddress, AfterAddr: a}}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep\n" {
+		t.Errorf("a link at the temporary file's name was written through: the file it points to now holds %q", b)
+	}
+	reopened, err := OpenOwnerRecord(dir, "")
+	if err != nil || !reopened.OwnedAddresses()[a.Key] {
+		t.Errorf("record after the claim: %v, %v", reopened.OwnedAddresses(), err)
+	}
+	if fi, err := os.Lstat(OwnerRecordPath(dir, "")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("the record is not a regular file: %v", err)
 	}
 }

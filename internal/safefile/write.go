@@ -16,6 +16,18 @@ import (
 // file away or swap path between the write and the rename. Readers see
 // the old contents or the new, never a part.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, false)
+}
+
+// WriteFileSync is WriteFile for a file that must survive a crash (lbx's
+// ownership record): the data are fsynced before the rename, so that the
+// file is the old or the new one, never empty, and the directory after it,
+// so that the rename itself is durable.
+func WriteFileSync(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, true)
+}
+
+func write(path string, data []byte, perm os.FileMode, durable bool) error {
 	dir := filepath.Dir(path)
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -32,6 +44,9 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err == nil {
 		err = tmp.Chmod(perm)
 	}
+	if err == nil && durable {
+		err = tmp.Sync()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -40,6 +55,19 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+		return err
 	}
-	return err
+	if durable {
+		return syncDir(dir)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
