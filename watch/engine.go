@@ -752,15 +752,37 @@ func statusLine(vrrp map[string]string, health map[model.RealID]model.Health) st
 // BACKUP held no address: its claim must not make an address someone adds
 // later lbx's "drift"). Written only when something was forgotten, so a
 // VRRP transition pays no fsync otherwise.
+//
+// declared is the model the reconcile compiled; a reload may have swapped
+// in another since, whose new objects are claimed but not yet in the
+// kernel: they are kept too (the reload claims and swaps under e.mu).
 func (e *engine) forgetAbsent(declared plan.Owned) func(*state.State, bool) {
 	return func(live *state.State, services bool) {
-		if e.owner.ForgetAbsent(live, services, declared) == 0 {
+		e.mu.Lock()
+		keep := unionOwned(declared, e.declared)
+		n := e.owner.ForgetAbsent(live, services, keep)
+		e.mu.Unlock()
+		if n == 0 {
 			return
 		}
 		if err := e.owner.Flush(); err != nil {
 			e.log.Warn("ownership record", "err", err)
 		}
 	}
+}
+
+// unionOwned is what a or b holds.
+func unionOwned(a, b plan.Owned) plan.Owned {
+	u := plan.Owned{Services: maps.Clone(a.Services), Addresses: maps.Clone(a.Addresses)}
+	if u.Services == nil {
+		u.Services = map[state.ServiceKey]bool{}
+	}
+	if u.Addresses == nil {
+		u.Addresses = map[state.AddressKey]bool{}
+	}
+	maps.Copy(u.Services, b.Services)
+	maps.Copy(u.Addresses, b.Addresses)
+	return u
 }
 
 // releaseUndeclared forgets, in the ownership record, objects deleted
@@ -1081,9 +1103,6 @@ func (e *engine) reload(stop context.Context) error {
 		e.log.Warn("reload abandoned: lbx watch is stopping", "model", e.file)
 		return err
 	}
-	if err == nil && e.runner != nil {
-		err = e.runner.Update(targets)
-	}
 	e.mu.Lock()
 	e.reloadAt = time.Now()
 	at := e.reloadAt
@@ -1093,6 +1112,14 @@ func (e *engine) reload(stop context.Context) error {
 		declared, dsts = declaredBy(m)
 		err = e.claimDeclared(declared)
 	}
+	e.mu.Unlock()
+	// The checker takes the new targets only once the reload is sure to
+	// go on: a refused reload must leave every real server of the model
+	// in force checked (Update drops the targets it is not given).
+	if err == nil && e.runner != nil {
+		err = e.runner.Update(targets)
+	}
+	e.mu.Lock()
 	if err != nil {
 		e.reloadErr = err.Error()
 		e.mu.Unlock()
