@@ -40,7 +40,12 @@ func CheckArgv(argv []string, u *User) error {
 }
 
 func check(words []Word, u *User) error {
-	for _, w := range words {
+	for i, w := range words {
+		if u.IsRoot() {
+			if err := checkCode(words, i); err != nil {
+				return err
+			}
+		}
 		p, err := resolve(w)
 		if err != nil {
 			return err
@@ -51,6 +56,36 @@ func check(words []Word, u *User) error {
 		if err := checkFile(p, u); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// shells take the word after -c as a command line.
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "zsh": true, "ksh": true}
+
+// checkCode refuses, for a script run as root, the code in words[i] that
+// the file checks cannot see: a command substitution (`x`, $(x)) runs a
+// program the word does not name, and a shell's -c argument or eval's
+// words are command lines of their own, checked as such. (keepalived runs
+// scripts without a shell, so none of this is keepalived syntax to keep.)
+func checkCode(words []Word, i int) error {
+	w := words[i]
+	if strings.Contains(w.Text, "`") || strings.Contains(w.Text, "$(") {
+		return &UnsafeError{Path: w.Text, Why: "runs a command substitution, which script security cannot check when the script runs as root: put the command in a script file"}
+	}
+	if i == 0 {
+		return nil
+	}
+	prev := words[i-1]
+	switch {
+	case prev.Text == "-c" && i >= 2 && shells[filepath.Base(words[i-2].Text)]:
+		return check(ShellWords(w.Text), Root)
+	case prev.Command && prev.Text == "eval":
+		var rest []string
+		for _, r := range words[i:] {
+			rest = append(rest, r.Text)
+		}
+		return check(ShellWords(strings.Join(rest, " ")), Root)
 	}
 	return nil
 }

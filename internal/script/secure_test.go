@@ -54,6 +54,14 @@ func TestCheckShell(t *testing.T) {
 		{"read by the shell", "sh < " + open, Root, open, "is writable by everyone"},
 		{"quoted", `"` + open + `"`, Root, open, "is writable by everyone"},
 		{"written to, not run", "echo x > " + open, Root, "", ""},
+		{"command substitution in backticks", "echo `" + open + "`", Root, "`" + open + "`", "runs a command substitution"},
+		{"command substitution in double quotes", `echo "$(` + open + `)"`, Root, "$(" + open + ")", "runs a command substitution"},
+		{"command substitution as nobody", "echo `" + open + "`", nobody, "", ""},
+		{"a shell's -c", "/bin/sh -c '" + open + " x'", Root, open, "is writable by everyone"},
+		{"bash -c from PATH", "bash -c \"true; " + open + "\"", Root, open, "is writable by everyone"},
+		{"eval", "eval " + open, Root, open, "is writable by everyone"},
+		{"prefix options", "nice -n 5 env -i " + safe + " a", Root, "", ""},
+		{"prefix options, then an unsafe command", "nice -n 5 " + open, Root, open, "is writable by everyone"},
 		{"group-writable, group not root", groupW, Root, groupW, "is writable by group"},
 		{"owned by another user", "exec " + owned, Root, owned, "is owned by uid"},
 		{"in a world-writable directory", inOpen, Root, openDir, "is writable by everyone"},
@@ -118,6 +126,8 @@ func TestShellWords(t *testing.T) {
 		{`echo "x y" 'z' w\ v`, `*echo x|y z w|v`},
 		{`cmd >out 2>&1 <in`, `*cmd >out >1 in`},
 		{`exec nice /bin/x y`, `*exec *nice */bin/x y`},
+		{`nice -n 5 env -i -u HOME X=1 /bin/x -n`, `*nice -n 5 *env -i -u HOME */bin/x -n`},
+		{`time -p /bin/x; nice /bin/y`, `*time -p */bin/x *nice */bin/y`},
 		{`if test -x /a; then /b; fi`, `*if *test -x /a *then */b *fi`},
 	} {
 		var got []string

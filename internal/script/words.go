@@ -1,6 +1,9 @@
 package script
 
-import "strings"
+import (
+	"path/filepath"
+	"strings"
+)
 
 // Word is one word of a command line, unquoted.
 type Word struct {
@@ -9,6 +12,12 @@ type Word struct {
 	Command bool
 	// Output: the word is a file written by a redirection (>, >>).
 	Output bool
+}
+
+// optionValues are the options of a prefix that take the next word as
+// their value (nice -n 5 cmd): that word is no command either.
+var optionValues = map[string]map[string]bool{
+	"nice": {"-n": true}, "env": {"-u": true, "-C": true},
 }
 
 // prefixes run the word after them as a command.
@@ -31,7 +40,9 @@ func ShellWords(s string) []Word {
 		cur      strings.Builder
 		inWord   bool
 		command  = true
-		redirect = 0 // 1: next word is written to, 2: read from
+		redirect = 0    // 1: next word is written to, 2: read from
+		prefix   string // the prefix command whose options may follow
+		value    bool   // the next word is an option's value
 	)
 	flush := func() {
 		if !inWord {
@@ -47,9 +58,18 @@ func ShellWords(s string) []Word {
 			return
 		case command && isAssignment(t):
 			return // FOO=bar cmd: cmd is the command
+		case command && prefix != "" && (value || strings.HasPrefix(t, "-")):
+			// nice -n 5 cmd, env -i cmd: options of the prefix.
+			words = append(words, Word{Text: t})
+			value = !value && optionValues[prefix][t]
+			return
 		}
 		words = append(words, Word{Text: t, Command: command})
 		command = command && prefixes[t]
+		prefix, value = "", false
+		if command {
+			prefix = filepath.Base(t)
+		}
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -78,7 +98,7 @@ func ShellWords(s string) []Word {
 			flush()
 		case c == ';' || c == '&' || c == '|' || c == '(' || c == ')' || c == '\n':
 			flush()
-			command, redirect = true, 0
+			command, redirect, prefix, value = true, 0, "", false
 		case c == '>' || c == '<':
 			// 2>file, >&2: a number before belongs to the redirection.
 			if inWord && isDigits(cur.String()) {
