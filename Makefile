@@ -30,7 +30,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/lbx-dev/lbx/checkproc.sourceHash=$(SOURCE_HASH) -X main.version=$(LBX_VERSION) $(GO_LDFLAGS)" -o bin/ ./cmd/lbx ./cmd/lbx-check
 
 fmt-check:
-	@out=$$(find . -name '*.go' -not -path './.cache/*' -not -path './.git/*' -not -path './test/e2e/.assets/*' | xargs gofmt -l); \
+	@out=$$(find . \( -name .git -o -name .cache -o -path ./test/e2e/.assets -o -name node_modules \) -prune -o -name '*.go' -type f -print | xargs gofmt -l); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:

@@ -76,8 +76,11 @@ if ((${#missing[@]})) || [[ -n $need_lists ]]; then
 		# Nor do they start at the next boot: prometheus would listen on
 		# :9090 of a test machine for nothing (keepalived's unit needs a
 		# config it does not have).
-		for unit in prometheus.service keepalived.service; do
-			[[ -e /lib/systemd/system/$unit ]] && deb-systemd-helper disable "$unit" >/dev/null 2>&1 || true
+		# Only the ones installed now: a machine's own keepalived stays
+		# as its operator set it.
+		for p in prometheus keepalived; do
+			[[ " ${missing[*]} " == *" $p "* && -e /lib/systemd/system/$p.service ]] || continue
+			deb-systemd-helper disable "$p.service" >/dev/null 2>&1 || true
 		done
 	fi
 fi

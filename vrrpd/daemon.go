@@ -1136,9 +1136,11 @@ func (d *Daemon) writeStats(ctx context.Context) {
 	defer t.Stop()
 	for {
 		if g := d.Counters.gen.Load(); g != last {
-			last = g
 			b, _ := json.Marshal(d.Counters.Snapshot())
 			err := safefile.WriteFile(d.opt.StatsFile, b, 0o644)
+			if err == nil {
+				last = g // a failed write is tried again at the next tick
+			}
 			if err != nil && err.Error() != lastErr {
 				d.log.Error("stats file not written", "err", err)
 			}
