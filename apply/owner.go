@@ -39,6 +39,9 @@ type ownerDoc struct {
 
 const ownerFormat = "lbx-owned/1"
 
+// maxOwnerRecord bounds the record's size when it is read.
+const maxOwnerRecord = 64 << 20
+
 func emptyOwned() plan.Owned {
 	return plan.Owned{Services: map[state.ServiceKey]bool{}, Addresses: map[state.AddressKey]bool{}}
 }
@@ -59,7 +62,9 @@ func OwnerRecordPath(dir, id string) string {
 // OwnerRecordPath) under dir.
 func OpenOwnerRecord(dir, id string) (*OwnerRecord, error) {
 	r := &OwnerRecord{path: OwnerRecordPath(dir, id), owned: emptyOwned()}
-	b, err := os.ReadFile(r.path)
+	// Bounded, and never a FIFO or device put in its place (the record
+	// of thousands of objects is a few hundred kilobytes).
+	b, err := safefile.ReadFile(r.path, maxOwnerRecord)
 	if os.IsNotExist(err) {
 		return r, nil
 	}

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -194,5 +196,24 @@ func TestRecordNotWrittenThroughALink(t *testing.T) {
 	}
 	if fi, err := os.Lstat(OwnerRecordPath(dir, "")); err != nil || !fi.Mode().IsRegular() {
 		t.Errorf("the record is not a regular file: %v", err)
+	}
+}
+
+// TestRecordThatIsNoFileIsRefused: a FIFO or device at the record's path
+// is refused at once (a plain read blocked for ever on a FIFO).
+func TestRecordThatIsNoFileIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(OwnerRecordPath(dir, ""), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := OpenOwnerRecord(dir, ""); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("OpenOwnerRecord on a FIFO: %v, want a refusal", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OpenOwnerRecord blocked on a FIFO")
 	}
 }
