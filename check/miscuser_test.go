@@ -54,3 +54,35 @@ virtual_servers:
 		})
 	}
 }
+
+// The default user travels as written: the name, and a group only when
+// script_group names one (a primary group without a name in /etc/group
+// would otherwise travel as a number that lbx-check cannot look up).
+func TestMiscDefaultUserInSpec(t *testing.T) {
+	for _, tc := range []struct{ global, want string }{
+		{"{script_user: nobody}", "nobody"},
+		{"{script_user: nobody, script_group: nogroup}", "nobody nogroup"},
+	} {
+		m, err := model.Parse([]byte(`version: 1
+global: `+tc.global+`
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    protocol: tcp
+    real_servers:
+      - address: 10.0.1.1
+        checks:
+          - {type: misc, path: /bin/true}
+`), "m.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := TargetsFromModel(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ts[0].Checks[0].Spec.User; got != tc.want {
+			t.Errorf("global %s: the spec's user is %q, want %q", tc.global, got, tc.want)
+		}
+	}
+}

@@ -45,7 +45,13 @@ func TargetsFromModel(m *model.Model) ([]Target, error) {
 						if err != nil {
 							return nil, err
 						}
-						def = u.Name + " " + u.Group
+						// The name, and the group only as written: a
+						// primary group with no name (u.Group is then its
+						// number) is found again from the user by lbx-check.
+						def = u.Name
+						if m.Global.ScriptUser != "" && m.Global.ScriptGroup != "" {
+							def += " " + m.Global.ScriptGroup
+						}
 					}
 					own := *c
 					own.User = def // carried to lbx-check in the spec
