@@ -3,7 +3,6 @@ package nstest
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,18 +20,7 @@ import (
 // daemon's RLIMIT_NOFILE to the descriptors it has open.
 func TestFdShortageIsNoFault(t *testing.T) {
 	nstest.Require(t, "prlimit")
-	bin := buildLBX(t)
-	ns := linkedNamespace(t, "lx")
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "s.sock")
-	file := filepath.Join(dir, "lbx.yaml")
-	os.WriteFile(file, []byte(`version: 1
-scripts:
-  ok: {script: "/bin/true", interval: 100ms, fall: 1, rise: 1}
-vrrp_instances:
-  - {name: VI_1, interface: d0, virtual_router_id: 9, priority: 255, state: MASTER, version: 3, advert_int: 0.1,
-     track_scripts: [{name: ok}], virtual_addresses: [{address: 192.0.2.50/24}]}
-`), 0o644)
+	bin, ns, dir, sock, file := trackedMaster(t, "lx")
 	startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir, "--status-socket", sock)
 	st := waitMaster(t, ns, bin, sock)
 	pid := strconv.Itoa(st.pid)

@@ -19,6 +19,30 @@ import (
 // enough that a flood of a few thousand connections would exhaust it.
 const floodLimit = 256
 
+// trackedMaster prepares a daemon's run: lbx built, a namespace (named
+// from prefix) with link d0, and in dir a model of one VRRPv3 instance,
+// MASTER at once, tracking a script that runs every 100 ms (it needs a
+// file descriptor each time: the canary of an fd shortage); sock is where
+// its status socket goes.
+func trackedMaster(t *testing.T, prefix string) (bin string, ns *nstest.NS, dir, sock, file string) {
+	t.Helper()
+	bin = buildLBX(t)
+	ns = linkedNamespace(t, prefix)
+	dir = t.TempDir()
+	sock = filepath.Join(dir, "s.sock")
+	file = filepath.Join(dir, "lbx.yaml")
+	if err := os.WriteFile(file, []byte(`version: 1
+scripts:
+  ok: {script: "/bin/true", interval: 100ms, fall: 1, rise: 1}
+vrrp_instances:
+  - {name: VI_1, interface: d0, virtual_router_id: 9, priority: 255, state: MASTER, version: 3, advert_int: 0.1,
+     track_scripts: [{name: ok}], virtual_addresses: [{address: 192.0.2.50/24}]}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return bin, ns, dir, sock, file
+}
+
 // TestFloodKeepsVIP is the attack of issue 26 item 1: a local user holds
 // thousands of idle connections on the metrics port and the status socket
 // of a daemon whose fd budget is small. The daemon must keep its fd use
@@ -27,18 +51,7 @@ const floodLimit = 256
 // its VIP and without a transition.
 func TestFloodKeepsVIP(t *testing.T) {
 	nstest.Require(t, "prlimit")
-	bin := buildLBX(t)
-	ns := linkedNamespace(t, "lf")
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "s.sock")
-	file := filepath.Join(dir, "lbx.yaml")
-	os.WriteFile(file, []byte(`version: 1
-scripts:
-  ok: {script: "/bin/true", interval: 100ms, fall: 1, rise: 1}
-vrrp_instances:
-  - {name: VI_1, interface: d0, virtual_router_id: 9, priority: 255, state: MASTER, version: 3, advert_int: 0.1,
-     track_scripts: [{name: ok}], virtual_addresses: [{address: 192.0.2.50/24}]}
-`), 0o644)
+	bin, ns, dir, sock, file := trackedMaster(t, "lf")
 	lim := fmt.Sprintf("--nofile=%d:%d", floodLimit, floodLimit)
 	startDaemon(t, ns, dir, "watch", "prlimit", lim, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir,
 		"--metrics-addr", "127.0.0.1:9650", "--status-socket", sock)
