@@ -97,6 +97,8 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+# The model's JSON Schema, for editors (yaml-language-server modelines).
+SCHEMADIR   ?= $(PREFIX)/share/lbx
 LBX_VERSION ?= $(shell packaging/version.sh)
 # Dates in the man pages and the package: the last commit's, so that two
 # builds of one commit are the same.
@@ -124,8 +126,9 @@ completions: build
 # run as is by test/systemd) with its header replaced and its paths set.
 install: build man completions
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(SCHEMADIR)
 	install -m 0755 bin/lbx bin/lbx-check $(DESTDIR)$(BINDIR)/
+	install -m 0644 schema/lbx.schema.json $(DESTDIR)$(SCHEMADIR)/
 	{ echo '# lbx.service: lbx watch under systemd, installed from lbx'"'"'s examples/lbx.service.'; \
 	  echo '# Extra flags: LBX_OPTS in /etc/default/lbx. Other changes: systemctl edit lbx.'; echo; \
 	  sed -e '1,/^$$/d' -e 's|/usr/local/bin/|$(BINDIR)/|g' examples/lbx.service; } >$(DESTDIR)$(UNITDIR)/lbx.service
@@ -138,7 +141,9 @@ install: build man completions
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lbx $(DESTDIR)$(BINDIR)/lbx-check $(DESTDIR)$(UNITDIR)/lbx.service \
 		$(DESTDIR)$(MANDIR)/man1/lbx.1.gz $(DESTDIR)$(MANDIR)/man1/lbx-*.1.gz $(DESTDIR)$(MANDIR)/man5/lbx.yaml.5.gz \
-		$(DESTDIR)$(BASHCOMPDIR)/lbx $(DESTDIR)$(ZSHCOMPDIR)/_lbx $(DESTDIR)$(FISHCOMPDIR)/lbx.fish
+		$(DESTDIR)$(BASHCOMPDIR)/lbx $(DESTDIR)$(ZSHCOMPDIR)/_lbx $(DESTDIR)$(FISHCOMPDIR)/lbx.fish \
+		$(DESTDIR)$(SCHEMADIR)/lbx.schema.json
+	-rmdir $(DESTDIR)$(SCHEMADIR) 2>/dev/null
 
 deb:
 	@MAKE="$(MAKE)" LBX_VERSION="$(LBX_VERSION)" packaging/deb.sh

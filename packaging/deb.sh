@@ -39,6 +39,8 @@ install -D -m 0644 packaging/default "$root/etc/default/lbx"
 doc=$root/usr/share/doc/lbx
 install -d "$doc/examples"
 install -m 0644 examples/*.yaml "$doc/examples/"
+# Their modelines name the schema where the package puts it.
+sed -i 's|\$schema=\.\./schema/lbx\.schema\.json|$schema=/usr/share/lbx/lbx.schema.json|' "$doc"/examples/*.yaml "$root/etc/lbx/lbx.yaml"
 install -m 0644 $pkg/copyright "$doc/copyright"
 # Every Go module linked in must be named in the copyright file.
 missing=$(go version -m "$root/usr/bin/lbx" "$root/usr/bin/lbx-check" | awk '$1 == "dep" {print $2}' | sort -u |

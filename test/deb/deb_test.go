@@ -220,7 +220,8 @@ func TestPackage(t *testing.T) {
 			b.Must(b.t, "dpkg", "-i", "/lbx-deb/lbx.deb")
 			for _, p := range []string{"/usr/bin/lbx", "/usr/bin/lbx-check", "/lib/systemd/system/lbx.service",
 				"/etc/lbx/lbx.yaml", "/etc/default/lbx", "/usr/share/man/man1/lbx.1.gz", "/usr/share/man/man1/lbx-watch.1.gz",
-				"/usr/share/man/man5/lbx.yaml.5.gz", "/usr/share/bash-completion/completions/lbx", "/usr/share/doc/lbx/copyright"} {
+				"/usr/share/man/man5/lbx.yaml.5.gz", "/usr/share/bash-completion/completions/lbx", "/usr/share/doc/lbx/copyright",
+				"/usr/share/lbx/lbx.schema.json"} {
 				if !b.exists(p) {
 					b.t.Errorf("%s not installed", p)
 				}
@@ -232,8 +233,12 @@ func TestPackage(t *testing.T) {
 			if u["UnitFileState"] != "disabled" || u["ActiveState"] != "inactive" {
 				b.t.Errorf("after dpkg -i: %v, want disabled and inactive (the package starts nothing)", u)
 			}
-			// The shipped sample model is one lbx accepts.
+			// The shipped sample model is one lbx accepts, and editors find
+			// the schema its modeline names.
 			b.Must(b.t, "lbx", "validate", "-f", "/etc/lbx/lbx.yaml")
+			if head := b.Must(b.t, "head", "-n1", "/etc/lbx/lbx.yaml"); !strings.Contains(head, "$schema=/usr/share/lbx/lbx.schema.json") {
+				b.t.Errorf("/etc/lbx/lbx.yaml's modeline %q does not name the installed schema", head)
+			}
 		}},
 		{"enable --now runs the model with LBX_OPTS", func(b box) {
 			b.write("/etc/lbx/lbx.yaml", model(false))
