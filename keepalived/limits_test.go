@@ -5,8 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/lbx-dev/lbx/internal/safefile/safefiletest"
 )
 
 // dag is a chain of n files, each including the next twice: 2^n file reads
@@ -61,17 +62,7 @@ func TestIncludeWork(t *testing.T) {
 // refused at the include's line, as is a main file that is not regular.
 func TestIncludeSpecialFiles(t *testing.T) {
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo.conf")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big.conf")
-	if err := os.WriteFile(big, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(big, maxFileBytes+1); err != nil { // sparse
-		t.Fatal(err)
-	}
+	fifo, _ := safefiletest.Specials(t, dir, ".conf", maxFileBytes)
 	cases := []struct{ name, main, want string }{
 		{"include /dev/zero", "global_defs {\n}\ninclude /dev/zero\n", "main.conf:3: error: cannot include /dev/zero: a character device, not a regular file"},
 		{"include a FIFO", "include fifo.conf\n", "main.conf:1: error: cannot include " + fifo + ": a named pipe (FIFO), not a regular file"},

@@ -2,11 +2,11 @@ package model
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/lbx-dev/lbx/internal/safefile/safefiletest"
 )
 
 // mergeBomb nests levels mappings, each merging the one before fanout times
@@ -161,19 +161,7 @@ func TestYAMLEncodingErrorsHavePositions(t *testing.T) {
 // hang or read without end).
 func TestLoadFileRefusesSpecialFiles(t *testing.T) {
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo.yaml")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big.yaml")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(MaxFileSize + 1); err != nil { // sparse: no disk used
-		t.Fatal(err)
-	}
-	f.Close()
+	fifo, big := safefiletest.Specials(t, dir, ".yaml", MaxFileSize)
 	cases := []struct{ path, want string }{
 		{fifo, fifo + ": a named pipe (FIFO), not a regular file"},
 		{"/dev/zero", "/dev/zero: a character device, not a regular file"},

@@ -33,22 +33,10 @@ const (
 // model is a VRRP-only model (the host kernel has no IPVS), MASTER at
 // once on lbx0; extra adds a second address (a reload's visible effect).
 func model(extra bool) string {
-	addrs := "      - {address: " + vip1 + "/24}\n"
 	if extra {
-		addrs += "      - {address: " + vip2 + "/24}\n"
+		return nspawn.VRRPModel("deb-test", 52, vip1, vip2)
 	}
-	return `version: 1
-global:
-  router_id: deb-test
-vrrp_instances:
-  - name: VI_1
-    state: MASTER
-    interface: lbx0
-    virtual_router_id: 52
-    priority: 150
-    advert_int: 1s
-    virtual_addresses:
-` + addrs
+	return nspawn.VRRPModel("deb-test", 52, vip1)
 }
 
 // built is make deb's result, shared by the tests of this package.

@@ -33,22 +33,10 @@ const (
 // MASTER at once on lbx0; extra adds a second virtual address (a reload
 // that changes only addresses takes effect without a restart).
 func model(extra bool) string {
-	addrs := "      - {address: " + vip1 + "/24}\n"
 	if extra {
-		addrs += "      - {address: " + vip2 + "/24}\n"
+		return nspawn.VRRPModel("systemd-test", 51, vip1, vip2)
 	}
-	return `version: 1
-global:
-  router_id: systemd-test
-vrrp_instances:
-  - name: VI_1
-    state: MASTER
-    interface: lbx0
-    virtual_router_id: 51
-    priority: 150
-    advert_int: 1s
-    virtual_addresses:
-` + addrs
+	return nspawn.VRRPModel("systemd-test", 51, vip1)
 }
 
 const brokenModel = "version: 1\nbogus_key: 1\n"

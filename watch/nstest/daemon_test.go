@@ -69,9 +69,12 @@ func startDaemon(t *testing.T, ns *nstest.NS, dir, logName string, name string, 
 	return d
 }
 
-// startWatch starts lbx (bin) with args, `watch ...`.
-func startWatch(t *testing.T, ns *nstest.NS, dir, bin string, args ...string) *daemon {
+// startWatch starts `lbx watch -f file` (bin) with extra flags. Its state
+// and run directories are dir, the test's own: nothing lands in the
+// host's /var/lib/lbx or /run/lbx (MainGuardingHostDirs checks).
+func startWatch(t *testing.T, ns *nstest.NS, dir, bin, file string, extra ...string) *daemon {
 	t.Helper()
+	args := append([]string{"watch", "-f", file, "--state-dir", dir, "--run-dir", dir}, extra...)
 	return startDaemon(t, ns, dir, "watch", bin, args...)
 }
 
@@ -120,7 +123,7 @@ func TestDaemonInNamespace(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "lbx.yaml")
 	os.WriteFile(file, []byte(model1), 0o644)
-	w := startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir)
+	w := startWatch(t, ns, dir, bin, file)
 	addrs := func() string { out, _ := ns.Try("ip", "-o", "addr", "show", "dev", "d0"); return out }
 
 	waitFor(t, "static and VRRP addresses", func() bool {
@@ -222,7 +225,7 @@ vrrp_instances:
   - {name: VI_T, interface: d0, virtual_router_id: 10, priority: 200, version: 3, advert_int: 0.1,
      track_scripts: [{name: flag}], virtual_addresses: [{address: 192.0.2.60/24}]}
 `), 0o644)
-	startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir, "--metrics-addr", "127.0.0.1:9650", "--status-socket", filepath.Join(dir, "s.sock"))
+	startWatch(t, ns, dir, bin, file, "--metrics-addr", "127.0.0.1:9650", "--status-socket", filepath.Join(dir, "s.sock"))
 	// sample NAME INSTANCE: the value of that series, "" when missing.
 	sample := func(name, inst string) string {
 		out, _ := ns.HTTPGet("http://127.0.0.1:9650/metrics")

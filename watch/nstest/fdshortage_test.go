@@ -21,7 +21,7 @@ import (
 func TestFdShortageIsNoFault(t *testing.T) {
 	nstest.Require(t, "prlimit")
 	bin, ns, dir, sock, file := trackedMaster(t, "lx")
-	startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir, "--status-socket", sock)
+	startWatch(t, ns, dir, bin, file, "--status-socket", sock)
 	st := waitMaster(t, ns, bin, sock)
 	pid := strconv.Itoa(st.pid)
 	fds, _ := os.ReadDir("/proc/" + pid + "/fd")

@@ -46,7 +46,7 @@ func TestHangingNotifyKeepsVRRP(t *testing.T) {
 	file := filepath.Join(dir, "lbx.yaml")
 	os.WriteFile(file, []byte(model), 0o644)
 	sock := filepath.Join(dir, "s.sock")
-	w := startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir, "--status-socket", sock)
+	w := startWatch(t, ns, dir, bin, file, "--status-socket", sock)
 
 	type hangStatus struct {
 		state             string

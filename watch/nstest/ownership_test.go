@@ -50,7 +50,7 @@ func TestOwnershipRecordPerNamespace(t *testing.T) {
 
 	// 2. lbx watch in ns1, with a model that drops .11 and declares .12:
 	// .11 was lbx's (the apply's record is the daemon's), so it goes.
-	w := startWatch(t, ns1, dir, bin, append([]string{"watch", "-f", model("b.yaml", "192.0.2.12/24")}, dirs...)...)
+	w := startWatch(t, ns1, dir, bin, model("b.yaml", "192.0.2.12/24"))
 	waitFor(t, "ns1: .12 added and .11, recorded by apply --netns, deleted", func() bool {
 		return has(ns1, "192.0.2.12") && !has(ns1, "192.0.2.11")
 	})
@@ -58,7 +58,7 @@ func TestOwnershipRecordPerNamespace(t *testing.T) {
 
 	// 3. lbx watch in ns2 with a model of .13: ns1's claim on .12 is not
 	// ns2's, so the hand-added .12 stays through resyncs.
-	w = startWatch(t, ns2, dir, bin, append([]string{"watch", "-f", model("c.yaml", "192.0.2.13/24")}, dirs...)...)
+	w = startWatch(t, ns2, dir, bin, model("c.yaml", "192.0.2.13/24"))
 	waitFor(t, "ns2: .13 added", func() bool { return has(ns2, "192.0.2.13") })
 	time.Sleep(time.Second) // a few resyncs
 	if !has(ns2, "192.0.2.12") {

@@ -41,7 +41,7 @@ func TestSIGTERMDuringReload(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "lbx.yaml")
 	os.WriteFile(file, []byte(model1), 0o644)
-	w := startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir)
+	w := startWatch(t, ns, dir, bin, file)
 	vip := func() bool {
 		out, _ := ns.Try("ip", "-o", "addr", "show", "dev", "d0")
 		return strings.Contains(out, "192.0.2.50/24")

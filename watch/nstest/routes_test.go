@@ -101,7 +101,7 @@ func TestRoutesLikeKeepalived(t *testing.T) {
 	file := filepath.Join(dir, "lbx.yaml")
 	os.WriteFile(file, model, 0o644)
 	lns := linkedNamespace(t, "lr")
-	w := startWatch(t, lns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir)
+	w := startWatch(t, lns, dir, bin, file)
 	t.Cleanup(func() {
 		if t.Failed() {
 			b, _ := os.ReadFile(file)
@@ -191,7 +191,7 @@ routes:
   - {to: 10.3.0.0/16, type: blackhole}
 `), 0o644)
 		ns := linkedNamespace(t, "ld")
-		w := startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir)
+		w := startWatch(t, ns, dir, bin, file)
 		defer w.stop(t)
 		bounce(t, ns, "229")
 	})

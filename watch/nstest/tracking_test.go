@@ -58,7 +58,7 @@ func TestTrackingMetricsAndStatus(t *testing.T) {
 	// The status socket in the test's directory, not /run/lbx: reloads
 	// are asked for with SIGHUP, as lbx apply does.
 	sock := filepath.Join(dir, "lbx.sock")
-	w := startWatch(t, ns, dir, bin, "watch", "-f", file, "--state-dir", dir, "--run-dir", dir, "--metrics-addr", "127.0.0.1:9650", "--status-socket", sock, "--checker", "inline")
+	w := startWatch(t, ns, dir, bin, file, "--metrics-addr", "127.0.0.1:9650", "--status-socket", sock, "--checker", "inline")
 	body := func() string { b, _ := ns.HTTPGet("http://127.0.0.1:9650/metrics"); return b }
 	status := func() *statusd.Status {
 		out, err := ns.Try(bin, "status", "-o", "json", "--socket", sock)
