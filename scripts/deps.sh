@@ -34,6 +34,7 @@ pkgs=(
 	prometheus                # promtool checks and tests the alert rules
 	nodejs npm                # ajv validates the JSON Schema (test/schema)
 	debootstrap               # make fresh: a fresh Debian 12 container
+	bird2                     # test/bgp: the router the directors peer with
 )
 
 missing=()
@@ -64,7 +65,7 @@ if ((${#missing[@]})) || [[ -n $need_lists ]]; then
 	log "apt-get update"
 	apt-get update -qq
 	if ((${#missing[@]})); then
-		# The packages' own services (prometheus, keepalived) are not
+		# The packages' own services (prometheus, keepalived, bird) are not
 		# started: the tests run their own copies.
 		if [[ ! -e /usr/sbin/policy-rc.d ]]; then
 			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -78,7 +79,7 @@ if ((${#missing[@]})) || [[ -n $need_lists ]]; then
 		# config it does not have).
 		# Only the ones installed now: a machine's own keepalived stays
 		# as its operator set it.
-		for p in prometheus keepalived; do
+		for p in prometheus keepalived bird; do
 			[[ " ${missing[*]} " == *" $p "* && -e /lib/systemd/system/$p.service ]] || continue
 			deb-systemd-helper disable "$p.service" >/dev/null 2>&1 || true
 		done
