@@ -30,6 +30,8 @@ type Model struct {
 	VirtualServerGroups []*VirtualServerGroup `yaml:"virtual_server_groups,omitempty"`
 	// VirtualServers are the IPVS services and their real servers.
 	VirtualServers []*VirtualServer `yaml:"virtual_servers,omitempty"`
+	// BGP announces VIPs to routers while this director can serve them (scale-out by ECMP).
+	BGP *BGP `yaml:"bgp,omitempty"`
 
 	// Positions maps a field path (e.g. "virtual_servers[0].port") to where
 	// it was written. Filled by Load; empty for models built in code.
