@@ -148,4 +148,8 @@ var FieldDefaults = map[string]any{
 	"Check.connect_timeout":                   DefaultConnectTimeout,
 	"Check.http_protocol":                     HTTPVersions[0],
 	"URL.status_codes":                        []string{DefaultHTTPStatus},
+	"BGP.announcer":                           AnnouncerGoBGP,
+	"BGPPeer.port":                            DefaultBGPPort,
+	"BGPPeer.hold_time":                       DefaultBGPHoldTime,
+	"Announcement.interface":                  DefaultAnnounceIface,
 }

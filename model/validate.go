@@ -46,6 +46,7 @@ func validate(m *Model) Errors {
 	v.routes()
 	v.groups()
 	v.virtualServers()
+	v.bgp()
 	return v.errs
 }
 

@@ -137,4 +137,15 @@ var rules = map[string]Rule{
 	"URL.path":            req(Rule{Pattern: `.`}),
 	"URL.digest":          {Pattern: `^[0-9A-Fa-f]{32}$`},
 	"URL.status_codes":    {Items: &Rule{Pattern: `^[1-5][0-9][0-9](-[1-5][0-9][0-9])?$`}},
+
+	"BGP.announcer":                 enum([]string{model.AnnouncerGoBGP, model.AnnouncerKernel}),
+	"BGP.local_as":                  between(1, 1<<32-1),
+	"BGPKernel.table":               with(between(1, 1<<32-1), func(r *Rule) { r.Not = []any{state.TableLocal} }),
+	"BGPPeer.address":               required,
+	"BGPPeer.as":                    req(between(1, 1<<32-1)),
+	"BGPPeer.port":                  port,
+	"BGPPeer.ebgp_multihop":         between(1, 255),
+	"Announcement.prefix":           required,
+	"Announcement.interface":        ifName,
+	"AnnounceCondition.min_healthy": atLeast(1),
 }
