@@ -14,6 +14,7 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/internal/daemonview"
 	"github.com/lbx-dev/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/internal/progress"
 	"github.com/lbx-dev/lbx/plan"
@@ -59,13 +60,21 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 			if file == "" {
 				return errors.New("give the model with -f FILE, or a saved plan file")
 			}
-			if handled, res, err := ops.DelegateToWatch(ctx, file, t, 30*time.Second); handled {
+			if handled, res, daemon, err := ops.DelegateToWatch(ctx, file, t, 30*time.Second); handled {
 				if err == nil && !output.JSON() {
 					fmt.Fprintln(os.Stdout, "lbx watch is running: it reloaded the model as a diff.")
+					if len(daemon) > 0 {
+						daemonview.WriteText(os.Stdout, "lbx watch applied (objects only the daemon carries out):", daemon)
+					}
 				}
-				return report(res, err, output)
+				return reportAll(res, err, output, daemon)
 			}
 			m, err := ops.LoadModel(file)
+			if err != nil {
+				return err
+			}
+			// No daemon: its objects wait for lbx watch; the note says so.
+			dp, err := ops.PlanDaemon(ctx, m, file, t)
 			if err != nil {
 				return err
 			}
@@ -82,6 +91,9 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 				return err
 			}
 			defer k.Close()
+			if dp.Note != "" {
+				p.Notes = append(p.Notes, dp.Note)
+			}
 			// Claims on objects found gone are forgotten on disk too,
 			// even when there is nothing to do (Execute writes them
 			// otherwise).
@@ -160,19 +172,28 @@ type applyDoc struct {
 	FormatVersion string `json:"format_version"`
 	OK            bool   `json:"ok"`
 	*apply.Result
-	Notes []string   `json:"notes"`
-	Error *errorJSON `json:"error,omitempty"`
+	// DaemonChanges is what the reload of a running lbx watch changed in
+	// the objects only the daemon carries out (empty without a daemon).
+	DaemonChanges []daemonview.Change `json:"daemon_changes"`
+	Notes         []string            `json:"notes"`
+	Error         *errorJSON          `json:"error,omitempty"`
 }
 
 // report prints an apply result and passes the error (with its exit code)
 // on. With -o json the document is printed also on failure, with what was
 // done before it, so wrappers always have one JSON object to read.
 func report(res *apply.Result, err error, output *cli.Output, notes ...string) error {
+	return reportAll(res, err, output, nil, notes...)
+}
+
+// reportAll is report with the changes a reload made in lbx watch.
+func reportAll(res *apply.Result, err error, output *cli.Output, daemon []daemonview.Change, notes ...string) error {
 	if output.JSON() {
 		if res == nil {
 			res = &apply.Result{Changes: []apply.ChangeResult{}}
 		}
-		doc := applyDoc{FormatVersion: applyFormatVersion, OK: err == nil, Result: res, Notes: append([]string{}, notes...)}
+		doc := applyDoc{FormatVersion: applyFormatVersion, OK: err == nil, Result: res,
+			DaemonChanges: append([]daemonview.Change{}, daemon...), Notes: append([]string{}, notes...)}
 		if err != nil {
 			doc.Error = newErrorJSON(exitParts(err))
 		}
@@ -194,6 +215,10 @@ func report(res *apply.Result, err error, output *cli.Output, notes ...string) e
 			fmt.Fprintln(os.Stdout, "No changes. The live state matches the model.")
 		} else {
 			fmt.Fprintf(os.Stdout, "Apply complete: %d added, %d changed, %d destroyed (%d kernel writes).\n", res.Added, res.Updated, res.Deleted, res.KernelWrites)
+			if len(daemon) > 0 {
+				add, change, destroy := daemonview.Counts(daemon)
+				fmt.Fprintf(os.Stdout, "lbx watch: %d added, %d changed, %d destroyed.\n", add, change, destroy)
+			}
 		}
 	}
 	return err

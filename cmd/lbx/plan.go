@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/internal/daemonview"
 	"github.com/lbx-dev/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/plan"
 )
@@ -56,10 +58,22 @@ other IPVS services and addresses are left alone unless --prune.`,
 					return err
 				}
 			}
+			dp, err := ops.PlanDaemon(cmd.Context(), m, file, t)
+			if err != nil {
+				return err
+			}
+			if dp.Note != "" {
+				p.Notes = append(p.Notes, dp.Note)
+			}
 			if output.JSON() {
-				err = writeJSON(os.Stdout, planDoc{JSONDoc: plan.JSON(p), OK: true})
+				doc := planDoc{JSONDoc: plan.JSON(p), OK: true, Daemon: dp}
+				doc.Changed = doc.Changed || len(dp.Changes) > 0
+				err = writeJSON(os.Stdout, doc)
 			} else {
 				err = plan.WriteText(os.Stdout, p, cli.Color(os.Stdout))
+				if err == nil && len(dp.Changes) > 0 {
+					err = writeDaemonPlan(os.Stdout, dp)
+				}
 				if out != "" {
 					fmt.Fprintf(os.Stdout, "\nSaved the plan to %s. Apply exactly these changes with: lbx apply %s\n", out, out)
 				}
@@ -67,7 +81,7 @@ other IPVS services and addresses are left alone unless --prune.`,
 			if err != nil {
 				return err
 			}
-			if detailed && !p.Empty() {
+			if detailed && (!p.Empty() || len(dp.Changes) > 0) {
 				return cli.Exit(cli.ExitChanges, nil)
 			}
 			return nil
@@ -84,8 +98,24 @@ other IPVS services and addresses are left alone unless --prune.`,
 	addCommand(c)
 }
 
-// planDoc is plan's JSON document with ok, which every lbx document has.
+// planDoc is plan's JSON document with ok, which every lbx document has,
+// and what a reload would change in the running lbx watch (changed counts
+// those too).
 type planDoc struct {
 	plan.JSONDoc
-	OK bool `json:"ok"`
+	OK     bool           `json:"ok"`
+	Daemon ops.DaemonPlan `json:"daemon"`
+}
+
+// writeDaemonPlan prints what a reload would change in lbx watch, after
+// the kernel's plan.
+func writeDaemonPlan(w io.Writer, dp ops.DaemonPlan) error {
+	fmt.Fprintln(w)
+	heading := fmt.Sprintf("lbx watch (pid %d) will change on reload (objects only the daemon carries out):", dp.PID)
+	if err := daemonview.WriteText(w, heading, dp.Changes); err != nil {
+		return err
+	}
+	add, change, destroy := daemonview.Counts(dp.Changes)
+	_, err := fmt.Fprintf(w, "\nDaemon: %d to add, %d to change, %d to destroy. lbx apply -f hands the file to lbx watch.\n", add, change, destroy)
+	return err
 }

@@ -9,32 +9,35 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/internal/daemonview"
 	"github.com/lbx-dev/lbx/internal/statusd"
 )
 
 // DelegateToWatch hands `lbx apply -f FILE` to a running `lbx watch` of the
 // same namespace: there is one writer, so the daemon reloads the file as a
 // diff (keeping health, never flushing) instead of apply writing behind it.
-// It returns handled=false when no daemon runs.
-func DelegateToWatch(ctx context.Context, file string, t Target, timeout time.Duration) (handled bool, res *apply.Result, err error) {
+// It returns handled=false when no daemon runs. daemon lists what the
+// reload changed in the daemon's own objects (VRRP instances, checks...):
+// its view of the model before the reload against the one after.
+func DelegateToWatch(ctx context.Context, file string, t Target, timeout time.Duration) (handled bool, res *apply.Result, daemon []daemonview.Change, err error) {
 	sock, err := StatusSocket(t.RunDir, t.Netns)
 	if err != nil {
-		return true, nil, err // not the host's daemon's socket
+		return true, nil, nil, err // not the host's daemon's socket
 	}
 	before, qerr := statusd.Query(ctx, sock)
 	if qerr != nil {
-		return false, nil, nil
+		return false, nil, nil, nil
 	}
 	abs, _ := filepath.Abs(file)
 	if abs != before.Daemon.ModelFile {
-		return true, nil, cli.Exit(cli.ExitError1, fmt.Errorf("lbx watch (pid %d) runs %s, not %s: edit that file and run `lbx apply -f %s` (or systemctl reload lbx), or stop the daemon first",
+		return true, nil, nil, cli.Exit(cli.ExitError1, fmt.Errorf("lbx watch (pid %d) runs %s, not %s: edit that file and run `lbx apply -f %s` (or systemctl reload lbx), or stop the daemon first",
 			before.Daemon.PID, before.Daemon.ModelFile, abs, before.Daemon.ModelFile))
 	}
 	if _, err := LoadModel(file); err != nil {
-		return true, nil, err
+		return true, nil, nil, err
 	}
 	if err := syscall.Kill(before.Daemon.PID, syscall.SIGHUP); err != nil {
-		return true, nil, fmt.Errorf("signal lbx watch (pid %d): %w", before.Daemon.PID, err)
+		return true, nil, nil, fmt.Errorf("signal lbx watch (pid %d): %w", before.Daemon.PID, err)
 	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
@@ -47,15 +50,16 @@ func DelegateToWatch(ctx context.Context, file string, t Target, timeout time.Du
 			continue
 		}
 		if st.Daemon.LastReloadError != "" {
-			return true, nil, cli.Exit(cli.ExitError1, fmt.Errorf("lbx watch refused the reload (the running model stays): %s", st.Daemon.LastReloadError))
+			return true, nil, nil, cli.Exit(cli.ExitError1, fmt.Errorf("lbx watch refused the reload (the running model stays): %s", st.Daemon.LastReloadError))
 		}
 		if r := st.LastReconcile; r != nil && !r.Time.Before(st.Daemon.LastReload) {
-			res := &apply.Result{Changed: r.Changes > 0, Updated: r.Changes, KernelWrites: r.KernelWrites, Changes: []apply.ChangeResult{}}
+			daemon := daemonview.Diff(before.DaemonModel, st.DaemonModel)
+			res := &apply.Result{Changed: r.Changes > 0 || len(daemon) > 0, Updated: r.Changes, KernelWrites: r.KernelWrites, Changes: []apply.ChangeResult{}}
 			if r.Error != "" {
-				return true, res, cli.Exit(cli.ExitPartial, fmt.Errorf("lbx watch reloaded, but its reconcile failed (it retries): %s", r.Error))
+				return true, res, daemon, cli.Exit(cli.ExitPartial, fmt.Errorf("lbx watch reloaded, but its reconcile failed (it retries): %s", r.Error))
 			}
-			return true, res, nil
+			return true, res, daemon, nil
 		}
 	}
-	return true, nil, fmt.Errorf("lbx watch (pid %d) did not report the reload within %s; see its log", before.Daemon.PID, timeout)
+	return true, nil, nil, fmt.Errorf("lbx watch (pid %d) did not report the reload within %s; see its log", before.Daemon.PID, timeout)
 }

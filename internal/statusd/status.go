@@ -15,6 +15,8 @@ package statusd
 
 import (
 	"time"
+
+	"github.com/lbx-dev/lbx/internal/daemonview"
 )
 
 // FormatVersion is Status.FormatVersion. It changes only when a field
@@ -38,6 +40,11 @@ type Status struct {
 	// Counters are the daemon's event counters by name (adverts_sent,
 	// drop_auth, transitions, ...), as the VRRP daemon and loop keep them.
 	Counters map[string]uint64 `json:"counters,omitempty"`
+	// DaemonModel is the part of the model in force that only the daemon
+	// carries out (VRRP instances, scripts, checks...), canonical:
+	// `lbx plan` diffs it against a file's, `lbx apply` reports what a
+	// reload changed in it.
+	DaemonModel []daemonview.Object `json:"daemon_model,omitempty"`
 }
 
 // SyncDaemon is the IPVS connection sync daemon lbx watch runs.

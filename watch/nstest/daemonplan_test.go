@@ -1,0 +1,145 @@
+package nstest
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lbx-dev/lbx/internal/nstest"
+)
+
+// daemonChange is one entry of plan's daemon.changes and apply's
+// daemon_changes.
+type daemonChange struct {
+	Address string         `json:"address"`
+	Kind    string         `json:"kind"`
+	Action  string         `json:"action"`
+	Fields  []string       `json:"changed_fields"`
+	Before  map[string]any `json:"before"`
+	After   map[string]any `json:"after"`
+}
+
+// exitCode runs bin in ns and returns its stdout and exit code.
+func exitCode(t *testing.T, ns *nstest.NS, bin string, args ...string) (string, int) {
+	t.Helper()
+	cmd := ns.Cmd(bin, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return string(out), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("%s %v: %v", bin, args, err)
+	}
+	return string(out), 0
+}
+
+// TestPlanShowsDaemonChanges: a VRRP priority is carried out by lbx watch
+// only; plan reads the running model from the daemon and lists the change
+// as the daemon's (exit 2 with --detailed-exitcode), apply reports what
+// the daemon applied, and without a daemon the plan says when it would
+// take effect (issue 22 item 3).
+func TestPlanShowsDaemonChanges(t *testing.T) {
+	nstest.Require(t)
+	bin := buildLBX(t)
+	ns := linkedNamespace(t, "dp")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "lbx.yaml")
+	os.WriteFile(file, []byte(model1), 0o644)
+	w := startWatch(t, ns, dir, bin, file)
+	var st struct {
+		VRRP []struct {
+			Name, State string
+			Priority    int
+		}
+	}
+	readStatus := func() bool {
+		out, err := ns.Try(bin, "status", "-o", "json", "--run-dir", dir)
+		return err == nil && json.Unmarshal([]byte(out), &st) == nil && len(st.VRRP) == 1
+	}
+	waitFor(t, "MASTER in lbx status", func() bool { return readStatus() && st.VRRP[0].State == "MASTER" })
+	planArgs := []string{"plan", "-f", file, "--run-dir", dir, "--state-dir", dir, "--detailed-exitcode"}
+
+	// The running file: nothing to change, in the kernel or the daemon.
+	if out, code := exitCode(t, ns, bin, planArgs...); code != 0 {
+		t.Fatalf("plan of the running model: exit %d\n%s", code, out)
+	}
+
+	cur, _ := os.ReadFile(file)
+	os.WriteFile(file, []byte(strings.Replace(string(cur), "priority: 255", "priority: 200", 1)), 0o644)
+	tests := []struct {
+		name   string
+		args   []string
+		want   []string // in the text plan
+		isJSON bool
+	}{
+		{name: "text", want: []string{"lbx watch (pid", "~ vrrp_instance.VI_1  priority: 255 -> 200", "Daemon: 0 to add, 1 to change, 0 to destroy."}},
+		{name: "json", args: []string{"-o", "json"}, isJSON: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, code := exitCode(t, ns, bin, append(planArgs, tc.args...)...)
+			if code != 2 {
+				t.Fatalf("plan of a priority change: exit %d, want 2\n%s", code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("plan lacks %q:\n%s", w, out)
+				}
+			}
+			if !tc.isJSON {
+				return
+			}
+			var doc struct {
+				Changed bool `json:"changed"`
+				Daemon  struct {
+					Running bool           `json:"running"`
+					Changes []daemonChange `json:"changes"`
+				} `json:"daemon"`
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			c := doc.Daemon.Changes
+			if !doc.Changed || !doc.Daemon.Running || len(c) != 1 || c[0].Address != "vrrp_instance.VI_1" || c[0].Action != "update" ||
+				strings.Join(c[0].Fields, ",") != "priority" || c[0].Before["priority"] != 255.0 || c[0].After["priority"] != 200.0 {
+				t.Fatalf("plan -o json daemon part: %+v\n%s", doc, out)
+			}
+		})
+	}
+
+	// apply hands the file to the daemon and reports what it applied.
+	out, code := exitCode(t, ns, bin, "apply", "-f", file, "--auto-approve", "--run-dir", dir, "--state-dir", dir, "-o", "json")
+	var res struct {
+		OK            bool           `json:"ok"`
+		Changed       bool           `json:"changed"`
+		DaemonChanges []daemonChange `json:"daemon_changes"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
+		t.Fatalf("apply: exit %d, %v\n%s", code, err, out)
+	}
+	if !res.OK || !res.Changed || len(res.DaemonChanges) != 1 || res.DaemonChanges[0].After["priority"] != 200.0 {
+		t.Fatalf("apply of a priority change: %s", out)
+	}
+	waitFor(t, "priority 200 in lbx status", func() bool { return readStatus() && st.VRRP[0].Priority == 200 })
+	if out, code := exitCode(t, ns, bin, planArgs...); code != 0 {
+		t.Fatalf("plan after the apply: exit %d\n%s", code, out)
+	}
+	out, _ = exitCode(t, ns, bin, "apply", "-f", file, "--auto-approve", "--run-dir", dir, "--state-dir", dir, "-o", "json")
+	if json.Unmarshal([]byte(out), &res); res.Changed || len(res.DaemonChanges) != 0 {
+		t.Fatalf("second apply: %s", out)
+	}
+
+	// No daemon: the VRRP instance waits for lbx watch, and plan says so.
+	w.stop(t)
+	out, code = exitCode(t, ns, bin, planArgs...)
+	if !strings.Contains(out, "no lbx watch is running: VRRP instances and global daemon settings take effect when lbx watch starts") {
+		t.Fatalf("plan without a daemon: exit %d\n%s", code, out)
+	}
+}
