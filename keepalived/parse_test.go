@@ -65,6 +65,7 @@ func TestParse(t *testing.T) {
 		name  string
 		files memFS // "main.conf" is parsed
 		id    string
+		main  string // default main.conf
 		want  string // dump of the tree
 		warn  string // substring of a warning, if any
 	}{
@@ -179,6 +180,29 @@ func TestParse(t *testing.T) {
 			want:  "main.conf:1 192.168.10.1\nmain.conf:1 192.168.20.4\n",
 		},
 		{
+			name:  "include ${_PWD}: expanded before the include is read, as keepalived's read_line",
+			files: memFS{"/k/main.conf": "include ${_PWD}/conf.d/*.conf\nb 2\n", "/k/conf.d/a.conf": "a 1\n"},
+			main:  "/k/main.conf",
+			want:  "/k/conf.d/a.conf:1 a 1\n/k/main.conf:2 b 2\n",
+		},
+		{
+			name:  "include through a definition and a conditional",
+			files: memFS{"main.conf": "$D=conf.d\n@host include ${D}/a.conf\n@other include ${D}/b.conf\n", "conf.d/a.conf": "a 1\n", "conf.d/b.conf": "b 1\n"},
+			want:  "conf.d/a.conf:1 a 1\n",
+		},
+		{
+			name:  "stray closing brace: keepalived's \"Extra '}' found\", ignored",
+			files: memFS{"main.conf": "vs {\n a 1\n}\n b 2\n}\n"},
+			want:  "main.conf:1 vs {\n  main.conf:2 a 1\n}\nmain.conf:4 b 2\n",
+			warn:  "main.conf:5: extra '}': keepalived reports \"Extra '}' found\" and ignores it, so does lbx; probably a '}' above closes a block too soon: vs opened at main.conf:1 ends at main.conf:3",
+		},
+		{
+			name:  "U+00A0 is part of a word, as in keepalived (indentation pasted from a web page)",
+			files: memFS{"main.conf": "vs {\n\u00a0\u00a0priority 100\n a\u00a0b\n}\n"},
+			want:  "main.conf:1 vs {\n  main.conf:2 \u00a0\u00a0priority 100\n  main.conf:3 a\u00a0b\n}\n",
+			warn:  "main.conf:2: line holds U+00A0 (no-break space), which keepalived reads as part of a word",
+		},
+		{
 			name:  "CRLF line ends",
 			files: memFS{"main.conf": "a 1\r\nb {\r\n c\r\n}\r\n"},
 			want:  "main.conf:1 a 1\nmain.conf:2 b {\n  main.conf:3 c\n}\n",
@@ -190,7 +214,11 @@ func TestParse(t *testing.T) {
 			if id == "" {
 				id = "host"
 			}
-			res, err := ParseFile("main.conf", tt.files.opts(id))
+			main := tt.main
+			if main == "" {
+				main = "main.conf"
+			}
+			res, err := ParseFile(main, tt.files.opts(id))
 			if err != nil {
 				t.Fatalf("ParseFile: %v", err)
 			}
@@ -221,7 +249,8 @@ func TestParseErrors(t *testing.T) {
 		want  string // substring of the error, with file:line
 	}{
 		{"unclosed block", memFS{"main.conf": "a {\n b\n"}, "main.conf:1: error: block \"a\" opened here is never closed"},
-		{"stray closing brace", memFS{"main.conf": "a\n}\n"}, "main.conf:2: error: '}' without a matching '{'"},
+		{"include with an unexpanded variable matching nothing", memFS{"main.conf": "include $CONF_DIR/*.conf\n"}, "main.conf:1: error: include $CONF_DIR/*.conf matches no file and holds a $ variable lbx did not expand"},
+		{"include with an unknown built-in matching nothing", memFS{"main.conf": "include ${_CONFDIR}/a.conf\n"}, "main.conf:1: error: include ${_CONFDIR}/a.conf matches no file and holds a $ variable"},
 		{"brace without keyword", memFS{"main.conf": "{\n}\n"}, "main.conf:1: error: '{' without a keyword"},
 		{"include loop", memFS{"main.conf": "include a.conf\n", "a.conf": "include b.conf\n", "b.conf": "include a.conf\n"}, "b.conf:1: error: include loop"},
 		{"self include", memFS{"main.conf": "include main.conf\n"}, "main.conf:1: error: include loop"},

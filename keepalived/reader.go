@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/lbx-dev/lbx/internal/safefile"
@@ -121,9 +122,10 @@ func DefaultConfigID() string {
 }
 
 func (r *reader) finish(name string) (*Result, error) {
-	root, errs := buildTree(r.lines, name)
+	root, warns, errs := buildTree(r.lines, name)
 	if !r.aborted {
 		r.errs = append(r.errs, errs...)
+		r.warnings = append(r.warnings, warns...)
 	}
 	if len(r.errs) > 0 {
 		return nil, &Error{Diags: r.errs}
@@ -132,11 +134,11 @@ func (r *reader) finish(name string) (*Result, error) {
 }
 
 func (r *reader) warnf(p Pos, format string, args ...any) {
-	r.warnings = append(r.warnings, Diagnostic{p, fmt.Sprintf(format, args...)})
+	r.warnings = append(r.warnings, Diagnostic{Pos: p, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (r *reader) errorf(p Pos, format string, args ...any) {
-	r.errs = append(r.errs, Diagnostic{p, fmt.Sprintf(format, args...)})
+	r.errs = append(r.errs, Diagnostic{Pos: p, Msg: fmt.Sprintf(format, args...)})
 }
 
 // abort stops all further reading after a runaway expansion.
@@ -231,11 +233,12 @@ func (r *reader) readText(data []byte, file string) {
 		if len(line) > keepalivedMaxLine {
 			r.warnf(pos, "line is longer than %d bytes; some keepalived versions cut it", keepalivedMaxLine)
 		}
-		line = strings.TrimSpace(stripComment(line))
+		r.checkSpaces(line, pos)
+		line = trimBlank(stripComment(line))
 		if defName != "" {
 			cont := strings.HasSuffix(line, "\\")
 			if cont {
-				line = strings.TrimSpace(strings.TrimSuffix(line, "\\"))
+				line = trimBlank(strings.TrimSuffix(line, "\\"))
 			}
 			if line != "" {
 				defLines = append(defLines, line)
@@ -249,17 +252,12 @@ func (r *reader) readText(data []byte, file string) {
 		if line == "" {
 			continue
 		}
-		// keepalived detects include before conditionals and substitution.
-		if w, rest, _ := strings.Cut(line, " "); isInclude(w) {
-			r.include(strings.TrimSpace(rest), w, pos, file)
-			continue
-		}
 		// A multi-line definition starts with a trailing backslash.
 		if !r.condOK(&line) {
 			continue
 		}
 		if name, val, ok := parseDef(line); ok && strings.HasSuffix(val, "\\") {
-			first := strings.TrimSpace(strings.TrimSuffix(val, "\\"))
+			first := trimBlank(strings.TrimSuffix(val, "\\"))
 			defName, defLines, defPos = name, nil, pos
 			if first != "" {
 				defLines = append(defLines, first)
@@ -272,6 +270,46 @@ func (r *reader) readText(data []byte, file string) {
 		r.warnf(defPos, "multi-line definition $%s is not ended (its last line must not end with '\\')", defName)
 		r.defs[defName] = definition{lines: defLines}
 	}
+}
+
+// trimBlank trims the white space keepalived trims: ASCII only (decomment
+// and alloc_strvec in keepalived's lib/parser.c). Go's strings.TrimSpace
+// would also trim U+00A0 and other Unicode spaces, which keepalived reads
+// as part of a word.
+func trimBlank(s string) string { return strings.Trim(s, asciiSpace) }
+
+// asciiSpace is keepalived's WHITE_SPACE_STR.
+const asciiSpace = " \t\f\n\r\v"
+
+// checkSpaces warns about Unicode white space in a line: keepalived splits
+// words at ASCII white space only, so a line indented with U+00A0 (no-break
+// space, common in text pasted from web pages) is one unknown keyword to
+// keepalived, and its setting is lost. lbx reads it the same way.
+func (r *reader) checkSpaces(line string, pos Pos) {
+	for _, c := range line {
+		if c > 127 && unicode.IsSpace(c) {
+			r.warnf(pos, "line holds %U (%s), which keepalived reads as part of a word, not as white space: the word it touches is not the keyword or value it looks like, and keepalived ignores or refuses it (so does lbx); replace it with a plain space if the setting was meant", c, spaceName(c))
+			return
+		}
+	}
+}
+
+func spaceName(c rune) string {
+	if c == '\u00a0' {
+		return "no-break space"
+	}
+	return "Unicode white space"
+}
+
+// includeLine recognises keepalived's include lines (is_include in
+// lib/parser.c: the keyword, then a space or tab) and returns the keyword
+// and the pattern.
+func includeLine(line string) (kw, pattern string, ok bool) {
+	i := strings.IndexAny(line, " \t")
+	if i < 0 || !isInclude(line[:i]) {
+		return "", "", false
+	}
+	return line[:i], trimBlank(line[i+1:]), true
 }
 
 func isInclude(w string) bool {
@@ -313,7 +351,14 @@ func (r *reader) include(pattern, kw string, pos Pos, file string) {
 			}
 		}
 	}
-	if !found {
+	switch {
+	case found:
+	case strings.Contains(pattern, "$"):
+		// keepalived would have expanded a variable lbx does not know (a
+		// newer built-in, or a definition lbx read differently) and read
+		// files lbx would silently lose.
+		r.errorf(pos, "include %s matches no file and holds a $ variable lbx did not expand (keepalived 2.2.7's built-ins are ${_PWD}, ${_INSTANCE}, ${_RANDOM}, ${_HASH} and ${_BANG}; others need a $NAME=value definition before the include): write the path out", pattern)
+	default:
 		r.warnf(pos, "include %s matches no file; ignored (as keepalived's plain include does)", pattern)
 	}
 }
@@ -412,7 +457,7 @@ func (r *reader) condOK(line *string) bool {
 	if match == neg {
 		return false
 	}
-	*line = strings.TrimSpace(rest)
+	*line = trimBlank(rest)
 	return true
 }
 
@@ -432,7 +477,7 @@ func parseDef(line string) (name, val string, ok bool) {
 	if i >= len(line) || line[i] != '=' {
 		return "", "", false
 	}
-	return line[1:i], strings.TrimSpace(line[i+1:]), true
+	return line[1:i], trimBlank(line[i+1:]), true
 }
 
 // process runs one logical line through conditionals, definitions,
@@ -449,7 +494,7 @@ func (r *reader) process(line string, pos Pos, file string, depth int) {
 		r.abort(pos, "definitions expand more than %d levels deep (a definition that uses itself?)", maxExpandDepth)
 		return
 	}
-	line = strings.TrimSpace(line)
+	line = trimBlank(line)
 	if line == "" || !r.condOK(&line) || line == "" {
 		return
 	}
@@ -469,6 +514,13 @@ func (r *reader) process(line string, pos Pos, file string, depth int) {
 		for _, l := range out {
 			r.process(l, pos, file, depth+1)
 		}
+		return
+	}
+	// keepalived looks for include after conditionals, definitions and
+	// substitution (read_line's loop ends with check_include), so that
+	// `include ${_PWD}/conf.d/*.conf` and `@node1 include x` work.
+	if kw, pattern, ok := includeLine(line); ok {
+		r.include(pattern, kw, pos, file)
 		return
 	}
 	if len(r.lines) >= maxLines {
@@ -520,14 +572,16 @@ func (r *reader) substitute(line string, pos Pos, file string) ([]string, bool) 
 			for j < len(line) && isNameChar(line[j], j == i+1) {
 				j++
 			}
-			if j == i+1 || j < len(line) && line[j] != ' ' && line[j] != '\t' {
+			// find_definition: $NAME ends at white space, ',', ')' or the
+			// end of the line; $NAME/x is no use of NAME.
+			if j == i+1 || j < len(line) && !strings.ContainsRune(" \t,)", rune(line[j])) {
 				cur.WriteByte(c)
 				i++
 				continue
 			}
 			name, end = line[i+1:j], j
 		}
-		val, ok := r.lookup(name, strings.TrimSpace(arg), pos, file)
+		val, ok := r.lookup(name, trimBlank(arg), pos, file)
 		if !ok {
 			cur.WriteString(line[i:end])
 			i = end
@@ -604,7 +658,7 @@ func (r *reader) generate(line string, pos Pos, file string, depth int) {
 		r.errorf(pos, "%s: missing ')'", kind)
 		return
 	}
-	inner, body := rest[1:closeAt], strings.TrimSpace(rest[closeAt+1:])
+	inner, body := rest[1:closeAt], trimBlank(rest[closeAt+1:])
 	// Arguments may themselves use definitions.
 	if out, changed := r.substitute(inner, pos, file); changed && len(out) == 1 {
 		inner = out[0]
@@ -649,7 +703,7 @@ func (r *reader) generate(line string, pos Pos, file string, depth int) {
 	}
 	args := strings.Split(inner, ",")
 	for i := range args {
-		args[i] = strings.TrimSpace(args[i])
+		args[i] = trimBlank(args[i])
 	}
 	if len(args) < 2 || len(args) > 4 || !validName(args[0]) {
 		r.errorf(pos, "~SEQ wants (var, [start,] [step,] end), got (%s)", inner)
@@ -728,12 +782,12 @@ func parseLST(s string) ([]string, [][]string, error) {
 			level--
 		case ',':
 			if level == 0 {
-				items = append(items, strings.TrimSpace(s[start:i]))
+				items = append(items, trimBlank(s[start:i]))
 				start = i + 1
 			}
 		}
 	}
-	items = append(items, strings.TrimSpace(s[start:]))
+	items = append(items, trimBlank(s[start:]))
 	if len(items) < 2 {
 		return nil, nil, fmt.Errorf("wants (var, value, ...)")
 	}
@@ -741,7 +795,7 @@ func parseLST(s string) ([]string, [][]string, error) {
 		x = strings.TrimSuffix(strings.TrimPrefix(x, "{"), "}")
 		f := strings.Split(x, ",")
 		for i := range f {
-			f[i] = strings.TrimSpace(f[i])
+			f[i] = trimBlank(f[i])
 		}
 		return f
 	}

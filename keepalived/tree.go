@@ -86,6 +86,9 @@ func (n *Node) Source() string {
 type Diagnostic struct {
 	Pos Pos
 	Msg string
+	// Corrected marks a warning about input keepalived corrects and runs
+	// with (such as a stray '}'): the converter refuses it under --strict.
+	Corrected bool
 }
 
 func (d Diagnostic) String() string { return d.Pos.String() + ": " + d.Msg }
@@ -101,11 +104,11 @@ func (e *Error) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// buildTree turns logical lines of words into the statement tree.
-func buildTree(lines [][]Word, file string) (*Node, []Diagnostic) {
-	root := &Node{Block: true, Pos: Pos{File: file}}
+// buildTree turns logical lines of words into the statement tree. warns
+// are corrections keepalived makes and runs with; errs are fatal.
+func buildTree(lines [][]Word, file string) (root *Node, warns, errs []Diagnostic) {
+	root = &Node{Block: true, Pos: Pos{File: file}}
 	stack := []*Node{root}
-	var errs []Diagnostic
 	var pending *Node // last statement of the previous line, may take a { on the next
 	for _, line := range lines {
 		var cur *Node
@@ -118,7 +121,7 @@ func buildTree(lines [][]Word, file string) (*Node, []Diagnostic) {
 					target = pending
 				}
 				if target == nil || target.Block {
-					errs = append(errs, Diagnostic{w.Pos, "'{' without a keyword before it"})
+					errs = append(errs, Diagnostic{Pos: w.Pos, Msg: "'{' without a keyword before it"})
 					// Open an anonymous block so that the matching } balances.
 					target = &Node{Pos: w.Pos}
 				}
@@ -127,7 +130,7 @@ func buildTree(lines [][]Word, file string) (*Node, []Diagnostic) {
 				cur = nil
 			case !w.Quoted && w.Text == "}":
 				if len(stack) == 1 {
-					errs = append(errs, Diagnostic{w.Pos, "'}' without a matching '{'"})
+					warns = append(warns, strayClose(root, w.Pos))
 				} else {
 					top.EndPos = w.Pos
 					stack = stack[:len(stack)-1]
@@ -149,7 +152,23 @@ func buildTree(lines [][]Word, file string) (*Node, []Diagnostic) {
 	}
 	for i := len(stack) - 1; i > 0; i-- {
 		n := stack[i]
-		errs = append(errs, Diagnostic{n.Pos, fmt.Sprintf("block %q opened here is never closed with '}'", n.Name)})
+		errs = append(errs, Diagnostic{Pos: n.Pos, Msg: fmt.Sprintf("block %q opened here is never closed with '}'", n.Name)})
 	}
-	return root, errs
+	return root, warns, errs
+}
+
+// strayClose reports a '}' at the top level. keepalived's read_line reports
+// "Extra '}' found" and process_stream then ignores it (an unknown keyword
+// at the top level), so it runs with the file. Such a '}' usually means an
+// earlier one closed a block too soon: what followed it was read at the top
+// level, by keepalived as by lbx, and is reported there.
+func strayClose(root *Node, p Pos) Diagnostic {
+	msg := "extra '}': keepalived reports \"Extra '}' found\" and ignores it, so does lbx"
+	for i := len(root.Children) - 1; i >= 0; i-- {
+		if b := root.Children[i]; b.Block && b.EndPos.Line > 0 {
+			msg += fmt.Sprintf("; probably a '}' above closes a block too soon: %s opened at %s ends at %s, and keepalived reads what follows it at the top level — if that belonged inside, remove the '}' at %s", b.Name, b.Pos, b.EndPos, b.EndPos)
+			break
+		}
+	}
+	return Diagnostic{Pos: p, Msg: msg, Corrected: true}
 }
