@@ -298,7 +298,9 @@ func New() *Registry {
 	for _, r := range []string{ResultSuccess, ResultFailure} {
 		m.reloads.WithLabelValues(r)
 	}
-	m.scriptsDropped.WithLabelValues(ScriptNotify)
+	for _, k := range []string{ScriptNotify, ScriptNotifyUp, ScriptNotifyDown, ScriptQuorumUp, ScriptQuorumDown} {
+		m.scriptsDropped.WithLabelValues(k)
+	}
 	m.lastReloadOK.Set(1)
 	m.lastReloadTime.Set(float64(time.Now().UnixNano()) / 1e9)
 	return m
@@ -528,8 +530,15 @@ func (m *Registry) advance(c *prometheus.CounterVec, k absKey, l prometheus.Labe
 	}
 }
 
-// ScriptNotify is lbx_scripts_dropped_total's kind for VRRP notify scripts.
-const ScriptNotify = "notify"
+// lbx_scripts_dropped_total's kinds: VRRP notify scripts (one
+// transition's), real server notify_up/notify_down and quorum up/down.
+const (
+	ScriptNotify     = "notify"
+	ScriptNotifyUp   = "notify_up"
+	ScriptNotifyDown = "notify_down"
+	ScriptQuorumUp   = "quorum_up"
+	ScriptQuorumDown = "quorum_down"
+)
 
 // SetScriptsDropped sets how many scripts of kind were dropped so far (an
 // absolute count, from the daemon's script queue).

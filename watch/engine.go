@@ -21,6 +21,7 @@ import (
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
 	"github.com/lbx-dev/lbx/internal/script"
+	"github.com/lbx-dev/lbx/internal/scriptq"
 	"github.com/lbx-dev/lbx/internal/sdnotify"
 	"github.com/lbx-dev/lbx/internal/statusd"
 	"github.com/lbx-dev/lbx/metrics"
@@ -82,7 +83,6 @@ type engine struct {
 	reloadErr  string
 	syncStatus *statusd.SyncDaemon // the sync daemon asked for, and why it does not run
 	vrrpInfo   func() []statusd.Instance
-	view       viewCache         // the model's daemon-owned part, for the status
 	daemon     *vrrpd.Daemon     // nil in tests without VRRP
 	vrrpSeen   map[string]string // states last given to metrics
 	counters   map[string]uint64
@@ -107,6 +107,9 @@ type engine struct {
 	wake  chan string     // coalesced: reconcile soon, with why
 	syncq chan chan error // reconcile now and answer (VRRP waits to GARP)
 	hb    *sdnotify.Heartbeat
+	// scripts runs real server notify_up/notify_down and quorum scripts
+	// off the engine's paths (bounded, never blocking; see scriptq).
+	scripts *scriptq.Queue
 }
 
 func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRecord, met *metrics.Registry, log *slog.Logger) *engine {
@@ -118,6 +121,7 @@ func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRe
 		counters: map[string]uint64{}, healthScope: map[state.ServiceKey]bool{},
 		drains: apply.NewDrains(nil),
 	}
+	e.scripts = scriptq.New(scriptq.Options{Run: e.runQueued, Log: log})
 	e.resync = resyncOf(m)
 	e.declared, e.routeDsts = declaredBy(m)
 	return e
@@ -251,9 +255,7 @@ func (e *engine) onHealth(ts []check.Transition) {
 	}
 	scripts = append(scripts, e.updateQuorumLocked()...)
 	e.mu.Unlock()
-	for _, s := range scripts {
-		go e.runScript(s, scriptTimeout)
-	}
+	e.queueScripts(scripts)
 	e.kick("health")
 }
 
@@ -262,8 +264,8 @@ func (e *engine) onHealth(ts []check.Transition) {
 // real server that goes up or down (a misc_dynamic weight change is no
 // transition, as in keepalived), once per real server of the model (a
 // group's real server is reported under each of its services).
-func (e *engine) notifyScriptsLocked(ts []check.Transition) []string {
-	var out []string
+func (e *engine) notifyScriptsLocked(ts []check.Transition) []engineScript {
+	var out []engineScript
 	seen := map[*model.RealServer]bool{}
 	for _, t := range ts {
 		vs, rs := realServerOf(e.m, t.ID)
@@ -277,9 +279,9 @@ func (e *engine) notifyScriptsLocked(ts []check.Transition) []string {
 		case was == now:
 			continue
 		case now && rs.NotifyUp != "":
-			out = append(out, rs.NotifyUp)
+			out = append(out, engineScript{metrics.ScriptNotifyUp, rs.NotifyUp})
 		case !now && rs.NotifyDown != "":
-			out = append(out, rs.NotifyDown)
+			out = append(out, engineScript{metrics.ScriptNotifyDown, rs.NotifyDown})
 		}
 		seen[rs] = true
 	}
@@ -306,10 +308,10 @@ func realServerOf(m *model.Model, id model.RealID) (*model.VirtualServer, *model
 // server with omega, its quorum_down if it has quorum now, and the
 // notify_down of each of its real servers that is up, once each (a group
 // is one virtual server).
-func (e *engine) omegaScripts() []string {
+func (e *engine) omegaScripts() []engineScript {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var out []string
+	var out []engineScript
 	for _, vs := range e.m.VirtualServers {
 		if vs.Omega {
 			out = append(out, e.downScriptsLocked(vs, true, nil)...)
@@ -325,14 +327,14 @@ func (e *engine) omegaScripts() []string {
 // it had quorum. A kept service that loses quorum by the removal runs its
 // quorum_down from updateQuorumLocked under the new model, once
 // (keepalived may run it twice, for its old and its new copy).
-func (e *engine) reloadScriptsLocked(next *model.Model) []string {
+func (e *engine) reloadScriptsLocked(next *model.Model) []engineScript {
 	kept := map[state.ServiceKey]*model.VirtualServer{}
 	for _, vs := range next.VirtualServers {
 		for _, k := range next.ServiceKeys(vs) {
 			kept[k] = vs
 		}
 	}
-	var out []string
+	var out []engineScript
 	for _, vs := range e.m.VirtualServers {
 		var nvs *model.VirtualServer
 		for _, k := range e.m.ServiceKeys(vs) {
@@ -357,35 +359,59 @@ func (e *engine) reloadScriptsLocked(next *model.Model) []string {
 // down: with quorum, its quorum_down if it has quorum now; and the
 // notify_down of each real server that gone selects (nil: all) and that
 // is up, with the health it has now.
-func (e *engine) downScriptsLocked(vs *model.VirtualServer, quorum bool, gone func(*model.RealServer) bool) []string {
+func (e *engine) downScriptsLocked(vs *model.VirtualServer, quorum bool, gone func(*model.RealServer) bool) []engineScript {
 	keys := e.m.ServiceKeys(vs)
 	if len(keys) == 0 {
 		return nil
 	}
-	var out []string
+	var out []engineScript
 	if q := vs.Quorum; quorum && q != nil && q.DownScript != "" && !e.quorumLost[keys[0]] {
-		out = append(out, q.DownScript)
+		out = append(out, engineScript{metrics.ScriptQuorumDown, q.DownScript})
 	}
 	for _, rs := range vs.RealServers {
 		if gone != nil && !gone(rs) {
 			continue
 		}
 		if up, _ := e.liveLocked(vs, keys[0], rs); up && rs.NotifyDown != "" {
-			out = append(out, rs.NotifyDown)
+			out = append(out, engineScript{metrics.ScriptNotifyDown, rs.NotifyDown})
 		}
 	}
 	return out
 }
 
+// engineScript is one notify_up/notify_down or quorum script to run:
+// Kind is its lbx_scripts_dropped_total kind (metrics.Script*).
+type engineScript struct{ Kind, Cmd string }
+
+// queueScripts hands scripts to the script queue and returns at once:
+// neither the engine's callers (the checker's report, a reload) nor the
+// reconcile loop ever wait for a script. One command of one kind runs one
+// at a time, in order (a hanging one holds only its own later runs);
+// what overflows the queue is dropped, counted and logged.
+func (e *engine) queueScripts(scripts []engineScript) {
+	for _, s := range scripts {
+		e.scripts.Push(scriptq.Job{Key: s.Kind + " " + s.Cmd, Kind: s.Kind, Argvs: [][]string{{"/bin/sh", "-c", s.Cmd}}})
+	}
+}
+
+// runQueued is the script queue's runner: one command, killed with its
+// process group at scriptTimeout or when the stop budget is spent.
+func (e *engine) runQueued(ctx context.Context, argv []string) {
+	if out, err := script.Run(ctx, argv, script.Options{Timeout: scriptTimeout, User: e.scriptUser.Load()}); err != nil {
+		e.log.Warn("script failed", "script", argv[len(argv)-1], "err", err, "output", strings.TrimSpace(out))
+	}
+}
+
 // runScripts runs scripts side by side and returns when all ended (each
-// within timeout).
-func (e *engine) runScripts(scripts []string, timeout time.Duration) {
+// within timeout): omega at the stop, which must run whatever the queue
+// holds, and is waited for.
+func (e *engine) runScripts(scripts []engineScript, timeout time.Duration) {
 	var wg sync.WaitGroup
 	for _, s := range scripts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.runScript(s, timeout)
+			e.runScript(s.Cmd, timeout)
 		}()
 	}
 	wg.Wait()
@@ -462,8 +488,8 @@ func (e *engine) liveLocked(vs *model.VirtualServer, key state.ServiceKey, rs *m
 // with a sorry server, it starts lost ("Starting with quorum down":
 // down_script, the sorry server in); without one it just waits. Services
 // no longer in the model are forgotten.
-func (e *engine) updateQuorumLocked() []string {
-	var scripts []string
+func (e *engine) updateQuorumLocked() []engineScript {
+	var scripts []engineScript
 	lost := make(map[state.ServiceKey]bool, len(e.quorumLost))
 	for _, vs := range e.m.VirtualServers {
 		q, hyst := vs.Quorum.MinWeight(), 0
@@ -496,9 +522,9 @@ func (e *engine) updateQuorumLocked() []string {
 			}
 			ran = true
 			if now && vs.Quorum.DownScript != "" {
-				scripts = append(scripts, vs.Quorum.DownScript)
+				scripts = append(scripts, engineScript{metrics.ScriptQuorumDown, vs.Quorum.DownScript})
 			} else if !now && vs.Quorum.UpScript != "" {
-				scripts = append(scripts, vs.Quorum.UpScript)
+				scripts = append(scripts, engineScript{metrics.ScriptQuorumUp, vs.Quorum.UpScript})
 			}
 		}
 	}
@@ -509,10 +535,13 @@ func (e *engine) updateQuorumLocked() []string {
 // scriptTimeout bounds a notify or quorum script; stopScriptTimeout one
 // run at a stop (omega), which must end well within systemd's
 // TimeoutStopSec (15 s in examples/lbx.service; keepalived gives a
-// script at shutdown 1 s).
+// script at shutdown 1 s); stopScriptBudget is what the queued scripts
+// get from the stop on (vrrpd's notify scripts get as much, at the same
+// time), after which those still running are killed.
 const (
 	scriptTimeout     = 30 * time.Second
 	stopScriptTimeout = 5 * time.Second
+	stopScriptBudget  = 3 * time.Second
 )
 
 // runScript runs a notify or quorum script (through /bin/sh -c, killed
@@ -1141,9 +1170,7 @@ func (e *engine) reload(stop context.Context) error {
 	}
 	scripts = append(scripts, e.updateQuorumLocked()...)
 	e.mu.Unlock()
-	if len(scripts) > 0 {
-		go e.runScripts(scripts, scriptTimeout)
-	}
+	e.queueScripts(scripts)
 	e.suspendChecks()
 	// The model is in force before vrrpd reloads: the reconciles of the
 	// VRRP reload (addresses of stopped instances released, of new masters
@@ -1240,7 +1267,6 @@ func (e *engine) status() statusd.Status {
 	if e.vrrpInfo != nil {
 		st.VRRP = e.vrrpInfo()
 	}
-	st.DaemonModel = e.view.of(e.m)
 	var stats []check.TargetStats
 	if e.runner != nil {
 		stats = e.runner.Stats()

@@ -359,7 +359,7 @@ virtual_servers:
 			lost := e.quorumLost[svc]
 			again := e.updateQuorumLocked()
 			e.mu.Unlock()
-			if !slices.Equal(scripts, tc.scripts) || lost != tc.lost || len(again) != 0 {
+			if !slices.Equal(cmds(scripts), tc.scripts) || lost != tc.lost || len(again) != 0 {
 				t.Errorf("scripts %q, lost %v, then %q; want %q, %v, none", scripts, lost, again, tc.scripts, tc.lost)
 			}
 			e.kick("start")
@@ -1388,4 +1388,13 @@ func TestLinkCameUp(t *testing.T) {
 			t.Errorf("update %d (link %d, flags %#x): %v, want %v", i, c.u.Index, c.u.Flags, got, c.want)
 		}
 	}
+}
+
+// cmds are the command lines of scripts.
+func cmds(scripts []engineScript) []string {
+	var out []string
+	for _, s := range scripts {
+		out = append(out, s.Cmd)
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"strings"
 	"time"
@@ -191,9 +192,7 @@ func Run(ctx context.Context, o Options) error {
 	e.mu.Lock()
 	e.health = runner.Health()
 	// keepalived's quorum scripts at start (updateQuorumLocked).
-	if scripts := e.updateQuorumLocked(); len(scripts) > 0 {
-		go e.runScripts(scripts, scriptTimeout)
-	}
+	e.queueScripts(e.updateQuorumLocked())
 	e.mu.Unlock()
 
 	var d *vrrpd.Daemon
@@ -237,9 +236,15 @@ func Run(ctx context.Context, o Options) error {
 	go sdnotify.Watchdog(loopCtx, fresh, func() {
 		log.Error("the reconcile loop or the VRRP event loop has not turned for too long; not feeding the systemd watchdog")
 	})
+	// From the stop on, the queued notify_up/down and quorum scripts get
+	// stopScriptBudget, beside vrrpd's notify scripts' own: neither waits
+	// for the other, so a stop with hanging scripts takes one budget.
+	scriptsClosed := make(chan struct{})
 	go func() {
 		<-ctx.Done()
 		sdnotify.Stopping()
+		e.scripts.Close(stopScriptBudget)
+		close(scriptsClosed)
 	}()
 
 	// vrrpd.Run reconciles first (removing stale addresses of ours), so
@@ -274,6 +279,7 @@ func Run(ctx context.Context, o Options) error {
 		e.runScripts(e.omegaScripts(), stopScriptTimeout)
 		e.removeServices()
 	}
+	<-scriptsClosed
 	log.Info("lbx watch stopped")
 	return err
 }
@@ -392,6 +398,7 @@ func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r Checker) {
 		}
 		c := d.Counters.Snapshot()
 		dropped := d.ScriptsDropped()
+		maps.Copy(dropped, e.scripts.Dropped()) // kinds of their own
 		for kind, n := range dropped {
 			e.met.SetScriptsDropped(kind, n)
 		}

@@ -1,8 +1,7 @@
 // Package scriptq runs the operator's event scripts outside the loop that
 // raises the events, so that no script can hold that loop up. vrrpd's
-// notify scripts go through it; lbx watch's real-server notify_up/down and
-// quorum scripts do not yet (each runs in a goroutine of its own, bounded
-// by its timeout only):
+// notify scripts go through it, and so do lbx watch's real-server
+// notify_up/down and quorum scripts (one queue each):
 //
 //   - Push never blocks: the queue is bounded, and what does not fit is
 //     coalesced away, counted (Dropped) and logged at most every
