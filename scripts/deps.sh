@@ -35,6 +35,7 @@ pkgs=(
 	nodejs npm                # ajv validates the JSON Schema (test/schema)
 	debootstrap               # make fresh: a fresh Debian 12 container
 	bird2                     # test/bgp: the router the directors peer with
+	ansible-core              # test/ansible: the lbx_model module under ansible-playbook
 )
 
 missing=()
