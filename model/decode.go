@@ -159,6 +159,9 @@ type FieldError struct {
 	Pos  Pos
 	Path string // e.g. virtual_servers[0].real_servers[2].weight
 	Msg  string
+	// Node is the node (of the model's nodes) whose view has the error;
+	// empty for the model as a whole.
+	Node string
 }
 
 func (e *FieldError) Error() string {
@@ -168,6 +171,9 @@ func (e *FieldError) Error() string {
 		fmt.Fprintf(&b, ":%d:%d", e.Pos.Line, e.Pos.Col)
 	}
 	b.WriteString(": ")
+	if e.Node != "" && !strings.HasPrefix(e.Path, "nodes."+e.Node+".") {
+		b.WriteString("node " + e.Node + ": ")
+	}
 	if e.Path != "" {
 		b.WriteString(e.Path)
 		b.WriteString(": ")

@@ -32,6 +32,8 @@ type Model struct {
 	VirtualServers []*VirtualServer `yaml:"virtual_servers,omitempty"`
 	// BGP announces VIPs to routers while this director can serve them (scale-out by ECMP).
 	BGP *BGP `yaml:"bgp,omitempty"`
+	// Nodes names every director of a fleet that runs this one model, each with the values that differ on it; --node NAME (default: the host name) selects the one a command runs as.
+	Nodes map[string]*Node `yaml:"nodes,omitempty"`
 
 	// Positions maps a field path (e.g. "virtual_servers[0].port") to where
 	// it was written. Filled by Load; empty for models built in code.
@@ -207,6 +209,10 @@ type VRRPInstance struct {
 	AdvertInt *Duration `yaml:"advert_int,omitempty"`
 	// Version is the VRRP version (default global.vrrp_version); IPv6 needs 3.
 	Version *int `yaml:"version"`
+	// AllowEqualPriority says that nodes running this instance with the
+	// same priority is intended (the election then goes to the higher
+	// primary address): lbx validate refuses it otherwise.
+	AllowEqualPriority bool `yaml:"allow_equal_priority,omitempty"`
 	// UnicastSrcIP is the source of unicast advertisements.
 	UnicastSrcIP *Addr `yaml:"unicast_src_ip,omitempty"`
 	// UnicastPeers, if any, receive advertisements by unicast instead of multicast.

@@ -24,6 +24,9 @@ func (v *validator) errorf(path, format string, args ...any) {
 }
 
 func validate(m *Model) Errors {
+	if len(m.Nodes) > 0 {
+		return validateNodes(m)
+	}
 	v := &validator{m: m}
 	if m.Version == 0 {
 		v.errorf("version", "missing: the first line of a model is `version: %d`", Version)

@@ -109,9 +109,30 @@ func (d *describer) object(t reflect.Type) *Type {
 			d.used[id] = true
 			f.Default = v
 		}
+		if t == reflect.TypeOf(model.Node{}) {
+			relax(f.Value)
+		}
 		ty.Fields = append(ty.Fields, f)
 	}
 	return ty
+}
+
+// relax makes a node's section (model.Node) what it is: the model's
+// section with only the keys that differ, so none is required, and an
+// instance's name is its key.
+func relax(v *Value) {
+	if v.Kind == Map {
+		v = v.Elem
+	}
+	if v.Kind != Object {
+		return
+	}
+	v.Object.Fields = slices.DeleteFunc(v.Object.Fields, func(f *Field) bool {
+		return f.Key == "name" && v.Object.Name == "VRRPInstance"
+	})
+	for _, f := range v.Object.Fields {
+		f.Required = false
+	}
 }
 
 // value maps a Go type to its shape. Element rules (e.g. an enum for each
