@@ -48,7 +48,7 @@ func TestNodeView(t *testing.T) {
 		{name: "lb2 keeps the model's values where it gives none", yaml: pairBase + pairNodes, node: "lb2",
 			state: "BACKUP", routerID: "lb2", priority: 100, peers: "[10.0.0.1]"},
 		{name: "explicit peers are kept", node: "lb1",
-			yaml: pairBase + strings.Replace(pairNodes, "unicast_src_ip: 10.0.0.1}", "unicast_src_ip: 10.0.0.1, unicast_peers: [10.0.0.2, 10.0.0.9]}", 1) + "  lb3: {vrrp_instances: {VI_1: {priority: 50, unicast_src_ip: 10.0.0.9}}}\n",
+			yaml:  pairBase + strings.Replace(pairNodes, "unicast_src_ip: 10.0.0.1}", "unicast_src_ip: 10.0.0.1, unicast_peers: [10.0.0.2, 10.0.0.9]}", 1) + "  lb3: {vrrp_instances: {VI_1: {priority: 50, unicast_src_ip: 10.0.0.9}}}\n",
 			state: "MASTER", routerID: "lb1", priority: 150, peers: "[10.0.0.2 10.0.0.9]"},
 		{name: "unknown node lists the names", yaml: pairBase + pairNodes, node: "lb9",
 			wantErr: `no node "lb9" under nodes: (the model names lb1, lb2); give the director's name with --node NAME`},
