@@ -83,6 +83,7 @@ type engine struct {
 	reloadErr  string
 	syncStatus *statusd.SyncDaemon // the sync daemon asked for, and why it does not run
 	vrrpInfo   func() []statusd.Instance
+	view       viewCache         // the model's daemon-owned part, for the status
 	daemon     *vrrpd.Daemon     // nil in tests without VRRP
 	vrrpSeen   map[string]string // states last given to metrics
 	counters   map[string]uint64
@@ -1267,6 +1268,7 @@ func (e *engine) status() statusd.Status {
 	if e.vrrpInfo != nil {
 		st.VRRP = e.vrrpInfo()
 	}
+	st.DaemonModel = e.view.of(e.m)
 	var stats []check.TargetStats
 	if e.runner != nil {
 		stats = e.runner.Stats()
