@@ -9,10 +9,15 @@ package model
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/lbx-dev/lbx/internal/safefile"
 )
 
 // Node is what one director of a fleet declares differently from the
@@ -277,4 +282,48 @@ func (v *validator) nodeSection() {
 			}
 		}
 	}
+}
+
+// FileNodeNames lists, sorted, the node names a model file declares,
+// whether or not it is valid: for reports per node of a file that does
+// not load. It returns nil when the file has no readable nodes section.
+func FileNodeNames(path string) []string {
+	data, err := safefile.ReadFile(path, MaxFileSize)
+	if err != nil {
+		return nil
+	}
+	var doc struct {
+		Nodes map[string]yaml.Node `yaml:"nodes"`
+	}
+	if yaml.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	return sortedKeys(doc.Nodes)
+}
+
+// DefaultNodeName is this host's name up to its first dot, the node a
+// command runs as without --node (keepalived's default config id too).
+func DefaultNodeName() (string, error) {
+	h, err := os.Hostname()
+	if err != nil {
+		return "", fmt.Errorf("no --node given and the host name is unknown: %w", err)
+	}
+	short, _, _ := strings.Cut(h, ".")
+	return short, nil
+}
+
+// LoadNode reads and validates a model file (every node's view and the
+// fleet) and returns node's view (NodeView; "": DefaultNodeName). A model
+// without nodes is returned as it is.
+func LoadNode(path, node string) (*Model, error) {
+	m, err := LoadFile(path)
+	if err != nil || len(m.Nodes) == 0 {
+		return m, err
+	}
+	if node == "" {
+		if node, err = DefaultNodeName(); err != nil {
+			return nil, err
+		}
+	}
+	return NodeView(m, node)
 }

@@ -64,6 +64,7 @@ type engine struct {
 	met         *metrics.Registry
 	runner      Checker
 	file        string
+	node        string // of the model's nodes, read on reload
 	started     time.Time
 	version     string // lbx's, for the status
 	resync      time.Duration
@@ -1217,7 +1218,7 @@ func (e *engine) loadForReload(stop context.Context) (*model.Model, *vrrpd.Confi
 	done := make(chan loaded, 1) // never blocks the loader once abandoned
 	go func() {
 		var l loaded
-		l.m, l.err = model.LoadFile(e.file)
+		l.m, l.err = model.LoadNode(e.file, e.node)
 		if l.err == nil {
 			l.cfg, l.targets, l.err = Preflight(l.m, e.log)
 			l.m.Positions = model.Positions{} // as in Run: not kept by the daemon

@@ -29,7 +29,10 @@ import (
 type Options struct {
 	Model *model.Model
 	// File is the model's path, read again on reload.
-	File     string
+	File string
+	// Node is the node of the model's nodes the daemon runs as, on
+	// reload too (model.LoadNode; "": the host name).
+	Node     string
 	StateDir string // ownership record directory
 	// StatsFile receives VRRP counters as JSON (drops by reason, adverts).
 	StatsFile string
@@ -158,6 +161,7 @@ func Run(ctx context.Context, o Options) error {
 		file = m.File
 	}
 	e := newEngine(m, AbsPath(file), k, owner, met, log)
+	e.node = o.Node
 	e.scriptUser.Store(cfg.ScriptUser)
 	e.version, e.reopen = o.Version, open
 	defer func() { e.k.Close() }() // the handle in use then: the loop may have reopened it

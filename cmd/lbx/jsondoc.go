@@ -39,6 +39,8 @@ type diagJSON struct {
 	Column  int    `json:"column,omitempty"`
 	Path    string `json:"path,omitempty"`
 	Message string `json:"message"`
+	// Node is the node whose view has the error (a model with nodes).
+	Node string `json:"node,omitempty"`
 }
 
 // usageError is a command line cobra could not parse.
@@ -59,7 +61,7 @@ func diagnostics(err error) []diagJSON {
 		return out
 	}
 	for _, e := range es {
-		out = append(out, diagJSON{File: e.File, Line: e.Pos.Line, Column: e.Pos.Col, Path: e.Path, Message: e.Msg})
+		out = append(out, diagJSON{File: e.File, Line: e.Pos.Line, Column: e.Pos.Col, Path: e.Path, Message: e.Msg, Node: e.Node})
 	}
 	return out
 }

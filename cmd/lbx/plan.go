@@ -22,7 +22,7 @@ func targetFlags(c *cobra.Command, t *ops.Target) {
 
 func init() {
 	var (
-		file, out       string
+		file, out, node string
 		detailed, prune bool
 		t               ops.Target
 		output          *cli.Output
@@ -42,7 +42,7 @@ other IPVS services and addresses are left alone unless --prune.`,
   lbx plan -f lbx.yaml --live exported.yaml  # CI: plan against a recorded state`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := ops.LoadModel(file)
+			m, err := ops.LoadView(file, node)
 			if err != nil {
 				return err
 			}
@@ -94,6 +94,7 @@ other IPVS services and addresses are left alone unless --prune.`,
 	c.Flags().BoolVar(&prune, "prune", false, "also delete IPVS services the model does not declare")
 	c.Flags().StringVar(&t.Live, "live", "", "plan against this exported state (lbx export) instead of the kernel")
 	targetFlags(c, &t)
+	nodeFlag(c, &node)
 	c.MarkFlagRequired("file")
 	addCommand(c)
 }

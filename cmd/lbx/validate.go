@@ -2,38 +2,34 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lbx-dev/lbx/internal/cli"
-	"github.com/lbx-dev/lbx/model"
-	"github.com/lbx-dev/lbx/watch"
 )
 
 func init() {
 	var (
-		file   string
-		output *cli.Output
+		file, node string
+		output     *cli.Output
 	)
 	c := &cobra.Command{
 		Use:   "validate -f FILE",
-		Short: "Check a model file as lbx watch would (scripts, users and VRRP too); exit 0 if valid, 1 with every error (file:line:col) if not",
+		Short: "Check a model file as lbx watch would (scripts, users and VRRP too; every node's view and the fleet when it has nodes); exit 0 if valid, 1 with every error (file:line:col) if not",
 		Example: `  lbx validate -f lbx.yaml
+  lbx validate -f fleet.yaml --node lb2   # one director's view only
   # Ansible: template: {src: lbx.yaml.j2, dest: /etc/lbx/lbx.yaml, validate: "lbx validate -f %s"}`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := model.LoadFile(file)
-			if err == nil {
-				// What lbx watch checks at start and on a reload, by the
-				// same function: validate passes only what it would run
-				// (ExecReload=lbx validate). Warnings go to the log.
-				_, _, err = watch.Preflight(m, slog.Default())
-			}
+			// What lbx watch checks at start and on a reload, by the
+			// same function: validate passes only what it would run
+			// (ExecReload=lbx validate). Warnings go to the log. Without
+			// --node, a model with nodes is checked for every node.
+			nodes, err := validateModel(file, node, !cmd.Flags().Changed("node"))
 			if output.JSON() {
-				doc := validateDoc{FormatVersion: validateFormatVersion, OK: err == nil, Valid: err == nil, Errors: diagnostics(err)}
+				doc := validateDoc{FormatVersion: validateFormatVersion, OK: err == nil, Valid: err == nil, Errors: diagnostics(err), Nodes: nodes}
 				if err != nil {
 					doc.Error = newErrorJSON(err, cli.ExitError1)
 					if len(doc.Errors) == 0 {
@@ -57,11 +53,16 @@ func init() {
 				fmt.Fprintln(os.Stderr, err)
 				return cli.Exit(cli.ExitError1, nil)
 			}
+			if len(nodes) > 0 {
+				fmt.Fprintf(os.Stdout, "%s: valid for %s\n", file, nodeList(nodes))
+				return nil
+			}
 			fmt.Fprintf(os.Stdout, "%s: valid\n", file)
 			return nil
 		},
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
+	nodeFlag(c, &node)
 	output = cli.OutputFlag(c, validateFormatVersion, "text", "json")
 	c.MarkFlagRequired("file")
 	addCommand(c)
@@ -75,5 +76,7 @@ type validateDoc struct {
 	OK            bool       `json:"ok"`
 	Valid         bool       `json:"valid"`
 	Errors        []diagJSON `json:"errors"`
-	Error         *errorJSON `json:"error,omitempty"`
+	// Nodes are the verdicts per node of a model with nodes.
+	Nodes []nodeResult `json:"nodes,omitempty"`
+	Error *errorJSON   `json:"error,omitempty"`
 }

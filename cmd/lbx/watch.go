@@ -21,7 +21,7 @@ import (
 )
 
 func init() {
-	var file, stateDir, runDir, statsFile, metricsAddr, statusSocket, checker string
+	var file, node, stateDir, runDir, statsFile, metricsAddr, statusSocket, checker string
 	c := &cobra.Command{
 		Use:   "watch -f FILE",
 		Short: "Stay resident: VRRP, health checks, and the kernel kept at the model (foreground)",
@@ -63,7 +63,7 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 			if err := footprint.NoHugePages(); err != nil {
 				slog.Warn("resident memory may grow by huge pages", "err", err)
 			}
-			m, err := ops.LoadModel(file)
+			m, err := ops.LoadView(file, node)
 			if err != nil {
 				return err
 			}
@@ -98,13 +98,14 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 				}
 			}()
 			return watch.Run(ctx, watch.Options{
-				Model: m, File: file, StateDir: stateDir, StatsFile: statsFile,
+				Model: m, File: file, Node: node, StateDir: stateDir, StatsFile: statsFile,
 				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: lockPath, NetnsID: netnsID,
 				Reload: reload, Version: version, NewChecker: newChecker,
 			})
 		},
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
+	nodeFlag(c, &node)
 	c.Flags().StringVar(&stateDir, "state-dir", ops.DefaultStateDir, "directory of the ownership record")
 	c.Flags().StringVar(&runDir, "run-dir", ops.DefaultRunDir, "directory of the one-writer lock and the status socket")
 	c.Flags().StringVar(&statsFile, "stats-file", "", "write VRRP counters (drops by reason, adverts) as JSON to this file")
