@@ -1,6 +1,7 @@
 package vrrpd
 
 import (
+	"github.com/lbx-dev/lbx/internal/clock"
 	"testing"
 	"time"
 )
@@ -18,7 +19,7 @@ func TestAlive(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := &Daemon{}
+			d := &Daemon{clk: clock.Real()}
 			if c.ago > 0 {
 				d.beat.Store(time.Now().Add(-c.ago).UnixNano())
 			}

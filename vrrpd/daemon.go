@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/clock"
 	"github.com/lbx-dev/lbx/internal/safefile"
 	"github.com/lbx-dev/lbx/internal/script"
 	"github.com/lbx-dev/lbx/internal/scriptq"
@@ -43,6 +44,10 @@ type Options struct {
 	// track weight too, which need no reconcile. The seam for the watch
 	// loop's other engines (metrics); Instances has the new values.
 	OnState func(states map[string]string)
+	// Clock is the time the daemon reads and waits on; nil: the system's.
+	Clock clock.Clock
+	// Transport is the network; nil: the kernel's (raw sockets, netlink).
+	Transport Transport
 }
 
 // CounterKey says whom a count belongs to: a virtual router (keepalived's
@@ -145,7 +150,7 @@ type inst struct {
 	m       *fsm.Machine
 	link    *link
 	src     netip.Addr
-	ann     *announcer
+	ann     Announcer
 	garp    context.CancelFunc
 	pending bool // wants GARP after the next reconcile
 	// lastAt and lastWhy: the latest transition, for the status.
@@ -157,7 +162,7 @@ type inst struct {
 // (which owns the instance table a reload may change).
 type rxPacket struct {
 	l *link
-	r received
+	r Received
 }
 
 type reloadReq struct {
@@ -170,6 +175,8 @@ type Daemon struct {
 	cfg      *Config
 	opt      Options
 	log      *slog.Logger
+	clk      clock.Clock
+	net      Transport
 	Counters Counters
 	insts    []*inst
 	byName   map[string]*inst
@@ -179,6 +186,7 @@ type Daemon struct {
 	vrids    map[*link]map[uint8]*inst
 	rx       chan rxPacket
 	track    chan trackEvent
+	addrs    chan addrEvent
 	notifyq  *scriptq.Queue
 	// beat is the event loop's last turn (UnixNano), for Alive.
 	beat atomic.Int64
@@ -193,13 +201,14 @@ type Daemon struct {
 
 	// known is the last reported state of every tracked object, so that
 	// an instance added or changed by a reload starts from the truth.
-	known map[string]bool
-	// gens: the current generation per tracking source ("links", "script
-	// NAME"); events of a stopped watcher or runner are ignored.
-	gens    map[string]uint64
+	known map[fsm.TrackKey]bool
+	// gens: the current generation per watcher; events of a stopped
+	// watcher or runner are ignored.
+	gens    map[watcher]uint64
 	bg      context.Context
+	stopBG  context.CancelFunc
 	wg      sync.WaitGroup
-	stopers map[string]context.CancelFunc // per tracking source
+	stopers map[watcher]context.CancelFunc
 
 	published atomic.Pointer[published]
 	// scriptUser runs the notify scripts: the configuration's, read by
@@ -213,9 +222,14 @@ type published struct {
 	tracked   []TrackedObject
 }
 
-// CheckConfig refuses what cannot run: one VRID twice on a link. It is
-// what New and a reload check before touching anything. (Scripts are
-// internal/scriptpolicy's: the caller checks the model with it.)
+// CheckConfig refuses what cannot run: one VRID twice on a link and
+// family, the daemon's one check of that rule. It is a defensive check:
+// the model's validation is where the rule lives, at the file:line of the
+// instance, and a Config built from a valid model (FromModel) passes. New
+// and Reload call it before touching anything, so that the daemon's VRID
+// table (which sorts packets to instances) never holds two instances in one
+// slot. (Scripts are internal/scriptpolicy's: the caller checks the model
+// with it.)
 func CheckConfig(cfg *Config) error {
 	vrids := map[string]string{}
 	for _, in := range cfg.Instances {
@@ -236,11 +250,18 @@ func New(cfg *Config, opt Options) (*Daemon, error) {
 	if opt.Reconciler == nil {
 		return nil, errors.New("vrrpd: no Reconciler")
 	}
-	d := &Daemon{cfg: cfg, opt: opt, log: opt.Log, byName: map[string]*inst{}, groupOf: map[*fsm.Machine]*fsm.Group{},
+	if opt.Clock == nil {
+		opt.Clock = clock.Real()
+	}
+	if opt.Transport == nil {
+		opt.Transport = kernelTransport{log: opt.Log}
+	}
+	d := &Daemon{cfg: cfg, opt: opt, log: opt.Log, clk: opt.Clock, net: opt.Transport,
+		byName: map[string]*inst{}, groupOf: map[*fsm.Machine]*fsm.Group{},
 		links: map[string]*link{}, vrids: map[*link]map[uint8]*inst{},
-		rx: make(chan rxPacket, 256), track: make(chan trackEvent, 64),
+		rx: make(chan rxPacket, 256), track: make(chan trackEvent, 64), addrs: make(chan addrEvent, 64),
 		reloadq: make(chan reloadReq), stopped: make(chan struct{}),
-		known: map[string]bool{}, gens: map[string]uint64{}, stopers: map[string]context.CancelFunc{},
+		known: map[fsm.TrackKey]bool{}, gens: map[watcher]uint64{}, stopers: map[watcher]context.CancelFunc{},
 		srcRetry: map[string]time.Time{}, srcBackoff: map[string]time.Duration{}}
 	d.notifyq = scriptq.New(scriptq.Options{Run: d.runNotify, Log: d.log})
 	if err := CheckConfig(cfg); err != nil {
@@ -255,30 +276,19 @@ func linkKey(ifname string, v6 bool) string { return ifname + "/" + strconv.Form
 
 // newInst opens what an instance needs (its link, shared per interface and
 // family, and its announcer) and builds its machine, not started. Tracks
-// whose state is known start in it.
+// whose state is known start in it. Its VRID slot on the link is free:
+// CheckConfig passed, and a reload drops the instances it replaces first.
 func (d *Daemon) newInst(c *Instance, now time.Time) (*inst, error) {
-	k := linkKey(c.Interface, c.V6)
-	l := d.links[k]
-	if l == nil {
-		var err error
-		if l, err = openLink(c.Interface, c.V6, true); err != nil {
-			return nil, fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
-		}
-		d.links[k] = l
-		d.vrids[l] = map[uint8]*inst{}
-		if d.bg != nil {
-			d.startReader(l)
-		}
-	}
-	if prev := d.vrids[l][c.FSM.VRID]; prev != nil {
-		return nil, fmt.Errorf("vrrp_instance %s: VRID %d on %s is already used by %s", c.FSM.Name, c.FSM.VRID, c.Interface, prev.cfg.FSM.Name)
+	l, err := d.linkFor(c)
+	if err != nil {
+		return nil, fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
 	}
 	// Without an address to send from, the instance starts in FAULT (its
 	// source track down) and leaves it when one is added, as keepalived.
 	src, srcErr := d.sourceOf(c, l)
 	fc := c.FSM
 	fc.Primary = src
-	ann, err := newAnnouncer(c.Interface, c.V6, src)
+	ann, err := d.net.Announcer(c.Interface, c.V6, src)
 	if err != nil {
 		return nil, fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
 	}
@@ -300,6 +310,26 @@ func (d *Daemon) newInst(c *Instance, now time.Time) (*inst, error) {
 	d.vrids[l][c.FSM.VRID] = in
 	d.byName[c.FSM.Name] = in
 	return in, nil
+}
+
+// linkFor returns the link of c's interface and family, opened (and its
+// read loop started, once Run runs) if no instance uses it yet.
+func (d *Daemon) linkFor(c *Instance) (*link, error) {
+	k := linkKey(c.Interface, c.V6)
+	if l := d.links[k]; l != nil {
+		return l, nil
+	}
+	conn, err := d.net.Open(c.Interface, c.V6)
+	if err != nil {
+		return nil, err
+	}
+	l := &link{name: c.Interface, v6: c.V6, conn: conn, clk: d.clk}
+	d.links[k] = l
+	d.vrids[l] = map[uint8]*inst{}
+	if d.bg != nil {
+		d.startReader(l)
+	}
+	return l, nil
 }
 
 func keyOf(c *Instance) CounterKey {
@@ -340,14 +370,11 @@ func (d *Daemon) setSource(in *inst, src netip.Addr) error {
 	if src == in.src {
 		return nil
 	}
-	ann, err := newAnnouncer(in.cfg.Interface, in.cfg.V6, src)
+	ann, err := d.net.Announcer(in.cfg.Interface, in.cfg.V6, src)
 	if err != nil {
 		return err
 	}
-	if in.garp != nil {
-		in.garp()
-		in.garp = nil
-	}
+	in.stopGARP()
 	in.ann.Close()
 	in.ann, in.src = ann, src
 	return nil
@@ -358,7 +385,7 @@ func (d *Daemon) setSource(in *inst, src netip.Addr) error {
 // and its source track says whether there is one (none: FAULT), through
 // the same path as any tracked object's change (onTrack).
 func (d *Daemon) refreshSources(ctx context.Context, now time.Time, ifname string) {
-	changed := map[string]trackEvent{}
+	changed := map[fsm.TrackKey]trackEvent{}
 	unread := false
 	for _, in := range d.insts {
 		c := in.cfg
@@ -422,7 +449,7 @@ func (d *Daemon) sourceUnread(ifname string, err error) bool {
 		wait = srcRetryMin
 	}
 	d.srcBackoff[ifname] = min(2*wait, srcRetryMax)
-	d.srcRetry[ifname] = time.Now().Add(wait)
+	d.srcRetry[ifname] = d.clk.Now().Add(wait)
 	d.log.Warn("vrrp: could not read the addresses of the link; state kept, retrying", "interface", ifname, "in", wait, "err", err)
 	return true
 }
@@ -445,7 +472,7 @@ func (d *Daemon) retrySources(ctx context.Context, now time.Time) {
 // instance (those that do not track it ignore it).
 func (d *Daemon) onTrack(ctx context.Context, now time.Time, ev trackEvent) {
 	d.known[ev.key] = ev.up
-	d.log.Info("tracking", "object", ev.key, "up", ev.up, "reason", ev.reason)
+	d.log.Info("tracking", "object", ev.key.String(), "up", ev.up, "reason", ev.reason)
 	for _, in := range d.insts {
 		d.apply(ctx, in, in.m.SetTrack(now, ev.key, ev.up))
 	}
@@ -453,10 +480,7 @@ func (d *Daemon) onTrack(ctx context.Context, now time.Time, ev trackEvent) {
 
 // dropInst forgets a stopped instance and closes what it alone used.
 func (d *Daemon) dropInst(in *inst) {
-	if in.garp != nil {
-		in.garp()
-		in.garp = nil
-	}
+	in.stopGARP()
 	in.ann.Close()
 	if d.vrids[in.link][in.cfg.FSM.VRID] == in {
 		delete(d.vrids[in.link], in.cfg.FSM.VRID)
@@ -492,7 +516,7 @@ func (d *Daemon) rebuildGroups() {
 }
 
 func (d *Daemon) setup() error {
-	now := time.Now()
+	now := d.clk.Now()
 	// Tracks known down before start (init_fail scripts) are applied first.
 	for name, s := range d.cfg.Scripts {
 		d.known[scriptKey(name)] = s.InitFail == s.Reverse
@@ -611,99 +635,82 @@ func (d *Daemon) startReader(l *link) {
 	go func() { defer d.wg.Done(); d.readLoop(ctx, l) }()
 }
 
-// startLinks (re)starts the link watcher for d.cfg.Links.
+// startLinks (re)starts the link watcher for d.cfg.Links: their state
+// (tracks) and their addresses (instances' sources).
 func (d *Daemon) startLinks() {
-	if stop := d.stopers["links"]; stop != nil {
-		stop()
-	}
-	d.gens["links"]++
-	gen := d.gens["links"]
-	ctx, cancel := context.WithCancel(d.bg)
-	d.stopers["links"] = cancel
+	ctx, gen := d.restart(linkWatcher)
 	names := slices.Clone(d.cfg.Links)
-	d.wg.Add(1)
-	go func() { defer d.wg.Done(); watchLinks(ctx, names, gen, d.track, d.log) }()
-	d.wg.Add(1)
-	go func() { defer d.wg.Done(); watchAddrs(ctx, names, gen, d.track, d.log) }()
+	d.wg.Add(2)
+	go func() {
+		defer d.wg.Done()
+		d.net.WatchLinks(ctx, names, func(s LinkState) {
+			send(ctx, d.track, trackEvent{key: interfaceKey(s.Name), up: s.Up, reason: s.Reason, from: linkWatcher, gen: gen})
+		})
+	}()
+	go func() {
+		defer d.wg.Done()
+		d.net.WatchAddrs(ctx, names, func(ifname string) { send(ctx, d.addrs, addrEvent{link: ifname, gen: gen}) })
+	}()
 }
 
 // startScript (re)starts a script's runner with a fresh state, as at boot.
 func (d *Daemon) startScript(s *ScriptConfig) {
-	src := scriptKey(s.Name)
-	d.stopScript(s.Name)
-	d.gens[src]++
-	gen := d.gens[src]
-	ctx, cancel := context.WithCancel(d.bg)
-	d.stopers[src] = cancel
+	w := watcher{script: s.Name}
+	ctx, gen := d.restart(w)
 	d.wg.Add(1)
-	go func() { defer d.wg.Done(); runScript(ctx, s, gen, d.track, d.log) }()
+	go func() {
+		defer d.wg.Done()
+		runScript(ctx, d.clk, s, func(ev trackEvent) {
+			ev.from, ev.gen = w, gen
+			send(ctx, d.track, ev)
+		}, d.log)
+	}()
 }
 
-func (d *Daemon) stopScript(name string) {
-	src := scriptKey(name)
-	if stop := d.stopers[src]; stop != nil {
+// restart stops watcher w, if running, and returns the context and the
+// generation of its next run.
+func (d *Daemon) restart(w watcher) (context.Context, uint64) {
+	d.stopWatcher(w)
+	ctx, cancel := context.WithCancel(d.bg)
+	d.stopers[w] = cancel
+	return ctx, d.gens[w]
+}
+
+// stopWatcher stops w; whatever it still sends is stale.
+func (d *Daemon) stopWatcher(w watcher) {
+	if stop := d.stopers[w]; stop != nil {
 		stop()
-		delete(d.stopers, src)
+		delete(d.stopers, w)
 	}
-	d.gens[src]++ // whatever the old runner still sends is stale
+	d.gens[w]++
 }
 
 // Run runs until ctx is cancelled, then shuts down cleanly: masters send
 // priority 0, addresses are released, notify_stop runs. It returns nil on a
 // clean stop.
+//
+// Each turn of the event loop takes one input (a packet, a tracking event,
+// a reload, a timer), first does what fell due on the clock (machines'
+// timers, source retries), then the input, then one reconcile (settle),
+// then publishes the result.
 func (d *Daemon) Run(ctx context.Context) error {
 	defer close(d.stopped)
-	closeAll := func() {
-		for _, l := range d.links {
-			l.close()
-		}
-		for _, in := range d.insts {
-			in.ann.Close()
-		}
-	}
-	if err := d.setup(); err != nil {
-		closeAll()
+	if err := d.start(ctx); err != nil {
 		return err
 	}
-	d.publish()
-	// Stale addresses of ours go before anything else: nothing is master.
-	// A kernel error is no reason to stop (the reconciler retries it, and
-	// so does settle): the instances must still advertise and take over.
-	if err := d.opt.Reconciler.Reconcile(ctx, d.states()); err != nil {
-		d.log.Error("initial reconcile failed; retrying in 1s", "err", err)
-		d.retry = time.Now().Add(time.Second)
-	}
-	bg, stopBG := context.WithCancel(context.Background())
-	d.bg = bg
 	// Closing the sockets is what unblocks the read loops: close them
 	// before waiting for the goroutines.
-	defer func() { stopBG(); closeAll(); d.wg.Wait() }()
-	for _, l := range d.links {
-		d.startReader(l)
-	}
-	d.startLinks()
-	for _, s := range d.cfg.Scripts {
-		d.startScript(s)
-	}
-	if d.opt.StatsFile != "" {
-		d.wg.Add(1)
-		go func() { defer d.wg.Done(); d.writeStats(bg) }()
-	}
-	now := time.Now()
-	for _, in := range d.insts {
-		d.apply(ctx, in, in.m.Start(now))
-	}
-	d.settle(ctx)
-	d.publish()
-	timer := time.NewTimer(time.Hour)
+	defer func() { d.stopBG(); d.closeAll(); d.wg.Wait() }()
+	timer := d.clk.NewTimer(time.Hour)
 	defer timer.Stop()
 	// The loop turns at least every beatEvery, idle or not, so that Alive
 	// tells a stuck loop from a quiet one.
-	beat := time.NewTicker(beatEvery)
+	beat := d.clk.NewTicker(beatEvery)
 	defer beat.Stop()
 	for {
-		d.beat.Store(time.Now().UnixNano())
+		d.beat.Store(d.clk.Now().UnixNano())
 		d.resetTimer(timer)
+		var input any
 		select {
 		case <-ctx.Done():
 			d.shutdown()
@@ -713,39 +720,102 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.notifyq.Close(stopNotifyBudget)
 			d.publish()
 			return nil
-		case <-beat.C:
-		case p := <-d.rx:
-			d.receive(ctx, p.l, p.r)
-		case ev := <-d.track:
-			src := ev.key
-			if strings.HasPrefix(src, TrackInterface+" ") || strings.HasPrefix(src, "addresses ") {
-				src = "links"
-			}
-			if ev.gen != d.gens[src] {
-				break // from a watcher or runner a reload has stopped
-			}
-			if name, ok := strings.CutPrefix(ev.key, "addresses "); ok {
-				d.refreshSources(ctx, time.Now(), name)
-				break
-			}
-			d.onTrack(ctx, time.Now(), ev)
-		case req := <-d.reloadq:
-			req.done <- d.reload(ctx, req.cfg)
-		case <-timer.C:
-			now := time.Now()
-			d.retrySources(ctx, now)
-			for _, in := range d.insts {
-				if dl := in.m.Deadline(); !dl.IsZero() && !now.Before(dl) {
-					d.apply(ctx, in, in.m.Tick(now))
-				}
-			}
+		case <-beat.C():
+		case <-timer.C():
+		case input = <-d.rx:
+		case input = <-d.track:
+		case input = <-d.addrs:
+		case input = <-d.reloadq:
 		}
+		now := d.clk.Now()
+		d.due(ctx, now)
+		reply := d.handle(ctx, now, input)
 		d.settle(ctx)
 		d.publish()
+		if reply != nil {
+			reply()
+		}
 	}
 }
 
-func (d *Daemon) resetTimer(t *time.Timer) {
+// start opens the instances' links, releases stale addresses, starts the
+// readers, watchers and scripts, and starts the machines.
+func (d *Daemon) start(ctx context.Context) error {
+	if err := d.setup(); err != nil {
+		d.closeAll()
+		return err
+	}
+	d.publish()
+	// Stale addresses of ours go before anything else: nothing is master.
+	// A kernel error is no reason to stop (the reconciler retries it, and
+	// so does settle): the instances must still advertise and take over.
+	if err := d.opt.Reconciler.Reconcile(ctx, d.states()); err != nil {
+		d.log.Error("initial reconcile failed; retrying in 1s", "err", err)
+		d.retry = d.clk.Now().Add(time.Second)
+	}
+	d.bg, d.stopBG = context.WithCancel(context.Background())
+	for _, l := range d.links {
+		d.startReader(l)
+	}
+	d.startLinks()
+	for _, s := range d.cfg.Scripts {
+		d.startScript(s)
+	}
+	if d.opt.StatsFile != "" {
+		d.wg.Add(1)
+		go func() { defer d.wg.Done(); d.writeStats(d.bg) }()
+	}
+	now := d.clk.Now()
+	for _, in := range d.insts {
+		d.apply(ctx, in, in.m.Start(now))
+	}
+	d.settle(ctx)
+	d.publish()
+	return nil
+}
+
+func (d *Daemon) closeAll() {
+	for _, l := range d.links {
+		l.close()
+	}
+	for _, in := range d.insts {
+		in.ann.Close()
+	}
+}
+
+// due does what fell due by now: the machines' timers and the links'
+// address retries.
+func (d *Daemon) due(ctx context.Context, now time.Time) {
+	d.retrySources(ctx, now)
+	for _, in := range d.insts {
+		if dl := in.m.Deadline(); !dl.IsZero() && !now.Before(dl) {
+			d.apply(ctx, in, in.m.Tick(now))
+		}
+	}
+}
+
+// handle takes one input of the event loop. For a reload it returns the
+// reply, which the loop sends once the round is settled and published.
+func (d *Daemon) handle(ctx context.Context, now time.Time, input any) (reply func()) {
+	switch in := input.(type) {
+	case rxPacket:
+		d.receive(ctx, now, in.l, in.r)
+	case trackEvent:
+		if in.gen == d.gens[in.from] { // else from a watcher a reload stopped
+			d.onTrack(ctx, now, in)
+		}
+	case addrEvent:
+		if in.gen == d.gens[linkWatcher] {
+			d.refreshSources(ctx, now, in.link)
+		}
+	case reloadReq:
+		err := d.reload(ctx, in.cfg)
+		return func() { in.done <- err }
+	}
+	return nil
+}
+
+func (d *Daemon) resetTimer(t clock.Timer) {
 	var next time.Time
 	for _, in := range d.insts {
 		if dl := in.m.Deadline(); !dl.IsZero() && (next.IsZero() || dl.Before(next)) {
@@ -762,7 +832,7 @@ func (d *Daemon) resetTimer(t *time.Timer) {
 	}
 	wait := time.Hour
 	if !next.IsZero() {
-		wait = max(time.Until(next), 0)
+		wait = max(next.Sub(d.clk.Now()), 0)
 	}
 	t.Reset(wait)
 }
@@ -782,13 +852,13 @@ func (d *Daemon) apply(ctx context.Context, in *inst, effs []fsm.Effect) {
 		case fsm.Transition:
 			d.log.Info("vrrp transition", "instance", in.cfg.FSM.Name, "from", e.From, "to", e.To, "priority", e.Priority, "reason", e.Reason)
 			d.Counters.inc(in.key, "transitions")
-			in.lastAt, in.lastWhy = time.Now(), e.Reason
-			if e.From == fsm.Master && in.garp != nil {
-				in.garp()
-				in.garp = nil
+			now := d.clk.Now()
+			in.lastAt, in.lastWhy = now, e.Reason
+			if e.From == fsm.Master {
+				in.stopGARP()
 			}
 			if g := d.groupOf[in.m]; g != nil {
-				for m, fe := range g.Follow(time.Now(), in.m, e) {
+				for m, fe := range g.Follow(now, in.m, e) {
 					d.apply(ctx, d.byName[m.Config().Name], fe)
 				}
 			}
@@ -809,15 +879,17 @@ func (d *Daemon) apply(ctx context.Context, in *inst, effs []fsm.Effect) {
 }
 
 // settle reconciles once after a round of effects, then announces the new
-// masters' addresses — only once they are on the interface.
+// masters' addresses — only once they are on the interface. A failed
+// reconcile is tried again a second later.
 func (d *Daemon) settle(ctx context.Context) {
-	if !d.dirty && (d.retry.IsZero() || time.Now().Before(d.retry)) {
+	now := d.clk.Now()
+	if !d.dirty && (d.retry.IsZero() || now.Before(d.retry)) {
 		return
 	}
 	if d.dirty || !d.retry.IsZero() {
 		if err := d.opt.Reconciler.Reconcile(ctx, d.states()); err != nil {
 			d.log.Error("reconcile failed; retrying in 1s", "err", err)
-			d.retry = time.Now().Add(time.Second)
+			d.retry = now.Add(time.Second)
 			return
 		}
 		d.dirty, d.retry = false, time.Time{}
@@ -825,45 +897,59 @@ func (d *Daemon) settle(ctx context.Context) {
 	for _, in := range d.insts {
 		if in.pending && in.m.State() == fsm.Master {
 			in.pending = false
-			if in.garp != nil {
-				in.garp()
-			}
-			gctx, cancel := context.WithCancel(context.Background())
-			in.garp = cancel
-			go d.garpSchedule(gctx, in.ann, garpPlan{cfg: *in.cfg, key: in.key}, true)
+			d.startGARP(in, now, true)
 		}
+	}
+}
+
+// startGARP (re)starts in's announcements from now: the whole schedule
+// (initial, a new master) or only the periodic refresh.
+func (d *Daemon) startGARP(in *inst, now time.Time, initial bool) {
+	in.stopGARP()
+	ctx, cancel := context.WithCancel(context.Background())
+	in.garp = cancel
+	go d.garpSchedule(ctx, in.ann, garpPlan{cfg: *in.cfg, key: in.key, start: now}, initial)
+}
+
+// stopGARP ends in's announcements, if any run.
+func (in *inst) stopGARP() {
+	if in.garp != nil {
+		in.garp()
+		in.garp = nil
 	}
 }
 
 // garpPlan is what a GARP schedule needs, copied so that a reload can swap
 // the instance's configuration while the schedule runs.
 type garpPlan struct {
-	cfg Instance
-	key CounterKey
+	cfg   Instance
+	key   CounterKey
+	start time.Time // the event loop's time when it was scheduled
 }
 
 // garpSchedule follows keepalived: garp_master_repeat announcements at
 // once, the same again after garp_master_delay (both only when initial),
 // then garp_master_refresh_repeat every garp_master_refresh while master.
-func (d *Daemon) garpSchedule(ctx context.Context, ann *announcer, p garpPlan, initial bool) {
+// Its times count from p.start, not from when this goroutine runs.
+func (d *Daemon) garpSchedule(ctx context.Context, ann Announcer, p garpPlan, initial bool) {
 	c := &p.cfg
 	addrs := append(slices.Clone(c.Addrs), c.Excluded...)
 	burst := func(n int) {
 		for i := 0; i < n && ctx.Err() == nil; i++ {
-			if err := ann.announce(addrs); err != nil {
+			if err := ann.Announce(addrs); err != nil {
 				d.log.Warn("gratuitous ARP/NA failed", "instance", c.FSM.Name, "err", err)
 				return
 			}
 			d.Counters.inc(p.key, "garp_sent")
 		}
 	}
+	next := p.start
 	if initial {
 		burst(max(c.GarpRepeat, 1))
 		if c.GarpDelay > 0 {
-			select {
-			case <-ctx.Done():
+			next = next.Add(c.GarpDelay)
+			if !d.sleepUntil(ctx, next) {
 				return
-			case <-time.After(c.GarpDelay):
 			}
 			burst(c.GarpRepeat)
 		}
@@ -871,15 +957,28 @@ func (d *Daemon) garpSchedule(ctx context.Context, ann *announcer, p garpPlan, i
 	if c.GarpRefresh <= 0 {
 		return
 	}
-	t := time.NewTicker(c.GarpRefresh)
-	defer t.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			burst(c.GarpRefreshRepeat)
+		next = next.Add(c.GarpRefresh)
+		// Late (a busy machine): skip the rounds missed, as a ticker.
+		for now := d.clk.Now(); next.Before(now); {
+			next = next.Add(c.GarpRefresh)
 		}
+		if !d.sleepUntil(ctx, next) {
+			return
+		}
+		burst(c.GarpRefreshRepeat)
+	}
+}
+
+// sleepUntil waits on the clock until at; false if ctx ended first.
+func (d *Daemon) sleepUntil(ctx context.Context, at time.Time) bool {
+	t := d.clk.NewTimer(at.Sub(d.clk.Now()))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C():
+		return true
 	}
 }
 
@@ -898,7 +997,7 @@ func (d *Daemon) sendAdvert(in *inst, e fsm.SendAdvert) {
 	for _, dst := range dsts {
 		b, err := packet.Marshal(p, in.src, dst)
 		if err == nil {
-			err = in.link.send(b, in.src, dst)
+			err = in.link.conn.Send(b, in.src, dst)
 		}
 		if err != nil {
 			d.Counters.inc(in.key, "send_errors")
@@ -918,15 +1017,15 @@ func (d *Daemon) sendAdvert(in *inst, e fsm.SendAdvert) {
 func (d *Daemon) readLoop(ctx context.Context, l *link) {
 	buf := make([]byte, 65536)
 	for ctx.Err() == nil {
-		r, err := l.read(buf)
+		r, err := l.conn.Read(buf)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Debug("read", "err", err)
-				time.Sleep(10 * time.Millisecond)
+				d.sleepUntil(ctx, d.clk.Now().Add(10*time.Millisecond))
 			}
 			continue
 		}
-		r.b = slices.Clone(r.b)
+		r.Data = slices.Clone(r.Data)
 		select {
 		case d.rx <- rxPacket{l: l, r: r}:
 		case <-ctx.Done():
@@ -935,23 +1034,23 @@ func (d *Daemon) readLoop(ctx context.Context, l *link) {
 }
 
 // receive validates a packet and feeds a good advert to its instance.
-func (d *Daemon) receive(ctx context.Context, l *link, r received) {
+func (d *Daemon) receive(ctx context.Context, now time.Time, l *link, r Received) {
 	if d.vrids[l] == nil {
 		return // the link was closed by a reload
 	}
 	in, p, reason := d.validate(l, r)
-	key := CounterKey{Interface: l.ifi.Name}
+	key := CounterKey{Interface: l.name}
 	if in != nil {
 		key = in.key
-	} else if len(r.b) >= 2 {
-		key.VRID = int(r.b[1])
+	} else if len(r.Data) >= 2 {
+		key.VRID = int(r.Data[1])
 	}
 	if reason != "" {
 		d.Counters.inc(key, "drop_"+reason)
-		d.log.Debug("dropped advertisement", "interface", l.ifi.Name, "src", r.src, "reason", reason, "instance", key.Name)
+		d.log.Debug("dropped advertisement", "interface", l.name, "src", r.Src, "reason", reason, "instance", key.Name)
 		return
 	}
-	effs := in.m.Receive(time.Now(), fsm.Advert{Src: r.src, Priority: int(p.Priority), Interval: p.Interval})
+	effs := in.m.Receive(now, fsm.Advert{Src: r.Src, Priority: int(p.Priority), Interval: p.Interval})
 	// An advert the state machine refuses as invalid (a v2 interval that
 	// differs) is counted as that drop by apply, not as received.
 	if !invalidDrop(effs) {
@@ -978,24 +1077,24 @@ func invalidDrop(effs []fsm.Effect) bool {
 // reason. The instance is known, even for a drop, as soon as the packet's
 // VRID byte names one on this link (keepalived's per-instance error
 // counters work the same way); then every error is counted against it.
-func (d *Daemon) validate(l *link, r received) (*inst, *packet.Packet, string) {
+func (d *Daemon) validate(l *link, r Received) (*inst, *packet.Packet, string) {
 	var in *inst
-	if len(r.b) >= 2 {
-		in = d.vrids[l][r.b[1]]
+	if len(r.Data) >= 2 {
+		in = d.vrids[l][r.Data[1]]
 	}
-	if r.ttl != packet.TTL {
+	if r.TTL != packet.TTL {
 		return in, nil, "ttl"
 	}
-	if !r.dst.IsValid() {
+	if !r.Dst.IsValid() {
 		return in, nil, "no_destination"
 	}
 	// The instance's version decides the layout (a v2 packet carries 8
 	// bytes of authentication data a v3 one has not): a packet of the
 	// other version is that, not a length that lies about its count.
-	if in != nil && len(r.b) >= 1 && int(r.b[0]>>4) != in.cfg.FSM.Version {
+	if in != nil && len(r.Data) >= 1 && int(r.Data[0]>>4) != in.cfg.FSM.Version {
 		return in, nil, "version"
 	}
-	p, err := packet.Parse(r.b, r.src, r.dst)
+	p, err := packet.Parse(r.Data, r.Src, r.Dst)
 	switch {
 	case errors.Is(err, packet.ErrTruncated):
 		return in, nil, "truncated"
@@ -1013,10 +1112,10 @@ func (d *Daemon) validate(l *link, r received) (*inst, *packet.Packet, string) {
 	if in == nil {
 		return nil, nil, "vrid"
 	}
-	if r.src == in.src || l.isLocal(r.src) {
+	if r.Src == in.src || l.isLocal(r.Src) {
 		return in, nil, "own"
 	}
-	if len(in.cfg.UnicastPeers) > 0 && !slices.Contains(in.cfg.UnicastPeers, r.src) {
+	if len(in.cfg.UnicastPeers) > 0 && !slices.Contains(in.cfg.UnicastPeers, r.Src) {
 		return in, nil, "unknown_peer"
 	}
 	if p.Version == 2 && !p.PassMatches(in.cfg.AuthPass) {
@@ -1026,7 +1125,7 @@ func (d *Daemon) validate(l *link, r received) (*inst, *packet.Packet, string) {
 }
 
 func (d *Daemon) shutdown() {
-	now := time.Now()
+	now := d.clk.Now()
 	for _, in := range d.insts {
 		d.apply(context.Background(), in, in.m.Shutdown(now))
 	}
@@ -1037,9 +1136,7 @@ func (d *Daemon) shutdown() {
 	}
 	d.dirty = false
 	for _, in := range d.insts {
-		if in.garp != nil {
-			in.garp()
-		}
+		in.stopGARP()
 	}
 }
 
@@ -1122,7 +1219,7 @@ const beatEvery = time.Second
 // it is stuck (or before Run), whatever else in the process still turns.
 func (d *Daemon) Alive(maxAge time.Duration) bool {
 	b := d.beat.Load()
-	return b != 0 && time.Since(time.Unix(0, b)) < maxAge
+	return b != 0 && clock.Since(d.clk, time.Unix(0, b)) < maxAge
 }
 
 // writeStats rewrites the stats file whenever the counters changed, at
@@ -1132,7 +1229,7 @@ func (d *Daemon) Alive(maxAge time.Duration) bool {
 func (d *Daemon) writeStats(ctx context.Context) {
 	var last uint64 = ^uint64(0)
 	var lastErr string
-	t := time.NewTicker(100 * time.Millisecond)
+	t := d.clk.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		if g := d.Counters.gen.Load(); g != last {
@@ -1152,7 +1249,7 @@ func (d *Daemon) writeStats(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }

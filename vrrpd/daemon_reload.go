@@ -16,7 +16,7 @@ import (
 // then one reconcile for what the new masters own.
 func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 	plan := PlanReload(d.cfg, cfg)
-	now := time.Now()
+	now := d.clk.Now()
 	newCfg := map[string]*Instance{}
 	for _, c := range cfg.Instances {
 		newCfg[c.FSM.Name] = c
@@ -50,7 +50,7 @@ func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 	for name, a := range plan.Scripts {
 		switch a {
 		case Remove:
-			d.stopScript(name)
+			d.stopWatcher(watcher{script: name})
 			delete(d.known, scriptKey(name))
 		case Add, Replace:
 			s := cfg.Scripts[name]
@@ -151,12 +151,7 @@ func (d *Daemon) update(ctx context.Context, now time.Time, in *inst, c *Instanc
 	case restartGARP:
 		// Only the periodic refresh: the master's addresses were
 		// announced when it became master.
-		if in.garp != nil {
-			in.garp()
-		}
-		gctx, cancel := context.WithCancel(context.Background())
-		in.garp = cancel
-		go d.garpSchedule(gctx, in.ann, garpPlan{cfg: *c, key: in.key}, false)
+		d.startGARP(in, now, false)
 	}
 }
 

@@ -3,12 +3,12 @@ package vrrpd
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/netip"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/clock"
 	"github.com/lbx-dev/lbx/vrrpd/fsm"
 	"github.com/lbx-dev/lbx/vrrpd/packet"
 )
@@ -61,13 +61,14 @@ func TestDropAccounting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l := &link{ifi: &net.Interface{Name: "eth0"}, at: time.Now().Add(time.Hour), local: map[netip.Addr]bool{}}
+			// A recent (future) reading of no local addresses: isLocal reads nothing.
+			l := &link{name: "eth0", clk: clock.Real(), at: time.Now().Add(time.Hour), local: map[netip.Addr]bool{}}
 			c := baseInstance()
 			c.AuthPass = "s3cret"
 			c.FSM.Version = tc.version
 			in := &inst{cfg: c, key: keyOf(c), m: fsm.New(c.FSM), link: l, src: netip.MustParseAddr("10.0.0.2")}
 			d.vrids[l] = map[uint8]*inst{51: in}
-			d.receive(context.Background(), l, received{b: tc.packet(c), src: src, dst: packet.Group4, ttl: packet.TTL})
+			d.receive(context.Background(), time.Now(), l, Received{Data: tc.packet(c), Src: src, Dst: packet.Group4, TTL: packet.TTL})
 			if got := d.Counters.PerInstance()[in.key]; !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("counted %v; want %v", got, tc.want)
 			}

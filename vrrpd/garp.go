@@ -23,7 +23,9 @@ type announcer struct {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-func newAnnouncer(ifname string, v6 bool, src6 netip.Addr) (*announcer, error) {
+// Announcer opens the real sender: an AF_PACKET socket (IPv4) or an ICMPv6
+// one (IPv6).
+func (kernelTransport) Announcer(ifname string, v6 bool, src6 netip.Addr) (Announcer, error) {
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
 		return nil, err
@@ -56,13 +58,14 @@ func newAnnouncer(ifname string, v6 bool, src6 netip.Addr) (*announcer, error) {
 	return a, nil
 }
 
-func (a *announcer) Close() {
+func (a *announcer) Close() error {
 	if a.arp >= 0 {
 		unix.Close(a.arp)
 	}
 	if a.ndc != nil {
 		a.ndc.Close()
 	}
+	return nil
 }
 
 // GARPFrame builds a gratuitous ARP request for ip from mac (sender and
@@ -99,8 +102,8 @@ func NAMessage(mac net.HardwareAddr, target netip.Addr) []byte {
 	return b
 }
 
-// announce sends one round for addrs.
-func (a *announcer) announce(addrs []netip.Addr) error {
+// Announce sends one round for addrs.
+func (a *announcer) Announce(addrs []netip.Addr) error {
 	var first error
 	for _, ip := range addrs {
 		var err error

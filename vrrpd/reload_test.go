@@ -3,7 +3,6 @@ package vrrpd
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/clock"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/vrrpd/fsm"
 	"github.com/lbx-dev/lbx/vrrpd/packet"
@@ -19,7 +19,7 @@ import (
 func baseInstance() *Instance {
 	return &Instance{
 		FSM: fsm.Config{Name: "VI_1", VRID: 51, Version: 3, Priority: 150, AdvertInt: time.Second, Preempt: true,
-			Tracks: []fsm.Track{{Key: "interface eth0"}}},
+			Tracks: []fsm.Track{{Key: interfaceKey("eth0")}}},
 		Interface: "eth0",
 		Addrs:     []netip.Addr{netip.MustParseAddr("10.0.0.100")},
 		GarpDelay: 5 * time.Second, GarpRepeat: 5,
@@ -39,7 +39,7 @@ func TestDecide(t *testing.T) {
 		{"advert_int", func(i *Instance) { i.FSM.AdvertInt = 2 * time.Second }, Update, "advert_int"},
 		{"preempt", func(i *Instance) { i.FSM.Preempt = false }, Update, "preempt"},
 		{"preempt_delay", func(i *Instance) { i.FSM.PreemptDelay = time.Minute }, Update, "preempt_delay"},
-		{"track weight", func(i *Instance) { i.FSM.Tracks = append(i.FSM.Tracks, fsm.Track{Key: "script chk", Weight: -20}) }, Update, "script chk:-20"},
+		{"track weight", func(i *Instance) { i.FSM.Tracks = append(i.FSM.Tracks, fsm.Track{Key: scriptKey("chk"), Weight: -20}) }, Update, "script chk:-20"},
 		{"auth, password not logged", func(i *Instance) { i.AuthPass = "s3cret" }, Update, "authentication changed"},
 		{"unicast peers", func(i *Instance) { i.UnicastPeers = []netip.Addr{netip.MustParseAddr("10.0.0.3")} }, Update, "unicast_peers"},
 		{"unicast source", func(i *Instance) { i.UnicastSrc = netip.MustParseAddr("10.0.0.2") }, Update, "unicast_src_ip"},
@@ -132,7 +132,8 @@ func TestCountersAttribution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &link{ifi: &net.Interface{Name: "eth0"}, at: time.Now().Add(time.Hour), local: map[netip.Addr]bool{}}
+	// A recent (future) reading of no local addresses: isLocal reads nothing.
+	l := &link{name: "eth0", clk: clock.Real(), at: time.Now().Add(time.Hour), local: map[netip.Addr]bool{}}
 	src, own := netip.MustParseAddr("10.0.0.3"), netip.MustParseAddr("10.0.0.2")
 	c := baseInstance()
 	c.AuthPass = "s3cret"
@@ -151,7 +152,7 @@ func TestCountersAttribution(t *testing.T) {
 		return b
 	}
 	rx := func(b []byte, ttl int, from netip.Addr) {
-		d.receive(context.Background(), l, received{b: b, src: from, dst: packet.Group4, ttl: ttl})
+		d.receive(context.Background(), time.Now(), l, Received{Data: b, Src: from, Dst: packet.Group4, TTL: ttl})
 	}
 	rx(adv(nil), 255, src)
 	rx(adv(func(p *packet.Packet) { p.Priority = 0 }), 255, src)

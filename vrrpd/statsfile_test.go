@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/lbx-dev/lbx/internal/clock"
 )
 
 // TestStatsFileNoLinks is issue 26 item 9: --stats-file never writes
@@ -42,7 +44,7 @@ func TestStatsFileNoLinks(t *testing.T) {
 				}
 			}
 			file := filepath.Join(dir, "stats.json")
-			d := &Daemon{opt: Options{StatsFile: file}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			d := &Daemon{opt: Options{StatsFile: file}, clk: clock.Real(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			d.Counters.inc(CounterKey{Name: "VI_1"}, "adverts_sent")
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()

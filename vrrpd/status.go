@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
-	"strings"
 
 	"github.com/lbx-dev/lbx/vrrpd/fsm"
 )
@@ -23,27 +22,23 @@ const (
 )
 
 // Keys of tracked objects: what the state machine (fsm.Track.Key), the
-// tracking events and the daemon's known states use.
-func interfaceKey(name string) string { return TrackInterface + " " + name }
-func scriptKey(name string) string    { return TrackScript + " " + name }
+// tracking events and the daemon's known states use. Their String is the
+// object's name in logs and reasons: "interface eth1", "script chk",
+// "source eth0 IPv4".
+func interfaceKey(name string) fsm.TrackKey {
+	return fsm.TrackKey{Kind: TrackInterface, Name: name}
+}
+
+func scriptKey(name string) fsm.TrackKey { return fsm.TrackKey{Kind: TrackScript, Name: name} }
 
 // sourceKey is the track of an instance's source address: the link's
 // primary address of its family (link.primary).
-func sourceKey(ifname string, v6 bool) string {
+func sourceKey(ifname string, v6 bool) fsm.TrackKey {
+	k := fsm.TrackKey{Kind: TrackSource, Name: ifname, Qualifier: "IPv4"}
 	if v6 {
-		return TrackSource + " " + ifname + " IPv6"
+		k.Qualifier = "IPv6"
 	}
-	return TrackSource + " " + ifname + " IPv4"
-}
-
-// trackOf splits a key made above into its kind and the object's name (a
-// source's name is its link: the instance's family says which address).
-func trackOf(key string) (kind, name string) {
-	kind, name, _ = strings.Cut(key, " ")
-	if kind == TrackSource {
-		name, _, _ = strings.Cut(name, " ")
-	}
-	return kind, name
+	return k
 }
 
 // TrackStatus is one object an instance tracks, and what it does to the
@@ -88,8 +83,7 @@ func tracksOf(m *fsm.Machine) []TrackStatus {
 	ts := m.Tracks()
 	out := make([]TrackStatus, 0, len(ts))
 	for _, t := range ts {
-		kind, name := trackOf(t.Key)
-		out = append(out, TrackStatus{Kind: kind, Name: name, Up: t.Up, Weight: t.Weight, Applied: t.Applied, Fault: t.Fault})
+		out = append(out, TrackStatus{Kind: t.Key.Kind, Name: t.Key.Name, Up: t.Up, Weight: t.Weight, Applied: t.Applied, Fault: t.Fault})
 	}
 	return out
 }
@@ -109,7 +103,7 @@ func addressesOf(c *Instance, held bool) []AddressStatus {
 // their current state (event loop only), sorted by kind and name.
 func (d *Daemon) tracked() []TrackedObject {
 	out := make([]TrackedObject, 0, len(d.cfg.Links)+len(d.cfg.Scripts))
-	state := func(key string, assumed bool) bool {
+	state := func(key fsm.TrackKey, assumed bool) bool {
 		if up, ok := d.known[key]; ok {
 			return up
 		}

@@ -9,18 +9,25 @@ import (
 	"github.com/lbx-dev/lbx/vrrpd/fsm"
 )
 
-// The keys the daemon tracks by come back as kind and name.
-func TestTrackOf(t *testing.T) {
-	tests := []struct{ key, kind, name string }{
-		{interfaceKey("eth1"), TrackInterface, "eth1"},
-		{scriptKey("chk_nginx"), TrackScript, "chk_nginx"},
-		{sourceKey("eth0", false), TrackSource, "eth0"},
-		{sourceKey("eth0", true), TrackSource, "eth0"},
+// The keys the daemon tracks by are typed (kind and name, as the status
+// shows them) and named in logs and reasons as before they were typed.
+func TestTrackKeys(t *testing.T) {
+	tests := []struct {
+		key              fsm.TrackKey
+		kind, name, text string
+	}{
+		{interfaceKey("eth1"), TrackInterface, "eth1", "interface eth1"},
+		{scriptKey("chk_nginx"), TrackScript, "chk_nginx", "script chk_nginx"},
+		{sourceKey("eth0", false), TrackSource, "eth0", "source eth0 IPv4"},
+		{sourceKey("eth0", true), TrackSource, "eth0", "source eth0 IPv6"},
 	}
 	for _, tc := range tests {
-		if kind, name := trackOf(tc.key); kind != tc.kind || name != tc.name {
-			t.Errorf("trackOf(%q) = %q, %q; want %q, %q", tc.key, kind, name, tc.kind, tc.name)
+		if tc.key.Kind != tc.kind || tc.key.Name != tc.name || tc.key.String() != tc.text {
+			t.Errorf("key %+v (%q); want kind %q, name %q, text %q", tc.key, tc.key, tc.kind, tc.name, tc.text)
 		}
+	}
+	if sourceKey("eth0", false) == sourceKey("eth0", true) {
+		t.Error("an interface's IPv4 and IPv6 sources share a key")
 	}
 }
 

@@ -11,18 +11,36 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/lbx-dev/lbx/internal/clock"
 	"github.com/lbx-dev/lbx/internal/script"
+	"github.com/lbx-dev/lbx/vrrpd/fsm"
 )
 
 // trackEvent is a tracked object changing state.
 type trackEvent struct {
-	key    string
+	key    fsm.TrackKey
 	up     bool
 	reason string
+	from   watcher
 	// gen is the generation of the watcher or runner that sent it: a
 	// reload that restarts one makes the old one's late events stale.
 	gen uint64
 }
+
+// addrEvent says the addresses of a link may have changed: the daemon
+// reads them again (refreshSources). From the link watcher.
+type addrEvent struct {
+	link string
+	gen  uint64
+}
+
+// watcher names a goroutine that reports tracking events: the link
+// watcher (the zero value, one for all tracked links) or the runner of
+// the named vrrp_script.
+type watcher struct{ script string }
+
+// linkWatcher is the watcher of the tracked links and their addresses.
+var linkWatcher = watcher{}
 
 // subscribe calls sub (a vishvananda/netlink subscription) until it
 // succeeds, every second, or ctx ends (ok false). errc gets the
@@ -90,9 +108,9 @@ func linkUp(l netlink.Link) bool {
 	return a.OperState == netlink.OperUp || a.OperState == netlink.OperUnknown
 }
 
-// watchLinks reports the tracked links' state from netlink link updates,
+// WatchLinks reports the tracked links' state from netlink link updates,
 // resubscribing (with a fresh listing) whenever the subscription breaks.
-func watchLinks(ctx context.Context, names []string, gen uint64, out chan<- trackEvent, log *slog.Logger) {
+func (t kernelTransport) WatchLinks(ctx context.Context, names []string, report func(LinkState)) {
 	if len(names) == 0 {
 		return
 	}
@@ -103,7 +121,7 @@ func watchLinks(ctx context.Context, names []string, gen uint64, out chan<- trac
 	last := map[string]bool{}
 	for ctx.Err() == nil {
 		ch := make(chan netlink.LinkUpdate, 64)
-		done, errc, ok := subscribe(ctx, "link", log, func(done chan struct{}, onErr func(error)) error {
+		done, errc, ok := subscribe(ctx, "link", t.log, func(done chan struct{}, onErr func(error)) error {
 			return netlink.LinkSubscribeWithOptions(ch, done, netlink.LinkSubscribeOptions{ListExisting: true, ErrorCallback: onErr})
 		})
 		if !ok {
@@ -117,10 +135,10 @@ func watchLinks(ctx context.Context, names []string, gen uint64, out chan<- trac
 				_ = l
 			} else if v, ok := last[n]; !ok || v {
 				last[n] = false
-				sendTrack(ctx, out, trackEvent{key: interfaceKey(n), up: false, reason: "link " + n + " does not exist", gen: gen})
+				report(LinkState{Name: n, Reason: "link " + n + " does not exist"})
 			}
 		}
-		if receive(ctx, "link", log, done, errc, ch, func(u netlink.LinkUpdate) {
+		if receive(ctx, "link", t.log, done, errc, ch, func(u netlink.LinkUpdate) {
 			n := u.Attrs().Name
 			if !want[n] {
 				return
@@ -134,24 +152,24 @@ func watchLinks(ctx context.Context, names []string, gen uint64, out chan<- trac
 			if up {
 				state = "up"
 			}
-			sendTrack(ctx, out, trackEvent{key: interfaceKey(n), up: up, reason: "link " + n + " is " + state, gen: gen})
+			report(LinkState{Name: n, Up: up, Reason: "link " + n + " is " + state})
 		}) {
 			return
 		}
 	}
 }
 
-// watchAddrs reports every address change on the named links (and one for
-// each at every (re)subscription) as an "addresses LINK" event, after
-// which the daemon reads the link's addresses again (refreshSources): the
-// kernel's notification says what changed, the daemon wants what is left.
-func watchAddrs(ctx context.Context, names []string, gen uint64, out chan<- trackEvent, log *slog.Logger) {
+// WatchAddrs reports every address change on the named links (and one for
+// each at every (re)subscription), after which the daemon reads the link's
+// addresses again (refreshSources): the kernel's notification says what
+// changed, the daemon wants what is left.
+func (t kernelTransport) WatchAddrs(ctx context.Context, names []string, changed func(ifname string)) {
 	if len(names) == 0 {
 		return
 	}
 	for ctx.Err() == nil {
 		ch := make(chan netlink.AddrUpdate, 64)
-		done, errc, ok := subscribe(ctx, "address", log, func(done chan struct{}, onErr func(error)) error {
+		done, errc, ok := subscribe(ctx, "address", t.log, func(done chan struct{}, onErr func(error)) error {
 			return netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{ErrorCallback: onErr})
 		})
 		if !ok {
@@ -163,9 +181,9 @@ func watchAddrs(ctx context.Context, names []string, gen uint64, out chan<- trac
 			if l, err := netlink.LinkByName(n); err == nil {
 				byIndex[l.Attrs().Index] = n
 			}
-			sendTrack(ctx, out, trackEvent{key: "addresses " + n, gen: gen})
+			changed(n)
 		}
-		if receive(ctx, "address", log, done, errc, ch, func(u netlink.AddrUpdate) {
+		if receive(ctx, "address", t.log, done, errc, ch, func(u netlink.AddrUpdate) {
 			n, known := byIndex[u.LinkIndex]
 			if !known {
 				// Maybe a watched link created (or re-created) since.
@@ -179,20 +197,20 @@ func watchAddrs(ctx context.Context, names []string, gen uint64, out chan<- trac
 			}
 			// One event for a burst (a master's VIPs come together):
 			// the daemon reads the link's addresses once for all.
-			changed := map[string]bool{n: true}
+			burst := map[string]bool{n: true}
 			for more := true; more; {
 				select {
 				case u, ok := <-ch:
 					more = ok
 					if n, known := byIndex[u.LinkIndex]; ok && known {
-						changed[n] = true
+						burst[n] = true
 					}
 				default:
 					more = false
 				}
 			}
-			for n := range changed {
-				sendTrack(ctx, out, trackEvent{key: "addresses " + n, gen: gen})
+			for n := range burst {
+				changed(n)
 			}
 		}) {
 			return
@@ -203,10 +221,10 @@ func watchAddrs(ctx context.Context, names []string, gen uint64, out chan<- trac
 // runScript runs one vrrp_script forever: every interval, with a timeout
 // that kills the whole process group; rise/fall consecutive results flip its
 // state, and only flips are reported.
-func runScript(ctx context.Context, s *ScriptConfig, gen uint64, out chan<- trackEvent, log *slog.Logger) {
+func runScript(ctx context.Context, clk clock.Clock, s *ScriptConfig, report func(trackEvent), log *slog.Logger) {
 	ok := !s.InitFail
 	streak := 0
-	t := time.NewTicker(s.Interval)
+	t := clk.NewTicker(s.Interval)
 	defer t.Stop()
 	short := false // the last run could not start (logged once)
 	for {
@@ -234,7 +252,7 @@ func runScript(ctx context.Context, s *ScriptConfig, gen uint64, out chan<- trac
 			if streak >= need {
 				ok, streak = res, 0
 				up := ok != s.Reverse
-				sendTrack(ctx, out, trackEvent{key: scriptKey(s.Name), up: up, reason: fmt.Sprintf("script %s %s", s.Name, why), gen: gen})
+				report(trackEvent{key: scriptKey(s.Name), up: up, reason: fmt.Sprintf("script %s %s", s.Name, why)})
 			}
 		}
 		if wasShort && !short {
@@ -243,7 +261,7 @@ func runScript(ctx context.Context, s *ScriptConfig, gen uint64, out chan<- trac
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }
@@ -261,9 +279,10 @@ func runOnce(ctx context.Context, command string, timeout time.Duration, u *scri
 	return false, "failed: " + err.Error(), err
 }
 
-func sendTrack(ctx context.Context, out chan<- trackEvent, ev trackEvent) {
+// send hands v to the event loop, unless ctx ends first.
+func send[T any](ctx context.Context, out chan<- T, v T) {
 	select {
-	case out <- ev:
+	case out <- v:
 	case <-ctx.Done():
 	}
 }

@@ -2,6 +2,7 @@ package vrrpd
 
 import (
 	"context"
+	"github.com/lbx-dev/lbx/internal/clock"
 	"net"
 	"net/netip"
 	"os"
@@ -43,7 +44,7 @@ vrrp_instances:
 				}
 				keys := []string{}
 				for _, tr := range in.FSM.Tracks {
-					keys = append(keys, tr.Key)
+					keys = append(keys, tr.Key.String())
 				}
 				if got := strings.Join(keys, ","); got != "interface eth0,source eth0 IPv4,interface eth1,script chk" {
 					t.Errorf("tracks %s", got)
@@ -81,7 +82,7 @@ vrrp_instances:
 				if in := c.Instances[0]; !in.V6 || in.FSM.Version != 3 {
 					t.Errorf("v6 %v version %d", in.V6, in.FSM.Version)
 				}
-				if k := c.Instances[0].FSM.Tracks[1].Key; k != "source eth0 IPv6" {
+				if k := c.Instances[0].FSM.Tracks[1].Key; k != sourceKey("eth0", true) {
 					t.Errorf("source track %q", k)
 				}
 			},
@@ -99,7 +100,7 @@ vrrp_instances:
 `,
 			check: func(t *testing.T, c *Config) {
 				for _, tr := range c.Instances[0].FSM.Tracks {
-					if strings.HasPrefix(tr.Key, "source ") {
+					if tr.Key.Kind == TrackSource {
 						t.Errorf("track %q with unicast_src_ip given", tr.Key)
 					}
 				}
@@ -165,10 +166,10 @@ func TestScriptRiseFall(t *testing.T) {
 	out := make(chan trackEvent, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go runScript(ctx, s, 0, out, nil)
+	go runScript(ctx, clock.Real(), s, func(ev trackEvent) { out <- ev }, nil)
 	// Starts up (no init_fail); failing for Fall runs reports down.
 	ev := <-out
-	if ev.up || ev.key != "script chk" {
+	if ev.up || ev.key != scriptKey("chk") {
 		t.Fatalf("first event %+v, want down", ev)
 	}
 	os.WriteFile(flag, nil, 0o644)
@@ -201,7 +202,8 @@ func TestPrimarySkipsVirtualAddresses(t *testing.T) {
 	if err != nil {
 		t.Skip("no lo")
 	}
-	l := &link{ifi: lo}
+	// The real link's address reading, without its socket (no root).
+	l := &link{name: "lo", conn: &rawLink{ifi: lo}, clk: clock.Real()}
 	loop := netip.MustParseAddr("127.0.0.1")
 	if got, err := l.primary(func(netip.Addr) bool { return false }); err != nil || got != loop {
 		t.Fatalf("primary of lo: %v, %v; want 127.0.0.1", got, err)

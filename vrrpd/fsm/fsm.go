@@ -48,8 +48,26 @@ type Config struct {
 // Weight > 0 is added to the priority while up; weight < 0 is added while
 // down (keepalived's track_interface / track_script semantics).
 type Track struct {
-	Key    string // e.g. "interface eth1", "script chk_nginx"
+	Key    TrackKey
 	Weight int
+}
+
+// TrackKey names a tracked object. The machine only compares keys; the
+// caller says what they are (vrrpd: a link, a script, a source address).
+type TrackKey struct {
+	Kind string // e.g. "interface", "script"
+	Name string // e.g. "eth1", "chk_nginx"
+	// Qualifier tells apart objects of one kind and name (vrrpd: a
+	// source address's family, "IPv4" or "IPv6"); usually "".
+	Qualifier string
+}
+
+// String names the object in reasons: "interface eth1", "source eth0 IPv4".
+func (k TrackKey) String() string {
+	if k.Qualifier != "" {
+		return k.Kind + " " + k.Name + " " + k.Qualifier
+	}
+	return k.Kind + " " + k.Name
 }
 
 // Advert is a received advertisement, already validated by the codec and
@@ -118,7 +136,7 @@ type Machine struct {
 	adver      time.Time
 	// preemptAfter: a lower master may not be preempted before this time.
 	preemptAfter time.Time
-	trackUp      map[string]bool
+	trackUp      map[TrackKey]bool
 	// forced holds the reason of a sync-group-imposed FAULT, if any.
 	forcedFault string
 	out         []Effect
@@ -130,7 +148,7 @@ func New(cfg Config) *Machine {
 	if cfg.AdvertInt <= 0 {
 		cfg.AdvertInt = time.Second
 	}
-	m := &Machine{cfg: cfg, state: Init, masterAdvInt: cfg.AdvertInt, trackUp: map[string]bool{}}
+	m := &Machine{cfg: cfg, state: Init, masterAdvInt: cfg.AdvertInt, trackUp: map[TrackKey]bool{}}
 	for _, t := range cfg.Tracks {
 		m.trackUp[t.Key] = true
 	}
@@ -199,7 +217,7 @@ func (m *Machine) Tracks() []TrackState {
 func (m *Machine) faultReason() string {
 	for _, t := range m.cfg.Tracks {
 		if t.Weight == 0 && !m.trackUp[t.Key] {
-			return t.Key + " is down"
+			return t.Key.String() + " is down"
 		}
 	}
 	return m.forcedFault
@@ -365,12 +383,12 @@ func (m *Machine) Receive(now time.Time, a Advert) []Effect {
 // FAULT when a weight-0 object is down, back to BACKUP (or MASTER for an
 // owner) when all are up again; otherwise only the priority changes, which
 // the next advertisement carries.
-func (m *Machine) SetTrack(now time.Time, key string, up bool) []Effect {
+func (m *Machine) SetTrack(now time.Time, key TrackKey, up bool) []Effect {
 	if _, ok := m.trackUp[key]; !ok || m.trackUp[key] == up {
 		return nil
 	}
 	m.trackUp[key] = up
-	m.reevaluate(now, key)
+	m.reevaluate(now, key.String())
 	return m.flush()
 }
 
@@ -461,14 +479,14 @@ func (m *Machine) Shutdown(now time.Time) []Effect {
 //   - A changed preempt_delay counts from now.
 //
 // Calling it with the running configuration returns no effects.
-func (m *Machine) Reconfigure(now time.Time, cfg Config, initial map[string]bool) []Effect {
+func (m *Machine) Reconfigure(now time.Time, cfg Config, initial map[TrackKey]bool) []Effect {
 	if cfg.AdvertInt <= 0 {
 		cfg.AdvertInt = time.Second
 	}
 	old := m.cfg
 	oldPrio := m.Priority()
 	m.cfg = cfg
-	keep := map[string]bool{}
+	keep := map[TrackKey]bool{}
 	for _, t := range cfg.Tracks {
 		keep[t.Key] = true
 		if _, ok := m.trackUp[t.Key]; !ok {

@@ -72,13 +72,13 @@ func TestInitTransitions(t *testing.T) {
 		{"backup", nil, "INIT->BACKUP notify(BACKUP)"},
 		{"owner 255", func(c *Config) { c.Priority = 255 }, "advert(255) INIT->MASTER add garp notify(MASTER)"},
 		{"state MASTER", func(c *Config) { c.InitialMaster = true }, "advert(100) INIT->MASTER add garp notify(MASTER)"},
-		{"tracked down at start", func(c *Config) { c.Tracks = []Track{{Key: "interface eth1"}} }, "INIT->FAULT notify(FAULT)"},
+		{"tracked down at start", func(c *Config) { c.Tracks = []Track{{Key: key("interface eth1")}} }, "INIT->FAULT notify(FAULT)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := New(cfg(tt.mod))
 			if tt.name == "tracked down at start" {
-				m.trackUp["interface eth1"] = false
+				m.trackUp[key("interface eth1")] = false
 			}
 			expect(t, "start", m.Start(t0), tt.want)
 		})
@@ -315,16 +315,16 @@ func TestEffectivePriority(t *testing.T) {
 		name  string
 		prio  int
 		track []Track
-		down  []string
+		down  []TrackKey
 		want  int
 	}{
-		{"positive weight while up", 100, []Track{{"script a", 20}}, nil, 120},
-		{"positive weight lost when down", 100, []Track{{"script a", 20}}, []string{"script a"}, 100},
-		{"negative weight when down", 100, []Track{{"interface eth1", -30}}, []string{"interface eth1"}, 70},
-		{"negative weight unused when up", 100, []Track{{"interface eth1", -30}}, nil, 100},
-		{"clamped high", 250, []Track{{"script a", 50}}, nil, 254},
-		{"clamped low", 10, []Track{{"script a", -50}}, []string{"script a"}, 1},
-		{"owner keeps 255", 255, []Track{{"script a", -50}}, []string{"script a"}, 255},
+		{"positive weight while up", 100, []Track{{key("script a"), 20}}, nil, 120},
+		{"positive weight lost when down", 100, []Track{{key("script a"), 20}}, []TrackKey{key("script a")}, 100},
+		{"negative weight when down", 100, []Track{{key("interface eth1"), -30}}, []TrackKey{key("interface eth1")}, 70},
+		{"negative weight unused when up", 100, []Track{{key("interface eth1"), -30}}, nil, 100},
+		{"clamped high", 250, []Track{{key("script a"), 50}}, nil, 254},
+		{"clamped low", 10, []Track{{key("script a"), -50}}, []TrackKey{key("script a")}, 1},
+		{"owner keeps 255", 255, []Track{{key("script a"), -50}}, []TrackKey{key("script a")}, 255},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -343,11 +343,11 @@ func TestEffectivePriority(t *testing.T) {
 // Tracks says, per tracked object, whether it is up and what it does to
 // the instance now: the weight it adds to the priority, or FAULT.
 func TestTracksExplainPriority(t *testing.T) {
-	tracks := []Track{{"interface eth0", 0}, {"script up", 20}, {"script down", -30}, {"interface eth1", 10}, {"script fault", 0}}
+	tracks := []Track{{key("interface eth0"), 0}, {key("script up"), 20}, {key("script down"), -30}, {key("interface eth1"), 10}, {key("script fault"), 0}}
 	tests := []struct {
 		name string
 		prio int
-		down []string
+		down []TrackKey
 		want []TrackState
 	}{
 		{
@@ -361,7 +361,7 @@ func TestTracksExplainPriority(t *testing.T) {
 		{
 			name: "down: negative weight applies, positive lost, weight 0 is the fault",
 			prio: 100,
-			down: []string{"script down", "interface eth1", "script fault"},
+			down: []TrackKey{key("script down"), key("interface eth1"), key("script fault")},
 			want: []TrackState{
 				{Track: tracks[0], Up: true}, {Track: tracks[1], Up: true, Applied: 20},
 				{Track: tracks[2], Applied: -30}, {Track: tracks[3]}, {Track: tracks[4], Fault: true},
@@ -370,7 +370,7 @@ func TestTracksExplainPriority(t *testing.T) {
 		{
 			name: "owner: weights ignored, faults not",
 			prio: 255,
-			down: []string{"script down", "interface eth0"},
+			down: []TrackKey{key("script down"), key("interface eth0")},
 			want: []TrackState{
 				{Track: tracks[0], Fault: true}, {Track: tracks[1], Up: true},
 				{Track: tracks[2]}, {Track: tracks[3], Up: true}, {Track: tracks[4], Up: true},
@@ -402,20 +402,20 @@ func TestTracksExplainPriority(t *testing.T) {
 // A weight-0 tracked object going down puts the instance in FAULT (a master
 // first sends priority 0); coming back up returns it to BACKUP.
 func TestTrackFault(t *testing.T) {
-	m := New(cfg(func(c *Config) { c.InitialMaster = true; c.Tracks = []Track{{Key: "interface eth1"}} }))
+	m := New(cfg(func(c *Config) { c.InitialMaster = true; c.Tracks = []Track{{Key: key("interface eth1")}} }))
 	m.Start(t0)
-	expect(t, "down", m.SetTrack(t0.Add(time.Second), "interface eth1", false), "advert(0) MASTER->FAULT remove notify(FAULT)")
+	expect(t, "down", m.SetTrack(t0.Add(time.Second), key("interface eth1"), false), "advert(0) MASTER->FAULT remove notify(FAULT)")
 	expect(t, "tick in fault", m.Tick(t0.Add(time.Hour)), "")
 	expect(t, "advert in fault", m.Receive(t0.Add(time.Hour), Advert{Src: peer, Priority: 1, Interval: time.Second}), "drop(not running (FAULT))")
-	expect(t, "up", m.SetTrack(t0.Add(2*time.Hour), "interface eth1", true), "FAULT->BACKUP notify(BACKUP)")
+	expect(t, "up", m.SetTrack(t0.Add(2*time.Hour), key("interface eth1"), true), "FAULT->BACKUP notify(BACKUP)")
 }
 
 // A lowered priority is carried by the next advert and lets a preempting
 // backup take over (the track_script weight use case).
 func TestPriorityChangeCarried(t *testing.T) {
-	m := New(cfg(func(c *Config) { c.InitialMaster = true; c.Tracks = []Track{{"script chk", -60}} }))
+	m := New(cfg(func(c *Config) { c.InitialMaster = true; c.Tracks = []Track{{key("script chk"), -60}} }))
 	m.Start(t0)
-	expect(t, "script fails", m.SetTrack(t0.Add(100*time.Millisecond), "script chk", false), "")
+	expect(t, "script fails", m.SetTrack(t0.Add(100*time.Millisecond), key("script chk"), false), "")
 	expect(t, "next advert", m.Tick(t0.Add(time.Second)), "advert(40)")
 }
 
@@ -457,7 +457,7 @@ func TestTwoPeersConverge(t *testing.T) {
 
 // Sync groups: members move together.
 func TestSyncGroup(t *testing.T) {
-	a := New(cfg(func(c *Config) { c.Name = "VI_A"; c.Tracks = []Track{{Key: "interface eth1"}} }))
+	a := New(cfg(func(c *Config) { c.Name = "VI_A"; c.Tracks = []Track{{Key: key("interface eth1")}} }))
 	b := New(cfg(func(c *Config) { c.Name = "VI_B"; c.VRID = 52 }))
 	g := &Group{Name: "G", Members: []*Machine{a, b}}
 	a.Start(t0)
@@ -481,12 +481,12 @@ func TestSyncGroup(t *testing.T) {
 		}
 	}
 	// A faults: B is forced into FAULT too.
-	cascade(a, a.SetTrack(t0.Add(time.Second), "interface eth1", false))
+	cascade(a, a.SetTrack(t0.Add(time.Second), key("interface eth1"), false))
 	if b.State() != Fault {
 		t.Fatalf("b %s after a's fault", b.State())
 	}
 	// A recovers: B leaves FAULT as well (B's forced FAULT must not hold A).
-	cascade(a, a.SetTrack(t0.Add(2*time.Second), "interface eth1", true))
+	cascade(a, a.SetTrack(t0.Add(2*time.Second), key("interface eth1"), true))
 	if a.State() != Backup || b.State() != Backup {
 		t.Fatalf("a %s b %s after recovery", a.State(), b.State())
 	}
@@ -510,4 +510,10 @@ func TestDeterministic(t *testing.T) {
 	if a, b := run(), run(); a != b || a == "" {
 		t.Fatalf("runs differ or empty:\n%s\n%s", a, b)
 	}
+}
+
+// key makes a TrackKey of "KIND NAME".
+func key(s string) TrackKey {
+	kind, name, _ := strings.Cut(s, " ")
+	return TrackKey{Kind: kind, Name: name}
 }

@@ -13,7 +13,7 @@ func TestReconfigure(t *testing.T) {
 		name    string
 		start   func(m *Machine) // brings the machine to the state under test
 		mod     func(*Config)
-		initial map[string]bool
+		initial map[TrackKey]bool
 		want    string // effects
 		state   State
 	}{
@@ -27,12 +27,12 @@ func TestReconfigure(t *testing.T) {
 		{"backup becomes owner: master now", asBackup(heard), func(c *Config) { c.Priority = 255 },
 			nil, "advert(255) BACKUP->MASTER add garp notify(MASTER)", Master},
 		{"master, new weight-0 track known down: FAULT with priority 0", asMaster,
-			func(c *Config) { c.Tracks = []Track{{Key: "interface eth1"}} }, map[string]bool{"interface eth1": false},
+			func(c *Config) { c.Tracks = []Track{{Key: key("interface eth1")}} }, map[TrackKey]bool{key("interface eth1"): false},
 			"advert(0) MASTER->FAULT remove notify(FAULT)", Fault},
 		{"master, new weight-0 track of unknown state: assumed up", asMaster,
-			func(c *Config) { c.Tracks = []Track{{Key: "interface eth1"}} }, nil, "", Master},
+			func(c *Config) { c.Tracks = []Track{{Key: key("interface eth1")}} }, nil, "", Master},
 		{"master, new negative-weight track down: lower priority advertised", asMaster,
-			func(c *Config) { c.Tracks = []Track{{Key: "script chk", Weight: -30}} }, map[string]bool{"script chk": false}, "advert(70)", Master},
+			func(c *Config) { c.Tracks = []Track{{Key: key("script chk"), Weight: -30}} }, map[TrackKey]bool{key("script chk"): false}, "advert(70)", Master},
 		{"fault, failing track removed: back to BACKUP", asFault, func(c *Config) { c.Tracks = nil }, nil,
 			"FAULT->BACKUP notify(BACKUP)", Backup},
 		{"stopped: settings only", func(m *Machine) { m.Start(t0); m.Shutdown(t0) }, func(c *Config) { c.Priority = 10 }, nil, "", Stop},
@@ -71,9 +71,9 @@ func asBackup(a Advert) func(*Machine) {
 
 func asFault(m *Machine) {
 	c := m.Config()
-	c.Tracks = []Track{{Key: "interface eth1"}}
+	c.Tracks = []Track{{Key: key("interface eth1")}}
 	m.cfg = c
-	m.trackUp["interface eth1"] = false
+	m.trackUp[key("interface eth1")] = false
 	m.Start(t0)
 }
 
