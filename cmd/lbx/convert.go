@@ -16,8 +16,9 @@ func init() {
 	var configID string
 	var output *cli.Output
 	var strict bool
+	var nodeNames []string
 	cmd := &cobra.Command{
-		Use:   "convert [--config-id ID] [--strict] [-o yaml|json] FILE",
+		Use:   "convert [--config-id ID] [--strict] [-o yaml|json] [--node-names N1,N2...] FILE...",
 		Short: "Convert a keepalived.conf into an lbx model (YAML on stdout, warnings on stderr)",
 		Long: `Convert reads a keepalived configuration (with its includes, conditional
 lines, definitions and ~SEQ lines) and prints the equivalent lbx model.
@@ -25,15 +26,26 @@ keepalived's defaults are written out. Every keyword the model cannot
 express is reported on stderr as FILE:LINE: warning: ... and kept as a
 comment in the output; --strict makes those errors. Invalid values are
 errors (exit 1; nothing on stdout, or with -o json the document with ok
-false and the error).`,
-		Args: cobra.ExactArgs(1),
+false and the error).
+
+Several files, one per director, make one model for the fleet: what
+differs between them (global settings, VRRP instance settings such as
+state, priority, unicast_src_ip) goes under nodes:, each node named by
+its file's router_id or by --node-names in file order. One file with
+--node-names is read once per name, its @NAME / @^NAME lines selecting
+each node's values. Anything else that differs (virtual servers,
+scripts...) is an error: one model holds it once.`,
+		Example: `  lbx convert /etc/keepalived/keepalived.conf > lbx.yaml
+  lbx convert lb1/keepalived.conf lb2/keepalived.conf > lbx.yaml
+  lbx convert --node-names lb1,lb2 keepalived.conf > lbx.yaml   # @lb1 / @lb2 lines`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := convert.File(args[0], convert.Options{Strict: strict, Parse: keepalived.Options{ConfigID: configID}})
+			res, source, err := convertFiles(args, nodeNames, convert.Options{Strict: strict, Parse: keepalived.Options{ConfigID: configID}})
 			if res == nil {
 				return cli.Exit(cli.ExitError1, err)
 			}
 			if output.JSON() {
-				return writeConvertJSON(cmd.OutOrStdout(), res, args[0], err)
+				return writeConvertJSON(cmd.OutOrStdout(), res, source, err)
 			}
 			for _, d := range res.Diagnostics {
 				fmt.Fprintln(cmd.ErrOrStderr(), d.String())
@@ -41,9 +53,12 @@ false and the error).`,
 			if err != nil {
 				return cli.Exit(cli.ExitError1, err)
 			}
-			out, yerr := res.YAML(args[0])
+			out, yerr := res.YAML(source)
 			if yerr != nil {
 				return cli.Exit(cli.ExitError1, yerr)
+			}
+			if len(res.Model.Nodes) > 0 {
+				return checkFleet(cmd.OutOrStdout(), out)
 			}
 			if _, verr := convert.Validate(out, "converted model"); verr != nil {
 				// A converter bug, not the user's: say so plainly.
@@ -55,6 +70,7 @@ false and the error).`,
 	}
 	cmd.Flags().StringVar(&configID, "config-id", "", "config id selecting @ID lines (keepalived -i); default: the short host name")
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail on keywords the lbx model cannot express")
+	cmd.Flags().StringSliceVar(&nodeNames, "node-names", nil, "node names of the directors: one per FILE, or for one FILE read once per name (its @NAME lines); default: each file's router_id")
 	output = cli.OutputFlag(cmd, convertFormatVersion, "yaml", "json")
 	addCommand(cmd)
 }
