@@ -69,7 +69,21 @@ type Options struct {
 	// forgets there the claims on objects that are gone
 	// (OwnerRecord.ForgetAbsent).
 	OnRead func(live *state.State, services bool)
+	// Stop, if set, is checked between changes: once it ends, no further
+	// change starts but those AfterStop keeps (nil: none), the rest is
+	// left Skipped and the error wraps ErrInterrupted. The change under
+	// way finishes (ctx still bounds each kernel call; a kernel call
+	// cancelled half-way would leave the handle unusable). lbx watch stops
+	// a reload's reconcile so at SIGTERM, and its VRRP reconciles keep
+	// only the deletes that release addresses; the run after the
+	// interruption converges.
+	Stop      context.Context
+	AfterStop func(plan.Change) bool
 }
+
+// ErrInterrupted is the error of an apply that Options.Stop interrupted
+// between two changes.
+var ErrInterrupted = errors.New("interrupted between two changes (stopping)")
 
 func (o *Options) defaults() {
 	if o.Now == nil {
@@ -172,9 +186,14 @@ func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result
 			deleted = append(deleted, p.Changes[x])
 		}
 	}
+	var stopped error
 	for i := 0; i < len(p.Changes); i++ {
 		release() // the previous step's
 		c := p.Changes[i]
+		if opts.Stop != nil && opts.Stop.Err() != nil && (opts.AfterStop == nil || !opts.AfterStop(c)) {
+			stopped = fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(opts.Stop))
+			continue // left Skipped
+		}
 		if c.Kind == plan.KindReal && failedService[c.Service] {
 			continue // its service failed: left Skipped
 		}
@@ -242,6 +261,10 @@ func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result
 		first.More, first.Done = failures-1, done
 		first.Pending = len(p.Changes) - done - failures
 		firstErr = first
+	}
+	if stopped != nil {
+		firstErr = errors.Join(firstErr, fmt.Errorf("%w (%d change(s) done, %d not attempted; run apply again to converge)",
+			stopped, done, len(p.Changes)-done-failures))
 	}
 	res.KernelWrites = counter.writes
 	res.Changed = done > 0

@@ -68,6 +68,9 @@ type engine struct {
 	started     time.Time
 	version     string // lbx's, for the status
 	resync      time.Duration
+	// stopping ends at the daemon's stop (SIGTERM): a reconcile the stop
+	// does not need is interrupted between two changes (stopOf). nil: never.
+	stopping context.Context
 
 	mu         sync.Mutex // guards the fields below; status snapshots read them
 	m          *model.Model
@@ -613,14 +616,20 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	if reopenErr != nil {
 		err = reopenErr
 	} else if addressesOnly {
-		p, res, err = apply.ReconcileNetwork(ctx, e.k, model.CompileNetwork(m, f), popts, apply.Options{KeepGoing: true, OnRead: e.forgetAbsent(declared)})
+		p, res, err = apply.ReconcileNetwork(ctx, e.k, model.CompileNetwork(m, f), popts, apply.Options{KeepGoing: true, OnRead: e.forgetAbsent(declared),
+			Stop: e.stopOf(why), AfterStop: isDelete})
 	} else if len(scope) > 0 {
 		keys := slices.Collect(maps.Keys(scope))
-		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{KeepGoing: true, Drains: e.drains})
+		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{KeepGoing: true, Drains: e.drains, Stop: e.stopOf(why)})
 	}
 	whole := reopenErr == nil && !addressesOnly && errors.Is(err, apply.ErrNeedWhole)
 	if whole {
-		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true, Drains: e.drains, OnRead: e.forgetAbsent(declared)})
+		var after func(plan.Change) bool
+		if why == "vrrp" {
+			after = isDelete // vrrpd's first reconcile is a whole one
+		}
+		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true, Drains: e.drains, OnRead: e.forgetAbsent(declared),
+			Stop: e.stopOf(why), AfterStop: after})
 	}
 	if errors.Is(err, apply.ErrKernelLost) || errors.Is(err, apply.ErrAddressesOnly) {
 		e.lost = err
@@ -681,6 +690,22 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	}
 	return err
 }
+
+// stopOf is what interrupts a reconcile for why between two changes: the
+// daemon's stop, so that a SIGTERM during the reconcile of a reload (or
+// of a resync) of a large model stops lbx within seconds. Not the stop's
+// own reconcile (ipvs_on_stop: remove); a VRRP one, which releases the
+// addresses as vrrpd shuts down, goes on with its deletes only (isDelete):
+// its creates (a reload's new static addresses) wait for the next start.
+func (e *engine) stopOf(why string) context.Context {
+	if e.stopping == nil || why == "stop" {
+		return nil
+	}
+	return e.stopping
+}
+
+// isDelete: a change that removes an object (releasing a VIP at a stop).
+func isDelete(c plan.Change) bool { return c.Action == plan.Delete }
 
 // logNewNotes warns of the plan notes the previous network plan did not
 // have.
@@ -917,6 +942,9 @@ func (e *engine) loop(ctx context.Context) {
 			drainPoll = time.After(time.Second)
 		}
 		switch {
+		case errors.Is(turnErr, apply.ErrInterrupted):
+			// Stopping: no retry (the next start reconciles anew).
+			e.log.Info("reconcile interrupted: lbx watch is stopping", "trigger", why)
 		case turnErr != nil && ctx.Err() == nil:
 			e.log.Error("reconcile failed; retrying", "err", turnErr, "in", backoff)
 			retry = time.After(backoff)

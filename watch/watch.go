@@ -163,7 +163,7 @@ func Run(ctx context.Context, o Options) error {
 	e := newEngine(m, AbsPath(file), k, owner, met, log)
 	e.node = o.Node
 	e.scriptUser.Store(cfg.ScriptUser)
-	e.version, e.reopen = o.Version, open
+	e.version, e.reopen, e.stopping = o.Version, open, ctx
 	defer func() { e.k.Close() }() // the handle in use then: the loop may have reopened it
 	if err := e.claimDeclared(e.declared); err != nil {
 		return err
