@@ -1,7 +1,9 @@
 package convert
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
@@ -39,98 +41,170 @@ var checkUnsupported = map[string]string{
 // connectTypes have connect_* options and a port.
 var connectTypes = map[string]bool{"tcp": true, "http_get": true, "ssl_get": true, "smtp": true, "dns": true, "udp": true}
 
+// checkScope is the inheritable settings each checker type reads.
+func checkScope(typ string) chkScope {
+	switch typ {
+	case "http_get", "ssl_get":
+		return chkScope{connect: true, vhost: true, nbGetRetry: true}
+	case "misc":
+		return chkScope{}
+	}
+	return chkScope{connect: true}
+}
+
+// checkDraft is a checker block being read.
+type checkDraft struct {
+	ck     *model.Check
+	n      *keepalived.Node
+	chk    chk
+	hosts  []*keepalived.Node
+	sni    *keepalived.Node // enable_sni, when on
+	noSNI  bool             // enable_sni off (last word)
+	urlSNI []string         // each url's virtualhost, "" when it has none
+}
+
 // checks converts one checker block; SMTP_CHECK's legacy host { } blocks
 // give one check each.
 func (c *conv) checks(rs *model.RealServer, n *keepalived.Node, inherit chk) []*model.Check {
 	typ := checkTypes[n.Name]
-	ck := &model.Check{Type: typ}
-	c.pos[ck] = n.Pos
-	s := chk{}
-	var hosts []*keepalived.Node
-	enableSNI := false
+	d := &checkDraft{ck: &model.Check{Type: typ}, n: n}
+	c.pos[d.ck] = n.Pos
 	for _, ch := range n.Children {
-		if typ != "file" && c.chkSetting(ck, &s, ch) {
-			if ch.Name == "virtualhost" && typ != "http_get" && typ != "ssl_get" {
-				c.unsupported(ck, ch, "virtualhost only applies to HTTP_GET and SSL_GET")
-			}
+		if typ != "file" && c.chkSetting(d.ck, &d.chk, ch, checkScope(typ)) {
 			continue
 		}
-		switch {
-		case typ != "misc" && typ != "file" && c.connectSetting(ck, ch):
-		case (typ == "http_get" || typ == "ssl_get") && ch.Name == "url":
-			if u := c.url(ck, ch); u != nil {
-				ck.URLs = append(ck.URLs, u)
-			}
-		case (typ == "http_get" || typ == "ssl_get") && ch.Name == "http_protocol":
-			if c.need(ch, 1, "1.0, 1.0C or 1.1") {
-				ck.HTTPVersion = ch.Args[0].Text
-				if strings.EqualFold(ck.HTTPVersion, "1.0c") {
-					ck.HTTPVersion = "1.0C"
-				}
-			}
-		case typ == "ssl_get" && ch.Name == "enable_sni":
-			enableSNI = true
-		case typ == "ssl_get" && ch.Name == "sni_name":
-			if c.need(ch, 1, "a name") {
-				ck.SNI = ch.Args[0].Text
-			}
-		case typ == "misc" && ch.Name == "misc_path":
-			if c.need(ch, 1, "a command") {
-				ck.Path = ch.Args[0].Text
-				if len(ch.Args) > 1 {
-					ck.User = ch.Args[1].Text
-				}
-			}
-		case typ == "misc" && ch.Name == "misc_timeout":
-			ck.Timeout = c.timer(ch)
-		case typ == "misc" && ch.Name == "misc_dynamic":
-			ck.Dynamic = true
-		case typ == "misc" && ch.Name == "user":
-			if c.need(ch, 1, "a user name") {
-				// "user group", as keepalived writes it; lbx runs the
-				// check as both.
-				ck.User = strings.TrimSpace(ch.Args[0].Text + " " + argText(ch, 1))
-			}
-		case typ == "smtp" && ch.Name == "helo_name":
-			if c.need(ch, 1, "a name") {
-				ck.HeloName = ch.Args[0].Text
-			}
-		case typ == "smtp" && ch.Name == "host":
-			hosts = append(hosts, ch)
-		case typ == "dns" && ch.Name == "type":
-			if c.need(ch, 1, "a query type") {
-				t := strings.ToUpper(ch.Args[0].Text)
-				switch t {
-				case "A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA":
-					ck.DNSType = t
-				default:
-					c.errorf(ch.Pos, "DNS_CHECK type: want A, NS, CNAME, SOA, MX, TXT or AAAA, got %q", ch.Args[0].Text)
-				}
-			}
-		case typ == "dns" && ch.Name == "name":
-			if c.need(ch, 1, "a domain name") {
-				ck.DNSName = ch.Args[0].Text
-			}
-		case typ == "udp" && ch.Name == "payload":
-			ck.Payload = strings.Join(argTexts(ch), "")
-		case typ == "udp" && ch.Name == "require_reply":
-			ck.RequireReply = true
-			if len(ch.Args) > 0 {
-				c.unsupported(ck, ch, "matching the reply against a pattern is not in the model; any reply is accepted")
-			}
-		case typ == "file" && ch.Name == "track_file":
-			if c.need(ch, 1, "a track_file name") {
-				f, ok := c.trackFiles[ch.Args[0].Text]
-				if !ok {
-					c.errorf(ch.Pos, "FILE_CHECK: no track_file named %q with a file", ch.Args[0].Text)
-				}
-				ck.File = f
-			}
-		default:
-			c.unknown(ck, ch, checkUnsupported)
+		if typ != "misc" && typ != "file" && c.connectSetting(d.ck, ch) {
+			continue
+		}
+		if !c.checkSetting(d, ch) {
+			c.unknown(d.ck, ch, checkUnsupported)
 		}
 	}
-	// Inherit: checker, else real server, else virtual server, else default.
+	c.checkTimers(d, inherit)
+	if connectTypes[typ] && d.ck.ConnectPort == 0 {
+		d.ck.ConnectPort = rs.Port
+	}
+	c.checkFinish(d, inherit)
+	if len(d.hosts) == 0 {
+		return []*model.Check{d.ck}
+	}
+	return c.smtpHosts(rs, d)
+}
+
+// checkSetting handles the keywords of one checker type.
+func (c *conv) checkSetting(d *checkDraft, ch *keepalived.Node) bool {
+	ck := d.ck
+	switch typ := ck.Type; {
+	case (typ == "http_get" || typ == "ssl_get") && ch.Name == "url":
+		if u := c.url(ck, ch); u != nil {
+			ck.URLs = append(ck.URLs, u)
+			d.urlSNI = append(d.urlSNI, u.Virtualhost)
+		}
+	case (typ == "http_get" || typ == "ssl_get") && ch.Name == "http_protocol":
+		if c.need(ch, 1, "1.0, 1.0C or 1.1") {
+			ck.HTTPVersion = ch.Args[0].Text
+			if strings.EqualFold(ck.HTTPVersion, "1.0c") {
+				ck.HTTPVersion = "1.0C"
+			}
+		}
+	case (typ == "http_get" || typ == "ssl_get") && ch.Name == "enable_sni":
+		// enable_sni_handler reads an optional <BOOL>.
+		if v, ok := c.boolArg(ch); ok {
+			d.sni, d.noSNI = ch, !v
+		}
+	case typ == "ssl_get" && ch.Name == "sni_name":
+		if c.need(ch, 1, "a name") {
+			ck.SNI = ch.Args[0].Text
+		}
+	case typ == "misc":
+		return c.miscSetting(ck, ch)
+	case typ == "smtp" && ch.Name == "helo_name":
+		if c.need(ch, 1, "a name") {
+			ck.HeloName = ch.Args[0].Text
+		}
+	case typ == "smtp" && ch.Name == "host":
+		d.hosts = append(d.hosts, ch)
+	case typ == "dns" && (ch.Name == "type" || ch.Name == "name"):
+		c.dnsSetting(ck, ch)
+	case typ == "udp" && ch.Name == "payload":
+		ck.Payload = strings.Join(argTexts(ch), "")
+	case typ == "udp" && ch.Name == "require_reply":
+		ck.RequireReply = true
+		if len(ch.Args) > 0 {
+			c.unsupported(ck, ch, "matching the reply against a pattern is not in the model; any reply is accepted")
+		}
+	case typ == "file" && ch.Name == "track_file":
+		if c.need(ch, 1, "a track_file name") {
+			f, ok := c.trackFiles[ch.Args[0].Text]
+			if !ok {
+				c.errorf(ch.Pos, "FILE_CHECK: no track_file named %q with a file", ch.Args[0].Text)
+			}
+			ck.File = f
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func (c *conv) miscSetting(ck *model.Check, ch *keepalived.Node) bool {
+	switch ch.Name {
+	case "misc_path":
+		if c.need(ch, 1, "a command") {
+			ck.Path = ch.Args[0].Text
+			if len(ch.Args) > 1 {
+				ck.User = ch.Args[1].Text
+			}
+		}
+	case "misc_timeout":
+		// misc_timeout_handler reads whole seconds; 0 (or nothing valid)
+		// leaves the virtual server's delay_loop in force (checkFinish).
+		if !c.need(ch, 1, "a time in seconds") {
+			return true
+		}
+		v, err := parseInt(ch.Args[0].Text, 0, 1<<31-1)
+		if err != nil {
+			c.corrected(ck, ch.Pos, "misc_timeout %s: keepalived ignores it (\"Invalid misc_timeout value '%s'\", misc_timeout_handler: whole seconds only), so the script may run for the virtual server's delay_loop; so does lbx", ch.Args[0].Text, ch.Args[0].Text)
+		} else if v > 0 {
+			ck.Timeout = dur(time.Duration(v) * time.Second)
+		}
+	case "misc_dynamic":
+		ck.Dynamic = true
+	case "user":
+		if c.need(ch, 1, "a user name") {
+			// "user group", as keepalived writes it; lbx runs the
+			// check as both.
+			ck.User = strings.TrimSpace(ch.Args[0].Text + " " + argText(ch, 1))
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func (c *conv) dnsSetting(ck *model.Check, ch *keepalived.Node) {
+	if ch.Name == "name" {
+		if c.need(ch, 1, "a domain name") {
+			ck.DNSName = ch.Args[0].Text
+		}
+		return
+	}
+	if !c.need(ch, 1, "a query type") {
+		return
+	}
+	switch t := strings.ToUpper(ch.Args[0].Text); t {
+	case "A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA":
+		ck.DNSType = t
+	default:
+		c.errorf(ch.Pos, "DNS_CHECK type: want A, NS, CNAME, SOA, MX, TXT or AAAA, got %q", ch.Args[0].Text)
+	}
+}
+
+// checkTimers resolves the inherited timers: checker, else real server,
+// else virtual server, else keepalived's default for the type
+// (check_data.c's validate_check_config).
+func (c *conv) checkTimers(d *checkDraft, inherit chk) {
+	ck, s := d.ck, d.chk
 	pick := func(own, inh *model.Duration) *model.Duration {
 		if own != nil {
 			return own
@@ -141,78 +215,119 @@ func (c *conv) checks(rs *model.RealServer, n *keepalived.Node, inherit chk) []*
 	if delayLoop == nil {
 		delayLoop = dur(model.DefaultDelayLoop)
 	}
-	if typ != "file" {
+	if ck.Type != "file" {
 		ck.DelayLoop = delayLoop
 		ck.Retry = s.retry
 		if ck.Retry == nil {
 			ck.Retry = inherit.retry
 		}
 		if ck.Retry == nil {
-			ck.Retry = intp(model.RetryDefault(typ))
+			ck.Retry = intp(model.RetryDefault(ck.Type))
 		}
 		ck.DelayBeforeRetry = pick(s.delayBeforeRetry, inherit.delayBeforeRetry)
 		if ck.DelayBeforeRetry == nil {
-			ck.DelayBeforeRetry = dur(model.DelayBeforeRetryDefault(typ, delayLoop.Duration))
+			ck.DelayBeforeRetry = dur(model.DelayBeforeRetryDefault(ck.Type, delayLoop.Duration))
 		}
 		ck.Warmup = pick(s.warmup, inherit.warmup)
 	}
-	if connectTypes[typ] || typ == "ping" {
+	if connectTypes[ck.Type] || ck.Type == "ping" {
 		ck.ConnectTimeout = pick(s.connectTimeout, inherit.connectTimeout)
 		if ck.ConnectTimeout == nil {
 			ck.ConnectTimeout = dur(model.DefaultConnectTimeout)
 		}
 	}
-	if connectTypes[typ] && ck.ConnectPort == 0 {
-		ck.ConnectPort = rs.Port
-	}
-	if typ == "http_get" || typ == "ssl_get" {
-		if s.virtualhost != "" {
-			ck.Virtualhost = s.virtualhost
+}
+
+// checkFinish applies each type's required settings and defaults.
+func (c *conv) checkFinish(d *checkDraft, inherit chk) {
+	ck, n := d.ck, d.n
+	switch ck.Type {
+	case "http_get", "ssl_get":
+		if d.chk.virtualhost != "" {
+			ck.Virtualhost = d.chk.virtualhost
 		} else if inherit.virtualhost != "" {
 			ck.Virtualhost = inherit.virtualhost
 		}
-		if enableSNI && ck.SNI == "" {
-			if ck.Virtualhost != "" {
-				ck.SNI = ck.Virtualhost
-			} else {
-				c.note(ck, n.Pos, "enable_sni without a virtualhost or sni_name: there is no name to send; left out")
-			}
-		}
+		c.checkSNI(d, inherit)
 		if len(ck.URLs) == 0 {
 			c.errorf(n.Pos, "%s has no url { path ... }", n.Name)
 		}
-	}
-	if typ == "misc" {
+	case "misc":
 		if ck.Path == "" {
 			c.errorf(n.Pos, "MISC_CHECK has no misc_path")
 		}
 		if ck.Timeout == nil {
-			ck.Timeout = dur(delayLoop.Duration)
+			// check_misc.c: misc_timeout, else the virtual server's
+			// delay_loop (not the checker's or the real server's).
+			ck.Timeout = inherit.vsDelayLoop
+			if ck.Timeout == nil {
+				ck.Timeout = dur(model.DefaultDelayLoop)
+			}
 		}
-	}
-	if typ == "dns" {
+	case "dns":
 		if ck.DNSType == "" {
 			ck.DNSType = "SOA"
 		}
 		if ck.DNSName == "" {
 			ck.DNSName = "."
 		}
+	case "file":
+		if ck.File == "" {
+			c.errorf(n.Pos, "FILE_CHECK has no track_file")
+		}
 	}
-	if typ == "file" && ck.File == "" {
-		c.errorf(n.Pos, "FILE_CHECK has no track_file")
+}
+
+// checkSNI sets the TLS server name as keepalived's ssl_connect
+// (check_ssl.c) picks it with enable_sni: the url's virtualhost, else the
+// checker's, else the virtual server's — never the real server's.
+func (c *conv) checkSNI(d *checkDraft, inherit chk) {
+	ck := d.ck
+	if d.sni == nil || d.noSNI || ck.SNI != "" {
+		return
 	}
-	if len(hosts) == 0 {
-		return []*model.Check{ck}
+	if ck.Type == "http_get" {
+		c.note(ck, d.sni.Pos, "enable_sni has no effect on HTTP_GET (keepalived sends a server name only over TLS); ignored")
+		return
 	}
-	// SMTP_CHECK host { } blocks: keepalived 2 runs one checker per host.
+	fallback := d.chk.virtualhost
+	if fallback == "" {
+		fallback = inherit.vsVirtualhost
+	}
+	names := map[string]bool{}
+	for _, v := range d.urlSNI {
+		if v == "" {
+			v = fallback
+		}
+		names[v] = true
+	}
+	name := fallback
+	if len(d.urlSNI) > 0 {
+		name = d.urlSNI[0]
+		if name == "" {
+			name = fallback
+		}
+	}
+	if len(names) > 1 {
+		c.unsupported(ck, d.sni, fmt.Sprintf("keepalived sends each url's own virtualhost as the server name; the model has one per check: %q (the first url's) is used for all", name))
+	}
+	if name == "" {
+		c.note(ck, d.sni.Pos, "enable_sni without a virtualhost (url, checker or virtual server): keepalived sends no server name, so does lbx")
+		return
+	}
+	ck.SNI = name
+}
+
+// smtpHosts: keepalived 2 runs one SMTP checker per host { } block.
+func (c *conv) smtpHosts(rs *model.RealServer, d *checkDraft) []*model.Check {
 	var out []*model.Check
-	for _, h := range hosts {
-		hc := *ck
+	for _, h := range d.hosts {
+		hc := *d.ck
 		c.pos[&hc] = h.Pos
-		c.legacy(ck, h, "one SMTP_CHECK per host, with connect_ip/connect_port in it")
+		c.legacy(d.ck, h, "one SMTP_CHECK per host, with connect_ip/connect_port in it")
 		for _, ch := range h.Children {
 			if !c.connectSetting(&hc, ch) {
-				c.unknown(ck, ch, nil)
+				c.unknown(d.ck, ch, nil)
 			}
 		}
 		if hc.ConnectPort == 0 {
@@ -268,10 +383,12 @@ func (c *conv) url(ck *model.Check, n *keepalived.Node) *model.URL {
 		case "path":
 			if c.need(ch, 1, "a path") {
 				u.Path = ch.Args[0].Text
+				c.extraWords(ck, ch, 1, "path_handler keeps one word")
 			}
 		case "digest":
 			if c.need(ch, 1, "an MD5 digest") {
 				u.Digest = strings.ToLower(ch.Args[0].Text)
+				c.extraWords(ck, ch, 1, "digest_handler reads one word")
 				if len(u.Digest) != 32 || strings.Trim(u.Digest, "0123456789abcdef") != "" {
 					c.errorf(ch.Pos, "digest: want 32 hex digits (an MD5 sum, as genhash prints), got %q", ch.Args[0].Text)
 				}
@@ -287,6 +404,7 @@ func (c *conv) url(ck *model.Check, n *keepalived.Node) *model.URL {
 		case "virtualhost":
 			if c.need(ch, 1, "a host name") {
 				u.Virtualhost = ch.Args[0].Text
+				c.extraWords(ck, ch, 1, "url_virtualhost_handler keeps one word")
 			}
 		default:
 			c.unknown(ck, ch, checkUnsupported)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
@@ -34,7 +35,7 @@ type Result struct {
 func (r *Result) Errors(strict bool) int {
 	n := 0
 	for _, d := range r.Diagnostics {
-		if d.Severity == Error || strict && d.Severity == Unsupported {
+		if d.Severity == Error || strict && d.strictError() {
 			n++
 		}
 	}
@@ -70,14 +71,18 @@ func finish(pr *keepalived.Result, err error, opt Options) (*Result, error) {
 	r.Files = pr.Files
 	var pw []Diagnostic
 	for _, w := range pr.Warnings {
-		pw = append(pw, Diagnostic{Pos: w.Pos, Severity: Warning, Msg: w.Msg})
+		sev := Warning
+		if w.Corrected {
+			sev = Corrected
+		}
+		pw = append(pw, Diagnostic{Pos: w.Pos, Severity: sev, Msg: w.Msg})
 	}
 	r.Diagnostics = append(pw, r.Diagnostics...)
 	sortDiags(r.Diagnostics)
 	if strict := opt.Strict; r.Errors(strict) > 0 {
 		if strict {
 			for i := range r.Diagnostics {
-				if r.Diagnostics[i].Severity == Unsupported {
+				if r.Diagnostics[i].strictError() {
 					r.Diagnostics[i].Severity = Error
 					r.Diagnostics[i].Msg += " (--strict)"
 				}
@@ -172,8 +177,34 @@ func (c *conv) unknown(owner any, n *keepalived.Node, known map[string]string) {
 		return
 	}
 	msg := fmt.Sprintf("unknown keyword %q here; keepalived ignores it, so does lbx", n.Name)
+	if hint, ok := unknownHints[n.Name]; ok {
+		msg += "; " + hint
+	}
+	if clean := strings.Join(strings.FieldsFunc(n.Name, unicode.IsSpace), " "); clean != n.Name {
+		msg += fmt.Sprintf(" — the word holds Unicode white space (such as U+00A0, no-break space), which keepalived does not read as space: probably `%s` was meant", clean)
+	}
 	c.diags = append(c.diags, Diagnostic{Pos: n.Pos, Severity: Unsupported, Msg: msg})
 	c.comment(owner, fmt.Sprintf("%s: not converted: %s  # unknown keyword", n.Pos, n.Source()))
+}
+
+// corrected reports a value keepalived corrects and runs with: the model
+// gets keepalived's effective value, the message says what keepalived does
+// and the probable intent; an error under --strict.
+func (c *conv) corrected(owner any, p keepalived.Pos, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	c.diags = append(c.diags, Diagnostic{Pos: p, Severity: Corrected, Msg: msg})
+	c.comment(owner, fmt.Sprintf("%s: %s", p, msg))
+}
+
+// unknownHints name the probable intent behind keywords keepalived 2.2.7
+// does not know where they are written (checked in its parsers: the
+// keyword is installed elsewhere only).
+var unknownHints = map[string]string{
+	"nb_get_retry":              "keepalived 2.2.7 reads nb_get_retry only inside HTTP_GET and SSL_GET (check_http.c), so the retries stay at keepalived's default here — write `retry N` if they were meant",
+	"lb_kind":                   "keepalived 2.2.7 reads lb_kind in a virtual_server only; a real server's method is lvs_method",
+	"lvs_sync_daemon_interface": "keepalived 2.2.7 reads lvs_sync_daemon_interface only inside a vrrp_instance; in global_defs write lvs_sync_daemon INTERFACE VRRP_INSTANCE",
+	"connect_timeout":           "MISC_CHECK has no connect_timeout in keepalived (install_checker_common_keywords(false)); misc_timeout bounds the script",
+	"virtualhost":               "keepalived reads virtualhost in virtual_server, real_server, HTTP_GET, SSL_GET and url blocks only",
 }
 
 // legacy warns about a deprecated form that was converted.
@@ -390,11 +421,6 @@ func (c *conv) global(n *keepalived.Node) {
 			g.VRRPStrict = true
 		case "lvs_sync_daemon":
 			c.lvsSyncDaemon(ch, "")
-		case "lvs_sync_daemon_interface":
-			c.legacy(&c.m.Global, ch, "lvs_sync_daemon INTERFACE")
-			if c.need(ch, 1, "an interface") {
-				c.setSyncDaemon(ch, &model.LVSSyncDaemon{Interface: ch.Args[0].Text})
-			}
 		case "default_interface":
 			// Used for static addresses without dev (first pass).
 		default:
@@ -448,6 +474,12 @@ func (c *conv) lvsSyncDaemon(n *keepalived.Node, inst string) {
 			i++
 		case i == 0:
 			s.VRRPInstance = a
+		case i == 1 && s.SyncID == nil:
+			// The old positional form IF INSTANCE SYNCID, which keepalived
+			// still reads ("Please use keyword \"id\" ...").
+			id := number(i-1, 0, 255)
+			s.SyncID = &id
+			c.legacy(&c.m.Global, n, "lvs_sync_daemon INTERFACE INSTANCE id SYNCID")
 		default:
 			c.errorf(n.Pos, "lvs_sync_daemon: unexpected %q", a)
 		}
@@ -455,9 +487,13 @@ func (c *conv) lvsSyncDaemon(n *keepalived.Node, inst string) {
 	c.setSyncDaemon(n, s)
 }
 
+// setSyncDaemon keeps the first sync daemon given: keepalived's
+// lvs_syncd_handler and vrrp_lvs_syncd_handler ignore any later one ("has
+// already been specified ... - ignoring").
 func (c *conv) setSyncDaemon(n *keepalived.Node, s *model.LVSSyncDaemon) {
-	if c.m.Global.LVSSyncDaemon != nil {
-		c.note(&c.m.Global, n.Pos, "lvs_sync_daemon given again (first at %s); the last one wins, as keepalived", c.syncDaemon.Pos)
+	if c.syncDaemon != nil {
+		c.note(&c.m.Global, n.Pos, "%s given again: keepalived keeps the first, at %s (\"lvs_sync_daemon has already been specified ... - ignoring\"), so does lbx", n.Name, c.syncDaemon.Pos)
+		return
 	}
 	c.syncDaemon = n
 	c.m.Global.LVSSyncDaemon = s
@@ -470,10 +506,15 @@ func (c *conv) finishSyncDaemon() {
 	if s == nil {
 		return
 	}
-	// keepalived reports both as configuration errors and runs no sync
-	// daemon; so does the converted model.
+	// Without an instance keepalived's checker process runs a master and
+	// a backup daemon at once (start_check in check/check_daemon.c, sync
+	// id 0 unless given); the model's daemon follows an instance.
 	if s.VRRPInstance == "" {
-		c.note(&c.m.Global, c.syncDaemon.Pos, "lvs_sync_daemon: no VRRP instance to follow, so keepalived runs no sync daemon; left out (write lvs_sync_daemon INTERFACE VRRP_INSTANCE: the daemon is master while that instance is MASTER, backup otherwise)")
+		id := 0
+		if s.SyncID != nil {
+			id = *s.SyncID
+		}
+		c.unsupported(&c.m.Global, c.syncDaemon, fmt.Sprintf("without a VRRP instance keepalived runs both a master and a backup sync daemon on %s with sync id %d (start_check); the model's sync daemon follows a VRRP instance, master while it is MASTER — name one (lvs_sync_daemon %s VI_NAME) to convert it", s.Interface, id, s.Interface))
 		c.m.Global.LVSSyncDaemon = nil
 		return
 	}

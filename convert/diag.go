@@ -28,13 +28,18 @@ const (
 	Unsupported
 	// Error: invalid input; no model is produced.
 	Error
+	// Corrected: a value keepalived corrects and runs with (an unknown
+	// scheduler run as wlc, `state SLAVE` run as BACKUP...). The model
+	// gets keepalived's effective value and the warning names the probable
+	// intent. An error with Options.Strict.
+	Corrected
 )
 
 func (s Severity) String() string {
 	switch s {
 	case Warning:
 		return "warning"
-	case Unsupported:
+	case Unsupported, Corrected:
 		return "warning"
 	}
 	return "error"
@@ -45,6 +50,11 @@ type Diagnostic struct {
 	Pos      keepalived.Pos
 	Severity Severity
 	Msg      string
+}
+
+// strictError: the diagnostic is an error under Options.Strict.
+func (d Diagnostic) strictError() bool {
+	return d.Severity == Unsupported || d.Severity == Corrected
 }
 
 func (d Diagnostic) String() string {

@@ -56,7 +56,7 @@ func (r *Result) JSON(source string) ([]byte, error) {
 	}
 	diags := []map[string]any{}
 	for _, d := range r.Diagnostics {
-		diags = append(diags, map[string]any{"file": d.Pos.File, "line": d.Pos.Line, "severity": d.Severity.String(), "expressible": d.Severity != Unsupported, "message": d.Msg})
+		diags = append(diags, map[string]any{"file": d.Pos.File, "line": d.Pos.Line, "severity": d.Severity.String(), "expressible": d.Severity != Unsupported, "corrected": d.Severity == Corrected, "message": d.Msg})
 	}
 	out["diagnostics"] = diags
 	return json.MarshalIndent(out, "", "  ")

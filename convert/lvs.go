@@ -47,9 +47,7 @@ func (c *conv) vsGroup(n *keepalived.Node) {
 				m.Port = p
 			}
 		}
-		if len(ch.Args) > 1 {
-			c.errorf(ch.Pos, "virtual_server_group %s: unexpected %q after the port", g.Name, ch.Args[1].Text)
-		}
+		c.extraWords(g, ch, 1, "alloc_vsg_entry reads the address and port")
 		g.Members = append(g.Members, m)
 	}
 	if len(g.Members) == 0 {
@@ -129,357 +127,6 @@ func sameExceptLast(a, b netip.Addr) bool {
 	return slices.Equal(x[:n], y[:n])
 }
 
-// ----- virtual_server -----
-
-// chk holds checker settings that inherit virtual server -> real server ->
-// checker.
-type chk struct {
-	connectTimeout, delayBeforeRetry, delayLoop, warmup *model.Duration
-	retry                                               *int
-	virtualhost                                         string
-	alpha                                               *bool
-}
-
-func (c *conv) chkSetting(owner any, s *chk, n *keepalived.Node) bool {
-	switch n.Name {
-	case "connect_timeout":
-		if d := c.timer(n); d != nil {
-			s.connectTimeout = d
-		}
-	case "delay_before_retry":
-		if d := c.timer(n); d != nil {
-			s.delayBeforeRetry = d
-		}
-	case "delay_loop":
-		if d := c.timer(n); d != nil {
-			s.delayLoop = d
-		}
-	case "warmup":
-		if d := c.timer(n); d != nil {
-			s.warmup = d
-		}
-	case "retry", "nb_get_retry":
-		if n.Name == "nb_get_retry" {
-			c.legacy(owner, n, "retry")
-		}
-		s.retry = c.intPtr(n, 0, 1<<31-1)
-	case "virtualhost":
-		if c.need(n, 1, "a host name") {
-			s.virtualhost = n.Args[0].Text
-		}
-	default:
-		return false
-	}
-	return true
-}
-
-var vsUnsupported = map[string]string{
-	"persistence_engine": "IPVS persistence engines (sip) are not in the model",
-	"smtp_alert":         "checker e-mail alerts are not in the model",
-	"snmp_name":          "SNMP is not in the model",
-}
-
-type rsDraft struct {
-	node *keepalived.Node
-	rs   *model.RealServer
-	chk  chk
-	fwd  string // "" = inherit
-	tun  *model.Tunnel
-}
-
-func (c *conv) virtualServer(n *keepalived.Node) {
-	vs := &model.VirtualServer{}
-	c.pos[vs] = n.Pos
-	if !c.vsKey(vs, n) {
-		return
-	}
-	var protoNode, algoNode, fwmarkFamily *keepalived.Node
-	var vsWeight = model.DefaultWeight
-	var vsChk chk
-	var vsTunnel *model.Tunnel
-	var quorum *model.Quorum
-	var quorumNode, hystNode *keepalived.Node
-	var ssInhibit, ssMethod *keepalived.Node
-	var pto, pgr *keepalived.Node
-	var flags []*keepalived.Node
-	var ops *keepalived.Node
-	q := func() *model.Quorum {
-		if quorum == nil {
-			quorum = &model.Quorum{Min: model.DefaultQuorum}
-		}
-		return quorum
-	}
-	// First the service's own settings: keepalived applies them to the real
-	// servers whatever their order in the block.
-	for _, ch := range n.Children {
-		if c.chkSetting(vs, &vsChk, ch) {
-			continue
-		}
-		switch ch.Name {
-		case "real_server":
-			// second pass
-		case "lb_algo", "lvs_sched":
-			if ch.Name == "lb_algo" {
-				c.legacy(vs, ch, "lvs_sched (scheduler:)")
-			}
-			algoNode = ch
-			if !c.need(ch, 1, "a scheduler") {
-				continue
-			}
-			s := ch.Args[0].Text
-			switch {
-			case slices.Contains(model.Schedulers, s):
-				vs.Scheduler = s
-			case s == "twos":
-				c.unsupported(vs, ch, "the twos scheduler is not in the model's scheduler list")
-			default:
-				c.errorf(ch.Pos, "%s: unknown scheduler %q; want one of %s", ch.Name, s, strings.Join(model.Schedulers, " "))
-			}
-		case "lb_kind", "lvs_method":
-			if ch.Name == "lb_kind" {
-				c.legacy(vs, ch, "lvs_method (forwarding:)")
-			}
-			if f, t, ok := c.forwarding(vs, ch); ok {
-				vs.Forwarding, vsTunnel = f, t
-			}
-		case "protocol":
-			protoNode = ch
-			if c.need(ch, 1, "TCP, UDP or SCTP") {
-				switch p := strings.ToLower(ch.Args[0].Text); p {
-				case "tcp", "udp", "sctp":
-					vs.Protocol = p
-				default:
-					c.errorf(ch.Pos, "protocol: want TCP, UDP or SCTP, got %q", ch.Args[0].Text)
-				}
-			}
-		case "persistence_timeout":
-			pto = ch
-		case "persistence_granularity":
-			pgr = ch
-		case "ha_suspend":
-			vs.HASuspend = true
-			if vs.FWMark != 0 || vs.Group != "" && c.groupHasFwmark(vs.Group) {
-				vs.HASuspend = false
-				c.note(vs, ch.Pos, "ha_suspend cannot be used with fwmarks; keepalived clears it, so does lbx")
-			}
-		case "alpha":
-			if v, ok := c.boolArg(ch); ok {
-				vs.Alpha = v
-			}
-		case "omega":
-			if v, ok := c.boolArg(ch); ok {
-				vs.Omega = v
-			}
-		case "quorum":
-			quorumNode = ch
-			if v, ok := c.intArg(ch, 0, 1, 1<<31-1); ok {
-				q().Min = v
-			}
-		case "hysteresis":
-			hystNode = ch
-			if v, ok := c.intArg(ch, 0, 0, 1<<31-1); ok {
-				q().Hysteresis = v
-			}
-		case "quorum_up", "quorum_down":
-			if !c.need(ch, 1, "a script") {
-				continue
-			}
-			if len(ch.Args) > 1 {
-				c.scriptUserNote(vs, ch)
-			}
-			if ch.Name == "quorum_up" {
-				q().UpScript = ch.Args[0].Text
-			} else {
-				q().DownScript = ch.Args[0].Text
-			}
-		case "sorry_server":
-			if !c.need(ch, 1, "an address") {
-				continue
-			}
-			a, ok := c.addr(ch, ch.Args[0].Text)
-			if !ok {
-				continue
-			}
-			s := &model.SorryServer{Address: a}
-			c.pos[s] = ch.Pos
-			if len(ch.Args) > 1 {
-				s.Port, _ = c.port(ch, ch.Args[1].Text)
-			}
-			vs.SorryServer = s
-		case "sorry_server_inhibit":
-			ssInhibit = ch
-		case "sorry_server_lvs_method":
-			ssMethod = ch
-		case "inhibit_on_failure":
-			if v, ok := c.boolArg(ch); ok {
-				vs.InhibitOnFailure = v
-			}
-		case "weight":
-			if v, ok := c.intArg(ch, 0, 0, model.MaxWeight); ok {
-				vsWeight = v
-			}
-		case "ip_family":
-			fwmarkFamily = ch
-			if !c.need(ch, 1, "inet or inet6") {
-				continue
-			}
-			switch ch.Args[0].Text {
-			case "inet":
-				if vs.FWMark != 0 {
-					vs.Family = 4
-				}
-			case "inet6":
-				if vs.FWMark != 0 {
-					vs.Family = 6
-				} else {
-					c.unsupported(vs, ch, "ip_family is only expressible for `virtual_server fwmark`")
-				}
-			default:
-				c.errorf(ch.Pos, "ip_family: want inet or inet6, got %q", ch.Args[0].Text)
-			}
-		case "hashed":
-			c.note(vs, ch.Pos, "hashed is ignored: the kernel hashes every service")
-		case "ops":
-			ops = ch
-		case "flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback":
-			flags = append(flags, ch)
-		case "nat_mask":
-			c.note(vs, ch.Pos, "nat_mask is a legacy keyword with no meaning today; ignored")
-		default:
-			c.unknown(vs, ch, vsUnsupported)
-		}
-	}
-	// Scheduler flags: keepalived keeps sh-/mh- flags only with their
-	// scheduler.
-	sched := vs.Scheduler
-	if sched == "" {
-		sched = model.DefaultScheduler
-	}
-	for _, f := range flags {
-		if (strings.HasPrefix(f.Name, "sh-") && sched != "sh") || (strings.HasPrefix(f.Name, "mh-") && sched != "mh") {
-			c.note(vs, f.Pos, "%s only applies to the %s scheduler; keepalived ignores it, so does lbx", f.Name, f.Name[:2])
-			continue
-		}
-		if !slices.Contains(vs.SchedulerFlags, f.Name) {
-			vs.SchedulerFlags = append(vs.SchedulerFlags, f.Name)
-		}
-	}
-	// Defaults, written out.
-	if vs.Scheduler == "" {
-		vs.Scheduler = model.DefaultScheduler
-		_ = algoNode
-	}
-	if vs.Forwarding == "" {
-		vs.Forwarding = model.DefaultForwarding
-	}
-	if vs.FWMark != 0 || vs.Group != "" && !c.groupHasAddr(vs.Group) {
-		if vs.Protocol != "" && protoNode != nil {
-			c.note(vs, protoNode.Pos, "protocol is ignored for fwmark services (keepalived says so too); left out")
-		}
-		vs.Protocol = ""
-	} else if vs.Protocol == "" {
-		vs.Protocol = "udp"
-		c.note(vs, n.Pos, "no protocol: keepalived 2.2 programs this service as UDP (\"no protocol set - defaulting to UDP\"); written as udp — add `protocol TCP` to the keepalived file if TCP was meant")
-	}
-	if fwmarkFamily != nil && vs.FWMark == 0 && vs.Family != 0 {
-		vs.Family = 0
-	}
-	if ops != nil {
-		if vs.Protocol == "udp" || vs.FWMark != 0 {
-			vs.OnePacket = true
-		} else {
-			c.note(vs, ops.Pos, "ops (one-packet scheduling) needs UDP; keepalived resets it, so does lbx")
-		}
-	}
-	c.persistence(vs, n, pto, pgr)
-	if vsChk.delayLoop == nil {
-		vsChk.delayLoop = dur(model.DefaultDelayLoop)
-	}
-	vs.DelayLoop = vsChk.delayLoop
-	vs.Virtualhost = vsChk.virtualhost
-	if vs.SorryServer != nil {
-		if ssInhibit != nil {
-			vs.SorryServer.Inhibit = true
-		}
-		if ssMethod != nil {
-			if f, t, ok := c.forwarding(vs, ssMethod); ok {
-				vs.SorryServer.Forwarding = f
-				if t != nil {
-					c.note(vs, ssMethod.Pos, "tunnel settings of a sorry server are not in the model; plain ipip is used")
-				}
-			}
-		}
-		if vs.SorryServer.Forwarding == "" {
-			vs.SorryServer.Forwarding = vs.Forwarding
-		}
-		c.fixPort(vs, n, &vs.SorryServer.Port, vs.SorryServer.Forwarding, "sorry server")
-	} else if ssInhibit != nil || ssMethod != nil {
-		c.note(vs, n.Pos, "sorry_server_inhibit/sorry_server_lvs_method without sorry_server; ignored, as keepalived")
-	}
-
-	// Real servers.
-	weightSum := 0
-	for _, ch := range n.Children {
-		if ch.Name != "real_server" {
-			continue
-		}
-		rs := c.realServer(vs, ch, vsChk, vsWeight, vsTunnel)
-		if rs == nil {
-			continue
-		}
-		key := fmt.Sprintf("%s:%d", rs.Address.Addr, rs.Port)
-		dup := false
-		for _, prev := range vs.RealServers {
-			if fmt.Sprintf("%s:%d", prev.Address.Addr, prev.Port) == key {
-				dup = true
-			}
-		}
-		if dup {
-			c.note(vs, ch.Pos, "real server %s is listed twice; keepalived removes the second, so does lbx", key)
-			continue
-		}
-		if vs.SorryServer != nil && vs.SorryServer.Address == rs.Address && vs.SorryServer.Port == rs.Port {
-			c.note(vs, ch.Pos, "real server %s is also the sorry server; the model does not allow that, so the sorry server is left out", key)
-			vs.SorryServer = nil
-		}
-		if rs.Weight != nil {
-			weightSum += *rs.Weight
-		}
-		vs.RealServers = append(vs.RealServers, rs)
-	}
-	if len(vs.RealServers) == 0 {
-		c.note(nil, n.Pos, "%s has no real servers; keepalived ignores such a virtual server, so does lbx", n.Source())
-		return
-	}
-	if quorum != nil {
-		if quorum.Min > weightSum {
-			p := n.Pos
-			if quorumNode != nil {
-				p = quorumNode.Pos
-			}
-			c.note(vs, p, "quorum %d exceeds the total weight of the real servers (%d); keepalived lowers it to %d, so does lbx", quorum.Min, weightSum, weightSum)
-			quorum.Min = weightSum
-		}
-		if quorum.Min > 0 && quorum.Hysteresis >= quorum.Min {
-			p := n.Pos
-			if hystNode != nil {
-				p = hystNode.Pos
-			}
-			c.note(vs, p, "hysteresis %d is not below quorum %d; keepalived sets it to %d, so does lbx", quorum.Hysteresis, quorum.Min, quorum.Min-1)
-			quorum.Hysteresis = quorum.Min - 1
-		}
-		vs.Quorum = quorum
-	}
-	for _, k := range c.m.ServiceKeys(vs) {
-		if prev, ok := c.services[k.String()]; ok {
-			c.errorf(n.Pos, "service %s is already declared at %s; IPVS holds one service per address, port and protocol", k, prev)
-			return
-		}
-		c.services[k.String()] = n.Pos
-	}
-	c.m.VirtualServers = append(c.m.VirtualServers, vs)
-}
-
 func (c *conv) groupHasFwmark(name string) bool {
 	for _, g := range c.m.VirtualServerGroups {
 		if g.Name == name {
@@ -554,10 +201,7 @@ func (c *conv) vsKey(vs *model.VirtualServer, n *keepalived.Node) bool {
 			vs.Port = p
 		}
 	}
-	if len(n.Args) > 2 {
-		c.errorf(n.Pos, "virtual_server: unexpected %q", n.Args[2].Text)
-		return false
-	}
+	c.extraWords(vs, n, 2, "alloc_vs reads the address and port, `fwmark N` or `group NAME`")
 	return true
 }
 
@@ -703,15 +347,8 @@ func (c *conv) granularity(vs *model.VirtualServer, n *keepalived.Node) (*model.
 func (c *conv) fixPort(vs *model.VirtualServer, n *keepalived.Node, port *int, fwd, what string) {
 	switch {
 	case vs.Group != "":
-		if fwd != "nat" && *port != 0 {
-			if g := c.group(vs.Group); g != nil {
-				for _, m := range g.Members {
-					if m.Address != nil && m.Port != *port {
-						c.note(vs, n.Pos, "%s port %d differs from group member port %d with %s forwarding; keepalived reports it too", what, *port, m.Port, strings.ToUpper(fwd))
-						break
-					}
-				}
-			}
+		if fwd != "nat" {
+			c.groupPort(vs, n, port, fwd, what)
 		}
 	case vs.FWMark != 0:
 		if fwd != "nat" && *port != 0 {
@@ -728,107 +365,32 @@ func (c *conv) fixPort(vs *model.VirtualServer, n *keepalived.Node, port *int, f
 	}
 }
 
-var rsUnsupported = map[string]string{
-	"smtp_alert": "checker e-mail alerts are not in the model",
-	"snmp_name":  "SNMP is not in the model",
-	"track_file": "file tracking on real servers is not in the model (FILE_CHECK is)",
-	"BFD_CHECK":  "BFD is not in the model",
-}
-
-func (c *conv) realServer(vs *model.VirtualServer, n *keepalived.Node, vsChk chk, vsWeight int, vsTunnel *model.Tunnel) *model.RealServer {
-	if !c.need(n, 1, "an address") {
-		return nil
+// groupPort applies keepalived's ports for a DR or TUN real server of a
+// group (ipvs_group_cmd in check/ipvswrapper.c): in the service of an
+// address entry it has the entry's port, in the service of a fwmark entry
+// port 0. The model gives a real server one port in all the group's
+// services, so lbx writes the one keepalived uses when all entries agree.
+func (c *conv) groupPort(vs *model.VirtualServer, n *keepalived.Node, port *int, fwd, what string) {
+	g := c.group(vs.Group)
+	if g == nil {
+		return
 	}
-	a, ok := c.addr(n, n.Args[0].Text)
-	if !ok {
-		return nil
-	}
-	rs := &model.RealServer{Address: a}
-	c.pos[rs] = n.Pos
-	if len(n.Args) > 1 {
-		p, ok := c.port(n, n.Args[1].Text)
-		if !ok {
-			return nil
-		}
-		rs.Port = p
-	}
-	if len(n.Args) > 2 {
-		c.errorf(n.Pos, "real_server: unexpected %q", n.Args[2].Text)
-		return nil
-	}
-	if vs.Address != nil && a.Is4() != vs.Address.Is4() {
-		c.errorf(n.Pos, "real_server %s: address family differs from the virtual server's (only tunnelled real servers may differ, which the model does not hold)", a)
-		return nil
-	}
-	s := vsChk
-	var checks []*keepalived.Node
-	tunnel := vsTunnel
-	for _, ch := range n.Children {
-		if c.chkSetting(rs, &s, ch) {
-			continue
-		}
-		switch ch.Name {
-		case "weight":
-			if v, ok := c.intArg(ch, 0, 0, model.MaxWeight); ok {
-				rs.Weight = &v
-			}
-		case "lvs_method", "lb_kind":
-			if ch.Name == "lb_kind" {
-				c.legacy(rs, ch, "lvs_method (forwarding:)")
-			}
-			if f, t, ok := c.forwarding(rs, ch); ok {
-				rs.Forwarding, tunnel = f, t
-			}
-		case "notify_up", "notify_down":
-			if !c.need(ch, 1, "a script") {
-				continue
-			}
-			if len(ch.Args) > 1 {
-				c.scriptUserNote(rs, ch)
-			}
-			if ch.Name == "notify_up" {
-				rs.NotifyUp = ch.Args[0].Text
-			} else {
-				rs.NotifyDown = ch.Args[0].Text
-			}
-		case "uthreshold":
-			if v, ok := c.intArg(ch, 0, 0, 1<<32-1); ok {
-				rs.UpperThreshold = uint32(v)
-			}
-		case "lthreshold":
-			if v, ok := c.intArg(ch, 0, 0, 1<<32-1); ok {
-				rs.LowerThreshold = uint32(v)
-			}
-		case "inhibit_on_failure":
-			if v, ok := c.boolArg(ch); ok {
-				rs.InhibitOnFailure = &v
-			}
-		case "alpha":
-			if v, ok := c.boolArg(ch); ok && v != vs.Alpha {
-				c.unsupported(rs, ch, "alpha per real server is not in the model (only per virtual server)")
-			}
-		case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "SMTP_CHECK", "DNS_CHECK", "UDP_CHECK", "PING_CHECK", "FILE_CHECK":
-			checks = append(checks, ch)
-		default:
-			c.unknown(rs, ch, rsUnsupported)
+	ports := map[int]bool{}
+	for _, m := range g.Members {
+		if m.FWMark != 0 {
+			ports[0] = true
+		} else if m.Address != nil {
+			ports[m.Port] = true
 		}
 	}
-	if rs.Weight == nil {
-		rs.Weight = intp(vsWeight)
+	if len(ports) != 1 {
+		c.unsupported(vs, n, fmt.Sprintf("with %s forwarding keepalived gives %s the port of each group entry (0 for fwmark entries); the model has one port per real server, %d in every service of group %s", strings.ToUpper(fwd), what, *port, g.Name))
+		return
 	}
-	fwd := rs.Forwarding
-	if fwd == "" {
-		fwd = vs.Forwarding
+	for p := range ports {
+		if p != *port && *port != 0 {
+			c.note(vs, n.Pos, "%s has port %d; with %s forwarding keepalived programs it with the port of group %s's entries, %d (ipvs_group_cmd), so does lbx", what, *port, strings.ToUpper(fwd), g.Name, p)
+		}
+		*port = p
 	}
-	if fwd == vs.Forwarding {
-		rs.Forwarding = "" // inherits; written once on the service
-	}
-	if fwd == "tun" && tunnel != nil {
-		rs.Tunnel = tunnel
-	}
-	c.fixPort(vs, n, &rs.Port, fwd, "real server "+a.String())
-	for _, ch := range checks {
-		rs.Checks = append(rs.Checks, c.checks(rs, ch, s)...)
-	}
-	return rs
 }

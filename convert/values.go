@@ -78,14 +78,68 @@ func (c *conv) boolArg(n *keepalived.Node) (bool, bool) {
 	if len(n.Args) == 0 {
 		return true, true
 	}
-	switch strings.ToLower(n.Args[0].Text) {
+	if v, ok := boolWord(n.Args[0].Text); ok {
+		return v, true
+	}
+	c.errorf(n.Pos, "%s: want on|off|true|false|yes|no, got %q", n.Name, n.Args[0].Text)
+	return false, false
+}
+
+// boolWord reads a word as keepalived's check_true_false (lib/parser.c).
+func boolWord(s string) (v, ok bool) {
+	switch strings.ToLower(s) {
 	case "on", "true", "yes":
 		return true, true
 	case "off", "false", "no":
 		return false, true
 	}
-	c.errorf(n.Pos, "%s: want on|off|true|false|yes|no, got %q", n.Name, n.Args[0].Text)
 	return false, false
+}
+
+// sockAddr reads an address as keepalived's inet_stosockaddr (lib/utils.c)
+// does for unicast_src_ip, mcast_src_ip and unicast_peer: everything from
+// the first '-' (else the first '/') on is dropped, so 10.0.0.2/24 and
+// 10.0.0.2-5 are the address 10.0.0.2.
+func (c *conv) sockAddr(owner any, n *keepalived.Node, what, s string) (model.Addr, bool) {
+	base := s
+	if i := strings.IndexByte(s, '-'); i >= 0 {
+		base = s[:i]
+	} else if i := strings.IndexByte(s, '/'); i >= 0 {
+		base = s[:i]
+	}
+	a, err := netip.ParseAddr(base)
+	if err != nil || a.Zone() != "" {
+		c.errorf(n.Pos, "%s: %q is not a valid IP address", what, s)
+		return model.Addr{}, false
+	}
+	if base != s {
+		c.note(owner, n.Pos, "%s %s: keepalived reads it as the address %s (inet_stosockaddr drops a /mask or -range), so does lbx", what, s, base)
+	}
+	return model.Addr{Addr: a.Unmap()}, true
+}
+
+// extraWords reports the words after the first k arguments of n, which
+// keepalived's handler never reads (it takes strvec slots 1..k). Words
+// that name a keyword of their own (a one-line block such as
+// `url { path /x status_code 404 }`) are named as the probable intent.
+func (c *conv) extraWords(owner any, n *keepalived.Node, k int, reader string) {
+	if len(n.Args) <= k {
+		return
+	}
+	rest := argTexts(n)[k:]
+	intent := "remove them"
+	if lineKeywords[rest[0]] {
+		intent = fmt.Sprintf("`%s` looks like a setting of its own: put it on a line of its own", strings.Join(rest, " "))
+	}
+	c.corrected(owner, n.Pos, "%s: keepalived reads %d word(s) after %s and ignores %q (%s), so does lbx; %s", n.Name, k, n.Name, strings.Join(rest, " "), reader, intent)
+}
+
+// lineKeywords are keywords found on the same line as another one in
+// configurations written with one-line blocks.
+var lineKeywords = map[string]bool{
+	"path": true, "digest": true, "status_code": true, "virtualhost": true, "weight": true,
+	"connect_port": true, "connect_timeout": true, "retry": true, "delay_before_retry": true,
+	"protocol": true, "lb_algo": true, "lb_kind": true, "lvs_sched": true, "lvs_method": true,
 }
 
 func (c *conv) addr(n *keepalived.Node, s string) (model.Addr, bool) {

@@ -43,6 +43,12 @@ var instanceUnsupported = map[string]string{
 	"garp_extra_if_vmac":         "not in the model",
 }
 
+// instNodes remembers the statements finishInstance reports about.
+type instNodes struct {
+	state, priority, nopreempt, preemptDelay, auth *keepalived.Node
+	strictMode                                     bool
+}
+
 func (c *conv) instance(n *keepalived.Node) {
 	if !c.need(n, 1, "a name") {
 		return
@@ -54,150 +60,221 @@ func (c *conv) instance(n *keepalived.Node) {
 			return
 		}
 	}
-	var nopreempt *keepalived.Node
-	var authNode *keepalived.Node
+	var st instNodes
 	for _, ch := range n.Children {
-		switch ch.Name {
-		case "state":
-			if c.need(ch, 1, "MASTER or BACKUP") {
-				switch s := ch.Args[0].Text; s {
-				case "MASTER", "BACKUP":
-					in.State = s
-				default:
-					c.errorf(ch.Pos, "state: want MASTER or BACKUP (upper case), got %q", s)
-				}
+		if !c.instanceValue(in, ch, &st) && !c.instanceList(in, ch) {
+			if ch.Name == "strict_mode" {
+				st.strictMode, _ = boolWord(argText(ch, 0))
+				st.strictMode = st.strictMode || len(ch.Args) == 0
 			}
-		case "interface":
-			if c.need(ch, 1, "an interface name") {
-				in.Interface = ch.Args[0].Text
-			}
-		case "virtual_router_id":
-			if v, ok := c.intArg(ch, 0, 1, 255); ok {
-				in.VirtualRouterID = v
-			}
-		case "priority":
-			in.Priority = c.intPtr(ch, 1, 255)
-		case "advert_int":
-			in.AdvertInt = c.timer(ch)
-		case "version":
-			in.Version = c.intPtr(ch, 2, 3)
-		case "unicast_src_ip":
-			if c.need(ch, 1, "an address") {
-				if a, ok := c.addr(ch, ch.Args[0].Text); ok {
-					in.UnicastSrcIP = &a
-				}
-			}
-		case "mcast_src_ip":
-			if c.need(ch, 1, "an address") {
-				if a, ok := c.addr(ch, ch.Args[0].Text); ok {
-					in.McastSrcIP = &a
-				}
-			}
-		case "unicast_peer":
-			for _, p := range ch.Children {
-				if a, ok := c.addr(p, p.Name); ok {
-					in.UnicastPeers = append(in.UnicastPeers, a)
-				}
-				if len(p.Args) > 0 {
-					c.note(in, p.Pos, "unicast_peer options %q are not in the model; left out", p.ArgText())
-				}
-			}
-		case "authentication":
-			authNode = ch
-			in.Authentication = c.auth(in, ch)
-		case "nopreempt":
-			in.NoPreempt = true
-			nopreempt = ch
-		case "preempt":
-			c.note(in, ch.Pos, "preempt is the default; nothing to convert")
-		case "preempt_delay":
-			in.PreemptDelay = c.timer(ch)
-		case "garp_master_delay":
-			in.GarpMasterDelay = c.timer(ch)
-		case "garp_master_repeat":
-			in.GarpMasterRepeat = c.intPtr(ch, 0, 255)
-		case "garp_master_refresh":
-			in.GarpMasterRefresh = c.timer(ch)
-		case "garp_master_refresh_repeat":
-			in.GarpMasterRefreshRepeat = c.intPtr(ch, 0, 255)
-		case "virtual_ipaddress", "virtual_ipaddress_excluded":
-			for _, a := range ch.Children {
-				va := c.vipLine(in, a)
-				if va == nil || !c.uniqueVIP(in, va, a) {
-					continue
-				}
-				if ch.Name == "virtual_ipaddress" {
-					in.VirtualAddresses = append(in.VirtualAddresses, va)
-				} else {
-					in.VirtualAddressesExcluded = append(in.VirtualAddressesExcluded, va)
-				}
-			}
-		case "virtual_routes":
-			in.VirtualRoutes = append(in.VirtualRoutes, c.routes(ch)...)
-		case "track_interface":
-			for _, t := range ch.Children {
-				ti := &model.TrackInterface{Name: t.Name}
-				c.pos[ti] = t.Pos
-				if len(t.Args) >= 2 && t.Args[0].Text == "weight" {
-					if v, err := parseInt(t.Args[1].Text, -254, 254); err == nil {
-						ti.Weight = v
-					} else {
-						c.errorf(t.Pos, "track_interface %s weight: want -254..254, got %q", t.Name, t.Args[1].Text)
-					}
-				} else if len(t.Args) > 0 {
-					c.errorf(t.Pos, "track_interface %s: unexpected %q (want `weight N`)", t.Name, t.ArgText())
-				}
-				in.TrackInterfaces = append(in.TrackInterfaces, ti)
-			}
-		case "track_script":
-			for _, t := range ch.Children {
-				ts := &model.TrackScript{Name: t.Name}
-				if len(t.Args) >= 2 && t.Args[0].Text == "weight" {
-					if v, err := parseInt(t.Args[1].Text, -253, 253); err == nil {
-						ts.Weight = &v
-					} else {
-						c.errorf(t.Pos, "track_script %s weight: want -253..253, got %q", t.Name, t.Args[1].Text)
-					}
-				} else if len(t.Args) > 0 {
-					c.errorf(t.Pos, "track_script %s: unexpected %q (want `weight N`)", t.Name, t.ArgText())
-				}
-				if _, ok := c.m.Scripts[t.Name]; !ok {
-					// keepalived drops a track_script naming no vrrp_script
-					// (defined earlier or later).
-					c.note(in, t.Pos, "track_script %s: no vrrp_script of that name; keepalived ignores it, so does lbx", t.Name)
-					continue
-				}
-				in.TrackScripts = append(in.TrackScripts, ts)
-			}
-		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
-			c.notify(in, &in.Notify, ch)
-		case "smtp_alert":
-			if v, ok := c.boolArg(ch); ok {
-				in.SMTPAlert = v
-			}
-		case "lvs_sync_daemon_interface":
-			c.legacy(in, ch, "global_defs { lvs_sync_daemon INTERFACE "+in.Name+" }")
-			if c.need(ch, 1, "an interface") {
-				c.setSyncDaemon(ch, &model.LVSSyncDaemon{Interface: ch.Args[0].Text, VRRPInstance: in.Name})
-			}
-		default:
 			c.unknown(in, ch, instanceUnsupported)
 		}
 	}
+	c.finishInstance(in, n, st)
+}
+
+// instanceValue handles an instance's single-valued settings.
+func (c *conv) instanceValue(in *model.VRRPInstance, ch *keepalived.Node, st *instNodes) bool {
+	switch ch.Name {
+	case "state":
+		c.vrrpState(in, ch, st)
+	case "interface":
+		if c.need(ch, 1, "an interface name") {
+			in.Interface = ch.Args[0].Text
+		}
+	case "virtual_router_id":
+		if v, ok := c.intArg(ch, 0, 1, 255); ok {
+			in.VirtualRouterID = v
+		}
+	case "priority":
+		c.vrrpPriority(in, ch, st)
+	case "advert_int":
+		in.AdvertInt = c.timer(ch)
+	case "version":
+		in.Version = c.intPtr(ch, 2, 3)
+	case "unicast_src_ip", "mcast_src_ip":
+		if c.need(ch, 1, "an address") {
+			if a, ok := c.sockAddr(in, ch, ch.Name, ch.Args[0].Text); ok && ch.Name == "unicast_src_ip" {
+				in.UnicastSrcIP = &a
+			} else if ok {
+				in.McastSrcIP = &a
+			}
+		}
+	case "authentication":
+		st.auth = ch
+		in.Authentication = c.auth(in, ch)
+	case "nopreempt":
+		in.NoPreempt, st.nopreempt = true, ch
+	case "preempt":
+		// vrrp_preempt_handler clears nopreempt (backwards compatibility).
+		if st.nopreempt != nil {
+			c.note(in, ch.Pos, "preempt clears the nopreempt at %s, as keepalived's vrrp_preempt_handler does; so does lbx", st.nopreempt.Pos)
+		}
+		in.NoPreempt, st.nopreempt = false, nil
+	case "preempt_delay":
+		in.PreemptDelay, st.preemptDelay = c.timer(ch), ch
+	case "garp_master_delay":
+		in.GarpMasterDelay = c.timer(ch)
+	case "garp_master_repeat":
+		in.GarpMasterRepeat = c.intPtr(ch, 0, 255)
+	case "garp_master_refresh":
+		in.GarpMasterRefresh = c.timer(ch)
+	case "garp_master_refresh_repeat":
+		in.GarpMasterRefreshRepeat = c.intPtr(ch, 0, 255)
+	case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
+		c.notify(in, &in.Notify, ch)
+	case "smtp_alert":
+		if v, ok := c.boolArg(ch); ok {
+			in.SMTPAlert = v
+		}
+	case "lvs_sync_daemon_interface":
+		c.legacy(in, ch, "global_defs { lvs_sync_daemon INTERFACE "+in.Name+" }")
+		if c.need(ch, 1, "an interface") {
+			c.setSyncDaemon(ch, &model.LVSSyncDaemon{Interface: ch.Args[0].Text, VRRPInstance: in.Name})
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// vrrpState reads state as keepalived's vrrp_state_handler: MASTER, or
+// BACKUP unless MASTER was given before; any other word is BACKUP.
+func (c *conv) vrrpState(in *model.VRRPInstance, ch *keepalived.Node, st *instNodes) {
+	if !c.need(ch, 1, "MASTER or BACKUP") {
+		return
+	}
+	switch s := ch.Args[0].Text; {
+	case s == "MASTER":
+		in.State, st.state = s, ch
+	case s == "BACKUP" && in.State == "MASTER":
+		c.note(in, ch.Pos, "state BACKUP after state MASTER (at %s): keepalived keeps MASTER (\"state previously set as MASTER - ignoring BACKUP\"), so does lbx", st.state.Pos)
+	case s == "BACKUP":
+		in.State, st.state = s, ch
+	default:
+		intent := "write BACKUP, or MASTER if this node should start as master"
+		if strings.ToUpper(s) == "MASTER" || strings.ToUpper(s) == "BACKUP" {
+			intent = "keepalived reads the state in upper case only: write " + strings.ToUpper(s) + " if that was meant"
+		}
+		c.corrected(in, ch.Pos, "state %s: keepalived runs this instance as BACKUP (\"unknown state '%s', defaulting to BACKUP\", vrrp_state_handler), so does lbx; %s", s, s, intent)
+		in.State, st.state = "BACKUP", ch
+	}
+}
+
+// vrrpPriority reads priority as keepalived's vrrp_prio_handler: a value
+// outside 1..255 is reported and replaced by the default 100.
+func (c *conv) vrrpPriority(in *model.VRRPInstance, ch *keepalived.Node, st *instNodes) {
+	if !c.need(ch, 1, "a number") {
+		return
+	}
+	st.priority = ch
+	v, err := parseInt(ch.Args[0].Text, 1, 255)
+	if err != nil {
+		v = model.DefaultPriority
+		c.corrected(in, ch.Pos, "priority %s: keepalived runs this instance with priority %d (\"Priority not valid! must be between 1 & 255. Using default %d\", vrrp_prio_handler), so does lbx; write a priority from 1 to 255", ch.Args[0].Text, v, v)
+	}
+	in.Priority = &v
+}
+
+// instanceList handles an instance's blocks of addresses, routes, peers
+// and tracked objects.
+func (c *conv) instanceList(in *model.VRRPInstance, ch *keepalived.Node) bool {
+	switch ch.Name {
+	case "unicast_peer":
+		for _, p := range ch.Children {
+			if a, ok := c.sockAddr(in, p, "unicast_peer", p.Name); ok {
+				in.UnicastPeers = append(in.UnicastPeers, a)
+			}
+			if len(p.Args) > 0 {
+				c.note(in, p.Pos, "unicast_peer options %q are not in the model; left out", p.ArgText())
+			}
+		}
+	case "virtual_ipaddress", "virtual_ipaddress_excluded":
+		for _, a := range ch.Children {
+			va := c.vipLine(in, a)
+			if va == nil || !c.uniqueVIP(in, va, a) {
+				continue
+			}
+			if ch.Name == "virtual_ipaddress" {
+				in.VirtualAddresses = append(in.VirtualAddresses, va)
+			} else {
+				in.VirtualAddressesExcluded = append(in.VirtualAddressesExcluded, va)
+			}
+		}
+	case "virtual_routes":
+		in.VirtualRoutes = append(in.VirtualRoutes, c.routes(ch)...)
+	case "track_interface":
+		c.trackInterfaces(in, ch)
+	case "track_script":
+		c.trackScripts(in, ch)
+	default:
+		return false
+	}
+	return true
+}
+
+func (c *conv) trackInterfaces(in *model.VRRPInstance, ch *keepalived.Node) {
+	for _, t := range ch.Children {
+		ti := &model.TrackInterface{Name: t.Name}
+		c.pos[ti] = t.Pos
+		if len(t.Args) >= 2 && t.Args[0].Text == "weight" {
+			if v, err := parseInt(t.Args[1].Text, -254, 254); err == nil {
+				ti.Weight = v
+			} else {
+				c.errorf(t.Pos, "track_interface %s weight: want -254..254, got %q", t.Name, t.Args[1].Text)
+			}
+		} else if len(t.Args) > 0 {
+			c.errorf(t.Pos, "track_interface %s: unexpected %q (want `weight N`)", t.Name, t.ArgText())
+		}
+		in.TrackInterfaces = append(in.TrackInterfaces, ti)
+	}
+}
+
+func (c *conv) trackScripts(in *model.VRRPInstance, ch *keepalived.Node) {
+	for _, t := range ch.Children {
+		ts := &model.TrackScript{Name: t.Name}
+		if len(t.Args) >= 2 && t.Args[0].Text == "weight" {
+			if v, err := parseInt(t.Args[1].Text, -253, 253); err == nil {
+				ts.Weight = &v
+			} else {
+				c.errorf(t.Pos, "track_script %s weight: want -253..253, got %q", t.Name, t.Args[1].Text)
+			}
+		} else if len(t.Args) > 0 {
+			c.errorf(t.Pos, "track_script %s: unexpected %q (want `weight N`)", t.Name, t.ArgText())
+		}
+		if _, ok := c.m.Scripts[t.Name]; !ok {
+			// keepalived drops a track_script naming no vrrp_script
+			// (defined earlier or later).
+			c.note(in, t.Pos, "track_script %s: no vrrp_script of that name; keepalived ignores it, so does lbx", t.Name)
+			continue
+		}
+		in.TrackScripts = append(in.TrackScripts, ts)
+	}
+}
+
+// finishInstance checks what every instance needs and applies what
+// keepalived's vrrp_complete_instance (vrrp/vrrp.c) derives and clears.
+func (c *conv) finishInstance(in *model.VRRPInstance, n *keepalived.Node, st instNodes) {
 	if in.Interface == "" {
 		c.errorf(n.Pos, "vrrp_instance %s has no interface", in.Name)
 	}
 	if in.VirtualRouterID == 0 {
 		c.errorf(n.Pos, "vrrp_instance %s has no virtual_router_id", in.Name)
 	}
-	if nopreempt != nil && in.State == "MASTER" {
-		in.NoPreempt = false
-		c.note(in, nopreempt.Pos, "nopreempt does not work with state MASTER (keepalived ignores it); left out — use state BACKUP to keep it")
-	}
-	// Write keepalived's defaults out.
-	if in.Priority == nil {
+	switch {
+	case in.Priority != nil:
+	case in.State == "MASTER":
+		// "If no priority has been set, derive it from the initial state"
+		in.Priority = intp(255)
+		c.note(in, st.state.Pos, "state MASTER without priority: keepalived runs the instance with priority 255, as the address owner (vrrp_complete_instance), so does lbx; write a priority if another was meant")
+	default:
 		in.Priority = intp(model.DefaultPriority)
 	}
+	if in.State == "" && *in.Priority == 255 {
+		in.State = "MASTER"
+		c.note(in, st.priority.Pos, "priority 255 without state: keepalived starts the instance as MASTER (vrrp_complete_instance), so does lbx")
+	}
+	c.clearPreempt(in, st)
 	if in.AdvertInt == nil {
 		in.AdvertInt = dur(model.DefaultAdvertInt)
 	}
@@ -206,11 +283,40 @@ func (c *conv) instance(n *keepalived.Node) {
 		in.Version = &v
 	}
 	if in.Authentication != nil && *in.Version == 3 {
-		c.note(in, authNode.Pos, "VRRPv3 has no authentication; keepalived ignores it, so does lbx")
+		c.note(in, st.auth.Pos, "VRRPv3 has no authentication; keepalived ignores it, so does lbx")
 		in.Authentication = nil
 	}
 	c.pos[in] = n.Pos
 	c.m.VRRPInstances = append(c.m.VRRPInstances, in)
+}
+
+// clearPreempt drops the preemption settings keepalived's
+// vrrp_complete_instance clears, in its order, each with its message.
+func (c *conv) clearPreempt(in *model.VRRPInstance, st instNodes) {
+	if in.NoPreempt && *in.Priority == 255 {
+		in.NoPreempt = false
+		c.note(in, st.nopreempt.Pos, "nopreempt with priority 255: keepalived clears it (\"nopreempt is incompatible with priority 255. resetting nopreempt\"), so does lbx")
+	}
+	if in.State == "MASTER" {
+		if in.NoPreempt {
+			in.NoPreempt = false
+			c.note(in, st.nopreempt.Pos, "nopreempt does not work with state MASTER: keepalived clears it (\"nopreempt will not work with initial state MASTER - clearing\"), so does lbx — use state BACKUP to keep it")
+		}
+		if in.PreemptDelay != nil {
+			in.PreemptDelay = nil
+			c.note(in, st.preemptDelay.Pos, "preempt_delay does not work with state MASTER: keepalived clears it (\"preempt delay will not work with initial state MASTER - clearing\"), so does lbx — use state BACKUP to keep it")
+		}
+	}
+	if in.PreemptDelay == nil {
+		return
+	}
+	if st.strictMode || c.m.Global.VRRPStrict {
+		in.PreemptDelay = nil
+		c.note(in, st.preemptDelay.Pos, "preempt_delay with strict mode: keepalived clears it (\"preempt_delay is incompatible with strict mode - resetting\"), so does lbx")
+	} else if in.NoPreempt {
+		in.PreemptDelay = nil
+		c.note(in, st.preemptDelay.Pos, "preempt_delay with nopreempt: keepalived clears it (\"preempt_delay is incompatible with nopreempt mode - resetting\"), so does lbx")
+	}
 }
 
 func (c *conv) auth(owner any, n *keepalived.Node) *model.Auth {

@@ -1,0 +1,201 @@
+package convert
+
+import (
+	"github.com/lbx-dev/lbx/keepalived"
+	"github.com/lbx-dev/lbx/model"
+)
+
+// chk holds checker settings that inherit virtual server -> real server ->
+// checker.
+type chk struct {
+	connectTimeout, delayBeforeRetry, delayLoop, warmup *model.Duration
+	retry                                               *int
+	virtualhost                                         string
+	// The virtual server's own delay_loop and virtualhost: MISC_CHECK's
+	// default timeout (check_misc.c) and SSL_GET's SNI (check_ssl.c) take
+	// them from the virtual server, never from the real server.
+	vsDelayLoop   *model.Duration
+	vsVirtualhost string
+}
+
+// chkScope says which inheritable checker settings a block reads:
+// check_parser.c installs them all on virtual_server and real_server;
+// check_api.c's install_checker_common_keywords installs them on each
+// checker, connect_timeout only on those that connect; check_http.c adds
+// nb_get_retry and virtualhost to HTTP_GET and SSL_GET only. Elsewhere
+// keepalived does not know the keyword.
+type chkScope struct{ connect, vhost, nbGetRetry bool }
+
+var serverScope = chkScope{connect: true, vhost: true}
+
+func (c *conv) chkSetting(owner any, s *chk, n *keepalived.Node, scope chkScope) bool {
+	switch n.Name {
+	case "connect_timeout":
+		if !scope.connect {
+			return false
+		}
+		if d := c.timer(n); d != nil {
+			s.connectTimeout = d
+		}
+	case "delay_before_retry":
+		if d := c.timer(n); d != nil {
+			s.delayBeforeRetry = d
+		}
+	case "delay_loop":
+		if d := c.timer(n); d != nil {
+			s.delayLoop = d
+		}
+	case "warmup":
+		if d := c.timer(n); d != nil {
+			s.warmup = d
+		}
+	case "retry", "nb_get_retry":
+		if n.Name == "nb_get_retry" {
+			if !scope.nbGetRetry {
+				return false
+			}
+			c.legacy(owner, n, "retry")
+		}
+		s.retry = c.intPtr(n, 0, 1<<31-1)
+	case "virtualhost":
+		if !scope.vhost {
+			return false
+		}
+		if c.need(n, 1, "a host name") {
+			s.virtualhost = n.Args[0].Text
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+var rsUnsupported = map[string]string{
+	"smtp_alert": "checker e-mail alerts are not in the model",
+	"snmp_name":  "SNMP is not in the model",
+	"track_file": "file tracking on real servers is not in the model (FILE_CHECK is)",
+	"BFD_CHECK":  "BFD is not in the model",
+}
+
+// rsDraft is a real server being read, with what its checks inherit.
+type rsDraft struct {
+	rs     *model.RealServer
+	chk    chk
+	tunnel *model.Tunnel
+	checks []*keepalived.Node
+}
+
+func (c *conv) realServer(vs *model.VirtualServer, n *keepalived.Node, vsChk chk, vsWeight int, vsTunnel *model.Tunnel) *model.RealServer {
+	rs := c.rsHead(n)
+	if rs == nil {
+		return nil
+	}
+	d := &rsDraft{rs: rs, chk: vsChk, tunnel: vsTunnel}
+	for _, ch := range n.Children {
+		if c.chkSetting(rs, &d.chk, ch, serverScope) {
+			continue
+		}
+		if !c.rsSetting(vs, d, ch) {
+			c.unknown(rs, ch, rsUnsupported)
+		}
+	}
+	if rs.Weight == nil {
+		rs.Weight = intp(vsWeight)
+	}
+	fwd := rs.Forwarding
+	if fwd == "" {
+		fwd = vs.Forwarding
+	}
+	if fwd == vs.Forwarding {
+		rs.Forwarding = "" // inherits; written once on the service
+	}
+	if vs.Address != nil && rs.Address.Is4() != vs.Address.Is4() && fwd != "tun" {
+		// rs_end_handler: only tunnelled real servers may differ.
+		c.corrected(vs, n.Pos, "real_server %s: keepalived skips it (\"Address family of virtual server and real server %s don't match - skipping real server.\", rs_end_handler), so does lbx; only tunnelled (TUN) real servers may be of another family", rs.Address, rs.Address)
+		return nil
+	}
+	if fwd == "tun" && d.tunnel != nil {
+		rs.Tunnel = d.tunnel
+	}
+	c.fixPort(vs, n, &rs.Port, fwd, "real server "+rs.Address.String())
+	for _, ch := range d.checks {
+		rs.Checks = append(rs.Checks, c.checks(rs, ch, d.chk)...)
+	}
+	return rs
+}
+
+// rsHead reads `real_server IP [PORT]`; alloc_rs reads no more words.
+func (c *conv) rsHead(n *keepalived.Node) *model.RealServer {
+	if !c.need(n, 1, "an address") {
+		return nil
+	}
+	a, ok := c.addr(n, n.Args[0].Text)
+	if !ok {
+		return nil
+	}
+	rs := &model.RealServer{Address: a}
+	c.pos[rs] = n.Pos
+	if len(n.Args) > 1 {
+		p, ok := c.port(n, n.Args[1].Text)
+		if !ok {
+			return nil
+		}
+		rs.Port = p
+	}
+	c.extraWords(rs, n, 2, "alloc_rs reads the address and port")
+	return rs
+}
+
+// rsSetting handles a real server's own keywords (check_parser.c).
+func (c *conv) rsSetting(vs *model.VirtualServer, d *rsDraft, ch *keepalived.Node) bool {
+	rs := d.rs
+	switch ch.Name {
+	case "weight":
+		if v, ok := c.intArg(ch, 0, 0, model.MaxWeight); ok {
+			rs.Weight = &v
+		}
+	case "lvs_method":
+		if !c.need(ch, 1, "NAT, DR or TUN") {
+			return true
+		}
+		if !knownMethod(ch.Args[0].Text) {
+			c.badMethod(rs, ch, "real", "this real server", vs.Forwarding)
+		} else if f, t, ok := c.forwarding(rs, ch); ok {
+			rs.Forwarding, d.tunnel = f, t
+		}
+	case "notify_up", "notify_down":
+		if !c.need(ch, 1, "a script") {
+			return true
+		}
+		if len(ch.Args) > 1 {
+			c.scriptUserNote(rs, ch)
+		}
+		if ch.Name == "notify_up" {
+			rs.NotifyUp = ch.Args[0].Text
+		} else {
+			rs.NotifyDown = ch.Args[0].Text
+		}
+	case "uthreshold":
+		if v, ok := c.intArg(ch, 0, 0, 1<<32-1); ok {
+			rs.UpperThreshold = uint32(v)
+		}
+	case "lthreshold":
+		if v, ok := c.intArg(ch, 0, 0, 1<<32-1); ok {
+			rs.LowerThreshold = uint32(v)
+		}
+	case "inhibit_on_failure":
+		if v, ok := c.boolArg(ch); ok {
+			rs.InhibitOnFailure = &v
+		}
+	case "alpha":
+		// rs_alpha_handler reads a <BOOL>, unlike the virtual server's.
+		if v, ok := c.boolArg(ch); ok && v != vs.Alpha {
+			c.unsupported(rs, ch, "alpha per real server is not in the model (only per virtual server)")
+		}
+	case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "SMTP_CHECK", "DNS_CHECK", "UDP_CHECK", "PING_CHECK", "FILE_CHECK":
+		d.checks = append(d.checks, ch)
+	default:
+		return false
+	}
+	return true
+}
