@@ -537,10 +537,17 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 			v.errorf(rp, "empty real server")
 			continue
 		}
+		fwd := rs.Forwarding
+		if fwd == "" {
+			fwd = vs.Forwarding
+		}
 		if !rs.Address.IsValid() {
 			v.errorf(rp+".address", "missing: the real server's address")
-		} else if fam != 0 && state.FamilyOf(rs.Address.Addr) != fam {
-			v.errorf(rp+".address", "address family differs from the service's (IPv%d); mixed families are not supported", fam)
+		} else if fam != 0 && state.FamilyOf(rs.Address.Addr) != fam && fwd != "tun" {
+			// The kernel tunnels to a destination of the other family
+			// (IPVS_DEST_ATTR_ADDR_FAMILY, Linux 3.18), as keepalived
+			// allows for TUN real servers only.
+			v.errorf(rp+".address", "address family differs from the service's (IPv%d); only tunnelled (tun) real servers may be of another family", fam)
 		}
 		if rs.Port < 0 || rs.Port > 65535 {
 			v.errorf(rp+".port", "want 0..65535, got %d", rs.Port)
@@ -553,10 +560,6 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 		}
 		if rs.UpperThreshold > 0 && rs.LowerThreshold > rs.UpperThreshold {
 			v.errorf(rp+".lower_threshold", "%d is above upper_threshold %d", rs.LowerThreshold, rs.UpperThreshold)
-		}
-		fwd := rs.Forwarding
-		if fwd == "" {
-			fwd = vs.Forwarding
 		}
 		if t := rs.Tunnel; t != nil {
 			if fwd != "tun" {
