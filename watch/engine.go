@@ -115,6 +115,9 @@ type engine struct {
 	// scripts runs real server notify_up/notify_down and quorum scripts
 	// off the engine's paths (bounded, never blocking; see scriptq).
 	scripts *scriptq.Queue
+	// bgp announces the model's VIPs (bgp.go); it does nothing without a
+	// bgp section.
+	bgp *bgpRunner
 }
 
 func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRecord, met *metrics.Registry, log *slog.Logger) *engine {
@@ -609,6 +612,7 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	if e.lost != nil && !(addressesOnly && errors.Is(e.lost, apply.ErrAddressesOnly)) {
 		reopenErr = e.reopenKernel(m)
 	}
+	e.bgp.beforeApply(ctx, m, f) // withdraw what this apply takes away, first
 	popts := plan.Options{Owned: e.owned(declared, !addressesOnly)}
 	var p *plan.Plan
 	var res *apply.Result
@@ -685,6 +689,7 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 		sdnotify.Status(line)
 	}
 	e.mu.Unlock()
+	e.bgp.reconciled(m, err, addressesOnly)
 	if err != nil && p != nil && res != nil && addressesMade(p, res) {
 		err = ipvsOnlyError{err}
 	}
@@ -1298,6 +1303,7 @@ func (e *engine) status() statusd.Status {
 		st.VRRP = e.vrrpInfo()
 	}
 	st.DaemonModel = e.view.of(e.m)
+	st.BGP = e.bgp.status()
 	var stats []check.TargetStats
 	if e.runner != nil {
 		stats = e.runner.Stats()

@@ -37,6 +37,9 @@ func Preflight(m *model.Model, log *slog.Logger) (*vrrpd.Config, []check.Target,
 	if err := vrrpd.CheckConfig(cfg); err != nil {
 		return nil, nil, err
 	}
+	if err := bgpPreflight(m, log); err != nil {
+		return nil, nil, err
+	}
 	targets, err := check.TargetsFromModel(m)
 	if err != nil {
 		return nil, nil, err

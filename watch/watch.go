@@ -164,6 +164,7 @@ func Run(ctx context.Context, o Options) error {
 	e.node = o.Node
 	e.scriptUser.Store(cfg.ScriptUser)
 	e.version, e.reopen, e.stopping = o.Version, open, ctx
+	e.bgp = newBGPRunner(e, met, log)
 	defer func() { e.k.Close() }() // the handle in use then: the loop may have reopened it
 	if err := e.claimDeclared(e.declared); err != nil {
 		return err
@@ -179,6 +180,7 @@ func Run(ctx context.Context, o Options) error {
 		e.loop(loopCtx)
 	}()
 	e.watchNotifications(loopCtx)
+	go e.bgp.run(loopCtx)
 
 	var runner Checker
 	if o.NewChecker != nil {
@@ -264,7 +266,20 @@ func Run(ctx context.Context, o Options) error {
 		e.mu.Unlock()
 	}()
 	log.Info("lbx watch started", "instances", len(cfg.Instances), "checked_real_servers", len(targets), "model", e.file)
-	err = d.Run(ctx)
+	// At a stop, BGP withdraws (after its graceful-shutdown wait) before
+	// vrrpd releases any VIP: routers stop sending before the VIP goes.
+	vrrpCtx, stopVRRP := context.WithCancel(context.Background())
+	defer stopVRRP()
+	go func() {
+		select {
+		case <-ctx.Done():
+			e.bgp.stop(context.Background())
+		case <-loopCtx.Done():
+		}
+		stopVRRP()
+	}()
+	err = d.Run(vrrpCtx)
+	e.bgp.stop(context.Background()) // vrrpd ended on its own: withdraw too
 	// A reload in flight ends first (abandoned at vrrpd, which stopped), so
 	// that it cannot bring the model back after the stop's removal below.
 	stopReloads()
@@ -397,6 +412,7 @@ func (e *engine) observe(ctx context.Context, d *vrrpd.Daemon, r Checker) {
 			stats = r.Stats()
 		}
 		exportChecks(e.met, stats)
+		e.bgp.observe(ctx)
 		if p, ok := r.(interface{ Restarts() int }); ok {
 			e.met.SetCheckerRestarts(p.Restarts())
 		}

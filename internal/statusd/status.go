@@ -37,6 +37,8 @@ type Status struct {
 	// SyncDaemon is the IPVS connection sync daemon (the model's
 	// lvs_sync_daemon); nil when the model has none.
 	SyncDaemon *SyncDaemon `json:"ipvs_sync_daemon,omitempty"`
+	// BGP is the scale-out announcer (the model's bgp section); nil without one.
+	BGP *BGP `json:"bgp,omitempty"`
 	// Counters are the daemon's event counters by name (adverts_sent,
 	// drop_auth, transitions, ...), as the VRRP daemon and loop keep them.
 	Counters map[string]uint64 `json:"counters,omitempty"`

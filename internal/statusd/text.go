@@ -88,6 +88,7 @@ func WriteText(w io.Writer, st *Status, now time.Time) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Service, r.Real, h, r.Weight, secs(r.LatencySeconds), checked, dash(oneLine(r.LastError)))
 		}
 	}
+	writeBGP(tw, st.BGP, now)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
