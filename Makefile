@@ -5,7 +5,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all deps fresh build test vet fmt-check unit e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz man completions install uninstall deb clean
+.PHONY: all deps fresh build test vet fmt-check unit test-ansible e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz man completions install uninstall deb clean
 
 all: build
 
@@ -36,9 +36,15 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-# Unit tests and the root-only namespace tests (everything but the VM).
+# Unit tests and the root-only namespace tests (everything but the VM and
+# the Ansible module's playbooks, which test-ansible runs).
 unit:
-	$(GO) test -count=1 -skip '^TestVM$$' $(PKGS)
+	$(GO) test -count=1 -skip '^(TestVM|TestAnsible.*)$$' $(PKGS)
+
+# The lbx.lbx.lbx_model module (contrib/ansible) under Debian's
+# ansible-playbook, against namespaces on this host.
+test-ansible:
+	$(GO) test -count=1 -run '^TestAnsible' ./test/ansible
 
 # The real-kernel tier: one qemu boot, every scenario a subtest, a summary
 # line "VM tier: ...". Select scenarios with LBX_E2E_SCENARIOS='drift-* cold-*'.
@@ -46,7 +52,7 @@ e2e:
 	$(GO) test -count=1 -timeout 40m -v -run '^TestVM$$' ./test/e2e
 
 test: deps
-	@$(MAKE) --no-print-directory fmt-check vet unit e2e
+	@$(MAKE) --no-print-directory fmt-check vet unit test-ansible e2e
 
 bench: bench-go bench-vm bench-vrrp bench-watch
 

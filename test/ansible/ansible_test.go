@@ -1,0 +1,302 @@
+// Package ansible tests the lbx.lbx.lbx_model module (contrib/ansible) with
+// Debian's ansible-core: real ansible-playbook runs against localhost
+// (connection local) whose lbx commands work in a network namespace
+// (--netns), with the test's own state and run directories. The host
+// kernel has no IPVS: the applied model holds addresses, a route and a
+// VRRP instance; IPVS is planned through an exported state (live).
+package ansible
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lbx-dev/lbx/internal/nstest"
+)
+
+func TestMain(m *testing.M) { os.Exit(nstest.MainGuardingHostDirs(m)) }
+
+// template is the model as a Jinja template: line 3 holds the address
+// (a run breaks it with a bad prefix length to get a positioned error).
+const template = `version: 1
+addresses:
+  - {address: "{{ vip }}", interface: d0}
+routes:
+  - {to: 198.51.100.0/24, via: 192.0.2.254}
+vrrp_instances:
+  - name: VI_1
+    interface: d0
+    virtual_router_id: 9
+    priority: 150
+    version: 3
+    virtual_addresses: [{address: 192.0.2.50/24}]
+`
+
+// playbook runs the module once; the test's variables say how.
+const playbook = `- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: model
+      lbx.lbx.lbx_model:
+        path: "{{ model_path | default(omit) }}"
+        content: "{{ lookup('template', template) if template is defined else omit }}"
+        src_name: "{{ src_name | default(omit) }}"
+        node: "{{ node | default(omit) }}"
+        live: "{{ live | default(omit) }}"
+        lbx_path: "{{ lbx }}"
+        netns: "{{ netns }}"
+        state_dir: "{{ dir }}"
+        run_dir: "{{ dir }}"
+`
+
+// rig is one namespace, lbx, and a directory with the playbook.
+type rig struct {
+	t        *testing.T
+	ns       *nstest.NS
+	dir, bin string
+}
+
+func newRig(t *testing.T) *rig {
+	nstest.Require(t, "ansible-playbook")
+	r := &rig{t: t, dir: t.TempDir()}
+	r.bin = filepath.Join(r.dir, "lbx")
+	if out, err := exec.Command("go", "build", "-o", r.bin, "../../cmd/lbx").CombinedOutput(); err != nil {
+		t.Fatalf("build lbx: %v\n%s", err, out)
+	}
+	r.ns = nstest.New(t, nstest.Unique("an"))
+	r.ns.Link(t, "d0", "192.0.2.1/24")
+	os.MkdirAll(filepath.Join(r.dir, "templates"), 0o755)
+	r.write("templates/lbx.yaml.j2", template)
+	r.write("site.yml", playbook)
+	return r
+}
+
+// with is r for subtest t (whose Fatal must end t, not its parent).
+func (r *rig) with(t *testing.T) *rig {
+	c := *r
+	c.t = t
+	return &c
+}
+
+func (r *rig) write(name, text string) string {
+	p := filepath.Join(r.dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+	return p
+}
+
+// play runs ansible-playbook with vars and flags (such as --check) and
+// returns its text output; the tree callback (ansible-core has no json
+// one) leaves the task's result in DIR/tree/localhost.
+func (r *rig) play(vars map[string]string, flags ...string) (string, error) {
+	r.t.Helper()
+	repo, _ := filepath.Abs("../..")
+	all := map[string]string{"lbx": r.bin, "netns": r.ns.Name, "dir": r.dir}
+	for k, v := range vars {
+		all[k] = v
+	}
+	extra, _ := json.Marshal(all)
+	args := append([]string{"-i", "localhost,", "-c", "local", "-e", string(extra), "site.yml"}, flags...)
+	cmd := exec.Command("ansible-playbook", args...)
+	cmd.Dir = r.dir // no ansible.cfg of the caller's
+	home := filepath.Join(r.dir, "ansible-home")
+	os.RemoveAll(filepath.Join(r.dir, "tree"))
+	cmd.Env = append(os.Environ(),
+		"ANSIBLE_COLLECTIONS_PATH="+filepath.Join(repo, "contrib/ansible"),
+		"ANSIBLE_HOME="+home, "ANSIBLE_LOCAL_TEMP="+filepath.Join(home, "tmp"), "ANSIBLE_REMOTE_TEMP="+filepath.Join(home, "rtmp"),
+		"ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3", "ANSIBLE_NOCOLOR=1", "ANSIBLE_RETRY_FILES_ENABLED=0",
+		"ANSIBLE_CALLBACKS_ENABLED=ansible.builtin.tree", "ANSIBLE_CALLBACK_TREE_DIR="+filepath.Join(r.dir, "tree"))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// result is the module's result in the json callback's document.
+type result struct {
+	Changed         bool             `json:"changed"`
+	Failed          bool             `json:"failed"`
+	Msg             string           `json:"msg"`
+	Added           int              `json:"added"`
+	KernelWrites    int              `json:"kernel_writes"`
+	Notes           []string         `json:"notes"`
+	ResourceChanges []map[string]any `json:"resource_changes"`
+	Diagnostics     []struct {
+		File string `json:"file"`
+		Line int    `json:"line"`
+	} `json:"diagnostics"`
+}
+
+// run plays and returns the task's result and the text output (where
+// --diff shows its diff: the tree callback's result has none).
+// ansible-playbook exits 2 when a task failed, which the result, cleaned
+// by the callback, does not say.
+func (r *rig) run(vars map[string]string, flags ...string) (result, string) {
+	r.t.Helper()
+	out, err := r.play(vars, flags...)
+	b, rerr := os.ReadFile(filepath.Join(r.dir, "tree", "localhost"))
+	var res result
+	if rerr == nil {
+		rerr = json.Unmarshal(b, &res)
+	}
+	if rerr != nil {
+		r.t.Fatalf("the task's result: %v\n%s", rerr, out)
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 2 {
+		res.Failed = true
+	} else if err != nil {
+		r.t.Fatalf("ansible-playbook: %v\n%s", err, out)
+	}
+	return res, out
+}
+
+func (r *rig) addrs() string { return r.ns.Run(r.t, "ip", "-o", "addr", "show", "dev", "d0") }
+
+func TestAnsibleModule(t *testing.T) {
+	r := newRig(t)
+	modelPath := filepath.Join(r.dir, "etc-lbx.yaml")
+	vars := map[string]string{"template": "templates/lbx.yaml.j2", "src_name": "templates/lbx.yaml.j2", "model_path": modelPath, "vip": "192.0.2.10/24"}
+
+	t.Run("check mode changes nothing", func(t *testing.T) {
+		r := r.with(t)
+		res, _ := r.run(vars, "--check")
+		if res.Failed || !res.Changed || len(res.ResourceChanges) != 2 {
+			t.Fatalf("check run: %+v", res)
+		}
+		if strings.Contains(r.addrs(), "192.0.2.10/24") {
+			t.Fatal("check mode added the address")
+		}
+		if _, err := os.Stat(modelPath); err == nil {
+			t.Fatal("check mode wrote the model file")
+		}
+	})
+
+	t.Run("diff mode shows each object", func(t *testing.T) {
+		r := r.with(t)
+		out, err := r.play(vars, "--check", "--diff")
+		for _, want := range []string{"+++ after: templates/lbx.yaml.j2", "--- before: address.d0/192.0.2.10\n", "+++ after: route.", `"via": "192.0.2.254"`, "changed=1"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("--diff output lacks %q", want)
+			}
+		}
+		if err != nil || t.Failed() {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	})
+
+	t.Run("a failing model names the template", func(t *testing.T) {
+		r := r.with(t)
+		bad := map[string]string{}
+		for k, v := range vars {
+			bad[k] = v
+		}
+		bad["vip"] = "192.0.2.10/33"
+		res, _ := r.run(bad)
+		if !res.Failed || !strings.Contains(res.Msg, "templates/lbx.yaml.j2:3:") || strings.Contains(res.Msg, "lbx-model-") ||
+			len(res.Diagnostics) != 1 || res.Diagnostics[0].File != "templates/lbx.yaml.j2" || res.Diagnostics[0].Line != 3 {
+			t.Fatalf("failing model: %+v", res)
+		}
+		if _, err := os.Stat(modelPath); err == nil {
+			t.Fatal("an invalid model was written")
+		}
+	})
+
+	t.Run("apply", func(t *testing.T) {
+		r := r.with(t)
+		res, _ := r.run(vars)
+		if res.Failed || !res.Changed || res.Added != 2 || res.KernelWrites == 0 {
+			t.Fatalf("apply: %+v", res)
+		}
+		if !strings.Contains(r.addrs(), "192.0.2.10/24") {
+			t.Fatalf("address not applied: %s", r.addrs())
+		}
+		if !strings.Contains(strings.Join(res.Notes, "\n"), "take effect when lbx watch starts") {
+			t.Errorf("apply without lbx watch does not say when VRRP takes effect: %q", res.Notes)
+		}
+		if b, _ := os.ReadFile(modelPath); !strings.Contains(string(b), `address: "192.0.2.10/24"`) {
+			t.Fatalf("model file: %s", b)
+		}
+	})
+
+	t.Run("second run changes nothing", func(t *testing.T) {
+		r := r.with(t)
+		for _, flags := range [][]string{{"--check"}, nil} {
+			if res, _ := r.run(vars, flags...); res.Failed || res.Changed {
+				t.Fatalf("run %v after apply: %+v", flags, res)
+			}
+		}
+	})
+
+	t.Run("node", func(t *testing.T) {
+		r := r.with(t)
+		if help, _ := exec.Command(r.bin, "plan", "--help").Output(); !strings.Contains(string(help), "--node") {
+			t.Skip("lbx has no --node yet")
+		}
+		fleet := template + "nodes:\n  dir1: {vrrp_instances: {VI_1: {priority: 200}}}\n  dir2: {vrrp_instances: {VI_1: {priority: 100}}}\n"
+		r.write("templates/fleet.yaml.j2", fleet)
+		v := map[string]string{"template": "templates/fleet.yaml.j2", "src_name": "fleet.yaml.j2", "vip": "192.0.2.10/24", "node": "dir1"}
+		if res, _ := r.run(v, "--check"); res.Failed {
+			t.Fatalf("node dir1: %+v", res)
+		}
+		v["node"] = "dir3"
+		if res, _ := r.run(v, "--check"); !res.Failed || !strings.Contains(res.Msg, `"dir3"`) {
+			t.Fatalf("node dir3 is no node of the model: %+v", res)
+		}
+	})
+}
+
+// TestAnsibleLiveExport: a model with IPVS services, planned against the
+// state lbx export recorded on a director (here a file of export's
+// shape): check mode reports the real server's new weight, and nothing
+// when they agree.
+func TestAnsibleLiveExport(t *testing.T) {
+	r := newRig(t)
+	live := r.write("live.yaml", `version: 1
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    protocol: tcp
+    scheduler: wlc
+    forwarding: nat
+    real_servers:
+      - {address: 10.1.0.2, port: 80, weight: 1}
+`)
+	r.write("templates/ipvs.yaml.j2", `version: 1
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    protocol: tcp
+    scheduler: wlc
+    forwarding: nat
+    real_servers:
+      - {address: 10.1.0.2, port: 80, weight: {{ weight }}}
+`)
+	tests := []struct {
+		weight  string
+		changed bool
+		diff    string // in --diff's output
+	}{
+		{weight: "3", changed: true, diff: `+  "weight": 3`},
+		{weight: "1", changed: false},
+	}
+	for _, tc := range tests {
+		t.Run("weight "+tc.weight, func(t *testing.T) {
+			r := r.with(t)
+			res, out := r.run(map[string]string{"template": "templates/ipvs.yaml.j2", "src_name": "ipvs.yaml.j2", "weight": tc.weight, "live": live}, "--check", "--diff")
+			if res.Failed || res.Changed != tc.changed {
+				t.Fatalf("plan against the export: %+v\n%s", res, out)
+			}
+			if tc.diff != "" && (!strings.Contains(out, tc.diff) || !strings.Contains(out, "+++ after: real.tcp/10.0.0.1:80/10.1.0.2:80")) {
+				t.Fatalf("diff lacks %q or the real server's header:\n%s", tc.diff, out)
+			}
+		})
+	}
+	// live never applies.
+	if res, _ := r.run(map[string]string{"template": "templates/ipvs.yaml.j2", "weight": "3", "live": live}); !res.Failed || !strings.Contains(res.Msg, "check mode") {
+		t.Fatalf("live outside check mode: %+v", res)
+	}
+}
