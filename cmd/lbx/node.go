@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -57,7 +58,9 @@ func validateModel(file, node string, all bool) (results []nodeResult, err error
 			if len(r.Errors) == 0 {
 				r.Errors = []diagJSON{{File: file, Message: verr.Error()}}
 			}
-			errs = append(errs, verr)
+			if !slices.ContainsFunc(errs, func(e error) bool { return e.Error() == verr.Error() }) {
+				errs = append(errs, verr) // said once when every node has it
+			}
 		}
 		results = append(results, r)
 	}
