@@ -5,7 +5,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all deps fresh build test vet fmt-check unit test-ansible e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz man completions install uninstall deb clean
+.PHONY: all deps fresh build test vet fmt-check unit test-ansible test-wildconf e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz man completions install uninstall deb clean
 
 all: build
 
@@ -36,15 +36,21 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-# Unit tests and the root-only namespace tests (everything but the VM and
-# the Ansible module's playbooks, which test-ansible runs).
+# Unit tests and the root-only namespace tests (everything but the VM,
+# the Ansible module's playbooks and the wild corpus, which test-ansible
+# and test-wildconf run).
 unit:
-	$(GO) test -count=1 -skip '^(TestVM|TestAnsible.*)$$' $(PKGS)
+	$(GO) test -count=1 -skip '^(TestVM|TestAnsible.*|TestWild.*)$$' $(PKGS)
 
 # The lbx.lbx.lbx_model module (contrib/ansible) under Debian's
 # ansible-playbook, against namespaces on this host.
 test-ansible:
 	$(GO) test -count=1 -run '^TestAnsible' ./test/ansible
+
+# keepalived.conf files from the wild (test/wildconf, docs/corpus.md):
+# keepalived 2.2.7's own verdicts in namespaces, and lbx convert on each.
+test-wildconf:
+	$(GO) test -count=1 -run '^TestWild' ./test/wildconf
 
 # The real-kernel tier: one qemu boot, every scenario a subtest, a summary
 # line "VM tier: ...". Select scenarios with LBX_E2E_SCENARIOS='drift-* cold-*'.
@@ -52,7 +58,7 @@ e2e:
 	$(GO) test -count=1 -timeout 40m -v -run '^TestVM$$' ./test/e2e
 
 test: deps
-	@$(MAKE) --no-print-directory fmt-check vet unit test-ansible e2e
+	@$(MAKE) --no-print-directory fmt-check vet unit test-ansible test-wildconf e2e
 
 bench: bench-go bench-vm bench-vrrp bench-watch
 

@@ -43,16 +43,16 @@ var known = map[string]knownFailure{
 	"pqarmitage/keepalived-devel-tools/configs/check_align.conf":     {defines, []string{"check_align.conf:1091", "check_align.conf:922"}},
 }
 
-// TestConvert converts every file here as `lbx convert` does: each file
+// TestWildConvert converts every file here as `lbx convert` does: each file
 // keepalived accepts must convert without error to a model that passes
 // the model's validation, and every diagnostic must name file:line.
-func TestConvert(t *testing.T) {
+func TestWildConvert(t *testing.T) {
 	verdicts := loadVerdicts(t)
 	var converted, failing int
 	for _, e := range presentEntries(t) {
 		v, ok := verdicts[e.Name]
 		if !ok {
-			t.Errorf("%s: no keepalived verdict in %s (run TestKeepalivedVerdicts with -update)", e.Name, verdictFile)
+			t.Errorf("%s: no keepalived verdict in %s (run TestWildVerdicts with -update)", e.Name, verdictFile)
 			continue
 		}
 		t.Run(e.Name, func(t *testing.T) {

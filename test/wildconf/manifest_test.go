@@ -115,10 +115,10 @@ func presentEntries(t *testing.T) []entry {
 	return here
 }
 
-// TestManifest checks the record itself: enough files, one source and
+// TestWildManifest checks the record itself: enough files, one source and
 // licence each, permissive ones (and only those) in the repository, and
 // no file in files/ that the manifest does not name.
-func TestManifest(t *testing.T) {
+func TestWildManifest(t *testing.T) {
 	entries := loadManifest(t)
 	if len(entries) < 50 {
 		t.Errorf("the corpus has %d configurations, want at least 50", len(entries))

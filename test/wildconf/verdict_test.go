@@ -39,7 +39,7 @@ func loadVerdicts(t *testing.T) map[string]verdict {
 	t.Helper()
 	data, err := os.ReadFile(verdictFile)
 	if err != nil {
-		t.Fatalf("%v (record keepalived's verdicts: go test ./test/wildconf -run Verdicts -update, as root)", err)
+		t.Fatalf("%v (record keepalived's verdicts: go test ./test/wildconf -run WildVerdicts -update, as root)", err)
 	}
 	vs := map[string]verdict{}
 	if err := json.Unmarshal(data, &vs); err != nil {
@@ -133,10 +133,10 @@ func keepalivedVerdict(t *testing.T, e entry) verdict {
 	return v
 }
 
-// TestKeepalivedVerdicts runs Debian's keepalived 2.2.7 `keepalived -t`
+// TestWildVerdicts runs Debian's keepalived 2.2.7 `keepalived -t`
 // on every file here and compares with the recorded verdicts, which the
 // conversion test relies on. -update records them again.
-func TestKeepalivedVerdicts(t *testing.T) {
+func TestWildVerdicts(t *testing.T) {
 	requireKeepalived(t)
 	recorded := map[string]verdict{}
 	if _, err := os.Stat(verdictFile); err == nil || !*update {
