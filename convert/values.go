@@ -85,9 +85,10 @@ func (c *conv) boolArg(n *keepalived.Node) (bool, bool) {
 	return false, false
 }
 
-// boolWord reads a word as keepalived's check_true_false (lib/parser.c).
+// boolWord reads a word as keepalived's check_true_false (lib/parser.c):
+// lower case only.
 func boolWord(s string) (v, ok bool) {
-	switch strings.ToLower(s) {
+	switch s {
 	case "on", "true", "yes":
 		return true, true
 	case "off", "false", "no":
@@ -128,8 +129,11 @@ func (c *conv) extraWords(owner any, n *keepalived.Node, k int, reader string) {
 	}
 	rest := argTexts(n)[k:]
 	intent := "remove them"
-	if lineKeywords[rest[0]] {
+	switch p := strings.ToUpper(rest[0]); {
+	case lineKeywords[rest[0]]:
 		intent = fmt.Sprintf("`%s` looks like a setting of its own: put it on a line of its own", strings.Join(rest, " "))
+	case p == "TCP" || p == "UDP" || p == "SCTP":
+		intent = fmt.Sprintf("if %s was meant as the protocol, write `protocol %s` inside the block", rest[0], p)
 	}
 	c.corrected(owner, n.Pos, "%s: keepalived reads %d word(s) after %s and ignores %q (%s), so does lbx; %s", n.Name, k, n.Name, strings.Join(rest, " "), reader, intent)
 }

@@ -162,7 +162,7 @@ func (c *conv) onlyOn(owner any, n *keepalived.Node, handler string) bool {
 	if len(n.Args) == 0 {
 		return true
 	}
-	if v, ok := boolWord(n.Args[0].Text); ok && v {
+	if v, ok := boolWord(n.Args[0].Text); ok && v || n.Args[0].Text == "1" {
 		c.note(owner, n.Pos, "%s takes no argument in keepalived (%s); %q is ignored, it is on", n.Name, handler, n.ArgText())
 		return true
 	}

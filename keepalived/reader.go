@@ -328,6 +328,7 @@ func (r *reader) include(pattern, kw string, pos Pos, file string) {
 	if w := unquote(pattern); w != "" {
 		pattern = w
 	}
+	written := pattern
 	if !filepath.IsAbs(pattern) {
 		pattern = filepath.Join(filepath.Dir(file), pattern)
 	}
@@ -357,7 +358,7 @@ func (r *reader) include(pattern, kw string, pos Pos, file string) {
 		// keepalived would have expanded a variable lbx does not know (a
 		// newer built-in, or a definition lbx read differently) and read
 		// files lbx would silently lose.
-		r.errorf(pos, "include %s matches no file and holds a $ variable lbx did not expand (keepalived 2.2.7's built-ins are ${_PWD}, ${_INSTANCE}, ${_RANDOM}, ${_HASH} and ${_BANG}; others need a $NAME=value definition before the include): write the path out", pattern)
+		r.errorf(pos, "include %s matches no file and holds a $ variable lbx did not expand (keepalived 2.2.7's built-ins are ${_PWD}, ${_INSTANCE}, ${_RANDOM}, ${_HASH} and ${_BANG}; others need a $NAME=value definition before the include): write the path out", written)
 	default:
 		r.warnf(pos, "include %s matches no file; ignored (as keepalived's plain include does)", pattern)
 	}

@@ -1,0 +1,334 @@
+package convert
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/keepalived"
+	"github.com/lbx-dev/lbx/model"
+)
+
+// fidelityCase is one defect class of issue 25: a configuration keepalived
+// 2.2.7 runs, what lbx must convert it to, the positioned warnings, and
+// what `keepalived -t` says about the same file (checked by
+// TestFidelityKeepalived where keepalived is installed).
+type fidelityCase struct {
+	name  string
+	conf  string            // k.conf
+	files map[string]string // more files beside k.conf (includes)
+	want  []string          // substrings of the YAML, in order
+	not   []string          // not in the YAML
+	diag  []string          // substrings of the diagnostics (with k.conf:LINE)
+	// strict: a diagnostic substring that --strict turns into an error.
+	strict string
+	// err: the conversion fails with this diagnostic (no model).
+	err string
+	// ka: substrings of keepalived -t's report; kaIfaces: the interfaces
+	// the file names, made in the namespace keepalived runs in.
+	ka       []string
+	kaIfaces []string
+	// kaNot: what keepalived -t must not report (a refusal of a part).
+	kaNot []string
+}
+
+const scriptSecurity = "global_defs {\n enable_script_security\n script_user root\n}\n"
+
+var fidelityCases = []fidelityCase{
+	{
+		name:   "alpha and omega take no argument: alpha off is on",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n alpha off\n omega 1\n real_server 10.0.1.1 80 {\n }\n}\n",
+		want:   []string{"alpha: true", "omega: true"},
+		diag:   []string{"k.conf:3: warning: alpha off: alpha in a virtual_server takes no argument in keepalived (vs_alpha_handler), so keepalived has been running this service with alpha on, and so does lbx — remove the line if off was meant", "k.conf:4: warning: omega takes no argument in keepalived (omega_handler); \"1\" is ignored, it is on"},
+		strict: "k.conf:3: error: alpha off",
+	},
+	{
+		name:     "unicast_src_ip and unicast_peer: /mask and -range dropped",
+		conf:     "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n unicast_src_ip 10.0.0.2/24\n unicast_peer {\n  10.0.0.3/24\n  10.0.0.4-6\n }\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
+		want:     []string{"unicast_src_ip: 10.0.0.2", "unicast_peers:", "- 10.0.0.3", "- 10.0.0.4"},
+		diag:     []string{"k.conf:4: warning: unicast_src_ip 10.0.0.2/24: keepalived reads it as the address 10.0.0.2 (inet_stosockaddr drops a /mask or -range)", "k.conf:6: warning: unicast_peer 10.0.0.3/24: keepalived reads it as the address 10.0.0.3", "k.conf:7: warning: unicast_peer 10.0.0.4-6: keepalived reads it as the address 10.0.0.4"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
+		name:  "virtual_server_group mixing IPv4 and IPv6 with TUN real servers of both families",
+		conf:  "virtual_server_group G {\n 10.0.0.1 80\n 2001:db8::1 80\n}\nvirtual_server group G {\n protocol TCP\n lvs_method TUN\n real_server 10.0.1.1 80 {\n }\n real_server 2001:db8::10 80 {\n }\n}\n",
+		want:  []string{"- address: 10.0.0.1", "- address: 2001:db8::1", "forwarding: tun", "- address: 10.0.1.1", "- address: 2001:db8::10"},
+		kaNot: []string{"skipping", "removing"},
+	},
+	{
+		name:   "a real server of another family without TUN: keepalived skips it",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n real_server 2001:db8::10 80 {\n }\n}\n",
+		want:   []string{"- address: 10.0.1.1"},
+		not:    []string{"- address: 2001:db8::10"},
+		strict: "k.conf:5: error: real_server 2001:db8::10: keepalived skips it",
+		diag:   []string{"k.conf:5: warning: real_server 2001:db8::10: keepalived skips it (\"Address family of virtual server and real server 2001:db8::10 don't match - skipping real server.\", rs_end_handler)"},
+		ka:     []string{"Line 6) Address family of virtual server and real server 2001:db8::10 don't match - skipping real server."},
+	},
+	{
+		name:  "include _PWD: expanded before the include is read",
+		conf:  "include ${_PWD}/conf.d/*.conf\n",
+		files: map[string]string{"conf.d/vs.conf": "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n}\n"},
+		want:  []string{"address: 10.0.0.1", "- address: 10.0.1.1"},
+		ka:    []string{"Virtual server [10.0.0.1]:tcp:80: no scheduler set"},
+	},
+	{
+		name:  "an include that matches nothing with an unexpanded variable is an error",
+		conf:  "include ${_CONF}/conf.d/*.conf\n",
+		files: map[string]string{"conf.d/vs.conf": "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n}\n"},
+		err:   "k.conf:1: error: include ${_CONF}/conf.d/*.conf matches no file and holds a $ variable lbx did not expand",
+	},
+	{
+		name:   "nb_get_retry outside HTTP_GET/SSL_GET is unknown: retry stays at keepalived's default",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n  nb_get_retry 2\n  TCP_CHECK {\n   nb_get_retry 3\n  }\n  HTTP_GET {\n   url {\n    path /\n   }\n   nb_get_retry 4\n  }\n }\n}\n",
+		want:   []string{"type: tcp", "retry: 1", "type: http_get", "retry: 4"},
+		diag:   []string{"k.conf:4: warning: unknown keyword \"nb_get_retry\" here; keepalived ignores it, so does lbx; keepalived 2.2.7 reads nb_get_retry only inside HTTP_GET and SSL_GET", "k.conf:6: warning: unknown keyword \"nb_get_retry\" here", "k.conf:12: warning: \"nb_get_retry\" is a legacy form; converted as retry"},
+		strict: "k.conf:6: error: unknown keyword \"nb_get_retry\"",
+		ka:     []string{"Line 4) Unknown keyword 'nb_get_retry'", "Line 6) Unknown keyword 'nb_get_retry'", "Line 12) nb_get_retry is deprecated - please use 'retry'"},
+	},
+	{
+		name:     "lvs_sync_daemon_interface repeated: the first wins",
+		conf:     "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n lvs_sync_daemon_interface eth0\n lvs_sync_daemon_interface eth1\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
+		want:     []string{"lvs_sync_daemon:", "interface: eth0", "vrrp_instance: VI_1"},
+		not:      []string{"interface: eth1"},
+		diag:     []string{"k.conf:5: warning: lvs_sync_daemon_interface given again: keepalived keeps the first, at ", "k.conf:4 (\"lvs_sync_daemon has already been specified ... - ignoring\"), so does lbx"},
+		ka:       []string{"Line 5) (VI_1) lvs_sync_daemon_interface has already been specified as eth0 - ignoring"},
+		kaIfaces: []string{"eth0", "eth1"},
+	},
+	{
+		name:     "lvs_sync_daemon without an instance: keepalived runs master and backup, which the model cannot",
+		conf:     "global_defs {\n lvs_sync_daemon eth0\n lvs_sync_daemon eth1 VI_1\n}\n",
+		not:      []string{"lvs_sync_daemon:"},
+		diag:     []string{"k.conf:2: warning: \"lvs_sync_daemon eth0\" is not expressible in the lbx model (without a VRRP instance keepalived runs both a master and a backup sync daemon on eth0 with sync id 0 (start_check)", "k.conf:3: warning: lvs_sync_daemon given again: keepalived keeps the first, at "},
+		strict:   "k.conf:2: error: \"lvs_sync_daemon eth0\" is not expressible",
+		ka:       []string{"Line 3) lvs_sync_daemon has already been specified as eth0  - ignoring"},
+		kaIfaces: []string{"eth0", "eth1"},
+	},
+	{
+		name: "SSL_GET enable_sni sends the url's virtualhost",
+		conf: "virtual_server 10.0.0.1 443 {\n protocol TCP\n virtualhost vs.example.org\n real_server 10.0.1.1 443 {\n  SSL_GET {\n   enable_sni\n   url {\n    path /\n    virtualhost www.example.org\n   }\n  }\n }\n}\n",
+		want: []string{"virtualhost: www.example.org", "sni: www.example.org"},
+	},
+	{
+		name: "SSL_GET enable_sni falls back to the virtual server's virtualhost, not the real server's",
+		conf: "virtual_server 10.0.0.1 443 {\n protocol TCP\n virtualhost vs.example.org\n real_server 10.0.1.1 443 {\n  virtualhost rs.example.org\n  SSL_GET {\n   enable_sni\n   url {\n    path /\n   }\n  }\n }\n}\n",
+		want: []string{"virtualhost: rs.example.org", "sni: vs.example.org"},
+	},
+	{
+		name:     "preempt_delay with state MASTER is cleared",
+		conf:     "vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 7\n priority 150\n preempt_delay 10\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
+		want:     []string{"state: MASTER", "priority: 150"},
+		not:      []string{"preempt_delay: 10s"},
+		diag:     []string{"k.conf:6: warning: preempt_delay does not work with state MASTER: keepalived clears it (\"preempt delay will not work with initial state MASTER - clearing\")"},
+		ka:       []string{"(VI_1) Warning - preempt delay will not work with initial state MASTER - clearing"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
+		name:     "state MASTER without priority runs with priority 255",
+		conf:     "vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 7\n nopreempt\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
+		want:     []string{"state: MASTER", "priority: 255"},
+		not:      []string{"nopreempt: true"},
+		diag:     []string{"k.conf:2: warning: state MASTER without priority: keepalived runs the instance with priority 255", "k.conf:5: warning: nopreempt with priority 255: keepalived clears it"},
+		ka:       []string{"(VI_1) nopreempt is incompatible with priority 255. resetting nopreempt"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
+		name:     "U+00A0 is part of a word: the setting is an unknown keyword",
+		conf:     "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n\u00a0\u00a0priority 150\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
+		want:     []string{"priority: 100"},
+		not:      []string{"priority: 150"},
+		diag:     []string{"k.conf:4: warning: line holds U+00A0 (no-break space), which keepalived reads as part of a word", "k.conf:4: warning: unknown keyword \"\\u00a0\\u00a0priority\" here; keepalived ignores it, so does lbx — the word holds Unicode white space (such as U+00A0, no-break space), which keepalived does not read as space: probably `priority` was meant"},
+		strict:   "k.conf:4: error: unknown keyword",
+		ka:       []string{"Line 4) Unknown keyword '\u00a0\u00a0priority'"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
+		name: "MISC_CHECK without misc_timeout times out after the virtual server's delay_loop",
+		conf: scriptSecurity + "virtual_server 10.0.0.1 80 {\n protocol TCP\n delay_loop 20\n real_server 10.0.1.1 80 {\n  MISC_CHECK {\n   misc_path /bin/true\n   delay_loop 5\n  }\n }\n}\n",
+		want: []string{"type: misc", "delay_loop: 5s", "path: /bin/true", "timeout: 20s"},
+	},
+	{
+		name:   "unknown scheduler runs as wlc, lower-case dr as NAT",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo RR\n lb_kind dr\n real_server 10.0.1.1 8080 {\n }\n}\n",
+		want:   []string{"scheduler: wlc", "forwarding: nat", "- address: 10.0.1.1", "port: 8080"},
+		diag:   []string{"k.conf:3: warning: lb_algo RR: keepalived ignores an unknown scheduler (\"Invalid lvs_scheduler 'RR' - ignoring\", lbalgo_handler) and has been running this service with wlc, so does lbx; scheduler names are lower case: write rr if that was meant", "k.conf:4: warning: lb_kind dr: keepalived ignores an unknown method (\"PARSER : unknown [dr] routing method for virtual server.\", svr_forwarding_handler) and forwards this service with NAT, so does lbx; keepalived has been running this service as NAT, not DR — write DR (upper case) to have DR"},
+		strict: "k.conf:4: error: lb_kind dr",
+		ka:     []string{"Line 3) Invalid lvs_scheduler 'RR' - ignoring", "Line 4) PARSER : unknown [dr] routing method for virtual server."},
+	},
+	{
+		name:     "state SLAVE runs as BACKUP",
+		conf:     "vrrp_instance VI_1 {\n state SLAVE\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
+		want:     []string{"state: BACKUP", "priority: 100"},
+		diag:     []string{"k.conf:2: warning: state SLAVE: keepalived runs this instance as BACKUP (\"unknown state 'SLAVE', defaulting to BACKUP\", vrrp_state_handler), so does lbx"},
+		strict:   "k.conf:2: error: state SLAVE",
+		ka:       []string{"Line 2) (VI_1) unknown state 'SLAVE', defaulting to BACKUP"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
+		name:   "quorum 0 runs as 1",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum 0\n real_server 10.0.1.1 80 {\n }\n}\n",
+		want:   []string{"quorum:", "min: 1"},
+		diag:   []string{"k.conf:3: warning: quorum 0: keepalived runs this service with quorum 1 (\"Quorum 0 must be in [1, 4294967295]. Setting to 1.\", quorum_handler)"},
+		strict: "k.conf:3: error: quorum 0",
+		ka:     []string{"Line 3) Quorum 0 must be in [1, 4294967295]. Setting to 1."},
+	},
+	{
+		name:   "words after a virtual server's port are ignored: no protocol is UDP",
+		conf:   "virtual_server 10.0.0.1 80 TCP {\n real_server 10.0.1.1 80 {\n }\n}\n",
+		want:   []string{"protocol: udp"},
+		diag:   []string{"k.conf:1: warning: virtual_server: keepalived reads 2 word(s) after virtual_server and ignores \"TCP\" (alloc_vs reads the address and port, `fwmark N` or `group NAME`), so does lbx; if TCP was meant as the protocol, write `protocol TCP` inside the block"},
+		strict: "k.conf:1: error: virtual_server: keepalived reads 2 word(s)",
+		ka:     []string{"no protocol set - defaulting to UDP"},
+	},
+	{
+		name:   "a stray '}' is ignored",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n}\n}\n",
+		want:   []string{"address: 10.0.0.1"},
+		diag:   []string{"k.conf:6: warning: extra '}': keepalived reports \"Extra '}' found\" and ignores it, so does lbx; probably a '}' above closes a block too soon: virtual_server opened at "},
+		strict: "k.conf:6: error: extra '}'",
+		ka:     []string{"Line 6) Extra '}' found"},
+	},
+	{
+		name: "fwmark entries of a group: DR real servers get port 0",
+		conf: "virtual_server_group G {\n fwmark 5\n}\nvirtual_server group G {\n lvs_method DR\n real_server 10.0.1.1 80 {\n }\n}\n",
+		want: []string{"fwmark: 5", "forwarding: dr", "- address: 10.0.1.1\n        weight: 1"},
+		diag: []string{"k.conf:6: warning: real server 10.0.1.1 has port 80; with DR forwarding keepalived programs it with the port of group G's entries, 0 (ipvs_group_cmd)"},
+	},
+	{
+		name:   "one-line url block: keepalived keeps the path, drops the status code",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url { path /x status_code 404 }\n  }\n }\n}\n",
+		want:   []string{"path: /x", "- 200-299"},
+		not:    []string{"404\n"},
+		diag:   []string{"k.conf:5: warning: path: keepalived reads 1 word(s) after path and ignores \"status_code 404\" (path_handler keeps one word), so does lbx; `status_code 404` looks like a setting of its own: put it on a line of its own"},
+		strict: "k.conf:5: error: path: keepalived reads 1 word(s)",
+	},
+}
+
+// writeCase writes the case's files into a fresh directory and returns
+// the path of k.conf.
+func writeCase(t *testing.T, tc fidelityCase) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{"k.conf": tc.conf}
+	for name, text := range tc.files {
+		files[name] = text
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "k.conf")
+}
+
+// TestFidelity converts each defect class to what keepalived runs with.
+func TestFidelity(t *testing.T) {
+	for _, tc := range fidelityCases {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := writeCase(t, tc)
+			res, err := File(conf, Options{Parse: keepalived.Options{ConfigID: "host"}})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(diagText(res), tc.err) {
+					t.Fatalf("want refusal with %q, got %v:\n%s", tc.err, err, diagText(res))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, diagText(res))
+			}
+			out, err := res.YAML(conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := model.Parse(out, "out.yaml"); err != nil {
+				t.Fatalf("converted model does not validate: %v\n%s", err, out)
+			}
+			checkOutput(t, string(out), diagText(res), tc)
+			checkStrict(t, conf, tc)
+		})
+	}
+}
+
+func checkOutput(t *testing.T, yaml, diags string, tc fidelityCase) {
+	t.Helper()
+	rest := yaml
+	for _, w := range tc.want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Errorf("output lacks %q (in order):\n%s", w, yaml)
+			return
+		}
+		rest = rest[i+len(w):]
+	}
+	for _, n := range tc.not {
+		if strings.Contains(yaml, n) {
+			t.Errorf("output has %q:\n%s", n, yaml)
+		}
+	}
+	for _, d := range tc.diag {
+		if !strings.Contains(diags, d) {
+			t.Errorf("diagnostics lack %q:\n%s", d, diags)
+		}
+	}
+}
+
+// checkStrict: --strict refuses exactly the cases with a correction or
+// something the model cannot express, naming it as an error.
+func checkStrict(t *testing.T, conf string, tc fidelityCase) {
+	t.Helper()
+	res, err := File(conf, Options{Strict: true, Parse: keepalived.Options{ConfigID: "host"}})
+	if tc.strict == "" {
+		if err != nil {
+			t.Errorf("--strict refuses: %v\n%s", err, diagText(res))
+		}
+		return
+	}
+	var ce *ConversionError
+	if !errors.As(err, &ce) || !strings.Contains(diagText(res), tc.strict) {
+		t.Errorf("--strict: want an error %q, got %v:\n%s", tc.strict, err, diagText(res))
+	}
+}
+
+// TestFidelityKeepalived runs keepalived 2.2.7's own config test on each
+// case, in a network namespace with the interfaces the file names: it
+// must accept the file (exit 0, or 5 for reported corrections; 4 is a
+// file it refuses) and report what the case says it reports.
+func TestFidelityKeepalived(t *testing.T) {
+	nstest.Require(t, "keepalived")
+	for _, tc := range fidelityCases {
+		if tc.err != "" {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			conf := writeCase(t, tc)
+			ns := nstest.New(t, nstest.Unique("kf"))
+			for _, ifc := range tc.kaIfaces {
+				ns.Link(t, ifc)
+			}
+			cmd := ns.Cmd("keepalived", "-t", "-f", conf)
+			cmd.Dir = filepath.Dir(conf)
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if err != nil && (!errors.As(err, &ee) || ee.ExitCode() != 5) {
+				t.Fatalf("keepalived -t refuses the file (%v):\n%s", err, out)
+			}
+			for _, want := range tc.ka {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("keepalived -t does not report %q:\n%s", want, out)
+				}
+			}
+			for _, not := range tc.kaNot {
+				if strings.Contains(string(out), not) {
+					t.Errorf("keepalived -t reports %q:\n%s", not, out)
+				}
+			}
+		})
+	}
+}
