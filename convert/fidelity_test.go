@@ -90,6 +90,25 @@ var fidelityCases = []fidelityCase{
 		ka:     []string{"Line 4) Unknown keyword 'nb_get_retry'", "Line 6) Unknown keyword 'nb_get_retry'", "Line 12) nb_get_retry is deprecated - please use 'retry'"},
 	},
 	{
+		name:   "legacy and other keywords out of place are unknown to keepalived",
+		conf:   "global_defs {\n lvs_sync_daemon_interface eth0\n enable_script_security\n script_user root\n}\nvirtual_server 10.0.0.1 80 {\n protocol TCP\n lb_kind DR\n real_server 10.0.1.1 80 {\n  lb_kind TUN\n  MISC_CHECK {\n   misc_path /bin/true\n   connect_timeout 3\n  }\n }\n}\n",
+		want:   []string{"forwarding: dr", "address: 10.0.1.1", "type: misc"},
+		not:    []string{"lvs_sync_daemon:", "forwarding: tun", "connect_timeout: 3s"},
+		diag:   []string{"k.conf:2: warning: unknown keyword \"lvs_sync_daemon_interface\" here; keepalived ignores it, so does lbx; keepalived 2.2.7 reads lvs_sync_daemon_interface only inside a vrrp_instance", "k.conf:10: warning: unknown keyword \"lb_kind\" here; keepalived ignores it, so does lbx; keepalived 2.2.7 reads lb_kind in a virtual_server only", "k.conf:13: warning: unknown keyword \"connect_timeout\" here; keepalived ignores it, so does lbx; MISC_CHECK has no connect_timeout"},
+		strict: "k.conf:10: error: unknown keyword \"lb_kind\"",
+		ka:     []string{"Line 2) Unknown keyword 'lvs_sync_daemon_interface'", "Line 10) Unknown keyword 'lb_kind'", "Line 13) Unknown keyword 'connect_timeout'"},
+	},
+	{
+		name:     "priority out of range runs as 100; preempt clears an earlier nopreempt",
+		conf:     "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n priority 300\n nopreempt\n preempt\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
+		want:     []string{"priority: 100"},
+		not:      []string{"nopreempt: true"},
+		diag:     []string{"k.conf:4: warning: priority 300: keepalived runs this instance with priority 100 (\"Priority not valid! must be between 1 & 255. Using default 100\", vrrp_prio_handler)", "k.conf:6: warning: preempt clears the nopreempt at "},
+		strict:   "k.conf:4: error: priority 300",
+		ka:       []string{"Line 4) (VI_1) Priority not valid! must be between 1 & 255. Using default 100"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
 		name:     "lvs_sync_daemon_interface repeated: the first wins",
 		conf:     "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n lvs_sync_daemon_interface eth0\n lvs_sync_daemon_interface eth1\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
 		want:     []string{"lvs_sync_daemon:", "interface: eth0", "vrrp_instance: VI_1"},
@@ -330,5 +349,33 @@ func TestFidelityKeepalived(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMigrationWorkedExample: docs/migration.md's worked example shows the
+// warnings lbx convert prints for its keepalived.conf, exactly.
+func TestMigrationWorkedExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/migration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ex, ok := strings.Cut(string(doc), "## Worked example")
+	blocks := strings.Split(ex, "```")
+	if !ok || len(blocks) < 4 {
+		t.Fatal("docs/migration.md has no worked example with a configuration and lbx convert's output")
+	}
+	conf := strings.TrimPrefix(blocks[1], "\n")
+	var shown []string
+	for _, l := range strings.Split(strings.TrimSpace(blocks[3]), "\n") {
+		if !strings.HasPrefix(l, "$ ") {
+			shown = append(shown, l)
+		}
+	}
+	res, err := Bytes([]byte(conf), "keepalived.conf", Options{Parse: keepalived.Options{ConfigID: "host"}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, diagText(res))
+	}
+	if got := strings.TrimSpace(diagText(res)); got != strings.Join(shown, "\n") {
+		t.Errorf("docs/migration.md shows:\n%s\nlbx convert prints:\n%s", strings.Join(shown, "\n"), got)
 	}
 }
