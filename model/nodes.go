@@ -4,7 +4,8 @@ package model
 // name, YAML key and type as the model's section (a struct or a pointer to
 // one); overlaidView, the validator and the schema take it from there.
 // vrrp_instances is the one section keyed differently: by instance name,
-// because the model lists instances.
+// because the model lists instances; interfaces is no section but a
+// renaming (ifrename.go).
 
 import (
 	"fmt"
@@ -34,6 +35,10 @@ type Node struct {
 	VRRPInstances map[string]*VRRPInstance `yaml:"vrrp_instances,omitempty"`
 	// BGP overrides BGP settings on this node, such as router_id.
 	BGP *BGP `yaml:"bgp,omitempty"`
+	// Interfaces renames, on this node, interfaces the model names (old
+	// name: new name), in every field that names one; labels that begin
+	// with a renamed interface's name follow it.
+	Interfaces map[string]string `yaml:"interfaces,omitempty"`
 }
 
 // nodeNameRE is a short host name: node names default to one (the host
@@ -81,10 +86,13 @@ type view struct {
 // yet defaulted. Objects a node value changes are copied; the rest is
 // shared with m, which nothing changes.
 func overlaidView(m *Model, name string) *view {
+	n := m.Nodes[name]
 	c := *m
+	if n != nil && len(n.Interfaces) > 0 {
+		c = *renameInterfaces(m, n.Interfaces)
+	}
 	c.Nodes = nil
 	v := &view{m: &c, origins: map[string]string{}}
-	n := m.Nodes[name]
 	if n == nil {
 		return v
 	}
@@ -93,12 +101,12 @@ func overlaidView(m *Model, name string) *view {
 	for i := 0; i < nv.NumField(); i++ {
 		f := nv.Type().Field(i)
 		key := yamlKey(f)
-		if key == "vrrp_instances" || nv.Field(i).IsNil() {
+		if key == "vrrp_instances" || key == "interfaces" || nv.Field(i).IsNil() {
 			continue
 		}
 		v.section(mv.FieldByName(f.Name), nv.Field(i).Elem(), key, prefix+key)
 	}
-	v.m.VRRPInstances = slices.Clone(m.VRRPInstances)
+	v.m.VRRPInstances = slices.Clone(v.m.VRRPInstances)
 	for i, in := range v.m.VRRPInstances {
 		if in == nil || n.VRRPInstances[in.Name] == nil {
 			continue
@@ -272,6 +280,7 @@ func (v *validator) nodeSection() {
 		if n == nil {
 			continue
 		}
+		v.renames(p, n.Interfaces)
 		for _, in := range sortedKeys(n.VRRPInstances) {
 			ip := p + ".vrrp_instances." + in
 			switch {
@@ -326,4 +335,21 @@ func LoadNode(path, node string) (*Model, error) {
 		}
 	}
 	return NodeView(m, node)
+}
+
+// renames checks a node's interfaces map: interface names both sides,
+// and an old name the model gives.
+func (v *validator) renames(p string, names map[string]string) {
+	if len(names) == 0 {
+		return
+	}
+	named := interfacesNamed(v.m)
+	for _, old := range sortedKeys(names) {
+		switch {
+		case !named[old]:
+			v.errorf(p+".interfaces."+old, "the model names no interface %q to rename", old)
+		case !validIfName(names[old]):
+			v.errorf(p+".interfaces."+old, "%q is not a valid interface name (1-15 characters, no '/', ':' or spaces)", names[old])
+		}
+	}
 }

@@ -160,3 +160,60 @@ func TestNodeErrorsOnce(t *testing.T) {
 		t.Fatalf("want one error on vrrp_instances[0].virtual_router_id without node, got:\n%v", err)
 	}
 }
+
+// TestInterfaceRename: a node's interfaces map renames every interface
+// the model names on that node (labels follow), and nothing on the others.
+func TestInterfaceRename(t *testing.T) {
+	y := `version: 1
+addresses:
+  - {address: 10.1.0.1/24, interface: eth1, label: "eth1:mgmt"}
+routes:
+  - {to: 10.9.0.0/16, via: 10.1.0.254, interface: eth1}
+vrrp_instances:
+  - name: VI_1
+    interface: eth0
+    virtual_router_id: 51
+    virtual_addresses:
+      - {address: 192.0.2.80/24, label: "eth0:vip"}
+    track_interfaces:
+      - {name: eth1}
+nodes:
+  lb1:
+    vrrp_instances: {VI_1: {priority: 150}}
+  lb2:
+    interfaces: {eth0: ens3, eth1: ens4}
+`
+	m, err := Parse([]byte(y), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		node string
+		want []string // address iface+label, route iface, instance iface, VIP label, tracked
+	}{
+		{"lb1", []string{"eth1", "eth1:mgmt", "eth1", "eth0", "eth0:vip", "eth1"}},
+		{"lb2", []string{"ens4", "ens4:mgmt", "ens4", "ens3", "ens3:vip", "ens4"}},
+	} {
+		v, err := NodeView(m, tc.node)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := v.VRRPInstances[0]
+		got := []string{v.Addresses[0].Interface, v.Addresses[0].Label, v.Routes[0].Interface, in.Interface, in.VirtualAddresses[0].Label, in.TrackInterfaces[0].Name}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("node %s: %v, want %v", tc.node, got, tc.want)
+		}
+	}
+	if m.VRRPInstances[0].Interface != "eth0" || m.Addresses[0].Label != "eth1:mgmt" {
+		t.Error("the view changed the model")
+	}
+	for _, bad := range []struct{ rename, want string }{
+		{"{eth9: ens3}", `m.yaml:18:24: nodes.lb2.interfaces.eth9: the model names no interface "eth9" to rename`},
+		{"{eth0: ens3/1}", `nodes.lb2.interfaces.eth0: "ens3/1" is not a valid interface name`},
+	} {
+		_, err := Parse([]byte(strings.Replace(y, "{eth0: ens3, eth1: ens4}", bad.rename, 1)), "m.yaml")
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("rename %s: err = %v, want %q", bad.rename, err, bad.want)
+		}
+	}
+}
