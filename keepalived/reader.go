@@ -664,62 +664,96 @@ func (r *reader) generate(line string, pos Pos, file string, depth int) {
 	if out, changed := r.substitute(inner, pos, file); changed && len(out) == 1 {
 		inner = out[0]
 	}
-	run := func(assign map[string]string) {
-		saved := map[string]definition{}
-		had := map[string]bool{}
-		for k, v := range assign {
-			saved[k], had[k] = r.defs[k]
-			r.defs[k] = definition{lines: []string{v}}
-		}
-		r.process(body, pos, file, depth+1)
-		for k := range assign {
-			if had[k] {
-				r.defs[k] = saved[k]
-			} else {
-				delete(r.defs, k)
-			}
-		}
-	}
+	run := func(assign map[string]string) { r.withDefs(assign, func() { r.process(body, pos, file, depth+1) }) }
 	if kind == "~LST" {
-		vars, sets, err := parseLST(inner)
-		if err != nil {
-			r.errorf(pos, "~LST: %v", err)
-			return
-		}
-		for _, set := range sets {
-			if r.aborted {
-				return
-			}
-			if len(set) != len(vars) {
-				r.errorf(pos, "~LST: %d variables but a value set with %d values", len(vars), len(set))
-				return
-			}
-			a := map[string]string{}
-			for i, v := range vars {
-				a[v] = set[i]
-			}
-			run(a)
-		}
+		r.generateLST(inner, pos, run)
 		return
 	}
+	r.generateSeq(inner, hex, pos, run)
+}
+
+// withDefs runs f with the definitions in assign in force, then restores
+// the ones they hid.
+func (r *reader) withDefs(assign map[string]string, f func()) {
+	saved := map[string]definition{}
+	had := map[string]bool{}
+	for k, v := range assign {
+		saved[k], had[k] = r.defs[k]
+		r.defs[k] = definition{lines: []string{v}}
+	}
+	f()
+	for k := range assign {
+		if had[k] {
+			r.defs[k] = saved[k]
+		} else {
+			delete(r.defs, k)
+		}
+	}
+}
+
+func (r *reader) generateLST(inner string, pos Pos, run func(map[string]string)) {
+	vars, sets, err := parseLST(inner)
+	if err != nil {
+		r.errorf(pos, "~LST: %v", err)
+		return
+	}
+	for _, set := range sets {
+		if r.aborted {
+			return
+		}
+		if len(set) != len(vars) {
+			r.errorf(pos, "~LST: %d variables but a value set with %d values", len(vars), len(set))
+			return
+		}
+		a := map[string]string{}
+		for i, v := range vars {
+			a[v] = set[i]
+		}
+		run(a)
+	}
+}
+
+func (r *reader) generateSeq(inner string, hex bool, pos Pos, run func(map[string]string)) {
+	name, start, step, end, ok := r.seqArgs(inner, pos)
+	if !ok {
+		return
+	}
+	steps := 0
+	for v := start; step > 0 && v <= end || step < 0 && v >= end; v += step {
+		if steps++; steps > maxSeqSteps {
+			r.abort(pos, "~SEQ generates more than %d lines", maxSeqSteps)
+			return
+		}
+		if r.aborted {
+			return
+		}
+		s := strconv.FormatInt(v, 10)
+		if hex {
+			s = strconv.FormatInt(v, 16)
+		}
+		run(map[string]string{name: s})
+	}
+}
+
+// seqArgs reads ~SEQ's (var, [start,] [step,] end).
+func (r *reader) seqArgs(inner string, pos Pos) (name string, start, step, end int64, ok bool) {
 	args := strings.Split(inner, ",")
 	for i := range args {
 		args[i] = trimBlank(args[i])
 	}
 	if len(args) < 2 || len(args) > 4 || !validName(args[0]) {
 		r.errorf(pos, "~SEQ wants (var, [start,] [step,] end), got (%s)", inner)
-		return
+		return "", 0, 0, 0, false
 	}
 	nums := make([]int64, len(args)-1)
 	for i, a := range args[1:] {
 		n, err := strconv.ParseInt(a, 0, 64)
 		if err != nil || n > 1<<40 || n < -(1<<40) {
 			r.errorf(pos, "~SEQ: %q is not a number", a)
-			return
+			return "", 0, 0, 0, false
 		}
 		nums[i] = n
 	}
-	var start, step, end int64
 	switch len(nums) {
 	case 1:
 		end = nums[0]
@@ -740,23 +774,9 @@ func (r *reader) generate(line string, pos Pos, file string, depth int) {
 	}
 	if step == 0 {
 		r.errorf(pos, "~SEQ: step 0 never ends")
-		return
+		return "", 0, 0, 0, false
 	}
-	steps := 0
-	for v := start; step > 0 && v <= end || step < 0 && v >= end; v += step {
-		if steps++; steps > maxSeqSteps {
-			r.abort(pos, "~SEQ generates more than %d lines", maxSeqSteps)
-			return
-		}
-		if r.aborted {
-			return
-		}
-		s := strconv.FormatInt(v, 10)
-		if hex {
-			s = strconv.FormatInt(v, 16)
-		}
-		run(map[string]string{args[0]: s})
-	}
+	return args[0], start, step, end, true
 }
 
 func validName(s string) bool {
