@@ -26,13 +26,17 @@ type nodeResult struct {
 
 // validateModel is `lbx validate`'s check: the file (every node's view
 // and the fleet, when it has nodes), then what lbx watch checks at start
-// (watch.Preflight) on the view of node, or of every node when node is ""
-// and the model has nodes. results are the per-node verdicts (none for a
+// (watch.Preflight) on the view of node, or of every node when all (no
+// --node) and the model has nodes. results are the per-node verdicts (none for a
 // model without nodes).
 func validateModel(file, node string, all bool) (results []nodeResult, err error) {
 	m, err := model.LoadFile(file)
 	if err != nil {
-		return perNode(model.FileNodeNames(file), err), err
+		names := model.FileNodeNames(file)
+		if !all && slices.Contains(names, node) {
+			names = []string{node}
+		}
+		return perNode(names, err), err
 	}
 	if len(m.Nodes) == 0 {
 		_, _, err = watch.Preflight(m, slog.Default())
