@@ -58,6 +58,11 @@ func TestNodeFlag(t *testing.T) {
 	mine := writeFile(t, dir, "mine.yaml", fleetModel(host, "zz-other", "", 150))
 	bad := writeFile(t, dir, "bad.yaml", fleetModel("lb1", "lb2", "52", 150))
 	live := writeFile(t, dir, "live.yaml", "version: 1\n")
+	keepalived := func(name, state string, prio int) string {
+		return writeFile(t, dir, name+".conf", "global_defs {\n  router_id "+name+"\n}\nvrrp_instance VI_1 {\n  state "+state+
+			"\n  interface eth0\n  virtual_router_id 51\n  priority "+itoa(prio)+"\n  virtual_ipaddress {\n    10.77.0.80/24\n  }\n}\n")
+	}
+	ka1, ka2 := keepalived("lb1", "MASTER", 150), keepalived("lb2", "BACKUP", 100)
 	for _, tc := range []struct {
 		name     string
 		args     []string
@@ -82,6 +87,10 @@ func TestNodeFlag(t *testing.T) {
 		{name: "plan: the host's name by default", args: []string{"plan", "-f", mine, "--live", live}, stdout: "No changes."},
 		{name: "plan: a fleet that disagrees is refused on every node", args: []string{"plan", "-f", bad, "--node", "lb1", "--live", live}, code: 1,
 			stderr: "virtual_router_id is 52 on node lb2"},
+		{name: "convert: one model for two directors", args: []string{"convert", ka1, ka2},
+			stdout: "nodes:\n  lb1:\n    global:\n      router_id: lb1\n    vrrp_instances:\n      VI_1:\n        state: MASTER\n        priority: 150\n"},
+		{name: "convert: a name per file", args: []string{"convert", "--node-names", "a", ka1, ka2}, code: 1,
+			stderr: "2 files and 1 --node-names: give one name per file, or one file with a name per director"},
 		{name: "apply: unknown node", args: []string{"apply", "-f", pair, "--node", "lb9", "--auto-approve", "--run-dir", dir, "--state-dir", dir}, code: 1,
 			stderr: `no node "lb9"`},
 	} {
