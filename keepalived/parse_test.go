@@ -158,6 +158,12 @@ func TestParse(t *testing.T) {
 			files: memFS{"main.conf": "k ${_HASH}x ${_BANG} ${_INSTANCE} ${_ENV HOME}\n"},
 			id:    "me",
 			want:  "main.conf:1 k #x ! me env-HOME\n",
+			warn:  "main.conf:1: ${_ENV HOME} is expanded from lbx's environment as keepalived 2.4 does; keepalived 2.2.7 has no ${_ENV}",
+		},
+		{
+			name:  "U+00A0 in a comment is no warning",
+			files: memFS{"main.conf": "a 1 # a no-break\u00a0space\n"},
+			want:  "main.conf:1 a 1\n",
 		},
 		{
 			name:  "~SEQ with default start and step",

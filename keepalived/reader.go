@@ -233,8 +233,9 @@ func (r *reader) readText(data []byte, file string) {
 		if len(line) > keepalivedMaxLine {
 			r.warnf(pos, "line is longer than %d bytes; some keepalived versions cut it", keepalivedMaxLine)
 		}
+		line = stripComment(line)
 		r.checkSpaces(line, pos)
-		line = trimBlank(stripComment(line))
+		line = trimBlank(line)
 		if defName != "" {
 			cont := strings.HasSuffix(line, "\\")
 			if cont {
@@ -619,6 +620,7 @@ func (r *reader) lookup(name, arg string, pos Pos, file string) ([]string, bool)
 		if arg == "" {
 			return nil, false
 		}
+		r.warnf(pos, "${_ENV %s} is expanded from lbx's environment as keepalived 2.4 does; keepalived 2.2.7 has no ${_ENV} and leaves the text as written", arg)
 		return []string{r.opt.Getenv(arg)}, true
 	case "_RANDOM":
 		lo, hi := 0, 32767
