@@ -1,9 +1,11 @@
 package main
 
 import (
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/ops"
@@ -33,12 +35,12 @@ which plans against this recorded state on a machine without IPVS or root.`,
 				k.Close()
 			}
 			m := model.FromState(live, ops.ExportAddresses(live))
-			if output.JSON() {
-				return writeJSON(os.Stdout, m)
-			}
 			b, err := model.MarshalYAML(m)
 			if err != nil {
 				return err
+			}
+			if output.JSON() {
+				return writeModelJSON(os.Stdout, b)
 			}
 			_, err = os.Stdout.Write(b)
 			return err
@@ -47,4 +49,16 @@ which plans against this recorded state on a machine without IPVS or root.`,
 	output = cli.OutputFlag(c, model.Version, "yaml", "json")
 	targetFlags(c, &t)
 	addCommand(c)
+}
+
+// writeModelJSON prints a model (its YAML) as JSON under the model's own
+// field names and formats ("virtual_servers", "5m"): the document is a
+// model that lbx plan -f and --live read back (JSON is YAML), not Go's
+// field names and nanoseconds.
+func writeModelJSON(w io.Writer, modelYAML []byte) error {
+	var v any
+	if err := yaml.Unmarshal(modelYAML, &v); err != nil {
+		return err
+	}
+	return writeJSON(w, v)
 }
