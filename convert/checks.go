@@ -115,6 +115,7 @@ func (c *conv) checkSetting(d *checkDraft, ch *keepalived.Node) bool {
 	case typ == "ssl_get" && ch.Name == "sni_name":
 		if c.need(ch, 1, "a name") {
 			ck.SNI = ch.Args[0].Text
+			c.note(ck, ch.Pos, "sni_name is newer than keepalived 2.2.7, which reports it as an unknown keyword and sends no such name; converted as the newer keepalived reads it")
 		}
 	case typ == "misc":
 		return c.miscSetting(ck, ch)
