@@ -13,7 +13,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
 )
@@ -31,8 +33,9 @@ vrrp_instances:
   - name: VI_1
     interface: d0
     virtual_router_id: 9
-    priority: 150
+    priority: {{ priority | default(150) }}
     version: 3
+    advert_int: 0.1
     virtual_addresses: [{address: 192.0.2.50/24}]
 `
 
@@ -124,6 +127,7 @@ type result struct {
 	KernelWrites    int              `json:"kernel_writes"`
 	Notes           []string         `json:"notes"`
 	ResourceChanges []map[string]any `json:"resource_changes"`
+	DaemonChanges   []map[string]any `json:"daemon_changes"`
 	Diagnostics     []struct {
 		File string `json:"file"`
 		Line int    `json:"line"`
@@ -298,5 +302,74 @@ virtual_servers:
 	// live never applies.
 	if res, _ := r.run(map[string]string{"template": "templates/ipvs.yaml.j2", "weight": "3", "live": live}); !res.Failed || !strings.Contains(res.Msg, "check mode") {
 		t.Fatalf("live outside check mode: %+v", res)
+	}
+}
+
+// TestAnsibleWithWatch: with lbx watch running the model file, a VRRP
+// priority (which only the daemon carries out) is a change: check mode
+// reports it with the daemon's object in --diff and leaves the file and
+// the daemon alone, the apply reloads the daemon and reports what it
+// applied, and the next run changes nothing.
+func TestAnsibleWithWatch(t *testing.T) {
+	r := newRig(t)
+	modelPath := filepath.Join(r.dir, "etc-lbx.yaml")
+	vars := map[string]string{"template": "templates/lbx.yaml.j2", "src_name": "templates/lbx.yaml.j2", "model_path": modelPath, "vip": "192.0.2.10/24"}
+	if res, out := r.run(vars); res.Failed || !res.Changed {
+		t.Fatalf("first apply: %+v\n%s", res, out)
+	}
+	watch := r.ns.Cmd(r.bin, "watch", "-f", modelPath, "--state-dir", r.dir, "--run-dir", r.dir)
+	var wlog strings.Builder
+	watch.Stderr = &wlog
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		watch.Process.Signal(syscall.SIGTERM)
+		watch.Wait()
+		if t.Failed() {
+			t.Logf("lbx watch's log:\n%s", wlog.String())
+		}
+	})
+	priority := func() int {
+		out, err := r.ns.Try(r.bin, "status", "-o", "json", "--run-dir", r.dir)
+		var st struct {
+			VRRP []struct {
+				State    string `json:"state"`
+				Priority int    `json:"priority"`
+			} `json:"vrrp"`
+		}
+		if err != nil || json.Unmarshal([]byte(out), &st) != nil || len(st.VRRP) != 1 || st.VRRP[0].State != "MASTER" {
+			return 0
+		}
+		return st.VRRP[0].Priority
+	}
+	waitPriority := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); priority() != want; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("lbx watch never reported priority %d as MASTER", want)
+			}
+		}
+	}
+	waitPriority(150)
+	before, _ := os.ReadFile(modelPath)
+
+	vars["priority"] = "200"
+	res, out := r.run(vars, "--check", "--diff")
+	if res.Failed || !res.Changed || len(res.DaemonChanges) != 1 || !strings.Contains(out, "+++ after: vrrp_instance.VI_1 (lbx watch)") || !strings.Contains(out, `+  "priority": 200`) {
+		t.Fatalf("check mode of a priority change: %+v\n%s", res, out)
+	}
+	if now, _ := os.ReadFile(modelPath); string(now) != string(before) || priority() != 150 {
+		t.Fatal("check mode changed the file or the daemon")
+	}
+	res, out = r.run(vars)
+	if res.Failed || !res.Changed || len(res.DaemonChanges) != 1 || res.DaemonChanges[0]["address"] != "vrrp_instance.VI_1" {
+		t.Fatalf("apply of a priority change: %+v\n%s", res, out)
+	}
+	waitPriority(200)
+	for _, flags := range [][]string{{"--check"}, nil} {
+		if res, out := r.run(vars, flags...); res.Failed || res.Changed {
+			t.Fatalf("run %v after the reload: %+v\n%s", flags, res, out)
+		}
 	}
 }
