@@ -1291,7 +1291,7 @@ func (e *engine) status() statusd.Status {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := statusd.Status{
-		Daemon:        statusd.Daemon{PID: os.Getpid(), Version: e.version, StartTime: e.started, ModelFile: e.file, LastReload: e.reloadAt, LastReloadError: e.reloadErr},
+		Daemon:        statusd.Daemon{PID: os.Getpid(), Version: e.version, StartTime: e.started, ModelFile: e.file, Node: e.node, LastReload: e.reloadAt, LastReloadError: e.reloadErr},
 		LastReconcile: e.last,
 		Counters:      map[string]uint64{},
 		SyncDaemon:    e.syncStatus,

@@ -22,7 +22,7 @@ import (
 
 func init() {
 	var (
-		file, node         string
+		file               string
 		autoApprove, prune bool
 		lockTimeout        time.Duration
 		t                  ops.Target
@@ -69,7 +69,7 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 				}
 				return reportAll(res, err, output, daemon)
 			}
-			m, err := ops.LoadView(file, node)
+			m, _, err := ops.LoadView(file, t.Node)
 			if err != nil {
 				return err
 			}
@@ -126,7 +126,7 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 	c.Flags().BoolVar(&prune, "prune", false, "also delete IPVS services the model does not declare")
 	c.Flags().DurationVar(&lockTimeout, "lock-timeout", 10*time.Second, "how long to wait for another lbx holding the lock")
 	targetFlags(c, &t)
-	nodeFlag(c, &node)
+	nodeFlag(c, &t.Node)
 	addCommand(c)
 }
 

@@ -133,15 +133,15 @@ func checkNodeVerdict(t *testing.T, stdout, node string, valid bool) {
 	t.Errorf("no verdict for node %s:\n%s", node, stdout)
 }
 
-// TestWatchRunsItsNodesView: lbx watch --node runs that node's values and
-// keeps to them on a reload (SIGHUP), read back from lbx status.
+// TestWatchRunsItsNodesView: lbx watch --node runs that node's values,
+// says which node in lbx status, keeps to them on a reload (SIGHUP), and
+// refuses to be handed the file by an lbx apply for another node.
 func TestWatchRunsItsNodesView(t *testing.T) {
 	lbx := filepath.Join(buildBinaries(t), "lbx")
 	f := newNetnsFixture(t)
 	file := writeFile(t, t.TempDir(), "pair.yaml", fleetModel("lb1", "lb2", "", 150))
-	sock := filepath.Join(f.run, "status.sock")
 	cmd := exec.Command("ip", "netns", "exec", f.ns.Name, lbx, "watch", "-f", file, "--node", "lb1", "--checker", "inline",
-		"--state-dir", f.state, "--run-dir", f.run, "--status-socket", sock)
+		"--state-dir", f.state, "--run-dir", f.run)
 	var log bytes.Buffer
 	cmd.Stderr = &log
 	f.ns.Run(t, "ip", "addr", "add", "10.77.0.1/24", "dev", "eth0") // lb1's unicast source
@@ -155,33 +155,44 @@ func TestWatchRunsItsNodesView(t *testing.T) {
 			t.Logf("lbx watch's log:\n%s", log.String())
 		}
 	})
-	waitPriority(t, lbx, sock, 150)
+	status := []string{"netns", "exec", f.ns.Name, lbx, "status", "--run-dir", f.run, "-o", "json"}
+	waitPriority(t, status, "lb1", 150)
 	if err := os.WriteFile(file, []byte(fleetModel("lb1", "lb2", "", 160)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Process.Signal(syscall.SIGHUP)
-	waitPriority(t, lbx, sock, 160)
+	waitPriority(t, status, "lb1", 160)
+
+	_, stderr, code := runOut(t, lbx, f.args("apply", "-f", file, "--node", "lb2", "--auto-approve")...)
+	if want := "runs node lb1's view of " + file + ", not node lb2's"; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("apply --node lb2 handed to lb1's daemon: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+	}
+	if stdout, stderr, code := runOut(t, lbx, f.args("apply", "-f", file, "--node", "lb1", "--auto-approve")...); code != 0 {
+		t.Errorf("apply --node lb1 handed to lb1's daemon: exit %d\n%s%s", code, stdout, stderr)
+	}
 }
 
-// waitPriority waits until the daemon reports VI_1 at priority want.
-func waitPriority(t *testing.T, lbx, sock string, want int) {
+// waitPriority waits until lbx status (the command line status) reports
+// the daemon as node at VI_1's priority want.
+func waitPriority(t *testing.T, status []string, node string, want int) {
 	t.Helper()
 	var last string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		stdout, _, code := runOut(t, lbx, "status", "--socket", sock, "-o", "json")
+		stdout, _, code := runOut(t, "ip", status...)
 		if code != 0 {
 			continue
 		}
 		last = stdout
 		var st struct {
-			VRRP []struct {
+			Daemon struct{ Node string }
+			VRRP   []struct {
 				Name     string
 				Priority int
 			}
 		}
-		if json.Unmarshal([]byte(stdout), &st) == nil && len(st.VRRP) == 1 && st.VRRP[0].Priority == want {
+		if json.Unmarshal([]byte(stdout), &st) == nil && st.Daemon.Node == node && len(st.VRRP) == 1 && st.VRRP[0].Priority == want {
 			return
 		}
 	}
-	t.Fatalf("VI_1 never at priority %d; last status:\n%s", want, last)
+	t.Fatalf("never node %s with VI_1 at priority %d; last status:\n%s", node, want, last)
 }

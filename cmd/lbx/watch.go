@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -63,7 +64,7 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 			if err := footprint.NoHugePages(); err != nil {
 				slog.Warn("resident memory may grow by huge pages", "err", err)
 			}
-			m, err := ops.LoadView(file, node)
+			m, name, err := ops.LoadView(file, node)
 			if err != nil {
 				return err
 			}
@@ -98,7 +99,7 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 				}
 			}()
 			return watch.Run(ctx, watch.Options{
-				Model: m, File: file, Node: node, StateDir: stateDir, StatsFile: statsFile,
+				Model: m, File: file, Node: cmp.Or(name, node), StateDir: stateDir, StatsFile: statsFile,
 				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: lockPath, NetnsID: netnsID,
 				Reload: reload, Version: version, NewChecker: newChecker,
 			})

@@ -33,6 +33,10 @@ func DelegateToWatch(ctx context.Context, file string, t Target, timeout time.Du
 		return true, nil, nil, cli.Exit(cli.ExitError1, fmt.Errorf("lbx watch (pid %d) runs %s, not %s: edit that file and run `lbx apply -f %s` (or systemctl reload lbx), or stop the daemon first",
 			before.Daemon.PID, before.Daemon.ModelFile, abs, before.Daemon.ModelFile))
 	}
+	if t.Node != "" && before.Daemon.Node != "" && t.Node != before.Daemon.Node {
+		return true, nil, nil, cli.Exit(cli.ExitError1, fmt.Errorf("lbx watch (pid %d) runs node %s's view of %s, not node %s's: leave out --node, or give --node %s",
+			before.Daemon.PID, before.Daemon.Node, abs, t.Node, before.Daemon.Node))
+	}
 	if _, err := LoadModel(file); err != nil {
 		return true, nil, nil, err
 	}

@@ -31,6 +31,9 @@ type Target struct {
 	// Live, if set, is an exported model used as the live state instead
 	// of the kernel (plan in CI without IPVS or root).
 	Live string
+	// Node is --node: a running lbx watch that runs another node's view
+	// refuses to be handed the file (DelegateToWatch).
+	Node string
 	// OpenKernel overrides the kernel (tests).
 	OpenKernel func() (apply.Kernel, error)
 	// addressesOnly opens the kernel without IPVS (readLiveFor).

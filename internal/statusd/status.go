@@ -65,6 +65,9 @@ type Daemon struct {
 	Version   string    `json:"version,omitempty"`
 	StartTime time.Time `json:"start_time"`
 	ModelFile string    `json:"model_file"`
+	// Node is the node of the model's nodes the daemon runs as (empty:
+	// the model has none).
+	Node string `json:"node,omitempty"`
 	// LastReload is the last SIGHUP or `lbx apply` reload (zero: none
 	// since start); LastReloadError its error, if it failed and the
 	// previous model stayed in force.

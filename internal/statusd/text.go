@@ -20,6 +20,9 @@ func WriteText(w io.Writer, st *Status, now time.Time) error {
 		fmt.Fprintf(&b, " (%s)", d.Version)
 	}
 	fmt.Fprintf(&b, ", up %s, model %s", age(now, d.StartTime), d.ModelFile)
+	if d.Node != "" {
+		fmt.Fprintf(&b, " as node %s", d.Node)
+	}
 	if !d.LastReload.IsZero() {
 		fmt.Fprintf(&b, ", reloaded %s ago", age(now, d.LastReload))
 	}
