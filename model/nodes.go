@@ -71,7 +71,6 @@ func NodeView(m *Model, name string) (*Model, error) {
 // "vrrp_instances[0].priority"), the path under nodes: that gave it.
 func nodeView(m *Model, name string) (*Model, map[string]string) {
 	v := overlaidView(m, name)
-	v.m.VRRPInstances = slices.Clone(v.m.VRRPInstances)
 	defaultUnicastPeers(m, v.m, name)
 	return v.m, v.origins
 }
@@ -83,8 +82,9 @@ type view struct {
 }
 
 // overlaidView is m with node name's values in place, unicast peers not
-// yet defaulted. Objects a node value changes are copied; the rest is
-// shared with m, which nothing changes.
+// yet defaulted. Objects a node value changes are copied (the whole model
+// when the node renames interfaces); the rest is shared with m, which
+// nothing changes.
 func overlaidView(m *Model, name string) *view {
 	n := m.Nodes[name]
 	c := *m
@@ -92,6 +92,7 @@ func overlaidView(m *Model, name string) *view {
 		c = *renameInterfaces(m, n.Interfaces)
 	}
 	c.Nodes = nil
+	c.VRRPInstances = slices.Clone(c.VRRPInstances) // instances are replaced, not changed
 	v := &view{m: &c, origins: map[string]string{}}
 	if n == nil {
 		return v
@@ -106,7 +107,6 @@ func overlaidView(m *Model, name string) *view {
 		}
 		v.section(mv.FieldByName(f.Name), nv.Field(i).Elem(), key, prefix+key)
 	}
-	v.m.VRRPInstances = slices.Clone(v.m.VRRPInstances)
 	for i, in := range v.m.VRRPInstances {
 		if in == nil || n.VRRPInstances[in.Name] == nil {
 			continue
