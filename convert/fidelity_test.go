@@ -211,6 +211,20 @@ var fidelityCases = []fidelityCase{
 		ka:     []string{"Line 6) Extra '}' found"},
 	},
 	{
+		name:   "a block left open at the end of the file is closed there",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n",
+		want:   []string{"address: 10.0.0.1", "- address: 10.0.1.1"},
+		diag:   []string{"k.conf:1: warning: block \"virtual_server\" opened here is never closed with '}': keepalived reports \"There are 1 missing '}'s or extra '{'s\" and runs with it closed at the end of the configuration"},
+		strict: "k.conf:1: error: block \"virtual_server\"",
+		ka:     []string{"There are 1 missing '}'s or extra '{'s"},
+	},
+	{
+		name:  "a definition expanding to ${_HASH} makes the line a comment",
+		conf:  "$OFF=${_HASH}\n$ON=\nvirtual_server 10.0.0.1 80 {\n protocol TCP\n $ON lb_algo sh\n $OFF lb_algo rr\n real_server 10.0.1.1 80 {\n }\n}\n",
+		want:  []string{"scheduler: sh"},
+		kaNot: []string{"Unknown keyword"},
+	},
+	{
 		name: "fwmark entries of a group: DR real servers get port 0",
 		conf: "virtual_server_group G {\n fwmark 5\n}\nvirtual_server group G {\n lvs_method DR\n real_server 10.0.1.1 80 {\n }\n}\n",
 		want: []string{"fwmark: 5", "forwarding: dr", "- address: 10.0.1.1\n        weight: 1"},

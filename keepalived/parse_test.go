@@ -155,10 +155,26 @@ func TestParse(t *testing.T) {
 		},
 		{
 			name:  "predefined _HASH, _BANG, _INSTANCE, _ENV",
-			files: memFS{"main.conf": "k ${_HASH}x ${_BANG} ${_INSTANCE} ${_ENV HOME}\n"},
+			files: memFS{"main.conf": "k \"${_HASH}x ${_BANG}\" ${_INSTANCE} ${_ENV HOME}\n"},
 			id:    "me",
-			want:  "main.conf:1 k #x ! me env-HOME\n",
+			want:  "main.conf:1 k \"#x !\" me env-HOME\n",
 			warn:  "main.conf:1: ${_ENV HOME} is expanded from lbx's environment as keepalived 2.4 does; keepalived 2.2.7 has no ${_ENV}",
+		},
+		{
+			name:  "${_HASH} outside quotes starts a comment, as keepalived's decomment after replace_param",
+			files: memFS{"main.conf": "$OFF=${_HASH}\n$OFF a 1\nb 2 ${_BANG} c\n$ON=\n$ON d 3\n"},
+			want:  "main.conf:3 b 2\nmain.conf:5 d 3\n",
+		},
+		{
+			name:  "a block left open at the end: keepalived closes it there",
+			files: memFS{"main.conf": "a {\n b\n"},
+			want:  "main.conf:1 a {\n  main.conf:2 b\n}\n",
+			warn:  "main.conf:1: block \"a\" opened here is never closed with '}': keepalived reports \"There are 1 missing '}'s or extra '{'s\"",
+		},
+		{
+			name:  "a comment that is not UTF-8 is no error",
+			files: memFS{"main.conf": "a 1 # \x93\xfa\x96\x7b\n"},
+			want:  "main.conf:1 a 1\n",
 		},
 		{
 			name:  "U+00A0 in a comment is no warning",
@@ -254,7 +270,7 @@ func TestParseErrors(t *testing.T) {
 		files memFS
 		want  string // substring of the error, with file:line
 	}{
-		{"unclosed block", memFS{"main.conf": "a {\n b\n"}, "main.conf:1: error: block \"a\" opened here is never closed"},
+		{"text that is not UTF-8 outside a comment", memFS{"main.conf": "a \x93\xfa\n"}, "main.conf:1: error: line is not valid UTF-8 text (outside its comment)"},
 		{"include with an unexpanded variable matching nothing", memFS{"main.conf": "include $CONF_DIR/*.conf\n"}, "main.conf:1: error: include $CONF_DIR/*.conf matches no file and holds a $ variable lbx did not expand"},
 		{"include with an unknown built-in matching nothing", memFS{"main.conf": "include ${_CONFDIR}/a.conf\n"}, "main.conf:1: error: include ${_CONFDIR}/a.conf matches no file and holds a $ variable"},
 		{"brace without keyword", memFS{"main.conf": "{\n}\n"}, "main.conf:1: error: '{' without a keyword"},

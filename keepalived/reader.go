@@ -224,16 +224,17 @@ func (r *reader) readText(data []byte, file string) {
 	for i := 0; i < len(raw) && !r.aborted; i++ {
 		pos := Pos{File: file, Line: i + 1}
 		line := strings.TrimRight(raw[i], "\r")
-		if !utf8.ValidString(line) {
-			// The model is YAML, which is UTF-8; keepalived configs are
-			// ASCII in practice.
-			r.errorf(pos, "line is not valid UTF-8 text")
-			continue
-		}
 		if len(line) > keepalivedMaxLine {
 			r.warnf(pos, "line is longer than %d bytes; some keepalived versions cut it", keepalivedMaxLine)
 		}
 		line = stripComment(line)
+		if !utf8.ValidString(line) {
+			// keepalived reads bytes; the model is YAML, which is UTF-8.
+			// Comments in another encoding (Shift-JIS, Latin-1) are gone
+			// by now; settings in one cannot be carried.
+			r.errorf(pos, "line is not valid UTF-8 text (outside its comment)")
+			continue
+		}
 		r.checkSpaces(line, pos)
 		line = trimBlank(line)
 		if defName != "" {
@@ -513,8 +514,12 @@ func (r *reader) process(line string, pos Pos, file string, depth int) {
 		return
 	}
 	if changed {
+		// read_line runs decomment again after replace_param: a
+		// definition that expands to ${_HASH} (#) or ${_BANG} (!) turns
+		// the rest of the line into a comment, a common way to switch
+		// settings off.
 		for _, l := range out {
-			r.process(l, pos, file, depth+1)
+			r.process(stripComment(l), pos, file, depth+1)
 		}
 		return
 	}

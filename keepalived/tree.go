@@ -150,9 +150,13 @@ func buildTree(lines [][]Word, file string) (root *Node, warns, errs []Diagnosti
 			pending = cur
 		}
 	}
+	// keepalived reports "There are N missing '}'s or extra '{'s" at the
+	// end (init_data) and runs with what it read: at the end of the input
+	// process_stream returns from every open block and runs its close
+	// handler, as if each were closed there.
 	for i := len(stack) - 1; i > 0; i-- {
 		n := stack[i]
-		errs = append(errs, Diagnostic{Pos: n.Pos, Msg: fmt.Sprintf("block %q opened here is never closed with '}'", n.Name)})
+		warns = append(warns, Diagnostic{Pos: n.Pos, Corrected: true, Msg: fmt.Sprintf("block %q opened here is never closed with '}': keepalived reports \"There are %d missing '}'s or extra '{'s\" and runs with it closed at the end of the configuration, so does lbx; add the '}' where the block ends", n.Name, len(stack)-1)})
 	}
 	return root, warns, errs
 }
