@@ -69,12 +69,12 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 				}
 				return reportAll(res, err, output, daemon)
 			}
-			m, _, err := ops.LoadView(file, t.Node)
+			m, name, err := ops.LoadView(file, t.Node)
 			if err != nil {
 				return err
 			}
 			// No daemon: its objects wait for lbx watch; the note says so.
-			dp, err := ops.PlanDaemon(ctx, m, file, t)
+			dp, err := ops.PlanDaemon(ctx, m, file, name, t)
 			if err != nil {
 				return err
 			}

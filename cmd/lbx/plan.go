@@ -42,7 +42,7 @@ other IPVS services and addresses are left alone unless --prune.`,
   lbx plan -f lbx.yaml --live exported.yaml  # CI: plan against a recorded state`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, _, err := ops.LoadView(file, node)
+			m, name, err := ops.LoadView(file, node)
 			if err != nil {
 				return err
 			}
@@ -58,7 +58,7 @@ other IPVS services and addresses are left alone unless --prune.`,
 					return err
 				}
 			}
-			dp, err := ops.PlanDaemon(cmd.Context(), m, file, t)
+			dp, err := ops.PlanDaemon(cmd.Context(), m, file, name, t)
 			if err != nil {
 				return err
 			}

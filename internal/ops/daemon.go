@@ -24,10 +24,12 @@ type DaemonPlan struct {
 	Note      string              `json:"note,omitempty"`
 }
 
-// PlanDaemon diffs the daemon-owned part of m (loaded from file) against
-// the model in force in the target's `lbx watch`. With --live there is no
-// daemon to ask: the note says the daemon's part was not compared.
-func PlanDaemon(ctx context.Context, m *model.Model, file string, t Target) (DaemonPlan, error) {
+// PlanDaemon diffs the daemon-owned part of m (node's view of file; node
+// "" for a model without nodes) against the model in force in the
+// target's `lbx watch`. With --live there is no daemon to ask, and a
+// daemon running another node's view is not compared with this one: the
+// note says so.
+func PlanDaemon(ctx context.Context, m *model.Model, file, node string, t Target) (DaemonPlan, error) {
 	next := daemonview.Of(m)
 	dp := DaemonPlan{Changes: []daemonview.Change{}}
 	if t.Live != "" {
@@ -48,6 +50,10 @@ func PlanDaemon(ctx context.Context, m *model.Model, file string, t Target) (Dae
 		return dp, nil
 	}
 	dp.Running, dp.PID, dp.ModelFile = true, st.Daemon.PID, st.Daemon.ModelFile
+	if node != "" && st.Daemon.Node != "" && node != st.Daemon.Node {
+		dp.Note = fmt.Sprintf("lbx watch (pid %d) runs node %s's view, not node %s's: the daemon's objects are not compared", st.Daemon.PID, st.Daemon.Node, node)
+		return dp, nil
+	}
 	dp.Changes = daemonview.Diff(st.DaemonModel, next)
 	if dp.Changes == nil {
 		dp.Changes = []daemonview.Change{}

@@ -143,3 +143,37 @@ func TestPlanShowsDaemonChanges(t *testing.T) {
 		t.Fatalf("plan without a daemon: exit %d\n%s", code, out)
 	}
 }
+
+// TestPlanDaemonOtherNode: a daemon running one node's view of a fleet
+// model is not compared with another node's view (which would list every
+// per-node value as a change); plan says so, and compares its own node.
+func TestPlanDaemonOtherNode(t *testing.T) {
+	nstest.Require(t)
+	bin := buildLBX(t)
+	ns := linkedNamespace(t, "dn")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "lbx.yaml")
+	fleet := model1 + "nodes:\n  dir1: {vrrp_instances: {VI_1: {priority: 255}}}\n  dir2: {vrrp_instances: {VI_1: {priority: 100, state: BACKUP}}}\n"
+	os.WriteFile(file, []byte(fleet), 0o644)
+	startWatch(t, ns, dir, bin, file, "--node", "dir1")
+	waitFor(t, "lbx status", func() bool {
+		out, err := ns.Try(bin, "status", "-o", "json", "--run-dir", dir)
+		return err == nil && strings.Contains(out, `"node": "dir1"`)
+	})
+	tests := []struct {
+		node, priority string
+		code           int
+		says           string
+	}{
+		{node: "dir2", priority: "255", code: 0, says: "runs node dir1's view, not node dir2's"},
+		{node: "dir1", priority: "255", code: 0},
+		{node: "dir1", priority: "200", code: 2, says: "~ vrrp_instance.VI_1  priority: 255 -> 200"},
+	}
+	for _, tc := range tests {
+		os.WriteFile(file, []byte(strings.Replace(fleet, "dir1: {vrrp_instances: {VI_1: {priority: 255}}}", "dir1: {vrrp_instances: {VI_1: {priority: "+tc.priority+"}}}", 1)), 0o644)
+		out, code := exitCode(t, ns, bin, "plan", "-f", file, "--node", tc.node, "--run-dir", dir, "--state-dir", dir, "--detailed-exitcode")
+		if code != tc.code || !strings.Contains(out, tc.says) {
+			t.Errorf("plan --node %s (dir1 priority %s): exit %d, want %d and %q:\n%s", tc.node, tc.priority, code, tc.code, tc.says, out)
+		}
+	}
+}
