@@ -1,9 +1,10 @@
 package vrrpd
 
 import (
-	"github.com/lbx-dev/lbx/internal/clock"
 	"testing"
 	"time"
+
+	"github.com/lbx-dev/lbx/internal/clock"
 )
 
 // TestAlive: the watchdog's view of the event loop is its last turn's age.

@@ -2,7 +2,6 @@ package vrrpd
 
 import (
 	"context"
-	"github.com/lbx-dev/lbx/internal/clock"
 	"net"
 	"net/netip"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/clock"
 	"github.com/lbx-dev/lbx/model"
 )
 
