@@ -86,7 +86,9 @@ func TestDiff(t *testing.T) {
 			s = strings.Replace(s, "scripts:\n  chk: {script: /bin/true, interval: 2s, weight: -20}\n", "", 1)
 			return strings.Replace(s, "    track_scripts: [{name: chk}]\n", "", 1)
 		}, []string{"update vrrp_instance.VI_1 track_scripts", "delete vrrp_script.chk "}},
-		{"kernel-only setting", func(s string) string { return strings.Replace(s, "weight: 1\n        checks", "weight: 5\n        checks", 1) }, nil},
+		{"kernel-only setting", func(s string) string {
+			return strings.Replace(s, "weight: 1\n        checks", "weight: 5\n        checks", 1)
+		}, nil},
 	}
 	running := viaJSON(t, load(t, base))
 	for _, tc := range tests {
