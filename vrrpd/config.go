@@ -1,8 +1,22 @@
 // Package vrrpd runs VRRP virtual routers: it turns the model's
 // vrrp_instances into protocol state machines (package fsm), feeds them
-// packets, time and tracking events, and carries out their effects — raw
-// sockets, gratuitous ARP / unsolicited NA, notify scripts — while addresses
+// packets, time and tracking events, and carries out their effects —
+// adverts, gratuitous ARP / unsolicited NA, notify scripts — while addresses
 // go through the caller's Reconciler (the project's one plan/apply path).
+//
+// The Daemon is one event loop (Run) that owns every machine. It reaches
+// the world through two seams: a clock (Options.Clock, internal/clock) and
+// a Transport (Options.Transport: the VRRP socket of each link and family,
+// the GARP/NA senders, the kernel's link and address events). Left nil they
+// are the system clock and the kernel's raw sockets and netlink (net.go,
+// garp.go, netwatch.go); tests pass clocktest.Fake and vrrptest.Transport
+// and run the whole runtime without root and without real time.
+//
+// Files: config.go (the model to Config), daemon.go (the loop and the
+// effects), daemon_reload.go and reload.go (a reload as a diff), link.go
+// (a link's source address and own-packet filter), track.go (tracked
+// objects as typed keys, script runners), status.go (what the loop
+// publishes).
 package vrrpd
 
 import (
@@ -105,97 +119,121 @@ func FromModel(m *model.Model) (*Config, error) {
 			groupOf[mb] = g.Name
 		}
 	}
-	usedScripts := map[string]bool{}
 	links := map[string]bool{}
 	for i, in := range m.VRRPInstances {
-		v := in.EffectiveVersion(m.Global)
-		if a := in.Authentication; a != nil && a.Type == "AH" {
-			return nil, &InstanceError{Index: i, Name: in.Name, Field: "authentication.type", Msg: "authentication AH is not supported (RFC 3768 removed it; keepalived's AH is not interoperable across versions): use PASS or none"}
-		}
-		x := &Instance{
-			Interface: in.Interface,
-			Group:     groupOf[in.Name],
-			Notify:    in.Notify,
-			FSM: fsm.Config{
-				Name:          in.Name,
-				VRID:          uint8(in.VirtualRouterID),
-				Version:       v,
-				Priority:      intOr(in.Priority, model.DefaultPriority),
-				AdvertInt:     durOr(in.AdvertInt, model.DefaultAdvertInt),
-				Preempt:       !in.NoPreempt,
-				PreemptDelay:  durOr(in.PreemptDelay, 0),
-				InitialMaster: in.State == "MASTER",
-			},
-			GarpDelay:         durOr(in.GarpMasterDelay, durOr(m.Global.VRRPGarpMasterDelay, model.DefaultGarpMasterDelay)),
-			GarpRepeat:        intOr(in.GarpMasterRepeat, intOr(m.Global.VRRPGarpMasterRepeat, model.DefaultGarpMasterRepeat)),
-			GarpRefresh:       durOr(in.GarpMasterRefresh, durOr(m.Global.VRRPGarpMasterRefresh, model.DefaultGarpMasterRefresh)),
-			GarpRefreshRepeat: intOr(in.GarpMasterRefreshRepeat, model.DefaultGarpRefreshRepeat),
-		}
-		if a := in.Authentication; a != nil && a.Type == "PASS" {
-			x.AuthPass = a.Pass
-		}
-		for _, a := range in.VirtualAddresses {
-			x.Addrs = append(x.Addrs, a.Address.Addr())
-			x.V6 = a.Address.Addr().Is6()
-		}
-		for _, a := range in.VirtualAddressesExcluded {
-			x.Excluded = append(x.Excluded, a.Address.Addr())
-		}
-		if len(x.Addrs) == 0 {
-			return nil, &InstanceError{Index: i, Name: in.Name, Field: "virtual_addresses", Msg: "no virtual_addresses; an advertisement needs at least one: add one (those of virtual_addresses_excluded are not advertised)"}
-		}
-		if in.UnicastSrcIP != nil {
-			x.UnicastSrc = in.UnicastSrcIP.Addr
-		}
-		if in.McastSrcIP != nil {
-			x.McastSrc = in.McastSrcIP.Addr
-		}
-		for _, p := range in.UnicastPeers {
-			x.UnicastPeers = append(x.UnicastPeers, p.Addr)
-		}
-		// keepalived tracks the instance's own interface: down means FAULT.
-		x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: interfaceKey(in.Interface)})
-		// And the address it sends from, unless given: none on the
-		// interface (at start, or removed later) means FAULT too.
-		if tracksSource(x) {
-			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: sourceKey(in.Interface, x.V6)})
-		}
-		links[in.Interface] = true
-		for _, t := range in.TrackInterfaces {
-			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: interfaceKey(t.Name), Weight: t.Weight})
-			links[t.Name] = true
-		}
-		for _, t := range in.TrackScripts {
-			s := m.Scripts[t.Name]
-			w := s.Weight
-			if t.Weight != nil {
-				w = *t.Weight
-			}
-			x.FSM.Tracks = append(x.FSM.Tracks, fsm.Track{Key: scriptKey(t.Name), Weight: w})
-			usedScripts[t.Name] = true
-		}
-		c.Instances = append(c.Instances, x)
-	}
-	for name := range usedScripts {
-		s := m.Scripts[name]
-		u, err := scriptpolicy.UserOf(s.User, s.Group, def)
+		x, err := instanceOf(m, i, in)
 		if err != nil {
-			return nil, fmt.Errorf("vrrp_script %s: %v", name, err)
+			return nil, err
 		}
-		c.Scripts[name] = &ScriptConfig{
-			User:     u,
-			Name:     name,
-			Command:  s.Script,
-			Interval: durOr(s.Interval, model.DefaultScriptInterval),
-			Timeout:  durOr(s.Timeout, durOr(s.Interval, model.DefaultScriptInterval)),
-			Rise:     intOr(s.Rise, model.DefaultScriptRise),
-			Fall:     intOr(s.Fall, model.DefaultScriptFall),
-			InitFail: s.InitFail,
-			Reverse:  s.Reverse,
+		x.Group = groupOf[in.Name]
+		c.Instances = append(c.Instances, x)
+		// What the instances track is what the daemon watches and runs.
+		for _, t := range x.FSM.Tracks {
+			switch t.Key.Kind {
+			case TrackInterface:
+				links[t.Key.Name] = true
+			case TrackScript:
+				if c.Scripts[t.Key.Name] == nil {
+					if c.Scripts[t.Key.Name], err = scriptOf(t.Key.Name, m.Scripts[t.Key.Name], def); err != nil {
+						return nil, err
+					}
+				}
+			}
 		}
 	}
 	for l := range links {
 		c.Links = append(c.Links, l)
 	}
 	return c, nil
+}
+
+// instanceOf builds the i-th instance of m, its tracks included.
+func instanceOf(m *model.Model, i int, in *model.VRRPInstance) (*Instance, error) {
+	if a := in.Authentication; a != nil && a.Type == "AH" {
+		return nil, &InstanceError{Index: i, Name: in.Name, Field: "authentication.type", Msg: "authentication AH is not supported (RFC 3768 removed it; keepalived's AH is not interoperable across versions): use PASS or none"}
+	}
+	x := &Instance{
+		Interface: in.Interface,
+		Notify:    in.Notify,
+		FSM: fsm.Config{
+			Name:          in.Name,
+			VRID:          uint8(in.VirtualRouterID),
+			Version:       in.EffectiveVersion(m.Global),
+			Priority:      intOr(in.Priority, model.DefaultPriority),
+			AdvertInt:     durOr(in.AdvertInt, model.DefaultAdvertInt),
+			Preempt:       !in.NoPreempt,
+			PreemptDelay:  durOr(in.PreemptDelay, 0),
+			InitialMaster: in.State == "MASTER",
+		},
+		GarpDelay:         durOr(in.GarpMasterDelay, durOr(m.Global.VRRPGarpMasterDelay, model.DefaultGarpMasterDelay)),
+		GarpRepeat:        intOr(in.GarpMasterRepeat, intOr(m.Global.VRRPGarpMasterRepeat, model.DefaultGarpMasterRepeat)),
+		GarpRefresh:       durOr(in.GarpMasterRefresh, durOr(m.Global.VRRPGarpMasterRefresh, model.DefaultGarpMasterRefresh)),
+		GarpRefreshRepeat: intOr(in.GarpMasterRefreshRepeat, model.DefaultGarpRefreshRepeat),
+	}
+	if a := in.Authentication; a != nil && a.Type == "PASS" {
+		x.AuthPass = a.Pass
+	}
+	for _, a := range in.VirtualAddresses {
+		x.Addrs = append(x.Addrs, a.Address.Addr())
+		x.V6 = a.Address.Addr().Is6()
+	}
+	for _, a := range in.VirtualAddressesExcluded {
+		x.Excluded = append(x.Excluded, a.Address.Addr())
+	}
+	if len(x.Addrs) == 0 {
+		return nil, &InstanceError{Index: i, Name: in.Name, Field: "virtual_addresses", Msg: "no virtual_addresses; an advertisement needs at least one: add one (those of virtual_addresses_excluded are not advertised)"}
+	}
+	if in.UnicastSrcIP != nil {
+		x.UnicastSrc = in.UnicastSrcIP.Addr
+	}
+	if in.McastSrcIP != nil {
+		x.McastSrc = in.McastSrcIP.Addr
+	}
+	for _, p := range in.UnicastPeers {
+		x.UnicastPeers = append(x.UnicastPeers, p.Addr)
+	}
+	x.FSM.Tracks = tracksFor(x, in, m.Scripts)
+	return x, nil
+}
+
+// tracksFor is what instance x (in, in the model) tracks, in order: its
+// own interface (keepalived tracks it: down means FAULT), the address it
+// sends from unless given (none means FAULT too), then its
+// track_interfaces and track_scripts.
+func tracksFor(x *Instance, in *model.VRRPInstance, scripts map[string]*model.Script) []fsm.Track {
+	tracks := []fsm.Track{{Key: interfaceKey(in.Interface)}}
+	if tracksSource(x) {
+		tracks = append(tracks, fsm.Track{Key: sourceKey(in.Interface, x.V6)})
+	}
+	for _, t := range in.TrackInterfaces {
+		tracks = append(tracks, fsm.Track{Key: interfaceKey(t.Name), Weight: t.Weight})
+	}
+	for _, t := range in.TrackScripts {
+		w := scripts[t.Name].Weight
+		if t.Weight != nil {
+			w = *t.Weight
+		}
+		tracks = append(tracks, fsm.Track{Key: scriptKey(t.Name), Weight: w})
+	}
+	return tracks
+}
+
+// scriptOf is a tracked vrrp_script as its runner needs it; def is the
+// default script user.
+func scriptOf(name string, s *model.Script, def *script.User) (*ScriptConfig, error) {
+	u, err := scriptpolicy.UserOf(s.User, s.Group, def)
+	if err != nil {
+		return nil, fmt.Errorf("vrrp_script %s: %v", name, err)
+	}
+	return &ScriptConfig{
+		User:     u,
+		Name:     name,
+		Command:  s.Script,
+		Interval: durOr(s.Interval, model.DefaultScriptInterval),
+		Timeout:  durOr(s.Timeout, durOr(s.Interval, model.DefaultScriptInterval)),
+		Rise:     intOr(s.Rise, model.DefaultScriptRise),
+		Fall:     intOr(s.Fall, model.DefaultScriptFall),
+		InitFail: s.InitFail,
+		Reverse:  s.Reverse,
+	}, nil
 }

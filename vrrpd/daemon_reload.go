@@ -26,27 +26,9 @@ func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 			d.log.Info("vrrp reload", "instance", ch.Name, "action", ch.Action, "changes", strings.Join(ch.Why, "; "))
 		}
 	}
-	// 1. Removed and replaced instances stop as at shutdown: priority 0,
-	// notify_stop, addresses released.
-	var gone []*inst
-	for _, ch := range plan.Instances {
-		if ch.Action == Remove || ch.Action == Replace {
-			in := d.byName[ch.Name]
-			d.apply(ctx, in, in.m.Shutdown(now))
-			gone = append(gone, in)
-		}
-	}
-	if len(gone) > 0 {
-		d.dirty = true
-		d.settle(ctx)
-		for _, in := range gone {
-			d.dropInst(in)
-			if c := newCfg[in.cfg.FSM.Name]; c == nil || keyOf(c) != in.key {
-				d.Counters.forget(in.key)
-			}
-		}
-	}
-	// 2. Scripts and link tracking.
+	// 1. Removed and replaced instances stop as at shutdown.
+	d.stopGone(ctx, now, plan, newCfg)
+	// 2. Scripts' assumed states, and link tracking.
 	for name, a := range plan.Scripts {
 		switch a {
 		case Remove:
@@ -64,28 +46,7 @@ func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 	}
 	// 3. Build the new instances (not started), then the groups over the
 	// running and new machines.
-	var errs []error
-	var added []*inst
-	for _, ch := range plan.Instances {
-		if ch.Action == Add || ch.Action == Replace {
-			in, err := d.newInst(newCfg[ch.Name], now)
-			if err != nil {
-				d.log.Error("vrrp reload: instance not started", "instance", ch.Name, "err", err)
-				errs = append(errs, err)
-				continue
-			}
-			added = append(added, in)
-		}
-	}
-	// d.insts follows the configuration's order.
-	var insts []*inst
-	for _, c := range cfg.Instances {
-		if in := d.byName[c.FSM.Name]; in != nil {
-			insts = append(insts, in)
-		}
-	}
-	d.insts = insts
-	d.rebuildGroups()
+	added, err := d.buildAdded(now, plan, newCfg)
 	// 4. In-place changes; changed scripts start afresh and their new
 	// state reaches every instance tracking them.
 	for _, ch := range plan.Instances {
@@ -110,10 +71,60 @@ func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 	d.resyncGroups(ctx, now, plan.Groups)
 	d.dirty = d.dirty || plan.Changed()
 	d.settle(ctx)
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	return err
+}
+
+// stopGone stops the removed and replaced instances as at shutdown
+// (priority 0, notify_stop), releases their addresses in one reconcile and
+// closes what they alone used.
+func (d *Daemon) stopGone(ctx context.Context, now time.Time, plan ReloadPlan, newCfg map[string]*Instance) {
+	var gone []*inst
+	for _, ch := range plan.Instances {
+		if ch.Action == Remove || ch.Action == Replace {
+			in := d.byName[ch.Name]
+			d.apply(ctx, in, in.m.Shutdown(now))
+			gone = append(gone, in)
+		}
 	}
-	return nil
+	if len(gone) == 0 {
+		return
+	}
+	d.dirty = true
+	d.settle(ctx)
+	for _, in := range gone {
+		d.dropInst(in)
+		if c := newCfg[in.cfg.FSM.Name]; c == nil || keyOf(c) != in.key {
+			d.Counters.forget(in.key)
+		}
+	}
+}
+
+// buildAdded builds the added and replaced instances of d.cfg (not
+// started), puts d.insts in the configuration's order and rebuilds the
+// groups. The error names the instances that could not be built.
+func (d *Daemon) buildAdded(now time.Time, plan ReloadPlan, newCfg map[string]*Instance) ([]*inst, error) {
+	var errs []error
+	var added []*inst
+	for _, ch := range plan.Instances {
+		if ch.Action == Add || ch.Action == Replace {
+			in, err := d.newInst(newCfg[ch.Name], now)
+			if err != nil {
+				d.log.Error("vrrp reload: instance not started", "instance", ch.Name, "err", err)
+				errs = append(errs, err)
+				continue
+			}
+			added = append(added, in)
+		}
+	}
+	var insts []*inst
+	for _, c := range d.cfg.Instances {
+		if in := d.byName[c.FSM.Name]; in != nil {
+			insts = append(insts, in)
+		}
+	}
+	d.insts = insts
+	d.rebuildGroups()
+	return added, errors.Join(errs...)
 }
 
 // update gives a running instance its new settings without a re-election.

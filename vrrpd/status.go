@@ -8,39 +8,6 @@ import (
 	"github.com/lbx-dev/lbx/vrrpd/fsm"
 )
 
-// Kinds of tracked object, as TrackStatus and TrackedObject name them.
-const (
-	// TrackInterface is a tracked link (track_interfaces, and the
-	// instance's own interface, which keepalived tracks with weight 0).
-	TrackInterface = "interface"
-	// TrackScript is a vrrp_script (track_scripts).
-	TrackScript = "script"
-	// TrackSource is the address an instance sends from (its link's
-	// primary address of the family, unless unicast_src_ip or
-	// mcast_src_ip is set): none means FAULT.
-	TrackSource = "source"
-)
-
-// Keys of tracked objects: what the state machine (fsm.Track.Key), the
-// tracking events and the daemon's known states use. Their String is the
-// object's name in logs and reasons: "interface eth1", "script chk",
-// "source eth0 IPv4".
-func interfaceKey(name string) fsm.TrackKey {
-	return fsm.TrackKey{Kind: TrackInterface, Name: name}
-}
-
-func scriptKey(name string) fsm.TrackKey { return fsm.TrackKey{Kind: TrackScript, Name: name} }
-
-// sourceKey is the track of an instance's source address: the link's
-// primary address of its family (link.primary).
-func sourceKey(ifname string, v6 bool) fsm.TrackKey {
-	k := fsm.TrackKey{Kind: TrackSource, Name: ifname, Qualifier: "IPv4"}
-	if v6 {
-		k.Qualifier = "IPv6"
-	}
-	return k
-}
-
 // TrackStatus is one object an instance tracks, and what it does to the
 // instance now: why the effective priority differs from the configured
 // one, or why the instance is in FAULT.
