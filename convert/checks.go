@@ -84,7 +84,9 @@ func (c *conv) checks(rs *model.RealServer, n *keepalived.Node, inherit chk) []*
 	if connectTypes[typ] && d.ck.ConnectPort == 0 {
 		d.ck.ConnectPort = rs.Port
 	}
-	c.checkFinish(d, inherit)
+	if !c.checkFinish(d, inherit) {
+		return nil
+	}
 	if len(d.hosts) == 0 {
 		return []*model.Check{d.ck}
 	}
@@ -138,7 +140,7 @@ func (c *conv) checkSetting(d *checkDraft, ch *keepalived.Node) bool {
 		if c.need(ch, 1, "a track_file name") {
 			f, ok := c.trackFiles[ch.Args[0].Text]
 			if !ok {
-				c.errorf(ch.Pos, "FILE_CHECK: no track_file named %q with a file", ch.Args[0].Text)
+				c.corrected(ck, ch.Pos, "FILE_CHECK: no track_file named %q with a file: keepalived ignores the line (\"track_file %s not found\", track_file_handler), so does lbx", ch.Args[0].Text, ch.Args[0].Text)
 			}
 			ck.File = f
 		}
@@ -197,7 +199,7 @@ func (c *conv) dnsSetting(ck *model.Check, ch *keepalived.Node) {
 	case "A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA":
 		ck.DNSType = t
 	default:
-		c.errorf(ch.Pos, "DNS_CHECK type: want A, NS, CNAME, SOA, MX, TXT or AAAA, got %q", ch.Args[0].Text)
+		c.corrected(ck, ch.Pos, "DNS_CHECK type %s: keepalived ignores it (\"Unknown DNS check type %s - ignoring\", dns_type_handler) and queries SOA unless another type line says otherwise, so does lbx; want A, NS, CNAME, SOA, MX, TXT or AAAA", ch.Args[0].Text, ch.Args[0].Text)
 	}
 }
 
@@ -239,9 +241,15 @@ func (c *conv) checkTimers(d *checkDraft, inherit chk) {
 	}
 }
 
-// checkFinish applies each type's required settings and defaults.
-func (c *conv) checkFinish(d *checkDraft, inherit chk) {
+// checkFinish applies each type's required settings and defaults; false:
+// keepalived drops the checker (its end handler dequeues it) and the real
+// server is not checked by it.
+func (c *conv) checkFinish(d *checkDraft, inherit chk) bool {
 	ck, n := d.ck, d.n
+	drop := func(said, handler string) bool {
+		c.corrected(ck, n.Pos, "%s: keepalived drops this checker (\"%s\", %s), so does lbx: the real server is not checked by it", n.Name, said, handler)
+		return false
+	}
 	switch ck.Type {
 	case "http_get", "ssl_get":
 		if d.chk.virtualhost != "" {
@@ -251,11 +259,13 @@ func (c *conv) checkFinish(d *checkDraft, inherit chk) {
 		}
 		c.checkSNI(d, inherit)
 		if len(ck.URLs) == 0 {
-			c.errorf(n.Pos, "%s has no url { path ... }", n.Name)
+			// http_get_check_end dequeues the checker, then reads it.
+			c.errorf(n.Pos, "%s has no url with a path: keepalived 2.2.7 reports \"HTTP/SSL_GET checker has no urls specified - ignoring\" and then crashes (segmentation fault in http_get_check_end); add url { path ... }", n.Name)
+			return false
 		}
 	case "misc":
 		if ck.Path == "" {
-			c.errorf(n.Pos, "MISC_CHECK has no misc_path")
+			return drop("No script path has been specified for MISC_CHECKER - skipping", "misc_end_handler")
 		}
 		if ck.Timeout == nil {
 			// check_misc.c: misc_timeout, else the virtual server's
@@ -274,9 +284,10 @@ func (c *conv) checkFinish(d *checkDraft, inherit chk) {
 		}
 	case "file":
 		if ck.File == "" {
-			c.errorf(n.Pos, "FILE_CHECK has no track_file")
+			return drop("FILE_CHECK has no track_file specified - ignoring", "file_end_handler")
 		}
 	}
+	return true
 }
 
 // checkSNI sets the TLS server name as keepalived's ssl_connect
@@ -412,7 +423,7 @@ func (c *conv) url(ck *model.Check, n *keepalived.Node) *model.URL {
 		}
 	}
 	if u.Path == "" {
-		c.errorf(n.Pos, "url without a path")
+		c.corrected(ck, n.Pos, "url without a path: keepalived drops it (\"HTTP/SSL_GET checker url has no path - ignoring\", url_check), so does lbx")
 		return nil
 	}
 	if len(u.StatusCodes) == 0 {

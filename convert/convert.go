@@ -176,6 +176,13 @@ func (c *conv) unknown(owner any, n *keepalived.Node, known map[string]string) {
 		c.unsupported(owner, n, why)
 		return
 	}
+	if n.Block {
+		// process_stream: an unknown keyword opens no block; its '{' is
+		// "Unexpected '{' - ignoring", what follows is read at this level
+		// and its '}' closes the enclosing block.
+		c.errorf(n.Pos, "unknown keyword %q here with a { } block: keepalived ignores the keyword and its '{' (\"Unexpected '{' - ignoring\"), reads the block's contents as settings of the enclosing block, and its '}' closes the enclosing block early — the file does not do what its layout says, and lbx does not guess; correct the keyword (a typo?) or remove the block", n.Name)
+		return
+	}
 	msg := fmt.Sprintf("unknown keyword %q here; keepalived ignores it, so does lbx", n.Name)
 	if hint, ok := unknownHints[n.Name]; ok {
 		msg += "; " + hint
@@ -324,6 +331,7 @@ var topUnsupported = map[string]string{
 	"track_group":              "static track groups are not in the model",
 	"vrrp_track_file":          "track files for VRRP are not in the model",
 	"namespace_with_ipsets":    "ipsets are not in the model",
+	"garp_group":               "GARP interval groups are not in the model",
 }
 
 // ----- global_defs -----

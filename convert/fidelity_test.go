@@ -34,6 +34,8 @@ type fidelityCase struct {
 	kaIfaces []string
 	// kaNot: what keepalived -t must not report (a refusal of a part).
 	kaNot []string
+	// kaRefuses: keepalived does not run this file (exit 4, or a crash).
+	kaRefuses bool
 }
 
 const scriptSecurity = "global_defs {\n enable_script_security\n script_user root\n}\n"
@@ -65,8 +67,36 @@ var fidelityCases = []fidelityCase{
 		want:   []string{"- address: 10.0.1.1"},
 		not:    []string{"- address: 2001:db8::10"},
 		strict: "k.conf:5: error: real_server 2001:db8::10: keepalived skips it",
-		diag:   []string{"k.conf:5: warning: real_server 2001:db8::10: keepalived skips it (\"Address family of virtual server and real server 2001:db8::10 don't match - skipping real server.\", rs_end_handler)"},
+		diag:   []string{"k.conf:5: warning: real_server 2001:db8::10: keepalived skips it (\"Address family of virtual server and real server 2001:db8::10 don't match - skipping real server.\", rs_end_handler: the service is IPv4)"},
 		ka:     []string{"Line 6) Address family of virtual server and real server 2001:db8::10 don't match - skipping real server."},
+	},
+	{
+		name:   "a group's family is its first real server's: keepalived skips a later one of the other family",
+		conf:   "virtual_server_group G6 {\n 2001:db8::1 80\n}\nvirtual_server group G6 {\n protocol TCP\n real_server 2001:db8::10 80 {\n }\n real_server 10.0.1.1 80 {\n }\n}\n",
+		want:   []string{"- address: 2001:db8::10"},
+		not:    []string{"- address: 10.0.1.1"},
+		diag:   []string{"k.conf:8: warning: real_server 10.0.1.1: keepalived skips it (\"Address family of virtual server and real server 10.0.1.1 don't match - skipping real server.\", rs_end_handler: the service is IPv6)"},
+		strict: "k.conf:8: error: real_server 10.0.1.1",
+		ka:     []string{"Line 9) Address family of virtual server and real server 10.0.1.1 don't match - skipping real server."},
+	},
+	{
+		name:   "a group's real server of another family, not tunnelled: the kernel refuses it",
+		conf:   "virtual_server_group G6 {\n 2001:db8::1 80\n}\nvirtual_server group G6 {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n real_server 2001:db8::10 80 {\n  lvs_method TUN\n }\n}\n",
+		want:   []string{"- address: 2001:db8::10"},
+		not:    []string{"- address: 10.0.1.1"},
+		diag:   []string{"k.conf:6: warning: real_server 10.0.1.1 is not of group G6's family: keepalived accepts it, but the kernel refuses a real server of another family unless it is tunnelled (EINVAL, ip_vs_genl_set_cmd)"},
+		strict: "k.conf:6: error: real_server 10.0.1.1",
+		kaNot:  []string{"skipping"},
+	},
+	{
+		name:     "a virtual address of the other family than the instance's is ignored",
+		conf:     "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n  10.0.0.100\n  2001:db8::100\n }\n}\n",
+		want:     []string{"address: 10.0.0.100/32"},
+		not:      []string{"2001:db8::100/128"},
+		diag:     []string{"k.conf:6: warning: virtual_ipaddress 2001:db8::100 is not of the instance's family (fixed by 10.0.0.100 at ", "keepalived skips it (\"(VI_1): address family must match VRRP instance [2001:db8::100] - ignoring\")"},
+		strict:   "k.conf:6: error: virtual_ipaddress 2001:db8::100",
+		ka:       []string{"Line 6) (VI_1): address family must match VRRP instance [2001:db8::100] - ignoring"},
+		kaIfaces: []string{"eth0"},
 	},
 	{
 		name:  "include _PWD: expanded before the include is read",
@@ -168,6 +198,28 @@ var fidelityCases = []fidelityCase{
 		name: "MISC_CHECK without misc_timeout times out after the virtual server's delay_loop",
 		conf: scriptSecurity + "virtual_server 10.0.0.1 80 {\n protocol TCP\n delay_loop 20\n real_server 10.0.1.1 80 {\n  MISC_CHECK {\n   misc_path /bin/true\n   delay_loop 5\n  }\n }\n}\n",
 		want: []string{"type: misc", "delay_loop: 5s", "path: /bin/true", "timeout: 20s"},
+	},
+	{
+		name:   "a MISC_CHECK without misc_path is dropped, as keepalived",
+		conf:   scriptSecurity + "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n  MISC_CHECK {\n  }\n  TCP_CHECK {\n  }\n }\n}\n",
+		want:   []string{"type: tcp"},
+		not:    []string{"type: misc"},
+		diag:   []string{"k.conf:8: warning: MISC_CHECK: keepalived drops this checker (\"No script path has been specified for MISC_CHECKER - skipping\", misc_end_handler), so does lbx: the real server is not checked by it"},
+		strict: "k.conf:8: error: MISC_CHECK: keepalived drops this checker",
+		ka:     []string{"Line 9) No script path has been specified for MISC_CHECKER - skipping"},
+	},
+	{
+		name:      "an SSL_GET without a url with a path is refused: keepalived 2.2.7 crashes on it",
+		conf:      "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n  SSL_GET {\n   url {\n    status_code 200\n   }\n  }\n }\n}\n",
+		err:       "k.conf:4: error: SSL_GET has no url with a path: keepalived 2.2.7 reports \"HTTP/SSL_GET checker has no urls specified - ignoring\" and then crashes",
+		ka:        []string{"Line 7) HTTP/SSL_GET checker url has no path - ignoring", "Line 8) HTTP/SSL_GET checker has no urls specified - ignoring"},
+		kaRefuses: true,
+	},
+	{
+		name: "an unknown keyword with a block is refused: keepalived reads its contents one level up",
+		conf: "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n  TCP_CHEKC {\n   connect_port 80\n  }\n  weight 2\n }\n}\n",
+		err:  "k.conf:4: error: unknown keyword \"TCP_CHEKC\" here with a { } block: keepalived ignores the keyword and its '{' (\"Unexpected '{' - ignoring\"), reads the block's contents as settings of the enclosing block, and its '}' closes the enclosing block early",
+		ka:   []string{"Line 4) Unknown keyword 'TCP_CHEKC'", "Line 4) Unexpected '{' - ignoring", "Line 5) Unknown keyword 'connect_port'", "Line 9) Unknown keyword '}'"},
 	},
 	{
 		name:   "unknown scheduler runs as wlc, lower-case dr as NAT",
@@ -336,8 +388,8 @@ func checkStrict(t *testing.T, conf string, tc fidelityCase) {
 func TestFidelityKeepalived(t *testing.T) {
 	nstest.Require(t, "keepalived")
 	for _, tc := range fidelityCases {
-		if tc.err != "" {
-			continue
+		if tc.err != "" && len(tc.ka) == 0 {
+			continue // nothing keepalived says shows the reason
 		}
 		t.Run(tc.name, func(t *testing.T) {
 			conf := writeCase(t, tc)
@@ -349,8 +401,9 @@ func TestFidelityKeepalived(t *testing.T) {
 			cmd.Dir = filepath.Dir(conf)
 			out, err := cmd.CombinedOutput()
 			var ee *exec.ExitError
-			if err != nil && (!errors.As(err, &ee) || ee.ExitCode() != 5) {
-				t.Fatalf("keepalived -t refuses the file (%v):\n%s", err, out)
+			runs := err == nil || errors.As(err, &ee) && ee.ExitCode() == 5
+			if runs == tc.kaRefuses {
+				t.Fatalf("keepalived -t: %v (want it to %s the file):\n%s", err, map[bool]string{true: "refuse", false: "accept"}[tc.kaRefuses], out)
 			}
 			for _, want := range tc.ka {
 				if !strings.Contains(string(out), want) {

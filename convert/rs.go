@@ -1,8 +1,11 @@
 package convert
 
 import (
+	"fmt"
+
 	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/state"
 )
 
 // chk holds checker settings that inherit virtual server -> real server ->
@@ -85,12 +88,13 @@ type rsDraft struct {
 	checks []*keepalived.Node
 }
 
-func (c *conv) realServer(vs *model.VirtualServer, n *keepalived.Node, vsChk chk, vsWeight int, vsTunnel *model.Tunnel) *model.RealServer {
+func (c *conv) realServer(vd *vsDraft, n *keepalived.Node) *model.RealServer {
+	vs := vd.vs
 	rs := c.rsHead(n)
 	if rs == nil {
 		return nil
 	}
-	d := &rsDraft{rs: rs, chk: vsChk, tunnel: vsTunnel}
+	d := &rsDraft{rs: rs, chk: vd.chk, tunnel: vd.tunnel}
 	for _, ch := range n.Children {
 		if c.chkSetting(rs, &d.chk, ch, serverScope) {
 			continue
@@ -100,7 +104,7 @@ func (c *conv) realServer(vs *model.VirtualServer, n *keepalived.Node, vsChk chk
 		}
 	}
 	if rs.Weight == nil {
-		rs.Weight = intp(vsWeight)
+		rs.Weight = intp(vd.weight)
 	}
 	fwd := rs.Forwarding
 	if fwd == "" {
@@ -109,9 +113,7 @@ func (c *conv) realServer(vs *model.VirtualServer, n *keepalived.Node, vsChk chk
 	if fwd == vs.Forwarding {
 		rs.Forwarding = "" // inherits; written once on the service
 	}
-	if vs.Address != nil && rs.Address.Is4() != vs.Address.Is4() && fwd != "tun" {
-		// rs_end_handler: only tunnelled real servers may differ.
-		c.corrected(vs, n.Pos, "real_server %s: keepalived skips it (\"Address family of virtual server and real server %s don't match - skipping real server.\", rs_end_handler), so does lbx; only tunnelled (TUN) real servers may be of another family", rs.Address, rs.Address)
+	if fwd != "tun" && !c.rsFamilyOK(vd, n, rs) {
 		return nil
 	}
 	if fwd == "tun" && d.tunnel != nil {
@@ -198,4 +200,41 @@ func (c *conv) rsSetting(vs *model.VirtualServer, d *rsDraft, ch *keepalived.Nod
 		return false
 	}
 	return true
+}
+
+// rsFamilyOK: a real server that is not tunnelled must be of its
+// services' family. keepalived's rs_end_handler skips one of another
+// family than the virtual server's (its address's, its ip_family, else
+// the first such real server's); the kernel then refuses a destination of
+// another family than a service's unless it is tunnelled (EINVAL,
+// ip_vs_genl_set_cmd): a group's services of the other family run without
+// it. false: the real server is left out.
+func (c *conv) rsFamilyOK(vd *vsDraft, n *keepalived.Node, rs *model.RealServer) bool {
+	vs := vd.vs
+	fam := state.FamilyOf(rs.Address.Addr)
+	if vd.af == 0 {
+		vd.af = fam
+	} else if fam != vd.af {
+		c.corrected(vs, n.Pos, "real_server %s: keepalived skips it (\"Address family of virtual server and real server %s don't match - skipping real server.\", rs_end_handler: the service is IPv%d), so does lbx; only tunnelled (TUN) real servers may be of another family", rs.Address, rs.Address, vd.af)
+		return false
+	}
+	match, other := false, false
+	for _, k := range c.m.ServiceKeys(vs) {
+		if k.Family == fam {
+			match = true
+		} else {
+			other = true
+		}
+	}
+	switch {
+	case !other:
+		return true
+	case !match:
+		c.corrected(vs, n.Pos, "real_server %s is not of group %s's family: keepalived accepts it, but the kernel refuses a real server of another family unless it is tunnelled (EINVAL, ip_vs_genl_set_cmd), so keepalived runs the services without it; so does lbx", rs.Address, vs.Group)
+	default:
+		// Kept: the services of its own family need it.
+		c.unsupported(vs, n, fmt.Sprintf("keepalived programs it in group %s's IPv%d services only (the kernel refuses a real server of another family unless it is tunnelled); the model puts a real server in every service of its group, where the kernel refuses it too — split the group by family", vs.Group, fam))
+		return true
+	}
+	return false
 }

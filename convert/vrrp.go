@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/lbx-dev/lbx/keepalived"
@@ -47,6 +48,26 @@ var instanceUnsupported = map[string]string{
 type instNodes struct {
 	state, priority, nopreempt, preemptDelay, auth *keepalived.Node
 	strictMode                                     bool
+	// family is the instance's address family as keepalived fixes it: by
+	// the first source address, unicast peer or virtual address.
+	family *keepalived.Node
+	is4    bool
+}
+
+// sameFamily applies keepalived's rule that an instance's source address,
+// unicast peers and virtual addresses are of one family: the first one
+// read fixes it, a later one of the other family is skipped with the
+// message keepalived reports (said).
+func (c *conv) sameFamily(in *model.VRRPInstance, st *instNodes, n *keepalived.Node, is4 bool, what, said string) bool {
+	if st.family == nil {
+		st.family, st.is4 = n, is4
+		return true
+	}
+	if is4 == st.is4 {
+		return true
+	}
+	c.corrected(in, n.Pos, "%s %s is not of the instance's family (fixed by %s at %s): keepalived skips it (\"%s\"), so does lbx", what, n.Source(), st.family.Source(), st.family.Pos, said)
+	return false
 }
 
 func (c *conv) instance(n *keepalived.Node) {
@@ -62,7 +83,7 @@ func (c *conv) instance(n *keepalived.Node) {
 	}
 	var st instNodes
 	for _, ch := range n.Children {
-		if !c.instanceValue(in, ch, &st) && !c.instanceList(in, ch) {
+		if !c.instanceValue(in, ch, &st) && !c.instanceList(in, ch, &st) {
 			if ch.Name == "strict_mode" {
 				st.strictMode, _ = boolWord(argText(ch, 0))
 				st.strictMode = st.strictMode || len(ch.Args) == 0
@@ -93,12 +114,18 @@ func (c *conv) instanceValue(in *model.VRRPInstance, ch *keepalived.Node, st *in
 	case "version":
 		in.Version = c.intPtr(ch, 2, 3)
 	case "unicast_src_ip", "mcast_src_ip":
-		if c.need(ch, 1, "an address") {
-			if a, ok := c.sockAddr(in, ch, ch.Name, ch.Args[0].Text); ok && ch.Name == "unicast_src_ip" {
-				in.UnicastSrcIP = &a
-			} else if ok {
-				in.McastSrcIP = &a
-			}
+		if !c.need(ch, 1, "an address") {
+			return true
+		}
+		a, ok := c.sockAddr(in, ch, ch.Name, ch.Args[0].Text)
+		said := fmt.Sprintf("Configuration error: VRRP instance[%s] and src address[%s] MUST be of the same family !!! Skipping...", in.Name, ch.Args[0].Text)
+		if !ok || !c.sameFamily(in, st, ch, a.Is4(), ch.Name, said) {
+			return true
+		}
+		if ch.Name == "unicast_src_ip" {
+			in.UnicastSrcIP = &a
+		} else {
+			in.McastSrcIP = &a
 		}
 	case "authentication":
 		st.auth = ch
@@ -178,11 +205,12 @@ func (c *conv) vrrpPriority(in *model.VRRPInstance, ch *keepalived.Node, st *ins
 
 // instanceList handles an instance's blocks of addresses, routes, peers
 // and tracked objects.
-func (c *conv) instanceList(in *model.VRRPInstance, ch *keepalived.Node) bool {
+func (c *conv) instanceList(in *model.VRRPInstance, ch *keepalived.Node, st *instNodes) bool {
 	switch ch.Name {
 	case "unicast_peer":
 		for _, p := range ch.Children {
-			if a, ok := c.sockAddr(in, p, "unicast_peer", p.Name); ok {
+			said := fmt.Sprintf("Configuration error: VRRP instance[%s] and unicast peer address[%s] MUST be of the same family !!! Skipping...", in.Name, p.Name)
+			if a, ok := c.sockAddr(in, p, "unicast_peer", p.Name); ok && c.sameFamily(in, st, p, a.Is4(), "unicast_peer", said) {
 				in.UnicastPeers = append(in.UnicastPeers, a)
 			}
 			if len(p.Args) > 0 {
@@ -192,7 +220,14 @@ func (c *conv) instanceList(in *model.VRRPInstance, ch *keepalived.Node) bool {
 	case "virtual_ipaddress", "virtual_ipaddress_excluded":
 		for _, a := range ch.Children {
 			va := c.vipLine(in, a)
-			if va == nil || !c.uniqueVIP(in, va, a) {
+			if va == nil {
+				continue
+			}
+			said := fmt.Sprintf("(%s): address family must match VRRP instance [%s] - ignoring", in.Name, a.Name)
+			if ch.Name == "virtual_ipaddress" && !c.sameFamily(in, st, a, va.Address.Addr().Is4(), "virtual_ipaddress", said) {
+				continue
+			}
+			if !c.uniqueVIP(in, va, a) {
 				continue
 			}
 			if ch.Name == "virtual_ipaddress" {

@@ -2,11 +2,13 @@ package convert
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
 	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/state"
 )
 
 // ----- virtual_server -----
@@ -27,6 +29,9 @@ type vsDraft struct {
 	weight int
 	tunnel *model.Tunnel
 	quorum *model.Quorum
+	// af is keepalived's vs->af: the address's family, ip_family's, else
+	// that of the first real server that is not tunnelled.
+	af state.Family
 
 	protoNode, fwmarkFamily, quorumNode, hystNode *keepalived.Node
 	ssInhibit, ssMethod, pto, pgr, ops            *keepalived.Node
@@ -50,6 +55,9 @@ func (c *conv) virtualServer(n *keepalived.Node) {
 		return
 	}
 	d := &vsDraft{vs: vs, n: n, weight: model.DefaultWeight}
+	if vs.Address != nil {
+		d.af = state.FamilyOf(vs.Address.Addr)
+	}
 	for _, ch := range n.Children {
 		if ch.Name == "real_server" || c.chkSetting(vs, &d.chk, ch, serverScope) {
 			continue
@@ -192,10 +200,16 @@ func (c *conv) ipFamily(d *vsDraft, ch *keepalived.Node) {
 	}
 	switch ch.Args[0].Text {
 	case "inet":
+		if d.af == 0 {
+			d.af = state.IPv4
+		}
 		if vs.FWMark != 0 {
 			vs.Family = 4
 		}
 	case "inet6":
+		if d.af == 0 {
+			d.af = state.IPv6
+		}
 		if vs.FWMark != 0 {
 			vs.Family = 6
 		} else {
@@ -403,12 +417,13 @@ func (c *conv) vsSorry(d *vsDraft) {
 // vsReals converts the real servers; ok is false when none is left.
 func (c *conv) vsReals(d *vsDraft) (weightSum int, ok bool) {
 	vs := d.vs
+	c.fwmarkFamily(d)
 	seen := map[string]bool{}
 	for _, ch := range d.n.Children {
 		if ch.Name != "real_server" {
 			continue
 		}
-		rs := c.realServer(vs, ch, d.chk, d.weight, d.tunnel)
+		rs := c.realServer(d, ch)
 		if rs == nil {
 			continue
 		}
@@ -454,4 +469,34 @@ func (c *conv) vsQuorum(d *vsDraft, weightSum int) {
 		quorum.Hysteresis = quorum.Min - 1
 	}
 	vs.Quorum = quorum
+}
+
+// fwmarkFamily: a fwmark service without ip_family takes the family of its
+// first real server that is not tunnelled (rs_end_handler sets vs->af).
+func (c *conv) fwmarkFamily(d *vsDraft) {
+	vs := d.vs
+	if vs.FWMark == 0 || d.fwmarkFamily != nil {
+		return
+	}
+	for _, ch := range d.n.Children {
+		if ch.Name != "real_server" || len(ch.Args) == 0 || c.tunnelled(vs, ch) {
+			continue
+		}
+		if a, err := netip.ParseAddr(ch.Args[0].Text); err == nil && a.Unmap().Is6() {
+			vs.Family = 6
+			c.note(vs, ch.Pos, "fwmark service without ip_family: keepalived takes the family of its first real server, IPv6 (rs_end_handler), so does lbx")
+		}
+		return
+	}
+}
+
+// tunnelled reports whether a real_server block forwards with TUN.
+func (c *conv) tunnelled(vs *model.VirtualServer, n *keepalived.Node) bool {
+	fwd := strings.ToUpper(vs.Forwarding)
+	for _, ch := range n.Children {
+		if ch.Name == "lvs_method" && knownMethod(argText(ch, 0)) {
+			fwd = argText(ch, 0)
+		}
+	}
+	return fwd == "TUN"
 }
