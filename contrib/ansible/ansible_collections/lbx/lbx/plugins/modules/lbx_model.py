@@ -16,7 +16,7 @@ description:
     running C(lbx watch) (VRRP instances, checks).
   - Errors fail the task with every positioned message of the model, named after
     I(src_name) (the template), never after a temporary file.
-  - Idempotent: a second run reports C(changed=false).
+  - Idempotent, a second run reports C(changed=false).
 options:
   path:
     description:
@@ -40,7 +40,8 @@ options:
   live:
     description:
       - An exported state (C(lbx export > live.yaml)) to plan against instead of the kernel,
-        for CI without IPVS or root. Plans only: the task fails outside check mode.
+        for CI without IPVS or root.
+      - It only plans, so the task fails outside check mode.
     type: path
   lbx_path:
     description: The lbx binary.
