@@ -67,10 +67,13 @@ func finish(pr *keepalived.Result, err error, opt Options) (*Result, error) {
 		}
 		return nil, err
 	}
+	// keepalived reads a '{' after a keyword that opens no block there as
+	// no block at all; the converter reads the tree keepalived reads.
+	warns := append(pr.Warnings, keepalived.Reshape(pr.Root, opens)...)
 	r := Tree(pr.Root)
 	r.Files = pr.Files
 	var pw []Diagnostic
-	for _, w := range pr.Warnings {
+	for _, w := range warns {
 		sev := Warning
 		if w.Corrected {
 			sev = Corrected
@@ -174,13 +177,6 @@ func (c *conv) unsupported(owner any, n *keepalived.Node, why string) {
 func (c *conv) unknown(owner any, n *keepalived.Node, known map[string]string) {
 	if why, ok := known[n.Name]; ok {
 		c.unsupported(owner, n, why)
-		return
-	}
-	if n.Block {
-		// process_stream: an unknown keyword opens no block; its '{' is
-		// "Unexpected '{' - ignoring", what follows is read at this level
-		// and its '}' closes the enclosing block.
-		c.errorf(n.Pos, "unknown keyword %q here with a { } block: keepalived ignores the keyword and its '{' (\"Unexpected '{' - ignoring\"), reads the block's contents as settings of the enclosing block, and its '}' closes the enclosing block early — the file does not do what its layout says, and lbx does not guess; correct the keyword (a typo?) or remove the block", n.Name)
 		return
 	}
 	msg := fmt.Sprintf("unknown keyword %q here; keepalived ignores it, so does lbx", n.Name)

@@ -216,10 +216,13 @@ var fidelityCases = []fidelityCase{
 		kaRefuses: true,
 	},
 	{
-		name: "an unknown keyword with a block is refused: keepalived reads its contents one level up",
-		conf: "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n  TCP_CHEKC {\n   connect_port 80\n  }\n  weight 2\n }\n}\n",
-		err:  "k.conf:4: error: unknown keyword \"TCP_CHEKC\" here with a { } block: keepalived ignores the keyword and its '{' (\"Unexpected '{' - ignoring\"), reads the block's contents as settings of the enclosing block, and its '}' closes the enclosing block early",
-		ka:   []string{"Line 4) Unknown keyword 'TCP_CHEKC'", "Line 4) Unexpected '{' - ignoring", "Line 5) Unknown keyword 'connect_port'", "Line 9) Unknown keyword '}'"},
+		name:   "an unknown keyword with a block opens none: keepalived reads its contents one level up",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n  TCP_CHEKC {\n   connect_port 80\n  }\n  weight 2\n }\n}\n",
+		want:   []string{"address: 10.0.1.1", "weight: 2"},
+		not:    []string{"type: tcp"},
+		diag:   []string{"k.conf:4: warning: \"TCP_CHEKC\" opens no block in real_server: keepalived reports \"Unexpected '{' - ignoring\", reads the lines inside as settings of real_server, and their '}' closes real_server", "k.conf:4: warning: unknown keyword \"TCP_CHEKC\" here", "k.conf:5: warning: unknown keyword \"connect_port\" here", "k.conf:9: warning: this '}' is left at the top level"},
+		strict: "k.conf:4: error: \"TCP_CHEKC\" opens no block",
+		ka:     []string{"Line 4) Unknown keyword 'TCP_CHEKC'", "Line 4) Unexpected '{' - ignoring", "Line 5) Unknown keyword 'connect_port'", "Line 9) Unknown keyword '}'"},
 	},
 	{
 		name:   "unknown scheduler runs as wlc, lower-case dr as NAT",

@@ -176,3 +176,73 @@ func strayClose(root *Node, p Pos) Diagnostic {
 	}
 	return Diagnostic{Pos: p, Msg: msg, Corrected: true}
 }
+
+// Reshape re-reads the tree as keepalived's process_stream (lib/parser.c)
+// does once it is known which keywords open a block where they stand:
+// after any other keyword a '{' opens nothing ("Unexpected '{' -
+// ignoring"), the lines up to its '}' are read at that level, and that '}'
+// closes the block around them, so what follows is read one level up. A
+// '}' that reaches the top level is ignored ("Unknown keyword '}'").
+// opens gets the names of the blocks around the keyword, outermost first.
+// Reshape changes root in place and reports each '{' it ignored.
+func Reshape(root *Node, opens func(path []string, kw string) bool) []Diagnostic {
+	evs := treeEvents(root, nil)
+	root.Children = nil
+	stack := []*Node{root}
+	var path []string
+	var last *Node
+	var diags []Diagnostic
+	for _, e := range evs {
+		top := stack[len(stack)-1]
+		switch {
+		case e.stmt != nil:
+			n := e.stmt
+			n.Children, n.Block, n.EndPos = nil, false, Pos{}
+			top.Children = append(top.Children, n)
+			last = n
+		case e.open && opens(path, last.Name):
+			last.Block = true
+			stack, path = append(stack, last), append(path, last.Name)
+			last = nil
+		case e.open:
+			diags = append(diags, unexpectedOpen(last, top))
+			last = nil
+		case len(stack) > 1:
+			top.EndPos = e.pos
+			stack, path = stack[:len(stack)-1], path[:len(path)-1]
+			last = nil
+		case e.pos.Line > 0:
+			diags = append(diags, Diagnostic{Pos: e.pos, Corrected: true, Msg: "this '}' is left at the top level, a '{' above having opened no block in keepalived: keepalived ignores it (\"Unknown keyword '}'\"), so does lbx"})
+		}
+	}
+	return diags
+}
+
+// treeEvent is one step of a tree written out again: a statement, or the
+// '{' after it, or a '}' (pos: where it was written; none at the end of
+// the input).
+type treeEvent struct {
+	stmt *Node
+	open bool
+	pos  Pos
+}
+
+func treeEvents(n *Node, out []treeEvent) []treeEvent {
+	for _, c := range n.Children {
+		out = append(out, treeEvent{stmt: c})
+		if c.Block {
+			out = append(out, treeEvent{open: true, pos: c.Pos})
+			out = treeEvents(c, out)
+			out = append(out, treeEvent{pos: c.EndPos})
+		}
+	}
+	return out
+}
+
+func unexpectedOpen(n, in *Node) Diagnostic {
+	where := "the top level"
+	if in.Name != "" {
+		where = in.Name
+	}
+	return Diagnostic{Pos: n.Pos, Corrected: true, Msg: fmt.Sprintf("%q opens no block in %s: keepalived reports \"Unexpected '{' - ignoring\", reads the lines inside as settings of %s, and their '}' closes %s, so what follows is read one level up; so does lbx — a misspelt or misplaced keyword?", n.Name, where, where, where)}
+}
