@@ -2,6 +2,7 @@ package convert
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -447,5 +448,38 @@ func TestMigrationWorkedExample(t *testing.T) {
 	}
 	if got := strings.TrimSpace(diagText(res)); got != strings.Join(shown, "\n") {
 		t.Errorf("docs/migration.md shows:\n%s\nlbx convert prints:\n%s", strings.Join(shown, "\n"), got)
+	}
+}
+
+// TestOpensBlockKnown: every keyword opensBlock lets open a block is one
+// the converter reads (or reports as inexpressible) in that block, so the
+// table and the converter's keyword switches agree.
+func TestOpensBlockKnown(t *testing.T) {
+	wrap := map[string]string{
+		"":                "%s",
+		"global_defs":     "global_defs {\n%s}\n",
+		"vrrp_sync_group": "vrrp_sync_group G {\n%s}\n",
+		"vrrp_instance":   "vrrp_instance V {\n%s}\n",
+		"virtual_server":  "virtual_server 10.0.0.1 80 {\n%s}\n",
+		"real_server":     "virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n%s }\n}\n",
+		"HTTP_GET":        "virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n  HTTP_GET {\n%s  }\n }\n}\n",
+		"SSL_GET":         "virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n  SSL_GET {\n%s  }\n }\n}\n",
+		"SMTP_CHECK":      "virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n  SMTP_CHECK {\n%s  }\n }\n}\n",
+	}
+	for ctx, kws := range opensBlock {
+		w, ok := wrap[ctx]
+		if !ok {
+			if len(kws) > 0 {
+				t.Errorf("no test wrapper for %q, whose blocks %v the converter must read", ctx, kws)
+			}
+			continue
+		}
+		for _, kw := range kws {
+			conf := fmt.Sprintf(w, kw+" x {\n}\n")
+			res, _ := Bytes([]byte(conf), "k.conf", Options{Parse: keepalived.Options{ConfigID: "host"}})
+			if d := diagText(res); strings.Contains(d, fmt.Sprintf("unknown keyword %q", kw)) {
+				t.Errorf("%s in %q: keepalived opens a block, the converter does not know it:\n%s", kw, ctx, d)
+			}
+		}
 	}
 }
