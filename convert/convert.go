@@ -594,7 +594,10 @@ func (c *conv) script(n *keepalived.Node) {
 		}
 	}
 	if s.Script == "" {
-		c.errorf(n.Pos, "vrrp_script %s has no script", name)
+		// vrrp_vscript_end_handler removes it; track_script lines naming
+		// it are then ignored ("track script ... not found, ignoring").
+		c.corrected(nil, n.Pos, "vrrp_script %s has no script: keepalived removes it (\"No script set for vrrp_script %s - removing\", vrrp_vscript_end_handler) and ignores the instances' track_script lines naming it, so does lbx", name, name)
+		return
 	}
 	if s.Timeout == nil && s.Interval != nil {
 		// keepalived: a script may run for up to its interval.

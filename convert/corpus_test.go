@@ -37,8 +37,6 @@ func TestCorpus(t *testing.T) {
 	refused := map[string]string{
 		// README: "contains the invalid address 192.168.100./24".
 		"keepalived.conf.vrrp.rules": "keepalived.conf.vrrp.rules:11: error: \"192.168.100./24\" is not a valid IP address or prefix",
-		// README: "run without -i, so the script is missing".
-		"keepalived.conf.conditional_conf": "keepalived.conf.conditional_conf:6: error: vrrp_script check_VI_0 has no script",
 	}
 	// Files that are not keepalived.conf (README: systemd drop-in, shell).
 	skip := map[string]bool{"keepalived.service.d.auth_hmac.conf": true}

@@ -234,6 +234,16 @@ var fidelityCases = []fidelityCase{
 		ka:     []string{"Line 3) Invalid lvs_scheduler 'RR' - ignoring", "Line 4) PARSER : unknown [dr] routing method for virtual server."},
 	},
 	{
+		name:     "a vrrp_script without script is removed, and the track_script naming it ignored",
+		conf:     "vrrp_script chk {\n interval 2\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n track_script {\n  chk\n }\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
+		want:     []string{"name: VI_1"},
+		not:      []string{"track_scripts:", "scripts:"},
+		diag:     []string{"k.conf:1: warning: vrrp_script chk has no script: keepalived removes it (\"No script set for vrrp_script chk - removing\"", "k.conf:8: warning: track_script chk: no vrrp_script of that name; keepalived ignores it"},
+		strict:   "k.conf:1: error: vrrp_script chk has no script",
+		ka:       []string{"No script set for vrrp_script chk - removing", "(VI_1) track script chk not found, ignoring..."},
+		kaIfaces: []string{"eth0"},
+	},
+	{
 		name:     "state SLAVE runs as BACKUP",
 		conf:     "vrrp_instance VI_1 {\n state SLAVE\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
 		want:     []string{"state: BACKUP", "priority: 100"},
