@@ -5,7 +5,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all deps fresh build test vet fmt-check unit test-ansible test-wildconf e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz man completions install uninstall deb clean
+.PHONY: all deps fresh build test vet fmt-check unit test-ansible test-wildconf test-faults e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz man completions install uninstall deb clean
 
 all: build
 
@@ -37,10 +37,10 @@ vet:
 	$(GO) vet $(PKGS)
 
 # Unit tests and the root-only namespace tests (everything but the VM,
-# the Ansible module's playbooks and the wild corpus, which test-ansible
-# and test-wildconf run).
+# the Ansible module's playbooks, the wild corpus and the fault-injection
+# suite, which test-ansible, test-wildconf and test-faults run).
 unit:
-	$(GO) test -count=1 -skip '^(TestVM|TestAnsible.*|TestWild.*)$$' $(PKGS)
+	$(GO) test -count=1 -skip '^(TestVM|TestAnsible.*|TestWild.*|TestFaults)$$' $(PKGS)
 
 # The lbx.lbx.lbx_model module (contrib/ansible) under Debian's
 # ansible-playbook, against namespaces on this host.
@@ -52,13 +52,22 @@ test-ansible:
 test-wildconf:
 	$(GO) test -count=1 -run '^TestWild' ./test/wildconf
 
+# The fault-injection suite (docs/hardening.md): kill -9 of lbx apply and
+# of lbx watch during a reload (LBX_FAULT_POINTS each, default 50), full
+# and read-only state directories, hung scripts, socket floods, each
+# followed by the invariants. Prints "faults: tried=N invariants_held=N
+# ..."; the whole log when it fails. Root, namespaces on this host.
+test-faults:
+	@log=$$(mktemp); $(GO) test -count=1 -timeout 20m -v -run '^TestFaults$$' ./watch/nstest >$$log 2>&1; rc=$$?; \
+	if [ $$rc -ne 0 ]; then cat $$log; else grep -E '^(faults:|ok|FAIL)|^--- ' $$log; fi; rm -f $$log; exit $$rc
+
 # The real-kernel tier: one qemu boot, every scenario a subtest, a summary
 # line "VM tier: ...". Select scenarios with LBX_E2E_SCENARIOS='drift-* cold-*'.
 e2e:
 	$(GO) test -count=1 -timeout 40m -v -run '^TestVM$$' ./test/e2e
 
 test: deps
-	@$(MAKE) --no-print-directory fmt-check vet unit test-ansible test-wildconf e2e
+	@$(MAKE) --no-print-directory fmt-check vet unit test-ansible test-wildconf test-faults e2e
 
 bench: bench-go bench-vm bench-vrrp bench-watch
 
