@@ -5,7 +5,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all deps fresh build test vet fmt-check unit test-ansible test-wildconf test-faults e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz man completions install uninstall deb clean
+.PHONY: all deps fresh build test vet fmt-check unit test-ansible test-wildconf test-faults test-bgp e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz man completions install uninstall deb clean
 
 all: build
 
@@ -37,10 +37,11 @@ vet:
 	$(GO) vet $(PKGS)
 
 # Unit tests and the root-only namespace tests (everything but the VM,
-# the Ansible module's playbooks, the wild corpus and the fault-injection
-# suite, which test-ansible, test-wildconf and test-faults run).
+# the Ansible module's playbooks, the wild corpus, the fault-injection
+# suite and BGP against bird2, which test-ansible, test-wildconf,
+# test-faults and test-bgp run).
 unit:
-	$(GO) test -count=1 -skip '^(TestVM|TestAnsible.*|TestWild.*|TestFaults)$$' $(PKGS)
+	$(GO) test -count=1 -skip '^(TestVM|TestAnsible.*|TestWild.*|TestFaults|TestBGPScaleOut)$$' $(PKGS)
 
 # The lbx.lbx.lbx_model module (contrib/ansible) under Debian's
 # ansible-playbook, against namespaces on this host.
@@ -61,13 +62,18 @@ test-faults:
 	@log=$$(mktemp); $(GO) test -count=1 -timeout 20m -v -run '^TestFaults$$' ./watch/nstest >$$log 2>&1; rc=$$?; \
 	if [ $$rc -ne 0 ]; then cat $$log; else grep -E '^(faults:|ok|FAIL)|^--- ' $$log; fi; rm -f $$log; exit $$rc
 
+# BGP scale-out (docs/bgp.md): bird2 as the router in a namespace, three
+# directors running lbx watch (ECMP, hold-downs, reload, SIGTERM, kill -9).
+test-bgp:
+	$(GO) test -count=1 -timeout 10m -v -run '^TestBGPScaleOut$$' ./test/bgp
+
 # The real-kernel tier: one qemu boot, every scenario a subtest, a summary
 # line "VM tier: ...". Select scenarios with LBX_E2E_SCENARIOS='drift-* cold-*'.
 e2e:
 	$(GO) test -count=1 -timeout 40m -v -run '^TestVM$$' ./test/e2e
 
 test: deps
-	@$(MAKE) --no-print-directory fmt-check vet unit test-ansible test-wildconf test-faults e2e
+	@$(MAKE) --no-print-directory fmt-check vet unit test-ansible test-wildconf test-faults test-bgp e2e
 
 bench: bench-go bench-vm bench-vrrp bench-watch
 

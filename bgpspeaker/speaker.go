@@ -255,32 +255,55 @@ func (s *Speaker) Stop(ctx context.Context, graceful time.Duration) error {
 			}
 		}
 	}
+	s.mu.Lock()
+	had := len(s.paths) > 0
+	s.mu.Unlock()
+	before := s.updatesSent()
 	errs = append(errs, s.SetPaths(context.WithoutCancel(ctx), nil))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopped = true
-	// The withdraws are queued to each peer's session: give them the time
-	// to be written before the sessions close (a NOTIFICATION follows).
-	s.waitOutQueues(time.Second)
+	// The withdraws are queued to each session: the sessions close (with a
+	// NOTIFICATION) only once each has written its UPDATE, so that routers
+	// see a withdraw, not a session loss (which graceful restart would
+	// even keep the routes across).
+	if had {
+		s.waitSent(before, time.Second)
+	}
 	errs = append(errs, s.srv.StopBgp(context.Background(), &api.StopBgpRequest{}))
 	s.srv.Stop()
 	return errors.Join(errs...)
 }
 
-// waitOutQueues waits until no established peer has UPDATEs queued, or
-// max passes.
-func (s *Speaker) waitOutQueues(max time.Duration) {
+// updatesSent is the UPDATE count of each established session.
+func (s *Speaker) updatesSent() map[string]uint64 {
+	out := map[string]uint64{}
+	s.srv.ListPeer(context.Background(), &api.ListPeerRequest{}, func(p *api.Peer) {
+		if p.GetState().GetSessionState() == api.PeerState_ESTABLISHED {
+			out[p.GetConf().GetNeighborAddress()] = p.GetState().GetMessages().GetSent().GetUpdate()
+		}
+	})
+	return out
+}
+
+// waitSent waits until every session established before (with the UPDATE
+// counts before) that had paths has sent another UPDATE, or max passes.
+func (s *Speaker) waitSent(before map[string]uint64, max time.Duration) {
+	if len(before) == 0 {
+		return
+	}
 	deadline := time.Now().Add(max)
 	for time.Now().Before(deadline) {
-		queued := false
-		s.srv.ListPeer(context.Background(), &api.ListPeerRequest{}, func(p *api.Peer) {
-			if p.State != nil && p.State.SessionState == api.PeerState_ESTABLISHED && p.State.OutQ > 0 {
-				queued = true
+		now := s.updatesSent()
+		waiting := false
+		for peer, n := range before {
+			if m, ok := now[peer]; ok && m <= n {
+				waiting = true
 			}
-		})
-		if !queued {
+		}
+		if !waiting {
 			return
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
