@@ -46,12 +46,15 @@ var permissive = map[string]bool{"MIT": true, "BSD-2-Clause": true, "BSD-3-Claus
 
 const repoStore = "files"
 
+// repoStoreAbs is files/ as an absolute path, taken before any test
+// changes directory.
+var repoStoreAbs, _ = filepath.Abs(repoStore)
+
 // sharedStore is the corpus kept outside the repository, beside it as
 // keepalived's samples are: ../shared/corpus/wild from the project root.
-func sharedStore() string {
-	dir, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "wild"))
-	return dir
-}
+func sharedStore() string { return sharedStoreAbs }
+
+var sharedStoreAbs, _ = filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "wild"))
 
 func loadManifest(t *testing.T) []entry {
 	t.Helper()
@@ -69,8 +72,7 @@ func loadManifest(t *testing.T) []entry {
 // root is the directory the entry's files are stored under.
 func (e entry) root() string {
 	if e.Store == "repo" {
-		abs, _ := filepath.Abs(repoStore)
-		return abs
+		return repoStoreAbs
 	}
 	return sharedStore()
 }

@@ -125,9 +125,12 @@ func keepalivedVerdict(t *testing.T, e entry) verdict {
 	case err != nil:
 		t.Fatalf("keepalived -t %s: %v\n%s", path, err, out)
 	}
+	// ${_PWD} is the real path: the store may be reached through a link.
+	real, _ := filepath.EvalSymlinks(e.root())
+	strip := strings.NewReplacer(e.root()+"/", "", real+"/", "")
 	for _, line := range strings.Split(string(out), "\n") {
 		if line = strings.TrimRight(line, " \t"); line != "" {
-			v.Messages = append(v.Messages, strings.ReplaceAll(line, e.root()+"/", ""))
+			v.Messages = append(v.Messages, strip.Replace(line))
 		}
 	}
 	return v

@@ -1,0 +1,336 @@
+package wildconf
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"maps"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lbx-dev/lbx/convert"
+	"github.com/lbx-dev/lbx/keepalived"
+	"github.com/lbx-dev/lbx/model"
+)
+
+// vrrpView is what a VRRP instance runs with, as keepalived dumps it and as
+// lbx's model says: the same fields on both sides, compared whole.
+type vrrpView struct {
+	VRID, Version, Priority int
+	Advert                  time.Duration
+	Preempt                 bool
+	PreemptDelay            time.Duration
+	VIPs, Excluded          []string
+	// TrackInterfaces maps a tracked link to its weight.
+	TrackInterfaces map[string]int
+}
+
+// keepalivedHides are the directories hidden (empty tmpfs) from the
+// keepalived that dumps its configuration: the files come from strangers,
+// and with no shell and no commands none of their scripts can run (keepalived
+// finds them missing and disables them, which is why tracked scripts are
+// not compared).
+var keepalivedHides = []string{"/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/etc/keepalived", "/opt"}
+
+// keepalivedDump starts keepalived's VRRP process (`keepalived --vrrp -d`)
+// on the file in a namespace holding its interfaces and in a mount
+// namespace where keepalivedHides are empty, reads the configuration it
+// dumps once started, and stops it.
+func keepalivedDump(t *testing.T, e entry) []string {
+	t.Helper()
+	ns := netns(t, e.Interfaces)
+	dir := t.TempDir()
+	for _, tool := range []string{"/usr/sbin/keepalived", "/usr/bin/mount"} {
+		copyExecutable(t, tool, filepath.Join(dir, filepath.Base(tool)))
+	}
+	conf := filepath.Join(e.root(), e.main())
+	script := fmt.Sprintf("for d in %s; do %s/mount -t tmpfs lbxwild $d || exit 97; done; exec %s/keepalived --vrrp -n -l -d -D -i %s -p %s/k.pid -r %s/v.pid -f %s",
+		strings.Join(keepalivedHides, " "), dir, dir, configID, dir, dir, conf)
+	cmd := exec.Command("ip", "netns", "exec", ns, "/bin/sh", "-c", script)
+	cmd.Dir = filepath.Dir(conf)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	lines := readDump(r, 90*time.Second) // 255n.conf's 600 instances take 45 s
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
+	r.Close()
+	return lines
+}
+
+func copyExecutable(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err == nil {
+		err = os.WriteFile(to, data, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var logStamp = regexp.MustCompile(`^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: `)
+
+// readDump collects keepalived's log lines up to the end of the VRRP
+// topology in its dump (or keepalived's exit, or the timeout).
+func readDump(r io.Reader, timeout time.Duration) []string {
+	ch := make(chan string)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			ch <- logStamp.ReplaceAllString(sc.Text(), "")
+		}
+	}()
+	var lines []string
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-ch:
+			if !ok {
+				return lines
+			}
+			lines = append(lines, l)
+			if strings.HasPrefix(l, "------< Interfaces >") || strings.HasPrefix(l, "Stopped Keepalived") || strings.Contains(l, "Can't initialize ipvs") {
+				go func() {
+					for range ch {
+					}
+				}()
+				return lines
+			}
+		case <-deadline:
+			return lines
+		}
+	}
+}
+
+// parseDump reads the instances of the dump's VRRP topology section:
+// "   Key = value" fields, and "     item" lines under "   Header :".
+func parseDump(lines []string) map[string]*vrrpView {
+	views := map[string]*vrrpView{}
+	var in *vrrpView
+	topology, header := false, ""
+	for _, l := range lines {
+		if strings.HasPrefix(l, "------<") {
+			topology = strings.HasPrefix(l, "------< VRRP Topology >")
+			continue
+		}
+		if name, ok := strings.CutPrefix(l, " VRRP Instance = "); ok && topology {
+			in = &vrrpView{TrackInterfaces: map[string]int{}}
+			views[name] = in
+			continue
+		}
+		if !topology || in == nil {
+			continue
+		}
+		if item, ok := strings.CutPrefix(l, "     "); ok {
+			dumpedItem(in, header, strings.Fields(item))
+			continue
+		}
+		header = strings.TrimSpace(l)
+		key, val, _ := strings.Cut(header, " = ")
+		switch key {
+		case "VRRP Version":
+			in.Version, _ = strconv.Atoi(val)
+		case "Virtual Router ID":
+			in.VRID, _ = strconv.Atoi(val)
+		case "Priority":
+			in.Priority, _ = strconv.Atoi(val)
+		case "Advert interval":
+			in.Advert = dumpedDuration(val)
+		case "Preempt":
+			in.Preempt = val == "enabled"
+		case "Preempt delay":
+			in.PreemptDelay = dumpedDuration(val)
+		}
+	}
+	return views
+}
+
+// dumpedItem reads one line of a list: an address or a tracked link.
+func dumpedItem(in *vrrpView, header string, f []string) {
+	switch {
+	case len(f) == 0:
+	case strings.HasPrefix(header, "Virtual IP ("):
+		in.VIPs = append(in.VIPs, dumpedAddr(f[0]))
+	case header == "Virtual IP Excluded :":
+		in.Excluded = append(in.Excluded, dumpedAddr(f[0]))
+	case header == "Tracked interfaces :" && len(f) >= 3 && f[1] == "weight":
+		in.TrackInterfaces[f[0]], _ = strconv.Atoi(f[2])
+	}
+}
+
+// dumpedDuration reads "1 sec", "100 milli-sec" and "%g secs".
+func dumpedDuration(v string) time.Duration {
+	n, unit, _ := strings.Cut(v, " ")
+	f, _ := strconv.ParseFloat(n, 64)
+	if unit == "milli-sec" {
+		return time.Duration(f * float64(time.Millisecond))
+	}
+	return time.Duration(f * float64(time.Second))
+}
+
+// dumpedAddr writes an address as a prefix (keepalived leaves out /32).
+func dumpedAddr(s string) string {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.String()
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()).String()
+	}
+	return s
+}
+
+// modelView is what lbx runs the instance with (the model's defaults for
+// what the model leaves out).
+func modelView(m *model.Model, in *model.VRRPInstance) *vrrpView {
+	v := &vrrpView{VRID: in.VirtualRouterID, Version: in.EffectiveVersion(m.Global), Priority: model.DefaultPriority,
+		Advert: model.DefaultAdvertInt, Preempt: !in.NoPreempt, TrackInterfaces: map[string]int{}}
+	if in.Priority != nil {
+		v.Priority = *in.Priority
+	}
+	if in.AdvertInt != nil {
+		v.Advert = in.AdvertInt.Duration
+	}
+	if in.PreemptDelay != nil {
+		v.PreemptDelay = in.PreemptDelay.Duration
+	}
+	for _, a := range in.VirtualAddresses {
+		v.VIPs = append(v.VIPs, a.Address.Prefix.String())
+	}
+	for _, a := range in.VirtualAddressesExcluded {
+		v.Excluded = append(v.Excluded, a.Address.Prefix.String())
+	}
+	for _, ti := range in.TrackInterfaces {
+		if ti.Name != in.Interface { // keepalived ignores its own interface there
+			v.TrackInterfaces[ti.Name] = ti.Weight
+		}
+	}
+	return v
+}
+
+// diffView names the fields that differ.
+func diffView(ka, lbx *vrrpView) []string {
+	var d []string
+	add := func(field string, k, l any) { d = append(d, fmt.Sprintf("%s: keepalived %v, lbx %v", field, k, l)) }
+	if ka.VRID != lbx.VRID {
+		add("virtual_router_id", ka.VRID, lbx.VRID)
+	}
+	if ka.Version != lbx.Version {
+		add("version", ka.Version, lbx.Version)
+	}
+	if ka.Priority != lbx.Priority {
+		add("priority", ka.Priority, lbx.Priority)
+	}
+	if ka.Advert != lbx.Advert {
+		add("advert_int", ka.Advert, lbx.Advert)
+	}
+	if ka.Preempt != lbx.Preempt || ka.PreemptDelay != lbx.PreemptDelay {
+		add("preempt, preempt_delay", fmt.Sprint(ka.Preempt, ", ", ka.PreemptDelay), fmt.Sprint(lbx.Preempt, ", ", lbx.PreemptDelay))
+	}
+	if !slices.Equal(sorted(ka.VIPs), sorted(lbx.VIPs)) {
+		add("virtual_addresses", ka.VIPs, lbx.VIPs)
+	}
+	if !slices.Equal(sorted(ka.Excluded), sorted(lbx.Excluded)) {
+		add("virtual_addresses_excluded", ka.Excluded, lbx.Excluded)
+	}
+	if !maps.Equal(ka.TrackInterfaces, lbx.TrackInterfaces) {
+		add("track_interfaces", ka.TrackInterfaces, lbx.TrackInterfaces)
+	}
+	return d
+}
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// TestWildVRRP: for every file keepalived accepts, lbx converts and that
+// has VRRP instances, each converted instance carries what keepalived runs
+// it with (keepalived's own dump): router id, version, priority, advert
+// interval, preemption, VIPs and tracked interfaces' weights. Instances
+// keepalived drops must not be in the model either.
+func TestWildVRRP(t *testing.T) {
+	requireKeepalived(t)
+	verdicts := loadVerdicts(t)
+	var compared, differ atomic.Int64
+	t.Run("files", func(t *testing.T) { // returns once its parallel subtests end
+		for _, e := range presentEntries(t) {
+			if _, isKnown := known[e.Name]; isKnown || !verdicts[e.Name].accepted() {
+				continue
+			}
+			t.Run(e.Name, func(t *testing.T) {
+				t.Parallel()
+				m := convertedModel(t, e)
+				if len(m.VRRPInstances) == 0 {
+					t.Skip("no VRRP instance")
+				}
+				dump := keepalivedDump(t, e)
+				if slices.ContainsFunc(dump, func(l string) bool { return strings.Contains(l, "Can't initialize ipvs") }) {
+					t.Skip("keepalived's VRRP process needs IPVS here (lvs_sync_daemon), which this host's kernel lacks: the VM tier's")
+				}
+				ka := parseDump(dump)
+				if len(ka) == 0 {
+					t.Fatalf("keepalived dumped no VRRP instance; its log ends:\n%s", strings.Join(dump[max(0, len(dump)-10):], "\n"))
+				}
+				for _, in := range m.VRRPInstances {
+					compared.Add(1)
+					if d := compareInstance(ka, m, in); d != "" {
+						differ.Add(1)
+						t.Errorf("instance %s: %s", in.Name, d)
+					}
+				}
+			})
+		}
+	})
+	t.Logf("%d VRRP instances compared with keepalived's dump, %d differ", compared.Load(), differ.Load())
+}
+
+// compareInstance says how the model's instance differs from keepalived's.
+func compareInstance(ka map[string]*vrrpView, m *model.Model, in *model.VRRPInstance) string {
+	kv, ok := ka[in.Name]
+	if !ok {
+		return "keepalived runs no such instance"
+	}
+	if d := diffView(kv, modelView(m, in)); len(d) > 0 {
+		return "differs from what keepalived runs:\n  " + strings.Join(d, "\n  ")
+	}
+	return ""
+}
+
+func convertedModel(t *testing.T, e entry) *model.Model {
+	t.Helper()
+	res, err := convert.File(filepath.Join(e.root(), e.main()), convert.Options{Parse: keepalived.Options{ConfigID: configID}})
+	if err != nil {
+		t.Fatalf("does not convert: %v", err)
+	}
+	out, err := res.YAML(e.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Parse(out, e.Name+".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
