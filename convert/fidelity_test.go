@@ -244,6 +244,14 @@ var fidelityCases = []fidelityCase{
 		kaIfaces: []string{"eth0"},
 	},
 	{
+		name:   "TUN with tunnel options keepalived refuses is TUN with the tunnel it had",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n lvs_method TUN type gue port 6080\n real_server 10.0.1.1 80 {\n  lvs_method TUN type fou\n }\n real_server 10.0.1.2 80 {\n  lvs_method TUN csum\n }\n}\n",
+		want:   []string{"forwarding: tun", "address: 10.0.1.1", "type: gue", "port: 6080", "address: 10.0.1.2", "type: gue"},
+		diag:   []string{"k.conf:5: warning: lvs_method TUN type fou: keepalived forwards with TUN but ignores the tunnel options (\"Unknown tunnel type fou for real server.\", svr_forwarding_handler) and keeps the tunnel it had", "k.conf:8: warning: lvs_method TUN csum: keepalived forwards with TUN but ignores the tunnel options (\"ipip tunnels do not support checksum option.\""},
+		strict: "k.conf:5: error: lvs_method TUN type fou",
+		ka:     []string{"Line 5) Unknown tunnel type fou for real server.", "Line 8) ipip tunnels do not support checksum option."},
+	},
+	{
 		name:     "state SLAVE runs as BACKUP",
 		conf:     "vrrp_instance VI_1 {\n state SLAVE\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
 		want:     []string{"state: BACKUP", "priority: 100"},

@@ -205,8 +205,11 @@ func (c *conv) vsKey(vs *model.VirtualServer, n *keepalived.Node) bool {
 	return true
 }
 
-// forwarding reads NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum].
-func (c *conv) forwarding(owner any, n *keepalived.Node) (string, *model.Tunnel, bool) {
+// forwarding reads NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|
+// remcsum] as svr_forwarding_handler (check_parser.c): TUN with tunnel
+// options it refuses is still TUN, with the tunnel settings the server had
+// (prev).
+func (c *conv) forwarding(owner any, n *keepalived.Node, prev *model.Tunnel) (string, *model.Tunnel, bool) {
 	if !c.need(n, 1, "NAT, DR or TUN") {
 		return "", nil, false
 	}
@@ -223,46 +226,63 @@ func (c *conv) forwarding(owner any, n *keepalived.Node) (string, *model.Tunnel,
 	if len(n.Args) == 1 {
 		return "tun", nil, true
 	}
-	t := &model.Tunnel{}
-	args := argTexts(n)[1:]
+	t, said := tunnelOptions(argTexts(n)[1:])
+	if said != "" {
+		kind := "real"
+		if _, ok := owner.(*model.VirtualServer); ok {
+			kind = "virtual"
+		}
+		if n.Name == "sorry_server_lvs_method" {
+			kind = "sorry"
+		}
+		c.corrected(owner, n.Pos, "%s %s: keepalived forwards with TUN but ignores the tunnel options (\"%s\", svr_forwarding_handler) and keeps the tunnel it had (ipip unless set before), so does lbx", n.Name, n.ArgText(), strings.ReplaceAll(said, "%s", kind))
+		return "tun", prev, true
+	}
+	return "tun", t, true
+}
+
+// tunnelOptions reads TUN's options; said is keepalived's message for
+// options it refuses ("%s" stands for the server kind).
+func tunnelOptions(args []string) (t *model.Tunnel, said string) {
+	t = &model.Tunnel{}
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
 		case "type":
 			if i+1 >= len(args) {
-				c.errorf(n.Pos, "%s TUN type: missing ipip, gue or gre", n.Name)
-				return "", nil, false
+				return nil, "Missing tunnel type for %s server."
 			}
-			t.Type = args[i+1]
 			i++
-			if !slices.Contains([]string{"ipip", "gue", "gre"}, t.Type) {
-				c.errorf(n.Pos, "%s TUN type: want ipip, gue or gre, got %q", n.Name, t.Type)
-				return "", nil, false
+			if !slices.Contains([]string{"ipip", "gue", "gre"}, args[i]) {
+				return nil, "Unknown tunnel type " + args[i] + " for %s server."
 			}
+			t.Type = args[i]
 		case "port":
 			if i+1 >= len(args) {
-				c.errorf(n.Pos, "%s TUN port: missing number", n.Name)
-				return "", nil, false
+				return nil, "Missing port for %s server gue tunnel."
 			}
-			p, ok := c.port(n, args[i+1])
-			if !ok {
-				return "", nil, false
+			i++
+			p, err := strconv.Atoi(args[i])
+			if err != nil || p < 1 || p > 65535 {
+				return nil, "Invalid gue tunnel port " + args[i] + " for %s server."
 			}
 			t.Port = p
-			i++
 		case "nocsum":
 			t.Checksum = "none"
 		case "csum", "remcsum":
 			t.Checksum = args[i]
 		default:
-			c.errorf(n.Pos, "%s TUN: unexpected %q", n.Name, args[i])
-			return "", nil, false
+			return nil, "Invalid tunnel option " + args[i] + " for %s server."
 		}
 	}
-	if t.Type == "gue" && t.Port == 0 {
-		c.errorf(n.Pos, "%s TUN type gue needs `port N`", n.Name)
-		return "", nil, false
+	switch {
+	case (t.Type == "gue") != (t.Port != 0):
+		return nil, "gue tunnels require port, otherwise cannot have port."
+	case (t.Type == "" || t.Type == "ipip") && t.Checksum != "" && t.Checksum != "none":
+		return nil, "ipip tunnels do not support checksum option."
+	case t.Type == "gre" && t.Checksum == "remcsum":
+		return nil, "gre tunnels do not support remote checksum option."
 	}
-	return "tun", t, true
+	return t, ""
 }
 
 // persistence applies persistence_timeout / persistence_granularity and

@@ -162,7 +162,7 @@ func (c *conv) rsSetting(vs *model.VirtualServer, d *rsDraft, ch *keepalived.Nod
 		}
 		if !knownMethod(ch.Args[0].Text) {
 			c.badMethod(rs, ch, "real", "this real server", vs.Forwarding)
-		} else if f, t, ok := c.forwarding(rs, ch); ok {
+		} else if f, t, ok := c.forwarding(rs, ch, d.tunnel); ok {
 			rs.Forwarding, d.tunnel = f, t
 		}
 	case "notify_up", "notify_down":

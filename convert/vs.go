@@ -105,7 +105,7 @@ func (c *conv) vsSetting(d *vsDraft, ch *keepalived.Node) bool {
 		}
 		if !knownMethod(ch.Args[0].Text) {
 			d.badMethod = append(d.badMethod, ch)
-		} else if f, t, ok := c.forwarding(vs, ch); ok {
+		} else if f, t, ok := c.forwarding(vs, ch, d.tunnel); ok {
 			vs.Forwarding, d.tunnel = f, t
 		}
 	case "protocol":
@@ -401,7 +401,7 @@ func (c *conv) vsSorry(d *vsDraft) {
 	if m := d.ssMethod; m != nil && c.need(m, 1, "NAT, DR or TUN") {
 		if !knownMethod(m.Args[0].Text) {
 			c.badMethod(vs, m, "sorry", "the sorry server", vs.Forwarding)
-		} else if f, t, ok := c.forwarding(vs, m); ok {
+		} else if f, t, ok := c.forwarding(vs, m, nil); ok {
 			vs.SorryServer.Forwarding = f
 			if t != nil {
 				c.note(vs, m.Pos, "tunnel settings of a sorry server are not in the model; plain ipip is used")
