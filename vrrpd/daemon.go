@@ -605,8 +605,9 @@ func (d *Daemon) States() map[string]string {
 // Reload applies cfg to the running daemon as a diff (PlanReload): kept
 // instances are not touched, changed ones take their new settings in place,
 // replaced and removed ones stop as at shutdown, added ones start as at
-// boot. It returns when done; an error names the instances that could not
-// start (the others run).
+// boot. It returns when done and published (Instances shows the result),
+// which also makes it a round trip through the event loop; an error names
+// the instances that could not start (the others run).
 func (d *Daemon) Reload(ctx context.Context, cfg *Config) error {
 	// Warnings were logged by whoever built cfg and checked it first.
 	if err := CheckConfig(cfg); err != nil {
