@@ -320,3 +320,74 @@ func TestParseBoundedWork(t *testing.T) {
 		t.Fatalf("err = %v, want a work-limit error at main.conf:1", err)
 	}
 }
+
+// TestReshape: a '{' after a keyword that opens no block is read as
+// keepalived's process_stream reads it.
+func TestReshape(t *testing.T) {
+	// Only "vs" (at the top) and "rs" (in vs) open blocks.
+	opens := func(path []string, kw string) bool {
+		in := ""
+		if len(path) > 0 {
+			in = path[len(path)-1]
+		}
+		return in == "" && kw == "vs" || in == "vs" && kw == "rs"
+	}
+	tests := []struct {
+		name, conf, want string
+		diags            []string
+	}{
+		{
+			name: "nothing to change",
+			conf: "vs {\n rs {\n  a 1\n }\n}\n",
+			want: "main.conf:1 vs {\n  main.conf:2 rs {\n    main.conf:3 a 1\n  }\n}\n",
+		},
+		{
+			name:  "a block that is none: its lines one level up, its '}' closes the enclosing block",
+			conf:  "vs {\n rs {\n  chk {\n   a 1\n  }\n  w 2\n }\n}\n",
+			want:  "main.conf:1 vs {\n  main.conf:2 rs {\n    main.conf:3 chk\n    main.conf:4 a 1\n  }\n  main.conf:6 w 2\n}\n",
+			diags: []string{"main.conf:3: \"chk\" opens no block in rs", "main.conf:8: this '}' is left at the top level"},
+		},
+		{
+			name:  "at the top level",
+			conf:  "x {\n a 1\n}\nvs {\n}\n",
+			want:  "main.conf:1 x\nmain.conf:2 a 1\nmain.conf:4 vs {\n}\n",
+			diags: []string{"main.conf:1: \"x\" opens no block in the top level", "main.conf:3: this '}' is left at the top level"},
+		},
+		{
+			name:  "nested blocks that are none",
+			conf:  "vs {\n x {\n  y {\n   a 1\n  }\n  b 2\n }\n c 3\n}\n",
+			want:  "main.conf:1 vs {\n  main.conf:2 x\n  main.conf:3 y\n  main.conf:4 a 1\n}\nmain.conf:6 b 2\nmain.conf:8 c 3\n",
+			diags: []string{"main.conf:2: \"x\" opens no block in vs", "main.conf:3: \"y\" opens no block in vs", "main.conf:7: this '}'", "main.conf:9: this '}'"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Parse([]byte(tt.conf), "main.conf", Options{ConfigID: "host"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			diags := Reshape(res.Root, opens)
+			var b strings.Builder
+			dump(res.Root, 0, &b)
+			if b.String() != tt.want {
+				t.Errorf("tree:\n%s\nwant:\n%s", b.String(), tt.want)
+			}
+			var got []string
+			for _, d := range diags {
+				got = append(got, d.String())
+				if !d.Corrected {
+					t.Errorf("%s: not marked as a correction", d)
+				}
+			}
+			all := strings.Join(got, "\n")
+			if len(got) != len(tt.diags) {
+				t.Errorf("%d diagnostics, want %d:\n%s", len(got), len(tt.diags), all)
+			}
+			for _, d := range tt.diags {
+				if !strings.Contains(all, d) {
+					t.Errorf("diagnostics lack %q:\n%s", d, all)
+				}
+			}
+		})
+	}
+}
