@@ -351,7 +351,6 @@ func TestConvertErrors(t *testing.T) {
 	tests := []struct {
 		name, conf, want string
 	}{
-		{"invalid address", "static_ipaddress {\n 192.168.100./24 dev eth0\n}\n", "k.conf:2: error: address: \"192.168.100./24\" is not a valid address/prefix-length"},
 		{"invalid address in rules", "static_rules {\n to 192.168.100./24 table 1\n}\n", "k.conf:2: error: \"192.168.100./24\" is not a valid IP address or prefix"},
 		{"port over 65535", "virtual_server 10.0.0.1 70000 {\n real_server 10.0.1.1 80 {\n }\n}\n", "k.conf:1: error: virtual_server: port \"70000\""},
 		{"real server port over 65535", vsHead + " real_server 10.0.1.1 65536 {\n }\n}\n", "k.conf:3: error: real_server: port \"65536\""},

@@ -252,6 +252,16 @@ var fidelityCases = []fidelityCase{
 		ka:     []string{"Line 5) Unknown tunnel type fou for real server.", "Line 8) ipip tunnels do not support checksum option."},
 	},
 	{
+		name:     "virtual addresses keepalived corrects: an invalid one skipped, a bad prefix length full, an unknown option or an IPv6 label ignored",
+		conf:     "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n  192.168.100./24 dev eth0\n  10.0.0.100/40\n  10.0.0.101/24 dev eth0 color red\n }\n virtual_ipaddress_excluded {\n  2001:db8::1/64 label eth0:1\n }\n}\n",
+		want:     []string{"address: 10.0.0.100/32", "address: 10.0.0.101/24", "address: 2001:db8::1/64"},
+		not:      []string{"address: 192.168.100", "label: eth0:1"},
+		diag:     []string{"k.conf:5: warning: address 192.168.100./24: keepalived skips it (\"VRRP parsed invalid IP 192.168.100./24. skipping IP...\"", "k.conf:6: warning: address 10.0.0.100/40: keepalived uses the prefix length 32", "k.conf:7: warning: address 10.0.0.101/24: keepalived ignores \"color\"", "k.conf:10: warning: address 2001:db8::1/64: keepalived ignores label for an IPv6 address"},
+		strict:   "k.conf:5: error: address 192.168.100./24",
+		ka:       []string{"Line 5) VRRP parsed invalid IP 192.168.100./24. skipping IP...", "Line 6) Invalid address prefix len 40 for address 10.0.0.100/40 - using 32", "Line 7) Unknown configuration entry 'color' for ip address - ignoring", "Line 10) Cannot specify label for IPv6 addresses (2001:db8::1/64) - ignoring label"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
 		name:     "state SLAVE runs as BACKUP",
 		conf:     "vrrp_instance VI_1 {\n state SLAVE\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
 		want:     []string{"state: BACKUP", "priority: 100"},

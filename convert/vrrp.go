@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/lbx-dev/lbx/keepalived"
@@ -414,7 +415,7 @@ func (c *conv) notify(owner any, nt *model.Notify, n *keepalived.Node) {
 
 // vipLine parses `ADDR[/LEN] [dev IF] [label L] [scope S] ...`.
 func (c *conv) vipLine(owner any, n *keepalived.Node) *model.VirtualAddress {
-	p, ok := c.prefix(n.Pos, "address", n.Name)
+	p, ok := c.ipAddress(owner, n)
 	if !ok {
 		return nil
 	}
@@ -438,20 +439,46 @@ func (c *conv) vipLine(owner any, n *keepalived.Node) *model.VirtualAddress {
 		switch key {
 		case "dev":
 			va.Interface = val
-		case "label":
-			va.Label = val
-		case "scope":
-			va.Scope = val
+		case "label", "scope":
+			if p.Addr().Is6() {
+				c.corrected(owner, n.Pos, "address %s: keepalived ignores %s for an IPv6 address (\"Cannot specify %s for IPv6 addresses (%s) - ignoring %s\", alloc_ipaddress), so does lbx", n.Name, key, key, n.Name, key)
+			} else if key == "label" {
+				va.Label = val
+			} else {
+				va.Scope = val
+			}
 		case "brd", "broadcast", "peer", "preferred_lft", "track_group":
 			c.note(owner, n.Pos, "address %s: `%s %s` is not in the model; left out", n.Name, key, val)
 		case "home", "-nodad", "nodad", "mngtmpaddr", "noprefixroute", "autojoin", "no_track", "use_vmac":
 			c.note(owner, n.Pos, "address %s: `%s` is not in the model; left out", n.Name, key)
 		default:
-			c.errorf(n.Pos, "address %s: unknown option %q", n.Name, key)
-			return nil
+			c.corrected(owner, n.Pos, "address %s: keepalived ignores %q (\"Unknown configuration entry '%s' for ip address - ignoring\", alloc_ipaddress), so does lbx", n.Name, key, key)
 		}
 	}
 	return va
+}
+
+// ipAddress reads a virtual or static address as keepalived's
+// parse_ipaddress (vrrp_ipaddress.c): the family from whether it holds
+// ':', a prefix length it cannot read is the family's full length, and an
+// address it cannot read is skipped.
+func (c *conv) ipAddress(owner any, n *keepalived.Node) (model.Prefix, bool) {
+	s := n.Name
+	addr, plen, hasLen := strings.Cut(s, "/")
+	a, err := netip.ParseAddr(addr)
+	if err != nil || a.Zone() != "" || strings.Contains(addr, ":") != a.Is6() {
+		c.corrected(owner, n.Pos, "address %s: keepalived skips it (\"VRRP parsed invalid IP %s. skipping IP...\", parse_ipaddress), so does lbx", s, s)
+		return model.Prefix{}, false
+	}
+	bits := a.BitLen()
+	if hasLen {
+		if v, err := parseInt(plen, 0, bits); err == nil {
+			bits = v
+		} else {
+			c.corrected(owner, n.Pos, "address %s: keepalived uses the prefix length %d (\"Invalid address prefix len %s for address %s - using %d\", parse_ipaddress), so does lbx", s, bits, plen, s, bits)
+		}
+	}
+	return model.Prefix{Prefix: netip.PrefixFrom(a, bits)}, true
 }
 
 // ----- vrrp_sync_group -----
