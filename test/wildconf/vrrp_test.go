@@ -43,9 +43,11 @@ type vrrpView struct {
 var keepalivedHides = []string{"/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/etc/keepalived", "/opt"}
 
 // keepalivedDump starts keepalived's VRRP process (`keepalived --vrrp -d`)
-// on the file in a namespace holding its interfaces and in a mount
-// namespace where keepalivedHides are empty, reads the configuration it
-// dumps once started, and stops it.
+// on the file in a namespace holding its interfaces, reads the
+// configuration it dumps once started, and stops it. Its mount namespace
+// (ip netns exec's own) has keepalivedHides empty and the root file system
+// read-only: track_file's init_file cannot create files on the host; only
+// its pid files' directory is writable.
 func keepalivedDump(t *testing.T, e entry) []string {
 	t.Helper()
 	ns := netns(t, e.Interfaces)
@@ -53,9 +55,13 @@ func keepalivedDump(t *testing.T, e entry) []string {
 	for _, tool := range []string{"/usr/sbin/keepalived", "/usr/bin/mount"} {
 		copyExecutable(t, tool, filepath.Join(dir, filepath.Base(tool)))
 	}
+	run := filepath.Join(dir, "run")
+	if err := os.Mkdir(run, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	conf := filepath.Join(e.root(), e.main())
-	script := fmt.Sprintf("for d in %s; do %s/mount -t tmpfs lbxwild $d || exit 97; done; exec %s/keepalived --vrrp -n -l -d -D -i %s -p %s/k.pid -r %s/v.pid -f %s",
-		strings.Join(keepalivedHides, " "), dir, dir, configID, dir, dir, conf)
+	script := fmt.Sprintf("for d in %s %s; do %s/mount -t tmpfs lbxwild $d || exit 97; done; %s/mount -o remount,bind,ro / || exit 98; exec %s/keepalived --vrrp -n -l -d -D -i %s -p %s/k.pid -r %s/v.pid -f %s",
+		strings.Join(keepalivedHides, " "), run, dir, dir, dir, configID, run, run, conf)
 	cmd := exec.Command("ip", "netns", "exec", ns, "/bin/sh", "-c", script)
 	cmd.Dir = filepath.Dir(conf)
 	r, w, err := os.Pipe()
@@ -333,4 +339,62 @@ func convertedModel(t *testing.T, e entry) *model.Model {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// dumpExcerpt is keepalived 2.2.7's dump of two instances (from 1460.conf
+// and zillow's file, trimmed), with the section that follows.
+const dumpExcerpt = `------< VRRP Topology >------
+ VRRP Instance = testing
+   VRRP Version = 2
+   Wantstate = BACKUP
+   Interface = eth10
+   Virtual Router ID = 3
+   Priority = 100
+   Advert interval = 1 sec
+   Accept = enabled
+   Preempt = disabled
+   Virtual IP (1):
+     10.197.20.10 dev eth10 scope global
+   No sockets allocated
+   Tracked interfaces :
+     eth0 weight -10
+     eth9 weight 0
+   Tracked files :
+     testing_track_file, weight -1
+ VRRP Instance = pub_a
+   VRRP Version = 3
+   Virtual Router ID = 61
+   Priority = 150
+   Advert interval = 500 milli-sec
+   Preempt = enabled
+   Preempt delay = 5 secs
+   Virtual IP (1):
+     192.168.43.5/24 dev pub_a@ens7f0 scope global
+   Virtual IP Excluded :
+     192.168.43.221 dev pub_a@ens7f0 scope global
+     2001:db8::1 dev pub_a@ens7f0 scope global
+------< VRRP Sync groups >------
+ VRRP Sync Group = G1, FAULT
+   VRRP member instances :
+     pub_a`
+
+// TestParseDump checks the reading of keepalived's dump on a real excerpt.
+func TestParseDump(t *testing.T) {
+	got := parseDump(strings.Split(dumpExcerpt, "\n"))
+	want := map[string]*vrrpView{
+		"testing": {VRID: 3, Version: 2, Priority: 100, Advert: time.Second, Preempt: false,
+			VIPs: []string{"10.197.20.10/32"}, TrackInterfaces: map[string]int{"eth0": -10, "eth9": 0}},
+		"pub_a": {VRID: 61, Version: 3, Priority: 150, Advert: 500 * time.Millisecond, Preempt: true, PreemptDelay: 5 * time.Second,
+			VIPs: []string{"192.168.43.5/24"}, Excluded: []string{"192.168.43.221/32", "2001:db8::1/128"}, TrackInterfaces: map[string]int{}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("instances %v, want %v", slices.Collect(maps.Keys(got)), slices.Collect(maps.Keys(want)))
+	}
+	for name, w := range want {
+		if g, ok := got[name]; !ok {
+			t.Errorf("%s missing", name)
+		} else if d := diffView(w, g); len(d) > 0 {
+			t.Errorf("%s: %s", name, strings.Join(d, "; "))
+		}
+	}
 }
