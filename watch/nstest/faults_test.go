@@ -300,6 +300,7 @@ func TestFaults(t *testing.T) {
 		{"reload-kill", func(t *testing.T, p *pair) { faultReloadKill(t, p, points) }},
 		{"state-full", func(t *testing.T, p *pair) { faultStateDir(t, p, "full") }},
 		{"state-readonly", func(t *testing.T, p *pair) { faultStateDir(t, p, "readonly") }},
+		{"reload-hostile-models", faultHostileModels},
 		{"hung-track-script", faultHungTrack},
 		{"hung-notify-scripts", faultHungNotify},
 		{"flood-status-and-metrics", faultFloodSockets},
@@ -573,17 +574,7 @@ func faultStateDir(t *testing.T, p *pair, how string) {
 	os.Rename(p.file+".new", p.file)
 	p.w.cmd.Process.Signal(syscall.SIGHUP)
 	var reloadErr string
-	refused := waitUntil(5*time.Second, func() bool {
-		out, err := p.victim.Try(p.bin, "status", "-o", "json", "--socket", p.vsock)
-		var st struct {
-			Daemon struct {
-				LastReloadError string `json:"last_reload_error"`
-			}
-		}
-		json.Unmarshal([]byte(out), &st)
-		reloadErr = st.Daemon.LastReloadError
-		return err == nil && reloadErr != ""
-	})
+	refused := waitUntil(5*time.Second, func() bool { reloadErr = reloadError(p); return reloadErr != "" })
 	p.c.hold(t, fault, "the reload is refused with a clear error", refused && strings.Contains(reloadErr, "owner"), "last_reload_error: "+reloadErr)
 	time.Sleep(time.Second) // a resync or two
 	made := hasAddr(p.victim, more[0]) || hasAddr(p.victim, more[1])
@@ -613,6 +604,63 @@ exec "$1" apply -f "$4" --auto-approve --state-dir "$dir" --run-dir "$5"`
 	p.c.hold(t, fault, "nothing created unrecorded", !strings.Contains(addrs, "10.0.0.6/32") && !strings.Contains(routes, "10.11.0.0/16"), addrs+routes)
 	p.c.hold(t, fault, "hand-added objects kept", strings.Contains(addrs, "10.0.9.9/32"), addrs)
 	t.Logf("%s: %s", fault, strings.ReplaceAll(strings.TrimSpace(out), "\n", " | "))
+}
+
+// faultHostileModels: SIGHUP with a hostile model file in place of the
+// victim's: a YAML alias bomb (under 1 KiB that expand to 9^9 nodes), a FIFO nobody writes to, /dev/zero behind a link. Each reload
+// must be refused within seconds (the previous model stays in force), the
+// daemon answering all along; then the good file reloads again.
+func faultHostileModels(t *testing.T, p *pair) {
+	good := victimModel("", "", nil)
+	p.start(t, good)
+	p.invariants(t, "hostile models: the start", nil)
+	// Under a field the model has, so that the decoder walks into it.
+	var bomb strings.Builder
+	bomb.WriteString("version: 1\naddresses:\n  - &a0 {address: 10.0.0.1/32, interface: eth0}\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&bomb, "  - &a%d [*a%[2]d, *a%[2]d, *a%[2]d, *a%[2]d, *a%[2]d, *a%[2]d, *a%[2]d, *a%[2]d, *a%[2]d]\n", i, i-1)
+	}
+	for _, tc := range []struct {
+		name string
+		put  func(path string) error
+	}{
+		{"a YAML alias bomb", func(path string) error { return os.WriteFile(path, []byte(bomb.String()), 0o644) }},
+		{"a FIFO", func(path string) error { return syscall.Mkfifo(path, 0o644) }},
+		{"a link to /dev/zero", func(path string) error { return os.Symlink("/dev/zero", path) }},
+	} {
+		fault := "reload of " + tc.name
+		tmp := p.file + ".hostile"
+		os.Remove(tmp)
+		if err := tc.put(tmp); err != nil {
+			t.Fatal(err)
+		}
+		os.Rename(tmp, p.file)
+		before := reloadError(p)
+		p.w.cmd.Process.Signal(syscall.SIGHUP)
+		var got string
+		refused := waitUntil(10*time.Second, func() bool { got = reloadError(p); return got != "" && got != before })
+		p.c.hold(t, fault, "refused with an error", refused, "last_reload_error: "+got)
+		t.Logf("%s: %s", fault, got)
+		os.Remove(p.file)
+		os.WriteFile(p.file, []byte(good), 0o644)
+		p.invariants(t, fault, nil)
+	}
+	p.w.cmd.Process.Signal(syscall.SIGHUP)
+	p.c.hold(t, "reload of the good model after the hostile ones", "accepted", waitUntil(10*time.Second, func() bool { return reloadError(p) == "" }), reloadError(p))
+	p.stop(t, "hostile models")
+}
+
+// reloadError is the victim's last_reload_error ("" when the last reload
+// was good, or status did not answer).
+func reloadError(p *pair) string {
+	out, _ := p.victim.Try(p.bin, "status", "-o", "json", "--socket", p.vsock)
+	var st struct {
+		Daemon struct {
+			LastReloadError string `json:"last_reload_error"`
+		}
+	}
+	json.Unmarshal([]byte(out), &st)
+	return st.Daemon.LastReloadError
 }
 
 // faultHungTrack: the victim's track script hangs (its timeout kills
@@ -673,11 +721,6 @@ func faultFloodSockets(t *testing.T, p *pair) {
 	time.Sleep(3 * time.Second)
 	for _, c := range held {
 		c.Close()
-	}
-	for range 3 {
-		at := time.Now()
-		_, err := status(p.victim, p.bin, p.vsock)
-		t.Logf("status after the flood: %v in %v", err, time.Since(at))
 	}
 	p.invariants(t, fault, nil)
 	p.stop(t, fault)
