@@ -352,8 +352,6 @@ func TestConvertErrors(t *testing.T) {
 		name, conf, want string
 	}{
 		{"invalid address in rules", "static_rules {\n to 192.168.100./24 table 1\n}\n", "k.conf:2: error: \"192.168.100./24\" is not a valid IP address or prefix"},
-		{"port over 65535", "virtual_server 10.0.0.1 70000 {\n real_server 10.0.1.1 80 {\n }\n}\n", "k.conf:1: error: virtual_server: port \"70000\""},
-		{"real server port over 65535", vsHead + " real_server 10.0.1.1 65536 {\n }\n}\n", "k.conf:3: error: real_server: port \"65536\""},
 		{"VRID 300", "vrrp_instance V {\n interface eth0\n virtual_router_id 300\n}\n", "k.conf:3: error: virtual_router_id: \"300\" is not a whole number from 1 to 255"},
 		{"missing interface", "vrrp_instance V {\n virtual_router_id 1\n}\n", "k.conf:1: error: vrrp_instance V has no interface"},
 		{"unknown group", "virtual_server group NOPE {\n real_server 10.0.1.1 80 {\n }\n}\n", "k.conf:1: error: virtual_server group NOPE: no virtual_server_group"},

@@ -262,6 +262,15 @@ var fidelityCases = []fidelityCase{
 		kaIfaces: []string{"eth0"},
 	},
 	{
+		name:   "servers keepalived cannot read are skipped; a /mask after a server's address is dropped",
+		conf:   "virtual_server 10.0.0.1 70000 {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n}\nvirtual_server 10.0.0.2/32 80 {\n protocol TCP\n real_server 10.0.1.x 80 {\n }\n real_server 10.0.1.2 65536 {\n }\n real_server 10.0.1.3 080 {\n }\n}\n",
+		want:   []string{"address: 10.0.0.2", "port: 80", "address: 10.0.1.3", "port: 80"},
+		not:    []string{"address: 10.0.0.1", "address: 10.0.1.2"},
+		diag:   []string{"k.conf:1: warning: virtual_server 10.0.0.1 70000: keepalived skips this virtual server (\"Invalid virtual server IP address/port 10.0.0.1/70000 - skipping\", alloc_vs)", "k.conf:6: warning: virtual_server 10.0.0.2/32: keepalived reads the address as 10.0.0.2", "k.conf:8: warning: real_server 10.0.1.x 80: keepalived skips this real server (\"Invalid real server ip address/port 10.0.1.x/80 - skipping\", alloc_rs)", "k.conf:10: warning: real_server 10.0.1.2 65536: keepalived skips this real server"},
+		strict: "k.conf:1: error: virtual_server 10.0.0.1 70000",
+		ka:     []string{"Line 1) Invalid virtual server IP address/port 10.0.0.1/70000 - skipping", "Line 8) Invalid real server ip address/port 10.0.1.x/80 - skipping", "Line 10) Invalid real server ip address/port 10.0.1.2/65536 - skipping"},
+	},
+	{
 		name:     "state SLAVE runs as BACKUP",
 		conf:     "vrrp_instance VI_1 {\n state SLAVE\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
 		want:     []string{"state: BACKUP", "priority: 100"},

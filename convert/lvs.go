@@ -188,18 +188,11 @@ func (c *conv) vsKey(vs *model.VirtualServer, n *keepalived.Node) bool {
 			return false
 		}
 	default:
-		a, ok := c.addr(n, n.Args[0].Text)
+		a, p, ok := c.serverAddr(vs, n, "virtual server", "alloc_vs")
 		if !ok {
 			return false
 		}
-		vs.Address = &a
-		if len(n.Args) > 1 {
-			p, ok := c.port(n, n.Args[1].Text)
-			if !ok {
-				return false
-			}
-			vs.Port = p
-		}
+		vs.Address, vs.Port = &a, p
 	}
 	c.extraWords(vs, n, 2, "alloc_vs reads the address and port, `fwmark N` or `group NAME`")
 	return true

@@ -131,19 +131,13 @@ func (c *conv) rsHead(n *keepalived.Node) *model.RealServer {
 	if !c.need(n, 1, "an address") {
 		return nil
 	}
-	a, ok := c.addr(n, n.Args[0].Text)
+	rs := &model.RealServer{}
+	a, p, ok := c.serverAddr(rs, n, "real server", "alloc_rs")
 	if !ok {
 		return nil
 	}
-	rs := &model.RealServer{Address: a}
+	rs.Address, rs.Port = a, p
 	c.pos[rs] = n.Pos
-	if len(n.Args) > 1 {
-		p, ok := c.port(n, n.Args[1].Text)
-		if !ok {
-			return nil
-		}
-		rs.Port = p
-	}
 	c.extraWords(rs, n, 2, "alloc_rs reads the address and port")
 	return rs
 }

@@ -119,6 +119,56 @@ func (c *conv) sockAddr(owner any, n *keepalived.Node, what, s string) (model.Ad
 	return model.Addr{Addr: a.Unmap()}, true
 }
 
+// serverAddr reads `ADDR [PORT]` of a virtual or real server as
+// keepalived's alloc_vs and alloc_rs do (check_data.c): a port of only
+// zeros is no port, the address is read by inet_stosockaddr (a /mask or
+// -range dropped), and an address or port it cannot read skips the whole
+// server block ("Invalid ... - skipping").
+func (c *conv) serverAddr(owner any, n *keepalived.Node, what, handler string) (model.Addr, int, bool) {
+	s, ps := n.Args[0].Text, argText(n, 1)
+	if strings.Trim(ps, "0") == "" {
+		ps = ""
+	}
+	base := s
+	if i := strings.IndexByte(s, '-'); i >= 0 {
+		base = s[:i]
+	} else if i := strings.IndexByte(s, '/'); i >= 0 {
+		base = s[:i]
+	}
+	a, err := netip.ParseAddr(base)
+	port, perr := 0, error(nil)
+	if ps != "" {
+		// read_unsigned: decimal digits, leading zeros allowed.
+		port, perr = strconv.Atoi(ps)
+		if perr == nil && (strings.Trim(ps, "0123456789") != "" || port > 65535) {
+			perr = fmt.Errorf("not a port")
+		}
+	}
+	if err != nil || a.Zone() != "" || strings.Contains(base, ":") != a.Is6() || perr != nil {
+		c.corrected(owner, n.Pos, "%s %s: keepalived skips this %s (\"%s\", %s), so does lbx", n.Name, n.ArgText(), what, invalidServer(n, what, ps), handler)
+		return model.Addr{}, 0, false
+	}
+	if base != s {
+		c.note(owner, n.Pos, "%s %s: keepalived reads the address as %s (inet_stosockaddr drops a /mask or -range), so does lbx", n.Name, s, base)
+	}
+	return model.Addr{Addr: a.Unmap()}, port, true
+}
+
+// invalidServer is the message alloc_vs or alloc_rs reports for an
+// address or port it cannot read.
+func invalidServer(n *keepalived.Node, what, port string) string {
+	if what == "real server" {
+		if len(n.Args) < 2 {
+			return fmt.Sprintf("Invalid real server ip address/port %s/(null) - skipping", n.Args[0].Text)
+		}
+		return fmt.Sprintf("Invalid real server ip address/port %s/%s - skipping", n.Args[0].Text, n.Args[1].Text)
+	}
+	if port == "" {
+		return fmt.Sprintf("Invalid virtual server IP address %s - skipping", n.Args[0].Text)
+	}
+	return fmt.Sprintf("Invalid virtual server IP address/port %s/%s - skipping", n.Args[0].Text, port)
+}
+
 // extraWords reports the words after the first k arguments of n, which
 // keepalived's handler never reads (it takes strvec slots 1..k). Words
 // that name a keyword of their own (a one-line block such as
