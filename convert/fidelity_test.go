@@ -50,10 +50,12 @@ var fidelityCases = []fidelityCase{
 		strict: "k.conf:3: error: alpha off",
 	},
 	{
-		name:     "unicast_src_ip and unicast_peer: /mask and -range dropped",
-		conf:     "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n unicast_src_ip 10.0.0.2/24\n unicast_peer {\n  10.0.0.3/24\n  10.0.0.4-6\n }\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
+		name:     "unicast_src_ip and unicast_peer: /mask and -range dropped, a malformed peer skipped",
+		conf:     "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n unicast_src_ip 10.0.0.2/24\n unicast_peer {\n  10.0.0.3/24\n  10.0.0.4-6\n  xxx.xxx.xxx.xxx\n }\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n",
 		want:     []string{"unicast_src_ip: 10.0.0.2", "unicast_peers:", "- 10.0.0.3", "- 10.0.0.4"},
-		diag:     []string{"k.conf:4: warning: unicast_src_ip 10.0.0.2/24: keepalived reads it as the address 10.0.0.2 (inet_stosockaddr drops a /mask or -range)", "k.conf:6: warning: unicast_peer 10.0.0.3/24: keepalived reads it as the address 10.0.0.3", "k.conf:7: warning: unicast_peer 10.0.0.4-6: keepalived reads it as the address 10.0.0.4"},
+		diag:     []string{"k.conf:4: warning: unicast_src_ip 10.0.0.2/24: keepalived reads it as the address 10.0.0.2 (inet_stosockaddr drops a /mask or -range)", "k.conf:6: warning: unicast_peer 10.0.0.3/24: keepalived reads it as the address 10.0.0.3", "k.conf:7: warning: unicast_peer 10.0.0.4-6: keepalived reads it as the address 10.0.0.4", "k.conf:8: warning: unicast_peer xxx.xxx.xxx.xxx: keepalived skips it (\"Configuration error: VRRP instance[VI_1] malformed unicast peer address[xxx.xxx.xxx.xxx]. Skipping...\")"},
+		strict:   "k.conf:8: error: unicast_peer xxx.xxx.xxx.xxx",
+		ka:       []string{"Line 8) Configuration error: VRRP instance[VI_1] malformed unicast peer address[xxx.xxx.xxx.xxx]. Skipping..."},
 		kaIfaces: []string{"eth0"},
 	},
 	{

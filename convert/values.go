@@ -109,8 +109,15 @@ func (c *conv) sockAddr(owner any, n *keepalived.Node, what, s string) (model.Ad
 		base = s[:i]
 	}
 	a, err := netip.ParseAddr(base)
-	if err != nil || a.Zone() != "" {
-		c.errorf(n.Pos, "%s: %q is not a valid IP address", what, s)
+	if err != nil || a.Zone() != "" || strings.Contains(base, ":") != a.Is6() {
+		name, kind := "", "src"
+		if in, ok := owner.(*model.VRRPInstance); ok {
+			name = in.Name
+		}
+		if what == "unicast_peer" {
+			kind = "unicast peer"
+		}
+		c.corrected(owner, n.Pos, "%s %s: keepalived skips it (\"Configuration error: VRRP instance[%s] malformed %s address[%s]. Skipping...\"), so does lbx", what, s, name, kind, s)
 		return model.Addr{}, false
 	}
 	if base != s {
