@@ -48,6 +48,7 @@ var instanceUnsupported = map[string]string{
 // instNodes remembers the statements finishInstance reports about.
 type instNodes struct {
 	state, priority, nopreempt, preemptDelay, auth *keepalived.Node
+	badVRID                                        *keepalived.Node
 	strictMode                                     bool
 	// family is the instance's address family as keepalived fixes it: by
 	// the first source address, unicast peer or virtual address.
@@ -105,8 +106,13 @@ func (c *conv) instanceValue(in *model.VRRPInstance, ch *keepalived.Node, st *in
 			in.Interface = ch.Args[0].Text
 		}
 	case "virtual_router_id":
-		if v, ok := c.intArg(ch, 0, 1, 255); ok {
+		if !c.need(ch, 1, "a number from 1 to 255") {
+			return true
+		}
+		if v, err := parseInt(ch.Args[0].Text, 1, 255); err == nil {
 			in.VirtualRouterID = v
+		} else {
+			st.badVRID = ch
 		}
 	case "priority":
 		c.vrrpPriority(in, ch, st)
@@ -295,7 +301,13 @@ func (c *conv) finishInstance(in *model.VRRPInstance, n *keepalived.Node, st ins
 		c.errorf(n.Pos, "vrrp_instance %s has no interface", in.Name)
 	}
 	if in.VirtualRouterID == 0 {
-		c.errorf(n.Pos, "vrrp_instance %s has no virtual_router_id", in.Name)
+		// chk_min_cfg fails, and vrrp_complete_init with it: the VRRP
+		// process stops (stop_vrrp) and runs no instance at all.
+		p, why := n.Pos, "has no virtual_router_id"
+		if st.badVRID != nil {
+			p, why = st.badVRID.Pos, fmt.Sprintf("virtual_router_id %s is not a number from 1 to 255 (keepalived: \"VRID '%s' not valid - must be between 1 & 255\")", st.badVRID.Args[0].Text, st.badVRID.Args[0].Text)
+		}
+		c.errorf(p, "vrrp_instance %s %s: keepalived's VRRP process refuses to start without one (\"the virtual router id must be set\", chk_min_cfg) and runs no instance; write virtual_router_id 1..255", in.Name, why)
 	}
 	switch {
 	case in.Priority != nil:
