@@ -352,7 +352,7 @@ func TestConvertErrors(t *testing.T) {
 		name, conf, want string
 	}{
 		{"invalid address in rules", "static_rules {\n to 192.168.100./24 table 1\n}\n", "k.conf:2: error: \"192.168.100./24\" is not a valid IP address or prefix"},
-		{"VRID 300", "vrrp_instance V {\n interface eth0\n virtual_router_id 300\n}\n", "k.conf:3: error: vrrp_instance V virtual_router_id 300 is not a number from 1 to 255 (keepalived: \"VRID '300' not valid - must be between 1 & 255\"): keepalived's VRRP process refuses to start without one (\"the virtual router id must be set\", chk_min_cfg)"},
+		{"VRID 300", "vrrp_instance V {\n interface eth0\n virtual_router_id 300\n}\n", "k.conf:3: error: vrrp_instance V virtual_router_id 300 is not a number from 1 to 255 (keepalived: \"VRID '300' not valid - must be between 1 & 255\"): keepalived does not start without one (\"the virtual router id must be set\", chk_min_cfg"},
 		{"missing interface", "vrrp_instance V {\n virtual_router_id 1\n}\n", "k.conf:1: error: vrrp_instance V has no interface"},
 		{"unknown group", "virtual_server group NOPE {\n real_server 10.0.1.1 80 {\n }\n}\n", "k.conf:1: error: virtual_server group NOPE: no virtual_server_group"},
 		{"bad timer", vsHead + " delay_loop soon\n real_server 10.0.1.1 80 {\n }\n}\n", "k.conf:3: error: delay_loop: \"soon\" is not a time in seconds"},

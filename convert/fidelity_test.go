@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
 	"github.com/lbx-dev/lbx/keepalived"
@@ -519,6 +521,38 @@ func TestOpensBlockKnown(t *testing.T) {
 			if d := diagText(res); strings.Contains(d, fmt.Sprintf("unknown keyword %q", kw)) {
 				t.Errorf("%s in %q: keepalived opens a block, the converter does not know it:\n%s", kw, ctx, d)
 			}
+		}
+	}
+}
+
+// TestKeepalivedStopsWithoutVRID: what the converter's refusal of a
+// missing or invalid virtual_router_id says keepalived does, keepalived
+// 2.2.7 does (its config test does not show it: -t accepts the file).
+func TestKeepalivedStopsWithoutVRID(t *testing.T) {
+	nstest.Require(t, "keepalived")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "k.conf")
+	if err := os.WriteFile(conf, []byte("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 0\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := File(conf, Options{Parse: keepalived.Options{ConfigID: "host"}})
+	if err == nil || !strings.Contains(diagText(res), "keepalived does not start without one") {
+		t.Fatalf("converted, or not for the reason tested: %v\n%s", err, diagText(res))
+	}
+	ns := nstest.New(t, nstest.Unique("kv"))
+	ns.Link(t, "eth0")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns.Name, "keepalived", "--vrrp", "-n", "-l", "-D", "-f", conf,
+		"-p", filepath.Join(dir, "keepalived.pid"), "-r", filepath.Join(dir, "vrrp.pid"))
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("keepalived: %v, want exit 2 (a configuration error):\n%s", err, out)
+	}
+	for _, want := range []string{"(VI_1) the virtual router id must be set", "exited with permanent error CONFIG. Terminating"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("keepalived does not say %q:\n%s", want, out)
 		}
 	}
 }

@@ -302,12 +302,12 @@ func (c *conv) finishInstance(in *model.VRRPInstance, n *keepalived.Node, st ins
 	}
 	if in.VirtualRouterID == 0 {
 		// chk_min_cfg fails, and vrrp_complete_init with it: the VRRP
-		// process stops (stop_vrrp) and runs no instance at all.
+		// process stops (stop_vrrp) and keepalived terminates.
 		p, why := n.Pos, "has no virtual_router_id"
 		if st.badVRID != nil {
 			p, why = st.badVRID.Pos, fmt.Sprintf("virtual_router_id %s is not a number from 1 to 255 (keepalived: \"VRID '%s' not valid - must be between 1 & 255\")", st.badVRID.Args[0].Text, st.badVRID.Args[0].Text)
 		}
-		c.errorf(p, "vrrp_instance %s %s: keepalived's VRRP process refuses to start without one (\"the virtual router id must be set\", chk_min_cfg) and runs no instance; write virtual_router_id 1..255", in.Name, why)
+		c.errorf(p, "vrrp_instance %s %s: keepalived does not start without one (\"the virtual router id must be set\", chk_min_cfg: its VRRP process exits with a permanent configuration error and keepalived terminates); write virtual_router_id 1..255", in.Name, why)
 	}
 	switch {
 	case in.Priority != nil:
