@@ -21,13 +21,14 @@ fresh: deps
 	test/fresh/run.sh
 
 # Static binary: it also runs unchanged inside the test VM.
-# lbx-check is lbx watch's checker process; it lives next to lbx. Both get
+# lbx-check is lbx watch's checker process, lbx-bgp its BGP speaker
+# (GoBGP, run only for a model with bgp:); they live next to lbx. Both get
 # the hash of every Go source (SOURCE_HASH): lbx watch refuses an lbx-check
 # of another build, and a dirty tree has no revision that tells two apart.
 # GO_LDFLAGS adds linker flags (make deb: -s -w, stripped).
 SOURCE_HASH = $(shell find . \( -name .git -o -name .cache -o -path ./test/e2e/.assets -o -name node_modules \) -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/lbx-dev/lbx/checkproc.sourceHash=$(SOURCE_HASH) -X main.version=$(LBX_VERSION) $(GO_LDFLAGS)" -o bin/ ./cmd/lbx ./cmd/lbx-check
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/lbx-dev/lbx/checkproc.sourceHash=$(SOURCE_HASH) -X main.version=$(LBX_VERSION) $(GO_LDFLAGS)" -o bin/ ./cmd/lbx ./cmd/lbx-check ./cmd/lbx-bgp
 
 fmt-check:
 	@out=$$(find . \( -name .git -o -name .cache -o -path ./test/e2e/.assets -o -name node_modules \) -prune -o -name '*.go' -type f -print | xargs gofmt -l); \

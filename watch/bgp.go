@@ -36,7 +36,7 @@ type bgpRunner struct {
 
 	mu   sync.Mutex // guards the fields below; held across a step
 	core *announce.Core
-	spk  *bgpspeaker.Speaker
+	spk  bgpspeaker.Speaker
 	bm   *metrics.BGP
 	// cfg is the bgp section in force (nil: none); applied the virtual
 	// servers the last successful reconcile put in IPVS, by name.
@@ -151,7 +151,7 @@ func (b *bgpRunner) configure(ctx context.Context, m *model.Model) {
 		return
 	}
 	if b.spk == nil {
-		b.spk, b.err = bgpspeaker.Start(ctx, cfg, b.log)
+		b.spk, b.err = startSpeaker(ctx, cfg, b.log)
 		if b.err != nil {
 			b.log.Error("BGP speaker did not start", "err", b.err)
 		} else {
@@ -169,6 +169,19 @@ func (b *bgpRunner) configure(ctx context.Context, m *model.Model) {
 		keep[p.Address] = true
 	}
 	b.bm.RetainPeers(keep)
+}
+
+// startSpeaker runs lbx-bgp (found next to lbx, or on PATH) with cfg.
+func startSpeaker(ctx context.Context, cfg bgpspeaker.Config, log *slog.Logger) (bgpspeaker.Speaker, error) {
+	bin, err := bgpspeaker.Find()
+	if err != nil {
+		return nil, err
+	}
+	c, err := bgpspeaker.Start(ctx, bin, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // speakerConfig is the speaker's configuration for a valid bgp section;

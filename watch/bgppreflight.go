@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/lbx-dev/lbx/bgpspeaker"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -27,6 +28,9 @@ func bgpPreflight(m *model.Model, log *slog.Logger) error {
 	}
 	if b.AnnouncerOf() == model.AnnouncerKernel {
 		return fe("bgp.announcer", "the kernel announcer is not supported by this build yet; use announcer: gobgp")
+	}
+	if _, err := bgpspeaker.Find(); err != nil {
+		return fe("bgp", err.Error())
 	}
 	for i, p := range b.Peers {
 		if p.PasswordFile == "" {

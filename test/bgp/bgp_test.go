@@ -39,10 +39,10 @@ const (
 	keepalive = 3
 )
 
-// buildLBX builds lbx and lbx-check into dir.
+// buildLBX builds lbx, lbx-check and lbx-bgp into dir.
 func buildLBX(t *testing.T, dir string) string {
 	t.Helper()
-	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "./cmd/lbx", "./cmd/lbx-check")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-bgp")
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -275,6 +275,30 @@ func (d *director) signal(t *testing.T, s syscall.Signal) {
 	}
 }
 
+// freeze stops (or, with SIGCONT, resumes) lbx watch and its children
+// (lbx-bgp, the speaker): a director that hangs whole, sending nothing.
+func (d *director) freeze(t *testing.T, s syscall.Signal) {
+	pids := []int{d.cmd.Process.Pid}
+	// Each thread lists the children it started.
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pids[0]))
+	for _, task := range tasks {
+		b, _ := os.ReadFile(task)
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	if len(pids) < 2 {
+		t.Fatalf("lbx watch (pid %d) has no lbx-bgp child", pids[0])
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // status is `lbx status -o json` of the director, its BGP part.
 func (d *director) status(t *testing.T) bgpStatus {
 	t.Helper()
@@ -456,7 +480,7 @@ func TestBGPScaleOut(t *testing.T) {
 
 	t.Run("a frozen director is dropped at the hold timer", func(t *testing.T) {
 		d := ds[2]
-		d.signal(t, syscall.SIGSTOP)
+		d.freeze(t, syscall.SIGSTOP)
 		start := time.Now()
 		eventually(t, "director 3 to leave the route", 3*holdTime*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
 		took := time.Since(start)
@@ -471,7 +495,7 @@ func TestBGPScaleOut(t *testing.T) {
 			log, _ := os.ReadFile(r.log)
 			t.Errorf("dropped after %s, later than the hold timer (%ds):\n%s", took, holdTime, tail(log, 30))
 		}
-		d.signal(t, syscall.SIGCONT)
+		d.freeze(t, syscall.SIGCONT)
 	})
 
 	t.Run("kill -9 is noticed at once (the kernel closes the session)", func(t *testing.T) {

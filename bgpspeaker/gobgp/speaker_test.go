@@ -1,4 +1,4 @@
-package bgpspeaker
+package gobgp
 
 import (
 	"context"
@@ -7,12 +7,16 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/server"
+
+	"github.com/lbx-dev/lbx/bgpspeaker"
 )
 
 // router is a second, independent GoBGP server standing in for a router:
@@ -94,7 +98,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-func peerOf(s *Speaker, a netip.Addr) PeerStatus {
+func peerOf(s bgpspeaker.Speaker, a netip.Addr) PeerStatus {
 	for _, p := range s.Peers(context.Background()) {
 		if p.Address == a {
 			return p
@@ -122,15 +126,35 @@ func keys(m map[netip.Prefix][]uint32) []netip.Prefix {
 // announce, a reload adding a prefix (no session reset), a reload
 // changing one peer (only that one reset), a withdraw, and a graceful
 // stop (GRACEFUL_SHUTDOWN first, then nothing).
+//
+// It runs on the speaker in this process, and through lbx watch's client
+// on an lbx-bgp child process built from this tree.
 func TestSpeaker(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	t.Run("in process", func(t *testing.T) {
+		testSpeaker(t, func(ctx context.Context, cfg Config) (bgpspeaker.Speaker, error) { return Start(ctx, cfg, log) })
+	})
+	t.Run("lbx-bgp child", func(t *testing.T) {
+		bin := filepath.Join(t.TempDir(), "lbx-bgp")
+		cmd := exec.Command("go", "build", "-o", bin, "../../cmd/lbx-bgp")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building lbx-bgp: %v\n%s", err, out)
+		}
+		testSpeaker(t, func(ctx context.Context, cfg Config) (bgpspeaker.Speaker, error) {
+			return bgpspeaker.Start(ctx, bin, cfg, log)
+		})
+	})
+}
+
+func testSpeaker(t *testing.T, start func(context.Context, Config) (bgpspeaker.Speaker, error)) {
 	a, b := startRouter(t, "127.0.0.1"), startRouter(t, "127.0.0.2")
 	peer := func(r *router, hold time.Duration) Peer {
 		return Peer{Address: r.addr, AS: 65000, Port: r.port, HoldTime: hold, Keepalive: hold / 3}
 	}
 	// The speaker's own router id differs from both routers'.
 	cfg := Config{LocalAS: 65001, RouterID: netip.MustParseAddr("10.255.0.1"), Peers: []Peer{peer(a, 9*time.Second), peer(b, 9*time.Second)}}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := Start(context.Background(), cfg, log)
+	s, err := start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

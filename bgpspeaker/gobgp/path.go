@@ -1,4 +1,4 @@
-package bgpspeaker
+package gobgp
 
 import (
 	"net/netip"

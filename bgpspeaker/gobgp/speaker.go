@@ -1,11 +1,12 @@
-// Package bgpspeaker is lbx watch's BGP speaker: GoBGP's server embedded
-// as a library (github.com/osrg/gobgp/v3/pkg/server), driven
-// declaratively. Configure gives the peers wanted, SetPaths the prefixes
+// Package gobgp is lbx's BGP speaker: GoBGP's server embedded as a
+// library (github.com/osrg/gobgp/v3/pkg/server), driven declaratively. It
+// runs in lbx-bgp, a child process of lbx watch (package bgpspeaker), so
+// that no other lbx command carries GoBGP's weight. Configure gives the peers wanted, SetPaths the prefixes
 // wanted; each diffs against what the server holds and changes only the
 // difference, so that a reload adding a VIP sends one UPDATE and resets no
 // session, and a peer is reset only when its own settings changed.
 // Sessions, timers, reconnect back-off and TCP-MD5 are GoBGP's.
-package bgpspeaker
+package gobgp
 
 import (
 	"context"
@@ -20,45 +21,21 @@ import (
 
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/server"
+
+	"github.com/lbx-dev/lbx/bgpspeaker"
 )
 
-// Config is the speaker's identity and peers.
-type Config struct {
-	LocalAS  uint32
-	RouterID netip.Addr
-	Peers    []Peer
-}
+// The types are bgpspeaker's: the child process (lbx-bgp) and lbx watch
+// share them over the wire.
+type (
+	Config     = bgpspeaker.Config
+	Peer       = bgpspeaker.Peer
+	Path       = bgpspeaker.Path
+	PeerStatus = bgpspeaker.PeerStatus
+)
 
-// Peer is one neighbour's settings; two equal Peers need no reset.
-type Peer struct {
-	Address netip.Addr
-	AS      uint32
-	Port    int // 0: 179
-	// HoldTime and Keepalive in whole seconds (0 hold: no keepalives).
-	HoldTime, Keepalive time.Duration
-	// Multihop is the eBGP TTL (0: directly connected).
-	Multihop int
-	// Password is the TCP-MD5 secret ("" none).
-	Password        string
-	GracefulRestart bool
-}
-
-// Path is one announced prefix with its attributes.
-type Path struct {
-	Prefix      netip.Prefix
-	Communities []uint32
-	MED         *uint32
-}
-
-func (p Path) same(o Path) bool {
-	return p.Prefix == o.Prefix && slices.Equal(p.Communities, o.Communities) &&
-		(p.MED == nil) == (o.MED == nil) && (p.MED == nil || *p.MED == *o.MED)
-}
-
-// GracefulShutdownCommunity is RFC 8326's GRACEFUL_SHUTDOWN (65535:0):
-// routers lower the tagged routes' preference, so traffic moves before
-// the withdraw.
-const GracefulShutdownCommunity = 0xFFFF0000
+// GracefulShutdownCommunity is RFC 8326's GRACEFUL_SHUTDOWN.
+const GracefulShutdownCommunity = bgpspeaker.GracefulShutdownCommunity
 
 // Speaker holds one GoBGP server. Its methods are safe for concurrent use.
 type Speaker struct {
@@ -212,7 +189,7 @@ func (s *Speaker) SetPaths(ctx context.Context, paths []Path) error {
 	}
 	for _, pfx := range slices.SortedFunc(maps.Keys(want), netip.Prefix.Compare) {
 		w := want[pfx]
-		if have, ok := s.paths[pfx]; ok && have.same(w) {
+		if have, ok := s.paths[pfx]; ok && have.Same(w) {
 			continue
 		}
 		if _, err := s.srv.AddPath(ctx, &api.AddPathRequest{TableType: api.TableType_GLOBAL, Path: s.apiPath(w)}); err != nil {
