@@ -65,6 +65,9 @@ type Desired struct {
 	VRRPRoutes []state.Route
 	// Drain gives, per service, how long a removed real server is drained.
 	Drain map[state.ServiceKey]DrainPolicy
+	// BGPAnnouncements are the prefixes of the model's bgp section: `lbx
+	// watch` announces them, plan and apply only list them.
+	BGPAnnouncements []string
 }
 
 // DrainPolicy says how to remove a real server that left the model.
@@ -207,6 +210,11 @@ func Compile(m *Model, f Facts) *Desired {
 // transition).
 func CompileNetwork(m *Model, f Facts) *Desired {
 	d := &Desired{State: state.New(), Drain: map[state.ServiceKey]DrainPolicy{}}
+	if m.BGP != nil {
+		for _, a := range m.BGP.Announcements {
+			d.BGPAnnouncements = append(d.BGPAnnouncements, a.Prefix.String())
+		}
+	}
 	for _, a := range m.Addresses {
 		addAddress(d.State, a.Interface, a.Address, a.Label, a.Scope, "static")
 	}

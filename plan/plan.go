@@ -180,6 +180,9 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 	if n := len(d.VRRPRoutes); n > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%d VRRP virtual route(s) of %s are managed by `lbx watch`; plan and apply leave them alone.", n, origins(n, func(i int) string { return d.VRRPRoutes[i].Origin })))
 	}
+	if n := len(d.BGPAnnouncements); n > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("%d BGP announcement(s) (%s) are made by `lbx watch` while their conditions hold; plan and apply announce nothing.", n, strings.Join(d.BGPAnnouncements, ", ")))
+	}
 
 	// Scope: declared, owned, and with prune every live service.
 	svcScope := map[state.ServiceKey]bool{}
