@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/lbx-dev/lbx/convert"
-	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -64,8 +63,12 @@ func TestWildConvert(t *testing.T) {
 
 // checkConversion converts one entry and reports whether it converted.
 func checkConversion(t *testing.T, e entry, v verdict) bool {
-	t.Chdir(e.root())
-	res, err := convert.File(e.main(), convert.Options{Parse: keepalived.Options{ConfigID: configID}})
+	tree, path := placeTree(t, e), e.configPath()
+	if tree == "" {
+		t.Chdir(e.root()) // diagnostics name REPO/PATH, as the manifest
+		path = e.main()
+	}
+	res, err := convert.File(path, convert.Options{Parse: parseOptions(tree)})
 	if res == nil {
 		t.Fatalf("no result: %v", err)
 	}
@@ -93,9 +96,13 @@ func checkConversion(t *testing.T, e entry, v verdict) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := model.Parse(out, e.Name+".yaml"); err != nil {
+	m, err := model.Parse(out, e.Name+".yaml")
+	if err != nil {
 		t.Errorf("the converted model does not validate: %v\n%s", err, out)
+	} else if len(m.VirtualServers)+len(m.VRRPInstances) == 0 {
+		t.Errorf("nothing converted (an include lost?):\n%s", out)
 	}
+	t.Logf("%d virtual servers, %d VRRP instances", len(m.VirtualServers), len(m.VRRPInstances))
 	return true
 }
 
@@ -113,6 +120,9 @@ func checkPositions(t *testing.T, e entry, res *convert.Result) {
 // relName is a diagnostic's file relative to the store, as the manifest
 // names it (an include found through ${_PWD} is absolute).
 func relName(e entry, name string) string {
+	if rel, ok := e.unplace(name); ok {
+		return rel
+	}
 	if filepath.IsAbs(name) {
 		real, _ := filepath.EvalSymlinks(e.root())
 		if rel, err := filepath.Rel(real, name); err == nil && !strings.HasPrefix(rel, "..") {

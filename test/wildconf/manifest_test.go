@@ -32,6 +32,10 @@ type entry struct {
 	Source string `json:"source"`
 	// Interfaces the file names; the verdict's namespace holds them.
 	Interfaces []string `json:"interfaces"`
+	// Places maps a file (repository path) to the absolute path it had
+	// where it ran, for includes that name absolute paths; all are under
+	// placedDir (see placed_test.go).
+	Places map[string]string `json:"places,omitempty"`
 }
 
 // file is a repository path; it is stored at STORE/REPO/PATH.
@@ -141,6 +145,12 @@ func TestWildManifest(t *testing.T) {
 			if e.Store == "repo" {
 				listed[filepath.Join(e.Repo, f.Path)] = true
 			}
+			if p, ok := e.Places[f.Path]; ok && !strings.HasPrefix(p, placedDir+"/") {
+				t.Errorf("%s: %s is placed at %s, outside %s", e.Name, f.Path, p, placedDir)
+			}
+		}
+		if len(e.Places) > 0 && len(e.Places) != len(e.Files) {
+			t.Errorf("%s: %d of its %d files have a place; all or none must", e.Name, len(e.Places), len(e.Files))
 		}
 		e.present(t)
 	}

@@ -113,9 +113,9 @@ func keepalivedVerdict(t *testing.T, e entry) verdict {
 	ns := netns(t, e.Interfaces)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	path := filepath.Join(e.root(), e.main())
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "keepalived", "-t", "-l", "-n", "-i", configID, "-f", path)
-	cmd.Dir = filepath.Dir(path)
+	path := e.configPath()
+	script := bindPlaced("mount", placeTree(t, e)) + "exec keepalived -t -l -n -i " + configID + " -f " + path
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "/bin/sh", "-c", script)
 	out, err := cmd.CombinedOutput()
 	v := verdict{Messages: []string{}}
 	var exit *exec.ExitError

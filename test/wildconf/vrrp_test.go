@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/convert"
-	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -59,11 +58,9 @@ func keepalivedDump(t *testing.T, e entry) []string {
 	if err := os.Mkdir(run, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	conf := filepath.Join(e.root(), e.main())
-	script := fmt.Sprintf("for d in %s %s; do %s/mount -t tmpfs lbxwild $d || exit 97; done; %s/mount -o remount,bind,ro / || exit 98; exec %s/keepalived --vrrp -n -l -d -D -i %s -p %s/k.pid -r %s/v.pid -f %s",
-		strings.Join(keepalivedHides, " "), run, dir, dir, dir, configID, run, run, conf)
+	script := fmt.Sprintf("for d in %s %s; do %s/mount -t tmpfs lbxwild $d || exit 97; done; %s%s/mount -o remount,bind,ro / || exit 98; exec %s/keepalived --vrrp -n -l -d -D -i %s -p %s/k.pid -r %s/v.pid -f %s",
+		strings.Join(keepalivedHides, " "), run, dir, bindPlaced(dir+"/mount", placeTree(t, e)), dir, dir, configID, run, run, e.configPath())
 	cmd := exec.Command("ip", "netns", "exec", ns, "/bin/sh", "-c", script)
-	cmd.Dir = filepath.Dir(conf)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -326,7 +323,7 @@ func compareInstance(ka map[string]*vrrpView, m *model.Model, in *model.VRRPInst
 
 func convertedModel(t *testing.T, e entry) *model.Model {
 	t.Helper()
-	res, err := convert.File(filepath.Join(e.root(), e.main()), convert.Options{Parse: keepalived.Options{ConfigID: configID}})
+	res, err := convert.File(e.configPath(), convert.Options{Parse: parseOptions(placeTree(t, e))})
 	if err != nil {
 		t.Fatalf("does not convert: %v", err)
 	}
