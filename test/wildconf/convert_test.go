@@ -99,7 +99,9 @@ func checkConversion(t *testing.T, e entry, v verdict) bool {
 	m, err := model.Parse(out, e.Name+".yaml")
 	if err != nil {
 		t.Errorf("the converted model does not validate: %v\n%s", err, out)
-	} else if len(m.VirtualServers)+len(m.VRRPInstances) == 0 {
+		return false
+	}
+	if len(m.VirtualServers)+len(m.VRRPInstances) == 0 {
 		t.Errorf("nothing converted (an include lost?):\n%s", out)
 	}
 	t.Logf("%d virtual servers, %d VRRP instances", len(m.VirtualServers), len(m.VRRPInstances))
