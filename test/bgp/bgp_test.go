@@ -447,6 +447,29 @@ func TestBGPScaleOut(t *testing.T) {
 		}
 	})
 
+	t.Run("reload removing a VIP withdraws it before the address leaves lo", func(t *testing.T) {
+		d := ds[0]
+		d.writeModel(t, false)
+		d.signal(t, syscall.SIGHUP)
+		eventually(t, vip2+" gone from the router", 15*time.Second, func() bool { return len(r.nexthops(t, vip2)) == 0 })
+		eventually(t, vip2+" gone from lo", 15*time.Second, func() bool {
+			return !strings.Contains(d.ns.Run(t, "ip", "-br", "addr", "show", "dev", "lo"), vip2)
+		})
+		// lbx's log: the withdraw, then the apply that removed the address.
+		log, _ := os.ReadFile(filepath.Join(d.dir, "lbx.log"))
+		w := bytes.Index(log, []byte("msg=withdrawing component=bgp prefix="+vip2))
+		a := bytes.Index(log, []byte("address.lo/"+vip2))
+		if a2 := bytes.LastIndex(log, []byte("address.lo/"+vip2)); a2 > a {
+			a = a2 // the first was the reload that added it
+		}
+		if w < 0 || a < 0 || a < w {
+			t.Errorf("lbx's log does not show the withdraw (at %d) before the address's removal (at %d):\n%s", w, a, tail(log, 15))
+		}
+		if n := len(r.nexthops(t, vip)); n != 3 {
+			t.Errorf("%s has %d nexthops after the reload, want 3", vip, n)
+		}
+	})
+
 	t.Run("SIGTERM withdraws before the session closes and the VIP leaves", func(t *testing.T) {
 		d := ds[1]
 		// A mark in bird's log: what follows is this step's.
