@@ -146,7 +146,9 @@ func parseDump(lines []string) map[string]*vrrpView {
 			views[name] = in
 			continue
 		}
-		if !topology || in == nil {
+		// Log lines of the running process ("(VI_1) Entering BACKUP
+		// STATE") may come between the dump's, which all begin with a space.
+		if !topology || in == nil || !strings.HasPrefix(l, " ") {
 			continue
 		}
 		if item, ok := strings.CutPrefix(l, "     "); ok {
@@ -271,8 +273,8 @@ func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 // TestWildVRRP: for every file keepalived accepts, lbx converts and that
 // has VRRP instances, each converted instance carries what keepalived runs
 // it with (keepalived's own dump): router id, version, priority, advert
-// interval, preemption, VIPs and tracked interfaces' weights. Instances
-// keepalived drops must not be in the model either.
+// interval, preemption, VIPs and tracked interfaces' weights; and the
+// model has exactly the instances keepalived runs.
 func TestWildVRRP(t *testing.T) {
 	requireKeepalived(t)
 	verdicts := loadVerdicts(t)
@@ -302,6 +304,10 @@ func TestWildVRRP(t *testing.T) {
 						differ.Add(1)
 						t.Errorf("instance %s: %s", in.Name, d)
 					}
+					delete(ka, in.Name)
+				}
+				for name := range ka {
+					t.Errorf("keepalived runs instance %s; the converted model has none", name)
 				}
 			})
 		}
@@ -339,7 +345,8 @@ func convertedModel(t *testing.T, e entry) *model.Model {
 }
 
 // dumpExcerpt is keepalived 2.2.7's dump of two instances (from 1460.conf
-// and zillow's file, trimmed), with the section that follows.
+// and zillow's file, trimmed, a VIP added), with a log line of the running
+// process in the middle and the section that follows.
 const dumpExcerpt = `------< VRRP Topology >------
  VRRP Instance = testing
    VRRP Version = 2
@@ -350,8 +357,10 @@ const dumpExcerpt = `------< VRRP Topology >------
    Advert interval = 1 sec
    Accept = enabled
    Preempt = disabled
-   Virtual IP (1):
+   Virtual IP (2):
      10.197.20.10 dev eth10 scope global
+(testing) Entering BACKUP STATE (init)
+     10.197.20.11 dev eth10 scope global
    No sockets allocated
    Tracked interfaces :
      eth0 weight -10
@@ -380,7 +389,7 @@ func TestParseDump(t *testing.T) {
 	got := parseDump(strings.Split(dumpExcerpt, "\n"))
 	want := map[string]*vrrpView{
 		"testing": {VRID: 3, Version: 2, Priority: 100, Advert: time.Second, Preempt: false,
-			VIPs: []string{"10.197.20.10/32"}, TrackInterfaces: map[string]int{"eth0": -10, "eth9": 0}},
+			VIPs: []string{"10.197.20.10/32", "10.197.20.11/32"}, TrackInterfaces: map[string]int{"eth0": -10, "eth9": 0}},
 		"pub_a": {VRID: 61, Version: 3, Priority: 150, Advert: 500 * time.Millisecond, Preempt: true, PreemptDelay: 5 * time.Second,
 			VIPs: []string{"192.168.43.5/24"}, Excluded: []string{"192.168.43.221/32", "2001:db8::1/128"}, TrackInterfaces: map[string]int{}},
 	}
