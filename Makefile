@@ -42,7 +42,7 @@ vet:
 # suite and BGP against bird2, which test-ansible, test-wildconf,
 # test-faults and test-bgp run).
 unit:
-	$(GO) test -count=1 -skip '^(TestVM|TestAnsible.*|TestWild.*|TestFaults|TestBGPScaleOut)$$' $(PKGS)
+	$(GO) test -count=1 -skip '^(TestVM|TestAnsible.*|TestWild.*|TestFaults|TestBGPScaleOut|TestKernelAnnouncer)$$' $(PKGS)
 
 # The lbx.lbx.lbx_model module (contrib/ansible) under Debian's
 # ansible-playbook, against namespaces on this host.
@@ -64,9 +64,10 @@ test-faults:
 	if [ $$rc -ne 0 ]; then cat $$log; else grep -E '^(faults:|ok|FAIL)|^--- ' $$log; fi; rm -f $$log; exit $$rc
 
 # BGP scale-out (docs/bgp.md): bird2 as the router in a namespace, three
-# directors running lbx watch (ECMP, hold-downs, reload, SIGTERM, kill -9).
+# directors running lbx watch (ECMP, hold-downs, reload, SIGTERM, kill -9);
+# the kernel announcer's routes.
 test-bgp:
-	$(GO) test -count=1 -timeout 10m -v -run '^TestBGPScaleOut$$' ./test/bgp
+	$(GO) test -count=1 -timeout 10m -v -run '^(TestBGPScaleOut|TestKernelAnnouncer)$$' ./test/bgp
 
 # The real-kernel tier: one qemu boot, every scenario a subtest, a summary
 # line "VM tier: ...". Select scenarios with LBX_E2E_SCENARIOS='drift-* cold-*'.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -197,5 +198,42 @@ func TestParseCommunity(t *testing.T) {
 		if (err != nil) != tc.bad || got != tc.want {
 			t.Errorf("ParseCommunity(%q) = %d, %v; want %d, bad %v", tc.in, got, err, tc.want, tc.bad)
 		}
+	}
+}
+
+// TestCompileBGPRoutes: lbx watch's facts put a route per announced prefix
+// of the kernel announcer; plan's (no VRRP facts) leave them to it.
+func TestCompileBGPRoutes(t *testing.T) {
+	m, err := Parse([]byte(bgpBase+`bgp:
+  announcer: kernel
+  kernel: {table: 100, metric: 5}
+  announcements: [{prefix: 192.0.2.10/32}, {prefix: 192.0.2.99/32, interface: eth0}]
+`), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vip := netip.MustParsePrefix("192.0.2.10/32")
+	cases := []struct {
+		name      string
+		f         Facts
+		routes    int // in State
+		bgpRoutes int // left to lbx watch
+	}{
+		{"plan", Facts{}, 0, 2},
+		{"watch, nothing announced", Facts{VRRP: map[string]string{}}, 0, 0},
+		{"watch, one announced", Facts{VRRP: map[string]string{}, Announced: map[netip.Prefix]bool{vip: true}}, 1, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Compile(m, tc.f)
+			if len(d.State.Routes) != tc.routes || len(d.BGPRoutes) != tc.bgpRoutes || len(d.BGPAnnouncements) != 2 {
+				t.Fatalf("routes %d, bgp routes %d, announcements %d; want %d, %d, 2", len(d.State.Routes), len(d.BGPRoutes), len(d.BGPAnnouncements), tc.routes, tc.bgpRoutes)
+			}
+			for k, r := range d.State.Routes {
+				if k.Table != 100 || k.Metric != 5 || k.Dst != vip || r.Interface != "lo" || r.Scope != "link" {
+					t.Errorf("route %+v", r)
+				}
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/lbx-dev/lbx/state"
 )
@@ -19,6 +20,9 @@ type Facts struct {
 	// QuorumLost marks services whose quorum the runtime declared lost
 	// (with hysteresis applied). Nil: computed from Health without it.
 	QuorumLost map[state.ServiceKey]bool
+	// Announced are the prefixes lbx watch announces now (bgp); with the
+	// kernel announcer each is a route. Nil with VRRP nil: left to lbx watch.
+	Announced map[netip.Prefix]bool
 }
 
 // RealID names a real server of the model across reloads.
@@ -68,6 +72,9 @@ type Desired struct {
 	// BGPAnnouncements are the prefixes of the model's bgp section: `lbx
 	// watch` announces them, plan and apply only list them.
 	BGPAnnouncements []string
+	// BGPRoutes are the kernel announcer's routes when Facts has no VRRP
+	// states (plan, apply): lbx watch's, out of State like VRRPRoutes.
+	BGPRoutes []state.Route
 }
 
 // DrainPolicy says how to remove a real server that left the model.
@@ -210,11 +217,7 @@ func Compile(m *Model, f Facts) *Desired {
 // transition).
 func CompileNetwork(m *Model, f Facts) *Desired {
 	d := &Desired{State: state.New(), Drain: map[state.ServiceKey]DrainPolicy{}}
-	if m.BGP != nil {
-		for _, a := range m.BGP.Announcements {
-			d.BGPAnnouncements = append(d.BGPAnnouncements, a.Prefix.String())
-		}
-	}
+	compileBGP(d, m, f)
 	for _, a := range m.Addresses {
 		addAddress(d.State, a.Interface, a.Address, a.Label, a.Scope, "static")
 	}

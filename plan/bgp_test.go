@@ -39,3 +39,29 @@ func TestBGPNote(t *testing.T) {
 		})
 	}
 }
+
+// TestBGPKernelRoutes: the kernel announcer's routes are lbx watch's: a
+// one-shot plan neither adds them nor deletes a live one (proto 229).
+func TestBGPKernelRoutes(t *testing.T) {
+	y := `version: 1
+addresses: [{address: 192.0.2.10/32, interface: lo}]
+bgp:
+  announcer: kernel
+  kernel: {table: 100}
+  announcements: [{prefix: 192.0.2.10/32}]
+`
+	d := compile(t, y)
+	if len(d.BGPRoutes) != 1 || d.BGPRoutes[0].Key.Table != 100 || d.BGPRoutes[0].Interface != "lo" {
+		t.Fatalf("BGPRoutes %+v, want one route in table 100 via lo", d.BGPRoutes)
+	}
+	for _, live := range []bool{false, true} {
+		l := state.New()
+		if live {
+			r := d.BGPRoutes[0]
+			l.Routes[r.Key] = r
+		}
+		if got := actions(Diff(d, l, Options{})); strings.Join(got, "|") != "+ address.lo/192.0.2.10" {
+			t.Errorf("live route %v: plan %v, want the address only", live, got)
+		}
+	}
+}

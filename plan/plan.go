@@ -261,6 +261,9 @@ func routeScope(d *model.Desired, live *state.State) []state.RouteKey {
 	for _, r := range d.VRRPRoutes {
 		vrrp[r.Key] = true
 	}
+	for _, r := range d.BGPRoutes { // the kernel announcer's: lbx watch's too
+		vrrp[r.Key] = true
+	}
 	scope := map[state.RouteKey]bool{}
 	for k := range d.State.Routes {
 		scope[k] = true

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"os"
 	"strings"
@@ -44,6 +45,11 @@ type bgpRunner struct {
 	applied map[string]bool
 	last    announce.Result
 	err     error
+	// peers are the sessions as observe last read them.
+	peers []bgpspeaker.PeerStatus
+	// kernel are the prefixes the kernel announcer announces now: routes
+	// in the facts of the next reconcile.
+	kernel  map[netip.Prefix]bool
 	timer   *time.Timer
 	stopped bool
 }
@@ -83,11 +89,18 @@ func (b *bgpRunner) wake() {
 // with facts f: a prefix whose VIP that apply removes (a reload dropping
 // it, a VRRP instance leaving MASTER) or whose announcement m drops is
 // withdrawn first, so that no router sends traffic to a VIP already gone.
-func (b *bgpRunner) beforeApply(ctx context.Context, m *model.Model, f model.Facts) {
+// With the kernel announcer the decision is f.Announced: the routes this
+// apply makes or removes.
+func (b *bgpRunner) beforeApply(ctx context.Context, m *model.Model, f *model.Facts) {
 	if b == nil || m.BGP == nil && b.idle() {
 		return
 	}
-	b.step(ctx, m, f)
+	b.step(ctx, m, *f)
+	b.mu.Lock()
+	if !b.stopped {
+		f.Announced = maps.Clone(b.kernel)
+	}
+	b.mu.Unlock()
 }
 
 // reconciled records what a reconcile of m put in place: on success its
@@ -118,26 +131,35 @@ func (b *bgpRunner) idle() bool {
 // gives its answer to the speaker.
 func (b *bgpRunner) step(ctx context.Context, m *model.Model, f model.Facts) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.stopped {
+		b.mu.Unlock()
 		return
 	}
 	if m.BGP != b.cfg {
 		b.configure(ctx, m)
 	}
 	res := b.core.Step(b.facts(m, f, false))
-	b.carryOut(ctx, res)
+	kick := b.carryOut(ctx, res)
+	b.mu.Unlock()
+	// Outside b.mu: the engine's lock comes first (status holds it while
+	// it asks for the BGP part).
+	if kick {
+		b.e.kick("bgp") // the kernel announcer's routes follow at the next reconcile
+	}
 }
 
 // configure starts, reconfigures or stops the speaker for m's bgp section.
 func (b *bgpRunner) configure(ctx context.Context, m *model.Model) {
 	b.cfg = m.BGP
 	b.core.SetSpecs(announce.SpecsOf(m))
-	if m.BGP == nil {
+	if m.BGP == nil || m.BGP.AnnouncerOf() == model.AnnouncerKernel {
 		if b.spk != nil {
-			b.log.Info("bgp section removed: withdrawing and closing the sessions")
+			b.log.Info("no BGP speaker in the model now: withdrawing and closing the sessions")
 			b.err = b.spk.Stop(ctx, 0)
 			b.spk = nil
+		}
+		if m.BGP != nil && b.bm == nil {
+			b.bm = metrics.NewBGP(b.met)
 		}
 		return
 	}
@@ -312,8 +334,9 @@ func vipKept(m *model.Model, f model.Facts, addr netip.Addr) bool {
 }
 
 // carryOut gives a step's answer to the speaker, logs and counts the
-// changes, and sets the timer for the next hold-down.
-func (b *bgpRunner) carryOut(ctx context.Context, res announce.Result) {
+// changes, and sets the timer for the next hold-down. It says whether the
+// routes of the kernel announcer changed (a reconcile is due).
+func (b *bgpRunner) carryOut(ctx context.Context, res announce.Result) (kick bool) {
 	b.last = res
 	for _, c := range res.Changes {
 		if c.Announce {
@@ -328,6 +351,13 @@ func (b *bgpRunner) carryOut(ctx context.Context, res announce.Result) {
 		state[s.Prefix] = s.Announced
 	}
 	b.bm.SetAnnounced(state)
+	if b.cfg != nil && b.cfg.AnnouncerOf() == model.AnnouncerKernel {
+		b.kernel = map[netip.Prefix]bool{}
+		for _, s := range res.Announced {
+			b.kernel[s.Prefix] = true
+		}
+		kick = len(res.Changes) > 0
+	}
 	if b.spk != nil {
 		paths := make([]bgpspeaker.Path, 0, len(res.Announced))
 		for _, s := range res.Announced {
@@ -341,6 +371,7 @@ func (b *bgpRunner) carryOut(ctx context.Context, res announce.Result) {
 	if b.timer != nil && !res.Next.IsZero() {
 		b.timer.Reset(time.Until(res.Next))
 	}
+	return kick
 }
 
 // stop withdraws everything (after the graceful-shutdown wait, if the
@@ -356,6 +387,12 @@ func (b *bgpRunner) stop(ctx context.Context) {
 		return
 	}
 	b.stopped = true
+	if b.cfg != nil && b.cfg.AnnouncerOf() == model.AnnouncerKernel {
+		b.mu.Unlock()
+		b.removeKernelRoutes(ctx)
+		b.mu.Lock()
+		return
+	}
 	if b.spk == nil {
 		return
 	}
@@ -375,18 +412,46 @@ func (b *bgpRunner) stop(ctx context.Context) {
 	b.spk = nil
 }
 
-// observe copies the sessions into the metrics (once a second, with the
-// engine's other counters).
+// removeKernelRoutes has the loop reconcile once more, now that the
+// runner is stopped (no announced prefix in the facts): the kernel
+// announcer's routes go before anything else stops.
+func (b *bgpRunner) removeKernelRoutes(ctx context.Context) {
+	b.log.Info("stopping: removing the announced routes")
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	reply := make(chan error, 1)
+	select {
+	case b.e.syncq <- reply:
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case err := <-reply:
+		if err != nil {
+			b.log.Error("removing the announced routes", "err", err)
+		}
+	case <-ctx.Done():
+		b.log.Error("removing the announced routes: no reconcile within 10s")
+	}
+}
+
+// observe copies the sessions into the metrics and the status (once a
+// second, with the engine's other counters): a status query asks the
+// speaker process nothing.
 func (b *bgpRunner) observe(ctx context.Context) {
 	b.mu.Lock()
 	spk, bm := b.spk, b.bm
 	b.mu.Unlock()
-	if spk == nil || bm == nil {
+	if spk == nil {
 		return
 	}
-	for _, p := range spk.Peers(ctx) {
+	peers := spk.Peers(ctx)
+	for _, p := range peers {
 		bm.SetPeer(p.Address, p.State == "established", p.UpdatesSent)
 	}
+	b.mu.Lock()
+	b.peers = peers
+	b.mu.Unlock()
 }
 
 // status is the BGP part of `lbx status` (nil without a bgp section).
@@ -407,7 +472,7 @@ func (b *bgpRunner) status() *statusd.BGP {
 		st.Error = b.err.Error()
 	}
 	if b.spk != nil {
-		for _, p := range b.spk.Peers(context.Background()) {
+		for _, p := range b.peers {
 			sp := statusd.BGPPeer{Address: p.Address.String(), AS: p.AS, State: p.State, PrefixesSent: p.Advertised, UpdatesSent: p.UpdatesSent}
 			if !p.Up.IsZero() {
 				up := p.Up

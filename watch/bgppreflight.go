@@ -26,11 +26,10 @@ func bgpPreflight(m *model.Model, log *slog.Logger) error {
 	fe := func(path, msg string) error {
 		return model.Errors{{File: m.File, Pos: m.Positions.At(path), Path: path, Msg: msg}}
 	}
-	if b.AnnouncerOf() == model.AnnouncerKernel {
-		return fe("bgp.announcer", "the kernel announcer is not supported by this build yet; use announcer: gobgp")
-	}
-	if _, err := bgpspeaker.Find(); err != nil {
-		return fe("bgp", err.Error())
+	if b.AnnouncerOf() == model.AnnouncerGoBGP {
+		if _, err := bgpspeaker.Find(); err != nil {
+			return fe("bgp", err.Error())
+		}
 	}
 	for i, p := range b.Peers {
 		if p.PasswordFile == "" {

@@ -171,12 +171,25 @@ type director struct {
 	lbx  string
 }
 
-func model(i int, extraVIP bool) string {
+func model(i int, extraVIP bool) string { return modelWith(i, extraVIP, "") }
+
+// modelWith is director i's model; announcer, if set, replaces the
+// speaker's settings (local_as to peers) with its own lines.
+func modelWith(i int, extraVIP bool, announcer string) string {
 	addrs := "  - {address: " + vip + "/32, interface: lo}\n"
 	anns := "    - {prefix: " + vip + "/32, when: {vrrp_instance: VI_1}, withdraw_after: 2s, announce_after: 1s, communities: [\"65001:10\"]}\n"
 	if extraVIP {
 		addrs += "  - {address: " + vip2 + "/32, interface: lo}\n"
 		anns += "    - {prefix: " + vip2 + "/32}\n"
+	}
+	speaker := fmt.Sprintf(`  local_as: 65001
+  router_id: 10.99.0.%d
+  graceful_shutdown: 1s
+  peers:
+    - {address: %s, as: 65000, hold_time: %ds, keepalive: %ds}
+`, i, routerIP, holdTime, keepalive)
+	if announcer != "" {
+		speaker = announcer
 	}
 	return fmt.Sprintf(`version: 1
 addresses:
@@ -188,27 +201,15 @@ addresses:
     advert_int: 1
     virtual_addresses: [{address: 10.77.0.100/24}]
 bgp:
-  local_as: 65001
-  router_id: 10.99.0.%d
-  graceful_shutdown: 1s
-  peers:
-    - {address: %s, as: 65000, hold_time: %ds, keepalive: %ds}
-  announcements:
-%s`, addrs, i, routerIP, holdTime, keepalive, anns)
+%s  announcements:
+%s`, addrs, speaker, anns)
 }
 
 func startDirector(t *testing.T, r *router, lbx string, i int) *director {
 	t.Helper()
-	d := &director{i: i, ns: nstest.New(t, nstest.Unique("bgpd")), dir: t.TempDir(), lbx: lbx}
-	nstest.Veth(t, d.ns, "eth0", r.ns, fmt.Sprintf("d%d", i))
-	r.ns.Run(t, "ip", "link", "set", fmt.Sprintf("d%d", i), "master", "br0")
-	d.ns.Run(t, "ip", "addr", "add", fmt.Sprintf("10.99.0.%d/24", i), "dev", "eth0")
-	// The VRRP instance's own link: alone on it, the instance is MASTER
-	// until the far end goes down.
-	d.ns.Link(t, "vr0", fmt.Sprintf("10.77.0.%d/24", i))
+	d := newDirector(t, r, lbx, i)
 	d.writeModel(t, false)
 	d.start(t)
-	t.Cleanup(func() { d.kill() })
 	return d
 }
 
@@ -216,6 +217,23 @@ func (d *director) writeModel(t *testing.T, extra bool) {
 	if err := os.WriteFile(filepath.Join(d.dir, "lbx.yaml"), []byte(model(d.i, extra)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// newDirector is a director namespace, not yet running lbx watch: eth0
+// on the router's bridge (r nil: none) and vr0, its VRRP instance's link.
+func newDirector(t *testing.T, r *router, lbx string, i int) *director {
+	t.Helper()
+	d := &director{i: i, ns: nstest.New(t, nstest.Unique("bgpd")), dir: t.TempDir(), lbx: lbx}
+	if r != nil {
+		nstest.Veth(t, d.ns, "eth0", r.ns, fmt.Sprintf("d%d", i))
+		r.ns.Run(t, "ip", "link", "set", fmt.Sprintf("d%d", i), "master", "br0")
+		d.ns.Run(t, "ip", "addr", "add", fmt.Sprintf("10.99.0.%d/24", i), "dev", "eth0")
+	}
+	// The VRRP instance's own link: alone on it, the instance is MASTER
+	// until the far end goes down.
+	d.ns.Link(t, "vr0", fmt.Sprintf("10.77.0.%d/24", i))
+	t.Cleanup(func() { d.kill() })
+	return d
 }
 
 func (d *director) start(t *testing.T) {
@@ -388,10 +406,12 @@ func TestBGPScaleOut(t *testing.T) {
 	t.Run("three nexthops", func(t *testing.T) {
 		took := eventually(t, "three nexthops at the router", 30*time.Second, func() bool { return len(r.nexthops(t, vip)) == 3 })
 		t.Logf("ECMP route with 3 nexthops after %s", took.Round(time.Millisecond))
-		st := ds[0].status(t)
-		if len(st.Peers) != 1 || st.Peers[0].State != "established" || st.Peers[0].PrefixesSent != 1 {
-			t.Errorf("lbx status peers: %+v; want one established peer sent 1 prefix", st.Peers)
-		}
+		// lbx status reads the sessions once a second.
+		var st bgpStatus
+		eventually(t, "lbx status: one established peer sent 1 prefix", 5*time.Second, func() bool {
+			st = ds[0].status(t)
+			return len(st.Peers) == 1 && st.Peers[0].State == "established" && st.Peers[0].PrefixesSent == 1
+		})
 		if len(st.Prefixes) != 1 || !st.Prefixes[0].Announced || !strings.Contains(st.Prefixes[0].Reason, "on lo") {
 			t.Errorf("lbx status prefixes: %+v", st.Prefixes)
 		}
@@ -529,4 +549,48 @@ func TestBGPScaleOut(t *testing.T) {
 		eventually(t, "director 1 to leave the route", 2*holdTime*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
 		t.Logf("killed director dropped after %s (hold time %ds)", time.Since(start).Round(time.Millisecond), holdTime)
 	})
+}
+
+// TestKernelAnnouncer: with announcer kernel, lbx watch announces by a
+// route of its own (table 100, proto 229) for the host's router daemon to
+// redistribute; the route follows the condition, with its hold-down, and
+// leaves at SIGTERM while the VIP stays on lo.
+func TestKernelAnnouncer(t *testing.T) {
+	nstest.Require(t)
+	lbx := buildLBX(t, t.TempDir())
+	d := newDirector(t, nil, lbx, 1)
+	m := modelWith(1, false, "  announcer: kernel\n  kernel: {table: 100}\n")
+	if err := os.WriteFile(filepath.Join(d.dir, "lbx.yaml"), []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	route := func() string { // "" also while the table does not exist
+		out, _ := d.ns.Try("ip", "route", "show", "table", "100", vip+"/32")
+		if strings.Contains(out, "does not exist") {
+			return ""
+		}
+		return strings.TrimSpace(out)
+	}
+	d.start(t)
+	eventually(t, "the route in table 100", 20*time.Second, func() bool { return route() != "" })
+	if got, want := route(), vip+" dev lo proto 229 scope link"; got != want {
+		t.Errorf("route %q, want %q", got, want)
+	}
+	d.ns.Run(t, "ip", "link", "set", "pvr0", "down")
+	start := time.Now()
+	eventually(t, "the route gone", 15*time.Second, func() bool { return route() == "" })
+	if took := time.Since(start); took < 2*time.Second {
+		t.Errorf("route removed %s after the condition failed; the hold-down is 2s", took)
+	}
+	d.ns.Run(t, "ip", "link", "set", "pvr0", "up")
+	eventually(t, "the route back", 20*time.Second, func() bool { return route() != "" })
+	d.signal(t, syscall.SIGTERM)
+	if err := d.wait(); err != nil {
+		t.Errorf("lbx watch exited with %v after SIGTERM", err)
+	}
+	if r := route(); r != "" {
+		t.Errorf("the route outlived lbx watch: %s", r)
+	}
+	if lo := d.ns.Run(t, "ip", "-br", "addr", "show", "dev", "lo"); !strings.Contains(lo, vip) {
+		t.Errorf("the VIP left lo at stop: %s", lo)
+	}
 }
