@@ -229,7 +229,7 @@ func speakerConfig(s *model.BGP) (bgpspeaker.Config, error) {
 		if p.PasswordFile != "" {
 			pw, err := readPassword(p.PasswordFile)
 			if err != nil {
-				return cfg, fmt.Errorf("bgp peer %s: %w", p.Address.Addr, err)
+				return cfg, fmt.Errorf("bgp peer %s: password_file: %w", p.Address.Addr, err)
 			}
 			sp.Password = pw
 		}
@@ -243,12 +243,12 @@ func speakerConfig(s *model.BGP) (bgpspeaker.Config, error) {
 func readPassword(path string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("password_file: %w", err)
+		return "", err
 	}
 	pw, _, _ := strings.Cut(string(data), "\n")
 	pw = strings.TrimRight(pw, "\r")
 	if pw == "" || len(pw) > 80 {
-		return "", fmt.Errorf("password_file %s: want one line of 1 to 80 bytes", path)
+		return "", fmt.Errorf("%s: want one line of 1 to 80 bytes (the TCP-MD5 password)", path)
 	}
 	return pw, nil
 }
