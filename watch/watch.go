@@ -164,6 +164,9 @@ func Run(ctx context.Context, o Options) error {
 	e.node = o.Node
 	e.scriptUser.Store(cfg.ScriptUser)
 	e.version, e.reopen, e.stopping = o.Version, open, ctx
+	// A start that fails kills what the script queue runs (a stop gives
+	// it stopScriptBudget first, below).
+	defer e.scripts.Close(0)
 	e.bgp = newBGPRunner(e, met, log)
 	defer func() { e.k.Close() }() // the handle in use then: the loop may have reopened it
 	if err := e.claimDeclared(e.declared); err != nil {
