@@ -30,6 +30,10 @@ type vrrpView struct {
 	Preempt                 bool
 	PreemptDelay            time.Duration
 	VIPs, Excluded          []string
+	// Src is the source address the configuration sets (unicast_src_ip or
+	// mcast_src_ip), Peers the unicast peers.
+	Src   string
+	Peers []string
 	// TrackInterfaces maps a tracked link to its weight.
 	TrackInterfaces map[string]int
 }
@@ -170,6 +174,10 @@ func parseDump(lines []string) map[string]*vrrpView {
 			in.Preempt = val == "enabled"
 		case "Preempt delay":
 			in.PreemptDelay = dumpedDuration(val)
+		case "Using src_ip":
+			if addr, ok := strings.CutSuffix(val, " (from configuration)"); ok {
+				in.Src = addr
+			}
 		}
 	}
 	return views
@@ -183,6 +191,8 @@ func dumpedItem(in *vrrpView, header string, f []string) {
 		in.VIPs = append(in.VIPs, dumpedAddr(f[0]))
 	case header == "Virtual IP Excluded :":
 		in.Excluded = append(in.Excluded, dumpedAddr(f[0]))
+	case header == "Unicast Peer :":
+		in.Peers = append(in.Peers, f[0])
 	case header == "Tracked interfaces :" && len(f) >= 3 && f[1] == "weight":
 		in.TrackInterfaces[f[0]], _ = strconv.Atoi(f[2])
 	}
@@ -229,6 +239,15 @@ func modelView(m *model.Model, in *model.VRRPInstance) *vrrpView {
 	for _, a := range in.VirtualAddressesExcluded {
 		v.Excluded = append(v.Excluded, a.Address.Prefix.String())
 	}
+	switch {
+	case in.UnicastSrcIP != nil:
+		v.Src = in.UnicastSrcIP.Addr.String()
+	case in.McastSrcIP != nil:
+		v.Src = in.McastSrcIP.Addr.String()
+	}
+	for _, p := range in.UnicastPeers {
+		v.Peers = append(v.Peers, p.Addr.String())
+	}
 	for _, ti := range in.TrackInterfaces {
 		if ti.Name != in.Interface { // keepalived ignores its own interface there
 			v.TrackInterfaces[ti.Name] = ti.Weight
@@ -262,6 +281,12 @@ func diffView(ka, lbx *vrrpView) []string {
 	if !slices.Equal(sorted(ka.Excluded), sorted(lbx.Excluded)) {
 		add("virtual_addresses_excluded", ka.Excluded, lbx.Excluded)
 	}
+	if ka.Src != lbx.Src {
+		add("source address (unicast_src_ip, mcast_src_ip)", ka.Src, lbx.Src)
+	}
+	if !slices.Equal(sorted(ka.Peers), sorted(lbx.Peers)) {
+		add("unicast_peers", ka.Peers, lbx.Peers)
+	}
 	if !maps.Equal(ka.TrackInterfaces, lbx.TrackInterfaces) {
 		add("track_interfaces", ka.TrackInterfaces, lbx.TrackInterfaces)
 	}
@@ -273,7 +298,8 @@ func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 // TestWildVRRP: for every file keepalived accepts, lbx converts and that
 // has VRRP instances, each converted instance carries what keepalived runs
 // it with (keepalived's own dump): router id, version, priority, advert
-// interval, preemption, VIPs and tracked interfaces' weights; and the
+// interval, preemption, VIPs, source address, unicast peers and tracked
+// interfaces' weights; and the
 // model has exactly the instances keepalived runs.
 func TestWildVRRP(t *testing.T) {
 	requireKeepalived(t)
@@ -371,6 +397,7 @@ const dumpExcerpt = `------< VRRP Topology >------
    VRRP Version = 3
    Virtual Router ID = 61
    Priority = 150
+   Using src_ip = 192.168.43.2 (from configuration)
    Advert interval = 500 milli-sec
    Preempt = enabled
    Preempt delay = 5 secs
@@ -379,6 +406,10 @@ const dumpExcerpt = `------< VRRP Topology >------
    Virtual IP Excluded :
      192.168.43.221 dev pub_a@ens7f0 scope global
      2001:db8::1 dev pub_a@ens7f0 scope global
+   Check unicast src : no
+   Unicast Peer :
+     192.168.43.3 min_ttl 0 max_ttl 255
+     192.168.43.4 min_ttl 0 max_ttl 255
 ------< VRRP Sync groups >------
  VRRP Sync Group = G1, FAULT
    VRRP member instances :
@@ -391,7 +422,8 @@ func TestParseDump(t *testing.T) {
 		"testing": {VRID: 3, Version: 2, Priority: 100, Advert: time.Second, Preempt: false,
 			VIPs: []string{"10.197.20.10/32", "10.197.20.11/32"}, TrackInterfaces: map[string]int{"eth0": -10, "eth9": 0}},
 		"pub_a": {VRID: 61, Version: 3, Priority: 150, Advert: 500 * time.Millisecond, Preempt: true, PreemptDelay: 5 * time.Second,
-			VIPs: []string{"192.168.43.5/24"}, Excluded: []string{"192.168.43.221/32", "2001:db8::1/128"}, TrackInterfaces: map[string]int{}},
+			VIPs: []string{"192.168.43.5/24"}, Excluded: []string{"192.168.43.221/32", "2001:db8::1/128"}, TrackInterfaces: map[string]int{},
+			Src: "192.168.43.2", Peers: []string{"192.168.43.3", "192.168.43.4"}},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("instances %v, want %v", slices.Collect(maps.Keys(got)), slices.Collect(maps.Keys(want)))
