@@ -148,6 +148,17 @@ func (c *Client) kill() {
 	<-c.exited
 }
 
+// Exited says whether the child has exited (crashed, or was killed): the
+// caller starts another.
+func (c *Client) Exited() bool {
+	select {
+	case <-c.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // Configure: see Speaker.
 func (c *Client) Configure(ctx context.Context, cfg Config) ([]netip.Addr, error) {
 	rep, err := c.call(ctx, request{Op: "configure", Config: &cfg})

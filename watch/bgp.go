@@ -49,9 +49,11 @@ type bgpRunner struct {
 	peers []bgpspeaker.PeerStatus
 	// kernel are the prefixes the kernel announcer announces now: routes
 	// in the facts of the next reconcile.
-	kernel  map[netip.Prefix]bool
-	timer   *time.Timer
-	stopped bool
+	kernel map[netip.Prefix]bool
+	// restarts counts the speaker processes started again after one died.
+	restarts int
+	timer    *time.Timer
+	stopped  bool
 }
 
 func newBGPRunner(e *engine, met *metrics.Registry, log *slog.Logger) *bgpRunner {
@@ -135,8 +137,20 @@ func (b *bgpRunner) step(ctx context.Context, m *model.Model, f model.Facts) {
 		b.mu.Unlock()
 		return
 	}
+	if c, ok := b.spk.(interface{ Exited() bool }); ok && c.Exited() {
+		// The speaker process died: its sessions closed, the routers
+		// withdrew. Start another (with the model in force), now and, if
+		// that fails, at the retry tick.
+		b.log.Error("the BGP speaker process exited; starting it again")
+		b.spk, b.cfg = nil, nil
+		b.restarts++
+	}
 	if m.BGP != b.cfg {
 		b.configure(ctx, m)
+	}
+	if m.BGP != nil && m.BGP.AnnouncerOf() == model.AnnouncerGoBGP && b.spk == nil && b.timer != nil {
+		b.cfg = nil // configure again at the retry
+		b.timer.Reset(speakerRetry)
 	}
 	res := b.core.Step(b.facts(m, f, false))
 	kick := b.carryOut(ctx, res)
@@ -192,6 +206,9 @@ func (b *bgpRunner) configure(ctx context.Context, m *model.Model) {
 	}
 	b.bm.RetainPeers(keep)
 }
+
+// speakerRetry is how soon a speaker that could not start is tried again.
+const speakerRetry = 5 * time.Second
 
 // startSpeaker runs lbx-bgp (found next to lbx, or on PATH) with cfg.
 func startSpeaker(ctx context.Context, cfg bgpspeaker.Config, log *slog.Logger) (bgpspeaker.Speaker, error) {
@@ -445,6 +462,10 @@ func (b *bgpRunner) observe(ctx context.Context) {
 	if spk == nil {
 		return
 	}
+	if c, ok := spk.(interface{ Exited() bool }); ok && c.Exited() {
+		b.wake() // the loop starts another
+		return
+	}
 	peers := spk.Peers(ctx)
 	for _, p := range peers {
 		bm.SetPeer(p.Address, p.State == "established", p.UpdatesSent)
@@ -471,6 +492,7 @@ func (b *bgpRunner) status() *statusd.BGP {
 	if b.err != nil {
 		st.Error = b.err.Error()
 	}
+	st.SpeakerRestarts = b.restarts
 	if b.spk != nil {
 		for _, p := range b.peers {
 			sp := statusd.BGPPeer{Address: p.Address.String(), AS: p.AS, State: p.State, PrefixesSent: p.Advertised, UpdatesSent: p.UpdatesSent}

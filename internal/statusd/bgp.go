@@ -16,6 +16,9 @@ type BGP struct {
 	Prefixes  []BGPVIP  `json:"prefixes"`
 	// Error is the speaker's last failure (start, a peer, a path).
 	Error string `json:"error,omitempty"`
+	// SpeakerRestarts counts the speaker processes (lbx-bgp) started again
+	// after one died.
+	SpeakerRestarts int `json:"speaker_restarts"`
 }
 
 // BGPPeer is one session.
@@ -52,6 +55,9 @@ func writeBGP(tw io.Writer, b *BGP, now time.Time) {
 		fmt.Fprintf(tw, ", AS %d, router id %s", b.LocalAS, b.RouterID)
 	}
 	fmt.Fprintln(tw, ")")
+	if b.SpeakerRestarts > 0 {
+		fmt.Fprintf(tw, "speaker process restarted %d time(s)\n", b.SpeakerRestarts)
+	}
 	if b.Error != "" {
 		fmt.Fprintf(tw, "last error: %s\n", oneLine(b.Error))
 	}

@@ -293,12 +293,12 @@ func (d *director) signal(t *testing.T, s syscall.Signal) {
 	}
 }
 
-// freeze stops (or, with SIGCONT, resumes) lbx watch and its children
-// (lbx-bgp, the speaker): a director that hangs whole, sending nothing.
-func (d *director) freeze(t *testing.T, s syscall.Signal) {
-	pids := []int{d.cmd.Process.Pid}
+// children are lbx watch's child processes (lbx-bgp: the checks run
+// inline); the test fails without one.
+func (d *director) children(t *testing.T) []int {
+	var pids []int
 	// Each thread lists the children it started.
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pids[0]))
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", d.cmd.Process.Pid))
 	for _, task := range tasks {
 		b, _ := os.ReadFile(task)
 		for _, f := range strings.Fields(string(b)) {
@@ -307,9 +307,16 @@ func (d *director) freeze(t *testing.T, s syscall.Signal) {
 			}
 		}
 	}
-	if len(pids) < 2 {
-		t.Fatalf("lbx watch (pid %d) has no lbx-bgp child", pids[0])
+	if len(pids) == 0 {
+		t.Fatalf("lbx watch (pid %d) has no lbx-bgp child", d.cmd.Process.Pid)
 	}
+	return pids
+}
+
+// freeze stops (or, with SIGCONT, resumes) lbx watch and its children
+// (lbx-bgp, the speaker): a director that hangs whole, sending nothing.
+func (d *director) freeze(t *testing.T, s syscall.Signal) {
+	pids := append([]int{d.cmd.Process.Pid}, d.children(t)...)
 	for _, pid := range pids {
 		if err := syscall.Kill(pid, s); err != nil {
 			t.Fatal(err)
@@ -334,7 +341,8 @@ func (d *director) status(t *testing.T) bgpStatus {
 }
 
 type bgpStatus struct {
-	Peers []struct {
+	SpeakerRestarts int `json:"speaker_restarts"`
+	Peers           []struct {
 		Address      string     `json:"address"`
 		State        string     `json:"state"`
 		Up           *time.Time `json:"up"`
@@ -487,6 +495,20 @@ func TestBGPScaleOut(t *testing.T) {
 		}
 		if n := len(r.nexthops(t, vip)); n != 3 {
 			t.Errorf("%s has %d nexthops after the reload, want 3", vip, n)
+		}
+	})
+
+	t.Run("a crashed speaker process is started again", func(t *testing.T) {
+		d := ds[2]
+		child := d.children(t)[0]
+		if err := syscall.Kill(child, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "director 3 to leave the route", 5*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
+		took := eventually(t, "director 3 back", 30*time.Second, func() bool { return has(r.nexthops(t, vip), gw(d)) })
+		t.Logf("back %s after the speaker was killed", took.Round(time.Millisecond))
+		if st := d.status(t); st.SpeakerRestarts != 1 {
+			t.Errorf("lbx status: speaker_restarts %d, want 1", st.SpeakerRestarts)
 		}
 	})
 
