@@ -164,7 +164,7 @@ func declaredBy(m *model.Model) (plan.Owned, map[netip.Prefix]bool) {
 	for k := range d.State.Routes {
 		dsts[k.Dst] = true
 	}
-	for _, r := range slices.Concat(d.VRRPRoutes, d.BGPRoutes) {
+	for _, r := range d.VRRPRoutes {
 		dsts[r.Key.Dst] = true
 	}
 	return o, dsts
@@ -185,6 +185,31 @@ func (e *engine) claimDeclared(declared plan.Owned) error {
 		cs = append(cs, plan.Change{Kind: plan.KindAddress, Action: plan.Create, AfterAddr: &a})
 	}
 	return e.owner.Claim(cs)
+}
+
+// releaseStaleVIPs deletes the model's VRRP addresses found on the
+// interfaces at start, before anything else: no instance is MASTER yet,
+// and a master killed with -9 left them there. The first reconcile would
+// delete them too, but it makes the whole model first (seconds for
+// thousands of addresses), while a peer is already master with the same
+// address. Failures are logged: that reconcile tries again.
+func (e *engine) releaseStaleVIPs(ctx context.Context) {
+	live, err := e.k.ReadNetwork(ctx)
+	if err != nil {
+		e.log.Warn("reading addresses for stale VRRP addresses", "err", err)
+		return
+	}
+	for _, a := range model.Compile(e.m, model.Facts{}).VRRPAddresses {
+		got, ok := live.Addresses[a.Key]
+		if !ok {
+			continue
+		}
+		if err := e.k.DeleteAddress(ctx, got); err != nil {
+			e.log.Warn("removing a stale VRRP address", "address", a.Key.String(), "err", err)
+			continue
+		}
+		e.log.Info("removed a stale VRRP address (no instance is master yet)", "address", a.Key.String())
+	}
 }
 
 // owned is what a reconcile may change: what the record says lbx made,
@@ -612,7 +637,7 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	if e.lost != nil && !(addressesOnly && errors.Is(e.lost, apply.ErrAddressesOnly)) {
 		reopenErr = e.reopenKernel(m)
 	}
-	e.bgp.beforeApply(ctx, m, &f) // withdraw what this apply takes away, first
+	e.bgp.beforeApply(ctx, m, f) // withdraw what this apply takes away, first
 	popts := plan.Options{Owned: e.owned(declared, !addressesOnly)}
 	var p *plan.Plan
 	var res *apply.Result

@@ -173,6 +173,9 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 
+	// Before the loop, the kernel's only writer, starts.
+	e.releaseStaleVIPs(ctx)
+
 	// The writer outlives vrrpd: vrrpd's shutdown reconciles once more to
 	// release the addresses.
 	loopCtx, stopLoop := context.WithCancel(context.Background())
