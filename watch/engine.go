@@ -164,7 +164,7 @@ func declaredBy(m *model.Model) (plan.Owned, map[netip.Prefix]bool) {
 	for k := range d.State.Routes {
 		dsts[k.Dst] = true
 	}
-	for _, r := range d.VRRPRoutes {
+	for _, r := range slices.Concat(d.VRRPRoutes, d.BGPRoutes) {
 		dsts[r.Key.Dst] = true
 	}
 	return o, dsts
@@ -637,7 +637,7 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	if e.lost != nil && !(addressesOnly && errors.Is(e.lost, apply.ErrAddressesOnly)) {
 		reopenErr = e.reopenKernel(m)
 	}
-	e.bgp.beforeApply(ctx, m, f) // withdraw what this apply takes away, first
+	e.bgp.beforeApply(ctx, m, &f) // withdraw what this apply takes away, first
 	popts := plan.Options{Owned: e.owned(declared, !addressesOnly)}
 	var p *plan.Plan
 	var res *apply.Result
