@@ -35,6 +35,8 @@ pkgs=(
 	nodejs npm                # ajv validates the JSON Schema (test/schema)
 	debootstrap               # make fresh: a fresh Debian 12 container
 	bird2                     # test/bgp: the router the directors peer with
+	frr                       # test/bgp: the second router (bgpd + zebra)
+	gobgpd                    # make bench-bgp: keepalived + notify + gobgp, the classic pattern
 	ansible-core              # test/ansible: the lbx_model module under ansible-playbook
 )
 
@@ -66,7 +68,7 @@ if ((${#missing[@]})) || [[ -n $need_lists ]]; then
 	log "apt-get update"
 	apt-get update -qq
 	if ((${#missing[@]})); then
-		# The packages' own services (prometheus, keepalived, bird) are not
+		# The packages' own services (prometheus, keepalived, bird, frr) are not
 		# started: the tests run their own copies.
 		if [[ ! -e /usr/sbin/policy-rc.d ]]; then
 			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -80,7 +82,7 @@ if ((${#missing[@]})) || [[ -n $need_lists ]]; then
 		# config it does not have).
 		# Only the ones installed now: a machine's own keepalived stays
 		# as its operator set it.
-		for p in prometheus keepalived bird; do
+		for p in prometheus keepalived bird frr gobgpd; do
 			[[ " ${missing[*]} " == *" $p "* && -e /lib/systemd/system/$p.service ]] || continue
 			deb-systemd-helper disable "$p.service" >/dev/null 2>&1 || true
 		done
