@@ -335,6 +335,14 @@ var fidelityCases = []fidelityCase{
 		diag:   []string{"k.conf:5: warning: path: keepalived reads 1 word(s) after path and ignores \"status_code 404\" (path_handler keeps one word), so does lbx; `status_code 404` looks like a setting of its own: put it on a line of its own"},
 		strict: "k.conf:5: error: path: keepalived reads 1 word(s)",
 	},
+	{
+		name:   "a quoted time with leading spaces: keepalived reads the number",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n warmup \"  64\"\n real_server 10.0.1.1 80 {\n  TCP_CHECK {\n  }\n }\n}\n",
+		want:   []string{"warmup: 1m4s"},
+		diag:   []string{"k.conf:3: warning: warmup \"  64\": keepalived reads the number after the leading spaces (read_timer: strtoull skips them) and runs with warmup 64"},
+		strict: "k.conf:3: error: warmup \"  64\"",
+		kaNot:  []string{"warmup"},
+	},
 }
 
 // writeCase writes the case's files into a fresh directory and returns

@@ -49,10 +49,17 @@ func (c *conv) timer(n *keepalived.Node) *model.Duration {
 	if !c.need(n, 1, "a time in seconds") {
 		return nil
 	}
-	d, ok := parseSeconds(n.Args[0].Text)
+	text := n.Args[0].Text
+	// keepalived's read_timer reads the word with strtoull, which skips
+	// leading white space: warmup "  64" is 64 s (a quoted word keeps it).
+	trimmed := strings.TrimLeft(text, " \t\n\v\f\r")
+	d, ok := parseSeconds(trimmed)
 	if !ok {
-		c.errorf(n.Pos, "%s: %q is not a time in seconds (such as 3 or 0.5)", n.Name, n.Args[0].Text)
+		c.errorf(n.Pos, "%s: %q is not a time in seconds (such as 3 or 0.5)", n.Name, text)
 		return nil
+	}
+	if trimmed != text {
+		c.corrected(nil, n.Pos, "%s %q: keepalived reads the number after the leading spaces (read_timer: strtoull skips them) and runs with %s %s, so does lbx; write %s %s", n.Name, text, n.Name, trimmed, n.Name, trimmed)
 	}
 	return &d
 }
