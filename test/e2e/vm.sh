@@ -53,6 +53,10 @@ cp "$work/relisten" "$ov/usr/local/bin/relisten"
 cp "$here"/guest/lib.sh "$here"/guest/watch-lib.sh "$ov/e2e/"
 cp "$here"/scenarios/*.sh "$ov/e2e/scenarios/"
 cp "$repo"/examples/*.yaml "$ov/e2e/examples/" 2>/dev/null || true
+# The wild keepalived.conf corpus (test/wildconf) for parity-wild: the
+# files keepalived accepts that declare virtual servers, at /e2e/wild.
+mkdir -p "$ov/e2e/wild"
+(cd "$repo" && go run ./test/wildconf/stage "$ov/e2e/wild")
 case $mode in
 test) cp "$here/guest/run-scenarios.sh" "$ov/e2e/main" ;;
 bench) cp "$here/guest/bench.sh" "$ov/e2e/main" ;;

@@ -65,18 +65,21 @@ reset_kernel() {
 
 pass=0 fail=0
 run_one() {
-	local n=$1 dir=/tmp/scenario-$1 start rc
+	local n=$1 dir=/tmp/scenario-$1 start rc limit
+	# A scenario may need longer: a line "# e2e: timeout SECONDS".
+	limit=$(sed -n 's/^# e2e: timeout \([0-9][0-9]*\)$/\1/p' "/e2e/scenarios/$n.sh")
+	limit=${limit:-${SCENARIO_TIMEOUT:-300}}
 	reset_kernel
 	mkdir -p "$dir"
 	start=$(date +%s)
 	# Its own session, so that stray children (a backgrounded lbx, a
 	# listener) are killed with it and cannot leak into the next scenario.
-	(cd "$dir" && exec setsid timeout -s KILL "${SCENARIO_TIMEOUT:-300}" bash -c 'set -eEuo pipefail; . /e2e/lib.sh; . "$1"' scenario "/e2e/scenarios/$n.sh") >"$dir.log" 2>&1 &
+	(cd "$dir" && exec setsid timeout -s KILL "$limit" bash -c 'set -eEuo pipefail; . /e2e/lib.sh; . "$1"' scenario "/e2e/scenarios/$n.sh") >"$dir.log" 2>&1 &
 	local pid=$!
 	wait "$pid"
 	rc=$?
 	kill -9 -- "-$pid" 2>/dev/null
-	((rc == 137)) && echo "FAIL: scenario killed after ${SCENARIO_TIMEOUT:-300}s" >>"$dir.log"
+	((rc == 137)) && echo "FAIL: scenario killed after ${limit}s" >>"$dir.log"
 	echo "@@BEGIN $n"
 	cat "$dir.log"
 	if ((rc == 0)); then

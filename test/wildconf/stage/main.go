@@ -1,0 +1,153 @@
+// Command stage copies the wild keepalived.conf corpus (test/wildconf) to a
+// directory the e2e VM receives (test/e2e/vm.sh puts it at /e2e/wild), for
+// the parity-wild scenario: every configuration that keepalived 2.2.7
+// accepts (testdata/verdicts.json) and that declares a virtual server.
+// The VM only receives files, so the selection is made here.
+//
+//	go run ./test/wildconf/stage OUTDIR
+//
+// OUTDIR/index has one line per configuration, tab-separated: its name,
+// the main file's path in the guest, the tree to copy to /etc/keepalived
+// ("-" when none: includes that name absolute paths, the manifest's
+// places) and the interfaces it names (comma-separated). OUTDIR/skipped
+// holds how many configurations were left out because the shared store
+// (../shared/corpus/wild, GPL and unlicensed files) is absent.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// entry is what stage reads of a manifest entry (test/wildconf's entry has
+// the full record and its meaning).
+type entry struct {
+	Name  string `json:"name"`
+	Repo  string `json:"repo"`
+	Store string `json:"store"`
+	Files []struct {
+		Path string `json:"path"`
+	} `json:"files"`
+	Interfaces []string          `json:"interfaces"`
+	Places     map[string]string `json:"places"`
+}
+
+type verdict struct {
+	Exit int `json:"exit"`
+}
+
+// guestRoot is where vm.sh puts OUTDIR in the guest.
+const guestRoot = "/e2e/wild"
+
+// placedDir is where includes with absolute paths look (as test/wildconf).
+const placedDir = "/etc/keepalived"
+
+var virtualServer = regexp.MustCompile(`(?m)^[ \t]*virtual_server[ \t]`)
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: stage OUTDIR")
+		os.Exit(2)
+	}
+	if err := stage(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "stage:", err)
+		os.Exit(1)
+	}
+}
+
+func stage(out string) error {
+	here, err := wildDir()
+	if err != nil {
+		return err
+	}
+	var m struct{ Entries []entry }
+	var verdicts map[string]verdict
+	if err := readJSON(filepath.Join(here, "manifest.json"), &m); err != nil {
+		return err
+	}
+	if err := readJSON(filepath.Join(here, "testdata", "verdicts.json"), &verdicts); err != nil {
+		return err
+	}
+	stores := map[string]string{"repo": filepath.Join(here, "files"),
+		"shared": filepath.Join(here, "..", "..", "..", "shared", "corpus", "wild")}
+	var index strings.Builder
+	skipped := 0
+	for i, e := range m.Entries {
+		// keepalived runs with exit 0 (clean), 5 (errors it corrects) and 6
+		// (scripts disabled); see docs/corpus.md.
+		if v, ok := verdicts[e.Name]; !ok || (v.Exit != 0 && v.Exit != 5 && v.Exit != 6) {
+			continue
+		}
+		src := filepath.Join(stores[e.Store], e.Repo)
+		if _, err := os.Stat(filepath.Join(src, e.Files[0].Path)); err != nil {
+			skipped++
+			continue
+		}
+		line, err := stageEntry(out, fmt.Sprintf("placed/%d", i), src, e)
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.Name, err)
+		}
+		index.WriteString(line)
+	}
+	if err := os.WriteFile(filepath.Join(out, "index"), []byte(index.String()), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "skipped"), []byte(fmt.Sprintln(skipped)), 0o644)
+}
+
+// stageEntry copies one configuration's files and returns its index line
+// ("" when none of its files declares a virtual server).
+func stageEntry(out, placed, src string, e entry) (string, error) {
+	hasVS := false
+	for _, f := range e.Files {
+		data, err := os.ReadFile(filepath.Join(src, f.Path))
+		if err != nil {
+			return "", err
+		}
+		hasVS = hasVS || virtualServer.Match(data)
+		dst := filepath.Join(out, "store", e.Repo, f.Path)
+		if p, ok := e.Places[f.Path]; ok {
+			dst = filepath.Join(out, placed, strings.TrimPrefix(p, placedDir))
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	if !hasVS {
+		return "", nil
+	}
+	main, tree := filepath.Join(guestRoot, "store", e.Repo, e.Files[0].Path), "-"
+	if p, ok := e.Places[e.Files[0].Path]; ok {
+		main, tree = p, filepath.Join(guestRoot, placed)
+	}
+	return fmt.Sprintf("%s\t%s\t%s\t%s\n", e.Name, main, tree, strings.Join(e.Interfaces, ",")), nil
+}
+
+// wildDir is test/wildconf, found from the working directory (the
+// repository's root, as vm.sh runs it, or test/wildconf itself).
+func wildDir() (string, error) {
+	for _, d := range []string{"test/wildconf", "."} {
+		if _, err := os.Stat(filepath.Join(d, "manifest.json")); err == nil {
+			return filepath.Abs(d)
+		}
+	}
+	return "", fmt.Errorf("run from the repository's root: test/wildconf/manifest.json not found")
+}
+
+func readJSON(name string, v any) error {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
