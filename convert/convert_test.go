@@ -358,7 +358,6 @@ func TestConvertErrors(t *testing.T) {
 		{"bad timer", vsHead + " delay_loop soon\n real_server 10.0.1.1 80 {\n }\n}\n", "k.conf:3: error: delay_loop: \"soon\" is not a time in seconds"},
 		{"bad digest", vsHead + " real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url {\n    path /\n    digest xyz\n   }\n  }\n }\n}\n", "k.conf:7: error: digest: want 32 hex digits"},
 		{"bad status code", vsHead + " real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url {\n    path /\n    status_code 200-99\n   }\n  }\n }\n}\n", "k.conf:7: error: status_code:"},
-		{"VIP owned twice", "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n", "k.conf:12: error: address 10.0.0.1 on eth0 is already owned by A"},
 		{"sync group unknown member", "vrrp_sync_group G {\n group {\n  NOPE\n }\n}\n", "k.conf:1: error: vrrp_sync_group G: no vrrp_instance named \"NOPE\""},
 		{"sync daemon ttl", "global_defs {\n lvs_sync_daemon eth1 VI_1 ttl 0\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n}\n", "k.conf:2: error: lvs_sync_daemon ttl: want 1..255, got \"0\""},
 		{"sync daemon group", "global_defs {\n lvs_sync_daemon eth1 VI_1 group 10.0.0.1\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n}\n", "k.conf:2: error: lvs_sync_daemon group: want a multicast address"},

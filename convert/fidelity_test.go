@@ -343,6 +343,15 @@ var fidelityCases = []fidelityCase{
 		strict: "k.conf:3: error: warmup \"  64\"",
 		kaNot:  []string{"warmup"},
 	},
+	{
+		name:     "an address in two instances: keepalived runs both lists, lbx gives it to the first",
+		conf:     "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n  10.0.0.2\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n  10.0.0.1\n  10.0.0.3\n }\n}\n",
+		want:     []string{"name: A", "10.0.0.1", "10.0.0.2", "name: B", "10.0.0.3"},
+		diag:     []string{"k.conf:13: warning: address 10.0.0.1 on eth0 is also a virtual address of A (", "k.conf:5): keepalived adds it whenever either instance becomes MASTER and deletes it whenever either leaves MASTER"},
+		strict:   "k.conf:13: error: address 10.0.0.1 on eth0 is also a virtual address of A",
+		kaNot:    []string{"10.0.0.1"},
+		kaIfaces: []string{"eth0"},
+	},
 }
 
 // writeCase writes the case's files into a fresh directory and returns

@@ -550,8 +550,11 @@ func (c *conv) syncGroup(n *keepalived.Node) {
 }
 
 // uniqueVIP drops a repeated address within one instance (keepalived
-// keeps the first) and refuses one already owned by another instance or a
-// static address.
+// keeps the first) and one already owned by another instance: keepalived
+// lets each instance add and delete its own list (vrrp_handle_ipaddress,
+// no check across instances), so the address comes with either instance's
+// MASTER and goes with either's leaving it; the model gives an address one
+// owner, the first, and says so loudly (an error under --strict).
 func (c *conv) uniqueVIP(in *model.VRRPInstance, va *model.VirtualAddress, n *keepalived.Node) bool {
 	iface := va.Interface
 	if iface == "" {
@@ -562,7 +565,7 @@ func (c *conv) uniqueVIP(in *model.VRRPInstance, va *model.VirtualAddress, n *ke
 		if prev.owner == in.Name {
 			c.note(in, n.Pos, "address %s on %s is already listed at %s; keepalived keeps the first, so does lbx", va.Address.Addr(), iface, prev.pos)
 		} else {
-			c.errorf(n.Pos, "address %s on %s is already owned by %s (%s); an address can belong to one instance only", va.Address.Addr(), iface, prev.owner, prev.pos)
+			c.corrected(in, n.Pos, "address %s on %s is also a virtual address of %s (%s): keepalived adds it whenever either instance becomes MASTER and deletes it whenever either leaves MASTER (each instance handles its own list); an lbx address has one owner, so lbx keeps it with %s only: check which instance should hold it", va.Address.Addr(), iface, prev.owner, prev.pos, prev.owner)
 		}
 		return false
 	}
