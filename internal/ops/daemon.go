@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -42,11 +43,15 @@ func PlanDaemon(ctx context.Context, m *model.Model, file, node string, t Target
 	if err != nil {
 		return dp, err
 	}
-	st, err := statusd.Query(ctx, sock)
-	if err != nil {
+	st, err := statusd.QueryRequest(ctx, sock, statusd.Request{DaemonModel: true})
+	if errors.Is(err, statusd.ErrNotRunning) {
 		if len(next) > 0 {
 			dp.Note = fmt.Sprintf("no lbx watch is running: %s take effect when lbx watch starts", kinds(next))
 		}
+		return dp, nil
+	}
+	if err != nil {
+		dp.Note = fmt.Sprintf("the daemon's changes are not shown: %v", err)
 		return dp, nil
 	}
 	dp.Running, dp.PID, dp.ModelFile = true, st.Daemon.PID, st.Daemon.ModelFile

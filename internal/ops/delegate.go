@@ -24,7 +24,8 @@ func DelegateToWatch(ctx context.Context, file string, t Target, timeout time.Du
 	if err != nil {
 		return true, nil, nil, err // not the host's daemon's socket
 	}
-	before, qerr := statusd.Query(ctx, sock)
+	withModel := statusd.Request{DaemonModel: true}
+	before, qerr := statusd.QueryRequest(ctx, sock, withModel)
 	if qerr != nil {
 		return false, nil, nil, nil
 	}
@@ -57,7 +58,13 @@ func DelegateToWatch(ctx context.Context, file string, t Target, timeout time.Du
 			return true, nil, nil, cli.Exit(cli.ExitError1, fmt.Errorf("lbx watch refused the reload (the running model stays): %s", st.Daemon.LastReloadError))
 		}
 		if r := st.LastReconcile; r != nil && !r.Time.Before(st.Daemon.LastReload) {
-			daemon := daemonview.Diff(before.DaemonModel, st.DaemonModel)
+			// The polls above leave the model out (it is large); the
+			// model after the reload is read once.
+			after, err := statusd.QueryRequest(ctx, sock, withModel)
+			if err != nil {
+				return true, nil, nil, fmt.Errorf("lbx watch reloaded, but its model could not be read: %w", err)
+			}
+			daemon := daemonview.Diff(before.DaemonModel, after.DaemonModel)
 			res := &apply.Result{Changed: r.Changes > 0 || len(daemon) > 0, Updated: r.Changes, KernelWrites: r.KernelWrites, Changes: []apply.ChangeResult{}}
 			if r.Error != "" {
 				return true, res, daemon, cli.Exit(cli.ExitPartial, fmt.Errorf("lbx watch reloaded, but its reconcile failed (it retries): %s", r.Error))

@@ -26,6 +26,13 @@ const maxDoc = 64 << 20
 // Query asks again until ctx's deadline (by default 2*ConnTimeout, by
 // which the daemon has let every earlier client go).
 func Query(ctx context.Context, path string) (*Status, error) {
+	return QueryRequest(ctx, path, Request{})
+}
+
+// QueryRequest is Query asking for what req names. A daemon that does not
+// send what was asked for (an lbx watch older than the client) is an
+// error saying so.
+func QueryRequest(ctx context.Context, path string, req Request) (*Status, error) {
 	if path == "" {
 		path = DefaultSocket
 	}
@@ -36,12 +43,16 @@ func Query(ctx context.Context, path string) (*Status, error) {
 	}
 	start := time.Now()
 	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
-		b, err := exchange(ctx, path, start)
+		b, err := exchange(ctx, path, req.line(), start)
 		if err != nil {
 			return nil, err
 		}
 		if len(b) > 0 {
-			return decode(b, path)
+			st, err := decode(b, path)
+			if err == nil && req.DaemonModel && st.DaemonModel == nil {
+				return nil, fmt.Errorf("status socket %s: lbx watch (pid %d, version %q) did not send its model, which this lbx needs: restart it with this lbx's version", path, st.Daemon.PID, st.Daemon.Version)
+			}
+			return st, err
 		}
 		select {
 		case <-ctx.Done():
@@ -53,7 +64,7 @@ func Query(ctx context.Context, path string) (*Status, error) {
 
 // exchange sends one request and returns what the daemon wrote: nothing
 // when it was busy.
-func exchange(ctx context.Context, path string, start time.Time) ([]byte, error) {
+func exchange(ctx context.Context, path, request string, start time.Time) ([]byte, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
@@ -72,7 +83,7 @@ func exchange(ctx context.Context, path string, start time.Time) ([]byte, error)
 	if dl, ok := ctx.Deadline(); ok {
 		c.SetDeadline(dl)
 	}
-	if _, err := c.Write([]byte("status\n")); err != nil {
+	if _, err := c.Write([]byte(request)); err != nil {
 		if isReset(err) {
 			return nil, nil // closed before we wrote: busy
 		}

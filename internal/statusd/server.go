@@ -152,14 +152,17 @@ func (s *Server) Close() error {
 
 func (s *Server) handle(c net.Conn, snapshot func() Status) {
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(ConnTimeout))
+	deadline := time.Now().Add(ConnTimeout)
+	c.SetDeadline(deadline)
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("status snapshot panicked", "panic", r)
 		}
 	}()
+	req := readRequest(c, deadline)
 	st := snapshot()
 	st.FormatVersion = FormatVersion
+	st.DaemonModel = req.daemonModel(st.DaemonModel)
 	b, err := json.Marshal(st)
 	if err != nil {
 		s.log.Error("status: encode", "err", err)
@@ -169,9 +172,9 @@ func (s *Server) handle(c net.Conn, snapshot func() Status) {
 		s.log.Debug("status: write", "err", err)
 		return
 	}
-	// Half-close, then drain what the client sent ("status\n") until it
-	// closes: closing a unix socket with unread input would reset the
-	// client's connection before it read the document.
+	// Half-close, then drain what the client sent beyond its request
+	// until it closes: closing a unix socket with unread input would
+	// reset the client's connection before it read the document.
 	if hc, ok := c.(interface{ CloseWrite() error }); ok {
 		hc.CloseWrite()
 	}

@@ -2,15 +2,20 @@
 // and reads it back for `lbx status`.
 //
 // Protocol (format_version 1): a client connects to the socket (default
-// /run/lbx/lbx.sock, mode 0600, so root only), sends nothing or the one line
-// "status\n", and receives one JSON document (Status) followed by a newline;
-// the server then closes the connection. Every connection is bounded
-// (ConnTimeout), at most MaxConns are served at once, and the snapshot is
-// taken per connection from the daemon's func() Status, so a client can
-// neither hold the daemon up nor see a half-updated state. Any other input
-// is ignored: the document is written first, input is only drained.
+// /run/lbx/lbx.sock, mode 0600, so root only), sends the one line
+// "status\n" — or "status daemon_model\n" for the daemon's model too
+// (Request) — or nothing, and receives one JSON document (Status) followed
+// by a newline; the server then closes the connection. The request is read
+// for at most RequestTimeout and MaxRequest bytes (a client that sends
+// nothing gets the plain status once it closes its side, or after
+// RequestTimeout). Every connection is bounded (ConnTimeout), at most
+// MaxConns are served at once, and the snapshot is taken per connection
+// from the daemon's func() Status, so a client can neither hold the daemon
+// up nor see a half-updated state. Input beyond the request is only
+// drained.
 //
 //	echo status | socat - UNIX-CONNECT:/run/lbx/lbx.sock | jq .
+//	echo status daemon_model | socat - UNIX-CONNECT:/run/lbx/lbx.sock | jq .daemon_model
 package statusd
 
 import (
@@ -45,8 +50,10 @@ type Status struct {
 	// DaemonModel is the part of the model in force that only the daemon
 	// carries out (VRRP instances, scripts, checks...), canonical:
 	// `lbx plan` diffs it against a file's, `lbx apply` reports what a
-	// reload changed in it.
-	DaemonModel []daemonview.Object `json:"daemon_model,omitempty"`
+	// reload changed in it. Sent only to a client that asks for it
+	// (Request.DaemonModel; about 200 bytes a checked real server), and
+	// then never null.
+	DaemonModel []daemonview.Object `json:"daemon_model,omitzero"`
 }
 
 // SyncDaemon is the IPVS connection sync daemon lbx watch runs.
