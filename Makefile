@@ -65,9 +65,10 @@ test-faults:
 
 # BGP scale-out (docs/bgp.md): bird2 as the router in a namespace, three
 # directors running lbx watch (ECMP, hold-downs, reload, SIGTERM, kill -9);
-# the kernel announcer's routes.
+# frr (bgpd + zebra) as the router, with graceful restart; the kernel
+# announcer's routes.
 test-bgp:
-	$(GO) test -count=1 -timeout 10m -v -run '^(TestBGPScaleOut|TestKernelAnnouncer)$$' ./test/bgp
+	$(GO) test -count=1 -timeout 10m -v -run '^(TestBGPScaleOut|TestFRRRouter|TestKernelAnnouncer)$$' ./test/bgp
 
 # The real-kernel tier: one qemu boot, every scenario a subtest, a summary
 # line "VM tier: ...". Select scenarios with LBX_E2E_SCENARIOS='drift-* cold-*'.

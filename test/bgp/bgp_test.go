@@ -116,10 +116,13 @@ func (r *router) birdc(cmd string) (string, error) {
 	return string(out), err
 }
 
-// nexthops are the gateways of the router's kernel route to dst (one
-// "via" for a single path, one per "nexthop" for ECMP); nil: no route.
-func (r *router) nexthops(t *testing.T, dst string) []string {
-	out, err := r.ns.Try("ip", "route", "show", dst+"/32")
+func (r *router) nexthops(t *testing.T, dst string) []string { return nexthops(t, r.ns, dst) }
+
+// nexthops are the gateways of the kernel route to dst in the router's
+// namespace ns (one "via" for a single path, one per "nexthop" for ECMP,
+// whichever daemon put it there); nil: no route.
+func nexthops(t *testing.T, ns *nstest.NS, dst string) []string {
+	out, err := ns.Try("ip", "route", "show", dst+"/32")
 	if err != nil {
 		t.Fatalf("ip route: %v\n%s", err, out)
 	}
@@ -182,12 +185,7 @@ func modelWith(i int, extraVIP bool, announcer string) string {
 		addrs += "  - {address: " + vip2 + "/32, interface: lo}\n"
 		anns += "    - {prefix: " + vip2 + "/32}\n"
 	}
-	speaker := fmt.Sprintf(`  local_as: 65001
-  router_id: 10.99.0.%d
-  graceful_shutdown: 1s
-  peers:
-    - {address: %s, as: 65000, hold_time: %ds, keepalive: %ds}
-`, i, routerIP, holdTime, keepalive)
+	speaker := speakerLines(i, "")
 	if announcer != "" {
 		speaker = announcer
 	}
@@ -205,9 +203,20 @@ bgp:
 %s`, addrs, speaker, anns)
 }
 
+// speakerLines are director i's bgp: settings for GoBGP, peering with the
+// router; peerExtra adds fields to the peer (", graceful_restart: true").
+func speakerLines(i int, peerExtra string) string {
+	return fmt.Sprintf(`  local_as: 65001
+  router_id: 10.99.0.%d
+  graceful_shutdown: 1s
+  peers:
+    - {address: %s, as: 65000, hold_time: %ds, keepalive: %ds%s}
+`, i, routerIP, holdTime, keepalive, peerExtra)
+}
+
 func startDirector(t *testing.T, r *router, lbx string, i int) *director {
 	t.Helper()
-	d := newDirector(t, r, lbx, i)
+	d := newDirector(t, r.ns, lbx, i)
 	d.writeModel(t, false)
 	d.start(t)
 	return d
@@ -220,13 +229,14 @@ func (d *director) writeModel(t *testing.T, extra bool) {
 }
 
 // newDirector is a director namespace, not yet running lbx watch: eth0
-// on the router's bridge (r nil: none) and vr0, its VRRP instance's link.
-func newDirector(t *testing.T, r *router, lbx string, i int) *director {
+// on the bridge br0 of the router's namespace rns (nil: none) and vr0, its
+// VRRP instance's link.
+func newDirector(t *testing.T, rns *nstest.NS, lbx string, i int) *director {
 	t.Helper()
 	d := &director{i: i, ns: nstest.New(t, nstest.Unique("bgpd")), dir: t.TempDir(), lbx: lbx}
-	if r != nil {
-		nstest.Veth(t, d.ns, "eth0", r.ns, fmt.Sprintf("d%d", i))
-		r.ns.Run(t, "ip", "link", "set", fmt.Sprintf("d%d", i), "master", "br0")
+	if rns != nil {
+		nstest.Veth(t, d.ns, "eth0", rns, fmt.Sprintf("d%d", i))
+		rns.Run(t, "ip", "link", "set", fmt.Sprintf("d%d", i), "master", "br0")
 		d.ns.Run(t, "ip", "addr", "add", fmt.Sprintf("10.99.0.%d/24", i), "dev", "eth0")
 	}
 	// The VRRP instance's own link: alone on it, the instance is MASTER
