@@ -309,6 +309,9 @@ func executeOne(ctx context.Context, k Kernel, c plan.Change) error {
 			return k.AddAddress(ctx, *c.AfterAddr)
 		}
 	}
+	if c.Kind == plan.KindSysctl {
+		return writeSysctl(ctx, k, c)
+	}
 	if c.Kind == plan.KindRoute {
 		switch c.Action {
 		case plan.Create:

@@ -36,6 +36,9 @@ type NetKernel struct {
 	nl     *netlink.Handle
 	routes *routeReader // nil on kernels without strict checking
 	broken error        // set when a call timed out: the handle may be mid-reply
+	// netnsPath is the namespace's /run/netns path ("": lbx's own), for
+	// its sysctls (sysctl_linux.go).
+	netnsPath string
 }
 
 // IPVSUnavailableError means the kernel has no IPVS.
@@ -88,7 +91,7 @@ func OpenKernel(o KernelOptions) (Kernel, error) {
 		nsHandle = h
 		defer h.Close()
 	}
-	k := &NetKernel{}
+	k := &NetKernel{netnsPath: path}
 	var err error
 	if o.Netns != "" {
 		k.nl, err = netlink.NewHandleAt(nsHandle, unix.NETLINK_ROUTE)
@@ -194,10 +197,16 @@ func (k *NetKernel) needIPVS() error {
 	return nil
 }
 
-// Read dumps services, their destinations, all addresses and routes.
+// Read dumps services, their destinations, IPVS's sysctls, all addresses
+// and routes.
 func (k *NetKernel) Read(ctx context.Context) (*state.State, error) {
 	st := state.New()
 	if k.ipvs == nil {
+		// IPVS's sysctls may be there (ip_vs loaded after the kernel was
+		// opened): a model that names them sees them as they are.
+		if err := k.readIPVSSysctls(st); err != nil {
+			return nil, err
+		}
 		return st, k.readNetwork(ctx, st)
 	}
 	var svcs []*ipvs.Service
@@ -218,6 +227,9 @@ func (k *NetKernel) Read(ctx context.Context) (*state.State, error) {
 			svc.Reals[r.Key] = r
 		}
 		st.Services[svc.Key] = svc
+	}
+	if err := k.readIPVSSysctls(st); err != nil {
+		return nil, err
 	}
 	if err := k.readNetwork(ctx, st); err != nil {
 		return nil, err

@@ -281,6 +281,9 @@ func BGPWarnings(m *Model) Errors {
 			}
 		}
 	}
+	if len(warned) > 0 {
+		v.sloppyWarnings()
+	}
 	return v.errs
 }
 

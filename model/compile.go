@@ -209,6 +209,7 @@ func forwardingOf(own, service string) state.Forwarding {
 func Compile(m *Model, f Facts) *Desired {
 	d := CompileNetwork(m, f)
 	compileServices(d, m, f, nil)
+	compileSysctls(d, m)
 	return d
 }
 

@@ -9,12 +9,16 @@ import (
 	"github.com/lbx-dev/lbx/state"
 )
 
-// FromState turns a live state into a model (`lbx export`): every service
+// FromState turns a live state into a model (`lbx export`): the IPVS
+// sysctls read, every service
 // with its real servers, the given addresses, and the routes marked as
 // lbx's (other routes are the host's: DHCP's, the distribution's). Defaults are written out
 // so that the file says exactly what the kernel has.
 func FromState(st *state.State, addrs []state.Address) *Model {
 	m := &Model{Version: Version}
+	if s := IPVSSysctlsFrom(st.Sysctls); s != nil {
+		m.IPVS = &IPVS{Sysctls: s}
+	}
 	for _, k := range st.ServiceKeys() {
 		s := st.Services[k]
 		vs := &VirtualServer{Scheduler: s.Scheduler, OnePacket: s.OnePacket}

@@ -16,6 +16,8 @@ type Model struct {
 	Version int `yaml:"version"`
 	// Global holds director-wide settings.
 	Global Global `yaml:"global,omitempty"`
+	// IPVS holds the director's IPVS kernel settings (sysctls) that plan and apply reconcile.
+	IPVS *IPVS `yaml:"ipvs,omitempty"`
 	// Scripts are tracking scripts by name, for track_scripts.
 	Scripts map[string]*Script `yaml:"scripts,omitempty"`
 	// Addresses are interface addresses kept whatever the VRRP state.

@@ -34,6 +34,7 @@ func validate(m *Model) Errors {
 		v.errorf("version", "version %d is not supported by this lbx (it reads version %d)", m.Version, Version)
 	}
 	v.global()
+	v.ipvsSection()
 	v.scripts()
 	addrSeen := map[state.AddressKey]string{}
 	for i, a := range m.Addresses {

@@ -59,6 +59,8 @@ type Change struct {
 	AfterAddr     *state.Address   `json:"after_addr,omitempty"`
 	BeforeRoute   *state.Route     `json:"before_route,omitempty"`
 	AfterRoute    *state.Route     `json:"after_route,omitempty"`
+	BeforeSysctl  *state.Sysctl    `json:"before_sysctl,omitempty"`
+	AfterSysctl   *state.Sysctl    `json:"after_sysctl,omitempty"`
 }
 
 // Before returns the object before the change (nil for a create).
@@ -72,6 +74,8 @@ func (c *Change) Before() any {
 		return c.BeforeAddr
 	case c.BeforeRoute != nil:
 		return c.BeforeRoute
+	case c.BeforeSysctl != nil:
+		return c.BeforeSysctl
 	}
 	return nil
 }
@@ -87,6 +91,8 @@ func (c *Change) After() any {
 		return c.AfterAddr
 	case c.AfterRoute != nil:
 		return c.AfterRoute
+	case c.AfterSysctl != nil:
+		return c.AfterSysctl
 	}
 	return nil
 }
@@ -101,6 +107,7 @@ type Scope struct {
 	Services  []state.ServiceKey `json:"services"`
 	Addresses []state.AddressKey `json:"addresses"`
 	Routes    []state.RouteKey   `json:"routes,omitempty"`
+	Sysctls   []state.SysctlKey  `json:"sysctls,omitempty"`
 }
 
 // Plan is an ordered list of changes and what it was computed against.
@@ -206,7 +213,7 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 			addrScope[k] = true
 		}
 	}
-	p.Scope = Scope{Prune: opts.Prune, Services: state.SortedKeys(svcScope), Addresses: state.SortedKeys(addrScope), Routes: routeScope(d, live)}
+	p.Scope = Scope{Prune: opts.Prune, Services: state.SortedKeys(svcScope), Addresses: state.SortedKeys(addrScope), Routes: routeScope(d, live), Sysctls: sysctlScope(desired)}
 	p.Fingerprint = Fingerprint(live, p.Scope)
 
 	for _, k := range p.Scope.Services {
@@ -249,6 +256,7 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 	routeChanges, routeNotes := diffRoutes(desired, live, p.Scope.Routes)
 	p.Changes = append(p.Changes, routeChanges...)
 	p.Notes = append(p.Notes, routeNotes...)
+	p.Changes = append(p.Changes, diffSysctls(desired, live, p.Scope.Sysctls)...)
 	order(p.Changes)
 	return p
 }
@@ -409,9 +417,13 @@ func routeFields(have, want state.Route) []string {
 // arrive last (traffic stops before its service goes and starts after it
 // is ready); real servers leave before their services and arrive after
 // them. Routes leave before the addresses (one may use an address as its
-// source or reach its gateway through it) and arrive after them.
+// source or reach its gateway through it) and arrive after them. Sysctls
+// come first of all: how IPVS treats flows (sloppy TCP, connection
+// reuse) is set before a service can receive one.
 func phase(c Change) int {
 	switch {
+	case c.Kind == KindSysctl:
+		return -2
 	case c.Kind == KindRoute && c.Action == Delete:
 		return -1
 	case c.Kind == KindRoute:
@@ -519,6 +531,15 @@ func Fingerprint(live *state.State, sc Scope) string {
 			b = b[:0]
 			field("T")
 			field(r.Describe())
+			h.Write(b)
+		}
+	}
+	for _, k := range sc.Sysctls {
+		if v, ok := live.Sysctls[k]; ok {
+			b = b[:0]
+			field("Y")
+			field(k.String())
+			num(int64(v))
 			h.Write(b)
 		}
 	}

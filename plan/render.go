@@ -65,6 +65,9 @@ func WriteText(w io.Writer, p *Plan, colour bool) error {
 
 // describe prints a create's settings or an update's "field: old -> new".
 func describe(c Change) string {
+	if c.Kind == KindSysctl {
+		return describeSysctl(c)
+	}
 	switch c.Action {
 	case Create:
 		return settings(c.After())

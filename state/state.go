@@ -247,6 +247,9 @@ type State struct {
 	// RouteDuplicates are the kernel's other routes under a key of Routes
 	// (see AddLiveRoute); nil when there are none, as is usual.
 	RouteDuplicates map[RouteKey][]Route
+	// Sysctls are kernel settings (IPVS's, sysctl.go): in a desired
+	// state those the model names, in a live one those read. Nil: none.
+	Sysctls map[SysctlKey]int
 }
 
 // New returns an empty state.
@@ -312,6 +315,7 @@ func (s *State) Clone() *State {
 			c.RouteDuplicates[k] = append(c.RouteDuplicates[k], r)
 		}
 	}
+	c.Sysctls = cloneSysctls(s.Sysctls)
 	return c
 }
 

@@ -47,9 +47,12 @@ func bgpPreflight(m *model.Model, log *slog.Logger) error {
 		anyIPVS = anyIPVS || a.When != nil && len(a.When.VirtualServers) > 0
 	}
 	for _, name := range []string{"sloppy_tcp", "sloppy_sctp"} {
+		if m.SysctlsOf().Names(name) {
+			continue // plan/apply and lbx watch set it (model.BGPWarnings warns when to 0)
+		}
 		data, err := os.ReadFile(sloppyDir + "/" + name)
 		if anyIPVS && err == nil && strings.TrimSpace(string(data)) == "0" {
-			log.Warn("bgp: net.ipv4.vs."+name+" is 0: a flow moved here by ECMP from another director is dropped; set it to 1", "file", m.File)
+			log.Warn("bgp: net.ipv4.vs."+name+" is 0: a flow moved here by ECMP from another director is dropped; set it in the model: ipvs: {sysctls: {"+name+": true}}", "file", m.File)
 		}
 	}
 	return nil

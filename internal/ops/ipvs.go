@@ -61,10 +61,11 @@ func serviceNames(keys map[state.ServiceKey]bool) []string {
 	return out
 }
 
-// planNeedsIPVS reports whether a saved plan changes IPVS.
+// planNeedsIPVS reports whether a saved plan changes IPVS (its sysctls
+// too: they exist only with ip_vs).
 func planNeedsIPVS(p *plan.Plan) bool {
 	for _, c := range p.Changes {
-		if c.Kind == plan.KindService || c.Kind == plan.KindReal {
+		if c.Kind == plan.KindService || c.Kind == plan.KindReal || c.Kind == plan.KindSysctl {
 			return true
 		}
 	}

@@ -181,7 +181,7 @@ func Plan(ctx context.Context, m *model.Model, t Target, prune bool) (*plan.Plan
 		return nil, nil, nil, err
 	}
 	d := model.Compile(m, model.Facts{})
-	live, k, note, err := t.readLiveFor(ctx, len(d.State.Services) > 0, owner.Owned())
+	live, k, note, err := t.readLiveFor(ctx, len(d.State.Services) > 0 || len(d.State.Sysctls) > 0, owner.Owned())
 	if err != nil {
 		return nil, nil, nil, err
 	}

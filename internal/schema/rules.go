@@ -66,6 +66,8 @@ var rules = map[string]Rule{
 	"LVSSyncDaemon.port":             port,
 	"LVSSyncDaemon.ttl":              between(0, 255),
 
+	"IPVSSysctls.conn_reuse_mode": enum(model.ConnReuseModes),
+
 	"Script.script": req(Rule{Pattern: `\S`}),
 	"Script.weight": trackWeight,
 	"Script.rise":   atLeast(1),
