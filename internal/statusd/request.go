@@ -11,7 +11,7 @@ import (
 
 // Request is what a client asks for: the line "status" followed by the
 // options it wants, "status daemon_model\n". The status alone is small;
-// the daemon's model (about 200 bytes a checked real server) is sent only
+// the daemon's model (about 270 bytes a checked real server) is sent only
 // to the client that asks, `lbx plan` and `lbx apply`.
 type Request struct {
 	// DaemonModel asks for Status.DaemonModel.

@@ -51,7 +51,7 @@ type Status struct {
 	// carries out (VRRP instances, scripts, checks...), canonical:
 	// `lbx plan` diffs it against a file's, `lbx apply` reports what a
 	// reload changed in it. Sent only to a client that asks for it
-	// (Request.DaemonModel; about 200 bytes a checked real server), and
+	// (Request.DaemonModel; about 270 bytes a checked real server), and
 	// then never null.
 	DaemonModel []daemonview.Object `json:"daemon_model,omitzero"`
 }
