@@ -24,10 +24,15 @@ func DelegateToWatch(ctx context.Context, file string, t Target, timeout time.Du
 	if err != nil {
 		return true, nil, nil, err // not the host's daemon's socket
 	}
-	withModel := statusd.Request{DaemonModel: true}
-	before, qerr := statusd.QueryRequest(ctx, sock, withModel)
-	if qerr != nil {
+	if _, err := statusd.Query(ctx, sock); err != nil {
 		return false, nil, nil, nil
+	}
+	// A daemon runs, so apply never writes behind it: one whose model
+	// cannot be read (an older lbx watch does not send it) is an error.
+	withModel := statusd.Request{DaemonModel: true}
+	before, err := statusd.QueryRequest(ctx, sock, withModel)
+	if err != nil {
+		return true, nil, nil, cli.Exit(cli.ExitError1, err)
 	}
 	abs, _ := filepath.Abs(file)
 	if abs != before.Daemon.ModelFile {
