@@ -127,6 +127,8 @@ type conv struct {
 	syncDaemon   *keepalived.Node
 	vips         map[string]vipOwner
 	services     map[string]keepalived.Pos
+	// serviceOwner: the virtual server that declared each service.
+	serviceOwner map[string]*model.VirtualServer
 	// pos maps model objects to the statement they came from, for
 	// errors found by the model's own validation.
 	pos     map[any]keepalived.Pos
@@ -218,15 +220,16 @@ func (c *conv) legacy(owner any, n *keepalived.Node, modern string) {
 // Tree converts a parsed configuration.
 func Tree(root *keepalived.Node) *Result {
 	c := &conv{
-		m:          &model.Model{Version: model.Version, Scripts: map[string]*model.Script{}},
-		comments:   map[any][]string{},
-		trackFiles: map[string]string{},
-		groupNodes: map[string]*keepalived.Node{},
-		instNames:  map[string]bool{},
-		vips:       map[string]vipOwner{},
-		services:   map[string]keepalived.Pos{},
-		pos:        map[any]keepalived.Pos{},
-		rootPos:    root.Pos,
+		m:            &model.Model{Version: model.Version, Scripts: map[string]*model.Script{}},
+		comments:     map[any][]string{},
+		trackFiles:   map[string]string{},
+		groupNodes:   map[string]*keepalived.Node{},
+		instNames:    map[string]bool{},
+		vips:         map[string]vipOwner{},
+		services:     map[string]keepalived.Pos{},
+		serviceOwner: map[string]*model.VirtualServer{},
+		pos:          map[any]keepalived.Pos{},
+		rootPos:      root.Pos,
 	}
 	// First pass: names other sections refer to.
 	for _, n := range root.Children {

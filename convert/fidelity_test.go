@@ -352,6 +352,24 @@ var fidelityCases = []fidelityCase{
 		kaNot:    []string{"10.0.0.1"},
 		kaIfaces: []string{"eth0"},
 	},
+	{
+		name:   "a virtual server declared twice: the first's settings, the real servers of both",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n lvs_sched rr\n real_server 10.0.1.1 80 {\n  weight 2\n }\n}\nvirtual_server 10.0.0.1 80 {\n protocol TCP\n lvs_sched wlc\n real_server 10.0.1.1 80 {\n  weight 5\n }\n real_server 10.0.1.2 80 {\n }\n}\n",
+		want:   []string{"scheduler: rr", "address: 10.0.1.1", "weight: 2", "address: 10.0.1.2"},
+		not:    []string{"wlc", "weight: 5"},
+		diag:   []string{"k.conf:8: warning: ", "declares again the services of the virtual server at ", "k.conf:1: keepalived programs them with the first declaration's settings", "1 real server(s) added, 1 already there keep the first's settings"},
+		strict: "k.conf:8: error: ",
+		kaNot:  []string{"skipping", "removing"},
+	},
+	{
+		name:   "a virtual_server_group defined twice: virtual servers use the first",
+		conf:   "virtual_server_group G {\n 10.0.0.1 80\n}\nvirtual_server_group G {\n 10.0.0.2 80\n}\nvirtual_server group G {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n}\n",
+		want:   []string{"address: 10.0.0.1"},
+		not:    []string{"10.0.0.2"},
+		diag:   []string{"k.conf:4: warning: virtual_server_group G is defined again (first at ", "k.conf:1): keepalived keeps both, but every \"virtual_server group G\" uses the first (ipvs_get_group_by_name)"},
+		strict: "k.conf:4: error: virtual_server_group G is defined again",
+		kaNot:  []string{"skipping", "removing"},
+	},
 }
 
 // writeCase writes the case's files into a fresh directory and returns

@@ -19,8 +19,10 @@ func (c *conv) vsGroup(n *keepalived.Node) {
 		return
 	}
 	g := &model.VirtualServerGroup{Name: n.Args[0].Text}
-	if _, dup := c.groupNodes[g.Name]; dup {
-		c.errorf(n.Pos, "virtual_server_group %q is defined twice", g.Name)
+	if first, dup := c.groupNodes[g.Name]; dup {
+		// keepalived keeps both, but a virtual server finds its group by
+		// name, the first of the list (ipvs_get_group_by_name).
+		c.corrected(nil, n.Pos, "virtual_server_group %s is defined again (first at %s): keepalived keeps both, but every \"virtual_server group %s\" uses the first (ipvs_get_group_by_name), so this definition is never used; lbx leaves it out — remove it, or rename it and the virtual servers meant to use it", g.Name, first.Pos, g.Name)
 		return
 	}
 	c.groupNodes[g.Name] = n

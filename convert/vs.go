@@ -74,14 +74,66 @@ func (c *conv) virtualServer(n *keepalived.Node) {
 		return
 	}
 	c.vsQuorum(d, weightSum)
-	for _, k := range c.m.ServiceKeys(vs) {
+	keys := c.m.ServiceKeys(vs)
+	if first := c.sameServices(keys); first != nil {
+		c.mergeVS(first, vs, n)
+		return
+	}
+	for _, k := range keys {
 		if prev, ok := c.services[k.String()]; ok {
 			c.errorf(n.Pos, "service %s is already declared at %s; IPVS holds one service per address, port and protocol", k, prev)
 			return
 		}
 		c.services[k.String()] = n.Pos
+		c.serviceOwner[k.String()] = vs
 	}
 	c.m.VirtualServers = append(c.m.VirtualServers, vs)
+}
+
+// sameServices is the virtual server declared earlier for exactly these
+// IPVS services (the same address and port, fwmark or group), nil when
+// there is none.
+func (c *conv) sameServices(keys []state.ServiceKey) *model.VirtualServer {
+	if len(keys) == 0 {
+		return nil
+	}
+	first := c.serviceOwner[keys[0].String()]
+	if first == nil || len(c.m.ServiceKeys(first)) != len(keys) {
+		return nil
+	}
+	for _, k := range keys[1:] {
+		if c.serviceOwner[k.String()] != first {
+			return nil
+		}
+	}
+	return first
+}
+
+// mergeVS handles a virtual server declared a second time for the same
+// services as keepalived 2.2.7 runs it: init_services adds each virtual
+// server in turn; adding the service again fails with EEXIST, which
+// ipvs_talk ignores, so the service keeps the first declaration's settings,
+// and this declaration's real servers are added to it (one already there
+// keeps the first's settings, EEXIST again).
+func (c *conv) mergeVS(first, vs *model.VirtualServer, n *keepalived.Node) {
+	port := func(v *model.VirtualServer, rs *model.RealServer) int {
+		if rs.Port == 0 {
+			return v.Port
+		}
+		return rs.Port
+	}
+	added, kept := 0, 0
+	for _, rs := range vs.RealServers {
+		if slices.ContainsFunc(first.RealServers, func(r *model.RealServer) bool {
+			return r.Address.Addr == rs.Address.Addr && port(first, r) == port(vs, rs)
+		}) {
+			kept++
+			continue
+		}
+		first.RealServers = append(first.RealServers, rs)
+		added++
+	}
+	c.corrected(first, n.Pos, "%s declares again the services of the virtual server at %s: keepalived programs them with the first declaration's settings (adding a service again fails with EEXIST, which keepalived ignores: ipvs_talk) and adds this declaration's real servers to them; so does lbx: %d real server(s) added, %d already there keep the first's settings, this block's own settings are not used — merge the two blocks", n.Source(), c.pos[first], added, kept)
 }
 
 // vsSetting handles the service's own IPVS settings (check_parser.c's
