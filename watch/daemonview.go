@@ -7,8 +7,11 @@ import (
 
 // viewCache holds the daemon-owned view (package daemonview) of the model
 // in force, made again only when the model changes: the status, which
-// publishes it for `lbx plan` and `lbx apply`, is read far more often
-// than the model is reloaded. Guarded by the engine's mu.
+// publishes it for `lbx plan` and `lbx apply` (to them only: the status
+// socket leaves it out unless asked), is read far more often than the
+// model is reloaded, and the view of effective values builds every check
+// again (about 0.1 s at 10,000 checked real servers). Guarded by the
+// engine's mu.
 type viewCache struct {
 	model *model.Model
 	view  []daemonview.Object
