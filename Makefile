@@ -138,12 +138,12 @@ export SOURCE_DATE_EPOCH
 # lbx(1) and a page per subcommand from the cobra commands, by a docs build
 # of lbx (-tags lbxdocs, a temporary binary: the shipped one has no
 # generator); lbx.yaml(5) from the model's Go types (internal/schema/gen);
-# lbx-check(1) is written by hand.
+# lbx-check(1) and lbx-bgp(1) are written by hand.
 man:
 	@set -e; rm -rf dist/man; mkdir -p dist/man; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	CGO_ENABLED=0 $(GO) build -trimpath -tags lbxdocs -ldflags "-X main.version=$(LBX_VERSION)" -o "$$tmp/lbx" ./cmd/lbx; \
 	"$$tmp/lbx" gen-docs --man-dir dist/man >/dev/null
-	cp packaging/lbx-check.1 dist/man/
+	cp packaging/lbx-check.1 packaging/lbx-bgp.1 dist/man/
 	$(GO) run ./internal/schema/gen -man dist/man/lbx.yaml.5
 
 completions: build
@@ -157,7 +157,7 @@ completions: build
 install: build man completions
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(SCHEMADIR)
-	install -m 0755 bin/lbx bin/lbx-check $(DESTDIR)$(BINDIR)/
+	install -m 0755 bin/lbx bin/lbx-check bin/lbx-bgp $(DESTDIR)$(BINDIR)/
 	install -m 0644 schema/lbx.schema.json $(DESTDIR)$(SCHEMADIR)/
 	{ echo '# lbx.service: lbx watch under systemd, installed from lbx'"'"'s examples/lbx.service.'; \
 	  echo '# Extra flags: LBX_OPTS in /etc/default/lbx. Other changes: systemctl edit lbx.'; echo; \
@@ -169,7 +169,7 @@ install: build man completions
 	install -m 0644 dist/completions/lbx.fish $(DESTDIR)$(FISHCOMPDIR)/lbx.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/lbx $(DESTDIR)$(BINDIR)/lbx-check $(DESTDIR)$(UNITDIR)/lbx.service \
+	rm -f $(DESTDIR)$(BINDIR)/lbx $(DESTDIR)$(BINDIR)/lbx-check $(DESTDIR)$(BINDIR)/lbx-bgp $(DESTDIR)$(UNITDIR)/lbx.service \
 		$(DESTDIR)$(MANDIR)/man1/lbx.1.gz $(DESTDIR)$(MANDIR)/man1/lbx-*.1.gz $(DESTDIR)$(MANDIR)/man5/lbx.yaml.5.gz \
 		$(DESTDIR)$(BASHCOMPDIR)/lbx $(DESTDIR)$(ZSHCOMPDIR)/_lbx $(DESTDIR)$(FISHCOMPDIR)/lbx.fish \
 		$(DESTDIR)$(SCHEMADIR)/lbx.schema.json
