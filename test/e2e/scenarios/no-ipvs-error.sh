@@ -13,9 +13,20 @@ version: 1
 virtual_servers:
   - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.5}]}
 Y
-run lbx plan -f m.yaml
-[[ ! -e /proc/net/ip_vs ]] || fail "ip_vs got loaded anyway: the test is not honest"
-expect_rc 1 "no IPVS is an error"
-lines=$(grep -c . <<<"$ERR_OUT" || true)
-((lines == 1)) || fail "stderr has $lines lines, want exactly one"
-grep -qiE 'ipvs|ip_vs' <<<"$ERR_OUT" || fail "the error does not mention IPVS/ip_vs"
+# one_line_error FILE: lbx plan -f FILE fails with one line naming IPVS.
+one_line_error() {
+	run lbx plan -f "$1"
+	[[ ! -e /proc/net/ip_vs ]] || fail "ip_vs got loaded anyway: the test is not honest"
+	expect_rc 1 "no IPVS is an error ($1)"
+	lines=$(grep -c . <<<"$ERR_OUT" || true)
+	((lines == 1)) || fail "stderr has $lines lines, want exactly one"
+	grep -qiE 'ipvs|ip_vs' <<<"$ERR_OUT" || fail "the error does not mention IPVS/ip_vs"
+}
+one_line_error m.yaml
+# A model that names only IPVS sysctls needs IPVS as much: the same line.
+model s.yaml <<'Y'
+version: 1
+ipvs:
+  sysctls: {sloppy_tcp: true}
+Y
+one_line_error s.yaml
