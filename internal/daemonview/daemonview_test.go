@@ -104,33 +104,39 @@ func TestOfNamesEveryDaemonObject(t *testing.T) {
 func TestOfRunsAlike(t *testing.T) {
 	tests := []struct {
 		name  string
-		edits []string // old, new, ... applied to base for the second model
+		from  []string // old, new, ... applied to base for the running model
+		edits []string // and for the second model
 	}{
-		{"advert_int left out or 1s", []string{"priority: 150", "priority: 150\n    advert_int: 1s"}},
-		{"advert_int as a number", []string{"priority: 150", "priority: 150\n    advert_int: 1"}},
-		{"state and version written", []string{"priority: 150", "priority: 150\n    state: BACKUP\n    version: 2"}},
-		{"vrrp_version on the global", []string{"global: {script_user: root}", "global: {script_user: root, vrrp_version: 2}"}},
-		{"garp settings inherited or written", []string{
+		{"advert_int left out or 1s", nil, []string{"priority: 150", "priority: 150\n    advert_int: 1s"}},
+		{"advert_int as a number", nil, []string{"priority: 150", "priority: 150\n    advert_int: 1"}},
+		{"state and version written", nil, []string{"priority: 150", "priority: 150\n    state: BACKUP\n    version: 2"}},
+		{"vrrp_version on the global", nil, []string{"global: {script_user: root}", "global: {script_user: root, vrrp_version: 2}"}},
+		{"garp settings inherited or written", nil, []string{
 			"global: {script_user: root}", "global: {script_user: root, vrrp_garp_master_delay: 5s, vrrp_garp_master_repeat: 5}",
 			"priority: 150", "priority: 150\n    garp_master_delay: 5s\n    garp_master_refresh_repeat: 1\n    preempt_delay: 0s"}},
-		{"virtual address on the instance's interface", []string{"{address: 192.0.2.50/24}", "{address: 192.0.2.50/24, interface: eth0, scope: global}"}},
-		{"track weight on the script or the track", []string{"track_scripts: [{name: chk}]", "track_scripts: [{name: chk, weight: -20}]"}},
-		{"script defaults written", []string{"interval: 2s, weight: -20}", "interval: 2s, timeout: 2s, rise: 1, fall: 1, weight: -20, user: root}"}},
-		{"an untracked script", []string{"spare: {script: /bin/false}", "spare: {script: /bin/sh -c 'exit 3'}"}},
-		{"delay_loop inherited or on the check", []string{"checks: [{type: tcp}]", "checks: [{type: tcp, delay_loop: 5s}]"}},
-		{"check defaults written", []string{"checks: [{type: tcp}]",
+		{"virtual address on the instance's interface", nil, []string{"{address: 192.0.2.50/24}", "{address: 192.0.2.50/24, interface: eth0, scope: global}"}},
+		{"track weight on the script or the track", nil, []string{"track_scripts: [{name: chk}]", "track_scripts: [{name: chk, weight: -20}]"}},
+		{"script defaults written", nil, []string{"interval: 2s, weight: -20}", "interval: 2s, timeout: 2s, rise: 1, fall: 1, weight: -20, user: root}"}},
+		{"an untracked script", nil, []string{"spare: {script: /bin/false}", "spare: {script: /bin/sh -c 'exit 3'}"}},
+		{"delay_loop inherited or on the check", nil, []string{"checks: [{type: tcp}]", "checks: [{type: tcp, delay_loop: 5s}]"}},
+		{"check defaults written", nil, []string{"checks: [{type: tcp}]",
 			"checks: [{type: tcp, connect_ip: 10.1.0.2, connect_port: 80, connect_timeout: 5s, retry: 1, delay_before_retry: 1s, warmup: 5s}]"}},
-		{"http defaults written", []string{"checks: [{type: http_get, urls: [{path: /health}]}]",
+		{"http defaults written", nil, []string{"checks: [{type: http_get, urls: [{path: /health}]}]",
 			"checks: [{type: http_get, delay_loop: 60s, virtualhost: www.example.com, http_protocol: '1.0', delay_before_retry: 3s, urls: [{path: /health, status_codes: [200-299]}]}]"}},
-		{"inhibit_on_failure on the service or the server", []string{"delay_loop: 5s", "delay_loop: 5s\n    inhibit_on_failure: true",
+		{"inhibit_on_failure on the service or the server", nil, []string{"delay_loop: 5s", "delay_loop: 5s\n    inhibit_on_failure: true",
 			"checks: [{type: tcp}]", "checks: [{type: tcp}]\n        inhibit_on_failure: false"}},
-		{"quorum 1 written", []string{"delay_loop: 5s", "delay_loop: 5s\n    quorum: {min: 1}"}},
-		{"global defaults written", []string{"global: {script_user: root}", "global: {script_user: root, resync_interval: 10s, ipvs_on_stop: keep, enable_script_security: false}"}},
-		{"a kernel-only setting", []string{"weight: 1\n        checks", "weight: 5\n        checks"}},
+		{"quorum 1 written", nil, []string{"delay_loop: 5s", "delay_loop: 5s\n    quorum: {min: 1}"}},
+		{"global defaults written", nil, []string{"global: {script_user: root}", "global: {script_user: root, resync_interval: 10s, ipvs_on_stop: keep, enable_script_security: false}"}},
+		{"a kernel-only setting", nil, []string{"weight: 1\n        checks", "weight: 5\n        checks"}},
+		// What the checker fills in as it builds a check (check.build).
+		{"misc timeout left out or the delay_loop", []string{"checks: [{type: tcp}]", "checks: [{type: misc, path: /bin/true}]"},
+			[]string{"checks: [{type: tcp}]", "checks: [{type: misc, path: /bin/true, timeout: 5s, retry: 0, user: root}]"}},
+		{"dns query left out or written", []string{"checks: [{type: tcp}]", "checks: [{type: dns}]"},
+			[]string{"checks: [{type: tcp}]", "checks: [{type: dns, dns_type: SOA, dns_name: ., retry: 3, delay_before_retry: 5s}]"}},
 	}
-	running := viaJSON(t, load(t, base))
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			running := viaJSON(t, load(t, edit(t, tc.from...)))
 			if got := diffText(Diff(running, load(t, edit(t, tc.edits...)))); len(got) > 0 {
 				t.Fatalf("models that run alike differ:\n%q", got)
 			}
