@@ -326,7 +326,7 @@ func TestWildVRRP(t *testing.T) {
 				}
 				for _, in := range m.VRRPInstances {
 					compared.Add(1)
-					if d := compareInstance(ka, m, in); d != "" {
+					if d := compareInstance(ka, m, in, knownVRRP[e.Name][in.Name]); d != "" {
 						differ.Add(1)
 						t.Errorf("instance %s: %s", in.Name, d)
 					}
@@ -342,16 +342,42 @@ func TestWildVRRP(t *testing.T) {
 }
 
 // compareInstance says how the model's instance differs from keepalived's.
-func compareInstance(ka map[string]*vrrpView, m *model.Model, in *model.VRRPInstance) string {
+// A field of a known difference is left out of the comparison.
+func compareInstance(ka map[string]*vrrpView, m *model.Model, in *model.VRRPInstance, known knownDiff) string {
 	kv, ok := ka[in.Name]
 	if !ok {
 		return "keepalived runs no such instance"
 	}
-	if d := diffView(kv, modelView(m, in)); len(d) > 0 {
+	d := slices.DeleteFunc(diffView(kv, modelView(m, in)), func(l string) bool {
+		return known.field != "" && strings.HasPrefix(l, known.field+":")
+	})
+	if len(d) > 0 {
 		return "differs from what keepalived runs:\n  " + strings.Join(d, "\n  ")
 	}
 	return ""
 }
+
+// knownDiff is a field of a converted instance that differs from
+// keepalived's dump because of what the converter reports (a keyword the
+// model cannot hold, a correction), and why.
+type knownDiff struct{ field, why string }
+
+// knownVRRP: per file and instance, the difference the conversion reports.
+var knownVRRP = map[string]map[string]knownDiff{
+	"pqarmitage/keepalived-devel-tools/configs/check_align.conf": {
+		"VIt_254": ipvlanSrc,
+		"VIt_253": ipvlanSrc,
+		"VIt_252": ipvlanSrc,
+		"6.1.1.2": sharedVIP,
+		"6.1.1.3": sharedVIP,
+		"6.1.1.4": sharedVIP,
+	},
+}
+
+var (
+	ipvlanSrc = knownDiff{"source address (unicast_src_ip, mcast_src_ip)", "use_ipvlan IFACE ADDRESS: keepalived sends from the ipvlan's address; ipvlan interfaces are not in the model (reported, left out)"}
+	sharedVIP = knownDiff{"virtual_addresses", "fe80::1 on eth1 is also a VIP of instance 6.1.1.1: an lbx address has one owner, the first (a correction)"}
+)
 
 func convertedModel(t *testing.T, e entry) *model.Model {
 	t.Helper()
