@@ -19,7 +19,7 @@ func init() {
 	)
 	c := &cobra.Command{
 		Use:   "export",
-		Short: "Print the live state (IPVS services, global addresses, lbx's routes) as a model",
+		Short: "Print the live state (IPVS services and sysctls, global addresses, lbx's routes) as a model",
 		Long: `export reads the kernel and prints it as an lbx model. The output is valid
 input for lbx plan -f (which then shows no changes) and for lbx plan --live,
 which plans against this recorded state on a machine without IPVS or root.`,
