@@ -5,7 +5,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all deps fresh build test vet fmt-check unit test-ansible test-wildconf test-faults test-bgp e2e bench bench-go bench-vm bench-vrrp bench-watch demo fuzz man completions install uninstall deb clean
+.PHONY: all deps fresh build test vet fmt-check unit test-ansible test-wildconf test-faults test-bgp e2e bench bench-go bench-vm bench-vrrp bench-watch bench-bgp demo fuzz man completions install uninstall deb clean
 
 all: build
 
@@ -78,7 +78,7 @@ e2e:
 test: deps
 	@$(MAKE) --no-print-directory fmt-check vet unit test-ansible test-wildconf test-faults test-bgp e2e
 
-bench: bench-go bench-vm bench-vrrp bench-watch
+bench: bench-go bench-vm bench-vrrp bench-watch bench-bgp
 
 bench-go:
 	$(GO) test -run '^$$' -bench . $(PKGS)
@@ -87,6 +87,13 @@ bench-go:
 # namespaces on this host (root).
 bench-vrrp:
 	$(GO) test ./vrrpd/interop/ -run '^$$' -bench . -benchtime 10x -timeout 20m
+
+# BGP withdraw convergence (a director's VRRP condition failing to the
+# route leaving bird2's kernel table), lbx watch next to keepalived + a
+# notify script driving gobgpd, median of 10; lbx watch's peak RSS with and
+# without BGP. Namespaces on this host (root); prints ratio= lines.
+bench-bgp:
+	$(GO) test ./test/bgp/ -run '^$$' -bench . -benchtime 10x -timeout 20m
 
 # 2,000 services x 5 real servers in one VM boot, lbx next to ipvsadm.
 # Fails when the guest did not finish or kernel_writes was not 1.

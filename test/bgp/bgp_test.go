@@ -40,7 +40,7 @@ const (
 )
 
 // buildLBX builds lbx, lbx-check and lbx-bgp into dir.
-func buildLBX(t *testing.T, dir string) string {
+func buildLBX(t testing.TB, dir string) string {
 	t.Helper()
 	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-bgp")
 	cmd.Dir = "../.."
@@ -83,7 +83,7 @@ template bgp director {
 	return b.String()
 }
 
-func startRouter(t *testing.T, dir string, n int) *router {
+func startRouter(t testing.TB, dir string, n int) *router {
 	t.Helper()
 	r := &router{ns: nstest.New(t, nstest.Unique("bgpr")), sock: filepath.Join(dir, "bird.ctl"), log: filepath.Join(dir, "bird.log")}
 	nstest.Bridge(t, r.ns, "br0")
@@ -116,12 +116,12 @@ func (r *router) birdc(cmd string) (string, error) {
 	return string(out), err
 }
 
-func (r *router) nexthops(t *testing.T, dst string) []string { return nexthops(t, r.ns, dst) }
+func (r *router) nexthops(t testing.TB, dst string) []string { return nexthops(t, r.ns, dst) }
 
 // nexthops are the gateways of the kernel route to dst in the router's
 // namespace ns (one "via" for a single path, one per "nexthop" for ECMP,
 // whichever daemon put it there); nil: no route.
-func nexthops(t *testing.T, ns *nstest.NS, dst string) []string {
+func nexthops(t testing.TB, ns *nstest.NS, dst string) []string {
 	out, err := ns.Try("ip", "route", "show", dst+"/32")
 	if err != nil {
 		t.Fatalf("ip route: %v\n%s", err, out)
@@ -135,7 +135,7 @@ func nexthops(t *testing.T, ns *nstest.NS, dst string) []string {
 
 // since is when bird's session with director i came up ("Established"
 // with its time), to tell a session reset.
-func (r *router) session(t *testing.T, i int) string {
+func (r *router) session(t testing.TB, i int) string {
 	out, err := r.birdc(fmt.Sprintf("show protocols d%d", i))
 	if err != nil {
 		t.Fatalf("birdc: %v\n%s", err, out)
@@ -150,7 +150,7 @@ func (r *router) session(t *testing.T, i int) string {
 
 // importUpdates is bird's count of UPDATEs received from director i
 // ("Import updates: received").
-func (r *router) importUpdates(t *testing.T, i int) int {
+func (r *router) importUpdates(t testing.TB, i int) int {
 	out, err := r.birdc(fmt.Sprintf("show protocols all d%d", i))
 	if err != nil {
 		t.Fatalf("birdc: %v\n%s", err, out)
@@ -214,7 +214,7 @@ func speakerLines(i int, peerExtra string) string {
 `, i, routerIP, holdTime, keepalive, peerExtra)
 }
 
-func startDirector(t *testing.T, r *router, lbx string, i int) *director {
+func startDirector(t testing.TB, r *router, lbx string, i int) *director {
 	t.Helper()
 	d := newDirector(t, r.ns, lbx, i)
 	d.writeModel(t, false)
@@ -222,7 +222,7 @@ func startDirector(t *testing.T, r *router, lbx string, i int) *director {
 	return d
 }
 
-func (d *director) writeModel(t *testing.T, extra bool) {
+func (d *director) writeModel(t testing.TB, extra bool) {
 	if err := os.WriteFile(filepath.Join(d.dir, "lbx.yaml"), []byte(model(d.i, extra)), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func (d *director) writeModel(t *testing.T, extra bool) {
 // newDirector is a director namespace, not yet running lbx watch: eth0
 // on the bridge br0 of the router's namespace rns (nil: none) and vr0, its
 // VRRP instance's link.
-func newDirector(t *testing.T, rns *nstest.NS, lbx string, i int) *director {
+func newDirector(t testing.TB, rns *nstest.NS, lbx string, i int) *director {
 	t.Helper()
 	d := &director{i: i, ns: nstest.New(t, nstest.Unique("bgpd")), dir: t.TempDir(), lbx: lbx}
 	if rns != nil {
@@ -246,7 +246,7 @@ func newDirector(t *testing.T, rns *nstest.NS, lbx string, i int) *director {
 	return d
 }
 
-func (d *director) start(t *testing.T) {
+func (d *director) start(t testing.TB) {
 	t.Helper()
 	d.cmd = d.ns.Cmd(d.lbx, "watch", "-f", filepath.Join(d.dir, "lbx.yaml"), "--state-dir", d.dir, "--run-dir", d.dir, "--checker", "inline")
 	logf, err := os.OpenFile(filepath.Join(d.dir, "lbx.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -288,7 +288,7 @@ func (d *director) wait() error {
 
 const sigtermMark = "test: SIGTERM of director 2"
 
-func appendLog(t *testing.T, file, line string) {
+func appendLog(t testing.TB, file, line string) {
 	f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -297,7 +297,7 @@ func appendLog(t *testing.T, file, line string) {
 	fmt.Fprintln(f, line)
 }
 
-func (d *director) signal(t *testing.T, s syscall.Signal) {
+func (d *director) signal(t testing.TB, s syscall.Signal) {
 	if err := d.cmd.Process.Signal(s); err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func (d *director) signal(t *testing.T, s syscall.Signal) {
 
 // children are lbx watch's child processes (lbx-bgp: the checks run
 // inline); the test fails without one.
-func (d *director) children(t *testing.T) []int {
+func (d *director) children(t testing.TB) []int {
 	var pids []int
 	// Each thread lists the children it started.
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", d.cmd.Process.Pid))
@@ -325,7 +325,7 @@ func (d *director) children(t *testing.T) []int {
 
 // freeze stops (or, with SIGCONT, resumes) lbx watch and its children
 // (lbx-bgp, the speaker): a director that hangs whole, sending nothing.
-func (d *director) freeze(t *testing.T, s syscall.Signal) {
+func (d *director) freeze(t testing.TB, s syscall.Signal) {
 	pids := append([]int{d.cmd.Process.Pid}, d.children(t)...)
 	for _, pid := range pids {
 		if err := syscall.Kill(pid, s); err != nil {
@@ -335,7 +335,7 @@ func (d *director) freeze(t *testing.T, s syscall.Signal) {
 }
 
 // status is `lbx status -o json` of the director, its BGP part.
-func (d *director) status(t *testing.T) bgpStatus {
+func (d *director) status(t testing.TB) bgpStatus {
 	t.Helper()
 	out, err := d.ns.Cmd(d.lbx, "status", "--run-dir", d.dir, "-o", "json").Output()
 	if err != nil {
@@ -365,7 +365,7 @@ type bgpStatus struct {
 	} `json:"prefixes"`
 }
 
-func eventually(t *testing.T, what string, within time.Duration, cond func() bool) time.Duration {
+func eventually(t testing.TB, what string, within time.Duration, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for time.Since(start) < within {

@@ -53,7 +53,7 @@ func frrConf(n int) string {
 // so each runs in a private mount namespace with a tmpfs of its own on
 // /var/tmp. Nothing of the host's /etc/frr, /var/run/frr or /var/tmp is
 // read or written.
-func startFRR(t *testing.T, n int) *frrRouter {
+func startFRR(t testing.TB, n int) *frrRouter {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "lbx-frr-")
 	if err != nil {
@@ -92,7 +92,7 @@ func startFRR(t *testing.T, n int) *frrRouter {
 
 // daemon starts FRR's daemon name with the paths of r.dir; it is stopped
 // (SIGTERM: FRR removes its crash-log directory) at cleanup.
-func (r *frrRouter) daemon(t *testing.T, name string) {
+func (r *frrRouter) daemon(t testing.TB, name string) {
 	t.Helper()
 	path := func(suffix string) string { return filepath.Join(r.dir, name+suffix) }
 	cmd := r.ns.Cmd("unshare", "--mount", "--propagation", "private",
@@ -126,7 +126,7 @@ func (r *frrRouter) daemon(t *testing.T, name string) {
 	})
 }
 
-func (r *frrRouter) vtysh(t *testing.T, cmd string, v any) {
+func (r *frrRouter) vtysh(t testing.TB, cmd string, v any) {
 	t.Helper()
 	out, err := r.ns.Cmd("vtysh", "--vty_socket", r.dir, "-c", cmd).Output()
 	if err != nil {
@@ -149,7 +149,7 @@ type frrPath struct {
 }
 
 // paths are bgpd's paths to dst/32 by the peer that sent them.
-func (r *frrRouter) paths(t *testing.T, dst string) map[string]frrPath {
+func (r *frrRouter) paths(t testing.TB, dst string) map[string]frrPath {
 	var route struct {
 		Paths []frrPath `json:"paths"`
 	}
