@@ -8,10 +8,15 @@ for f in "${ex[@]}"; do
 	ipvsadm -C
 	rm -rf /var/lib/lbx
 	links_for "$f"
-	run lbx plan -f "$f" -o json
+	# A fleet's model (nodes:) is applied as its first node.
+	node=()
+	if grep -q '^nodes:' "$f"; then
+		node=(--node "$(awk '/^nodes:/ {n = 1; next} n && /^  [A-Za-z0-9_.-]+:/ {sub(/^  /, ""); sub(/:.*/, ""); print; exit}' "$f")")
+	fi
+	run lbx plan -f "$f" "${node[@]}" -o json
 	expect_rc 0
 	svcs=$(grep -oE '"address"[[:space:]]*:[[:space:]]*"service\.[^"]*"' <<<"$OUT" | sed 's/.*"service\.//; s/"$//' | sort -u || true)
-	must lbx apply -f "$f" --auto-approve
+	must lbx apply -f "$f" "${node[@]}" --auto-approve
 	for s in $svcs; do
 		case $s in
 		fwmark*) k="-A -f ${s##*/}" ;;
@@ -22,9 +27,9 @@ for f in "${ex[@]}"; do
 		grep -qF -- "$k " <<<"$(kernel_rules)" || fail "$(basename "$f"): planned service $s is not in the kernel"
 	done
 	before=$(kernel_rules)
-	run lbx plan -f "$f" --detailed-exitcode
+	run lbx plan -f "$f" "${node[@]}" --detailed-exitcode
 	expect_rc 0 "$(basename "$f"): no changes right after apply"
-	must lbx apply -f "$f" --auto-approve -o json
+	must lbx apply -f "$f" "${node[@]}" --auto-approve -o json
 	[[ $(json_int kernel_writes) == 0 ]] || fail "$(basename "$f"): second apply wrote $(json_int kernel_writes) times"
 	[[ $(kernel_rules) == "$before" ]] || fail "$(basename "$f"): second apply changed the kernel"
 	for l in $(ls /sys/class/net); do [[ $l == lo ]] || ip link del "$l"; done
