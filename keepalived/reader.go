@@ -547,10 +547,13 @@ func (r *reader) process(line string, pos Pos, file string, depth int) {
 // ${NAME}; undefined names stay as written, as keepalived. A multi-line
 // definition splits the line. changed reports whether anything was
 // replaced; the caller re-processes the result (recursive replacement).
+// maxRescans bounds the replacements rescanned in one line.
+const maxRescans = 10000
+
 func (r *reader) substitute(line string, pos Pos, file string) ([]string, bool) {
 	var cur strings.Builder
 	var out []string
-	changed := false
+	changed, rescans := false, 0
 	for i := 0; i < len(line); {
 		if cur.Len() > maxLineBytes {
 			r.abort(pos, "a line expands to more than %d bytes", maxLineBytes)
@@ -595,6 +598,17 @@ func (r *reader) substitute(line string, pos Pos, file string) ([]string, bool) 
 			continue
 		}
 		changed = true
+		if len(val) == 1 && !strings.HasPrefix(strings.TrimLeft(val[0], " \t"), "~") {
+			// replace_param rescans a replacement in the same pass, so
+			// that `$OFF $GEN` with OFF=${_HASH} is "#" before $GEN is
+			// read (and a ~SEQ value then stops the pass, below).
+			if rescans++; rescans > maxRescans {
+				r.abort(pos, "definitions expand more than %d times in one line (a definition that uses itself?)", maxRescans)
+				return nil, false
+			}
+			line = line[:i] + val[0] + line[end:]
+			continue
+		}
 		for k, l := range val {
 			if k > 0 {
 				out = append(out, cur.String())
@@ -603,6 +617,14 @@ func (r *reader) substitute(line string, pos Pos, file string) ([]string, bool) 
 			cur.WriteString(l)
 		}
 		i = end
+		if len(val) > 0 && strings.HasPrefix(strings.TrimLeft(val[0], " \t"), "~") {
+			// replace_param stops at a value that starts with '~' (a
+			// ~SEQ or ~LST to generate): the rest of the line is left as
+			// written, for the generator, so `$OFF $GEN` with OFF=# is a
+			// comment as a whole, its lines never generated.
+			cur.WriteString(line[i:])
+			break
+		}
 	}
 	out = append(out, cur.String())
 	return out, changed
