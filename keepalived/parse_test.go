@@ -166,6 +166,11 @@ func TestParse(t *testing.T) {
 			want:  "main.conf:3 b 2\nmain.conf:5 d 3\n",
 		},
 		{
+			name:  "a comment in a multi-line definition keeps its final backslash: the definition goes on, as keepalived's decomment",
+			files: memFS{"main.conf": "$D= \\\na 1 # note \\\n# b 2 \\\nc 3\n$D\n"},
+			want:  "main.conf:5 a 1\nmain.conf:5 c 3\n",
+		},
+		{
 			name:  "a replacement is rescanned in its pass, and a ~SEQ value ends the pass: $OFF $GEN with OFF=${_HASH} generates nothing",
 			files: memFS{"main.conf": "$OFF=${_HASH}\n$RS= \\\nr ${N} { \\\n}\n$GEN= \\\n ~SEQ(N,1,2) $RS\na {\n$OFF\t$GEN\n$GEN\n b 1\n}\n"},
 			want:  "main.conf:7 a {\n  main.conf:9 r 1 {\n  }\n  main.conf:9 r 2 {\n  }\n  main.conf:10 b 1\n}\n",

@@ -227,6 +227,10 @@ func (r *reader) readText(data []byte, file string) {
 		if len(line) > keepalivedMaxLine {
 			r.warnf(pos, "line is longer than %d bytes; some keepalived versions cut it", keepalivedMaxLine)
 		}
+		// decomment keeps a line's final '\' even after a comment, so a
+		// commented line or one ending "# note \" goes on with a
+		// multi-line definition.
+		commentCont := strings.HasSuffix(line, "\\")
 		line = stripComment(line)
 		if !utf8.ValidString(line) {
 			// keepalived reads bytes; the model is YAML, which is UTF-8.
@@ -238,10 +242,8 @@ func (r *reader) readText(data []byte, file string) {
 		r.checkSpaces(line, pos)
 		line = trimBlank(line)
 		if defName != "" {
-			cont := strings.HasSuffix(line, "\\")
-			if cont {
-				line = trimBlank(strings.TrimSuffix(line, "\\"))
-			}
+			cont := commentCont || strings.HasSuffix(line, "\\")
+			line = trimBlank(strings.TrimSuffix(line, "\\"))
 			if line != "" {
 				defLines = append(defLines, line)
 			}
@@ -258,7 +260,7 @@ func (r *reader) readText(data []byte, file string) {
 		if !r.condOK(&line) {
 			continue
 		}
-		if name, val, ok := parseDef(line); ok && strings.HasSuffix(val, "\\") {
+		if name, val, ok := parseDef(line); ok && (commentCont || strings.HasSuffix(val, "\\")) {
 			first := trimBlank(strings.TrimSuffix(val, "\\"))
 			defName, defLines, defPos = name, nil, pos
 			if first != "" {
