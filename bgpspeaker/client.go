@@ -11,11 +11,12 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lbx-dev/lbx/internal/sibling"
 )
 
 // Binary is the speaker process's file name.
@@ -23,13 +24,7 @@ const Binary = "lbx-bgp"
 
 // Find locates lbx-bgp: next to the running lbx first, then on PATH.
 func Find() (string, error) {
-	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), Binary)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath(Binary); err == nil {
+	if p, ok := sibling.Find(Binary); ok {
 		return p, nil
 	}
 	return "", errors.New(Binary + " (lbx's BGP speaker) is neither next to lbx nor on PATH; make build puts it in bin/")
