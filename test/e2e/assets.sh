@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # assets.sh prepares what the e2e VM boots: a Debian cloud kernel that ships
 # IPVS as modules, and a base initramfs (busybox, the needed modules, bash,
-# iproute2's ip, ipvsadm and its save/restore scripts, keepalived and their
-# shared libraries, and /init). Everything is cached under test/e2e/.assets/;
-# a second run with the same inputs does nothing.
+# iproute2's ip, ipvsadm and its save/restore scripts, keepalived, bird2
+# and their shared libraries, and /init). Everything is cached under
+# test/e2e/.assets/; a second run with the same inputs does nothing.
 #
 #   test/e2e/assets.sh            # prepare (idempotent), print the asset dir
 #   LBX_E2E_ASSETS=DIR ...        # cache somewhere else
@@ -30,10 +30,10 @@ kver=${kpkg#linux-image-}
 
 # Cache key: the kernel version and the inputs of the base image. Host
 # binaries are part of it through their own checksums.
-bins=(/usr/bin/bash /usr/sbin/ip /usr/sbin/ipvsadm /usr/sbin/ipvsadm-save /usr/sbin/ipvsadm-restore /usr/sbin/keepalived /bin/busybox)
+bins=(/usr/bin/bash /usr/sbin/ip /usr/sbin/ipvsadm /usr/sbin/ipvsadm-save /usr/sbin/ipvsadm-restore /usr/sbin/keepalived /usr/sbin/bird /usr/sbin/birdc /bin/busybox)
 for b in "${bins[@]}"; do
 	if [[ ! -x $b ]]; then
-		echo "assets: $b missing (apt-get install bash iproute2 ipvsadm keepalived busybox-static)" >&2
+		echo "assets: $b missing (apt-get install bash iproute2 ipvsadm keepalived bird2 busybox-static)" >&2
 		exit 1
 	fi
 done
@@ -91,6 +91,9 @@ copy_bin /usr/bin/bash /bin/bash
 copy_bin /usr/sbin/ip /bin/ip
 copy_bin /usr/sbin/ipvsadm /sbin/ipvsadm
 copy_bin /usr/sbin/keepalived /sbin/keepalived
+# bird2: the ECMP router of bgp-ecmp-survival.
+copy_bin /usr/sbin/bird /sbin/bird
+copy_bin /usr/sbin/birdc /sbin/birdc
 cp /usr/sbin/ipvsadm-save /usr/sbin/ipvsadm-restore "$root/sbin/"
 ln -sf ../../bin/bash "$root/usr/bin/bash"
 ln -sf ../../bin/env "$root/usr/bin/env"

@@ -34,11 +34,12 @@ trap 'rm -rf "$work"' EXIT
 lbx=${LBX_BIN:-}
 if [[ -z "$lbx" ]]; then
 	lbx=$work/lbx
-	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./cmd/lbx ./cmd/lbx-check)
+	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./cmd/lbx ./cmd/lbx-check ./cmd/lbx-bgp)
 fi
 # relisten (test/e2e/relisten): bench-watch raises busybox httpd's accept
-# backlog with it.
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./test/e2e/relisten)
+# backlog with it. holdconn (test/e2e/holdconn): bgp-ecmp-survival's
+# long-lived connections.
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./test/e2e/relisten ./test/e2e/holdconn)
 lbxcheck=$(dirname "$lbx")/lbx-check
 [[ -x "$lbxcheck" ]] || { echo "vm: $lbxcheck missing (build it next to $lbx: go build -o DIR/ ./cmd/lbx ./cmd/lbx-check)" >&2; exit 1; }
 
@@ -49,7 +50,9 @@ ov=$work/ov
 mkdir -p "$ov/e2e/scenarios" "$ov/e2e/examples" "$ov/usr/local/bin"
 cp "$lbx" "$ov/usr/local/bin/lbx"
 cp "$lbxcheck" "$ov/usr/local/bin/lbx-check"
-cp "$work/relisten" "$ov/usr/local/bin/relisten"
+cp "$work/relisten" "$work/holdconn" "$ov/usr/local/bin/"
+# lbx-bgp (lbx watch's BGP speaker) when built next to lbx.
+[[ ! -x $(dirname "$lbx")/lbx-bgp ]] || cp "$(dirname "$lbx")/lbx-bgp" "$ov/usr/local/bin/lbx-bgp"
 cp "$here"/guest/lib.sh "$here"/guest/watch-lib.sh "$ov/e2e/"
 cp "$here"/scenarios/*.sh "$ov/e2e/scenarios/"
 cp "$repo"/examples/*.yaml "$ov/e2e/examples/" 2>/dev/null || true

@@ -54,8 +54,9 @@ func requireVM(t *testing.T) {
 func buildLBX(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	// lbx and, next to it, its checker process (vm.sh copies both).
-	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "./cmd/lbx", "./cmd/lbx-check")
+	// lbx and, next to it, its checker process and BGP speaker (vm.sh
+	// copies them).
+	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-bgp")
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
