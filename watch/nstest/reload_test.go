@@ -13,9 +13,9 @@ import (
 	"github.com/lbx-dev/lbx/model"
 )
 
-// bigModel is model1 with enough more static addresses to come near
-// model.MaxFileSize: a valid model whose load takes tens of seconds.
-func bigModel(t *testing.T) string {
+// withAddresses is model1 with static /32 addresses added on d0 while
+// more(i, size) holds: i addresses added so far, size the model's length.
+func withAddresses(t *testing.T, more func(i, size int) bool) string {
 	first := "  - {address: 192.0.2.10/24, interface: d0, label: d0:one}\n"
 	at := strings.Index(model1, first) + len(first)
 	if at < len(first) {
@@ -23,73 +23,95 @@ func bigModel(t *testing.T) string {
 	}
 	var b strings.Builder
 	b.WriteString(model1[:at])
-	const line = "  - {address: 10.%d.%d.%d/32, interface: d0}\n"
-	for i := 0; b.Len() < model.MaxFileSize*9/10; i++ {
-		fmt.Fprintf(&b, line, i>>16&255, i>>8&255, i&255)
+	for i := 0; more(i, b.Len()); i++ {
+		fmt.Fprintf(&b, "  - {address: 10.%d.%d.%d/32, interface: d0}\n", i>>16&255, i>>8&255, i&255)
 	}
 	b.WriteString(model1[at:])
 	return b.String()
+}
+
+// bigModel is model1 with enough more static addresses to come near
+// model.MaxFileSize: a valid model whose load takes tens of seconds.
+func bigModel(t *testing.T) string {
+	return withAddresses(t, func(_, size int) bool { return size < model.MaxFileSize*9/10 })
+}
+
+// manyAddresses is model1 with n more static /32 addresses on d0.
+func manyAddresses(t *testing.T, n int) string {
+	return withAddresses(t, func(i, _ int) bool { return i < n })
+}
+
+// reloadRig is lbx watch running model1 in its own namespace, the VIP
+// up: what each reload test starts from.
+type reloadRig struct {
+	ns        *nstest.NS
+	dir, file string
+	w         *daemon
+}
+
+func newReloadRig(t *testing.T, prefix string) *reloadRig {
+	nstest.Require(t)
+	bin := buildLBX(t)
+	r := &reloadRig{ns: linkedNamespace(t, prefix), dir: t.TempDir()}
+	r.file = filepath.Join(r.dir, "lbx.yaml")
+	if err := os.WriteFile(r.file, []byte(model1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.w = startWatch(t, r.ns, r.dir, bin, r.file)
+	waitFor(t, "the VIP", func() bool { return strings.Contains(r.addrs(), "192.0.2.50/24") })
+	return r
+}
+
+func (r *reloadRig) addrs() string {
+	out, _ := r.ns.Try("ip", "-o", "addr", "show", "dev", "d0")
+	return out
+}
+
+// reload replaces the model file with text at once (a rename, as an
+// editor saves) and sends lbx watch a SIGHUP.
+func (r *reloadRig) reload(t *testing.T, text string) {
+	next := r.file + ".new"
+	if err := os.WriteFile(next, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(next, r.file); err != nil {
+		t.Fatal(err)
+	}
+	r.w.cmd.Process.Signal(syscall.SIGHUP)
+}
+
+// termWithin sends a SIGTERM and wants a clean exit within 5 s; during
+// says what was under way, for the failure. It returns how long the stop
+// took.
+func (r *reloadRig) termWithin(t *testing.T, during func() string) time.Duration {
+	at := time.Now()
+	r.w.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-r.w.done:
+		r.w.done <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("lbx watch did not stop within 5 s of a SIGTERM during %s", during())
+	}
+	return time.Since(at).Round(time.Millisecond)
 }
 
 // TestSIGTERMDuringReload is issue 26 item 5: a SIGTERM while a SIGHUP's
 // reload is still loading a large model ends the daemon within 5 s (its
 // lock released with it), instead of waiting for the load.
 func TestSIGTERMDuringReload(t *testing.T) {
-	nstest.Require(t)
-	bin := buildLBX(t)
-	ns := linkedNamespace(t, "lr")
-	dir := t.TempDir()
-	file := filepath.Join(dir, "lbx.yaml")
-	os.WriteFile(file, []byte(model1), 0o644)
-	w := startWatch(t, ns, dir, bin, file)
-	vip := func() bool {
-		out, _ := ns.Try("ip", "-o", "addr", "show", "dev", "d0")
-		return strings.Contains(out, "192.0.2.50/24")
-	}
-	waitFor(t, "the VIP", vip)
-
-	big := file + ".new"
-	if err := os.WriteFile(big, []byte(bigModel(t)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(big, file); err != nil {
-		t.Fatal(err)
-	}
-	w.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, "the reload to start", func() bool { return strings.Contains(readFile(filepath.Join(dir, "watch.log")), "msg=reloading") })
+	r := newReloadRig(t, "lr")
+	r.reload(t, bigModel(t))
+	waitFor(t, "the reload to start", func() bool { return strings.Contains(readFile(filepath.Join(r.dir, "watch.log")), "msg=reloading") })
 	time.Sleep(500 * time.Millisecond) // well into the load
 
-	at := time.Now()
-	w.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-w.done:
-		w.done <- err // for the cleanup
-		if err != nil {
-			t.Fatalf("exit: %v", err)
-		}
-		t.Logf("stopped %v after SIGTERM", time.Since(at).Round(time.Millisecond))
-	case <-time.After(5 * time.Second):
-		t.Fatal("lbx watch did not stop within 5 s of a SIGTERM during a reload")
-	}
-	if vip() {
+	took := r.termWithin(t, func() string { return "a reload" })
+	t.Logf("stopped %v after SIGTERM", took)
+	if strings.Contains(r.addrs(), "192.0.2.50/24") {
 		t.Error("the VIP is still on d0 after the stop")
 	}
-}
-
-// manyAddresses is model1 with n more static /32 addresses on d0.
-func manyAddresses(t *testing.T, n int) string {
-	first := "  - {address: 192.0.2.10/24, interface: d0, label: d0:one}\n"
-	at := strings.Index(model1, first) + len(first)
-	if at < len(first) {
-		t.Fatal("model1 has no static address to add to")
-	}
-	var b strings.Builder
-	b.WriteString(model1[:at])
-	for i := range n {
-		fmt.Fprintf(&b, "  - {address: 10.%d.%d.%d/32, interface: d0}\n", i>>16&255, i>>8&255, i&255)
-	}
-	b.WriteString(model1[at:])
-	return b.String()
 }
 
 // TestSIGTERMDuringReloadReconcile is issue 26's "a reload can be
@@ -98,44 +120,24 @@ func manyAddresses(t *testing.T, n int) string {
 // machine) stops between two changes at SIGTERM, and the daemon ends
 // within 5 s, its VIP released, the addresses it made kept.
 func TestSIGTERMDuringReloadReconcile(t *testing.T) {
-	nstest.Require(t)
-	bin := buildLBX(t)
-	ns := linkedNamespace(t, "li")
-	dir := t.TempDir()
-	file := filepath.Join(dir, "lbx.yaml")
-	os.WriteFile(file, []byte(model1), 0o644)
-	w := startWatch(t, ns, dir, bin, file)
-	addrs := func() string { out, _ := ns.Try("ip", "-o", "addr", "show", "dev", "d0"); return out }
-	waitFor(t, "the VIP", func() bool { return strings.Contains(addrs(), "192.0.2.50/24") })
-
+	r := newReloadRig(t, "li")
 	const n = 25000
-	next := file + ".new"
-	os.WriteFile(next, []byte(manyAddresses(t, n)), 0o644)
-	os.Rename(next, file)
-	w.cmd.Process.Signal(syscall.SIGHUP)
-	made := func() int { return strings.Count(addrs(), " 10.") }
+	r.reload(t, manyAddresses(t, n))
+	made := func() int { return strings.Count(r.addrs(), " 10.") }
 	waitFor(t, "the reload's reconcile under way", func() bool { return made() >= 500 })
 
-	at := time.Now()
-	w.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-w.done:
-		w.done <- err // for the cleanup
-		if err != nil {
-			t.Fatalf("exit: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("lbx watch did not stop within 5 s of a SIGTERM during a reload's reconcile (%d of %d addresses made)", made(), n)
-	}
-	a := addrs()
-	t.Logf("stopped %v after SIGTERM, %d of %d addresses made", time.Since(at).Round(time.Millisecond), strings.Count(a, " 10."), n)
+	took := r.termWithin(t, func() string {
+		return fmt.Sprintf("a reload's reconcile (%d of %d addresses made)", made(), n)
+	})
+	a := r.addrs()
+	t.Logf("stopped %v after SIGTERM, %d of %d addresses made", took, strings.Count(a, " 10."), n)
 	if strings.Contains(a, "192.0.2.50/24") {
 		t.Error("the VIP is still on d0 after the stop")
 	}
 	if got := strings.Count(a, " 10."); got >= n {
 		t.Errorf("all %d addresses made: the reconcile was not interrupted", got)
 	}
-	if !strings.Contains(readFile(filepath.Join(dir, "watch.log")), "reconcile interrupted") {
+	if !strings.Contains(readFile(filepath.Join(r.dir, "watch.log")), "reconcile interrupted") {
 		t.Error("no 'reconcile interrupted' in the log")
 	}
 }
