@@ -115,19 +115,7 @@ func TestSloppyWarning(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Parse([]byte(bgpBase+tc.ipvs+bgp), "m.yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ws := BGPWarnings(m)
-			if len(ws) != len(tc.want) {
-				t.Fatalf("got %d warnings, want %d: %v", len(ws), len(tc.want), ws)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(ws.Error(), w) {
-					t.Errorf("missing %q in %v", w, ws)
-				}
-			}
+			wantWarnings(t, bgpBase+tc.ipvs+bgp, tc.want)
 		})
 	}
 }

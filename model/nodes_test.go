@@ -132,24 +132,7 @@ func TestFleetChecks(t *testing.T) {
 				y = strings.Replace(y, "      VI_1: {unicast_src_ip: 10.0.0.2}\n", "", 1)
 			}
 			_, err := Parse([]byte(y), "pair.yaml")
-			if len(tc.want) == 0 {
-				if err != nil {
-					t.Fatalf("unexpected errors:\n%v", err)
-				}
-				return
-			}
-			es, ok := AsErrors(err)
-			if !ok {
-				t.Fatalf("err = %v, want model errors", err)
-			}
-			if len(es) != len(tc.want) {
-				t.Errorf("got %d errors, want %d:\n%v", len(es), len(tc.want), err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("missing %q in:\n%v", w, err)
-				}
-			}
+			wantErrors(t, err, tc.want)
 		})
 	}
 }
