@@ -29,6 +29,7 @@ import (
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 	"github.com/lbx-dev/lbx/vrrpd"
+	"github.com/lbx-dev/lbx/watch/lvsrules"
 )
 
 // engine is the one writer to the kernel. Every fact change (a VRRP
@@ -275,7 +276,7 @@ func (e *engine) Reconcile(ctx context.Context, states map[string]string) error 
 func (e *engine) onHealth(ts []check.Transition) {
 	e.mu.Lock()
 	e.healthGen++
-	scripts := e.notifyScriptsLocked(ts)
+	scripts := lvsrules.NotifyScripts(e.m, e.health, transitions(ts))
 	for _, t := range ts {
 		e.health[t.ID] = t.Health
 		e.healthScope[t.ID.Service] = true
@@ -292,129 +293,26 @@ func (e *engine) onHealth(ts []check.Transition) {
 	e.kick("health")
 }
 
-// notifyScriptsLocked are the real servers' notify_up / notify_down for
-// these transitions, before they are applied to e.health: only for a
-// real server that goes up or down (a misc_dynamic weight change is no
-// transition, as in keepalived), once per real server of the model (a
-// group's real server is reported under each of its services).
-func (e *engine) notifyScriptsLocked(ts []check.Transition) []engineScript {
-	var out []engineScript
-	seen := map[*model.RealServer]bool{}
-	for _, t := range ts {
-		vs, rs := realServerOf(e.m, t.ID)
-		if rs == nil || seen[rs] {
-			continue
-		}
-		h, known := e.health[t.ID]
-		was, _ := model.Live(vs, rs, h, known)
-		now, _ := model.Live(vs, rs, t.Health, true)
-		switch {
-		case was == now:
-			continue
-		case now && rs.NotifyUp != "":
-			out = append(out, engineScript{metrics.ScriptNotifyUp, rs.NotifyUp})
-		case !now && rs.NotifyDown != "":
-			out = append(out, engineScript{metrics.ScriptNotifyDown, rs.NotifyDown})
-		}
-		seen[rs] = true
+// transitions are the checkers' transitions as the rules take them.
+func transitions(ts []check.Transition) []lvsrules.Transition {
+	out := make([]lvsrules.Transition, len(ts))
+	for i, t := range ts {
+		out[i] = lvsrules.Transition{ID: t.ID, Health: t.Health}
 	}
 	return out
 }
 
-// realServerOf finds the model's real server behind id, and its virtual
-// server (nil: none).
-func realServerOf(m *model.Model, id model.RealID) (*model.VirtualServer, *model.RealServer) {
-	// The real server first: ServiceKeys expands groups, only worth it
-	// for a virtual server that has this destination.
-	for _, vs := range m.VirtualServers {
-		for _, rs := range vs.RealServers {
-			if rs.Key(vs) == id.Real && slices.Contains(m.ServiceKeys(vs), id.Service) {
-				return vs, rs
-			}
-		}
-	}
-	return nil, nil
-}
-
-// omegaScripts are keepalived's omega, for a stop that removes the
-// services (keepalived runs it when it clears them): for each virtual
-// server with omega, its quorum_down if it has quorum now, and the
-// notify_down of each of its real servers that is up, once each (a group
-// is one virtual server).
+// omegaScripts are keepalived's omega for a stop that removes the
+// services (lvsrules.OmegaScripts), with the health of this moment.
 func (e *engine) omegaScripts() []engineScript {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var out []engineScript
-	for _, vs := range e.m.VirtualServers {
-		if vs.Omega {
-			out = append(out, e.downScriptsLocked(vs, true, nil)...)
-		}
-	}
-	return out
+	return lvsrules.OmegaScripts(e.m, e.health, e.quorumLost)
 }
 
-// reloadScriptsLocked are the scripts keepalived runs when a reload to
-// next removes real servers (clear_diff_services), omega or not, since the
-// removal is no shutdown: the notify_down of each removed real server
-// that was up and, for a virtual server removed whole, its quorum_down if
-// it had quorum. A kept service that loses quorum by the removal runs its
-// quorum_down from updateQuorumLocked under the new model, once
-// (keepalived may run it twice, for its old and its new copy).
-func (e *engine) reloadScriptsLocked(next *model.Model) []engineScript {
-	kept := map[state.ServiceKey]*model.VirtualServer{}
-	for _, vs := range next.VirtualServers {
-		for _, k := range next.ServiceKeys(vs) {
-			kept[k] = vs
-		}
-	}
-	var out []engineScript
-	for _, vs := range e.m.VirtualServers {
-		var nvs *model.VirtualServer
-		for _, k := range e.m.ServiceKeys(vs) {
-			if nvs = kept[k]; nvs != nil {
-				break
-			}
-		}
-		if nvs == nil {
-			out = append(out, e.downScriptsLocked(vs, true, nil)...)
-			continue
-		}
-		stays := map[state.RealKey]bool{}
-		for _, rs := range nvs.RealServers {
-			stays[rs.Key(nvs)] = true
-		}
-		out = append(out, e.downScriptsLocked(vs, false, func(rs *model.RealServer) bool { return !stays[rs.Key(vs)] })...)
-	}
-	return out
-}
-
-// downScriptsLocked are the scripts of vs of the model in force going
-// down: with quorum, its quorum_down if it has quorum now; and the
-// notify_down of each real server that gone selects (nil: all) and that
-// is up, with the health it has now.
-func (e *engine) downScriptsLocked(vs *model.VirtualServer, quorum bool, gone func(*model.RealServer) bool) []engineScript {
-	keys := e.m.ServiceKeys(vs)
-	if len(keys) == 0 {
-		return nil
-	}
-	var out []engineScript
-	if q := vs.Quorum; quorum && q != nil && q.DownScript != "" && !e.quorumLost[keys[0]] {
-		out = append(out, engineScript{metrics.ScriptQuorumDown, q.DownScript})
-	}
-	for _, rs := range vs.RealServers {
-		if gone != nil && !gone(rs) {
-			continue
-		}
-		if up, _ := e.liveLocked(vs, keys[0], rs); up && rs.NotifyDown != "" {
-			out = append(out, engineScript{metrics.ScriptNotifyDown, rs.NotifyDown})
-		}
-	}
-	return out
-}
-
-// engineScript is one notify_up/notify_down or quorum script to run:
-// Kind is its lbx_scripts_dropped_total kind (metrics.Script*).
-type engineScript struct{ Kind, Cmd string }
+// engineScript is one notify_up/notify_down or quorum script to run, as
+// the rules decide it.
+type engineScript = lvsrules.Script
 
 // queueScripts hands scripts to the script queue and returns at once:
 // neither the engine's callers (the checker's report, a reload) nor the
@@ -462,104 +360,16 @@ func (e *engine) suspendChecks() {
 	// set wins (lock order: e.mu, then the runner's).
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.runner.Suspend(suspendedReals(e.m, e.vrrp))
+	e.runner.Suspend(lvsrules.SuspendedReals(e.m, e.vrrp))
 }
 
-// suspendedReals is keepalived's ha_suspend: the real servers of a virtual
-// server with ha_suspend are not checked while its address belongs to a
-// VRRP instance that is not MASTER here (the address is not on this
-// director). Addresses no instance holds are never suspended.
-func suspendedReals(m *model.Model, vrrp map[string]string) map[model.RealID]bool {
-	holder := map[netip.Addr]string{}
-	for _, in := range m.VRRPInstances {
-		for _, a := range in.VirtualAddresses {
-			holder[a.Address.Addr()] = in.Name
-		}
-	}
-	out := map[model.RealID]bool{}
-	for _, vs := range m.VirtualServers {
-		if !vs.HASuspend {
-			continue
-		}
-		for _, key := range m.ServiceKeys(vs) {
-			name, ok := holder[key.Addr]
-			if !ok || vrrp[name] == "MASTER" {
-				continue
-			}
-			for _, rs := range vs.RealServers {
-				out[model.RealID{Service: key, Real: rs.Key(vs)}] = true
-			}
-		}
-	}
-	return out
-}
-
-// quorumStep is keepalived's quorum rule with hysteresis: a service that
-// has quorum loses it below quorum−hysteresis; one that lost it regains it
-// at quorum+hysteresis.
-func quorumStep(lost bool, weight, quorum, hysteresis int) bool {
-	if lost {
-		return weight < quorum+hysteresis
-	}
-	return weight < quorum-hysteresis
-}
-
-// liveLocked is model.Live of real server rs of vs in service key, with
-// the health held now.
-func (e *engine) liveLocked(vs *model.VirtualServer, key state.ServiceKey, rs *model.RealServer) (up bool, weight int) {
-	h, known := e.health[model.RealID{Service: key, Real: rs.Key(vs)}]
-	return model.Live(vs, rs, h, known)
-}
-
-// updateQuorumLocked recomputes each service's quorum from health and
-// returns the quorum_up/quorum_down scripts to run, once per virtual
-// server (a group's services cross together, and keepalived runs a
-// group's script once): on a crossing, and at a service's first sight (at
-// start, or new in a reload) as keepalived 2.2.7 does (checked in the test
-// VM, scenario watch-quorum-parity): a service starts without quorum and
-// gains it at quorum+hysteresis ("Gained quorum": up_script); below that,
-// with a sorry server, it starts lost ("Starting with quorum down":
-// down_script, the sorry server in); without one it just waits. Services
-// no longer in the model are forgotten.
+// updateQuorumLocked applies keepalived's quorum rule (lvsrules.Quorum)
+// to the health held now, logs the changes and returns the quorum
+// scripts to run.
 func (e *engine) updateQuorumLocked() []engineScript {
-	var scripts []engineScript
-	lost := make(map[state.ServiceKey]bool, len(e.quorumLost))
-	for _, vs := range e.m.VirtualServers {
-		q, hyst := vs.Quorum.MinWeight(), 0
-		if vs.Quorum != nil {
-			hyst = vs.Quorum.Hysteresis
-		}
-		ran := false
-		for _, key := range e.m.ServiceKeys(vs) {
-			weight := 0
-			for _, rs := range vs.RealServers {
-				if up, w := e.liveLocked(vs, key, rs); up {
-					weight += w
-				}
-			}
-			was, seen := e.quorumLost[key]
-			if !seen {
-				was = true
-			}
-			now := quorumStep(was, weight, q, hyst)
-			lost[key] = now
-			startsLost := !seen && now && vs.SorryServer != nil
-			if was == now && !startsLost {
-				continue
-			}
-			if seen || now {
-				e.log.Info("quorum changed", "service", key.String(), "lost", now, "weight", weight, "quorum", q, "at_start", !seen)
-			}
-			if vs.Quorum == nil || ran {
-				continue
-			}
-			ran = true
-			if now && vs.Quorum.DownScript != "" {
-				scripts = append(scripts, engineScript{metrics.ScriptQuorumDown, vs.Quorum.DownScript})
-			} else if !now && vs.Quorum.UpScript != "" {
-				scripts = append(scripts, engineScript{metrics.ScriptQuorumUp, vs.Quorum.UpScript})
-			}
-		}
+	lost, scripts, changes := lvsrules.Quorum(e.m, e.health, e.quorumLost)
+	for _, c := range changes {
+		e.log.Info("quorum changed", "service", c.Service.String(), "lost", c.Lost, "weight", c.Weight, "quorum", c.Quorum, "at_start", c.AtStart)
 	}
 	e.quorumLost = lost
 	return scripts
@@ -1218,7 +1028,7 @@ func (e *engine) reload(stop context.Context) error {
 		return err
 	}
 	// The scripts of what this reload removes, with the health it had.
-	scripts := e.reloadScriptsLocked(m)
+	scripts := lvsrules.ReloadScripts(e.m, m, e.health, e.quorumLost)
 	e.m = m
 	e.scriptUser.Store(cfg.ScriptUser)
 	e.factsGen++

@@ -28,27 +28,6 @@ import (
 	"github.com/lbx-dev/lbx/state"
 )
 
-func TestQuorumStep(t *testing.T) {
-	cases := []struct {
-		lost                 bool
-		weight, quorum, hyst int
-		want                 bool
-	}{
-		{false, 3, 3, 0, false}, // at quorum: kept
-		{false, 2, 3, 0, true},  // below: lost
-		{false, 2, 3, 1, false}, // within hysteresis: kept
-		{false, 1, 3, 1, true},  // below quorum-hysteresis: lost
-		{true, 3, 3, 1, true},   // lost, needs quorum+hysteresis to come back
-		{true, 4, 3, 1, false},  // back
-		{true, 0, 0, 0, false},  // quorum 0 never lost
-	}
-	for _, c := range cases {
-		if got := quorumStep(c.lost, c.weight, c.quorum, c.hyst); got != c.want {
-			t.Errorf("quorumStep(lost=%v, w=%d, q=%d, h=%d) = %v, want %v", c.lost, c.weight, c.quorum, c.hyst, got, c.want)
-		}
-	}
-}
-
 const watchModel = `version: 1
 global: {resync_interval: 100ms}
 virtual_servers:
@@ -188,40 +167,6 @@ func TestKernelErrorsDoNotKillTheLoop(t *testing.T) {
 	eventually(t, "converged after a failed write", func() bool { return len(reals(k)) == 2 })
 	if st := e.status(); st.LastReconcile == nil || st.LastReconcile.Result == "error" {
 		t.Errorf("last reconcile: %+v", st.LastReconcile)
-	}
-}
-
-func TestSuspendedReals(t *testing.T) {
-	m, err := model.Parse([]byte(`version: 1
-vrrp_instances:
-  - {name: VI_1, interface: eth0, virtual_router_id: 1, virtual_addresses: [{address: 10.0.0.1/24}]}
-virtual_servers:
-  - address: 10.0.0.1
-    port: 80
-    ha_suspend: true
-    real_servers: [{address: 10.1.0.1, checks: [{type: tcp}]}]
-  - address: 10.0.0.2
-    port: 80
-    ha_suspend: true
-    real_servers: [{address: 10.1.0.2, checks: [{type: tcp}]}]
-  - address: 10.0.0.1
-    port: 81
-    real_servers: [{address: 10.1.0.3, checks: [{type: tcp}]}]
-`), "m.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := func(addr string, vport uint16) model.RealID {
-		return model.RealID{Service: state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: vport, Family: state.IPv4},
-			Real: state.RealKey{Addr: netip.MustParseAddr(addr), Port: vport}}
-	}
-	got := suspendedReals(m, map[string]string{"VI_1": "BACKUP"})
-	// Only the ha_suspend service on a VIP of a non-master instance.
-	if len(got) != 1 || !got[id("10.1.0.1", 80)] {
-		t.Errorf("backup: suspended %v", got)
-	}
-	if got := suspendedReals(m, map[string]string{"VI_1": "MASTER"}); len(got) != 0 {
-		t.Errorf("master: suspended %v", got)
 	}
 }
 
