@@ -20,7 +20,7 @@ func BenchmarkVRRPReconcile1000(b *testing.B) {
 	}
 	e, _, _ := startEngine(b, sb.String())
 	ctx := context.Background()
-	if err := e.reconcile(ctx, "start"); err != nil {
+	if err := e.reconcile(ctx, trigResync); err != nil {
 		b.Fatal(err)
 	}
 	states := []map[string]string{{"VI_1": "MASTER"}, {"VI_1": "BACKUP"}}
@@ -31,7 +31,7 @@ func BenchmarkVRRPReconcile1000(b *testing.B) {
 		e.vrrp = states[i%2]
 		e.factsGen++
 		e.mu.Unlock()
-		if err := e.reconcile(ctx, "vrrp"); err != nil {
+		if err := e.reconcile(ctx, trigVRRP); err != nil {
 			b.Fatal(err)
 		}
 	}

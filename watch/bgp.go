@@ -158,7 +158,7 @@ func (b *bgpRunner) step(ctx context.Context, m *model.Model, f model.Facts) {
 	// Outside b.mu: the engine's lock comes first (status holds it while
 	// it asks for the BGP part).
 	if kick {
-		b.e.kick("bgp") // the kernel announcer's routes follow at the next reconcile
+		b.e.kick(trigBGP) // the kernel announcer's routes follow at the next reconcile
 	}
 }
 

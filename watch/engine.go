@@ -110,12 +110,24 @@ type engine struct {
 	// statusSent is the last STATUS= line given to systemd.
 	statusSent string
 
-	wake  chan string     // coalesced: reconcile soon, with why
+	// ready is closed when the first reconcile has ended (readiness
+	// follows it).
+	ready     chan struct{}
+	readyOnce sync.Once
+	// turned, when set (tests), is signalled after every turn of the loop
+	// and every script run, without blocking and coalesced: a test waits
+	// on it for the engine's next state rather than sleeping.
+	turned chan struct{}
+
+	wake  chan trigger    // coalesced: reconcile soon, with why
 	syncq chan chan error // reconcile now and answer (VRRP waits to GARP)
 	hb    *sdnotify.Heartbeat
 	// scripts runs real server notify_up/notify_down and quorum scripts
 	// off the engine's paths (bounded, never blocking; see scriptq).
 	scripts *scriptq.Queue
+	// scriptsPending counts the scripts queued and not yet run (one the
+	// queue drops stays counted): tests wait for it to reach 0.
+	scriptsPending atomic.Int64
 	// bgp announces the model's VIPs (bgp.go); it does nothing without a
 	// bgp section.
 	bgp *bgpRunner
@@ -126,7 +138,7 @@ func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRe
 		log: log, k: k, owner: owner, met: met, file: file, started: time.Now(),
 		m: m, vrrp: map[string]string{}, health: map[model.RealID]model.Health{}, reasons: map[model.RealID]string{},
 		quorumLost: map[state.ServiceKey]bool{}, factsGen: 1,
-		wake: make(chan string, 1), syncq: make(chan chan error, 16), hb: &sdnotify.Heartbeat{},
+		wake: make(chan trigger, 1), ready: make(chan struct{}), syncq: make(chan chan error, 16), hb: &sdnotify.Heartbeat{},
 		counters: map[string]uint64{}, healthScope: map[state.ServiceKey]bool{},
 		drains: apply.NewDrains(nil),
 	}
@@ -232,10 +244,10 @@ func (e *engine) owned(declared plan.Owned, services bool) plan.Owned {
 }
 
 // kick asks for a reconcile soon; several kicks before it runs coalesce.
-func (e *engine) kick(why string) {
+func (e *engine) kick(why trigger) {
 	// Health and address notifications reconcile their part only; any
 	// other kick asks for everything.
-	if why != "health" && why != "netlink" {
+	if why.scope() == scopeWhole {
 		e.mu.Lock()
 		e.wholePending = true
 		e.mu.Unlock()
@@ -290,7 +302,7 @@ func (e *engine) onHealth(ts []check.Transition) {
 	scripts = append(scripts, e.updateQuorumLocked()...)
 	e.mu.Unlock()
 	e.queueScripts(scripts)
-	e.kick("health")
+	e.kick(trigHealth)
 }
 
 // transitions are the checkers' transitions as the rules take them.
@@ -321,6 +333,7 @@ type engineScript = lvsrules.Script
 // what overflows the queue is dropped, counted and logged.
 func (e *engine) queueScripts(scripts []engineScript) {
 	for _, s := range scripts {
+		e.scriptsPending.Add(1)
 		e.scripts.Push(scriptq.Job{Key: s.Kind + " " + s.Cmd, Kind: s.Kind, Argvs: [][]string{{"/bin/sh", "-c", s.Cmd}}})
 	}
 }
@@ -331,6 +344,8 @@ func (e *engine) runQueued(ctx context.Context, argv []string) {
 	if out, err := script.Run(ctx, argv, script.Options{Timeout: scriptTimeout, User: e.scriptUser.Load()}); err != nil {
 		e.log.Warn("script failed", "script", argv[len(argv)-1], "err", err, "output", strings.TrimSpace(out))
 	}
+	e.scriptsPending.Add(-1)
+	e.signalTurn()
 }
 
 // runScripts runs scripts side by side and returns when all ended (each
@@ -412,7 +427,7 @@ func (e *engine) factsLocked() model.Facts {
 
 // reconcile compiles and applies once. why says what triggered it; changes
 // found on a resync or a notification are drift made behind lbx's back.
-func (e *engine) reconcile(ctx context.Context, why string) error {
+func (e *engine) reconcile(ctx context.Context, why trigger) error {
 	e.mu.Lock()
 	f, m, declared, hgen, gen := e.factsLocked(), e.m, e.declared, e.healthGen, e.factsGen
 	drifted := hgen == e.appliedHealthGen && gen == e.appliedGen
@@ -425,15 +440,16 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	//   - a health transition: its services' real servers; a drain poll:
 	//     the drained services' (and any pending health scope);
 	//   - anything else, or a kick for everything folded in: everything.
-	addressesOnly := e.addressesOnly(why)
+	sc := e.scopeOf(why)
+	addressesOnly := sc == scopeAddresses
 	scope := e.healthScope
-	if why == "drain" {
+	if sc == scopeDrains {
 		for _, k := range e.drains.Services() {
 			scope[k] = true
 		}
 	}
 	if !addressesOnly {
-		if why != "health" && why != "drain" || e.wholePending {
+		if sc == scopeWhole || e.wholePending {
 			scope = nil
 		}
 		e.healthScope, e.wholePending = map[state.ServiceKey]bool{}, false
@@ -464,7 +480,7 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	whole := reopenErr == nil && !addressesOnly && errors.Is(err, apply.ErrNeedWhole)
 	if whole {
 		var after func(plan.Change) bool
-		if why == "vrrp" {
+		if why == trigVRRP {
 			after = isDelete // vrrpd's first reconcile is a whole one
 		}
 		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true, Drains: e.drains, OnRead: e.forgetAbsent(declared),
@@ -492,9 +508,9 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 			for _, c := range p.Changes {
 				drift[string(c.Kind)]++
 			}
-			e.log.Warn("repaired drift", "changes", len(p.Changes), "trigger", why, "result", summary(res))
+			e.log.Warn("repaired drift", "changes", len(p.Changes), "trigger", why.String(), "result", summary(res))
 		} else {
-			e.log.Info("applied", "changes", len(p.Changes), "trigger", why, "result", summary(res), "took", dur)
+			e.log.Info("applied", "changes", len(p.Changes), "trigger", why.String(), "result", summary(res), "took", dur)
 		}
 		e.releaseUndeclared(p, res, declared)
 	}
@@ -505,6 +521,7 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 	e.met.Reconcile(dur, err, writes, drift)
 	e.mu.Lock()
 	e.last = rec
+	e.readyOnce.Do(func() { close(e.ready) })
 	e.counters["reconciles"]++
 	for _, n := range drift {
 		e.counters["drift_repaired"] += uint64(n)
@@ -537,8 +554,8 @@ func (e *engine) reconcile(ctx context.Context, why string) error {
 // own reconcile (ipvs_on_stop: remove); a VRRP one, which releases the
 // addresses as vrrpd shuts down, goes on with its deletes only (isDelete):
 // its creates (a reload's new static addresses) wait for the next start.
-func (e *engine) stopOf(why string) context.Context {
-	if e.stopping == nil || why == "stop" {
+func (e *engine) stopOf(why trigger) context.Context {
+	if e.stopping == nil || why == trigStop {
 		return nil
 	}
 	return e.stopping
@@ -560,13 +577,15 @@ func (e *engine) logNewNotes(notes []string) {
 	e.notes = now
 }
 
-// addressesOnly: a reconcile for why reads and plans addresses and routes
-// only. A VRRP transition changes only those, and an address or route
-// notification is about them (lbx's own changes come back as ones). Not before a
-// whole reconcile has read the kernel: the first one (vrrpd's, at start)
-// makes the IPVS table, and readiness follows it. Loop only.
-func (e *engine) addressesOnly(why string) bool {
-	return (why == "vrrp" || why == "netlink") && e.wholeRead
+// scopeOf is the scope of a reconcile for why now: the trigger's, but an
+// addresses-only one is whole until a whole reconcile has read the
+// kernel (the first one, vrrpd's at start, makes the IPVS table, and
+// readiness follows it). Loop only.
+func (e *engine) scopeOf(why trigger) scope {
+	if sc := why.scope(); sc != scopeAddresses || e.wholeRead {
+		return sc
+	}
+	return scopeWhole
 }
 
 // reopenKernel replaces a kernel handle that takes no more calls by a new
@@ -713,20 +732,20 @@ func (e *engine) loop(ctx context.Context) {
 	var retry, drainPoll <-chan time.Time
 	backoff := 100 * time.Millisecond
 	for {
-		var why string
+		var why trigger
 		var replies []chan error
 		select {
 		case <-ctx.Done():
 			return
 		case r := <-e.syncq:
-			why, replies = "vrrp", []chan error{r}
+			why, replies = trigVRRP, []chan error{r}
 		case why = <-e.wake:
 		case <-resync.C:
-			why = "resync"
+			why = trigResync
 		case <-retry:
-			why = "retry"
+			why = trigRetry
 		case <-drainPoll:
-			why = "drain"
+			why = trigDrain
 		}
 		// The loop's context says when to stop taking work, not to abort
 		// a reconcile: a cancelled kernel call is a kernel lost for good
@@ -734,7 +753,7 @@ func (e *engine) loop(ctx context.Context) {
 		// An addresses-only reconcile (a VRRP one) that succeeds says
 		// nothing of IPVS: it must not cancel the retry of a reconcile
 		// that failed.
-		onlyAddresses := e.addressesOnly(why)
+		onlyAddresses := e.scopeOf(why) == scopeAddresses
 		err := e.reconcile(context.WithoutCancel(ctx), why)
 		for _, r := range replies {
 			r <- vrrpReply(err)
@@ -756,8 +775,8 @@ func (e *engine) loop(ctx context.Context) {
 			if len(late) == 0 {
 				break
 			}
-			onlyAddresses = onlyAddresses && e.addressesOnly("vrrp")
-			err = e.reconcile(context.WithoutCancel(ctx), "vrrp")
+			onlyAddresses = onlyAddresses && e.scopeOf(trigVRRP) == scopeAddresses
+			err = e.reconcile(context.WithoutCancel(ctx), trigVRRP)
 			for _, r := range late {
 				r <- vrrpReply(err)
 			}
@@ -767,10 +786,8 @@ func (e *engine) loop(ctx context.Context) {
 		}
 		// The sync daemons follow the VRRP states once the addresses are
 		// made and vrrpd has its answer (its gratuitous ARP does not wait
-		// for them), as keepalived switches them after the VIPs. A health,
-		// drain or address-notification turn changes no VRRP state (drift
-		// of the daemons is the resync's).
-		if why != "health" && why != "drain" && why != "netlink" {
+		// for them), as keepalived switches them after the VIPs.
+		if why.followsVRRP() {
 			if err := e.syncDaemons(context.WithoutCancel(ctx)); err != nil {
 				turnErr = errors.Join(turnErr, err)
 			}
@@ -784,7 +801,7 @@ func (e *engine) loop(ctx context.Context) {
 		switch {
 		case errors.Is(turnErr, apply.ErrInterrupted):
 			// Stopping: no retry (the next start reconciles anew).
-			e.log.Info("reconcile interrupted: lbx watch is stopping", "trigger", why)
+			e.log.Info("reconcile interrupted: lbx watch is stopping", "trigger", why.String())
 		case turnErr != nil && ctx.Err() == nil:
 			e.log.Error("reconcile failed; retrying", "err", turnErr, "in", backoff)
 			retry = time.After(backoff)
@@ -798,6 +815,15 @@ func (e *engine) loop(ctx context.Context) {
 			resync.Reset(d)
 		}
 		e.hb.Beat()
+		e.signalTurn()
+	}
+}
+
+// signalTurn tells a test waiting on e.turned that the engine moved on.
+func (e *engine) signalTurn() {
+	select {
+	case e.turned <- struct{}{}:
+	default:
 	}
 }
 
@@ -899,12 +925,12 @@ func watchNetlink[U any](ctx context.Context, e *engine, what string, subscribe 
 					break
 				}
 				if concerns(u) {
-					e.kick("netlink")
+					e.kick(trigNetlink)
 				}
 			}
 		}
 		close(done)
-		e.kick("resubscribed") // whole: changes in between went unnotified
+		e.kick(trigResubscribed) // whole: changes in between went unnotified
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
@@ -1066,7 +1092,7 @@ func (e *engine) reload(stop context.Context) error {
 	}
 	e.met.Reload(err == nil, at)
 	e.log.Info("reloaded", "model", e.file)
-	e.kick("reload")
+	e.kick(trigReload)
 	return err
 }
 

@@ -96,7 +96,7 @@ func reals(k *apply.FakeKernel) map[state.RealKey]state.Real {
 
 func TestHealthDrivesKernel(t *testing.T) {
 	e, k, _ := startEngine(t, watchModel)
-	e.kick("start")
+	e.kick(trigResync)
 	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
 
 	down := model.Health{Up: false}
@@ -114,7 +114,7 @@ func TestHealthDrivesKernel(t *testing.T) {
 
 func TestDriftRepairedOnResync(t *testing.T) {
 	e, k, _ := startEngine(t, watchModel)
-	e.kick("start")
+	e.kick(trigResync)
 	eventually(t, "applied", func() bool { return len(reals(k)) == 2 })
 	k.Mutate(func(st *state.State) { delete(st.Services[svc].Reals, rs1.Real) })
 	eventually(t, "hand-deleted real server restored", func() bool { return len(reals(k)) == 2 })
@@ -131,7 +131,7 @@ func TestDriftRepairedOnResync(t *testing.T) {
 
 func TestReloadIsADiff(t *testing.T) {
 	e, k, file := startEngine(t, watchModel)
-	e.kick("start")
+	e.kick(trigResync)
 	eventually(t, "applied", func() bool { return len(reals(k)) == 2 })
 	writes := k.Writes
 	os.WriteFile(file, []byte(strings.Replace(watchModel, "weight: 3", "weight: 4", 1)), 0o644)
@@ -163,7 +163,7 @@ func TestReloadIsADiff(t *testing.T) {
 func TestKernelErrorsDoNotKillTheLoop(t *testing.T) {
 	e, k, _ := startEngine(t, watchModel)
 	k.FailWrite = 1 // the first write fails
-	e.kick("start")
+	e.kick(trigResync)
 	eventually(t, "converged after a failed write", func() bool { return len(reals(k)) == 2 })
 	if st := e.status(); st.LastReconcile == nil || st.LastReconcile.Result == "error" {
 		t.Errorf("last reconcile: %+v", st.LastReconcile)
@@ -175,7 +175,7 @@ func TestKernelErrorsDoNotKillTheLoop(t *testing.T) {
 // everything folded into it still reconciles everything.
 func TestHealthReconcilesOnlyItsService(t *testing.T) {
 	e, k, _ := startEngine(t, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1))
-	e.kick("start")
+	e.kick(trigResync)
 	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
 	reads := func() uint64 { e.mu.Lock(); defer e.mu.Unlock(); return e.counters["reconciles"] }
 	before, wholeReads := reads(), k.ReadCount()
@@ -189,7 +189,7 @@ func TestHealthReconcilesOnlyItsService(t *testing.T) {
 	}
 
 	// An address notification reconciles addresses only: no whole read.
-	e.kick("netlink")
+	e.kick(trigNetlink)
 	eventually(t, "the netlink reconcile counted", func() bool { return reads() > before+1 })
 	if n := k.ReadCount(); n != wholeReads {
 		t.Errorf("an address notification read the whole table %d times", n-wholeReads)
@@ -199,7 +199,7 @@ func TestHealthReconcilesOnlyItsService(t *testing.T) {
 	// a kick for everything (the address subscription reopened) folded
 	// into a health one makes it whole.
 	k.Mutate(func(st *state.State) { delete(st.Services[svc].Reals, rs2.Real) })
-	e.kick("resubscribed")
+	e.kick(trigResubscribed)
 	e.onHealth([]check.Transition{{ID: rs1, Health: up}})
 	eventually(t, "both back", func() bool { return len(reals(k)) == 2 })
 	eventually(t, "a whole reconcile for the kick", func() bool { return k.ReadCount() > wholeReads })
@@ -209,7 +209,7 @@ func TestHealthReconcilesOnlyItsService(t *testing.T) {
 // is gone from the kernel reconciles everything and brings it back.
 func TestHealthAfterServiceDeletedByHand(t *testing.T) {
 	e, k, _ := startEngine(t, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1))
-	e.kick("start")
+	e.kick(trigResync)
 	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
 	k.Mutate(func(st *state.State) { delete(st.Services, svc) })
 	down := model.Health{Up: false}
@@ -252,7 +252,7 @@ func TestQuorumScriptsAndHysteresis(t *testing.T) {
 			e.health = map[model.RealID]model.Health{rs1: {Up: true}, rs2: {Up: true}}
 			e.updateQuorumLocked()
 			e.mu.Unlock()
-			e.kick("start")
+			e.kick(trigResync)
 			sorry := state.RealKey{Addr: netip.MustParseAddr("10.9.0.1"), Port: 80}
 			for i, s := range tc.steps {
 				e.onHealth([]check.Transition{{ID: s.id, Health: model.Health{Up: s.up}}})
@@ -307,7 +307,7 @@ virtual_servers:
 			if !slices.Equal(cmds(scripts), tc.scripts) || lost != tc.lost || len(again) != 0 {
 				t.Errorf("scripts %q, lost %v, then %q; want %q, %v, none", scripts, lost, again, tc.scripts, tc.lost)
 			}
-			e.kick("start")
+			e.kick(trigResync)
 			sorry := state.RealKey{Addr: netip.MustParseAddr("10.9.0.1"), Port: 80}
 			eventually(t, fmt.Sprintf("sorry server in: %v", tc.sorry), func() bool {
 				_, in := reals(k)[sorry]
@@ -459,7 +459,7 @@ virtual_servers:
 		return e.counters["drift_repaired"]
 	}
 	ctx := context.Background()
-	if err := e.reconcile(ctx, "start"); err != nil || len(reals(k)) != 2 || len(k.State().Services) != 2 || drift() != 0 {
+	if err := e.reconcile(ctx, trigResync); err != nil || len(reals(k)) != 2 || len(k.State().Services) != 2 || drift() != 0 {
 		t.Fatalf("start: err %v, %d real servers, drift %d; want 2 and 0", err, len(reals(k)), drift())
 	}
 	// A health transition applied by a resync: not drift.
@@ -467,7 +467,7 @@ virtual_servers:
 	e.health[rs1] = model.Health{Up: false}
 	e.healthGen++
 	e.mu.Unlock()
-	if err := e.reconcile(ctx, "resync"); err != nil || len(reals(k)) != 1 || drift() != 0 {
+	if err := e.reconcile(ctx, trigResync); err != nil || len(reals(k)) != 1 || drift() != 0 {
 		t.Fatalf("health on a resync: err %v, %d real servers, drift %d; want 1 and 0", err, len(reals(k)), drift())
 	}
 	// A weight changed by hand, repaired by the next resync: drift.
@@ -476,7 +476,7 @@ virtual_servers:
 		r.Weight = 9
 		st.Services[svc].Reals[rs2.Real] = r
 	})
-	if err := e.reconcile(ctx, "resync"); err != nil || reals(k)[rs2.Real].Weight != 3 || drift() != 1 {
+	if err := e.reconcile(ctx, trigResync); err != nil || reals(k)[rs2.Real].Weight != 3 || drift() != 1 {
 		t.Fatalf("hand edit: err %v, weight %d, drift %d; want 3 and 1", err, reals(k)[rs2.Real].Weight, drift())
 	}
 	// The same again: a VRRP reconcile reads and plans addresses only
@@ -491,7 +491,7 @@ virtual_servers:
 	if err := e.Reconcile(ctx, map[string]string{}); err != nil || reals(k)[rs2.Real].Weight != 9 || k.ReadCount() != reads || drift() != 1 {
 		t.Fatalf("VRRP reconcile: err %v, weight %d, %d whole reads, drift %d; want 9, none, 1", err, reals(k)[rs2.Real].Weight, k.ReadCount()-reads, drift())
 	}
-	if err := e.reconcile(ctx, "resync"); err != nil || reals(k)[rs2.Real].Weight != 3 || drift() != 2 {
+	if err := e.reconcile(ctx, trigResync); err != nil || reals(k)[rs2.Real].Weight != 3 || drift() != 2 {
 		t.Fatalf("hand edit found by the resync after: err %v, weight %d, drift %d; want 3 and 2", err, reals(k)[rs2.Real].Weight, drift())
 	}
 	// A model change (a reload: another service's weight) with a health
@@ -506,12 +506,12 @@ virtual_servers:
 	e.healthGen++
 	e.healthScope[svc] = true
 	e.mu.Unlock()
-	if err := e.reconcile(ctx, "health"); err != nil || drift() != 2 {
+	if err := e.reconcile(ctx, trigHealth); err != nil || drift() != 2 {
 		t.Fatalf("health reconcile after a reload: err %v, drift %d; want 2", err, drift())
 	}
 	svc2 := state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.2"), Port: 80, Family: state.IPv4}
 	rs3 := state.RealKey{Addr: netip.MustParseAddr("10.1.0.3"), Port: 80}
-	if err := e.reconcile(ctx, "reload"); err != nil || k.State().Services[svc2].Reals[rs3].Weight != 4 || drift() != 2 {
+	if err := e.reconcile(ctx, trigReload); err != nil || k.State().Services[svc2].Reals[rs3].Weight != 4 || drift() != 2 {
 		t.Fatalf("reload's reconcile: err %v, weight %d, drift %d; want 4 and 2", err, k.State().Services[svc2].Reals[rs3].Weight, drift())
 	}
 }
@@ -540,7 +540,7 @@ func TestNotifyScripts(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "notify.log")
 	e, _, _ := startEngine(t, strings.Replace(watchModel, "{address: 10.1.0.1, weight: 2,",
 		"{address: 10.1.0.1, notify_up: 'echo up >>"+log+"', notify_down: 'echo down >>"+log+"', weight: 2,", 1))
-	e.kick("start")
+	e.kick(trigResync)
 	read := func() string { b, _ := os.ReadFile(log); return string(b) }
 	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{}}, {ID: rs2, Health: model.Health{}}})
 	eventually(t, "notify_down ran", func() bool { return read() == "down\n" })
@@ -732,7 +732,7 @@ func TestReloadScripts(t *testing.T) {
 			e.health = map[model.RealID]model.Health{a("10.1.0.1"): {Up: true}, a("10.1.0.2"): {Up: true}, a("10.1.0.3"): {Up: false}}
 			e.updateQuorumLocked()
 			e.mu.Unlock()
-			e.kick("start")
+			e.kick(trigResync)
 			eventually(t, "three services in", func() bool { return len(k.State().Services) == 3 })
 			read := func() []string { b, _ := os.ReadFile(log); l := strings.Fields(string(b)); sort.Strings(l); return l }
 			os.WriteFile(file, []byte(tc.next), 0o644)
@@ -968,7 +968,7 @@ virtual_servers:
       - {address: 10.1.0.2}
 `
 	e, k, file := startEngine(t, y)
-	e.kick("start")
+	e.kick(trigResync)
 	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
 	busy := rs2.Real
 	k.Mutate(func(st *state.State) {
@@ -1111,7 +1111,7 @@ virtual_servers:
 func TestReloadAppliesResyncInterval(t *testing.T) {
 	y := "version: 1\nglobal: {resync_interval: 1h}\nvirtual_servers:\n  - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.1}]}\n"
 	e, k, file := startEngine(t, y)
-	e.kick("start")
+	e.kick(trigResync)
 	eventually(t, "the service in", func() bool { return len(k.State().Services) == 1 })
 	os.WriteFile(file, []byte(strings.Replace(y, "1h", "100ms", 1)), 0o644)
 	if err := e.reload(context.Background()); err != nil {

@@ -33,7 +33,7 @@ var (
 func TestRemovedBackupInstanceReleasesItsClaim(t *testing.T) {
 	e, k, file := startEngine(t, ownerTwoInstances)
 	ctx := context.Background()
-	if err := e.reconcile(ctx, "start"); err != nil {
+	if err := e.reconcile(ctx, trigResync); err != nil {
 		t.Fatal(err)
 	}
 	if !e.owner.OwnedAddresses()[vip2] {
@@ -50,7 +50,7 @@ func TestRemovedBackupInstanceReleasesItsClaim(t *testing.T) {
 	if err := e.reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.reconcile(ctx, "reload"); err != nil {
+	if err := e.reconcile(ctx, trigReload); err != nil {
 		t.Fatal(err)
 	}
 	if e.owner.OwnedAddresses()[vip2] {
@@ -65,7 +65,7 @@ func TestRemovedBackupInstanceReleasesItsClaim(t *testing.T) {
 		t.Errorf("claim on the removed instance's address kept in the record: %v", reopened.OwnedAddresses())
 	}
 	k.Mutate(func(st *state.State) { st.Addresses[vip2] = state.Address{Key: vip2, Bits: 24} })
-	if err := e.reconcile(ctx, "resync"); err != nil {
+	if err := e.reconcile(ctx, trigResync); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := k.State().Addresses[vip2]; !ok {
@@ -103,7 +103,7 @@ func TestReloadRefusedWhenClaimCannotBeWritten(t *testing.T) {
 	if err := e.reload(ctx); err == nil {
 		t.Fatal("reload accepted although its claims could not be written")
 	}
-	if err := e.reconcile(ctx, "resync"); err != nil {
+	if err := e.reconcile(ctx, trigResync); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := k.State().Addresses[vip2]; ok {

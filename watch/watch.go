@@ -262,8 +262,9 @@ func Run(ctx context.Context, o Options) error {
 	// vrrpd.Run reconciles first (removing stale addresses of ours), so
 	// readiness follows the first reconcile.
 	go func() {
-		for e.status().LastReconcile == nil && loopCtx.Err() == nil {
-			time.Sleep(20 * time.Millisecond)
+		select {
+		case <-e.ready:
+		case <-loopCtx.Done():
 		}
 		sdnotify.Ready()
 		// The reconcile sent it before READY; systemd shows it from now.
@@ -333,7 +334,7 @@ func (e *engine) removeServices() {
 	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := e.reconcile(ctx, "stop"); err != nil {
+	if err := e.reconcile(ctx, trigStop); err != nil {
 		e.log.Error("removing IPVS services at stop failed", "err", err)
 	}
 }
