@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/nstest"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -142,19 +142,8 @@ func TestWatchRunsItsNodesView(t *testing.T) {
 	file := writeFile(t, t.TempDir(), "pair.yaml", fleetModel("lb1", "lb2", "", 150))
 	cmd := exec.Command("ip", "netns", "exec", f.ns.Name, lbx, "watch", "-f", file, "--node", "lb1", "--checker", "inline",
 		"--state-dir", f.state, "--run-dir", f.run)
-	var log bytes.Buffer
-	cmd.Stderr = &log
 	f.ns.Run(t, "ip", "addr", "add", "10.77.0.1/24", "dev", "eth0") // lb1's unicast source
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("lbx watch's log:\n%s", log.String())
-		}
-	})
+	nstest.Background(t, cmd, "lbx watch")
 	status := []string{"netns", "exec", f.ns.Name, lbx, "status", "--run-dir", f.run, "-o", "json"}
 	waitPriority(t, status, "lb1", 150)
 	if err := os.WriteFile(file, []byte(fleetModel("lb1", "lb2", "", 160)), 0o644); err != nil {

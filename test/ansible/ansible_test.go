@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -186,12 +185,29 @@ func (r *rig) run(vars map[string]string, flags ...string) (result, string) {
 	return res, out
 }
 
+// modelVars are the variables of a run that writes template to the
+// model file (modelPath) and applies it.
+func (r *rig) modelVars() (modelPath string, vars map[string]string) {
+	modelPath = filepath.Join(r.dir, "etc-lbx.yaml")
+	return modelPath, map[string]string{"template": "templates/lbx.yaml.j2", "src_name": "templates/lbx.yaml.j2", "model_path": modelPath, "vip": "192.0.2.10/24"}
+}
+
+// unchanged runs vars in check mode, then for real, and wants neither
+// to fail nor change anything (after says what came before).
+func (r *rig) unchanged(vars map[string]string, after string) {
+	r.t.Helper()
+	for _, flags := range [][]string{{"--check"}, nil} {
+		if res, out := r.run(vars, flags...); res.Failed || res.Changed {
+			r.t.Fatalf("run %v after %s: %+v\n%s", flags, after, res, out)
+		}
+	}
+}
+
 func (r *rig) addrs() string { return r.ns.Run(r.t, "ip", "-o", "addr", "show", "dev", "d0") }
 
 func TestAnsibleModule(t *testing.T) {
 	r := newRig(t)
-	modelPath := filepath.Join(r.dir, "etc-lbx.yaml")
-	vars := map[string]string{"template": "templates/lbx.yaml.j2", "src_name": "templates/lbx.yaml.j2", "model_path": modelPath, "vip": "192.0.2.10/24"}
+	modelPath, vars := r.modelVars()
 
 	t.Run("check mode changes nothing", func(t *testing.T) {
 		r := r.with(t)
@@ -255,12 +271,7 @@ func TestAnsibleModule(t *testing.T) {
 	})
 
 	t.Run("second run changes nothing", func(t *testing.T) {
-		r := r.with(t)
-		for _, flags := range [][]string{{"--check"}, nil} {
-			if res, _ := r.run(vars, flags...); res.Failed || res.Changed {
-				t.Fatalf("run %v after apply: %+v", flags, res)
-			}
-		}
+		r.with(t).unchanged(vars, "apply")
 	})
 
 	t.Run("node", func(t *testing.T) {
@@ -287,7 +298,8 @@ func TestAnsibleModule(t *testing.T) {
 // when they agree.
 func TestAnsibleLiveExport(t *testing.T) {
 	r := newRig(t)
-	live := r.write("live.yaml", `version: 1
+	ipvs := func(weight string) string {
+		return `version: 1
 virtual_servers:
   - address: 10.0.0.1
     port: 80
@@ -295,18 +307,11 @@ virtual_servers:
     scheduler: wlc
     forwarding: nat
     real_servers:
-      - {address: 10.1.0.2, port: 80, weight: 1}
-`)
-	r.write("templates/ipvs.yaml.j2", `version: 1
-virtual_servers:
-  - address: 10.0.0.1
-    port: 80
-    protocol: tcp
-    scheduler: wlc
-    forwarding: nat
-    real_servers:
-      - {address: 10.1.0.2, port: 80, weight: {{ weight }}}
-`)
+      - {address: 10.1.0.2, port: 80, weight: ` + weight + `}
+`
+	}
+	live := r.write("live.yaml", ipvs("1"))
+	r.write("templates/ipvs.yaml.j2", ipvs("{{ weight }}"))
 	tests := []struct {
 		weight  string
 		changed bool
@@ -340,24 +345,11 @@ virtual_servers:
 // applied, and the next run changes nothing.
 func TestAnsibleWithWatch(t *testing.T) {
 	r := newRig(t)
-	modelPath := filepath.Join(r.dir, "etc-lbx.yaml")
-	vars := map[string]string{"template": "templates/lbx.yaml.j2", "src_name": "templates/lbx.yaml.j2", "model_path": modelPath, "vip": "192.0.2.10/24"}
+	modelPath, vars := r.modelVars()
 	if res, out := r.run(vars); res.Failed || !res.Changed {
 		t.Fatalf("first apply: %+v\n%s", res, out)
 	}
-	watch := r.ns.Cmd(r.bin, "watch", "-f", modelPath, "--state-dir", r.dir, "--run-dir", r.dir)
-	var wlog strings.Builder
-	watch.Stderr = &wlog
-	if err := watch.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		watch.Process.Signal(syscall.SIGTERM)
-		watch.Wait()
-		if t.Failed() {
-			t.Logf("lbx watch's log:\n%s", wlog.String())
-		}
-	})
+	nstest.Background(t, r.ns.Cmd(r.bin, "watch", "-f", modelPath, "--state-dir", r.dir, "--run-dir", r.dir), "lbx watch")
 	priority := func() int {
 		out, err := r.ns.Try(r.bin, "status", "-o", "json", "--run-dir", r.dir)
 		var st struct {
@@ -395,9 +387,5 @@ func TestAnsibleWithWatch(t *testing.T) {
 		t.Fatalf("apply of a priority change: %+v\n%s", res, out)
 	}
 	waitPriority(200)
-	for _, flags := range [][]string{{"--check"}, nil} {
-		if res, out := r.run(vars, flags...); res.Failed || res.Changed {
-			t.Fatalf("run %v after the reload: %+v\n%s", flags, res, out)
-		}
-	}
+	r.unchanged(vars, "the reload")
 }
