@@ -114,10 +114,13 @@ type engine struct {
 	// follows it).
 	ready     chan struct{}
 	readyOnce sync.Once
-	// turned, when set (tests), is signalled after every turn of the loop
-	// and every script run, without blocking and coalesced: a test waits
-	// on it for the engine's next state rather than sleeping.
+	// turned is signalled after every turn of the loop and every script
+	// run, without blocking and coalesced (nobody reads it in the daemon):
+	// a test waits on it for the engine's next state rather than sleeping.
 	turned chan struct{}
+	// turnsStarted and turnsEnded count the loop's turns: a test waits
+	// for a turn that started after a point to end.
+	turnsStarted, turnsEnded atomic.Uint64
 
 	wake  chan trigger    // coalesced: reconcile soon, with why
 	syncq chan chan error // reconcile now and answer (VRRP waits to GARP)
@@ -138,7 +141,7 @@ func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRe
 		log: log, k: k, owner: owner, met: met, file: file, started: time.Now(),
 		m: m, vrrp: map[string]string{}, health: map[model.RealID]model.Health{}, reasons: map[model.RealID]string{},
 		quorumLost: map[state.ServiceKey]bool{}, factsGen: 1,
-		wake: make(chan trigger, 1), ready: make(chan struct{}), syncq: make(chan chan error, 16), hb: &sdnotify.Heartbeat{},
+		wake: make(chan trigger, 1), ready: make(chan struct{}), turned: make(chan struct{}, 1), syncq: make(chan chan error, 16), hb: &sdnotify.Heartbeat{},
 		counters: map[string]uint64{}, healthScope: map[state.ServiceKey]bool{},
 		drains: apply.NewDrains(nil),
 	}
@@ -747,6 +750,7 @@ func (e *engine) loop(ctx context.Context) {
 		case <-drainPoll:
 			why = trigDrain
 		}
+		e.turnsStarted.Add(1)
 		// The loop's context says when to stop taking work, not to abort
 		// a reconcile: a cancelled kernel call is a kernel lost for good
 		// (NetKernel), and the stop waits for this one to end.
@@ -815,6 +819,7 @@ func (e *engine) loop(ctx context.Context) {
 			resync.Reset(d)
 		}
 		e.hb.Beat()
+		e.turnsEnded.Add(1)
 		e.signalTurn()
 	}
 }

@@ -74,7 +74,39 @@ func startEngine(t testing.TB, y string) (*engine, *apply.FakeKernel, string) {
 	return e, k, file
 }
 
-// eventually polls the fake kernel; the loop is asynchronous by design.
+// await waits for cond on the engine's events (the end of a loop turn, a
+// script run), checking it at once and after each: the loop is
+// asynchronous by design, and a test waits on what it emits, not on a
+// clock.
+func await(t *testing.T, e *engine, what string, cond func() bool) {
+	t.Helper()
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
+	for !cond() {
+		select {
+		case <-e.turned:
+		case <-timeout.C:
+			t.Fatalf("timed out waiting for: %s", what)
+		}
+	}
+}
+
+// scriptsRan waits until every script the engine queued has run.
+func scriptsRan(t *testing.T, e *engine) {
+	t.Helper()
+	await(t, e, "the queued scripts run", func() bool { return e.scriptsPending.Load() == 0 })
+}
+
+// awaitTurns waits until n turns of the loop that start from now have
+// ended (0: until the turn under way, if any, has ended).
+func awaitTurns(t *testing.T, e *engine, n uint64) {
+	t.Helper()
+	start := e.turnsStarted.Load()
+	await(t, e, fmt.Sprintf("%d more turns of the loop", n), func() bool { return e.turnsEnded.Load() >= start+n })
+}
+
+// eventually polls a condition the engine does not signal (a checker's
+// probes, processes ending).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -97,32 +129,32 @@ func reals(k *apply.FakeKernel) map[state.RealKey]state.Real {
 func TestHealthDrivesKernel(t *testing.T) {
 	e, k, _ := startEngine(t, watchModel)
 	e.kick(trigResync)
-	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
+	await(t, e, "both real servers in", func() bool { return len(reals(k)) == 2 })
 
 	down := model.Health{Up: false}
 	up := model.Health{Up: true}
 	e.onHealth([]check.Transition{{ID: rs1, Health: down}})
-	eventually(t, "rs1 removed", func() bool { _, ok := reals(k)[rs1.Real]; return !ok && len(reals(k)) == 1 })
+	await(t, e, "rs1 removed", func() bool { _, ok := reals(k)[rs1.Real]; return !ok && len(reals(k)) == 1 })
 
 	// All down: the sorry server comes in; back up: it leaves.
 	e.onHealth([]check.Transition{{ID: rs2, Health: down}})
 	sorry := state.RealKey{Addr: netip.MustParseAddr("10.9.0.1"), Port: 80}
-	eventually(t, "sorry server in", func() bool { _, ok := reals(k)[sorry]; return ok && len(reals(k)) == 1 })
+	await(t, e, "sorry server in", func() bool { _, ok := reals(k)[sorry]; return ok && len(reals(k)) == 1 })
 	e.onHealth([]check.Transition{{ID: rs2, Health: up}})
-	eventually(t, "sorry server out", func() bool { _, ok := reals(k)[sorry]; _, ok2 := reals(k)[rs2.Real]; return !ok && ok2 })
+	await(t, e, "sorry server out", func() bool { _, ok := reals(k)[sorry]; _, ok2 := reals(k)[rs2.Real]; return !ok && ok2 })
 }
 
 func TestDriftRepairedOnResync(t *testing.T) {
 	e, k, _ := startEngine(t, watchModel)
 	e.kick(trigResync)
-	eventually(t, "applied", func() bool { return len(reals(k)) == 2 })
+	await(t, e, "applied", func() bool { return len(reals(k)) == 2 })
 	k.Mutate(func(st *state.State) { delete(st.Services[svc].Reals, rs1.Real) })
-	eventually(t, "hand-deleted real server restored", func() bool { return len(reals(k)) == 2 })
+	await(t, e, "hand-deleted real server restored", func() bool { return len(reals(k)) == 2 })
 	k.Mutate(func(st *state.State) { delete(st.Services, svc) })
-	eventually(t, "hand-deleted service restored", func() bool { return len(reals(k)) == 2 })
+	await(t, e, "hand-deleted service restored", func() bool { return len(reals(k)) == 2 })
 	// The kernel shows a repair before the engine counts it (the count
 	// follows the apply's return): wait for the count, do not sample it.
-	eventually(t, "both repairs counted in drift_repaired", func() bool {
+	await(t, e, "both repairs counted in drift_repaired", func() bool {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		return e.counters["drift_repaired"] >= 2
@@ -132,14 +164,14 @@ func TestDriftRepairedOnResync(t *testing.T) {
 func TestReloadIsADiff(t *testing.T) {
 	e, k, file := startEngine(t, watchModel)
 	e.kick(trigResync)
-	eventually(t, "applied", func() bool { return len(reals(k)) == 2 })
+	await(t, e, "applied", func() bool { return len(reals(k)) == 2 })
 	writes := k.Writes
 	os.WriteFile(file, []byte(strings.Replace(watchModel, "weight: 3", "weight: 4", 1)), 0o644)
 	if err := e.reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "weight changed", func() bool { return reals(k)[rs2.Real].Weight == 4 })
-	time.Sleep(300 * time.Millisecond) // a few resyncs: nothing else may be written
+	await(t, e, "weight changed", func() bool { return reals(k)[rs2.Real].Weight == 4 })
+	awaitTurns(t, e, 3) // a few resyncs: nothing else may be written
 	if w := k.Writes - writes; w != 1 {
 		t.Errorf("reload with one weight changed made %d kernel writes, want 1", w)
 	}
@@ -148,7 +180,7 @@ func TestReloadIsADiff(t *testing.T) {
 	if err := e.reload(context.Background()); err == nil {
 		t.Fatal("invalid model accepted on reload")
 	}
-	time.Sleep(250 * time.Millisecond)
+	awaitTurns(t, e, 2)
 	if len(reals(k)) != 2 || e.status().Daemon.LastReloadError == "" {
 		t.Errorf("invalid reload changed the kernel or was not reported: %+v", e.status().Daemon)
 	}
@@ -157,14 +189,14 @@ func TestReloadIsADiff(t *testing.T) {
 	if err := e.reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "service removed", func() bool { return k.State().Services[svc] == nil })
+	await(t, e, "service removed", func() bool { return k.State().Services[svc] == nil })
 }
 
 func TestKernelErrorsDoNotKillTheLoop(t *testing.T) {
 	e, k, _ := startEngine(t, watchModel)
 	k.FailWrite = 1 // the first write fails
 	e.kick(trigResync)
-	eventually(t, "converged after a failed write", func() bool { return len(reals(k)) == 2 })
+	await(t, e, "converged after a failed write", func() bool { return len(reals(k)) == 2 })
 	if st := e.status(); st.LastReconcile == nil || st.LastReconcile.Result == "error" {
 		t.Errorf("last reconcile: %+v", st.LastReconcile)
 	}
@@ -176,21 +208,21 @@ func TestKernelErrorsDoNotKillTheLoop(t *testing.T) {
 func TestHealthReconcilesOnlyItsService(t *testing.T) {
 	e, k, _ := startEngine(t, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1))
 	e.kick(trigResync)
-	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
+	await(t, e, "both real servers in", func() bool { return len(reals(k)) == 2 })
 	reads := func() uint64 { e.mu.Lock(); defer e.mu.Unlock(); return e.counters["reconciles"] }
 	before, wholeReads := reads(), k.ReadCount()
 
 	down, up := model.Health{Up: false}, model.Health{Up: true}
 	e.onHealth([]check.Transition{{ID: rs1, Health: down}})
-	eventually(t, "rs1 removed", func() bool { _, ok := reals(k)[rs1.Real]; return !ok })
-	eventually(t, "the reconcile counted", func() bool { return reads() > before })
+	await(t, e, "rs1 removed", func() bool { _, ok := reals(k)[rs1.Real]; return !ok })
+	await(t, e, "the reconcile counted", func() bool { return reads() > before })
 	if n := k.ReadCount(); n != wholeReads {
 		t.Errorf("a health transition read the whole table %d times", n-wholeReads)
 	}
 
 	// An address notification reconciles addresses only: no whole read.
 	e.kick(trigNetlink)
-	eventually(t, "the netlink reconcile counted", func() bool { return reads() > before+1 })
+	await(t, e, "the netlink reconcile counted", func() bool { return reads() > before+1 })
 	if n := k.ReadCount(); n != wholeReads {
 		t.Errorf("an address notification read the whole table %d times", n-wholeReads)
 	}
@@ -201,8 +233,8 @@ func TestHealthReconcilesOnlyItsService(t *testing.T) {
 	k.Mutate(func(st *state.State) { delete(st.Services[svc].Reals, rs2.Real) })
 	e.kick(trigResubscribed)
 	e.onHealth([]check.Transition{{ID: rs1, Health: up}})
-	eventually(t, "both back", func() bool { return len(reals(k)) == 2 })
-	eventually(t, "a whole reconcile for the kick", func() bool { return k.ReadCount() > wholeReads })
+	await(t, e, "both back", func() bool { return len(reals(k)) == 2 })
+	await(t, e, "a whole reconcile for the kick", func() bool { return k.ReadCount() > wholeReads })
 }
 
 // TestHealthAfterServiceDeletedByHand: a health transition whose service
@@ -210,11 +242,11 @@ func TestHealthReconcilesOnlyItsService(t *testing.T) {
 func TestHealthAfterServiceDeletedByHand(t *testing.T) {
 	e, k, _ := startEngine(t, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1))
 	e.kick(trigResync)
-	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
+	await(t, e, "both real servers in", func() bool { return len(reals(k)) == 2 })
 	k.Mutate(func(st *state.State) { delete(st.Services, svc) })
 	down := model.Health{Up: false}
 	e.onHealth([]check.Transition{{ID: rs1, Health: down}})
-	eventually(t, "service back with rs2 only", func() bool { r := reals(k); _, ok := r[rs2.Real]; return len(r) == 1 && ok })
+	await(t, e, "service back with rs2 only", func() bool { r := reals(k); _, ok := r[rs2.Real]; return len(r) == 1 && ok })
 }
 
 // TestQuorumScriptsAndHysteresis: quorum with hysteresis decides the sorry
@@ -256,14 +288,14 @@ func TestQuorumScriptsAndHysteresis(t *testing.T) {
 			sorry := state.RealKey{Addr: netip.MustParseAddr("10.9.0.1"), Port: 80}
 			for i, s := range tc.steps {
 				e.onHealth([]check.Transition{{ID: s.id, Health: model.Health{Up: s.up}}})
-				eventually(t, fmt.Sprintf("step %d: sorry server in=%v, scripts' log %q", i, s.sorry, s.log), func() bool {
+				await(t, e, fmt.Sprintf("step %d: sorry server in=%v, scripts' log %q", i, s.sorry, s.log), func() bool {
 					b, _ := os.ReadFile(log)
 					_, in := reals(k)[sorry]
 					return in == s.sorry && string(b) == s.log
 				})
 			}
 			// No late script run after the last crossing.
-			time.Sleep(50 * time.Millisecond)
+			scriptsRan(t, e)
 			if b, _ := os.ReadFile(log); string(b) != tc.steps[len(tc.steps)-1].log {
 				t.Errorf("scripts' log %q after the last step", b)
 			}
@@ -309,7 +341,7 @@ virtual_servers:
 			}
 			e.kick(trigResync)
 			sorry := state.RealKey{Addr: netip.MustParseAddr("10.9.0.1"), Port: 80}
-			eventually(t, fmt.Sprintf("sorry server in: %v", tc.sorry), func() bool {
+			await(t, e, fmt.Sprintf("sorry server in: %v", tc.sorry), func() bool {
 				_, in := reals(k)[sorry]
 				return in == tc.sorry && (!tc.sorry || len(reals(k)) == 1)
 			})
@@ -345,9 +377,9 @@ virtual_servers:
 		want string
 	}{{false, "down\n"}, {true, "down\nup\n"}} {
 		e.onHealth([]check.Transition{{ID: ids[0], Health: model.Health{Up: step.up}}, {ID: ids[1], Health: model.Health{Up: step.up}}})
-		eventually(t, fmt.Sprintf("scripts' log %q", step.want), func() bool { return read() == step.want })
+		await(t, e, fmt.Sprintf("scripts' log %q", step.want), func() bool { return read() == step.want })
 	}
-	time.Sleep(50 * time.Millisecond)
+	scriptsRan(t, e)
 	if got := read(); got != "down\nup\n" {
 		t.Errorf("scripts' log %q, want one down and one up", got)
 	}
@@ -543,13 +575,13 @@ func TestNotifyScripts(t *testing.T) {
 	e.kick(trigResync)
 	read := func() string { b, _ := os.ReadFile(log); return string(b) }
 	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{}}, {ID: rs2, Health: model.Health{}}})
-	eventually(t, "notify_down ran", func() bool { return read() == "down\n" })
+	await(t, e, "notify_down ran", func() bool { return read() == "down\n" })
 	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{Up: true}}})
-	eventually(t, "notify_up ran", func() bool { return read() == "down\nup\n" })
+	await(t, e, "notify_up ran", func() bool { return read() == "down\nup\n" })
 	// A misc_dynamic weight change is no transition: no script.
 	w := 7
 	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{Up: true, Weight: &w}}})
-	time.Sleep(50 * time.Millisecond)
+	scriptsRan(t, e)
 	if got := read(); got != "down\nup\n" {
 		t.Errorf("scripts' log %q, want one down and one up", got)
 	}
@@ -571,8 +603,8 @@ virtual_servers:
 	other := model.RealID{Service: state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.2"), Port: 80, Family: state.IPv4}, Real: rs1.Real}
 	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{}}, {ID: other, Health: model.Health{}}})
 	read := func() string { b, _ := os.ReadFile(log); return string(b) }
-	eventually(t, "notify_down ran", func() bool { return read() != "" })
-	time.Sleep(50 * time.Millisecond)
+	await(t, e, "notify_down ran", func() bool { return read() != "" })
+	scriptsRan(t, e)
 	if got := read(); got != "down\n" {
 		t.Errorf("scripts' log %q, want one down", got)
 	}
@@ -622,7 +654,7 @@ virtual_servers:
 	}
 	good := fmt.Sprintf("127.0.0.1:%d", port)
 	want := []row{{"tcp/10.0.0.1:80", "127.0.0.2:1", false, 0}, {"tcp/10.0.0.2:80", good, true, 3}, {"tcp/10.0.0.3:80", good, true, 3}}
-	eventually(t, fmt.Sprintf("status rows %v", want), func() bool { return slices.Equal(rows(), want) })
+	await(t, e, fmt.Sprintf("status rows %v", want), func() bool { return slices.Equal(rows(), want) })
 
 	met := metrics.New()
 	exportChecks(met, runner.Stats())
@@ -681,7 +713,7 @@ virtual_servers:
 		t.Errorf("status' last reconcile %+v, want the scheduler's error", last)
 	}
 	n := e.status().Counters["reconciles"]
-	eventually(t, "a retry", func() bool { return e.status().Counters["reconciles"] > n })
+	await(t, e, "a retry", func() bool { return e.status().Counters["reconciles"] > n })
 }
 
 // TestReloadScripts: a reload that removes real servers runs what
@@ -733,15 +765,15 @@ func TestReloadScripts(t *testing.T) {
 			e.updateQuorumLocked()
 			e.mu.Unlock()
 			e.kick(trigResync)
-			eventually(t, "three services in", func() bool { return len(k.State().Services) == 3 })
+			await(t, e, "three services in", func() bool { return len(k.State().Services) == 3 })
 			read := func() []string { b, _ := os.ReadFile(log); l := strings.Fields(string(b)); sort.Strings(l); return l }
 			os.WriteFile(file, []byte(tc.next), 0o644)
 			if err := e.reload(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, fmt.Sprintf("%d services", tc.count), func() bool { return len(k.State().Services) == tc.count })
-			eventually(t, fmt.Sprintf("scripts %q", tc.want), func() bool { return slices.Equal(read(), tc.want) })
-			time.Sleep(100 * time.Millisecond) // nothing more, and nothing twice
+			await(t, e, fmt.Sprintf("%d services", tc.count), func() bool { return len(k.State().Services) == tc.count })
+			await(t, e, fmt.Sprintf("scripts %q", tc.want), func() bool { return slices.Equal(read(), tc.want) })
+			scriptsRan(t, e) // nothing more, and nothing twice
 			if got := read(); !slices.Equal(got, tc.want) {
 				t.Errorf("scripts ran %q, want %q", got, tc.want)
 			}
@@ -969,7 +1001,7 @@ virtual_servers:
 `
 	e, k, file := startEngine(t, y)
 	e.kick(trigResync)
-	eventually(t, "both real servers in", func() bool { return len(reals(k)) == 2 })
+	await(t, e, "both real servers in", func() bool { return len(reals(k)) == 2 })
 	busy := rs2.Real
 	k.Mutate(func(st *state.State) {
 		r := st.Services[svc].Reals[busy]
@@ -980,7 +1012,7 @@ virtual_servers:
 	if err := e.reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the removed server at weight 0", func() bool { r, ok := reals(k)[busy]; return ok && r.Weight == 0 })
+	await(t, e, "the removed server at weight 0", func() bool { r, ok := reals(k)[busy]; return ok && r.Weight == 0 })
 	start := time.Now()
 	if err := e.Reconcile(context.Background(), map[string]string{"VI_1": "MASTER"}); err != nil {
 		t.Fatal(err)
@@ -992,7 +1024,7 @@ virtual_servers:
 		t.Error("the VIP is not in during the drain")
 	}
 	reads := k.ReadCount()
-	time.Sleep(1200 * time.Millisecond) // a drain poll: still busy, still there
+	awaitTurns(t, e, 1) // a drain poll: still busy, still there
 	if n := k.ReadCount() - reads; n != 0 {
 		t.Errorf("%d whole-table reads during the drain: its poll reads the drained service only", n)
 	}
@@ -1004,7 +1036,7 @@ virtual_servers:
 		r.Counters.ActiveConns = 0
 		st.Services[svc].Reals[busy] = r
 	})
-	eventually(t, "the idle server deleted", func() bool { _, ok := reals(k)[busy]; return !ok })
+	await(t, e, "the idle server deleted", func() bool { _, ok := reals(k)[busy]; return !ok })
 	if d := e.status().Counters["drift_repaired"]; d != 0 {
 		t.Errorf("drift_repaired %d, want 0", d)
 	}
@@ -1053,9 +1085,9 @@ virtual_servers:
 	if err := e.Reconcile(ctx, map[string]string{"VI_1": "BACKUP"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "two reals", func() bool { return len(reals(k.FakeKernel)) == 2 })
+	await(t, e, "two reals", func() bool { return len(reals(k.FakeKernel)) == 2 })
 	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{Up: false}}})
-	eventually(t, "rs1 out", func() bool { return len(reals(k.FakeKernel)) == 1 })
+	await(t, e, "rs1 out", func() bool { return len(reals(k.FakeKernel)) == 1 })
 	k.hook = func() {
 		go e.Reconcile(ctx, map[string]string{"VI_1": "MASTER"})
 		for len(e.syncq) == 0 {
@@ -1064,7 +1096,7 @@ virtual_servers:
 	}
 	k.failCreate.Store(true)
 	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{Up: true}}})
-	eventually(t, "rs1, up again, back after a transient failure (the retry)", func() bool { _, ok := reals(k.FakeKernel)[rs1.Real]; return ok })
+	await(t, e, "rs1, up again, back after a transient failure (the retry)", func() bool { _, ok := reals(k.FakeKernel)[rs1.Real]; return ok })
 }
 
 // addrOnlyKernel is a kernel handle opened without IPVS.
@@ -1100,7 +1132,7 @@ virtual_servers:
 	if err != nil || !ok {
 		t.Errorf("takeover: err %v, VIP on eth0 %v; want nil and true", err, ok)
 	}
-	eventually(t, "the reopen failure in the status", func() bool {
+	await(t, e, "the reopen failure in the status", func() bool {
 		last := e.status().LastReconcile
 		return last != nil && strings.Contains(last.Error, "module not found")
 	})
@@ -1112,14 +1144,14 @@ func TestReloadAppliesResyncInterval(t *testing.T) {
 	y := "version: 1\nglobal: {resync_interval: 1h}\nvirtual_servers:\n  - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.1}]}\n"
 	e, k, file := startEngine(t, y)
 	e.kick(trigResync)
-	eventually(t, "the service in", func() bool { return len(k.State().Services) == 1 })
+	await(t, e, "the service in", func() bool { return len(k.State().Services) == 1 })
 	os.WriteFile(file, []byte(strings.Replace(y, "1h", "100ms", 1)), 0o644)
 	if err := e.reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // the reload's reconcile, then the new ticker
+	awaitTurns(t, e, 0) // the reload's reconcile, then the new ticker
 	reads := k.ReadCount()
-	eventually(t, "resyncs every 100ms", func() bool { return k.ReadCount() >= reads+3 })
+	await(t, e, "resyncs every 100ms", func() bool { return k.ReadCount() >= reads+3 })
 }
 
 // TestSyncDaemonsFollowVRRP: with lvs_sync_daemon, the kernel runs the
@@ -1155,7 +1187,7 @@ vrrp_instances:
 	}
 	expect := func(what, want string) {
 		t.Helper()
-		eventually(t, what+": "+want, func() bool { return running() == want })
+		await(t, e, what+": "+want, func() bool { return running() == want })
 	}
 	for _, step := range []struct{ state, want string }{
 		{"BACKUP", "backup/51"}, {"MASTER", "master/51"}, {"FAULT", "backup/51"}, {"MASTER", "master/51"},
@@ -1165,7 +1197,7 @@ vrrp_instances:
 		}
 		expect(step.state, step.want)
 	}
-	eventually(t, "the status says master", func() bool {
+	await(t, e, "the status says master", func() bool {
 		st := e.status().SyncDaemon
 		return st != nil && st.Role == "master" && st.Interface == "sy0" && st.SyncID == 51 && st.Error == ""
 	})
@@ -1189,12 +1221,12 @@ vrrp_instances:
 		t.Fatal(err)
 	}
 	expect("reloaded", "master/7")
-	eventually(t, "ttl 3", func() bool { return ttl() == 3 })
+	await(t, e, "ttl 3", func() bool { return ttl() == 3 })
 	os.WriteFile(file, []byte(strings.Replace(y, "vrrp_instance: VI_1}", "vrrp_instance: VI_1, sync_id: 7}", 1)), 0o644)
 	if err := e.reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "ttl back to the kernel's default", func() bool { return ttl() == state.SyncDefaultTTL })
+	await(t, e, "ttl back to the kernel's default", func() bool { return ttl() == state.SyncDefaultTTL })
 
 	// A reload without lvs_sync_daemon stops it; a daemon started by hand
 	// after that is not lbx's.
@@ -1203,9 +1235,10 @@ vrrp_instances:
 		t.Fatal(err)
 	}
 	expect("removed from the model", "")
-	eventually(t, "no sync daemon in the status", func() bool { return e.status().SyncDaemon == nil })
+	await(t, e, "no sync daemon in the status", func() bool { return e.status().SyncDaemon == nil })
 	k.StartSyncDaemon(ctx, state.SyncDaemon{Role: state.SyncBackup, Interface: "sy0", SyncID: 3})
-	time.Sleep(300 * time.Millisecond) // three resyncs
+	e.kick(trigResync)
+	awaitTurns(t, e, 1) // a resync
 	if got := running(); got != "backup/3" {
 		t.Errorf("a foreign daemon after the removal: %q, want it left alone (backup/3)", got)
 	}
@@ -1222,16 +1255,16 @@ func TestSyncDaemonErrorIsRetriedAndShown(t *testing.T) {
 	if _, ok := k.State().Addresses[state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.1")}]; !ok {
 		t.Error("no VIP")
 	}
-	eventually(t, "the error in the status", func() bool {
+	await(t, e, "the error in the status", func() bool {
 		st := e.status().SyncDaemon
 		return st != nil && strings.Contains(st.Error, `interface "sy0" does not exist`)
 	})
 	k.Mutate(func(*state.State) { k.Interfaces["sy0"] = true })
-	eventually(t, "started by a retry", func() bool {
+	await(t, e, "started by a retry", func() bool {
 		ds, _ := k.ReadSyncDaemons(ctx)
 		return len(ds) == 1 && ds[0].Role == state.SyncMaster
 	})
-	eventually(t, "the error gone", func() bool { st := e.status().SyncDaemon; return st != nil && st.Error == "" })
+	await(t, e, "the error gone", func() bool { st := e.status().SyncDaemon; return st != nil && st.Error == "" })
 	stop() // the stop's step runs after the loop, as in Run
 	e.stopSyncDaemons(context.Background())
 	if ds, _ := k.ReadSyncDaemons(ctx); len(ds) != 0 {
@@ -1247,18 +1280,18 @@ func TestSyncDaemonAtShutdown(t *testing.T) {
 	if err := e.Reconcile(ctx, map[string]string{"VI_1": "MASTER"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the master daemon", func() bool {
+	await(t, e, "the master daemon", func() bool {
 		ds, _ := k.ReadSyncDaemons(ctx)
 		return len(ds) == 1 && ds[0].Role == state.SyncMaster
 	})
-	time.Sleep(50 * time.Millisecond) // the turn's read-back
+	awaitTurns(t, e, 0) // the turn's read-back
 	writes := k.Writes
 	if err := e.Reconcile(ctx, map[string]string{"VI_1": "STOP"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "no daemon", func() bool { ds, _ := k.ReadSyncDaemons(ctx); return len(ds) == 0 })
+	await(t, e, "no daemon", func() bool { ds, _ := k.ReadSyncDaemons(ctx); return len(ds) == 0 })
 	// The VIP's removal and the daemon's stop: nothing started.
-	time.Sleep(50 * time.Millisecond)
+	awaitTurns(t, e, 0)
 	if w := k.Writes - writes; w != 2 {
 		t.Errorf("%d kernel writes at shutdown, want 2 (the VIP removed, the master stopped)", w)
 	}
