@@ -86,39 +86,14 @@ vrrp_instance VI_1 {
   notify_fault %s
 }
 `, up, down, down), 0o644)
-	daemon(t, d, "gobgpd", "gobgpd", "-f", gobgpConf, "-p", "--api-hosts", "127.0.0.1:50051", "--pprof-disable")
+	nstest.Background(t, d.ns.Cmd("gobgpd", "-f", gobgpConf, "-p", "--api-hosts", "127.0.0.1:50051", "--pprof-disable"), "gobgpd")
 	eventually(t, "gobgpd's API", 10*time.Second, func() bool {
 		_, err := d.ns.Try("gobgp", "-u", "127.0.0.1", "-p", "50051", "global")
 		return err == nil
 	})
-	daemon(t, d, "keepalived", "keepalived", "--vrrp", "-n", "-l", "-D", "-f", kaConf,
-		"-p", filepath.Join(d.dir, "keepalived.pid"), "-r", filepath.Join(d.dir, "vrrp.pid"))
+	nstest.Background(t, d.ns.Cmd("keepalived", "--vrrp", "-n", "-l", "-D", "-f", kaConf,
+		"-p", filepath.Join(d.dir, "keepalived.pid"), "-r", filepath.Join(d.dir, "vrrp.pid")), "keepalived")
 	return d
-}
-
-// daemon runs a classic director's daemon in its namespace, its output in
-// NAME.log, killed (with its children: its own process group) at cleanup.
-func daemon(t testing.TB, d *director, name string, args ...string) {
-	t.Helper()
-	cmd := d.ns.Cmd(args[0], args[1:]...)
-	logf, err := os.Create(filepath.Join(d.dir, name+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &unix.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
-		cmd.Wait()
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("%s:\n%s", logf.Name(), tail(b, 30))
-		}
-	})
 }
 
 // routeDeletions reports each route the kernel of namespace ns deletes

@@ -91,39 +91,21 @@ func startFRR(t testing.TB, n int) *frrRouter {
 }
 
 // daemon starts FRR's daemon name with the paths of r.dir; it is stopped
-// (SIGTERM: FRR removes its crash-log directory) at cleanup.
+// at cleanup (SIGTERM: FRR removes its crash-log directory).
 func (r *frrRouter) daemon(t testing.TB, name string) {
 	t.Helper()
 	path := func(suffix string) string { return filepath.Join(r.dir, name+suffix) }
-	cmd := r.ns.Cmd("unshare", "--mount", "--propagation", "private",
-		"sh", "-c", `mount -t tmpfs tmpfs /var/tmp && exec "$@"`, "sh",
-		filepath.Join(frrDir, name), "-f", path(".conf"), "-i", path(".pid"),
-		"-z", filepath.Join(r.dir, "zserv.api"), "--vty_socket", r.dir, "--log", "file:"+path(".log"))
-	out, err := os.Create(path(".out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// ip netns exec, unshare and sh all exec: the pid is the daemon's.
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		out.Close()
+	t.Cleanup(func() { // after the daemon's stop (cleanups run last first)
 		if t.Failed() {
 			b, _ := os.ReadFile(path(".log"))
 			t.Logf("%s.log:\n%s", name, tail(b, 40))
 		}
 	})
+	// ip netns exec, unshare and sh all exec: the pid is the daemon's.
+	nstest.Background(t, r.ns.Cmd("unshare", "--mount", "--propagation", "private",
+		"sh", "-c", `mount -t tmpfs tmpfs /var/tmp && exec "$@"`, "sh",
+		filepath.Join(frrDir, name), "-f", path(".conf"), "-i", path(".pid"),
+		"-z", filepath.Join(r.dir, "zserv.api"), "--vty_socket", r.dir, "--log", "file:"+path(".log")), name)
 }
 
 func (r *frrRouter) vtysh(t testing.TB, cmd string, v any) {
