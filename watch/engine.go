@@ -428,114 +428,166 @@ func (e *engine) factsLocked() model.Facts {
 	return f
 }
 
+// pass is one reconcile: what it works from, taken under e.mu in one go
+// (the facts and the scope together, so that the scope's transitions are
+// in the facts), and what it did.
+type pass struct {
+	why      trigger
+	m        *model.Model
+	f        model.Facts
+	declared plan.Owned
+	// hgen and gen are the counts of changes the facts cover (see
+	// engine.healthGen); drifted: nothing new since the last reconcile
+	// covered them, so any change it makes repairs drift.
+	hgen, gen     uint64
+	drifted       bool
+	addressesOnly bool
+	// services scopes a reconcile of real servers (nil: whole, unless
+	// addressesOnly).
+	services map[state.ServiceKey]bool
+
+	p     *plan.Plan
+	res   *apply.Result
+	err   error
+	whole bool // a whole reconcile ran
+}
+
 // reconcile compiles and applies once. why says what triggered it; changes
 // found on a resync or a notification are drift made behind lbx's back.
 func (e *engine) reconcile(ctx context.Context, why trigger) error {
+	ps := e.takePass(why)
+	start := time.Now()
+	e.applyPass(ctx, ps)
+	rec, drift := e.reportPass(ps, start, time.Since(start))
+	e.recordPass(ps, rec, drift)
+	e.bgp.reconciled(ps.m, ps.err, ps.addressesOnly)
+	if ps.err != nil && ps.p != nil && ps.res != nil && addressesMade(ps.p, ps.res) {
+		return ipvsOnlyError{ps.err}
+	}
+	return ps.err
+}
+
+// takePass takes a reconcile's facts and scope. What is read and planned
+// depends on the trigger:
+//   - a VRRP transition or an address notification: the addresses
+//     (addressesOnly); a pending health scope or whole reconcile is left
+//     for the loop's next turn, whose kick is queued;
+//   - a health transition: its services' real servers; a drain poll: the
+//     drained services' (and any pending health scope);
+//   - anything else, or a kick for everything folded in: everything.
+func (e *engine) takePass(why trigger) *pass {
 	e.mu.Lock()
-	f, m, declared, hgen, gen := e.factsLocked(), e.m, e.declared, e.healthGen, e.factsGen
-	drifted := hgen == e.appliedHealthGen && gen == e.appliedGen
-	// What is read and planned depends on the trigger (the facts and the
-	// scope are taken together, so that the scope's transitions are in
-	// the facts):
-	//   - a VRRP transition or an address notification: the addresses
-	//     (addressesOnly); a pending health scope or whole reconcile is
-	//     left for the loop's next turn, whose kick is queued;
-	//   - a health transition: its services' real servers; a drain poll:
-	//     the drained services' (and any pending health scope);
-	//   - anything else, or a kick for everything folded in: everything.
+	defer e.mu.Unlock()
+	ps := &pass{why: why, m: e.m, f: e.factsLocked(), declared: e.declared, hgen: e.healthGen, gen: e.factsGen}
+	ps.drifted = ps.hgen == e.appliedHealthGen && ps.gen == e.appliedGen
 	sc := e.scopeOf(why)
-	addressesOnly := sc == scopeAddresses
-	scope := e.healthScope
+	ps.addressesOnly = sc == scopeAddresses
+	if ps.addressesOnly {
+		return ps
+	}
+	ps.services = e.healthScope
 	if sc == scopeDrains {
 		for _, k := range e.drains.Services() {
-			scope[k] = true
+			ps.services[k] = true
 		}
 	}
-	if !addressesOnly {
-		if sc == scopeWhole || e.wholePending {
-			scope = nil
-		}
-		e.healthScope, e.wholePending = map[state.ServiceKey]bool{}, false
+	if sc == scopeWhole || e.wholePending {
+		ps.services = nil
 	}
-	e.mu.Unlock()
-	start := time.Now()
+	e.healthScope, e.wholePending = map[state.ServiceKey]bool{}, false
+	return ps
+}
+
+// applyPass plans and applies ps in its scope: the addresses, the scoped
+// real servers, or everything (also when a scoped reconcile finds it
+// needs everything, apply.ErrNeedWhole).
+func (e *engine) applyPass(ctx context.Context, ps *pass) {
 	// A lost handle is replaced first; an addresses-only handle still
 	// serves addresses, so a VRRP reconcile goes on with it while IPVS
 	// waits for a handle that can be opened.
 	var reopenErr error
-	if e.lost != nil && !(addressesOnly && errors.Is(e.lost, apply.ErrAddressesOnly)) {
-		reopenErr = e.reopenKernel(m)
+	if e.lost != nil && !(ps.addressesOnly && errors.Is(e.lost, apply.ErrAddressesOnly)) {
+		reopenErr = e.reopenKernel(ps.m)
 	}
-	e.bgp.beforeApply(ctx, m, &f) // withdraw what this apply takes away, first
-	popts := plan.Options{Owned: e.owned(declared, !addressesOnly)}
-	var p *plan.Plan
-	var res *apply.Result
-	err := apply.ErrNeedWhole
+	e.bgp.beforeApply(ctx, ps.m, &ps.f) // withdraw what this apply takes away, first
+	popts := plan.Options{Owned: e.owned(ps.declared, !ps.addressesOnly)}
+	stop := e.stopOf(ps.why)
+	ps.err = apply.ErrNeedWhole
 	if reopenErr != nil {
-		err = reopenErr
-	} else if addressesOnly {
-		p, res, err = apply.ReconcileNetwork(ctx, e.k, model.CompileNetwork(m, f), popts, apply.Options{KeepGoing: true, OnRead: e.forgetAbsent(declared),
-			Stop: e.stopOf(why), AfterStop: isDelete})
-	} else if len(scope) > 0 {
-		keys := slices.Collect(maps.Keys(scope))
-		p, res, err = apply.ReconcileReals(ctx, e.k, model.CompileServices(m, f, scope), keys, popts, apply.Options{KeepGoing: true, Drains: e.drains, Stop: e.stopOf(why)})
+		ps.err = reopenErr
+	} else if ps.addressesOnly {
+		ps.p, ps.res, ps.err = apply.ReconcileNetwork(ctx, e.k, model.CompileNetwork(ps.m, ps.f), popts, apply.Options{KeepGoing: true, OnRead: e.forgetAbsent(ps.declared),
+			Stop: stop, AfterStop: isDelete})
+	} else if len(ps.services) > 0 {
+		keys := slices.Collect(maps.Keys(ps.services))
+		ps.p, ps.res, ps.err = apply.ReconcileReals(ctx, e.k, model.CompileServices(ps.m, ps.f, ps.services), keys, popts, apply.Options{KeepGoing: true, Drains: e.drains, Stop: stop})
 	}
-	whole := reopenErr == nil && !addressesOnly && errors.Is(err, apply.ErrNeedWhole)
-	if whole {
+	ps.whole = reopenErr == nil && !ps.addressesOnly && errors.Is(ps.err, apply.ErrNeedWhole)
+	if ps.whole {
 		var after func(plan.Change) bool
-		if why == trigVRRP {
+		if ps.why == trigVRRP {
 			after = isDelete // vrrpd's first reconcile is a whole one
 		}
-		p, res, err = apply.Reconcile(ctx, e.k, model.Compile(m, f), popts, apply.Options{KeepGoing: true, Drains: e.drains, OnRead: e.forgetAbsent(declared),
-			Stop: e.stopOf(why), AfterStop: after})
+		ps.p, ps.res, ps.err = apply.Reconcile(ctx, e.k, model.Compile(ps.m, ps.f), popts, apply.Options{KeepGoing: true, Drains: e.drains, OnRead: e.forgetAbsent(ps.declared),
+			Stop: stop, AfterStop: after})
 	}
-	if errors.Is(err, apply.ErrKernelLost) || errors.Is(err, apply.ErrAddressesOnly) {
-		e.lost = err
+	if errors.Is(ps.err, apply.ErrKernelLost) || errors.Is(ps.err, apply.ErrAddressesOnly) {
+		e.lost = ps.err
 	}
-	if p != nil && (addressesOnly || whole) {
-		e.logNewNotes(p.Notes)
+	if ps.p != nil && (ps.addressesOnly || ps.whole) {
+		e.logNewNotes(ps.p.Notes)
 	}
-	dur := time.Since(start)
+}
+
+// reportPass logs what ps changed (as drift when nothing new asked for
+// it), forgets in the ownership record what left the model, gives metrics
+// the reconcile, and returns its status line and the drift by kind.
+func (e *engine) reportPass(ps *pass, start time.Time, dur time.Duration) (*statusd.Reconcile, map[string]int) {
 	rec := &statusd.Reconcile{Time: start, DurationSeconds: dur.Seconds(), Result: "noop"}
 	drift := map[string]int{}
-	writes := 0
-	if res != nil {
-		writes = res.KernelWrites
+	if ps.res != nil {
+		rec.KernelWrites = ps.res.KernelWrites
 	}
-	if e.drains.Released() > 0 {
-		drifted = false // a drain that ended: expected, not drift
-	}
-	if p != nil && !p.Empty() {
+	// A drain that ended: expected, not drift (Released also resets its
+	// count, so it is read on every reconcile).
+	drifted := e.drains.Released() == 0 && ps.drifted
+	if p := ps.p; p != nil && !p.Empty() {
 		rec.Result, rec.Changes = "changed", len(p.Changes)
 		if drifted {
 			for _, c := range p.Changes {
 				drift[string(c.Kind)]++
 			}
-			e.log.Warn("repaired drift", "changes", len(p.Changes), "trigger", why.String(), "result", summary(res))
+			e.log.Warn("repaired drift", "changes", len(p.Changes), "trigger", ps.why.String(), "result", summary(ps.res))
 		} else {
-			e.log.Info("applied", "changes", len(p.Changes), "trigger", why.String(), "result", summary(res), "took", dur)
+			e.log.Info("applied", "changes", len(p.Changes), "trigger", ps.why.String(), "result", summary(ps.res), "took", dur)
 		}
-		e.releaseUndeclared(p, res, declared)
+		e.releaseUndeclared(p, ps.res, ps.declared)
 	}
-	rec.KernelWrites = writes
-	if err != nil {
-		rec.Result, rec.Error = "error", err.Error()
+	if ps.err != nil {
+		rec.Result, rec.Error = "error", ps.err.Error()
 	}
-	e.met.Reconcile(dur, err, writes, drift)
+	e.met.Reconcile(dur, ps.err, rec.KernelWrites, drift)
+	return rec, drift
+}
+
+// recordPass keeps ps's outcome for the status, readiness, the drift
+// accounting and systemd's STATUS= line.
+func (e *engine) recordPass(ps *pass, rec *statusd.Reconcile, drift map[string]int) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.last = rec
 	e.readyOnce.Do(func() { close(e.ready) })
 	e.counters["reconciles"]++
 	for _, n := range drift {
 		e.counters["drift_repaired"] += uint64(n)
 	}
-	if whole && p != nil {
+	if ps.whole && ps.p != nil {
 		e.wholeRead = true
 	}
-	if err == nil && !addressesOnly {
-		e.appliedHealthGen = hgen
-		if whole {
-			e.appliedGen = gen
+	if ps.err == nil && !ps.addressesOnly {
+		e.appliedHealthGen = ps.hgen
+		if ps.whole {
+			e.appliedGen = ps.gen
 		}
 	}
 	// Sent under the lock, so that lines reach systemd in order.
@@ -543,12 +595,6 @@ func (e *engine) reconcile(ctx context.Context, why trigger) error {
 		e.statusSent = line
 		sdnotify.Status(line)
 	}
-	e.mu.Unlock()
-	e.bgp.reconciled(m, err, addressesOnly)
-	if err != nil && p != nil && res != nil && addressesMade(p, res) {
-		err = ipvsOnlyError{err}
-	}
-	return err
 }
 
 // stopOf is what interrupts a reconcile for why between two changes: the
@@ -732,8 +778,8 @@ func (e *engine) loop(ctx context.Context) {
 	interval := e.resyncInterval()
 	resync := time.NewTicker(interval)
 	defer resync.Stop()
-	var retry, drainPoll <-chan time.Time
-	backoff := 100 * time.Millisecond
+	var drainPoll <-chan time.Time
+	rt := retrier{backoff: 100 * time.Millisecond}
 	for {
 		var why trigger
 		var replies []chan error
@@ -745,7 +791,7 @@ func (e *engine) loop(ctx context.Context) {
 		case why = <-e.wake:
 		case <-resync.C:
 			why = trigResync
-		case <-retry:
+		case <-rt.retry:
 			why = trigRetry
 		case <-drainPoll:
 			why = trigDrain
@@ -754,48 +800,7 @@ func (e *engine) loop(ctx context.Context) {
 		// The loop's context says when to stop taking work, not to abort
 		// a reconcile: a cancelled kernel call is a kernel lost for good
 		// (NetKernel), and the stop waits for this one to end.
-		// An addresses-only reconcile (a VRRP one) that succeeds says
-		// nothing of IPVS: it must not cancel the retry of a reconcile
-		// that failed.
-		onlyAddresses := e.scopeOf(why) == scopeAddresses
-		err := e.reconcile(context.WithoutCancel(ctx), why)
-		for _, r := range replies {
-			r <- vrrpReply(err)
-		}
-		turnErr := err
-		// A request that arrived during that reconcile recorded VRRP states
-		// it may not have seen (Reconcile stores them, then enqueues): one
-		// more pass for all of them, a cheap no-op when nothing changed.
-		for {
-			var late []chan error
-			for more := true; more; {
-				select {
-				case r := <-e.syncq:
-					late = append(late, r)
-				default:
-					more = false
-				}
-			}
-			if len(late) == 0 {
-				break
-			}
-			onlyAddresses = onlyAddresses && e.scopeOf(trigVRRP) == scopeAddresses
-			err = e.reconcile(context.WithoutCancel(ctx), trigVRRP)
-			for _, r := range late {
-				r <- vrrpReply(err)
-			}
-			if err != nil {
-				turnErr = err
-			}
-		}
-		// The sync daemons follow the VRRP states once the addresses are
-		// made and vrrpd has its answer (its gratuitous ARP does not wait
-		// for them), as keepalived switches them after the VIPs.
-		if why.followsVRRP() {
-			if err := e.syncDaemons(context.WithoutCancel(ctx)); err != nil {
-				turnErr = errors.Join(turnErr, err)
-			}
-		}
+		onlyAddresses, err := e.turn(context.WithoutCancel(ctx), why, replies)
 		// While real servers drain, their connections are read again
 		// every second (the one-shot apply's drain poll).
 		drainPoll = nil
@@ -803,15 +808,17 @@ func (e *engine) loop(ctx context.Context) {
 			drainPoll = time.After(time.Second)
 		}
 		switch {
-		case errors.Is(turnErr, apply.ErrInterrupted):
+		case errors.Is(err, apply.ErrInterrupted):
 			// Stopping: no retry (the next start reconciles anew).
 			e.log.Info("reconcile interrupted: lbx watch is stopping", "trigger", why.String())
-		case turnErr != nil && ctx.Err() == nil:
-			e.log.Error("reconcile failed; retrying", "err", turnErr, "in", backoff)
-			retry = time.After(backoff)
-			backoff = min(2*backoff, 30*time.Second)
-		case turnErr == nil && !onlyAddresses:
-			retry, backoff = nil, 100*time.Millisecond
+		case err != nil && ctx.Err() == nil:
+			e.log.Error("reconcile failed; retrying", "err", err, "in", rt.backoff)
+			rt.failed()
+		case err == nil && !onlyAddresses:
+			// An addresses-only reconcile (a VRRP one) that succeeds says
+			// nothing of IPVS: it must not cancel the retry of a
+			// reconcile that failed.
+			rt.succeeded()
 		}
 		// A reload may have changed global.resync_interval.
 		if d := e.resyncInterval(); d != interval {
@@ -821,6 +828,66 @@ func (e *engine) loop(ctx context.Context) {
 		e.hb.Beat()
 		e.turnsEnded.Add(1)
 		e.signalTurn()
+	}
+}
+
+// retrier is the loop's retry of a failed turn, with backoff.
+type retrier struct {
+	retry   <-chan time.Time
+	backoff time.Duration
+}
+
+func (r *retrier) failed() {
+	r.retry = time.After(r.backoff)
+	r.backoff = min(2*r.backoff, 30*time.Second)
+}
+
+func (r *retrier) succeeded() { r.retry, r.backoff = nil, 100*time.Millisecond }
+
+// turn is one turn of the loop for why: the reconcile (answering the VRRP
+// requests replies), the VRRP requests that arrived during it, and the
+// sync daemons. It returns whether every reconcile was addresses-only,
+// and the turn's error.
+func (e *engine) turn(ctx context.Context, why trigger, replies []chan error) (bool, error) {
+	onlyAddresses := e.scopeOf(why) == scopeAddresses
+	err := e.reconcile(ctx, why)
+	for _, r := range replies {
+		r <- vrrpReply(err)
+	}
+	// A request that arrived during that reconcile recorded VRRP states
+	// it may not have seen (Reconcile stores them, then enqueues): one
+	// more pass for all of them, a cheap no-op when nothing changed.
+	for late := e.pendingVRRP(); len(late) > 0; late = e.pendingVRRP() {
+		onlyAddresses = onlyAddresses && e.scopeOf(trigVRRP) == scopeAddresses
+		lateErr := e.reconcile(ctx, trigVRRP)
+		for _, r := range late {
+			r <- vrrpReply(lateErr)
+		}
+		if lateErr != nil {
+			err = lateErr
+		}
+	}
+	// The sync daemons follow the VRRP states once the addresses are
+	// made and vrrpd has its answer (its gratuitous ARP does not wait
+	// for them), as keepalived switches them after the VIPs.
+	if why.followsVRRP() {
+		if syncErr := e.syncDaemons(ctx); syncErr != nil {
+			err = errors.Join(err, syncErr)
+		}
+	}
+	return onlyAddresses, err
+}
+
+// pendingVRRP takes the VRRP requests waiting, without blocking.
+func (e *engine) pendingVRRP() []chan error {
+	var late []chan error
+	for {
+		select {
+		case r := <-e.syncq:
+			late = append(late, r)
+		default:
+			return late
+		}
 	}
 }
 
