@@ -128,6 +128,9 @@ type engine struct {
 	// scripts runs real server notify_up/notify_down and quorum scripts
 	// off the engine's paths (bounded, never blocking; see scriptq).
 	scripts *scriptq.Queue
+	// scriptsClosed is closed once the queue has had its budget at the
+	// stop (Run only).
+	scriptsClosed chan struct{}
 	// scriptsPending counts the scripts queued and not yet run (one the
 	// queue drops stays counted): tests wait for it to reach 0.
 	scriptsPending atomic.Int64

@@ -110,68 +110,19 @@ func Run(ctx context.Context, o Options) error {
 	// memory and serves only the load that already passed: a resident
 	// daemon lets it go (a reload parses its file afresh).
 	m.Positions = model.Positions{}
-	// Everything that can refuse to start does so before the kernel is
-	// touched: a taken metrics port, a second daemon, the lock.
-	var met *metrics.Registry
-	if o.MetricsAddr != "" {
-		met = metrics.New()
-		setBuildInfo(met, o.Version)
-		ln, err := metrics.Listen(o.MetricsAddr)
-		if err != nil {
-			return err
-		}
-		go func() {
-			if err := metrics.ServeListener(ctx, ln, met); err != nil {
-				log.Error("metrics server stopped", "err", err)
-			}
-		}()
-	}
-	var srv *statusd.Server
-	if o.StatusSocket != "" {
-		if srv, err = statusd.Listen(o.StatusSocket); err != nil {
-			return err
-		}
-		defer srv.Close()
-	}
-	if o.LockPath != "" {
-		lock, err := apply.AcquireLock(ctx, o.LockPath, 30*time.Second)
-		if err != nil {
-			return err
-		}
-		defer lock.Release()
-	}
-	dir := o.StateDir
-	if dir == "" {
-		dir = "/var/lib/lbx"
-	}
-	owner, err := apply.OpenOwnerRecord(dir, o.NetnsID)
+	met, srv, release, err := claimResources(ctx, o, log)
 	if err != nil {
 		return err
 	}
-	open := func(m *model.Model) (apply.Kernel, error) { return openKernel(m, owner) }
-	if o.OpenKernel != nil {
-		open = func(*model.Model) (apply.Kernel, error) { return o.OpenKernel() }
-	}
-	k, err := open(m)
+	defer release()
+	e, err := openEngine(ctx, o, cfg, met, log)
 	if err != nil {
 		return err
 	}
-	file := o.File
-	if file == "" {
-		file = m.File
-	}
-	e := newEngine(m, AbsPath(file), k, owner, met, log)
-	e.node = o.Node
-	e.scriptUser.Store(cfg.ScriptUser)
-	e.version, e.reopen, e.stopping = o.Version, open, ctx
 	// A start that fails kills what the script queue runs (a stop gives
 	// it stopScriptBudget first, below).
 	defer e.scripts.Close(0)
-	e.bgp = newBGPRunner(e, met, log)
 	defer func() { e.k.Close() }() // the handle in use then: the loop may have reopened it
-	if err := e.claimDeclared(e.declared); err != nil {
-		return err
-	}
 
 	// Before the loop, the kernel's only writer, starts.
 	e.releaseStaleVIPs(ctx)
@@ -188,6 +139,123 @@ func Run(ctx context.Context, o Options) error {
 	e.watchNotifications(loopCtx)
 	go e.bgp.run(loopCtx)
 
+	runner, err := e.startChecks(loopCtx, o, targets, log)
+	if err != nil {
+		return err
+	}
+	defer runner.Stop()
+	d, err := e.newVRRP(cfg, o.StatsFile, log)
+	if err != nil {
+		return err
+	}
+	if srv != nil {
+		go func() {
+			if err := srv.Serve(loopCtx, e.status); err != nil {
+				log.Error("status socket stopped", "err", err)
+			}
+		}()
+	}
+	go e.observe(loopCtx, d, runner)
+	stopReloads, reloadDone := e.serveReloads(ctx, o.Reload)
+	defer stopReloads()
+	e.startNotifications(ctx, loopCtx, d, log)
+	log.Info("lbx watch started", "instances", len(cfg.Instances), "checked_real_servers", len(targets), "model", e.file)
+	err = e.runVRRP(ctx, loopCtx, d)
+	// A reload in flight ends first (abandoned at vrrpd, which stopped), so
+	// that it cannot bring the model back after the stop's removal below.
+	stopReloads()
+	<-reloadDone
+	runner.Stop()
+	// One writer to the kernel: the loop ends (after any reconcile in
+	// flight) before the stop's own reconcile runs here.
+	stopLoop()
+	<-loopDone
+	e.stop()
+	log.Info("lbx watch stopped")
+	return err
+}
+
+// claimResources takes, before the kernel is touched, everything that can
+// refuse a start: the metrics port, the status socket (a second daemon)
+// and the one-writer lock. release gives back what was taken.
+func claimResources(ctx context.Context, o Options, log *slog.Logger) (met *metrics.Registry, srv *statusd.Server, release func(), err error) {
+	var undo []func()
+	release = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	if o.MetricsAddr != "" {
+		met = metrics.New()
+		setBuildInfo(met, o.Version)
+		ln, err := metrics.Listen(o.MetricsAddr)
+		if err != nil {
+			return nil, nil, release, err
+		}
+		go func() {
+			if err := metrics.ServeListener(ctx, ln, met); err != nil {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+	}
+	if o.StatusSocket != "" {
+		if srv, err = statusd.Listen(o.StatusSocket); err != nil {
+			return nil, nil, release, err
+		}
+		undo = append(undo, func() { srv.Close() })
+	}
+	if o.LockPath != "" {
+		lock, err := apply.AcquireLock(ctx, o.LockPath, 30*time.Second)
+		if err != nil {
+			release()
+			return nil, nil, func() {}, err
+		}
+		undo = append(undo, func() { lock.Release() })
+	}
+	return met, srv, release, nil
+}
+
+// openEngine opens the kernel and the ownership record and makes the
+// engine, with the model's objects claimed as lbx's.
+func openEngine(ctx context.Context, o Options, cfg *vrrpd.Config, met *metrics.Registry, log *slog.Logger) (*engine, error) {
+	m := o.Model
+	dir := o.StateDir
+	if dir == "" {
+		dir = "/var/lib/lbx"
+	}
+	owner, err := apply.OpenOwnerRecord(dir, o.NetnsID)
+	if err != nil {
+		return nil, err
+	}
+	open := func(m *model.Model) (apply.Kernel, error) { return openKernel(m, owner) }
+	if o.OpenKernel != nil {
+		open = func(*model.Model) (apply.Kernel, error) { return o.OpenKernel() }
+	}
+	k, err := open(m)
+	if err != nil {
+		return nil, err
+	}
+	file := o.File
+	if file == "" {
+		file = m.File
+	}
+	e := newEngine(m, AbsPath(file), k, owner, met, log)
+	e.node = o.Node
+	e.scriptUser.Store(cfg.ScriptUser)
+	e.version, e.reopen, e.stopping = o.Version, open, ctx
+	e.bgp = newBGPRunner(e, met, log)
+	if err := e.claimDeclared(e.declared); err != nil {
+		k.Close()
+		e.scripts.Close(0)
+		return nil, err
+	}
+	return e, nil
+}
+
+// startChecks starts the health checker (until loopCtx ends) with the
+// real servers ha_suspend pauses, takes its first health and queues
+// keepalived's quorum scripts at start.
+func (e *engine) startChecks(loopCtx context.Context, o Options, targets []check.Target, log *slog.Logger) (Checker, error) {
 	var runner Checker
 	if o.NewChecker != nil {
 		runner = o.NewChecker(log)
@@ -198,42 +266,43 @@ func Run(ctx context.Context, o Options) error {
 	// Before the first probe: no instance is MASTER yet.
 	e.suspendChecks()
 	if err := runner.Start(loopCtx, targets, e.onHealth); err != nil {
-		return err
+		return nil, err
 	}
-	defer runner.Stop()
 	e.mu.Lock()
 	e.health = runner.Health()
-	// keepalived's quorum scripts at start (updateQuorumLocked).
+	// keepalived's quorum scripts at start (lvsrules.Quorum).
 	e.queueScripts(e.updateQuorumLocked())
 	e.mu.Unlock()
+	return runner, nil
+}
 
+// newVRRP makes the VRRP daemon, reconciling through e, and gives the
+// status and metrics its instances.
+func (e *engine) newVRRP(cfg *vrrpd.Config, statsFile string, log *slog.Logger) (*vrrpd.Daemon, error) {
 	var d *vrrpd.Daemon
-	d, err = vrrpd.New(cfg, vrrpd.Options{Reconciler: e, Log: log, StatsFile: o.StatsFile,
+	d, err := vrrpd.New(cfg, vrrpd.Options{Reconciler: e, Log: log, StatsFile: statsFile,
 		OnState: func(states map[string]string) { e.onVRRP(d.Instances(), d.Tracked()) }})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e.daemon = d
 	e.vrrpInfo = func() []statusd.Instance { return instancesOf(d.Instances()) }
-	met.Retain(metricInstances(m), metricReals(m))
-	if srv != nil {
-		go func() {
-			if err := srv.Serve(loopCtx, e.status); err != nil {
-				log.Error("status socket stopped", "err", err)
-			}
-		}()
-	}
-	go e.observe(loopCtx, d, runner)
-	reloadCtx, stopReloads := context.WithCancel(ctx)
-	defer stopReloads()
-	reloadDone := make(chan struct{})
+	e.met.Retain(metricInstances(e.currentModel()), metricReals(e.currentModel()))
+	return d, nil
+}
+
+// serveReloads reloads the model on each value of reload until stop is
+// called (or ctx ends); done is closed once no reload runs any more.
+func (e *engine) serveReloads(ctx context.Context, reload <-chan struct{}) (stop func(), done chan struct{}) {
+	reloadCtx, stop := context.WithCancel(ctx)
+	done = make(chan struct{})
 	go func() {
-		defer close(reloadDone)
+		defer close(done)
 		for {
 			select {
 			case <-reloadCtx.Done():
 				return
-			case _, ok := <-o.Reload:
+			case _, ok := <-reload:
 				if !ok {
 					return
 				}
@@ -241,6 +310,13 @@ func Run(ctx context.Context, o Options) error {
 			}
 		}
 	}()
+	return stop, done
+}
+
+// startNotifications tells systemd about the daemon: the watchdog fed
+// while both loops turn, READY after the first reconcile, STOPPING at the
+// stop (which closes the script queue with its budget).
+func (e *engine) startNotifications(ctx, loopCtx context.Context, d *vrrpd.Daemon, log *slog.Logger) {
 	// The reconcile loop turns at least every resync interval (the bound
 	// follows a reload that changes it), the VRRP event loop every second:
 	// either stuck starves the watchdog, so that systemd restarts lbx.
@@ -251,14 +327,13 @@ func Run(ctx context.Context, o Options) error {
 	// From the stop on, the queued notify_up/down and quorum scripts get
 	// stopScriptBudget, beside vrrpd's notify scripts' own: neither waits
 	// for the other, so a stop with hanging scripts takes one budget.
-	scriptsClosed := make(chan struct{})
+	e.scriptsClosed = make(chan struct{})
 	go func() {
 		<-ctx.Done()
 		sdnotify.Stopping()
 		e.scripts.Close(stopScriptBudget)
-		close(scriptsClosed)
+		close(e.scriptsClosed)
 	}()
-
 	// vrrpd.Run reconciles first (removing stale addresses of ours), so
 	// readiness follows the first reconcile.
 	go func() {
@@ -272,9 +347,12 @@ func Run(ctx context.Context, o Options) error {
 		sdnotify.Status(e.statusSent)
 		e.mu.Unlock()
 	}()
-	log.Info("lbx watch started", "instances", len(cfg.Instances), "checked_real_servers", len(targets), "model", e.file)
-	// At a stop, BGP withdraws (after its graceful-shutdown wait) before
-	// vrrpd releases any VIP: routers stop sending before the VIP goes.
+}
+
+// runVRRP runs vrrpd until ctx ends (or it ends on its own). At a stop,
+// BGP withdraws (after its graceful-shutdown wait) before vrrpd releases
+// any VIP: routers stop sending before the VIP goes.
+func (e *engine) runVRRP(ctx, loopCtx context.Context, d *vrrpd.Daemon) error {
 	vrrpCtx, stopVRRP := context.WithCancel(context.Background())
 	defer stopVRRP()
 	go func() {
@@ -285,17 +363,15 @@ func Run(ctx context.Context, o Options) error {
 		}
 		stopVRRP()
 	}()
-	err = d.Run(vrrpCtx)
+	err := d.Run(vrrpCtx)
 	e.bgp.stop(context.Background()) // vrrpd ended on its own: withdraw too
-	// A reload in flight ends first (abandoned at vrrpd, which stopped), so
-	// that it cannot bring the model back after the stop's removal below.
-	stopReloads()
-	<-reloadDone
-	runner.Stop()
-	// One writer to the kernel: the loop ends (after any reconcile in
-	// flight) before the stop's own reconcile runs here.
-	stopLoop()
-	<-loopDone
+	return err
+}
+
+// stop is the daemon's last step, once the loop has ended: the sync
+// daemons stopped and, with ipvs_on_stop: remove, omega's scripts run
+// and the services removed; then it waits for the queued scripts' budget.
+func (e *engine) stop() {
 	stopCtx, cancelStop := context.WithTimeout(context.Background(), 30*time.Second)
 	e.stopSyncDaemons(stopCtx)
 	cancelStop()
@@ -305,9 +381,7 @@ func Run(ctx context.Context, o Options) error {
 		e.runScripts(e.omegaScripts(), stopScriptTimeout)
 		e.removeServices()
 	}
-	<-scriptsClosed
-	log.Info("lbx watch stopped")
-	return err
+	<-e.scriptsClosed
 }
 
 // vrrpStuckAfter is how long the VRRP event loop (which turns every
