@@ -121,26 +121,29 @@ func smtpServer(t *testing.T, banner, heloReply string, delay time.Duration) net
 
 func TestSMTP(t *testing.T) {
 	// Each reply within connect_timeout passes, as keepalived re-arms its
-	// timer for every read: a greeting delayed by 0.7 of it and a HELO
-	// reply as slow (1.4 in all) pass.
-	slow := testTimeout * 7 / 10
+	// timer for every read: a greeting delayed by 0.6 of it and a HELO
+	// reply as slow (1.2 in all) pass. That row has a timeout of its own,
+	// long enough that 0.4 of it is a margin a loaded machine keeps.
+	const slowTimeout = time.Second
 	tests := []struct {
 		name, banner, helo string
-		delay              time.Duration
+		delay, timeout     time.Duration
 		up                 bool
 		reason             string
 	}{
-		{"good", "220 mx ESMTP", "250 mx", 0, true, ""},
-		{"multi-line banner", "220-mx\r\n220 ESMTP", "250 mx", 0, true, ""},
-		{"slow greeting and HELO reply", "220 mx ESMTP", "250 mx", slow, true, ""},
-		{"busy banner", "554 go away", "250 mx", 0, false, "banner: 554"},
-		{"helo refused", "220 mx", "501 bad", 0, false, "HELO: 501"},
-		{"silent", "", "", 0, false, "timeout"},
+		{"good", "220 mx ESMTP", "250 mx", 0, testTimeout, true, ""},
+		{"multi-line banner", "220-mx\r\n220 ESMTP", "250 mx", 0, testTimeout, true, ""},
+		{"slow greeting and HELO reply", "220 mx ESMTP", "250 mx", slowTimeout * 6 / 10, slowTimeout, true, ""},
+		{"busy banner", "554 go away", "250 mx", 0, testTimeout, false, "banner: 554"},
+		{"helo refused", "220 mx", "501 bad", 0, testTimeout, false, "HELO: 501"},
+		{"silent", "", "", 0, testTimeout, false, "timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &SMTP{Conn: conn(t, smtpServer(t, tt.banner, tt.helo, tt.delay)), HeloName: DefaultHeloName}
-			within(t, s, tt.up, tt.reason, smtpSteps*testTimeout+slack)
+			c := conn(t, smtpServer(t, tt.banner, tt.helo, tt.delay))
+			c.Timeout = tt.timeout
+			s := &SMTP{Conn: c, HeloName: DefaultHeloName}
+			within(t, s, tt.up, tt.reason, smtpSteps*tt.timeout+slack)
 		})
 	}
 }
