@@ -16,7 +16,6 @@
 # server. The same with scheduler wlc and sloppy_tcp off is reported, not
 # asserted: there a moved flow reaches a director that does not know it
 # and is reset.
-# e2e: timeout 420
 
 VIP=192.0.2.10
 PORT=8080
