@@ -322,10 +322,23 @@ var fidelityCases = []fidelityCase{
 		kaNot: []string{"Unknown keyword"},
 	},
 	{
-		name: "fwmark entries of a group: DR real servers get port 0",
+		// The model compiles it with port 0 (model.EntryKey); its checks
+		// connect to 80, as keepalived's.
+		name: "fwmark entries of a group: DR real servers keep their port for checks",
 		conf: "virtual_server_group G {\n fwmark 5\n}\nvirtual_server group G {\n lvs_method DR\n real_server 10.0.1.1 80 {\n }\n}\n",
-		want: []string{"fwmark: 5", "forwarding: dr", "- address: 10.0.1.1\n        weight: 1"},
-		diag: []string{"k.conf:6: warning: real server 10.0.1.1 has port 80; with DR forwarding keepalived programs it with the port of group G's entries, 0 (ipvs_group_cmd)"},
+		want: []string{"fwmark: 5", "forwarding: dr", "- address: 10.0.1.1\n        port: 80\n        weight: 1"},
+		diag: []string{"k.conf:6: warning: real server 10.0.1.1 has port 80; with DR forwarding keepalived programs it with the port of each entry of group G (0 for a fwmark entry: ipvs_group_cmd), so does lbx; its checks connect to port 80"},
+	},
+	{
+		name: "entries of a group with other ports: a TUN real server converts",
+		conf: "virtual_server_group G {\n 10.0.0.1 80\n 10.0.0.1 443\n}\nvirtual_server group G {\n lvs_method TUN\n real_server 10.0.1.1 {\n }\n}\n",
+		want: []string{"port: 443", "forwarding: tun", "- address: 10.0.1.1\n        weight: 1"},
+		diag: []string{"k.conf:7: warning: real server 10.0.1.1 has no port; with TUN forwarding keepalived programs it with the port of each entry of group G (0 for a fwmark entry: ipvs_group_cmd), so does lbx; its checks connect to port 0"},
+	},
+	{
+		name: "entries of a group agreeing on a port: a DR real server without one takes it",
+		conf: "virtual_server_group G {\n 10.0.0.1 80\n 10.0.0.2 80\n}\nvirtual_server group G {\n lvs_method DR\n real_server 10.0.1.1 {\n }\n}\n",
+		want: []string{"forwarding: dr", "- address: 10.0.1.1\n        port: 80\n        weight: 1"},
 	},
 	{
 		name:   "one-line url block: keepalived keeps the path, drops the status code",

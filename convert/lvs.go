@@ -381,10 +381,10 @@ func (c *conv) fixPort(vs *model.VirtualServer, n *keepalived.Node, port *int, f
 }
 
 // groupPort applies keepalived's ports for a DR or TUN real server of a
-// group (ipvs_group_cmd in check/ipvswrapper.c): in the service of an
-// address entry it has the entry's port, in the service of a fwmark entry
-// port 0. The model gives a real server one port in all the group's
-// services, so lbx writes the one keepalived uses when all entries agree.
+// group: ipvs_group_cmd (check/ipvswrapper.c) programs it with the port of
+// each address entry and 0 in a fwmark entry's service, as the model
+// compiles it (model.EntryKey); its own port is what its checks connect
+// to. Without one, it takes the entries' port when they all agree.
 func (c *conv) groupPort(vs *model.VirtualServer, n *keepalived.Node, port *int, fwd, what string) {
 	g := c.group(vs.Group)
 	if g == nil {
@@ -398,14 +398,18 @@ func (c *conv) groupPort(vs *model.VirtualServer, n *keepalived.Node, port *int,
 			ports[m.Port] = true
 		}
 	}
-	if len(ports) != 1 {
-		c.unsupported(vs, n, fmt.Sprintf("with %s forwarding keepalived gives %s the port of each group entry (0 for fwmark entries); the model has one port per real server, %d in every service of group %s", strings.ToUpper(fwd), what, *port, g.Name))
+	if *port == 0 && len(ports) == 1 {
+		for p := range ports {
+			*port = p
+		}
 		return
 	}
-	for p := range ports {
-		if p != *port && *port != 0 {
-			c.note(vs, n.Pos, "%s has port %d; with %s forwarding keepalived programs it with the port of group %s's entries, %d (ipvs_group_cmd), so does lbx", what, *port, strings.ToUpper(fwd), g.Name, p)
-		}
-		*port = p
+	if len(ports) == 1 && ports[*port] {
+		return
 	}
+	own := fmt.Sprintf("has port %d", *port)
+	if *port == 0 {
+		own = "has no port"
+	}
+	c.note(vs, n.Pos, "%s %s; with %s forwarding keepalived programs it with the port of each entry of group %s (0 for a fwmark entry: ipvs_group_cmd), so does lbx; its checks connect to port %d", what, own, strings.ToUpper(fwd), g.Name, *port)
 }

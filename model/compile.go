@@ -127,6 +127,17 @@ func (rs *RealServer) Key(vs *VirtualServer) state.RealKey {
 	return state.RealKey{Addr: rs.Address.Addr, Port: uint16(rs.EffectivePort(vs))}
 }
 
+// EntryKey is a real (or sorry) server's IPVS destination in the service
+// svc: a DR or TUN server of a group takes the port of each entry's
+// service, 0 for a fwmark entry (keepalived's ipvs_group_cmd); the model's
+// key, whose port the checks connect to, names it everywhere else.
+func EntryKey(vs *VirtualServer, svc state.ServiceKey, key state.RealKey, fwd state.Forwarding) state.RealKey {
+	if vs.Group != "" && fwd != state.NAT {
+		key.Port = svc.Port
+	}
+	return key
+}
+
 // Key is the sorry server's destination in vs's services (its port is
 // the service's when not set).
 func (s *SorryServer) Key(vs *VirtualServer) state.RealKey {
@@ -323,23 +334,23 @@ func compileServices(d *Desired, m *Model, f Facts, only map[state.ServiceKey]bo
 			if key.Protocol == state.UDP {
 				drain = 0 // UDP has no connection end to wait for
 			}
-			d.Drain[key] = drainPolicy(vs, drain)
+			d.Drain[key] = drainPolicy(vs, key, drain)
 			compileReals(svc, vs, f)
 			d.State.Services[key] = svc
 		}
 	}
 }
 
-func drainPolicy(vs *VirtualServer, timeout int) DrainPolicy {
+func drainPolicy(vs *VirtualServer, svc state.ServiceKey, timeout int) DrainPolicy {
 	if timeout == 0 {
 		return DrainPolicy{}
 	}
 	declared := make(map[state.RealKey]bool, len(vs.RealServers)+1)
 	for _, rs := range vs.RealServers {
-		declared[rs.Key(vs)] = true
+		declared[EntryKey(vs, svc, rs.Key(vs), forwardingOf(rs.Forwarding, vs.Forwarding))] = true
 	}
 	if s := vs.SorryServer; s != nil {
-		declared[s.Key(vs)] = true
+		declared[EntryKey(vs, svc, s.Key(vs), forwardingOf(s.Forwarding, vs.Forwarding))] = true
 	}
 	return DrainPolicy{Timeout: timeout, Declared: declared}
 }
@@ -354,8 +365,9 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 		alive = map[state.RealKey]bool{}
 	}
 	for _, rs := range vs.RealServers {
-		key := rs.Key(vs)
-		h, known := f.Health[RealID{Service: svc.Key, Real: key}]
+		fwd := forwardingOf(rs.Forwarding, vs.Forwarding)
+		key := EntryKey(vs, svc.Key, rs.Key(vs), fwd)
+		h, known := f.Health[RealID{Service: svc.Key, Real: rs.Key(vs)}]
 		up, weight := Live(vs, rs, h, known)
 		if f.Health == nil {
 			up = true // one-shot: no checks run, every real server is in
@@ -379,7 +391,7 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 		r := state.Real{
 			Key:            key,
 			Weight:         weight,
-			Forwarding:     forwardingOf(rs.Forwarding, vs.Forwarding),
+			Forwarding:     fwd,
 			UpperThreshold: rs.UpperThreshold,
 			LowerThreshold: rs.LowerThreshold,
 		}
@@ -423,8 +435,9 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 		}
 		weight = 0
 	}
-	key := s.Key(vs)
-	svc.Reals[key] = state.Real{Key: key, Weight: weight, Forwarding: forwardingOf(s.Forwarding, vs.Forwarding)}
+	fwd := forwardingOf(s.Forwarding, vs.Forwarding)
+	key := EntryKey(vs, svc.Key, s.Key(vs), fwd)
+	svc.Reals[key] = state.Real{Key: key, Weight: weight, Forwarding: fwd}
 }
 
 func toAddress(iface string, p Prefix, label, scope, origin string) state.Address {

@@ -3,6 +3,7 @@ package model
 import (
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -127,6 +128,67 @@ func TestCompileSyncDaemons(t *testing.T) {
 			got := CompileSyncDaemons(m, Facts{VRRP: tc.vrrp})
 			if diff := cmp.Diff(tc.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestCompileGroupEntryPorts: the IPVS destinations of a group's real
+// and sorry servers. keepalived's ipvs_group_cmd gives a DR or TUN server
+// the port of each address entry's service and 0 in a fwmark entry's; a
+// NAT server keeps its own port (the service's when it has none).
+func TestCompileGroupEntryPorts(t *testing.T) {
+	const group = `version: 1
+virtual_server_groups:
+  - name: G
+    members:
+      - {address: 10.0.0.1, port: 80}
+      - {address: 10.0.0.2, port: 443}
+      - {fwmark: 7}
+virtual_servers:
+  - group: G
+`
+	for _, tc := range []struct {
+		name string
+		vs   string   // the virtual server's fields after group
+		want []string // service -> destination, sorted
+	}{
+		{"DR real server: each entry's port, 0 for the fwmark",
+			"    forwarding: dr\n    real_servers:\n      - {address: 10.1.0.1, port: 8080}\n",
+			[]string{"fwm 7 -> 10.1.0.1:0", "tcp 10.0.0.1:80 -> 10.1.0.1:80", "tcp 10.0.0.2:443 -> 10.1.0.1:443"}},
+		{"TUN real server without a port",
+			"    forwarding: tun\n    real_servers:\n      - {address: 10.1.0.1}\n",
+			[]string{"fwm 7 -> 10.1.0.1:0", "tcp 10.0.0.1:80 -> 10.1.0.1:80", "tcp 10.0.0.2:443 -> 10.1.0.1:443"}},
+		{"NAT real server keeps its port",
+			"    forwarding: nat\n    real_servers:\n      - {address: 10.1.0.1, port: 8080}\n",
+			[]string{"fwm 7 -> 10.1.0.1:8080", "tcp 10.0.0.1:80 -> 10.1.0.1:8080", "tcp 10.0.0.2:443 -> 10.1.0.1:8080"}},
+		{"a DR server of a NAT service",
+			"    forwarding: nat\n    real_servers:\n      - {address: 10.1.0.1, port: 8080, forwarding: dr}\n",
+			[]string{"fwm 7 -> 10.1.0.1:0", "tcp 10.0.0.1:80 -> 10.1.0.1:80", "tcp 10.0.0.2:443 -> 10.1.0.1:443"}},
+		{"DR sorry server, inhibited (in at weight 0 under watch)",
+			"    forwarding: dr\n    sorry_server: {address: 10.9.0.1, port: 8080, inhibit: true}\n    real_servers:\n      - {address: 10.1.0.1, port: 8080}\n",
+			[]string{"fwm 7 -> 10.1.0.1:0", "fwm 7 -> 10.9.0.1:0", "tcp 10.0.0.1:80 -> 10.1.0.1:80", "tcp 10.0.0.1:80 -> 10.9.0.1:80",
+				"tcp 10.0.0.2:443 -> 10.1.0.1:443", "tcp 10.0.0.2:443 -> 10.9.0.1:443"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Parse([]byte(group+tc.vs), "m.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := Compile(m, Facts{Health: map[RealID]Health{}})
+			var got []string
+			for sk, svc := range d.State.Services {
+				s := "fwm " + strconv.Itoa(int(sk.FWMark))
+				if sk.FWMark == 0 {
+					s = string(sk.Protocol) + " " + netip.AddrPortFrom(sk.Addr, sk.Port).String()
+				}
+				for rk := range svc.Reals {
+					got = append(got, s+" -> "+netip.AddrPortFrom(rk.Addr, rk.Port).String())
+				}
+			}
+			sort.Strings(got)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("IPVS destinations (-want +got):\n%s", diff)
 			}
 		})
 	}
