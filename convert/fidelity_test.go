@@ -14,6 +14,7 @@ import (
 	"github.com/lbx-dev/lbx/internal/nstest"
 	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/vrrpd"
 )
 
 // fidelityCase is one defect class of issue 25: a configuration keepalived
@@ -341,6 +342,29 @@ var fidelityCases = []fidelityCase{
 		want: []string{"forwarding: dr", "- address: 10.0.1.1\n        port: 80\n        weight: 1"},
 	},
 	{
+		name:     "authentication AH: keepalived runs it, lbx watch does not; left out, reported",
+		conf:     "vrrp_instance V {\n interface eth0\n virtual_router_id 1\n priority 100\n authentication {\n  auth_type AH\n  auth_pass secret\n }\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\n",
+		want:     []string{"virtual_router_id: 1"},
+		not:      []string{"authentication:\n", "type: AH"},
+		diag:     []string{"k.conf:5: warning: \"authentication { ... }\" is not expressible in the lbx model (keepalived runs this VRRPv2 instance with IPsec AH authentication; lbx has no AH"},
+		strict:   "k.conf:5: error: \"authentication { ... }\" is not expressible",
+		kaNot:    []string{"auth"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
+		name:     "authentication AH with VRRPv3: keepalived ignores it, no AH report",
+		conf:     "vrrp_instance V {\n interface eth0\n virtual_router_id 1\n version 3\n authentication {\n  auth_type AH\n }\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\n",
+		not:      []string{"authentication:\n", "not converted"},
+		diag:     []string{"k.conf:5: warning: VRRPv3 has no authentication; keepalived ignores it, so does lbx"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
+		name:     "authentication PASS is kept",
+		conf:     "vrrp_instance V {\n interface eth0\n virtual_router_id 1\n authentication {\n  auth_type PASS\n  auth_pass secret\n }\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\n",
+		want:     []string{"authentication:", "type: PASS", "pass: secret"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
 		name:   "one-line url block: keepalived keeps the path, drops the status code",
 		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url { path /x status_code 404 }\n  }\n }\n}\n",
 		want:   []string{"path: /x", "- 200-299"},
@@ -425,8 +449,13 @@ func TestFidelity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := model.Parse(out, "out.yaml"); err != nil {
+			m, err := model.Parse(out, "out.yaml")
+			if err != nil {
 				t.Fatalf("converted model does not validate: %v\n%s", err, out)
+			}
+			// lbx watch's preflight of the VRRP instances (AH refused).
+			if _, err := vrrpd.FromModel(m); err != nil {
+				t.Fatalf("lbx watch refuses the converted model: %v\n%s", err, out)
 			}
 			checkOutput(t, string(out), diagText(res), tc)
 			checkStrict(t, conf, tc)

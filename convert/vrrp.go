@@ -330,8 +330,15 @@ func (c *conv) finishInstance(in *model.VRRPInstance, n *keepalived.Node, st ins
 		v := in.EffectiveVersion(c.m.Global)
 		in.Version = &v
 	}
-	if in.Authentication != nil && *in.Version == 3 {
+	switch a := in.Authentication; {
+	case a == nil:
+	case *in.Version == 3:
 		c.note(in, st.auth.Pos, "VRRPv3 has no authentication; keepalived ignores it, so does lbx")
+		in.Authentication = nil
+	case a.Type == "AH":
+		// lbx watch refuses an AH instance (vrrpd.instanceOf): a model
+		// that keeps it would not run at all.
+		c.unsupported(in, st.auth, "keepalived runs this VRRPv2 instance with IPsec AH authentication; lbx has no AH (RFC 3768 removed it) and lbx watch refuses an AH instance, so the instance is converted without authentication: keepalived peers still on AH drop its adverts (\"No AH header but auth type is AH\"), so move every router of the instance to PASS or VRRPv3 together")
 		in.Authentication = nil
 	}
 	c.pos[in] = n.Pos
@@ -396,9 +403,6 @@ func (c *conv) auth(owner any, n *keepalived.Node) *model.Auth {
 	if a.Type == "" {
 		c.errorf(n.Pos, "authentication without auth_type")
 		return nil
-	}
-	if a.Type == "AH" {
-		c.note(owner, n.Pos, "auth_type AH is kept in the model but lbx refuses to start an AH instance (use PASS or VRRPv3)")
 	}
 	return a
 }
