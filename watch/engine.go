@@ -93,9 +93,10 @@ type engine struct {
 	vrrpSeen   map[string]string // states last given to metrics
 	counters   map[string]uint64
 	// healthScope holds the services whose real servers changed health
-	// since the last reconcile: a "health" kick reconciles only their real
-	// servers (apply.ReconcileReals). wholePending says a kick that needs
-	// everything (netlink, reload...) may have been coalesced into it.
+	// since the last reconcile: a trigHealth kick reconciles only their
+	// real servers (apply.ReconcileReals). wholePending says a kick of
+	// scopeWhole (reload, resubscribed, bgp...) may have been coalesced
+	// into it.
 	healthScope  map[state.ServiceKey]bool
 	wholePending bool
 	// healthGen counts health transitions and factsGen every other change
