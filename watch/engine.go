@@ -323,22 +323,18 @@ func transitions(ts []check.Transition) []lvsrules.Transition {
 
 // omegaScripts are keepalived's omega for a stop that removes the
 // services (lvsrules.OmegaScripts), with the health of this moment.
-func (e *engine) omegaScripts() []engineScript {
+func (e *engine) omegaScripts() []lvsrules.Script {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return lvsrules.OmegaScripts(e.m, e.health, e.quorumLost)
 }
-
-// engineScript is one notify_up/notify_down or quorum script to run, as
-// the rules decide it.
-type engineScript = lvsrules.Script
 
 // queueScripts hands scripts to the script queue and returns at once:
 // neither the engine's callers (the checker's report, a reload) nor the
 // reconcile loop ever wait for a script. One command of one kind runs one
 // at a time, in order (a hanging one holds only its own later runs);
 // what overflows the queue is dropped, counted and logged.
-func (e *engine) queueScripts(scripts []engineScript) {
+func (e *engine) queueScripts(scripts []lvsrules.Script) {
 	for _, s := range scripts {
 		e.scriptsPending.Add(1)
 		e.scripts.Push(scriptq.Job{Key: s.Kind + " " + s.Cmd, Kind: s.Kind, Argvs: [][]string{{"/bin/sh", "-c", s.Cmd}}})
@@ -358,7 +354,7 @@ func (e *engine) runQueued(ctx context.Context, argv []string) {
 // runScripts runs scripts side by side and returns when all ended (each
 // within timeout): omega at the stop, which must run whatever the queue
 // holds, and is waited for.
-func (e *engine) runScripts(scripts []engineScript, timeout time.Duration) {
+func (e *engine) runScripts(scripts []lvsrules.Script, timeout time.Duration) {
 	var wg sync.WaitGroup
 	for _, s := range scripts {
 		wg.Add(1)
@@ -388,7 +384,7 @@ func (e *engine) suspendChecks() {
 // updateQuorumLocked applies keepalived's quorum rule (lvsrules.Quorum)
 // to the health held now, logs the changes and returns the quorum
 // scripts to run.
-func (e *engine) updateQuorumLocked() []engineScript {
+func (e *engine) updateQuorumLocked() []lvsrules.Script {
 	lost, scripts, changes := lvsrules.Quorum(e.m, e.health, e.quorumLost)
 	for _, c := range changes {
 		e.log.Info("quorum changed", "service", c.Service.String(), "lost", c.Lost, "weight", c.Weight, "quorum", c.Quorum, "at_start", c.AtStart)

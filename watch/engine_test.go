@@ -26,6 +26,7 @@ import (
 	"github.com/lbx-dev/lbx/metrics"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
+	"github.com/lbx-dev/lbx/watch/lvsrules"
 )
 
 const watchModel = `version: 1
@@ -1369,7 +1370,7 @@ func TestLinkCameUp(t *testing.T) {
 }
 
 // cmds are the command lines of scripts.
-func cmds(scripts []engineScript) []string {
+func cmds(scripts []lvsrules.Script) []string {
 	var out []string
 	for _, s := range scripts {
 		out = append(out, s.Cmd)

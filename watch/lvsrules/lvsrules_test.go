@@ -102,7 +102,7 @@ func TestQuorum(t *testing.T) {
 		{"lost, below quorum+hysteresis: still lost", hyst, map[string]bool{"10.1.0.1": false, "10.1.0.2": true}, QuorumLost{svc: true}, nil, true, false},
 		{"lost, at quorum+hysteresis: regained", hyst, map[string]bool{"10.1.0.1": true, "10.1.0.2": true}, QuorumLost{svc: true}, []string{"up"}, false, true},
 		{"no quorum section: keepalived's 1, no script", "", map[string]bool{"10.1.0.1": false, "10.1.0.2": false}, QuorumLost{svc: false}, nil, true, true},
-		{"misc weight: live counts its weight", "quorum: {min: 5, down_script: down}", map[string]bool{"10.1.0.1": true, "10.1.0.2": true}, QuorumLost{svc: false}, nil, false, false},
+		{"at min exactly (2+3 = 5): held", "quorum: {min: 5, down_script: down}", map[string]bool{"10.1.0.1": true, "10.1.0.2": true}, QuorumLost{svc: false}, nil, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := parse(t, quorumVS(tc.vs))
@@ -273,6 +273,31 @@ virtual_servers:
 			if !got[id] {
 				t.Errorf("%s: %v not suspended", tc.state, id)
 			}
+		}
+	}
+}
+
+// TestQuorumCountsCheckerWeight: a weight a checker reports (misc_dynamic)
+// is the one quorum counts, in both directions.
+func TestQuorumCountsCheckerWeight(t *testing.T) {
+	m := parse(t, quorumVS("quorum: {min: 5, up_script: up, down_script: down}"))
+	svc := service("10.0.0.1", 80)
+	r1, r2 := id("10.0.0.1", 80, "10.1.0.1"), id("10.0.0.1", 80, "10.1.0.2")
+	for _, tc := range []struct {
+		w1       int
+		prevLost bool
+		lost     bool
+		scripts  []string
+	}{
+		{1, false, true, []string{"down"}}, // 1+3 < 5
+		{2, true, false, []string{"up"}},   // 2+3
+		{9, false, false, nil},             // 9+3: held
+	} {
+		w := tc.w1
+		h := Health{r1: {Up: true, Weight: &w}, r2: {Up: true}}
+		next, scripts, _ := Quorum(m, h, QuorumLost{svc: tc.prevLost})
+		if next[svc] != tc.lost || !slices.Equal(cmds(scripts), tc.scripts) {
+			t.Errorf("weight %d: lost %v, scripts %q; want %v, %q", tc.w1, next[svc], cmds(scripts), tc.lost, tc.scripts)
 		}
 	}
 }
