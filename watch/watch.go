@@ -2,7 +2,10 @@
 // VRRP virtual routers (vrrpd) and health checkers (check), and keeps the
 // kernel at compile(model, VRRP states, health) through the one plan/apply
 // path: every fact change, resync tick, address notification and reload
-// goes to a single writer (engine.go).
+// goes to a single writer (engine.go) as a typed trigger whose scope says
+// what to read and plan (trigger.go). The writer follows keepalived's
+// rules — quorum, notify and quorum scripts, omega, ha_suspend — as pure
+// functions of package watch/lvsrules, and does the I/O they decide.
 package watch
 
 import (
