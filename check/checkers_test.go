@@ -434,12 +434,27 @@ func TestMisc(t *testing.T) {
 	}
 }
 
+// TestFile: the value is read as keepalived's process_track_file reads it
+// (strtol, base 0), and a file it cannot read is 0, up: keepalived keeps
+// the real server up when the track file is missing.
 func TestFile(t *testing.T) {
 	dir := t.TempDir()
 	for _, tt := range []struct {
 		name, content string
 		up            bool
-	}{{"zero", "0\n", true}, {"one", "1\n", false}, {"negative", "-5", false}, {"text counts as zero", "hello", true}, {"empty", "", true}} {
+	}{
+		{"zero", "0\n", true},
+		{"one", "1\n", false},
+		{"negative", "-5", false},
+		{"text counts as zero", "hello", true},
+		{"empty", "", true},
+		{"leading white space", " \t 7", false},
+		{"hexadecimal", "0x10", false},
+		{"hexadecimal zero", "0x0", true},
+		{"octal digits stop at 8", "08", true},
+		{"a number then text", "3 down", false},
+		{"plus sign", "+0", true},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(dir, tt.name)
 			os.WriteFile(p, []byte(tt.content), 0o644)
@@ -447,7 +462,10 @@ func TestFile(t *testing.T) {
 		})
 	}
 	t.Run("missing", func(t *testing.T) {
-		within(t, &File{Path: filepath.Join(dir, "x")}, false, "no such file", time.Second)
+		within(t, &File{Path: filepath.Join(dir, "x")}, true, "", time.Second)
+	})
+	t.Run("directory", func(t *testing.T) {
+		within(t, &File{Path: dir}, true, "", time.Second)
 	})
 	// A FIFO without a writer would block a plain open forever.
 	t.Run("fifo", func(t *testing.T) {
@@ -455,8 +473,24 @@ func TestFile(t *testing.T) {
 		if err := syscall.Mkfifo(p, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		within(t, &File{Path: p}, false, "not a regular file", time.Second)
+		within(t, &File{Path: p}, true, "", time.Second)
 	})
+}
+
+// TestFileValue: fileValue against C's strtol(s, NULL, 0).
+func TestFileValue(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64
+	}{
+		{"", 0}, {"0", 0}, {"12", 12}, {"-12", -12}, {"  42\n", 42}, {"0x1f", 31}, {"0X1F", 31},
+		{"0x", 0}, {"0xg", 0}, {"017", 15}, {"019", 1}, {"1e3", 1}, {"abc", 0}, {"- 1", 0},
+		{"99999999999999999999", 1<<63 - 1}, {"-99999999999999999999", -(1<<63 - 1)},
+	} {
+		if got := fileValue(tt.in); got != tt.want {
+			t.Errorf("fileValue(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
 }
 
 // TestBindOptions: bindto and bind_port reach the socket on both paths

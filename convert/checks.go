@@ -34,7 +34,6 @@ var checkUnsupported = map[string]string{
 	"regex_stack":      "body regular expressions are not in the model",
 	"regex_min_offset": "body regular expressions are not in the model",
 	"regex_max_offset": "body regular expressions are not in the model",
-	"weight":           "FILE_CHECK weight multipliers are not in the model",
 	"dynamic":          "FILE_CHECK dynamic weights are not in the model",
 }
 
@@ -61,6 +60,8 @@ type checkDraft struct {
 	sni    *keepalived.Node // enable_sni, when on
 	noSNI  bool             // enable_sni off (last word)
 	urlSNI []string         // each url's virtualhost, "" when it has none
+	// FILE_CHECK's track_file and weight lines (the last of each).
+	trackFile, fileWeight *keepalived.Node
 }
 
 // checks converts one checker block; SMTP_CHECK's legacy host { } blocks
@@ -141,8 +142,15 @@ func (c *conv) checkSetting(d *checkDraft, ch *keepalived.Node) bool {
 			f, ok := c.trackFiles[ch.Args[0].Text]
 			if !ok {
 				c.corrected(ck, ch.Pos, "FILE_CHECK: no track_file named %q with a file: keepalived ignores the line (\"track_file %s not found\", track_file_handler), so does lbx", ch.Args[0].Text, ch.Args[0].Text)
+				break // keepalived keeps the checker's file, if an earlier line set one
 			}
-			ck.File = f
+			ck.File, d.trackFile = f.path, ch
+		}
+	case typ == "file" && ch.Name == "weight":
+		if _, _, ok := trackWeight(ch); ok {
+			d.fileWeight = ch // the last line keepalived reads
+		} else {
+			c.corrected(ck, ch.Pos, "FILE_CHECK weight %q: keepalived ignores the line (a weight, then reverse or noreverse; check_file.c), so does lbx", ch.ArgText())
 		}
 	default:
 		return false
@@ -286,6 +294,8 @@ func (c *conv) checkFinish(d *checkDraft, inherit chk) bool {
 		if ck.File == "" {
 			return drop("FILE_CHECK has no track_file specified - ignoring", "file_end_handler")
 		}
+		name := d.trackFile.Args[0].Text
+		c.fileCheckSemantics(ck, c.trackFiles[name], name, d.fileWeight, d.trackFile)
 	}
 	return true
 }

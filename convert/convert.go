@@ -120,7 +120,7 @@ type conv struct {
 	docComments []string
 	scriptOrder []string
 
-	trackFiles   map[string]string // track_file name -> file
+	trackFiles   map[string]*trackFile // by name
 	groupNodes   map[string]*keepalived.Node
 	defaultIface string
 	instNames    map[string]bool
@@ -222,7 +222,7 @@ func Tree(root *keepalived.Node) *Result {
 	c := &conv{
 		m:            &model.Model{Version: model.Version, Scripts: map[string]*model.Script{}},
 		comments:     map[any][]string{},
-		trackFiles:   map[string]string{},
+		trackFiles:   map[string]*trackFile{},
 		groupNodes:   map[string]*keepalived.Node{},
 		instNames:    map[string]bool{},
 		vips:         map[string]vipOwner{},
@@ -235,10 +235,8 @@ func Tree(root *keepalived.Node) *Result {
 	for _, n := range root.Children {
 		switch n.Name {
 		case "track_file":
-			for _, ch := range n.Children {
-				if ch.Name == "file" && len(ch.Args) > 0 {
-					c.trackFiles[n.Arg(0)] = ch.Args[0].Text
-				}
+			if tf := readTrackFile(n); tf != nil {
+				c.trackFiles[n.Arg(0)] = tf
 			}
 		case "global_defs":
 			for _, ch := range n.Children {
