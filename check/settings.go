@@ -89,7 +89,13 @@ func effective(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) mo
 	e.DelayBeforeRetry = dur(c.DelayBeforeRetry, nil, model.DelayBeforeRetryDefault(c.Type, e.DelayLoop.Duration))
 	// keepalived starts each checker after a random part of warmup, which
 	// defaults to delay_loop, so that probes do not all start at once.
-	e.Warmup = dur(c.Warmup, nil, e.DelayLoop.Duration)
+	// A FILE_CHECK's state is known at start (keepalived reads the file
+	// then, add_rs_to_track_files clears alpha): no warmup.
+	warmup := e.DelayLoop.Duration
+	if c.Type == "file" {
+		warmup = 0
+	}
+	e.Warmup = dur(c.Warmup, nil, warmup)
 	if e.Retry == nil {
 		r := model.RetryDefault(c.Type)
 		e.Retry = &r

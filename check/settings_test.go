@@ -40,6 +40,19 @@ func TestFromModel(t *testing.T) {
 				t.Errorf("warmup %s, want delay_loop %s", s.Warmup, s.DelayLoop)
 			}
 		}, ""},
+		{"file: read at start, no warmup and no retry, as keepalived's FILE_CHECK", rs, model.Check{Type: "file", File: "/run/x.trk"}, func(t *testing.T, ch Checker, s Settings) {
+			if f := ch.(*File); f.Path != "/run/x.trk" {
+				t.Errorf("path %q", f.Path)
+			}
+			if s.Warmup != 0 || s.Retry != 0 || s.DelayLoop != 6*time.Second {
+				t.Errorf("settings %+v", s)
+			}
+		}, ""},
+		{"file: its own warmup and retry win", rs, model.Check{Type: "file", File: "/run/x.trk", Warmup: dp(time.Second), Retry: ip(2)}, func(t *testing.T, ch Checker, s Settings) {
+			if s.Warmup != time.Second || s.Retry != 2 {
+				t.Errorf("settings %+v", s)
+			}
+		}, ""},
 		{"real server port and own settings win", rs8080, model.Check{Type: "tcp", DelayLoop: dp(time.Second), Retry: ip(4), ConnectTimeout: dp(2 * time.Second)}, func(t *testing.T, ch Checker, s Settings) {
 			if a := ch.(*TCP).Conn.Addr.String(); a != "10.0.0.6:8080" {
 				t.Errorf("addr %s", a)
@@ -199,6 +212,7 @@ func TestPerTypeDefaults(t *testing.T) {
 		{model.Check{Type: "ssl_get", URLs: []*model.URL{{Path: "/"}}}, 1, 3 * time.Second},
 		{model.Check{Type: "dns", DNSName: "example.org"}, 3, 6 * time.Second},
 		{model.Check{Type: "misc", Path: "/bin/true"}, 0, time.Second},
+		{model.Check{Type: "file", File: "/run/x.trk"}, 0, time.Second},
 	}
 	for _, tc := range cases {
 		_, s, _, err := FromModel(vs, rs, &tc.c)

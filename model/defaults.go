@@ -63,7 +63,9 @@ func RetryDefault(checkType string) int {
 	switch checkType {
 	case "dns":
 		return 3
-	case "misc":
+	case "misc", "file":
+		// FILE_CHECK: keepalived changes the state on the read that
+		// differs (inotify), with no retry.
 		return 0
 	}
 	return DefaultRetry
