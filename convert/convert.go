@@ -9,6 +9,7 @@ import (
 
 	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/state"
 )
 
 // Options controls a conversion.
@@ -126,6 +127,7 @@ type conv struct {
 	instNames    map[string]bool
 	syncDaemon   *keepalived.Node
 	vips         map[string]vipOwner
+	vroutes      map[state.RouteKey]vipOwner // virtual routes' first owners
 	services     map[string]keepalived.Pos
 	// serviceOwner: the virtual server that declared each service.
 	serviceOwner map[string]*model.VirtualServer

@@ -404,6 +404,23 @@ var fidelityCases = []fidelityCase{
 		strict: "k.conf:4: error: track_file TF: keepalived writes",
 	},
 	{
+		name:     "a virtual route in two instances: the first owns it, reported",
+		conf:     "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1/24\n }\n virtual_routes {\n  10.9.0.0/16 via 10.0.0.254\n  2001:db8:9::/48 dev eth0 metric 256\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n  10.0.0.2/24\n }\n virtual_routes {\n  10.9.0.0/16 via 10.0.0.254\n  2001:db8:9::/48 dev eth0 metric 256\n  10.8.0.0/16 via 10.0.0.254\n }\n}\n",
+		want:     []string{"name: A", "to: 10.9.0.0/16", "to: 2001:db8:9::/48", "name: B", "to: 10.8.0.0/16"},
+		diag:     []string{"k.conf:19: warning: virtual route 10.9.0.0/16 is also a virtual route of A (", "k.conf:8): keepalived adds it whenever either instance becomes MASTER", "k.conf:20: warning: virtual route 2001:db8:9::/48@metric=256 is also a virtual route of A (", "k.conf:9): keepalived adds"},
+		strict:   "k.conf:19: error: virtual route 10.9.0.0/16 is also a virtual route of A",
+		kaIfaces: []string{"eth0"},
+	},
+	{
+		name:     "a virtual route twice in one instance: the first is kept",
+		conf:     "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1/24\n }\n virtual_routes {\n  10.9.0.0/16 via 10.0.0.254\n  10.9.0.0/16 via 10.0.0.253\n }\n}\n",
+		want:     []string{"via: 10.0.0.254"},
+		not:      []string{"10.0.0.253"},
+		diag:     []string{"k.conf:9: warning: virtual route 10.9.0.0/16 is already listed at ", "k.conf:8; keepalived's second add fails"},
+		strict:   "k.conf:9: error: virtual route 10.9.0.0/16 is already listed",
+		kaIfaces: []string{"eth0"},
+	},
+	{
 		name:   "one-line url block: keepalived keeps the path, drops the status code",
 		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url { path /x status_code 404 }\n  }\n }\n}\n",
 		want:   []string{"path: /x", "- 200-299"},

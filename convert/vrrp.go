@@ -7,6 +7,7 @@ import (
 
 	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/state"
 )
 
 var instanceUnsupported = map[string]string{
@@ -244,7 +245,11 @@ func (c *conv) instanceList(in *model.VRRPInstance, ch *keepalived.Node, st *ins
 			}
 		}
 	case "virtual_routes":
-		in.VirtualRoutes = append(in.VirtualRoutes, c.routes(ch)...)
+		for _, r := range c.routes(ch) {
+			if c.uniqueRoute(in, r) {
+				in.VirtualRoutes = append(in.VirtualRoutes, r)
+			}
+		}
 	case "track_interface":
 		c.trackInterfaces(in, ch)
 	case "track_script":
@@ -575,6 +580,30 @@ func (c *conv) uniqueVIP(in *model.VRRPInstance, va *model.VirtualAddress, n *ke
 	}
 	c.vips[key] = vipOwner{owner: in.Name, pos: n.Pos}
 	return true
+}
+
+// uniqueRoute keeps a virtual route with the first instance that lists
+// it, as uniqueVIP does an address: keepalived lets each instance add and
+// delete its own routes (vrrp_handle_iproutes; the add of a route already
+// there fails with EEXIST, harmlessly), so the route comes with either
+// instance's MASTER and goes with either's leaving it. The model gives a
+// route one owner: the first, said loudly (an error under --strict).
+func (c *conv) uniqueRoute(in *model.VRRPInstance, r *model.Route) bool {
+	if c.vroutes == nil {
+		c.vroutes = map[state.RouteKey]vipOwner{}
+	}
+	k, pos := r.Key(), c.pos[r]
+	prev, ok := c.vroutes[k]
+	switch {
+	case !ok:
+		c.vroutes[k] = vipOwner{owner: in.Name, pos: pos}
+		return true
+	case prev.owner == in.Name:
+		c.corrected(in, pos, "virtual route %s is already listed at %s; keepalived's second add fails (\"File exists\") and its second delete finds nothing, so lbx keeps the first", k, prev.pos)
+	default:
+		c.corrected(in, pos, "virtual route %s is also a virtual route of %s (%s): keepalived adds it whenever either instance becomes MASTER and deletes it whenever either leaves MASTER (each instance handles its own list); an lbx route has one owner, so lbx keeps it with %s only: check which instance should hold it", k, prev.owner, prev.pos, prev.owner)
+	}
+	return false
 }
 
 type vipOwner struct {

@@ -160,6 +160,11 @@ func compileRoutes(d *Desired, m *Model, f Facts) {
 	}
 }
 
+// Key is a valid route's key in the kernel: its table, destination and
+// metric with the kernel's defaults filled in. Two routes with one key
+// are one route.
+func (r *Route) Key() state.RouteKey { return toRoute(r, "").Key }
+
 // toRoute is a valid model route as the kernel reports it once added:
 // the kernel's defaults filled in (table main, its metric, ip route's
 // scope), weights defaulted and nexthops sorted.

@@ -27,12 +27,10 @@ type knownFailure struct {
 const (
 	redacted = "redacted values (xxx.xxx.xxx.xxx) and virtual_router_id 0: keepalived's VRRP process stops on it (chk_min_cfg, \"the virtual router id must be set\") and keepalived terminates, so this file stays refused"
 	twice    = "two virtual servers sharing some but not all of their services (groups fred and freda both hold fwmark 10): keepalived gives the shared service the first's settings and the real servers of both, which one group in the model cannot say"
-	routes   = "a virtual route in several instances (the addresses are converted: the first instance owns them)"
 )
 
 var known = map[string]knownFailure{
 	"pqarmitage/keepalived-devel-tools/configs/955p.conf": {twice, "955p.conf:248", 1},
-	"pqarmitage/keepalived-devel-tools/configs/1102.conf": {routes, "1102.conf:62", 4},
 	"pqarmitage/keepalived-devel-tools/configs/1715.conf": {redacted, "1715.conf:22", 3},
 }
 
