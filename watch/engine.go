@@ -50,10 +50,11 @@ type engine struct {
 	reopen func(*model.Model) (apply.Kernel, error)
 	lost   error
 	drains *apply.Drains // removed real servers being drained (loop only)
-	// notes are the last network plan's notes (conflicts such as several
-	// kernel routes under one declared key), each logged once when it
-	// appears, not on every resync (loop only).
-	notes map[string]bool
+	// notes are the last network plan's notes of each kind of pass
+	// (addresses only, whole: their plans see different objects, so each
+	// is compared with its own kind), each logged once when it appears,
+	// not on every resync (loop only).
+	notes [2]map[string]bool
 	// wholeRead: a whole reconcile has read the kernel (loop only).
 	wholeRead bool
 	// syncManaged: a model in force since start had lvs_sync_daemon, so
@@ -535,7 +536,7 @@ func (e *engine) applyPass(ctx context.Context, ps *pass) {
 		e.lost = ps.err
 	}
 	if ps.p != nil && (ps.addressesOnly || ps.whole) {
-		e.logNewNotes(ps.p.Notes)
+		e.logNewNotes(ps.whole, ps.p.Notes)
 	}
 }
 
@@ -613,17 +614,21 @@ func (e *engine) stopOf(why trigger) context.Context {
 // isDelete: a change that removes an object (releasing a VIP at a stop).
 func isDelete(c plan.Change) bool { return c.Action == plan.Delete }
 
-// logNewNotes warns of the plan notes the previous network plan did not
-// have.
-func (e *engine) logNewNotes(notes []string) {
+// logNewNotes warns of the plan notes the previous network plan of the
+// same kind (whole or addresses only) did not have.
+func (e *engine) logNewNotes(whole bool, notes []string) {
+	kind := 0
+	if whole {
+		kind = 1
+	}
 	now := make(map[string]bool, len(notes))
 	for _, n := range notes {
-		if !e.notes[n] {
+		if !e.notes[kind][n] {
 			e.log.Warn("plan note", "note", n)
 		}
 		now[n] = true
 	}
-	e.notes = now
+	e.notes[kind] = now
 }
 
 // scopeOf is the scope of a reconcile for why now: the trigger's, but an
