@@ -127,7 +127,8 @@ type conv struct {
 	instNames    map[string]bool
 	syncDaemon   *keepalived.Node
 	vips         map[string]vipOwner
-	vroutes      map[state.RouteKey]vipOwner // virtual routes' first owners
+	vroutes      map[state.RouteKey]vipOwner    // virtual routes' first owners
+	vipsTaken    map[*model.VRRPInstance]string // instances that lost a VIP to an owner
 	services     map[string]keepalived.Pos
 	// serviceOwner: the virtual server that declared each service.
 	serviceOwner map[string]*model.VirtualServer

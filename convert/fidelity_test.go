@@ -421,6 +421,30 @@ var fidelityCases = []fidelityCase{
 		kaIfaces: []string{"eth0"},
 	},
 	{
+		name: "a group's fwmark entries take the virtual server's family: IPv6 from its real servers",
+		conf: "virtual_server_group G4 {\n 10.0.0.1 80\n fwmark 10\n}\nvirtual_server_group G6 {\n 2001:db8::1 80\n fwmark 10\n}\nvirtual_server group G4 {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n}\nvirtual_server group G6 {\n protocol TCP\n real_server 2001:db8:1::1 80 {\n }\n}\n",
+		want: []string{"group: G4", "family: 6", "group: G6", "address: 2001:db8:1::1"},
+		diag: []string{"k.conf:14: warning: the fwmark entries of group G6 are IPv6 services: keepalived takes the virtual server's family from its first real server that is not tunnelled (rs_end_handler)"},
+	},
+	{
+		name: "a group of fwmark entries only, with an IPv6 sorry server and TUN real servers: IPv6",
+		conf: "virtual_server_group G {\n fwmark 10\n}\nvirtual_server group G {\n lvs_method TUN\n sorry_server 2001:db8::9 80\n sorry_server_lvs_method DR\n real_server 10.0.1.1 80 {\n }\n}\n",
+		want: []string{"family: 6"},
+		diag: []string{"k.conf:4: warning: the fwmark entries of group G are IPv6 services: keepalived takes the virtual server's family from its sorry server (vs_end_handler)"},
+	},
+	{
+		name: "ip_family inet6 on a group: its fwmark entries are IPv6, no report",
+		conf: "virtual_server_group G {\n fwmark 10\n}\nvirtual_server group G {\n ip_family inet6\n lvs_method TUN\n real_server 10.0.1.1 80 {\n }\n}\n",
+		want: []string{"family: 6"},
+		not:  []string{"not converted"},
+	},
+	{
+		name:     "an instance whose every virtual address another instance owns: refused, lbx watch could not run it",
+		conf:     "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\n",
+		err:      "k.conf:8: error: vrrp_instance B: every virtual address it lists is also A's",
+		kaIfaces: []string{"eth0"},
+	},
+	{
 		name:   "one-line url block: keepalived keeps the path, drops the status code",
 		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url { path /x status_code 404 }\n  }\n }\n}\n",
 		want:   []string{"path: /x", "- 200-299"},

@@ -327,6 +327,11 @@ func (c *conv) finishInstance(in *model.VRRPInstance, n *keepalived.Node, st ins
 		in.State = "MASTER"
 		c.note(in, st.priority.Pos, "priority 255 without state: keepalived starts the instance as MASTER (vrrp_complete_instance), so does lbx")
 	}
+	if owner, ok := c.vipsTaken[in]; ok && len(in.VirtualAddresses) == 0 {
+		// vrrpd.instanceOf refuses an instance without one: a model
+		// that keeps it would not run.
+		c.errorf(n.Pos, "vrrp_instance %s: every virtual address it lists is also %s's, which owns it in the lbx model, so it is left with none; lbx watch cannot run an instance without a virtual address (its advertisement carries them): give it an address of its own, or make one instance of the two", in.Name, owner)
+	}
 	c.clearPreempt(in, st)
 	if in.AdvertInt == nil {
 		in.AdvertInt = dur(model.DefaultAdvertInt)
@@ -575,6 +580,12 @@ func (c *conv) uniqueVIP(in *model.VRRPInstance, va *model.VirtualAddress, n *ke
 			c.note(in, n.Pos, "address %s on %s is already listed at %s; keepalived keeps the first, so does lbx", va.Address.Addr(), iface, prev.pos)
 		} else {
 			c.corrected(in, n.Pos, "address %s on %s is also a virtual address of %s (%s): keepalived adds it whenever either instance becomes MASTER and deletes it whenever either leaves MASTER (each instance handles its own list); an lbx address has one owner, so lbx keeps it with %s only: check which instance should hold it", va.Address.Addr(), iface, prev.owner, prev.pos, prev.owner)
+		}
+		if prev.owner != in.Name {
+			if c.vipsTaken == nil {
+				c.vipsTaken = map[*model.VRRPInstance]string{}
+			}
+			c.vipsTaken[in] = prev.owner
 		}
 		return false
 	}

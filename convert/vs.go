@@ -264,7 +264,7 @@ func (c *conv) ipFamily(d *vsDraft, ch *keepalived.Node) {
 		}
 		if vs.FWMark != 0 {
 			vs.Family = 6
-		} else {
+		} else if vs.Group == "" {
 			c.unsupported(vs, ch, "ip_family is only expressible for `virtual_server fwmark`")
 		}
 	default:
@@ -470,6 +470,7 @@ func (c *conv) vsSorry(d *vsDraft) {
 func (c *conv) vsReals(d *vsDraft) (weightSum int, ok bool) {
 	vs := d.vs
 	c.fwmarkFamily(d)
+	c.groupFamily(d)
 	seen := map[string]bool{}
 	for _, ch := range d.n.Children {
 		if ch.Name != "real_server" {
@@ -530,15 +531,68 @@ func (c *conv) fwmarkFamily(d *vsDraft) {
 	if vs.FWMark == 0 || d.fwmarkFamily != nil {
 		return
 	}
+	if f, ch := c.firstRealFamily(d); f == state.IPv6 {
+		vs.Family = 6
+		c.note(vs, ch.Pos, "fwmark service without ip_family: keepalived takes the family of its first real server, IPv6 (rs_end_handler), so does lbx")
+	}
+}
+
+// firstRealFamily is the family of the virtual server's first real server
+// that is not tunnelled, from which rs_end_handler sets vs->af, and its
+// block; 0 when there is none.
+func (c *conv) firstRealFamily(d *vsDraft) (state.Family, *keepalived.Node) {
 	for _, ch := range d.n.Children {
-		if ch.Name != "real_server" || len(ch.Args) == 0 || c.tunnelled(vs, ch) {
+		if ch.Name != "real_server" || len(ch.Args) == 0 || c.tunnelled(d.vs, ch) {
 			continue
 		}
-		if a, err := netip.ParseAddr(ch.Args[0].Text); err == nil && a.Unmap().Is6() {
-			vs.Family = 6
-			c.note(vs, ch.Pos, "fwmark service without ip_family: keepalived takes the family of its first real server, IPv6 (rs_end_handler), so does lbx")
+		if a, err := netip.ParseAddr(ch.Args[0].Text); err == nil {
+			return state.FamilyOf(a.Unmap()), ch
 		}
+		return 0, nil
+	}
+	return 0, nil
+}
+
+// groupFamily gives the fwmark entries of a group the family keepalived
+// programs them with (ipvs_group_cmd: the entry's own, else vs->af, else
+// IPv4). vs->af is ip_family's, else that of the first real server that
+// is not tunnelled (rs_end_handler), else the sorry server's unless
+// tunnelled (vs_end_handler), else the group's when its address entries
+// are of one family (ipwrapper.c). The model says IPv6 with family 6.
+func (c *conv) groupFamily(d *vsDraft) {
+	vs := d.vs
+	g := c.group(vs.Group)
+	if g == nil {
 		return
+	}
+	af, why := d.af, "ip_family"
+	if af == 0 {
+		af, _ = c.firstRealFamily(d)
+		why = "its first real server that is not tunnelled (rs_end_handler)"
+	}
+	if s := vs.SorryServer; af == 0 && s != nil && s.Forwarding != "tun" {
+		af, why = state.FamilyOf(s.Address.Addr), "its sorry server (vs_end_handler)"
+	}
+	fwmarks, fams := false, map[state.Family]bool{}
+	for _, m := range g.Members {
+		switch {
+		case m.FWMark != 0:
+			fwmarks = true
+		case m.Address != nil:
+			fams[state.FamilyOf(m.Address.First)] = true
+		}
+	}
+	if af == 0 && len(fams) == 1 {
+		for f := range fams {
+			af, why = f, "the address entries of group "+g.Name
+		}
+	}
+	if fwmarks && af == state.IPv6 {
+		vs.Family = 6
+		if d.fwmarkFamily != nil {
+			return // ip_family inet6 says so
+		}
+		c.note(vs, d.n.Pos, "the fwmark entries of group %s are IPv6 services: keepalived takes the virtual server's family from %s, so does lbx (family: 6)", g.Name, why)
 	}
 }
 

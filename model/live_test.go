@@ -193,3 +193,55 @@ virtual_servers:
 		})
 	}
 }
+
+// TestGroupFamily: a group virtual server's family gives its fwmark
+// entries' services their family (keepalived's vs->af in
+// ipvs_group_cmd); an address virtual server cannot have one.
+func TestGroupFamily(t *testing.T) {
+	const groups = `version: 1
+virtual_server_groups:
+  - name: G
+    members:
+      - {address: 2001:db8::1, port: 80}
+      - {fwmark: 10}
+virtual_servers:
+`
+	for _, tc := range []struct {
+		name string
+		vs   string
+		want []string // services, sorted
+		err  string
+	}{
+		{"family 6: the fwmark entry is IPv6", "  - {group: G, family: 6, real_servers: [{address: 2001:db8:1::1}]}\n",
+			[]string{"fwm 10 IPv6", "tcp [2001:db8::1]:80"}, ""},
+		{"no family: IPv4", "  - {group: G, real_servers: [{address: 2001:db8:1::1, forwarding: tun}]}\n",
+			[]string{"fwm 10 IPv4", "tcp [2001:db8::1]:80"}, ""},
+		{"an address service has its own", "  - {address: 10.0.0.1, port: 80, family: 4, real_servers: [{address: 10.0.1.1}]}\n",
+			nil, "family is only for fwmark services and groups"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Parse([]byte(groups+tc.vs), "m.yaml")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, k := range m.ServiceKeys(m.VirtualServers[0]) {
+				if k.FWMark != 0 {
+					got = append(got, "fwm "+strconv.Itoa(int(k.FWMark))+" IPv"+strconv.Itoa(int(k.Family)))
+				} else {
+					got = append(got, string(k.Protocol)+" "+netip.AddrPortFrom(k.Addr, k.Port).String())
+				}
+			}
+			sort.Strings(got)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("services (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

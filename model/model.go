@@ -352,7 +352,7 @@ type VirtualServer struct {
 	Port int `yaml:"port,omitempty"`
 	// FWMark selects the packets nftables or iptables marked, instead of address and port.
 	FWMark uint32 `yaml:"fwmark,omitempty"`
-	// Family of a fwmark service: 4 or 6.
+	// Family of a fwmark service, or of the fwmark entries of a group: 4 or 6.
 	Family int `yaml:"family,omitempty"`
 	// Group is a virtual_server_group: the service exists once per member.
 	Group string `yaml:"group,omitempty"`

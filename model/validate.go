@@ -438,8 +438,8 @@ func (v *validator) virtualServers() {
 		}
 		if vs.Family != 0 && !slices.Contains(ServiceFamilies, vs.Family) {
 			v.errorf(p+".family", "want 4 or 6, got %d", vs.Family)
-		} else if vs.Family != 0 && vs.FWMark == 0 {
-			v.errorf(p+".family", "family is only for fwmark services; an address has its own")
+		} else if vs.Family != 0 && vs.FWMark == 0 && vs.Group == "" {
+			v.errorf(p+".family", "family is only for fwmark services and groups (their fwmark entries); an address has its own")
 		}
 		if vs.Scheduler != "" && !slices.Contains(Schedulers, vs.Scheduler) {
 			v.errorf(p+".scheduler", "unknown scheduler %q; want one of %s", vs.Scheduler, strings.Join(Schedulers, " "))
