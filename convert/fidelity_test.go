@@ -445,6 +445,15 @@ var fidelityCases = []fidelityCase{
 		kaIfaces: []string{"eth0"},
 	},
 	{
+		name:   "a group's fwmark entries with their own family (1540fwm.conf)",
+		conf:   "virtual_server_group G {\n 10.0.0.1 53\n 2001:db8::1 53\n fwmark 22 inet\n fwmark 36 inet6\n fwmark 37 ipx\n}\nvirtual_server group G {\n protocol TCP\n lvs_method TUN\n real_server 2001:db8:1::20 {\n }\n real_server 10.0.1.26 {\n }\n}\n",
+		want:   []string{"- fwmark: 22\n        family: 4", "- fwmark: 36\n        family: 6"},
+		not:    []string{"fwmark: 37"},
+		diag:   []string{"k.conf:6: warning: fwmark 37 ipx: keepalived drops the entry (\"(G): fwmark '37' family ipx unknown - ignoring\""},
+		strict: "k.conf:6: error: fwmark 37 ipx",
+		ka:     []string{"fwmark '37' family ipx unknown - ignoring"},
+	},
+	{
 		name:   "one-line url block: keepalived keeps the path, drops the status code",
 		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url { path /x status_code 404 }\n  }\n }\n}\n",
 		want:   []string{"path: /x", "- 200-299"},

@@ -32,10 +32,11 @@ func (c *conv) vsGroup(n *keepalived.Node) {
 			if !ok {
 				continue
 			}
-			if len(ch.Args) > 1 {
-				c.note(g, ch.Pos, "fwmark %d %s: the family of a group fwmark is not in the model (IPv4 is used)", v, ch.Args[1].Text)
+			fam, ok := c.fwmarkEntryFamily(g, ch)
+			if !ok {
+				continue
 			}
-			g.Members = append(g.Members, &model.GroupMember{FWMark: uint32(v)})
+			g.Members = append(g.Members, &model.GroupMember{FWMark: uint32(v), Family: fam})
 			continue
 		}
 		r, ok := c.addrRange(ch)
@@ -153,6 +154,24 @@ func (c *conv) groupHasAddr(name string) bool {
 		}
 	}
 	return false
+}
+
+// fwmarkEntryFamily reads a group's `fwmark N [inet|inet6]` family as
+// vsg_handler does: 4, 6, or 0 (the virtual server's) without one; false
+// for another word, which makes keepalived drop the entry.
+func (c *conv) fwmarkEntryFamily(g *model.VirtualServerGroup, ch *keepalived.Node) (int, bool) {
+	if len(ch.Args) < 2 {
+		return 0, true
+	}
+	switch f := ch.Args[1].Text; f {
+	case "inet":
+		return 4, true
+	case "inet6":
+		return 6, true
+	default:
+		c.corrected(g, ch.Pos, "fwmark %s %s: keepalived drops the entry (\"(%s): fwmark '%s' family %s unknown - ignoring\", vsg_handler), so does lbx; write inet or inet6", ch.Args[0].Text, f, g.Name, ch.Args[0].Text, f)
+		return 0, false
+	}
 }
 
 func (c *conv) group(name string) *model.VirtualServerGroup {

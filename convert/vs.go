@@ -558,7 +558,8 @@ func (c *conv) firstRealFamily(d *vsDraft) (state.Family, *keepalived.Node) {
 // IPv4). vs->af is ip_family's, else that of the first real server that
 // is not tunnelled (rs_end_handler), else the sorry server's unless
 // tunnelled (vs_end_handler), else the group's when its address entries
-// are of one family (ipwrapper.c). The model says IPv6 with family 6.
+// (and fwmark entries with a family) are of one family (ipwrapper.c). The
+// model says IPv6 with family 6.
 func (c *conv) groupFamily(d *vsDraft) {
 	vs := d.vs
 	g := c.group(vs.Group)
@@ -578,6 +579,9 @@ func (c *conv) groupFamily(d *vsDraft) {
 		switch {
 		case m.FWMark != 0:
 			fwmarks = true
+			if m.Family != 0 {
+				fams[state.Family(m.Family)] = true
+			}
 		case m.Address != nil:
 			fams[state.FamilyOf(m.Address.First)] = true
 		}

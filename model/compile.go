@@ -172,8 +172,10 @@ func (m *Model) ServiceKeys(vs *VirtualServer) []state.ServiceKey {
 				continue
 			}
 			if mbr.FWMark != 0 {
+				// keepalived's ipvs_group_cmd: the entry's own family,
+				// else the virtual server's, else IPv4.
 				f := state.IPv4
-				if vs.Family == 6 {
+				if mbr.Family == 6 || mbr.Family == 0 && vs.Family == 6 {
 					f = state.IPv6
 				}
 				keys = append(keys, state.ServiceKey{FWMark: mbr.FWMark, Family: f})

@@ -194,33 +194,41 @@ virtual_servers:
 	}
 }
 
-// TestGroupFamily: a group virtual server's family gives its fwmark
-// entries' services their family (keepalived's vs->af in
-// ipvs_group_cmd); an address virtual server cannot have one.
+// TestGroupFamily: the family of a group's fwmark services is the
+// member's own, else the virtual server's, else IPv4 (keepalived's
+// ipvs_group_cmd); an address has its own.
 func TestGroupFamily(t *testing.T) {
-	const groups = `version: 1
+	const head = `version: 1
 virtual_server_groups:
   - name: G
     members:
       - {address: 2001:db8::1, port: 80}
-      - {fwmark: 10}
-virtual_servers:
 `
 	for _, tc := range []struct {
-		name string
-		vs   string
-		want []string // services, sorted
-		err  string
+		name   string
+		fwmark string // the fwmark member
+		vs     string
+		want   []string // services, sorted
+		err    string
 	}{
-		{"family 6: the fwmark entry is IPv6", "  - {group: G, family: 6, real_servers: [{address: 2001:db8:1::1}]}\n",
+		{"family 6: the fwmark entry is IPv6", "{fwmark: 10}", "{group: G, family: 6, real_servers: [{address: 2001:db8:1::1}]}",
 			[]string{"fwm 10 IPv6", "tcp [2001:db8::1]:80"}, ""},
-		{"no family: IPv4", "  - {group: G, real_servers: [{address: 2001:db8:1::1, forwarding: tun}]}\n",
+		{"no family: IPv4", "{fwmark: 10}", "{group: G, real_servers: [{address: 2001:db8:1::1, forwarding: tun}]}",
 			[]string{"fwm 10 IPv4", "tcp [2001:db8::1]:80"}, ""},
-		{"an address service has its own", "  - {address: 10.0.0.1, port: 80, family: 4, real_servers: [{address: 10.0.1.1}]}\n",
+		{"a member's own family wins", "{fwmark: 10, family: 4}", "{group: G, family: 6, real_servers: [{address: 2001:db8:1::1, forwarding: tun}]}",
+			[]string{"fwm 10 IPv4", "tcp [2001:db8::1]:80"}, ""},
+		{"a member's family 6", "{fwmark: 10, family: 6}", "{group: G, real_servers: [{address: 2001:db8:1::1}]}",
+			[]string{"fwm 10 IPv6", "tcp [2001:db8::1]:80"}, ""},
+		{"a family on an address member", "{address: 2001:db8::2, port: 80, family: 6}", "{group: G, real_servers: [{address: 2001:db8:1::1}]}",
+			nil, "members[1].family: family is only for a fwmark member"},
+		{"a member's family 5", "{fwmark: 10, family: 5}", "{group: G, real_servers: [{address: 2001:db8:1::1}]}",
+			nil, "members[1].family: want 4 or 6, got 5"},
+		{"an address service has its own", "{fwmark: 10}", "{address: 10.0.0.1, port: 80, family: 4, real_servers: [{address: 10.0.1.1}]}",
 			nil, "family is only for fwmark services and groups"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Parse([]byte(groups+tc.vs), "m.yaml")
+			y := head + "      - " + tc.fwmark + "\nvirtual_servers:\n  - " + tc.vs + "\n"
+			m, err := Parse([]byte(y), "m.yaml")
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)

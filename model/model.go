@@ -338,6 +338,8 @@ type GroupMember struct {
 	Port int `yaml:"port,omitempty"`
 	// FWMark is a firewall mark, instead of address and port.
 	FWMark uint32 `yaml:"fwmark,omitempty"`
+	// Family of a fwmark member: 4 or 6; without it, the virtual server's.
+	Family int `yaml:"family,omitempty"`
 }
 
 // VirtualServer is an IPVS virtual service and its real servers.

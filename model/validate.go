@@ -385,6 +385,10 @@ func (v *validator) groups() {
 				v.errorf(mp+".port", "want 0..65535, got %d", mbr.Port)
 			case mbr.FWMark != 0 && mbr.Port != 0:
 				v.errorf(mp+".port", "a fwmark member has no port")
+			case mbr.Family != 0 && mbr.FWMark == 0:
+				v.errorf(mp+".family", "family is only for a fwmark member; an address has its own")
+			case mbr.Family != 0 && !slices.Contains(ServiceFamilies, mbr.Family):
+				v.errorf(mp+".family", "want 4 or 6, got %d", mbr.Family)
 			}
 		}
 	}

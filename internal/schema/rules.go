@@ -109,6 +109,7 @@ var rules = map[string]Rule{
 	"VirtualServerGroup.name":    required,
 	"VirtualServerGroup.members": req(Rule{MinItems: 1}),
 	"GroupMember.port":           port,
+	"GroupMember.family":         enum(model.ServiceFamilies),
 
 	"VirtualServer.port":            port,
 	"VirtualServer.family":          enum(model.ServiceFamilies),
