@@ -9,10 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,16 +40,23 @@ func noHoldDown(t testing.TB, m string) string {
 	return strings.Replace(m, holds, "withdraw_after: 0s, announce_after: 0s", 1)
 }
 
-// startClassic is director i done the classic way: the VIP on lo, gobgpd
+// classic is director i done the classic way: the VIP on lo, gobgpd
 // peering with the router (bird's timers) and keepalived running the same
 // VRRP instance as lbx's directors, whose notify scripts announce the VIP
-// on MASTER and withdraw it otherwise with the gobgp CLI.
-func startClassic(t testing.TB, r *router, lbx string, i int) *director {
+// on MASTER and withdraw it otherwise, and at keepalived's stop, with the
+// gobgp CLI.
+type classic struct {
+	*director
+	kaConf string
+	ka     *exec.Cmd // keepalived, while it runs
+}
+
+func startClassic(t testing.TB, r *router, lbx string, i int) *classic {
 	t.Helper()
-	d := newDirector(t, r.ns, lbx, i)
-	d.ns.Run(t, "ip", "addr", "add", classicVIP+"/32", "dev", "lo")
+	c := &classic{director: newDirector(t, r.ns, lbx, i)}
+	c.ns.Run(t, "ip", "addr", "add", classicVIP+"/32", "dev", "lo")
 	file := func(name, content string, mode os.FileMode) string {
-		p := filepath.Join(d.dir, name)
+		p := filepath.Join(c.dir, name)
 		if err := os.WriteFile(p, []byte(content), mode); err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +78,7 @@ func startClassic(t testing.TB, r *router, lbx string, i int) *director {
 	rib := "gobgp -u 127.0.0.1 -p 50051 global rib %s -a ipv4 " + classicVIP + "/32\n"
 	up := file("up.sh", "#!/bin/sh\nexec "+fmt.Sprintf(rib, "add"), 0o755)
 	down := file("down.sh", "#!/bin/sh\nexec "+fmt.Sprintf(rib, "del"), 0o755)
-	kaConf := file("keepalived.conf", fmt.Sprintf(`global_defs {
+	c.kaConf = file("keepalived.conf", fmt.Sprintf(`global_defs {
   enable_script_security
   script_user root
 }
@@ -84,16 +93,24 @@ vrrp_instance VI_1 {
   notify_master %s
   notify_backup %s
   notify_fault %s
+  notify_stop %s
 }
-`, up, down, down), 0o644)
-	nstest.Background(t, d.ns.Cmd("gobgpd", "-f", gobgpConf, "-p", "--api-hosts", "127.0.0.1:50051", "--pprof-disable"), "gobgpd")
+`, up, down, down, down), 0o644)
+	nstest.Background(t, c.ns.Cmd("gobgpd", "-f", gobgpConf, "-p", "--api-hosts", "127.0.0.1:50051", "--pprof-disable"), "gobgpd")
 	eventually(t, "gobgpd's API", 10*time.Second, func() bool {
-		_, err := d.ns.Try("gobgp", "-u", "127.0.0.1", "-p", "50051", "global")
+		_, err := c.ns.Try("gobgp", "-u", "127.0.0.1", "-p", "50051", "global")
 		return err == nil
 	})
-	nstest.Background(t, d.ns.Cmd("keepalived", "--vrrp", "-n", "-l", "-D", "-f", kaConf,
-		"-p", filepath.Join(d.dir, "keepalived.pid"), "-r", filepath.Join(d.dir, "vrrp.pid")), "keepalived")
-	return d
+	c.startKeepalived(t)
+	return c
+}
+
+// startKeepalived starts keepalived's VRRP process (again).
+func (c *classic) startKeepalived(t testing.TB) {
+	t.Helper()
+	c.ka = c.ns.Cmd("keepalived", "--vrrp", "-n", "-l", "-D", "-f", c.kaConf,
+		"-p", filepath.Join(c.dir, "keepalived.pid"), "-r", filepath.Join(c.dir, "vrrp.pid"))
+	nstest.Background(t, c.ka, "keepalived")
 }
 
 // routeDeletions reports each route the kernel of namespace ns deletes
@@ -121,34 +138,19 @@ func routeDeletions(t testing.TB, ns *nstest.NS) <-chan string {
 	return deleted
 }
 
-// withdrawOnce fails director d's condition (its VRRP link loses its
-// carrier: the instance leaves MASTER) and returns how long the router's
-// kernel then kept its route to dst; the link comes back up after.
-func withdrawOnce(t testing.TB, r *router, deleted <-chan string, d *director, dst string) time.Duration {
+// timeWithdraw waits for dst at the router, runs cause and returns how
+// long the router's kernel then kept its route to dst (bird2, the deletion
+// seen on netlink); then it runs the undo cause returned, so that the next
+// run finds dst announced again.
+func timeWithdraw(t testing.TB, r *router, deleted <-chan string, dst string, cause func() (undo func())) time.Duration {
 	t.Helper()
 	eventually(t, dst+" at the router", 30*time.Second, func() bool { return len(r.nexthops(t, dst)) > 0 })
 	for len(deleted) > 0 {
 		<-deleted
 	}
-	nsh, err := netns.GetFromName(d.ns.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nsh.Close()
-	h, err := netlink.NewHandleAt(nsh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	link, err := h.LinkByName("pvr0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
-	if err := h.LinkSetDown(link); err != nil {
-		t.Fatal(err)
-	}
-	defer h.LinkSetUp(link)
+	undo := cause()
+	defer undo()
 	timeout := time.After(15 * time.Second)
 	for {
 		select {
@@ -157,8 +159,65 @@ func withdrawOnce(t testing.TB, r *router, deleted <-chan string, d *director, d
 				return time.Since(start)
 			}
 		case <-timeout:
-			t.Fatalf("%s still at the router 15s after director %d's condition failed", dst, d.i)
+			t.Fatalf("%s still at the router 15s after its director's withdraw began", dst)
 		}
+	}
+}
+
+// failCondition fails director d's condition: its VRRP link loses its
+// carrier, so the instance leaves MASTER; undo brings the link back up.
+func failCondition(t testing.TB, d *director) (undo func()) {
+	t.Helper()
+	nsh, err := netns.GetFromName(d.ns.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := netlink.NewHandleAt(nsh)
+	if err != nil {
+		nsh.Close()
+		t.Fatal(err)
+	}
+	link, err := h.LinkByName("pvr0")
+	if err == nil {
+		err = h.LinkSetDown(link)
+	}
+	if err != nil {
+		h.Close()
+		nsh.Close()
+		t.Fatal(err)
+	}
+	return func() {
+		defer nsh.Close()
+		defer h.Close()
+		if err := h.LinkSetUp(link); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// sigtermLBX sends SIGTERM to d's lbx watch; undo waits for it to exit
+// (it must exit 0) and starts it again.
+func sigtermLBX(t testing.TB, d *director) (undo func()) {
+	d.signal(t, syscall.SIGTERM)
+	return func() {
+		if err := d.wait(); err != nil {
+			t.Fatalf("lbx watch of director %d after SIGTERM: %v", d.i, err)
+		}
+		d.start(t)
+	}
+}
+
+// sigtermKeepalived sends SIGTERM to c's keepalived (its notify_stop runs
+// the withdraw); undo waits for it to exit and starts it again.
+func sigtermKeepalived(t testing.TB, c *classic) (undo func()) {
+	if err := c.ka.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if err := c.ka.Wait(); err != nil {
+			t.Fatalf("keepalived of director %d after SIGTERM: %v", c.i, err)
+		}
+		c.startKeepalived(t)
 	}
 }
 
@@ -182,37 +241,85 @@ func median(ds []time.Duration) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// withdrawBench is the withdraw benchmarks' rig: one bird2 router, lbx
+// watch as director 1 (the prefix under a vrrp_instance condition, no
+// hold-down, no graceful_shutdown: the model's default, withdraw at once)
+// and the classic pattern as director 2, with the same BGP timers and VRRP
+// instance.
+type withdrawBench struct {
+	r       *router
+	deleted <-chan string
+	lbx     *director
+	classic *classic
+}
+
+func newWithdrawBench(b *testing.B) *withdrawBench {
+	b.Helper()
+	dir := b.TempDir()
+	lbx := buildLBX(b, dir)
+	w := &withdrawBench{r: startRouter(b, dir, 2)}
+	w.deleted = routeDeletions(b, w.r.ns)
+	w.lbx = newDirector(b, w.r.ns, lbx, 1)
+	m := noHoldDown(b, model(1, false))
+	// Without graceful_shutdown, the model's default and what an operator
+	// gets who does not ask for RFC 8326: withdraw at once.
+	const gs = "  graceful_shutdown: 1s\n"
+	if !strings.Contains(m, gs) {
+		b.Fatalf("the model has no %q to remove:\n%s", gs, m)
+	}
+	m = strings.Replace(m, gs, "", 1)
+	if err := os.WriteFile(filepath.Join(w.lbx.dir, "lbx.yaml"), []byte(m), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	w.lbx.start(b)
+	w.classic = startClassic(b, w.r, lbx, 2)
+	return w
+}
+
+// run times b.N withdraws of each pattern, alternating, and prints the
+// medians as one line named what.
+func (w *withdrawBench) run(b *testing.B, what, classicName string, lbxCause func() func(), classicCause func() func()) {
+	var lt, ct []time.Duration
+	for i := 0; i < b.N; i++ {
+		lt = append(lt, timeWithdraw(b, w.r, w.deleted, vip, lbxCause))
+		ct = append(ct, timeWithdraw(b, w.r, w.deleted, classicVIP, classicCause))
+	}
+	lm, cm := median(lt), median(ct)
+	b.ReportMetric(ms(lm), "lbx-ms")
+	b.ReportMetric(ms(cm), "classic-ms")
+	fmt.Printf("withdraw %s runs=%d: lbx=%.1fms (%.1f-%.1f) %s=%.1fms (%.1f-%.1f) ratio=%.2f\n",
+		what, b.N, ms(lm), ms(slices.Min(lt)), ms(slices.Max(lt)), classicName, ms(cm), ms(slices.Min(ct)), ms(slices.Max(ct)), float64(lm)/float64(cm))
+}
+
 // BenchmarkWithdraw: from a director's condition failing (its VRRP
-// instance leaving MASTER) to its route leaving the router's kernel table
-// (bird2, the route deletion seen on netlink). lbx watch (the prefix under
-// a vrrp_instance condition, no hold-down) beside keepalived with a notify
-// script driving gobgpd by the gobgp CLI: the same router, BGP timers and
-// VRRP instance; the two alternate; median of b.N runs (make: 10).
+// instance leaving MASTER) to its route leaving the router's kernel table.
+// lbx watch beside keepalived whose notify_fault script drives gobgpd by
+// the gobgp CLI; median of b.N runs (make: 10).
 func BenchmarkWithdraw(b *testing.B) {
 	nstest.Require(b, "bird", "birdc", "keepalived", "gobgpd", "gobgp")
 	if probe(b) {
 		return
 	}
-	dir := b.TempDir()
-	lbx := buildLBX(b, dir)
-	r := startRouter(b, dir, 2)
-	deleted := routeDeletions(b, r.ns)
-	l := newDirector(b, r.ns, lbx, 1)
-	if err := os.WriteFile(filepath.Join(l.dir, "lbx.yaml"), []byte(noHoldDown(b, model(1, false))), 0o644); err != nil {
-		b.Fatal(err)
+	w := newWithdrawBench(b)
+	w.run(b, "VRRP-condition->router-kernel", "keepalived+notify+gobgp",
+		func() func() { return failCondition(b, w.lbx) },
+		func() func() { return failCondition(b, w.classic.director) })
+}
+
+// BenchmarkWithdrawSIGTERM: from a director's SIGTERM to its route leaving
+// the router's kernel table. lbx watch (its stop withdraws first; no
+// graceful_shutdown) beside keepalived whose notify_stop script runs
+// `gobgp global rib del`, each started again after the run; median of b.N
+// runs (make: 10).
+func BenchmarkWithdrawSIGTERM(b *testing.B) {
+	nstest.Require(b, "bird", "birdc", "keepalived", "gobgpd", "gobgp")
+	if probe(b) {
+		return
 	}
-	l.start(b)
-	c := startClassic(b, r, lbx, 2)
-	var lt, ct []time.Duration
-	for i := 0; i < b.N; i++ {
-		lt = append(lt, withdrawOnce(b, r, deleted, l, vip))
-		ct = append(ct, withdrawOnce(b, r, deleted, c, classicVIP))
-	}
-	lm, cm := median(lt), median(ct)
-	b.ReportMetric(ms(lm), "lbx-ms")
-	b.ReportMetric(ms(cm), "classic-ms")
-	fmt.Printf("withdraw VRRP-condition->router-kernel runs=%d: lbx=%.1fms (%.1f-%.1f) keepalived+notify+gobgp=%.1fms (%.1f-%.1f) ratio=%.2f\n",
-		b.N, ms(lm), ms(slices.Min(lt)), ms(slices.Max(lt)), ms(cm), ms(slices.Min(ct)), ms(slices.Max(ct)), float64(lm)/float64(cm))
+	w := newWithdrawBench(b)
+	w.run(b, "SIGTERM->router-kernel", "keepalived+notify_stop+gobgp",
+		func() func() { return sigtermLBX(b, w.lbx) },
+		func() func() { return sigtermKeepalived(b, w.classic) })
 }
 
 // BenchmarkRSS: peak RSS (VmHWM) of lbx watch announcing a VIP over BGP
