@@ -13,6 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/lbx-dev/lbx/kernel"
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -54,13 +56,13 @@ func desired(t *testing.T, y string) *model.Desired {
 	return model.Compile(m, model.Facts{})
 }
 
-func reconcile(t *testing.T, k Kernel, y string, owner *OwnerRecord) (*plan.Plan, *Result, error) {
+func reconcile(t *testing.T, k kernel.Kernel, y string, owner *OwnerRecord) (*plan.Plan, *Result, error) {
 	t.Helper()
 	return Reconcile(context.Background(), k, desired(t, y), plan.Options{}, Options{Owner: owner})
 }
 
 func TestApplyIsIdempotent(t *testing.T) {
-	k := NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	p, res, err := reconcile(t, k, base, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +78,7 @@ func TestApplyIsIdempotent(t *testing.T) {
 }
 
 func TestOneWeightChangeIsOneWrite(t *testing.T) {
-	k := NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	reconcile(t, k, base, nil)
 	before := k.Writes
 	_, res, err := reconcile(t, k, strings.Replace(base, "weight: 2", "weight: 3", 1), nil)
@@ -90,7 +92,7 @@ func TestOneWeightChangeIsOneWrite(t *testing.T) {
 func TestPartialFailureConverges(t *testing.T) {
 	want := desired(t, base).State
 	for n := 1; n <= 6; n++ {
-		k := NewFakeKernel("eth0")
+		k := kerneltest.NewFakeKernel("eth0")
 		k.FailWrite = n
 		_, res, err := reconcile(t, k, base, nil)
 		var pe *PartialError
@@ -128,14 +130,14 @@ func TestKeepGoing(t *testing.T) {
 		keep, batch bool
 	}{{false, false}, {true, false}, {false, true}, {true, true}} {
 		keep := tc.keep
-		k := NewFakeKernel("eth0")
+		k := kerneltest.NewFakeKernel("eth0")
 		k.Schedulers = map[string]bool{"wlc": true} // no "sh": the fwmark service fails
 		p := plan.Diff(desired(t, base), k.State(), plan.Options{})
-		var kernel Kernel = k
+		var kern kernel.Kernel = k
 		if tc.batch {
-			kernel = BatchingFake{k} // the service and its real servers in one batch
+			kern = kerneltest.BatchingFake{FakeKernel: k} // the service and its real servers in one batch
 		}
-		res, err := Execute(context.Background(), kernel, p, Options{KeepGoing: keep})
+		res, err := Execute(context.Background(), kern, p, Options{KeepGoing: keep})
 		var pe *PartialError
 		if !errors.As(err, &pe) || !strings.Contains(pe.Failed, "fwm") {
 			t.Fatalf("%+v: want a PartialError naming the fwmark service, got %v", tc, err)
@@ -169,7 +171,7 @@ func TestKeepGoing(t *testing.T) {
 }
 
 func TestDrain(t *testing.T) {
-	k := NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	reconcile(t, k, base, nil)
 	svc := state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Family: state.IPv4}
 	rk := state.RealKey{Addr: netip.MustParseAddr("10.1.0.2"), Port: 80}
@@ -212,7 +214,7 @@ func TestDrain(t *testing.T) {
 	}
 
 	// A server that never goes idle is deleted at its timeout.
-	k2 := NewFakeKernel("eth0")
+	k2 := kerneltest.NewFakeKernel("eth0")
 	reconcile(t, k2, base, nil)
 	k2.Mutate(func(st *state.State) {
 		r := st.Services[svc].Reals[rk]
@@ -235,7 +237,7 @@ func TestOwnership(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	// A stranger's service exists before lbx runs.
 	stranger := state.ServiceKey{Protocol: state.UDP, Addr: netip.MustParseAddr("10.9.9.9"), Port: 53, Family: state.IPv4}
 	k.Mutate(func(st *state.State) {
@@ -271,7 +273,7 @@ func TestClaimBeforeCreate(t *testing.T) {
 	// A crash after the first create must leave that service owned.
 	dir := t.TempDir()
 	owner, _ := OpenOwnerRecord(dir, "")
-	k := NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	k.FailWrite = 2
 	reconcile(t, k, base, owner)
 	reread, _ := OpenOwnerRecord(dir, "")
@@ -281,19 +283,19 @@ func TestClaimBeforeCreate(t *testing.T) {
 }
 
 func TestFakeKernelQuirks(t *testing.T) {
-	k := NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	ctx := context.Background()
 	a := state.Address{Key: state.AddressKey{Interface: "eth9", Addr: netip.MustParseAddr("192.0.2.1")}, Bits: 24}
-	var ie *InterfaceError
+	var ie *kernel.InterfaceError
 	if err := k.AddAddress(ctx, a); !errors.As(err, &ie) {
 		t.Errorf("missing interface: %v", err)
 	}
 	svc := &state.Service{Key: state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Family: state.IPv4}, Scheduler: "rr"}
 	k.CreateService(ctx, svc)
-	if err := k.CreateService(ctx, svc); !errors.Is(err, ErrExists) {
+	if err := k.CreateService(ctx, svc); !errors.Is(err, kernel.ErrExists) {
 		t.Errorf("duplicate create: %v", err)
 	}
-	if err := k.DeleteReal(ctx, svc.Key, state.RealKey{}); !errors.Is(err, ErrNotFound) {
+	if err := k.DeleteReal(ctx, svc.Key, state.RealKey{}); !errors.Is(err, kernel.ErrNotFound) {
 		t.Errorf("missing real: %v", err)
 	}
 	k.Schedulers = map[string]bool{"rr": true}
@@ -327,8 +329,8 @@ func TestLockNamesHolder(t *testing.T) {
 // TestBatchPath runs the executor's batch path (pipelined writes) against
 // the fake, with the kernel's behaviour of going on after a failed message.
 func TestBatchPath(t *testing.T) {
-	k := NewFakeKernel("eth0")
-	b := BatchingFake{k}
+	k := kerneltest.NewFakeKernel("eth0")
+	b := kerneltest.BatchingFake{FakeKernel: k}
 	_, res, err := Reconcile(context.Background(), b, desired(t, base), plan.Options{}, Options{})
 	if err != nil || res.Added != 6 || res.KernelWrites != 6 {
 		t.Fatalf("cold batch apply: %v %+v", err, res)
@@ -342,9 +344,9 @@ func TestBatchPath(t *testing.T) {
 		t.Errorf("one weight change: %d writes", res.KernelWrites)
 	}
 	for n := 1; n <= 5; n++ { // the 5 IPVS writes of a cold apply
-		k := NewFakeKernel("eth0")
+		k := kerneltest.NewFakeKernel("eth0")
 		k.FailWrite = n
-		b := BatchingFake{k}
+		b := kerneltest.BatchingFake{FakeKernel: k}
 		_, res, err := Reconcile(context.Background(), b, desired(t, base), plan.Options{}, Options{})
 		var pe *PartialError
 		if !errors.As(err, &pe) {
@@ -372,14 +374,14 @@ func TestBatchPath(t *testing.T) {
 		}
 	}
 	// A create that meets an object made behind lbx's back becomes an update.
-	k = NewFakeKernel("eth0")
+	k = kerneltest.NewFakeKernel("eth0")
 	d := desired(t, base)
 	p = plan.Diff(d, k.State(), plan.Options{})
 	svc := state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Family: state.IPv4}
 	k.Mutate(func(st *state.State) {
 		st.Services[svc] = &state.Service{Key: svc, Scheduler: "rr", NetmaskBits: 32, Reals: map[state.RealKey]state.Real{}}
 	})
-	if _, err := Execute(context.Background(), BatchingFake{k}, p, Options{}); err != nil {
+	if _, err := Execute(context.Background(), kerneltest.BatchingFake{FakeKernel: k}, p, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := k.State().Services[svc].Scheduler; got != "wlc" {
@@ -417,7 +419,7 @@ func TestReconcileReals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k := NewFakeKernel("eth0")
+			k := kerneltest.NewFakeKernel("eth0")
 			if _, _, err := Reconcile(ctx, k, d0, plan.Options{}, Options{}); err != nil {
 				t.Fatal(err)
 			}
@@ -487,7 +489,7 @@ func TestDrainsAcrossReconciles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Unix(1000, 0)
 			dr := NewDrains(func() time.Time { return now })
-			k := NewFakeKernel("eth0")
+			k := kerneltest.NewFakeKernel("eth0")
 			run := func(y string, down bool) {
 				t.Helper()
 				m, err := model.Parse([]byte(y), "t.yaml")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -134,7 +135,7 @@ func (e *PartialError) Unwrap() error { return e.Err }
 // failure, reports what was done and what was not, and leaves a state from
 // which running the plan again converges: creates of existing objects become
 // updates, deletes of missing objects succeed.
-func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result, error) {
+func Execute(ctx context.Context, k kernel.Kernel, p *plan.Plan, opts Options) (*Result, error) {
 	opts.defaults()
 	res := &Result{Changes: make([]ChangeResult, len(p.Changes))}
 	for i, c := range p.Changes {
@@ -219,7 +220,7 @@ func Execute(ctx context.Context, k Kernel, p *plan.Plan, opts Options) (*Result
 			i = j - 1
 			continue
 		}
-		if b, ok := k.(IPVSBatcher); ok && isBatchable(c) {
+		if b, ok := k.(kernel.IPVSBatcher); ok && isBatchable(c) {
 			j := i
 			for j < len(p.Changes) && isBatchable(p.Changes[j]) {
 				j++
@@ -292,9 +293,9 @@ func (r *Result) count(a plan.Action) {
 	}
 }
 
-func executeOne(ctx context.Context, k Kernel, c plan.Change) error {
+func executeOne(ctx context.Context, k kernel.Kernel, c plan.Change) error {
 	if c.Kind == plan.KindService || c.Kind == plan.KindReal {
-		return settleIPVS(ctx, k, c, writeIPVS(ctx, k, c))
+		return settleIPVS(ctx, k, c, kernel.WriteIPVSChange(ctx, k, c))
 	}
 	if c.Kind == plan.KindAddress {
 		switch c.Action {
@@ -318,7 +319,7 @@ func executeOne(ctx context.Context, k Kernel, c plan.Change) error {
 			// Exclusive: a route that took the key since the plan, or a
 			// routing daemon's (never read), is not taken over unseen.
 			err := k.AddRoute(ctx, *c.AfterRoute)
-			if errors.Is(err, ErrExists) {
+			if errors.Is(err, kernel.ErrExists) {
 				return fmt.Errorf("%s: another route holds its table, destination and metric (made since the plan, or a routing daemon's, which lbx does not read or replace): %w; plan again, or give the route another metric", c.Address, err)
 			}
 			return err
@@ -331,35 +332,16 @@ func executeOne(ctx context.Context, k Kernel, c plan.Change) error {
 	return fmt.Errorf("%s: cannot %s a %s", c.Address, c.Action, c.Kind)
 }
 
-// writeIPVS is one IPVS change as the kernel sees it: no fallbacks.
-func writeIPVS(ctx context.Context, k Kernel, c plan.Change) error {
-	switch {
-	case c.Kind == plan.KindService && c.Action == plan.Create:
-		return k.CreateService(ctx, c.AfterService)
-	case c.Kind == plan.KindService && c.Action == plan.Update:
-		return k.UpdateService(ctx, c.AfterService)
-	case c.Kind == plan.KindService && c.Action == plan.Delete:
-		return k.DeleteService(ctx, c.Service)
-	case c.Kind == plan.KindReal && c.Action == plan.Create:
-		return k.CreateReal(ctx, c.Service, *c.AfterReal)
-	case c.Kind == plan.KindReal && c.Action == plan.Update:
-		return k.UpdateReal(ctx, c.Service, *c.AfterReal)
-	case c.Kind == plan.KindReal && c.Action == plan.Delete:
-		return k.DeleteReal(ctx, c.Service, c.BeforeReal.Key)
-	}
-	return fmt.Errorf("%s: cannot %s a %s", c.Address, c.Action, c.Kind)
-}
-
 // settleIPVS gives an IPVS write's error the meaning that makes a re-run
 // converge: a create that meets an existing object becomes an update (to
 // the planned settings), a delete of a missing object is done.
-func settleIPVS(ctx context.Context, k Kernel, c plan.Change, err error) error {
+func settleIPVS(ctx context.Context, k kernel.Kernel, c plan.Change, err error) error {
 	switch {
-	case errors.Is(err, ErrExists) && c.Action == plan.Create:
+	case errors.Is(err, kernel.ErrExists) && c.Action == plan.Create:
 		u := c
 		u.Action = plan.Update
-		return writeIPVS(ctx, k, u)
-	case errors.Is(err, ErrNotFound) && c.Action == plan.Delete:
+		return kernel.WriteIPVSChange(ctx, k, u)
+	case errors.Is(err, kernel.ErrNotFound) && c.Action == plan.Delete:
 		return nil
 	}
 	return err
@@ -373,7 +355,7 @@ func isBatchable(c plan.Change) bool {
 
 // executeBatch sends a run of IPVS changes in one go, then settles each
 // error as executeOne does.
-func executeBatch(ctx context.Context, b IPVSBatcher, k *countingKernel, cs []plan.Change) []error {
+func executeBatch(ctx context.Context, b kernel.IPVSBatcher, k *countingKernel, cs []plan.Change) []error {
 	errs := b.WriteIPVS(ctx, cs)
 	k.writes += len(cs)
 	for i, c := range cs {
@@ -383,14 +365,14 @@ func executeBatch(ctx context.Context, b IPVSBatcher, k *countingKernel, cs []pl
 }
 
 func ignoreNotFound(err error) error {
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, kernel.ErrNotFound) {
 		return nil
 	}
 	return err
 }
 
 func ignoreExists(err error) error {
-	if errors.Is(err, ErrExists) {
+	if errors.Is(err, kernel.ErrExists) {
 		return nil
 	}
 	return err
@@ -400,7 +382,7 @@ func ignoreExists(err error) error {
 // established ones continue), waits until each has no connections or its
 // drain time passed, then deletes it — kube-proxy's graceful termination.
 // It returns the index of the change that failed, or -1.
-func drain(ctx context.Context, k Kernel, cs []plan.Change, opts Options) (int, error) {
+func drain(ctx context.Context, k kernel.Kernel, cs []plan.Change, opts Options) (int, error) {
 	deadline := make([]time.Time, len(cs))
 	pending := make([]bool, len(cs))
 	defer func() {
@@ -414,7 +396,7 @@ func drain(ctx context.Context, k Kernel, cs []plan.Change, opts Options) (int, 
 		r := *c.BeforeReal
 		r.Weight = 0
 		if err := k.UpdateReal(ctx, c.Service, r); err != nil {
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, kernel.ErrNotFound) {
 				deadline[i] = time.Time{} // already gone
 				continue
 			}
@@ -432,7 +414,7 @@ func drain(ctx context.Context, k Kernel, cs []plan.Change, opts Options) (int, 
 				continue
 			}
 			svc, err := k.ReadService(ctx, c.Service)
-			idle := errors.Is(err, ErrNotFound)
+			idle := errors.Is(err, kernel.ErrNotFound)
 			if err == nil {
 				r, ok := svc.Reals[c.BeforeReal.Key]
 				idle = !ok || r.Counters.ActiveConns+r.Counters.InactiveConns == 0
@@ -464,7 +446,7 @@ func drain(ctx context.Context, k Kernel, cs []plan.Change, opts Options) (int, 
 
 // countingKernel counts writes, for the result's kernel_writes.
 type countingKernel struct {
-	Kernel
+	kernel.Kernel
 	writes int
 }
 
@@ -516,20 +498,20 @@ func (c *countingKernel) DeleteRoute(ctx context.Context, r state.Route) error {
 // Reconcile brings the kernel to a compiled model: one read, one diff, one
 // execution. It is the single path used by `lbx apply` and by the watch
 // loop on every fact change.
-func Reconcile(ctx context.Context, k Kernel, d *model.Desired, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
+func Reconcile(ctx context.Context, k kernel.Kernel, d *model.Desired, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
 	live, err := k.Read(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	if opts.OnRead != nil {
-		opts.OnRead(live, ReadsIPVS(k))
+		opts.OnRead(live, kernel.ReadsIPVS(k))
 	}
 	return planAndExecute(ctx, k, d, live, true, popts, opts)
 }
 
 // planAndExecute plans live to d and makes the changes: the common tail of
 // Reconcile and ReconcileReals (whole: d and live have every service).
-func planAndExecute(ctx context.Context, k Kernel, d *model.Desired, live *state.State, whole bool, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
+func planAndExecute(ctx context.Context, k kernel.Kernel, d *model.Desired, live *state.State, whole bool, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
 	if opts.Owner != nil {
 		popts.Owned = opts.Owner.Owned()
 	}
@@ -554,7 +536,7 @@ func planAndExecute(ctx context.Context, k Kernel, d *model.Desired, live *state
 // 1,000 services, the whole dump, compile and plan took the transition's
 // time to the kernel from milliseconds to most of a second in the test
 // VM. IPVS drift is left to the next whole reconcile (the resync).
-func ReconcileNetwork(ctx context.Context, k Kernel, d *model.Desired, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
+func ReconcileNetwork(ctx context.Context, k kernel.Kernel, d *model.Desired, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
 	live, err := k.ReadNetwork(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -580,7 +562,7 @@ var ErrNeedWhole = errors.New("a service is missing: reconcile everything")
 // weight, sorry server) and nothing else; its periodic resync still
 // reconciles everything, so drift elsewhere is repaired there. When a
 // service has left the model or the kernel it returns ErrNeedWhole.
-func ReconcileReals(ctx context.Context, k Kernel, d *model.Desired, keys []state.ServiceKey, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
+func ReconcileReals(ctx context.Context, k kernel.Kernel, d *model.Desired, keys []state.ServiceKey, popts plan.Options, opts Options) (*plan.Plan, *Result, error) {
 	live, scoped := state.New(), state.New()
 	for _, key := range keys {
 		want, ok := d.State.Services[key]
@@ -589,7 +571,7 @@ func ReconcileReals(ctx context.Context, k Kernel, d *model.Desired, keys []stat
 		}
 		got, err := k.ReadService(ctx, key)
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, kernel.ErrNotFound):
 			return nil, nil, ErrNeedWhole
 		case err != nil:
 			return nil, nil, err

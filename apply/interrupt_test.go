@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -14,7 +15,7 @@ import (
 // stopAfter is a kernel that ends stop once it has taken n address writes
 // (the SIGTERM of lbx watch arriving during a reload's reconcile).
 type stopAfter struct {
-	*FakeKernel
+	*kerneltest.FakeKernel
 	n      int
 	cancel context.CancelFunc
 }
@@ -48,7 +49,7 @@ func TestStopBetweenChanges(t *testing.T) {
 		{"stopped after the last", 10, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			k := &stopAfter{FakeKernel: NewFakeKernel("eth0"), n: tc.stopAfter}
+			k := &stopAfter{FakeKernel: kerneltest.NewFakeKernel("eth0"), n: tc.stopAfter}
 			stop, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			k.cancel = cancel
@@ -83,7 +84,7 @@ func TestStopBetweenChanges(t *testing.T) {
 // AfterStop keeps are made (lbx watch's VRRP reconcile at the stop: the
 // deletes that release addresses), the creates are left Skipped.
 func TestAfterStopKeepsDeletes(t *testing.T) {
-	k := NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	before := "version: 1\naddresses:\n  - {address: 192.0.2.1/24, interface: eth0}\n  - {address: 192.0.2.2/24, interface: eth0}\n"
 	if _, _, err := Reconcile(context.Background(), k, desired(t, before), plan.Options{}, Options{}); err != nil {
 		t.Fatal(err)

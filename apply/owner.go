@@ -229,15 +229,6 @@ func (r *OwnerRecord) ForgetAbsent(live *state.State, services bool, keep plan.O
 	return n
 }
 
-// ReadsIPVS reports whether k's Read covers IPVS services: an
-// addresses-only kernel reads none, which says nothing of their absence.
-func ReadsIPVS(k Kernel) bool {
-	if a, ok := k.(interface{ ReadsIPVS() bool }); ok {
-		return a.ReadsIPVS()
-	}
-	return true
-}
-
 // Declared lists the services and addresses d declares, VRRP addresses
 // included (whatever their instance's state): the claims ForgetAbsent
 // keeps.

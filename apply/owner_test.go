@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -24,7 +25,7 @@ func vip(s string) state.AddressKey {
 }
 
 // handAdd adds an address as an operator's `ip addr add` would.
-func handAdd(k *FakeKernel, key state.AddressKey) {
+func handAdd(k *kerneltest.FakeKernel, key state.AddressKey) {
 	k.Mutate(func(st *state.State) { st.Addresses[key] = state.Address{Key: key, Bits: 24, Scope: "global"} })
 }
 
@@ -32,7 +33,7 @@ func handAdd(k *FakeKernel, key state.AddressKey) {
 // write n, as a kill -9 would end the process: no code after it runs.
 type killed struct{}
 
-func runUntilKilled(k *FakeKernel, n int, fn func()) {
+func runUntilKilled(k *kerneltest.FakeKernel, n int, fn func()) {
 	k.OnWrite = func(*state.State) {
 		if k.Writes == n {
 			panic(killed{})
@@ -55,7 +56,7 @@ func runUntilKilled(k *FakeKernel, n int, fn func()) {
 func TestInterruptedDeleteLeavesNoStaleClaim(t *testing.T) {
 	dir := t.TempDir()
 	owner, _ := OpenOwnerRecord(dir, "")
-	k := NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	if _, _, err := reconcile(t, k, twoVIPs, owner); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestUnwritableRecordCreatesNothing(t *testing.T) {
 	if err := os.Mkdir(OwnerRecordPath(dir, ""), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	k := NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	_, _, err := reconcile(t, k, twoVIPs, owner)
 	if err == nil || !strings.Contains(err.Error(), "nothing new is created") {
 		t.Errorf("apply with an unwritable record: %v", err)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/progress"
+	"github.com/lbx-dev/lbx/kernel"
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -35,7 +37,7 @@ func TestDrainProgress(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			y := strings.Replace(base, "drain_timeout: 10s", "drain_timeout: "+tc.timeout, 1)
-			k := NewFakeKernel("eth0")
+			k := kerneltest.NewFakeKernel("eth0")
 			reconcile(t, k, y, nil)
 			k.Mutate(func(st *state.State) {
 				r := st.Services[svc].Reals[rk]
@@ -98,14 +100,14 @@ func (r *recordSteps) End(s string)   { r.calls = append(r.calls, "end "+s) }
 func TestProgressSteps(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		kernel func() Kernel
+		kernel func() kernel.Kernel
 		want   []string
 	}{
-		{"one at a time", func() Kernel { return NewFakeKernel("eth0") }, []string{
+		{"one at a time", func() kernel.Kernel { return kerneltest.NewFakeKernel("eth0") }, []string{
 			"begin creating service.tcp/10.0.0.1:80", "end creating service.tcp/10.0.0.1:80",
 			"begin creating real.tcp/10.0.0.1:80/10.1.0.1:80", "end creating real.tcp/10.0.0.1:80/10.1.0.1:80",
 		}},
-		{"batched", func() Kernel { return BatchingFake{NewFakeKernel("eth0")} }, []string{
+		{"batched", func() kernel.Kernel { return kerneltest.BatchingFake{FakeKernel: kerneltest.NewFakeKernel("eth0")} }, []string{
 			"begin writing 2 IPVS changes", "end writing 2 IPVS changes",
 		}},
 	} {

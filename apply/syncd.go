@@ -5,21 +5,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
-
-// SyncDaemonKernel is a kernel that runs IPVS connection sync daemons.
-type SyncDaemonKernel interface {
-	// ReadSyncDaemons returns the running daemons (at most one per role),
-	// every setting filled in.
-	ReadSyncDaemons(ctx context.Context) ([]state.SyncDaemon, error)
-	// StartSyncDaemon starts d: ErrExists when a daemon of its role runs,
-	// InterfaceError when its interface does not exist.
-	StartSyncDaemon(ctx context.Context, d state.SyncDaemon) error
-	// StopSyncDaemon stops the daemon of a role: ErrNotFound when none runs.
-	StopSyncDaemon(ctx context.Context, role state.SyncRole) error
-}
 
 // SyncDaemonResult is one step and what became of it (nil: done).
 type SyncDaemonResult struct {
@@ -55,8 +44,8 @@ func (m *SyncDaemonMemory) asAsked(live []state.SyncDaemon) []state.SyncDaemon {
 // (see plan.SyncDaemons) and returns each step taken. A step that fails
 // does not stop the others: a master that cannot start must not keep the
 // backup running. The error joins every failure.
-func ReconcileSyncDaemons(ctx context.Context, k Kernel, want []state.SyncDaemon, mem *SyncDaemonMemory) ([]SyncDaemonResult, error) {
-	sk, ok := k.(SyncDaemonKernel)
+func ReconcileSyncDaemons(ctx context.Context, k kernel.Kernel, want []state.SyncDaemon, mem *SyncDaemonMemory) ([]SyncDaemonResult, error) {
+	sk, ok := k.(kernel.SyncDaemonKernel)
 	if !ok {
 		return nil, errors.New("this kernel handle cannot run IPVS sync daemons")
 	}
@@ -71,7 +60,7 @@ func ReconcileSyncDaemons(ctx context.Context, k Kernel, want []state.SyncDaemon
 		var err error
 		if s.Action == plan.Delete {
 			err = sk.StopSyncDaemon(ctx, s.Daemon.Role)
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, kernel.ErrNotFound) {
 				err = nil // gone meanwhile: what was wanted
 			}
 		} else {
@@ -95,7 +84,7 @@ func ReconcileSyncDaemons(ctx context.Context, k Kernel, want []state.SyncDaemon
 }
 
 // record reads back the daemons just started, to know them next time.
-func (m *SyncDaemonMemory) record(ctx context.Context, sk SyncDaemonKernel, started map[state.SyncRole]state.SyncDaemon) {
+func (m *SyncDaemonMemory) record(ctx context.Context, sk kernel.SyncDaemonKernel, started map[state.SyncRole]state.SyncDaemon) {
 	live, err := sk.ReadSyncDaemons(ctx)
 	if err != nil {
 		return
@@ -108,74 +97,4 @@ func (m *SyncDaemonMemory) record(ctx context.Context, sk SyncDaemonKernel, star
 			m.started[l.Role] = startedDaemon{asked: asked, reported: l}
 		}
 	}
-}
-
-// FakeMTU is the fake's MTU for every interface (a sync daemon's max_len
-// follows it).
-const FakeMTU = 1500
-
-// ReadSyncDaemons returns the fake's daemons, as the kernel fills them in.
-func (f *FakeKernel) ReadSyncDaemons(ctx context.Context) ([]state.SyncDaemon, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []state.SyncDaemon
-	for _, role := range []state.SyncRole{state.SyncMaster, state.SyncBackup} {
-		if d, ok := f.syncd[role]; ok {
-			out = append(out, d)
-		}
-	}
-	return out, nil
-}
-
-// StartSyncDaemon: EEXIST for a role that runs, ENODEV for a missing
-// interface, as the kernel.
-func (f *FakeKernel) StartSyncDaemon(ctx context.Context, d state.SyncDaemon) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.write(); err != nil {
-		return err
-	}
-	if !f.Interfaces[d.Interface] {
-		return &InterfaceError{Name: d.Interface} // ENODEV comes first
-	}
-	if _, ok := f.syncd[d.Role]; ok {
-		return ErrExists
-	}
-	// The kernel's defaults and clamp (ip_vs_sync.c, start_sync_thread).
-	if !d.Group.IsValid() {
-		d.Group = state.SyncDefaultGroup
-	}
-	if d.MaxLen == 0 {
-		d.MaxLen = state.SyncDefaultMaxLen(d.Role, d.Group, FakeMTU)
-	}
-	lowest := 1
-	if d.Role == state.SyncBackup {
-		lowest = 1024
-	}
-	d.MaxLen = min(max(d.MaxLen, lowest), 65535-state.SyncHeaderLen(d.Group))
-	if d.Port == 0 {
-		d.Port = state.SyncDefaultPort
-	}
-	if d.TTL == 0 {
-		d.TTL = state.SyncDefaultTTL
-	}
-	if f.syncd == nil {
-		f.syncd = map[state.SyncRole]state.SyncDaemon{}
-	}
-	f.syncd[d.Role] = d
-	return nil
-}
-
-// StopSyncDaemon: ESRCH when no daemon of the role runs, as the kernel.
-func (f *FakeKernel) StopSyncDaemon(ctx context.Context, role state.SyncRole) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.write(); err != nil {
-		return err
-	}
-	if _, ok := f.syncd[role]; !ok {
-		return ErrNotFound
-	}
-	delete(f.syncd, role)
-	return nil
 }

@@ -2,10 +2,10 @@ package apply
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -41,7 +41,7 @@ func TestReconcileSyncDaemons(t *testing.T) {
 			err: `start IPVS sync daemon master on nope0, sync id 7: interface "nope0" does not exist`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			k := NewFakeKernel("sy0")
+			k := kerneltest.NewFakeKernel("sy0")
 			mem := &SyncDaemonMemory{}
 			for _, r := range tc.running {
 				if err := k.StartSyncDaemon(ctx, r); err != nil {
@@ -82,7 +82,7 @@ func TestReconcileSyncDaemons(t *testing.T) {
 // the read and the stop (ESRCH) is what was wanted, not an error.
 func TestReconcileSyncDaemonsStoppedMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	k := &vanishing{FakeKernel: NewFakeKernel("sy0")}
+	k := &vanishing{FakeKernel: kerneltest.NewFakeKernel("sy0")}
 	if err := k.StartSyncDaemon(ctx, state.SyncDaemon{Role: state.SyncMaster, Interface: "sy0"}); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestReconcileSyncDaemonsStoppedMeanwhile(t *testing.T) {
 }
 
 // vanishing stops every daemon right after reading them.
-type vanishing struct{ *FakeKernel }
+type vanishing struct{ *kerneltest.FakeKernel }
 
 func (v *vanishing) ReadSyncDaemons(ctx context.Context) ([]state.SyncDaemon, error) {
 	ds, err := v.FakeKernel.ReadSyncDaemons(ctx)
@@ -101,21 +101,4 @@ func (v *vanishing) ReadSyncDaemons(ctx context.Context) ([]state.SyncDaemon, er
 		v.FakeKernel.StopSyncDaemon(ctx, d.Role)
 	}
 	return ds, err
-}
-
-func TestFakeSyncDaemonQuirks(t *testing.T) {
-	ctx := context.Background()
-	k := NewFakeKernel("sy0")
-	if err := k.StopSyncDaemon(ctx, state.SyncBackup); !errors.Is(err, ErrNotFound) {
-		t.Errorf("stop of none: %v, want ErrNotFound (ESRCH)", err)
-	}
-	if err := k.StartSyncDaemon(ctx, state.SyncDaemon{Role: state.SyncBackup, Interface: "sy0", SyncID: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := k.StartSyncDaemon(ctx, state.SyncDaemon{Role: state.SyncBackup, Interface: "sy0", SyncID: 2}); !errors.Is(err, ErrExists) {
-		t.Errorf("second backup: %v, want ErrExists (EEXIST)", err)
-	}
-	if err := k.StartSyncDaemon(ctx, state.SyncDaemon{Role: state.SyncMaster, Interface: "sy0", SyncID: 2}); err != nil {
-		t.Errorf("a master beside the backup: %v (the kernel runs one of each)", err)
-	}
 }

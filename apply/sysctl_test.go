@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/kernel"
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -34,14 +36,14 @@ func TestSysctlApply(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			k := NewFakeKernel()
+			k := kerneltest.NewFakeKernel()
 			if tc.ipvs {
 				k.LoadIPVSSysctls()
 			}
 			y := "version: 1\n" + tc.model + svc
 			_, res, err := reconcile(t, k, y, nil)
 			if tc.errText != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errText) || !errors.Is(err, ErrNotFound) {
+				if err == nil || !strings.Contains(err.Error(), tc.errText) || !errors.Is(err, kernel.ErrNotFound) {
 					t.Fatalf("error %v, want %q in it", err, tc.errText)
 				}
 				return
@@ -69,7 +71,7 @@ func TestSysctlApply(t *testing.T) {
 // TestSysctlDrift: a setting changed behind lbx's back is planned and
 // set back by the next reconcile, one write.
 func TestSysctlDrift(t *testing.T) {
-	k := NewFakeKernel()
+	k := kerneltest.NewFakeKernel()
 	k.LoadIPVSSysctls()
 	y := "version: 1\nipvs: {sysctls: {sloppy_tcp: true}}\n"
 	if _, _, err := reconcile(t, k, y, nil); err != nil {
@@ -90,11 +92,11 @@ func TestSysctlDrift(t *testing.T) {
 func TestSysctlNeedsSysctlKernel(t *testing.T) {
 	c := plan.Change{Address: "sysctl.net.ipv4.vs.sloppy_tcp", Kind: plan.KindSysctl, Action: plan.Update,
 		AfterSysctl: &state.Sysctl{Key: state.IPVSSysctl("sloppy_tcp"), Value: 1}}
-	err := executeOne(context.Background(), noSysctls{NewFakeKernel()}, c)
+	err := executeOne(context.Background(), noSysctls{kerneltest.NewFakeKernel()}, c)
 	if err == nil || !strings.Contains(err.Error(), "cannot write sysctls") {
 		t.Errorf("error %v, want one saying the handle cannot write sysctls", err)
 	}
 }
 
 // noSysctls is a kernel without WriteSysctl.
-type noSysctls struct{ Kernel }
+type noSysctls struct{ kernel.Kernel }

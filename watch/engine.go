@@ -24,6 +24,7 @@ import (
 	"github.com/lbx-dev/lbx/internal/scriptq"
 	"github.com/lbx-dev/lbx/internal/sdnotify"
 	"github.com/lbx-dev/lbx/internal/statusd"
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/metrics"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
@@ -42,12 +43,12 @@ type engine struct {
 	// scriptUser runs quorum and real server notify scripts (the
 	// model's default script user; a reload may change it).
 	scriptUser atomic.Pointer[script.User]
-	k          apply.Kernel
+	k          kernel.Kernel
 	// reopen opens a new kernel handle for the model (nil: never); lost
 	// says why the one in e.k takes no more calls (ErrKernelLost after a
 	// call timed out; ErrAddressesOnly once a reload added virtual
 	// servers). Used by the loop only (and the stop, after it).
-	reopen func(*model.Model) (apply.Kernel, error)
+	reopen func(*model.Model) (kernel.Kernel, error)
 	lost   error
 	drains *apply.Drains // removed real servers being drained (loop only)
 	// notes are the last network plan's notes of each kind of pass
@@ -141,7 +142,7 @@ type engine struct {
 	bgp *bgpRunner
 }
 
-func newEngine(m *model.Model, file string, k apply.Kernel, owner *apply.OwnerRecord, met *metrics.Registry, log *slog.Logger) *engine {
+func newEngine(m *model.Model, file string, k kernel.Kernel, owner *apply.OwnerRecord, met *metrics.Registry, log *slog.Logger) *engine {
 	e := &engine{
 		log: log, k: k, owner: owner, met: met, file: file, started: time.Now(),
 		m: m, vrrp: map[string]string{}, health: map[model.RealID]model.Health{}, reasons: map[model.RealID]string{},
@@ -507,7 +508,7 @@ func (e *engine) applyPass(ctx context.Context, ps *pass) {
 	// serves addresses, so a VRRP reconcile goes on with it while IPVS
 	// waits for a handle that can be opened.
 	var reopenErr error
-	if e.lost != nil && !(ps.addressesOnly && errors.Is(e.lost, apply.ErrAddressesOnly)) {
+	if e.lost != nil && !(ps.addressesOnly && errors.Is(e.lost, kernel.ErrAddressesOnly)) {
 		reopenErr = e.reopenKernel(ps.m)
 	}
 	e.bgp.beforeApply(ctx, ps.m, &ps.f) // withdraw what this apply takes away, first
@@ -532,7 +533,7 @@ func (e *engine) applyPass(ctx context.Context, ps *pass) {
 		ps.p, ps.res, ps.err = apply.Reconcile(ctx, e.k, model.Compile(ps.m, ps.f), popts, apply.Options{KeepGoing: true, Drains: e.drains, OnRead: e.forgetAbsent(ps.declared),
 			Stop: stop, AfterStop: after})
 	}
-	if errors.Is(ps.err, apply.ErrKernelLost) || errors.Is(ps.err, apply.ErrAddressesOnly) {
+	if errors.Is(ps.err, kernel.ErrKernelLost) || errors.Is(ps.err, kernel.ErrAddressesOnly) {
 		e.lost = ps.err
 	}
 	if ps.p != nil && (ps.addressesOnly || ps.whole) {
@@ -953,7 +954,7 @@ func (e *engine) applySyncDaemons(ctx context.Context, want []state.SyncDaemon) 
 			e.log.Info("IPVS sync daemon", "action", r.Step.Action, "role", r.Step.Daemon.Role, "interface", r.Step.Daemon.Interface, "sync_id", r.Step.Daemon.SyncID)
 		}
 	}
-	if errors.Is(err, apply.ErrKernelLost) || errors.Is(err, apply.ErrAddressesOnly) {
+	if errors.Is(err, kernel.ErrKernelLost) || errors.Is(err, kernel.ErrAddressesOnly) {
 		e.lost = err // the retry opens a handle with IPVS
 	}
 	var st *statusd.SyncDaemon

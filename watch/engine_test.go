@@ -23,6 +23,8 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/kernel"
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/metrics"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
@@ -61,11 +63,11 @@ func loadModel(t testing.TB, dir, y string) (*model.Model, string) {
 	return m, file
 }
 
-func startEngine(t testing.TB, y string) (*engine, *apply.FakeKernel, string) {
+func startEngine(t testing.TB, y string) (*engine, *kerneltest.FakeKernel, string) {
 	t.Helper()
 	dir := t.TempDir()
 	m, file := loadModel(t, dir, y)
-	k := apply.NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	e.claimDeclared(e.declared)
@@ -119,7 +121,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func reals(k *apply.FakeKernel) map[state.RealKey]state.Real {
+func reals(k *kerneltest.FakeKernel) map[state.RealKey]state.Real {
 	s := k.State().Services[svc]
 	if s == nil {
 		return nil
@@ -860,14 +862,14 @@ virtual_servers:
 // runWatch runs Run on model y against a fake kernel until the model's
 // one service is applied; stop ends it (SIGTERM) and returns Run's error
 // once it returned.
-func runWatch(t *testing.T, dir, y string) (k *apply.FakeKernel, stop func() error) {
+func runWatch(t *testing.T, dir, y string) (k *kerneltest.FakeKernel, stop func() error) {
 	t.Helper()
-	k = apply.NewFakeKernel("eth0")
+	k = kerneltest.NewFakeKernel("eth0")
 	return k, runWatchOn(t, dir, y, k, k)
 }
 
 // runWatchOn is runWatch on a given kernel (fake is the state behind it).
-func runWatchOn(t *testing.T, dir, y string, k apply.Kernel, fake *apply.FakeKernel) (stop func() error) {
+func runWatchOn(t *testing.T, dir, y string, k kernel.Kernel, fake *kerneltest.FakeKernel) (stop func() error) {
 	t.Helper()
 	m, file := loadModel(t, dir, y)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -875,7 +877,7 @@ func runWatchOn(t *testing.T, dir, y string, k apply.Kernel, fake *apply.FakeKer
 	go func() {
 		done <- Run(ctx, Options{Model: m, File: file, StateDir: dir,
 			Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-			OpenKernel: func() (apply.Kernel, error) { return k, nil }})
+			OpenKernel: func() (kernel.Kernel, error) { return k, nil }})
 	}()
 	eventually(t, "service applied", func() bool { return len(fake.State().Services) == 1 })
 	return func() error {
@@ -896,7 +898,7 @@ func runWatchOn(t *testing.T, dir, y string, k apply.Kernel, fake *apply.FakeKer
 // slowReads is a kernel whose reads take a while and that records whether
 // two calls ever overlapped: two writers.
 type slowReads struct {
-	*apply.FakeKernel
+	*kerneltest.FakeKernel
 	inFlight atomic.Int32
 	overlap  atomic.Bool
 }
@@ -925,7 +927,7 @@ func (k *slowReads) DeleteService(ctx context.Context, key state.ServiceKey) err
 func TestRunStopOneWriter(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		dir := t.TempDir()
-		k := &slowReads{FakeKernel: apply.NewFakeKernel("eth0")}
+		k := &slowReads{FakeKernel: kerneltest.NewFakeKernel("eth0")}
 		stop := runWatchOn(t, dir, "version: 1\nglobal: {resync_interval: 100ms, ipvs_on_stop: remove}\n"+
 			"virtual_servers:\n  - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.1}]}\n", k, k.FakeKernel)
 		time.Sleep(time.Duration(20+i*37) * time.Millisecond) // somewhere in a resync
@@ -944,12 +946,12 @@ func TestRunStopOneWriter(t *testing.T) {
 // lostHandle is a kernel handle whose first read times out: from then on
 // it takes no more calls, as NetKernel after a call that did not answer.
 type lostHandle struct {
-	*apply.FakeKernel
+	*kerneltest.FakeKernel
 	closed atomic.Bool
 }
 
 func (k *lostHandle) Read(context.Context) (*state.State, error) {
-	return nil, fmt.Errorf("read IPVS services: the kernel did not answer within 30s: %w", apply.ErrKernelLost)
+	return nil, fmt.Errorf("read IPVS services: the kernel did not answer within 30s: %w", kernel.ErrKernelLost)
 }
 
 func (k *lostHandle) Close() error { k.closed.Store(true); return nil }
@@ -959,7 +961,7 @@ func (k *lostHandle) Close() error { k.closed.Store(true); return nil }
 // old handle is closed.
 func TestKernelLostIsReopened(t *testing.T) {
 	dir := t.TempDir()
-	fake := apply.NewFakeKernel("eth0")
+	fake := kerneltest.NewFakeKernel("eth0")
 	lost := &lostHandle{FakeKernel: fake}
 	var opens atomic.Int32
 	m, file := loadModel(t, dir, "version: 1\nvirtual_servers:\n  - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.1}]}\n")
@@ -967,7 +969,7 @@ func TestKernelLostIsReopened(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, Options{Model: m, File: file, StateDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			OpenKernel: func() (apply.Kernel, error) {
+			OpenKernel: func() (kernel.Kernel, error) {
 				if opens.Add(1) == 1 {
 					return lost, nil
 				}
@@ -1045,7 +1047,7 @@ virtual_servers:
 
 // hookKernel fails one CreateReal (transient), running hook first.
 type hookKernel struct {
-	*apply.FakeKernel
+	*kerneltest.FakeKernel
 	failCreate atomic.Bool
 	hook       func()
 }
@@ -1076,7 +1078,7 @@ virtual_servers:
 `
 	dir := t.TempDir()
 	m, file := loadModel(t, dir, y)
-	k := &hookKernel{FakeKernel: apply.NewFakeKernel("eth0")}
+	k := &hookKernel{FakeKernel: kerneltest.NewFakeKernel("eth0")}
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.claimDeclared(e.declared)
@@ -1101,10 +1103,10 @@ virtual_servers:
 }
 
 // addrOnlyKernel is a kernel handle opened without IPVS.
-type addrOnlyKernel struct{ *apply.FakeKernel }
+type addrOnlyKernel struct{ *kerneltest.FakeKernel }
 
 func (k addrOnlyKernel) CreateService(context.Context, *state.Service) error {
-	return apply.ErrAddressesOnly
+	return kernel.ErrAddressesOnly
 }
 
 // TestAddressesOnlyHandleStillServesVIPs: with virtual servers in the
@@ -1119,10 +1121,10 @@ vrrp_instances:
 virtual_servers:
   - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.1}]}
 `)
-	k := addrOnlyKernel{apply.NewFakeKernel("eth0")}
+	k := addrOnlyKernel{kerneltest.NewFakeKernel("eth0")}
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	e.reopen = func(*model.Model) (apply.Kernel, error) { return nil, errors.New("ip_vs: module not found") }
+	e.reopen = func(*model.Model) (kernel.Kernel, error) { return nil, errors.New("ip_vs: module not found") }
 	e.claimDeclared(e.declared)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -1172,7 +1174,7 @@ vrrp_instances:
 `
 	dir := t.TempDir()
 	m, file := loadModel(t, dir, y)
-	k := apply.NewFakeKernel("eth0", "sy0")
+	k := kerneltest.NewFakeKernel("eth0", "sy0")
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -1300,7 +1302,7 @@ func TestSyncDaemonAtShutdown(t *testing.T) {
 
 // syncEngine runs an engine's loop on a fake kernel with ifaces and a model
 // whose sync daemon follows VI_1; stop ends the loop and waits for it.
-func syncEngine(t *testing.T, ifaces ...string) (e *engine, k *apply.FakeKernel, ctx context.Context, stop func()) {
+func syncEngine(t *testing.T, ifaces ...string) (e *engine, k *kerneltest.FakeKernel, ctx context.Context, stop func()) {
 	t.Helper()
 	dir := t.TempDir()
 	m, file := loadModel(t, dir, `version: 1
@@ -1309,7 +1311,7 @@ global:
 vrrp_instances:
   - {name: VI_1, interface: eth0, virtual_router_id: 51, virtual_addresses: [{address: 10.0.0.1/24}]}
 `)
-	k = apply.NewFakeKernel(ifaces...)
+	k = kerneltest.NewFakeKernel(ifaces...)
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e = newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())

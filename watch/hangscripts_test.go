@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/kernel"
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 )
 
 // hangScriptsModel: the real server 10.1.0.1's MISC_CHECK flips its result
@@ -54,13 +55,13 @@ func TestHangingEngineScripts(t *testing.T) {
 	os.WriteFile(flap, []byte(fmt.Sprintf("#!/bin/sh\nif [ -e %[1]s ]; then rm %[1]s; exit 1; fi\ntouch %[1]s\n", up)), 0o755)
 	y := strings.NewReplacer("FLAP", flap, "HANG", hang).Replace(hangScriptsModel)
 	m, file := loadModel(t, dir, y)
-	k := apply.NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, Options{Model: m, File: file, StateDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			OpenKernel: func() (apply.Kernel, error) { return k, nil }})
+			OpenKernel: func() (kernel.Kernel, error) { return k, nil }})
 	}()
 	started := func() []string { b, _ := os.ReadFile(pids); return strings.Split(strings.TrimSpace(string(b)), "\n") }
 	live := func() (n int) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -23,7 +24,7 @@ addresses: [{address: 10.0.0.2/24, interface: eth0}]
 vrrp_instances:
   - {name: VI_1, interface: eth0, virtual_router_id: 1, virtual_addresses: [{address: 10.0.0.1/24}, {address: 10.0.0.3/24}]}
 `)
-	k := apply.NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	key := func(a string) state.AddressKey {
 		return state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr(a)}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/lbx-dev/lbx/checkproc"
 	"github.com/lbx-dev/lbx/internal/sdnotify"
 	"github.com/lbx-dev/lbx/internal/statusd"
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/metrics"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/vrrpd"
@@ -54,7 +55,7 @@ type Options struct {
 	Reload <-chan struct{}
 	Log    *slog.Logger
 	// OpenKernel overrides the kernel (tests).
-	OpenKernel func() (apply.Kernel, error)
+	OpenKernel func() (kernel.Kernel, error)
 	// Version is lbx's version, shown by `lbx status`.
 	Version string
 	// NewChecker makes the health checker; nil: a check.Runner in this
@@ -230,9 +231,9 @@ func openEngine(ctx context.Context, o Options, cfg *vrrpd.Config, met *metrics.
 	if err != nil {
 		return nil, err
 	}
-	open := func(m *model.Model) (apply.Kernel, error) { return openKernel(m, owner) }
+	open := func(m *model.Model) (kernel.Kernel, error) { return openKernel(m, owner) }
 	if o.OpenKernel != nil {
-		open = func(*model.Model) (apply.Kernel, error) { return o.OpenKernel() }
+		open = func(*model.Model) (kernel.Kernel, error) { return o.OpenKernel() }
 	}
 	k, err := open(m)
 	if err != nil {
@@ -579,16 +580,16 @@ func instancesOf(insts []vrrpd.InstanceStatus) []statusd.Instance {
 // addresses only, so VRRP also runs on hosts without IPVS; but while lbx
 // still owns services of an earlier model, IPVS is opened where there is
 // one, so that they can be removed (without IPVS they cannot exist).
-func openKernel(m *model.Model, owner *apply.OwnerRecord) (apply.Kernel, error) {
+func openKernel(m *model.Model, owner *apply.OwnerRecord) (kernel.Kernel, error) {
 	if len(m.VirtualServers) > 0 || m.Global.LVSSyncDaemon != nil {
-		return apply.OpenKernel(apply.KernelOptions{})
+		return kernel.OpenKernel(kernel.KernelOptions{})
 	}
 	if len(owner.Owned().Services) > 0 {
-		k, err := apply.OpenKernel(apply.KernelOptions{})
-		var unavailable *apply.IPVSUnavailableError
+		k, err := kernel.OpenKernel(kernel.KernelOptions{})
+		var unavailable *kernel.IPVSUnavailableError
 		if !errors.As(err, &unavailable) {
 			return k, err
 		}
 	}
-	return apply.OpenKernel(apply.KernelOptions{AddressesOnly: true})
+	return kernel.OpenKernel(kernel.KernelOptions{AddressesOnly: true})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -34,7 +35,7 @@ func TestReconcilerFollowsStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := apply.NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	vip1 := state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.100")}
 	vip2 := state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.200")}
 	static := state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("192.0.2.1")}

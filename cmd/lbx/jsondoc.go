@@ -7,8 +7,8 @@ import (
 	"io/fs"
 	"syscall"
 
-	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -72,7 +72,7 @@ func diagnostics(err error) []diagJSON {
 func errorKind(err error, code int) string {
 	var (
 		es      model.Errors
-		noIPVS  *apply.IPVSUnavailableError
+		noIPVS  *kernel.IPVSUnavailableError
 		usage   usageError
 		errno   syscall.Errno
 		pathErr *fs.PathError
@@ -80,7 +80,7 @@ func errorKind(err error, code int) string {
 	switch {
 	case errors.As(err, &es):
 		return "invalid_model"
-	case errors.As(err, &noIPVS), errors.Is(err, apply.ErrAddressesOnly):
+	case errors.As(err, &noIPVS), errors.Is(err, kernel.ErrAddressesOnly):
 		return "no_ipvs"
 	case code == cli.ExitLocked:
 		return "locked"

@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -24,9 +24,9 @@ const NoIPVSNote = "IPVS is not available in this kernel; the model declares no 
 // IPVS services for --prune to delete. Only services lbx owns from an
 // earlier model are an error: it recorded them to delete them, and says
 // what it needs to.
-func (t Target) readLiveFor(ctx context.Context, needIPVS bool, owned plan.Owned) (live *state.State, k apply.Kernel, note string, err error) {
+func (t Target) readLiveFor(ctx context.Context, needIPVS bool, owned plan.Owned) (live *state.State, k kernel.Kernel, note string, err error) {
 	live, k, err = t.ReadLive(ctx)
-	var unavailable *apply.IPVSUnavailableError
+	var unavailable *kernel.IPVSUnavailableError
 	if needIPVS || t.Live != "" || t.OpenKernel != nil || !errors.As(err, &unavailable) {
 		return live, k, "", err
 	}
@@ -42,7 +42,7 @@ func (t Target) readLiveFor(ctx context.Context, needIPVS bool, owned plan.Owned
 // IPVS services it created from an earlier model, to delete them.
 type OwnedIPVSError struct {
 	Services []string
-	Cause    *apply.IPVSUnavailableError
+	Cause    *kernel.IPVSUnavailableError
 }
 
 func (e *OwnedIPVSError) Error() string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -35,7 +36,7 @@ type Target struct {
 	// refuses to be handed the file (DelegateToWatch).
 	Node string
 	// OpenKernel overrides the kernel (tests).
-	OpenKernel func() (apply.Kernel, error)
+	OpenKernel func() (kernel.Kernel, error)
 	// addressesOnly opens the kernel without IPVS (readLiveFor).
 	addressesOnly bool
 }
@@ -114,11 +115,11 @@ func LoadModel(path string) (*model.Model, error) {
 	return m, nil
 }
 
-func (t Target) kernel() (apply.Kernel, error) {
+func (t Target) kernel() (kernel.Kernel, error) {
 	if t.OpenKernel != nil {
 		return t.OpenKernel()
 	}
-	return apply.OpenKernel(apply.KernelOptions{Netns: t.Netns, AddressesOnly: t.addressesOnly})
+	return kernel.OpenKernel(kernel.KernelOptions{Netns: t.Netns, AddressesOnly: t.addressesOnly})
 }
 
 func (t Target) owner() (*apply.OwnerRecord, error) {
@@ -151,7 +152,7 @@ func NetnsID(netns string) (string, error) { return netnsSuffix(netns) }
 
 // ReadLive returns the live state: from the kernel, or from an exported
 // model when Target.Live is set.
-func (t Target) ReadLive(ctx context.Context) (*state.State, apply.Kernel, error) {
+func (t Target) ReadLive(ctx context.Context) (*state.State, kernel.Kernel, error) {
 	if t.Live != "" {
 		m, err := model.LoadFile(t.Live)
 		if err != nil {
@@ -175,7 +176,7 @@ func (t Target) ReadLive(ctx context.Context) (*state.State, apply.Kernel, error
 
 // Plan compiles the model and diffs it against the live state. The kernel,
 // if one was opened, is returned open for a following apply.
-func Plan(ctx context.Context, m *model.Model, t Target, prune bool) (*plan.Plan, apply.Kernel, *apply.OwnerRecord, error) {
+func Plan(ctx context.Context, m *model.Model, t Target, prune bool) (*plan.Plan, kernel.Kernel, *apply.OwnerRecord, error) {
 	owner, err := t.owner()
 	if err != nil {
 		return nil, nil, nil, err
@@ -187,7 +188,7 @@ func Plan(ctx context.Context, m *model.Model, t Target, prune bool) (*plan.Plan
 	}
 	// Claims on objects that are gone are dropped before planning (in
 	// memory: apply writes the record, plan does not).
-	owner.ForgetAbsent(live, k == nil || apply.ReadsIPVS(k), apply.Declared(d))
+	owner.ForgetAbsent(live, k == nil || kernel.ReadsIPVS(k), apply.Declared(d))
 	p := plan.Diff(d, live, plan.Options{Prune: prune, Owned: owner.Owned()})
 	if note != "" {
 		p.Notes = append(p.Notes, note)
@@ -216,7 +217,7 @@ func Lock(ctx context.Context, t Target, timeout time.Duration) (*apply.Lock, er
 
 // Execute runs a plan and maps a part-way failure to its exit code;
 // progress (nil: none) hears its steps.
-func Execute(ctx context.Context, k apply.Kernel, p *plan.Plan, owner *apply.OwnerRecord, progress apply.Progress) (*apply.Result, error) {
+func Execute(ctx context.Context, k kernel.Kernel, p *plan.Plan, owner *apply.OwnerRecord, progress apply.Progress) (*apply.Result, error) {
 	res, err := apply.Execute(ctx, k, p, apply.Options{Owner: owner, Progress: progress})
 	var partial *apply.PartialError
 	if errors.As(err, &partial) {
@@ -256,7 +257,7 @@ func ApplySaved(ctx context.Context, path string, t Target, lockTimeout time.Dur
 		return nil, err
 	}
 	defer k.Close()
-	owner.ForgetAbsent(live, apply.ReadsIPVS(k), plan.Owned{}) // the plan's creates are claimed again
+	owner.ForgetAbsent(live, kernel.ReadsIPVS(k), plan.Owned{}) // the plan's creates are claimed again
 	if plan.Fingerprint(live, f.Plan.Scope) != f.Plan.Fingerprint {
 		return nil, cli.Exit(cli.ExitStale, &StaleError{File: path})
 	}

@@ -6,7 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/kernel"
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -29,9 +30,9 @@ func TestSavedSysctlPlan(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			k := apply.NewFakeKernel()
+			k := kerneltest.NewFakeKernel()
 			k.LoadIPVSSysctls()
-			tgt := Target{StateDir: dir, RunDir: dir, OpenKernel: func() (apply.Kernel, error) { return k, nil }}
+			tgt := Target{StateDir: dir, RunDir: dir, OpenKernel: func() (kernel.Kernel, error) { return k, nil }}
 			m, err := model.Parse([]byte("version: 1\nipvs: {sysctls: {sloppy_tcp: true}}\n"), "m.yaml")
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package vrrptest_test
 
 import (
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -9,20 +10,46 @@ import (
 	"testing"
 )
 
-// The fakes of vrrpd's runtime tests are never linked into a binary.
-func TestNotLinkedIntoBinaries(t *testing.T) {
+// goList runs `go list` with args and returns the package paths it prints.
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(goBin, "list", "-e", "-deps", "github.com/lbx-dev/lbx/cmd/...").Output()
+	out, err := exec.Command(goBin, append([]string{"list", "-e"}, args...)...).Output()
 	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
+		t.Fatalf("go list %v: %v", args, err)
 	}
-	deps := strings.Fields(string(out))
-	if !slices.Contains(deps, "github.com/lbx-dev/lbx/vrrpd") {
-		t.Fatal("the binaries do not link vrrpd: this test checks nothing")
+	return strings.Fields(string(out))
+}
+
+// isTestSupport: lbx's test-support packages are named for it (kerneltest,
+// vrrptest, clocktest, nstest, fdtest...), as the standard library's
+// httptest and iotest.
+func isTestSupport(pkg string) bool {
+	return strings.HasPrefix(pkg, "github.com/lbx-dev/lbx/") && strings.HasSuffix(path.Base(pkg), "test")
+}
+
+// TestNotLinkedIntoBinaries: no fake or test helper (the fake kernel,
+// vrrpd's fake transport, the fake clock, the namespace helpers) is linked
+// into bin/lbx, lbx-check or lbx-bgp. The linker would drop most of them
+// unused today; this keeps a production package from starting to use one.
+func TestNotLinkedIntoBinaries(t *testing.T) {
+	deps := goList(t, "-deps", "github.com/lbx-dev/lbx/cmd/...")
+	// The rule checks something only if the binaries link the packages
+	// the fakes stand in for, and the fakes exist under their names.
+	for _, real := range []string{"github.com/lbx-dev/lbx/vrrpd", "github.com/lbx-dev/lbx/kernel", "github.com/lbx-dev/lbx/internal/clock"} {
+		if !slices.Contains(deps, real) {
+			t.Errorf("the binaries do not link %s: this test checks less than it says", real)
+		}
 	}
-	for _, fake := range []string{"github.com/lbx-dev/lbx/vrrpd/vrrptest", "github.com/lbx-dev/lbx/internal/clock/clocktest"} {
-		if slices.Contains(deps, fake) {
-			t.Errorf("%s is linked into a binary", fake)
+	support := slices.DeleteFunc(goList(t, "github.com/lbx-dev/lbx/..."), func(p string) bool { return !isTestSupport(p) })
+	for _, fake := range []string{"github.com/lbx-dev/lbx/kernel/kerneltest", "github.com/lbx-dev/lbx/vrrpd/vrrptest", "github.com/lbx-dev/lbx/internal/clock/clocktest"} {
+		if !slices.Contains(support, fake) {
+			t.Errorf("%s is not found as a test-support package: this test checks less than it says", fake)
+		}
+	}
+	for _, p := range deps {
+		if isTestSupport(p) {
+			t.Errorf("test-support package %s is linked into a binary (go list -deps ./cmd/...): only tests may import it", p)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package apply_test
+package kernel_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -16,12 +17,12 @@ import (
 // has no dummy driver) carrying an IPv4 and an
 // IPv6 network each, and a kernel handle on it without IPVS (the host
 // has none; routes need none).
-func routeNS(t *testing.T) (*nstest.NS, apply.Kernel) {
+func routeNS(t *testing.T) (*nstest.NS, kernel.Kernel) {
 	nstest.Require(t)
 	ns := nstest.New(t, nstest.Unique("rt"))
 	ns.Link(t, "d0", "10.77.0.2/24", "2001:db8:77::2/64")
 	ns.Link(t, "d1", "10.78.0.2/24", "2001:db8:78::2/64")
-	k, err := apply.OpenKernel(apply.KernelOptions{Netns: ns.Name, AddressesOnly: true})
+	k, err := kernel.OpenKernel(kernel.KernelOptions{Netns: ns.Name, AddressesOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

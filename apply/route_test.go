@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -25,7 +26,7 @@ routes:
 // before); the kernel drops the route with its source address, and the
 // next reconcile puts both back; a second apply changes nothing.
 func TestRoutesWithTheirAddress(t *testing.T) {
-	k := NewFakeKernel("eth0")
+	k := kerneltest.NewFakeKernel("eth0")
 	if _, _, err := reconcile(t, k, routedModel, nil); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -55,7 +56,7 @@ func TestRoutesWithTheirAddress(t *testing.T) {
 	}
 
 	// Without its address the route cannot be made: one clear error.
-	_, _, err = reconcile(t, NewFakeKernel("eth0"), "version: 1\nroutes:\n  - {to: 10.4.0.0/16, via: 192.0.2.1}\n", nil)
+	_, _, err = reconcile(t, kerneltest.NewFakeKernel("eth0"), "version: 1\nroutes:\n  - {to: 10.4.0.0/16, via: 192.0.2.1}\n", nil)
 	if err == nil || !strings.Contains(err.Error(), "Nexthop has invalid gateway") {
 		t.Errorf("unreachable gateway: %v", err)
 	}

@@ -1,10 +1,15 @@
-package apply
+// Package kerneltest is an in-memory kernel (FakeKernel) for tests of
+// the executor and of lbx watch without root. It is test support: only
+// tests import it (vrrpd/vrrptest's TestNotLinkedIntoBinaries keeps it out
+// of the binaries).
+package kerneltest
 
 import (
 	"context"
 	"fmt"
 	"sync"
 
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -94,14 +99,14 @@ func (f *FakeKernel) ReadService(ctx context.Context, k state.ServiceKey) (*stat
 	defer f.mu.Unlock()
 	s := f.st.Services[k]
 	if s == nil {
-		return nil, ErrNotFound
+		return nil, kernel.ErrNotFound
 	}
 	return s.Clone(), nil
 }
 
 func (f *FakeKernel) checkSched(name string) error {
 	if f.Schedulers != nil && !f.Schedulers[name] {
-		return fmt.Errorf("scheduler %q: %w", name, ErrNotFound)
+		return fmt.Errorf("scheduler %q: %w", name, kernel.ErrNotFound)
 	}
 	return nil
 }
@@ -113,7 +118,7 @@ func (f *FakeKernel) CreateService(ctx context.Context, s *state.Service) error 
 		return err
 	}
 	if _, ok := f.st.Services[s.Key]; ok {
-		return ErrExists
+		return kernel.ErrExists
 	}
 	if err := f.checkSched(s.Scheduler); err != nil {
 		return err
@@ -132,7 +137,7 @@ func (f *FakeKernel) UpdateService(ctx context.Context, s *state.Service) error 
 	}
 	cur := f.st.Services[s.Key]
 	if cur == nil {
-		return ErrNotFound
+		return kernel.ErrNotFound
 	}
 	if err := f.checkSched(s.Scheduler); err != nil {
 		return err
@@ -151,7 +156,7 @@ func (f *FakeKernel) DeleteService(ctx context.Context, k state.ServiceKey) erro
 		return err
 	}
 	if _, ok := f.st.Services[k]; !ok {
-		return ErrNotFound
+		return kernel.ErrNotFound
 	}
 	delete(f.st.Services, k)
 	return nil
@@ -165,7 +170,7 @@ func (f *FakeKernel) realWrite(k state.ServiceKey) (*state.Service, error) {
 	}
 	s := f.st.Services[k]
 	if s == nil {
-		return nil, ErrNotFound
+		return nil, kernel.ErrNotFound
 	}
 	return s, nil
 }
@@ -178,7 +183,7 @@ func (f *FakeKernel) CreateReal(ctx context.Context, k state.ServiceKey, r state
 		return err
 	}
 	if _, ok := s.Reals[r.Key]; ok {
-		return ErrExists
+		return kernel.ErrExists
 	}
 	r.Counters = state.Counters{}
 	s.Reals[r.Key] = r
@@ -194,7 +199,7 @@ func (f *FakeKernel) UpdateReal(ctx context.Context, k state.ServiceKey, r state
 	}
 	cur, ok := s.Reals[r.Key]
 	if !ok {
-		return ErrNotFound
+		return kernel.ErrNotFound
 	}
 	r.Counters = cur.Counters // an edit keeps the connections
 	s.Reals[r.Key] = r
@@ -209,7 +214,7 @@ func (f *FakeKernel) DeleteReal(ctx context.Context, k state.ServiceKey, rk stat
 		return err
 	}
 	if _, ok := s.Reals[rk]; !ok {
-		return ErrNotFound
+		return kernel.ErrNotFound
 	}
 	delete(s.Reals, rk)
 	return nil
@@ -222,13 +227,13 @@ func (f *FakeKernel) AddAddress(ctx context.Context, a state.Address) error {
 		return err
 	}
 	if !f.Interfaces[a.Key.Interface] {
-		return &InterfaceError{Name: a.Key.Interface}
+		return &kernel.InterfaceError{Name: a.Key.Interface}
 	}
 	if a.Label != "" && len(a.Label) >= len(a.Key.Interface) && a.Label[:len(a.Key.Interface)] != a.Key.Interface {
 		return fmt.Errorf("label %q: invalid argument", a.Label)
 	}
 	if _, ok := f.st.Addresses[a.Key]; ok {
-		return ErrExists
+		return kernel.ErrExists
 	}
 	a.Origin = ""
 	f.st.Addresses[a.Key] = a
@@ -242,7 +247,7 @@ func (f *FakeKernel) DeleteAddress(ctx context.Context, a state.Address) error {
 		return err
 	}
 	if _, ok := f.st.Addresses[a.Key]; !ok {
-		return ErrNotFound
+		return kernel.ErrNotFound
 	}
 	delete(f.st.Addresses, a.Key)
 	f.dropRoutesFrom(a.Key.Addr)
@@ -250,13 +255,6 @@ func (f *FakeKernel) DeleteAddress(ctx context.Context, a state.Address) error {
 }
 
 func (f *FakeKernel) Close() error { return nil }
-
-// InterfaceError says an interface does not exist.
-type InterfaceError struct{ Name string }
-
-func (e *InterfaceError) Error() string {
-	return fmt.Sprintf("interface %q does not exist: create it or fix `interface:` in the model", e.Name)
-}
 
 // BatchingFake is a FakeKernel that also takes batches, as the real kernel
 // does with pipelined netlink requests: every change of a batch is tried,
@@ -267,7 +265,7 @@ type BatchingFake struct{ *FakeKernel }
 func (b BatchingFake) WriteIPVS(ctx context.Context, cs []plan.Change) []error {
 	errs := make([]error, len(cs))
 	for i, c := range cs {
-		errs[i] = writeIPVS(ctx, b.FakeKernel, c)
+		errs[i] = kernel.WriteIPVSChange(ctx, b.FakeKernel, c)
 	}
 	return errs
 }

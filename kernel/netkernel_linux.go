@@ -1,4 +1,4 @@
-package apply
+package kernel
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
-	"github.com/lbx-dev/lbx/internal/ipvsnl"
+	"github.com/lbx-dev/lbx/kernel/ipvsnl"
 	"github.com/lbx-dev/lbx/state"
 )
 

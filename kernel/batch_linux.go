@@ -1,4 +1,4 @@
-package apply
+package kernel
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 	"github.com/moby/ipvs"
 	"golang.org/x/sys/unix"
 
-	"github.com/lbx-dev/lbx/internal/ipvsnl"
+	"github.com/lbx-dev/lbx/kernel/ipvsnl"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
 
 // BatchNetKernel is the real kernel with pipelined IPVS writes: runs of
 // service and real-server changes go out many per system call (see
-// internal/ipvsnl), the rest as in NetKernel.
+// kernel/ipvsnl), the rest as in NetKernel.
 type BatchNetKernel struct {
 	*NetKernel
 	conn   *ipvsnl.Conn
@@ -108,7 +108,7 @@ func batchErr(err error, c plan.Change) error {
 // readWorkers is how many sockets dump real servers in parallel.
 const readWorkers = 4
 
-// Read dumps IPVS with the parallel reader of internal/ipvsnl (moby/ipvs
+// Read dumps IPVS with the parallel reader of kernel/ipvsnl (moby/ipvs
 // allocates a 64 KiB buffer and a goroutine per call, four times slower
 // than ipvsadm-save on 2,000 services), then the addresses.
 func (k *BatchNetKernel) Read(ctx context.Context) (*state.State, error) {

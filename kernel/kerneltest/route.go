@@ -1,4 +1,4 @@
-package apply
+package kerneltest
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -30,7 +31,7 @@ func (f *FakeKernel) storeRoute(r state.Route, replace bool) error {
 		return err
 	}
 	if _, taken := f.st.Routes[r.Key]; taken && !replace {
-		return fmt.Errorf("add route %s: %w", r.Key, ErrExists)
+		return fmt.Errorf("add route %s: %w", r.Key, kernel.ErrExists)
 	}
 	paths := r.Nexthops
 	if len(paths) == 0 && r.Type == state.RouteUnicast {
@@ -38,7 +39,7 @@ func (f *FakeKernel) storeRoute(r state.Route, replace bool) error {
 	}
 	for _, p := range paths {
 		if p.Interface != "" && !f.Interfaces[p.Interface] {
-			return &InterfaceError{Name: p.Interface}
+			return &kernel.InterfaceError{Name: p.Interface}
 		}
 		if p.Via.IsValid() && !p.OnLink && !f.connected(p.Via, p.Interface) {
 			return fmt.Errorf("add route %s: Nexthop has invalid gateway: network is unreachable", r.Key)
@@ -63,7 +64,7 @@ func (f *FakeKernel) DeleteRoute(ctx context.Context, r state.Route) error {
 	}
 	have, ok := f.st.Routes[r.Key]
 	if !ok || have.Type != r.Type || have.Protocol != r.Protocol {
-		return ErrNotFound
+		return kernel.ErrNotFound
 	}
 	delete(f.st.Routes, r.Key)
 	return nil

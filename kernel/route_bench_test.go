@@ -1,4 +1,4 @@
-package apply_test
+package kernel_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/kernel"
 )
 
 // BenchmarkReadFullTable reads the network state of a director that also
@@ -48,7 +48,7 @@ func BenchmarkReadFullTable(b *testing.B) {
 
 // fullTableNS is a namespace with n proto-bgp IPv4 routes (distinct /24s)
 // and two lbx routes.
-func fullTableNS(b *testing.B, n int) (*nstest.NS, apply.Kernel) {
+func fullTableNS(b *testing.B, n int) (*nstest.NS, kernel.Kernel) {
 	nstest.Require(b)
 	ns := nstest.New(b, nstest.Unique("fib"))
 	ns.Link(b, "d0", "10.77.0.2/24")
@@ -62,7 +62,7 @@ func fullTableNS(b *testing.B, n int) (*nstest.NS, apply.Kernel) {
 		b.Fatal(err)
 	}
 	ns.Run(b, "ip", "-batch", file)
-	k, err := apply.OpenKernel(apply.KernelOptions{Netns: ns.Name, AddressesOnly: true})
+	k, err := kernel.OpenKernel(kernel.KernelOptions{Netns: ns.Name, AddressesOnly: true})
 	if err != nil {
 		b.Fatal(err)
 	}
