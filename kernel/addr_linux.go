@@ -1,0 +1,104 @@
+// Addresses through vishvananda/netlink (rtnetlink).
+
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/lbx-dev/lbx/state"
+)
+
+func (k *NetKernel) link(ctx context.Context, name string) (netlink.Link, error) {
+	var l netlink.Link
+	err := k.call(ctx, "find interface", func() (err error) { l, err = k.nl.LinkByName(name); return })
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) || isErrno(err, unix.ENODEV) {
+			return nil, &InterfaceError{Name: name}
+		}
+		return nil, explain(err, "find interface "+name)
+	}
+	return l, nil
+}
+
+func toNetlinkAddr(a state.Address) *netlink.Addr {
+	ip := a.Key.Addr.AsSlice()
+	na := &netlink.Addr{
+		IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(a.Bits, a.Key.Addr.BitLen())},
+		Label: a.Label,
+		Scope: scopeNumber(a.Scope),
+	}
+	if a.Key.Addr.Is6() {
+		// A virtual address must answer at once: skip duplicate address
+		// detection, as keepalived does.
+		na.Flags = unix.IFA_F_NODAD
+	}
+	return na
+}
+
+func (k *NetKernel) AddAddress(ctx context.Context, a state.Address) error {
+	l, err := k.link(ctx, a.Key.Interface)
+	if err != nil {
+		return err
+	}
+	err = k.call(ctx, "add address", func() error { return k.nl.AddrAdd(l, toNetlinkAddr(a)) })
+	switch {
+	case err == nil:
+		return nil
+	case isErrno(err, unix.EEXIST):
+		return fmt.Errorf("add address %s: %w", a.Key, ErrExists)
+	case isErrno(err, unix.EADDRINUSE):
+		return fmt.Errorf("add address %s: the address is in use", a.Key)
+	}
+	return explain(err, "add address "+a.Prefix().String()+" to "+a.Key.Interface)
+}
+
+func (k *NetKernel) DeleteAddress(ctx context.Context, a state.Address) error {
+	l, err := k.link(ctx, a.Key.Interface)
+	if err != nil {
+		var ie *InterfaceError
+		if errors.As(err, &ie) {
+			return ErrNotFound // the interface is gone, and its addresses with it
+		}
+		return err
+	}
+	err = k.call(ctx, "delete address", func() error { return k.nl.AddrDel(l, toNetlinkAddr(a)) })
+	if isErrno(err, unix.EADDRNOTAVAIL) || isErrno(err, unix.ENOENT) {
+		return ErrNotFound
+	}
+	return explainOrNil(err, "delete address "+a.Key.String())
+}
+
+// --- conversion and normalisation -----------------------------------------
+
+var scopeNames = map[netlink.Scope]string{
+	netlink.SCOPE_UNIVERSE: "global",
+	netlink.SCOPE_SITE:     "site",
+	netlink.SCOPE_LINK:     "link",
+	netlink.SCOPE_HOST:     "host",
+	netlink.SCOPE_NOWHERE:  "nowhere",
+}
+
+func scopeName(s int) string {
+	if n, ok := scopeNames[netlink.Scope(s)]; ok {
+		return n
+	}
+	return fmt.Sprint(s)
+}
+
+func scopeNumber(name string) int {
+	for n, s := range scopeNames {
+		if s == name {
+			return int(n)
+		}
+	}
+	return int(netlink.SCOPE_UNIVERSE)
+}
+
+// --- errors ------------------------------------------------------------------
