@@ -21,6 +21,7 @@ import (
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
 	"github.com/lbx-dev/lbx/checkproc"
+	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/internal/sdnotify"
 	"github.com/lbx-dev/lbx/internal/statusd"
 	"github.com/lbx-dev/lbx/kernel"
@@ -225,7 +226,7 @@ func openEngine(ctx context.Context, o Options, cfg *vrrpd.Config, met *metrics.
 	m := o.Model
 	dir := o.StateDir
 	if dir == "" {
-		dir = "/var/lib/lbx"
+		dir = paths.StateDir
 	}
 	owner, err := apply.OpenOwnerRecord(dir, o.NetnsID)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/nstest"
 	"github.com/lbx-dev/lbx/internal/ops"
+	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -177,7 +178,7 @@ func TestJSONOnFailure(t *testing.T) {
 			return f.args("plan", "-o", "json", "-f", services)
 		}, code: 1, kind: "no_ipvs", says: "modprobe ip_vs"},
 		{name: "apply without IPVS, services owned from an earlier model", netns: true, noIPVS: true, args: func(t *testing.T, f *netnsFixture) []string {
-			id, err := ops.NetnsID(f.ns.Name)
+			id, err := paths.NetnsID(f.ns.Name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +193,7 @@ func TestJSONOnFailure(t *testing.T) {
 			return f.args("apply", "-o", "json", "--auto-approve", "-f", network)
 		}, code: 1, kind: "no_ipvs", says: "(tcp/192.0.2.1:80); IPVS is needed to delete them"},
 		{name: "apply with the lock held", netns: true, args: func(t *testing.T, f *netnsFixture) []string {
-			path, err := ops.LockPath(f.run, f.ns.Name)
+			path, err := paths.Lock(f.run, f.ns.Name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/lbx-dev/lbx/apply"
-	"github.com/lbx-dev/lbx/internal/ops"
+	"github.com/lbx-dev/lbx/internal/paths"
 )
 
 // TestGoneAddressIsNoLongerOwned is issue 26 item 7 on a real kernel: an
@@ -23,7 +23,7 @@ func TestGoneAddressIsNoLongerOwned(t *testing.T) {
 	models := t.TempDir()
 	modelA := writeFile(t, models, "a.yaml", "version: 1\naddresses:\n  - {address: 10.77.0.1/24, interface: eth0}\n")
 	modelB := writeFile(t, models, "b.yaml", "version: 1\naddresses:\n  - {address: 10.77.0.2/24, interface: eth0}\n")
-	id, err := ops.NetnsID(f.ns.Name)
+	id, err := paths.NetnsID(f.ns.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

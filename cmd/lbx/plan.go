@@ -10,14 +10,15 @@ import (
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/daemonview"
 	"github.com/lbx-dev/lbx/internal/ops"
+	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/plan"
 )
 
 // targetFlags are the flags that say which kernel a command works on.
 func targetFlags(c *cobra.Command, t *ops.Target) {
 	c.Flags().StringVar(&t.Netns, "netns", "", "work inside the network namespace /run/netns/NAME")
-	c.Flags().StringVar(&t.StateDir, "state-dir", ops.DefaultStateDir, "directory of lbx's ownership record")
-	c.Flags().StringVar(&t.RunDir, "run-dir", ops.DefaultRunDir, "directory of the one-writer lock and of lbx watch's status socket")
+	c.Flags().StringVar(&t.StateDir, "state-dir", paths.StateDir, "directory of lbx's ownership record")
+	c.Flags().StringVar(&t.RunDir, "run-dir", paths.RunDir, "directory of the one-writer lock and of lbx watch's status socket")
 }
 
 func init() {

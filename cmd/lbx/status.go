@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lbx-dev/lbx/internal/cli"
-	"github.com/lbx-dev/lbx/internal/ops"
+	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/internal/statusd"
 )
 
@@ -36,7 +36,7 @@ It exits 1 with one line on stderr when no lbx watch is running.`,
 			defer cancel()
 			if !cmd.Flags().Changed("socket") {
 				var err error
-				if socket, err = ops.StatusSocket(runDir, ""); err != nil { // this namespace's daemon
+				if socket, err = paths.StatusSocket(runDir, ""); err != nil { // this namespace's daemon
 					return cli.Exit(cli.ExitError1, err)
 				}
 			}
@@ -51,8 +51,8 @@ It exits 1 with one line on stderr when no lbx watch is running.`,
 		},
 	}
 	output = cli.OutputFlag(c, statusd.FormatVersion, "text", "json")
-	c.Flags().StringVar(&socket, "socket", statusd.DefaultSocket, "the status socket of lbx watch (default: lbx.sock in --run-dir, suffixed by namespace inside `ip netns exec`)")
-	c.Flags().StringVar(&runDir, "run-dir", ops.DefaultRunDir, "directory of lbx watch's status socket")
+	c.Flags().StringVar(&socket, "socket", paths.HostStatusSocket, "the status socket of lbx watch (default: lbx.sock in --run-dir, suffixed by namespace inside `ip netns exec`)")
+	c.Flags().StringVar(&runDir, "run-dir", paths.RunDir, "directory of lbx watch's status socket")
 	addCommand(c)
 }
 

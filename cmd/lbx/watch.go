@@ -17,7 +17,7 @@ import (
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/footprint"
 	"github.com/lbx-dev/lbx/internal/ops"
-	"github.com/lbx-dev/lbx/internal/statusd"
+	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/watch"
 )
 
@@ -72,16 +72,16 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 			if err != nil {
 				return err
 			}
-			lockPath, err := ops.LockPath(runDir, "")
+			lockPath, err := paths.Lock(runDir, "")
 			if err != nil {
 				return err
 			}
-			netnsID, err := ops.NetnsID("")
+			netnsID, err := paths.NetnsID("")
 			if err != nil {
 				return err
 			}
 			if !cmd.Flags().Changed("status-socket") {
-				if statusSocket, err = ops.StatusSocket(runDir, ""); err != nil {
+				if statusSocket, err = paths.StatusSocket(runDir, ""); err != nil {
 					return err
 				}
 			}
@@ -107,11 +107,11 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
 	nodeFlag(c, &node)
-	c.Flags().StringVar(&stateDir, "state-dir", ops.DefaultStateDir, "directory of the ownership record")
-	c.Flags().StringVar(&runDir, "run-dir", ops.DefaultRunDir, "directory of the one-writer lock and the status socket")
+	c.Flags().StringVar(&stateDir, "state-dir", paths.StateDir, "directory of the ownership record")
+	c.Flags().StringVar(&runDir, "run-dir", paths.RunDir, "directory of the one-writer lock and the status socket")
 	c.Flags().StringVar(&statsFile, "stats-file", "", "write VRRP counters (drops by reason, adverts) as JSON to this file")
 	c.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9650); off when empty")
-	c.Flags().StringVar(&statusSocket, "status-socket", statusd.DefaultSocket, "unix socket `lbx status` reads (default: lbx.sock in --run-dir, suffixed by namespace inside `ip netns exec`); empty to disable")
+	c.Flags().StringVar(&statusSocket, "status-socket", paths.HostStatusSocket, "unix socket `lbx status` reads (default: lbx.sock in --run-dir, suffixed by namespace inside `ip netns exec`); empty to disable")
 	c.Flags().StringVar(&checker, "checker", "auto", "where health checks run: process (lbx-check, a child process, as keepalived's checker), inline (in lbx watch itself) or auto (process when lbx-check is next to lbx or on PATH)")
 	addCommand(c)
 }

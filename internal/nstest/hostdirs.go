@@ -5,11 +5,13 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/lbx-dev/lbx/internal/paths"
 )
 
 // HostDirs are the directories an installed lbx uses; tests bring their
 // own (--state-dir, --run-dir) and must leave these as they found them.
-var HostDirs = []string{"/run/lbx", "/var/lib/lbx"}
+var HostDirs = []string{paths.RunDir, paths.StateDir}
 
 // MainGuardingHostDirs runs a package's tests (call it from TestMain) and
 // fails the run when they left a new entry in one of HostDirs: a test

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lbx-dev/lbx/internal/daemonview"
+	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/internal/statusd"
 	"github.com/lbx-dev/lbx/model"
 )
@@ -39,7 +40,7 @@ func PlanDaemon(ctx context.Context, m *model.Model, file, node string, t Target
 		}
 		return dp, nil
 	}
-	sock, err := StatusSocket(t.RunDir, t.Netns)
+	sock, err := paths.StatusSocket(t.RunDir, t.Netns)
 	if err != nil {
 		return dp, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/daemonview"
+	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/internal/statusd"
 )
 
@@ -20,7 +21,7 @@ import (
 // reload changed in the daemon's own objects (VRRP instances, checks...):
 // its view of the model before the reload against the one after.
 func DelegateToWatch(ctx context.Context, file string, t Target, timeout time.Duration) (handled bool, res *apply.Result, daemon []daemonview.Change, err error) {
-	sock, err := StatusSocket(t.RunDir, t.Netns)
+	sock, err := paths.StatusSocket(t.RunDir, t.Netns)
 	if err != nil {
 		return true, nil, nil, err // not the host's daemon's socket
 	}

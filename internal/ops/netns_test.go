@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/paths"
 )
 
 // TestNetnsTypo is issue 26 item 9: --netns NAME that names no namespace
@@ -33,7 +34,7 @@ func TestNetnsTypo(t *testing.T) {
 			if l != nil {
 				defer l.Release()
 			}
-			sock, serr := StatusSocket(dir, tc.netns)
+			sock, serr := paths.StatusSocket(dir, tc.netns)
 			_, oerr := tg.owner()
 			if !tc.wantErr {
 				if err != nil || serr != nil || oerr != nil {

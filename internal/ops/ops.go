@@ -12,10 +12,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/cli"
+	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
@@ -27,7 +26,7 @@ type Target struct {
 	Netns    string
 	StateDir string // ownership record directory
 	// RunDir holds the one-writer lock and the daemon's status socket
-	// (DefaultRunDir); tests give their own so the host's is untouched.
+	// (paths.RunDir); tests give their own so the host's is untouched.
 	RunDir string
 	// Live, if set, is an exported model used as the live state instead
 	// of the kernel (plan in CI without IPVS or root).
@@ -39,70 +38,6 @@ type Target struct {
 	OpenKernel func() (kernel.Kernel, error)
 	// addressesOnly opens the kernel without IPVS (readLiveFor).
 	addressesOnly bool
-}
-
-// DefaultStateDir holds ownership records.
-const DefaultStateDir = "/var/lib/lbx"
-
-// DefaultRunDir holds the one-writer lock and the status socket.
-const DefaultRunDir = "/run/lbx"
-
-// LockPath is the one-writer lock file in runDir ("": DefaultRunDir) for
-// a network namespace: --netns NAME, or the namespace lbx runs in (`ip
-// netns exec`). Kernel state is per namespace, so is the lock; the host's
-// is /run/lbx/lock.
-func LockPath(runDir, netns string) (string, error) {
-	id, err := netnsSuffix(netns)
-	return filepath.Join(orDefault(runDir), "lock"+id), err
-}
-
-// StatusSocket is where the daemon of a network namespace serves its
-// status: lbx.sock in runDir ("": DefaultRunDir) on the host, suffixed
-// elsewhere (statusd.DefaultSocket is the host's default).
-func StatusSocket(runDir, netns string) (string, error) {
-	id, err := netnsSuffix(netns)
-	return filepath.Join(orDefault(runDir), "lbx"+id+".sock"), err
-}
-
-func orDefault(runDir string) string {
-	if runDir == "" {
-		return DefaultRunDir
-	}
-	return runDir
-}
-
-// netnsSuffix is "" for the host's namespace and "-netns-<inode>" for
-// another: the inode identifies a namespace whatever its name. A named
-// namespace that cannot be read is an error naming it: falling back to
-// the host's would take the host's lock and record for another
-// namespace's kernel. (The namespace lbx runs in, unreadable without
-// /proc, counts as the host's.)
-func netnsSuffix(name string) (string, error) {
-	path := "/proc/self/ns/net"
-	if name != "" {
-		path = "/run/netns/" + name
-	}
-	var self, host unix.Stat_t
-	if err := unix.Stat(path, &self); err != nil {
-		if name != "" {
-			return "", fmt.Errorf("network namespace %q: %s: %w; `ip netns list` shows the names", name, path, err)
-		}
-		return "", nil
-	}
-	// PID 1's namespace is the host's. Where it cannot be read (a
-	// sandbox), name the namespace anyway: every lbx in it computes the
-	// same path, which is all that matters.
-	if unix.Stat("/proc/1/ns/net", &host) == nil {
-		if self.Ino == host.Ino {
-			return "", nil
-		}
-	} else if name == "" && sameProcNet("/proc/1/net", "/proc/self/net") {
-		// /proc/1/ns/net needs ptrace access to PID 1, which a root lbx
-		// lacks under a unit's CapabilityBoundingSet= (no CAP_SYS_PTRACE);
-		// /proc/PID/net does not: the same netns shows the same entries.
-		return "", nil
-	}
-	return fmt.Sprintf("-netns-%d", self.Ino), nil
 }
 
 // LoadModel reads and validates a model file. Errors come back as one
@@ -128,9 +63,9 @@ func (t Target) owner() (*apply.OwnerRecord, error) {
 	}
 	dir := t.StateDir
 	if dir == "" {
-		dir = DefaultStateDir
+		dir = paths.StateDir
 	}
-	id, err := NetnsID(t.Netns)
+	id, err := paths.NetnsID(t.Netns)
 	if err != nil {
 		return nil, err
 	}
@@ -144,11 +79,6 @@ func (t Target) owner() (*apply.OwnerRecord, error) {
 	}
 	return apply.OpenOwnerRecord(dir, id)
 }
-
-// NetnsID names a network namespace's lock and ownership record: "" for
-// the host's, "-netns-<inode>" for another (--netns NAME, or the one lbx
-// runs in).
-func NetnsID(netns string) (string, error) { return netnsSuffix(netns) }
 
 // ReadLive returns the live state: from the kernel, or from an exported
 // model when Target.Live is set.
@@ -203,7 +133,7 @@ type ApplyOptions struct {
 
 // Lock takes the one-writer lock for the target.
 func Lock(ctx context.Context, t Target, timeout time.Duration) (*apply.Lock, error) {
-	path, err := LockPath(t.RunDir, t.Netns)
+	path, err := paths.Lock(t.RunDir, t.Netns)
 	if err != nil {
 		return nil, err
 	}
@@ -276,11 +206,4 @@ func ExportAddresses(st *state.State) []state.Address {
 		out = append(out, a)
 	}
 	return out
-}
-
-// sameProcNet reports whether two /proc/PID/net directories are the same
-// network namespace's (the inode of an entry is per namespace).
-func sameProcNet(a, b string) bool {
-	var sa, sb unix.Stat_t
-	return unix.Stat(a+"/dev", &sa) == nil && unix.Stat(b+"/dev", &sb) == nil && sa.Ino == sb.Ino
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/lbx-dev/lbx/internal/paths"
 )
 
 // ErrNotRunning is wrapped by Query's error when no daemon answers.
@@ -34,7 +36,7 @@ func Query(ctx context.Context, path string) (*Status, error) {
 // error saying so.
 func QueryRequest(ctx context.Context, path string, req Request) (*Status, error) {
 	if path == "" {
-		path = DefaultSocket
+		path = paths.HostStatusSocket
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/accept"
+	"github.com/lbx-dev/lbx/internal/paths"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,7 +45,7 @@ type Server struct {
 // mode 0600 (root only: the status names every server of the network).
 func Listen(path string) (*Server, error) {
 	if path == "" {
-		path = DefaultSocket
+		path = paths.HostStatusSocket
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("status socket: %w", err)

@@ -28,9 +28,6 @@ import (
 // changes meaning or disappears; new fields do not bump it.
 const FormatVersion = 1
 
-// DefaultSocket is where `lbx watch` listens and `lbx status` connects.
-const DefaultSocket = "/run/lbx/lbx.sock"
-
 // Status is the daemon's state as `lbx status -o json` prints it.
 type Status struct {
 	FormatVersion int        `json:"format_version"`

@@ -11,7 +11,7 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/nstest"
-	"github.com/lbx-dev/lbx/internal/ops"
+	"github.com/lbx-dev/lbx/internal/paths"
 )
 
 // TestOwnershipRecordPerNamespace is issue 26 item 7: the ownership record
@@ -69,7 +69,7 @@ func TestOwnershipRecordPerNamespace(t *testing.T) {
 	// One record per namespace, none the host's.
 	var want []string
 	for _, ns := range []*nstest.NS{ns1, ns2} {
-		id, err := ops.NetnsID(ns.Name)
+		id, err := paths.NetnsID(ns.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
