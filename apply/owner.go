@@ -48,7 +48,7 @@ func emptyOwned() plan.Owned {
 
 // OwnerRecordPath is the record of a network namespace under dir: id is
 // "" for the host's namespace, else the namespace's identity as the lock
-// names it ("-netns-<inode>", internal/ops): a `lbx watch` under `ip netns
+// names it ("-netns-<inode>", internal/paths.NetnsID): a `lbx watch` under `ip netns
 // exec` and a `lbx apply --netns` of the same namespace share one record,
 // and no two namespaces do.
 func OwnerRecordPath(dir, id string) string {

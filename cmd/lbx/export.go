@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/lbx-dev/lbx/cmd/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/internal/cli"
-	"github.com/lbx-dev/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/model"
 )
 

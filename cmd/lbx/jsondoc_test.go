@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/cmd/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/nstest"
-	"github.com/lbx-dev/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"

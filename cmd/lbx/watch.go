@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lbx-dev/lbx/checkproc"
+	"github.com/lbx-dev/lbx/cmd/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/footprint"
-	"github.com/lbx-dev/lbx/internal/ops"
 	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/watch"
 )

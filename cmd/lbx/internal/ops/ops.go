@@ -1,6 +1,8 @@
 // Package ops holds the operations behind lbx's commands — load the model,
 // read the live state, plan, apply, export — so that cmd/lbx stays cobra
-// wiring and every command shares one code path.
+// wiring and every command shares one code path. It sits under
+// cmd/lbx/internal so that only the commands import it (the compiler
+// keeps it so): the packages below (apply, kernel, watch) never reach up.
 package ops
 
 import (
