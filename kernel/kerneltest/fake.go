@@ -19,7 +19,7 @@ import (
 // (ESRCH in IPVS) on missing objects, persistence netmasks read back as
 // stored, a scheduler that must exist, interfaces that must exist,
 // address labels that must begin with the interface name, and routes
-// whose source and gateway must be local or connected (fakeroute.go). It counts writes
+// whose source and gateway must be local or connected (route.go). It counts writes
 // and can fail the Nth write to test partial applies.
 type FakeKernel struct {
 	mu         sync.Mutex
