@@ -186,13 +186,16 @@ func (v *validator) instance(name string) *VRRPInstance {
 	return nil
 }
 
+// vridKey is what makes a VRID unique: one virtual router per link,
+// VRID and family.
+type vridKey struct {
+	iface  string
+	vrid   int
+	family state.Family
+}
+
 func (v *validator) vrrp(addrSeen map[state.AddressKey]string) {
 	names := map[string]string{}
-	type vridKey struct {
-		iface  string
-		vrid   int
-		family state.Family
-	}
 	vrids := map[vridKey]string{}
 	for i, in := range v.m.VRRPInstances {
 		p := fmt.Sprintf("vrrp_instances[%d]", i)
@@ -200,133 +203,171 @@ func (v *validator) vrrp(addrSeen map[state.AddressKey]string) {
 			v.errorf(p, "empty instance")
 			continue
 		}
-		if in.Name == "" {
-			v.errorf(p+".name", "missing: every instance needs a name")
-		} else if prev, ok := names[in.Name]; ok {
-			v.errorf(p+".name", "instance %q is already declared at %s", in.Name, v.where(prev))
+		v.vrrpInstance(p, in, names, vrids, addrSeen)
+	}
+	v.syncGroups()
+}
+
+// vrrpInstance checks one instance; names and vrids hold the instances
+// seen before it, addrSeen every address.
+func (v *validator) vrrpInstance(p string, in *VRRPInstance, names map[string]string, vrids map[vridKey]string, addrSeen map[state.AddressKey]string) {
+	if in.Name == "" {
+		v.errorf(p+".name", "missing: every instance needs a name")
+	} else if prev, ok := names[in.Name]; ok {
+		v.errorf(p+".name", "instance %q is already declared at %s", in.Name, v.where(prev))
+	} else {
+		names[in.Name] = v.where(p)
+	}
+	if in.Interface == "" {
+		v.errorf(p+".interface", "missing: the interface VRRP runs on")
+	} else if !validIfName(in.Interface) {
+		v.errorf(p+".interface", "%q is not a valid interface name", in.Interface)
+	}
+	version := in.EffectiveVersion(v.m.Global)
+	family := instanceFamily(in)
+	v.vrrpProtocol(p, in, version, family)
+	v.vrrpAddresses(p, in, family, addrSeen)
+	if in.Interface != "" && in.VirtualRouterID > 0 {
+		k := vridKey{in.Interface, in.VirtualRouterID, family}
+		if prev, ok := vrids[k]; ok {
+			v.errorf(p+".virtual_router_id", "VRID %d on %s (IPv%d) is already used by %s; each virtual router on a link needs its own VRID", in.VirtualRouterID, in.Interface, family, v.where(prev))
 		} else {
-			names[in.Name] = v.where(p)
+			vrids[k] = p
 		}
-		if in.Interface == "" {
-			v.errorf(p+".interface", "missing: the interface VRRP runs on")
-		} else if !validIfName(in.Interface) {
-			v.errorf(p+".interface", "%q is not a valid interface name", in.Interface)
-		}
-		if in.VirtualRouterID < 1 || in.VirtualRouterID > 255 {
-			v.errorf(p+".virtual_router_id", "want 1..255, got %d", in.VirtualRouterID)
-		}
-		if in.State != "" && !slices.Contains(InitialStates, in.State) {
-			v.errorf(p+".state", "want MASTER or BACKUP (upper case, as keepalived), got %q", in.State)
-		}
-		if in.Priority != nil && (*in.Priority < 1 || *in.Priority > 255) {
-			v.errorf(p+".priority", "want 1..255 (255 = address owner), got %d", *in.Priority)
-		}
-		version := in.EffectiveVersion(v.m.Global)
-		if in.Version != nil && !slices.Contains(VRRPVersions, *in.Version) {
-			v.errorf(p+".version", "want 2 or 3, got %d", *in.Version)
-		}
-		family := state.IPv4
-		for j, a := range in.VirtualAddresses {
-			if a != nil && a.Address.IsValid() {
-				family = state.FamilyOf(a.Address.Addr())
-				if j > 0 {
-					break
-				}
-			}
-		}
-		if family == state.IPv6 && version != 3 {
-			v.errorf(p+".version", "IPv6 virtual addresses need VRRP version 3")
-		}
-		if in.AdvertInt != nil {
-			d := in.AdvertInt.Duration
-			switch {
-			case version == 2 && (d < time.Second || d > 255*time.Second || d%time.Second != 0):
-				v.errorf(p+".advert_int", "VRRPv2 wants whole seconds 1..255, got %s", d)
-			case version == 3 && (d < 10*time.Millisecond || d > 40950*time.Millisecond || d%(10*time.Millisecond) != 0):
-				v.errorf(p+".advert_int", "VRRPv3 wants 0.01s..40.95s in centiseconds, got %s", d)
-			}
-		}
-		if a := in.Authentication; a != nil {
-			switch {
-			case !slices.Contains(AuthTypes, a.Type):
-				v.errorf(p+".authentication.type", "want PASS or AH, got %q", a.Type)
-			case version == 3:
-				v.errorf(p+".authentication", "VRRPv3 has no authentication (RFC 5798); remove it or use version 2")
-			case a.Type == "PASS" && (a.Pass == "" || len(a.Pass) > 8):
-				v.errorf(p+".authentication.pass", "PASS wants 1..8 characters")
-			}
-		}
-		if in.NoPreempt && in.State == "MASTER" {
-			v.errorf(p+".nopreempt", "nopreempt needs state BACKUP (keepalived ignores it with MASTER)")
-		}
-		for j, peer := range in.UnicastPeers {
-			if in.UnicastSrcIP != nil && state.FamilyOf(peer.Addr) != state.FamilyOf(in.UnicastSrcIP.Addr) {
-				v.errorf(fmt.Sprintf("%s.unicast_peers[%d]", p, j), "address family differs from unicast_src_ip")
-			}
-		}
-		for _, list := range []struct {
-			field     string
-			addrs     []*VirtualAddress
-			oneFamily bool
-		}{{"virtual_addresses", in.VirtualAddresses, true}, {"virtual_addresses_excluded", in.VirtualAddressesExcluded, false}} {
-			for j, a := range list.addrs {
-				ap := fmt.Sprintf("%s.%s[%d]", p, list.field, j)
-				if a == nil {
-					v.errorf(ap, "empty address")
-					continue
-				}
-				iface := a.Interface
-				if iface == "" {
-					iface = in.Interface
-				}
-				v.address(ap, a.Address, iface, a.Label, a.Scope, false)
-				v.uniqueAddress(addrSeen, ap, iface, a.Address)
-				// keepalived sends one family per instance; other addresses
-				// go in virtual_addresses_excluded.
-				if list.oneFamily && a.Address.IsValid() && state.FamilyOf(a.Address.Addr()) != family {
-					v.errorf(ap+".address", "an instance's virtual addresses must all be one family (keepalived: use virtual_addresses_excluded)")
-				}
-			}
-		}
-		if in.Interface != "" && in.VirtualRouterID > 0 {
-			k := vridKey{in.Interface, in.VirtualRouterID, family}
-			if prev, ok := vrids[k]; ok {
-				v.errorf(p+".virtual_router_id", "VRID %d on %s (IPv%d) is already used by %s; each virtual router on a link needs its own VRID", in.VirtualRouterID, in.Interface, family, v.where(prev))
-			} else {
-				vrids[k] = p
-			}
-		}
-		for j, t := range in.TrackInterfaces {
-			tp := fmt.Sprintf("%s.track_interfaces[%d]", p, j)
-			if t == nil || !validIfName(t.Name) {
-				v.errorf(tp+".name", "missing or invalid interface name")
-			} else if t.Weight < -253 || t.Weight > 253 {
-				v.errorf(tp+".weight", "want -253..253")
-			}
-		}
-		for j, t := range in.TrackScripts {
-			tp := fmt.Sprintf("%s.track_scripts[%d]", p, j)
-			if t == nil || t.Name == "" {
-				v.errorf(tp+".name", "missing: the name of a script under `scripts:`")
-			} else if _, ok := v.m.Scripts[t.Name]; !ok {
-				v.errorf(tp+".name", "no script named %q under `scripts:`", t.Name)
-			}
-			if t != nil && t.Weight != nil && (*t.Weight < -253 || *t.Weight > 253) {
-				v.errorf(tp+".weight", "want -253..253")
-			}
-		}
-		for _, f := range []string{"garp_master_repeat", "garp_master_refresh_repeat"} {
-			var n *int
-			if f == "garp_master_repeat" {
-				n = in.GarpMasterRepeat
-			} else {
-				n = in.GarpMasterRefreshRepeat
-			}
-			if n != nil && (*n < 0 || *n > 255) {
-				v.errorf(p+"."+f, "want 0..255")
+	}
+	v.vrrpTracking(p, in)
+}
+
+// instanceFamily is the family of an instance's virtual addresses: that
+// of the first valid one after the first entry, else the first entry's,
+// else IPv4 (the rule as it has always been; the one-family check below
+// reports mixed lists).
+func instanceFamily(in *VRRPInstance) state.Family {
+	family := state.IPv4
+	for j, a := range in.VirtualAddresses {
+		if a != nil && a.Address.IsValid() {
+			family = state.FamilyOf(a.Address.Addr())
+			if j > 0 {
+				break
 			}
 		}
 	}
+	return family
+}
+
+// vrrpProtocol checks the instance's VRRP fields: VRID, state, priority,
+// version, advert interval, authentication and peers.
+func (v *validator) vrrpProtocol(p string, in *VRRPInstance, version int, family state.Family) {
+	if in.VirtualRouterID < 1 || in.VirtualRouterID > 255 {
+		v.errorf(p+".virtual_router_id", "want 1..255, got %d", in.VirtualRouterID)
+	}
+	if in.State != "" && !slices.Contains(InitialStates, in.State) {
+		v.errorf(p+".state", "want MASTER or BACKUP (upper case, as keepalived), got %q", in.State)
+	}
+	if in.Priority != nil && (*in.Priority < 1 || *in.Priority > 255) {
+		v.errorf(p+".priority", "want 1..255 (255 = address owner), got %d", *in.Priority)
+	}
+	if in.Version != nil && !slices.Contains(VRRPVersions, *in.Version) {
+		v.errorf(p+".version", "want 2 or 3, got %d", *in.Version)
+	}
+	if family == state.IPv6 && version != 3 {
+		v.errorf(p+".version", "IPv6 virtual addresses need VRRP version 3")
+	}
+	if in.AdvertInt != nil {
+		d := in.AdvertInt.Duration
+		switch {
+		case version == 2 && (d < time.Second || d > 255*time.Second || d%time.Second != 0):
+			v.errorf(p+".advert_int", "VRRPv2 wants whole seconds 1..255, got %s", d)
+		case version == 3 && (d < 10*time.Millisecond || d > 40950*time.Millisecond || d%(10*time.Millisecond) != 0):
+			v.errorf(p+".advert_int", "VRRPv3 wants 0.01s..40.95s in centiseconds, got %s", d)
+		}
+	}
+	if a := in.Authentication; a != nil {
+		switch {
+		case !slices.Contains(AuthTypes, a.Type):
+			v.errorf(p+".authentication.type", "want PASS or AH, got %q", a.Type)
+		case version == 3:
+			v.errorf(p+".authentication", "VRRPv3 has no authentication (RFC 5798); remove it or use version 2")
+		case a.Type == "PASS" && (a.Pass == "" || len(a.Pass) > 8):
+			v.errorf(p+".authentication.pass", "PASS wants 1..8 characters")
+		}
+	}
+	if in.NoPreempt && in.State == "MASTER" {
+		v.errorf(p+".nopreempt", "nopreempt needs state BACKUP (keepalived ignores it with MASTER)")
+	}
+	for j, peer := range in.UnicastPeers {
+		if in.UnicastSrcIP != nil && state.FamilyOf(peer.Addr) != state.FamilyOf(in.UnicastSrcIP.Addr) {
+			v.errorf(fmt.Sprintf("%s.unicast_peers[%d]", p, j), "address family differs from unicast_src_ip")
+		}
+	}
+}
+
+// vrrpAddresses checks the instance's virtual addresses, both lists.
+func (v *validator) vrrpAddresses(p string, in *VRRPInstance, family state.Family, addrSeen map[state.AddressKey]string) {
+	for _, list := range []struct {
+		field     string
+		addrs     []*VirtualAddress
+		oneFamily bool
+	}{{"virtual_addresses", in.VirtualAddresses, true}, {"virtual_addresses_excluded", in.VirtualAddressesExcluded, false}} {
+		for j, a := range list.addrs {
+			ap := fmt.Sprintf("%s.%s[%d]", p, list.field, j)
+			if a == nil {
+				v.errorf(ap, "empty address")
+				continue
+			}
+			iface := a.Interface
+			if iface == "" {
+				iface = in.Interface
+			}
+			v.address(ap, a.Address, iface, a.Label, a.Scope, false)
+			v.uniqueAddress(addrSeen, ap, iface, a.Address)
+			// keepalived sends one family per instance; other addresses
+			// go in virtual_addresses_excluded.
+			if list.oneFamily && a.Address.IsValid() && state.FamilyOf(a.Address.Addr()) != family {
+				v.errorf(ap+".address", "an instance's virtual addresses must all be one family (keepalived: use virtual_addresses_excluded)")
+			}
+		}
+	}
+}
+
+// vrrpTracking checks the tracked interfaces and scripts and the GARP
+// repeats.
+func (v *validator) vrrpTracking(p string, in *VRRPInstance) {
+	for j, t := range in.TrackInterfaces {
+		tp := fmt.Sprintf("%s.track_interfaces[%d]", p, j)
+		if t == nil || !validIfName(t.Name) {
+			v.errorf(tp+".name", "missing or invalid interface name")
+		} else if t.Weight < -253 || t.Weight > 253 {
+			v.errorf(tp+".weight", "want -253..253")
+		}
+	}
+	for j, t := range in.TrackScripts {
+		tp := fmt.Sprintf("%s.track_scripts[%d]", p, j)
+		if t == nil || t.Name == "" {
+			v.errorf(tp+".name", "missing: the name of a script under `scripts:`")
+		} else if _, ok := v.m.Scripts[t.Name]; !ok {
+			v.errorf(tp+".name", "no script named %q under `scripts:`", t.Name)
+		}
+		if t != nil && t.Weight != nil && (*t.Weight < -253 || *t.Weight > 253) {
+			v.errorf(tp+".weight", "want -253..253")
+		}
+	}
+	for _, f := range []string{"garp_master_repeat", "garp_master_refresh_repeat"} {
+		var n *int
+		if f == "garp_master_repeat" {
+			n = in.GarpMasterRepeat
+		} else {
+			n = in.GarpMasterRefreshRepeat
+		}
+		if n != nil && (*n < 0 || *n > 255) {
+			v.errorf(p+"."+f, "want 0..255")
+		}
+	}
+}
+
+// syncGroups checks the sync groups: named once, members that exist and
+// are in one group only.
+func (v *validator) syncGroups() {
 	inGroup := map[string]string{}
 	groupNames := map[string]bool{}
 	for i, g := range v.m.SyncGroups {
