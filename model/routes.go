@@ -2,8 +2,6 @@ package model
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/lbx-dev/lbx/state"
 )
@@ -44,9 +42,8 @@ func (v *validator) route(p string, r *Route, seen map[state.RouteKey]string) {
 	if typ == "" {
 		typ = state.RouteUnicast
 	}
-	if !slices.Contains(state.RouteTypes, typ) {
-		v.errorf(p+".type", "unknown route type %q; want one of %s", r.Type, strings.Join(state.RouteTypes, ", "))
-		return
+	if !oneOf(v, p+".type", typ, state.RouteTypes, "unknown route type %[1]s; want one of %[4]s") {
+		return // typ is r.Type here: the default is a route type
 	}
 	if typ != state.RouteUnicast {
 		for field, set := range map[string]bool{"via": r.Via != nil, "interface": r.Interface != "", "nexthops": len(r.Nexthops) > 0, "onlink": r.OnLink, "src": r.Src != nil} {
@@ -100,8 +97,8 @@ func (v *validator) route(p string, r *Route, seen map[state.RouteKey]string) {
 	}
 	if r.Scope != "" {
 		switch {
-		case !slices.Contains(RouteScopes, r.Scope):
-			v.errorf(p+".scope", "unknown scope %q; want one of %s", r.Scope, strings.Join(RouteScopes, ", "))
+		case !oneOf(v, p+".scope", r.Scope, RouteScopes, unknownScope):
+			// reported
 		case fam == state.IPv6 && r.Scope != "global":
 			v.errorf(p+".scope", "IPv6 routes have no scope (the kernel keeps global); remove it")
 		case (r.Via != nil || len(r.Nexthops) > 0) && (r.Scope == "link" || r.Scope == "host"):

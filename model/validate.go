@@ -56,8 +56,8 @@ func validate(m *Model) Errors {
 
 func (v *validator) global() {
 	g := v.m.Global
-	if g.VRRPVersion != nil && !slices.Contains(VRRPVersions, *g.VRRPVersion) {
-		v.errorf("global.vrrp_version", "want 2 or 3, got %d", *g.VRRPVersion)
+	if g.VRRPVersion != nil {
+		oneOf(v, "global.vrrp_version", *g.VRRPVersion, VRRPVersions, wantOr)
 	}
 	if g.VRRPGarpMasterRepeat != nil && (*g.VRRPGarpMasterRepeat < 0 || *g.VRRPGarpMasterRepeat > 255) {
 		v.errorf("global.vrrp_garp_master_repeat", "want 0..255")
@@ -65,9 +65,7 @@ func (v *validator) global() {
 	if g.ResyncInterval != nil && g.ResyncInterval.Duration < 100*time.Millisecond {
 		v.errorf("global.resync_interval", "want at least 100ms, got %s", g.ResyncInterval.Duration)
 	}
-	if g.IPVSOnStop != "" && !slices.Contains(IPVSOnStopModes, g.IPVSOnStop) {
-		v.errorf("global.ipvs_on_stop", "want keep or remove, got %q", g.IPVSOnStop)
-	}
+	optionalOneOf(v, "global.ipvs_on_stop", g.IPVSOnStop, IPVSOnStopModes, wantOr)
 	if s := g.LVSSyncDaemon; s != nil {
 		if s.Interface == "" {
 			v.errorf("global.lvs_sync_daemon.interface", "missing: the interface the sync daemon uses")
@@ -147,9 +145,7 @@ func (v *validator) address(p string, a Prefix, iface, label, scope string, need
 			v.errorf(p+".label", "%q must begin with the interface name %q (the kernel refuses it otherwise)", label, iface)
 		}
 	}
-	if scope != "" && !slices.Contains(AddressScopes, scope) {
-		v.errorf(p+".scope", "unknown scope %q; want one of %s", scope, strings.Join(AddressScopes, ", "))
-	}
+	optionalOneOf(v, p+".scope", scope, AddressScopes, unknownScope)
 }
 
 func validIfName(s string) bool {
@@ -261,14 +257,12 @@ func (v *validator) vrrpProtocol(p string, in *VRRPInstance, version int, family
 	if in.VirtualRouterID < 1 || in.VirtualRouterID > 255 {
 		v.errorf(p+".virtual_router_id", "want 1..255, got %d", in.VirtualRouterID)
 	}
-	if in.State != "" && !slices.Contains(InitialStates, in.State) {
-		v.errorf(p+".state", "want MASTER or BACKUP (upper case, as keepalived), got %q", in.State)
-	}
+	optionalOneOf(v, p+".state", in.State, InitialStates, "want %[2]s (upper case, as keepalived), got %[1]s")
 	if in.Priority != nil && (*in.Priority < 1 || *in.Priority > 255) {
 		v.errorf(p+".priority", "want 1..255 (255 = address owner), got %d", *in.Priority)
 	}
-	if in.Version != nil && !slices.Contains(VRRPVersions, *in.Version) {
-		v.errorf(p+".version", "want 2 or 3, got %d", *in.Version)
+	if in.Version != nil {
+		oneOf(v, p+".version", *in.Version, VRRPVersions, wantOr)
 	}
 	if family == state.IPv6 && version != 3 {
 		v.errorf(p+".version", "IPv6 virtual addresses need VRRP version 3")
@@ -284,8 +278,8 @@ func (v *validator) vrrpProtocol(p string, in *VRRPInstance, version int, family
 	}
 	if a := in.Authentication; a != nil {
 		switch {
-		case !slices.Contains(AuthTypes, a.Type):
-			v.errorf(p+".authentication.type", "want PASS or AH, got %q", a.Type)
+		case !oneOf(v, p+".authentication.type", a.Type, AuthTypes, wantOr):
+			// reported
 		case version == 3:
 			v.errorf(p+".authentication", "VRRPv3 has no authentication (RFC 5798); remove it or use version 2")
 		case a.Type == "PASS" && (a.Pass == "" || len(a.Pass) > 8):
@@ -428,8 +422,8 @@ func (v *validator) groups() {
 				v.errorf(mp+".port", "a fwmark member has no port")
 			case mbr.Family != 0 && mbr.FWMark == 0:
 				v.errorf(mp+".family", "family is only for a fwmark member; an address has its own")
-			case mbr.Family != 0 && !slices.Contains(ServiceFamilies, mbr.Family):
-				v.errorf(mp+".family", "want 4 or 6, got %d", mbr.Family)
+			default:
+				optionalOneOf(v, mp+".family", mbr.Family, ServiceFamilies, wantOr)
 			}
 		}
 	}
@@ -466,9 +460,7 @@ func (v *validator) virtualServers() {
 			v.errorf(p, "give exactly one of address (with port), fwmark or group")
 			continue
 		}
-		if vs.Protocol != "" && !slices.Contains(Protocols, vs.Protocol) {
-			v.errorf(p+".protocol", "want tcp, udp or sctp (lower case), got %q", vs.Protocol)
-		}
+		optionalOneOf(v, p+".protocol", vs.Protocol, Protocols, wantOrLowerCase)
 		if vs.Address != nil {
 			if vs.Port < 0 || vs.Port > 65535 {
 				v.errorf(p+".port", "want 1..65535, got %d", vs.Port)
@@ -481,18 +473,12 @@ func (v *validator) virtualServers() {
 		if vs.Group != "" && v.group(vs.Group) == nil {
 			v.errorf(p+".group", "no virtual_server_group named %q", vs.Group)
 		}
-		if vs.Family != 0 && !slices.Contains(ServiceFamilies, vs.Family) {
-			v.errorf(p+".family", "want 4 or 6, got %d", vs.Family)
-		} else if vs.Family != 0 && vs.FWMark == 0 && vs.Group == "" {
+		if optionalOneOf(v, p+".family", vs.Family, ServiceFamilies, wantOr) && vs.Family != 0 && vs.FWMark == 0 && vs.Group == "" {
 			v.errorf(p+".family", "family is only for fwmark services and groups (their fwmark entries); an address has its own")
 		}
-		if vs.Scheduler != "" && !slices.Contains(Schedulers, vs.Scheduler) {
-			v.errorf(p+".scheduler", "unknown scheduler %q; want one of %s", vs.Scheduler, strings.Join(Schedulers, " "))
-		}
+		optionalOneOf(v, p+".scheduler", vs.Scheduler, Schedulers, "unknown scheduler %[1]s; want one of %[3]s")
 		v.schedFlags(p, vs)
-		if vs.Forwarding != "" && !slices.Contains(Forwardings, vs.Forwarding) {
-			v.errorf(p+".forwarding", "want nat, dr or tun (lower case), got %q", vs.Forwarding)
-		}
+		optionalOneOf(v, p+".forwarding", vs.Forwarding, Forwardings, wantOrLowerCase)
 		if pe := vs.Persistence; pe != nil {
 			if pe.Timeout != nil && (pe.Timeout.Duration < time.Second || pe.Timeout.Duration%time.Second != 0 || pe.Timeout.Duration > (1<<31)*time.Second) {
 				v.errorf(p+".persistence.timeout", "want whole seconds, at least 1s, got %s", pe.Timeout.Duration)
@@ -540,9 +526,7 @@ func (v *validator) virtualServers() {
 			if s.Port < 0 || s.Port > 65535 {
 				v.errorf(sp+".port", "want 0..65535")
 			}
-			if s.Forwarding != "" && !slices.Contains(Forwardings, s.Forwarding) {
-				v.errorf(sp+".forwarding", "want nat, dr or tun, got %q", s.Forwarding)
-			}
+			optionalOneOf(v, sp+".forwarding", s.Forwarding, Forwardings, wantOr)
 		}
 		v.realServers(p, vs, fam)
 	}
@@ -564,8 +548,8 @@ func (v *validator) schedFlags(p string, vs *VirtualServer) {
 	for j, f := range vs.SchedulerFlags {
 		fp := fmt.Sprintf("%s.scheduler_flags[%d]", p, j)
 		switch {
-		case !slices.Contains(SchedulerFlags, f):
-			v.errorf(fp, "unknown flag %q; want one of %s", f, strings.Join(SchedulerFlags, " "))
+		case !oneOf(v, fp, f, SchedulerFlags, "unknown flag %[1]s; want one of %[3]s"):
+			// reported
 		case strings.HasPrefix(f, "sh-") && sched != "sh", strings.HasPrefix(f, "mh-") && sched != "mh":
 			v.errorf(fp, "%q needs scheduler %s", f, f[:2])
 		case seen[f]:
@@ -601,9 +585,7 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 		if rs.Weight != nil && (*rs.Weight < 0 || *rs.Weight > MaxWeight) {
 			v.errorf(rp+".weight", "want 0..%d, got %d", MaxWeight, *rs.Weight)
 		}
-		if rs.Forwarding != "" && !slices.Contains(Forwardings, rs.Forwarding) {
-			v.errorf(rp+".forwarding", "want nat, dr or tun (lower case), got %q", rs.Forwarding)
-		}
+		optionalOneOf(v, rp+".forwarding", rs.Forwarding, Forwardings, wantOrLowerCase)
 		if rs.UpperThreshold > 0 && rs.LowerThreshold > rs.UpperThreshold {
 			v.errorf(rp+".lower_threshold", "%d is above upper_threshold %d", rs.LowerThreshold, rs.UpperThreshold)
 		}
@@ -611,17 +593,13 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 			if fwd != "tun" {
 				v.errorf(rp+".tunnel", "tunnel settings need forwarding tun")
 			}
-			if t.Type != "" && !slices.Contains(TunnelTypes, t.Type) {
-				v.errorf(rp+".tunnel.type", "want ipip, gue or gre, got %q", t.Type)
-			}
+			optionalOneOf(v, rp+".tunnel.type", t.Type, TunnelTypes, wantOr)
 			if t.Port < 0 || t.Port > 65535 {
 				v.errorf(rp+".tunnel.port", "want 0..65535")
 			} else if t.Type == "gue" && t.Port == 0 {
 				v.errorf(rp+".tunnel.port", "missing: a gue tunnel needs the UDP port the real server decapsulates on")
 			}
-			if t.Checksum != "" && !slices.Contains(TunnelChecksums, t.Checksum) {
-				v.errorf(rp+".tunnel.checksum", "want none, csum or remcsum, got %q", t.Checksum)
-			}
+			optionalOneOf(v, rp+".tunnel.checksum", t.Checksum, TunnelChecksums, wantOr)
 		}
 		if ep := rs.EffectivePort(vs); rs.Address.IsValid() && ep >= 0 && ep <= 65535 {
 			k := rs.Key(vs)
@@ -674,8 +652,7 @@ func (v *validator) check(p string, c *Check) {
 		v.errorf(p, "empty check")
 		return
 	}
-	if !slices.Contains(CheckTypes, c.Type) {
-		v.errorf(p+".type", "want one of %s, got %q", strings.Join(CheckTypes, " "), c.Type)
+	if !oneOf(v, p+".type", c.Type, CheckTypes, wantOneOf) {
 		return
 	}
 	rv := reflect.ValueOf(c).Elem()
@@ -706,9 +683,7 @@ func (v *validator) check(p string, c *Check) {
 		if len(c.URLs) == 0 {
 			v.errorf(p+".urls", "missing: at least one url with a path")
 		}
-		if c.HTTPVersion != "" && !slices.Contains(HTTPVersions, c.HTTPVersion) {
-			v.errorf(p+".http_protocol", "want one of %s (keepalived's), got %q", strings.Join(HTTPVersions, " "), c.HTTPVersion)
-		}
+		optionalOneOf(v, p+".http_protocol", c.HTTPVersion, HTTPVersions, "want one of %[3]s (keepalived's), got %[1]s")
 		for i, u := range c.URLs {
 			up := fmt.Sprintf("%s.urls[%d]", p, i)
 			if u == nil || u.Path == "" {
@@ -731,9 +706,7 @@ func (v *validator) check(p string, c *Check) {
 			v.errorf(p+".path", "missing: the command to run")
 		}
 	case "dns":
-		if c.DNSType != "" && !slices.Contains(DNSTypes, c.DNSType) {
-			v.errorf(p+".dns_type", "want one of %s, got %q", strings.Join(DNSTypes, " "), c.DNSType)
-		}
+		optionalOneOf(v, p+".dns_type", c.DNSType, DNSTypes, wantOneOf)
 	case "udp":
 		if _, err := hex.DecodeString(c.Payload); err != nil {
 			v.errorf(p+".payload", "want hex bytes such as 0a0b0c (keepalived's format), got %q", c.Payload)
