@@ -446,35 +446,8 @@ func (v *validator) virtualServers() {
 			v.errorf(p, "empty virtual server")
 			continue
 		}
-		ids := 0
-		if vs.Address != nil {
-			ids++
-		}
-		if vs.FWMark != 0 {
-			ids++
-		}
-		if vs.Group != "" {
-			ids++
-		}
-		if ids != 1 {
-			v.errorf(p, "give exactly one of address (with port), fwmark or group")
+		if !v.serviceIdentity(p, vs) {
 			continue
-		}
-		optionalOneOf(v, p+".protocol", vs.Protocol, Protocols, wantOrLowerCase)
-		if vs.Address != nil {
-			if vs.Port < 0 || vs.Port > 65535 {
-				v.errorf(p+".port", "want 1..65535, got %d", vs.Port)
-			} else if vs.Port == 0 && vs.Persistence == nil {
-				v.errorf(p+".port", "missing: port 0 (all ports) is only allowed with persistence, as the kernel requires")
-			}
-		} else if vs.Port != 0 && vs.FWMark != 0 {
-			v.errorf(p+".port", "a fwmark service has no port; remove it")
-		}
-		if vs.Group != "" && v.group(vs.Group) == nil {
-			v.errorf(p+".group", "no virtual_server_group named %q", vs.Group)
-		}
-		if optionalOneOf(v, p+".family", vs.Family, ServiceFamilies, wantOr) && vs.Family != 0 && vs.FWMark == 0 && vs.Group == "" {
-			v.errorf(p+".family", "family is only for fwmark services and groups (their fwmark entries); an address has its own")
 		}
 		optionalOneOf(v, p+".scheduler", vs.Scheduler, Schedulers, "unknown scheduler %[1]s; want one of %[3]s")
 		v.schedFlags(p, vs)
@@ -484,23 +457,7 @@ func (v *validator) virtualServers() {
 				v.errorf(p+".persistence.timeout", "want whole seconds, at least 1s, got %s", pe.Timeout.Duration)
 			}
 		}
-		var keys []state.ServiceKey
-		if vs.Port >= 0 && vs.Port <= 65535 {
-			keys = v.m.ServiceKeys(vs)
-		}
-		for _, k := range keys {
-			if pe := vs.Persistence; pe != nil && pe.Granularity != nil && pe.Granularity.Bits > addrBits(k.Family) {
-				v.errorf(p+".persistence.granularity", "/%d is longer than an IPv%d address", pe.Granularity.Bits, k.Family)
-				break
-			}
-		}
-		for _, k := range keys {
-			if prev, ok := seen[k]; ok {
-				v.errorf(p, "service %s is already declared at %s", k, v.where(prev))
-			} else {
-				seen[k] = p
-			}
-		}
+		keys := v.serviceKeys(p, vs, seen)
 		if vs.DrainTimeout != nil && vs.DrainTimeout.Duration < 0 {
 			v.errorf(p+".drain_timeout", "must not be negative")
 		}
@@ -516,20 +473,87 @@ func (v *validator) virtualServers() {
 		if len(keys) > 0 {
 			fam = keys[0].Family
 		}
-		if s := vs.SorryServer; s != nil {
-			sp := p + ".sorry_server"
-			if !s.Address.IsValid() {
-				v.errorf(sp+".address", "missing: the sorry server's address")
-			} else if fam != 0 && state.FamilyOf(s.Address.Addr) != fam {
-				v.errorf(sp+".address", "address family differs from the service's (IPv%d)", fam)
-			}
-			if s.Port < 0 || s.Port > 65535 {
-				v.errorf(sp+".port", "want 0..65535")
-			}
-			optionalOneOf(v, sp+".forwarding", s.Forwarding, Forwardings, wantOr)
-		}
+		v.sorryServer(p+".sorry_server", vs.SorryServer, fam)
 		v.realServers(p, vs, fam)
 	}
+}
+
+// serviceIdentity checks what names the service: one of address (with
+// port), fwmark or group, its protocol and family. False when it has no
+// single identity, and so nothing more to check.
+func (v *validator) serviceIdentity(p string, vs *VirtualServer) bool {
+	ids := 0
+	if vs.Address != nil {
+		ids++
+	}
+	if vs.FWMark != 0 {
+		ids++
+	}
+	if vs.Group != "" {
+		ids++
+	}
+	if ids != 1 {
+		v.errorf(p, "give exactly one of address (with port), fwmark or group")
+		return false
+	}
+	optionalOneOf(v, p+".protocol", vs.Protocol, Protocols, wantOrLowerCase)
+	if vs.Address != nil {
+		if vs.Port < 0 || vs.Port > 65535 {
+			v.errorf(p+".port", "want 1..65535, got %d", vs.Port)
+		} else if vs.Port == 0 && vs.Persistence == nil {
+			v.errorf(p+".port", "missing: port 0 (all ports) is only allowed with persistence, as the kernel requires")
+		}
+	} else if vs.Port != 0 && vs.FWMark != 0 {
+		v.errorf(p+".port", "a fwmark service has no port; remove it")
+	}
+	if vs.Group != "" && v.group(vs.Group) == nil {
+		v.errorf(p+".group", "no virtual_server_group named %q", vs.Group)
+	}
+	if optionalOneOf(v, p+".family", vs.Family, ServiceFamilies, wantOr) && vs.Family != 0 && vs.FWMark == 0 && vs.Group == "" {
+		v.errorf(p+".family", "family is only for fwmark services and groups (their fwmark entries); an address has its own")
+	}
+	return true
+}
+
+// serviceKeys checks the service's kernel keys, which it returns: the
+// persistence granularity fits their family, and no service before it
+// (in seen) has one.
+func (v *validator) serviceKeys(p string, vs *VirtualServer, seen map[state.ServiceKey]string) []state.ServiceKey {
+	var keys []state.ServiceKey
+	if vs.Port >= 0 && vs.Port <= 65535 {
+		keys = v.m.ServiceKeys(vs)
+	}
+	for _, k := range keys {
+		if pe := vs.Persistence; pe != nil && pe.Granularity != nil && pe.Granularity.Bits > addrBits(k.Family) {
+			v.errorf(p+".persistence.granularity", "/%d is longer than an IPv%d address", pe.Granularity.Bits, k.Family)
+			break
+		}
+	}
+	for _, k := range keys {
+		if prev, ok := seen[k]; ok {
+			v.errorf(p, "service %s is already declared at %s", k, v.where(prev))
+		} else {
+			seen[k] = p
+		}
+	}
+	return keys
+}
+
+// sorryServer checks a service's sorry server (sp is its path) against
+// the service's family fam (0: unknown).
+func (v *validator) sorryServer(sp string, s *SorryServer, fam state.Family) {
+	if s == nil {
+		return
+	}
+	if !s.Address.IsValid() {
+		v.errorf(sp+".address", "missing: the sorry server's address")
+	} else if fam != 0 && state.FamilyOf(s.Address.Addr) != fam {
+		v.errorf(sp+".address", "address family differs from the service's (IPv%d)", fam)
+	}
+	if s.Port < 0 || s.Port > 65535 {
+		v.errorf(sp+".port", "want 0..65535")
+	}
+	optionalOneOf(v, sp+".forwarding", s.Forwarding, Forwardings, wantOr)
 }
 
 func addrBits(f state.Family) int {
