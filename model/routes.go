@@ -68,7 +68,25 @@ func (v *validator) route(p string, r *Route, seen map[state.RouteKey]string) {
 	if r.Src != nil && (r.Src.Addr.IsUnspecified() || r.Src.Addr.IsMulticast()) {
 		v.errorf(p+".src", "%s cannot be a source; give an address of this host or leave src out", r.Src.Addr)
 	}
-	for j, n := range r.Nexthops {
+	v.nexthops(p, fam, r.Nexthops)
+	if r.Table != nil && (*r.Table < 1 || *r.Table > 1<<32-1 || *r.Table == state.TableLocal) {
+		v.errorf(p+".table", "want 1..4294967295 except 255 (the kernel's local table), got %d", *r.Table)
+	}
+	if r.Metric != nil && (*r.Metric < 0 || *r.Metric > 1<<32-1) {
+		v.errorf(p+".metric", "want 0..4294967295, got %d", *r.Metric)
+	}
+	v.routeScope(p, fam, r)
+	k := toRoute(r, "").Key
+	if prev, ok := seen[k]; ok {
+		v.errorf(p+".to", "route %s is already declared at %s; the kernel holds one route per table, destination and metric", k, v.where(prev))
+		return
+	}
+	seen[k] = p
+}
+
+// nexthops checks a multipath route's paths, of the route's family fam.
+func (v *validator) nexthops(p string, fam state.Family, nexthops []*Nexthop) {
+	for j, n := range nexthops {
 		np := fmt.Sprintf("%s.nexthops[%d]", p, j)
 		if n == nil || n.Via == nil && n.Interface == "" {
 			v.errorf(np, "a nexthop needs `via`, `interface` or both")
@@ -82,35 +100,28 @@ func (v *validator) route(p string, r *Route, seen map[state.RouteKey]string) {
 			v.errorf(np+".weight", "want 1..256, got %d", *n.Weight)
 		}
 	}
-	for j, n := range r.Nexthops {
-		for _, o := range r.Nexthops[:j] {
+	for j, n := range nexthops {
+		for _, o := range nexthops[:j] {
 			if n != nil && o != nil && n.Via != nil && o.Via != nil && n.Via.Addr == o.Via.Addr && n.Interface == o.Interface {
 				v.errorf(fmt.Sprintf("%s.nexthops[%d]", p, j), "the same path twice; raise its weight instead")
 			}
 		}
 	}
-	if r.Table != nil && (*r.Table < 1 || *r.Table > 1<<32-1 || *r.Table == state.TableLocal) {
-		v.errorf(p+".table", "want 1..4294967295 except 255 (the kernel's local table), got %d", *r.Table)
-	}
-	if r.Metric != nil && (*r.Metric < 0 || *r.Metric > 1<<32-1) {
-		v.errorf(p+".metric", "want 0..4294967295, got %d", *r.Metric)
-	}
-	if r.Scope != "" {
-		switch {
-		case !oneOf(v, p+".scope", r.Scope, RouteScopes, unknownScope):
-			// reported
-		case fam == state.IPv6 && r.Scope != "global":
-			v.errorf(p+".scope", "IPv6 routes have no scope (the kernel keeps global); remove it")
-		case (r.Via != nil || len(r.Nexthops) > 0) && (r.Scope == "link" || r.Scope == "host"):
-			v.errorf(p+".scope", "a route through a gateway needs scope global or site (the kernel refuses %s: \"Nexthop has invalid scope\")", r.Scope)
-		}
-	}
-	k := toRoute(r, "").Key
-	if prev, ok := seen[k]; ok {
-		v.errorf(p+".to", "route %s is already declared at %s; the kernel holds one route per table, destination and metric", k, v.where(prev))
+}
+
+// routeScope checks a route's scope against its family and gateways.
+func (v *validator) routeScope(p string, fam state.Family, r *Route) {
+	if r.Scope == "" {
 		return
 	}
-	seen[k] = p
+	switch {
+	case !oneOf(v, p+".scope", r.Scope, RouteScopes, unknownScope):
+		// reported
+	case fam == state.IPv6 && r.Scope != "global":
+		v.errorf(p+".scope", "IPv6 routes have no scope (the kernel keeps global); remove it")
+	case (r.Via != nil || len(r.Nexthops) > 0) && (r.Scope == "link" || r.Scope == "host"):
+		v.errorf(p+".scope", "a route through a gateway needs scope global or site (the kernel refuses %s: \"Nexthop has invalid scope\")", r.Scope)
+	}
 }
 
 // routePath checks a gateway and device: the gateway of the route's
