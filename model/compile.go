@@ -390,29 +390,41 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 				alive[key] = inhibit
 			}
 		}
-		r := state.Real{
-			Key:            key,
-			Weight:         weight,
-			Forwarding:     fwd,
-			UpperThreshold: rs.UpperThreshold,
-			LowerThreshold: rs.LowerThreshold,
-		}
-		if t := rs.Tunnel; t != nil && r.Forwarding == state.TUN && t.Type != "" && t.Type != "ipip" {
-			r.TunnelType, r.TunnelPort = t.Type, uint16(t.Port)
-			if t.Checksum != "none" {
-				r.TunnelChecksum = t.Checksum
-			}
-		}
-		svc.Reals[key] = r
+		svc.Reals[key] = realEntry(rs, key, fwd, weight)
 	}
-	s := vs.SorryServer
-	if s == nil {
+	if vs.SorryServer == nil {
 		return
 	}
 	lost := !anyUp || upWeight < vs.Quorum.MinWeight()
 	if ql, ok := f.QuorumLost[svc.Key]; f.QuorumLost != nil && ok {
 		lost = ql
 	}
+	compileSorry(svc, vs, f, lost, alive)
+}
+
+// realEntry is the kernel's entry for a real server at weight.
+func realEntry(rs *RealServer, key state.RealKey, fwd state.Forwarding, weight int) state.Real {
+	r := state.Real{
+		Key:            key,
+		Weight:         weight,
+		Forwarding:     fwd,
+		UpperThreshold: rs.UpperThreshold,
+		LowerThreshold: rs.LowerThreshold,
+	}
+	if t := rs.Tunnel; t != nil && r.Forwarding == state.TUN && t.Type != "" && t.Type != "ipip" {
+		r.TunnelType, r.TunnelPort = t.Type, uint16(t.Port)
+		if t.Checksum != "none" {
+			r.TunnelChecksum = t.Checksum
+		}
+	}
+	return r
+}
+
+// compileSorry puts in a service's sorry server when its quorum is lost,
+// taking out (or inhibiting) the real servers alive, which map each to
+// whether it is inhibited.
+func compileSorry(svc *state.Service, vs *VirtualServer, f Facts, lost bool, alive map[state.RealKey]bool) {
+	s := vs.SorryServer
 	if lost {
 		// keepalived: "Adding sorry server", then "Removing alive servers
 		// from the pool" (checked in the test VM with 2.2.7); they come
@@ -441,7 +453,6 @@ func compileReals(svc *state.Service, vs *VirtualServer, f Facts) {
 	key := EntryKey(vs, svc.Key, s.Key(vs), fwd)
 	svc.Reals[key] = state.Real{Key: key, Weight: weight, Forwarding: fwd}
 }
-
 func toAddress(iface string, p Prefix, label, scope, origin string) state.Address {
 	if scope == "" {
 		scope = "global"
