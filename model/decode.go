@@ -381,21 +381,18 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		return
 	}
+	d.decodeKind(n, v, path)
+}
+
+// decodeKind decodes n, resolved to its value, into v by v's kind.
+func (d *decoder) decodeKind(n *yaml.Node, v reflect.Value, path string) {
 	switch v.Kind() {
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Map:
 		d.decodeMap(n, v, path)
 	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			d.errorf(n, path, "want a list, got %s", kindName(n))
-			return
-		}
-		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, c := range n.Content {
-			d.decode(c, s.Index(i), path+"["+strconv.Itoa(i)+"]")
-		}
-		v.Set(s)
+		d.decodeSlice(n, v, path)
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			d.errorf(n, path, "want a string, got %s", kindName(n))
@@ -425,6 +422,19 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	default:
 		d.errorf(n, path, "cannot decode into %s", v.Type())
 	}
+}
+
+// decodeSlice decodes a YAML list into the slice v.
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, path, "want a list, got %s", kindName(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, c := range n.Content {
+		d.decode(c, s.Index(i), path+"["+strconv.Itoa(i)+"]")
+	}
+	v.Set(s)
 }
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
