@@ -38,6 +38,8 @@ func (m *Misc) Check(ctx context.Context) Result {
 		switch {
 		case errors.Is(err, script.ErrTimeout):
 			return down(start, "timed out after %s", m.Timeout)
+		case errors.Is(err, script.ErrStopped):
+			return down(start, "stopped before it ended")
 		case !errors.As(err, &ee):
 			return down(start, "%v", err)
 		case !ee.Exited():

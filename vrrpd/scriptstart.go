@@ -15,7 +15,7 @@ import (
 // start for another reason (no /bin/sh, permission), is no shortage.
 func startShortage(err error) bool {
 	var ee *exec.ExitError
-	if err == nil || errors.As(err, &ee) || errors.Is(err, script.ErrTimeout) {
+	if err == nil || errors.As(err, &ee) || errors.Is(err, script.ErrTimeout) || errors.Is(err, script.ErrStopped) {
 		return false
 	}
 	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EAGAIN, syscall.ENOBUFS} {

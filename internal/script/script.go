@@ -19,6 +19,11 @@ import (
 // ErrTimeout is the error of a script killed at its deadline.
 var ErrTimeout = errors.New("timed out")
 
+// ErrStopped is the error of a script killed because its caller gave up
+// on it before any deadline (lbx stopping): no verdict on what it checks,
+// and no timeout to report.
+var ErrStopped = errors.New("stopped")
+
 // maxOutput bounds what is kept of a script's output (for a log line).
 const maxOutput = 4096
 
@@ -36,7 +41,7 @@ type Options struct {
 // passes, when it kills the process group. It returns the start of the
 // combined output, and an error: nil on exit status 0, an *exec.ExitError
 // for another status or a signal, an error wrapping ErrTimeout at the
-// deadline.
+// deadline (its own or ctx's), ErrStopped when ctx was cancelled first.
 func Run(ctx context.Context, argv []string, o Options) (string, error) {
 	if len(argv) == 0 {
 		return "", errors.New("empty command")
@@ -65,6 +70,9 @@ func Run(ctx context.Context, argv []string, o Options) (string, error) {
 	cmd.Stdout, cmd.Stderr = out, out
 	err := cmd.Run()
 	if ctx.Err() != nil && (cmd.ProcessState == nil || !cmd.ProcessState.Exited()) {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return out.String(), fmt.Errorf("%w before it ended (process group killed)", ErrStopped)
+		}
 		return out.String(), fmt.Errorf("%w after %s (process group killed)", ErrTimeout, o.Timeout)
 	}
 	if errors.Is(err, exec.ErrWaitDelay) {

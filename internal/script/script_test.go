@@ -64,6 +64,37 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestStoppedIsNotATimeout: a script killed because its caller cancelled
+// it (lbx stopping) says so, and is not reported as having timed out after
+// a timeout it never reached; a caller's deadline is a timeout.
+func TestStoppedIsNotATimeout(t *testing.T) {
+	tests := []struct {
+		name   string
+		ctx    func() (context.Context, context.CancelFunc)
+		want   error
+		notErr error
+	}{
+		{"cancelled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(100*time.Millisecond, cancel)
+			return ctx, cancel
+		}, ErrStopped, ErrTimeout},
+		{"caller's deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 100*time.Millisecond)
+		}, ErrTimeout, ErrStopped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			_, err := Shell(ctx, "sleep 30", Options{Timeout: 30 * time.Second})
+			if !errors.Is(err, tt.want) || errors.Is(err, tt.notErr) {
+				t.Errorf("err %v, want %v and not %v", err, tt.want, tt.notErr)
+			}
+		})
+	}
+}
+
 // alive: pid runs (a zombie, killed and not yet reaped by init, does not).
 func alive(pid int) bool {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
