@@ -234,7 +234,7 @@ func (c *conv) forwarding(owner any, n *keepalived.Node, prev *model.Tunnel) (st
 		return "dr", nil, true
 	case "TUN":
 	default:
-		c.errorf(n.Pos, "%s: want NAT, DR or TUN (upper case), got %q", n.Name, n.Args[0].Text)
+		c.oneOf(n, n.Args[0].Text, []string{"NAT", "DR", "TUN"}, "want %[2]s (upper case), got %[1]s")
 		return "", nil, false
 	}
 	if len(n.Args) == 1 {
@@ -266,7 +266,7 @@ func tunnelOptions(args []string) (t *model.Tunnel, said string) {
 				return nil, "Missing tunnel type for %s server."
 			}
 			i++
-			if !slices.Contains([]string{"ipip", "gue", "gre"}, args[i]) {
+			if !slices.Contains(model.TunnelTypes, args[i]) {
 				return nil, "Unknown tunnel type " + args[i] + " for %s server."
 			}
 			t.Type = args[i]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,16 @@ func (c *conv) need(n *keepalived.Node, k int, what string) bool {
 		return false
 	}
 	return true
+}
+
+// oneOf says whether got, n's value, is one of words; if not, it reports
+// so, as the model's validation does (model.WordsText's forms).
+func (c *conv) oneOf(n *keepalived.Node, got string, words []string, form string) bool {
+	if slices.Contains(words, got) {
+		return true
+	}
+	c.errorf(n.Pos, "%s: %s", n.Name, model.WordsText(form, got, words))
+	return false
 }
 
 func (c *conv) intArg(n *keepalived.Node, i int, lo, hi int64) (int, bool) {

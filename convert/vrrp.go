@@ -391,11 +391,8 @@ func (c *conv) auth(owner any, n *keepalived.Node) *model.Auth {
 		switch ch.Name {
 		case "auth_type":
 			if c.need(ch, 1, "PASS or AH") {
-				switch t := ch.Args[0].Text; t {
-				case "PASS", "AH":
+				if t := ch.Args[0].Text; c.oneOf(ch, t, model.AuthTypes, model.WantOr) {
 					a.Type = t
-				default:
-					c.errorf(ch.Pos, "auth_type: want PASS or AH, got %q", t)
 				}
 			}
 		case "auth_pass":

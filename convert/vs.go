@@ -268,7 +268,7 @@ func (c *conv) ipFamily(d *vsDraft, ch *keepalived.Node) {
 			c.unsupported(vs, ch, "ip_family is only expressible for `virtual_server fwmark`")
 		}
 	default:
-		c.errorf(ch.Pos, "ip_family: want inet or inet6, got %q", ch.Args[0].Text)
+		c.oneOf(ch, ch.Args[0].Text, []string{"inet", "inet6"}, model.WantOr)
 	}
 }
 

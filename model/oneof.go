@@ -6,13 +6,14 @@ import (
 	"strings"
 )
 
-// The forms of the "one of these words" error texts, for oneOf. Their
+// The forms of the "one of these words" error texts, for oneOf (and
+// convert's badWord, which says keepalived's words the same way). Their
 // arguments: %[1]s the value given (quoted when a string), %[2]s the
 // words as "a, b or c", %[3]s space-separated, %[4]s comma-separated.
 const (
-	wantOr          = "want %[2]s, got %[1]s"
-	wantOrLowerCase = "want %[2]s (lower case), got %[1]s"
-	wantOneOf       = "want one of %[3]s, got %[1]s"
+	WantOr          = "want %[2]s, got %[1]s"
+	WantOrLowerCase = "want %[2]s (lower case), got %[1]s"
+	WantOneOf       = "want one of %[3]s, got %[1]s"
 	unknownScope    = "unknown scope %[1]s; want one of %[4]s"
 )
 
@@ -22,7 +23,7 @@ func oneOf[T comparable](v *validator, path string, got T, words []T, form strin
 	if slices.Contains(words, got) {
 		return true
 	}
-	v.errorf(path, "%s", wordsText(form, got, words))
+	v.errorf(path, "%s", WordsText(form, got, words))
 	return false
 }
 
@@ -33,8 +34,8 @@ func optionalOneOf[T comparable](v *validator, path string, got T, words []T, fo
 	return got == unset || oneOf(v, path, got, words, form)
 }
 
-// wordsText fills form (see wantOr) for got and words.
-func wordsText[T comparable](form string, got T, words []T) string {
+// WordsText fills form (see WantOr) for got and words.
+func WordsText[T comparable](form string, got T, words []T) string {
 	texts := make([]string, len(words))
 	for i, w := range words {
 		texts[i] = fmt.Sprint(w)

@@ -10,13 +10,13 @@ func TestWordsText(t *testing.T) {
 		got  string
 		want string
 	}{
-		{"or, string", wordsText(wantOr, "x", IPVSOnStopModes), `want keep or remove, got "x"`},
-		{"or, three", wordsText(wantOr, "", TunnelChecksums), `want none, csum or remcsum, got ""`},
-		{"or, int", wordsText(wantOr, 5, VRRPVersions), "want 2 or 3, got 5"},
-		{"or, lower case", wordsText(wantOrLowerCase, "TCP", Protocols), `want tcp, udp or sctp (lower case), got "TCP"`},
-		{"one of", wordsText(wantOneOf, "AXFR", DNSTypes), `want one of A AAAA CNAME MX NS SOA TXT, got "AXFR"`},
-		{"unknown scope", wordsText(unknownScope, "x", RouteScopes), `unknown scope "x"; want one of global, site, link, host`},
-		{"one word", wordsText(wantOr, "b", []string{"a"}), `want a, got "b"`},
+		{"or, string", WordsText(WantOr, "x", IPVSOnStopModes), `want keep or remove, got "x"`},
+		{"or, three", WordsText(WantOr, "", TunnelChecksums), `want none, csum or remcsum, got ""`},
+		{"or, int", WordsText(WantOr, 5, VRRPVersions), "want 2 or 3, got 5"},
+		{"or, lower case", WordsText(WantOrLowerCase, "TCP", Protocols), `want tcp, udp or sctp (lower case), got "TCP"`},
+		{"one of", WordsText(WantOneOf, "AXFR", DNSTypes), `want one of A AAAA CNAME MX NS SOA TXT, got "AXFR"`},
+		{"unknown scope", WordsText(unknownScope, "x", RouteScopes), `unknown scope "x"; want one of global, site, link, host`},
+		{"one word", WordsText(WantOr, "b", []string{"a"}), `want a, got "b"`},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -44,7 +44,7 @@ func TestOneOf(t *testing.T) {
 		if tt.optional {
 			check = optionalOneOf[string]
 		}
-		ok := check(v, "global.ipvs_on_stop", tt.got, IPVSOnStopModes, wantOr)
+		ok := check(v, "global.ipvs_on_stop", tt.got, IPVSOnStopModes, WantOr)
 		if ok != tt.ok || len(v.errs) != map[bool]int{true: 0, false: 1}[tt.ok] {
 			t.Errorf("%s: ok %v with %d errors, want ok %v", tt.name, ok, len(v.errs), tt.ok)
 		}

@@ -57,7 +57,7 @@ func validate(m *Model) Errors {
 func (v *validator) global() {
 	g := v.m.Global
 	if g.VRRPVersion != nil {
-		oneOf(v, "global.vrrp_version", *g.VRRPVersion, VRRPVersions, wantOr)
+		oneOf(v, "global.vrrp_version", *g.VRRPVersion, VRRPVersions, WantOr)
 	}
 	if g.VRRPGarpMasterRepeat != nil && (*g.VRRPGarpMasterRepeat < 0 || *g.VRRPGarpMasterRepeat > 255) {
 		v.errorf("global.vrrp_garp_master_repeat", "want 0..255")
@@ -65,7 +65,7 @@ func (v *validator) global() {
 	if g.ResyncInterval != nil && g.ResyncInterval.Duration < 100*time.Millisecond {
 		v.errorf("global.resync_interval", "want at least 100ms, got %s", g.ResyncInterval.Duration)
 	}
-	optionalOneOf(v, "global.ipvs_on_stop", g.IPVSOnStop, IPVSOnStopModes, wantOr)
+	optionalOneOf(v, "global.ipvs_on_stop", g.IPVSOnStop, IPVSOnStopModes, WantOr)
 	if s := g.LVSSyncDaemon; s != nil {
 		if s.Interface == "" {
 			v.errorf("global.lvs_sync_daemon.interface", "missing: the interface the sync daemon uses")
@@ -262,7 +262,7 @@ func (v *validator) vrrpProtocol(p string, in *VRRPInstance, version int, family
 		v.errorf(p+".priority", "want 1..255 (255 = address owner), got %d", *in.Priority)
 	}
 	if in.Version != nil {
-		oneOf(v, p+".version", *in.Version, VRRPVersions, wantOr)
+		oneOf(v, p+".version", *in.Version, VRRPVersions, WantOr)
 	}
 	if family == state.IPv6 && version != 3 {
 		v.errorf(p+".version", "IPv6 virtual addresses need VRRP version 3")
@@ -278,7 +278,7 @@ func (v *validator) vrrpProtocol(p string, in *VRRPInstance, version int, family
 	}
 	if a := in.Authentication; a != nil {
 		switch {
-		case !oneOf(v, p+".authentication.type", a.Type, AuthTypes, wantOr):
+		case !oneOf(v, p+".authentication.type", a.Type, AuthTypes, WantOr):
 			// reported
 		case version == 3:
 			v.errorf(p+".authentication", "VRRPv3 has no authentication (RFC 5798); remove it or use version 2")
@@ -423,7 +423,7 @@ func (v *validator) groups() {
 			case mbr.Family != 0 && mbr.FWMark == 0:
 				v.errorf(mp+".family", "family is only for a fwmark member; an address has its own")
 			default:
-				optionalOneOf(v, mp+".family", mbr.Family, ServiceFamilies, wantOr)
+				optionalOneOf(v, mp+".family", mbr.Family, ServiceFamilies, WantOr)
 			}
 		}
 	}
@@ -451,7 +451,7 @@ func (v *validator) virtualServers() {
 		}
 		optionalOneOf(v, p+".scheduler", vs.Scheduler, Schedulers, "unknown scheduler %[1]s; want one of %[3]s")
 		v.schedFlags(p, vs)
-		optionalOneOf(v, p+".forwarding", vs.Forwarding, Forwardings, wantOrLowerCase)
+		optionalOneOf(v, p+".forwarding", vs.Forwarding, Forwardings, WantOrLowerCase)
 		if pe := vs.Persistence; pe != nil {
 			if pe.Timeout != nil && (pe.Timeout.Duration < time.Second || pe.Timeout.Duration%time.Second != 0 || pe.Timeout.Duration > (1<<31)*time.Second) {
 				v.errorf(p+".persistence.timeout", "want whole seconds, at least 1s, got %s", pe.Timeout.Duration)
@@ -496,7 +496,7 @@ func (v *validator) serviceIdentity(p string, vs *VirtualServer) bool {
 		v.errorf(p, "give exactly one of address (with port), fwmark or group")
 		return false
 	}
-	optionalOneOf(v, p+".protocol", vs.Protocol, Protocols, wantOrLowerCase)
+	optionalOneOf(v, p+".protocol", vs.Protocol, Protocols, WantOrLowerCase)
 	if vs.Address != nil {
 		if vs.Port < 0 || vs.Port > 65535 {
 			v.errorf(p+".port", "want 1..65535, got %d", vs.Port)
@@ -509,7 +509,7 @@ func (v *validator) serviceIdentity(p string, vs *VirtualServer) bool {
 	if vs.Group != "" && v.group(vs.Group) == nil {
 		v.errorf(p+".group", "no virtual_server_group named %q", vs.Group)
 	}
-	if optionalOneOf(v, p+".family", vs.Family, ServiceFamilies, wantOr) && vs.Family != 0 && vs.FWMark == 0 && vs.Group == "" {
+	if optionalOneOf(v, p+".family", vs.Family, ServiceFamilies, WantOr) && vs.Family != 0 && vs.FWMark == 0 && vs.Group == "" {
 		v.errorf(p+".family", "family is only for fwmark services and groups (their fwmark entries); an address has its own")
 	}
 	return true
@@ -553,7 +553,7 @@ func (v *validator) sorryServer(sp string, s *SorryServer, fam state.Family) {
 	if s.Port < 0 || s.Port > 65535 {
 		v.errorf(sp+".port", "want 0..65535")
 	}
-	optionalOneOf(v, sp+".forwarding", s.Forwarding, Forwardings, wantOr)
+	optionalOneOf(v, sp+".forwarding", s.Forwarding, Forwardings, WantOr)
 }
 
 func addrBits(f state.Family) int {
@@ -609,7 +609,7 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 		if rs.Weight != nil && (*rs.Weight < 0 || *rs.Weight > MaxWeight) {
 			v.errorf(rp+".weight", "want 0..%d, got %d", MaxWeight, *rs.Weight)
 		}
-		optionalOneOf(v, rp+".forwarding", rs.Forwarding, Forwardings, wantOrLowerCase)
+		optionalOneOf(v, rp+".forwarding", rs.Forwarding, Forwardings, WantOrLowerCase)
 		if rs.UpperThreshold > 0 && rs.LowerThreshold > rs.UpperThreshold {
 			v.errorf(rp+".lower_threshold", "%d is above upper_threshold %d", rs.LowerThreshold, rs.UpperThreshold)
 		}
@@ -617,13 +617,13 @@ func (v *validator) realServers(p string, vs *VirtualServer, fam state.Family) {
 			if fwd != "tun" {
 				v.errorf(rp+".tunnel", "tunnel settings need forwarding tun")
 			}
-			optionalOneOf(v, rp+".tunnel.type", t.Type, TunnelTypes, wantOr)
+			optionalOneOf(v, rp+".tunnel.type", t.Type, TunnelTypes, WantOr)
 			if t.Port < 0 || t.Port > 65535 {
 				v.errorf(rp+".tunnel.port", "want 0..65535")
 			} else if t.Type == "gue" && t.Port == 0 {
 				v.errorf(rp+".tunnel.port", "missing: a gue tunnel needs the UDP port the real server decapsulates on")
 			}
-			optionalOneOf(v, rp+".tunnel.checksum", t.Checksum, TunnelChecksums, wantOr)
+			optionalOneOf(v, rp+".tunnel.checksum", t.Checksum, TunnelChecksums, WantOr)
 		}
 		if ep := rs.EffectivePort(vs); rs.Address.IsValid() && ep >= 0 && ep <= 65535 {
 			k := rs.Key(vs)
@@ -676,7 +676,7 @@ func (v *validator) check(p string, c *Check) {
 		v.errorf(p, "empty check")
 		return
 	}
-	if !oneOf(v, p+".type", c.Type, CheckTypes, wantOneOf) {
+	if !oneOf(v, p+".type", c.Type, CheckTypes, WantOneOf) {
 		return
 	}
 	rv := reflect.ValueOf(c).Elem()
@@ -730,7 +730,7 @@ func (v *validator) check(p string, c *Check) {
 			v.errorf(p+".path", "missing: the command to run")
 		}
 	case "dns":
-		optionalOneOf(v, p+".dns_type", c.DNSType, DNSTypes, wantOneOf)
+		optionalOneOf(v, p+".dns_type", c.DNSType, DNSTypes, WantOneOf)
 	case "udp":
 		if _, err := hex.DecodeString(c.Payload); err != nil {
 			v.errorf(p+".payload", "want hex bytes such as 0a0b0c (keepalived's format), got %q", c.Payload)
