@@ -93,11 +93,11 @@ listen_overflows() {
 # socket_census (SOCKETS=1 only: it costs CPU in the guest): TCP sockets by
 # state on the director's side and in the servers' namespace (IPv4 and
 # IPv6 tables: busybox httpd listens on [::]:80), and the
-# httpd's processes.
+# httpd's processes (from /proc: the guest's busybox has no pgrep).
 socket_census() {
 	((${SOCKETS:-0})) || return 0
 	printf ' director: %s rs: %s httpd-procs=%s' "$(tcp_states </proc/net/tcp)" \
-		"$(ip netns exec rs cat /proc/net/tcp /proc/net/tcp6 | tcp_states)" "$(pgrep -f "httpd -f" | wc -l)"
+		"$(ip netns exec rs cat /proc/net/tcp /proc/net/tcp6 | tcp_states)" "$(grep -ls "httpd.-f" /proc/[0-9]*/cmdline | wc -l)"
 }
 # tcp_states: /proc/net/tcp's sockets counted by state (st, hex).
 tcp_states() {
