@@ -135,10 +135,7 @@ func (k *BatchNetKernel) Read(ctx context.Context) (*state.State, error) {
 		}
 		st.Services[svc.Key] = svc
 	}
-	if err := k.readIPVSSysctls(st); err != nil {
-		return nil, err
-	}
-	if err := k.readNetwork(ctx, st); err != nil {
+	if err := k.readBeyondIPVS(ctx, st); err != nil {
 		return nil, err
 	}
 	return st, nil

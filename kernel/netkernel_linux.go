@@ -225,10 +225,7 @@ func (k *NetKernel) Read(ctx context.Context) (*state.State, error) {
 		}
 		st.Services[svc.Key] = svc
 	}
-	if err := k.readIPVSSysctls(st); err != nil {
-		return nil, err
-	}
-	if err := k.readNetwork(ctx, st); err != nil {
+	if err := k.readBeyondIPVS(ctx, st); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -248,6 +245,16 @@ func (k *NetKernel) ReadNetwork(ctx context.Context) (*state.State, error) {
 
 // readNetwork fills st's addresses and routes: one link, one address and
 // one route dump.
+// readBeyondIPVS reads what a whole read holds besides the IPVS table
+// (both IPVS writers read that table their own way): the IPVS sysctls,
+// links, addresses and routes.
+func (k *NetKernel) readBeyondIPVS(ctx context.Context, st *state.State) error {
+	if err := k.readIPVSSysctls(st); err != nil {
+		return err
+	}
+	return k.readNetwork(ctx, st)
+}
+
 func (k *NetKernel) readNetwork(ctx context.Context, st *state.State) error {
 	var links []netlink.Link
 	var addrs []netlink.Addr
