@@ -46,9 +46,14 @@ func (v *validator) route(p string, r *Route, seen map[state.RouteKey]string) {
 		return // typ is r.Type here: the default is a route type
 	}
 	if typ != state.RouteUnicast {
-		for field, set := range map[string]bool{"via": r.Via != nil, "interface": r.Interface != "", "nexthops": len(r.Nexthops) > 0, "onlink": r.OnLink, "src": r.Src != nil} {
-			if set {
-				v.errorf(p+"."+field, "a %s route has no %s (it sends nothing anywhere)", typ, field)
+		// In the model's field order, so that the errors come out the same
+		// way every time.
+		for _, f := range []struct {
+			field string
+			set   bool
+		}{{"via", r.Via != nil}, {"interface", r.Interface != ""}, {"nexthops", len(r.Nexthops) > 0}, {"onlink", r.OnLink}, {"src", r.Src != nil}} {
+			if f.set {
+				v.errorf(p+"."+f.field, "a %s route has no %s (it sends nothing anywhere)", typ, f.field)
 			}
 		}
 	}
