@@ -20,6 +20,7 @@
 package vrrpd
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -180,9 +181,6 @@ func instanceOf(m *model.Model, i int, in *model.VRRPInstance) (*Instance, error
 	for _, a := range in.VirtualAddressesExcluded {
 		x.Excluded = append(x.Excluded, a.Address.Addr())
 	}
-	if len(x.Addrs) == 0 {
-		return nil, &InstanceError{Index: i, Name: in.Name, Field: "virtual_addresses", Msg: "no virtual_addresses; an advertisement needs at least one: add one (those of virtual_addresses_excluded are not advertised)"}
-	}
 	if in.UnicastSrcIP != nil {
 		x.UnicastSrc = in.UnicastSrcIP.Addr
 	}
@@ -192,8 +190,27 @@ func instanceOf(m *model.Model, i int, in *model.VRRPInstance) (*Instance, error
 	for _, p := range in.UnicastPeers {
 		x.UnicastPeers = append(x.UnicastPeers, p.Addr)
 	}
+	if err := addressless(x, m.Global.VRRPStrict); err != nil {
+		return nil, &InstanceError{Index: i, Name: in.Name, Field: "virtual_addresses", Msg: err.Error()}
+	}
 	x.FSM.Tracks = tracksFor(x, in, m.Scripts)
 	return x, nil
+}
+
+// addressless refuses an instance without virtual addresses where
+// keepalived 2.2.7 does (vrrp_complete_instance: "No VIP specified; at
+// least one is required" for VRRPv3, IPv6 or strict mode). A VRRPv2 IPv4
+// instance without any runs, as in keepalived ("at least one is
+// sensible"): its adverts carry none, and it drives notify scripts only.
+func addressless(x *Instance, strict bool) error {
+	if len(x.Addrs) > 0 {
+		return nil
+	}
+	v6 := x.UnicastSrc.Is6() || x.McastSrc.Is6() || len(x.UnicastPeers) > 0 && x.UnicastPeers[0].Is6()
+	if x.FSM.Version == 3 || v6 || strict {
+		return errors.New("no virtual_addresses; VRRPv3, IPv6 and vrrp_strict instances need at least one, as in keepalived: add one (those of virtual_addresses_excluded are not advertised)")
+	}
+	return nil
 }
 
 // tracksFor is what instance x (in, in the model) tracks, in order: its

@@ -1122,6 +1122,11 @@ func (d *Daemon) validate(l *link, r Received) (*inst, *packet.Packet, string) {
 	if p.Version == 2 && !p.PassMatches(in.cfg.AuthPass) {
 		return in, nil, "auth"
 	}
+	// An advert without addresses is right only for an instance without
+	// any (keepalived runs VRRPv2 instances so).
+	if len(p.Addrs) == 0 && len(in.cfg.Addrs) > 0 {
+		return in, nil, "address_count"
+	}
 	return in, p, ""
 }
 

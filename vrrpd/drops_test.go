@@ -54,6 +54,9 @@ func TestDropAccounting(t *testing.T) {
 			return b
 		}, map[string]uint64{"drop_version": 1}},
 		{"v2 packet to a v3 instance", 3, v2(nil), map[string]uint64{"drop_version": 1}},
+		// An instance without addresses takes adverts without any (see
+		// TestAddresslessInstance); one with addresses does not.
+		{"no addresses, to an instance with some", 2, v2(func(p *packet.Packet) { p.Addrs = nil }), map[string]uint64{"drop_address_count": 1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

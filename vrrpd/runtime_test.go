@@ -516,3 +516,17 @@ func TestSourceRetryBackoff(t *testing.T) {
 	r.net.SetAddrs("eth0", own)
 	r.awaitState("VI_1", "BACKUP")
 }
+
+// An instance without virtual addresses (VRRPv2: keepalived runs it, to
+// drive notify scripts) takes over and advertises none. (An instance with
+// addresses drops adverts without any: TestDropAccounting.)
+func TestAddresslessInstance(t *testing.T) {
+	r := start(t, config(t, `vrrp_instances:
+  - {name: VI_0, interface: eth0, virtual_router_id: 51, version: 2, advert_int: 1s}
+`), nil)
+	r.advance(3*time.Second + 609375*time.Microsecond)
+	r.awaitState("VI_0", "MASTER")
+	if sent := r.awaitEvents(vrrptest.Send, "eth0", 1); len(sent[0].Packet.Addrs) != 0 {
+		t.Errorf("advert carries %v; want no address", sent[0].Packet.Addrs)
+	}
+}

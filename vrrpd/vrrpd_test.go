@@ -106,6 +106,43 @@ vrrp_instances:
 				}
 			},
 		},
+		{
+			name: "without virtual addresses, VRRPv2: runs, as in keepalived",
+			yaml: `version: 1
+vrrp_instances:
+  - {name: VI_0, interface: eth0, virtual_router_id: 51}
+`,
+			check: func(t *testing.T, c *Config) {
+				if in := c.Instances[0]; len(in.Addrs) != 0 || in.V6 || in.FSM.Version != 2 {
+					t.Errorf("addresses %v, v6 %v, version %d; want none, IPv4, 2", in.Addrs, in.V6, in.FSM.Version)
+				}
+			},
+		},
+		{
+			name: "without virtual addresses, VRRPv3: refused, as in keepalived",
+			yaml: `version: 1
+vrrp_instances:
+  - {name: VI_0, interface: eth0, virtual_router_id: 51, version: 3}
+`,
+			wantErr: "no virtual_addresses; VRRPv3, IPv6 and vrrp_strict instances need at least one",
+		},
+		{
+			name: "without virtual addresses, vrrp_strict: refused",
+			yaml: `version: 1
+global: {vrrp_strict: true}
+vrrp_instances:
+  - {name: VI_0, interface: eth0, virtual_router_id: 51}
+`,
+			wantErr: "no virtual_addresses",
+		},
+		{
+			name: "without virtual addresses, IPv6 peers: refused",
+			yaml: `version: 1
+vrrp_instances:
+  - {name: VI_0, interface: eth0, virtual_router_id: 51, unicast_peers: ["2001:db8::2"]}
+`,
+			wantErr: "no virtual_addresses",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,7 +40,8 @@ func TestValidateRefusesWhatWatchRefuses(t *testing.T) {
 		says  string // "" = valid
 		line  string // file:line in the error
 	}{
-		{"no virtual addresses", "version: 1\n" + instance(""), "no virtual_addresses", ":3:"},
+		{"no virtual addresses, VRRPv3", "version: 1\n" + instance("    version: 3\n"), "no virtual_addresses", ":3:"},
+		{"no virtual addresses, VRRPv2 (keepalived runs it)", "version: 1\n" + instance(""), "", ""},
 		{"unsafe script under script security", "version: 1\nglobal: {enable_script_security: true, script_user: root}\n" +
 			instance(vips+"    notify: {master: /bin/sh "+open+"}\n"), "is writable by everyone", ":8:"},
 		{"unknown script user", "version: 1\nglobal: {script_user: no-such-user-lbx}\n" + instance(vips), "does not exist", ":2:"},

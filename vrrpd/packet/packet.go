@@ -169,9 +169,6 @@ func Parse(b []byte, src, dst netip.Addr) (*Packet, error) {
 	if len(b) > want {
 		return nil, fmt.Errorf("vrrp: %d bytes but %d addresses need %d: %w", len(b), count, want, ErrCount)
 	}
-	if count == 0 {
-		return nil, fmt.Errorf("vrrp: no addresses: %w", ErrCount)
-	}
 	if got, want := binary.BigEndian.Uint16(b[6:]), checksum(b, p.Version, src, dst); got != want {
 		return nil, fmt.Errorf("vrrp: checksum %#04x, want %#04x: %w", got, want, ErrChecksum)
 	}
