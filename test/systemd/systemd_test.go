@@ -180,7 +180,9 @@ func boot(t *testing.T) *container {
 		},
 	}, func(nc *nspawn.Container) {
 		if out, err := nc.In(journalArgs...); err == nil {
-			t.Logf("journal of lbx.service at the failure (last 60 lines):\n%s", nspawn.Tail(out, 60))
+			// Enough lines to hold a whole restart cycle or two (the
+			// watchdog case fails on what happened before the last one).
+			t.Logf("journal of lbx.service at the failure (last 300 lines):\n%s", nspawn.Tail(out, 300))
 		}
 	})
 	return c
