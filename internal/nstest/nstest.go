@@ -92,6 +92,24 @@ func (n *NS) Try(name string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// Dump runs a read-only command in the namespace (an `ip ... show`) and
+// returns its output once it succeeds: iproute2 exits non-zero with no
+// output when the kernel reports the dump interrupted by a concurrent
+// change ("Dump was interrupted and may be inconsistent"), which a daemon
+// still converging makes likely. It gives up after 5 s and returns the
+// last output, error text included.
+func (n *NS) Dump(name string, args ...string) string {
+	var out string
+	for end := time.Now().Add(5 * time.Second); ; {
+		o, err := n.Try(name, args...)
+		out = o
+		if err == nil || time.Now().After(end) {
+			return out
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Do runs f on an OS thread switched into the namespace. A socket f makes
 // belongs to the namespace for good, wherever it is used afterwards.
 func (n *NS) Do(f func() error) error {

@@ -193,7 +193,7 @@ func (p *pair) masterNow() (string, string) {
 }
 
 func hasAddr(ns *nstest.NS, a string) bool {
-	out, _ := ns.Try("ip", "-o", "addr", "show", "dev", "eth0")
+	out := ns.Dump("ip", "-o", "addr", "show", "dev", "eth0")
 	return strings.Contains(out, " "+a+" ")
 }
 
@@ -229,19 +229,19 @@ func (p *pair) invariants(t *testing.T, fault string, statics []string) {
 	p.c.slowestMaster = max(p.c.slowestMaster, took)
 	p.c.mu.Unlock()
 	canary := hasAddr(p.victim, canaryIP)
-	rt, _ := p.victim.Try("ip", "route", "show", canaryRt)
+	rt := p.victim.Dump("ip", "route", "show", canaryRt)
 	p.c.hold(t, fault, "hand-added objects kept", canary && strings.Contains(rt, canaryRt), fmt.Sprintf("canary address %v, route %q", canary, rt))
 	want := append([]string{"192.0.2.10/24"}, statics...)
 	var missing []string
 	converged := waitUntil(5*time.Second, func() bool {
 		missing = missing[:0]
-		out, _ := p.victim.Try("ip", "-o", "addr", "show", "dev", "eth0")
+		out := p.victim.Dump("ip", "-o", "addr", "show", "dev", "eth0")
 		for _, a := range want {
 			if !strings.Contains(out, " "+a+" ") {
 				missing = append(missing, a)
 			}
 		}
-		r, _ := p.victim.Try("ip", "route", "show", "203.0.113.0/24")
+		r := p.victim.Dump("ip", "route", "show", "203.0.113.0/24")
 		return len(missing) == 0 && strings.Contains(r, "203.0.113.0/24")
 	})
 	p.c.hold(t, fault, "kernel converges to the model", converged, fmt.Sprintf("missing %v", missing))
@@ -392,7 +392,7 @@ func faultReloadKill(t *testing.T, p *pair, points int) {
 			when = fmt.Sprintf("after address change #%d of the reload", k)
 		}
 		p.kill9()
-		out, _ := p.victim.Try("ip", "-o", "addr", "show", "dev", "eth0")
+		out := p.victim.Dump("ip", "-o", "addr", "show", "dev", "eth0")
 		newIn, oldIn := strings.Count(out, fmt.Sprintf(" 10.%d.", 10+set)), strings.Count(out, fmt.Sprintf(" 10.%d.", 11-set))
 		p.c.hupKills[fmt.Sprintf("new %d, old %d", newIn, oldIn)] = true
 		p.start(t, "")
