@@ -192,6 +192,17 @@ func (p *pair) masterNow() (string, string) {
 	return "", fmt.Sprintf("victim %q (VIP %v, %v), peer %q (VIP %v, %v)", vs.state, vvip, verr, ps.state, pvip, perr)
 }
 
+// grepLines keeps the lines of out that contain sub.
+func grepLines(out, sub string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, sub) {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
 func hasAddr(ns *nstest.NS, a string) bool {
 	out := ns.Dump("ip", "-o", "addr", "show", "dev", "eth0")
 	return strings.Contains(out, " "+a+" ")
@@ -230,7 +241,12 @@ func (p *pair) invariants(t *testing.T, fault string, statics []string) {
 	p.c.mu.Unlock()
 	canary := hasAddr(p.victim, canaryIP)
 	rt := p.victim.Dump("ip", "route", "show", canaryRt)
-	p.c.hold(t, fault, "hand-added objects kept", canary && strings.Contains(rt, canaryRt), fmt.Sprintf("canary address %v, route %q", canary, rt))
+	kept := fmt.Sprintf("canary address %v, route %q", canary, rt)
+	if !canary {
+		// What eth0 holds then says who took it.
+		kept += "; eth0 holds (192.0.2.x):\n" + grepLines(p.victim.Dump("ip", "-o", "addr", "show", "dev", "eth0"), " 192.0.2.")
+	}
+	p.c.hold(t, fault, "hand-added objects kept", canary && strings.Contains(rt, canaryRt), kept)
 	want := append([]string{"192.0.2.10/24"}, statics...)
 	var missing []string
 	converged := waitUntil(5*time.Second, func() bool {
