@@ -117,13 +117,8 @@ vrrp_instances:
 `
 
 func TestDaemonInNamespace(t *testing.T) {
-	nstest.Require(t)
-	bin := buildLBX(t)
-	ns := linkedNamespace(t, "lw")
-	dir := t.TempDir()
-	file := filepath.Join(dir, "lbx.yaml")
-	os.WriteFile(file, []byte(model1), 0o644)
-	w := startWatch(t, ns, dir, bin, file)
+	r := newWatchRig(t, "lw", model1)
+	bin, ns, dir, file, w := r.bin, r.ns, r.dir, r.file, r.w
 	addrs := func() string { out, _ := ns.Try("ip", "-o", "addr", "show", "dev", "d0"); return out }
 
 	waitFor(t, "static and VRRP addresses", func() bool {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,13 +45,8 @@ func exitCode(t *testing.T, ns *nstest.NS, bin string, args ...string) (string, 
 // the daemon applied, and without a daemon the plan says when it would
 // take effect (issue 22 item 3).
 func TestPlanShowsDaemonChanges(t *testing.T) {
-	nstest.Require(t)
-	bin := buildLBX(t)
-	ns := linkedNamespace(t, "dp")
-	dir := t.TempDir()
-	file := filepath.Join(dir, "lbx.yaml")
-	os.WriteFile(file, []byte(model1), 0o644)
-	w := startWatch(t, ns, dir, bin, file)
+	r := newWatchRig(t, "dp", model1)
+	bin, ns, dir, file, w := r.bin, r.ns, r.dir, r.file, r.w
 	var st struct {
 		VRRP []struct {
 			Name, State string
@@ -172,14 +166,9 @@ func TestPlanShowsDaemonChanges(t *testing.T) {
 // model is not compared with another node's view (which would list every
 // per-node value as a change); plan says so, and compares its own node.
 func TestPlanDaemonOtherNode(t *testing.T) {
-	nstest.Require(t)
-	bin := buildLBX(t)
-	ns := linkedNamespace(t, "dn")
-	dir := t.TempDir()
-	file := filepath.Join(dir, "lbx.yaml")
 	fleet := model1 + "nodes:\n  dir1: {vrrp_instances: {VI_1: {priority: 255}}}\n  dir2: {vrrp_instances: {VI_1: {priority: 100, state: BACKUP}}}\n"
-	os.WriteFile(file, []byte(fleet), 0o644)
-	startWatch(t, ns, dir, bin, file, "--node", "dir1")
+	r := newWatchRig(t, "dn", fleet, "--node", "dir1")
+	bin, ns, dir, file := r.bin, r.ns, r.dir, r.file
 	waitFor(t, "lbx status", func() bool {
 		out, err := ns.Try(bin, "status", "-o", "json", "--run-dir", dir)
 		return err == nil && strings.Contains(out, `"node": "dir1"`)

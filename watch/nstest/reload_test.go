@@ -41,35 +41,44 @@ func manyAddresses(t *testing.T, n int) string {
 	return withAddresses(t, func(i, _ int) bool { return i < n })
 }
 
-// reloadRig is lbx watch running model1 in its own namespace, the VIP
-// up: what each reload test starts from.
-type reloadRig struct {
+// watchRig is lbx watch running a model in a namespace of its own, with
+// its own state and run directory: where the daemon tests start.
+type watchRig struct {
+	bin       string
 	ns        *nstest.NS
 	dir, file string
 	w         *daemon
 }
 
-func newReloadRig(t *testing.T, prefix string) *reloadRig {
+// newWatchRig starts lbx watch on model (with extra flags) in a new
+// namespace named after prefix.
+func newWatchRig(t *testing.T, prefix, model string, extra ...string) *watchRig {
 	nstest.Require(t)
-	bin := buildLBX(t)
-	r := &reloadRig{ns: linkedNamespace(t, prefix), dir: t.TempDir()}
+	r := &watchRig{bin: buildLBX(t), ns: linkedNamespace(t, prefix), dir: t.TempDir()}
 	r.file = filepath.Join(r.dir, "lbx.yaml")
-	if err := os.WriteFile(r.file, []byte(model1), 0o644); err != nil {
+	if err := os.WriteFile(r.file, []byte(model), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r.w = startWatch(t, r.ns, r.dir, bin, r.file)
+	r.w = startWatch(t, r.ns, r.dir, r.bin, r.file, extra...)
+	return r
+}
+
+// newReloadRig is lbx watch running model1, the VIP up: what each reload
+// test starts from.
+func newReloadRig(t *testing.T, prefix string) *watchRig {
+	r := newWatchRig(t, prefix, model1)
 	waitFor(t, "the VIP", func() bool { return strings.Contains(r.addrs(), "192.0.2.50/24") })
 	return r
 }
 
-func (r *reloadRig) addrs() string {
+func (r *watchRig) addrs() string {
 	out, _ := r.ns.Try("ip", "-o", "addr", "show", "dev", "d0")
 	return out
 }
 
 // reload replaces the model file with text at once (a rename, as an
 // editor saves) and sends lbx watch a SIGHUP.
-func (r *reloadRig) reload(t *testing.T, text string) {
+func (r *watchRig) reload(t *testing.T, text string) {
 	next := r.file + ".new"
 	if err := os.WriteFile(next, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -83,7 +92,7 @@ func (r *reloadRig) reload(t *testing.T, text string) {
 // termWithin sends a SIGTERM and wants a clean exit within 5 s; during
 // says what was under way, for the failure. It returns how long the stop
 // took.
-func (r *reloadRig) termWithin(t *testing.T, during func() string) time.Duration {
+func (r *watchRig) termWithin(t *testing.T, during func() string) time.Duration {
 	at := time.Now()
 	r.w.cmd.Process.Signal(syscall.SIGTERM)
 	select {
