@@ -24,11 +24,14 @@ func goList(t *testing.T, args ...string) []string {
 // isTestSupport: lbx's test-support packages are named for it (kerneltest,
 // vrrptest, clocktest, nstest, fdtest...), as the standard library's
 // httptest and iotest; internal/nspawn (containers for the packaging
-// tests) is the one that is not.
+// tests) and internal/testkit (the shared polling helper, binary build
+// and model-to-desired helper) are the ones that are not.
 func isTestSupport(pkg string) bool {
 	return strings.HasPrefix(pkg, "github.com/lbx-dev/lbx/") &&
-		(strings.HasSuffix(path.Base(pkg), "test") || pkg == "github.com/lbx-dev/lbx/internal/nspawn")
+		(strings.HasSuffix(path.Base(pkg), "test") || slices.Contains(unsuffixed, pkg))
 }
+
+var unsuffixed = []string{"github.com/lbx-dev/lbx/internal/nspawn", "github.com/lbx-dev/lbx/internal/testkit"}
 
 // TestNotLinkedIntoBinaries: no fake or test helper (the fake kernel,
 // vrrpd's fake transport, the fake clock, the namespace helpers) is linked
@@ -44,7 +47,7 @@ func TestNotLinkedIntoBinaries(t *testing.T) {
 		}
 	}
 	support := slices.DeleteFunc(goList(t, "github.com/lbx-dev/lbx/..."), func(p string) bool { return !isTestSupport(p) })
-	for _, fake := range []string{"github.com/lbx-dev/lbx/kernel/kerneltest", "github.com/lbx-dev/lbx/vrrpd/vrrptest", "github.com/lbx-dev/lbx/internal/clock/clocktest", "github.com/lbx-dev/lbx/internal/nspawn"} {
+	for _, fake := range []string{"github.com/lbx-dev/lbx/kernel/kerneltest", "github.com/lbx-dev/lbx/vrrpd/vrrptest", "github.com/lbx-dev/lbx/internal/clock/clocktest", "github.com/lbx-dev/lbx/internal/nspawn", "github.com/lbx-dev/lbx/internal/testkit"} {
 		if !slices.Contains(support, fake) {
 			t.Errorf("%s is not found as a test-support package: this test checks less than it says", fake)
 		}
