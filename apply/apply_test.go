@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/model"
@@ -47,18 +48,9 @@ var stateCmp = []cmp.Option{
 	cmpopts.IgnoreFields(state.Route{}, "Origin"),
 }
 
-func desired(t *testing.T, y string) *model.Desired {
-	t.Helper()
-	m, err := model.Parse([]byte(y), "t.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return model.Compile(m, model.Facts{})
-}
-
 func reconcile(t *testing.T, k kernel.Kernel, y string, owner *OwnerRecord) (*plan.Plan, *Result, error) {
 	t.Helper()
-	return Reconcile(context.Background(), k, desired(t, y), plan.Options{}, Options{Owner: owner})
+	return Reconcile(context.Background(), k, testkit.Desired(t, y), plan.Options{}, Options{Owner: owner})
 }
 
 func TestApplyIsIdempotent(t *testing.T) {
@@ -90,7 +82,7 @@ func TestOneWeightChangeIsOneWrite(t *testing.T) {
 // TestPartialFailureConverges fails every write position in turn; a second
 // apply must always reach exactly the desired state.
 func TestPartialFailureConverges(t *testing.T) {
-	want := desired(t, base).State
+	want := testkit.Desired(t, base).State
 	for n := 1; n <= 6; n++ {
 		k := kerneltest.NewFakeKernel("eth0")
 		k.FailWrite = n
@@ -111,7 +103,7 @@ func TestPartialFailureConverges(t *testing.T) {
 		if _, _, err := reconcile(t, k, base, nil); err != nil {
 			t.Fatalf("write %d: re-run: %v", n, err)
 		}
-		if p := plan.Diff(desired(t, base), k.State(), plan.Options{}); !p.Empty() {
+		if p := plan.Diff(testkit.Desired(t, base), k.State(), plan.Options{}); !p.Empty() {
 			t.Fatalf("write %d: not converged: %+v", n, p.Changes)
 		}
 		if diff := cmp.Diff(want, k.State(), stateCmp...); diff != "" {
@@ -132,7 +124,7 @@ func TestKeepGoing(t *testing.T) {
 		keep := tc.keep
 		k := kerneltest.NewFakeKernel("eth0")
 		k.Schedulers = map[string]bool{"wlc": true} // no "sh": the fwmark service fails
-		p := plan.Diff(desired(t, base), k.State(), plan.Options{})
+		p := plan.Diff(testkit.Desired(t, base), k.State(), plan.Options{})
 		var kern kernel.Kernel = k
 		if tc.batch {
 			kern = kerneltest.BatchingFake{FakeKernel: k} // the service and its real servers in one batch
@@ -202,7 +194,7 @@ func TestDrain(t *testing.T) {
 		},
 	}
 	removed := strings.Replace(base, "      - {address: 10.1.0.2, weight: 2, forwarding: dr}\n", "", 1)
-	_, res, err := Reconcile(context.Background(), k, desired(t, removed), plan.Options{}, opts)
+	_, res, err := Reconcile(context.Background(), k, testkit.Desired(t, removed), plan.Options{}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +215,7 @@ func TestDrain(t *testing.T) {
 	})
 	polls = 0
 	opts.Sleep = func(ctx context.Context, d time.Duration) error { polls++; now = now.Add(d); return nil }
-	if _, _, err := Reconcile(context.Background(), k2, desired(t, removed), plan.Options{}, opts); err != nil {
+	if _, _, err := Reconcile(context.Background(), k2, testkit.Desired(t, removed), plan.Options{}, opts); err != nil {
 		t.Fatal(err)
 	}
 	if polls != 10 {
@@ -331,15 +323,15 @@ func TestLockNamesHolder(t *testing.T) {
 func TestBatchPath(t *testing.T) {
 	k := kerneltest.NewFakeKernel("eth0")
 	b := kerneltest.BatchingFake{FakeKernel: k}
-	_, res, err := Reconcile(context.Background(), b, desired(t, base), plan.Options{}, Options{})
+	_, res, err := Reconcile(context.Background(), b, testkit.Desired(t, base), plan.Options{}, Options{})
 	if err != nil || res.Added != 6 || res.KernelWrites != 6 {
 		t.Fatalf("cold batch apply: %v %+v", err, res)
 	}
-	p, _, _ := Reconcile(context.Background(), b, desired(t, base), plan.Options{}, Options{})
+	p, _, _ := Reconcile(context.Background(), b, testkit.Desired(t, base), plan.Options{}, Options{})
 	if !p.Empty() {
 		t.Fatalf("not idempotent: %+v", p.Changes)
 	}
-	_, res, _ = Reconcile(context.Background(), b, desired(t, strings.Replace(base, "weight: 2", "weight: 3", 1)), plan.Options{}, Options{})
+	_, res, _ = Reconcile(context.Background(), b, testkit.Desired(t, strings.Replace(base, "weight: 2", "weight: 3", 1)), plan.Options{}, Options{})
 	if res.KernelWrites != 1 {
 		t.Errorf("one weight change: %d writes", res.KernelWrites)
 	}
@@ -347,7 +339,7 @@ func TestBatchPath(t *testing.T) {
 		k := kerneltest.NewFakeKernel("eth0")
 		k.FailWrite = n
 		b := kerneltest.BatchingFake{FakeKernel: k}
-		_, res, err := Reconcile(context.Background(), b, desired(t, base), plan.Options{}, Options{})
+		_, res, err := Reconcile(context.Background(), b, testkit.Desired(t, base), plan.Options{}, Options{})
 		var pe *PartialError
 		if !errors.As(err, &pe) {
 			t.Fatalf("write %d: want PartialError, got %v", n, err)
@@ -366,16 +358,16 @@ func TestBatchPath(t *testing.T) {
 			t.Errorf("write %d: address outcome %s, want skipped", n, last.Outcome)
 		}
 		k.FailWrite = 0
-		if _, _, err := Reconcile(context.Background(), b, desired(t, base), plan.Options{}, Options{}); err != nil {
+		if _, _, err := Reconcile(context.Background(), b, testkit.Desired(t, base), plan.Options{}, Options{}); err != nil {
 			t.Fatalf("write %d: re-run: %v", n, err)
 		}
-		if p := plan.Diff(desired(t, base), k.State(), plan.Options{}); !p.Empty() {
+		if p := plan.Diff(testkit.Desired(t, base), k.State(), plan.Options{}); !p.Empty() {
 			t.Fatalf("write %d: not converged: %+v", n, p.Changes)
 		}
 	}
 	// A create that meets an object made behind lbx's back becomes an update.
 	k = kerneltest.NewFakeKernel("eth0")
-	d := desired(t, base)
+	d := testkit.Desired(t, base)
 	p = plan.Diff(d, k.State(), plan.Options{})
 	svc := state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Family: state.IPv4}
 	k.Mutate(func(st *state.State) {
@@ -394,7 +386,7 @@ func TestBatchPath(t *testing.T) {
 // reconcile when a service is missing from the kernel or the model.
 func TestReconcileReals(t *testing.T) {
 	ctx := context.Background()
-	d0 := desired(t, base)
+	d0 := testkit.Desired(t, base)
 	var svcA, svcB state.ServiceKey
 	for k := range d0.State.Services {
 		if k.Port == 80 {
@@ -428,15 +420,12 @@ func TestReconcileReals(t *testing.T) {
 			}
 			k.Reads, k.Writes = 0, 0
 			before := k.State()
-			m, err := model.Parse([]byte(changed), "t.yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := testkit.Model(t, changed)
 			only := map[state.ServiceKey]bool{}
 			for _, key := range tt.keys {
 				only[key] = true
 			}
-			_, _, err = ReconcileReals(ctx, k, model.CompileServices(m, model.Facts{}, only), tt.keys, plan.Options{}, Options{})
+			_, _, err := ReconcileReals(ctx, k, model.CompileServices(m, model.Facts{}, only), tt.keys, plan.Options{}, Options{})
 			if k.Reads != 0 {
 				t.Errorf("%d whole-table reads", k.Reads)
 			}
@@ -492,10 +481,7 @@ func TestDrainsAcrossReconciles(t *testing.T) {
 			k := kerneltest.NewFakeKernel("eth0")
 			run := func(y string, down bool) {
 				t.Helper()
-				m, err := model.Parse([]byte(y), "t.yaml")
-				if err != nil {
-					t.Fatal(err)
-				}
+				m := testkit.Model(t, y)
 				var f model.Facts
 				if down {
 					f.Health = map[model.RealID]model.Health{{Service: svc, Real: rk}: {Up: false}}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -57,7 +58,7 @@ func TestStopBetweenChanges(t *testing.T) {
 			if tc.stopAfter > 0 {
 				opts.Stop = stop
 			}
-			_, res, err := Reconcile(context.Background(), k, desired(t, y.String()), plan.Options{}, opts)
+			_, res, err := Reconcile(context.Background(), k, testkit.Desired(t, y.String()), plan.Options{}, opts)
 			done := 0
 			for _, c := range res.Changes {
 				switch c.Outcome {
@@ -73,7 +74,7 @@ func TestStopBetweenChanges(t *testing.T) {
 			if interrupted := tc.wantDone < 10; interrupted != errors.Is(err, ErrInterrupted) {
 				t.Errorf("err %v; want ErrInterrupted: %v", err, interrupted)
 			}
-			if _, _, err := Reconcile(context.Background(), k, desired(t, y.String()), plan.Options{}, Options{}); err != nil || len(k.State().Addresses) != 10 {
+			if _, _, err := Reconcile(context.Background(), k, testkit.Desired(t, y.String()), plan.Options{}, Options{}); err != nil || len(k.State().Addresses) != 10 {
 				t.Errorf("the next apply: %v, %d addresses; want 10", err, len(k.State().Addresses))
 			}
 		})
@@ -86,7 +87,7 @@ func TestStopBetweenChanges(t *testing.T) {
 func TestAfterStopKeepsDeletes(t *testing.T) {
 	k := kerneltest.NewFakeKernel("eth0")
 	before := "version: 1\naddresses:\n  - {address: 192.0.2.1/24, interface: eth0}\n  - {address: 192.0.2.2/24, interface: eth0}\n"
-	if _, _, err := Reconcile(context.Background(), k, desired(t, before), plan.Options{}, Options{}); err != nil {
+	if _, _, err := Reconcile(context.Background(), k, testkit.Desired(t, before), plan.Options{}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	after := "version: 1\naddresses:\n  - {address: 192.0.2.3/24, interface: eth0}\n  - {address: 192.0.2.4/24, interface: eth0}\n"
@@ -96,7 +97,7 @@ func TestAfterStopKeepsDeletes(t *testing.T) {
 	for a := range k.State().Addresses {
 		owned.Owned.Addresses[a] = true
 	}
-	p, res, err := Reconcile(context.Background(), k, desired(t, after), owned,
+	p, res, err := Reconcile(context.Background(), k, testkit.Desired(t, after), owned,
 		Options{KeepGoing: true, Stop: stop, AfterStop: func(c plan.Change) bool { return c.Action == plan.Delete }})
 	if !errors.Is(err, ErrInterrupted) {
 		t.Errorf("err %v, want ErrInterrupted", err)

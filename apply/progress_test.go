@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/progress"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/plan"
@@ -72,7 +73,7 @@ func TestDrainProgress(t *testing.T) {
 					return nil
 				},
 			}
-			_, res, err := Reconcile(context.Background(), k, desired(t, strings.Replace(removed, "drain_timeout: 10s", "drain_timeout: "+tc.timeout, 1)), plan.Options{}, opts)
+			_, res, err := Reconcile(context.Background(), k, testkit.Desired(t, strings.Replace(removed, "drain_timeout: 10s", "drain_timeout: "+tc.timeout, 1)), plan.Options{}, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +115,7 @@ func TestProgressSteps(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var rec recordSteps
 			y := "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    real_servers:\n      - {address: 10.1.0.1}\n"
-			if _, _, err := Reconcile(context.Background(), tc.kernel(), desired(t, y), plan.Options{}, Options{Progress: &rec}); err != nil {
+			if _, _, err := Reconcile(context.Background(), tc.kernel(), testkit.Desired(t, y), plan.Options{}, Options{Progress: &rec}); err != nil {
 				t.Fatal(err)
 			}
 			if !slices.Equal(rec.calls, tc.want) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
@@ -30,7 +31,7 @@ func TestRoutesWithTheirAddress(t *testing.T) {
 	if _, _, err := reconcile(t, k, routedModel, nil); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	if diff := cmp.Diff(desired(t, routedModel).State, k.State(), stateCmp...); diff != "" {
+	if diff := cmp.Diff(testkit.Desired(t, routedModel).State, k.State(), stateCmp...); diff != "" {
 		t.Errorf("kernel after apply (-want +got):\n%s", diff)
 	}
 	p, _, err := reconcile(t, k, routedModel, nil)
@@ -41,7 +42,7 @@ func TestRoutesWithTheirAddress(t *testing.T) {
 	// The operator removes the address by hand: its route goes with it.
 	ctx := context.Background()
 	vip := state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("192.0.2.10")}
-	if err := k.DeleteAddress(ctx, desired(t, routedModel).State.Addresses[vip]); err != nil {
+	if err := k.DeleteAddress(ctx, testkit.Desired(t, routedModel).State.Addresses[vip]); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(k.State().Routes); n != 1 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
@@ -32,11 +33,7 @@ func routeNS(t *testing.T) (*nstest.NS, kernel.Kernel) {
 
 func routeModel(t *testing.T, routes string) *model.Desired {
 	t.Helper()
-	m, err := model.Parse([]byte("version: 1\nroutes:\n"+routes), "routes.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return model.Compile(m, model.Facts{})
+	return testkit.Desired(t, "version: 1\nroutes:\n"+routes)
 }
 
 // lbxRoutes is what `ip` (not lbx) reports of the routes marked as lbx's,

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -26,7 +27,7 @@ func TestBGPNote(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			y := "version: 1\naddresses: [{address: 192.0.2.10/32, interface: lo}]\n" + tc.bgp
-			p := Diff(compile(t, y), state.New(), Options{})
+			p := Diff(testkit.Desired(t, y), state.New(), Options{})
 			if got := actions(p); strings.Join(got, "|") != "+ address.lo/192.0.2.10" {
 				t.Errorf("plan %v, want the address only", got)
 			}
@@ -50,7 +51,7 @@ bgp:
   kernel: {table: 100}
   announcements: [{prefix: 192.0.2.10/32}]
 `
-	d := compile(t, y)
+	d := testkit.Desired(t, y)
 	if len(d.BGPRoutes) != 1 || d.BGPRoutes[0].Key.Table != 100 || d.BGPRoutes[0].Interface != "lo" {
 		t.Fatalf("BGPRoutes %+v, want one route in table 100 via lo", d.BGPRoutes)
 	}

@@ -8,18 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
 )
-
-func mustModel(t *testing.T, y string) *model.Model {
-	t.Helper()
-	m, err := model.Parse([]byte(y), "t.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 const base = `version: 1
 addresses:
@@ -34,10 +26,6 @@ virtual_servers:
       - {address: 10.1.0.2, weight: 2}
 `
 
-func compile(t *testing.T, y string) *model.Desired {
-	return model.Compile(mustModel(t, y), model.Facts{})
-}
-
 var svcKey = state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Family: state.IPv4}
 
 func actions(p *Plan) []string {
@@ -49,7 +37,7 @@ func actions(p *Plan) []string {
 }
 
 func TestDiff(t *testing.T) {
-	full := compile(t, base).State
+	full := testkit.Desired(t, base).State
 	stranger := state.ServiceKey{Protocol: state.UDP, Addr: netip.MustParseAddr("10.9.9.9"), Port: 53, Family: state.IPv4}
 	cases := []struct {
 		name  string
@@ -95,7 +83,7 @@ func TestDiff(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := Diff(compile(t, tc.model), tc.live(), tc.opts)
+			p := Diff(testkit.Desired(t, tc.model), tc.live(), tc.opts)
 			got := actions(p)
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
@@ -105,12 +93,12 @@ func TestDiff(t *testing.T) {
 }
 
 func TestDrainAndFields(t *testing.T) {
-	full := compile(t, base).State
-	p := Diff(compile(t, strings.Replace(base, "      - {address: 10.1.0.2, weight: 2}\n", "", 1)), full, Options{})
+	full := testkit.Desired(t, base).State
+	p := Diff(testkit.Desired(t, strings.Replace(base, "      - {address: 10.1.0.2, weight: 2}\n", "", 1)), full, Options{})
 	if len(p.Changes) != 1 || p.Changes[0].DrainSeconds != 30 {
 		t.Fatalf("want one drained delete of 30s, got %+v", p.Changes)
 	}
-	p = Diff(compile(t, strings.Replace(base, "weight: 2", "weight: 5", 1)), full, Options{})
+	p = Diff(testkit.Desired(t, strings.Replace(base, "weight: 2", "weight: 5", 1)), full, Options{})
 	if f := p.Changes[0].Fields; len(f) != 1 || f[0] != "weight" {
 		t.Errorf("fields = %v, want [weight]", f)
 	}
@@ -118,24 +106,24 @@ func TestDrainAndFields(t *testing.T) {
 	// at once (keepalived's DEL_DEST): drained, a dead server would stay
 	// in IPVS and hold lbx watch's one writer for the drain timeout.
 	down := model.RealID{Service: svcKey, Real: state.RealKey{Addr: netip.MustParseAddr("10.1.0.2"), Port: 80}}
-	p = Diff(model.Compile(mustModel(t, base), model.Facts{Health: map[model.RealID]model.Health{down: {Up: false}}}), full, Options{})
+	p = Diff(model.Compile(testkit.Model(t, base), model.Facts{Health: map[model.RealID]model.Health{down: {Up: false}}}), full, Options{})
 	if len(p.Changes) != 1 || p.Changes[0].Action != Delete || p.Changes[0].DrainSeconds != 0 {
 		t.Errorf("health-down real server: want one delete without drain, got %+v", p.Changes)
 	}
 	// UDP services are never drained: there is no connection end to wait for.
 	udp := strings.Replace(base, "    port: 80\n", "    port: 80\n    protocol: udp\n", 1)
-	live := compile(t, udp).State
-	p = Diff(compile(t, strings.Replace(udp, "      - {address: 10.1.0.2, weight: 2}\n", "", 1)), live, Options{})
+	live := testkit.Desired(t, udp).State
+	p = Diff(testkit.Desired(t, strings.Replace(udp, "      - {address: 10.1.0.2, weight: 2}\n", "", 1)), live, Options{})
 	if p.Changes[0].DrainSeconds != 0 {
 		t.Errorf("UDP real server drained for %ds, want 0", p.Changes[0].DrainSeconds)
 	}
 }
 
 func TestOrder(t *testing.T) {
-	old := compile(t, base).State
+	old := testkit.Desired(t, base).State
 	// New model: a different service and address; the old ones are owned.
 	newModel := "version: 1\naddresses:\n  - {address: 192.0.2.20/24, interface: eth0}\nvirtual_servers:\n  - address: 10.0.0.2\n    port: 80\n    real_servers: [{address: 10.1.0.1}]\n"
-	p := Diff(compile(t, newModel), old, Options{Owned: Owned{
+	p := Diff(testkit.Desired(t, newModel), old, Options{Owned: Owned{
 		Services:  map[state.ServiceKey]bool{svcKey: true},
 		Addresses: map[state.AddressKey]bool{{Interface: "eth0", Addr: netip.MustParseAddr("192.0.2.10")}: true},
 	}})
@@ -152,8 +140,8 @@ func TestOrder(t *testing.T) {
 }
 
 func TestFingerprint(t *testing.T) {
-	live := compile(t, base).State
-	d := compile(t, base)
+	live := testkit.Desired(t, base).State
+	d := testkit.Desired(t, base)
 	p1 := Diff(d, live, Options{})
 	p2 := Diff(d, live.Clone(), Options{})
 	if p1.Fingerprint != p2.Fingerprint {
@@ -193,8 +181,8 @@ func TestFingerprint(t *testing.T) {
 }
 
 func TestRender(t *testing.T) {
-	full := compile(t, base).State
-	p := Diff(compile(t, strings.Replace(strings.Replace(base, "weight: 2", "weight: 5", 1), "/24", "/25", 1)), full, Options{})
+	full := testkit.Desired(t, base).State
+	p := Diff(testkit.Desired(t, strings.Replace(strings.Replace(base, "weight: 2", "weight: 5", 1), "/24", "/25", 1)), full, Options{})
 	var b bytes.Buffer
 	WriteText(&b, p, false)
 	out := b.String()
@@ -230,7 +218,7 @@ func TestRender(t *testing.T) {
 		t.Errorf("replace actions = %v, want [delete create] (Terraform's shape)", a)
 	}
 	b.Reset()
-	WriteText(&b, Diff(compile(t, base), full, Options{}), false)
+	WriteText(&b, Diff(testkit.Desired(t, base), full, Options{}), false)
 	if !strings.Contains(b.String(), "No changes.") {
 		t.Errorf("empty plan text: %q", b.String())
 	}
@@ -243,7 +231,7 @@ func TestVRRPAddressesLeftToWatch(t *testing.T) {
 	live.Addresses[k] = state.Address{Key: k, Bits: 24, Scope: "global"}
 	// Even if an earlier watch recorded the address as lbx's, one-shot
 	// plan must not touch it.
-	p := Diff(compile(t, y), live, Options{Owned: Owned{Addresses: map[state.AddressKey]bool{k: true}}})
+	p := Diff(testkit.Desired(t, y), live, Options{Owned: Owned{Addresses: map[state.AddressKey]bool{k: true}}})
 	if !p.Empty() {
 		t.Errorf("plan touches VRRP addresses: %v", actions(p))
 	}
@@ -264,11 +252,7 @@ func BenchmarkDiffNoop(b *testing.B) {
 		}
 		sb.WriteString("]}\n")
 	}
-	m, err := model.Parse([]byte(sb.String()), "big.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	d := model.Compile(m, model.Facts{})
+	d := testkit.Desired(b, sb.String())
 	live := d.State.Clone()
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -17,15 +18,15 @@ var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 // column stays where it is (a code counted as width would shift the
 // line), and each change's address starts in the same column.
 func TestRenderColourKeepsAlignment(t *testing.T) {
-	full := compile(t, base).State
+	full := testkit.Desired(t, base).State
 	for _, tc := range []struct {
 		name string
 		p    *Plan
 	}{
-		{"create", Diff(compile(t, base), state.New(), Options{})},
-		{"update and replace", Diff(compile(t, strings.Replace(strings.Replace(base, "weight: 2", "weight: 5", 1), "/24", "/25", 1)), full, Options{})},
-		{"delete with drain", Diff(compile(t, strings.Replace(base, "      - {address: 10.1.0.2, weight: 2}\n", "", 1)), full, Options{})},
-		{"no changes", Diff(compile(t, base), full, Options{})},
+		{"create", Diff(testkit.Desired(t, base), state.New(), Options{})},
+		{"update and replace", Diff(testkit.Desired(t, strings.Replace(strings.Replace(base, "weight: 2", "weight: 5", 1), "/24", "/25", 1)), full, Options{})},
+		{"delete with drain", Diff(testkit.Desired(t, strings.Replace(base, "      - {address: 10.1.0.2, weight: 2}\n", "", 1)), full, Options{})},
+		{"no changes", Diff(testkit.Desired(t, base), full, Options{})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var plain, coloured bytes.Buffer

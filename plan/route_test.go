@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -47,7 +48,7 @@ vrrp_instances:
 	} {
 		live.Routes[r.Key] = r
 	}
-	p := Diff(compile(t, y), live, Options{})
+	p := Diff(testkit.Desired(t, y), live, Options{})
 	want := []string{"- route.10.5.0.0/16", "+ address.eth0/192.0.2.10", "~ route.10.2.0.0/16", "~ route.10.3.0.0/16", "+ route.10.4.0.0/16"}
 	if got := actions(p); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("plan\n got %v\nwant %v", got, want)
@@ -78,7 +79,7 @@ vrrp_instances:
 	}
 
 	// In lbx watch, the instance's state decides: BACKUP deletes it.
-	d := model.Compile(mustModel(t, y), model.Facts{VRRP: map[string]string{"VI_1": "BACKUP"}})
+	d := model.Compile(testkit.Model(t, y), model.Facts{VRRP: map[string]string{"VI_1": "BACKUP"}})
 	if got := actions(Diff(d, live, Options{})); !contains(got, "- route.10.9.0.0/16") {
 		t.Errorf("BACKUP keeps its virtual route: %v", got)
 	}
@@ -96,7 +97,7 @@ func contains(list []string, s string) bool {
 // TestRouteFingerprint: a saved plan notices a changed route in scope,
 // and not a change to a route of another owner.
 func TestRouteFingerprint(t *testing.T) {
-	d := compile(t, "version: 1\nroutes:\n  - {to: 10.1.0.0/16, via: 192.0.2.1}\n")
+	d := testkit.Desired(t, "version: 1\nroutes:\n  - {to: 10.1.0.0/16, via: 192.0.2.1}\n")
 	live := state.New()
 	r := liveRoute("10.1.0.0/16", "192.0.2.1", state.RouteProtoLBX)
 	live.Routes[r.Key] = r
@@ -134,7 +135,7 @@ routes:
 	} {
 		live.AddLiveRoute(r)
 	}
-	p := Diff(compile(t, y), live, Options{})
+	p := Diff(testkit.Desired(t, y), live, Options{})
 	if got, want := strings.Join(actions(p), "|"), "- route.10.3.0.0/16"; got != want {
 		t.Errorf("plan %q, want %q", got, want)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -43,7 +44,7 @@ func TestSysctlDiff(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			y := "version: 1\n" + tc.ipvs + "virtual_servers:\n  - {address: 10.0.0.1, port: 80, real_servers: [{address: 10.1.0.1}]}\n"
-			p := Diff(compile(t, y), tc.live(), Options{})
+			p := Diff(testkit.Desired(t, y), tc.live(), Options{})
 			var got []string
 			for _, c := range p.Changes {
 				if c.Kind == KindSysctl {
@@ -67,7 +68,7 @@ func TestSysctlDiff(t *testing.T) {
 func TestSysctlRender(t *testing.T) {
 	live := state.New()
 	live.SetSysctl(state.IPVSSysctl("sloppy_tcp"), 0)
-	p := Diff(compile(t, "version: 1\nipvs: {sysctls: {sloppy_tcp: true}}\n"), live, Options{})
+	p := Diff(testkit.Desired(t, "version: 1\nipvs: {sysctls: {sloppy_tcp: true}}\n"), live, Options{})
 	var text bytes.Buffer
 	if err := WriteText(&text, p, false); err != nil {
 		t.Fatal(err)
@@ -110,7 +111,7 @@ func TestSysctlFingerprint(t *testing.T) {
 	for k, v := range state.IPVSSysctlDefaults {
 		live.SetSysctl(k, v)
 	}
-	p := Diff(compile(t, "version: 1\nipvs: {sysctls: {sloppy_tcp: true}}\n"), live, Options{})
+	p := Diff(testkit.Desired(t, "version: 1\nipvs: {sysctls: {sloppy_tcp: true}}\n"), live, Options{})
 	cases := []struct {
 		name  string
 		key   string
