@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -74,7 +75,7 @@ func TestCheckerBuildCheck(t *testing.T) {
 					t.Fatalf("the same build was refused: %v", err)
 				}
 				defer c.Stop()
-				eventually(t, "the server probed", func() bool { st := c.Stats(); return len(st) == 1 && st[0].Checks[0].Total > 0 })
+				testkit.Eventually(t, "the server probed", childWait, func() bool { st := c.Stats(); return len(st) == 1 && st[0].Checks[0].Total > 0 })
 				return
 			}
 			if err == nil {
@@ -150,7 +151,7 @@ func TestRestartRechecksBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	eventually(t, "the server up", func() bool { return c.Health()[ts[0].ID].Up })
+	testkit.Eventually(t, "the server up", childWait, func() bool { return c.Health()[ts[0].ID].Up })
 
 	install(other)
 	c.mu.Lock()
@@ -159,7 +160,7 @@ func TestRestartRechecksBuild(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the replaced binary refused", func() bool {
+	testkit.Eventually(t, "the replaced binary refused", childWait, func() bool {
 		return strings.Contains(logs.String(), fmt.Sprintf("found %s built from v2", path))
 	})
 	if n := c.Restarts(); n != 0 {
@@ -169,7 +170,7 @@ func TestRestartRechecksBuild(t *testing.T) {
 		t.Error("health was not kept while the checker was refused")
 	}
 	install(good)
-	eventually(t, "the right build restarted", func() bool { return c.Restarts() == 1 })
+	testkit.Eventually(t, "the right build restarted", childWait, func() bool { return c.Restarts() == 1 })
 }
 
 // TestCheckHello judges the hello replies a child can give.

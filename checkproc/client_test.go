@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -125,22 +126,16 @@ func startClient(t *testing.T, ts []check.Target) (*Client, *recorder) {
 	return c, r
 }
 
-func eventually(t *testing.T, what string, f func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if f() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
+// childWait is how long a checker child may take to report a probe or
+// restart.
+const childWait = 10 * time.Second
 
 func TestClientReportsAndAnswers(t *testing.T) {
 	_, open := listener(t)
 	ts := targets(t, open, closedPort(t))
 	upID, downID := ts[0].ID, ts[1].ID
 	c, r := startClient(t, ts)
-	eventually(t, "the closed port reported down", func() bool { h, ok := c.Health()[downID]; return ok && !h.Up && r.count() > 0 })
+	testkit.Eventually(t, "the closed port reported down", childWait, func() bool { h, ok := c.Health()[downID]; return ok && !h.Up && r.count() > 0 })
 	if h := c.Health()[upID]; !h.Up {
 		t.Errorf("open port: health %+v", h)
 	}
@@ -150,7 +145,7 @@ func TestClientReportsAndAnswers(t *testing.T) {
 	if tr.ID != downID || tr.Health.Up || tr.Reason == "" {
 		t.Errorf("transition %+v, want %s down with a reason", tr, downID)
 	}
-	eventually(t, "stats counting probes", func() bool {
+	testkit.Eventually(t, "stats counting probes", childWait, func() bool {
 		st := c.Stats()
 		return len(st) == 2 && st[0].Checks[0].Total > 1 && st[1].Checks[0].Failed > 1
 	})
@@ -171,7 +166,7 @@ func TestClientRestartKeepsHealth(t *testing.T) {
 	ts := targets(t, open, closedPort(t), paused)
 	upID, downID, pausedID := ts[0].ID, ts[1].ID, ts[2].ID
 	c, r := startClient(t, ts)
-	eventually(t, "the closed port reported down", func() bool { return !c.Health()[downID].Up && r.count() == 1 })
+	testkit.Eventually(t, "the closed port reported down", childWait, func() bool { return !c.Health()[downID].Up && r.count() == 1 })
 	c.Suspend(map[model.RealID]bool{pausedID: true})
 	before := c.Health()
 
@@ -181,12 +176,12 @@ func TestClientRestartKeepsHealth(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the child restarted", func() bool { return c.Restarts() == 1 })
+	testkit.Eventually(t, "the child restarted", childWait, func() bool { return c.Restarts() == 1 })
 	if err := syscall.Kill(pid, 0); err == nil {
 		t.Errorf("the killed child %d is still there", pid)
 	}
 	// Probes of the new child run; the suspended server's are skipped.
-	eventually(t, "the new child probing", func() bool {
+	testkit.Eventually(t, "the new child probing", childWait, func() bool {
 		st := c.Stats()
 		return len(st) == 3 && st[0].Checks[0].Total > 2 && st[1].Checks[0].Total > 2
 	})
@@ -269,11 +264,11 @@ func TestSuspendBeforeStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	eventually(t, "the other server probed", func() bool { st := c.Stats(); return len(st) == 2 && st[0].Checks[0].Total > 2 })
+	testkit.Eventually(t, "the other server probed", childWait, func() bool { st := c.Stats(); return len(st) == 2 && st[0].Checks[0].Total > 2 })
 	if st := c.Stats(); st[1].ID != ts[1].ID || st[1].Checks[0].Total != 0 {
 		t.Errorf("the suspended server: %+v", st[1])
 	}
 	// Lifted: probed again.
 	c.Suspend(nil)
-	eventually(t, "the lifted server probed", func() bool { return c.Stats()[1].Checks[0].Total > 0 })
+	testkit.Eventually(t, "the lifted server probed", childWait, func() bool { return c.Stats()[1].Checks[0].Total > 0 })
 }

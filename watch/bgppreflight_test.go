@@ -3,11 +3,11 @@ package watch
 import (
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -23,12 +23,7 @@ func TestBGPPreflight(t *testing.T) {
 	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir() // lbx-bgp, found on PATH (the test binary has none next to it)
-	build := exec.Command("go", "build", "-o", bin, "../cmd/lbx-bgp")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building lbx-bgp: %v\n%s", err, out)
-	}
+	bin := testkit.Binaries(t, "./cmd/lbx-bgp") // lbx-bgp, found on PATH (the test binary has none next to it)
 	speaker := func(pw string) string {
 		return "  local_as: 65001\n  router_id: 10.0.0.1\n  peers: [{address: 10.0.0.254, as: 65000, password_file: " + pw + "}]\n"
 	}

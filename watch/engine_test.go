@@ -23,6 +23,7 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/metrics"
@@ -106,19 +107,6 @@ func awaitTurns(t *testing.T, e *engine, n uint64) {
 	t.Helper()
 	start := e.turnsStarted.Load()
 	await(t, e, fmt.Sprintf("%d more turns of the loop", n), func() bool { return e.turnsEnded.Load() >= start+n })
-}
-
-// eventually polls a condition the engine does not signal (a checker's
-// probes, processes ending).
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func reals(k *kerneltest.FakeKernel) map[state.RealKey]state.Real {
@@ -453,7 +441,7 @@ virtual_servers:
 	probed := func(what string) {
 		t.Helper()
 		n := accepts.Load()
-		eventually(t, what, func() bool { return accepts.Load() >= n+2 })
+		testkit.Eventually(t, what, 5*time.Second, func() bool { return accepts.Load() >= n+2 })
 	}
 	quiet("at start, no instance MASTER")
 	if err := e.Reconcile(ctx, map[string]string{"VI_1": "MASTER"}); err != nil {
@@ -879,7 +867,7 @@ func runWatchOn(t *testing.T, dir, y string, k kernel.Kernel, fake *kerneltest.F
 			Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 			OpenKernel: func() (kernel.Kernel, error) { return k, nil }})
 	}()
-	eventually(t, "service applied", func() bool { return len(fake.State().Services) == 1 })
+	testkit.Eventually(t, "service applied", 5*time.Second, func() bool { return len(fake.State().Services) == 1 })
 	return func() error {
 		cancel()
 		select {
@@ -976,7 +964,7 @@ func TestKernelLostIsReopened(t *testing.T) {
 				return fake, nil
 			}})
 	}()
-	eventually(t, "the service applied through a new handle", func() bool { return len(fake.State().Services) == 1 })
+	testkit.Eventually(t, "the service applied through a new handle", 5*time.Second, func() bool { return len(fake.State().Services) == 1 })
 	cancel()
 	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run: %v", err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/kernel/kerneltest"
 )
@@ -112,7 +113,7 @@ func TestHangingEngineScripts(t *testing.T) {
 		t.Fatal("Run did not return within 5 s of the stop with hanging scripts")
 	}
 	t.Logf("stopped in %s; peak %d hanging scripts; %d started", time.Since(at).Round(time.Millisecond), peak, len(started()))
-	eventually(t, "every hanging script killed", func() bool { return live() == 0 })
+	testkit.Eventually(t, "every hanging script killed", 5*time.Second, func() bool { return live() == 0 })
 }
 
 // alive: process pid exists and is no zombie.

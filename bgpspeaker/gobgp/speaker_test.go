@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/server"
 
 	"github.com/lbx-dev/lbx/bgpspeaker"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // router is a second, independent GoBGP server standing in for a router:
@@ -88,15 +88,9 @@ func (r *router) rib(t *testing.T) map[netip.Prefix][]uint32 {
 	return out
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
+// sessionWait is how long a BGP session may take to come up or to pass
+// a change on.
+const sessionWait = 20 * time.Second
 
 func peerOf(s bgpspeaker.Speaker, a netip.Addr) PeerStatus {
 	for _, p := range s.Peers(context.Background()) {
@@ -122,6 +116,8 @@ func keys(m map[netip.Prefix][]uint32) []netip.Prefix {
 	return out
 }
 
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m.Run)) }
+
 // TestSpeaker drives the speaker through what lbx watch does with it:
 // announce, a reload adding a prefix (no session reset), a reload
 // changing one peer (only that one reset), a withdraw, and a graceful
@@ -135,12 +131,7 @@ func TestSpeaker(t *testing.T) {
 		testSpeaker(t, func(ctx context.Context, cfg Config) (bgpspeaker.Speaker, error) { return Start(ctx, cfg, log) })
 	})
 	t.Run("lbx-bgp child", func(t *testing.T) {
-		bin := filepath.Join(t.TempDir(), "lbx-bgp")
-		cmd := exec.Command("go", "build", "-o", bin, "../../cmd/lbx-bgp")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building lbx-bgp: %v\n%s", err, out)
-		}
+		bin := filepath.Join(testkit.Binaries(t, "./cmd/lbx-bgp"), "lbx-bgp")
 		testSpeaker(t, func(ctx context.Context, cfg Config) (bgpspeaker.Speaker, error) {
 			return bgpspeaker.Start(ctx, bin, cfg, log)
 		})
@@ -164,7 +155,7 @@ func testSpeaker(t *testing.T, start func(context.Context, Config) (bgpspeaker.S
 			s.Stop(context.Background(), 0)
 		}
 	})
-	eventually(t, "both sessions established", func() bool {
+	testkit.Eventually(t, "both sessions established", sessionWait, func() bool {
 		return peerOf(s, a.addr).State == "established" && peerOf(s, b.addr).State == "established"
 	})
 	med := uint32(10)
@@ -172,7 +163,7 @@ func testSpeaker(t *testing.T, start func(context.Context, Config) (bgpspeaker.S
 	if err := s.SetPaths(ctx, []Path{{Prefix: vip1, Communities: []uint32{65000<<16 | 7}, MED: &med}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "vip1 at router a", func() bool { return slices.Equal(keys(a.rib(t)), []netip.Prefix{vip1}) })
+	testkit.Eventually(t, "vip1 at router a", sessionWait, func() bool { return slices.Equal(keys(a.rib(t)), []netip.Prefix{vip1}) })
 	if got := a.rib(t)[vip1]; !slices.Equal(got, []uint32{65000<<16 | 7}) {
 		t.Errorf("communities at the router: %v, want [65000:7]", got)
 	}
@@ -186,8 +177,8 @@ func testSpeaker(t *testing.T, start func(context.Context, Config) (bgpspeaker.S
 	if err := s.SetPaths(ctx, []Path{{Prefix: vip1, Communities: []uint32{65000<<16 | 7}, MED: &med}, {Prefix: vip2}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "vip2 at router b", func() bool { return slices.Equal(keys(b.rib(t)), []netip.Prefix{vip1, vip2}) })
-	eventually(t, "one more UPDATE to b", func() bool { return peerOf(s, b.addr).UpdatesSent == updatesB+1 })
+	testkit.Eventually(t, "vip2 at router b", sessionWait, func() bool { return slices.Equal(keys(b.rib(t)), []netip.Prefix{vip1, vip2}) })
+	testkit.Eventually(t, "one more UPDATE to b", sessionWait, func() bool { return peerOf(s, b.addr).UpdatesSent == updatesB+1 })
 	if p := peerOf(s, a.addr); !p.Up.Equal(upA) || p.State != "established" {
 		t.Errorf("router a's session after adding a prefix: up since %v (was %v), %s", p.Up, upA, p.State)
 	}
@@ -198,27 +189,27 @@ func testSpeaker(t *testing.T, start func(context.Context, Config) (bgpspeaker.S
 	if err != nil || !slices.Equal(reset, []netip.Addr{b.addr}) {
 		t.Fatalf("Configure changing b: reset %v, err %v; want [%s]", reset, err, b.addr)
 	}
-	eventually(t, "b re-established", func() bool { p := peerOf(s, b.addr); return p.State == "established" && p.Up.After(upB) })
+	testkit.Eventually(t, "b re-established", sessionWait, func() bool { p := peerOf(s, b.addr); return p.State == "established" && p.Up.After(upB) })
 	if p := peerOf(s, a.addr); !p.Up.Equal(upA) {
 		t.Errorf("router a's session was reset by b's change: up since %v, was %v", p.Up, upA)
 	}
-	eventually(t, "b learns both prefixes again", func() bool { return len(b.rib(t)) == 2 })
+	testkit.Eventually(t, "b learns both prefixes again", sessionWait, func() bool { return len(b.rib(t)) == 2 })
 
 	// A withdraw.
 	if err := s.SetPaths(ctx, []Path{{Prefix: vip2}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "vip1 withdrawn at a", func() bool { return slices.Equal(keys(a.rib(t)), []netip.Prefix{vip2}) })
+	testkit.Eventually(t, "vip1 withdrawn at a", sessionWait, func() bool { return slices.Equal(keys(a.rib(t)), []netip.Prefix{vip2}) })
 
 	// A graceful stop: GRACEFUL_SHUTDOWN during the wait, then nothing.
 	done := make(chan error, 1)
 	go func() { done <- s.Stop(ctx, time.Second) }()
 	stopped = true
-	eventually(t, "GRACEFUL_SHUTDOWN at a", func() bool { return slices.Contains(a.rib(t)[vip2], GracefulShutdownCommunity) })
+	testkit.Eventually(t, "GRACEFUL_SHUTDOWN at a", sessionWait, func() bool { return slices.Contains(a.rib(t)[vip2], GracefulShutdownCommunity) })
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "nothing left at a", func() bool { return len(a.rib(t)) == 0 })
+	testkit.Eventually(t, "nothing left at a", sessionWait, func() bool { return len(a.rib(t)) == 0 })
 	if err := s.SetPaths(ctx, []Path{{Prefix: vip1}}); err == nil {
 		t.Error("SetPaths after Stop: no error")
 	}

@@ -8,49 +8,26 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
-// built is lbx and lbx-check built once into one directory, as make build
-// puts them; the tests run the binaries as an operator would.
-var built struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
+// buildBinaries returns a directory with lbx and lbx-check built as make
+// build puts them; the tests run the binaries as an operator would.
 func buildBinaries(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds lbx")
 	}
-	built.once.Do(func() {
-		built.dir, built.err = os.MkdirTemp("", "lbx-cmd-test")
-		if built.err != nil {
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", built.dir+"/", ".", "../lbx-check").CombinedOutput()
-		if err != nil {
-			built.err = errors.New("go build: " + err.Error() + "\n" + string(out))
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.dir
+	return testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check")
 }
 
 func TestMain(m *testing.M) {
 	// Tests give lbx --state-dir and --run-dir of their own: fail the run
 	// when one left something in the host's.
-	code := nstest.MainGuardingHostDirs(m)
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
-	os.Exit(code)
+	os.Exit(testkit.Main(func() int { return nstest.MainGuardingHostDirs(m) }))
 }
 
 // run runs a binary and returns its stderr and exit code.

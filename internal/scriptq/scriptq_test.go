@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/script"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // recorder is a Run that records what ran, per key (argv[0] is the key,
@@ -100,7 +101,7 @@ func TestQueueOrderAndCoalescing(t *testing.T) {
 			}
 			if c.parallel > 1 {
 				// The other keys do not wait for the held one.
-				waitFor(t, func() bool {
+				testkit.Eventually(t, "the other keys' scripts run while one is held", 5*time.Second, func() bool {
 					r.mu.Lock()
 					defer r.mu.Unlock()
 					for k, w := range c.want {
@@ -127,15 +128,6 @@ func TestQueueOrderAndCoalescing(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, ok func() bool) {
-	t.Helper()
-	for end := time.Now().Add(5 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatal("timed out")
-		}
-	}
-}
-
 // TestQueueHangingScripts runs real scripts that never end: Push never
 // blocks, Close returns within its budget, and the scripts' process
 // groups (a background child included) are gone.
@@ -156,7 +148,7 @@ func TestQueueHangingScripts(t *testing.T) {
 		t.Fatalf("%d pushes took %s: Push blocks", pushes, d)
 	}
 	// Three keys run (Parallel), each holding its first script.
-	waitFor(t, func() bool { b, _ := os.ReadFile(pids); return len(strings.Fields(string(b))) >= 6 })
+	testkit.Eventually(t, "three keys' first scripts started", 5*time.Second, func() bool { b, _ := os.ReadFile(pids); return len(strings.Fields(string(b))) >= 6 })
 	start = time.Now()
 	q.Close(300 * time.Millisecond)
 	if d := time.Since(start); d > 2*time.Second {
@@ -166,7 +158,7 @@ func TestQueueHangingScripts(t *testing.T) {
 	for _, p := range strings.Fields(string(b)) {
 		var pid int
 		fmt.Sscan(p, &pid)
-		waitFor(t, func() bool { return syscall.Kill(pid, 0) != nil })
+		testkit.Eventually(t, fmt.Sprintf("script process %d gone", pid), 5*time.Second, func() bool { return syscall.Kill(pid, 0) != nil })
 	}
 	// All but the three that ran were dropped: coalesced or abandoned.
 	if got := q.Dropped()["notify"]; got != pushes-3 {

@@ -17,9 +17,12 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
-func TestMain(m *testing.M) { os.Exit(nstest.MainGuardingHostDirs(m)) }
+func TestMain(m *testing.M) {
+	os.Exit(testkit.Main(func() int { return nstest.MainGuardingHostDirs(m) }))
+}
 
 // template is the model as a Jinja template: line 3 holds the address
 // (a run breaks it with a bad prefix length to get a positioned error).
@@ -65,10 +68,7 @@ type rig struct {
 func newRig(t *testing.T) *rig {
 	nstest.Require(t, "ansible-playbook")
 	r := &rig{t: t, dir: t.TempDir()}
-	r.bin = filepath.Join(r.dir, "lbx")
-	if out, err := exec.Command("go", "build", "-o", r.bin, "../../cmd/lbx").CombinedOutput(); err != nil {
-		t.Fatalf("build lbx: %v\n%s", err, out)
-	}
+	r.bin = filepath.Join(testkit.Binaries(t, "./cmd/lbx"), "lbx")
 	r.ns = nstest.New(t, nstest.Unique("an"))
 	r.ns.Link(t, "d0", "192.0.2.1/24")
 	os.MkdirAll(filepath.Join(r.dir, "templates"), 0o755)

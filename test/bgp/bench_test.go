@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // classicVIP is the classic director's VIP: another prefix than lbx's, so
@@ -97,7 +98,7 @@ vrrp_instance VI_1 {
 }
 `, up, down, down, down), 0o644)
 	nstest.Background(t, c.ns.Cmd("gobgpd", "-f", gobgpConf, "-p", "--api-hosts", "127.0.0.1:50051", "--pprof-disable"), "gobgpd")
-	eventually(t, "gobgpd's API", 10*time.Second, func() bool {
+	testkit.Eventually(t, "gobgpd's API", 10*time.Second, func() bool {
 		_, err := c.ns.Try("gobgp", "-u", "127.0.0.1", "-p", "50051", "global")
 		return err == nil
 	})
@@ -144,7 +145,7 @@ func routeDeletions(t testing.TB, ns *nstest.NS) <-chan string {
 // run finds dst announced again.
 func timeWithdraw(t testing.TB, r *router, deleted <-chan string, dst string, cause func() (undo func())) time.Duration {
 	t.Helper()
-	eventually(t, dst+" at the router", 30*time.Second, func() bool { return len(r.nexthops(t, dst)) > 0 })
+	testkit.Eventually(t, dst+" at the router", 30*time.Second, func() bool { return len(r.nexthops(t, dst)) > 0 })
 	for len(deleted) > 0 {
 		<-deleted
 	}
@@ -256,7 +257,7 @@ type withdrawBench struct {
 func newWithdrawBench(b *testing.B) *withdrawBench {
 	b.Helper()
 	dir := b.TempDir()
-	lbx := buildLBX(b, dir)
+	lbx := buildLBX(b)
 	w := &withdrawBench{r: startRouter(b, dir, 2)}
 	w.deleted = routeDeletions(b, w.r.ns)
 	w.lbx = newDirector(b, w.r.ns, lbx, 1)
@@ -331,7 +332,7 @@ func BenchmarkRSS(b *testing.B) {
 		return
 	}
 	dir := b.TempDir()
-	lbx := buildLBX(b, dir)
+	lbx := buildLBX(b)
 	r := startRouter(b, dir, 2)
 	m := model(1, false)
 	noBGP, _, ok := strings.Cut(m, "bgp:\n")
@@ -345,7 +346,7 @@ func BenchmarkRSS(b *testing.B) {
 		}
 		d.start(b)
 	}
-	eventually(b, vip+" at the router", 30*time.Second, func() bool { return has(r.nexthops(b, vip), "10.99.0.1") })
+	testkit.Eventually(b, vip+" at the router", 30*time.Second, func() bool { return has(r.nexthops(b, vip), "10.99.0.1") })
 	time.Sleep(5 * time.Second)
 	lbxWith, speaker := vmHWM(b, with.cmd.Process.Pid), vmHWM(b, with.children(b)[0])
 	alone := vmHWM(b, without.cmd.Process.Pid)

@@ -25,9 +25,12 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
-func TestMain(m *testing.M) { os.Exit(nstest.MainGuardingHostDirs(m)) }
+func TestMain(m *testing.M) {
+	os.Exit(testkit.Main(func() int { return nstest.MainGuardingHostDirs(m) }))
+}
 
 const (
 	vip      = "192.0.2.10"
@@ -39,16 +42,10 @@ const (
 	keepalive = 3
 )
 
-// buildLBX builds lbx, lbx-check and lbx-bgp into dir.
-func buildLBX(t testing.TB, dir string) string {
+// buildLBX returns lbx, built with lbx-check and lbx-bgp next to it.
+func buildLBX(t testing.TB) string {
 	t.Helper()
-	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-bgp")
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building lbx: %v\n%s", err, out)
-	}
-	return filepath.Join(dir, "lbx")
+	return filepath.Join(testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-bgp"), "lbx")
 }
 
 // router is bird2 in its namespace, on a bridge the directors plug into.
@@ -107,7 +104,7 @@ func startRouter(t testing.TB, dir string, n int) *router {
 			t.Logf("bird.log:\n%s", tail(b, 60))
 		}
 	})
-	eventually(t, "bird's control socket", 10*time.Second, func() bool { _, err := r.birdc("show status"); return err == nil })
+	testkit.Eventually(t, "bird's control socket", 10*time.Second, func() bool { _, err := r.birdc("show status"); return err == nil })
 	return r
 }
 
@@ -365,19 +362,6 @@ type bgpStatus struct {
 	} `json:"prefixes"`
 }
 
-func eventually(t testing.TB, what string, within time.Duration, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for time.Since(start) < within {
-		if cond() {
-			return time.Since(start)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s", within, what)
-	return 0
-}
-
 // sameSince says whether two of bird's "up HH:MM:SS.mmm Established"
 // describe one session: established both, up since times 50ms apart at most.
 func sameSince(a, b string) bool {
@@ -413,7 +397,7 @@ func tail(b []byte, n int) []byte {
 func TestBGPScaleOut(t *testing.T) {
 	nstest.Require(t, "bird", "birdc")
 	dir := t.TempDir()
-	lbx := buildLBX(t, dir)
+	lbx := buildLBX(t)
 	r := startRouter(t, dir, 3)
 	var ds []*director
 	for i := 1; i <= 3; i++ {
@@ -422,11 +406,11 @@ func TestBGPScaleOut(t *testing.T) {
 	gw := func(d *director) string { return fmt.Sprintf("10.99.0.%d", d.i) }
 
 	t.Run("three nexthops", func(t *testing.T) {
-		took := eventually(t, "three nexthops at the router", 30*time.Second, func() bool { return len(r.nexthops(t, vip)) == 3 })
+		took := testkit.Eventually(t, "three nexthops at the router", 30*time.Second, func() bool { return len(r.nexthops(t, vip)) == 3 })
 		t.Logf("ECMP route with 3 nexthops after %s", took.Round(time.Millisecond))
 		// lbx status reads the sessions once a second.
 		var st bgpStatus
-		eventually(t, "lbx status: one established peer sent 1 prefix", 5*time.Second, func() bool {
+		testkit.Eventually(t, "lbx status: one established peer sent 1 prefix", 5*time.Second, func() bool {
 			st = ds[0].status(t)
 			return len(st.Peers) == 1 && st.Peers[0].State == "established" && st.Peers[0].PrefixesSent == 1
 		})
@@ -443,7 +427,7 @@ func TestBGPScaleOut(t *testing.T) {
 		d := ds[2]
 		d.ns.Run(t, "ip", "link", "set", "pvr0", "down") // VI_1 goes to FAULT
 		start := time.Now()
-		eventually(t, "director 3 to leave the route", 15*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
+		testkit.Eventually(t, "director 3 to leave the route", 15*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
 		took := time.Since(start)
 		if took < 2*time.Second {
 			t.Errorf("withdrawn %s after the condition failed; the hold-down is 2s", took)
@@ -457,7 +441,7 @@ func TestBGPScaleOut(t *testing.T) {
 			t.Errorf("%d nexthops left, want 2", n)
 		}
 		d.ns.Run(t, "ip", "link", "set", "pvr0", "up")
-		eventually(t, "director 3 back", 20*time.Second, func() bool { return len(r.nexthops(t, vip)) == 3 })
+		testkit.Eventually(t, "director 3 back", 20*time.Second, func() bool { return len(r.nexthops(t, vip)) == 3 })
 	})
 
 	t.Run("reload adding a VIP sends one update and resets no session", func(t *testing.T) {
@@ -466,7 +450,7 @@ func TestBGPScaleOut(t *testing.T) {
 		up := d.status(t).Peers[0].Up
 		d.writeModel(t, true)
 		d.signal(t, syscall.SIGHUP)
-		eventually(t, vip2+" at the router", 15*time.Second, func() bool { return has(r.nexthops(t, vip2), gw(d)) })
+		testkit.Eventually(t, vip2+" at the router", 15*time.Second, func() bool { return has(r.nexthops(t, vip2), gw(d)) })
 		time.Sleep(time.Second) // a reset, or a second update, would show by now
 		// bird prints the time the session came up from its monotonic
 		// clock: it may move by a millisecond between two queries; a reset
@@ -489,8 +473,8 @@ func TestBGPScaleOut(t *testing.T) {
 		d := ds[0]
 		d.writeModel(t, false)
 		d.signal(t, syscall.SIGHUP)
-		eventually(t, vip2+" gone from the router", 15*time.Second, func() bool { return len(r.nexthops(t, vip2)) == 0 })
-		eventually(t, vip2+" gone from lo", 15*time.Second, func() bool {
+		testkit.Eventually(t, vip2+" gone from the router", 15*time.Second, func() bool { return len(r.nexthops(t, vip2)) == 0 })
+		testkit.Eventually(t, vip2+" gone from lo", 15*time.Second, func() bool {
 			return !strings.Contains(d.ns.Run(t, "ip", "-br", "addr", "show", "dev", "lo"), vip2)
 		})
 		// lbx's log: the withdraw, then the apply that removed the address.
@@ -514,8 +498,8 @@ func TestBGPScaleOut(t *testing.T) {
 		if err := syscall.Kill(child, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "director 3 to leave the route", 5*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
-		took := eventually(t, "director 3 back", 30*time.Second, func() bool { return has(r.nexthops(t, vip), gw(d)) })
+		testkit.Eventually(t, "director 3 to leave the route", 5*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
+		took := testkit.Eventually(t, "director 3 back", 30*time.Second, func() bool { return has(r.nexthops(t, vip), gw(d)) })
 		t.Logf("back %s after the speaker was killed", took.Round(time.Millisecond))
 		if st := d.status(t); st.SpeakerRestarts != 1 {
 			t.Errorf("lbx status: speaker_restarts %d, want 1", st.SpeakerRestarts)
@@ -528,11 +512,11 @@ func TestBGPScaleOut(t *testing.T) {
 		appendLog(t, r.log, sigtermMark)
 		d.signal(t, syscall.SIGTERM)
 		// graceful_shutdown 1s: first the route carries GRACEFUL_SHUTDOWN.
-		eventually(t, "GRACEFUL_SHUTDOWN on director 2's route", 5*time.Second, func() bool {
+		testkit.Eventually(t, "GRACEFUL_SHUTDOWN on director 2's route", 5*time.Second, func() bool {
 			out, _ := r.birdc("show route all " + vip + "/32 protocol d2")
 			return strings.Contains(out, "(65535,0)")
 		})
-		eventually(t, "director 2 to leave the route", 10*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
+		testkit.Eventually(t, "director 2 to leave the route", 10*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
 		onLo := d.ns.Run(t, "ip", "-br", "addr", "show", "dev", "lo")
 		if !strings.Contains(onLo, vip) {
 			t.Errorf("the VIP left lo before the route left the router: %s", onLo)
@@ -550,14 +534,14 @@ func TestBGPScaleOut(t *testing.T) {
 			t.Errorf("bird's log does not show director 2's withdraw before its session stopped (withdraw at %d, stop at %d):\n%s", i, j, tail(after, 20))
 		}
 		d.start(t)
-		eventually(t, "director 2 back", 30*time.Second, func() bool { return len(r.nexthops(t, vip)) == 3 })
+		testkit.Eventually(t, "director 2 back", 30*time.Second, func() bool { return len(r.nexthops(t, vip)) == 3 })
 	})
 
 	t.Run("a frozen director is dropped at the hold timer", func(t *testing.T) {
 		d := ds[2]
 		d.freeze(t, syscall.SIGSTOP)
 		start := time.Now()
-		eventually(t, "director 3 to leave the route", 3*holdTime*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
+		testkit.Eventually(t, "director 3 to leave the route", 3*holdTime*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
 		took := time.Since(start)
 		// Its last keepalive went out up to a keepalive interval before
 		// the freeze (and timers jitter); a closed session would be gone
@@ -578,7 +562,7 @@ func TestBGPScaleOut(t *testing.T) {
 		d.cmd.Process.Kill()
 		start := time.Now()
 		d.wait()
-		eventually(t, "director 1 to leave the route", 2*holdTime*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
+		testkit.Eventually(t, "director 1 to leave the route", 2*holdTime*time.Second, func() bool { return !has(r.nexthops(t, vip), gw(d)) })
 		t.Logf("killed director dropped after %s (hold time %ds)", time.Since(start).Round(time.Millisecond), holdTime)
 	})
 }
@@ -589,7 +573,7 @@ func TestBGPScaleOut(t *testing.T) {
 // leaves at SIGTERM while the VIP stays on lo.
 func TestKernelAnnouncer(t *testing.T) {
 	nstest.Require(t)
-	lbx := buildLBX(t, t.TempDir())
+	lbx := buildLBX(t)
 	d := newDirector(t, nil, lbx, 1)
 	m := modelWith(1, false, "  announcer: kernel\n  kernel: {table: 100}\n")
 	if err := os.WriteFile(filepath.Join(d.dir, "lbx.yaml"), []byte(m), 0o644); err != nil {
@@ -603,18 +587,18 @@ func TestKernelAnnouncer(t *testing.T) {
 		return strings.TrimSpace(out)
 	}
 	d.start(t)
-	eventually(t, "the route in table 100", 20*time.Second, func() bool { return route() != "" })
+	testkit.Eventually(t, "the route in table 100", 20*time.Second, func() bool { return route() != "" })
 	if got, want := route(), vip+" dev lo proto 229 scope link"; got != want {
 		t.Errorf("route %q, want %q", got, want)
 	}
 	d.ns.Run(t, "ip", "link", "set", "pvr0", "down")
 	start := time.Now()
-	eventually(t, "the route gone", 15*time.Second, func() bool { return route() == "" })
+	testkit.Eventually(t, "the route gone", 15*time.Second, func() bool { return route() == "" })
 	if took := time.Since(start); took < 2*time.Second {
 		t.Errorf("route removed %s after the condition failed; the hold-down is 2s", took)
 	}
 	d.ns.Run(t, "ip", "link", "set", "pvr0", "up")
-	eventually(t, "the route back", 20*time.Second, func() bool { return route() != "" })
+	testkit.Eventually(t, "the route back", 20*time.Second, func() bool { return route() != "" })
 	d.signal(t, syscall.SIGTERM)
 	if err := d.wait(); err != nil {
 		t.Errorf("lbx watch exited with %v after SIGTERM", err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // frrDir is where Debian's frr package keeps its daemons (not on PATH).
@@ -82,7 +83,7 @@ func startFRR(t testing.TB, n int) *frrRouter {
 		}
 		r.daemon(t, name)
 		// bgpd connects to zebra's socket: zebra first.
-		eventually(t, name+"'s vty socket", 10*time.Second, func() bool {
+		testkit.Eventually(t, name+"'s vty socket", 10*time.Second, func() bool {
 			_, err := os.Stat(filepath.Join(dir, name+".vty"))
 			return err == nil
 		})
@@ -150,7 +151,7 @@ func (r *frrRouter) paths(t testing.TB, dst string) map[string]frrPath {
 // withdraws (graceful restart keeps nothing of a deliberate stop).
 func TestFRRRouter(t *testing.T) {
 	nstest.Require(t, "unshare", "vtysh", filepath.Join(frrDir, "bgpd"), filepath.Join(frrDir, "zebra"))
-	lbx := buildLBX(t, t.TempDir())
+	lbx := buildLBX(t)
 	r := startFRR(t, 3)
 	var ds []*director
 	for i := 1; i <= 3; i++ {
@@ -165,7 +166,7 @@ func TestFRRRouter(t *testing.T) {
 	gw := func(d *director) string { return fmt.Sprintf("10.99.0.%d", d.i) }
 
 	t.Run("three nexthops", func(t *testing.T) {
-		took := eventually(t, "three nexthops at the router", 30*time.Second, func() bool { return len(nexthops(t, r.ns, vip)) == 3 })
+		took := testkit.Eventually(t, "three nexthops at the router", 30*time.Second, func() bool { return len(nexthops(t, r.ns, vip)) == 3 })
 		t.Logf("ECMP route with 3 nexthops after %s", took.Round(time.Millisecond))
 		if ps := r.paths(t, vip); len(ps) != 3 {
 			t.Errorf("bgpd has %d paths to %s, want 3: %+v", len(ps), vip, ps)
@@ -208,11 +209,11 @@ func TestFRRRouter(t *testing.T) {
 		// graceful_shutdown 1s: first the path carries GRACEFUL_SHUTDOWN,
 		// which bgpd honours (local preference 0: out of the multipath
 		// set, so out of the kernel route at once), then the withdraw.
-		eventually(t, "GRACEFUL_SHUTDOWN on director 2's path", 5*time.Second, func() bool {
+		testkit.Eventually(t, "GRACEFUL_SHUTDOWN on director 2's path", 5*time.Second, func() bool {
 			return strings.Contains(r.paths(t, vip)[gw(d)].Community.String, "graceful-shutdown")
 		})
-		eventually(t, "director 2 out of the kernel route", 5*time.Second, func() bool { return !has(nexthops(t, r.ns, vip), gw(d)) })
-		eventually(t, "director 2's withdraw", 10*time.Second, func() bool { _, ok := r.paths(t, vip)[gw(d)]; return !ok })
+		testkit.Eventually(t, "director 2 out of the kernel route", 5*time.Second, func() bool { return !has(nexthops(t, r.ns, vip), gw(d)) })
+		testkit.Eventually(t, "director 2's withdraw", 10*time.Second, func() bool { _, ok := r.paths(t, vip)[gw(d)]; return !ok })
 		if lo := d.ns.Run(t, "ip", "-br", "addr", "show", "dev", "lo"); !strings.Contains(lo, vip) {
 			t.Errorf("the VIP left lo before the path left the router: %s", lo)
 		}

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"io"
 	"os"
 	"os/exec"
@@ -50,19 +51,14 @@ func requireVM(t *testing.T) {
 	}
 }
 
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m.Run)) }
+
 // buildLBX builds the static lbx the guest runs.
 func buildLBX(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
 	// lbx and, next to it, its checker process and BGP speaker (vm.sh
 	// copies them).
-	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-bgp")
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building lbx: %v\n%s", err, out)
-	}
-	return filepath.Join(dir, "lbx")
+	return filepath.Join(testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-bgp"), "lbx")
 }
 
 // scenarioNames lists scenarios/*.sh (without .sh), sorted.

@@ -13,7 +13,6 @@ package systemd
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nspawn"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 const (
@@ -41,29 +41,25 @@ func model(extra bool) string {
 
 const brokenModel = "version: 1\nbogus_key: 1\n"
 
-// buildLBX puts lbx and its checker process, lbx-check, in dir.
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m.Run)) }
+
+// buildLBX puts lbx and its checker process, lbx-check, in dir: a
+// prebuilt lbx (LBX_SYSTEMD_BIN, lbx-check next to it) or one built from
+// this tree.
 func buildLBX(t *testing.T, dir string) {
 	t.Helper()
-	if bin := os.Getenv("LBX_SYSTEMD_BIN"); bin != "" { // a prebuilt lbx, lbx-check next to it
-		for _, name := range []string{"lbx", "lbx-check"} {
-			b, err := os.ReadFile(filepath.Join(filepath.Dir(bin), name))
-			if name == "lbx" {
-				b, err = os.ReadFile(bin)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return
+	lbx := os.Getenv("LBX_SYSTEMD_BIN")
+	if lbx == "" {
+		lbx = filepath.Join(testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check"), "lbx")
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "./cmd/lbx", "./cmd/lbx-check")
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building lbx: %v\n%s", err, out)
+	for name, from := range map[string]string{"lbx": lbx, "lbx-check": filepath.Join(filepath.Dir(lbx), "lbx-check")} {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
