@@ -20,15 +20,51 @@ func bigModel() []byte {
 }
 
 // BenchmarkParseBig: loading (decode + validate) the 2,000 x 5 model that
-// make bench plans against.
+// make bench plans against, through the fast YAML front end and through
+// yaml.v3 (a tab in a leading comment makes the fast path decline; the
+// model is the same).
 func BenchmarkParseBig(b *testing.B) {
-	data := bigModel()
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		if _, err := Parse(data, "big.yaml"); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name string
+		data []byte
+	}{
+		{"fast", bigModel()},
+		{"yamlv3", append([]byte("#\tyaml.v3\n"), bigModel()...)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.data)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := Parse(bc.data, "big.yaml"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
+}
+
+// BenchmarkDecodeTree: the YAML tree alone, fast front end vs yaml.v3.
+func BenchmarkDecodeTree(b *testing.B) {
+	data := bigModel()
+	if _, ok := fastYAML(data); !ok {
+		b.Fatal("fast path declined the big model")
+	}
+	b.Run("fast", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			fastYAML(data)
+		}
+	})
+	b.Run("yamlv3", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := yamlv3Tree(data, "big.yaml"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkCompileBig: compiling it to the desired state.

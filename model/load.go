@@ -31,19 +31,14 @@ func Parse(data []byte, file string) (*Model, error) {
 // parse is Parse, also returning the work done, for tests.
 func parse(data []byte, file string) (*Model, *work, error) {
 	w := &work{}
-	var root yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil {
-		return nil, w, Errors{yamlSyntaxError(file, data, err)}
+	root, ferr := yamlTree(data, file)
+	if ferr != nil {
+		return nil, w, Errors{ferr}
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, w, Errors{{File: file, Pos: Pos{extra.Line, extra.Column}, Msg: "more than one YAML document; a model is one document"}}
-	}
-	w.nodes = countNodes(&root)
-	m := &Model{File: file, Positions: newPositions(&root, w)}
+	w.nodes = countNodes(root)
+	m := &Model{File: file, Positions: newPositions(root, w)}
 	d := &decoder{file: file, w: w, budget: aliasBudget(w.nodes)}
-	d.decode(&root, reflect.ValueOf(m).Elem(), "")
+	d.decode(root, reflect.ValueOf(m).Elem(), "")
 	// Semantic checks run even after decode errors, so that a file shows
 	// all its problems at once; an object that failed to decode is not
 	// reported a second time (e.g. as "missing"). A decode stopped by a
@@ -59,6 +54,29 @@ func parse(data []byte, file string) (*Model, *work, error) {
 		return nil, w, errs
 	}
 	return m, w, nil
+}
+
+// yamlTree is data's YAML tree: built by fastYAML when data is in its
+// subset (the models lbx and its converter write), else by yaml.v3, whose
+// errors are the syntax errors reported.
+func yamlTree(data []byte, file string) (*yaml.Node, *FieldError) {
+	if root, ok := fastYAML(data); ok {
+		return root, nil
+	}
+	return yamlv3Tree(data, file)
+}
+
+func yamlv3Tree(data []byte, file string) (*yaml.Node, *FieldError) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		return nil, yamlSyntaxError(file, data, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &FieldError{File: file, Pos: Pos{extra.Line, extra.Column}, Msg: "more than one YAML document; a model is one document"}
+	}
+	return &root, nil
 }
 
 // yamlSyntaxError turns yaml.v3's "yaml: line N: msg" into a FieldError.
