@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -41,6 +42,9 @@ type work struct {
 	visits      int // nodes decoded, through aliases and merges included
 	aliasVisits int // of which reached through an alias or merge
 	errorSteps  int // steps spent on errors: positions and de-duplication
+
+	frontEnd string        // which built the YAML tree: "fast" or "yaml.v3"
+	treeTook time.Duration // building it
 }
 
 // countNodes counts the nodes of a tree as written, not following aliases.
