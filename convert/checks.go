@@ -65,8 +65,9 @@ type checkDraft struct {
 }
 
 // checks converts one checker block; SMTP_CHECK's legacy host { } blocks
-// give one check each.
-func (c *conv) checks(rs *model.RealServer, n *keepalived.Node, inherit chk) []*model.Check {
+// give one check each. dst is the port a check connects to unless it sets
+// connect_port: the real server's, as keepalived's checker copied it.
+func (c *conv) checks(dst int, n *keepalived.Node, inherit chk) []*model.Check {
 	typ := checkTypes[n.Name]
 	d := &checkDraft{ck: &model.Check{Type: typ}, n: n}
 	c.pos[d.ck] = n.Pos
@@ -83,7 +84,7 @@ func (c *conv) checks(rs *model.RealServer, n *keepalived.Node, inherit chk) []*
 	}
 	c.checkTimers(d, inherit)
 	if connectTypes[typ] && d.ck.ConnectPort == 0 {
-		d.ck.ConnectPort = rs.Port
+		d.ck.ConnectPort = dst
 	}
 	if !c.checkFinish(d, inherit) {
 		return nil
@@ -91,7 +92,7 @@ func (c *conv) checks(rs *model.RealServer, n *keepalived.Node, inherit chk) []*
 	if len(d.hosts) == 0 {
 		return []*model.Check{d.ck}
 	}
-	return c.smtpHosts(rs, d)
+	return c.smtpHosts(dst, d)
 }
 
 // checkSetting handles the keywords of one checker type.
@@ -341,7 +342,7 @@ func (c *conv) checkSNI(d *checkDraft, inherit chk) {
 }
 
 // smtpHosts: keepalived 2 runs one SMTP checker per host { } block.
-func (c *conv) smtpHosts(rs *model.RealServer, d *checkDraft) []*model.Check {
+func (c *conv) smtpHosts(dst int, d *checkDraft) []*model.Check {
 	var out []*model.Check
 	for _, h := range d.hosts {
 		hc := *d.ck
@@ -353,7 +354,7 @@ func (c *conv) smtpHosts(rs *model.RealServer, d *checkDraft) []*model.Check {
 			}
 		}
 		if hc.ConnectPort == 0 {
-			hc.ConnectPort = rs.Port
+			hc.ConnectPort = dst
 		}
 		out = append(out, &hc)
 	}

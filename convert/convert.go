@@ -546,8 +546,10 @@ func (c *conv) script(n *keepalived.Node) {
 		return
 	}
 	name := n.Args[0].Text
-	if _, dup := c.m.Scripts[name]; dup {
-		c.errorf(n.Pos, "vrrp_script %q is defined twice", name)
+	if prev, dup := c.m.Scripts[name]; dup {
+		// keepalived allocates both; find_script_by_name gives trackers
+		// the first, and vrrp_complete_init frees the untracked second.
+		c.corrected(prev, n.Pos, "vrrp_script %s is defined again (first at %s): keepalived keeps both, but track_script finds the first (find_script_by_name) and drops this one as unused (\"Warning - script %s is not used\"), so lbx keeps the first; rename one if both were meant", name, c.pos[prev], name)
 		return
 	}
 	s := &model.Script{Interval: dur(model.DefaultScriptInterval), Rise: intp(model.DefaultScriptRise), Fall: intp(model.DefaultScriptFall)}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -439,10 +440,55 @@ var fidelityCases = []fidelityCase{
 		not:  []string{"not converted"},
 	},
 	{
-		name:     "an instance whose every virtual address another instance owns: refused, lbx watch could not run it",
+		name:     "a VRRPv2 IPv4 instance whose every virtual address another instance owns runs without (1102.conf)",
 		conf:     "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\n",
-		err:      "k.conf:8: error: vrrp_instance B: every virtual address it lists is also A's",
+		want:     []string{"name: A", "10.0.0.9/24", "name: B", "virtual_router_id: 2"},
+		diag:     []string{"k.conf:8: warning: vrrp_instance B: every virtual address it lists is also A's, which owns it in the lbx model, so lbx runs it without virtual addresses", "a keepalived peer still running this file drops them (\"received an unexpected ip number count 0\")"},
+		strict:   "k.conf:8: error: vrrp_instance B: every virtual address it lists is also A's",
+		kaNot:    []string{"No VIP specified"},
 		kaIfaces: []string{"eth0"},
+	},
+	{
+		name:     "a VRRPv3 instance whose every virtual address another instance owns: refused, it cannot run without one",
+		conf:     "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n version 3\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n version 3\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\n",
+		err:      "k.conf:9: error: vrrp_instance B: every virtual address it lists is also A's, which owns it in the lbx model, so it is left with none; a VRRPv3, IPv6 or strict instance cannot run without one",
+		kaIfaces: []string{"eth0"},
+	},
+	{
+		name:     "a VRRPv2 IPv4 instance without virtual_ipaddress runs so in keepalived, and in lbx",
+		conf:     "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\n",
+		want:     []string{"name: A", "virtual_router_id: 1", "version: 2"},
+		not:      []string{"virtual_addresses"},
+		diag:     []string{"k.conf:1: warning: vrrp_instance A has no virtual_ipaddress: keepalived runs it without (\"No VIP specified; at least one is sensible\")"},
+		ka:       []string{"(A) No VIP specified; at least one is sensible"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
+		name:     "a vrrp_instance defined twice: keepalived skips the second block (1715.conf)",
+		conf:     "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n priority 150\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 2\n priority 50\n virtual_ipaddress {\n  10.0.0.10/24\n }\n}\n",
+		want:     []string{"name: A", "virtual_router_id: 1", "priority: 150", "10.0.0.9/24"},
+		not:      []string{"virtual_router_id: 2", "priority: 50", "10.0.0.10"},
+		diag:     []string{"k.conf:9: warning: vrrp_instance A is defined again (first at ", "k.conf:1): keepalived skips this block (\"vrrp instance A already defined\") and runs the first, so does lbx"},
+		strict:   "k.conf:9: error: vrrp_instance A is defined again",
+		ka:       []string{"Line 9) vrrp instance A already defined"},
+		kaIfaces: []string{"eth0"},
+	},
+	{
+		name:     "a vrrp_script defined twice: tracking uses the first (1715.conf)",
+		conf:     scriptSecurity + "vrrp_script chk {\n script /bin/true\n weight 10\n}\nvrrp_script chk {\n script /bin/false\n weight 20\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n track_script {\n  chk\n }\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\n",
+		want:     []string{"chk:", "script: /bin/true", "weight: 10"},
+		not:      []string{"/bin/false", "weight: 20"},
+		diag:     []string{"k.conf:9: warning: vrrp_script chk is defined again (first at ", "k.conf:5): keepalived keeps both, but track_script finds the first (find_script_by_name) and drops this one as unused (\"Warning - script chk is not used\")"},
+		strict:   "k.conf:9: error: vrrp_script chk is defined again",
+		kaIfaces: []string{"eth0"}, // TestKeepalivedRuns: -t does not say it
+	},
+	{
+		name: "a fwmark service's DR real server port is cleared, its TCP_CHECK keeps it (955p.conf)",
+		conf: "virtual_server fwmark 15 {\n lb_kind DR\n real_server 10.0.1.1 24 {\n  TCP_CHECK {\n   connect_timeout 2\n  }\n }\n}\n",
+		want: []string{"fwmark: 15", "- address: 10.0.1.1", "type: tcp", "connect_port: 24"},
+		not:  []string{"port: 24\n        weight"},
+		diag: []string{"k.conf:3: warning: real server 10.0.1.1 of fwmark service with DR forwarding has port 24; keepalived clears it (\"has port specified - clearing\"), so does lbx; its checks still connect to port 24 (queue_checker copied the address before the clearing), so do lbx's (connect_port 24)"},
+		ka:   []string{"real server [10.0.1.1]:none:24 has port specified - clearing"},
 	},
 	{
 		name:   "a group's fwmark entries with their own family (1540fwm.conf)",
@@ -691,34 +737,111 @@ func TestOpensBlockKnown(t *testing.T) {
 	}
 }
 
-// TestKeepalivedStopsWithoutVRID: what the converter's refusal of a
-// missing or invalid virtual_router_id says keepalived does, keepalived
-// 2.2.7 does (its config test does not show it: -t accepts the file).
-func TestKeepalivedStopsWithoutVRID(t *testing.T) {
+// runCase is a file whose fate keepalived's config test does not show
+// (-t accepts it, or says nothing): a running keepalived's (--vrrp) must
+// match what lbx convert says of it.
+type runCase struct {
+	name string
+	conf string // with eth0
+	lbx  string // a substring of lbx convert's diagnostics
+	// stops: lbx refuses the file and keepalived exits 2 (a permanent
+	// configuration error); otherwise both run it.
+	stops bool
+	says  []string // in keepalived's log (and its -d dump)
+}
+
+var runCases = []runCase{
+	{
+		name:  "virtual_router_id 0: keepalived terminates (1715.conf)",
+		conf:  "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 0\n virtual_ipaddress {\n  10.0.0.100\n }\n}\nvrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n  10.0.0.101\n }\n}\n",
+		lbx:   "keepalived does not start without one",
+		stops: true,
+		says:  []string{"(VI_1) the virtual router id must be set", "exited with permanent error CONFIG. Terminating"},
+	},
+	{
+		name:  "a VRRPv3 instance without virtual_ipaddress: keepalived terminates",
+		conf:  "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n version 3\n}\n",
+		lbx:   "vrrp_instance VI_1 has no virtual_ipaddress: keepalived does not start with it",
+		stops: true,
+		says:  []string{"(VI_1) No VIP specified; at least one is required", "exited with permanent error CONFIG. Terminating"},
+	},
+	{
+		name:  "a vrrp_strict instance without virtual_ipaddress: keepalived terminates",
+		conf:  "global_defs {\n vrrp_strict\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n}\n",
+		lbx:   "vrrp_instance VI_1 has no virtual_ipaddress: keepalived does not start with it",
+		stops: true,
+		says:  []string{"(VI_1) No VIP specified; at least one is required", "exited with permanent error CONFIG. Terminating"},
+	},
+	{
+		name: "a vrrp_script defined twice: the first is tracked, the second dropped",
+		conf: scriptSecurity + "vrrp_script chk {\n script /bin/true\n weight 10\n}\nvrrp_script chk {\n script /bin/false\n weight 20\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n track_script {\n  chk\n }\n virtual_ipaddress {\n  10.0.0.9/24\n }\n}\n",
+		lbx:  "vrrp_script chk is defined again",
+		says: []string{"Warning - script chk is not used", "Tracked scripts :\n     chk weight 10\n", "Command = '/usr/bin/true'"},
+	},
+}
+
+// TestKeepalivedRuns: what lbx convert says keepalived does with each of
+// runCases, a running keepalived 2.2.7 does.
+func TestKeepalivedRuns(t *testing.T) {
 	nstest.Require(t, "keepalived")
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "k.conf")
-	if err := os.WriteFile(conf, []byte("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 0\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n"), 0o644); err != nil {
-		t.Fatal(err)
+	for _, tc := range runCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			conf := filepath.Join(dir, "k.conf")
+			if err := os.WriteFile(conf, []byte(tc.conf), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res, err := File(conf, Options{Parse: keepalived.Options{ConfigID: "host"}})
+			if (err != nil) != tc.stops || !strings.Contains(diagText(res), tc.lbx) {
+				t.Errorf("lbx convert: %v, want %q and refusal %v:\n%s", err, tc.lbx, tc.stops, diagText(res))
+			}
+			out, code := runKeepalived(t, conf, dir)
+			switch {
+			case tc.stops && code != 2:
+				t.Errorf("keepalived exit %d, want 2 (a configuration error):\n%s", code, out)
+			case !tc.stops && code != -1:
+				t.Errorf("keepalived exit %d, want it running:\n%s", code, out)
+			}
+			for _, want := range tc.says {
+				if !strings.Contains(out, want) {
+					t.Errorf("keepalived does not say %q:\n%s", want, out)
+				}
+			}
+		})
 	}
-	res, err := File(conf, Options{Parse: keepalived.Options{ConfigID: "host"}})
-	if err == nil || !strings.Contains(diagText(res), "keepalived does not start without one") {
-		t.Fatalf("converted, or not for the reason tested: %v\n%s", err, diagText(res))
-	}
-	ns := nstest.New(t, nstest.Unique("kv"))
+}
+
+// runKeepalived runs keepalived's VRRP process on conf in a namespace
+// with eth0, dumping its configuration (-d), for up to 10 s: its log with
+// the time stamps cut, and its exit status (-1: still running then, and
+// stopped with SIGTERM, which it obeys, children included).
+func runKeepalived(t *testing.T, conf, dir string) (string, int) {
+	t.Helper()
+	ns := nstest.New(t, nstest.Unique("kr"))
 	ns.Link(t, "eth0")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns.Name, "keepalived", "--vrrp", "-n", "-l", "-D", "-f", conf,
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns.Name, "keepalived", "--vrrp", "-n", "-l", "-D", "-d", "-f", conf,
 		"-p", filepath.Join(dir, "keepalived.pid"), "-r", filepath.Join(dir, "vrrp.pid"))
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-		t.Fatalf("keepalived: %v, want exit 2 (a configuration error):\n%s", err, out)
-	}
-	for _, want := range []string{"(VI_1) the virtual router id must be set", "exited with permanent error CONFIG. Terminating"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("keepalived does not say %q:\n%s", want, out)
+	var lines []string
+	for _, l := range strings.Split(string(out), "\n") {
+		// "Sat Dec  5 02:06:37 2026: " precedes each line.
+		if _, rest, ok := strings.Cut(l, ": "); ok && len(l) > 26 && l[24] == ':' {
+			l = rest
 		}
+		lines = append(lines, l)
 	}
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		return strings.Join(lines, "\n"), -1
+	case errors.As(err, &ee):
+		return strings.Join(lines, "\n"), ee.ExitCode()
+	case err != nil:
+		t.Fatalf("keepalived: %v", err)
+	}
+	return strings.Join(lines, "\n"), 0
 }

@@ -377,8 +377,8 @@ func (c *conv) granularity(vs *model.VirtualServer, n *keepalived.Node) (*model.
 // fixPort applies keepalived's port rules for a real or sorry server:
 // NAT without a port takes the service's; DR/TUN use the service's port
 // (reset, with a warning, when another is given); with fwmark DR/TUN the
-// port is cleared.
-func (c *conv) fixPort(vs *model.VirtualServer, n *keepalived.Node, port *int, fwd, what string) {
+// port is cleared (checks, when the server has some, keep it).
+func (c *conv) fixPort(vs *model.VirtualServer, n *keepalived.Node, port *int, fwd, what string, checks bool) {
 	switch {
 	case vs.Group != "":
 		if fwd != "nat" {
@@ -386,7 +386,11 @@ func (c *conv) fixPort(vs *model.VirtualServer, n *keepalived.Node, port *int, f
 		}
 	case vs.FWMark != 0:
 		if fwd != "nat" && *port != 0 {
-			c.note(vs, n.Pos, "%s of fwmark service with %s forwarding has port %d; keepalived clears it, so does lbx", what, strings.ToUpper(fwd), *port)
+			also := ""
+			if checks {
+				also = fmt.Sprintf("; its checks still connect to port %d (queue_checker copied the address before the clearing), so do lbx's (connect_port %d)", *port, *port)
+			}
+			c.note(vs, n.Pos, "%s of fwmark service with %s forwarding has port %d; keepalived clears it (\"has port specified - clearing\"), so does lbx%s", what, strings.ToUpper(fwd), *port, also)
 			*port = 0
 		}
 	default:

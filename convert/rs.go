@@ -119,9 +119,16 @@ func (c *conv) realServer(vd *vsDraft, n *keepalived.Node) *model.RealServer {
 	if fwd == "tun" && d.tunnel != nil {
 		rs.Tunnel = d.tunnel
 	}
-	c.fixPort(vs, n, &rs.Port, fwd, "real server "+rs.Address.String())
+	// keepalived's checkers start from the real server's address as read
+	// (queue_checker copies rs->addr): validate_check_config's clearing of
+	// a fwmark service's DR/TUN port comes later and leaves their copy.
+	dst := rs.Port
+	c.fixPort(vs, n, &rs.Port, fwd, "real server "+rs.Address.String(), len(d.checks) > 0)
+	if vs.FWMark == 0 {
+		dst = rs.Port
+	}
 	for _, ch := range d.checks {
-		rs.Checks = append(rs.Checks, c.checks(rs, ch, d.chk)...)
+		rs.Checks = append(rs.Checks, c.checks(dst, ch, d.chk)...)
 	}
 	return rs
 }

@@ -80,7 +80,8 @@ func (c *conv) instance(n *keepalived.Node) {
 	in := &model.VRRPInstance{Name: n.Args[0].Text}
 	for _, prev := range c.m.VRRPInstances {
 		if prev.Name == in.Name {
-			c.errorf(n.Pos, "vrrp_instance %q is defined twice", in.Name)
+			// vrrp_handler: skip_block, the first instance runs.
+			c.corrected(prev, n.Pos, "vrrp_instance %s is defined again (first at %s): keepalived skips this block (\"vrrp instance %s already defined\") and runs the first, so does lbx; rename one if both were meant", in.Name, c.pos[prev], in.Name)
 			return
 		}
 	}
@@ -327,11 +328,6 @@ func (c *conv) finishInstance(in *model.VRRPInstance, n *keepalived.Node, st ins
 		in.State = "MASTER"
 		c.note(in, st.priority.Pos, "priority 255 without state: keepalived starts the instance as MASTER (vrrp_complete_instance), so does lbx")
 	}
-	if owner, ok := c.vipsTaken[in]; ok && len(in.VirtualAddresses) == 0 {
-		// vrrpd.instanceOf refuses an instance without one: a model
-		// that keeps it would not run.
-		c.errorf(n.Pos, "vrrp_instance %s: every virtual address it lists is also %s's, which owns it in the lbx model, so it is left with none; lbx watch cannot run an instance without a virtual address (its advertisement carries them): give it an address of its own, or make one instance of the two", in.Name, owner)
-	}
 	c.clearPreempt(in, st)
 	if in.AdvertInt == nil {
 		in.AdvertInt = dur(model.DefaultAdvertInt)
@@ -339,6 +335,9 @@ func (c *conv) finishInstance(in *model.VRRPInstance, n *keepalived.Node, st ins
 	if in.Version == nil {
 		v := in.EffectiveVersion(c.m.Global)
 		in.Version = &v
+	}
+	if len(in.VirtualAddresses) == 0 {
+		c.addressless(in, n, st)
 	}
 	switch a := in.Authentication; {
 	case a == nil:
@@ -353,6 +352,29 @@ func (c *conv) finishInstance(in *model.VRRPInstance, n *keepalived.Node, st ins
 	}
 	c.pos[in] = n.Pos
 	c.m.VRRPInstances = append(c.m.VRRPInstances, in)
+}
+
+// addressless handles an instance left without virtual addresses, as
+// keepalived's vrrp_complete_instance does one: a VRRPv2 IPv4 instance
+// runs without ("at least one is sensible"; lbx watch runs it too, its
+// adverts carrying none); a VRRPv3, IPv6 or strict one fails the
+// instance, and with it keepalived's VRRP process ("at least one is
+// required": vrrp_complete_init fails, keepalived terminates), and lbx
+// watch refuses it. An instance whose addresses all went to another
+// instance (uniqueVIP) has some in keepalived: the model cannot say so.
+func (c *conv) addressless(in *model.VRRPInstance, n *keepalived.Node, st instNodes) {
+	refused := *in.Version == 3 || st.family != nil && !st.is4 || st.strictMode || c.m.Global.VRRPStrict
+	owner, taken := c.vipsTaken[in]
+	switch {
+	case !taken && refused:
+		c.errorf(n.Pos, "vrrp_instance %s has no virtual_ipaddress: keepalived does not start with it (\"(%s) No VIP specified; at least one is required\" for VRRPv3, IPv6 and strict mode: vrrp_complete_instance fails, its VRRP process exits with a permanent configuration error and keepalived terminates); add a virtual_ipaddress", in.Name, in.Name)
+	case !taken:
+		c.note(in, n.Pos, "vrrp_instance %s has no virtual_ipaddress: keepalived runs it without (\"No VIP specified; at least one is sensible\"), its adverts carrying none, so does lbx", in.Name)
+	case refused:
+		c.errorf(n.Pos, "vrrp_instance %s: every virtual address it lists is also %s's, which owns it in the lbx model, so it is left with none; a VRRPv3, IPv6 or strict instance cannot run without one (keepalived and lbx watch refuse it): give it an address of its own, or make one instance of the two", in.Name, owner)
+	default:
+		c.corrected(in, n.Pos, "vrrp_instance %s: every virtual address it lists is also %s's, which owns it in the lbx model, so lbx runs it without virtual addresses (a VRRPv2 IPv4 instance runs so, as in keepalived): its states, sync group and notify scripts are keepalived's, but its adverts carry no address where keepalived's carry its list, and a keepalived peer still running this file drops them (\"received an unexpected ip number count 0\") and becomes MASTER too: move both routers to lbx together, or give it an address of its own", in.Name, owner)
+	}
 }
 
 // clearPreempt drops the preemption settings keepalived's

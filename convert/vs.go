@@ -463,7 +463,7 @@ func (c *conv) vsSorry(d *vsDraft) {
 	if vs.SorryServer.Forwarding == "" {
 		vs.SorryServer.Forwarding = vs.Forwarding
 	}
-	c.fixPort(vs, d.n, &vs.SorryServer.Port, vs.SorryServer.Forwarding, "sorry server")
+	c.fixPort(vs, d.n, &vs.SorryServer.Port, vs.SorryServer.Forwarding, "sorry server", false)
 }
 
 // vsReals converts the real servers; ok is false when none is left.

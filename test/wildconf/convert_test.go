@@ -23,18 +23,8 @@ type knownFailure struct {
 	errors int
 }
 
-// Classes of the files on the list.
-const (
-	redacted = "redacted values (xxx.xxx.xxx.xxx) and virtual_router_id 0: keepalived's VRRP process stops on it (chk_min_cfg, \"the virtual router id must be set\") and keepalived terminates, so this file stays refused"
-	vipless  = "two VRRP instances listing the same virtual addresses (VI_eth0 and VI_eth1): an lbx address has one owner, the first, which leaves VI_eth1 without one, and lbx watch cannot run an instance without a virtual address (refused, with that reason)"
-	portless = "955p.conf's groups fred and freda both hold fwmark 10 but in two families (freda's is IPv6: its real servers'), which converts; what remains is a TCP_CHECK of a DR real server of fwmark service 15 written with port 24: keepalived clears the real server's port, and its checker keeps the address it copied when the block was read (queue_checker, before validate_check_config clears the port; read in the source, not yet seen on a running keepalived), so it connects to port 24; the converted check has no port and the model refuses it"
-)
-
-var known = map[string]knownFailure{
-	"pqarmitage/keepalived-devel-tools/configs/955p.conf": {portless, "955p.conf:297", 1},
-	"pqarmitage/keepalived-devel-tools/configs/1102.conf": {vipless, "1102.conf:43", 1},
-	"pqarmitage/keepalived-devel-tools/configs/1715.conf": {redacted, "1715.conf:22", 3},
-}
+// known is empty: every file keepalived accepts converts.
+var known = map[string]knownFailure{}
 
 // TestWildConvert converts every file here as `lbx convert` does: each file
 // keepalived accepts must convert without error to a model that passes

@@ -55,10 +55,18 @@ const repoStore = "files"
 var repoStoreAbs, _ = filepath.Abs(repoStore)
 
 // sharedStore is the corpus kept outside the repository, beside it as
-// keepalived's samples are: ../shared/corpus/wild from the project root.
+// keepalived's samples are: ../shared/corpus/wild from the project root,
+// or $LBX_WILD_CORPUS (a copy elsewhere, for a tree not in that place).
 func sharedStore() string { return sharedStoreAbs }
 
-var sharedStoreAbs, _ = filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "wild"))
+var sharedStoreAbs = func() string {
+	if dir := os.Getenv("LBX_WILD_CORPUS"); dir != "" {
+		abs, _ := filepath.Abs(dir)
+		return abs
+	}
+	abs, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "wild"))
+	return abs
+}()
 
 func loadManifest(t *testing.T) []entry {
 	t.Helper()

@@ -349,7 +349,7 @@ func compareInstance(ka map[string]*vrrpView, m *model.Model, in *model.VRRPInst
 		return "keepalived runs no such instance"
 	}
 	d := slices.DeleteFunc(diffView(kv, modelView(m, in)), func(l string) bool {
-		return known.field != "" && strings.HasPrefix(l, known.field+":")
+		return slices.ContainsFunc(known.fields, func(f string) bool { return strings.HasPrefix(l, f+":") })
 	})
 	if len(d) > 0 {
 		return "differs from what keepalived runs:\n  " + strings.Join(d, "\n  ")
@@ -357,10 +357,13 @@ func compareInstance(ka map[string]*vrrpView, m *model.Model, in *model.VRRPInst
 	return ""
 }
 
-// knownDiff is a field of a converted instance that differs from
+// knownDiff is the fields of a converted instance that differ from
 // keepalived's dump because of what the converter reports (a keyword the
 // model cannot hold, a correction), and why.
-type knownDiff struct{ field, why string }
+type knownDiff struct {
+	fields []string
+	why    string
+}
 
 // knownVRRP: per file and instance, the difference the conversion reports.
 var knownVRRP = map[string]map[string]knownDiff{
@@ -372,11 +375,15 @@ var knownVRRP = map[string]map[string]knownDiff{
 		"6.1.1.3": sharedVIP,
 		"6.1.1.4": sharedVIP,
 	},
+	"pqarmitage/keepalived-devel-tools/configs/1102.conf": {
+		"VI_eth1": allVIPsShared,
+	},
 }
 
 var (
-	ipvlanSrc = knownDiff{"source address (unicast_src_ip, mcast_src_ip)", "use_ipvlan IFACE ADDRESS: keepalived sends from the ipvlan's address; ipvlan interfaces are not in the model (reported, left out)"}
-	sharedVIP = knownDiff{"virtual_addresses", "fe80::1 on eth1 is also a VIP of instance 6.1.1.1: an lbx address has one owner, the first (a correction)"}
+	ipvlanSrc     = knownDiff{[]string{"source address (unicast_src_ip, mcast_src_ip)"}, "use_ipvlan IFACE ADDRESS: keepalived sends from the ipvlan's address; ipvlan interfaces are not in the model (reported, left out)"}
+	sharedVIP     = knownDiff{[]string{"virtual_addresses"}, "fe80::1 on eth1 is also a VIP of instance 6.1.1.1: an lbx address has one owner, the first (a correction)"}
+	allVIPsShared = knownDiff{[]string{"virtual_addresses", "virtual_addresses_excluded"}, "every address of VI_eth1 is also VI_eth0's: an lbx address has one owner, the first, and VI_eth1 runs without (a VRRPv2 IPv4 instance can; a correction)"}
 )
 
 func convertedModel(t *testing.T, e entry) *model.Model {
