@@ -93,21 +93,66 @@ func (n *NS) Try(name string, args ...string) (string, error) {
 }
 
 // Dump runs a read-only command in the namespace (an `ip ... show`) and
-// returns its output once it succeeds: iproute2 exits non-zero with no
-// output when the kernel reports the dump interrupted by a concurrent
-// change ("Dump was interrupted and may be inconsistent"), which a daemon
-// still converging makes likely. It gives up after 5 s and returns the
-// last output, error text included.
+// returns its output once it is whole: the kernel flags a dump that a
+// concurrent change interrupted (a daemon still converging makes that
+// likely), and iproute2 then warns "Dump was interrupted and may be
+// inconsistent" (6.1 still exits 0, with what it got; later versions exit
+// 1): Dump runs it again. It gives up after 5 s and returns the last
+// output, error text included.
+//
+// A dump of ONE interface's addresses (`ip addr show dev X`) is never
+// flagged, and may miss addresses that never left: read those with Addrs.
 func (n *NS) Dump(name string, args ...string) string {
+	out, _ := n.dump(append([]string{name}, args...))
+	return out
+}
+
+// interrupted is iproute2's warning for a dump flagged NLM_F_DUMP_INTR.
+const interrupted = "Dump was interrupted"
+
+// dump is Dump of the command argv; it also returns how many runs were
+// interrupted.
+func (n *NS) dump(argv []string) (string, int) {
 	var out string
+	intr := 0
 	for end := time.Now().Add(5 * time.Second); ; {
-		o, err := n.Try(name, args...)
+		o, err := n.Try(argv[0], argv[1:]...)
 		out = o
-		if err == nil || time.Now().After(end) {
-			return out
+		whole := err == nil && !strings.Contains(out, interrupted)
+		if whole || time.Now().After(end) {
+			return out, intr
+		}
+		if strings.Contains(out, interrupted) {
+			intr++
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Addrs is the lines of `ip -o addr show` for interface dev, none missing.
+// The kernel resumes a dump of one interface's addresses (what
+// `ip addr show dev X` asks for) by position, without flagging it when
+// the list changed in between: addresses deleted before that position
+// between two parts of the dump (a daemon converging) make it skip as
+// many that are still there. The dump of every interface's addresses is
+// flagged then, and Dump reads it again.
+func (n *NS) Addrs(dev string) string {
+	out, _ := n.addrsVia(dev, "ip")
+	return out
+}
+
+// addrsVia is Addrs with `ip` run as the command prefix (a test slows it
+// down under strace); it also returns how many reads were interrupted.
+func (n *NS) addrsVia(dev string, prefix ...string) (string, int) {
+	out, intr := n.dump(append(prefix, "-o", "addr", "show"))
+	var keep []string
+	for _, l := range strings.SplitAfter(out, "\n") {
+		// "3: eth0    inet 192.0.2.1/24 scope global eth0\ ..."
+		if f := strings.Fields(l); len(f) > 1 && f[1] == dev || strings.Contains(l, interrupted) {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, ""), intr
 }
 
 // Do runs f on an OS thread switched into the namespace. A socket f makes

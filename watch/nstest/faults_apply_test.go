@@ -78,7 +78,7 @@ func (r *applyRig) apply(file string, wrap ...string) (string, error) {
 
 // present: the /32 addresses on d0, and its routes as ip shows them.
 func (r *applyRig) present() (addrs map[string]bool, routes string) {
-	out := r.ns.Dump("ip", "-o", "addr", "show", "dev", "d0")
+	out := r.ns.Addrs("d0")
 	addrs = map[string]bool{}
 	for _, f := range strings.Fields(out) {
 		if ip, _, ok := strings.Cut(f, "/32"); ok {
@@ -200,7 +200,7 @@ exec "$1" apply -f "$4" --auto-approve --state-dir "$dir" --run-dir "$5"`
 	c.fault()
 	out, err := ns.Try("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", bin, state, a, b, dir)
 	c.hold(t, fault, "apply refuses with a clear error", err != nil && strings.Contains(out, "ownership record"), fmt.Sprintf("%v: %s", err, out))
-	addrs := ns.Dump("ip", "-o", "addr", "show", "dev", "d0")
+	addrs := ns.Addrs("d0")
 	routes := ns.Dump("ip", "route", "show", "dev", "d0")
 	c.hold(t, fault, "nothing created unrecorded", !strings.Contains(addrs, "10.0.0.6/32") && !strings.Contains(routes, "10.11.0.0/16"), addrs+routes)
 	c.hold(t, fault, "hand-added objects kept", strings.Contains(addrs, "10.0.9.9/32"), addrs)

@@ -204,7 +204,7 @@ func grepLines(out, sub string) string {
 }
 
 func hasAddr(ns *nstest.NS, a string) bool {
-	out := ns.Dump("ip", "-o", "addr", "show", "dev", "eth0")
+	out := ns.Addrs("eth0")
 	return strings.Contains(out, " "+a+" ")
 }
 
@@ -244,14 +244,14 @@ func (p *pair) invariants(t *testing.T, fault string, statics []string) {
 	kept := fmt.Sprintf("canary address %v, route %q", canary, rt)
 	if !canary {
 		// What eth0 holds then says who took it.
-		kept += "; eth0 holds (192.0.2.x):\n" + grepLines(p.victim.Dump("ip", "-o", "addr", "show", "dev", "eth0"), " 192.0.2.")
+		kept += "; eth0 holds (192.0.2.x):\n" + grepLines(p.victim.Addrs("eth0"), " 192.0.2.")
 	}
 	p.c.hold(t, fault, "hand-added objects kept", canary && strings.Contains(rt, canaryRt), kept)
 	want := append([]string{"192.0.2.10/24"}, statics...)
 	var missing []string
 	converged := waitUntil(5*time.Second, func() bool {
 		missing = missing[:0]
-		out := p.victim.Dump("ip", "-o", "addr", "show", "dev", "eth0")
+		out := p.victim.Addrs("eth0")
 		for _, a := range want {
 			if !strings.Contains(out, " "+a+" ") {
 				missing = append(missing, a)
@@ -408,7 +408,7 @@ func faultReloadKill(t *testing.T, p *pair, points int) {
 			when = fmt.Sprintf("after address change #%d of the reload", k)
 		}
 		p.kill9()
-		out := p.victim.Dump("ip", "-o", "addr", "show", "dev", "eth0")
+		out := p.victim.Addrs("eth0")
 		newIn, oldIn := strings.Count(out, fmt.Sprintf(" 10.%d.", 10+set)), strings.Count(out, fmt.Sprintf(" 10.%d.", 11-set))
 		p.c.hupKills[fmt.Sprintf("new %d, old %d", newIn, oldIn)] = true
 		p.start(t, "")
