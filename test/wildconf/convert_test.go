@@ -42,7 +42,7 @@ func TestWildConvert(t *testing.T) {
 			switch ok := checkConversion(t, e, v); {
 			case ok:
 				converted++
-			case v.accepted():
+			case v.Accepted():
 				failing++
 			}
 		})
@@ -64,7 +64,7 @@ func checkConversion(t *testing.T, e entry, v verdict) bool {
 	checkPositions(t, e, res)
 	kf, isKnown := known[e.Name]
 	switch {
-	case !v.accepted():
+	case !v.Accepted():
 		if err == nil {
 			t.Errorf("keepalived refuses this file (exit %d: %s), lbx converts it", v.Exit, lastMessage(v))
 		}

@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	kaverdict "github.com/lbx-dev/lbx/test/wildconf/verdict"
 )
 
 // entry is one configuration: a main file and the files it includes.
@@ -54,19 +56,11 @@ const repoStore = "files"
 // changes directory.
 var repoStoreAbs, _ = filepath.Abs(repoStore)
 
-// sharedStore is the corpus kept outside the repository, beside it as
-// keepalived's samples are: ../shared/corpus/wild from the project root,
-// or $LBX_WILD_CORPUS (a copy elsewhere, for a tree not in that place).
+// sharedStore is the corpus kept outside the repository
+// (kaverdict.SharedStore: ../shared/corpus/wild or $LBX_WILD_CORPUS).
 func sharedStore() string { return sharedStoreAbs }
 
-var sharedStoreAbs = func() string {
-	if dir := os.Getenv("LBX_WILD_CORPUS"); dir != "" {
-		abs, _ := filepath.Abs(dir)
-		return abs
-	}
-	abs, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "wild"))
-	return abs
-}()
+var sharedStoreAbs = kaverdict.SharedStore(filepath.Join("..", ".."))
 
 func loadManifest(t *testing.T) []entry {
 	t.Helper()

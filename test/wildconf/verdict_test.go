@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	kaverdict "github.com/lbx-dev/lbx/test/wildconf/verdict"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/verdicts.json from keepalived's own runs")
@@ -23,37 +25,9 @@ const verdictFile = "testdata/verdicts.json"
 // take the host name, and @conditionals would depend on the machine.
 const configID = "lbxtest"
 
-// verdict is what `keepalived -t` said of a file.
-type verdict struct {
-	Exit     int      `json:"exit"`
-	Messages []string `json:"messages"`
-}
-
-// accepted: keepalived starts with this file. Exit 5 means it reported
-// configuration errors that it corrects or skips and runs with; 6 that it
-// runs with the scripts disabled (script security). Any other exit (2:
-// "permanent error CONFIG") and keepalived does not start; nor does it
-// after one of stopsKeepalived, which -t reports with exit 5.
-func (v verdict) accepted() bool {
-	if v.Exit != 0 && v.Exit != 5 && v.Exit != 6 {
-		return false
-	}
-	for _, m := range v.Messages {
-		for _, stop := range stopsKeepalived {
-			if strings.Contains(m, stop) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// stopsKeepalived: messages of keepalived's config test after which a
-// running keepalived terminates: vrrp_complete_init fails on them, the VRRP
-// process exits with KEEPALIVED_EXIT_CONFIG and keepalived stops ("exited
-// with permanent error CONFIG. Terminating"), while -t carries on and exits
-// 5 (convert's TestKeepalivedRuns runs keepalived on each).
-var stopsKeepalived = []string{"the virtual router id must be set", "No VIP specified; at least one is required"}
+// verdict is what `keepalived -t` said of a file (verdict.Verdict: its
+// Accepted says whether keepalived runs with it).
+type verdict = kaverdict.Verdict
 
 func loadVerdicts(t *testing.T) map[string]verdict {
 	t.Helper()

@@ -307,7 +307,7 @@ func TestWildVRRP(t *testing.T) {
 	var compared, differ atomic.Int64
 	t.Run("files", func(t *testing.T) { // returns once its parallel subtests end
 		for _, e := range presentEntries(t) {
-			if _, isKnown := known[e.Name]; isKnown || !verdicts[e.Name].accepted() {
+			if _, isKnown := known[e.Name]; isKnown || !verdicts[e.Name].Accepted() {
 				continue
 			}
 			t.Run(e.Name, func(t *testing.T) {

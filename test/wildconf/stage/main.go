@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	kaverdict "github.com/lbx-dev/lbx/test/wildconf/verdict"
 )
 
 // entry is what stage reads of a manifest entry (test/wildconf's entry has
@@ -34,10 +36,6 @@ type entry struct {
 	} `json:"files"`
 	Interfaces []string          `json:"interfaces"`
 	Places     map[string]string `json:"places"`
-}
-
-type verdict struct {
-	Exit int `json:"exit"`
 }
 
 // guestRoot is where vm.sh puts OUTDIR in the guest.
@@ -65,7 +63,7 @@ func stage(out string) error {
 		return err
 	}
 	var m struct{ Entries []entry }
-	var verdicts map[string]verdict
+	var verdicts map[string]kaverdict.Verdict
 	if err := readJSON(filepath.Join(here, "manifest.json"), &m); err != nil {
 		return err
 	}
@@ -73,13 +71,12 @@ func stage(out string) error {
 		return err
 	}
 	stores := map[string]string{"repo": filepath.Join(here, "files"),
-		"shared": filepath.Join(here, "..", "..", "..", "shared", "corpus", "wild")}
+		"shared": kaverdict.SharedStore(filepath.Join(here, "..", ".."))}
 	var index strings.Builder
 	skipped := 0
 	for i, e := range m.Entries {
-		// keepalived runs with exit 0 (clean), 5 (errors it corrects) and 6
-		// (scripts disabled); see docs/corpus.md.
-		if v, ok := verdicts[e.Name]; !ok || (v.Exit != 0 && v.Exit != 5 && v.Exit != 6) {
+		// see docs/corpus.md.
+		if v, ok := verdicts[e.Name]; !ok || !v.Accepted() {
 			continue
 		}
 		src := filepath.Join(stores[e.Store], e.Repo)
