@@ -1,19 +1,23 @@
 #!/bin/bash
 # The bench-mode entry of the e2e VM (/e2e/main): 2,000 services x 5 real
-# servers, lbx next to its anchor, in this one boot, median of $REPS runs.
-# One line per comparison: "@@BENCH name lbx=Xs anchor=Ys ratio=R.RR ...".
+# servers, lbx next to its anchor, in this one boot, median of $REPS runs;
+# then the same at $SCALE services (median of $SCALE_REPS), with each
+# figure beside its 2,000 one. One line per comparison:
+#   @@BENCH name lbx=Xs anchor=Ys ratio=R.RR target=<=T (...)
+# and "@@BENCH FAIL name ..." when a ratio misses its target (a
+# measurement, not a broken build). A correctness check that fails (the
+# kernel's rules, one kernel write for one weight) stops the bench before
+# "bench: done", which make bench-vm then reports as a failure.
 set -euo pipefail
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 . /e2e/lib.sh
 trap - ERR
 REPS=${REPS:-5}
-n=2000 r=5
+SCALE=${SCALE:-20000}    # services of the scale run; 0: none
+SCALE_REPS=${SCALE_REPS:-3}
+r=5
 modprobe ip_vs && modprobe ip_vs_wlc
 cd /tmp
-gen_model $n $r big.yaml
-gen_model $n $r big2.yaml 9
-gen_rules $n $r >rules.txt
-echo "bench: $n services x $r real servers ($(wc -l <rules.txt) IPVS objects), $REPS runs each, kernel $(uname -r), $(nproc) vCPU (qemu TCG)"
 
 # secs CMD...: wall time of CMD in seconds (output discarded).
 secs() {
@@ -22,64 +26,119 @@ secs() {
 	awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.4f", b-a}'
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-report() { # name lbx-times... -- anchor-name anchor-times...
-	local name=$1; shift
+spread() { printf '%s\n' "$@" | sort -n | awk 'NR==1{lo=$1} {hi=$1} END{printf "%.3f-%.3f", lo, hi}'; }
+
+# Medians by "name@services", for the side-by-side scale lines.
+declare -A LBX ANCHOR
+# report NAME TARGET lbx-times... -- anchor-name anchor-times...
+# TARGET is the highest ratio allowed ("-": none).
+report() {
+	local name=$1 target=$2; shift 2
 	local l=() a=() an
 	while [[ $1 != -- ]]; do l+=("$1"); shift; done
 	shift; an=$1; shift
 	a=("$@")
 	local ml ma
 	ml=$(median "${l[@]}") ma=$(median "${a[@]}")
-	awk -v n="$name" -v l="$ml" -v a="$ma" -v an="$an" -v k="$REPS" \
-		'BEGIN{printf "@@BENCH %-28s lbx=%.3fs %s=%.3fs ratio=%.2f (median of %d)\n", n, l, an, a, (a>0)?l/a:0, k}'
+	LBX[$name@$n]=$ml ANCHOR[$name@$n]=$ma
+	awk -v n="$name@$n" -v l="$ml" -v a="$ma" -v an="$an" -v k="${#l[@]}" -v t="$target" -v ls="$(spread "${l[@]}")" -v as="$(spread "${a[@]}")" 'BEGIN{
+		r = (a > 0) ? l / a : 0
+		printf "@@BENCH %-34s lbx=%.3fs %s=%.3fs ratio=%.2f", n, l, an, a, r
+		if (t != "-") printf " target=<=%s", t
+		printf " (median of %d; lbx %ss, %s %ss)\n", k, ls, an, as
+		if (t != "-" && r > t + 0) printf "@@BENCH FAIL %s ratio=%.2f target=<=%s (missed)\n", n, r, t
+	}'
 }
 fresh() { ipvsadm -C; rm -rf /var/lib/lbx; }
 check_kernel() {
 	diff -q <(ipvsadm-save -n | sort) "$1" >/dev/null || { echo "bench: kernel differs from $1 after $2" >&2; exit 1; }
 }
+# decode_secs MODEL: lbx's load of MODEL on its own (YAML, decode,
+# validation), from the debug line model.LoadFile logs.
+decode_secs() {
+	local log
+	log=$(lbx validate -f "$1" --log-level debug 2>&1 >/dev/null)
+	sed -n 's/.*msg="model loaded".*decode_ms=\([0-9.]*\).*/\1/p' <<<"$log" | awk '{printf "%.4f", $1/1000}'
+}
 
-# 1. apply from empty vs ipvsadm-restore of the same rules.
-la=() ra=() ma=()
-for i in $(seq "$REPS"); do
-	fresh; la+=("$(secs lbx apply -f big.yaml --auto-approve)"); check_kernel rules.txt "lbx apply"
-	fresh; ra+=("$(secs ipvsadm-restore <rules.txt)"); check_kernel rules.txt "ipvsadm-restore"
-done
-report "apply-from-empty" "${la[@]}" -- ipvsadm-restore "${ra[@]}"
-# The same with moby/ipvs's one-request-per-call writer, for the note.
-for i in $(seq "$REPS"); do
-	fresh; ma+=("$(LBX_IPVS_WRITER=moby secs lbx apply -f big.yaml --auto-approve)"); check_kernel rules.txt "lbx apply (moby)"
-done
-report "apply-from-empty-moby-writer" "${ma[@]}" -- ipvsadm-restore "${ra[@]}"
+# bench N REPS [full]: every comparison at N services x r real servers;
+# "full" adds the figures that explain them (2,000 only).
+bench() {
+	n=$1
+	local reps=$2 full=${3:-} i
+	gen_model "$n" $r big.yaml
+	gen_model "$n" $r big2.yaml 9
+	gen_rules "$n" $r >rules.txt
+	echo "bench: $n services x $r real servers ($(wc -l <rules.txt) IPVS objects, $(wc -c <big.yaml) bytes of YAML), $reps runs each, kernel $(uname -r), $(nproc) vCPU (qemu TCG)"
 
-# 2. no-op plan vs ipvsadm-save -n (the state was made by lbx apply).
-fresh; lbx apply -f big.yaml --auto-approve >/dev/null 2>&1
-lp=() sp=()
-for i in $(seq "$REPS"); do
-	lp+=("$(secs lbx plan -f big.yaml)")
-	sp+=("$(secs ipvsadm-save -n)")
-done
-lbx plan -f big.yaml --detailed-exitcode >/dev/null 2>&1 || { echo "bench: no-op plan is not empty" >&2; exit 1; }
-report "noop-plan" "${lp[@]}" -- ipvsadm-save "${sp[@]}"
-# For reading the no-op plan: loading the model alone; kernel read + YAML out.
-lv=() le=()
-for i in $(seq "$REPS"); do
-	lv+=("$(secs lbx validate -f big.yaml)")
-	le+=("$(secs lbx export)")
-done
-report "  validate (model only)" "${lv[@]}" -- ipvsadm-save "${sp[@]}"
-report "  export (kernel->YAML)" "${le[@]}" -- ipvsadm-save "${sp[@]}"
+	# 1. apply from empty vs ipvsadm-restore of the same rules.
+	local la=() ra=() ma=()
+	for i in $(seq "$reps"); do
+		fresh; la+=("$(secs lbx apply -f big.yaml --auto-approve)"); check_kernel rules.txt "lbx apply"
+		fresh; ra+=("$(secs ipvsadm-restore <rules.txt)"); check_kernel rules.txt "ipvsadm-restore"
+	done
+	report "apply-from-empty" 0.40 "${la[@]}" -- ipvsadm-restore "${ra[@]}"
+	if [[ -n $full ]]; then # moby/ipvs's one-request-per-call writer, for the note
+		for i in $(seq "$reps"); do
+			fresh; ma+=("$(LBX_IPVS_WRITER=moby secs lbx apply -f big.yaml --auto-approve)"); check_kernel rules.txt "lbx apply (moby)"
+		done
+		report "apply-from-empty-moby-writer" - "${ma[@]}" -- ipvsadm-restore "${ra[@]}"
+	fi
 
-# 3. one weight change: lbx apply vs the single ipvsadm -e a human would type.
-lw=() ew=() writes=()
-for i in $(seq "$REPS"); do
-	lbx apply -f big.yaml --auto-approve >/dev/null 2>&1
-	t0=$EPOCHREALTIME
-	OUT=$(lbx apply -f big2.yaml --auto-approve -o json 2>/dev/null)
-	lw+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.4f", b-a}')")
-	writes+=("$(json_int kernel_writes)")
-	ew+=("$(secs ipvsadm -e -t 10.10.0.1:80 -r 10.20.0.1:8080 -m -w 9)")
-done
-report "one-weight-change" "${lw[@]}" -- "ipvsadm-e" "${ew[@]}"
-echo "@@BENCH one-weight-change kernel_writes=${writes[*]} (must be 1)"
-for w in "${writes[@]}"; do [[ $w == 1 ]] || echo "@@BENCH FAIL one-weight-change kernel_writes=$w, want 1"; done
+	# 2. no-op plan vs ipvsadm-save -n (the state was made by lbx apply).
+	fresh; lbx apply -f big.yaml --auto-approve >/dev/null 2>&1
+	local lp=() sp=() ld=()
+	for i in $(seq "$reps"); do
+		lp+=("$(secs lbx plan -f big.yaml)")
+		sp+=("$(secs ipvsadm-save -n)")
+		ld+=("$(decode_secs big.yaml)")
+	done
+	lbx plan -f big.yaml --detailed-exitcode >/dev/null 2>&1 || { echo "bench: no-op plan is not empty" >&2; exit 1; }
+	report "noop-plan" 0.70 "${lp[@]}" -- ipvsadm-save "${sp[@]}"
+	# The model's load on its own (inside lbx, no process start or kernel).
+	report "  model-decode" - "${ld[@]}" -- ipvsadm-save "${sp[@]}"
+	if [[ -n $full ]]; then # loading the model alone; kernel read + YAML out
+		local lv=() le=()
+		for i in $(seq "$reps"); do
+			lv+=("$(secs lbx validate -f big.yaml)")
+			le+=("$(secs lbx export)")
+		done
+		report "  validate (model only)" - "${lv[@]}" -- ipvsadm-save "${sp[@]}"
+		report "  export (kernel->YAML)" - "${le[@]}" -- ipvsadm-save "${sp[@]}"
+	fi
+
+	# 3. one weight changed: lbx apply end to end vs reading the state with
+	# ipvsadm-save -n (the target), and vs the one ipvsadm -e a human would type.
+	local lw=() ew=() writes=() w
+	for i in $(seq "$reps"); do
+		lbx apply -f big.yaml --auto-approve >/dev/null 2>&1
+		t0=$EPOCHREALTIME
+		OUT=$(lbx apply -f big2.yaml --auto-approve -o json 2>/dev/null)
+		lw+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.4f", b-a}')")
+		writes+=("$(json_int kernel_writes)")
+		[[ -z $full ]] || ew+=("$(secs ipvsadm -e -t 10.10.0.1:80 -r 10.20.0.1:8080 -m -w 9)")
+	done
+	report "one-weight-apply" 1.0 "${lw[@]}" -- ipvsadm-save "${sp[@]}"
+	[[ -z $full ]] || report "  one-weight-apply" - "${lw[@]}" -- "ipvsadm-e" "${ew[@]}"
+	echo "@@BENCH one-weight-apply@$n kernel_writes=${writes[*]} (must be 1)"
+	for w in "${writes[@]}"; do
+		[[ $w == 1 ]] || { echo "bench: one-weight-apply@$n made $w kernel writes, want 1" >&2; exit 1; }
+	done
+	fresh
+}
+
+bench 2000 "$REPS" full
+if ((SCALE > 0)); then
+	bench "$SCALE" "$SCALE_REPS"
+	# Side by side: lbx's time at 2,000 and at $SCALE services, and how it
+	# grew. Linear is the ratio of the sizes; the target allows 20 % more.
+	for name in apply-from-empty noop-plan "  model-decode" one-weight-apply; do
+		awk -v n="${name// /}" -v a="${LBX[$name@2000]}" -v b="${LBX[$name@$SCALE]}" \
+			-v ra="${ANCHOR[$name@2000]}" -v rb="${ANCHOR[$name@$SCALE]}" -v s="$SCALE" 'BEGIN{
+			lin = s / 2000; g = b / a; t = 1.2 * lin
+			printf "@@BENCH scale-%-24s lbx@2000=%.3fs lbx@%d=%.3fs growth=%.1f target=<=%.0f (linear: %.0f) ratio@2000=%.2f ratio@%d=%.2f\n", n, a, s, b, g, t, lin, a/ra, s, b/rb
+			if (g > t) printf "@@BENCH FAIL scale-%s growth=%.1f target=<=%.0f (missed)\n", n, g, t
+		}'
+	done
+fi
 echo "bench: done"
