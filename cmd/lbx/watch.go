@@ -50,7 +50,8 @@ restart of a replaced binary fails (logged, retried) until they match.
 The daemon runs on one CPU, as keepalived's processes do, unless the
 GOMAXPROCS environment variable says otherwise, and opts out of transparent
 huge pages (with the kernel's THP mode "always", they make megabytes
-resident that the daemon does not use); lbx-check and scripts inherit that.`,
+resident that the daemon does not use); lbx-check and scripts inherit that.
+It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 		Example: `  lbx watch -f /etc/lbx/lbx.yaml
   lbx watch -f lbx.yaml --metrics-addr 127.0.0.1:9650 --log-format json`,
 		Args: cobra.NoArgs,
@@ -64,6 +65,7 @@ resident that the daemon does not use); lbx-check and scripts inherit that.`,
 			if err := footprint.NoHugePages(); err != nil {
 				slog.Warn("resident memory may grow by huge pages", "err", err)
 			}
+			footprint.Daemon(os.Getenv)
 			m, name, err := ops.LoadView(file, node)
 			if err != nil {
 				return err

@@ -90,3 +90,23 @@ func TestStart(t *testing.T) {
 		t.Errorf("Start with GOGC=200 in the environment set GOGC %d", got)
 	}
 }
+
+// TestDaemon checks the collector lbx watch runs with: DaemonGCPercent,
+// unless the operator's GOGC or GOMEMLIMIT tunes it.
+func TestDaemon(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, tc := range []struct {
+		env  map[string]string
+		want int
+	}{
+		{nil, DaemonGCPercent},
+		{map[string]string{"GOGC": "200"}, 100},
+		{map[string]string{"GOMEMLIMIT": "64MiB"}, 100},
+	} {
+		debug.SetGCPercent(100)
+		Daemon(func(k string) string { return tc.env[k] })
+		if got := debug.SetGCPercent(100); got != tc.want {
+			t.Errorf("env %v: GOGC %d, want %d", tc.env, got, tc.want)
+		}
+	}
+}
