@@ -46,7 +46,7 @@ func BenchmarkParseBig(b *testing.B) {
 // BenchmarkDecodeTree: the YAML tree alone, fast front end vs yaml.v3.
 func BenchmarkDecodeTree(b *testing.B) {
 	data := bigModel()
-	if _, ok := fastYAML(data); !ok {
+	if _, _, ok := fastYAML(data); !ok {
 		b.Fatal("fast path declined the big model")
 	}
 	b.Run("fast", func(b *testing.B) {

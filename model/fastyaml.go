@@ -21,36 +21,36 @@ import (
 // escapes in double quotes, quoted or complex keys, empty list items, odd
 // indentation, nesting beyond maxDepth, and every syntax error. The
 // differential fuzz target FuzzFastYAML holds it to yaml.v3's tree.
-func fastYAML(data []byte) (doc *yaml.Node, ok bool) {
+func fastYAML(data []byte) (doc *yaml.Node, nodes int, ok bool) {
 	if !fastBytes(data) {
-		return nil, false
+		return nil, 0, false
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			if r != errDecline {
 				panic(r)
 			}
-			doc, ok = nil, false
+			doc, nodes, ok = nil, 0, false
 		}
 	}()
 	p := &fastParser{data: data, src: string(data)}
 	p.next()
 	if p.eof {
-		return nil, false // empty: yaml.v3 says so
+		return nil, 0, false // empty: yaml.v3 says so
 	}
 	doc = p.node(yaml.DocumentNode, "", "", p.line, p.ind+1)
 	if p.ind == 0 && p.rest() == "---" {
 		p.next()
 		if p.eof {
-			return nil, false
+			return nil, 0, false
 		}
 	}
 	root := p.block(p.ind)
 	if !p.eof {
-		return nil, false // a line less indented than the root, or a second document
+		return nil, 0, false // a line less indented than the root, or a second document
 	}
 	doc.Content = p.list([]*yaml.Node{root})
-	return doc, true
+	return doc, p.nodes, true
 }
 
 // fastBytes: data is printable ASCII and newlines, with other UTF-8
@@ -104,6 +104,7 @@ type fastParser struct {
 	slab       []yaml.Node  // nodes are carved from here, a chunk at a time
 	ptrs       []*yaml.Node // Content slices likewise
 	stack      []*yaml.Node // children of the open collections
+	nodes      int          // made so far
 }
 
 const fastSlab = 1024
@@ -114,6 +115,7 @@ func (p *fastParser) node(kind yaml.Kind, tag, value string, line, col int) *yam
 	}
 	n := &p.slab[0]
 	p.slab = p.slab[1:]
+	p.nodes++
 	n.Kind, n.Tag, n.Value, n.Line, n.Column = kind, tag, value, line, col
 	return n
 }

@@ -32,7 +32,7 @@ func sameTree(a, b *yaml.Node, at string) string {
 // it reports whether it was taken.
 func checkFast(t *testing.T, data []byte) bool {
 	t.Helper()
-	fast, ok := fastYAML(data)
+	fast, nodes, ok := fastYAML(data)
 	if !ok {
 		return false
 	}
@@ -42,6 +42,9 @@ func checkFast(t *testing.T, data []byte) bool {
 	}
 	if d := sameTree(fast, want, ""); d != "" {
 		t.Fatalf("trees differ at %s\ninput:\n%s", d, data)
+	}
+	if n := countNodes(want); nodes != n {
+		t.Fatalf("fast path counted %d nodes, yaml.v3's tree has %d", nodes, n)
 	}
 	return true
 }
@@ -161,7 +164,7 @@ func TestFastYAMLDepth(t *testing.T) {
 		fmt.Fprintf(&b, "%sa:\n", strings.Repeat(" ", i))
 	}
 	b.WriteString(strings.Repeat(" ", maxDepth+1) + "b: 1\n")
-	if _, ok := fastYAML([]byte(b.String())); ok {
+	if _, _, ok := fastYAML([]byte(b.String())); ok {
 		t.Fatal("fast path took a model nested beyond maxDepth")
 	}
 }

@@ -48,7 +48,6 @@ func parse(data []byte, file string) (*Model, *work, error) {
 	if ferr != nil {
 		return nil, w, Errors{ferr}
 	}
-	w.nodes = countNodes(root)
 	m := &Model{File: file, Positions: newPositions(root, w)}
 	d := &decoder{file: file, w: w, budget: aliasBudget(w.nodes)}
 	d.decode(root, reflect.ValueOf(m).Elem(), "")
@@ -73,12 +72,16 @@ func parse(data []byte, file string) (*Model, *work, error) {
 // subset (the models lbx and its converter write), else by yaml.v3, whose
 // errors are the syntax errors reported.
 func yamlTree(data []byte, file string, w *work) (*yaml.Node, *FieldError) {
-	if root, ok := fastYAML(data); ok {
-		w.frontEnd = "fast"
+	if root, nodes, ok := fastYAML(data); ok {
+		w.frontEnd, w.nodes = "fast", nodes
 		return root, nil
 	}
 	w.frontEnd = "yaml.v3"
-	return yamlv3Tree(data, file)
+	root, err := yamlv3Tree(data, file)
+	if err == nil {
+		w.nodes = countNodes(root)
+	}
+	return root, err
 }
 
 func yamlv3Tree(data []byte, file string) (*yaml.Node, *FieldError) {
