@@ -60,7 +60,7 @@ type vr struct {
 	version  int
 	advert   time.Duration
 	vrid     int
-	vip      string // with prefix length
+	vip      string // with prefix length; "" for an instance without one
 	pass     string
 	unicast  bool
 	v6       bool
@@ -184,7 +184,9 @@ func (p *peer) lbxModel() string {
 	if v.unicast {
 		fmt.Fprintf(&b, "    unicast_src_ip: %s\n    unicast_peers: [%s]\n", p.ip, strings.Join(p.others, ", "))
 	}
-	fmt.Fprintf(&b, "    virtual_addresses:\n      - address: %s\n", v.vip)
+	if v.vip != "" {
+		fmt.Fprintf(&b, "    virtual_addresses:\n      - address: %s\n", v.vip)
+	}
 	return b.String()
 }
 
@@ -202,7 +204,10 @@ func (p *peer) keepalivedConf() string {
 	if v.unicast {
 		fmt.Fprintf(&b, "  unicast_src_ip %s\n  unicast_peer {\n    %s\n  }\n", p.ip, strings.Join(p.others, "\n    "))
 	}
-	fmt.Fprintf(&b, "  virtual_ipaddress {\n    %s dev eth0\n  }\n}\n", v.vip)
+	if v.vip != "" {
+		fmt.Fprintf(&b, "  virtual_ipaddress {\n    %s dev eth0\n  }\n", v.vip)
+	}
+	b.WriteString("}\n")
 	return b.String()
 }
 

@@ -27,7 +27,10 @@ func setup(t *testing.T, v vr, kinds [2]string, highPrio, lowPrio int) (hi, lo *
 
 func name(v vr, k [2]string) string {
 	mode := "multicast"
-	if v.vipAddr().Is6() {
+	switch {
+	case v.vip == "":
+		mode = "novip"
+	case v.vipAddr().Is6():
 		mode = "ipv6"
 	}
 	if v.unicast {
