@@ -137,146 +137,193 @@ func (e *PartialError) Unwrap() error { return e.Err }
 // updates, deletes of missing objects succeed.
 func Execute(ctx context.Context, k kernel.Kernel, p *plan.Plan, opts Options) (*Result, error) {
 	opts.defaults()
-	res := &Result{Changes: make([]ChangeResult, len(p.Changes))}
-	for i, c := range p.Changes {
-		res.Changes[i] = ChangeResult{Address: c.Address, Action: c.Action, Outcome: Skipped}
-	}
-	counter := &countingKernel{Kernel: k}
+	e := newExecution(k, p, opts)
 	if opts.Owner != nil {
 		// Write-ahead: claim what we are about to create, so that a crash
 		// in the middle leaves no object lbx made but does not own.
 		if err := opts.Owner.Claim(p.Changes); err != nil {
-			res.Error = err.Error()
-			return res, err
+			e.res.Error = err.Error()
+			return e.res, err
 		}
 	}
-	var first *PartialError
-	failures, done := 0, 0
-	failedService := map[state.ServiceKey]bool{}
-	// fail records change x's failure; it reports whether to stop.
-	fail := func(x int, err error) bool {
-		c := p.Changes[x]
-		res.Changes[x].Outcome, res.Changes[x].Error = Failed, err.Error()
-		failures++
-		if first == nil {
-			first = &PartialError{Failed: c.Address, Err: err}
+	for i := 0; i < len(p.Changes); {
+		e.release() // the previous step's
+		next, stop := e.step(ctx, i)
+		if stop {
+			break
 		}
-		if c.Kind == plan.KindService {
-			failedService[c.Service] = true
-		}
-		return !opts.KeepGoing
+		i = next
 	}
-	// Deletes done are released step by step, not at the end: after a
-	// kill -9 part-way, the claim on an object already deleted would stay,
-	// and an object someone makes later with its key be taken for lbx's.
-	var deleted []plan.Change
-	var releaseErr error
-	release := func() {
-		if opts.Owner != nil && len(deleted) > 0 {
-			if err := opts.Owner.Release(deleted); err != nil && releaseErr == nil {
-				releaseErr = err
-			}
-		}
-		deleted = deleted[:0]
+	return e.finish()
+}
+
+// execution is one Execute's progress through its plan: the outcome of
+// each change so far, the first failure, and the deletes done whose
+// claims are still to be released.
+type execution struct {
+	k             kernel.Kernel
+	counter       *countingKernel
+	p             *plan.Plan
+	opts          Options
+	res           *Result
+	first         *PartialError
+	failures      int
+	done          int
+	failedService map[state.ServiceKey]bool
+	deleted       []plan.Change // done since the last release
+	releaseErr    error
+	stopped       error // why the changes left were not attempted
+}
+
+func newExecution(k kernel.Kernel, p *plan.Plan, opts Options) *execution {
+	res := &Result{Changes: make([]ChangeResult, len(p.Changes))}
+	for i, c := range p.Changes {
+		res.Changes[i] = ChangeResult{Address: c.Address, Action: c.Action, Outcome: Skipped}
 	}
-	succeed := func(x int) {
-		res.Changes[x].Outcome = Done
-		done++
-		res.count(p.Changes[x].Action)
-		if p.Changes[x].Action == plan.Delete {
-			deleted = append(deleted, p.Changes[x])
-		}
+	return &execution{k: k, counter: &countingKernel{Kernel: k}, p: p, opts: opts, res: res, failedService: map[state.ServiceKey]bool{}}
+}
+
+// step carries out the change at i, with the ones that go with it (a
+// group of drained deletes, a batch of IPVS writes), and returns the index
+// of the next change and whether to stop.
+func (e *execution) step(ctx context.Context, i int) (next int, stop bool) {
+	c := e.p.Changes[i]
+	if halt := e.opts.Stop; halt != nil && halt.Err() != nil && (e.opts.AfterStop == nil || !e.opts.AfterStop(c)) {
+		e.stopped = fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(halt))
+		return i + 1, false // left Skipped
 	}
-	var stopped error
-	for i := 0; i < len(p.Changes); i++ {
-		release() // the previous step's
-		c := p.Changes[i]
-		if opts.Stop != nil && opts.Stop.Err() != nil && (opts.AfterStop == nil || !opts.AfterStop(c)) {
-			stopped = fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(opts.Stop))
-			continue // left Skipped
+	if c.Kind == plan.KindReal && e.failedService[c.Service] {
+		return i + 1, false // its service failed: left Skipped
+	}
+	if isDrainedDelete(c) {
+		return e.drainGroup(ctx, i)
+	}
+	if b, ok := e.k.(kernel.IPVSBatcher); ok && isBatchable(c) {
+		return e.batch(ctx, b, i)
+	}
+	return i + 1, e.one(ctx, i)
+}
+
+func isDrainedDelete(c plan.Change) bool {
+	return c.Kind == plan.KindReal && c.Action == plan.Delete && c.DrainSeconds > 0
+}
+
+// drainGroup drains every consecutive drained delete from i together, so
+// that they wait in parallel rather than one after another. After a failed
+// drain the rest of its group is left Skipped: the next reconcile drains
+// them again.
+func (e *execution) drainGroup(ctx context.Context, i int) (next int, stop bool) {
+	j := i
+	for j < len(e.p.Changes) && isDrainedDelete(e.p.Changes[j]) {
+		j++
+	}
+	failedAt, err := drain(ctx, e.counter, e.p.Changes[i:j], e.opts)
+	for x := i; x < j; x++ {
+		if failedAt >= 0 && x-i >= failedAt {
+			break
 		}
-		if c.Kind == plan.KindReal && failedService[c.Service] {
-			continue // its service failed: left Skipped
+		e.succeed(x)
+	}
+	return j, err != nil && e.fail(i+failedAt, err)
+}
+
+// batch sends the consecutive batchable changes from i in one IPVS batch.
+func (e *execution) batch(ctx context.Context, b kernel.IPVSBatcher, i int) (next int, stop bool) {
+	j := i
+	for j < len(e.p.Changes) && isBatchable(e.p.Changes[j]) {
+		j++
+	}
+	step := batchStep(e.p.Changes[i:j])
+	e.opts.Progress.Begin(step)
+	errs := executeBatch(ctx, b, e.counter, e.p.Changes[i:j])
+	e.opts.Progress.End(step)
+	for x, err := range errs {
+		if c := e.p.Changes[i+x]; err != nil && c.Kind == plan.KindReal && e.failedService[c.Service] {
+			continue // sent in the same batch as its failed service: left Skipped
 		}
-		if c.Kind == plan.KindReal && c.Action == plan.Delete && c.DrainSeconds > 0 {
-			// Drain every consecutive drained delete together, so that
-			// they wait in parallel rather than one after another.
-			j := i
-			for j < len(p.Changes) && p.Changes[j].Kind == plan.KindReal && p.Changes[j].Action == plan.Delete && p.Changes[j].DrainSeconds > 0 {
-				j++
-			}
-			failedAt, err := drain(ctx, counter, p.Changes[i:j], opts)
-			for x := i; x < j; x++ {
-				if failedAt >= 0 && x-i >= failedAt {
-					break
-				}
-				succeed(x)
-			}
-			if err != nil && fail(i+failedAt, err) {
-				break
-			}
-			// After a failed drain the rest of its group is left
-			// Skipped: the next reconcile drains them again.
-			i = j - 1
-			continue
-		}
-		if b, ok := k.(kernel.IPVSBatcher); ok && isBatchable(c) {
-			j := i
-			for j < len(p.Changes) && isBatchable(p.Changes[j]) {
-				j++
-			}
-			stop := false
-			step := batchStep(p.Changes[i:j])
-			opts.Progress.Begin(step)
-			errs := executeBatch(ctx, b, counter, p.Changes[i:j])
-			opts.Progress.End(step)
-			for x, e := range errs {
-				if c := p.Changes[i+x]; e != nil && c.Kind == plan.KindReal && failedService[c.Service] {
-					continue // sent in the same batch as its failed service: left Skipped
-				}
-				if e != nil {
-					stop = fail(i+x, e) || stop
-				} else {
-					succeed(i + x)
-				}
-			}
-			if stop {
-				break
-			}
-			i = j - 1
-			continue
-		}
-		opts.Progress.Begin(stepOf(c))
-		err := executeOne(ctx, counter, c)
-		opts.Progress.End(stepOf(c))
 		if err != nil {
-			if fail(i, err) {
-				break
-			}
-			continue
+			stop = e.fail(i+x, err) || stop
+		} else {
+			e.succeed(i + x)
 		}
-		succeed(i)
 	}
+	return j, stop
+}
+
+// one carries out the change at i alone; it reports whether to stop.
+func (e *execution) one(ctx context.Context, i int) (stop bool) {
+	c := e.p.Changes[i]
+	e.opts.Progress.Begin(stepOf(c))
+	err := executeOne(ctx, e.counter, c)
+	e.opts.Progress.End(stepOf(c))
+	if err != nil {
+		return e.fail(i, err)
+	}
+	e.succeed(i)
+	return false
+}
+
+// fail records change x's failure; it reports whether to stop.
+func (e *execution) fail(x int, err error) bool {
+	c := e.p.Changes[x]
+	e.res.Changes[x].Outcome, e.res.Changes[x].Error = Failed, err.Error()
+	e.failures++
+	if e.first == nil {
+		e.first = &PartialError{Failed: c.Address, Err: err}
+	}
+	if c.Kind == plan.KindService {
+		e.failedService[c.Service] = true
+	}
+	return !e.opts.KeepGoing
+}
+
+func (e *execution) succeed(x int) {
+	c := e.p.Changes[x]
+	e.res.Changes[x].Outcome = Done
+	e.done++
+	e.res.count(c.Action)
+	if c.Action == plan.Delete {
+		e.deleted = append(e.deleted, c)
+	}
+}
+
+// release forgets the claims on the objects deleted since the last call.
+// Deletes done are released step by step, not at the end: after a kill -9
+// part-way, the claim on an object already deleted would stay, and an
+// object someone makes later with its key be taken for lbx's.
+func (e *execution) release() {
+	if e.opts.Owner != nil && len(e.deleted) > 0 {
+		if err := e.opts.Owner.Release(e.deleted); err != nil && e.releaseErr == nil {
+			e.releaseErr = err
+		}
+	}
+	e.deleted = e.deleted[:0]
+}
+
+// finish releases the last step's deletes and returns the result with the
+// error that sums it up: the first failure, an interruption, or a claim
+// that could not be released.
+func (e *execution) finish() (*Result, error) {
 	var firstErr error
-	if first != nil {
-		first.More, first.Done = failures-1, done
-		first.Pending = len(p.Changes) - done - failures
-		firstErr = first
+	pending := len(e.p.Changes) - e.done - e.failures
+	if e.first != nil {
+		e.first.More, e.first.Done, e.first.Pending = e.failures-1, e.done, pending
+		firstErr = e.first
 	}
-	if stopped != nil {
+	if e.stopped != nil {
 		firstErr = errors.Join(firstErr, fmt.Errorf("%w (%d change(s) done, %d not attempted; run apply again to converge)",
-			stopped, done, len(p.Changes)-done-failures))
+			e.stopped, e.done, pending))
 	}
-	res.KernelWrites = counter.writes
-	res.Changed = done > 0
-	release()
-	if releaseErr != nil && firstErr == nil {
-		firstErr = releaseErr
+	e.res.KernelWrites = e.counter.writes
+	e.res.Changed = e.done > 0
+	e.release()
+	if e.releaseErr != nil && firstErr == nil {
+		firstErr = e.releaseErr
 	}
 	if firstErr != nil {
-		res.Error = firstErr.Error()
+		e.res.Error = firstErr.Error()
 	}
-	return res, firstErr
+	return e.res, firstErr
 }
 
 func (r *Result) count(a plan.Action) {
