@@ -121,7 +121,8 @@ func TestAddresslessAgainstAddressedKeepalived(t *testing.T) {
 	lo.waitState("MASTER", v2novip.mdi(100)+5*time.Second, time.Now())
 	lo.waitVIP(true, 2*time.Second, time.Now())
 	holdStates(t, map[*peer]string{hi: "MASTER", lo: "MASTER"}, 3*v2novip.advert)
-	if lo.addressCountDrops() == 0 {
+	// The message lbx convert's warning quotes.
+	if !strings.Contains(lo.out.String(), "received an unexpected ip number count 0") || lo.addressCountDrops() == 0 {
 		t.Errorf("keepalived did not say it dropped lbx's adverts for their address count")
 	}
 }
