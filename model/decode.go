@@ -219,6 +219,7 @@ type decoder struct {
 	file   string
 	errs   errorList
 	failed pathIndex // paths with a decode error
+	segs   []pathSeg // where it is: see path
 	w      *work
 	depth  int
 	// Alias expansion: how deep inside aliases the decoder is, where the
@@ -228,6 +229,38 @@ type decoder struct {
 	aliasPath  string
 	budget     int
 	stopped    bool // a limit was reached: decode nothing more
+}
+
+// pathSeg is one step of the field path the decoder is at: a field or map
+// key, or a list index.
+type pathSeg struct {
+	name   string
+	index  int  // >= 0: a list index
+	mapKey bool // a map's key: joined with "." even first
+}
+
+func (d *decoder) push(s pathSeg) { d.segs = append(d.segs, s) }
+func (d *decoder) pop()           { d.segs = d.segs[:len(d.segs)-1] }
+
+// path is the field path being decoded, e.g. "virtual_servers[0].port".
+// It is made only when an error needs it: a string per node decoded was a
+// tenth of a large model's load.
+func (d *decoder) path() string {
+	var b strings.Builder
+	for _, s := range d.segs {
+		switch {
+		case s.index >= 0:
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+		case s.mapKey || b.Len() > 0:
+			b.WriteByte('.')
+			b.WriteString(s.name)
+		default:
+			b.WriteString(s.name)
+		}
+	}
+	return b.String()
 }
 
 // structFields caches, per struct type, its YAML names and field indexes.
@@ -255,22 +288,23 @@ func fieldsOf(t reflect.Type) *fieldIndex {
 	return fi
 }
 
-func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
+func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 	if d.aliasDepth > 0 {
 		d.w.aliasVisits += aliasErrorCost
 	}
+	path := d.path()
 	d.failed.add(path)
 	d.errs.add(&FieldError{File: d.file, Pos: Pos{n.Line, n.Column}, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // enter counts one node decoded and checks the limits on depth and alias
 // expansion; false: do not decode it. After true, call leave.
-func (d *decoder) enter(n *yaml.Node, path string) bool {
+func (d *decoder) enter(n *yaml.Node) bool {
 	if !d.count() {
 		return false
 	}
 	if d.depth >= maxDepth {
-		d.errorf(n, path, "nested more than %d levels deep, counting merges (<<); an alias or merge that includes itself?", maxDepth)
+		d.errorf(n, "nested more than %d levels deep, counting merges (<<); an alias or merge that includes itself?", maxDepth)
 		return false
 	}
 	d.depth++
@@ -300,9 +334,9 @@ func (d *decoder) count() bool {
 
 // enterAlias notes that decoding continues through an alias; call
 // leaveAlias after.
-func (d *decoder) enterAlias(n *yaml.Node, path string) {
+func (d *decoder) enterAlias(n *yaml.Node) {
 	if d.aliasDepth == 0 {
-		d.aliasAt, d.aliasPath = n, path
+		d.aliasAt, d.aliasPath = n, d.path()
 	}
 	d.aliasDepth++
 }
@@ -344,8 +378,8 @@ func kindName(n *yaml.Node) string {
 	return fmt.Sprintf("%q", n.Value)
 }
 
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
-	if !d.enter(n, path) {
+func (d *decoder) decode(n *yaml.Node, v reflect.Value) {
+	if !d.enter(n) {
 		return
 	}
 	defer d.leave()
@@ -354,10 +388,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 	if n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
-			d.errorf(n, path, "unknown alias")
+			d.errorf(n, "unknown alias")
 			return
 		}
-		d.enterAlias(n, path)
+		d.enterAlias(n)
 		defer d.leaveAlias()
 		n = n.Alias
 	}
@@ -368,109 +402,113 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
-		d.decode(n, v.Elem(), path)
+		d.decode(n, v.Elem())
 		return
 	}
 	if isScalar(v.Type()) {
 		if n.Kind != yaml.ScalarNode {
-			d.errorf(n, path, "want a single value, got %s", kindName(n))
+			d.errorf(n, "want a single value, got %s", kindName(n))
 			return
 		}
 		if err := v.Addr().Interface().(scalar).decodeScalar(n.Value, n.Tag); err != nil {
-			d.errorf(n, path, "%v", err)
+			d.errorf(n, "%v", err)
 		}
 		return
 	}
-	d.decodeKind(n, v, path)
+	d.decodeKind(n, v)
 }
 
 // decodeKind decodes n, resolved to its value, into v by v's kind.
-func (d *decoder) decodeKind(n *yaml.Node, v reflect.Value, path string) {
+func (d *decoder) decodeKind(n *yaml.Node, v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Struct:
-		d.decodeStruct(n, v, path)
+		d.decodeStruct(n, v)
 	case reflect.Map:
-		d.decodeMap(n, v, path)
+		d.decodeMap(n, v)
 	case reflect.Slice:
-		d.decodeSlice(n, v, path)
+		d.decodeSlice(n, v)
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			d.errorf(n, path, "want a string, got %s", kindName(n))
+			d.errorf(n, "want a string, got %s", kindName(n))
 			return
 		}
 		v.SetString(n.Value)
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-			d.errorf(n, path, "want true or false, got %s", kindName(n))
+			d.errorf(n, "want true or false, got %s", kindName(n))
 			return
 		}
 		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		x, err := strconv.ParseInt(n.Value, 0, 64)
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil || v.OverflowInt(x) {
-			d.errorf(n, path, "want an integer, got %s", kindName(n))
+			d.errorf(n, "want an integer, got %s", kindName(n))
 			return
 		}
 		v.SetInt(x)
 	case reflect.Uint32, reflect.Uint16, reflect.Uint64:
 		x, err := strconv.ParseUint(n.Value, 0, 64)
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil || v.OverflowUint(x) {
-			d.errorf(n, path, "want a non-negative integer up to %d, got %s", uint64(1)<<(v.Type().Bits())-1, kindName(n))
+			d.errorf(n, "want a non-negative integer up to %d, got %s", uint64(1)<<(v.Type().Bits())-1, kindName(n))
 			return
 		}
 		v.SetUint(x)
 	default:
-		d.errorf(n, path, "cannot decode into %s", v.Type())
+		d.errorf(n, "cannot decode into %s", v.Type())
 	}
 }
 
 // decodeSlice decodes a YAML list into the slice v.
-func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value) {
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, path, "want a list, got %s", kindName(n))
+		d.errorf(n, "want a list, got %s", kindName(n))
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, c := range n.Content {
-		d.decode(c, s.Index(i), path+"["+strconv.Itoa(i)+"]")
+		d.push(pathSeg{index: i})
+		d.decode(c, s.Index(i))
+		d.pop()
 	}
 	v.Set(s)
 }
 
-func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value) {
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "want a mapping, got %s", kindName(n))
+		d.errorf(n, "want a mapping, got %s", kindName(n))
 		return
 	}
 	fi := fieldsOf(v.Type())
-	fields, names := fi.byName, fi.names
 	var seen fieldSet
 	for i := 0; i+1 < len(n.Content) && d.count(); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Tag == "!!merge" {
-			d.decodeMerge(val, v, path)
+			d.decodeMerge(val, v)
 			continue
 		}
-		key := k.Value
-		sub := key
-		if path != "" {
-			sub = path + "." + key
-		}
-		idx, ok := fields[key]
-		if !ok {
-			msg := fmt.Sprintf("unknown field %q", key)
-			if s := suggest(key, names); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			}
-			d.errorf(k, sub, "%s", msg)
-			continue
-		}
-		if !seen.add(idx) {
-			d.errorf(k, sub, "field %q given twice", key)
-			continue
-		}
-		d.decode(val, v.Field(idx), sub)
+		d.push(pathSeg{name: k.Value, index: -1})
+		d.decodeField(fi, &seen, k, val, v)
+		d.pop()
 	}
+}
+
+// decodeField decodes the value of key k into its field of struct v.
+func (d *decoder) decodeField(fi *fieldIndex, seen *fieldSet, k, val *yaml.Node, v reflect.Value) {
+	key := k.Value
+	idx, ok := fi.byName[key]
+	if !ok {
+		msg := fmt.Sprintf("unknown field %q", key)
+		if s := suggest(key, fi.names); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		d.errorf(k, "%s", msg)
+		return
+	}
+	if !seen.add(idx) {
+		d.errorf(k, "field %q given twice", key)
+		return
+	}
+	d.decode(val, v.Field(idx))
 }
 
 // fieldSet is the fields of one struct given so far, by index: a bit
@@ -500,35 +538,35 @@ func (s *fieldSet) add(i int) bool {
 
 // decodeMerge applies a YAML merge key (<<: *anchor) so that shared check
 // settings can be written once.
-func (d *decoder) decodeMerge(val *yaml.Node, v reflect.Value, path string) {
-	if !d.enter(val, path) {
+func (d *decoder) decodeMerge(val *yaml.Node, v reflect.Value) {
+	if !d.enter(val) {
 		return
 	}
 	defer d.leave()
 	if val.Kind == yaml.AliasNode && val.Alias != nil {
-		d.enterAlias(val, path)
+		d.enterAlias(val)
 		defer d.leaveAlias()
 		val = val.Alias
 	}
 	switch val.Kind {
 	case yaml.MappingNode:
-		d.decodeStruct(val, v, path)
+		d.decodeStruct(val, v)
 	case yaml.SequenceNode:
 		for _, c := range val.Content {
-			d.decodeMerge(c, v, path)
+			d.decodeMerge(c, v)
 		}
 	default:
-		d.errorf(val, path, "merge (<<) wants a mapping, got %s", kindName(val))
+		d.errorf(val, "merge (<<) wants a mapping, got %s", kindName(val))
 	}
 }
 
-func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value) {
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "want a mapping, got %s", kindName(n))
+		d.errorf(n, "want a mapping, got %s", kindName(n))
 		return
 	}
 	if v.Type().Key().Kind() != reflect.String {
-		d.errorf(n, path, "cannot decode into %s", v.Type())
+		d.errorf(n, "cannot decode into %s", v.Type())
 		return
 	}
 	if v.IsNil() {
@@ -536,19 +574,26 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 	}
 	for i := 0; i+1 < len(n.Content) && d.count(); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
-		sub := path + "." + k.Value
 		if k.Kind != yaml.ScalarNode || k.Value == "" {
-			d.errorf(k, path, "want a name as key, got %s", kindName(k))
+			d.errorf(k, "want a name as key, got %s", kindName(k))
 			continue
 		}
-		if v.MapIndex(reflect.ValueOf(k.Value)).IsValid() {
-			d.errorf(k, sub, "%q given twice", k.Value)
-			continue
-		}
-		e := reflect.New(v.Type().Elem()).Elem()
-		d.decode(val, e, sub)
-		v.SetMapIndex(reflect.ValueOf(k.Value), e)
+		d.push(pathSeg{name: k.Value, index: -1, mapKey: true})
+		d.decodeEntry(k, val, v)
+		d.pop()
 	}
+}
+
+// decodeEntry decodes the value of key k into map v.
+func (d *decoder) decodeEntry(k, val *yaml.Node, v reflect.Value) {
+	key := reflect.ValueOf(k.Value)
+	if v.MapIndex(key).IsValid() {
+		d.errorf(k, "%q given twice", k.Value)
+		return
+	}
+	e := reflect.New(v.Type().Elem()).Elem()
+	d.decode(val, e)
+	v.SetMapIndex(key, e)
 }
 
 // suggest returns the known name closest to key, if close enough to be a

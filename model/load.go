@@ -50,7 +50,7 @@ func parse(data []byte, file string) (*Model, *work, error) {
 	}
 	m := &Model{File: file, Positions: newPositions(root, w)}
 	d := &decoder{file: file, w: w, budget: aliasBudget(w.nodes)}
-	d.decode(root, reflect.ValueOf(m).Elem(), "")
+	d.decode(root, reflect.ValueOf(m).Elem())
 	// Semantic checks run even after decode errors, so that a file shows
 	// all its problems at once; an object that failed to decode is not
 	// reported a second time (e.g. as "missing"). A decode stopped by a
