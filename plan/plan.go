@@ -168,12 +168,29 @@ func RouteAddress(k state.RouteKey) string     { return "route." + k.String() }
 
 // Diff computes the plan that takes live to desired.
 func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
-	p := &Plan{}
+	p := &Plan{Notes: watchNotes(d)}
 	desired := d.State
-	vrrp := map[state.AddressKey]bool{}
-	for _, a := range d.VRRPAddresses {
-		vrrp[a.Key] = true
+	p.Scope = Scope{Prune: opts.Prune, Services: serviceScope(desired, live, opts), Addresses: addressScope(d, opts),
+		Routes: routeScope(d, live), Sysctls: sysctlScope(desired)}
+	p.Fingerprint = Fingerprint(live, p.Scope)
+	for _, k := range p.Scope.Services {
+		p.Changes = append(p.Changes, diffService(k, desired.Services[k], live.Services[k], d.Drain[k], opts.Owned.Services[k])...)
 	}
+	for _, k := range p.Scope.Addresses {
+		p.Changes = append(p.Changes, diffAddress(k, desired.Addresses, live.Addresses)...)
+	}
+	routeChanges, routeNotes := diffRoutes(desired, live, p.Scope.Routes)
+	p.Changes = append(p.Changes, routeChanges...)
+	p.Notes = append(p.Notes, routeNotes...)
+	p.Changes = append(p.Changes, diffSysctls(desired, live, p.Scope.Sysctls)...)
+	order(p.Changes)
+	return p
+}
+
+// watchNotes says what of the model `lbx watch` manages and plan leaves
+// alone: VRRP addresses and routes, BGP announcements.
+func watchNotes(d *model.Desired) []string {
+	var notes []string
 	origins := func(n int, origin func(i int) string) string {
 		names := map[string]bool{}
 		for i := 0; i < n; i++ {
@@ -182,83 +199,97 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 		return joinSorted(names)
 	}
 	if n := len(d.VRRPAddresses); n > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d VRRP address(es) of %s are managed by `lbx watch`; plan and apply leave them alone.", n, origins(n, func(i int) string { return d.VRRPAddresses[i].Origin })))
+		notes = append(notes, fmt.Sprintf("%d VRRP address(es) of %s are managed by `lbx watch`; plan and apply leave them alone.", n, origins(n, func(i int) string { return d.VRRPAddresses[i].Origin })))
 	}
 	if n := len(d.VRRPRoutes); n > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d VRRP virtual route(s) of %s are managed by `lbx watch`; plan and apply leave them alone.", n, origins(n, func(i int) string { return d.VRRPRoutes[i].Origin })))
+		notes = append(notes, fmt.Sprintf("%d VRRP virtual route(s) of %s are managed by `lbx watch`; plan and apply leave them alone.", n, origins(n, func(i int) string { return d.VRRPRoutes[i].Origin })))
 	}
 	if n := len(d.BGPAnnouncements); n > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d BGP announcement(s) (%s) are made by `lbx watch` while their conditions hold; plan and apply announce nothing.", n, strings.Join(d.BGPAnnouncements, ", ")))
+		notes = append(notes, fmt.Sprintf("%d BGP announcement(s) (%s) are made by `lbx watch` while their conditions hold; plan and apply announce nothing.", n, strings.Join(d.BGPAnnouncements, ", ")))
 	}
+	return notes
+}
 
-	// Scope: declared, owned, and with prune every live service.
-	svcScope := map[state.ServiceKey]bool{}
+// serviceScope is the services a plan looks at: declared, owned, and with
+// prune every live service.
+func serviceScope(desired, live *state.State, opts Options) []state.ServiceKey {
+	scope := map[state.ServiceKey]bool{}
 	for k := range desired.Services {
-		svcScope[k] = true
+		scope[k] = true
 	}
 	for k := range opts.Owned.Services {
-		svcScope[k] = true
+		scope[k] = true
 	}
 	if opts.Prune {
 		for k := range live.Services {
-			svcScope[k] = true
+			scope[k] = true
 		}
 	}
-	addrScope := map[state.AddressKey]bool{}
-	for k := range desired.Addresses {
-		addrScope[k] = true
+	return state.SortedKeys(scope)
+}
+
+// addressScope is the addresses a plan looks at: declared, and owned
+// unless VRRP now manages them (lbx watch adds and removes those).
+func addressScope(d *model.Desired, opts Options) []state.AddressKey {
+	vrrp := map[state.AddressKey]bool{}
+	for _, a := range d.VRRPAddresses {
+		vrrp[a.Key] = true
+	}
+	scope := map[state.AddressKey]bool{}
+	for k := range d.State.Addresses {
+		scope[k] = true
 	}
 	for k := range opts.Owned.Addresses {
 		if !vrrp[k] {
-			addrScope[k] = true
+			scope[k] = true
 		}
 	}
-	p.Scope = Scope{Prune: opts.Prune, Services: state.SortedKeys(svcScope), Addresses: state.SortedKeys(addrScope), Routes: routeScope(d, live), Sysctls: sysctlScope(desired)}
-	p.Fingerprint = Fingerprint(live, p.Scope)
+	return state.SortedKeys(scope)
+}
 
-	for _, k := range p.Scope.Services {
-		want, have := desired.Services[k], live.Services[k]
-		switch {
-		case want != nil && have == nil:
-			p.Changes = append(p.Changes, Change{Address: ServiceAddress(k), Kind: KindService, Action: Create, Service: k, AfterService: settingsOnly(want)})
-			for _, rk := range want.RealKeys() {
-				r := want.Reals[rk]
-				p.Changes = append(p.Changes, Change{Address: RealAddress(k, rk), Kind: KindReal, Action: Create, Service: k, AfterReal: &r})
-			}
-		case want == nil && have != nil:
-			reason := "no longer in the model"
-			if !opts.Owned.Services[k] {
-				reason = "not in the model (--prune)"
-			}
-			p.Changes = append(p.Changes, Change{Address: ServiceAddress(k), Kind: KindService, Action: Delete, Service: k, BeforeService: settingsOnly(have), Reason: reason})
-		case want != nil && have != nil:
-			if want.Settings() != have.Settings() {
-				p.Changes = append(p.Changes, Change{Address: ServiceAddress(k), Kind: KindService, Action: Update, Service: k,
-					BeforeService: settingsOnly(have), AfterService: settingsOnly(want), Fields: changedFields(*have, *want)})
-			}
-			p.Changes = append(p.Changes, diffReals(k, want, have, d.Drain[k])...)
+// diffService is the changes that take service k from have to want (either
+// may be nil), its real servers included; owned says lbx made it (a
+// service deleted otherwise is one --prune removes).
+func diffService(k state.ServiceKey, want, have *state.Service, drain model.DrainPolicy, owned bool) []Change {
+	var out []Change
+	switch {
+	case want != nil && have == nil:
+		out = append(out, Change{Address: ServiceAddress(k), Kind: KindService, Action: Create, Service: k, AfterService: settingsOnly(want)})
+		for _, rk := range want.RealKeys() {
+			r := want.Reals[rk]
+			out = append(out, Change{Address: RealAddress(k, rk), Kind: KindReal, Action: Create, Service: k, AfterReal: &r})
 		}
+	case want == nil && have != nil:
+		reason := "no longer in the model"
+		if !owned {
+			reason = "not in the model (--prune)"
+		}
+		out = append(out, Change{Address: ServiceAddress(k), Kind: KindService, Action: Delete, Service: k, BeforeService: settingsOnly(have), Reason: reason})
+	case want != nil && have != nil:
+		if want.Settings() != have.Settings() {
+			out = append(out, Change{Address: ServiceAddress(k), Kind: KindService, Action: Update, Service: k,
+				BeforeService: settingsOnly(have), AfterService: settingsOnly(want), Fields: changedFields(*have, *want)})
+		}
+		out = append(out, diffReals(k, want, have, drain)...)
 	}
+	return out
+}
 
-	for _, k := range p.Scope.Addresses {
-		want, wok := desired.Addresses[k]
-		have, hok := live.Addresses[k]
-		switch {
-		case wok && !hok:
-			p.Changes = append(p.Changes, Change{Address: AddressAddress(k), Kind: KindAddress, Action: Create, AfterAddr: &want})
-		case !wok && hok:
-			p.Changes = append(p.Changes, Change{Address: AddressAddress(k), Kind: KindAddress, Action: Delete, BeforeAddr: &have, Reason: "no longer in the model"})
-		case wok && hok && !want.Same(have):
-			p.Changes = append(p.Changes, Change{Address: AddressAddress(k), Kind: KindAddress, Action: Replace, BeforeAddr: &have, AfterAddr: &want,
-				Fields: changedFields(have, want), Reason: replaceReason(have, want)})
-		}
+// diffAddress is the change, if any, that takes address k from live to
+// desired.
+func diffAddress(k state.AddressKey, desired, live map[state.AddressKey]state.Address) []Change {
+	want, wok := desired[k]
+	have, hok := live[k]
+	switch {
+	case wok && !hok:
+		return []Change{{Address: AddressAddress(k), Kind: KindAddress, Action: Create, AfterAddr: &want}}
+	case !wok && hok:
+		return []Change{{Address: AddressAddress(k), Kind: KindAddress, Action: Delete, BeforeAddr: &have, Reason: "no longer in the model"}}
+	case wok && hok && !want.Same(have):
+		return []Change{{Address: AddressAddress(k), Kind: KindAddress, Action: Replace, BeforeAddr: &have, AfterAddr: &want,
+			Fields: changedFields(have, want), Reason: replaceReason(have, want)}}
 	}
-	routeChanges, routeNotes := diffRoutes(desired, live, p.Scope.Routes)
-	p.Changes = append(p.Changes, routeChanges...)
-	p.Notes = append(p.Notes, routeNotes...)
-	p.Changes = append(p.Changes, diffSysctls(desired, live, p.Scope.Sysctls)...)
-	order(p.Changes)
-	return p
+	return nil
 }
 
 // routeScope is the routes a plan is about: the declared ones and the
