@@ -4,15 +4,15 @@ import (
 	"net/netip"
 	"sync"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/lbx-dev/lbx/metrics/internal/expo"
 )
 
 // BGP holds the scale-out series. It is registered only when a model has
 // a bgp section (NewBGP), so that a director without BGP exports none.
 // The methods do nothing on a nil *BGP (no metrics address).
 type BGP struct {
-	session, announced  *prometheus.GaugeVec
-	updates, withdrawal *prometheus.CounterVec
+	session, announced  *expo.GaugeVec
+	updates, withdrawal *expo.CounterVec
 
 	mu       sync.Mutex
 	sent     map[netip.Addr]uint64 // the last UPDATE count read per peer
@@ -26,19 +26,19 @@ func NewBGP(r *Registry) *BGP {
 		return nil
 	}
 	b := &BGP{sent: map[netip.Addr]uint64{}, peers: map[netip.Addr]bool{}, prefixes: map[netip.Prefix]bool{}}
-	b.session = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	b.session = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_bgp_session_established",
 		Help: "BGP session with the peer: 1 established, 0 any other state (idle, connect, active, opensent, openconfirm).",
 	}, []string{"peer"})
-	b.announced = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	b.announced = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_bgp_announced",
 		Help: "Prefix announced to the BGP peers (1) or withdrawn (0); lbx status says why.",
 	}, []string{"prefix"})
-	b.updates = prometheus.NewCounterVec(prometheus.CounterOpts{
+	b.updates = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_bgp_updates_sent_total",
 		Help: "BGP UPDATE messages sent to the peer (announces and withdraws).",
 	}, []string{"peer"})
-	b.withdrawal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	b.withdrawal = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_bgp_withdrawals_total",
 		Help: "Prefixes withdrawn, by reason: not_ready (VIP not on its interface or service not in IPVS), unhealthy, vrrp, removed (reload), stopping.",
 	}, []string{"reason"})

@@ -1,6 +1,7 @@
-// Package metrics is lbx watch's Prometheus exporter. It owns its own
-// registry (never the global default, so nothing a library registers leaks
-// into /metrics) and is off unless the daemon is given an address.
+// Package metrics is lbx watch's Prometheus exporter. It is off unless the
+// daemon is given an address, and costs nothing until then: its registry is
+// made by New, and the exposition is lbx's own (metrics/internal/expo says
+// why not client_golang).
 //
 // Callers never touch label strings: the watch loop calls typed methods
 // (SetVRRP, Transition, CheckResult, Reconcile, ...) with keys it already has,
@@ -26,6 +27,7 @@ package metrics
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -33,9 +35,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
+	"github.com/lbx-dev/lbx/metrics/internal/expo"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -74,8 +74,8 @@ type VRRP struct {
 	VRID      int
 }
 
-func (v VRRP) labels() prometheus.Labels {
-	return prometheus.Labels{"iname": v.Name, "intf": v.Interface, "vrid": strconv.Itoa(v.VRID)}
+func (v VRRP) labels() expo.Labels {
+	return expo.Labels{"iname": v.Name, "intf": v.Interface, "vrid": strconv.Itoa(v.VRID)}
 }
 
 // Real identifies a real server of a virtual service. It has the same shape
@@ -86,8 +86,8 @@ type Real struct {
 }
 
 // labels renders node_exporter's ipvs backend labels.
-func (r Real) labels() prometheus.Labels {
-	l := prometheus.Labels{
+func (r Real) labels() expo.Labels {
+	l := expo.Labels{
 		"remote_address": r.Real.Addr.String(),
 		"remote_port":    strconv.Itoa(int(r.Real.Port)),
 	}
@@ -123,27 +123,27 @@ const (
 	ReconcileError   = "error"   // the reconcile failed (it is retried)
 )
 
-// Registry holds lbx's metrics and the Prometheus registry that serves them.
+// Registry holds lbx's metrics and the registry that serves them.
 // All methods are safe for concurrent use. A nil *Registry is valid and does
 // nothing, so the loop can call it unconditionally when metrics are off.
 type Registry struct {
-	reg *prometheus.Registry
+	reg *expo.Registry
 
-	vrrpState, vrrpPrio, vrrpConfPrio    *prometheus.GaugeVec
-	transitions, sent, received, invalid *prometheus.CounterVec
-	priZeroSent, priZeroRcvd             *prometheus.CounterVec
-	checkUp, checkLatency                *prometheus.GaugeVec
-	checks                               *prometheus.CounterVec
-	reconciles, drift                    *prometheus.CounterVec
-	scriptsDropped                       *prometheus.CounterVec
-	reconcileDur                         prometheus.Histogram
-	kernelWrites, checkerRestarts        prometheus.Counter
-	buildInfo                            *prometheus.GaugeVec
-	vrrpAddress                          *prometheus.GaugeVec
-	becomeMaster                         *prometheus.CounterVec
-	scriptUp, interfaceUp                *prometheus.GaugeVec
-	reloads                              *prometheus.CounterVec
-	lastReloadOK, lastReloadTime         prometheus.Gauge
+	vrrpState, vrrpPrio, vrrpConfPrio    *expo.GaugeVec
+	transitions, sent, received, invalid *expo.CounterVec
+	priZeroSent, priZeroRcvd             *expo.CounterVec
+	checkUp, checkLatency                *expo.GaugeVec
+	checks                               *expo.CounterVec
+	reconciles, drift                    *expo.CounterVec
+	scriptsDropped                       *expo.CounterVec
+	reconcileDur                         expo.Histogram
+	kernelWrites, checkerRestarts        expo.Counter
+	buildInfo                            *expo.GaugeVec
+	vrrpAddress                          *expo.GaugeVec
+	becomeMaster                         *expo.CounterVec
+	scriptUp, interfaceUp                *expo.GaugeVec
+	reloads                              *expo.CounterVec
+	lastReloadOK, lastReloadTime         expo.Gauge
 
 	mu       sync.Mutex
 	restarts int // the last value given to SetCheckerRestarts
@@ -171,125 +171,126 @@ type absKey struct {
 // seconds; the 100 ms target for a transition sits in the middle.
 var ReconcileBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
-// New returns a Registry with every lbx metric, plus the Go runtime and
-// process collectors (go_*, process_*: RSS and CPU of the daemon).
+// New returns a Registry with every lbx metric, plus the Go runtime's and
+// the process's series (go_*, process_*: RSS, CPU and descriptors of the
+// daemon, under client_golang's names).
 func New() *Registry {
 	m := &Registry{
-		reg:   prometheus.NewRegistry(),
+		reg:   expo.NewRegistry(),
 		vrrps: map[VRRP]struct{}{},
 		reals: map[Real]struct{}{},
 		abs:   map[absKey]uint64{},
 		addrs: map[VRRP][]string{}, scripts: map[string]bool{}, intfs: map[string]bool{},
 	}
-	m.vrrpState = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.vrrpState = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_vrrp_state",
 		Help: "VRRP instance state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT (keepalived's numbering); -1 unknown.",
 	}, vrrpLabels)
-	m.vrrpPrio = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.vrrpPrio = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_vrrp_priority",
 		Help: "VRRP instance effective priority (configured priority adjusted by tracking; 0 while stopping).",
 	}, vrrpLabels)
-	m.vrrpConfPrio = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.vrrpConfPrio = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_vrrp_configured_priority",
 		Help: "VRRP instance priority as the model configures it; lbx_vrrp_priority below it means tracked objects lower it (lbx status says which).",
 	}, vrrpLabels)
-	m.transitions = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.transitions = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_vrrp_transitions_total",
 		Help: "VRRP state transitions, by the state entered.",
 	}, append(vrrpLabels[:3:3], "to"))
-	m.sent = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.sent = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_vrrp_adverts_sent_total",
 		Help: "VRRP advertisements sent.",
 	}, vrrpLabels)
-	m.received = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.received = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_vrrp_adverts_received_total",
 		Help: "Valid VRRP advertisements received.",
 	}, vrrpLabels)
-	m.priZeroSent = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.priZeroSent = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_vrrp_priority_zero_sent_total",
 		Help: "VRRP advertisements with priority 0 sent (the master resigns: stop, reload, fault).",
 	}, vrrpLabels)
-	m.priZeroRcvd = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.priZeroRcvd = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_vrrp_priority_zero_received_total",
 		Help: "Valid VRRP advertisements with priority 0 received (the peer master resigned).",
 	}, vrrpLabels)
-	m.invalid = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.invalid = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_vrrp_adverts_invalid_total",
 		Help: "VRRP packets dropped as invalid, by reason (ttl, checksum, auth, version, vrid, ...).",
 	}, append(vrrpLabels[:3:3], "reason"))
-	m.checkUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.checkUp = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_checker_up",
 		Help: "Real server health as the checkers decide it (after retries): 1 up, 0 down.",
 	}, realLabels)
-	m.checkLatency = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.checkLatency = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_checker_latency_seconds",
 		Help: "Duration of the real server's last health check.",
 	}, realLabels)
-	m.checks = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.checks = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_checker_checks_total",
 		Help: "Health checks run against the real server, by result (success, failure; retries count).",
 	}, append(realLabels[:6:6], "result"))
-	m.reconciles = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.reconciles = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_reconciles_total",
 		Help: "Reconciles of the kernel to the desired state, by result (noop, changed, error).",
 	}, []string{"result"})
-	m.reconcileDur = prometheus.NewHistogram(prometheus.HistogramOpts{
+	m.reconcileDur = expo.NewHistogram(expo.HistogramOpts{
 		Name:    "lbx_reconcile_duration_seconds",
 		Help:    "Duration of a reconcile: compile, read the kernel, plan, apply.",
 		Buckets: ReconcileBuckets,
 	})
-	m.drift = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.drift = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_drift_repaired_total",
 		Help: "Kernel objects changed behind lbx's back and put back, by kind.",
 	}, []string{"kind"})
-	m.scriptsDropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.scriptsDropped = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_scripts_dropped_total",
 		Help: "Event scripts (one event's notify scripts each) not run, by kind: the oldest waiting of their instance when its queue was full, or abandoned at stop.",
 	}, []string{"kind"})
-	m.kernelWrites = prometheus.NewCounter(prometheus.CounterOpts{
+	m.kernelWrites = expo.NewCounter(expo.CounterOpts{
 		Name: "lbx_kernel_writes_total",
 		Help: "Writes to the kernel (IPVS and address netlink requests) made by reconciles.",
 	})
-	m.checkerRestarts = prometheus.NewCounter(prometheus.CounterOpts{
+	m.checkerRestarts = expo.NewCounter(expo.CounterOpts{
 		Name: "lbx_checker_process_restarts_total",
 		Help: "Times the checker process (lbx-check) was started again after it died; health was kept meanwhile.",
 	})
-	m.buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.buildInfo = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_build_info",
 		Help: "Always 1; the labels say which lbx runs: version (-X main.version), VCS revision (empty if not built from a checkout), Go version.",
 	}, []string{"version", "revision", "goversion"})
-	m.vrrpAddress = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.vrrpAddress = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_vrrp_address",
 		Help: "Virtual address of a VRRP instance (virtual_addresses and virtual_addresses_excluded): 1 while this node holds it (MASTER, and the reconcile that adds it succeeded), 0 otherwise.",
 	}, append(vrrpLabels[:3:3], "ip_address"))
-	m.becomeMaster = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.becomeMaster = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_vrrp_become_master_total",
 		Help: "Times the VRRP instance became MASTER (keepalived exporters' keepalived_become_master_total).",
 	}, vrrpLabels)
-	m.scriptUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.scriptUp = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_vrrp_script_up",
 		Help: "Tracked script (vrrp_script) status after rise/fall and reverse: 1 ok, 0 failed.",
 	}, []string{"script"})
-	m.interfaceUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.interfaceUp = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_vrrp_interface_up",
 		Help: "Tracked interface status (track_interfaces and each VRRP instance's own interface): 1 up, 0 down or absent.",
 	}, []string{"interface"})
-	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.reloads = expo.NewCounterVec(expo.CounterOpts{
 		Name: "lbx_reloads_total",
 		Help: "Reloads of the model (SIGHUP, or lbx apply handed to the daemon), by result (success, failure: the previous model stays in force, or VRRP took it only in part).",
 	}, []string{"result"})
-	m.lastReloadOK = prometheus.NewGauge(prometheus.GaugeOpts{
+	m.lastReloadOK = expo.NewGauge(expo.GaugeOpts{
 		Name: "lbx_last_reload_successful",
 		Help: "1 if the last reload succeeded or none was made since the start, 0 after a failed one until the next succeeds.",
 	})
-	m.lastReloadTime = prometheus.NewGauge(prometheus.GaugeOpts{
+	m.lastReloadTime = expo.NewGauge(expo.GaugeOpts{
 		Name: "lbx_last_reload_timestamp_seconds",
 		Help: "Unix time of the last reload, successful or not; the start until the first reload.",
 	})
 	m.reg.MustRegister(m.buildInfo, m.vrrpAddress, m.becomeMaster, m.scriptUp, m.interfaceUp, m.reloads, m.lastReloadOK, m.lastReloadTime)
 	m.reg.MustRegister(m.checkerRestarts, m.vrrpState, m.vrrpPrio, m.vrrpConfPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd,
 		m.checkUp, m.checkLatency, m.checks, m.reconciles, m.reconcileDur, m.drift, m.kernelWrites, m.scriptsDropped,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		expo.Func(goSamples), expo.Func(processSamples))
 	// Zero-initialise the label-free and small fixed-label series so that
 	// rate() and absent() work from the first scrape.
 	for _, r := range []string{ReconcileNoop, ReconcileChanged, ReconcileError} {
@@ -306,12 +307,13 @@ func New() *Registry {
 	return m
 }
 
-// Gatherer is the Prometheus registry behind m, for tests and embedding.
-func (m *Registry) Gatherer() prometheus.Gatherer {
+// WriteText writes every series in the Prometheus text exposition format
+// (what /metrics serves); nothing for a nil m.
+func (m *Registry) WriteText(w io.Writer) error {
 	if m == nil {
 		return nil
 	}
-	return m.reg
+	return m.reg.WriteText(w)
 }
 
 // seenVRRP records v's series for Retain; an instance seen for the first
@@ -383,7 +385,7 @@ func (m *Registry) SetAddresses(v VRRP, addrs []Address) {
 	prev := m.addrs[v]
 	m.addrs[v] = ips
 	m.mu.Unlock()
-	label := func(ip string) prometheus.Labels {
+	label := func(ip string) expo.Labels {
 		l := v.labels()
 		l["ip_address"] = ip
 		return l
@@ -413,7 +415,7 @@ func (m *Registry) SetTracked(scripts, interfaces map[string]bool) {
 
 // replace sets g's one-label series to next, deleting those of the names
 // in have that next lacks, and makes have next's names.
-func replace(g *prometheus.GaugeVec, have, next map[string]bool) {
+func replace(g *expo.GaugeVec, have, next map[string]bool) {
 	for name := range have {
 		if _, ok := next[name]; !ok {
 			g.DeleteLabelValues(name)
@@ -516,7 +518,7 @@ func (m *Registry) SetAdvertCounts(v VRRP, c AdvertCounts) {
 // advance moves a counter to the absolute value n. A value below the last
 // one means the source restarted: the series is recreated at n, which
 // Prometheus reads as a counter reset.
-func (m *Registry) advance(c *prometheus.CounterVec, k absKey, l prometheus.Labels, n uint64) {
+func (m *Registry) advance(c *expo.CounterVec, k absKey, l expo.Labels, n uint64) {
 	m.mu.Lock()
 	last, ok := m.abs[k]
 	m.abs[k] = n
@@ -546,7 +548,7 @@ func (m *Registry) SetScriptsDropped(kind string, n uint64) {
 	if m == nil {
 		return
 	}
-	m.advance(m.scriptsDropped, absKey{family: "scripts_dropped", label: kind}, prometheus.Labels{"kind": kind}, n)
+	m.advance(m.scriptsDropped, absKey{family: "scripts_dropped", label: kind}, expo.Labels{"kind": kind}, n)
 }
 
 // CheckResult records one health check of r: up is the real server's
@@ -661,7 +663,7 @@ func (m *Registry) Retain(vrrps []VRRP, reals []Real) {
 	for _, v := range dropV {
 		l := v.labels()
 		for _, c := range []interface {
-			DeletePartialMatch(prometheus.Labels) int
+			DeletePartialMatch(expo.Labels) int
 		}{m.vrrpState, m.vrrpPrio, m.vrrpConfPrio, m.transitions, m.sent, m.received, m.invalid, m.priZeroSent, m.priZeroRcvd, m.vrrpAddress, m.becomeMaster} {
 			c.DeletePartialMatch(l)
 		}

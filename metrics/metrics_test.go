@@ -408,8 +408,9 @@ func TestNilRegistry(t *testing.T) {
 	m.SetBuildInfo("v", "r", "go")
 	m.Reload(false, time.Now())
 	m.Retain(nil, nil)
-	if m.Gatherer() != nil {
-		t.Fatal("nil registry has a gatherer")
+	var b strings.Builder
+	if err := m.WriteText(&b); err != nil || b.Len() != 0 {
+		t.Fatalf("nil registry wrote %q, %v; want nothing", b.String(), err)
 	}
 }
 

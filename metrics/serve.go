@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,18 +12,33 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/accept"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/lbx-dev/lbx/metrics/internal/expo"
 	"golang.org/x/net/netutil"
 )
 
-// Handler serves m's metrics in the Prometheus exposition format.
+// maxScrapes is how many scrapes are served at once; more get 503. A
+// scrape never holds the loop up: it only reads in-memory values, and a
+// slow scraper is cut off by the server's timeouts below.
+const maxScrapes = 4
+
+// Handler serves m's metrics in the Prometheus text exposition format.
 func (m *Registry) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
-		// A scrape must never hold the loop up: collectors only read
-		// in-memory values, and a slow scraper is cut off by the server's
-		// timeouts below. At most a few concurrent scrapes are served.
-		MaxRequestsInFlight: 4,
-		Timeout:             5 * time.Second,
+	inFlight := make(chan struct{}, maxScrapes)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case inFlight <- struct{}{}:
+			defer func() { <-inFlight }()
+		default:
+			http.Error(w, "too many scrapes at once; retry", http.StatusServiceUnavailable)
+			return
+		}
+		var b bytes.Buffer
+		if err := m.WriteText(&b); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", expo.ContentType)
+		w.Write(b.Bytes())
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lbx-dev/lbx/metrics"
+	"github.com/lbx-dev/lbx/metrics/metricstest"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -58,7 +59,7 @@ func exportedSamples(t *testing.T) []sample {
 	t.Helper()
 	m := metrics.New()
 	populate(m)
-	mfs, err := m.Gatherer().Gather()
+	mfs, err := metricstest.Gather(m)
 	if err != nil {
 		t.Fatal(err)
 	}

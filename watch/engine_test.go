@@ -27,6 +27,7 @@ import (
 	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/metrics"
+	"github.com/lbx-dev/lbx/metrics/metricstest"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
 	"github.com/lbx-dev/lbx/watch/lvsrules"
@@ -649,7 +650,7 @@ virtual_servers:
 
 	met := metrics.New()
 	exportChecks(met, runner.Stats())
-	fams, err := met.Gatherer().Gather()
+	fams, err := metricstest.Gather(met)
 	if err != nil {
 		t.Fatal(err)
 	}
