@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -65,7 +66,7 @@ func lookStrace(t *testing.T) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("strace not installed (scripts/deps.sh installs it)")
 		}
-		t.Skip("strace not installed")
+		testkit.Skip(t, "strace not installed")
 	}
 	return p
 }

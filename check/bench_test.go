@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // TestMain serves HTTP when the benchmark starts this binary as its
@@ -28,7 +30,7 @@ func TestMain(m *testing.M) {
 		http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }))
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	os.Exit(testkit.Main(m.Run))
 }
 
 // serveInChild starts this test binary as an HTTP server on every

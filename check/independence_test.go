@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -93,7 +94,7 @@ func TestIndependence(t *testing.T) {
 func countFDs(t *testing.T) int {
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		t.Skipf("no /proc/self/fd: %v", err)
+		testkit.Skip(t, "no /proc/self/fd: "+err.Error())
 	}
 	return len(ents)
 }

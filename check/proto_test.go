@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // dnsServer answers on a UDP loopback socket according to mode.
@@ -208,7 +210,7 @@ func TestPing(t *testing.T) {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("no ICMP socket (needs root or ping_group_range): %v", err)
 		}
-		t.Skipf("no ICMP socket (needs root or ping_group_range): %v", err)
+		testkit.Skip(t, "no ICMP socket (needs root or ping_group_range)")
 	}
 	c.Close()
 	p := &Ping{Conn: Conn{Addr: mustAddrPort("127.0.0.1:0"), Timeout: time.Second}}

@@ -47,7 +47,7 @@ func buildOf(t *testing.T, path string) Build {
 // the reference.
 func TestCheckerBuildCheck(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds lbx-check three times")
+		testkit.Skip(t, "-short: builds lbx-check three times")
 	}
 	dir := t.TempDir()
 	ref := buildChecker(t, dir, "lbx-check", "-X main.version=v9.9.9 -X github.com/lbx-dev/lbx/checkproc.sourceHash=aaaa")
@@ -122,7 +122,7 @@ func (s *syncBuffer) String() string {
 // the restart succeeds.
 func TestRestartRechecksBuild(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds lbx-check twice")
+		testkit.Skip(t, "-short: builds lbx-check twice")
 	}
 	dir := t.TempDir()
 	good := buildChecker(t, dir, "good", "-X main.version=v1")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
 )
@@ -25,7 +26,7 @@ func corpusDir(t *testing.T) string {
 	// The corpus is GPL test data kept beside the project, not in it: a
 	// clone without it skips, also in CI (the project's own cases and
 	// golden files still run).
-	t.Skipf("keepalived sample corpus not found at %s", dir)
+	testkit.Skip(t, "keepalived sample corpus not found at "+dir)
 	return ""
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 const (
@@ -25,7 +27,7 @@ func skip(t *testing.T, why string) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("CI=true and the monitoring test cannot run: %s", why)
 	}
-	t.Skip("monitoring test skipped: " + why)
+	testkit.Skip(t, "monitoring test skipped: "+why)
 }
 
 // promtool returns the path of Debian's promtool (package prometheus).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/clock"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -237,7 +238,7 @@ func TestGARPAndNA(t *testing.T) {
 func TestPrimarySkipsVirtualAddresses(t *testing.T) {
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {
-		t.Skip("no lo")
+		testkit.Skip(t, "no lo")
 	}
 	// The real link's address reading, without its socket (no root).
 	l := &link{name: "lo", conn: &rawLink{ifi: lo}, clk: clock.Real()}

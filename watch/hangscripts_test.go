@@ -46,8 +46,10 @@ virtual_servers:
 //
 // In-process against apply's fake IPVS kernel: the host has no IPVS, and
 // lbx watch with virtual servers needs it (the namespace tests run
-// VRRP-only models). The scripts and the checker are real.
+// VRRP-only models). The scripts and the checker are real; the MISC_CHECK
+// scripts run as the script user (root), which needs root.
 func TestHangingEngineScripts(t *testing.T) {
+	testkit.RequireRoot(t, "running MISC_CHECK scripts as root")
 	dir := t.TempDir()
 	pids := filepath.Join(dir, "pids")
 	hang := filepath.Join(dir, "hang.sh")

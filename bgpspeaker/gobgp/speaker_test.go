@@ -31,7 +31,7 @@ type router struct {
 func freePort(t *testing.T, addr string) int {
 	ln, err := net.Listen("tcp", addr+":0")
 	if err != nil {
-		t.Skipf("no TCP on %s: %v", addr, err)
+		testkit.Skip(t, fmt.Sprintf("no TCP on %s: %v", addr, err))
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port

@@ -18,6 +18,7 @@ import (
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/nstest"
 	"github.com/lbx-dev/lbx/internal/paths"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -222,7 +223,7 @@ func TestJSONOnFailure(t *testing.T) {
 				f = newNetnsFixture(t)
 			}
 			if tc.noIPVS && kernelMayHaveIPVS() {
-				t.Skip("this kernel has IPVS (or the module to load it)")
+				testkit.Skip(t, "this kernel has IPVS (or the module to load it)")
 			}
 			stdout, stderr, code := runOut(t, lbx, tc.args(t, f)...)
 			if code != tc.code {
@@ -328,7 +329,7 @@ func TestAddressesAndRoutesWithoutIPVS(t *testing.T) {
 	dir := buildBinaries(t)
 	f := newNetnsFixture(t)
 	if kernelMayHaveIPVS() {
-		t.Skip("this kernel has IPVS (or the module to load it)")
+		testkit.Skip(t, "this kernel has IPVS (or the module to load it)")
 	}
 	lbx := filepath.Join(dir, "lbx")
 	m := writeFile(t, t.TempDir(), "m.yaml", netModel)

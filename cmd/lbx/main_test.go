@@ -19,7 +19,7 @@ import (
 func buildBinaries(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("builds lbx")
+		testkit.Skip(t, "-short: builds lbx")
 	}
 	return testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check")
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // TestValidateRefusesWhatWatchRefuses: lbx validate (ExecReload's guard)
@@ -17,11 +19,9 @@ import (
 // watch, started on the same file, refuses it too (before touching
 // anything: it exits without a kernel to apply to).
 func TestValidateRefusesWhatWatchRefuses(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: script security is about files owned by root")
-	}
+	testkit.RequireRoot(t, "script security (files owned by root)")
 	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("no unshare (util-linux)")
+		testkit.Skip(t, "no unshare (util-linux)")
 	}
 	dir := buildBinaries(t)
 	tmp := t.TempDir()

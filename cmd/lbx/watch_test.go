@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // buildChecker builds lbx-check into dir with extra go build flags.
@@ -24,7 +26,7 @@ func buildChecker(t *testing.T, dir string, flags ...string) string {
 // auto runs the checks inline instead, and both take the same build.
 func TestCheckerOf(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds lbx-check twice")
+		testkit.Skip(t, "-short: builds lbx-check twice")
 	}
 	// This test binary is "lbx" here: version dev, no VCS stamp (go test
 	// does not stamp), no source hash; so is "same".

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // TestNoHugePages checks the flag on this process and on a process it
@@ -35,5 +37,5 @@ func TestNoHugePages(t *testing.T) {
 			return
 		}
 	}
-	t.Skip("no THP_enabled line in /proc/self/status (kernel before 5.0)")
+	testkit.Skip(t, "no THP_enabled line in /proc/self/status (kernel before 5.0)")
 }

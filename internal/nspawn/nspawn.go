@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // Skip skips with one line saying why; under CI=true a skip would hide an
@@ -26,7 +28,7 @@ func Skip(t testing.TB, why string) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("CI=true and the test cannot run: %s", why)
 	}
-	t.Skip("skipped: " + why)
+	testkit.Skip(t, "skipped: "+why)
 }
 
 // Volatile modes of the container's root (systemd-nspawn --volatile=).

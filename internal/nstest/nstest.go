@@ -24,11 +24,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/vishvananda/netns"
 )
 
-// Require skips the test unless it runs as root with iproute2; when CI=true
-// a missing prerequisite fails the test instead.
+// Require skips the test (testkit.Skip: counted in the package's summary)
+// unless it runs as root with iproute2; when CI=true a missing
+// prerequisite fails the test instead.
 func Require(t testing.TB, tools ...string) {
 	t.Helper()
 	miss := ""
@@ -46,7 +48,7 @@ func Require(t testing.TB, tools ...string) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("namespace test %s (CI=true: not skipping)", miss)
 	}
-	t.Skipf("namespace test %s", miss)
+	testkit.Skip(t, "namespace test "+miss)
 }
 
 // NS is a named network namespace (/run/netns/Name).

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // TestSameProcNet: /proc/PID/net tells namespaces apart without ptrace
@@ -17,12 +19,7 @@ func TestSameProcNet(t *testing.T) {
 	if !sameProcNet("/proc/self/net", "/proc/"+strconv.Itoa(os.Getppid())+"/net") {
 		t.Fatal("this process and its parent share a namespace, but /proc/PID/net differ")
 	}
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root for a network namespace (CI=true: no skip)")
-		}
-		t.Skip("needs root for a network namespace")
-	}
+	testkit.RequireRoot(t, "a network namespace")
 	cmd := exec.Command("unshare", "--net", "sleep", "30")
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("unshare --net: %v", err)

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/model/modeltest"
 )
@@ -25,7 +26,7 @@ func skip(t *testing.T, why string) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("CI=true and the schema cannot be checked with ajv: %s", why)
 	}
-	t.Skip("ajv check skipped: " + why)
+	testkit.Skip(t, "ajv check skipped: "+why)
 }
 
 type doc struct {

@@ -9,18 +9,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // asNobody skips where a script cannot be switched to nobody (not root,
 // or no such user).
 func asNobody(t *testing.T) *User {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("switching a script's user needs root")
-	}
+	testkit.RequireRoot(t, "switching a script's user")
 	u, err := LookupUser("nobody", "")
 	if err != nil {
-		t.Skipf("no user nobody: %v", err)
+		testkit.Skip(t, "no user nobody: "+err.Error())
 	}
 	return u
 }
@@ -89,7 +89,7 @@ func groups(u *User) string {
 
 func TestLookupUser(t *testing.T) {
 	if _, err := user.Lookup("root"); err != nil {
-		t.Skip("no root in the user database")
+		testkit.Skip(t, "no root in the user database")
 	}
 	for _, tc := range []struct {
 		name, user, group string
@@ -104,7 +104,7 @@ func TestLookupUser(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.group == "nogroup" {
 				if _, err := user.LookupGroup("nogroup"); err != nil {
-					t.Skip("no group nogroup")
+					testkit.Skip(t, "no group nogroup")
 				}
 			}
 			u, err := LookupUser(tc.user, tc.group)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -64,9 +65,7 @@ virtual_servers:
 }
 
 func TestCheck(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the scripts' files must be owned by root")
-	}
+	testkit.RequireRoot(t, "script policy (the scripts' files must be owned by root)")
 	dir := t.TempDir()
 	safe := filepath.Join(dir, "safe.sh")
 	open := filepath.Join(dir, "open.sh")

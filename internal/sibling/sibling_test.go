@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // TestFind: the copy next to the running program wins over one on PATH; a
@@ -11,7 +13,7 @@ import (
 func TestFind(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
-		t.Skip("no path of the running program:", err)
+		testkit.Skip(t, "no path of the running program: "+err.Error())
 	}
 	beside, onPath := filepath.Dir(exe), t.TempDir()
 	t.Setenv("PATH", onPath)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/fdtest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // serveLogged is serve with the server's log captured.
@@ -87,7 +89,7 @@ func TestManyClients(t *testing.T) {
 	var lim syscall.Rlimit
 	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
 	if lim.Cur < n+1000 {
-		t.Skipf("RLIMIT_NOFILE %d: too few descriptors for %d clients", lim.Cur, n)
+		testkit.Skip(t, fmt.Sprintf("RLIMIT_NOFILE %d: too few descriptors for %d clients", lim.Cur, n))
 	}
 	path := t.TempDir() + "/lbx.sock"
 	serveLogged(t, path)

@@ -28,27 +28,6 @@ type build struct {
 	err  string
 }
 
-// Main runs a package's tests (run is m.Run, or a wrapper of it such as
-// nstest.MainGuardingHostDirs) and then removes the directories Binaries
-// built into. A package that calls Binaries has
-//
-//	func TestMain(m *testing.M) { os.Exit(testkit.Main(m.Run)) }
-func Main(run func() int) int {
-	built.Lock()
-	built.inMain = true
-	built.Unlock()
-	code := run()
-	built.Lock()
-	defer built.Unlock()
-	for _, b := range built.dirs {
-		if b.dir != "" {
-			os.RemoveAll(b.dir)
-		}
-	}
-	built.dirs = nil
-	return code
-}
-
 // Binaries builds the named commands of this module (as `go build` names
 // them from the module root: "./cmd/lbx", "./cmd/lbx-check",
 // "./cmd/lbx-bgp") as `make build` does (static, -trimpath) into a

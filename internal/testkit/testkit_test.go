@@ -27,6 +27,11 @@ func (r *recorder) Fatal(args ...any) {
 	runtime.Goexit()
 }
 
+func (r *recorder) Skip(args ...any) {
+	r.failure = "SKIP " + fmt.Sprint(args...)
+	runtime.Goexit()
+}
+
 func (r *recorder) Fatalf(format string, args ...any) {
 	r.failure = fmt.Sprintf(format, args...)
 	runtime.Goexit()
@@ -171,4 +176,57 @@ func setInMain(v bool) {
 	built.Lock()
 	built.inMain = v
 	built.Unlock()
+}
+
+func TestSkipSummary(t *testing.T) {
+	cases := []struct {
+		name    string
+		reasons []string
+		want    string
+	}{
+		{"none", nil, ""},
+		{"one reason", []string{"namespace test needs root", "namespace test needs root"}, "kernel: 2 test(s) skipped: namespace test needs root (2)"},
+		{"reasons sorted", []string{"no ajv", "needs root", "no ajv"}, "kernel: 3 test(s) skipped: needs root (1); no ajv (2)"},
+	}
+	saved := skips.by
+	defer func() { skips.by = saved }()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			skips.by = nil
+			for _, r := range c.reasons {
+				if got := try(func(tb testing.TB) { Skip(tb, r) }); got != "SKIP "+r {
+					t.Fatalf("Skip(%q) did %q, want a skip", r, got)
+				}
+			}
+			if got := skipSummary("kernel"); got != c.want {
+				t.Errorf("summary %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestRequireRoot(t *testing.T) {
+	saved := skips.by
+	defer func() { skips.by = saved }()
+	t.Setenv("CI", "")
+	got := try(func(tb testing.TB) { RequireRoot(tb, "switching users") })
+	want := "SKIP switching users needs root"
+	if os.Geteuid() == 0 {
+		want = ""
+	}
+	if got != want {
+		t.Errorf("RequireRoot as uid %d: %q, want %q", os.Geteuid(), got, want)
+	}
+	if os.Geteuid() != 0 {
+		t.Setenv("CI", "true")
+		if got := try(func(tb testing.TB) { RequireRoot(tb, "switching users") }); !strings.Contains(got, "CI=true") {
+			t.Errorf("RequireRoot under CI=true: %q, want a failure naming CI=true", got)
+		}
+	}
+}
+
+func TestPackageDir(t *testing.T) {
+	if got := packageDir(); got != filepath.Join("internal", "testkit") {
+		t.Errorf("packageDir() = %q, want internal/testkit", got)
+	}
 }

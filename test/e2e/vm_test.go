@@ -28,7 +28,7 @@ func skip(t *testing.T, why string) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("CI=true and the VM tier cannot run: %s", why)
 	}
-	t.Skip("VM tier skipped: " + why)
+	testkit.Skip(t, "VM tier skipped: "+why)
 }
 
 // requireVM checks what the VM tier needs (scripts/deps.sh installs it).

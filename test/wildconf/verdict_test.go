@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/testkit"
 	kaverdict "github.com/lbx-dev/lbx/test/wildconf/verdict"
 )
 
@@ -59,7 +60,7 @@ func skip(t *testing.T, why string) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("CI=true and keepalived's verdicts cannot be checked: %s", why)
 	}
-	t.Skip(why)
+	testkit.Skip(t, why)
 }
 
 func requireKeepalived(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/convert"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -314,11 +315,11 @@ func TestWildVRRP(t *testing.T) {
 				t.Parallel()
 				m := convertedModel(t, e)
 				if len(m.VRRPInstances) == 0 {
-					t.Skip("no VRRP instance")
+					testkit.Skip(t, "no VRRP instance")
 				}
 				dump := keepalivedDump(t, e)
 				if slices.ContainsFunc(dump, func(l string) bool { return strings.Contains(l, "Can't initialize ipvs") }) {
-					t.Skip("keepalived's VRRP process needs IPVS here (lvs_sync_daemon), which this host's kernel lacks: the VM tier's")
+					testkit.Skip(t, "keepalived's VRRP process needs IPVS here (lvs_sync_daemon), which this host's kernel lacks: the VM tier's")
 				}
 				ka := parseDump(dump)
 				if len(ka) == 0 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lbx-dev/lbx/internal/script"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // Nobody returns the user nobody and a fresh directory only nobody can
@@ -16,12 +17,10 @@ import (
 // user needs root.
 func Nobody(t testing.TB) (*script.User, string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("switching a script's user needs root")
-	}
+	testkit.RequireRoot(t, "switching a script's user")
 	u, err := script.LookupUser("nobody", "")
 	if err != nil {
-		t.Skipf("no user nobody: %v", err)
+		testkit.Skip(t, "no user nobody: "+err.Error())
 	}
 	// Not t.TempDir: its parent is root's 0700, which nobody cannot enter.
 	dir, err := os.MkdirTemp("", "lbx-nobody-")

@@ -1,4 +1,4 @@
-package kernel_test
+package kernelns_test
 
 import (
 	"context"
