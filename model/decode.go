@@ -21,6 +21,37 @@ type Pos struct{ Line, Col int }
 type Positions struct {
 	root *yaml.Node
 	x    *posIndex
+	// src, once the load is done: the file, parsed again on the first
+	// lookup. The tree is most of a large model's memory (150 bytes a
+	// node) and a valid model looks up nothing, so it is not kept.
+	src *posSource
+}
+
+// posSource builds a model's tree again for positions asked after its load.
+type posSource struct {
+	once sync.Once
+	data string
+	pos  Positions
+}
+
+// sourcePositions is a loaded model's Positions: the source, not the tree.
+func sourcePositions(data []byte) Positions {
+	return Positions{src: &posSource{data: string(data)}}
+}
+
+// tree returns p with its tree, building it again if need be.
+func (p Positions) tree() Positions {
+	if p.root != nil || p.src == nil {
+		return p
+	}
+	s := p.src
+	s.once.Do(func() {
+		w := &work{}
+		if root, _ := yamlTree([]byte(s.data), "", w); root != nil {
+			s.pos = newPositions(root, w)
+		}
+	})
+	return s.pos
 }
 
 // posIndex makes many lookups cost linear time in all: a large mapping
@@ -42,6 +73,7 @@ func newPositions(root *yaml.Node, w *work) Positions {
 
 // At returns the position of path, or of its nearest written ancestor.
 func (p Positions) At(path string) Pos {
+	p = p.tree()
 	n := p.root
 	if n == nil {
 		return Pos{}

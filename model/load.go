@@ -65,6 +65,7 @@ func parse(data []byte, file string) (*Model, *work, error) {
 	if errs := d.errs.result(file); len(errs) > 0 {
 		return nil, w, errs
 	}
+	m.Positions = sourcePositions(data)
 	return m, w, nil
 }
 
