@@ -36,3 +36,34 @@ func BenchmarkVRRPReconcile1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkResync500: a periodic resync (global.resync_interval) of 10
+// services x 50 real servers that finds nothing to change, bench-watch's
+// model: the steady-state work of lbx watch's parent process.
+func BenchmarkResync500(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("version: 1\nvirtual_servers:\n")
+	for s := 0; s < 10; s++ {
+		fmt.Fprintf(&sb, "  - {address: 10.0.0.%d, port: 80, real_servers: [", s+1)
+		for k := 0; k < 50; k++ {
+			i := s*50 + k
+			if k > 0 {
+				sb.WriteString(", ")
+			}
+			fmt.Fprintf(&sb, "{address: 10.1.%d.%d}", 1+i/250, i%250+1)
+		}
+		sb.WriteString("]}\n")
+	}
+	e, _, _ := startEngine(b, sb.String())
+	ctx := context.Background()
+	if err := e.reconcile(ctx, trigResync); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.reconcile(ctx, trigResync); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
