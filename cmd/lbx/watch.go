@@ -40,7 +40,7 @@ with global.ipvs_on_stop: remove). Logs go to stderr; ` + "`lbx status`" + ` rea
 running daemon.
 
 Health checks run in a child process, lbx-check (next to lbx, or on PATH),
-as keepalived's checker does; lbx watch restarts it if it dies and gives it
+as keepalived's checker does, started with the first checked real server; lbx watch restarts it if it dies and gives it
 every server's last verdict, so IPVS does not change. --checker inline runs
 them in the daemon itself. lbx-check must be the same build as lbx (same
 version, revision and sources; lbx-check --version prints it): --checker
@@ -150,9 +150,10 @@ func checkerOf(mode string, find func() (string, error)) (func(*slog.Logger) wat
 		}
 		return nil, fmt.Errorf("--checker %s: %w", mode, err)
 	}
+	// Lazy: the child starts with the first checked real server, so a
+	// VRRP-only daemon runs no idle lbx-check.
 	return func(log *slog.Logger) watch.Checker {
-		log.Info("health checks run in a checker process", "path", path)
 		opts.Logger = log
-		return checkproc.New(opts)
+		return checkproc.NewLazy(opts)
 	}, nil
 }

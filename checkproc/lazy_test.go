@@ -1,0 +1,113 @@
+package checkproc
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/internal/testkit"
+	"github.com/lbx-dev/lbx/model"
+)
+
+// newLazy is a Lazy client whose child is this test binary (TestMain).
+func newLazy(t *testing.T) *Lazy {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(childEnv, "1")
+	l := NewLazy(Options{Path: exe, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, CallTimeout: 5 * time.Second})
+	t.Cleanup(l.Stop)
+	return l
+}
+
+// TestLazyStartsWithFirstCheck: no child while the model has no checked
+// real server, at start or after a reload without any; the first reload
+// with one starts it, with the suspended set given before it.
+func TestLazyStartsWithFirstCheck(t *testing.T) {
+	_, open := listener(t)
+	l := newLazy(t)
+	var reported atomic.Int64
+	report := func(ts []check.Transition) {
+		_ = l.Health() // the engine's callback reads back, as recorder does
+		reported.Add(int64(len(ts)))
+	}
+	if err := l.Start(context.Background(), nil, report); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Update(nil); err != nil {
+		t.Fatal(err)
+	}
+	if l.Running() || len(l.Health()) != 0 || l.Stats() != nil || l.Restarts() != 0 {
+		t.Fatalf("without checks: running %v, health %v, stats %v", l.Running(), l.Health(), l.Stats())
+	}
+	ts := targets(t, open, open)
+	l.Suspend(map[model.RealID]bool{ts[1].ID: true})
+	if err := l.Update(ts); err != nil {
+		t.Fatal(err)
+	}
+	if !l.Running() {
+		t.Fatal("the first checked server did not start the child")
+	}
+	testkit.Eventually(t, "the unsuspended server probed", childWait, func() bool {
+		st := l.Stats()
+		return len(st) == 2 && st[0].Checks[0].Total > 2
+	})
+	if st := l.Stats(); st[1].Checks[0].Total != 0 {
+		t.Errorf("the server suspended before the child started was probed: %+v", st[1])
+	}
+	if err := l.Update(ts[:1]); err != nil {
+		t.Errorf("an update of the running child: %v", err)
+	}
+	c := l.c.Load()
+	l.Stop()
+	c.mu.Lock()
+	s := c.sess
+	c.mu.Unlock()
+	select {
+	case <-s.exited:
+	case <-time.After(childWait):
+		t.Fatal("the child still runs after Stop")
+	}
+	if err := l.Update(ts); err == nil || l.c.Load() != c {
+		t.Errorf("an update after Stop: %v, or a new child", err)
+	}
+}
+
+// TestLazyStartFailure: a child that cannot start fails the update that
+// asked for it, and the next update tries again with a new client.
+func TestLazyStartFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		atStart bool // the checked server is in the model at start
+	}{
+		{"at start", true},
+		{"at a reload", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := NewLazy(Options{Path: "/nonexistent/lbx-check"})
+			defer l.Stop()
+			ts := targets(t, closedPort(t))
+			var err error
+			if tc.atStart {
+				err = l.Start(context.Background(), ts, nil)
+			} else {
+				if err := l.Start(context.Background(), nil, nil); err != nil {
+					t.Fatalf("start without checks: %v", err)
+				}
+				err = l.Update(ts)
+			}
+			if err == nil || l.Running() {
+				t.Fatalf("a missing binary: err %v, running %v", err, l.Running())
+			}
+			if err := l.Update(ts); err == nil || strings.Contains(err.Error(), "already started") {
+				t.Errorf("the retry: %v, want the start's error again", err)
+			}
+		})
+	}
+}
