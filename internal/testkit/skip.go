@@ -66,9 +66,12 @@ func skipSummary(pkg string) string {
 
 // reportSkips prints the summary of skips, if any. `go test` in package
 // list mode (`go test ./...`) drops a passing package's output unless -v,
-// the test binary's stderr included; the line goes to the stderr of the
-// process that ran the tests (go test), where it is seen. With -v the
-// test's own stderr is shown and is used.
+// the test binary's stderr included; so without -v the line goes to the
+// stderr of the process that ran the tests (go test), when that is a
+// terminal, a pipe or a socket. A regular file is left alone: go test
+// writes it at an offset of its own and would overwrite the line. With
+// -v, or when the parent's stderr cannot be used, the line goes to the
+// test's own stderr.
 func reportSkips() {
 	line := skipSummary(packageDir())
 	if line == "" {
@@ -76,12 +79,26 @@ func reportSkips() {
 	}
 	var w io.Writer = os.Stderr
 	if !testing.Verbose() {
-		if f, err := os.OpenFile("/proc/"+strconv.Itoa(os.Getppid())+"/fd/2", os.O_WRONLY|os.O_APPEND, 0); err == nil {
+		if f := parentStderr(); f != nil {
 			defer f.Close()
 			w = f
 		}
 	}
 	fmt.Fprintln(w, line)
+}
+
+// parentStderr opens the parent process's stderr if it is a stream (not a
+// regular file), or returns nil.
+func parentStderr() *os.File {
+	p := "/proc/" + strconv.Itoa(os.Getppid()) + "/fd/2"
+	if fi, err := os.Stat(p); err != nil || fi.Mode()&(os.ModeCharDevice|os.ModeNamedPipe|os.ModeSocket) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // packageDir is the package under test as its directory below the
