@@ -264,7 +264,7 @@ func writeScrape(t *testing.T, body string) {
 }
 
 const scrapeHeader = `# A real scrape of a running lbx watch (its lbx_ families; go_ and process_
-# are client_golang's collectors), taken by watch/nstest's
+# are the runtime's and the process's, left out), taken by watch/nstest's
 # TestTrackingMetricsAndStatus at its failed-reload step:
 #
 #   go test ./watch/nstest -run TestTrackingMetricsAndStatus -update-scrape
