@@ -73,10 +73,27 @@ func startEngine(t testing.TB, y string) (*engine, *kerneltest.FakeKernel, strin
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	e.claimDeclared(e.declared)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go e.loop(ctx)
+	runLoop(t, e)
 	return e, k, file
+}
+
+// runLoop runs the engine's loop until the test ends and returns its
+// context. The cleanup waits for the loop to end: it may be writing the
+// ownership record in the test's directory, which t.TempDir's cleanup
+// then removes.
+func runLoop(t testing.TB, e *engine) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan struct{})
+	go func() { defer close(ended); e.loop(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-ended:
+		case <-time.After(10 * time.Second):
+			t.Error("the engine's loop did not end within 10 s of its context's")
+		}
+	})
+	return ctx
 }
 
 // await waits for cond on the engine's events (the end of a loop turn, a
@@ -1071,9 +1088,7 @@ virtual_servers:
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.claimDeclared(e.declared)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go e.loop(ctx)
+	ctx := runLoop(t, e)
 	if err := e.Reconcile(ctx, map[string]string{"VI_1": "BACKUP"}); err != nil {
 		t.Fatal(err)
 	}
@@ -1115,9 +1130,7 @@ virtual_servers:
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.reopen = func(*model.Model) (kernel.Kernel, error) { return nil, errors.New("ip_vs: module not found") }
 	e.claimDeclared(e.declared)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go e.loop(ctx)
+	ctx := runLoop(t, e)
 	e.Reconcile(ctx, map[string]string{"VI_1": "BACKUP"}) // whole: the service fails
 	err := e.Reconcile(ctx, map[string]string{"VI_1": "MASTER"})
 	_, ok := k.State().Addresses[state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.1")}]
@@ -1166,9 +1179,7 @@ vrrp_instances:
 	k := kerneltest.NewFakeKernel("eth0", "sy0")
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go e.loop(ctx)
+	ctx := runLoop(t, e)
 	running := func() string {
 		ds, _ := k.ReadSyncDaemons(ctx)
 		var s []string
