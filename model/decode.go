@@ -19,7 +19,7 @@ type Pos struct{ Line, Col int }
 // written. It walks the YAML tree on demand: only errors need positions, so
 // a valid 10,000-object model pays nothing for them.
 type Positions struct {
-	root *yaml.Node
+	root *ynode
 	x    *posIndex
 	// src, once the load is done: the file, parsed again on the first
 	// lookup. The tree is most of a large model's memory (150 bytes a
@@ -60,15 +60,15 @@ func (p Positions) tree() Positions {
 // position of its nearest ancestor found.
 type posIndex struct {
 	w          *work
-	keys       map[*yaml.Node]map[string]*yaml.Node
+	keys       map[*ynode]map[string]*ynode
 	mergeSteps int
 }
 
 // indexAbove: mappings with more keys than this get an index.
 const indexAbove = 16
 
-func newPositions(root *yaml.Node, w *work) Positions {
-	return Positions{root: root, x: &posIndex{w: w, keys: map[*yaml.Node]map[string]*yaml.Node{}, mergeSteps: aliasBudget(w.nodes)}}
+func newPositions(root *ynode, w *work) Positions {
+	return Positions{root: root, x: &posIndex{w: w, keys: map[*ynode]map[string]*ynode{}, mergeSteps: aliasBudget(w.nodes)}}
 }
 
 // At returns the position of path, or of its nearest written ancestor.
@@ -118,7 +118,7 @@ func (p Positions) At(path string) Pos {
 
 // child returns a mapping's value for key (following merge keys) or a
 // sequence's element.
-func (x *posIndex) child(n *yaml.Node, key string, idx, depth int) *yaml.Node {
+func (x *posIndex) child(n *ynode, key string, idx, depth int) *ynode {
 	x.w.errorSteps++
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
@@ -143,7 +143,7 @@ func (x *posIndex) child(n *yaml.Node, key string, idx, depth int) *yaml.Node {
 		if merged.Kind == yaml.AliasNode && merged.Alias != nil {
 			merged = merged.Alias
 		}
-		list := []*yaml.Node{merged}
+		list := []*ynode{merged}
 		if merged.Kind == yaml.SequenceNode {
 			list = merged.Content // <<: [*a, *b]
 		}
@@ -160,7 +160,7 @@ func (x *posIndex) child(n *yaml.Node, key string, idx, depth int) *yaml.Node {
 }
 
 // key returns mapping n's value for key, not following merges.
-func (x *posIndex) key(n *yaml.Node, key string) *yaml.Node {
+func (x *posIndex) key(n *ynode, key string) *ynode {
 	if len(n.Content) <= 2*indexAbove {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			x.w.errorSteps++
@@ -172,7 +172,7 @@ func (x *posIndex) key(n *yaml.Node, key string) *yaml.Node {
 	}
 	m, ok := x.keys[n]
 	if !ok {
-		m = make(map[string]*yaml.Node, len(n.Content)/2)
+		m = make(map[string]*ynode, len(n.Content)/2)
 		for i := len(n.Content) - 2; i >= 0; i -= 2 { // backwards: the first of duplicates wins
 			x.w.errorSteps++
 			if n.Content[i].Tag != "!!merge" {
@@ -243,7 +243,7 @@ func AsErrors(err error) (Errors, bool) {
 	return nil, false
 }
 
-// decoder walks a yaml.Node tree into Go values with reflection, refusing
+// decoder walks a YAML tree (ynode) into Go values with reflection, refusing
 // unknown keys and wrong types and collecting every error with its position.
 // yaml.v3's own strict mode stops at the first error and reports no column
 // or field path, which is why this exists.
@@ -257,7 +257,7 @@ type decoder struct {
 	// Alias expansion: how deep inside aliases the decoder is, where the
 	// outermost one began, and how many nodes it may still decode.
 	aliasDepth int
-	aliasAt    *yaml.Node
+	aliasAt    *ynode
 	aliasPath  string
 	budget     int
 	stopped    bool // a limit was reached: decode nothing more
@@ -320,7 +320,7 @@ func fieldsOf(t reflect.Type) *fieldIndex {
 	return fi
 }
 
-func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
+func (d *decoder) errorf(n *ynode, format string, args ...any) {
 	if d.aliasDepth > 0 {
 		d.w.aliasVisits += aliasErrorCost
 	}
@@ -331,7 +331,7 @@ func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 
 // enter counts one node decoded and checks the limits on depth and alias
 // expansion; false: do not decode it. After true, call leave.
-func (d *decoder) enter(n *yaml.Node) bool {
+func (d *decoder) enter(n *ynode) bool {
 	if !d.count() {
 		return false
 	}
@@ -366,7 +366,7 @@ func (d *decoder) count() bool {
 
 // enterAlias notes that decoding continues through an alias; call
 // leaveAlias after.
-func (d *decoder) enterAlias(n *yaml.Node) {
+func (d *decoder) enterAlias(n *ynode) {
 	if d.aliasDepth == 0 {
 		d.aliasAt, d.aliasPath = n, d.path()
 	}
@@ -390,7 +390,7 @@ func isScalar(t reflect.Type) bool {
 	return is
 }
 
-func kindName(n *yaml.Node) string {
+func kindName(n *ynode) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -410,7 +410,7 @@ func kindName(n *yaml.Node) string {
 	return fmt.Sprintf("%q", n.Value)
 }
 
-func (d *decoder) decode(n *yaml.Node, v reflect.Value) {
+func (d *decoder) decode(n *ynode, v reflect.Value) {
 	if !d.enter(n) {
 		return
 	}
@@ -451,7 +451,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value) {
 }
 
 // decodeKind decodes n, resolved to its value, into v by v's kind.
-func (d *decoder) decodeKind(n *yaml.Node, v reflect.Value) {
+func (d *decoder) decodeKind(n *ynode, v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Struct:
 		d.decodeStruct(n, v)
@@ -491,7 +491,7 @@ func (d *decoder) decodeKind(n *yaml.Node, v reflect.Value) {
 }
 
 // decodeSlice decodes a YAML list into the slice v.
-func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value) {
+func (d *decoder) decodeSlice(n *ynode, v reflect.Value) {
 	if n.Kind != yaml.SequenceNode {
 		d.errorf(n, "want a list, got %s", kindName(n))
 		return
@@ -505,7 +505,7 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value) {
 	v.Set(s)
 }
 
-func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value) {
+func (d *decoder) decodeStruct(n *ynode, v reflect.Value) {
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, "want a mapping, got %s", kindName(n))
 		return
@@ -525,7 +525,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value) {
 }
 
 // decodeField decodes the value of key k into its field of struct v.
-func (d *decoder) decodeField(fi *fieldIndex, seen *fieldSet, k, val *yaml.Node, v reflect.Value) {
+func (d *decoder) decodeField(fi *fieldIndex, seen *fieldSet, k, val *ynode, v reflect.Value) {
 	key := k.Value
 	idx, ok := fi.byName[key]
 	if !ok {
@@ -570,7 +570,7 @@ func (s *fieldSet) add(i int) bool {
 
 // decodeMerge applies a YAML merge key (<<: *anchor) so that shared check
 // settings can be written once.
-func (d *decoder) decodeMerge(val *yaml.Node, v reflect.Value) {
+func (d *decoder) decodeMerge(val *ynode, v reflect.Value) {
 	if !d.enter(val) {
 		return
 	}
@@ -592,7 +592,7 @@ func (d *decoder) decodeMerge(val *yaml.Node, v reflect.Value) {
 	}
 }
 
-func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value) {
+func (d *decoder) decodeMap(n *ynode, v reflect.Value) {
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, "want a mapping, got %s", kindName(n))
 		return
@@ -617,7 +617,7 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value) {
 }
 
 // decodeEntry decodes the value of key k into map v.
-func (d *decoder) decodeEntry(k, val *yaml.Node, v reflect.Value) {
+func (d *decoder) decodeEntry(k, val *ynode, v reflect.Value) {
 	key := reflect.ValueOf(k.Value)
 	if v.MapIndex(key).IsValid() {
 		d.errorf(k, "%q given twice", k.Value)

@@ -7,9 +7,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// fastYAML builds the yaml.Node tree yaml.v3 would build (same Kind, Tag,
-// Value, Style, Line and Column; comments are not kept: the decoder reads
-// none) for the block-style YAML that models are written in, in one pass
+// fastYAML builds the tree yaml.v3 would build (same Kind, Tag, Value,
+// Line and Column, as the loader's ynode) for the block-style YAML that models are written in, in one pass
 // over the bytes and a few allocations per thousand nodes. yaml.v3 spends
 // about 20 allocations and most of a load's time per node (its scanner,
 // parser and event copies); a 2,000-service model took 76 ms, 2/3 of it there.
@@ -21,7 +20,7 @@ import (
 // escapes in double quotes, quoted or complex keys, empty list items, odd
 // indentation, nesting beyond maxDepth, and every syntax error. The
 // differential fuzz target FuzzFastYAML holds it to yaml.v3's tree.
-func fastYAML(data []byte) (doc *yaml.Node, nodes int, ok bool) {
+func fastYAML(data []byte) (doc *ynode, nodes int, ok bool) {
 	if !fastBytes(data) {
 		return nil, 0, false
 	}
@@ -49,7 +48,7 @@ func fastYAML(data []byte) (doc *yaml.Node, nodes int, ok bool) {
 	if !p.eof {
 		return nil, 0, false // a line less indented than the root, or a second document
 	}
-	doc.Content = p.list([]*yaml.Node{root})
+	doc.Content = p.list([]*ynode{root})
 	return doc, p.nodes, true
 }
 
@@ -101,17 +100,17 @@ type fastParser struct {
 	line, ind  int
 	eof        bool
 	depth      int
-	slab       []yaml.Node  // nodes are carved from here, a chunk at a time
-	ptrs       []*yaml.Node // Content slices likewise
-	stack      []*yaml.Node // children of the open collections
-	nodes      int          // made so far
+	slab       []ynode  // nodes are carved from here, a chunk at a time
+	ptrs       []*ynode // Content slices likewise
+	stack      []*ynode // children of the open collections
+	nodes      int      // made so far
 }
 
 const fastSlab = 1024
 
-func (p *fastParser) node(kind yaml.Kind, tag, value string, line, col int) *yaml.Node {
+func (p *fastParser) node(kind yaml.Kind, tag, value string, line, col int) *ynode {
 	if len(p.slab) == 0 {
-		p.slab = make([]yaml.Node, fastSlab)
+		p.slab = make([]ynode, fastSlab)
 	}
 	n := &p.slab[0]
 	p.slab = p.slab[1:]
@@ -122,9 +121,9 @@ func (p *fastParser) node(kind yaml.Kind, tag, value string, line, col int) *yam
 
 // list returns nodes as a Content slice carved from a shared chunk (its
 // capacity is cut so that an append cannot write into a neighbour).
-func (p *fastParser) list(nodes []*yaml.Node) []*yaml.Node {
+func (p *fastParser) list(nodes []*ynode) []*ynode {
 	if len(nodes) > len(p.ptrs) {
-		p.ptrs = make([]*yaml.Node, max(fastSlab, len(nodes)))
+		p.ptrs = make([]*ynode, max(fastSlab, len(nodes)))
 	}
 	l := p.ptrs[:len(nodes):len(nodes)]
 	copy(l, nodes)
@@ -134,7 +133,7 @@ func (p *fastParser) list(nodes []*yaml.Node) []*yaml.Node {
 
 // children returns the children pushed on the stack since base as a
 // Content slice, and pops them.
-func (p *fastParser) children(base int) []*yaml.Node {
+func (p *fastParser) children(base int) []*ynode {
 	l := p.list(p.stack[base:])
 	clear(p.stack[base:])
 	p.stack = p.stack[:base]
@@ -194,7 +193,7 @@ func (p *fastParser) isItem() bool {
 }
 
 // block parses the mapping or list whose first line is the current one.
-func (p *fastParser) block(ind int) *yaml.Node {
+func (p *fastParser) block(ind int) *ynode {
 	if p.depth++; p.depth > maxDepth {
 		decline()
 	}
@@ -205,7 +204,7 @@ func (p *fastParser) block(ind int) *yaml.Node {
 	return p.mapping(ind)
 }
 
-func (p *fastParser) sequence(ind int) *yaml.Node {
+func (p *fastParser) sequence(ind int) *ynode {
 	n := p.node(yaml.SequenceNode, "!!seq", "", p.line, ind+1)
 	base := len(p.stack)
 	for !p.eof && p.ind == ind && p.isItem() {
@@ -240,7 +239,7 @@ func (p *fastParser) sequence(ind int) *yaml.Node {
 	return n
 }
 
-func (p *fastParser) mapping(ind int) *yaml.Node {
+func (p *fastParser) mapping(ind int) *ynode {
 	n := p.node(yaml.MappingNode, "!!map", "", p.line, ind+1)
 	base := len(p.stack)
 	for !p.eof && p.ind == ind {
@@ -257,7 +256,7 @@ func (p *fastParser) mapping(ind int) *yaml.Node {
 		for c < p.end && p.data[c] == ' ' {
 			c++
 		}
-		var val *yaml.Node
+		var val *ynode
 		if c == p.end || p.data[c] == '#' {
 			if c < p.end && p.data[c-1] != ' ' {
 				decline()
@@ -324,7 +323,7 @@ func plainStart(data []byte, i, end int, flow bool) bool {
 }
 
 // plain makes the plain scalar data[i:j], trailing spaces cut.
-func (p *fastParser) plain(i, j int) *yaml.Node {
+func (p *fastParser) plain(i, j int) *ynode {
 	for j > i && p.data[j-1] == ' ' {
 		j--
 	}
@@ -340,8 +339,8 @@ func (p *fastParser) plain(i, j int) *yaml.Node {
 
 // inline parses the value that begins at c and ends the line: a plain or
 // quoted scalar, or a one-line flow mapping or list.
-func (p *fastParser) inline(c int) *yaml.Node {
-	var n *yaml.Node
+func (p *fastParser) inline(c int) *ynode {
+	var n *ynode
 	var e int
 	switch p.data[c] {
 	case '{', '[':
@@ -377,12 +376,8 @@ func (p *fastParser) lineEnd(e int) {
 }
 
 // quoted parses a one-line quoted scalar at c; e is just after it.
-func (p *fastParser) quoted(c int) (n *yaml.Node, e int) {
+func (p *fastParser) quoted(c int) (n *ynode, e int) {
 	q := p.data[c]
-	style := yaml.DoubleQuotedStyle
-	if q == '\'' {
-		style = yaml.SingleQuotedStyle
-	}
 	var b []byte // only for a single-quoted scalar with '' in it
 	i := c + 1
 	for ; ; i++ {
@@ -411,13 +406,11 @@ func (p *fastParser) quoted(c int) (n *yaml.Node, e int) {
 	if !ascii(v) {
 		decline()
 	}
-	n = p.node(yaml.ScalarNode, "!!str", v, p.line, c-p.start+1)
-	n.Style = style
-	return n, i + 1
+	return p.node(yaml.ScalarNode, "!!str", v, p.line, c-p.start+1), i + 1
 }
 
 // flow parses a one-line flow mapping or list of scalars at c.
-func (p *fastParser) flow(c int) (n *yaml.Node, e int) {
+func (p *fastParser) flow(c int) (n *ynode, e int) {
 	mapping := p.data[c] == '{'
 	closer := byte(']')
 	if mapping {
@@ -426,7 +419,6 @@ func (p *fastParser) flow(c int) (n *yaml.Node, e int) {
 	} else {
 		n = p.node(yaml.SequenceNode, "!!seq", "", p.line, c-p.start+1)
 	}
-	n.Style = yaml.FlowStyle
 	base := len(p.stack)
 	i := p.skip(c + 1)
 	if i < p.end && p.data[i] == closer {
@@ -435,8 +427,11 @@ func (p *fastParser) flow(c int) (n *yaml.Node, e int) {
 	}
 	for {
 		if mapping {
+			if i < p.end && (p.data[i] == '\'' || p.data[i] == '"') {
+				decline() // a quoted key
+			}
 			k, j := p.flowScalar(i, true)
-			if j >= p.end || p.data[j] != ':' || k.Style != 0 {
+			if j >= p.end || p.data[j] != ':' {
 				decline()
 			}
 			p.stack = append(p.stack, k)
@@ -467,7 +462,7 @@ func (p *fastParser) skip(i int) int {
 }
 
 // flowValue parses a value inside a flow: a nested flow or a scalar.
-func (p *fastParser) flowValue(i int) (*yaml.Node, int) {
+func (p *fastParser) flowValue(i int) (*ynode, int) {
 	if i < p.end && (p.data[i] == '{' || p.data[i] == '[') {
 		if p.depth++; p.depth > maxDepth {
 			decline()
@@ -480,7 +475,7 @@ func (p *fastParser) flowValue(i int) (*yaml.Node, int) {
 
 // flowScalar parses a scalar inside a flow at i; j is just after it (a
 // key's colon, which must be followed by a space, is left at j).
-func (p *fastParser) flowScalar(i int, key bool) (n *yaml.Node, j int) {
+func (p *fastParser) flowScalar(i int, key bool) (n *ynode, j int) {
 	if i >= p.end {
 		decline()
 	}

@@ -3,12 +3,10 @@ package model
 import (
 	"fmt"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Limits on what loading one model file may cost. The loader walks
-// yaml.Node itself (for positions and all errors at once), which bypasses
+// the YAML tree itself (for positions and all errors at once), which bypasses
 // yaml.v3's own alias guard; these take its place. docs/model.md lists them.
 const (
 	// MaxFileSize is the largest model file LoadFile reads. A 10,000
@@ -48,8 +46,8 @@ type work struct {
 }
 
 // countNodes counts the nodes of a tree as written, not following aliases.
-func countNodes(root *yaml.Node) int {
-	n, stack := 0, []*yaml.Node{root}
+func countNodes(root *ynode) int {
+	n, stack := 0, []*ynode{root}
 	for len(stack) > 0 {
 		top := stack[len(stack)-1]
 		stack = append(stack[:len(stack)-1], top.Content...)

@@ -72,17 +72,19 @@ func parse(data []byte, file string) (*Model, *work, error) {
 // yamlTree is data's YAML tree: built by fastYAML when data is in its
 // subset (the models lbx and its converter write), else by yaml.v3, whose
 // errors are the syntax errors reported.
-func yamlTree(data []byte, file string, w *work) (*yaml.Node, *FieldError) {
+func yamlTree(data []byte, file string, w *work) (*ynode, *FieldError) {
 	if root, nodes, ok := fastYAML(data); ok {
 		w.frontEnd, w.nodes = "fast", nodes
 		return root, nil
 	}
 	w.frontEnd = "yaml.v3"
 	root, err := yamlv3Tree(data, file)
-	if err == nil {
-		w.nodes = countNodes(root)
+	if err != nil {
+		return nil, err
 	}
-	return root, err
+	y := fromYAML(root)
+	w.nodes = countNodes(y)
+	return y, nil
 }
 
 func yamlv3Tree(data []byte, file string) (*yaml.Node, *FieldError) {
