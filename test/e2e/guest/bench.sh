@@ -12,7 +12,7 @@ set -euo pipefail
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 . /e2e/lib.sh
 trap - ERR
-REPS=${REPS:-5}
+REPS=${REPS:-3}
 SCALE=${SCALE:-20000}    # services of the scale run; 0: none
 SCALE_REPS=${SCALE_REPS:-3}
 r=5
@@ -119,7 +119,16 @@ bench() {
 		[[ -z $full ]] || ew+=("$(secs ipvsadm -e -t 10.10.0.1:80 -r 10.20.0.1:8080 -m -w 9)")
 	done
 	report "one-weight-apply" 1.0 "${lw[@]}" -- ipvsadm-save "${sp[@]}"
-	[[ -z $full ]] || report "  one-weight-apply" - "${lw[@]}" -- "ipvsadm-e" "${ew[@]}"
+	if [[ -n $full ]]; then
+		report "  one-weight-apply" - "${lw[@]}" -- "ipvsadm-e" "${ew[@]}"
+		# Where one such apply spends its time: its debug log (slog's
+		# times) between the start and the end, for reading against the
+		# figures above.
+		lbx apply -f big.yaml --auto-approve >/dev/null 2>&1
+		echo "bench: one-weight-apply trace start $EPOCHREALTIME (epoch s)"
+		lbx apply -f big2.yaml --auto-approve --log-level debug 2>&1 >/dev/null | cut -c1-200 | sed 's/^/bench: one-weight-apply trace /'
+		echo "bench: one-weight-apply trace end $EPOCHREALTIME (epoch s)"
+	fi
 	echo "@@BENCH one-weight-apply@$n kernel_writes=${writes[*]} (must be 1)"
 	for w in "${writes[@]}"; do
 		[[ $w == 1 ]] || { echo "bench: one-weight-apply@$n made $w kernel writes, want 1" >&2; exit 1; }
