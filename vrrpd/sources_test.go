@@ -1,0 +1,34 @@
+package vrrpd_test
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/lbx-dev/lbx/vrrpd/vrrptest"
+)
+
+// TestAddressEventReadsLinkOnce: an address event on a link reads its
+// addresses once, whatever the number of instances there. Each read is a
+// dump of the namespace's addresses, and n instances going MASTER make n
+// events: one read per instance made 100 instances allocate 38 MB at start.
+func TestAddressEventReadsLinkOnce(t *testing.T) {
+	for _, n := range []int{1, 20} {
+		t.Run(fmt.Sprintf("instances=%d", n), func(t *testing.T) {
+			var y strings.Builder
+			y.WriteString("vrrp_instances:\n")
+			for i := 1; i <= n; i++ {
+				fmt.Fprintf(&y, "  - {name: VI_%d, interface: eth0, virtual_router_id: %d, version: 3, advert_int: 1s, virtual_addresses: [{address: 10.9.0.%d/32}]}\n", i, i, i)
+			}
+			r := start(t, config(t, y.String()), nil)
+			before := len(r.events(vrrptest.Addrs, "eth0"))
+			r.net.SetAddrs("eth0", own, netip.MustParseAddr("10.0.0.9"))
+			r.awaitEvents(vrrptest.Addrs, "eth0", before+1)
+			r.sync()
+			if got := len(r.events(vrrptest.Addrs, "eth0")) - before; got != 1 {
+				t.Errorf("%d instances: %d reads of eth0's addresses for one address event, want 1", n, got)
+			}
+		})
+	}
+}
