@@ -7,10 +7,13 @@ import (
 )
 
 // bigModel is the bench's shape: 2,000 services x 5 real servers.
-func bigModel() []byte {
+func bigModel() []byte { return modelOf(2000) }
+
+// modelOf is n services x 5 real servers.
+func modelOf(n int) []byte {
 	var b strings.Builder
 	b.WriteString("version: 1\nvirtual_servers:\n")
-	for i := 0; i < 2000; i++ {
+	for i := 0; i < n; i++ {
 		fmt.Fprintf(&b, "  - address: 10.%d.%d.1\n    port: 80\n    protocol: tcp\n    scheduler: wlc\n    forwarding: nat\n    real_servers:\n", (i>>8)&255, i&255)
 		for j := 0; j < 5; j++ {
 			fmt.Fprintf(&b, "      - {address: 192.168.%d.%d, port: 8080, weight: %d}\n", i%250, j+10, j+1)
@@ -36,6 +39,23 @@ func BenchmarkParseBig(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				if _, err := Parse(bc.data, "big.yaml"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseScale: loading 2,000 and 20,000 services x 5 real
+// servers; ns/op must grow tenfold, not more (issue 27 item 4).
+func BenchmarkParseScale(b *testing.B) {
+	for _, n := range []int{2000, 20000} {
+		data := modelOf(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := Parse(data, "big.yaml"); err != nil {
 					b.Fatal(err)
 				}
 			}
