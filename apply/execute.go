@@ -349,9 +349,9 @@ func executeOne(ctx context.Context, k kernel.Kernel, c plan.Change) error {
 		case plan.Create:
 			return ignoreExists(k.AddAddress(ctx, *c.AfterAddr))
 		case plan.Delete:
-			return ignoreNotFound(k.DeleteAddress(ctx, *c.BeforeAddr))
+			return ignoreNotFound(deleteAddress(ctx, k, c))
 		case plan.Replace:
-			if err := ignoreNotFound(k.DeleteAddress(ctx, *c.BeforeAddr)); err != nil {
+			if err := ignoreNotFound(deleteAddress(ctx, k, c)); err != nil {
 				return err
 			}
 			return k.AddAddress(ctx, *c.AfterAddr)
@@ -528,6 +528,15 @@ func (c *countingKernel) AddAddress(ctx context.Context, a state.Address) error 
 func (c *countingKernel) DeleteAddress(ctx context.Context, a state.Address) error {
 	c.writes++
 	return c.Kernel.DeleteAddress(ctx, a)
+}
+// DeleteAddressPromoting counts the delete and passes it on.
+func (c *countingKernel) DeleteAddressPromoting(ctx context.Context, a state.Address) error {
+	pk, ok := c.Kernel.(kernel.AddressPromoter)
+	if !ok {
+		return errors.New("this kernel handle cannot set promote_secondaries")
+	}
+	c.writes++
+	return pk.DeleteAddressPromoting(ctx, a)
 }
 func (c *countingKernel) AddRoute(ctx context.Context, r state.Route) error {
 	c.writes++

@@ -6,7 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -102,3 +105,44 @@ func scopeNumber(name string) int {
 }
 
 // --- errors ------------------------------------------------------------------
+
+// DeleteAddressPromoting implements AddressPromoter.
+func (k *NetKernel) DeleteAddressPromoting(ctx context.Context, a state.Address) error {
+	path := PromoteSecondariesPath(a.Key.Interface)
+	var old []byte
+	err := inNetns(k.netnsPath, func() (err error) {
+		if old, err = os.ReadFile(path); err != nil || strings.TrimSpace(string(old)) == "1" {
+			return err
+		}
+		return writeProcFile(path, "1")
+	})
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return ErrNotFound // the interface is gone, and its addresses with it
+	case err != nil:
+		return fmt.Errorf("delete address %s: keep its secondaries: %w", a.Key, err)
+	}
+	delErr := k.DeleteAddress(ctx, a)
+	if strings.TrimSpace(string(old)) == "1" {
+		return delErr
+	}
+	err = inNetns(k.netnsPath, func() error { return writeProcFile(path, strings.TrimSpace(string(old))) })
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && delErr == nil {
+		return fmt.Errorf("deleted address %s, but could not put %s back to %s: %w", a.Key, path, strings.TrimSpace(string(old)), err)
+	}
+	return delErr
+}
+
+// writeProcFile writes a setting's file, which exists or does not: no
+// create, no truncate (/proc takes the one write).
+func writeProcFile(path, value string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(value + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

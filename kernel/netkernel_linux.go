@@ -301,7 +301,8 @@ func (k *NetKernel) readNetwork(ctx context.Context, st *state.State) error {
 			label = "" // the kernel reports the interface name as the default label
 		}
 		key := state.AddressKey{Interface: iface, Addr: ip}
-		st.Addresses[key] = state.Address{Key: key, Bits: ones, Label: label, Scope: scopeName(a.Scope)}
+		st.Addresses[key] = state.Address{Key: key, Bits: ones, Label: label, Scope: scopeName(a.Scope),
+			Secondary: ip.Is4() && a.Flags&unix.IFA_F_SECONDARY != 0}
 	}
 	for _, r := range routes {
 		if rt, ok := fromNetlinkRoute(r, names); ok {

@@ -49,6 +49,10 @@ type Change struct {
 	// DrainSeconds: for a real server delete, set weight 0 first and delete
 	// once idle or after this many seconds.
 	DrainSeconds int `json:"drain_seconds,omitempty"`
+	// Keeps: an address delete (or replace) of an IPv4 subnet's primary
+	// address, and the secondaries of that subnet that must stay; the
+	// kernel would delete them with it (promote.go).
+	Keeps []state.AddressKey `json:"keeps,omitempty"`
 
 	Service       state.ServiceKey `json:"service"`
 	BeforeService *state.Service   `json:"before_service,omitempty"`
@@ -183,6 +187,7 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 	p.Changes = append(p.Changes, routeChanges...)
 	p.Notes = append(p.Notes, routeNotes...)
 	p.Changes = append(p.Changes, diffSysctls(desired, live, p.Scope.Sysctls)...)
+	guardPrimaries(p.Changes, live.Addresses)
 	order(p.Changes)
 	return p
 }
@@ -546,6 +551,7 @@ func Fingerprint(live *state.State, sc Scope) string {
 		}
 		h.Write(b)
 	}
+	sec := IndexSecondaries(live.Addresses)
 	for _, k := range sc.Addresses {
 		if a, ok := live.Addresses[k]; ok {
 			b = b[:0]
@@ -554,6 +560,12 @@ func Fingerprint(live *state.State, sc Scope) string {
 			num(int64(a.Bits))
 			field(a.Label)
 			field(a.Scope)
+			// A secondary added behind an in-scope primary changes
+			// what deleting it takes down (Change.Keeps).
+			for _, s := range sec.TakenDown(a, nil) {
+				field("K")
+				field(s.Key.String())
+			}
 			h.Write(b)
 		}
 	}

@@ -166,9 +166,11 @@ func (r Real) Same(o Real) bool {
 }
 
 // Same reports whether two addresses are the same; Origin only labels
-// messages.
+// messages, and Secondary is the kernel's fact about the address, not a
+// setting of it.
 func (a Address) Same(o Address) bool {
 	a.Origin, o.Origin = "", ""
+	a.Secondary, o.Secondary = false, false
 	return a == o
 }
 
@@ -233,6 +235,11 @@ type Address struct {
 	Label  string     `json:"label,omitempty"`
 	Scope  string     `json:"scope,omitempty"` // "global" (default), "host", "link", "site"
 	Origin string     `json:"-"`               // e.g. "vrrp VI_1", for messages only
+	// Secondary: read from the kernel (IFA_F_SECONDARY), an IPv4 address
+	// that is not the first of its subnet on its interface. Deleting the
+	// subnet's primary deletes its secondaries too unless the interface's
+	// promote_secondaries is set (plan.TakenDown).
+	Secondary bool `json:"-"`
 }
 
 // Prefix returns the address with its prefix length.

@@ -1,0 +1,25 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lbx-dev/lbx/kernel"
+	"github.com/lbx-dev/lbx/plan"
+)
+
+// deleteAddress deletes a change's live address. When the plan found
+// secondaries behind it that must stay (c.Keeps), the kernel deletes it
+// with promote_secondaries set, or not at all: a handle that cannot set
+// it refuses rather than take those addresses down.
+func deleteAddress(ctx context.Context, k kernel.Kernel, c plan.Change) error {
+	if len(c.Keeps) == 0 {
+		return k.DeleteAddress(ctx, *c.BeforeAddr)
+	}
+	pk, ok := k.(kernel.AddressPromoter)
+	if !ok {
+		return fmt.Errorf("%s: left in place: deleting it would delete %v with it (the kernel deletes a subnet's secondary addresses with its primary), and this kernel handle cannot set promote_secondaries; set net.ipv4.conf.%s.promote_secondaries=1 and apply again",
+			c.Address, c.Keeps, c.BeforeAddr.Key.Interface)
+	}
+	return pk.DeleteAddressPromoting(ctx, *c.BeforeAddr)
+}

@@ -1,0 +1,24 @@
+package kernel
+
+import (
+	"context"
+
+	"github.com/lbx-dev/lbx/state"
+)
+
+// AddressPromoter is a kernel that can delete an IPv4 subnet's primary
+// address without its secondaries: plan.Change.Keeps asks for it.
+type AddressPromoter interface {
+	// DeleteAddressPromoting deletes a with the interface's
+	// net.ipv4.conf.IF.promote_secondaries set to 1 for the delete (the
+	// kernel then promotes a secondary instead of deleting them all),
+	// then puts the setting back as it was. ErrNotFound as DeleteAddress.
+	DeleteAddressPromoting(ctx context.Context, a state.Address) error
+}
+
+// PromoteSecondariesPath is the file of an interface's setting that makes
+// the kernel promote a secondary IPv4 address when the primary goes. Not
+// a state.SysctlKey: an interface name may hold dots (eth0.100).
+func PromoteSecondariesPath(iface string) string {
+	return "/proc/sys/net/ipv4/conf/" + iface + "/promote_secondaries"
+}
