@@ -529,6 +529,7 @@ func (c *countingKernel) DeleteAddress(ctx context.Context, a state.Address) err
 	c.writes++
 	return c.Kernel.DeleteAddress(ctx, a)
 }
+
 // DeleteAddressPromoting counts the delete and passes it on.
 func (c *countingKernel) DeleteAddressPromoting(ctx context.Context, a state.Address) error {
 	pk, ok := c.Kernel.(kernel.AddressPromoter)
