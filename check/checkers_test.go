@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -661,5 +662,159 @@ func TestEvloopLateWakeUp(t *testing.T) {
 	}
 	if !d[0].res.Up {
 		t.Fatalf("late wake-up failed a probe whose response was in: %q", d[0].res.Reason)
+	}
+}
+
+// TestEvloopEarlyRequest: the event loop writes a probe's request right
+// after connect when the handshake is already done (over loopback it
+// completes within connect), and otherwise waits for the connection and
+// writes it then. The second case is forced with a listener whose accept
+// queue is full: the probe's SYN is dropped and answered only at its
+// retransmission, after the server made room.
+func TestEvloopEarlyRequest(t *testing.T) {
+	st, _ := ParseStatusSet(nil)
+	ok := scriptedListener(t, func(c net.Conn) {
+		c.Read(make([]byte, 4096))
+		io.WriteString(c, "HTTP/1.0 200 OK\r\n\r\n")
+	})
+	full := fullListener(t)
+	tests := []struct {
+		name  string
+		addr  net.Addr
+		early bool // the request went out within start
+		wait  func()
+	}{
+		{"handshake done within connect", ok.Addr(), true, func() {}},
+		{"handshake after a SYN retransmission", full.Addr(), false, func() { serveAfterFull(t, full) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := NewHTTP(HTTP{Conn: Conn{Addr: addrOf(t, tt.addr), Timeout: 3 * time.Second}, URLs: []URL{{Path: "/", Status: st}}})
+			l, err := newEvloop()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.close()
+			// Over loopback on a loaded machine the SYN-ACK can be
+			// handled later than connect: one early request in a few
+			// tries shows the path works.
+			tries := 1
+			if tt.early {
+				tries = 20
+			}
+			sawEarly := false
+			for range tries {
+				l.start(h, "token", time.Now())
+				op := l.byDue[0]
+				sawEarly = sawEarly || op.connected && op.sent == len(h.convs[0].request)
+				tt.wait()
+				d := l.take()
+				for ; len(d) == 0; d = l.take() {
+					l.wait(time.Now(), l.next())
+					l.expire(time.Now())
+				}
+				if len(d) != 1 || !d[0].res.Up {
+					t.Fatalf("finished %+v, want the one probe up", d)
+				}
+				if l.inFlight() != 0 || len(l.ops) != 0 {
+					t.Fatalf("a finished probe left %d in flight, %d sockets", l.inFlight(), len(l.ops))
+				}
+			}
+			if sawEarly != tt.early {
+				t.Errorf("request written within start: %v, want %v", sawEarly, tt.early)
+			}
+		})
+	}
+}
+
+// fullListener listens on loopback with an accept queue of one and fills
+// it with a connection nobody accepts: the kernel drops the next SYN.
+func fullListener(t *testing.T) net.Listener {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "listener")
+	defer f.Close()
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.FileListener(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	filler, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { filler.Close() })
+	return ln
+}
+
+// serveAfterFull makes room in a fullListener's queue (accepts and closes
+// the filler) and answers the next connection with 200, in the
+// background.
+func serveAfterFull(t *testing.T, ln net.Listener) {
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		for i := 0; i < 2; i++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if i == 1 {
+				c.Read(make([]byte, 4096))
+				io.WriteString(c, "HTTP/1.0 200 OK\r\n\r\n")
+			}
+			c.Close()
+		}
+	}()
+}
+
+// TestEvloopClosesWithReset: the event loop ends a probe's connection
+// with a reset, whatever the verdict: the server reads ECONNRESET, not
+// the end of the stream a FIN close gives.
+func TestEvloopClosesWithReset(t *testing.T) {
+	st, _ := ParseStatusSet(nil)
+	tests := []struct {
+		name   string
+		answer string // what the server writes after reading the request ("": reads nothing)
+		probe  func(a net.Addr) evented
+		up     bool
+	}{
+		{"tcp", "", func(a net.Addr) evented { return &TCP{Conn: conn(t, a)} }, true},
+		{"http up", "HTTP/1.0 200 OK\r\n\r\n", func(a net.Addr) evented {
+			return NewHTTP(HTTP{Conn: conn(t, a), URLs: []URL{{Path: "/", Status: st}}})
+		}, true},
+		{"http down", "HTTP/1.0 503 No\r\n\r\n", func(a net.Addr) evented {
+			return NewHTTP(HTTP{Conn: conn(t, a), URLs: []URL{{Path: "/", Status: st}}})
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ended := make(chan error, 1)
+			ln := scriptedListener(t, func(c net.Conn) {
+				if tt.answer != "" {
+					c.Read(make([]byte, 4096))
+					io.WriteString(c, tt.answer)
+				}
+				// The server keeps its end open: what ends the
+				// connection is the checker's close.
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				_, err := io.Copy(io.Discard, c)
+				ended <- err
+			})
+			if r := probeEvented(t, tt.probe(ln.Addr())); r.Up != tt.up {
+				t.Fatalf("up = %v (%q), want %v", r.Up, r.Reason, tt.up)
+			}
+			if err := <-ended; !errors.Is(err, syscall.ECONNRESET) {
+				t.Errorf("the server's read ended with %v, want a reset (ECONNRESET)", err)
+			}
+		})
 	}
 }

@@ -55,10 +55,10 @@ type evdone struct {
 }
 
 // evloop runs evented probes on one epoll instance, as keepalived's
-// scheduler does: per probe a non-blocking socket, connect, one epoll
-// registration (edge-triggered, removed by close), a write and a read or
-// two — no goroutine, timer, Go netpoller registration or net.Conn per
-// probe (the epoll instance itself is the loop's one file in the runtime's
+// scheduler does: per probe a non-blocking socket, connect, the request
+// written at once (sendEarly), one epoll registration (edge-triggered,
+// removed by close), a read or two and a close with a reset (release) —
+// no goroutine, timer, Go netpoller registration or net.Conn per probe (the epoll instance itself is the loop's one file in the runtime's
 // poller). With a goroutine per probe, 500 servers checked every second
 // cost 2.3 times keepalived's CPU (make bench-watch). It is used by one
 // goroutine (the runner's loop); only wake may be called from others.
@@ -210,13 +210,46 @@ func (l *evloop) open(op *evop, now time.Time) {
 		return
 	}
 	op.fd = fd
-	if err := rawEpollAdd(l.epfd, fd, unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP|unix.EPOLLET); err != nil {
+	op.convStart = now
+	events := uint32(unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET)
+	if sent, fail := l.sendEarly(op); fail != "" {
+		l.finish(op, now, fail)
+		return
+	} else if sent {
+		events &^= unix.EPOLLOUT // the request is out: only the reply is awaited
+	}
+	if err := rawEpollAdd(l.epfd, fd, events); err != nil {
 		l.finish(op, now, "epoll: "+reason(err))
 		return
 	}
 	l.ops[fd] = op
-	op.convStart = now
 	l.byDue.add(op, c.stepDeadline(now, now))
+}
+
+// sendEarly writes op's request right after connect, before waiting for
+// the connection: over a local link the handshake has usually completed
+// within connect(2) itself (the peer's SYN-ACK is processed as connect
+// releases the socket), so the write goes out at once and the probe needs
+// no EPOLLOUT wake-up and no SO_ERROR read (two system calls a probe
+// fewer than connect, wait, getsockopt, write). While the handshake is
+// still under way the write fails with EAGAIN and the probe waits for
+// EPOLLOUT as before; a connection that already failed fails the write
+// with the connect's error (ECONNREFUSED...), reported as the connect's.
+// sent says the whole request went out.
+func (l *evloop) sendEarly(op *evop) (sent bool, fail string) {
+	req := op.convs[op.i].request
+	if req == nil {
+		return false, "" // TCP_CHECK: connecting is the check
+	}
+	n, err := rawWrite(op.fd, req)
+	switch {
+	case err == unix.EAGAIN || err == unix.EINTR:
+		return false, ""
+	case err != nil:
+		return false, reason(err)
+	}
+	op.connected, op.sent = true, n
+	return n == len(req), ""
 }
 
 const readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
@@ -228,13 +261,18 @@ func (l *evloop) step(op *evop, events uint32, now time.Time) {
 		if events&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
 			return
 		}
-		soerr, err := rawSoError(op.fd)
-		if err == nil && soerr != 0 {
-			err = syscall.Errno(soerr)
-		}
-		if err != nil {
-			l.finish(op, now, reason(err))
-			return
+		// EPOLLOUT alone is a completed connect: no SO_ERROR read. A
+		// failed one also has EPOLLERR (or EPOLLHUP), and SO_ERROR
+		// says why.
+		if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+			soerr, err := rawSoError(op.fd)
+			if err == nil && soerr != 0 {
+				err = syscall.Errno(soerr)
+			}
+			if err != nil {
+				l.finish(op, now, reason(err))
+				return
+			}
 		}
 		op.connected = true
 		l.progress(op, now)
@@ -329,17 +367,18 @@ func (l *evloop) alloc() *evop {
 	return &evop{}
 }
 
-// release closes op's socket, which also removes it from epoll. The close
-// is an ordinary one (FIN), leaving TIME_WAIT on lbx's side as keepalived's
-// TCP_CHECK does: in the test VM, closing with a reset (SO_LINGER 0, no
-// TIME_WAIT anywhere) and reading to the server's close (TIME_WAIT on the
-// server) each ended once in a kernel soft lockup of the real servers,
-// likely from the quick reuse of a 4-tuple they allowed; this path never
-// did, and cost the same CPU.
+// release closes op's socket, which also removes it from epoll, with a
+// reset (SO_LINGER 0), as HAProxy closes its health checks: the verdict is
+// in (or the probe gave up), nothing more is to be said, and a reset ends
+// the connection in one segment where a FIN close takes the FIN, its ACK,
+// the server's FIN and its ACK, and leaves a TIME_WAIT socket on one end
+// for a minute (docs/performance.md has what it saves). A real server
+// may log the reset (keepalived issue 2560 reports logs of its TCP_CHECK's).
 func (l *evloop) release(op *evop) {
 	l.byDue.remove(op)
 	if op.fd >= 0 {
 		delete(l.ops, op.fd)
+		resetOnClose(op.fd)
 		rawClose(op.fd)
 		op.fd = -1
 	}

@@ -74,6 +74,14 @@ func rawClose(fd int) {
 	unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
 }
 
+// resetOnClose makes the socket's close send a reset (SO_LINGER on, 0 s):
+// the connection ends at once on both ends, with no FIN exchange and no
+// TIME_WAIT socket left on either.
+func resetOnClose(fd int) {
+	l := unix.Linger{Onoff: 1, Linger: 0}
+	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(&l)), unsafe.Sizeof(l), 0)
+}
+
 // rawSoError is the socket's pending error (SO_ERROR): why a connect
 // failed, 0 once it succeeded.
 func rawSoError(fd int) (int, error) {
