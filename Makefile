@@ -45,11 +45,11 @@ UNIT_PKGS = $(shell $(GO) list $(PKGS) | grep -v -e '/test/' -e '/watch/nstest$$
 unit:
 	$(GO) test -count=1 $(UNIT_PKGS)
 
-# The namespace suites (root): the kernel's routes (test/kernelns), lbx
-# watch in namespaces (but TestFaults: test-faults), VRRP against
-# keepalived 2.2.7.
+# The namespace suites (root): the kernel's routes (test/kernelns), lbx's
+# deletes keeping secondary addresses (test/addrns), lbx watch in
+# namespaces (but TestFaults: test-faults), VRRP against keepalived 2.2.7.
 test-ns:
-	$(GO) test -count=1 -skip '^TestFaults$$' ./test/kernelns ./watch/nstest ./vrrpd/interop
+	$(GO) test -count=1 -skip '^TestFaults$$' ./test/kernelns ./test/addrns ./watch/nstest ./vrrpd/interop
 
 # The container suites (root, systemd-nspawn): lbx.service under systemd,
 # the .deb installed, upgraded and purged.

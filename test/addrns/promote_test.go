@@ -1,0 +1,223 @@
+package addrns_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
+	"github.com/lbx-dev/lbx/kernel"
+	"github.com/lbx-dev/lbx/plan"
+	"github.com/lbx-dev/lbx/state"
+)
+
+// handAdded is the operator's address, in the subnet of lbx's.
+const handAdded = "192.0.2.99/24"
+
+// promoteNS is a namespace with link d0 up, its own address in another
+// subnet (the source of VRRP adverts), so that lbx's first address in
+// 192.0.2.0/24 is that subnet's primary.
+func promoteNS(t *testing.T) *nstest.NS {
+	nstest.Require(t)
+	ns := nstest.New(t, nstest.Unique("pr"))
+	ns.Link(t, "d0", "198.51.100.1/24")
+	ns.Link(t, "d1") // tracked by the VRRP instance
+	return ns
+}
+
+// addrs is d0's IPv4 addresses as `ip` (not lbx) reports them.
+func addrs(ns *nstest.NS) string { return ns.Addrs("d0") }
+
+// promoteSetting is d0's promote_secondaries in the namespace.
+func promoteSetting(t *testing.T, ns *nstest.NS) string {
+	return strings.TrimSpace(ns.Run(t, "cat", kernel.PromoteSecondariesPath("d0")))
+}
+
+// addHand adds the operator's address and checks that the kernel made it
+// a secondary of lbx's (else the test would prove nothing).
+func addHand(t *testing.T, ns *nstest.NS) {
+	ns.Run(t, "ip", "addr", "add", handAdded, "dev", "d0")
+	if out := ns.Run(t, "ip", "-4", "-o", "addr", "show", "dev", "d0", "secondary"); !strings.Contains(out, handAdded) {
+		t.Fatalf("%s is not a secondary on d0:\n%s", handAdded, addrs(ns))
+	}
+}
+
+// TestApplyDeleteKeepsHandAddedSecondary: lbx apply deletes its own
+// address, the primary of its subnet, and the operator's address behind
+// it stays; promote_secondaries is as lbx found it, whichever it was.
+func TestApplyDeleteKeepsHandAddedSecondary(t *testing.T) {
+	for _, setting := range []string{"0", "1"} {
+		t.Run("promote_secondaries="+setting, func(t *testing.T) {
+			ns := promoteNS(t)
+			ns.Run(t, "sysctl", "-qw", "net.ipv4.conf.d0.promote_secondaries="+setting)
+			k, err := kernel.OpenKernel(kernel.KernelOptions{Netns: ns.Name, AddressesOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { k.Close() })
+			ctx := context.Background()
+			d := testkit.Desired(t, "version: 1\naddresses:\n  - {address: 192.0.2.10/24, interface: d0}\n")
+			if _, _, err := apply.Reconcile(ctx, k, d, plan.Options{}, apply.Options{}); err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			addHand(t, ns)
+
+			owned := plan.Owned{Addresses: map[state.AddressKey]bool{}}
+			for key := range d.State.Addresses {
+				owned.Addresses[key] = true
+			}
+			p, _, err := apply.Reconcile(ctx, k, testkit.Desired(t, "version: 1\n"), plan.Options{Owned: owned}, apply.Options{})
+			if err != nil {
+				t.Fatalf("apply of the model without the address: %v", err)
+			}
+			a := addrs(ns)
+			if strings.Contains(a, "192.0.2.10/") || !strings.Contains(a, handAdded) {
+				t.Fatalf("after lbx's delete, want 192.0.2.10 gone and %s kept; d0 has:\n%s", handAdded, a)
+			}
+			// The plan says what the delete keeps (promote_secondaries
+			// already set or not: the plan does not read it).
+			if len(p.Changes) != 1 || len(p.Changes[0].Keeps) != 1 || !strings.Contains(p.Changes[0].Reason, "promote_secondaries") {
+				t.Fatalf("want one delete keeping %s, got %+v", handAdded, p.Changes)
+			}
+			if got := promoteSetting(t, ns); got != setting {
+				t.Fatalf("promote_secondaries is %s after the delete, was %s", got, setting)
+			}
+		})
+	}
+}
+
+const vrrpModel = `version: 1
+global: {resync_interval: 300ms}
+vrrp_instances:
+  - name: VI_1
+    interface: d0
+    virtual_router_id: 9
+    priority: 255
+    state: MASTER
+    version: 3
+    advert_int: 0.1
+    virtual_addresses: [{address: 192.0.2.50/24}]
+    track_interfaces: [{name: d1}]
+`
+
+// TestVRRPReleaseKeepsHandAddedSecondary: lbx watch's VIP is the primary
+// of its subnet; the operator's address behind it survives each way the
+// daemon releases the VIP: SIGTERM, a transition out of MASTER (to FAULT:
+// its tracked link goes down), and a reload that removes the instance.
+func TestVRRPReleaseKeepsHandAddedSecondary(t *testing.T) {
+	cases := []struct {
+		name    string
+		release func(t *testing.T, w *watchProc, ns *nstest.NS)
+	}{
+		{"stop", func(t *testing.T, w *watchProc, ns *nstest.NS) { w.stop(t) }},
+		{"transition to FAULT", func(t *testing.T, w *watchProc, ns *nstest.NS) {
+			ns.Run(t, "ip", "link", "set", "d1", "down")
+			waitFor(t, "the VIP released", func() bool { return !strings.Contains(addrs(ns), "192.0.2.50/") })
+		}},
+		{"reload without the instance", func(t *testing.T, w *watchProc, ns *nstest.NS) {
+			os.WriteFile(w.file, []byte("version: 1\n"), 0o644)
+			w.cmd.Process.Signal(syscall.SIGHUP)
+			waitFor(t, "the VIP released", func() bool { return !strings.Contains(addrs(ns), "192.0.2.50/") })
+		}},
+	}
+	bin := buildLBX(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := promoteNS(t)
+			w := startWatch(t, ns, bin, vrrpModel)
+			waitFor(t, "the VIP", func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
+			addHand(t, ns)
+			tc.release(t, w, ns)
+			a := addrs(ns)
+			if strings.Contains(a, "192.0.2.50/") || !strings.Contains(a, handAdded) {
+				t.Fatalf("after the release, want 192.0.2.50 gone and %s kept; d0 has:\n%s", handAdded, a)
+			}
+			if got := promoteSetting(t, ns); got != "0" {
+				t.Fatalf("promote_secondaries is %s after the release, was 0", got)
+			}
+		})
+	}
+}
+
+func buildLBX(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lbx")
+	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/lbx").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build lbx: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// watchProc is `lbx watch` in a namespace, with its own state and run
+// directories (nothing in the host's /var/lib/lbx or /run/lbx); killed at
+// cleanup, its log shown when the test failed.
+type watchProc struct {
+	cmd  *exec.Cmd
+	file string
+	done chan error
+}
+
+func startWatch(t *testing.T, ns *nstest.NS, bin, model string) *watchProc {
+	t.Helper()
+	// Short: the status socket's path must fit a sockaddr_un.
+	dir, err := os.MkdirTemp("", "lbxpr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	w := &watchProc{file: filepath.Join(dir, "lbx.yaml"), done: make(chan error, 1)}
+	if err := os.WriteFile(w.file, []byte(model), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(t.TempDir(), "watch.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cmd = ns.Cmd(bin, "watch", "-f", w.file, "--state-dir", dir, "--run-dir", dir, "--checker", "inline")
+	w.cmd.Stdout, w.cmd.Stderr = logf, logf
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { w.done <- w.cmd.Wait() }()
+	t.Cleanup(func() {
+		w.cmd.Process.Kill()
+		<-w.done
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("watch log:\n%s", b)
+		}
+	})
+	return w
+}
+
+// stop sends SIGTERM and wants a clean exit within 15 s.
+func (w *watchProc) stop(t *testing.T) {
+	t.Helper()
+	w.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-w.done:
+		w.done <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("lbx watch exit: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("lbx watch did not stop on SIGTERM")
+	}
+}
