@@ -12,6 +12,8 @@ set -euo pipefail
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 . /e2e/lib.sh
 trap - ERR
+# LBX_GUEST_REPS, LBX_GUEST_SCALE, LBX_GUEST_SCALE_REPS on the host.
+[[ ! -f /e2e/env ]] || . /e2e/env
 REPS=${REPS:-3}
 SCALE=${SCALE:-20000}    # services of the scale run; 0: none
 SCALE_REPS=${SCALE_REPS:-3}
