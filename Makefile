@@ -38,10 +38,10 @@ vet:
 	$(GO) vet $(PKGS)
 
 # Tests by privilege (docs/design.md). unit: every package but the
-# root-only suites (test/..., and watch/nstest and vrrpd/interop until they
+# root-only suites (test/..., and test/watchns and vrrpd/interop until they
 # move there); it passes as a normal user, and a package whose root-only
 # tests skipped says so in one line. As root those tests run too.
-UNIT_PKGS = $(shell $(GO) list $(PKGS) | grep -v -e '/test/' -e '/watch/nstest$$' -e '/vrrpd/interop$$')
+UNIT_PKGS = $(shell $(GO) list $(PKGS) | grep -v -e '/test/' -e '/vrrpd/interop$$')
 unit:
 	$(GO) test -count=1 $(UNIT_PKGS)
 
@@ -49,7 +49,7 @@ unit:
 # deletes keeping secondary addresses (test/addrns), lbx watch in
 # namespaces (but TestFaults: test-faults), VRRP against keepalived 2.2.7.
 test-ns:
-	$(GO) test -count=1 -skip '^TestFaults$$' ./test/kernelns ./test/addrns ./watch/nstest ./vrrpd/interop
+	$(GO) test -count=1 -skip '^TestFaults$$' ./test/kernelns ./test/addrns ./test/watchns ./vrrpd/interop
 
 # The container suites (root, systemd-nspawn): lbx.service under systemd,
 # the .deb installed, upgraded and purged.
@@ -72,7 +72,7 @@ test-wildconf:
 # followed by the invariants. Prints "faults: tried=N invariants_held=N
 # ..."; the whole log when it fails. Root, namespaces on this host.
 test-faults:
-	@log=$$(mktemp); $(GO) test -count=1 -timeout 20m -v -run '^TestFaults$$' ./watch/nstest >$$log 2>&1; rc=$$?; \
+	@log=$$(mktemp); $(GO) test -count=1 -timeout 20m -v -run '^TestFaults$$' ./test/watchns >$$log 2>&1; rc=$$?; \
 	if [ $$rc -ne 0 ]; then cat $$log; else grep -E '^(faults:|ok|FAIL)|^--- ' $$log; fi; rm -f $$log; exit $$rc
 
 # BGP scale-out (docs/bgp.md): bird2 as the router in a namespace, three

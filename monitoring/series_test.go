@@ -296,7 +296,7 @@ func TestDashboardQueriesReturnData(t *testing.T) {
 }
 
 // scrapeFile is a real scrape of a running lbx watch, committed by
-// watch/nstest's TestTrackingMetricsAndStatus (-update-scrape).
+// test/watchns's TestTrackingMetricsAndStatus (-update-scrape).
 const scrapeFile = "../metrics/testdata/scrape.prom"
 
 var scrapeLabel = regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`)

@@ -1,4 +1,4 @@
-package nstest
+package watchns
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -54,7 +55,7 @@ type watchRig struct {
 // namespace named after prefix.
 func newWatchRig(t *testing.T, prefix, model string, extra ...string) *watchRig {
 	nstest.Require(t)
-	r := &watchRig{bin: buildLBX(t), ns: linkedNamespace(t, prefix), dir: t.TempDir()}
+	r := &watchRig{bin: lbxBinary(t), ns: linkedNamespace(t, prefix), dir: t.TempDir()}
 	r.file = filepath.Join(r.dir, "lbx.yaml")
 	if err := os.WriteFile(r.file, []byte(model), 0o644); err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func newWatchRig(t *testing.T, prefix, model string, extra ...string) *watchRig 
 // test starts from.
 func newReloadRig(t *testing.T, prefix string) *watchRig {
 	r := newWatchRig(t, prefix, model1)
-	waitFor(t, "the VIP", func() bool { return strings.Contains(r.addrs(), "192.0.2.50/24") })
+	testkit.Eventually(t, "the VIP", settle, func() bool { return strings.Contains(r.addrs(), "192.0.2.50/24") })
 	return r
 }
 
@@ -113,7 +114,7 @@ func (r *watchRig) termWithin(t *testing.T, during func() string) time.Duration 
 func TestSIGTERMDuringReload(t *testing.T) {
 	r := newReloadRig(t, "lr")
 	r.reload(t, bigModel(t))
-	waitFor(t, "the reload to start", func() bool { return strings.Contains(readFile(filepath.Join(r.dir, "watch.log")), "msg=reloading") })
+	testkit.Eventually(t, "the reload to start", settle, func() bool { return strings.Contains(readFile(filepath.Join(r.dir, "watch.log")), "msg=reloading") })
 	time.Sleep(500 * time.Millisecond) // well into the load
 
 	took := r.termWithin(t, func() string { return "a reload" })
@@ -133,7 +134,7 @@ func TestSIGTERMDuringReloadReconcile(t *testing.T) {
 	const n = 25000
 	r.reload(t, manyAddresses(t, n))
 	made := func() int { return strings.Count(r.addrs(), " 10.") }
-	waitFor(t, "the reload's reconcile under way", func() bool { return made() >= 500 })
+	testkit.Eventually(t, "the reload's reconcile under way", settle, func() bool { return made() >= 500 })
 
 	took := r.termWithin(t, func() string {
 		return fmt.Sprintf("a reload's reconcile (%d of %d addresses made)", made(), n)

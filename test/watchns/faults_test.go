@@ -1,4 +1,4 @@
-package nstest
+package watchns
 
 // The fault-injection suite of issue 26 (make test-faults; docs/hardening.md).
 // Every fault is tried against real processes in network namespaces on the
@@ -42,6 +42,7 @@ import (
 	"golang.org/x/net/ipv4"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/vrrpd/packet"
 )
 
@@ -323,7 +324,7 @@ func waitUntil(d time.Duration, cond func() bool) bool {
 // TestFaults runs the suite and prints its one summary line.
 func TestFaults(t *testing.T) {
 	nstest.Require(t, "strace", "unshare", "nsenter", "mount")
-	bin := buildLBX(t)
+	bin := lbxBinary(t)
 	c := &tally{applyPoints: map[string]bool{}, hupKills: map[string]bool{}}
 	points := faultPoints(t)
 	start := time.Now()
@@ -594,7 +595,7 @@ func faultHungNotify(t *testing.T, p *pair) {
 func faultFloodSockets(t *testing.T, p *pair) {
 	p.start(t, victimModel("", "", nil), "--metrics-addr", "127.0.0.1:9651")
 	p.invariants(t, "flood: the start", nil)
-	waitFor(t, "the metrics port", func() bool { _, err := p.victim.HTTPGet("http://127.0.0.1:9651/metrics"); return err == nil })
+	testkit.Eventually(t, "the metrics port", settle, func() bool { _, err := p.victim.HTTPGet("http://127.0.0.1:9651/metrics"); return err == nil })
 	var held []net.Conn
 	p.victim.In(t, func() { held = dialMany(t, "tcp", "127.0.0.1:9651", 2000) })
 	held = append(held, dialMany(t, "unix", p.vsock, 1000)...)

@@ -1,4 +1,4 @@
-package nstest
+package watchns
 
 import (
 	"os"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // routesConf uses every route form keepalived 2.2.7 installs (its
@@ -66,7 +67,7 @@ func routesOf(ns *nstest.NS, proto string) []string {
 func waitRoutes(t *testing.T, ns *nstest.NS, proto string, n int) []string {
 	t.Helper()
 	var got []string
-	waitFor(t, "routes of protocol "+proto, func() bool { got = routesOf(ns, proto); return len(got) >= n })
+	testkit.Eventually(t, "routes of protocol "+proto, settle, func() bool { got = routesOf(ns, proto); return len(got) >= n })
 	return got
 }
 
@@ -79,7 +80,7 @@ func waitRoutes(t *testing.T, ns *nstest.NS, proto string, n int) []string {
 // static addresses: they are `lbx apply`'s too).
 func TestRoutesLikeKeepalived(t *testing.T) {
 	nstest.Require(t, "keepalived")
-	bin := buildLBX(t)
+	bin := lbxBinary(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "keepalived.conf")
 	os.WriteFile(conf, []byte(routesConf), 0o644)
@@ -117,7 +118,7 @@ func TestRoutesLikeKeepalived(t *testing.T) {
 	// away): the route notification triggers the repair.
 	lns.Run(t, "ip", "route", "del", "10.4.0.0/16")
 	lns.Run(t, "ip", "route", "del", "10.1.0.0/16")
-	waitFor(t, "hand-deleted routes restored", func() bool { return len(routesOf(lns, "229")) == all })
+	testkit.Eventually(t, "hand-deleted routes restored", settle, func() bool { return len(routesOf(lns, "229")) == all })
 
 	w.stop(t)
 	lLeft := routesOf(lns, "229")
@@ -149,9 +150,9 @@ func TestRoutesBackAfterLinkDown(t *testing.T) {
 	bounce := func(t *testing.T, ns *nstest.NS, proto string) {
 		waitRoutes(t, ns, proto, 3)
 		ns.Run(t, "ip", "link", "set", "d0", "down")
-		waitFor(t, "the kernel to flush the routes through d0", func() bool { return len(routesOf(ns, proto)) == 1 })
+		testkit.Eventually(t, "the kernel to flush the routes through d0", settle, func() bool { return len(routesOf(ns, proto)) == 1 })
 		ns.Run(t, "ip", "link", "set", "d0", "up")
-		waitFor(t, "routes through d0 restored after link up", func() bool { return len(routesOf(ns, proto)) == 3 })
+		testkit.Eventually(t, "routes through d0 restored after link up", settle, func() bool { return len(routesOf(ns, proto)) == 3 })
 	}
 	t.Run("keepalived", func(t *testing.T) {
 		nstest.Require(t, "keepalived")
@@ -180,7 +181,7 @@ vrrp_instance VI_1 {
 	})
 	t.Run("lbx", func(t *testing.T) {
 		nstest.Require(t)
-		bin := buildLBX(t)
+		bin := lbxBinary(t)
 		dir := t.TempDir()
 		file := filepath.Join(dir, "lbx.yaml")
 		os.WriteFile(file, []byte(`version: 1

@@ -1,9 +1,9 @@
-// Package nstest runs `lbx watch` as a process in a network namespace on
+// Package watchns runs `lbx watch` as a process in a network namespace on
 // the host (which has no IPVS: the model holds addresses and VRRP only) and
 // checks the daemon's contract from outside: addresses applied, `lbx
 // status`, `lbx apply` handed to the daemon as a reload, drift repaired,
 // SIGTERM. IPVS-side behaviour is tested in the VM tier.
-package nstest
+package watchns
 
 import (
 	"encoding/json"
@@ -17,29 +17,9 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/metrics"
 )
-
-func buildLBX(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lbx")
-	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/lbx").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build lbx: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // daemon is an lbx (or keepalived) process started by a test in a
 // namespace; killed at cleanup, its log (dir/NAME.log) shown when the test
@@ -121,7 +101,7 @@ func TestDaemonInNamespace(t *testing.T) {
 	bin, ns, dir, file, w := r.bin, r.ns, r.dir, r.file, r.w
 	addrs := func() string { out, _ := ns.Try("ip", "-o", "addr", "show", "dev", "d0"); return out }
 
-	waitFor(t, "static and VRRP addresses", func() bool {
+	testkit.Eventually(t, "static and VRRP addresses", settle, func() bool {
 		a := addrs()
 		return strings.Contains(a, "192.0.2.10/24") && strings.Contains(a, "d0:one") && strings.Contains(a, "192.0.2.50/24")
 	})
@@ -132,7 +112,7 @@ func TestDaemonInNamespace(t *testing.T) {
 		VRRP        []struct{ Name, State string }
 		DaemonModel json.RawMessage `json:"daemon_model"`
 	}
-	waitFor(t, "lbx status", func() bool {
+	testkit.Eventually(t, "lbx status", settle, func() bool {
 		out, err := ns.Try(bin, "status", "-o", "json", "--run-dir", dir)
 		return err == nil && json.Unmarshal([]byte(out), &st) == nil && len(st.VRRP) == 1 && st.VRRP[0].State == "MASTER"
 	})
@@ -152,7 +132,7 @@ func TestDaemonInNamespace(t *testing.T) {
 	if err != nil || !strings.Contains(out, "reloaded") {
 		t.Fatalf("apply while watch runs: %v\n%s", err, out)
 	}
-	waitFor(t, "reloaded address", func() bool { return strings.Contains(addrs(), "192.0.2.11/24") })
+	testkit.Eventually(t, "reloaded address", settle, func() bool { return strings.Contains(addrs(), "192.0.2.11/24") })
 
 	// A VRRP setting changed by a delegated apply takes effect in the
 	// running instance (no restart): the priority changes, the instance
@@ -163,7 +143,7 @@ func TestDaemonInNamespace(t *testing.T) {
 		json.Unmarshal([]byte(out), &c)
 		return fmt.Sprint(c.Counters["vrrp_transitions"])
 	}
-	waitFor(t, "vrrp counters in status", func() bool { return transitions() != "0" })
+	testkit.Eventually(t, "vrrp counters in status", settle, func() bool { return transitions() != "0" })
 	before := transitions()
 	cur, _ := os.ReadFile(file)
 	os.WriteFile(file, []byte(strings.Replace(string(cur), "priority: 255", "priority: 200", 1)), 0o644)
@@ -176,7 +156,7 @@ func TestDaemonInNamespace(t *testing.T) {
 			Priority int
 		}
 	}
-	waitFor(t, "priority 200 in the running instance", func() bool {
+	testkit.Eventually(t, "priority 200 in the running instance", settle, func() bool {
 		out, err := ns.Try(bin, "status", "-o", "json", "--run-dir", dir)
 		return err == nil && json.Unmarshal([]byte(out), &st2) == nil && len(st2.VRRP) == 1 && st2.VRRP[0].Priority == 200
 	})
@@ -194,7 +174,7 @@ func TestDaemonInNamespace(t *testing.T) {
 
 	// Drift: an address deleted by hand comes back.
 	ns.Run(t, "ip", "addr", "del", "192.0.2.10/24", "dev", "d0")
-	waitFor(t, "hand-deleted address restored", func() bool { return strings.Contains(addrs(), "192.0.2.10/24") })
+	testkit.Eventually(t, "hand-deleted address restored", settle, func() bool { return strings.Contains(addrs(), "192.0.2.10/24") })
 
 	// SIGTERM: clean exit, VRRP address released, static ones kept.
 	w.stop(t)
@@ -210,7 +190,7 @@ func TestDaemonInNamespace(t *testing.T) {
 // fails (priority 200 - 30, no transition).
 func TestVRRPMetricsFollowEveryChange(t *testing.T) {
 	nstest.Require(t)
-	bin := buildLBX(t)
+	bin := lbxBinary(t)
 	ns := linkedNamespace(t, "lm")
 	ns.Run(t, "ip", "link", "add", "d1", "type", "veth", "peer", "name", "d1p") // stays down
 	dir := t.TempDir()
@@ -238,11 +218,11 @@ vrrp_instances:
 		return ""
 	}
 	fault := fmt.Sprint(metrics.StateValue("FAULT"))
-	waitFor(t, "lbx_vrrp_state of VI_F = FAULT ("+fault+")", func() bool { return sample("lbx_vrrp_state", "VI_F") == fault })
+	testkit.Eventually(t, "lbx_vrrp_state of VI_F = FAULT ("+fault+")", settle, func() bool { return sample("lbx_vrrp_state", "VI_F") == fault })
 	master := fmt.Sprint(metrics.StateValue("MASTER"))
-	waitFor(t, "VI_T MASTER at priority 200", func() bool {
+	testkit.Eventually(t, "VI_T MASTER at priority 200", settle, func() bool {
 		return sample("lbx_vrrp_state", "VI_T") == master && sample("lbx_vrrp_priority", "VI_T") == "200"
 	})
 	os.Remove(flag)
-	waitFor(t, "lbx_vrrp_priority of VI_T = 170 once its script fails", func() bool { return sample("lbx_vrrp_priority", "VI_T") == "170" })
+	testkit.Eventually(t, "lbx_vrrp_priority of VI_T = 170 once its script fails", settle, func() bool { return sample("lbx_vrrp_priority", "VI_T") == "170" })
 }

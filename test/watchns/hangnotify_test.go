@@ -1,4 +1,4 @@
-package nstest
+package watchns
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // hangModel: VI_1 tracks a script that flips its own result on every run
@@ -33,7 +34,7 @@ vrrp_instances:
 // SIGTERM ends it within 5 s, the hanging scripts killed.
 func TestHangingNotifyKeepsVRRP(t *testing.T) {
 	nstest.Require(t)
-	bin := buildLBX(t)
+	bin := lbxBinary(t)
 	ns := linkedNamespace(t, "lh")
 	dir := t.TempDir()
 	pids, stop := filepath.Join(dir, "pids"), filepath.Join(dir, "stop")
@@ -93,7 +94,7 @@ func TestHangingNotifyKeepsVRRP(t *testing.T) {
 		return n
 	}
 	var vip bool
-	waitFor(t, "VI_1 MASTER with its VIP, per lbx status and the kernel", func() bool {
+	testkit.Eventually(t, "VI_1 MASTER with its VIP, per lbx status and the kernel", settle, func() bool {
 		st, err = read()
 		a, _ := ns.Try("ip", "-o", "addr", "show", "dev", "d0")
 		vip = strings.Contains(a, "192.0.2.50/24")
@@ -132,7 +133,7 @@ func TestHangingNotifyKeepsVRRP(t *testing.T) {
 	}
 	for _, p := range strings.Fields(string(b)) {
 		pid, _ := strconv.Atoi(p)
-		waitFor(t, "notify script "+p+" gone", func() bool {
+		testkit.Eventually(t, "notify script "+p+" gone", settle, func() bool {
 			s, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 			return err != nil || strings.Contains(string(s), ") Z ")
 		})

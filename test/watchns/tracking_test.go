@@ -1,4 +1,4 @@
-package nstest
+package watchns
 
 import (
 	"encoding/json"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/lbx-dev/lbx/internal/nstest"
 	"github.com/lbx-dev/lbx/internal/statusd"
+	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/metrics"
 )
 
@@ -47,7 +48,7 @@ vrrp_instances:
 // sends a running daemon after it checked the file.)
 func TestTrackingMetricsAndStatus(t *testing.T) {
 	nstest.Require(t)
-	bin := buildLBX(t)
+	bin := lbxBinary(t)
 	ns := linkedNamespace(t, "lt")
 	dir := t.TempDir()
 	flagFile := filepath.Join(dir, "ok")
@@ -115,7 +116,7 @@ func TestTrackingMetricsAndStatus(t *testing.T) {
 		t.Fatalf("after the script failed, the kernel has: %s", a)
 	}
 	var st *statusd.Status
-	waitFor(t, "lbx status naming the script", func() bool {
+	testkit.Eventually(t, "lbx status naming the script", settle, func() bool {
 		st = status()
 		return st != nil && len(st.VRRP) == 2
 	})
@@ -146,12 +147,12 @@ func TestTrackingMetricsAndStatus(t *testing.T) {
 	// once a resync found nothing to do (a reconcile that also applies a
 	// VRRP change is not drift repair).
 	noop := parseSeries(body())[`lbx_reconciles_total{result="noop"}`]
-	waitFor(t, "a no-op resync", func() bool { return parseSeries(body())[`lbx_reconciles_total{result="noop"}`] != noop })
+	testkit.Eventually(t, "a no-op resync", settle, func() bool { return parseSeries(body())[`lbx_reconciles_total{result="noop"}`] != noop })
 	ns.Run(t, "ip", "addr", "del", "192.0.2.10/24", "dev", "d0")
-	waitFor(t, "drift counted", func() bool { return parseSeries(body())[`lbx_drift_repaired_total{kind="address"}`] != "" })
+	testkit.Eventually(t, "drift counted", settle, func() bool { return parseSeries(body())[`lbx_drift_repaired_total{kind="address"}`] != "" })
 
 	// The advert counters are copied into metrics once a second.
-	waitFor(t, "advert counters", func() bool { return parseSeries(body())[`lbx_vrrp_adverts_sent_total{`+vit+`}`] != "" })
+	testkit.Eventually(t, "advert counters", settle, func() bool { return parseSeries(body())[`lbx_vrrp_adverts_sent_total{`+vit+`}`] != "" })
 
 	// A refused reload: the running model stays, the failure is counted.
 	os.WriteFile(file, []byte(model+"bogus: 1\n"), 0o644)
@@ -264,10 +265,10 @@ func writeScrape(t *testing.T, body string) {
 }
 
 const scrapeHeader = `# A real scrape of a running lbx watch (its lbx_ families; go_ and process_
-# are the runtime's and the process's, left out), taken by watch/nstest's
+# are the runtime's and the process's, left out), taken by test/watchns's
 # TestTrackingMetricsAndStatus at its failed-reload step:
 #
-#   go test ./watch/nstest -run TestTrackingMetricsAndStatus -update-scrape
+#   go test ./test/watchns -run TestTrackingMetricsAndStatus -update-scrape
 #
 # (root, iproute2). Two VRRP instances on one link track one script: VI_T
 # (weight -30) is MASTER at priority 170 of 200, VI_G (weight 0) is FAULT

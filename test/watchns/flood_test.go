@@ -1,4 +1,4 @@
-package nstest
+package watchns
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // floodLimit is the daemon's RLIMIT_NOFILE (soft and hard, so that Go's
@@ -26,7 +27,7 @@ const floodLimit = 256
 // its status socket goes.
 func trackedMaster(t *testing.T, prefix string) (bin string, ns *nstest.NS, dir, sock, file string) {
 	t.Helper()
-	bin = buildLBX(t)
+	bin = lbxBinary(t)
 	ns = linkedNamespace(t, prefix)
 	dir = t.TempDir()
 	sock = filepath.Join(dir, "s.sock")
@@ -91,7 +92,7 @@ func TestFloodKeepsVIP(t *testing.T) {
 		t.Errorf("lbx status answered %d of %d times during the flood; last failure: %v", answered, asked, failure)
 	}
 	after := waitMaster(t, ns, bin, sock)
-	waitFor(t, fmt.Sprintf("daemon fds back to %d (+4)", base), func() bool { return fds() <= base+4 })
+	testkit.Eventually(t, fmt.Sprintf("daemon fds back to %d (+4)", base), settle, func() bool { return fds() <= base+4 })
 	if after.transitions != transitions {
 		t.Errorf("vrrp_transitions %d -> %d: the instance left MASTER during the flood", transitions, after.transitions)
 	}
@@ -130,7 +131,7 @@ func waitMaster(t *testing.T, ns *nstest.NS, bin, sock string) floodStatus {
 	t.Helper()
 	var st floodStatus
 	var err error
-	waitFor(t, "lbx status: VI_1 MASTER", func() bool {
+	testkit.Eventually(t, "lbx status: VI_1 MASTER", settle, func() bool {
 		st, err = status(ns, bin, sock)
 		return err == nil && st.state == "MASTER" && st.transitions > 0
 	})

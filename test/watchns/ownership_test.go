@@ -1,4 +1,4 @@
-package nstest
+package watchns
 
 import (
 	"os"
@@ -12,6 +12,7 @@ import (
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/internal/nstest"
 	"github.com/lbx-dev/lbx/internal/paths"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // TestOwnershipRecordPerNamespace is issue 26 item 7: the ownership record
@@ -23,7 +24,7 @@ import (
 // with a key claimed there).
 func TestOwnershipRecordPerNamespace(t *testing.T) {
 	nstest.Require(t)
-	bin := buildLBX(t)
+	bin := lbxBinary(t)
 	ns1, ns2 := linkedNamespace(t, "lo1"), linkedNamespace(t, "lo2")
 	dir := t.TempDir() // state and run directory of both namespaces
 	model := func(name, addr string) string {
@@ -51,7 +52,7 @@ func TestOwnershipRecordPerNamespace(t *testing.T) {
 	// 2. lbx watch in ns1, with a model that drops .11 and declares .12:
 	// .11 was lbx's (the apply's record is the daemon's), so it goes.
 	w := startWatch(t, ns1, dir, bin, model("b.yaml", "192.0.2.12/24"))
-	waitFor(t, "ns1: .12 added and .11, recorded by apply --netns, deleted", func() bool {
+	testkit.Eventually(t, "ns1: .12 added and .11, recorded by apply --netns, deleted", settle, func() bool {
 		return has(ns1, "192.0.2.12") && !has(ns1, "192.0.2.11")
 	})
 	w.stop(t)
@@ -59,7 +60,7 @@ func TestOwnershipRecordPerNamespace(t *testing.T) {
 	// 3. lbx watch in ns2 with a model of .13: ns1's claim on .12 is not
 	// ns2's, so the hand-added .12 stays through resyncs.
 	w = startWatch(t, ns2, dir, bin, model("c.yaml", "192.0.2.13/24"))
-	waitFor(t, "ns2: .13 added", func() bool { return has(ns2, "192.0.2.13") })
+	testkit.Eventually(t, "ns2: .13 added", settle, func() bool { return has(ns2, "192.0.2.13") })
 	time.Sleep(time.Second) // a few resyncs
 	if !has(ns2, "192.0.2.12") {
 		t.Error("the daemon in ns2 deleted a hand-added address that only ns1's record claims")

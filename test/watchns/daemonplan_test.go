@@ -1,4 +1,4 @@
-package nstest
+package watchns
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // daemonChange is one entry of plan's daemon.changes and apply's
@@ -57,7 +58,7 @@ func TestPlanShowsDaemonChanges(t *testing.T) {
 		out, err := ns.Try(bin, "status", "-o", "json", "--run-dir", dir)
 		return err == nil && json.Unmarshal([]byte(out), &st) == nil && len(st.VRRP) == 1
 	}
-	waitFor(t, "MASTER in lbx status", func() bool { return readStatus() && st.VRRP[0].State == "MASTER" })
+	testkit.Eventually(t, "MASTER in lbx status", settle, func() bool { return readStatus() && st.VRRP[0].State == "MASTER" })
 	planArgs := []string{"plan", "-f", file, "--run-dir", dir, "--state-dir", dir, "--detailed-exitcode"}
 
 	// The running file, and files the daemon runs identically (defaults
@@ -145,7 +146,7 @@ func TestPlanShowsDaemonChanges(t *testing.T) {
 	if !res.OK || !res.Changed || len(res.DaemonChanges) != 1 || res.DaemonChanges[0].After["priority"] != 200.0 {
 		t.Fatalf("apply of a priority change: %s", out)
 	}
-	waitFor(t, "priority 200 in lbx status", func() bool { return readStatus() && st.VRRP[0].Priority == 200 })
+	testkit.Eventually(t, "priority 200 in lbx status", settle, func() bool { return readStatus() && st.VRRP[0].Priority == 200 })
 	if out, code := exitCode(t, ns, bin, planArgs...); code != 0 {
 		t.Fatalf("plan after the apply: exit %d\n%s", code, out)
 	}
@@ -169,7 +170,7 @@ func TestPlanDaemonOtherNode(t *testing.T) {
 	fleet := model1 + "nodes:\n  dir1: {vrrp_instances: {VI_1: {priority: 255}}}\n  dir2: {vrrp_instances: {VI_1: {priority: 100, state: BACKUP}}}\n"
 	r := newWatchRig(t, "dn", fleet, "--node", "dir1")
 	bin, ns, dir, file := r.bin, r.ns, r.dir, r.file
-	waitFor(t, "lbx status", func() bool {
+	testkit.Eventually(t, "lbx status", settle, func() bool {
 		out, err := ns.Try(bin, "status", "-o", "json", "--run-dir", dir)
 		return err == nil && strings.Contains(out, `"node": "dir1"`)
 	})
