@@ -250,6 +250,13 @@ var fidelityCases = []fidelityCase{
 		kaIfaces: []string{"eth0"},
 	},
 	{
+		name:     "promote_secondaries is the instance's promote_secondaries",
+		conf:     "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n promote_secondaries\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n",
+		want:     []string{"name: VI_1", "promote_secondaries: true"},
+		kaIfaces: []string{"eth0"},
+		kaNot:    []string{"promote_secondaries"},
+	},
+	{
 		name:   "TUN with tunnel options keepalived refuses is TUN with the tunnel it had",
 		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n lvs_method TUN type gue port 6080\n real_server 10.0.1.1 80 {\n  lvs_method TUN type fou\n }\n real_server 10.0.1.2 80 {\n  lvs_method TUN csum\n }\n}\n",
 		want:   []string{"forwarding: tun", "address: 10.0.1.1", "type: gue", "port: 6080", "address: 10.0.1.2", "type: gue"},

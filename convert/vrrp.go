@@ -34,7 +34,6 @@ var instanceUnsupported = map[string]string{
 	"garp_lower_prio_repeat":     "not in the model",
 	"lower_prio_no_advert":       "not in the model",
 	"higher_prio_send_advert":    "not in the model",
-	"promote_secondaries":        "not in the model",
 	"no_virtual_ipaddress":       "not in the model (an instance without addresses is allowed as is)",
 	"check_unicast_src":          "not in the model",
 	"unicast_ttl":                "not in the model",
@@ -163,6 +162,9 @@ func (c *conv) instanceValue(in *model.VRRPInstance, ch *keepalived.Node, st *in
 		if v, ok := c.boolArg(ch); ok {
 			in.SMTPAlert = v
 		}
+	case "promote_secondaries":
+		// A flag: vrrp_promote_secondaries_handler reads no argument.
+		in.PromoteSecondaries = true
 	case "lvs_sync_daemon_interface":
 		c.legacy(in, ch, "global_defs { lvs_sync_daemon INTERFACE "+in.Name+" }")
 		if c.need(ch, 1, "an interface") {

@@ -251,6 +251,12 @@ type VRRPInstance struct {
 	Notify Notify `yaml:"notify,omitempty"`
 	// SMTPAlert asks for e-mail on transitions (kept from keepalived).
 	SMTPAlert bool `yaml:"smtp_alert,omitempty"`
+	// PromoteSecondaries sets net.ipv4.conf.INTERFACE.promote_secondaries
+	// on the instance's interface while lbx watch runs (put back at stop),
+	// as keepalived's keyword does: deleting the first IPv4 address of a
+	// subnet then promotes another instead of deleting them all. lbx's
+	// own deletes keep other addresses without it.
+	PromoteSecondaries bool `yaml:"promote_secondaries,omitempty"`
 }
 
 // Auth is VRRP authentication. Only PASS runs; AH is accepted in the model

@@ -49,6 +49,9 @@ type Instance struct {
 
 	GarpDelay, GarpRefresh        time.Duration
 	GarpRepeat, GarpRefreshRepeat int
+	// PromoteSecondaries: set promote_secondaries on Interface while the
+	// daemon runs (promote.go).
+	PromoteSecondaries bool
 }
 
 // ScriptConfig is a vrrp_script as the runner needs it.
@@ -166,10 +169,11 @@ func instanceOf(m *model.Model, i int, in *model.VRRPInstance) (*Instance, error
 			PreemptDelay:  durOr(in.PreemptDelay, 0),
 			InitialMaster: in.State == "MASTER",
 		},
-		GarpDelay:         durOr(in.GarpMasterDelay, durOr(m.Global.VRRPGarpMasterDelay, model.DefaultGarpMasterDelay)),
-		GarpRepeat:        intOr(in.GarpMasterRepeat, intOr(m.Global.VRRPGarpMasterRepeat, model.DefaultGarpMasterRepeat)),
-		GarpRefresh:       durOr(in.GarpMasterRefresh, durOr(m.Global.VRRPGarpMasterRefresh, model.DefaultGarpMasterRefresh)),
-		GarpRefreshRepeat: intOr(in.GarpMasterRefreshRepeat, model.DefaultGarpRefreshRepeat),
+		GarpDelay:          durOr(in.GarpMasterDelay, durOr(m.Global.VRRPGarpMasterDelay, model.DefaultGarpMasterDelay)),
+		GarpRepeat:         intOr(in.GarpMasterRepeat, intOr(m.Global.VRRPGarpMasterRepeat, model.DefaultGarpMasterRepeat)),
+		GarpRefresh:        durOr(in.GarpMasterRefresh, durOr(m.Global.VRRPGarpMasterRefresh, model.DefaultGarpMasterRefresh)),
+		GarpRefreshRepeat:  intOr(in.GarpMasterRefreshRepeat, model.DefaultGarpRefreshRepeat),
+		PromoteSecondaries: in.PromoteSecondaries,
 	}
 	if a := in.Authentication; a != nil && a.Type == "PASS" {
 		x.AuthPass = a.Pass

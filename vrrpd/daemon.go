@@ -196,6 +196,7 @@ type Daemon struct {
 	srcBackoff map[string]time.Duration
 	reloadq    chan reloadReq
 	stopped    chan struct{}
+	promote    *promoteSettings
 	dirty      bool
 	retry      time.Time
 
@@ -262,7 +263,7 @@ func New(cfg *Config, opt Options) (*Daemon, error) {
 		rx: make(chan rxPacket, 256), track: make(chan trackEvent, 64), addrs: make(chan addrEvent, 64),
 		reloadq: make(chan reloadReq), stopped: make(chan struct{}),
 		known: map[fsm.TrackKey]bool{}, gens: map[watcher]uint64{}, stopers: map[watcher]context.CancelFunc{},
-		srcRetry: map[string]time.Time{}, srcBackoff: map[string]time.Duration{}}
+		srcRetry: map[string]time.Time{}, srcBackoff: map[string]time.Duration{}, promote: newPromoteSettings()}
 	d.notifyq = scriptq.New(scriptq.Options{Run: d.runNotify, Log: d.log})
 	if err := CheckConfig(cfg); err != nil {
 		return nil, err
@@ -729,6 +730,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			d.shutdown()
+			d.promote.restore(d.log)
 			// The stop's scripts (and any still queued) get
 			// stopNotifyBudget in all, so that the stop ends well
 			// within 5 s; then they are killed.
@@ -761,6 +763,7 @@ func (d *Daemon) start(ctx context.Context) error {
 		return err
 	}
 	d.publish()
+	d.promote.set(d.cfg.Instances, d.log)
 	// Stale addresses of ours go before anything else: nothing is master.
 	// A kernel error is no reason to stop (the reconciler retries it, and
 	// so does settle): the instances must still advertise and take over.

@@ -41,6 +41,7 @@ func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 	}
 	d.cfg = cfg
 	d.scriptUser.Store(cfg.ScriptUser)
+	d.promote.set(cfg.Instances, d.log) // before the new instances add addresses
 	if plan.LinksChanged {
 		d.startLinks()
 	}

@@ -105,6 +105,7 @@ func Decide(old, new *Instance) (Action, []string) {
 	diff("garp_master_repeat", old.GarpRepeat, new.GarpRepeat)
 	diff("garp_master_refresh", old.GarpRefresh, new.GarpRefresh)
 	diff("garp_master_refresh_repeat", old.GarpRefreshRepeat, new.GarpRefreshRepeat)
+	diff("promote_secondaries", old.PromoteSecondaries, new.PromoteSecondaries)
 	// Anything this list misses still counts as a change, never as Keep.
 	if len(why) == 0 && !reflect.DeepEqual(old, new) {
 		why = append(why, "settings changed")

@@ -221,3 +221,24 @@ func (w *watchProc) stop(t *testing.T) {
 		t.Fatal("lbx watch did not stop on SIGTERM")
 	}
 }
+
+// TestVRRPPromoteSecondariesSetting: an instance with promote_secondaries
+// has the setting on its interface before its VIP is added, and lbx
+// watch puts back the value it found at stop.
+func TestVRRPPromoteSecondariesSetting(t *testing.T) {
+	bin := buildLBX(t)
+	ns := promoteNS(t)
+	w := startWatch(t, ns, bin, strings.Replace(vrrpModel, "    version: 3\n", "    version: 3\n    promote_secondaries: true\n", 1))
+	waitFor(t, "the VIP", func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
+	if got := promoteSetting(t, ns); got != "1" {
+		t.Fatalf("promote_secondaries is %s while the instance runs, want 1", got)
+	}
+	addHand(t, ns)
+	w.stop(t)
+	if a := addrs(ns); strings.Contains(a, "192.0.2.50/") || !strings.Contains(a, handAdded) {
+		t.Fatalf("after the stop, want 192.0.2.50 gone and %s kept; d0 has:\n%s", handAdded, a)
+	}
+	if got := promoteSetting(t, ns); got != "0" {
+		t.Fatalf("promote_secondaries is %s after the stop, was 0", got)
+	}
+}
