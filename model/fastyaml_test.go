@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -91,6 +92,7 @@ func TestFastYAMLRepoModels(t *testing.T) {
 	for name, data := range repoModels(t) {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			took := checkFast(t, data)
+			sameLoad(t, data)
 			// Anchors and aliases are left to yaml.v3.
 			mustTake := !strings.Contains(name, "testdata/fuzz") && !bytes.ContainsAny(data, "&*")
 			if mustTake && !took {
@@ -150,6 +152,7 @@ func TestFastYAMLCases(t *testing.T) {
 			if took := checkFast(t, []byte(tc.yaml)); took != tc.take {
 				t.Errorf("fast path taken = %v, want %v", took, tc.take)
 			}
+			sameLoad(t, []byte(tc.yaml))
 		})
 	}
 }
@@ -175,6 +178,26 @@ func FuzzFastYAML(f *testing.F) {
 	}
 	f.Add([]byte("a:\n- {b: 1, c: 'x'}\n-   d: [1, 2]\n    e:\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkFast(t, data)
+		if checkFast(t, data) {
+			sameLoad(t, data)
+		}
 	})
+}
+
+// sameLoad: loading data through the fast path gives what loading it
+// through yaml.v3 gives, model or errors (with their positions).
+func sameLoad(t *testing.T, data []byte) {
+	t.Helper()
+	m1, _, err1 := parseWith(yamlTree, data, "f.yaml")
+	m2, _, err2 := parseWith(yamlv3Only, data, "f.yaml")
+	if fmt.Sprint(err1) != fmt.Sprint(err2) {
+		t.Fatalf("errors differ:\nfast:    %v\nyaml.v3: %v\ninput:\n%s", err1, err2, data)
+	}
+	if m1 == nil || m2 == nil {
+		return
+	}
+	m1.Positions, m2.Positions = Positions{}, Positions{}
+	if !reflect.DeepEqual(m1, m2) {
+		t.Fatalf("models differ:\nfast:    %+v\nyaml.v3: %+v\ninput:\n%s", m1, m2, data)
+	}
 }

@@ -41,9 +41,16 @@ func Parse(data []byte, file string) (*Model, error) {
 
 // parse is Parse, also returning the work done, for tests.
 func parse(data []byte, file string) (*Model, *work, error) {
+	return parseWith(yamlTree, data, file)
+}
+
+// treeFunc builds a file's YAML tree (yamlTree; tests force yaml.v3).
+type treeFunc func(data []byte, file string, w *work) (*ynode, *FieldError)
+
+func parseWith(tree treeFunc, data []byte, file string) (*Model, *work, error) {
 	w := &work{}
 	start := time.Now()
-	root, ferr := yamlTree(data, file, w)
+	root, ferr := tree(data, file, w)
 	w.treeTook = time.Since(start)
 	if ferr != nil {
 		return nil, w, Errors{ferr}
@@ -77,6 +84,11 @@ func yamlTree(data []byte, file string, w *work) (*ynode, *FieldError) {
 		w.frontEnd, w.nodes = "fast", nodes
 		return root, nil
 	}
+	return yamlv3Only(data, file, w)
+}
+
+// yamlv3Only is yamlTree without the fast path.
+func yamlv3Only(data []byte, file string, w *work) (*ynode, *FieldError) {
 	w.frontEnd = "yaml.v3"
 	root, err := yamlv3Tree(data, file)
 	if err != nil {
