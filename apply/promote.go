@@ -6,6 +6,7 @@ import (
 
 	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/plan"
+	"github.com/lbx-dev/lbx/state"
 )
 
 // deleteAddress deletes a change's live address. When the plan found
@@ -22,4 +23,16 @@ func deleteAddress(ctx context.Context, k kernel.Kernel, c plan.Change) error {
 			c.Address, c.Keeps, c.BeforeAddr.Key.Interface)
 	}
 	return pk.DeleteAddressPromoting(ctx, *c.BeforeAddr)
+}
+
+// DeleteAddress deletes the live address a outside a plan (lbx watch's
+// stale VIPs at start) with a plan's guard: the secondaries behind it
+// that going does not name stay. idx is the live state's
+// (plan.IndexSecondaries), taken once for many deletes.
+func DeleteAddress(ctx context.Context, k kernel.Kernel, a state.Address, idx plan.Secondaries, going func(state.AddressKey) bool) error {
+	c := plan.Change{Address: plan.AddressAddress(a.Key), Kind: plan.KindAddress, Action: plan.Delete, BeforeAddr: &a}
+	for _, s := range idx.TakenDown(a, going) {
+		c.Keeps = append(c.Keeps, s.Key)
+	}
+	return deleteAddress(ctx, k, c)
 }

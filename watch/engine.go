@@ -221,12 +221,19 @@ func (e *engine) releaseStaleVIPs(ctx context.Context) {
 		e.log.Warn("reading addresses for stale VRRP addresses", "err", err)
 		return
 	}
-	for _, a := range model.Compile(e.m, model.Facts{}).VRRPAddresses {
+	vips := model.Compile(e.m, model.Facts{}).VRRPAddresses
+	stale := map[state.AddressKey]bool{}
+	for _, a := range vips {
+		stale[a.Key] = true
+	}
+	// A VIP may be its subnet's primary, with an operator's address behind.
+	idx := plan.IndexSecondaries(live.Addresses)
+	for _, a := range vips {
 		got, ok := live.Addresses[a.Key]
 		if !ok {
 			continue
 		}
-		if err := e.k.DeleteAddress(ctx, got); err != nil {
+		if err := apply.DeleteAddress(ctx, e.k, got, idx, func(k state.AddressKey) bool { return stale[k] }); err != nil {
 			e.log.Warn("removing a stale VRRP address", "address", a.Key.String(), "err", err)
 			continue
 		}

@@ -242,3 +242,30 @@ func TestVRRPPromoteSecondariesSetting(t *testing.T) {
 		t.Fatalf("promote_secondaries is %s after the stop, was 0", got)
 	}
 }
+
+// TestStaleVIPReleaseKeepsHandAddedSecondary: lbx watch killed with -9
+// leaves its VIP; the operator adds an address behind it; the next lbx
+// watch removes the stale VIP at start, and the operator's address stays.
+func TestStaleVIPReleaseKeepsHandAddedSecondary(t *testing.T) {
+	bin := buildLBX(t)
+	ns := promoteNS(t)
+	w := startWatch(t, ns, bin, vrrpModel)
+	waitFor(t, "the VIP", func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
+	w.cmd.Process.Kill()
+	<-w.done
+	w.done <- nil // for the cleanup
+	addHand(t, ns)
+	// Started as BACKUP: the stale VIP is released first, and the
+	// instance becomes MASTER again after Master_Down_Interval (3.6 s).
+	backup := strings.NewReplacer("state: MASTER", "state: BACKUP", "priority: 255", "priority: 100", "advert_int: 0.1", "advert_int: 1").Replace(vrrpModel)
+	w = startWatch(t, ns, bin, backup)
+	waitFor(t, "the stale VIP released", func() bool { return !strings.Contains(addrs(ns), "192.0.2.50/") })
+	if a := addrs(ns); !strings.Contains(a, handAdded) {
+		t.Fatalf("the stale VIP's release took %s down; d0 has:\n%s", handAdded, a)
+	}
+	waitFor(t, "the VIP back (MASTER)", func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
+	w.stop(t)
+	if a := addrs(ns); !strings.Contains(a, handAdded) {
+		t.Fatalf("after the stop, %s is gone; d0 has:\n%s", handAdded, a)
+	}
+}
