@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/plan"
@@ -22,6 +23,8 @@ func deleteAddress(ctx context.Context, k kernel.Kernel, c plan.Change) error {
 		return fmt.Errorf("%s: left in place: deleting it would delete %v with it (the kernel deletes a subnet's secondary addresses with its primary), and this kernel handle cannot set promote_secondaries; set net.ipv4.conf.%s.promote_secondaries=1 and apply again",
 			c.Address, c.Keeps, c.BeforeAddr.Key.Interface)
 	}
+	slog.Info("deleting a subnet's primary address with promote_secondaries set for the delete, so that the kernel keeps the addresses behind it",
+		"address", c.Address, "keeps", fmt.Sprint(c.Keeps))
 	return pk.DeleteAddressPromoting(ctx, *c.BeforeAddr)
 }
 
