@@ -19,6 +19,9 @@ func deleteAddress(ctx context.Context, k kernel.Kernel, c plan.Change) error {
 		return k.DeleteAddress(ctx, *c.BeforeAddr)
 	}
 	pk, ok := k.(kernel.AddressPromoter)
+	if ck, counting := k.(*countingKernel); counting {
+		_, ok = ck.Kernel.(kernel.AddressPromoter)
+	}
 	if !ok {
 		return fmt.Errorf("%s: left in place: deleting it would delete %v with it (the kernel deletes a subnet's secondary addresses with its primary), and this kernel handle cannot set promote_secondaries; set net.ipv4.conf.%s.promote_secondaries=1 and apply again",
 			c.Address, c.Keeps, c.BeforeAddr.Key.Interface)
