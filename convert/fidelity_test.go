@@ -490,6 +490,16 @@ var fidelityCases = []fidelityCase{
 		kaIfaces: []string{"eth0"}, // TestKeepalivedRuns: -t does not say it
 	},
 	{
+		name:   "a persistence_timeout out of keepalived's range is ignored (955p.conf)",
+		conf:   "virtual_server 10.0.0.1 80 {\n protocol TCP\n persistence_timeout 123134134\n real_server 10.0.1.1 80 {\n }\n}\nvirtual_server 10.0.0.2 80 {\n protocol TCP\n persistence_timeout 2678400\n real_server 10.0.1.1 80 {\n }\n}\nvirtual_server 10.0.0.3 80 {\n protocol TCP\n persistence_timeout 5m\n real_server 10.0.1.1 80 {\n }\n}\n",
+		want:   []string{"address: 10.0.0.1", "address: 10.0.0.2", "persistence:\n      timeout: 744h\n", "address: 10.0.0.3"},
+		not:    []string{"timeout: 34203h"},
+		diag:   []string{"k.conf:3: warning: persistence_timeout 123134134: keepalived ignores it (\"persistence_timeout invalid\": it takes 1 to 2678400 seconds, 31 days)", "k.conf:15: warning: persistence_timeout 5m: keepalived ignores it"},
+		strict: "k.conf:3: error: persistence_timeout 123134134",
+		ka:     []string{"Line 3) number '123134134' outside range [1, 2678400]", "Line 3) persistence_timeout invalid", "Line 15) persistence_timeout invalid"},
+		kaNot:  []string{"Line 9) persistence_timeout invalid"},
+	},
+	{
 		name: "a fwmark service's DR real server port is cleared, its TCP_CHECK keeps it (955p.conf)",
 		conf: "virtual_server fwmark 15 {\n lb_kind DR\n real_server 10.0.1.1 24 {\n  TCP_CHECK {\n   connect_timeout 2\n  }\n }\n}\n",
 		want: []string{"fwmark: 15", "- address: 10.0.1.1", "type: tcp", "connect_port: 24"},

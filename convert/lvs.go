@@ -299,6 +299,10 @@ func tunnelOptions(args []string) (t *model.Tunnel, said string) {
 	return t, ""
 }
 
+// maxPersistenceTimeout is keepalived's LVS_MAX_TIMEOUT (31 days), the
+// largest persistence_timeout it reads.
+const maxPersistenceTimeout = 86400 * 31
+
 // persistence applies persistence_timeout / persistence_granularity and
 // keepalived's rule that a service without a port is persistent.
 func (c *conv) persistence(vs *model.VirtualServer, n, pto, pgr *keepalived.Node) {
@@ -306,10 +310,12 @@ func (c *conv) persistence(vs *model.VirtualServer, n, pto, pgr *keepalived.Node
 	if pto != nil {
 		if len(pto.Args) == 0 {
 			p = &model.Persistence{Timeout: dur(model.DefaultPersistenceTimeout)}
-		} else if v, err := strconv.ParseUint(pto.Args[0].Text, 10, 32); err != nil {
-			c.errorf(pto.Pos, "persistence_timeout: %q is not a number of seconds", pto.Args[0].Text)
-		} else if v == 0 {
+		} else if v, err := strconv.ParseUint(pto.Args[0].Text, 10, 32); v == 0 && err == nil {
 			c.note(vs, pto.Pos, "persistence_timeout 0 is a legacy way to say \"not persistent\" (keepalived ignores it); no persistence — remove the line")
+		} else if err != nil || v > maxPersistenceTimeout {
+			// pto_handler: read_unsigned_strvec(1, LVS_MAX_TIMEOUT) fails
+			// and the line is ignored.
+			c.corrected(vs, pto.Pos, "persistence_timeout %s: keepalived ignores it (\"persistence_timeout invalid\": it takes 1 to %d seconds, 31 days), so has been running this service without this persistence, and so does lbx; write a timeout in that range if persistence was meant", pto.Args[0].Text, maxPersistenceTimeout)
 		} else {
 			p = &model.Persistence{Timeout: dur(time.Duration(v) * time.Second)}
 		}
