@@ -665,13 +665,13 @@ func TestEvloopLateWakeUp(t *testing.T) {
 	}
 }
 
-// TestEvloopEarlyRequest: the event loop writes a probe's request right
-// after connect when the handshake is already done (over loopback it
-// completes within connect), and otherwise waits for the connection and
-// writes it then. The second case is forced with a listener whose accept
-// queue is full: the probe's SYN is dropped and answered only at its
-// retransmission, after the server made room.
-func TestEvloopEarlyRequest(t *testing.T) {
+// TestEvloopConnectOutcomes: the event loop takes a plain EPOLLOUT as a
+// completed connect (no SO_ERROR read) and writes the request then,
+// whether the handshake completed at once or only at the SYN's
+// retransmission (a listener whose accept queue is full drops the first
+// SYN; the server makes room after 100 ms); a refused connection still
+// fails with its error.
+func TestEvloopConnectOutcomes(t *testing.T) {
 	st, _ := ParseStatusSet(nil)
 	ok := scriptedListener(t, func(c net.Conn) {
 		c.Read(make([]byte, 4096))
@@ -679,13 +679,15 @@ func TestEvloopEarlyRequest(t *testing.T) {
 	})
 	full := fullListener(t)
 	tests := []struct {
-		name  string
-		addr  net.Addr
-		early bool // the request went out within start
-		wait  func()
+		name   string
+		addr   net.Addr
+		before func() // after the probe started
+		up     bool
+		reason string
 	}{
-		{"handshake done within connect", ok.Addr(), true, func() {}},
-		{"handshake after a SYN retransmission", full.Addr(), false, func() { serveAfterFull(t, full) }},
+		{"handshake at once", ok.Addr(), func() {}, true, ""},
+		{"handshake at the SYN's retransmission", full.Addr(), func() { serveAfterFull(t, full) }, true, ""},
+		{"refused", closedPort(t), func() {}, false, "connection refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -695,33 +697,61 @@ func TestEvloopEarlyRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer l.close()
-			// Over loopback on a loaded machine the SYN-ACK can be
-			// handled later than connect: one early request in a few
-			// tries shows the path works.
-			tries := 1
-			if tt.early {
-				tries = 20
+			l.start(h, "token", time.Now())
+			tt.before()
+			d := l.take()
+			for ; len(d) == 0; d = l.take() {
+				l.wait(time.Now(), l.next())
+				l.expire(time.Now())
 			}
-			sawEarly := false
-			for range tries {
-				l.start(h, "token", time.Now())
-				op := l.byDue[0]
-				sawEarly = sawEarly || op.connected && op.sent == len(h.convs[0].request)
-				tt.wait()
-				d := l.take()
-				for ; len(d) == 0; d = l.take() {
-					l.wait(time.Now(), l.next())
-					l.expire(time.Now())
-				}
-				if len(d) != 1 || !d[0].res.Up {
-					t.Fatalf("finished %+v, want the one probe up", d)
-				}
-				if l.inFlight() != 0 || len(l.ops) != 0 {
-					t.Fatalf("a finished probe left %d in flight, %d sockets", l.inFlight(), len(l.ops))
-				}
+			if len(d) != 1 || d[0].res.Up != tt.up || !strings.Contains(d[0].res.Reason, tt.reason) {
+				t.Fatalf("finished %+v, want the one probe with up=%v and a reason containing %q", d, tt.up, tt.reason)
 			}
-			if sawEarly != tt.early {
-				t.Errorf("request written within start: %v, want %v", sawEarly, tt.early)
+			if l.inFlight() != 0 || len(l.ops) != 0 {
+				t.Fatalf("a finished probe left %d in flight, %d sockets", l.inFlight(), len(l.ops))
+			}
+		})
+	}
+}
+
+// TestEvloopClosesWithReset: the event loop ends a probe's connection
+// with a reset, whatever the verdict: the server reads ECONNRESET, not
+// the end of the stream a FIN close gives.
+func TestEvloopClosesWithReset(t *testing.T) {
+	st, _ := ParseStatusSet(nil)
+	tests := []struct {
+		name   string
+		answer string // what the server writes after reading the request ("": reads nothing)
+		probe  func(a net.Addr) evented
+		up     bool
+	}{
+		{"tcp", "", func(a net.Addr) evented { return &TCP{Conn: conn(t, a)} }, true},
+		{"http up", "HTTP/1.0 200 OK\r\n\r\n", func(a net.Addr) evented {
+			return NewHTTP(HTTP{Conn: conn(t, a), URLs: []URL{{Path: "/", Status: st}}})
+		}, true},
+		{"http down", "HTTP/1.0 503 No\r\n\r\n", func(a net.Addr) evented {
+			return NewHTTP(HTTP{Conn: conn(t, a), URLs: []URL{{Path: "/", Status: st}}})
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ended := make(chan error, 1)
+			ln := scriptedListener(t, func(c net.Conn) {
+				if tt.answer != "" {
+					c.Read(make([]byte, 4096))
+					io.WriteString(c, tt.answer)
+				}
+				// The server keeps its end open: what ends the
+				// connection is the checker's close.
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				_, err := io.Copy(io.Discard, c)
+				ended <- err
+			})
+			if r := probeEvented(t, tt.probe(ln.Addr())); r.Up != tt.up {
+				t.Fatalf("up = %v (%q), want %v", r.Up, r.Reason, tt.up)
+			}
+			if err := <-ended; !errors.Is(err, syscall.ECONNRESET) {
+				t.Errorf("the server's read ended with %v, want a reset (ECONNRESET)", err)
 			}
 		})
 	}
@@ -774,47 +804,4 @@ func serveAfterFull(t *testing.T, ln net.Listener) {
 			c.Close()
 		}
 	}()
-}
-
-// TestEvloopClosesWithReset: the event loop ends a probe's connection
-// with a reset, whatever the verdict: the server reads ECONNRESET, not
-// the end of the stream a FIN close gives.
-func TestEvloopClosesWithReset(t *testing.T) {
-	st, _ := ParseStatusSet(nil)
-	tests := []struct {
-		name   string
-		answer string // what the server writes after reading the request ("": reads nothing)
-		probe  func(a net.Addr) evented
-		up     bool
-	}{
-		{"tcp", "", func(a net.Addr) evented { return &TCP{Conn: conn(t, a)} }, true},
-		{"http up", "HTTP/1.0 200 OK\r\n\r\n", func(a net.Addr) evented {
-			return NewHTTP(HTTP{Conn: conn(t, a), URLs: []URL{{Path: "/", Status: st}}})
-		}, true},
-		{"http down", "HTTP/1.0 503 No\r\n\r\n", func(a net.Addr) evented {
-			return NewHTTP(HTTP{Conn: conn(t, a), URLs: []URL{{Path: "/", Status: st}}})
-		}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ended := make(chan error, 1)
-			ln := scriptedListener(t, func(c net.Conn) {
-				if tt.answer != "" {
-					c.Read(make([]byte, 4096))
-					io.WriteString(c, tt.answer)
-				}
-				// The server keeps its end open: what ends the
-				// connection is the checker's close.
-				c.SetReadDeadline(time.Now().Add(5 * time.Second))
-				_, err := io.Copy(io.Discard, c)
-				ended <- err
-			})
-			if r := probeEvented(t, tt.probe(ln.Addr())); r.Up != tt.up {
-				t.Fatalf("up = %v (%q), want %v", r.Up, r.Reason, tt.up)
-			}
-			if err := <-ended; !errors.Is(err, syscall.ECONNRESET) {
-				t.Errorf("the server's read ended with %v, want a reset (ECONNRESET)", err)
-			}
-		})
-	}
 }

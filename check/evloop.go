@@ -55,10 +55,10 @@ type evdone struct {
 }
 
 // evloop runs evented probes on one epoll instance, as keepalived's
-// scheduler does: per probe a non-blocking socket, connect, the request
-// written at once (sendEarly), one epoll registration (edge-triggered,
-// removed by close), a read or two and a close with a reset (release) —
-// no goroutine, timer, Go netpoller registration or net.Conn per probe (the epoll instance itself is the loop's one file in the runtime's
+// scheduler does: per probe a non-blocking socket, connect, one epoll
+// registration (edge-triggered, removed by close), a write, a read or two
+// and a close with a reset (release) — no goroutine, timer, Go netpoller
+// registration or net.Conn per probe (the epoll instance itself is the loop's one file in the runtime's
 // poller). With a goroutine per probe, 500 servers checked every second
 // cost 2.3 times keepalived's CPU (make bench-watch). It is used by one
 // goroutine (the runner's loop); only wake may be called from others.
@@ -204,52 +204,19 @@ func (l *evloop) open(op *evop, now time.Time) {
 	if u := op.convs[op.i].url; u != nil {
 		op.resp = newResponse(u)
 	}
-	fd, err := c.connectNonblocking(op.convs[op.i].request != nil)
+	fd, err := c.connectNonblocking()
 	if err != nil {
 		l.finish(op, now, reason(err))
 		return
 	}
 	op.fd = fd
 	op.convStart = now
-	events := uint32(unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET)
-	if sent, fail := l.sendEarly(op); fail != "" {
-		l.finish(op, now, fail)
-		return
-	} else if sent {
-		events &^= unix.EPOLLOUT // the request is out: only the reply is awaited
-	}
-	if err := rawEpollAdd(l.epfd, fd, events); err != nil {
+	if err := rawEpollAdd(l.epfd, fd, unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP|unix.EPOLLET); err != nil {
 		l.finish(op, now, "epoll: "+reason(err))
 		return
 	}
 	l.ops[fd] = op
 	l.byDue.add(op, c.stepDeadline(now, now))
-}
-
-// sendEarly writes op's request right after connect, before waiting for
-// the connection: over a local link the handshake has usually completed
-// within connect(2) itself (the peer's SYN-ACK is processed as connect
-// releases the socket), so the write goes out at once and the probe needs
-// no EPOLLOUT wake-up and no SO_ERROR read (two system calls a probe
-// fewer than connect, wait, getsockopt, write). While the handshake is
-// still under way the write fails with EAGAIN and the probe waits for
-// EPOLLOUT as before; a connection that already failed fails the write
-// with the connect's error (ECONNREFUSED...), reported as the connect's.
-// sent says the whole request went out.
-func (l *evloop) sendEarly(op *evop) (sent bool, fail string) {
-	req := op.convs[op.i].request
-	if req == nil {
-		return false, "" // TCP_CHECK: connecting is the check
-	}
-	n, err := rawWrite(op.fd, req)
-	switch {
-	case err == unix.EAGAIN || err == unix.EINTR:
-		return false, ""
-	case err != nil:
-		return false, reason(err)
-	}
-	op.connected, op.sent = true, n
-	return n == len(req), ""
 }
 
 const readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
@@ -428,13 +395,8 @@ func (l *evloop) close() {
 }
 
 // connectNonblocking opens a non-blocking socket with the connection's
-// options and starts connecting it. ackWithRequest (a conversation that
-// sends a request at once, sendEarly) delays the handshake's last ACK
-// (TCP_QUICKACK off): it then rides on the request's segment, and the
-// response is not ACKed on its own either before the reset that closes
-// the connection: six segments a probe instead of eight, each a trip
-// through both ends' TCP stacks.
-func (c *Conn) connectNonblocking(ackWithRequest bool) (int, error) {
+// options and starts connecting it.
+func (c *Conn) connectNonblocking() (int, error) {
 	addr := c.Addr.Addr().Unmap()
 	family := unix.AF_INET6
 	if addr.Is4() {
@@ -452,9 +414,6 @@ func (c *Conn) connectNonblocking(ackWithRequest bool) (int, error) {
 		if err := sockopts(fd, c.Interface, c.FWMark); err != nil {
 			return fail(err)
 		}
-	}
-	if ackWithRequest {
-		delayAcks(fd)
 	}
 	if c.BindAddr.IsValid() || c.BindPort != 0 {
 		local := c.BindAddr.Unmap()

@@ -105,12 +105,3 @@ func rawEpollPoll(epfd int, events []unix.EpollEvent) int {
 	}
 	return int(n)
 }
-
-// delayAcks turns TCP_QUICKACK off (before connect): the kernel then holds
-// the ACK of the SYN-ACK, and of data received, for the next segment it
-// sends (or its delayed-ACK timer) instead of sending it alone. A failure
-// only costs those segments.
-func delayAcks(fd int) {
-	var off int32
-	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_QUICKACK, uintptr(unsafe.Pointer(&off)), unsafe.Sizeof(off), 0)
-}
