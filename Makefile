@@ -38,10 +38,9 @@ vet:
 	$(GO) vet $(PKGS)
 
 # Tests by privilege (docs/design.md). unit: every package but the
-# root-only suites (test/..., and test/watchns and vrrpd/interop until they
-# move there); it passes as a normal user, and a package whose root-only
+# root-only suites under test/; it passes as a normal user, and a package whose root-only
 # tests skipped says so in one line. As root those tests run too.
-UNIT_PKGS = $(shell $(GO) list $(PKGS) | grep -v -e '/test/' -e '/vrrpd/interop$$')
+UNIT_PKGS = $(shell $(GO) list $(PKGS) | grep -v -e '/test/')
 unit:
 	$(GO) test -count=1 $(UNIT_PKGS)
 
@@ -49,7 +48,7 @@ unit:
 # deletes keeping secondary addresses (test/addrns), lbx watch in
 # namespaces (but TestFaults: test-faults), VRRP against keepalived 2.2.7.
 test-ns:
-	$(GO) test -count=1 -skip '^TestFaults$$' ./test/kernelns ./test/addrns ./test/watchns ./vrrpd/interop
+	$(GO) test -count=1 -skip '^TestFaults$$' ./test/kernelns ./test/addrns ./test/watchns ./test/vrrpinterop
 
 # The container suites (root, systemd-nspawn): lbx.service under systemd,
 # the .deb installed, upgraded and purged.
@@ -98,7 +97,7 @@ bench-go:
 # VRRP failover time and peak RSS, lbx next to keepalived 2.2.7, in
 # namespaces on this host (root).
 bench-vrrp:
-	$(GO) test ./vrrpd/interop/ -run '^$$' -bench . -benchtime 10x -timeout 20m
+	$(GO) test ./test/vrrpinterop/ -run '^$$' -bench . -benchtime 10x -timeout 20m
 
 # BGP withdraw convergence (a director's VRRP condition failing to the
 # route leaving bird2's kernel table), lbx watch next to keepalived + a

@@ -1,4 +1,4 @@
-package interop
+package vrrpinterop
 
 import (
 	"encoding/binary"

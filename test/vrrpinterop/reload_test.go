@@ -1,4 +1,4 @@
-package interop
+package vrrpinterop
 
 import (
 	"net/netip"
@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // advertSeen is one VRRP packet seen on the bridge by a third namespace.
@@ -118,7 +120,7 @@ func TestReloadLive(t *testing.T) {
 			before := hi.stats()
 			t0 := time.Now()
 			hi.reload()
-			waitFor(t, "reload logged", 5*time.Second, func() bool { return strings.Count(hi.out.String(), "msg=reloaded") >= 1 })
+			testkit.Eventually(t, "reload logged", 5*time.Second, func() bool { return strings.Count(hi.out.String(), "msg=reloaded") >= 1 })
 			stable(t, hi, []*peer{hi, lo}, 10*v.advert)
 			after := hi.stats()
 			for _, k := range []string{"transitions", "garp_sent", "priority_zero_sent"} {
@@ -186,7 +188,7 @@ func TestReloadAddReplaceRemove(t *testing.T) {
 	keep := instanceYAML("KEEP", 70, 150, "10.77.0.70", "    state: MASTER\n")
 	old := instanceYAML("MOVE", 71, 150, "10.77.0.71", "    state: MASTER\n")
 	p.startModel(model(keep + old))
-	waitFor(t, "both masters", 5*time.Second, func() bool { return hasAddr(p, "10.77.0.70") && hasAddr(p, "10.77.0.71") })
+	testkit.Eventually(t, "both masters", 5*time.Second, func() bool { return hasAddr(p, "10.77.0.70") && hasAddr(p, "10.77.0.71") })
 	write := func(m string) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(p.dir, "model.yaml"), []byte(m), 0o644); err != nil {
@@ -209,10 +211,10 @@ func TestReloadAddReplaceRemove(t *testing.T) {
 	// Replace: VRID 71 -> 72 and another address.
 	t0 := time.Now()
 	write(model(keep + instanceYAML("MOVE", 72, 150, "10.77.0.72", "    state: MASTER\n")))
-	waitFor(t, "replaced instance master on its new address", 5*time.Second, func() bool {
+	testkit.Eventually(t, "replaced instance master on its new address", 5*time.Second, func() bool {
 		return hasAddr(p, "10.77.0.72") && !hasAddr(p, "10.77.0.71")
 	})
-	waitFor(t, "priority 0 from the old VRID, adverts from the new", 2*time.Second, func() bool {
+	testkit.Eventually(t, "priority 0 from the old VRID, adverts from the new", 2*time.Second, func() bool {
 		return count(t0, 71, 0) >= 1 && count(t0, 72, 150) >= 1
 	})
 	time.Sleep(500 * time.Millisecond)
@@ -223,10 +225,10 @@ func TestReloadAddReplaceRemove(t *testing.T) {
 	// Remove MOVE, add NEW.
 	t1 := time.Now()
 	write(model(keep + instanceYAML("NEW", 73, 150, "10.77.0.73", "    state: MASTER\n")))
-	waitFor(t, "removed instance's address released, added one's in place", 5*time.Second, func() bool {
+	testkit.Eventually(t, "removed instance's address released, added one's in place", 5*time.Second, func() bool {
 		return !hasAddr(p, "10.77.0.72") && hasAddr(p, "10.77.0.73")
 	})
-	waitFor(t, "priority 0 from the removed VRID", 2*time.Second, func() bool { return count(t1, 72, 0) >= 1 })
+	testkit.Eventually(t, "priority 0 from the removed VRID", 2*time.Second, func() bool { return count(t1, 72, 0) >= 1 })
 
 	// KEEP was never touched: its adverts went on without a gap and
 	// without a priority 0; its address stayed.
@@ -265,7 +267,7 @@ func TestReloadScriptsAndGroups(t *testing.T) {
 	b.startModel("version: 1\nsync_groups: [{name: G, members: [VI_1, VI_2]}]\n" + insts(100, ""))
 	both := func(p *peer) bool { return hasAddr(p, "10.77.0.104") && hasAddr(p, "10.77.0.105") }
 	none := func(p *peer) bool { return !hasAddr(p, "10.77.0.104") && !hasAddr(p, "10.77.0.105") }
-	waitFor(t, "a holds both", 5*time.Second, func() bool { return both(a) && none(b) })
+	testkit.Eventually(t, "a holds both", 5*time.Second, func() bool { return both(a) && none(b) })
 	write := func(m string) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(a.dir, "model.yaml"), []byte(m), 0o644); err != nil {
@@ -277,10 +279,10 @@ func TestReloadScriptsAndGroups(t *testing.T) {
 	}
 	write("version: 1\nscripts:\n  chk: {script: /bin/false, interval: 0.2, weight: 0, init_fail: true}\n" +
 		"sync_groups: [{name: G, members: [VI_1, VI_2]}]\n" + insts(150, "    track_scripts: [{name: chk}]\n"))
-	waitFor(t, "both move to b (VI_1 own fault, VI_2 forced by the new group)", 3*time.Second, func() bool { return both(b) && none(a) })
+	testkit.Eventually(t, "both move to b (VI_1 own fault, VI_2 forced by the new group)", 3*time.Second, func() bool { return both(b) && none(a) })
 	if !strings.Contains(a.out.String(), "sync group G") {
 		t.Error("VI_2's FAULT was not forced by the group")
 	}
 	write(plain)
-	waitFor(t, "both back to a", 3*time.Second, func() bool { return both(a) && none(b) })
+	testkit.Eventually(t, "both back to a", 3*time.Second, func() bool { return both(a) && none(b) })
 }

@@ -1,4 +1,4 @@
-package interop
+package vrrpinterop
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 
 	"github.com/lbx-dev/lbx/internal/nstest"
 	"github.com/lbx-dev/lbx/internal/statusd"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 var lbxBin string
@@ -50,7 +51,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "go build ./cmd/lbx: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := nstest.MainGuardingHostDirs(m)
+	code := testkit.Main(func() int { return nstest.MainGuardingHostDirs(m) })
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

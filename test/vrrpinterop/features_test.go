@@ -1,4 +1,4 @@
-package interop
+package vrrpinterop
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // startModel starts lbx watch with a model written by the test.
@@ -45,17 +46,6 @@ func hasAddr(p *peer, vip string) bool {
 	return strings.Contains(out, " "+vip+"/")
 }
 
-func waitFor(t *testing.T, what string, within time.Duration, f func() bool) {
-	t.Helper()
-	end := time.Now().Add(within)
-	for !f() {
-		if time.Now().After(end) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func writeScript(t *testing.T, dir, name, body string) string {
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
@@ -88,7 +78,7 @@ func TestNotifyScripts(t *testing.T) {
 	p.startModel("version: 1\nglobal: {enable_script_security: true, script_user: root}\nvrrp_instances:\n" +
 		instanceYAML("VI_1", 51, 150, "10.77.0.100", fmt.Sprintf("    notify: {master: %s, any: %s}\n", master, any)))
 	read := func() string { b, _ := os.ReadFile(log); return string(b) }
-	waitFor(t, "notify MASTER", 5*time.Second, func() bool { return strings.Contains(read(), "any INSTANCE VI_1 MASTER 150") })
+	testkit.Eventually(t, "notify MASTER", 5*time.Second, func() bool { return strings.Contains(read(), "any INSTANCE VI_1 MASTER 150") })
 	for _, want := range []string{"any INSTANCE VI_1 BACKUP 150", "master"} {
 		if !strings.Contains(read(), want) {
 			t.Fatalf("notify log lacks %q:\n%s", want, read())
@@ -133,15 +123,15 @@ func TestTrackInterfaceFault(t *testing.T) {
 	a, b := twoLBX(t)
 	a.startModel("version: 1\nvrrp_instances:\n" + instanceYAML("VI_1", 51, 150, "10.77.0.100", "    track_interfaces: [{name: trk0}]\n"))
 	b.startModel("version: 1\nvrrp_instances:\n" + instanceYAML("VI_1", 51, 100, "10.77.0.100", ""))
-	waitFor(t, "a master", 5*time.Second, func() bool { return hasAddr(a, "10.77.0.100") && !hasAddr(b, "10.77.0.100") })
+	testkit.Eventually(t, "a master", 5*time.Second, func() bool { return hasAddr(a, "10.77.0.100") && !hasAddr(b, "10.77.0.100") })
 	a.ns.Run(t, "ip", "link", "set", "trk0", "down")
 	// FAULT sends priority 0: b takes over after Skew_Time.
-	waitFor(t, "b master after a's FAULT", time.Second, func() bool { return hasAddr(b, "10.77.0.100") && !hasAddr(a, "10.77.0.100") })
+	testkit.Eventually(t, "b master after a's FAULT", time.Second, func() bool { return hasAddr(b, "10.77.0.100") && !hasAddr(a, "10.77.0.100") })
 	if !strings.Contains(a.out.String(), "to=FAULT") {
 		t.Fatalf("no FAULT transition logged:\n%s", a.out.String())
 	}
 	a.ns.Run(t, "ip", "link", "set", "trk0", "up")
-	waitFor(t, "a preempts back", 2*time.Second, func() bool { return hasAddr(a, "10.77.0.100") && !hasAddr(b, "10.77.0.100") })
+	testkit.Eventually(t, "a preempts back", 2*time.Second, func() bool { return hasAddr(a, "10.77.0.100") && !hasAddr(b, "10.77.0.100") })
 }
 
 // track_script with a negative weight: the failing script lowers the
@@ -153,11 +143,11 @@ func TestTrackScriptWeight(t *testing.T) {
 	a.startModel(fmt.Sprintf("version: 1\nscripts:\n  chk: {script: \"test -e %s\", interval: 0.1s, weight: -60, fall: 2, rise: 2}\nvrrp_instances:\n", flag) +
 		instanceYAML("VI_1", 51, 150, "10.77.0.100", "    track_scripts: [{name: chk}]\n"))
 	b.startModel("version: 1\nvrrp_instances:\n" + instanceYAML("VI_1", 51, 100, "10.77.0.100", ""))
-	waitFor(t, "a master", 5*time.Second, func() bool { return hasAddr(a, "10.77.0.100") && !hasAddr(b, "10.77.0.100") })
+	testkit.Eventually(t, "a master", 5*time.Second, func() bool { return hasAddr(a, "10.77.0.100") && !hasAddr(b, "10.77.0.100") })
 	os.Remove(flag)
-	waitFor(t, "b preempts a at priority 90", 3*time.Second, func() bool { return hasAddr(b, "10.77.0.100") && !hasAddr(a, "10.77.0.100") })
+	testkit.Eventually(t, "b preempts a at priority 90", 3*time.Second, func() bool { return hasAddr(b, "10.77.0.100") && !hasAddr(a, "10.77.0.100") })
 	os.WriteFile(flag, nil, 0o644)
-	waitFor(t, "a back at 150", 3*time.Second, func() bool { return hasAddr(a, "10.77.0.100") && !hasAddr(b, "10.77.0.100") })
+	testkit.Eventually(t, "a back at 150", 3*time.Second, func() bool { return hasAddr(a, "10.77.0.100") && !hasAddr(b, "10.77.0.100") })
 }
 
 // A sync group moves together: one member's fault moves both addresses.
@@ -172,11 +162,11 @@ func TestSyncGroup(t *testing.T) {
 		instanceYAML("VI_2", 62, 100, "10.77.0.102", ""))
 	both := func(p *peer) bool { return hasAddr(p, "10.77.0.101") && hasAddr(p, "10.77.0.102") }
 	none := func(p *peer) bool { return !hasAddr(p, "10.77.0.101") && !hasAddr(p, "10.77.0.102") }
-	waitFor(t, "a holds both", 5*time.Second, func() bool { return both(a) && none(b) })
+	testkit.Eventually(t, "a holds both", 5*time.Second, func() bool { return both(a) && none(b) })
 	a.ns.Run(t, "ip", "link", "set", "trk0", "down")
-	waitFor(t, "both move to b", 2*time.Second, func() bool { return both(b) && none(a) })
+	testkit.Eventually(t, "both move to b", 2*time.Second, func() bool { return both(b) && none(a) })
 	a.ns.Run(t, "ip", "link", "set", "trk0", "up")
-	waitFor(t, "both back to a", 3*time.Second, func() bool { return both(a) && none(b) })
+	testkit.Eventually(t, "both back to a", 3*time.Second, func() bool { return both(a) && none(b) })
 }
 
 var _ = nstest.Unique
@@ -192,7 +182,7 @@ func TestNoSourceAddressFault(t *testing.T) {
 	b.start()
 	b.waitVIP(true, v3fast.mdi(100)+5*time.Second, time.Now())
 	a.start()
-	waitFor(t, "lbx in FAULT without an address", 5*time.Second, func() bool {
+	testkit.Eventually(t, "lbx in FAULT without an address", 5*time.Second, func() bool {
 		return strings.Contains(a.out.String(), "to=FAULT")
 	})
 	if in := a.status(); in.State != "FAULT" {
@@ -209,7 +199,7 @@ func TestNoSourceAddressFault(t *testing.T) {
 	// go out from the new one, never from the VIP, and the master holds.
 	a.ns.Run(t, "ip", "addr", "add", "10.78.0.1/24", "dev", "eth0")
 	a.ns.Run(t, "ip", "addr", "del", a.ip+"/24", "dev", "eth0")
-	waitFor(t, "lbx sends from 10.78.0.1", 2*time.Second, func() bool {
+	testkit.Eventually(t, "lbx sends from 10.78.0.1", 2*time.Second, func() bool {
 		return strings.Contains(a.out.String(), `msg="vrrp source address" instance=VI_1 address=10.78.0.1`)
 	})
 	a.waitVIP(true, 2*time.Second, time.Now())
@@ -219,5 +209,5 @@ func TestNoSourceAddressFault(t *testing.T) {
 	}
 	a.ns.Run(t, "ip", "addr", "flush", "dev", "eth0")
 	b.waitVIP(true, v3fast.mdi(100)+2*time.Second, time.Now())
-	waitFor(t, "lbx in FAULT after the flush", 2*time.Second, func() bool { return a.status().State == "FAULT" })
+	testkit.Eventually(t, "lbx in FAULT after the flush", 2*time.Second, func() bool { return a.status().State == "FAULT" })
 }

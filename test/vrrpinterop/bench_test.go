@@ -1,21 +1,20 @@
-package interop
+package vrrpinterop
 
 import (
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/nstest"
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // arpWatch reports, from an observer namespace, the time of each
@@ -269,26 +268,8 @@ func median(v []int) int {
 
 func mib(kib int) float64 { return float64(kib) / 1024 }
 
-var shipped struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// shippedBin builds lbx as make build does (CGO_ENABLED=0, -trimpath) into
-// the harness's directory, once.
+// shippedBin is lbx as make build makes it (static, -trimpath), the
+// build operators run; lbxBin may be a race or cgo build.
 func shippedBin(b *testing.B) string {
-	shipped.once.Do(func() {
-		shipped.path = filepath.Join(filepath.Dir(lbxBin), "lbx-static")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", shipped.path, "./cmd/lbx")
-		cmd.Dir = "../.."
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			shipped.err = fmt.Errorf("go build ./cmd/lbx (static): %v\n%s", err, out)
-		}
-	})
-	if shipped.err != nil {
-		b.Fatal(shipped.err)
-	}
-	return shipped.path
+	return filepath.Join(testkit.Binaries(b, "./cmd/lbx"), "lbx")
 }
