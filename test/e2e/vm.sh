@@ -38,8 +38,9 @@ if [[ -z "$lbx" ]]; then
 fi
 # relisten (test/e2e/relisten): bench-watch raises busybox httpd's accept
 # backlog with it. holdconn (test/e2e/holdconn): bgp-ecmp-survival's
-# long-lived connections.
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./test/e2e/relisten ./test/e2e/holdconn)
+# long-lived connections. vrrpparity (test/wildconf/vrrpparity):
+# parity-wild-vrrp's comparison with keepalived's dump.
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./test/e2e/relisten ./test/e2e/holdconn ./test/wildconf/vrrpparity)
 lbxcheck=$(dirname "$lbx")/lbx-check
 [[ -x "$lbxcheck" ]] || { echo "vm: $lbxcheck missing (build it next to $lbx: go build -o DIR/ ./cmd/lbx ./cmd/lbx-check)" >&2; exit 1; }
 
@@ -50,14 +51,15 @@ ov=$work/ov
 mkdir -p "$ov/e2e/scenarios" "$ov/e2e/examples" "$ov/usr/local/bin"
 cp "$lbx" "$ov/usr/local/bin/lbx"
 cp "$lbxcheck" "$ov/usr/local/bin/lbx-check"
-cp "$work/relisten" "$work/holdconn" "$ov/usr/local/bin/"
+cp "$work/relisten" "$work/holdconn" "$work/vrrpparity" "$ov/usr/local/bin/"
 # lbx-bgp (lbx watch's BGP speaker) when built next to lbx.
 [[ ! -x $(dirname "$lbx")/lbx-bgp ]] || cp "$(dirname "$lbx")/lbx-bgp" "$ov/usr/local/bin/lbx-bgp"
 cp "$here"/guest/lib.sh "$here"/guest/watch-lib.sh "$ov/e2e/"
 cp "$here"/scenarios/*.sh "$ov/e2e/scenarios/"
 cp "$repo"/examples/*.yaml "$ov/e2e/examples/" 2>/dev/null || true
-# The wild keepalived.conf corpus (test/wildconf) for parity-wild: the
-# files keepalived accepts that declare virtual servers, at /e2e/wild.
+# The wild keepalived.conf corpus (test/wildconf) for parity-wild and
+# parity-wild-vrrp: the files keepalived accepts that declare virtual
+# servers, or VRRP with lvs_sync_daemon, at /e2e/wild.
 mkdir -p "$ov/e2e/wild"
 (cd "$repo" && go run ./test/wildconf/stage "$ov/e2e/wild")
 case $mode in

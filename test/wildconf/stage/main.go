@@ -9,7 +9,10 @@
 // OUTDIR/index has one line per configuration, tab-separated: its name,
 // the main file's path in the guest, the tree to copy to /etc/keepalived
 // ("-" when none: includes that name absolute paths, the manifest's
-// places) and the interfaces it names (comma-separated). OUTDIR/skipped
+// places) and the interfaces it names (comma-separated). OUTDIR/vrrp-sync
+// has the same lines for the accepted configurations with VRRP instances
+// and lvs_sync_daemon, whose VRRP process needs IPVS (the
+// parity-wild-vrrp scenario; TestWildVRRP skips them). OUTDIR/skipped
 // holds how many configurations were left out because the shared store
 // (../shared/corpus/wild, GPL and unlicensed files) is absent.
 package main
@@ -20,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	kaverdict "github.com/lbx-dev/lbx/test/wildconf/verdict"
@@ -44,7 +48,11 @@ const guestRoot = "/e2e/wild"
 // placedDir is where includes with absolute paths look (as test/wildconf).
 const placedDir = "/etc/keepalived"
 
-var virtualServer = regexp.MustCompile(`(?m)^[ \t]*virtual_server[ \t]`)
+var (
+	virtualServer = regexp.MustCompile(`(?m)^[ \t]*virtual_server[ \t]`)
+	vrrpInstance  = regexp.MustCompile(`(?m)^[ \t]*vrrp_instance[ \t]`)
+	syncDaemon    = regexp.MustCompile(`(?m)^[ \t]*lvs_sync_daemon(_interface)?[ \t]`)
+)
 
 func main() {
 	if len(os.Args) != 2 {
@@ -72,7 +80,7 @@ func stage(out string) error {
 	}
 	stores := map[string]string{"repo": filepath.Join(here, "files"),
 		"shared": kaverdict.SharedStore(filepath.Join(here, "..", ".."))}
-	var index strings.Builder
+	var index, vrrpSync strings.Builder
 	skipped := 0
 	for i, e := range m.Entries {
 		// see docs/corpus.md.
@@ -84,47 +92,52 @@ func stage(out string) error {
 			skipped++
 			continue
 		}
-		line, err := stageEntry(out, fmt.Sprintf("placed/%d", i), src, e)
+		line, has, err := stageEntry(out, fmt.Sprintf("placed/%d", i), src, e)
 		if err != nil {
 			return fmt.Errorf("%s: %w", e.Name, err)
 		}
-		index.WriteString(line)
+		if has(virtualServer) {
+			index.WriteString(line)
+		}
+		if has(vrrpInstance) && has(syncDaemon) {
+			vrrpSync.WriteString(line)
+		}
 	}
-	if err := os.WriteFile(filepath.Join(out, "index"), []byte(index.String()), 0o644); err != nil {
-		return err
+	for name, b := range map[string]*strings.Builder{"index": &index, "vrrp-sync": &vrrpSync} {
+		if err := os.WriteFile(filepath.Join(out, name), []byte(b.String()), 0o644); err != nil {
+			return err
+		}
 	}
 	return os.WriteFile(filepath.Join(out, "skipped"), []byte(fmt.Sprintln(skipped)), 0o644)
 }
 
 // stageEntry copies one configuration's files and returns its index line
-// ("" when none of its files declares a virtual server).
-func stageEntry(out, placed, src string, e entry) (string, error) {
-	hasVS := false
+// and whether any of its files matches a pattern.
+func stageEntry(out, placed, src string, e entry) (string, func(*regexp.Regexp) bool, error) {
+	var all [][]byte
+	has := func(re *regexp.Regexp) bool { return slices.ContainsFunc(all, re.Match) }
 	for _, f := range e.Files {
 		data, err := os.ReadFile(filepath.Join(src, f.Path))
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
-		hasVS = hasVS || virtualServer.Match(data)
+		all = append(all, data)
 		dst := filepath.Join(out, "store", e.Repo, f.Path)
 		if p, ok := e.Places[f.Path]; ok {
 			dst = filepath.Join(out, placed, strings.TrimPrefix(p, placedDir))
 		}
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			return "", err
+			return "", nil, err
 		}
-	}
-	if !hasVS {
-		return "", nil
 	}
 	main, tree := filepath.Join(guestRoot, "store", e.Repo, e.Files[0].Path), "-"
 	if p, ok := e.Places[e.Files[0].Path]; ok {
 		main, tree = p, filepath.Join(guestRoot, placed)
 	}
-	return fmt.Sprintf("%s\t%s\t%s\t%s\n", e.Name, main, tree, strings.Join(e.Interfaces, ",")), nil
+	return fmt.Sprintf("%s\t%s\t%s\t%s\n", e.Name, main, tree, strings.Join(e.Interfaces, ",")), has, nil
 }
 
 // wildDir is test/wildconf, found from the working directory (the
