@@ -63,7 +63,7 @@ test-ansible:
 # keepalived.conf files from the wild (test/wildconf, docs/corpus.md):
 # keepalived 2.2.7's own verdicts in namespaces, and lbx convert on each.
 test-wildconf:
-	$(GO) test -count=1 -run '^(TestWild|TestParseDump)' ./test/wildconf
+	$(GO) test -count=1 -run '^(TestWild|TestParseDump|TestCompare)' ./test/wildconf ./test/wildconf/vrrpdump
 
 # The fault-injection suite (docs/hardening.md): kill -9 of lbx apply and
 # of lbx watch during a reload (LBX_FAULT_POINTS each, default 50), full

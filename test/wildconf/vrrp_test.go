@@ -137,7 +137,7 @@ func TestWildVRRP(t *testing.T) {
 				}
 				dump := keepalivedDump(t, e)
 				if slices.ContainsFunc(dump, vrrpdump.NoIPVS) {
-					testkit.Skip(t, "keepalived's VRRP process needs IPVS here (lvs_sync_daemon), which this host's kernel lacks: the VM tier's")
+					testkit.Skip(t, "keepalived's VRRP process needs IPVS here (lvs_sync_daemon), which this host's kernel lacks: the VM's parity-wild-vrrp compares it (test/e2e)")
 				}
 				ka := vrrpdump.Parse(dump)
 				if len(ka) == 0 {
