@@ -14,6 +14,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/lbx-dev/lbx/internal/procsys"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -114,7 +115,7 @@ func (k *NetKernel) DeleteAddressPromoting(ctx context.Context, a state.Address)
 		if old, err = os.ReadFile(path); err != nil || strings.TrimSpace(string(old)) == "1" {
 			return err
 		}
-		return writeProcFile(path, "1")
+		return procsys.Write(path, "1")
 	})
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -126,23 +127,9 @@ func (k *NetKernel) DeleteAddressPromoting(ctx context.Context, a state.Address)
 	if strings.TrimSpace(string(old)) == "1" {
 		return delErr
 	}
-	err = inNetns(k.netnsPath, func() error { return writeProcFile(path, strings.TrimSpace(string(old))) })
+	err = inNetns(k.netnsPath, func() error { return procsys.Write(path, strings.TrimSpace(string(old))) })
 	if err != nil && !errors.Is(err, fs.ErrNotExist) && delErr == nil {
 		return fmt.Errorf("deleted address %s, but could not put %s back to %s: %w", a.Key, path, strings.TrimSpace(string(old)), err)
 	}
 	return delErr
-}
-
-// writeProcFile writes a setting's file, which exists or does not: no
-// create, no truncate (/proc takes the one write).
-func writeProcFile(path, value string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(value + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

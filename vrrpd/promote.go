@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/lbx-dev/lbx/internal/procsys"
 )
 
 // promoteSettings sets promote_secondaries on the interfaces of the
@@ -42,7 +44,7 @@ func (p *promoteSettings) set(insts []*Instance, log *slog.Logger) {
 		path := filepath.Join(p.dir, in.Interface, "promote_secondaries")
 		old, err := os.ReadFile(path)
 		if err == nil && strings.TrimSpace(string(old)) != "1" {
-			err = writeSetting(path, "1")
+			err = procsys.Write(path, "1")
 		}
 		if err != nil {
 			// Not seen: a reload after the interface appears tries again.
@@ -60,25 +62,11 @@ func (p *promoteSettings) set(insts []*Instance, log *slog.Logger) {
 // restore puts back the settings set changed (at stop, after the release).
 func (p *promoteSettings) restore(log *slog.Logger) {
 	for iface, old := range p.changed {
-		err := writeSetting(filepath.Join(p.dir, iface, "promote_secondaries"), old)
+		err := procsys.Write(filepath.Join(p.dir, iface, "promote_secondaries"), old)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) { // a link gone took its setting with it
 			log.Warn("cannot put promote_secondaries back", "interface", iface, "value", old, "err", err)
 		}
 		delete(p.changed, iface)
 		delete(p.seen, iface)
 	}
-}
-
-// writeSetting writes a /proc/sys file, which exists or does not: no
-// create, no truncate.
-func writeSetting(path, value string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(value + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
