@@ -187,3 +187,21 @@ links_for() {
 		[[ -e /sys/class/net/$l ]] || dummy "$l"
 	done
 }
+
+# wild_links NAMES: a dummy link (up, multicast: keepalived's VRRP wants
+# it) for each interface a corpus file names (comma-separated), and
+# wild_unlinks NAMES deletes them again; for the parity-wild scenarios.
+wild_links() {
+	local l
+	for l in ${1//,/ }; do
+		ip link show "$l" >/dev/null 2>&1 && continue
+		ip link add "$l" type dummy 2>/dev/null && ip link set "$l" multicast on up
+	done
+	return 0
+}
+
+wild_unlinks() {
+	local l
+	for l in ${1//,/ }; do ip link del "$l" 2>/dev/null || true; done
+	return 0
+}

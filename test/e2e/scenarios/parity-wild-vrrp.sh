@@ -17,21 +17,6 @@
 index=/e2e/wild/vrrp-sync
 [[ -f $index ]] || fail "no staged corpus at $index (vm.sh runs test/wildconf/stage)"
 
-# links NAMES: a dummy link (up, multicast: keepalived's VRRP wants it)
-# for each interface the file names.
-links() {
-	local l
-	for l in ${1//,/ }; do
-		ip link show "$l" >/dev/null 2>&1 && continue
-		ip link add "$l" type dummy && ip link set "$l" multicast on up
-	done
-}
-
-unlinks() {
-	local l
-	for l in ${1//,/ }; do ip link del "$l" 2>/dev/null || true; done
-}
-
 # keepalived_dump N MAIN: keepalived's VRRP process on MAIN, its log (with
 # the dump) in ka-N.log, stopped once the dump's VRRP topology is out (or
 # it stopped, or 90 s: a file with hundreds of instances takes tens of s).
@@ -58,7 +43,7 @@ while IFS=$'\t' read -r name main tree ifaces; do
 	n=$total
 	note "[$n] $name"
 	[[ $tree == - ]] || { rm -rf /etc/keepalived && cp -a "$tree" /etc/keepalived; }
-	links "$ifaces"
+	wild_links "$ifaces"
 	keepalived_dump "$n" "$main"
 	if ! lbx convert --config-id lbxtest "$main" >"$n.yaml" 2>"convert-$n.err"; then
 		refused=$((refused + 1)) failed+=("$name: lbx convert refuses it")
@@ -79,7 +64,7 @@ while IFS=$'\t' read -r name main tree ifaces; do
 		fi
 	fi
 	[[ $tree == - ]] || rm -rf /etc/keepalived
-	unlinks "$ifaces"
+	wild_unlinks "$ifaces"
 done <"$index"
 
 skipped=$(cat /e2e/wild/skipped)

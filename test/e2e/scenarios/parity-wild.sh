@@ -30,22 +30,6 @@ ip route add default dev lbxsink
 ip -6 addr add 2001:db8:ffff::1/64 dev lbxsink nodad 2>/dev/null || true
 ip -6 route add default dev lbxsink 2>/dev/null || true
 
-# links NAMES: a dummy link (up) for each interface the file names.
-links() {
-	local l
-	for l in ${1//,/ }; do
-		ip link show "$l" >/dev/null 2>&1 && continue
-		ip link add "$l" type dummy 2>/dev/null && ip link set "$l" up
-	done
-	return 0
-}
-
-unlinks() {
-	local l
-	for l in ${1//,/ }; do ip link del "$l" 2>/dev/null || true; done
-	return 0
-}
-
 # stable_table OUT: waits until ipvsadm-save -n gives the same (non-empty
 # once anything shows) output twice 0.3 s apart, then writes it to OUT.
 stable_table() {
@@ -124,12 +108,12 @@ while IFS=$'\t' read -r name main tree ifaces; do
 	n=$total
 	note "[$n] $name"
 	[[ $tree == - ]] || { rm -rf /etc/keepalived && cp -a "$tree" /etc/keepalived; }
-	links "$ifaces"
+	wild_links "$ifaces"
 	if ! keepalived_table "$n" "$main"; then
 		noka=$((noka + 1)) nostart+=("$name")
 		tail -5 "ka-$n.log" || true
 		note "  keepalived did not start"
-		unlinks "$ifaces"
+		wild_unlinks "$ifaces"
 		continue
 	fi
 	if ! grep -q '^-A' "ka-$n.save"; then
@@ -140,7 +124,7 @@ while IFS=$'\t' read -r name main tree ifaces; do
 		refused=$((refused + 1)) refusing+=("$name")
 		grep -m3 error "convert-$n.err" || true
 		note "  lbx convert refuses it (a known failure of TestWildConvert)"
-		unlinks "$ifaces"
+		wild_unlinks "$ifaces"
 		continue
 	fi
 	rm -rf /var/lib/lbx /run/lbx
@@ -183,7 +167,7 @@ while IFS=$'\t' read -r name main tree ifaces; do
 	ipvsadm -C
 	rm -rf /var/lib/lbx /run/lbx
 	[[ $tree == - ]] || rm -rf /etc/keepalived
-	unlinks "$ifaces"
+	wild_unlinks "$ifaces"
 done <"$index"
 
 skipped=$(cat /e2e/wild/skipped)
