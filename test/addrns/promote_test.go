@@ -3,7 +3,6 @@ package addrns_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -119,12 +118,12 @@ func TestVRRPReleaseKeepsHandAddedSecondary(t *testing.T) {
 		{"stop", func(t *testing.T, w *watchProc, ns *nstest.NS) { w.stop(t) }},
 		{"transition to FAULT", func(t *testing.T, w *watchProc, ns *nstest.NS) {
 			ns.Run(t, "ip", "link", "set", "d1", "down")
-			waitFor(t, "the VIP released", func() bool { return !strings.Contains(addrs(ns), "192.0.2.50/") })
+			testkit.Eventually(t, "the VIP released", 15*time.Second, func() bool { return !strings.Contains(addrs(ns), "192.0.2.50/") })
 		}},
 		{"reload without the instance", func(t *testing.T, w *watchProc, ns *nstest.NS) {
 			os.WriteFile(w.file, []byte("version: 1\n"), 0o644)
-			w.cmd.Process.Signal(syscall.SIGHUP)
-			waitFor(t, "the VIP released", func() bool { return !strings.Contains(addrs(ns), "192.0.2.50/") })
+			w.Cmd.Process.Signal(syscall.SIGHUP)
+			testkit.Eventually(t, "the VIP released", 15*time.Second, func() bool { return !strings.Contains(addrs(ns), "192.0.2.50/") })
 		}},
 	}
 	bin := buildLBX(t)
@@ -132,7 +131,7 @@ func TestVRRPReleaseKeepsHandAddedSecondary(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ns := promoteNS(t)
 			w := startWatch(t, ns, bin, vrrpModel)
-			waitFor(t, "the VIP", func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
+			testkit.Eventually(t, "the VIP", 15*time.Second, func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
 			addHand(t, ns)
 			tc.release(t, w, ns)
 			a := addrs(ns)
@@ -146,32 +145,17 @@ func TestVRRPReleaseKeepsHandAddedSecondary(t *testing.T) {
 	}
 }
 
+// buildLBX is lbx built once for the package (static, as make build).
 func buildLBX(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lbx")
-	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/lbx").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build lbx: %v\n%s", err, out)
-	}
-	return bin
+	return filepath.Join(testkit.Binaries(t, "./cmd/lbx"), "lbx")
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
-// watchProc is `lbx watch` in a namespace, with its own state and run
-// directories (nothing in the host's /var/lib/lbx or /run/lbx); killed at
-// cleanup, its log shown when the test failed.
+// watchProc is lbx watch in a namespace (nstest.Start: killed at
+// cleanup, its log shown when the test failed) and its model file.
 type watchProc struct {
-	cmd  *exec.Cmd
+	*nstest.Proc
 	file string
-	done chan error
 }
 
 func startWatch(t *testing.T, ns *nstest.NS, bin, model string) *watchProc {
@@ -182,45 +166,17 @@ func startWatch(t *testing.T, ns *nstest.NS, bin, model string) *watchProc {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	w := &watchProc{file: filepath.Join(dir, "lbx.yaml"), done: make(chan error, 1)}
+	w := &watchProc{file: filepath.Join(dir, "lbx.yaml")}
 	if err := os.WriteFile(w.file, []byte(model), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logf, err := os.Create(filepath.Join(t.TempDir(), "watch.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.cmd = ns.Cmd(bin, "watch", "-f", w.file, "--state-dir", dir, "--run-dir", dir, "--checker", "inline")
-	w.cmd.Stdout, w.cmd.Stderr = logf, logf
-	if err := w.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { w.done <- w.cmd.Wait() }()
-	t.Cleanup(func() {
-		w.cmd.Process.Kill()
-		<-w.done
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("watch log:\n%s", b)
-		}
-	})
+	cmd := ns.Cmd(bin, "watch", "-f", w.file, "--state-dir", dir, "--run-dir", dir, "--checker", "inline")
+	w.Proc = nstest.Start(t, cmd, filepath.Join(t.TempDir(), "watch.log"))
 	return w
 }
 
 // stop sends SIGTERM and wants a clean exit within 15 s.
-func (w *watchProc) stop(t *testing.T) {
-	t.Helper()
-	w.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-w.done:
-		w.done <- err // for the cleanup
-		if err != nil {
-			t.Fatalf("lbx watch exit: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("lbx watch did not stop on SIGTERM")
-	}
-}
+func (w *watchProc) stop(t *testing.T) { t.Helper(); w.Stop(t, 15*time.Second) }
 
 // TestVRRPPromoteSecondariesSetting: an instance with promote_secondaries
 // has the setting on its interface before its VIP is added, and lbx
@@ -229,7 +185,7 @@ func TestVRRPPromoteSecondariesSetting(t *testing.T) {
 	bin := buildLBX(t)
 	ns := promoteNS(t)
 	w := startWatch(t, ns, bin, strings.Replace(vrrpModel, "    version: 3\n", "    version: 3\n    promote_secondaries: true\n", 1))
-	waitFor(t, "the VIP", func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
+	testkit.Eventually(t, "the VIP", 15*time.Second, func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
 	if got := promoteSetting(t, ns); got != "1" {
 		t.Fatalf("promote_secondaries is %s while the instance runs, want 1", got)
 	}
@@ -250,20 +206,20 @@ func TestStaleVIPReleaseKeepsHandAddedSecondary(t *testing.T) {
 	bin := buildLBX(t)
 	ns := promoteNS(t)
 	w := startWatch(t, ns, bin, vrrpModel)
-	waitFor(t, "the VIP", func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
-	w.cmd.Process.Kill()
-	<-w.done
-	w.done <- nil // for the cleanup
+	testkit.Eventually(t, "the VIP", 15*time.Second, func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
+	w.Cmd.Process.Kill()
+	<-w.Done
+	w.Done <- nil // for the cleanup
 	addHand(t, ns)
 	// Started as BACKUP: the stale VIP is released first, and the
 	// instance becomes MASTER again after Master_Down_Interval (3.6 s).
 	backup := strings.NewReplacer("state: MASTER", "state: BACKUP", "priority: 255", "priority: 100", "advert_int: 0.1", "advert_int: 1").Replace(vrrpModel)
 	w = startWatch(t, ns, bin, backup)
-	waitFor(t, "the stale VIP released", func() bool { return !strings.Contains(addrs(ns), "192.0.2.50/") })
+	testkit.Eventually(t, "the stale VIP released", 15*time.Second, func() bool { return !strings.Contains(addrs(ns), "192.0.2.50/") })
 	if a := addrs(ns); !strings.Contains(a, handAdded) {
 		t.Fatalf("the stale VIP's release took %s down; d0 has:\n%s", handAdded, a)
 	}
-	waitFor(t, "the VIP back (MASTER)", func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
+	testkit.Eventually(t, "the VIP back (MASTER)", 15*time.Second, func() bool { return strings.Contains(addrs(ns), "192.0.2.50/24") })
 	w.stop(t)
 	if a := addrs(ns); !strings.Contains(a, handAdded) {
 		t.Fatalf("after the stop, %s is gone; d0 has:\n%s", handAdded, a)

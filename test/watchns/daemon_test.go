@@ -9,10 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,31 +20,13 @@ import (
 )
 
 // daemon is an lbx (or keepalived) process started by a test in a
-// namespace; killed at cleanup, its log (dir/NAME.log) shown when the test
-// failed.
-type daemon struct {
-	cmd  *exec.Cmd
-	done chan error
-}
+// namespace (nstest.Start): killed at cleanup, its log (dir/NAME.log)
+// shown when the test failed.
+type daemon = nstest.Proc
 
 func startDaemon(t *testing.T, ns *nstest.NS, dir, logName string, name string, args ...string) *daemon {
 	t.Helper()
-	logf, _ := os.Create(filepath.Join(dir, logName+".log"))
-	d := &daemon{cmd: ns.Cmd(name, args...), done: make(chan error, 1)}
-	d.cmd.Stdout, d.cmd.Stderr = logf, logf
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.done <- d.cmd.Wait() }()
-	t.Cleanup(func() {
-		d.cmd.Process.Kill()
-		<-d.done
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("%s log:\n%s", logName, b)
-		}
-	})
-	return d
+	return nstest.Start(t, ns.Cmd(name, args...), filepath.Join(dir, logName+".log"))
 }
 
 // startWatch starts `lbx watch -f file` (bin) with extra flags. Its state
@@ -56,21 +36,6 @@ func startWatch(t *testing.T, ns *nstest.NS, dir, bin, file string, extra ...str
 	t.Helper()
 	args := append([]string{"watch", "-f", file, "--state-dir", dir, "--run-dir", dir}, extra...)
 	return startDaemon(t, ns, dir, "watch", bin, args...)
-}
-
-// stop sends SIGTERM and wants a clean exit within 15 s.
-func (d *daemon) stop(t *testing.T) {
-	t.Helper()
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-d.done:
-		d.done <- err // for the cleanup
-		if err != nil {
-			t.Fatalf("%s exit: %v", d.cmd.Path, err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("%s did not stop on SIGTERM", d.cmd.Path)
-	}
 }
 
 // linkedNamespace is a namespace with link d0 up at 192.0.2.1/24 (the
@@ -177,7 +142,7 @@ func TestDaemonInNamespace(t *testing.T) {
 	testkit.Eventually(t, "hand-deleted address restored", settle, func() bool { return strings.Contains(addrs(), "192.0.2.10/24") })
 
 	// SIGTERM: clean exit, VRRP address released, static ones kept.
-	w.stop(t)
+	w.Stop(t, stopWithin)
 	a := addrs()
 	if strings.Contains(a, "192.0.2.50/24") || !strings.Contains(a, "192.0.2.10/24") {
 		t.Fatalf("after stop: %s", a)

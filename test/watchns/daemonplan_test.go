@@ -156,7 +156,7 @@ func TestPlanShowsDaemonChanges(t *testing.T) {
 	}
 
 	// No daemon: the VRRP instance waits for lbx watch, and plan says so.
-	w.stop(t)
+	w.Stop(t, stopWithin)
 	out, code = exitCode(t, ns, bin, planArgs...)
 	if !strings.Contains(out, "no lbx watch is running: VRRP instances and global daemon settings take effect when lbx watch starts") {
 		t.Fatalf("plan without a daemon: exit %d\n%s", code, out)

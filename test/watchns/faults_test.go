@@ -269,12 +269,12 @@ func (p *pair) invariants(t *testing.T, fault string, statics []string) {
 func (p *pair) stop(t *testing.T, fault string) {
 	t.Helper()
 	at := time.Now()
-	p.w.cmd.Process.Signal(syscall.SIGTERM)
+	p.w.Cmd.Process.Signal(syscall.SIGTERM)
 	var err error
 	ok := false
 	select {
-	case err = <-p.w.done:
-		p.w.done <- err
+	case err = <-p.w.Done:
+		p.w.Done <- err
 		ok = err == nil
 	case <-time.After(5 * time.Second):
 		err = fmt.Errorf("still running 5 s after SIGTERM")
@@ -285,9 +285,9 @@ func (p *pair) stop(t *testing.T, fault string) {
 
 // kill9 kills the victim at once (no priority 0 advert, no cleanup).
 func (p *pair) kill9() {
-	p.w.cmd.Process.Kill()
-	err := <-p.w.done
-	p.w.done <- err
+	p.w.Cmd.Process.Kill()
+	err := <-p.w.Done
+	p.w.Done <- err
 }
 
 // claims reports whether an ownership record under dir claims address a.
@@ -385,7 +385,7 @@ func faultReloadKill(t *testing.T, p *pair, points int) {
 	// How long the load and claim take here: SIGHUP to the first change.
 	swap()
 	base, at := changes.Load(), time.Now()
-	p.w.cmd.Process.Signal(syscall.SIGHUP)
+	p.w.Cmd.Process.Signal(syscall.SIGHUP)
 	waitUntil(10*time.Second, func() bool { return changes.Load() > base })
 	load := time.Since(at)
 	waitUntil(10*time.Second, func() bool { return changes.Load()-base >= 2*n })
@@ -395,7 +395,7 @@ func faultReloadKill(t *testing.T, p *pair, points int) {
 	for ; len(p.c.hupKills) < points && kills < 3*points; kills++ {
 		swap()
 		base := changes.Load()
-		p.w.cmd.Process.Signal(syscall.SIGHUP)
+		p.w.Cmd.Process.Signal(syscall.SIGHUP)
 		when := ""
 		if rng.IntN(4) == 0 {
 			delay := time.Duration(rng.Int64N(int64(load)))
@@ -461,14 +461,14 @@ func faultStateDir(t *testing.T, p *pair, how string) {
 		"sh", sdir, p.bin, p.file, p.vdir, p.vsock)
 	fault := "reload with a " + how + " state directory"
 	p.invariants(t, how+": the start", nil)
-	pid := strconv.Itoa(p.w.cmd.Process.Pid)
+	pid := strconv.Itoa(p.w.Cmd.Process.Pid)
 	if out, err := exec.Command("nsenter", "-t", pid, "-m", "sh", "-c", `dir="$1"; `+spoilState(how), "sh", sdir).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", how, err, out)
 	}
 	more := []string{"192.0.2.31/24", "192.0.2.32/24"}
 	os.WriteFile(p.file+".new", []byte(victimModel("", "", more)), 0o644)
 	os.Rename(p.file+".new", p.file)
-	p.w.cmd.Process.Signal(syscall.SIGHUP)
+	p.w.Cmd.Process.Signal(syscall.SIGHUP)
 	var reloadErr string
 	refused := waitUntil(5*time.Second, func() bool { reloadErr = reloadError(p); return reloadErr != "" })
 	p.c.hold(t, fault, "the reload is refused with a clear error", refused && strings.Contains(reloadErr, "owner"), "last_reload_error: "+reloadErr)
@@ -520,7 +520,7 @@ func faultHostileModels(t *testing.T, p *pair) {
 		}
 		os.Rename(tmp, p.file)
 		before := reloadError(p)
-		p.w.cmd.Process.Signal(syscall.SIGHUP)
+		p.w.Cmd.Process.Signal(syscall.SIGHUP)
 		var got string
 		refused := waitUntil(10*time.Second, func() bool { got = reloadError(p); return got != "" && got != before })
 		p.c.hold(t, fault, "refused with an error", refused, "last_reload_error: "+got)
@@ -529,7 +529,7 @@ func faultHostileModels(t *testing.T, p *pair) {
 		os.WriteFile(p.file, []byte(good), 0o644)
 		p.invariants(t, fault, nil)
 	}
-	p.w.cmd.Process.Signal(syscall.SIGHUP)
+	p.w.Cmd.Process.Signal(syscall.SIGHUP)
 	p.c.hold(t, "reload of the good model after the hostile ones", "accepted", waitUntil(10*time.Second, func() bool { return reloadError(p) == "" }), reloadError(p))
 	p.stop(t, "hostile models")
 }

@@ -116,10 +116,10 @@ func TestHangingNotifyKeepsVRRP(t *testing.T) {
 
 	// SIGTERM ends it within 5 s, and every notify script with it.
 	start := time.Now()
-	w.cmd.Process.Signal(syscall.SIGTERM)
+	w.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-w.done:
-		w.done <- err
+	case err := <-w.Done:
+		w.Done <- err
 		if err != nil {
 			t.Errorf("exit: %v", err)
 		}

@@ -14,6 +14,9 @@ import (
 // generous, since CI's two cores also run the other suites.
 const settle = 15 * time.Second
 
+// stopWithin bounds a daemon's clean exit after SIGTERM.
+const stopWithin = 15 * time.Second
+
 // Every daemon these tests start has its own --run-dir and --state-dir.
 func TestMain(m *testing.M) {
 	os.Exit(testkit.Main(func() int { return nstest.MainGuardingHostDirs(m) }))

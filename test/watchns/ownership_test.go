@@ -55,7 +55,7 @@ func TestOwnershipRecordPerNamespace(t *testing.T) {
 	testkit.Eventually(t, "ns1: .12 added and .11, recorded by apply --netns, deleted", settle, func() bool {
 		return has(ns1, "192.0.2.12") && !has(ns1, "192.0.2.11")
 	})
-	w.stop(t)
+	w.Stop(t, stopWithin)
 
 	// 3. lbx watch in ns2 with a model of .13: ns1's claim on .12 is not
 	// ns2's, so the hand-added .12 stays through resyncs.
@@ -65,7 +65,7 @@ func TestOwnershipRecordPerNamespace(t *testing.T) {
 	if !has(ns2, "192.0.2.12") {
 		t.Error("the daemon in ns2 deleted a hand-added address that only ns1's record claims")
 	}
-	w.stop(t)
+	w.Stop(t, stopWithin)
 
 	// One record per namespace, none the host's.
 	var want []string

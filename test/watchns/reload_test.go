@@ -87,7 +87,7 @@ func (r *watchRig) reload(t *testing.T, text string) {
 	if err := os.Rename(next, r.file); err != nil {
 		t.Fatal(err)
 	}
-	r.w.cmd.Process.Signal(syscall.SIGHUP)
+	r.w.Cmd.Process.Signal(syscall.SIGHUP)
 }
 
 // termWithin sends a SIGTERM and wants a clean exit within 5 s; during
@@ -95,10 +95,10 @@ func (r *watchRig) reload(t *testing.T, text string) {
 // took.
 func (r *watchRig) termWithin(t *testing.T, during func() string) time.Duration {
 	at := time.Now()
-	r.w.cmd.Process.Signal(syscall.SIGTERM)
+	r.w.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-r.w.done:
-		r.w.done <- err // for the cleanup
+	case err := <-r.w.Done:
+		r.w.Done <- err // for the cleanup
 		if err != nil {
 			t.Fatalf("exit: %v", err)
 		}

@@ -89,7 +89,7 @@ func TestRoutesLikeKeepalived(t *testing.T) {
 	kns := linkedNamespace(t, "kr")
 	k := startDaemon(t, kns, dir, "keepalived", "keepalived", "--vrrp", "-n", "-l", "-D", "-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"))
 	kept := waitRoutes(t, kns, "keepalived", all)
-	k.stop(t)
+	k.Stop(t, stopWithin)
 	kLeft := routesOf(kns, "keepalived")
 
 	model, err := exec.Command(bin, "convert", conf).Output()
@@ -120,7 +120,7 @@ func TestRoutesLikeKeepalived(t *testing.T) {
 	lns.Run(t, "ip", "route", "del", "10.1.0.0/16")
 	testkit.Eventually(t, "hand-deleted routes restored", settle, func() bool { return len(routesOf(lns, "229")) == all })
 
-	w.stop(t)
+	w.Stop(t, stopWithin)
 	lLeft := routesOf(lns, "229")
 	if len(kLeft) != 0 || len(lLeft) != static || !sameStatic(lLeft, kept) || !strings.Contains(strings.Join(lLeft, "\n"), "blackhole 10.3.0.0/16") {
 		t.Errorf("after SIGTERM: keepalived left %v (want none), lbx left %v (want its %d static routes)", kLeft, lLeft, static)
@@ -176,7 +176,7 @@ vrrp_instance VI_1 {
 `), 0o644)
 		ns := linkedNamespace(t, "lk")
 		k := startDaemon(t, ns, dir, "keepalived", "keepalived", "--vrrp", "-n", "-l", "-D", "-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"))
-		defer k.stop(t)
+		defer k.Stop(t, stopWithin)
 		bounce(t, ns, "keepalived")
 	})
 	t.Run("lbx", func(t *testing.T) {
@@ -193,7 +193,7 @@ routes:
 `), 0o644)
 		ns := linkedNamespace(t, "ld")
 		w := startWatch(t, ns, dir, bin, file)
-		defer w.stop(t)
+		defer w.Stop(t, stopWithin)
 		bounce(t, ns, "229")
 	})
 }

@@ -156,7 +156,7 @@ func TestTrackingMetricsAndStatus(t *testing.T) {
 
 	// A refused reload: the running model stays, the failure is counted.
 	os.WriteFile(file, []byte(model+"bogus: 1\n"), 0o644)
-	w.cmd.Process.Signal(syscall.SIGHUP)
+	w.Cmd.Process.Signal(syscall.SIGHUP)
 	waitSeries(t, body, "failed reload", map[string]string{
 		`lbx_reloads_total{result="failure"}`: "1",
 		`lbx_reloads_total{result="success"}`: "0",
@@ -169,7 +169,7 @@ func TestTrackingMetricsAndStatus(t *testing.T) {
 	// A good reload that drops VI_G: its series go, the others stay.
 	good := model[:strings.Index(model, "  - {name: VI_G")]
 	os.WriteFile(file, []byte(good), 0o644)
-	w.cmd.Process.Signal(syscall.SIGHUP)
+	w.Cmd.Process.Signal(syscall.SIGHUP)
 	waitSeries(t, body, "good reload", map[string]string{
 		`lbx_reloads_total{result="success"}`: "1",
 		`lbx_last_reload_successful`:          "1",
@@ -187,7 +187,7 @@ func TestTrackingMetricsAndStatus(t *testing.T) {
 		`lbx_vrrp_script_up{script="flag"}`: "1",
 		`lbx_vrrp_priority{` + vit + `}`:    "200",
 	})
-	w.stop(t)
+	w.Stop(t, stopWithin)
 }
 
 // parseSeries maps each sample line's series (name and labels) to its
