@@ -115,10 +115,7 @@ func parseDaemon(b []byte) (Daemon, bool) {
 		case daemonAttrState:
 			d.State = u32(v)
 		case daemonAttrMcastIfn:
-			if i := indexByte(v, 0); i >= 0 {
-				v = v[:i]
-			}
-			d.Interface = string(v)
+			d.Interface = cString(v)
 		case daemonAttrSyncID:
 			d.SyncID = u32(v)
 		case daemonAttrSyncMaxLen:

@@ -1,6 +1,7 @@
 package ipvsnl
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -259,10 +260,7 @@ func parseService(b []byte) (Service, bool) {
 		case svcAttrFWMark:
 			s.FWMark = u32(v)
 		case svcAttrSchedName:
-			if i := indexByte(v, 0); i >= 0 {
-				v = v[:i]
-			}
-			s.Sched = string(v)
+			s.Sched = cString(v)
 		case svcAttrFlags:
 			s.Flags = u32(v) // struct ip_vs_flags: flags, then mask
 		case svcAttrTimeout:
@@ -322,11 +320,11 @@ func parseDest(b []byte, svcFamily uint16) (DestDump, bool) {
 	return d, ok
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
+// cString is a NUL-terminated string attribute's text (the kernel's
+// fixed-size name fields carry the NUL and may carry padding after it).
+func cString(v []byte) string {
+	if i := bytes.IndexByte(v, 0); i >= 0 {
+		v = v[:i]
 	}
-	return -1
+	return string(v)
 }
