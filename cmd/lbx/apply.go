@@ -26,7 +26,7 @@ func init() {
 		autoApprove, prune bool
 		lockTimeout        time.Duration
 		t                  ops.Target
-		output             *cli.Output
+		output             *Output
 	)
 	c := &cobra.Command{
 		Use:   "apply [-f FILE | PLANFILE]",
@@ -121,7 +121,7 @@ Exit codes: 0 done (or nothing to do), 1 error, 3 stale plan, 4 lock held,
 		},
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
-	output = cli.OutputFlag(c, applyFormatVersion, "text", "json")
+	output = OutputFlag(c, applyFormatVersion, "text", "json")
 	c.Flags().BoolVar(&autoApprove, "auto-approve", false, "do not ask for confirmation")
 	c.Flags().BoolVar(&prune, "prune", false, "also delete IPVS services the model does not declare")
 	c.Flags().DurationVar(&lockTimeout, "lock-timeout", 10*time.Second, "how long to wait for another lbx holding the lock")
@@ -183,12 +183,12 @@ type applyDoc struct {
 // report prints an apply result and passes the error (with its exit code)
 // on. With -o json the document is printed also on failure, with what was
 // done before it, so wrappers always have one JSON object to read.
-func report(res *apply.Result, err error, output *cli.Output, notes ...string) error {
+func report(res *apply.Result, err error, output *Output, notes ...string) error {
 	return reportAll(res, err, output, nil, notes...)
 }
 
 // reportAll is report with the changes a reload made in lbx watch.
-func reportAll(res *apply.Result, err error, output *cli.Output, daemon []daemonview.Change, notes ...string) error {
+func reportAll(res *apply.Result, err error, output *Output, daemon []daemonview.Change, notes ...string) error {
 	if output.JSON() {
 		if res == nil {
 			res = &apply.Result{Changes: []apply.ChangeResult{}}
@@ -199,7 +199,7 @@ func reportAll(res *apply.Result, err error, output *cli.Output, daemon []daemon
 			doc.Error = newErrorJSON(exitParts(err))
 		}
 		writeJSON(os.Stdout, doc)
-		return cli.Reported(err)
+		return Reported(err)
 	}
 	for _, n := range notes {
 		fmt.Fprintf(os.Stdout, "Note: %s\n", n)

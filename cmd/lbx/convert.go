@@ -14,7 +14,7 @@ import (
 
 func init() {
 	var configID string
-	var output *cli.Output
+	var output *Output
 	var strict bool
 	var nodeNames []string
 	cmd := &cobra.Command{
@@ -71,7 +71,7 @@ scripts...) is an error: one model holds it once.`,
 	cmd.Flags().StringVar(&configID, "config-id", "", "config id selecting @ID lines (keepalived -i); default: the short host name")
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail on keywords the lbx model cannot express")
 	cmd.Flags().StringSliceVar(&nodeNames, "node-names", nil, "node names of the directors: one per FILE, or for one FILE read once per name (its @NAME lines); default: each file's router_id")
-	output = cli.OutputFlag(cmd, convertFormatVersion, "yaml", "json")
+	output = OutputFlag(cmd, convertFormatVersion, "yaml", "json")
 	addCommand(cmd)
 }
 
@@ -96,7 +96,7 @@ func writeConvertJSON(w io.Writer, res *convert.Result, source string, err error
 	}
 	writeJSON(w, doc)
 	if err != nil {
-		return cli.Reported(cli.Exit(cli.ExitError1, err))
+		return Reported(cli.Exit(cli.ExitError1, err))
 	}
 	return nil
 }

@@ -8,13 +8,12 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lbx-dev/lbx/cmd/lbx/internal/ops"
-	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/model"
 )
 
 func init() {
 	var (
-		output *cli.Output
+		output *Output
 		t      ops.Target
 	)
 	c := &cobra.Command{
@@ -46,7 +45,7 @@ which plans against this recorded state on a machine without IPVS or root.`,
 			return err
 		},
 	}
-	output = cli.OutputFlag(c, model.Version, "yaml", "json")
+	output = OutputFlag(c, model.Version, "yaml", "json")
 	targetFlags(c, &t)
 	addCommand(c)
 }

@@ -278,7 +278,7 @@ func TestOutputRefused(t *testing.T) {
 	}
 }
 
-// TestEveryOutputFlagIsChecked: a command's -o is cli.OutputFlag's, so no
+// TestEveryOutputFlagIsChecked: a command's -o is OutputFlag's, so no
 // command can take a format it does not check.
 func TestEveryOutputFlagIsChecked(t *testing.T) {
 	n := 0
@@ -288,8 +288,8 @@ func TestEveryOutputFlagIsChecked(t *testing.T) {
 			continue
 		}
 		n++
-		if _, ok := f.Value.(*cli.Output); !ok {
-			t.Errorf("lbx %s: -o is a %T, want cli.OutputFlag's", c.Name(), f.Value)
+		if _, ok := f.Value.(*Output); !ok {
+			t.Errorf("lbx %s: -o is a %T, want OutputFlag's", c.Name(), f.Value)
 		}
 	}
 	if n == 0 {

@@ -47,7 +47,7 @@ func main() {
 		return
 	}
 	code := cli.ExitError1
-	reported := cli.IsReported(err)
+	reported := IsReported(err)
 	var ec *cli.ExitError
 	if errors.As(err, &ec) {
 		code, err = ec.Code, ec.Err
@@ -55,7 +55,7 @@ func main() {
 	if err != nil && !reported {
 		// -o json: one document on stdout whatever happens, so that a
 		// wrapper parsing it reads the error instead of failing to parse.
-		if o := cli.OutputOf(cmd, os.Args[1:]); o.JSON() {
+		if o := OutputOf(cmd, os.Args[1:]); o.JSON() {
 			writeJSON(os.Stdout, failureDoc{FormatVersion: o.Version, Error: newErrorJSON(err, code)})
 		}
 	}

@@ -26,7 +26,7 @@ func init() {
 		file, out, node string
 		detailed, prune bool
 		t               ops.Target
-		output          *cli.Output
+		output          *Output
 	)
 	c := &cobra.Command{
 		Use:   "plan -f FILE",
@@ -89,7 +89,7 @@ other IPVS services and addresses are left alone unless --prune.`,
 		},
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
-	output = cli.OutputFlag(c, plan.FormatVersion, "text", "json")
+	output = OutputFlag(c, plan.FormatVersion, "text", "json")
 	c.Flags().StringVar(&out, "out", "", "save the plan (with a fingerprint of the live state) to this file")
 	c.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	c.Flags().BoolVar(&prune, "prune", false, "also delete IPVS services the model does not declare")

@@ -15,7 +15,7 @@ import (
 func init() {
 	var (
 		socket, runDir string
-		output         *cli.Output
+		output         *Output
 	)
 	c := &cobra.Command{
 		Use:   "status [-o text|json] [--socket PATH]",
@@ -50,7 +50,7 @@ It exits 1 with one line on stderr when no lbx watch is running.`,
 			return statusd.WriteText(os.Stdout, st, time.Now())
 		},
 	}
-	output = cli.OutputFlag(c, statusd.FormatVersion, "text", "json")
+	output = OutputFlag(c, statusd.FormatVersion, "text", "json")
 	c.Flags().StringVar(&socket, "socket", paths.HostStatusSocket, "the status socket of lbx watch (default: lbx.sock in --run-dir, suffixed by namespace inside `ip netns exec`)")
 	c.Flags().StringVar(&runDir, "run-dir", paths.RunDir, "directory of lbx watch's status socket")
 	addCommand(c)

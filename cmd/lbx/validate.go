@@ -13,7 +13,7 @@ import (
 func init() {
 	var (
 		file, node string
-		output     *cli.Output
+		output     *Output
 	)
 	c := &cobra.Command{
 		Use:   "validate -f FILE",
@@ -40,7 +40,7 @@ func init() {
 				}
 				writeJSON(os.Stdout, doc)
 				if err != nil {
-					return cli.Reported(cli.Exit(cli.ExitError1, err))
+					return Reported(cli.Exit(cli.ExitError1, err))
 				}
 				return nil
 			}
@@ -63,7 +63,7 @@ func init() {
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "model file (YAML)")
 	nodeFlag(c, &node)
-	output = cli.OutputFlag(c, validateFormatVersion, "text", "json")
+	output = OutputFlag(c, validateFormatVersion, "text", "json")
 	c.MarkFlagRequired("file")
 	addCommand(c)
 }

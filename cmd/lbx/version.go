@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lbx-dev/lbx/checkproc"
-	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 )
@@ -18,7 +17,7 @@ import (
 var version = "dev"
 
 func init() {
-	var output *cli.Output
+	var output *Output
 	c := &cobra.Command{
 		Use:   "version",
 		Short: "Print lbx's version and the formats it reads and writes",
@@ -42,6 +41,6 @@ func init() {
 			return nil
 		},
 	}
-	output = cli.OutputFlag(c, versionFormatVersion, "text", "json")
+	output = OutputFlag(c, versionFormatVersion, "text", "json")
 	addCommand(c)
 }

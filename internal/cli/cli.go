@@ -1,6 +1,8 @@
 // Package cli holds what every lbx command shares: exit codes, logging
-// setup and output-format handling. Commands stay thin; this keeps their
-// conventions identical.
+// setup and the report of a fatal error. Commands stay thin; this keeps
+// their conventions identical. It imports no flag library: lbx-check
+// links it, and every package linked costs that process resident pages
+// (the -o flag of lbx's cobra commands is cmd/lbx's output.go).
 package cli
 
 import (
