@@ -823,14 +823,37 @@ func (d *Daemon) handle(ctx context.Context, now time.Time, input any) (reply fu
 			d.onTrack(ctx, now, in)
 		}
 	case addrEvent:
-		if in.gen == d.gens[linkWatcher] {
-			d.refreshSources(ctx, now, in.link)
+		for _, link := range d.pendingAddrLinks(in) {
+			d.refreshSources(ctx, now, link)
 		}
 	case reloadReq:
 		err := d.reload(ctx, in.cfg)
 		return func() { in.done <- err }
 	}
 	return nil
+}
+
+// pendingAddrLinks is the links of first and of every address event
+// already queued behind it, each once, from the current watcher: a
+// reconcile adding 100 VIPs queues 100 events, and a read of a link's
+// addresses per event (each a dump of the namespace's) was most of what
+// 100 instances allocated at start.
+func (d *Daemon) pendingAddrLinks(first addrEvent) []string {
+	var links []string
+	take := func(ev addrEvent) {
+		if ev.gen == d.gens[linkWatcher] && !slices.Contains(links, ev.link) {
+			links = append(links, ev.link)
+		}
+	}
+	take(first)
+	for {
+		select {
+		case ev := <-d.addrs:
+			take(ev)
+		default:
+			return links
+		}
+	}
 }
 
 func (d *Daemon) resetTimer(t clock.Timer) {

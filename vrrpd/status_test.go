@@ -55,3 +55,19 @@ func TestInstanceStatusTracking(t *testing.T) {
 		}
 	}
 }
+
+// Address events queued behind the first are taken in the same turn, each
+// link once; a stopped watcher's are ignored.
+func TestPendingAddrLinks(t *testing.T) {
+	d := &Daemon{addrs: make(chan addrEvent, 8), gens: map[watcher]uint64{linkWatcher: 2}}
+	for _, ev := range []addrEvent{{link: "eth1", gen: 2}, {link: "eth0", gen: 1}, {link: "eth0", gen: 2}, {link: "eth1", gen: 2}} {
+		d.addrs <- ev
+	}
+	got := d.pendingAddrLinks(addrEvent{link: "eth0", gen: 2})
+	if want := []string{"eth0", "eth1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("links %v, want %v", got, want)
+	}
+	if len(d.addrs) != 0 {
+		t.Errorf("%d events left queued", len(d.addrs))
+	}
+}
