@@ -9,17 +9,17 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/check/checkspec"
 )
 
 // Target is one real server to check: its identity in the model and its
 // checks. A real server with no checks is not a target (it is always up).
 type Target struct {
-	ID model.RealID
+	ID checkspec.RealID
 	// Also are further IDs of the same real server (a virtual server group
 	// expands into several services sharing one pool): checked once,
 	// reported under every ID.
-	Also []model.RealID
+	Also []checkspec.RealID
 	// Alpha starts the real server down until every check has passed once.
 	Alpha  bool
 	Checks []Probe
@@ -29,16 +29,16 @@ type Target struct {
 type Probe struct {
 	Checker  Checker
 	Settings Settings
-	// Spec is the effective check Checker was built from (FromModel):
-	// plain data, from which FromSpec builds it again in a checker process.
-	Spec model.Check
+	// Spec is the effective check Checker was built from (Build): plain
+	// data, from which Build makes it again in a checker process.
+	Spec checkspec.Check
 }
 
 // Transition is a change of a real server's health, ready for
 // model.Facts.Health.
 type Transition struct {
-	ID     model.RealID
-	Health model.Health
+	ID     checkspec.RealID
+	Health checkspec.Health
 	// Reason is why the server went down ("tcp: connect: connection
 	// refused"); empty when it came up or only its weight changed.
 	Reason string
@@ -80,16 +80,16 @@ type Runner struct {
 	opts Options
 
 	mu      sync.Mutex
-	targets map[model.RealID]*target
+	targets map[checkspec.RealID]*target
 	pending []Transition
-	pendIdx map[model.RealID]int
+	pendIdx map[checkspec.RealID]int
 	started bool
 	stopped bool
 	updated bool // the first Update (Start's) is done: later ones are reloads
 
 	// suspended targets skip their probes and keep their state
 	// (ha_suspend while this director does not hold the address).
-	suspended map[model.RealID]bool
+	suspended map[checkspec.RealID]bool
 
 	// queue holds the probes not in flight, by due time.
 	queue timeHeap[*probe]
@@ -114,9 +114,9 @@ type Runner struct {
 }
 
 type target struct {
-	id     model.RealID
+	id     checkspec.RealID
 	name   string // id.String(), for ordering Stats without formatting
-	also   []model.RealID
+	also   []checkspec.RealID
 	alpha  bool
 	probes []*probe
 	up     bool
@@ -153,7 +153,7 @@ type finished struct {
 
 // New makes a runner; Start sets it going.
 func New(opts Options) *Runner {
-	r := &Runner{opts: opts, targets: map[model.RealID]*target{}, pendIdx: map[model.RealID]int{}, kick: make(chan struct{}, 1)}
+	r := &Runner{opts: opts, targets: map[checkspec.RealID]*target{}, pendIdx: map[checkspec.RealID]int{}, kick: make(chan struct{}, 1)}
 	if r.opts.Clock == nil {
 		r.opts.Clock = realClock{}
 		// The event loop waits on real time only; with a test's clock
@@ -220,18 +220,18 @@ func (r *Runner) Start(ctx context.Context, targets []Target, report func([]Tran
 // removing a check changes a server's health, that change is reported.
 // After Update, Health gives the full current set of facts.
 func (r *Runner) Update(targets []Target) error {
-	seen := map[model.RealID]bool{}
+	seen := map[checkspec.RealID]bool{}
 	for _, t := range targets {
 		if seen[t.ID] {
-			return fmt.Errorf("%s is listed twice", model.Describe(t.ID))
+			return fmt.Errorf("%s is listed twice", checkspec.Describe(t.ID))
 		}
 		seen[t.ID] = true
 		if len(t.Checks) == 0 {
-			return fmt.Errorf("%s has no checks", model.Describe(t.ID))
+			return fmt.Errorf("%s has no checks", checkspec.Describe(t.ID))
 		}
 		for _, p := range t.Checks {
 			if p.Checker == nil || p.Settings.DelayLoop <= 0 {
-				return fmt.Errorf("%s: a check has no checker or no delay_loop", model.Describe(t.ID))
+				return fmt.Errorf("%s: a check has no checker or no delay_loop", checkspec.Describe(t.ID))
 			}
 		}
 	}
@@ -300,17 +300,17 @@ func (r *Runner) Update(targets []Target) error {
 // checks fail). keepalived keeps it: a group is matched by name. A new
 // target takes over an old one that is going and reports the same real
 // server under one of its services. Called with r.mu held.
-func (r *Runner) adoptRenamed(targets []Target, seen map[model.RealID]bool) {
+func (r *Runner) adoptRenamed(targets []Target, seen map[checkspec.RealID]bool) {
 	for _, nt := range targets {
 		if r.targets[nt.ID] != nil {
 			continue
 		}
-		ids := append([]model.RealID{nt.ID}, nt.Also...)
+		ids := append([]checkspec.RealID{nt.ID}, nt.Also...)
 		for oldID, old := range r.targets {
 			if seen[oldID] {
 				continue
 			}
-			if slices.ContainsFunc(old.ids(), func(id model.RealID) bool { return slices.Contains(ids, id) }) {
+			if slices.ContainsFunc(old.ids(), func(id checkspec.RealID) bool { return slices.Contains(ids, id) }) {
 				delete(r.targets, oldID)
 				old.id, old.name = nt.ID, nt.ID.String()
 				r.targets[nt.ID] = old
@@ -371,21 +371,21 @@ func (r *Runner) Stop() {
 }
 
 // Health is every target's current health, for model.Facts.Health.
-func (r *Runner) Health() map[model.RealID]model.Health {
+func (r *Runner) Health() map[checkspec.RealID]checkspec.Health {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	h := make(map[model.RealID]model.Health, len(r.targets))
+	h := make(map[checkspec.RealID]checkspec.Health, len(r.targets))
 	for _, t := range r.targets {
 		for _, id := range t.ids() {
-			h[id] = model.Health{Up: t.up, Weight: copyInt(t.weight)}
+			h[id] = checkspec.Health{Up: t.up, Weight: copyInt(t.weight)}
 		}
 	}
 	return h
 }
 
 // ids are the target's real server under each service it is checked for.
-func (t *target) ids() []model.RealID {
-	return append([]model.RealID{t.id}, t.also...)
+func (t *target) ids() []checkspec.RealID {
+	return append([]checkspec.RealID{t.id}, t.also...)
 }
 
 // loop is the runner's one scheduling goroutine: start what is due,
@@ -538,7 +538,7 @@ func (r *Runner) probeInGoroutine(p *probe, start time.Time, bound time.Duration
 // Suspend replaces the set of suspended real servers: their probes are
 // skipped and their health stays as it was (keepalived's ha_suspend, while
 // the virtual address is not on this director).
-func (r *Runner) Suspend(ids map[model.RealID]bool) {
+func (r *Runner) Suspend(ids map[checkspec.RealID]bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.suspended = ids
@@ -610,8 +610,8 @@ func (r *Runner) settle(t *target, why string, at time.Time) {
 		why = ""
 	}
 	r.opts.Logger.Info("real server health changed", "real", t.id.String(), "up", up, "reason", why)
-	for _, id := range append([]model.RealID{t.id}, t.also...) {
-		tr := Transition{ID: id, Health: model.Health{Up: up, Weight: copyInt(w)}, Reason: why, At: at}
+	for _, id := range append([]checkspec.RealID{t.id}, t.also...) {
+		tr := Transition{ID: id, Health: checkspec.Health{Up: up, Weight: copyInt(w)}, Reason: why, At: at}
 		if i, ok := r.pendIdx[id]; ok {
 			r.pending[i] = tr
 		} else {

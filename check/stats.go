@@ -5,25 +5,25 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/check/checkspec"
 )
 
 // TargetStats are a real server's health and per-check counters, as plain
 // data for a metrics exporter (lbx_check_up, lbx_check_latency_seconds,
 // lbx_checks_total, lbx_checks_failed_total) and `lbx status`.
 type TargetStats struct {
-	ID model.RealID
+	ID checkspec.RealID
 	// Also: the same real server under a group's other services, checked
 	// once and reported under each.
-	Also   []model.RealID
+	Also   []checkspec.RealID
 	Up     bool
 	Weight *int // misc_dynamic weight in force, if any
 	Checks []CheckStats
 }
 
 // IDs are the real server under each service it is checked for.
-func (t TargetStats) IDs() []model.RealID {
-	return append([]model.RealID{t.ID}, t.Also...)
+func (t TargetStats) IDs() []checkspec.RealID {
+	return append([]checkspec.RealID{t.ID}, t.Also...)
 }
 
 // LastCheck is the time and latency of the real server's latest probe.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/check/checkspec"
 )
 
 // StatusSet is a set of accepted HTTP status codes: inclusive ranges.
@@ -17,14 +17,14 @@ type StatusRange struct{ Lo, Hi int }
 // means keepalived's default, 200-299.
 func ParseStatusSet(entries []string) (StatusSet, error) {
 	if len(entries) == 0 {
-		entries = []string{model.DefaultHTTPStatus}
+		entries = []string{checkspec.DefaultHTTPStatus}
 	}
 	var s StatusSet
 	for _, e := range entries {
 		// keepalived also accepts "200,301" on one line; split here so a
 		// converted config keeps working.
 		for _, part := range strings.Split(e, ",") {
-			lo, hi, err := model.ParseStatusRange(strings.TrimSpace(part))
+			lo, hi, err := checkspec.ParseStatusRange(strings.TrimSpace(part))
 			if err != nil {
 				return nil, err
 			}

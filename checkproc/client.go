@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/check"
-	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/check/checkspec"
 )
 
 // Options configure a Client.
@@ -52,8 +52,8 @@ type Client struct {
 	mu       sync.Mutex
 	sess     *session // nil while the child is being (re)started
 	targets  []target // the last set the child accepted
-	suspend  []model.RealID
-	health   map[model.RealID]model.Health
+	suspend  []checkspec.RealID
+	health   map[checkspec.RealID]checkspec.Health
 	stats    []check.TargetStats // the last stats read, for Stats while restarting
 	started  bool
 	stopped  bool
@@ -88,7 +88,7 @@ func New(opts Options) *Client {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Client{opts: opts, log: log, health: map[model.RealID]model.Health{}, kick: make(chan struct{}, 1)}
+	return &Client{opts: opts, log: log, health: map[checkspec.RealID]checkspec.Health{}, kick: make(chan struct{}, 1)}
 }
 
 // Start starts the child with targets and returns once it has accepted
@@ -144,8 +144,8 @@ func (c *Client) Update(targets []check.Target) error {
 // Suspend replaces the set of suspended real servers. It does not wait
 // for the child (the engine calls it under its lock); a restarted child
 // is given the set again.
-func (c *Client) Suspend(ids map[model.RealID]bool) {
-	list := make([]model.RealID, 0, len(ids))
+func (c *Client) Suspend(ids map[checkspec.RealID]bool) {
+	list := make([]checkspec.RealID, 0, len(ids))
 	for id, on := range ids {
 		if on {
 			list = append(list, id)
@@ -162,10 +162,10 @@ func (c *Client) Suspend(ids map[model.RealID]bool) {
 }
 
 // Health is every target's last reported health.
-func (c *Client) Health() map[model.RealID]model.Health {
+func (c *Client) Health() map[checkspec.RealID]checkspec.Health {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	h := make(map[model.RealID]model.Health, len(c.health))
+	h := make(map[checkspec.RealID]checkspec.Health, len(c.health))
 	for id, v := range c.health {
 		h[id] = v
 	}

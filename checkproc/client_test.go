@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/check/checkmodel"
 	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 )
@@ -82,7 +83,7 @@ func targets(t testing.TB, ports ...int) []check.Target {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, err := check.TargetsFromModel(m)
+	ts, err := checkmodel.Targets(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestClientUpdateRefused(t *testing.T) {
 	ts := targets(t, open)
 	c, _ := startClient(t, ts)
 	bad := targets(t, open)
-	bad[0].Checks[0].Spec.DelayLoop = nil // not an effective check
+	bad[0].Checks[0].Spec.Schedule.DelayLoop = 0 // not an effective check
 	if err := c.Update(bad); err == nil {
 		t.Fatal("an update with a check that is not effective was accepted")
 	}

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/lbx-dev/lbx/check"
-	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/check/checkspec"
 )
 
 // Lazy is a Client whose child starts with the first checked real server:
@@ -29,7 +29,7 @@ type Lazy struct {
 	// the readers (Health, Stats, Restarts) do not wait for a start in
 	// progress: the engine calls them under its own lock.
 	smu     sync.Mutex // guards suspend and the store of c
-	suspend map[model.RealID]bool
+	suspend map[checkspec.RealID]bool
 	c       atomic.Pointer[Client]
 }
 
@@ -85,7 +85,7 @@ func (l *Lazy) startLocked(targets []check.Target) error {
 
 // Suspend replaces the set of suspended real servers (Client.Suspend); it
 // is kept for a child started later.
-func (l *Lazy) Suspend(ids map[model.RealID]bool) {
+func (l *Lazy) Suspend(ids map[checkspec.RealID]bool) {
 	l.smu.Lock()
 	l.suspend = maps.Clone(ids)
 	c := l.c.Load()
@@ -106,11 +106,11 @@ func (l *Lazy) Stop() {
 }
 
 // Health is Client.Health; none before the child starts.
-func (l *Lazy) Health() map[model.RealID]model.Health {
+func (l *Lazy) Health() map[checkspec.RealID]checkspec.Health {
 	if c := l.c.Load(); c != nil {
 		return c.Health()
 	}
-	return map[model.RealID]model.Health{}
+	return map[checkspec.RealID]checkspec.Health{}
 }
 
 // Stats is Client.Stats; none before the child starts.

@@ -11,7 +11,7 @@ import (
 	"sync"
 
 	"github.com/lbx-dev/lbx/check"
-	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/check/checkspec"
 )
 
 // ServeOptions tune Serve; the zero value is valid.
@@ -125,8 +125,8 @@ func Serve(ctx context.Context, conn io.ReadWriter, opts ServeOptions) error {
 	return nil
 }
 
-func suspendSet(ids []model.RealID) map[model.RealID]bool {
-	m := make(map[model.RealID]bool, len(ids))
+func suspendSet(ids []checkspec.RealID) map[checkspec.RealID]bool {
+	m := make(map[checkspec.RealID]bool, len(ids))
 	for _, id := range ids {
 		m[id] = true
 	}

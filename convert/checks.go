@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lbx-dev/lbx/check/checkspec"
 	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
 )
@@ -418,7 +419,7 @@ func (c *conv) url(ck *model.Check, n *keepalived.Node) *model.URL {
 			}
 		case "status_code":
 			for _, a := range ch.Args {
-				if _, _, err := model.ParseStatusRange(a.Text); err != nil {
+				if _, _, err := checkspec.ParseStatusRange(a.Text); err != nil {
 					c.errorf(ch.Pos, "status_code: %v", err)
 					continue
 				}

@@ -1,9 +1,9 @@
 package model
 
 import (
-	"fmt"
 	"net/netip"
 
+	"github.com/lbx-dev/lbx/check/checkspec"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -25,20 +25,12 @@ type Facts struct {
 	Announced map[netip.Prefix]bool
 }
 
-// RealID names a real server of the model across reloads.
-type RealID struct {
-	Service state.ServiceKey
-	Real    state.RealKey
-}
-
-func (r RealID) String() string { return r.Service.String() + "/" + r.Real.String() }
+// RealID names a real server of the model across reloads (defined with
+// the checker's vocabulary, which links no model code).
+type RealID = checkspec.RealID
 
 // Health is a real server's checked state.
-type Health struct {
-	Up bool
-	// Weight overrides the configured weight (misc_dynamic), if set.
-	Weight *int
-}
+type Health = checkspec.Health
 
 // Live says whether real server rs of vs is in service and with what
 // weight, given its health (known: a checker reported on it). A checked
@@ -475,4 +467,4 @@ func addAddress(s *state.State, iface string, p Prefix, label, scope, origin str
 }
 
 // Describe names a real server for messages.
-func Describe(id RealID) string { return fmt.Sprintf("real %s", id) }
+func Describe(id RealID) string { return checkspec.Describe(id) }

@@ -3,6 +3,7 @@ package model
 import (
 	"time"
 
+	"github.com/lbx-dev/lbx/check/checkspec"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -27,7 +28,7 @@ const (
 	DefaultRetry            = 1               // most checkers; see RetryDefault
 	DefaultDelayBeforeRetry = 1 * time.Second // most checkers; see DelayBeforeRetryDefault
 	DefaultMiscTimeout      = 0               // 0 = delay_loop, as keepalived
-	DefaultHTTPStatus       = "200-299"
+	DefaultHTTPStatus       = checkspec.DefaultHTTPStatus
 
 	// VRRP.
 	DefaultPriority          = 100

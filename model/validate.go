@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/lbx-dev/lbx/check/checkspec"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -720,7 +720,7 @@ func (v *validator) check(p string, c *Check) {
 				}
 			}
 			for j, sc := range u.StatusCodes {
-				if _, _, err := ParseStatusRange(sc); err != nil {
+				if _, _, err := checkspec.ParseStatusRange(sc); err != nil {
 					v.errorf(fmt.Sprintf("%s.status_codes[%d]", up, j), "%v", err)
 				}
 			}
@@ -740,25 +740,6 @@ func (v *validator) check(p string, c *Check) {
 			v.errorf(p+".file", "missing: the file to watch")
 		}
 	}
-}
-
-// ParseStatusRange parses "200" or "200-299" into an inclusive range of HTTP
-// status codes.
-func ParseStatusRange(s string) (lo, hi int, err error) {
-	a, b, isRange := strings.Cut(s, "-")
-	lo, err1 := strconv.Atoi(a)
-	hi = lo
-	var err2 error
-	if isRange {
-		hi, err2 = strconv.Atoi(b)
-	}
-	if err1 != nil || err2 != nil || lo < 100 || hi > 599 {
-		return 0, 0, fmt.Errorf("want a status code or range within 100-599 such as 200 or 200-299, got %q", s)
-	}
-	if lo > hi {
-		return 0, 0, fmt.Errorf("range %q ends below its start; write the lower code first, such as 200-299", s)
-	}
-	return lo, hi, nil
 }
 
 func sortedKeys[T any](m map[string]T) []string {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/check/checkmodel"
 	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/kernel/kerneltest"
@@ -436,7 +437,7 @@ virtual_servers:
 	e, _, file := startEngine(t, y(true))
 	runner := check.New(check.Options{})
 	e.runner = runner
-	targets, err := check.TargetsFromModel(e.m)
+	targets, err := checkmodel.Targets(e.m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -638,7 +639,7 @@ virtual_servers:
 `, port))
 	runner := check.New(check.Options{})
 	e.runner = runner
-	targets, err := check.TargetsFromModel(e.m)
+	targets, err := checkmodel.Targets(e.m)
 	if err != nil {
 		t.Fatal(err)
 	}

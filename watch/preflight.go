@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/check/checkmodel"
 	"github.com/lbx-dev/lbx/internal/scriptpolicy"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/vrrpd"
@@ -40,7 +41,7 @@ func Preflight(m *model.Model, log *slog.Logger) (*vrrpd.Config, []check.Target,
 	if err := bgpPreflight(m, log); err != nil {
 		return nil, nil, err
 	}
-	targets, err := check.TargetsFromModel(m)
+	targets, err := checkmodel.Targets(m)
 	if err != nil {
 		return nil, nil, err
 	}

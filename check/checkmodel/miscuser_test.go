@@ -1,10 +1,11 @@
-package check
+package checkmodel
 
 import (
 	"context"
 	"strconv"
 	"testing"
 
+	"github.com/lbx-dev/lbx/check"
 	"github.com/lbx-dev/lbx/internal/script/scripttest"
 	"github.com/lbx-dev/lbx/model"
 )
@@ -31,7 +32,7 @@ virtual_servers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, err := TargetsFromModel(m)
+	ts, err := Targets(m)
 	if err != nil || len(ts) != 2 {
 		t.Fatalf("%d targets, %v", len(ts), err)
 	}
@@ -41,7 +42,7 @@ virtual_servers:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// As lbx-check builds it: from the spec alone.
-			ch, _, err := FromSpec(ts[i].Checks[0].Spec)
+			ch, _, err := check.Build(ts[i].Checks[0].Spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +78,7 @@ virtual_servers:
 		if err != nil {
 			t.Fatal(err)
 		}
-		ts, err := TargetsFromModel(m)
+		ts, err := Targets(m)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,16 +1,15 @@
 package daemonview
 
 import (
-	"encoding/json"
 	"time"
 
-	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/check/checkmodel"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
 )
 
 // The effective values of each kind of object: what the daemon runs, as
-// vrrpd.FromModel, check.TargetsFromModel and lbx watch's engine resolve
+// vrrpd.FromModel, checkmodel.Targets and lbx watch's engine resolve
 // the model. Each function returns a copy; the model is never changed.
 
 // instanceOf is in as the VRRP daemon runs it (vrrpd.instanceOf):
@@ -138,58 +137,54 @@ type realChecks struct {
 	Alpha            bool           `yaml:"alpha,omitempty"`
 }
 
-// checkSet is every real server's checks as the checker runs them
-// (check.TargetsFromModel), by real server.
-type checkSet map[model.RealID][]check.Probe
+// checkSet builds each real server's checks once for the whole view (a
+// group's real server is listed under each service of the group).
+type checkSet struct {
+	b    *checkmodel.Builder
+	done map[*model.RealServer][]*model.Check
+}
 
-// checksOf builds the model's checks once for the whole view. A check
-// that does not build (an unknown user, a bad payload: the daemon refuses
-// such a model) leaves its real server's checks as written.
-func checksOf(m *model.Model) checkSet {
-	targets, _ := check.TargetsFromModel(m)
-	out := checkSet{}
-	for _, t := range targets {
-		out[t.ID] = t.Checks
-	}
-	return out
+func checksOf(m *model.Model) *checkSet {
+	return &checkSet{b: checkmodel.NewBuilder(m), done: map[*model.RealServer][]*model.Check{}}
 }
 
 // of is rs's health checking, its checks' effective values filled in.
-func (cs checkSet) of(m *model.Model, vs *model.VirtualServer, rs *model.RealServer) realChecks {
+func (cs *checkSet) of(m *model.Model, vs *model.VirtualServer, rs *model.RealServer) realChecks {
 	r := realChecks{NotifyUp: rs.NotifyUp, NotifyDown: rs.NotifyDown, Alpha: vs.Alpha, InhibitOnFailure: vs.InhibitOnFailure}
 	if rs.InhibitOnFailure != nil {
 		r.InhibitOnFailure = *rs.InhibitOnFailure
 	}
-	var probes []check.Probe
-	if keys := m.ServiceKeys(vs); len(keys) > 0 {
-		probes = cs[model.RealID{Service: keys[0], Real: rs.Key(vs)}]
-	}
-	written := 0
-	for _, c := range rs.Checks {
-		if c != nil {
-			written++
-		}
-	}
-	if len(probes) != written {
-		r.Checks = rs.Checks
-		return r
-	}
-	for _, p := range probes {
-		r.Checks = append(r.Checks, checkOf(p))
-	}
+	r.Checks = cs.effective(vs, rs)
 	return r
 }
 
-// checkOf is a check as the checker probes it: what it probes as the
-// checker built it (Settings.Spec: the misc timeout, the SMTP HELO name,
-// the DNS query filled in), on its schedule, with HTTP's defaults.
-func checkOf(p check.Probe) *model.Check {
-	e := p.Spec
-	var probed model.Check
-	if json.Unmarshal([]byte(p.Settings.Spec), &probed) == nil {
-		e = probed
-		e.DelayLoop, e.Retry, e.DelayBeforeRetry, e.Warmup = p.Spec.DelayLoop, p.Spec.Retry, p.Spec.DelayBeforeRetry, p.Spec.Warmup
+// effective are rs's checks as the checker runs them
+// (checkmodel.Builder). A check that does not build (an unknown user, a
+// bad payload: the daemon refuses such a model) leaves the real server's
+// checks as written.
+func (cs *checkSet) effective(vs *model.VirtualServer, rs *model.RealServer) []*model.Check {
+	if out, ok := cs.done[rs]; ok {
+		return out
 	}
+	var out []*model.Check
+	for _, c := range rs.Checks {
+		if c == nil {
+			continue
+		}
+		_, e, err := cs.b.Build(vs, rs, c)
+		if err != nil {
+			out = rs.Checks
+			break
+		}
+		out = append(out, checkOf(e))
+	}
+	cs.done[rs] = out
+	return out
+}
+
+// checkOf is an effective check as the view shows it: with HTTP's
+// defaults, which the checker applies as it probes.
+func checkOf(e model.Check) *model.Check {
 	if e.Type == "http_get" || e.Type == "ssl_get" {
 		e.HTTPVersion = or(e.HTTPVersion, model.HTTPVersions[0])
 		urls := e.URLs
