@@ -1,9 +1,9 @@
 // Command lbx-check is lbx watch's checker process: it runs the health
 // checks it is given on fd 3 (package checkproc) and reports their
 // transitions there. lbx watch starts it; it is not meant to be run by
-// hand. It links only the check and model packages — no cobra, netlink or
-// VRRP — because its resident pages are what lbx's checker costs next to
-// keepalived's.
+// hand. It links only the checks and their wire — no model, YAML, cobra,
+// netlink or VRRP (TestLinksOnlyTheChecker) — because its resident pages
+// are what lbx's checker costs next to keepalived's.
 package main
 
 import (
