@@ -117,10 +117,11 @@ bench-vm:
 
 # 500 real servers HTTP-checked every second for 60 s in one VM boot: lbx
 # watch next to keepalived's checker process (CPU, peak RSS, servers kept
-# up). Fails when the guest did not finish; a missed target is printed as a
+# up), then 5,000 checked every 10 s (LBX_GUEST_SCALE_N=0 skips them).
+# Fails when the guest did not finish; a missed target is printed as a
 # FAIL line (like bench-vm's ratios, a measurement, not a broken build).
 bench-watch:
-	@log=$$(mktemp); test/e2e/vm.sh bench-watch | tee $$log | sed -un 's/^@@BENCH //p; /^bench-watch:/p'; \
+	@log=$$(mktemp); LBX_E2E_TIMEOUT=$${LBX_E2E_TIMEOUT:-1800} test/e2e/vm.sh bench-watch | tee $$log | sed -un 's/^@@BENCH //p; /^bench-watch:/p'; \
 	grep -q '^bench-watch: done' $$log; rc=$$?; rm -f $$log; exit $$rc
 
 # The main job on a real IPVS kernel, in a throwaway VM (the host is untouched).

@@ -5,7 +5,7 @@
 #   test/e2e/vm.sh test [SCENARIO...]   run scenarios (default: all), print
 #                                       "@@SCENARIO name PASS|FAIL secs" each
 #   test/e2e/vm.sh bench                the 2,000 x 5 benchmark
-#   test/e2e/vm.sh bench-watch          500 HTTP-checked real servers, lbx
+#   test/e2e/vm.sh bench-watch          500 (then 5,000) HTTP-checked real servers, lbx
 #                                       watch next to keepalived's checker
 #   test/e2e/vm.sh demo                 the newcomer walk-through
 #

@@ -23,24 +23,43 @@
 # stops with a FAIL line when the kernel never had the whole table.
 # STRACE=1 (strace in the guest) also prints each checker's and parent's
 # system calls per probe over STRACE_SECS (10) s of the run (syscall_census).
+#
+# Then the scale round (issue 27 item 4; SCALE_N=0 skips it): SCALE_N
+# (5000) servers checked every SCALE_DELAY (10) s, the same 500 probes a
+# second as the 500 rounds (one busybox httpd cannot answer 5,000 a second
+# in the TCG guest), SCALE_ROUNDS (1) rounds of SCALE_DUR (60) s, the same
+# lines named NAME-5000, plus
+#   @@BENCH start-to-all-up-5000 lbx=Xs keepalived=Ys ratio=R.RR
+#       (from the tool's start until the kernel had every server up: the
+#       first apply of 5,000 real servers and the checks' start)
+#   @@BENCH growth-checker-cpu-per-probe lbx=G keepalived=H ratio=G/H
+#   @@BENCH growth-checker-rss, growth-tool-rss: each tool's figure at
+#       5,000 over its figure at 500, both figures in the note.
 set -euo pipefail
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 . /e2e/lib.sh
 trap - ERR
 . /e2e/env
-N=${N:-500} DUR=${DUR:-60} SVCS=${SVCS:-10} ROUNDS=${ROUNDS:-3} BACKLOG=${BACKLOG:-1024}
+N=${N:-500} DUR=${DUR:-60} SVCS=${SVCS:-10} ROUNDS=${ROUNDS:-3} BACKLOG=${BACKLOG:-1024} DELAY=1
+SCALE_N=${SCALE_N:-5000} SCALE_DELAY=${SCALE_DELAY:-10} SCALE_DUR=${SCALE_DUR:-60} SCALE_ROUNDS=${SCALE_ROUNDS:-1}
 modprobe ip_vs && modprobe ip_vs_wlc
 mkdir -p /tmp/bench-watch && cd /tmp/bench-watch
 . /e2e/watch-lib.sh
 fail() { echo "@@BENCH FAIL $*"; exit 1; }
-per=$((N / SVCS))
+# addr I: real server I's address (the loops over thousands inline it: a
+# $(...) a server costs seconds in the emulated guest).
 addr() { echo "10.1.$((1 + $1 / 250)).$(($1 % 250 + 1))"; }
 
-# The real servers: every address on the namespace's veth (one batch), one
-# httpd on *:80.
+# add_addrs FROM TO: the real servers FROM..TO-1 as addresses on the
+# namespace's veth (one batch); the one httpd on *:80 answers on them all.
+add_addrs() {
+	local i
+	for ((i = $1; i < $2; i++)); do echo "addr add 10.1.$((1 + i / 250)).$((i % 250 + 1))/16 dev rs-r"; done >addrs.batch
+	ip -n rs -batch addrs.batch
+}
+
 rs_net
-for i in $(seq 0 $((N - 1))); do echo "addr add $(addr "$i")/16 dev rs-r"; done >addrs.batch
-ip -n rs -batch addrs.batch
+add_addrs 0 "$N"
 ip netns exec rs busybox httpd -f -p 80 -h "$WWW" </dev/null >/dev/null 2>&1 &
 HTTPD=$!
 sleep 0.5
@@ -51,36 +70,41 @@ sleep 0.5
 if ((BACKLOG != 9)); then relisten "$HTTPD" "$BACKLOG" || fail "relisten $HTTPD $BACKLOG"; fi
 busybox wget -q -O /dev/null "http://$(addr $((N - 1)))/health" || fail "httpd does not answer on $(addr $((N - 1)))"
 
-# The same configuration for both: SVCS services x N/SVCS real servers.
-{
-	echo 'global_defs {'
-	echo '    router_id bench'
-	echo '}'
-	for s in $(seq 0 $((SVCS - 1))); do
-		echo "virtual_server 10.0.0.$((s + 1)) 80 {"
-		echo '    delay_loop 1'
-		echo '    lvs_sched wlc'
-		echo '    lvs_method NAT'
-		echo '    protocol TCP'
-		for k in $(seq 0 $((per - 1))); do
-			echo "    real_server $(addr $((s * per + k))) 80 {"
-			echo '        weight 1'
-			echo '        HTTP_GET {'
-			echo '            url {'
-			echo '                path /health'
-			echo '                status_code 200'
-			echo '            }'
-			echo '            connect_timeout 2'
-			echo '            retry 1'
-			echo '            delay_before_retry 1'
-			echo '        }'
-			echo '    }'
-		done
+# write_conf: the same configuration for both: SVCS services x N/SVCS
+# real servers, HTTP_GET every DELAY s; k.conf and its `lbx convert`, m.yaml.
+write_conf() {
+	local per=$((N / SVCS)) s k i
+	{
+		echo 'global_defs {'
+		echo '    router_id bench'
 		echo '}'
-	done
-} >k.conf
-lbx convert k.conf >m.yaml 2>convert.log || { cat convert.log; fail "lbx convert k.conf"; }
-echo "bench-watch: $N real servers ($SVCS services x $per) HTTP_GET every 1s for ${DUR}s, httpd backlog $BACKLOG, kernel $(uname -r), $(nproc) vCPU (qemu TCG)"
+		for s in $(seq 0 $((SVCS - 1))); do
+			echo "virtual_server 10.0.0.$((s + 1)) 80 {"
+			echo "    delay_loop $DELAY"
+			echo '    lvs_sched wlc'
+			echo '    lvs_method NAT'
+			echo '    protocol TCP'
+			for ((k = 0; k < per; k++)); do
+				i=$((s * per + k))
+				echo "    real_server 10.1.$((1 + i / 250)).$((i % 250 + 1)) 80 {"
+				echo '        weight 1'
+				echo '        HTTP_GET {'
+				echo '            url {'
+				echo '                path /health'
+				echo '                status_code 200'
+				echo '            }'
+				echo '            connect_timeout 2'
+				echo '            retry 1'
+				echo '            delay_before_retry 1'
+				echo '        }'
+				echo '    }'
+			done
+			echo '}'
+		done
+	} >k.conf
+	lbx convert k.conf >m.yaml 2>convert.log || { cat convert.log; fail "lbx convert k.conf"; }
+	echo "bench-watch: $N real servers ($SVCS services x $per) HTTP_GET every ${DELAY}s for ${DUR}s, $ROUNDS rounds, httpd backlog $BACKLOG, kernel $(uname -r), $(nproc) vCPU (qemu TCG)"
+}
 
 # passive_opens: connections the real servers' namespace accepted (its TCP
 # PassiveOpens counter): the number of probes a checker actually sent.
@@ -137,24 +161,31 @@ syscall_census() {
 
 up_count() { ipvsadm -Ln | awk '$1=="->" && $2 ~ /^[0-9]/ && $4 > 0' | wc -l; }
 
-# run_for PID WHO PARENT: samples the kernel's up count every 5 s for DUR
-# s; sets CPU (s), SPLIT ("USER SYS" s) and HWM (kB) of the checker PID,
-# TCPU and THWM of PID and PARENT together, MINUP (lowest count after the
-# first full table), LAST, PROBES, OVER (listen overflows) and BUSY (the
-# whole VM's busy CPU-seconds), all over the run.
+# run_for PID WHO PARENT: samples the kernel's up count for DUR s, every
+# 0.5 s until the table is full (TUP: seconds from START, the tool's
+# launch, to that; empty if never), then every 5 s; sets CPU (s), SPLIT
+# ("USER SYS" s) and HWM (kB) of the checker PID, TCPU and THWM of PID and
+# PARENT together, MINUP (lowest count after the first full table), LAST,
+# PROBES, OVER (listen overflows) and BUSY (the whole VM's busy
+# CPU-seconds), all over the run.
 run_for() {
-	local pid=$1 who=$2 parent=$3 t0=$EPOCHREALTIME n full=0 traced=0 opens0 busy0 over0
-	MINUP=$N
+	local pid=$1 who=$2 parent=$3 t0=$EPOCHREALTIME n full=0 traced=0 polls=0 opens0 busy0 over0
+	MINUP=$N TUP=
 	opens0=$(passive_opens) over0=$(listen_overflows)
 	busy0=$(machine_busy)
 	while le "$(since "$t0")" "$DUR"; do
 		kill -0 "$pid" 2>/dev/null || fail "$who exited early"
 		n=$(up_count)
-		if ((n == N)); then full=1; fi
+		if ((!full && n == N)); then
+			full=1 TUP=$(since "$START")
+			echo "bench-watch: $who had all $N servers up ${TUP}s after its start"
+		fi
 		if ((full && n < MINUP)); then MINUP=$n; fi
-		echo "bench-watch: $who t=$(since "$t0")s up=$n cpu=$(proc_cpu "$pid")s parent-cpu=$(proc_cpu "$parent")s$(socket_census)"
+		if ((full || polls++ % 10 == 0)); then
+			echo "bench-watch: $who t=$(since "$t0")s up=$n cpu=$(proc_cpu "$pid")s parent-cpu=$(proc_cpu "$parent")s$(socket_census)"
+		fi
 		if ((full && !traced)); then traced=1; syscall_census "$pid" "$parent" "$who"; fi
-		sleep 5
+		if ((full)); then sleep 5; else sleep 0.5; fi
 	done
 	((full)) || { MINUP=$(up_count); echo "bench-watch: $who never had all $N servers up"; }
 	LAST=$(up_count)
@@ -172,9 +203,10 @@ run_for() {
 lbx_run() {
 	ipvsadm -C
 	rm -rf /var/lib/lbx /run/lbx
+	START=$EPOCHREALTIME
 	lbx watch -f m.yaml --checker process >lbx.log 2>&1 &
 	local pid=$! i child=
-	for i in $(seq 100); do child=$(child_of "$pid" lbx-check); [[ -n $child ]] && break; sleep 0.1; done
+	for i in $(seq 300); do child=$(child_of "$pid" lbx-check); [[ -n $child ]] && break; sleep 0.1; done
 	[[ -n $child ]] || { tail lbx.log; fail "lbx watch's checker process did not start"; }
 	run_for "$child" lbx-check "$pid"
 	kill -TERM "$pid"
@@ -194,9 +226,10 @@ lbx_run() {
 ka_run() {
 	ipvsadm -C
 	rm -f ka.pid ka-check.pid
+	START=$EPOCHREALTIME
 	keepalived --check -n -l -D -f "$PWD/k.conf" -p "$PWD/ka.pid" -c "$PWD/ka-check.pid" >ka.log 2>&1 &
 	local ka=$! i
-	for i in $(seq 100); do [[ -s ka-check.pid ]] && break; sleep 0.1; done
+	for i in $(seq 300); do [[ -s ka-check.pid ]] && break; sleep 0.1; done
 	[[ -s ka-check.pid ]] || { tail ka.log; fail "keepalived's checker did not start"; }
 	run_for "$(cat ka-check.pid)" keepalived-checker "$(cat ka.pid)"
 	kill -TERM "$ka"
@@ -212,17 +245,16 @@ ka_run() {
 # VM is saturated and a run's figures swing by 10-20 %; each round's
 # ratio pairs two neighbouring runs and the median of the rounds' ratios
 # is the figure.
-declare -a Lcpu Kcpu Lper Kper Lmach Kmach Ltcpu Ktcpu Rcpu Rper Rmach Rtcpu Ldown Kdown
-lhwm=0 khwm=0 lthwm=0 kthwm=0 lup=$N kup=$N lover=0 kover=0
 percheck() { awk -v c="$1" -v n="$2" 'BEGIN{printf "%.0f", (n>0)?c*1e6/n:0}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{m=int((NR+1)/2); printf "%s", (NR%2)?v[m]:(v[m]+v[m+1])/2}'; }
+sum() { local n=0 v; for v in "$@"; do n=$((n + v)); done; echo "$n"; }
 # tally L|K: adds the run just made to lbx's (L) or keepalived's (K) figures.
 tally() {
-	local -n cpu=${1}cpu per=${1}per mach=${1}mach tcpu=${1}tcpu
+	local -n cpu=${1}cpu per=${1}per mach=${1}mach tcpu=${1}tcpu tup=${1}tup
 	local p=${1,}
 	local -n hwm=${p}hwm thwm=${p}thwm up=${p}up over=${p}over downs=${1}down
-	cpu+=("$CPU") per+=("$(percheck "$CPU" "$PROBES")") mach+=("$(percheck "$BUSY" "$PROBES")") downs+=("$DOWN") tcpu+=("$TCPU")
+	cpu+=("$CPU") per+=("$(percheck "$CPU" "$PROBES")") mach+=("$(percheck "$BUSY" "$PROBES")") downs+=("$DOWN") tcpu+=("$TCPU") tup+=("${TUP:-never}")
 	((HWM > hwm)) && hwm=$HWM
 	((THWM > thwm)) && thwm=$THWM
 	((MINUP < up)) && up=$MINUP
@@ -230,16 +262,7 @@ tally() {
 }
 lbx_round() { lbx_run && tally L; }
 ka_round() { ka_run && tally K; }
-for r in $(seq 1 "$ROUNDS"); do
-	echo "bench-watch: round $r of $ROUNDS"
-	if ((r % 2 == 0)); then ka_round; lbx_round; else lbx_round; ka_round; fi
-	k=$((r - 1))
-	Rcpu+=("$(ratio "${Lcpu[k]}" "${Kcpu[k]}")") Rtcpu+=("$(ratio "${Ltcpu[k]}" "${Ktcpu[k]}")") Rper+=("$(ratio "${Lper[k]}" "${Kper[k]}")") Rmach+=("$(ratio "${Lmach[k]}" "${Kmach[k]}")")
-	echo "bench-watch: round $r ratios: cpu ${Rcpu[k]}, cpu per probe ${Rper[k]}, machine per probe ${Rmach[k]}"
-done
-kill "$HTTPD" 2>/dev/null || true
 
-of="median of $ROUNDS rounds"
 # bench NAME LBX ANCHOR RATIO TARGET NOTE: one @@BENCH line (TARGET "-":
 # none), and "@@BENCH FAIL NAME ..." when RATIO is over TARGET (issue 27:
 # a measurement, not a broken run).
@@ -249,16 +272,71 @@ bench() {
 	if [[ $t == - ]] || ! awk -v r="$r" -v t="$t" 'BEGIN{exit !(r > t)}'; then return 0; fi
 	echo "@@BENCH FAIL $name ratio=$r target=<=$t (missed)"
 }
-bench checker-cpu "$(median "${Lcpu[@]}")s" "$(median "${Kcpu[@]}")s" "$(median "${Rcpu[@]}")" - "${DUR}s, $N servers; $of, round ratios ${Rcpu[*]}"
-bench checker-cpu-per-probe "$(median "${Lper[@]}")us" "$(median "${Kper[@]}")us" "$(median "${Rper[@]}")" 0.80 "probes counted by the servers' TCP PassiveOpens; $of, round ratios ${Rper[*]}"
-bench machine-cpu-per-probe "$(median "${Lmach[@]}")us" "$(median "${Kmach[@]}")us" "$(median "${Rmach[@]}")" - "every CPU of the VM: checker, httpd, kernel and ksoftirqd; $of, round ratios ${Rmach[*]}"
-bench tool-cpu "$(median "${Ltcpu[@]}")s" "$(median "${Ktcpu[@]}")s" "$(median "${Rtcpu[@]}")" 0.90 "checker process and its parent: lbx watch, keepalived's parent; $of, round ratios ${Rtcpu[*]}"
-bench checker-rss "${lhwm}kB" "${khwm}kB" "$(ratio "$lhwm" "$khwm")" - "VmHWM of lbx-check and of keepalived's checker, highest of $ROUNDS runs"
-bench tool-rss "${lthwm}kB" "${kthwm}kB" "$(ratio "$lthwm" "$kthwm")" 1.50 "VmHWM of the checker process plus its parent, highest of $ROUNDS runs"
-echo "@@BENCH checker-up lbx=$lup/$N keepalived=$kup/$N target=$N/$N (lowest count seen over $ROUNDS runs, sampled every 5s)"
-sum() { local n=0 v; for v in "$@"; do n=$((n + v)); done; echo "$n"; }
-echo "@@BENCH checker-flaps lbx=$(sum "${Ldown[@]}") keepalived=$(sum "${Kdown[@]}") (servers taken down over $ROUNDS runs of ${DUR}s: lbx 'real server down', keepalived 'Removing service' log lines; by run lbx ${Ldown[*]}, keepalived ${Kdown[*]})"
-echo "@@BENCH server-listen-overflows lbx=$lover keepalived=$kover (SYNs the httpd's listen queue dropped over $ROUNDS runs: each costs a probe a 1 s retransmission)"
-# Every server up in every sample (issue 27), and never fewer than keepalived kept.
-((lup == N)) || echo "@@BENCH FAIL checker-up lbx=$lup/$N keepalived=$kup/$N target=$N/$N (missed: lbx let servers go down)"
+
+# measure SUFFIX TARGETS: $ROUNDS rounds at N servers, then the @@BENCH
+# lines, each name with SUFFIX ("" at 500, "-5000" for the scale round);
+# TARGETS 0 leaves issue 27's ratio targets (set at 500) off the lines,
+# every server up in every sample stays a target. Leaves each tool's
+# medians in MED_Lper, MED_Kper and its peaks in lhwm, khwm, lthwm, kthwm.
+measure() {
+	local sfx=$1 targets=$2 r k of="median of $ROUNDS rounds" tp=0.80 tt=0.90 tr=1.50
+	((targets)) || tp=- tt=- tr=-
+	Lcpu=() Kcpu=() Lper=() Kper=() Lmach=() Kmach=() Ltcpu=() Ktcpu=() Ltup=() Ktup=() Ldown=() Kdown=()
+	Rcpu=() Rper=() Rmach=() Rtcpu=()
+	lhwm=0 khwm=0 lthwm=0 kthwm=0 lup=$N kup=$N lover=0 kover=0
+	for r in $(seq 1 "$ROUNDS"); do
+		echo "bench-watch: round $r of $ROUNDS ($N servers)"
+		if ((r % 2 == 0)); then ka_round; lbx_round; else lbx_round; ka_round; fi
+		k=$((r - 1))
+		Rcpu+=("$(ratio "${Lcpu[k]}" "${Kcpu[k]}")") Rtcpu+=("$(ratio "${Ltcpu[k]}" "${Ktcpu[k]}")") Rper+=("$(ratio "${Lper[k]}" "${Kper[k]}")") Rmach+=("$(ratio "${Lmach[k]}" "${Kmach[k]}")")
+		echo "bench-watch: round $r ratios: cpu ${Rcpu[k]}, cpu per probe ${Rper[k]}, machine per probe ${Rmach[k]}"
+	done
+	MED_Lper=$(median "${Lper[@]}") MED_Kper=$(median "${Kper[@]}")
+	bench "checker-cpu$sfx" "$(median "${Lcpu[@]}")s" "$(median "${Kcpu[@]}")s" "$(median "${Rcpu[@]}")" - "${DUR}s, $N servers every ${DELAY}s; $of, round ratios ${Rcpu[*]}"
+	bench "checker-cpu-per-probe$sfx" "${MED_Lper}us" "${MED_Kper}us" "$(median "${Rper[@]}")" "$tp" "probes counted by the servers' TCP PassiveOpens; $of, round ratios ${Rper[*]}"
+	bench "machine-cpu-per-probe$sfx" "$(median "${Lmach[@]}")us" "$(median "${Kmach[@]}")us" "$(median "${Rmach[@]}")" - "every CPU of the VM: checker, httpd, kernel and ksoftirqd; $of, round ratios ${Rmach[*]}"
+	bench "tool-cpu$sfx" "$(median "${Ltcpu[@]}")s" "$(median "${Ktcpu[@]}")s" "$(median "${Rtcpu[@]}")" "$tt" "checker process and its parent: lbx watch, keepalived's parent; $of, round ratios ${Rtcpu[*]}"
+	bench "checker-rss$sfx" "${lhwm}kB" "${khwm}kB" "$(ratio "$lhwm" "$khwm")" - "VmHWM of lbx-check and of keepalived's checker, highest of $ROUNDS runs"
+	bench "tool-rss$sfx" "${lthwm}kB" "${kthwm}kB" "$(ratio "$lthwm" "$kthwm")" "$tr" "VmHWM of the checker process plus its parent, highest of $ROUNDS runs"
+	if [[ " ${Ltup[*]} ${Ktup[*]} " == *" never "* ]]; then
+		echo "@@BENCH start-to-all-up$sfx lbx=${Ltup[*]}s keepalived=${Ktup[*]}s (a tool never had all $N servers up)"
+	else
+		bench "start-to-all-up$sfx" "$(median "${Ltup[@]}")s" "$(median "${Ktup[@]}")s" "$(ratio "$(median "${Ltup[@]}")" "$(median "${Ktup[@]}")")" - "from the tool's start until the kernel had all $N servers up (sampled every 0.5 s): the first apply and the checks' start; $of, runs lbx ${Ltup[*]}, keepalived ${Ktup[*]}"
+	fi
+	echo "@@BENCH checker-up$sfx lbx=$lup/$N keepalived=$kup/$N target=$N/$N (lowest count seen over $ROUNDS runs, sampled every 5s)"
+	echo "@@BENCH checker-flaps$sfx lbx=$(sum "${Ldown[@]}") keepalived=$(sum "${Kdown[@]}") (servers taken down over $ROUNDS runs of ${DUR}s: lbx 'real server down', keepalived 'Removing service' log lines; by run lbx ${Ldown[*]}, keepalived ${Kdown[*]})"
+	echo "@@BENCH server-listen-overflows$sfx lbx=$lover keepalived=$kover (SYNs the httpd's listen queue dropped over $ROUNDS runs: each costs a probe a 1 s retransmission)"
+	# Every server up in every sample (issue 27), and never fewer than keepalived kept.
+	((lup == N)) || echo "@@BENCH FAIL checker-up$sfx lbx=$lup/$N keepalived=$kup/$N target=$N/$N (missed: lbx let servers go down)"
+}
+
+write_conf
+measure "" 1
+
+# The scale round (issue 27 item 4): SCALE_N servers every SCALE_DELAY s,
+# the 500 rounds' probe rate; growth lines put each tool's figure at
+# SCALE_N beside its figure at N.
+if ((SCALE_N > 0)); then
+	n0=$N per0_l=$MED_Lper per0_k=$MED_Kper hwm0_l=$lhwm hwm0_k=$khwm thwm0_l=$lthwm thwm0_k=$kthwm
+	add_addrs "$N" "$SCALE_N"
+	# The director reaches every server on one link: one neighbour entry
+	# each, and the kernel's default table holds 1024 (gc_thresh3); beyond
+	# it connect fails and both checkers kept exactly 1023 of 5,000 up.
+	# A director with that many servers on a link needs the same.
+	for t in 1 2 3; do echo $((SCALE_N + t * 1024)) >/proc/sys/net/ipv4/neigh/default/gc_thresh$t; done
+	N=$SCALE_N DELAY=$SCALE_DELAY DUR=$SCALE_DUR ROUNDS=$SCALE_ROUNDS
+	busybox wget -q -O /dev/null "http://$(addr $((N - 1)))/health" || fail "httpd does not answer on $(addr $((N - 1)))"
+	write_conf
+	measure "-$N" 0
+	# growth NAME L0 L K0 K UNIT: each tool's figure at N over its figure at n0.
+	growth() {
+		local gl gk
+		gl=$(ratio "$3" "$2") gk=$(ratio "$5" "$4")
+		bench "growth-$1" "$gl" "$gk" "$(ratio "$gl" "$gk")" - "$1 at $N servers over at $n0: lbx $2$6 -> $3$6, keepalived $4$6 -> $5$6"
+	}
+	growth checker-cpu-per-probe "$per0_l" "$MED_Lper" "$per0_k" "$MED_Kper" us
+	growth checker-rss "$hwm0_l" "$lhwm" "$hwm0_k" "$khwm" kB
+	growth tool-rss "$thwm0_l" "$lthwm" "$thwm0_k" "$kthwm" kB
+fi
+kill "$HTTPD" 2>/dev/null || true
 echo "bench-watch: done"
