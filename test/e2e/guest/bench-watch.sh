@@ -27,7 +27,7 @@
 # Then the scale round (issue 27 item 4; SCALE_N=0 skips it): SCALE_N
 # (5000) servers checked every SCALE_DELAY (10) s, the same 500 probes a
 # second as the 500 rounds (one busybox httpd cannot answer 5,000 a second
-# in the TCG guest), SCALE_ROUNDS (1) rounds of SCALE_DUR (60) s, the same
+# in the TCG guest), SCALE_ROUNDS (3) rounds of SCALE_DUR (50) s, the same
 # lines named NAME-5000, plus
 #   @@BENCH start-to-all-up-5000 lbx=Xs keepalived=Ys ratio=R.RR
 #       (from the tool's start until the kernel had every server up: the
@@ -41,7 +41,7 @@ export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 trap - ERR
 . /e2e/env
 N=${N:-500} DUR=${DUR:-60} SVCS=${SVCS:-10} ROUNDS=${ROUNDS:-3} BACKLOG=${BACKLOG:-1024} DELAY=1
-SCALE_N=${SCALE_N:-5000} SCALE_DELAY=${SCALE_DELAY:-10} SCALE_DUR=${SCALE_DUR:-60} SCALE_ROUNDS=${SCALE_ROUNDS:-1}
+SCALE_N=${SCALE_N:-5000} SCALE_DELAY=${SCALE_DELAY:-10} SCALE_DUR=${SCALE_DUR:-50} SCALE_ROUNDS=${SCALE_ROUNDS:-3}
 modprobe ip_vs && modprobe ip_vs_wlc
 mkdir -p /tmp/bench-watch && cd /tmp/bench-watch
 . /e2e/watch-lib.sh
@@ -212,6 +212,8 @@ lbx_run() {
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null || true
 	DOWN=$(grep -c 'real server down' lbx.log || true)
+	# Its start: when it started and applied (the first applies).
+	grep -m 3 'lbx watch started\|msg=applied' lbx.log | cut -c1-200 | sed 's/^/bench-watch: lbx start: /' || true
 	# Why lbx took servers down (the first words of the reason, most common first).
 	grep 'real server down' lbx.log | sed 's/.*reason=//' | cut -c1-60 | sort | uniq -c | sort -rn | head -n 3 | sed 's/^/bench-watch: lbx down reason: /' || true
 	# When (seconds since the first log line, in 5 s buckets): a burst at the
