@@ -33,7 +33,7 @@ type Check struct {
 	ConnectTimeout time.Duration `json:"connect_timeout,omitempty"`
 
 	// Schedule is when to probe; it is not part of what is probed (Key).
-	Schedule Schedule `json:"schedule"`
+	Schedule Schedule `json:"schedule,omitzero"`
 
 	// http_get, ssl_get.
 	URLs        []URL  `json:"urls,omitempty"`
