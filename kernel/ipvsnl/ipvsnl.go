@@ -13,8 +13,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"runtime"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -193,6 +195,10 @@ func (c *Conn) Close() error { return unix.Close(c.fd) }
 // failure (timeout, socket error) marks the op it concerns and every
 // later one with that error.
 func (c *Conn) Write(ops []Op) []error {
+	// The time the kernel takes, on its own in the debug log: a cold apply
+	// is mostly this part, and its cost per request depends on the kernel's
+	// state (docs/performance.md), not on lbx.
+	defer logWrite(len(ops), time.Now())
 	errs := make([]error, len(ops))
 	for start := 0; start < len(ops); start += c.BatchSize {
 		end := min(start+c.BatchSize, len(ops))
@@ -208,6 +214,12 @@ func (c *Conn) Write(ops []Op) []error {
 		}
 	}
 	return errs
+}
+
+func logWrite(requests int, start time.Time) {
+	took := time.Since(start)
+	slog.Debug("ipvs requests written", "requests", requests,
+		"took_ms", strconv.FormatFloat(took.Seconds()*1000, 'f', 2, 64))
 }
 
 // pendingMark is the placeholder for an op whose ACK has not arrived.
