@@ -2,7 +2,10 @@
 # The bench-mode entry of the e2e VM (/e2e/main): 2,000 services x 5 real
 # servers, lbx next to its anchor, in this one boot, median of $REPS runs;
 # then the same at $SCALE services (median of $SCALE_REPS), with each
-# figure beside its 2,000 one. One line per comparison:
+# figure beside its 2,000 one and the anchor's growth beside lbx's; then
+# the cost of adding 1,000 services to a table of 0, 5,000, 10,000 and
+# $SCALE (growth; GROWTH=0: not). Cold applies run in a new network
+# namespace each (see cold). One line per comparison:
 #   @@BENCH name lbx=Xs anchor=Ys ratio=R.RR target=<=T (...)
 # and "@@BENCH FAIL name ..." when a ratio misses its target (a
 # measurement, not a broken build). A correctness check that fails (the
@@ -12,7 +15,7 @@ set -euo pipefail
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 . /e2e/lib.sh
 trap - ERR
-# LBX_GUEST_REPS, LBX_GUEST_SCALE, LBX_GUEST_SCALE_REPS on the host.
+# LBX_GUEST_REPS, LBX_GUEST_SCALE, LBX_GUEST_SCALE_REPS, LBX_GUEST_GROWTH on the host.
 [[ ! -f /e2e/env ]] || . /e2e/env
 REPS=${REPS:-3}
 SCALE=${SCALE:-20000}    # services of the scale run; 0: none
@@ -59,13 +62,55 @@ scale() {
 	awk -v name="${1// /}" -v a="${LBX[$1@2000]}" -v b="${LBX[$1@$n]}" \
 		-v ra="${ANCHOR[$1@2000]}" -v rb="${ANCHOR[$1@$n]}" -v s="$n" 'BEGIN{
 		lin = s / 2000; g = b / a; t = 1.2 * lin
-		printf "@@BENCH scale-%-24s lbx@2000=%.3fs lbx@%d=%.3fs growth=%.1f target=<=%.0f (linear: %.0f) ratio@2000=%.2f ratio@%d=%.2f\n", name, a, s, b, g, t, lin, a/ra, s, b/rb
+		printf "@@BENCH scale-%-24s lbx@2000=%.3fs lbx@%d=%.3fs growth=%.1f target=<=%.0f (linear: %.0f) anchor-growth=%.1f ratio@2000=%.2f ratio@%d=%.2f\n", name, a, s, b, g, t, lin, rb/ra, a/ra, s, b/rb
 		if (g > t) printf "@@BENCH FAIL scale-%s growth=%.1f target=<=%.0f (missed)\n", name, g, t
 	}'
 }
 fresh() { ipvsadm -C; rm -rf /var/lib/lbx; }
+# check_kernel RULES WHAT [NETNS]: the kernel's table equals RULES.
 check_kernel() {
-	diff -q <(ipvsadm-save -n | sort) "$1" >/dev/null || { echo "bench: kernel differs from $1 after $2" >&2; exit 1; }
+	diff -q <(${3:+ip netns exec "$3"} ipvsadm-save -n | sort) "$1" >/dev/null || { echo "bench: kernel differs from $1 after $2" >&2; exit 1; }
+}
+
+# A cold apply runs in a new network namespace: IPVS state is per
+# namespace, so this is a kernel with no IPVS state at all, as after a
+# boot. Not a flushed table: IPVS keeps deleted real servers in a
+# per-namespace trash for 2 to 4 minutes and walks that whole list on every
+# real server added (ip_vs_trash_get_dest), so after `ipvsadm -C` of
+# 100,000 real servers every add costs O(trash): 185 s instead of 10 s for
+# lbx at 20,000 x 5 (docs/performance.md). "apply-after-flush" shows it.
+# Its loopback goes up: with lo down the kernel refuses NAT real servers
+# (EINVAL, "address not unicast").
+NS=lbxbench
+ns_new() { ip netns add $NS && ip netns exec $NS ip link set lo up && rm -rf /var/lib/lbx; }
+ns_gone() { ip netns exec $NS ipvsadm -C; ip netns del $NS; sleep 1; }
+
+# cold RULES CMD...: CMD's wall time in a new namespace (in T; its stderr
+# in cold.log), and the table it made must be RULES.
+cold() {
+	local rules=$1; shift
+	ns_new
+	local t0=$EPOCHREALTIME
+	ip netns exec $NS "$@" >/dev/null 2>cold.log || { echo "bench: '$*' failed: $(tail -3 cold.log)" >&2; exit 1; }
+	T=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.4f", b-a}')
+	check_kernel "$rules" "$*" $NS
+	ns_gone
+}
+# kernel_secs LOG: the seconds lbx's IPVS writer waited for the kernel
+# (the "ipvs requests written" debug lines of kernel/ipvsnl).
+kernel_secs() {
+	sed -n 's/.*msg="ipvs requests written".*took_ms=\([0-9.]*\).*/\1/p' "$1" | awk '{s += $1} END{printf "%.4f", s/1000}'
+}
+# rules_range FROM TO: gen_rules' lines of services FROM..TO-1, in model
+# order (for ipvsadm -R: ipvsadm-restore flushes the table first).
+rules_range() {
+	awk -v s="$1" -v e="$2" -v r=$r 'BEGIN{
+		for (i = s; i < e; i++) {
+			v = sprintf("10.10.%d.%d:80", int(i/250), i%250+1)
+			printf "-A -t %s -s wlc\n", v
+			for (k = 0; k < r; k++) printf "-a -t %s -r 10.20.%d.%d:8080 -m -w 1\n", v, int(i/250), (i%250)*5%250+k+1
+		}
+	}'
 }
 # decode_secs MODEL: lbx's load of MODEL on its own (YAML, decode,
 # validation), from the debug line model.LoadFile logs.
@@ -133,24 +178,77 @@ bench() {
 	for w in "${writes[@]}"; do
 		[[ $w == 1 ]] || { echo "bench: one-weight-apply@$n made $w kernel writes, want 1" >&2; exit 1; }
 	done
-	# 3. apply from empty vs ipvsadm-restore of the same rules (last: at
-	# 20,000 services ipvsadm-restore takes minutes a run).
-	local la=() ra=() ma=()
+	# 3. apply from empty (a new namespace each run) vs ipvsadm-restore of
+	# the same rules; beside it the part of lbx's time its writer waited for
+	# the kernel.
+	local la=() lk=() ra=() ma=() fa=() fr=()
+	fresh
 	for i in $(seq "$reps"); do
-		fresh; la+=("$(secs lbx apply -f big.yaml --auto-approve)"); check_kernel rules.txt "lbx apply"
-		fresh; ra+=("$(secs ipvsadm-restore <rules.txt)"); check_kernel rules.txt "ipvsadm-restore"
+		cold rules.txt lbx apply -f big.yaml --auto-approve --log-level debug
+		la+=("$T") lk+=("$(kernel_secs cold.log)")
+		cold rules.txt ipvsadm-restore <rules.txt
+		ra+=("$T")
 	done
 	report "apply-from-empty" 0.40 "${la[@]}" -- ipvsadm-restore "${ra[@]}"
-	if [[ -n $full ]]; then # moby/ipvs's one-request-per-call writer, for the note
+	report "  apply-from-empty-kernel-part" - "${lk[@]}" -- ipvsadm-restore "${ra[@]}"
+	if [[ -n $full ]]; then
+		# moby/ipvs's one-request-per-call writer, for the note.
 		for i in $(seq "$reps"); do
-			fresh; ma+=("$(LBX_IPVS_WRITER=moby secs lbx apply -f big.yaml --auto-approve)"); check_kernel rules.txt "lbx apply (moby)"
+			LBX_IPVS_WRITER=moby cold rules.txt lbx apply -f big.yaml --auto-approve
+			ma+=("$T")
 		done
 		report "apply-from-empty-moby-writer" - "${ma[@]}" -- ipvsadm-restore "${ra[@]}"
+		# The same right after `ipvsadm -C` of the same table: every real
+		# server added walks the kernel's trash (see cold above).
+		for i in $(seq "$reps"); do
+			lbx apply -f big.yaml --auto-approve >/dev/null 2>&1
+			fresh; fa+=("$(secs lbx apply -f big.yaml --auto-approve)"); check_kernel rules.txt "lbx apply"
+			fresh; fr+=("$(secs ipvsadm-restore <rules.txt)"); check_kernel rules.txt "ipvsadm-restore"
+		done
+		report "apply-after-flush" - "${fa[@]}" -- ipvsadm-restore "${fr[@]}"
 	fi
 
 	fresh
 }
 
+# growth: the cost of adding 1,000 services x r to a table of 0, 5,000,
+# 10,000 and $SCALE services (each tool in its own new namespace, filled
+# untimed), for lbx (the model of B+1,000 applied; its writer's kernel part
+# beside) and ipvsadm -R (the kernel's part for ipvsadm). Linear cost means
+# flat lines; one run each.
+growth() {
+	local b prev=0 t0 step=1000 lbx_t=() lbx_k=() adm_t=() sizes=(0 5000 10000 "$SCALE")
+	ns_new
+	for b in "${sizes[@]}"; do
+		((b == 0)) || { gen_model "$b" $r fill.yaml; ip netns exec $NS lbx apply -f fill.yaml --auto-approve >/dev/null 2>&1; }
+		gen_model $((b + step)) $r step.yaml
+		t0=$EPOCHREALTIME
+		ip netns exec $NS lbx apply -f step.yaml --auto-approve --log-level debug >/dev/null 2>cold.log
+		lbx_t+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.4f", b-a}')") lbx_k+=("$(kernel_secs cold.log)")
+	done
+	ns_gone
+	ns_new
+	for b in "${sizes[@]}"; do
+		rules_range "$prev" "$b" | ip netns exec $NS ipvsadm -R
+		rules_range "$b" $((b + step)) >step.txt
+		t0=$EPOCHREALTIME
+		ip netns exec $NS ipvsadm -R <step.txt
+		adm_t+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.4f", b-a}')")
+		prev=$((b + step))
+	done
+	ns_gone
+	local i
+	for i in "${!sizes[@]}"; do
+		awk -v b="${sizes[$i]}" -v l="${lbx_t[$i]}" -v k="${lbx_k[$i]}" -v a="${adm_t[$i]}" 'BEGIN{
+			printf "@@BENCH add-1000@%-28d lbx=%.3fs ipvsadm-R=%.3fs ratio=%.2f (one run; lbx kernel part %.3fs)\n", b, l, a, l/a, k
+		}'
+	done
+	awk -v s="$SCALE" -v l0="${lbx_t[0]}" -v l1="${lbx_t[3]}" -v k0="${lbx_k[0]}" -v k1="${lbx_k[3]}" -v a0="${adm_t[0]}" -v a1="${adm_t[3]}" 'BEGIN{
+		printf "@@BENCH add-1000-growth lbx@0=%.3fs lbx@%d=%.3fs growth=%.1f kernel-part@0=%.3fs kernel-part@%d=%.3fs growth=%.1f ipvsadm-R@0=%.3fs ipvsadm-R@%d=%.3fs growth=%.1f (flat: 1; lbx decodes and reads the whole table, so its total grows)\n", l0, s, l1, l1/l0, k0, s, k1, k1/k0, a0, s, a1, a1/a0
+	}'
+}
+
 bench 2000 "$REPS" full
 ((SCALE <= 0)) || bench "$SCALE" "$SCALE_REPS"
+((SCALE <= 0)) || [[ ${GROWTH:-1} == 0 ]] || growth
 echo "bench: done"
