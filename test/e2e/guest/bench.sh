@@ -83,7 +83,19 @@ check_kernel() {
 # (EINVAL, "address not unicast").
 NS=lbxbench
 ns_new() { ip netns add $NS && ip netns exec $NS ip link set lo up && rm -rf /var/lib/lbx; }
-ns_gone() { ip netns exec $NS ipvsadm -C; ip netns del $NS; sleep 1; }
+ns_gone() { ip netns exec $NS ipvsadm -C; ip netns del $NS; settle; }
+# settle: waits (30 s at most) until the kernel has freed a deleted
+# namespace's IPVS objects, in the background, before the next timing: its
+# per-CPU memory (each object has some) stops shrinking for a second.
+settle() {
+	local now last=-1 i
+	for i in $(seq 30); do
+		now=$(awk '/^Percpu:/ {print $2}' /proc/meminfo)
+		[[ $now != "$last" ]] || return 0
+		last=$now
+		sleep 1
+	done
+}
 
 # cold RULES CMD...: CMD's wall time in a new namespace (in T; its stderr
 # in cold.log), and the table it made must be RULES.
