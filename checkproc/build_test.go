@@ -31,7 +31,7 @@ func buildChecker(t *testing.T, dir, name, ldflags string) string {
 
 // buildOf asks a real lbx-check for its build: a Probe with a build no
 // binary has gets the mismatch, which carries what the child said.
-func buildOf(t *testing.T, path string) Build {
+func buildOf(t testing.TB, path string) Build {
 	t.Helper()
 	err := New(Options{Path: path, Build: Build{Version: "no such build"}}).Probe()
 	var m *BuildMismatchError
