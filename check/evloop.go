@@ -55,9 +55,10 @@ type evdone struct {
 }
 
 // evloop runs evented probes on one epoll instance, as keepalived's
-// scheduler does: per probe a non-blocking socket, connect, one epoll
-// registration (edge-triggered, removed by close), a write, a read or two
-// and a close with a reset (release) — no goroutine, timer, Go netpoller
+// scheduler does: per probe a non-blocking connect, a write, a read or two
+// and a reset, on the check's spare socket from its last probe that passed
+// (spares.go: disconnected, still in epoll) or on a new socket registered
+// edge-triggered and closed with a reset (release) — no goroutine, timer, Go netpoller
 // registration or net.Conn per probe (the epoll instance itself is the loop's one file in the runtime's
 // poller). With a goroutine per probe, 500 servers checked every second
 // cost 2.3 times keepalived's CPU (make bench-watch). It is used by one
@@ -84,6 +85,7 @@ type evloop struct {
 	buf    []byte // one read buffer for every probe: they are judged as read
 	free   []*evop
 	done   []evdone
+	spares spares
 }
 
 func newEvloop() (*evloop, error) {
@@ -96,7 +98,7 @@ func newEvloop() (*evloop, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
-	l := &evloop{epfd: epfd, wakefd: wakefd, ops: map[int]*evop{}, events: make([]unix.EpollEvent, 128), buf: make([]byte, 4096)}
+	l := &evloop{epfd: epfd, wakefd: wakefd, ops: map[int]*evop{}, events: make([]unix.EpollEvent, 128), buf: make([]byte, 4096), spares: newSpares()}
 	fail := func(what string, err error) (*evloop, error) {
 		if l.epoll != nil {
 			l.epoll.Close()
@@ -183,11 +185,19 @@ func (l *evloop) handle(now time.Time) {
 }
 
 // poll collects the events ready now into l.events (l.ready of them) and
-// says whether there were any: the function the runtime's poller calls
-// before it parks the loop and after each wake-up.
+// says whether any is for a probe or a wake: the function the runtime's
+// poller calls before it parks the loop and after each wake-up. Events of
+// spare sockets (the error report of their disconnect, spares.go) are no
+// reason to stay awake: with only those the loop parks as if there were
+// none, and a turn in which probes passed costs no extra turn.
 func (l *evloop) poll(fd uintptr) bool {
 	l.ready = rawEpollPoll(int(fd), l.events)
-	return l.ready > 0
+	for _, e := range l.events[:l.ready] {
+		if int(e.Fd) == l.wakefd || l.ops[int(e.Fd)] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // start begins a probe of ev; token comes back with its result.
@@ -197,26 +207,42 @@ func (l *evloop) start(ev evented, token any, now time.Time) {
 	l.open(op, now)
 }
 
-// open starts conversation op.i.
+// open starts conversation op.i: on the check's spare socket when it has
+// one (already in epoll), else on a new one.
 func (l *evloop) open(op *evop, now time.Time) {
 	c := op.ev.conn()
 	op.connected, op.sent = false, 0
 	if u := op.convs[op.i].url; u != nil {
 		op.resp = newResponse(u)
 	}
+	op.convStart = now
+	if fd, ok := l.spares.take(op.ev); ok {
+		if err := c.connect(fd); err == nil {
+			l.watch(op, fd, now)
+			return
+		}
+		// A spare that cannot connect again is not the server's fault:
+		// a new socket says what the server says.
+		closeWithReset(fd)
+	}
 	fd, err := c.connectNonblocking()
 	if err != nil {
 		l.finish(op, now, reason(err))
 		return
 	}
-	op.fd = fd
-	op.convStart = now
 	if err := rawEpollAdd(l.epfd, fd, unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP|unix.EPOLLET); err != nil {
+		closeWithReset(fd)
 		l.finish(op, now, "epoll: "+reason(err))
 		return
 	}
+	l.watch(op, fd, now)
+}
+
+// watch makes fd, connecting, op's socket.
+func (l *evloop) watch(op *evop, fd int, now time.Time) {
+	op.fd = fd
 	l.ops[fd] = op
-	l.byDue.add(op, c.stepDeadline(now, now))
+	l.byDue.add(op, op.ev.conn().stepDeadline(now, now))
 }
 
 const readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
@@ -304,18 +330,35 @@ func (l *evloop) conclude(op *evop, now time.Time, fail string) {
 // pass ends a conversation that passed: the next one starts, or the probe
 // is up.
 func (l *evloop) pass(op *evop, now time.Time) {
+	l.keep(op)
 	if op.i+1 < len(op.convs) {
-		l.release(op)
 		op.i++
 		l.open(op, now)
 		return
 	}
-	l.finish(op, now, "")
+	l.record(op, now, "")
+}
+
+// keep ends a conversation that passed: its socket, disconnected with a
+// reset, becomes the check's spare for its next connection (spares.go).
+func (l *evloop) keep(op *evop) {
+	l.byDue.remove(op)
+	delete(l.ops, op.fd)
+	if !op.ev.conn().reusable() || !l.spares.put(op.ev, op.fd) {
+		closeWithReset(op.fd)
+	}
+	op.fd = -1
+	op.resp = response{}
 }
 
 // finish closes op's socket and records its result (fail "" = up).
 func (l *evloop) finish(op *evop, now time.Time, fail string) {
 	l.release(op)
+	l.record(op, now, fail)
+}
+
+// record queues op's result and frees it.
+func (l *evloop) record(op *evop, now time.Time, fail string) {
 	res := Result{Up: fail == "", Latency: now.Sub(op.start)}
 	if fail != "" {
 		res.Reason = op.ev.failure(op.i, fail)
@@ -345,8 +388,7 @@ func (l *evloop) release(op *evop) {
 	l.byDue.remove(op)
 	if op.fd >= 0 {
 		delete(l.ops, op.fd)
-		resetOnClose(op.fd)
-		rawClose(op.fd)
+		closeWithReset(op.fd)
 		op.fd = -1
 	}
 	op.resp = response{}
@@ -375,6 +417,7 @@ func (l *evloop) expire(now time.Time) {
 	for op, ok := l.byDue.due(now); ok; op, ok = l.byDue.due(now) {
 		l.finish(op, now, "timeout")
 	}
+	l.spares.sweep(now)
 }
 
 // next is the earliest deadline in flight (zero: none).
@@ -389,6 +432,7 @@ func (l *evloop) close() {
 		unix.Close(fd)
 	}
 	clear(l.ops)
+	l.spares.close()
 	l.byDue = nil
 	l.epoll.Close()
 	unix.Close(l.wakefd)
@@ -427,11 +471,24 @@ func (c *Conn) connectNonblocking() (int, error) {
 			return fail(fmt.Errorf("bind %s: %w", netip.AddrPortFrom(local, uint16(c.BindPort)), err))
 		}
 	}
-	if err := rawConnect(fd, netip.AddrPortFrom(addr, c.Addr.Port())); err != nil && !errors.Is(err, unix.EINPROGRESS) {
+	if err := c.connect(fd); err != nil {
 		return fail(err)
 	}
 	return fd, nil
 }
+
+// connect starts connecting fd, a new socket or a spare, to the server.
+func (c *Conn) connect(fd int) error {
+	if err := rawConnect(fd, netip.AddrPortFrom(c.Addr.Addr().Unmap(), c.Addr.Port())); err != nil && !errors.Is(err, unix.EINPROGRESS) {
+		return err
+	}
+	return nil
+}
+
+// reusable says whether a probe's socket may be kept for the next one: not
+// with a bind address or port, which a kept socket would go on holding
+// between probes.
+func (c *Conn) reusable() bool { return !c.BindAddr.IsValid() && c.BindPort == 0 }
 
 func sockaddr(ap netip.AddrPort) unix.Sockaddr {
 	if a := ap.Addr(); a.Is4() {

@@ -74,12 +74,22 @@ func rawClose(fd int) {
 	unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
 }
 
-// resetOnClose makes the socket's close send a reset (SO_LINGER on, 0 s):
-// the connection ends at once on both ends, with no FIN exchange and no
+// closeWithReset closes the socket with a reset (SO_LINGER on, 0 s): the
+// connection ends at once on both ends, with no FIN exchange and no
 // TIME_WAIT socket left on either.
-func resetOnClose(fd int) {
+func closeWithReset(fd int) {
 	l := unix.Linger{Onoff: 1, Linger: 0}
 	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(&l)), unsafe.Sizeof(l), 0)
+	rawClose(fd)
+}
+
+// rawDisconnect ends the socket's connection (connect to AF_UNSPEC): a
+// reset when it was connected, as closeWithReset sends, and the socket is
+// left unbound and ready to connect again.
+func rawDisconnect(fd int) error {
+	sa := unix.RawSockaddrInet4{Family: unix.AF_UNSPEC}
+	_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa))
+	return rawErr(e)
 }
 
 // rawSoError is the socket's pending error (SO_ERROR): why a connect
