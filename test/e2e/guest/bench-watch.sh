@@ -212,8 +212,12 @@ lbx_run() {
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null || true
 	DOWN=$(grep -c 'real server down' lbx.log || true)
-	# Its start: when it started and applied (the first applies).
-	grep -m 3 'lbx watch started\|msg=applied' lbx.log | cut -c1-200 | sed 's/^/bench-watch: lbx start: /' || true
+	# Its start: seconds from the launch (START) to "lbx watch started"
+	# (model loaded, lbx-check given its targets) and to the first applies.
+	grep -m 3 'lbx watch started\|msg=applied' lbx.log | awk -v t0="$START" '
+		{ split(substr($1, index($1, "T") + 1), c, ":"); t = c[1]*3600 + c[2]*60 + c[3] - (t0 - int(t0 / 86400) * 86400)
+		  m = ($0 ~ /msg=applied/) ? "applied" : "started"; took = ""; for (i = 1; i <= NF; i++) if ($i ~ /^(took|changes)=/) took = took " " $i
+		  printf "bench-watch: lbx start: %s %.2fs after launch%s\n", m, t, took }' || true
 	# Why lbx took servers down (the first words of the reason, most common first).
 	grep 'real server down' lbx.log | sed 's/.*reason=//' | cut -c1-60 | sort | uniq -c | sort -rn | head -n 3 | sed 's/^/bench-watch: lbx down reason: /' || true
 	# When (seconds since the first log line, in 5 s buckets): a burst at the
