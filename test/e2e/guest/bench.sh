@@ -53,17 +53,22 @@ report() {
 		printf " (median of %d; lbx %ss, %s %ss)\n", k, ls, an, as
 		if (t != "-" && r > t + 0) printf "@@BENCH FAIL %s ratio=%.2f target=<=%s (missed)\n", n, r, t
 	}'
-	[[ $n == 2000 || -z ${LBX[$name@2000]:-} ]] || scale "$name"
+	# The kernel's part gets its growth printed, not judged: lbx does not
+	# choose what the kernel costs per request.
+	[[ $n == 2000 || -z ${LBX[$name@2000]:-} ]] || scale "$name" "$([[ $name == *kernel-part ]] && echo -)"
 }
 
-# scale NAME: lbx's time at 2,000 and at $n services side by side, and how
-# it grew. Linear is the ratio of the sizes; the target allows 20 % more.
+# scale NAME [-]: lbx's time at 2,000 and at $n services side by side, and
+# how it grew, beside the anchor's growth. Linear is the ratio of the sizes;
+# the target allows 20 % more ("-": no target).
 scale() {
 	awk -v name="${1// /}" -v a="${LBX[$1@2000]}" -v b="${LBX[$1@$n]}" \
-		-v ra="${ANCHOR[$1@2000]}" -v rb="${ANCHOR[$1@$n]}" -v s="$n" 'BEGIN{
+		-v ra="${ANCHOR[$1@2000]}" -v rb="${ANCHOR[$1@$n]}" -v s="$n" -v judge="${2:-yes}" 'BEGIN{
 		lin = s / 2000; g = b / a; t = 1.2 * lin
-		printf "@@BENCH scale-%-24s lbx@2000=%.3fs lbx@%d=%.3fs growth=%.1f target=<=%.0f (linear: %.0f) anchor-growth=%.1f ratio@2000=%.2f ratio@%d=%.2f\n", name, a, s, b, g, t, lin, rb/ra, a/ra, s, b/rb
-		if (g > t) printf "@@BENCH FAIL scale-%s growth=%.1f target=<=%.0f (missed)\n", name, g, t
+		printf "@@BENCH scale-%-24s lbx@2000=%.3fs lbx@%d=%.3fs growth=%.1f", name, a, s, b, g
+		if (judge != "-") printf " target=<=%.0f", t
+		printf " (linear: %.0f) anchor-growth=%.1f ratio@2000=%.2f ratio@%d=%.2f\n", lin, rb/ra, a/ra, s, b/rb
+		if (judge != "-" && g > t) printf "@@BENCH FAIL scale-%s growth=%.1f target=<=%.0f (missed)\n", name, g, t
 	}'
 }
 fresh() { ipvsadm -C; rm -rf /var/lib/lbx; }
