@@ -160,6 +160,10 @@ type Options struct {
 	// Prune deletes live services neither declared nor owned.
 	Prune bool
 	Owned Owned
+	// Unstamped leaves Fingerprint empty: for a plan applied at once and
+	// never saved or shown (lbx watch's reconciles), where hashing the
+	// whole live scope was most of a resync that changed nothing.
+	Unstamped bool
 }
 
 // Addresses of objects, as shown in plans.
@@ -176,7 +180,9 @@ func Diff(d *model.Desired, live *state.State, opts Options) *Plan {
 	desired := d.State
 	p.Scope = Scope{Prune: opts.Prune, Services: serviceScope(desired, live, opts), Addresses: addressScope(d, opts),
 		Routes: routeScope(d, live), Sysctls: sysctlScope(desired)}
-	p.Fingerprint = Fingerprint(live, p.Scope)
+	if !opts.Unstamped {
+		p.Fingerprint = Fingerprint(live, p.Scope)
+	}
 	for _, k := range p.Scope.Services {
 		p.Changes = append(p.Changes, diffService(k, desired.Services[k], live.Services[k], d.Drain[k], opts.Owned.Services[k])...)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
@@ -260,5 +262,21 @@ func BenchmarkDiffNoop(b *testing.B) {
 		if p := Diff(d, live, Options{}); !p.Empty() {
 			b.Fatal("not a no-op")
 		}
+	}
+}
+
+// An unstamped plan (lbx watch's reconciles) has the same changes, scope
+// and notes, and no fingerprint.
+func TestUnstamped(t *testing.T) {
+	d := testkit.Desired(t, base)
+	live := state.New()
+	stamped := Diff(d, live, Options{})
+	got := Diff(d, live, Options{Unstamped: true})
+	if got.Fingerprint != "" {
+		t.Errorf("unstamped plan has fingerprint %q", got.Fingerprint)
+	}
+	got.Fingerprint = stamped.Fingerprint
+	if diff := cmp.Diff(stamped, got, cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})); diff != "" {
+		t.Errorf("unstamped plan differs beyond its fingerprint (-stamped +unstamped):\n%s", diff)
 	}
 }

@@ -519,7 +519,7 @@ func (e *engine) applyPass(ctx context.Context, ps *pass) {
 		reopenErr = e.reopenKernel(ps.m)
 	}
 	e.bgp.beforeApply(ctx, ps.m, &ps.f) // withdraw what this apply takes away, first
-	popts := plan.Options{Owned: e.owned(ps.declared, !ps.addressesOnly)}
+	popts := plan.Options{Owned: e.owned(ps.declared, !ps.addressesOnly), Unstamped: true}
 	stop := e.stopOf(ps.why)
 	ps.err = apply.ErrNeedWhole
 	if reopenErr != nil {
