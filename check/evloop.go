@@ -342,13 +342,11 @@ func (l *evloop) pass(op *evop, now time.Time) {
 // keep ends a conversation that passed: its socket, disconnected with a
 // reset, becomes the check's spare for its next connection (spares.go).
 func (l *evloop) keep(op *evop) {
-	l.byDue.remove(op)
-	delete(l.ops, op.fd)
-	if !op.ev.conn().reusable() || !l.spares.put(op.ev, op.fd) {
-		closeWithReset(op.fd)
+	if fd := op.fd; op.ev.conn().reusable() && l.spares.put(op.ev, fd) {
+		delete(l.ops, fd)
+		op.fd = -1 // the spare's now: release leaves it open
 	}
-	op.fd = -1
-	op.resp = response{}
+	l.release(op)
 }
 
 // finish closes op's socket and records its result (fail "" = up).

@@ -24,7 +24,7 @@ func Effective(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) mo
 	if e.ConnectPort == 0 {
 		e.ConnectPort = rs.EffectivePort(vs)
 	}
-	dur := func(own *model.Duration, inherited *model.Duration, def time.Duration) *model.Duration {
+	pick := func(own *model.Duration, inherited *model.Duration, def time.Duration) *model.Duration {
 		switch {
 		case own != nil:
 			return own
@@ -33,9 +33,9 @@ func Effective(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) mo
 		}
 		return &model.Duration{Duration: def}
 	}
-	e.DelayLoop = dur(c.DelayLoop, vs.DelayLoop, model.DefaultDelayLoop)
-	e.ConnectTimeout = dur(c.ConnectTimeout, nil, model.DefaultConnectTimeout)
-	e.DelayBeforeRetry = dur(c.DelayBeforeRetry, nil, model.DelayBeforeRetryDefault(c.Type, e.DelayLoop.Duration))
+	e.DelayLoop = pick(c.DelayLoop, vs.DelayLoop, model.DefaultDelayLoop)
+	e.ConnectTimeout = pick(c.ConnectTimeout, nil, model.DefaultConnectTimeout)
+	e.DelayBeforeRetry = pick(c.DelayBeforeRetry, nil, model.DelayBeforeRetryDefault(c.Type, e.DelayLoop.Duration))
 	// keepalived starts each checker after a random part of warmup, which
 	// defaults to delay_loop, so that probes do not all start at once.
 	// A FILE_CHECK's state is known at start (keepalived reads the file
@@ -44,7 +44,7 @@ func Effective(vs *model.VirtualServer, rs *model.RealServer, c *model.Check) mo
 	if c.Type == "file" {
 		warmup = 0
 	}
-	e.Warmup = dur(c.Warmup, nil, warmup)
+	e.Warmup = pick(c.Warmup, nil, warmup)
 	if e.Retry == nil {
 		r := model.RetryDefault(c.Type)
 		e.Retry = &r
