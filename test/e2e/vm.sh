@@ -37,10 +37,10 @@ if [[ -z "$lbx" ]]; then
 	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./cmd/lbx ./cmd/lbx-check ./cmd/lbx-bgp)
 fi
 # relisten (test/e2e/relisten): bench-watch raises busybox httpd's accept
-# backlog with it. holdconn (test/e2e/holdconn): bgp-ecmp-survival's
+# backlog with it. webserve (test/e2e/webserve): bench-watch's real servers. holdconn (test/e2e/holdconn): bgp-ecmp-survival's
 # long-lived connections. vrrpparity (test/wildconf/vrrpparity):
 # parity-wild-vrrp's comparison with keepalived's dump.
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./test/e2e/relisten ./test/e2e/holdconn ./test/wildconf/vrrpparity)
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./test/e2e/relisten ./test/e2e/webserve ./test/e2e/holdconn ./test/wildconf/vrrpparity)
 lbxcheck=$(dirname "$lbx")/lbx-check
 [[ -x "$lbxcheck" ]] || { echo "vm: $lbxcheck missing (build it next to $lbx: go build -o DIR/ ./cmd/lbx ./cmd/lbx-check)" >&2; exit 1; }
 
@@ -51,7 +51,7 @@ ov=$work/ov
 mkdir -p "$ov/e2e/scenarios" "$ov/e2e/examples" "$ov/usr/local/bin"
 cp "$lbx" "$ov/usr/local/bin/lbx"
 cp "$lbxcheck" "$ov/usr/local/bin/lbx-check"
-cp "$work/relisten" "$work/holdconn" "$work/vrrpparity" "$ov/usr/local/bin/"
+cp "$work/relisten" "$work/webserve" "$work/holdconn" "$work/vrrpparity" "$ov/usr/local/bin/"
 # lbx-bgp (lbx watch's BGP speaker) when built next to lbx.
 [[ ! -x $(dirname "$lbx")/lbx-bgp ]] || cp "$(dirname "$lbx")/lbx-bgp" "$ov/usr/local/bin/lbx-bgp"
 cp "$here"/guest/lib.sh "$here"/guest/watch-lib.sh "$ov/e2e/"
