@@ -20,6 +20,7 @@ import (
 
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/internal/footprint"
 	"github.com/lbx-dev/lbx/internal/script"
 	"github.com/lbx-dev/lbx/internal/scriptq"
 	"github.com/lbx-dev/lbx/internal/sdnotify"
@@ -1178,6 +1179,7 @@ func (e *engine) reload(stop context.Context) error {
 	e.met.Reload(err == nil, at)
 	e.log.Info("reloaded", "model", e.file)
 	e.kick(trigReload)
+	footprint.Settle() // the old model and the new one's load are garbage now
 	return err
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
 	"github.com/lbx-dev/lbx/checkproc"
+	"github.com/lbx-dev/lbx/internal/footprint"
 	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/internal/sdnotify"
 	"github.com/lbx-dev/lbx/internal/statusd"
@@ -165,6 +166,13 @@ func Run(ctx context.Context, o Options) error {
 	defer stopReloads()
 	e.startNotifications(ctx, loopCtx, d, log)
 	log.Info("lbx watch started", "instances", len(cfg.Instances), "checked_real_servers", len(targets), "model", e.file)
+	go func() {
+		select {
+		case <-e.ready: // the start's burst (the load, the first apply) is over
+			footprint.Settle()
+		case <-loopCtx.Done():
+		}
+	}()
 	err = e.runVRRP(ctx, loopCtx, d)
 	// A reload in flight ends first (abandoned at vrrpd, which stopped), so
 	// that it cannot bring the model back after the stop's removal below.

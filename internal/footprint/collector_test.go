@@ -2,6 +2,7 @@ package footprint
 
 import (
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 )
 
@@ -109,4 +110,26 @@ func TestDaemon(t *testing.T) {
 			t.Errorf("env %v: GOGC %d, want %d", tc.env, got, tc.want)
 		}
 	}
+}
+
+// TestSettleReleases: heap let go is returned to the kernel at once
+// (counted as released), not left for the scavenger.
+func TestSettleReleases(t *testing.T) {
+	garbage := make([][]byte, 0, 64)
+	for range 64 {
+		garbage = append(garbage, make([]byte, 256<<10))
+	}
+	garbage[0][0] = 1
+	garbage = nil
+	before := released()
+	Settle()
+	if got := released(); got < before+8<<20 {
+		t.Errorf("released %d MiB before Settle, %d MiB after: want 8 MiB more at least", before>>20, got>>20)
+	}
+}
+
+func released() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
