@@ -3,9 +3,10 @@
 # HTTP-checked every second for $DUR s, lbx watch next to keepalived's
 # checker process (keepalived --check) on the same keepalived.conf (lbx runs
 # `lbx convert` of it), one after the other, IPVS flushed in between, for
-# $ROUNDS rounds. One busybox httpd in a namespace holding all $N addresses
-# serves every check (its accept backlog raised from busybox's 9 to $BACKLOG,
-# default 1024, by relisten). Prints, each ratio the median of the rounds'
+# $ROUNDS rounds. One web server process in a namespace holding all $N
+# addresses serves every check ($SERVER, below: webserve, or busybox httpd
+# with its accept backlog raised from busybox's 9 to $BACKLOG, default
+# 1024, by relisten). Prints, each ratio the median of the rounds'
 # ratios, with issue 27's targets:
 #   @@BENCH checker-cpu lbx=Xs keepalived=Ys ratio=R.RR   (utime+stime)
 #   @@BENCH checker-cpu-per-probe lbx=Xus keepalived=Yus ratio=R.RR target=<=0.80
@@ -26,7 +27,7 @@
 #
 # Then the scale round (issue 27 item 4; SCALE_N=0 skips it): SCALE_N
 # (5000) servers checked every SCALE_DELAY (10) s, the same 500 probes a
-# second as the 500 rounds (one busybox httpd cannot answer 5,000 a second
+# second as the 500 rounds (one server process cannot answer 5,000 a second
 # in the TCG guest), SCALE_ROUNDS (3) rounds of SCALE_DUR (50) s, the same
 # lines named NAME-5000, plus
 #   @@BENCH start-to-all-up-5000 lbx=Xs keepalived=Ys ratio=R.RR
