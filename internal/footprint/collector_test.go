@@ -121,6 +121,9 @@ func TestSettleReleases(t *testing.T) {
 	}
 	garbage[0][0] = 1
 	garbage = nil
+	if HeapHeld() < SettleAbove {
+		t.Fatalf("the heap holds %d KiB after 16 MiB of garbage: HeapHeld misses it", HeapHeld()>>10)
+	}
 	before := released()
 	Settle()
 	if got := released(); got < before+8<<20 {
