@@ -531,6 +531,13 @@ func (e *engine) applyPass(ctx context.Context, ps *pass) {
 	} else if len(ps.services) > 0 {
 		keys := slices.Collect(maps.Keys(ps.services))
 		ps.p, ps.res, ps.err = apply.ReconcileReals(ctx, e.k, model.CompileServices(ps.m, ps.f, ps.services), keys, popts, apply.Options{KeepGoing: true, Drains: e.drains, Stop: stop})
+	} else if ps.services != nil {
+		// A health or drain pass whose services an earlier pass took
+		// (their kick came after that pass had read the scope) has
+		// nothing left to do; taken for a whole one, it read and
+		// planned everything, once per such race in a storm of
+		// transitions.
+		ps.err = nil
 	}
 	ps.whole = reopenErr == nil && !ps.addressesOnly && errors.Is(ps.err, apply.ErrNeedWhole)
 	if ps.whole {
@@ -794,6 +801,8 @@ func (e *engine) loop(ctx context.Context) {
 	defer resync.Stop()
 	var drainPoll <-chan time.Time
 	rt := retrier{backoff: 100 * time.Millisecond}
+	var pacer healthPacer
+	var heldHealth <-chan time.Time // a health pass the pacer holds back
 	for {
 		var why trigger
 		var replies []chan error
@@ -803,6 +812,17 @@ func (e *engine) loop(ctx context.Context) {
 		case r := <-e.syncq:
 			why, replies = trigVRRP, []chan error{r}
 		case why = <-e.wake:
+			if why == trigHealth && !e.wholeKicked() {
+				if heldHealth != nil {
+					continue // the held pass will take this one's services too
+				}
+				if wait := pacer.wait(time.Now()); wait > 0 {
+					heldHealth = time.After(wait)
+					continue
+				}
+			}
+		case <-heldHealth:
+			heldHealth, why = nil, trigHealth
 		case <-resync.C:
 			why = trigResync
 		case <-rt.retry:
@@ -814,7 +834,11 @@ func (e *engine) loop(ctx context.Context) {
 		// The loop's context says when to stop taking work, not to abort
 		// a reconcile: a cancelled kernel call is a kernel lost for good
 		// (NetKernel), and the stop waits for this one to end.
+		start := time.Now()
 		onlyAddresses, err := e.turn(context.WithoutCancel(ctx), why, replies)
+		if why == trigHealth {
+			pacer.ran(start, time.Now())
+		}
 		// While real servers drain, their connections are read again
 		// every second (the one-shot apply's drain poll).
 		drainPoll = nil
@@ -843,6 +867,40 @@ func (e *engine) loop(ctx context.Context) {
 		e.turnsEnded.Add(1)
 		e.signalTurn()
 	}
+}
+
+// healthPacer spaces the health reconciles of a storm of transitions, as
+// kube-proxy's minimum sync period spaces its syncs: a health pass starts
+// no sooner after the last one ended than that one took (at most
+// maxHealthSpacing), and the transitions of the wait all go in the pass
+// that follows. A pass reads the real servers of every service it
+// touches back from the kernel: in the bench VM at 5,000 checked servers,
+// passes back to back after thousands of timeouts took lbx watch from
+// idle to half a CPU (docs/performance.md, 5,000 checked real servers),
+// where the spacing keeps health reconciles to half the time at most. A
+// lone transition waits for nothing: the pass before it ended long ago.
+// VRRP's reconciles and every other trigger are not held.
+type healthPacer struct {
+	next time.Time // a health pass may start from then
+}
+
+// maxHealthSpacing bounds the wait a health pass can get.
+const maxHealthSpacing = time.Second
+
+// wait is how long a health pass asked for at now waits (0: none).
+func (p healthPacer) wait(now time.Time) time.Duration { return max(p.next.Sub(now), 0) }
+
+// ran records a health pass that ran from start to end.
+func (p *healthPacer) ran(start, end time.Time) {
+	p.next = end.Add(min(end.Sub(start), maxHealthSpacing))
+}
+
+// wholeKicked says a kick for everything was folded into the wake taken
+// (kick): that reconcile is not held.
+func (e *engine) wholeKicked() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.wholePending
 }
 
 // retrier is the loop's retry of a failed turn, with backoff.

@@ -1398,3 +1398,89 @@ func cmds(scripts []lvsrules.Script) []string {
 	}
 	return out
 }
+
+func TestHealthPacer(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name       string
+		took       time.Duration // the last health pass's length (0: none ran)
+		askedAfter time.Duration // a pass asked for this long after it ended
+		want       time.Duration
+	}{
+		{"no pass before", 0, 0, 0},
+		{"right after a short pass", 5 * ms, 0, 5 * ms},
+		{"during the spacing", 400 * ms, 100 * ms, 300 * ms},
+		{"after the spacing", 400 * ms, 500 * ms, 0},
+		{"a long pass waits at most the bound", 5 * time.Second, 0, maxHealthSpacing},
+	} {
+		var p healthPacer
+		end := t0
+		if tc.took > 0 {
+			end = t0.Add(tc.took)
+			p.ran(t0, end)
+		}
+		if got := p.wait(end.Add(tc.askedAfter)); got != tc.want {
+			t.Errorf("%s: wait %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// slowServiceReads is a kernel whose reads of one service take delay: a
+// director whose kernel dumps are slow (thousands of real servers, a
+// loaded machine).
+type slowServiceReads struct {
+	*kerneltest.FakeKernel
+	delay time.Duration
+}
+
+func (k slowServiceReads) ReadService(ctx context.Context, key state.ServiceKey) (*state.Service, error) {
+	time.Sleep(k.delay)
+	return k.FakeKernel.ReadService(ctx, key)
+}
+
+// TestHealthStormIsPaced: transitions that keep coming while health
+// passes are slow are taken in passes spaced by their own length — about
+// half as many as back to back — and the kernel ends at the last verdict.
+func TestHealthStormIsPaced(t *testing.T) {
+	dir := t.TempDir()
+	m, file := loadModel(t, dir, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1))
+	fake := kerneltest.NewFakeKernel("eth0")
+	owner, _ := apply.OpenOwnerRecord(dir, "")
+	const read = 20 * time.Millisecond
+	e := newEngine(m, file, slowServiceReads{fake, read}, owner, nil, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	e.claimDeclared(e.declared)
+	runLoop(t, e)
+	e.kick(trigResync)
+	await(t, e, "both real servers in", func() bool { return len(reals(fake)) == 2 })
+	passes := func() uint64 { e.mu.Lock(); defer e.mu.Unlock(); return e.counters["reconciles"] }
+	before := passes()
+
+	const storm = 600 * time.Millisecond
+	for i, end := 0, time.Now().Add(storm); time.Now().Before(end); i++ {
+		e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{Up: i%2 == 1}}})
+		time.Sleep(time.Millisecond)
+	}
+	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{Up: false}}})
+	await(t, e, "rs1 out at last", func() bool { _, ok := reals(fake)[rs1.Real]; return !ok })
+	awaitTurns(t, e, 0)
+	backToBack := uint64(storm / read)
+	if got := passes() - before; got > backToBack*3/4 {
+		t.Errorf("a %v storm took %d health passes of %v each: want them spaced, about %d (back to back: %d)", storm, got, read, backToBack/2, backToBack)
+	}
+}
+
+// TestHealthPassWithNothingLeft: a health kick whose services an earlier
+// pass took reads nothing (it read the whole table, once per such race).
+func TestHealthPassWithNothingLeft(t *testing.T) {
+	e, k, _ := startEngine(t, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1))
+	e.kick(trigResync)
+	await(t, e, "both real servers in", func() bool { return len(reals(k)) == 2 })
+	awaitTurns(t, e, 0)
+	wholeReads := k.ReadCount()
+	e.kick(trigHealth)
+	awaitTurns(t, e, 1)
+	if got := k.ReadCount(); got != wholeReads {
+		t.Errorf("a health pass with no service left read the whole table %d times", got-wholeReads)
+	}
+}
