@@ -460,6 +460,9 @@ type pass struct {
 	res   *apply.Result
 	err   error
 	whole bool // a whole reconcile ran
+	// idle: a scoped pass with no service left, which touched nothing
+	// (and so vouches for no transition applied).
+	idle bool
 }
 
 // reconcile compiles and applies once. why says what triggered it; changes
@@ -537,7 +540,7 @@ func (e *engine) applyPass(ctx context.Context, ps *pass) {
 		// nothing left to do; taken for a whole one, it read and
 		// planned everything, once per such race in a storm of
 		// transitions.
-		ps.err = nil
+		ps.err, ps.idle = nil, true
 	}
 	ps.whole = reopenErr == nil && !ps.addressesOnly && errors.Is(ps.err, apply.ErrNeedWhole)
 	if ps.whole {
@@ -601,7 +604,7 @@ func (e *engine) recordPass(ps *pass, rec *statusd.Reconcile, drift map[string]i
 	if ps.whole && ps.p != nil {
 		e.wholeRead = true
 	}
-	if ps.err == nil && !ps.addressesOnly {
+	if ps.err == nil && !ps.addressesOnly && !ps.idle {
 		e.appliedHealthGen = ps.hgen
 		if ps.whole {
 			e.appliedGen = ps.gen
