@@ -226,6 +226,14 @@ func (l *evloop) open(op *evop, now time.Time) {
 		closeWithReset(fd)
 	}
 	fd, err := c.connectNonblocking()
+	if atFileLimit(err) && l.spares.len() > 0 {
+		// Spare sockets are a saving, never the reason a probe fails:
+		// at the open-files limit (thousands of probes in flight while
+		// the servers are slow) they are given back and the probe
+		// tries again.
+		l.spares.close()
+		fd, err = c.connectNonblocking()
+	}
 	if err != nil {
 		l.finish(op, now, reason(err))
 		return
@@ -434,6 +442,11 @@ func (l *evloop) close() {
 	l.byDue = nil
 	l.epoll.Close()
 	unix.Close(l.wakefd)
+}
+
+// atFileLimit says err is the process's or the system's open-files limit.
+func atFileLimit(err error) bool {
+	return errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE)
 }
 
 // connectNonblocking opens a non-blocking socket with the connection's

@@ -47,7 +47,7 @@ func (s *spares) take(ev evented) (int, bool) {
 // put disconnects fd, whose conversation passed, and keeps it as ev's
 // spare; false: it was not kept (the caller closes it).
 func (s *spares) put(ev evented, fd int) bool {
-	if len(s.fresh)+len(s.stale) >= maxSpares || rawDisconnect(fd) != nil {
+	if s.len() >= maxSpares || rawDisconnect(fd) != nil {
 		return false
 	}
 	if old, ok := s.take(ev); ok { // a check with two sockets in flight at once (none today)
@@ -73,6 +73,9 @@ func (s *spares) sweep(now time.Time) {
 	clear(s.stale)
 	s.fresh, s.stale = s.stale, s.fresh
 }
+
+// len is the number of spares kept.
+func (s *spares) len() int { return len(s.fresh) + len(s.stale) }
 
 // close closes every spare.
 func (s *spares) close() {

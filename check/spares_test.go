@@ -218,3 +218,56 @@ func TestSparesSweep(t *testing.T) {
 		}
 	})
 }
+
+// TestSparesGivenBackAtFileLimit: a probe that finds the process at its
+// open-files limit with spare sockets kept closes them and passes, where
+// its socket(2) failed with EMFILE.
+func TestSparesGivenBackAtFileLimit(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ev := &TCP{Conn: conn(t, ln.Addr())}
+	l, err := newEvloop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	var was unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &was); err != nil {
+		t.Fatal(err)
+	}
+	probe, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(probe)
+	// Descriptors are numbered lowest first: probe+16 leaves 16 to fill.
+	low := unix.Rlimit{Cur: uint64(probe + 16), Max: was.Max}
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Skipf("cannot lower the open-files limit: %v", err)
+	}
+	defer unix.Setrlimit(unix.RLIMIT_NOFILE, &was)
+	for {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if errors.Is(err, unix.EMFILE) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !l.spares.put(&TCP{}, fd) {
+			unix.Close(fd)
+			t.Fatal("put refused a socket")
+		}
+	}
+	ended := make(chan error, 1)
+	go serveOnce(ln, ended)
+	if res := probeOn(t, l, ev); !res.Up {
+		t.Fatalf("the probe at the open-files limit failed: %s", res.Reason)
+	}
+	if n := l.spares.len(); n > 1 {
+		t.Errorf("%d spares left, want those of the limit given back (the probe's own at most)", n)
+	}
+}
