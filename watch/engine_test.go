@@ -68,11 +68,18 @@ func loadModel(t testing.TB, dir, y string) (*model.Model, string) {
 
 func startEngine(t testing.TB, y string) (*engine, *kerneltest.FakeKernel, string) {
 	t.Helper()
+	return startEngineOn(t, y, func(k *kerneltest.FakeKernel) kernel.Kernel { return k })
+}
+
+// startEngineOn is startEngine with the engine's kernel made from the
+// fake one by wrap (a slower kernel, one that fails).
+func startEngineOn(t testing.TB, y string, wrap func(*kerneltest.FakeKernel) kernel.Kernel) (*engine, *kerneltest.FakeKernel, string) {
+	t.Helper()
 	dir := t.TempDir()
 	m, file := loadModel(t, dir, y)
 	k := kerneltest.NewFakeKernel("eth0")
 	owner, _ := apply.OpenOwnerRecord(dir, "")
-	e := newEngine(m, file, k, owner, nil, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	e := newEngine(m, file, wrap(k), owner, nil, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	e.claimDeclared(e.declared)
 	runLoop(t, e)
 	return e, k, file
@@ -1443,14 +1450,9 @@ func (k slowServiceReads) ReadService(ctx context.Context, key state.ServiceKey)
 // passes are slow are taken in passes spaced by their own length — about
 // half as many as back to back — and the kernel ends at the last verdict.
 func TestHealthStormIsPaced(t *testing.T) {
-	dir := t.TempDir()
-	m, file := loadModel(t, dir, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1))
-	fake := kerneltest.NewFakeKernel("eth0")
-	owner, _ := apply.OpenOwnerRecord(dir, "")
 	const read = 20 * time.Millisecond
-	e := newEngine(m, file, slowServiceReads{fake, read}, owner, nil, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	e.claimDeclared(e.declared)
-	runLoop(t, e)
+	e, fake, _ := startEngineOn(t, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1),
+		func(k *kerneltest.FakeKernel) kernel.Kernel { return slowServiceReads{k, read} })
 	e.kick(trigResync)
 	await(t, e, "both real servers in", func() bool { return len(reals(fake)) == 2 })
 	passes := func() uint64 { e.mu.Lock(); defer e.mu.Unlock(); return e.counters["reconciles"] }
