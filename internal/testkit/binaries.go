@@ -30,11 +30,11 @@ type build struct {
 
 // Binaries builds the named commands of this module (as `go build` names
 // them from the module root: "./cmd/lbx", "./cmd/lbx-check",
-// "./cmd/lbx-bgp") as `make build` does (static, -trimpath) into a
-// directory it returns, each binary under its command's name. One test
-// process builds each package set once; the directory outlives the test
-// that asked and is removed by Main. A failed build fails the test with
-// go build's output.
+// "./cmd/lbx-check-tls", "./cmd/lbx-bgp") as `make build` does (static,
+// -trimpath) into a directory it returns, each binary under its command's
+// name. One test process builds each package set once; the directory
+// outlives the test that asked and is removed by Main. A failed build
+// fails the test with go build's output.
 func Binaries(t testing.TB, pkgs ...string) string {
 	t.Helper()
 	if len(pkgs) == 0 {

@@ -136,17 +136,20 @@ func TestDesired(t *testing.T) {
 
 func TestBinaries(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds lbx-check")
+		t.Skip("builds lbx-check and lbx-check-tls")
 	}
-	dir := Binaries(t, "./cmd/lbx-check")
-	t.Run("runs", func(t *testing.T) {
-		out, err := exec.Command(filepath.Join(dir, "lbx-check"), "--version").CombinedOutput()
-		if err != nil || !strings.HasPrefix(string(out), "lbx-check ") {
-			t.Fatalf("the built lbx-check --version: %v %q", err, out)
-		}
-	})
-	t.Run("cached", func(t *testing.T) {
-		if again := Binaries(t, "./cmd/lbx-check"); again != dir {
+	dir := Binaries(t, "./cmd/lbx-check", "./cmd/lbx-check-tls")
+	// Each command under its own name, in the one directory.
+	for _, name := range []string{"lbx-check", "lbx-check-tls"} {
+		t.Run("runs "+name, func(t *testing.T) {
+			out, err := exec.Command(filepath.Join(dir, name), "--version").CombinedOutput()
+			if err != nil || !strings.HasPrefix(string(out), name+" ") {
+				t.Fatalf("the built %s --version: %v %q", name, err, out)
+			}
+		})
+	}
+	t.Run("cached in any order", func(t *testing.T) {
+		if again := Binaries(t, "./cmd/lbx-check-tls", "./cmd/lbx-check"); again != dir {
 			t.Errorf("second build of one package set went to %s, the first to %s", again, dir)
 		}
 	})

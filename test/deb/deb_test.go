@@ -206,14 +206,20 @@ func TestPackage(t *testing.T) {
 	}{
 		{"dpkg -i installs, leaves the service disabled and stopped", func(b box) {
 			b.Must(b.t, "dpkg", "-i", "/lbx-deb/lbx.deb")
-			for _, p := range []string{"/usr/bin/lbx", "/usr/bin/lbx-check", "/usr/bin/lbx-bgp", "/lib/systemd/system/lbx.service",
-				"/etc/lbx/lbx.yaml", "/etc/default/lbx", "/usr/share/man/man1/lbx.1.gz", "/usr/share/man/man1/lbx-watch.1.gz",
-				"/usr/share/man/man1/lbx-check.1.gz", "/usr/share/man/man1/lbx-bgp.1.gz",
-				"/usr/share/man/man5/lbx.yaml.5.gz", "/usr/share/bash-completion/completions/lbx", "/usr/share/doc/lbx/copyright",
-				"/usr/share/lbx/lbx.schema.json"} {
+			for _, p := range []string{"/usr/bin/lbx", "/usr/bin/lbx-check", "/usr/bin/lbx-check-tls", "/usr/bin/lbx-bgp",
+				"/lib/systemd/system/lbx.service", "/etc/lbx/lbx.yaml", "/etc/default/lbx", "/usr/share/man/man1/lbx.1.gz",
+				"/usr/share/man/man1/lbx-watch.1.gz", "/usr/share/man/man1/lbx-check.1.gz", "/usr/share/man/man1/lbx-check-tls.1.gz",
+				"/usr/share/man/man1/lbx-bgp.1.gz", "/usr/share/man/man5/lbx.yaml.5.gz", "/usr/share/bash-completion/completions/lbx",
+				"/usr/share/doc/lbx/copyright", "/usr/share/lbx/lbx.schema.json"} {
 				if !b.exists(p) {
 					b.t.Errorf("%s not installed", p)
 				}
+			}
+			// The two checkers are one build (lbx watch refuses a checker
+			// of another), each under its own name.
+			build, _ := strings.CutPrefix(b.Must(b.t, "lbx-check", "--version"), "lbx-check ")
+			if tls := b.Must(b.t, "lbx-check-tls", "--version"); tls != "lbx-check-tls "+build {
+				b.t.Errorf("lbx-check-tls --version printed %q, want \"lbx-check-tls\" and lbx-check's build %q", tls, build)
 			}
 			u := b.unit()
 			if u["LoadState"] != "loaded" || u["FragmentPath"] != "/lib/systemd/system/lbx.service" {
@@ -280,11 +286,11 @@ func TestPackage(t *testing.T) {
 			if a := b.addrs(); strings.Contains(a, " "+vip1+"/") {
 				b.t.Errorf("lbx's address still on lbx0 after dpkg --purge:\n%s", a)
 			}
-			if out, err := b.In("sh", "-c", "grep -lx 'lbx\\|lbx-check\\|lbx-bgp' /proc/[0-9]*/comm"); err == nil {
+			if out, err := b.In("sh", "-c", "grep -lx 'lbx\\|lbx-check\\|lbx-check-tls\\|lbx-bgp' /proc/[0-9]*/comm"); err == nil {
 				b.t.Errorf("lbx processes left after dpkg --purge: %s", out)
 			}
-			for _, p := range []string{"/usr/bin/lbx", "/usr/bin/lbx-check", "/usr/bin/lbx-bgp", "/lib/systemd/system/lbx.service",
-				"/etc/systemd/system/multi-user.target.wants/lbx.service", "/etc/lbx", "/etc/default/lbx",
+			for _, p := range []string{"/usr/bin/lbx", "/usr/bin/lbx-check", "/usr/bin/lbx-check-tls", "/usr/bin/lbx-bgp",
+				"/lib/systemd/system/lbx.service", "/etc/systemd/system/multi-user.target.wants/lbx.service", "/etc/lbx", "/etc/default/lbx",
 				"/var/lib/lbx", "/usr/share/doc/lbx", "/usr/share/man/man1/lbx.1.gz"} {
 				if b.exists(p) {
 					b.t.Errorf("%s left after dpkg --purge", p)

@@ -10,7 +10,8 @@
 #   test/e2e/vm.sh demo                 the newcomer walk-through
 #
 # Environment: LBX_BIN (a prebuilt static lbx, with lbx-check, its checker
-# process, next to it; default: build both),
+# process, next to it, and lbx-check-tls and lbx-bgp when built; default:
+# build them all),
 # LBX_E2E_TIMEOUT (seconds for the whole boot, default 900),
 # LBX_E2E_ASSETS (asset cache dir), LBX_E2E_SMP (guest CPUs, default 2),
 # LBX_GUEST_NAME=value (set as NAME=value in the guest's /e2e/main, e.g.
@@ -34,7 +35,7 @@ trap 'rm -rf "$work"' EXIT
 lbx=${LBX_BIN:-}
 if [[ -z "$lbx" ]]; then
 	lbx=$work/lbx
-	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./cmd/lbx ./cmd/lbx-check ./cmd/lbx-bgp)
+	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/" ./cmd/lbx ./cmd/lbx-check ./cmd/lbx-check-tls ./cmd/lbx-bgp)
 fi
 # relisten (test/e2e/relisten): bench-watch raises busybox httpd's accept
 # backlog with it. webserve (test/e2e/webserve): bench-watch's real servers. holdconn (test/e2e/holdconn): bgp-ecmp-survival's
@@ -52,8 +53,11 @@ mkdir -p "$ov/e2e/scenarios" "$ov/e2e/examples" "$ov/usr/local/bin"
 cp "$lbx" "$ov/usr/local/bin/lbx"
 cp "$lbxcheck" "$ov/usr/local/bin/lbx-check"
 cp "$work/relisten" "$work/webserve" "$work/holdconn" "$work/vrrpparity" "$ov/usr/local/bin/"
-# lbx-bgp (lbx watch's BGP speaker) when built next to lbx.
-[[ ! -x $(dirname "$lbx")/lbx-bgp ]] || cp "$(dirname "$lbx")/lbx-bgp" "$ov/usr/local/bin/lbx-bgp"
+# lbx-check-tls (the checker for a model with ssl_get checks) and lbx-bgp
+# (lbx watch's BGP speaker) when built next to lbx.
+for b in lbx-check-tls lbx-bgp; do
+	[[ ! -x $(dirname "$lbx")/$b ]] || cp "$(dirname "$lbx")/$b" "$ov/usr/local/bin/$b"
+done
 cp "$here"/guest/lib.sh "$here"/guest/watch-lib.sh "$ov/e2e/"
 cp "$here"/scenarios/*.sh "$ov/e2e/scenarios/"
 cp "$repo"/examples/*.yaml "$ov/e2e/examples/" 2>/dev/null || true

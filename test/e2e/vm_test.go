@@ -57,9 +57,9 @@ func TestMain(m *testing.M) { os.Exit(testkit.Main(m.Run)) }
 // buildLBX builds the static lbx the guest runs.
 func buildLBX(t *testing.T) string {
 	t.Helper()
-	// lbx and, next to it, its checker process and BGP speaker (vm.sh
+	// lbx and, next to it, its checker processes and BGP speaker (vm.sh
 	// copies them).
-	return filepath.Join(testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-bgp"), "lbx")
+	return filepath.Join(testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-check-tls", "./cmd/lbx-bgp"), "lbx")
 }
 
 // scenarioNames lists scenarios/*.sh (without .sh), sorted.

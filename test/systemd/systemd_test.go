@@ -218,11 +218,11 @@ func TestSystemdUnit(t *testing.T) {
 		}
 		mainPID = s["MainPID"]
 		// The model checks no real server (this kernel has no IPVS), so
-		// lbx watch starts no checker process: lbx-check starts with the
-		// first checked real server (checkproc.Lazy; the VM tier runs it
-		// under the daemon).
-		if out, err := c.in("sh", "-c", "grep -lx lbx-check /proc/[0-9]*/comm; true"); err != nil || strings.TrimSpace(out) != "" {
-			t.Errorf("an lbx-check runs for a model without checks: %q (%v)", out, err)
+		// lbx watch starts no checker process: lbx-check (or lbx-check-tls)
+		// starts with the first checked real server (checkproc.Lazy; the VM
+		// tier runs it under the daemon).
+		if out, err := c.in("sh", "-c", "grep -lx 'lbx-check\\|lbx-check-tls' /proc/[0-9]*/comm; true"); err != nil || strings.TrimSpace(out) != "" {
+			t.Errorf("a checker process runs for a model without checks: %q (%v)", out, err)
 		}
 		if w := c.must("systemctl", "show", "lbx.service", "-p", "WatchdogUSec", "--value"); w != "3s" {
 			t.Errorf("WatchdogUSec=%s with the drop-in, want 3s", w)
@@ -369,7 +369,7 @@ func TestSystemdUnit(t *testing.T) {
 			t.Errorf("after stop: %v (want inactive, result success, exit status 0)", s)
 		}
 		c.waitJournal(regexp.MustCompile(`Got notification message from PID `+mainPID+` \(STOPPING=1\)`), from, 5*time.Second)
-		if out, err := c.in("sh", "-c", "grep -lx 'lbx\\|lbx-check' /proc/[0-9]*/comm"); err == nil {
+		if out, err := c.in("sh", "-c", "grep -lx 'lbx\\|lbx-check\\|lbx-check-tls' /proc/[0-9]*/comm"); err == nil {
 			t.Errorf("lbx processes left after stop: %s", out)
 		}
 		t.Logf("systemctl stop took %v", took.Round(time.Millisecond))
