@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lbx-dev/lbx/check/tlsclient"
 	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
@@ -30,6 +31,9 @@ func TestMain(m *testing.M) {
 		http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }))
 		os.Exit(1)
 	}
+	// lbx-check-tls's setting: the SSL_GET tests need TLS
+	// (TestSSLWithoutTLS takes it away for itself).
+	UseTLS(tlsclient.Handshake)
 	os.Exit(testkit.Main(m.Run))
 }
 

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lbx-dev/lbx/check/checkspec"
 )
 
 const testTimeout = 300 * time.Millisecond
@@ -364,6 +366,34 @@ func TestSSL(t *testing.T) {
 		h := NewHTTP(HTTP{Conn: conn(t, silentListener(t).Addr()), TLS: true, URLs: []URL{{Path: "/", Status: st}}})
 		within(t, h, false, "timeout", testTimeout+slack)
 	})
+}
+
+// TestSSLWithoutTLS: in a process that leaves TLS out (lbx, lbx-check),
+// an ssl_get check is refused when it is given, with the error saying
+// where it runs, and a checker built anyway fails its probe saying so
+// instead of connecting in plain text.
+func TestSSLWithoutTLS(t *testing.T) {
+	saved := tlsHandshake
+	UseTLS(nil)
+	t.Cleanup(func() { UseTLS(saved) })
+	st, _ := ParseStatusSet(nil)
+	spec := checkspec.Check{Type: "ssl_get", ConnectIP: netip.MustParseAddr("127.0.0.1"), ConnectPort: 443, ConnectTimeout: time.Second,
+		Schedule: checkspec.Schedule{DelayLoop: time.Second}, URLs: []checkspec.URL{{Path: "/"}}}
+	ch, s, err := Build(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := []Target{{ID: rid(1), Checks: []Probe{{Checker: ch, Settings: s, Spec: spec}}}}
+	if !NeedsTLS(targets) {
+		t.Fatal("NeedsTLS: false for an ssl_get check")
+	}
+	r := New(Options{})
+	err = r.Start(context.Background(), targets, func([]Transition) {})
+	if !errors.Is(err, ErrNoTLS) || !strings.Contains(err.Error(), "lbx-check-tls") {
+		t.Fatalf("Start with an ssl_get check and no TLS: %v, want ErrNoTLS naming lbx-check-tls", err)
+	}
+	h := NewHTTP(HTTP{Conn: conn(t, silentListener(t).Addr()), TLS: true, URLs: []URL{{Path: "/", Status: st}}})
+	within(t, h, false, "lbx-check-tls", testTimeout+slack)
 }
 
 func writeScript(t *testing.T, dir, name, body string) string {

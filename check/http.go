@@ -2,7 +2,6 @@ package check
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -30,8 +29,8 @@ type HTTP struct {
 	// Version is http_protocol: "1.0" (or empty), "1.0C" or "1.1".
 	Version string
 
-	tlsConfig *tls.Config
-	convs     []conversation
+	serverName string // the name TLS sends and verifies; empty: none
+	convs      []conversation
 }
 
 // URL is one URL of an HTTP check.
@@ -50,22 +49,19 @@ type URL struct {
 // on the runner's event loop; TLS runs in a goroutine per probe.
 func NewHTTP(h HTTP) *HTTP {
 	if h.TLS {
-		h.tlsConfig = &tls.Config{
-			InsecureSkipVerify: !h.VerifyTLS,
-			ServerName:         h.SNI,
-		}
+		h.serverName = h.SNI
 		if h.VerifyTLS && h.SNI == "" {
 			// Verifying needs a name to verify against (Go refuses the
 			// handshake without one): the virtualhost, else the address
 			// connected to (checked against the certificate's IP SANs;
 			// no SNI is sent for an address).
-			h.tlsConfig.ServerName = h.Conn.Addr.Addr().String()
+			h.serverName = h.Conn.Addr.Addr().String()
 			if len(h.URLs) > 0 && h.URLs[0].Host != "" {
 				host := h.URLs[0].Host
 				if hp, _, err := net.SplitHostPort(host); err == nil {
 					host = hp
 				}
-				h.tlsConfig.ServerName = host
+				h.serverName = host
 			}
 		}
 	}
@@ -150,8 +146,11 @@ func (h *HTTP) fetch(ctx context.Context, cv conversation) string {
 	defer stop()
 	var c net.Conn = raw
 	if h.TLS {
-		tc := tls.Client(raw, h.tlsConfig)
-		if err := tc.HandshakeContext(ctx); err != nil {
+		if tlsHandshake == nil {
+			return "tls: " + ErrNoTLS.Error()
+		}
+		tc, err := tlsHandshake(ctx, raw, h.serverName, h.VerifyTLS)
+		if err != nil {
 			return why("tls: ", err)
 		}
 		nextStep()

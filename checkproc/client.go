@@ -21,9 +21,11 @@ import (
 
 // Options configure a Client.
 type Options struct {
-	// Path is the checker binary (lbx-check); Args its flags.
-	Path string
-	Args []string
+	// Path is the checker binary (lbx-check); Args its flags. TLSPath
+	// is the one with TLS (lbx-check-tls) that Lazy runs for ssl_get
+	// checks; empty: none found (ssl_get checks are then refused).
+	Path, TLSPath string
+	Args          []string
 	// Stderr receives the child's logs; nil: this process's stderr.
 	Stderr *os.File
 	Logger *slog.Logger

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/lbx-dev/lbx/check"
 	"github.com/lbx-dev/lbx/check/checkmodel"
+	"github.com/lbx-dev/lbx/check/tlsclient"
 	"github.com/lbx-dev/lbx/internal/testkit"
 	"github.com/lbx-dev/lbx/model"
 )
@@ -29,6 +31,9 @@ func TestMain(m *testing.M) {
 			os.Exit(2)
 		}
 		f.Close()
+		if strings.HasSuffix(os.Args[0], "-tls") { // lbx-check-tls's part
+			check.UseTLS(tlsclient.Handshake)
+		}
 		if err := Serve(context.Background(), conn, ServeOptions{}); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
 			os.Exit(1)
@@ -68,6 +73,13 @@ func closedPort(t *testing.T) int {
 // targets are TCP checks of one real server per port, every 100 ms.
 func targets(t testing.TB, ports ...int) []check.Target {
 	t.Helper()
+	return targetsOf(t, "type: tcp", ports...)
+}
+
+// targetsOf is targets with checks of kind (the check's YAML before its
+// connect_port), e.g. "type: ssl_get, urls: [{path: /}]".
+func targetsOf(t testing.TB, kind string, ports ...int) []check.Target {
+	t.Helper()
 	y := "version: 1\nvirtual_servers:\n"
 	for i, p := range ports {
 		y += fmt.Sprintf(`  - address: 192.0.2.%d
@@ -76,8 +88,8 @@ func targets(t testing.TB, ports ...int) []check.Target {
     real_servers:
       - address: 127.0.0.1
         port: 80
-        checks: [{type: tcp, connect_port: %d, connect_timeout: 1s, retry: 0, delay_before_retry: 100ms}]
-`, i+1, p)
+        checks: [{%s, connect_port: %d, connect_timeout: 1s, retry: 0, delay_before_retry: 100ms}]
+`, i+1, kind, p)
 	}
 	m, err := model.Parse([]byte(y), "m.yaml")
 	if err != nil {

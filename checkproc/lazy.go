@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -17,6 +18,12 @@ import (
 // (docs/performance.md, Memory). A reload that adds checks starts it; if
 // that start fails, the reload fails with its error and the next one tries
 // a new child. Once started, it runs until Stop, checks or none.
+//
+// The child is lbx-check (Options.Path) until the targets have an ssl_get
+// check, then lbx-check-tls (Options.TLSPath): only that one links TLS.
+// A reload that brings the first ssl_get moves the checks to it, each
+// real server carrying its last health over as after a crash; it stays
+// there when they go (a move costs a start, staying costs nothing).
 type Lazy struct {
 	opts Options
 
@@ -24,6 +31,12 @@ type Lazy struct {
 	ctx     context.Context
 	report  func([]check.Transition)
 	stopped bool
+	// targets are the last the child accepted, for a move back when the
+	// one with TLS fails to start; tls says the child is lbx-check-tls;
+	// restarts counts those of the clients before this one (a move).
+	targets  []check.Target
+	tls      bool
+	restarts int
 
 	// c is the client, nil until the first checked server. Suspend and
 	// the readers (Health, Stats, Restarts) do not wait for a start in
@@ -45,7 +58,7 @@ func (l *Lazy) Start(ctx context.Context, targets []check.Target, report func([]
 		return errors.New("checker process already started")
 	}
 	l.ctx, l.report = ctx, report
-	return l.startLocked(targets)
+	return l.startLocked(targets, nil)
 }
 
 // Update gives the child new targets, starting it for the first ones.
@@ -55,32 +68,88 @@ func (l *Lazy) Update(targets []check.Target) error {
 	switch c := l.c.Load(); {
 	case l.stopped:
 		return errors.New("checker process stopped")
+	case c != nil && check.NeedsTLS(targets) && !l.tls:
+		return l.moveToTLSLocked(c, targets)
 	case c != nil:
-		return c.Update(targets)
+		if err := c.Update(targets); err != nil {
+			return err
+		}
+		l.targets = targets
+		return nil
 	case l.ctx == nil:
 		return errors.New("checker process not started")
 	}
-	return l.startLocked(targets)
+	return l.startLocked(targets, nil)
 }
 
-// startLocked starts a new client with targets, if any. The client is
-// published before its Start so that a Suspend meanwhile reaches it
-// (Client.Start sends a set changed during the start). With l.mu held.
-func (l *Lazy) startLocked(targets []check.Target) error {
+// startLocked starts a new client with targets, if any: lbx-check-tls
+// if they need TLS, else lbx-check. known is the health a moved child
+// carries over (nil at a first start). The client is published before
+// its Start so that a Suspend meanwhile reaches it (Client.Start sends a
+// set changed during the start). With l.mu held.
+func (l *Lazy) startLocked(targets []check.Target, known map[checkspec.RealID]checkspec.Health) error {
 	if len(targets) == 0 {
 		return nil
 	}
-	c := New(l.opts)
+	opts, tls := l.opts, check.NeedsTLS(targets)
+	if tls {
+		if opts.TLSPath == "" {
+			return errNoTLSChecker
+		}
+		opts.Path = opts.TLSPath
+	}
+	c := New(opts)
 	l.smu.Lock()
 	c.Suspend(l.suspend)
 	l.c.Store(c)
 	l.smu.Unlock()
-	if err := c.Start(l.ctx, targets, l.report); err != nil {
+	if err := c.Start(l.ctx, carry(targets, known), l.report); err != nil {
 		l.c.Store(nil)
 		return err
 	}
-	c.log.Info("health checks run in a checker process", "path", l.opts.Path)
+	l.targets, l.tls = targets, tls
+	c.log.Info("health checks run in a checker process", "path", opts.Path)
 	return nil
+}
+
+// moveToTLSLocked replaces old, an lbx-check, by an lbx-check-tls with
+// targets. old stops first, so that no transition of its lands after the
+// health carried over is read. If the new child cannot start, lbx-check
+// is started again on the targets it had, and the error is returned (the
+// reload fails; the checks go on as before it). With l.mu held.
+func (l *Lazy) moveToTLSLocked(old *Client, targets []check.Target) error {
+	if l.opts.TLSPath == "" {
+		return errNoTLSChecker
+	}
+	old.Stop()
+	known := old.Health()
+	l.smu.Lock()
+	l.restarts += old.Restarts()
+	l.smu.Unlock()
+	err := l.startLocked(targets, known)
+	if err == nil {
+		old.log.Info("ssl_get checks: the checks moved to the checker process with TLS", "targets", len(targets))
+		return nil
+	}
+	if back := l.startLocked(l.targets, known); back != nil {
+		old.log.Error("the checker process did not start again after a failed move to the one with TLS; the next reload tries again", "err", back)
+	}
+	return err
+}
+
+// carry starts each target that known has as it was last known (down
+// ones under alpha, as Client.restart does); nil known changes nothing.
+func carry(targets []check.Target, known map[checkspec.RealID]checkspec.Health) []check.Target {
+	if known == nil {
+		return targets
+	}
+	out := slices.Clone(targets)
+	for i, t := range out {
+		if h, ok := known[t.ID]; ok {
+			out[i].Alpha = !h.Up
+		}
+	}
+	return out
 }
 
 // Suspend replaces the set of suspended real servers (Client.Suspend); it
@@ -121,12 +190,16 @@ func (l *Lazy) Stats() []check.TargetStats {
 	return nil
 }
 
-// Restarts is Client.Restarts; 0 before the child starts.
+// Restarts is Client.Restarts, with those of the clients before a move
+// to lbx-check-tls; 0 before the child starts.
 func (l *Lazy) Restarts() int {
+	l.smu.Lock()
+	before := l.restarts
+	l.smu.Unlock()
 	if c := l.c.Load(); c != nil {
-		return c.Restarts()
+		return before + c.Restarts()
 	}
-	return 0
+	return before
 }
 
 // Running reports whether a child runs (or is starting).

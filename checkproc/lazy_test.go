@@ -2,8 +2,14 @@ package checkproc
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -109,5 +115,80 @@ func TestLazyStartFailure(t *testing.T) {
 				t.Errorf("the retry: %v, want the start's error again", err)
 			}
 		})
+	}
+}
+
+// TestLazyMovesToTLS: lbx-check runs the checks until a reload brings the
+// first ssl_get check; then lbx-check-tls (here this test binary under a
+// name ending in -tls, which plugs TLS in as cmd/lbx-check-tls does) runs
+// them all, each server keeping its health (a down one stays down, with
+// no transition), and the
+// ssl_get check passes against a TLS server. Without lbx-check-tls the
+// reload is refused, naming it, and lbx-check goes on as it was.
+func TestLazyMovesToTLS(t *testing.T) {
+	_, open := listener(t)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	t.Cleanup(srv.Close)
+	tlsPort := srv.Listener.Addr().(*net.TCPAddr).Port
+
+	l := newLazy(t)
+	var mu sync.Mutex
+	var got []check.Transition
+	report := func(ts []check.Transition) {
+		mu.Lock()
+		got = append(got, ts...)
+		mu.Unlock()
+	}
+	closed := closedPort(t)
+	plain := targets(t, open, closed)
+	if err := l.Start(context.Background(), plain, report); err != nil {
+		t.Fatal(err)
+	}
+	first := l.c.Load()
+	testkit.Eventually(t, "the tcp checks probed, one server down", childWait, func() bool {
+		st := l.Stats()
+		return len(st) == 2 && st[0].Checks[0].Total > 2 && !l.Health()[plain[1].ID].Up
+	})
+	ssl := targetsOf(t, "type: ssl_get, urls: [{path: /}]", open, closed, tlsPort)[2]
+	both := append(slices.Clone(plain), ssl)
+
+	if err := l.Update(both); err == nil || !strings.Contains(err.Error(), "lbx-check-tls") {
+		t.Fatalf("a reload with ssl_get and no lbx-check-tls: %v, want an error naming it", err)
+	}
+	if l.c.Load() != first || !l.Running() || l.tls {
+		t.Fatal("the refused reload changed the checker process")
+	}
+
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.opts.TLSPath = filepath.Join(t.TempDir(), "lbx-check-tls")
+	if err := os.Symlink(exe, l.opts.TLSPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Update(both); err != nil {
+		t.Fatalf("the reload that brings ssl_get: %v", err)
+	}
+	moved := l.c.Load()
+	if moved == first || !l.tls || moved.opts.Path != l.opts.TLSPath {
+		t.Fatalf("the checks did not move to lbx-check-tls (path %s)", moved.opts.Path)
+	}
+	if l.Health()[plain[1].ID].Up {
+		t.Error("the server that was down is up after the move")
+	}
+	testkit.Eventually(t, "the ssl_get check passed in lbx-check-tls", childWait, func() bool {
+		st := l.Stats()
+		return len(st) == 3 && st[2].Checks[0].Total > 2 && l.Health()[ssl.ID].Up
+	})
+	if err := l.Update(plain); err != nil || l.c.Load() != moved {
+		t.Fatalf("a reload without ssl_get: %v; it should stay in lbx-check-tls", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, tr := range got {
+		if tr.Health.Up {
+			t.Errorf("a transition up across the move: %+v", tr)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -35,13 +34,11 @@ var (
 	}
 )
 
-// scrape fetches /metrics through the real HTTP handler and returns the
+// scrape fetches /metrics from the real server and returns the
 // lbx_ sample lines (no comments, no go_/process_ series).
 func scrape(t *testing.T, m *Registry) map[string]bool {
 	t.Helper()
-	srv := httptest.NewServer(m.Handler())
-	defer srv.Close()
-	resp, err := http.Get(srv.URL)
+	resp, err := http.Get("http://" + startServer(t, m) + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,13 +477,12 @@ func BenchmarkScrape500(b *testing.B) {
 		r.Real.Addr = netip.AddrFrom4([4]byte{192, 168, byte(1 + i/250), byte(1 + i%250)})
 		m.SetChecker(r, true, time.Millisecond, uint64(i), 0)
 	}
-	h := m.Handler()
+	s := newServer(m)
 	b.ResetTimer()
 	var n int
 	for b.Loop() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		n = rec.Body.Len()
+		_, _, body := s.route("/metrics")
+		n = len(body)
 	}
 	b.ReportMetric(float64(n), "bytes/scrape")
 }

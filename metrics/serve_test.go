@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,8 +16,8 @@ import (
 	"github.com/lbx-dev/lbx/internal/fdtest"
 )
 
-// startServer serves a fresh registry on 127.0.0.1:0 until the test ends.
-func startServer(t *testing.T) string {
+// startServer serves m on 127.0.0.1:0 until the test ends.
+func startServer(t *testing.T, m *Registry) string {
 	t.Helper()
 	ln, err := Listen("127.0.0.1:0")
 	if err != nil {
@@ -24,7 +25,7 @@ func startServer(t *testing.T) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeListener(ctx, ln, New()) }()
+	go func() { done <- ServeListener(ctx, ln, m) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -64,7 +65,7 @@ func scrapeOnce(addr string) error {
 // MaxConns descriptors; once they go, a scrape is answered.
 func TestIdleConnectionsBounded(t *testing.T) {
 	const n = 1000
-	addr := startServer(t)
+	addr := startServer(t, New())
 	before := fdtest.Count(t, 0)
 	var held []net.Conn
 	for range n {
@@ -88,34 +89,97 @@ func TestIdleConnectionsBounded(t *testing.T) {
 	}
 }
 
-// TestKeepAliveYieldsAtCap: MaxConns clients that scraped once and keep
-// their connections open (idle keep-alive, which the server would hold
-// for IdleTimeout) do not lock a new scraper out: at the cap, idle
-// connections are closed.
-func TestKeepAliveYieldsAtCap(t *testing.T) {
-	addr := startServer(t)
-	for i := range MaxConns {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if err := get(c, "/"); err != nil {
-			t.Fatalf("keep-alive client %d: %v", i, err)
-		}
+// TestAnswers: what the endpoint answers, status and head, as a scraper
+// (net/http's reader here) reads it; every answer closes the connection.
+func TestAnswers(t *testing.T) {
+	addr := startServer(t, New())
+	for _, tc := range []struct {
+		name, req string
+		code      int
+		ctype     string // prefix
+		body      string // substring; "" with HEAD: the body must be empty
+	}{
+		{"scrape", "GET /metrics HTTP/1.1\r\nHost: lbx\r\nAccept: text/plain\r\n\r\n", 200, "text/plain; version=0.0.4", "# TYPE"},
+		{"scrape with a query, HTTP/1.0", "GET /metrics?x=1 HTTP/1.0\r\n\r\n", 200, "text/plain; version=0.0.4", "# TYPE"},
+		{"absolute form", "GET http://lbx:9650/metrics HTTP/1.1\r\n\r\n", 200, "text/plain; version=0.0.4", "# TYPE"},
+		{"HEAD: no body", "HEAD /metrics HTTP/1.1\r\n\r\n", 200, "text/plain; version=0.0.4", ""},
+		{"index", "GET / HTTP/1.1\r\n\r\n", 200, "text/plain", "/metrics"},
+		{"unknown path", "GET /debug/pprof HTTP/1.1\r\n\r\n", 404, "text/plain", "not found"},
+		{"POST", "POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", 405, "text/plain", "GET and HEAD"},
+		{"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, "text/plain", "HTTP/1.1"},
+		{"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400, "text/plain", "malformed"},
+		{"header without a colon", "GET /metrics HTTP/1.1\r\nHost lbx\r\n\r\n", 400, "text/plain", "header"},
+		{"huge header", "GET /metrics HTTP/1.1\r\nX: " + strings.Repeat("a", 5000) + "\r\n\r\n", 431, "text/plain", "too large"},
+		{"too many headers", "GET /metrics HTTP/1.1\r\n" + strings.Repeat("X-A: 0123456789012345678901234567890123456789\r\n", 400) + "\r\n", 431, "text/plain", "too large"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			if _, err := io.WriteString(c, tc.req); err != nil {
+				t.Fatal(err)
+			}
+			r := bufio.NewReader(c)
+			resp, err := http.ReadResponse(r, &http.Request{Method: strings.Fields(tc.req)[0]})
+			if err != nil {
+				t.Fatalf("reading the answer: %v", err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("reading the body: %v", err)
+			}
+			if resp.StatusCode != tc.code || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.ctype) || !resp.Close {
+				t.Errorf("got %s, %q, close %v; want %d, %q, close", resp.Status, resp.Header.Get("Content-Type"), resp.Close, tc.code, tc.ctype)
+			}
+			if tc.body == "" && len(body) != 0 || !strings.Contains(string(body), tc.body) {
+				t.Errorf("body %.200q, want it to contain %q", body, tc.body)
+			}
+			if tc.code == 405 && resp.Header.Get("Allow") != "GET, HEAD" {
+				t.Errorf("405 without Allow: GET, HEAD: %v", resp.Header)
+			}
+			if n, err := r.Read(make([]byte, 1)); err != io.EOF {
+				t.Errorf("after the answer: %d bytes, %v; want the connection closed", n, err)
+			}
+		})
 	}
+}
+
+// TestSlowClientCutOff: a client that sends its request head slower
+// than readTimeout is cut off without an answer (it holds one
+// descriptor that long at most).
+func TestSlowClientCutOff(t *testing.T) {
+	ln, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(New())
+	s.readTimeout = 200 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
 	start := time.Now()
-	if err := scrapeOnce(addr); err != nil {
-		t.Fatalf("scrape with %d idle keep-alive connections: %v", MaxConns, err)
+	io.WriteString(c, "GET /metrics HTTP/1.1\r\n")
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	n, err := c.Read(make([]byte, 1))
+	if err != io.EOF || time.Since(start) > 2*time.Second {
+		t.Fatalf("a request head never finished: read %d bytes, %v after %v; want EOF after about 200ms", n, err, time.Since(start))
 	}
-	t.Logf("scrape answered in %v beside %d idle keep-alive connections", time.Since(start).Round(time.Millisecond), MaxConns)
 }
 
 // TestAcceptEMFILE: the process runs out of descriptors while a scraper
 // connects (the server's accept fails with EMFILE). The server keeps
 // serving and answers that scraper once descriptors are free again.
 func TestAcceptEMFILE(t *testing.T) {
-	addr := startServer(t)
+	addr := startServer(t, New())
 	tcp, _ := net.ResolveTCPAddr("tcp", addr)
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {

@@ -9,35 +9,48 @@ import (
 	"testing"
 )
 
-// TestLinksOnlyTheChecker: lbx-check's resident pages follow the code it
-// links (each page fault maps the 64 KiB around it), so it links the
-// checks and not the model, its YAML decoder or a flag library: the model
-// is turned into plain check settings in lbx watch (check/checkmodel).
-func TestLinksOnlyTheChecker(t *testing.T) {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(goBin, "list", "-deps", "github.com/lbx-dev/lbx/cmd/lbx-check").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	for _, tc := range []struct {
-		pkg    string
-		linked bool
-		why    string
+// TestLinksOnlyWhatItRuns: a binary's resident pages follow the code it
+// links, not what runs (each page fault maps the 64 KiB around it;
+// docs/performance.md, Memory). So lbx-check links the checks and not the
+// model, its YAML decoder or a flag library (the model is turned into
+// plain check settings in lbx watch, check/checkmodel); crypto/tls, with
+// x509, is linked by lbx-check-tls alone, which runs the ssl_get checks
+// (lbx serves its metrics without net/http, which would bring it back).
+func TestLinksOnlyWhatItRuns(t *testing.T) {
+	const lbx = "github.com/lbx-dev/lbx/"
+	for _, bin := range []struct {
+		cmd           string
+		links, leaves []string // package paths
 	}{
-		// Those it must link, or this test checks nothing.
-		{"github.com/lbx-dev/lbx/check", true, "the checkers"},
-		{"github.com/lbx-dev/lbx/checkproc", true, "the wire to lbx watch"},
-		{"github.com/lbx-dev/lbx/check/checkspec", true, "the check settings it is sent"},
-		// Those it must not.
-		{"github.com/lbx-dev/lbx/model", false, "lbx watch converts the model (check/checkmodel)"},
-		{"github.com/lbx-dev/lbx/check/checkmodel", false, "it imports the model"},
-		{"gopkg.in/yaml.v3", false, "the settings arrive as JSON"},
-		{"github.com/spf13/cobra", false, "the standard flag package parses its few flags"},
-		{"github.com/spf13/pflag", false, "the standard flag package parses its few flags"},
+		{"lbx-check",
+			[]string{lbx + "check", lbx + "checkproc", lbx + "check/checkspec"},
+			[]string{lbx + "model", lbx + "check/checkmodel", "gopkg.in/yaml.v3", "github.com/spf13/cobra", "github.com/spf13/pflag", "crypto/tls", lbx + "check/tlsclient"}},
+		{"lbx-check-tls",
+			[]string{lbx + "check", lbx + "checkproc", "crypto/tls", lbx + "check/tlsclient"},
+			[]string{lbx + "model", "gopkg.in/yaml.v3", "github.com/spf13/cobra"}},
+		{"lbx",
+			[]string{lbx + "check", lbx + "metrics", lbx + "vrrpd"},
+			[]string{"crypto/tls", "crypto/x509", "net/http", lbx + "check/tlsclient"}},
 	} {
-		if got := slices.Contains(deps, tc.pkg); got != tc.linked {
-			t.Errorf("lbx-check links %s: %v, want %v (%s); see go list -deps ./cmd/lbx-check", tc.pkg, got, tc.linked, tc.why)
+		deps := goDeps(t, lbx+"cmd/"+bin.cmd)
+		for _, p := range bin.links {
+			if !slices.Contains(deps, p) {
+				t.Errorf("%s does not link %s: this test checks less than it says (go list -deps ./cmd/%s)", bin.cmd, p, bin.cmd)
+			}
+		}
+		for _, p := range bin.leaves {
+			if slices.Contains(deps, p) {
+				t.Errorf("%s links %s, which it must leave out (go list -deps ./cmd/%s)", bin.cmd, p, bin.cmd)
+			}
 		}
 	}
+}
+
+func goDeps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-deps", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
 }

@@ -1,96 +1,11 @@
-// Command lbx-check is lbx watch's checker process: it runs the health
-// checks it is given on fd 3 (package checkproc) and reports their
-// transitions there. lbx watch starts it; it is not meant to be run by
-// hand. It links only the checks and their wire — no model, YAML, cobra,
-// netlink or VRRP (TestLinksOnlyTheChecker) — because its resident pages
-// are what lbx's checker costs next to keepalived's.
+// Command lbx-check is lbx watch's checker process (package checkermain):
+// every check but ssl_get, which lbx-check-tls runs; without crypto/tls
+// it holds about 1 MiB less (docs/performance.md, Memory).
 package main
 
-import (
-	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"os"
-	"os/signal"
-	"runtime"
-	"syscall"
+import "github.com/lbx-dev/lbx/cmd/internal/checkermain"
 
-	"github.com/lbx-dev/lbx/checkproc"
-	"github.com/lbx-dev/lbx/internal/cli"
-	"github.com/lbx-dev/lbx/internal/footprint"
-)
-
-// version is set at build time with lbx's: -ldflags "-X main.version=v1.2.3"
-// sets both mains. lbx watch refuses an lbx-check whose build
-// (checkproc.Build: this version, the VCS revision, the source hash) is
-// not its own.
+// version is set at build time with lbx's: -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
-func main() {
-	fs := flag.NewFlagSet("lbx-check", flag.ContinueOnError)
-	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	format := fs.String("log-format", "text", "log format on stderr: text or json")
-	showVersion := fs.Bool("version", false, "print the build (what lbx watch compares with its own) and exit")
-	// A bad flag is reported by cli.Fatal alone (one JSON record with
-	// --log-format json), not with the flag package's usage text.
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fs.PrintDefaults()
-			return
-		}
-		cli.Fatal(os.Stderr, cli.LogFormatOf(os.Args[1:]), "lbx-check", "", err, 2)
-		os.Exit(2)
-	}
-	if *showVersion {
-		fmt.Println("lbx-check", checkproc.ThisBuild(version))
-		return
-	}
-	if err := run(*level, *format); err != nil {
-		cli.Fatal(os.Stderr, *format, "lbx-check", "", err, 1)
-		os.Exit(1)
-	}
-}
-
-func run(level, format string) error {
-	// Before the heap grows (package footprint): a huge page would hold
-	// half of what this process needs.
-	thpErr := footprint.NoHugePages()
-	if n := cli.DaemonProcs(os.Getenv); n > 0 {
-		runtime.GOMAXPROCS(n)
-	}
-	if err := cli.SetupLogging(os.Stderr, level, format); err != nil {
-		return err
-	}
-	if thpErr != nil {
-		slog.Warn("resident memory may grow by huge pages", "err", thpErr)
-	}
-	f := os.NewFile(3, "checkproc")
-	conn, err := net.FileConn(f)
-	if err != nil {
-		return fmt.Errorf("fd 3 is not lbx watch's socket (lbx-check is started by lbx watch): %w", err)
-	}
-	// Only the close-on-exec duplicate stays open: a MISC_CHECK script
-	// must not hold the parent's socket (its EOF is how the child learns
-	// that lbx watch is gone).
-	f.Close()
-	defer conn.Close()
-	// SIGTERM and SIGINT go to the whole process group (systemd, ^C): the
-	// parent stops the child itself, in order.
-	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	// The memory limit follows the checks' live data (package footprint:
-	// without it, decoding an update sets a peak twice the steady state).
-	footprint.Start()
-	return checkproc.Serve(context.Background(), conn, checkproc.ServeOptions{
-		Build: checkproc.ThisBuild(version),
-		Applied: func() {
-			limit := footprint.Retune()
-			slog.Debug("memory limit retuned", "limit_bytes", limit)
-		},
-	})
-}
+func main() { checkermain.Main("lbx-check", version) }

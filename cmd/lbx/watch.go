@@ -41,8 +41,11 @@ running daemon.
 
 Health checks run in a child process, lbx-check (next to lbx, or on PATH),
 as keepalived's checker does, started with the first checked real server; lbx watch restarts it if it dies and gives it
-every server's last verdict, so IPVS does not change. --checker inline runs
-them in the daemon itself. lbx-check must be the same build as lbx (same
+every server's last verdict, so IPVS does not change. ssl_get checks run in
+lbx-check-tls instead (the same with TLS, which lbx and lbx-check leave out
+to save resident memory): a model with one starts it, a reload that adds
+the first moves the checks to it. --checker inline runs the checks in the
+daemon itself, ssl_get excepted. lbx-check must be the same build as lbx (same
 version, revision and sources; lbx-check --version prints it): --checker
 process refuses another, auto warns and runs the checks inline, and a
 restart of a replaced binary fails (logged, retried) until they match.
@@ -141,7 +144,7 @@ func checkerOf(mode string, find func() (string, error)) (func(*slog.Logger) wat
 		slog.Warn("health checks run inline, in lbx watch itself", "why", err.Error())
 		return nil, nil
 	}
-	opts := checkproc.Options{Path: path, Args: []string{"--log-level", logLevel, "--log-format", logFormat}, Build: checkproc.ThisBuild(version)}
+	opts := checkproc.Options{Path: path, TLSPath: checkproc.FindTLS(), Args: []string{"--log-level", logLevel, "--log-format", logFormat}, Build: checkproc.ThisBuild(version)}
 	if err := checkproc.New(opts).Probe(); err != nil {
 		var mismatch *checkproc.BuildMismatchError
 		if mode == "auto" && errors.As(err, &mismatch) {
