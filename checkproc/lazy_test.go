@@ -124,7 +124,8 @@ func TestLazyStartFailure(t *testing.T) {
 // them all, each server keeping its health (a down one stays down, with
 // no transition), and the
 // ssl_get check passes against a TLS server. Without lbx-check-tls the
-// reload is refused, naming it, and lbx-check goes on as it was.
+// reload is refused, naming it, and lbx-check goes on as it was; with
+// one that cannot start, lbx-check is started again on the old checks.
 func TestLazyMovesToTLS(t *testing.T) {
 	_, open := listener(t)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
@@ -157,6 +158,16 @@ func TestLazyMovesToTLS(t *testing.T) {
 	}
 	if l.c.Load() != first || !l.Running() || l.tls {
 		t.Fatal("the refused reload changed the checker process")
+	}
+
+	// An lbx-check-tls that cannot start: the reload fails, and
+	// lbx-check runs the checks it had, the down server still down.
+	l.opts.TLSPath = filepath.Join(t.TempDir(), "missing-lbx-check-tls")
+	if err := l.Update(both); err == nil {
+		t.Fatal("a reload whose lbx-check-tls cannot start succeeded")
+	}
+	if c := l.c.Load(); c == nil || c.opts.Path != l.opts.Path || l.tls || len(l.Health()) != 2 || l.Health()[plain[1].ID].Up {
+		t.Fatalf("after the failed move: running %v, tls %v, health %v; want lbx-check on the old checks", c != nil, l.tls, l.Health())
 	}
 
 	exe, err := os.Executable()
