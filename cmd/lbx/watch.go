@@ -117,7 +117,7 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 	c.Flags().StringVar(&statsFile, "stats-file", "", "write VRRP counters (drops by reason, adverts) as JSON to this file")
 	c.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9650); off when empty")
 	c.Flags().StringVar(&statusSocket, "status-socket", paths.HostStatusSocket, "unix socket `lbx status` reads (default: lbx.sock in --run-dir, suffixed by namespace inside `ip netns exec`); empty to disable")
-	c.Flags().StringVar(&checker, "checker", "auto", "where health checks run: process (lbx-check, a child process, as keepalived's checker), inline (in lbx watch itself) or auto (process when lbx-check is next to lbx or on PATH)")
+	c.Flags().StringVar(&checker, "checker", "auto", "where health checks run: process (lbx-check, a child process, as keepalived's checker), inline (in lbx watch itself; no ssl_get, which needs lbx-check-tls) or auto (process when lbx-check is next to lbx or on PATH)")
 	addCommand(c)
 }
 
