@@ -14,14 +14,14 @@ import (
 	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
-// buildBinaries returns a directory with lbx and lbx-check built as make
-// build puts them; the tests run the binaries as an operator would.
+// buildBinaries returns a directory with lbx and its checkers built as
+// make build puts them; the tests run the binaries as an operator would.
 func buildBinaries(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		testkit.Skip(t, "-short: builds lbx")
 	}
-	return testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check")
+	return testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-check-tls")
 }
 
 func TestMain(m *testing.M) {
@@ -73,6 +73,7 @@ func TestFatalErrors(t *testing.T) {
 		{"lbx", []string{"plan"}, false, 1, `required flag(s) "file" not set`, ""},
 		{"lbx", []string{"--log-format", "json", "--log-format", "text", "plan"}, false, 1, `required flag(s) "file" not set`, ""},
 		{"lbx-check", []string{"--log-format", "json"}, true, 1, "fd 3 is not lbx watch's socket", ""},
+		{"lbx-check-tls", []string{"--log-format", "json"}, true, 1, "fd 3 is not lbx watch's socket", ""},
 		{"lbx-check", []string{"--bogus", "-log-format=json"}, true, 2, "flag provided but not defined: -bogus", ""},
 		{"lbx-check", []string{"--bogus"}, false, 2, "flag provided but not defined: -bogus", ""},
 	} {
@@ -106,21 +107,25 @@ func TestFatalErrors(t *testing.T) {
 	}
 }
 
-// TestVersionsOfOneBuild: lbx and lbx-check built together print the same
-// build (what lbx watch compares), so an operator can compare them too.
+// TestVersionsOfOneBuild: lbx and its checkers built together print the
+// same build (what lbx watch compares), so an operator can compare them too.
 func TestVersionsOfOneBuild(t *testing.T) {
 	dir := buildBinaries(t)
 	lbx, err := exec.Command(filepath.Join(dir, "lbx"), "version").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	check, err := exec.Command(filepath.Join(dir, "lbx-check"), "--version").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
 	_, lbxBuild, ok := strings.Cut(string(lbx), "\nbuild ")
-	checkBuild, ok2 := strings.CutPrefix(string(check), "lbx-check ")
-	if !ok || !ok2 || lbxBuild == "" || lbxBuild != checkBuild {
-		t.Errorf("lbx version:\n%s\nlbx-check --version:\n%s\nwant the same build", lbx, check)
+	if !ok || lbxBuild == "" {
+		t.Fatalf("lbx version:\n%s\nno build line", lbx)
+	}
+	for _, checker := range []string{"lbx-check", "lbx-check-tls"} {
+		out, err := exec.Command(filepath.Join(dir, checker), "--version").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if build, ok := strings.CutPrefix(string(out), checker+" "); !ok || build != lbxBuild {
+			t.Errorf("lbx version:\n%s\n%s --version:\n%s\nwant the same build", lbx, checker, out)
+		}
 	}
 }
