@@ -193,11 +193,15 @@ machine_busy() {
 	awk -v hz="$hz" '$1=="cpu"{printf "%.2f\n", ($2+$3+$4+$7+$8+$9)/hz; exit}' /proc/stat
 }
 
+# ended PID: the process is gone, or a zombie nobody reaped yet (its
+# parent is dead): not running.
+ended() { [[ ! -e /proc/$1 ]] || awk '{sub(/^.*\) /, ""); exit !($1 == "Z")}' "/proc/$1/stat" 2>/dev/null; }
+
 # child_of PID [NAME]: the first child process of PID (keepalived's
 # checker), or its first child called NAME (lbx watch's lbx-check).
 child_of() {
 	local f
 	for f in /proc/[0-9]*/stat; do
-		awk -v p="$1" -v n="${2:+($2)}" '{c = $2; sub(/^.*\) /, ""); if ($2 == p && (n == "" || c == n)) {split(FILENAME, a, "/"); print a[3]; exit 0}}' "$f" 2>/dev/null
+		awk -v p="$1" -v n="${2:+($2)}" '{c = $2; sub(/^.*\) /, ""); if ($2 == p && (n == "" || c == n)) {split(FILENAME, a, "/"); print a[3]; exit 0}}' "$f" 2>/dev/null || true # a process that ended meanwhile
 	done | awk 'NR==1'
 }

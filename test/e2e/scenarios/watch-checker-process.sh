@@ -77,6 +77,4 @@ echo "@@BENCH watch-checker-process removal-after-restart=${removed}s bound=${BO
 kill -KILL "$LBX_PID"
 wait "$LBX_PID" 2>/dev/null || true
 LBX_PID=
-# Gone, or a zombie nobody reaped yet (its parent is dead): not running.
-ended() { [[ ! -e /proc/$1 ]] || awk '{sub(/^.*\) /, ""); exit !($1 == "Z")}' "/proc/$1/stat" 2>/dev/null; }
 wait_until 5 "lbx-check $new ended after lbx watch was killed" ended "$new"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -50,5 +51,45 @@ func TestServesOneRequestPerConnection(t *testing.T) {
 			t.Errorf("GET %s: connection still open after the reply (%d, %v)", tc.path, n, err)
 		}
 		c.Close()
+	}
+}
+
+// TestSelfSignedServesTLS: -tls's certificate makes a TLS server a client
+// that does not verify (ssl_get's default) can fetch from, and one that
+// verifies refuses.
+func TestSelfSignedServesTLS(t *testing.T) {
+	cert, err := selfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "health"), []byte("ok\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer("", dir)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	for _, verify := range []bool{false, true} {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: !verify, ServerName: "webserve"}}}
+		resp, err := c.Get("https://" + ln.Addr().String() + "/health")
+		if verify {
+			if err == nil {
+				resp.Body.Close()
+				t.Error("a verifying client accepted the self-signed certificate")
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != "ok\n" {
+			t.Errorf("GET /health over TLS: %d %q", resp.StatusCode, body)
+		}
 	}
 }
