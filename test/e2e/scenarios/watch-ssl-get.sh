@@ -1,8 +1,9 @@
 # ssl_get checks run in lbx-check-tls (lbx and lbx-check leave TLS out):
 # a running lbx watch whose reload brings the first ssl_get check moves
 # its checks from lbx-check to lbx-check-tls, with no flap of the
-# HTTP-checked server meanwhile; the TLS server is then put in, taken out
-# when it stops and put back when it answers again.
+# HTTP-checked server meanwhile (and refuses the reload, lbx-check going
+# on, while lbx-check-tls cannot start); the TLS server is then put in,
+# taken out when it stops and put back when it answers again.
 . /e2e/watch-lib.sh
 trap watch_cleanup EXIT
 
@@ -55,6 +56,17 @@ $http_vs
         port: 443
         checks: [{type: ssl_get, urls: [{path: /health}], delay_loop: 1s, retry: 0, delay_before_retry: 1s, connect_timeout: 1s}]
 Y
+# lbx-check-tls gone from under the daemon: the reload is refused with
+# the error, and lbx-check is started again on the old checks.
+mv /usr/local/bin/lbx-check-tls /tmp/lbx-check-tls.away
+kill -HUP "$LBX_PID"
+refused() { grep -q 'reload refused.*lbx-check-tls' lbx.log; }
+wait_until 10 "the reload without lbx-check-tls refused" refused
+mv /tmp/lbx-check-tls.away /usr/local/bin/lbx-check-tls
+plain=$(child_of "$LBX_PID" lbx-check)
+[[ -n $plain ]] || fail "no lbx-check after the refused move: $(tail -n 20 lbx.log)"
+kernel_is "$http_rules" || expect_kernel <<<"$http_rules"
+
 kill -HUP "$LBX_PID"
 # The move: the HTTP-checked server stays in all along.
 t0=$EPOCHREALTIME
