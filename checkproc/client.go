@@ -21,11 +21,14 @@ import (
 
 // Options configure a Client.
 type Options struct {
-	// Path is the checker binary (lbx-check); Args its flags. TLSPath
-	// is the one with TLS (lbx-check-tls) that Lazy runs for ssl_get
-	// checks; empty: none found (ssl_get checks are then refused).
-	Path, TLSPath string
-	Args          []string
+	// Path is the checker binary (lbx-check); Args its flags.
+	Path string
+	Args []string
+	// FindTLS locates the checker with TLS (lbx-check-tls) that Lazy
+	// runs for ssl_get checks, when a model first needs it (FindTLS: an
+	// lbx-check-tls installed after the start is found); nil, or "": none
+	// (ssl_get checks are then refused).
+	FindTLS func() string
 	// Stderr receives the child's logs; nil: this process's stderr.
 	Stderr *os.File
 	Logger *slog.Logger
@@ -363,6 +366,18 @@ func (c *Client) dispatch() {
 			}
 		}
 	}
+}
+
+// undelivered takes the transitions queued and not yet given to report:
+// after Stop, those its dispatch had no turn for (Health has them). Lazy's
+// move to lbx-check-tls delivers them itself, so that what the engine
+// was told matches the health the new child starts from.
+func (c *Client) undelivered() [][]check.Transition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.queue
+	c.queue = nil
+	return q
 }
 
 func sameWeight(a, b *int) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }

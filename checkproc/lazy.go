@@ -20,10 +20,11 @@ import (
 // a new child. Once started, it runs until Stop, checks or none.
 //
 // The child is lbx-check (Options.Path) until the targets have an ssl_get
-// check, then lbx-check-tls (Options.TLSPath): only that one links TLS.
+// check, then lbx-check-tls (Options.FindTLS): only that one links TLS.
 // A reload that brings the first ssl_get moves the checks to it, each
-// real server carrying its last health over as after a crash; it stays
-// there when they go (a move costs a start, staying costs nothing).
+// real server starting as the engine was last told (its misc_dynamic
+// weight is not carried, as after a crash); it stays there when they go
+// (a move costs a start, staying costs nothing).
 type Lazy struct {
 	opts Options
 
@@ -32,18 +33,19 @@ type Lazy struct {
 	report  func([]check.Transition)
 	stopped bool
 	// targets are the last the child accepted, for a move back when the
-	// one with TLS fails to start; tls says the child is lbx-check-tls;
-	// restarts counts those of the clients before this one (a move).
-	targets  []check.Target
-	tls      bool
-	restarts int
+	// one with TLS fails to start; tls says the child is lbx-check-tls.
+	targets []check.Target
+	tls     bool
 
 	// c is the client, nil until the first checked server. Suspend and
 	// the readers (Health, Stats, Restarts) do not wait for a start in
 	// progress: the engine calls them under its own lock.
-	smu     sync.Mutex // guards suspend and the store of c
+	smu     sync.Mutex // guards suspend, restarts and the store of c
 	suspend map[checkspec.RealID]bool
 	c       atomic.Pointer[Client]
+	// restarts counts those of the clients before c (moves), so that
+	// the counter never goes back.
+	restarts int
 }
 
 // NewLazy makes a Lazy client; nothing runs until Start has targets.
@@ -58,7 +60,7 @@ func (l *Lazy) Start(ctx context.Context, targets []check.Target, report func([]
 		return errors.New("checker process already started")
 	}
 	l.ctx, l.report = ctx, report
-	return l.startLocked(targets, nil)
+	return l.startLocked(targets, nil, 0)
 }
 
 // Update gives the child new targets, starting it for the first ones.
@@ -79,29 +81,30 @@ func (l *Lazy) Update(targets []check.Target) error {
 	case l.ctx == nil:
 		return errors.New("checker process not started")
 	}
-	return l.startLocked(targets, nil)
+	return l.startLocked(targets, nil, l.restarts)
 }
 
 // startLocked starts a new client with targets, if any: lbx-check-tls
 // if they need TLS, else lbx-check. known is the health a moved child
-// carries over (nil at a first start). The client is published before
-// its Start so that a Suspend meanwhile reaches it (Client.Start sends a
-// set changed during the start). With l.mu held.
-func (l *Lazy) startLocked(targets []check.Target, known map[checkspec.RealID]checkspec.Health) error {
+// carries over (nil at a first start), restarts those of the clients
+// before it. The client is published before its Start so that a Suspend
+// meanwhile reaches it (Client.Start sends a set changed during the
+// start). With l.mu held.
+func (l *Lazy) startLocked(targets []check.Target, known map[checkspec.RealID]checkspec.Health, restarts int) error {
 	if len(targets) == 0 {
 		return nil
 	}
 	opts, tls := l.opts, check.NeedsTLS(targets)
 	if tls {
-		if opts.TLSPath == "" {
+		if opts.Path = l.findTLS(); opts.Path == "" {
 			return errNoTLSChecker
 		}
-		opts.Path = opts.TLSPath
 	}
 	c := New(opts)
 	l.smu.Lock()
 	c.Suspend(l.suspend)
 	l.c.Store(c)
+	l.restarts = restarts
 	l.smu.Unlock()
 	if err := c.Start(l.ctx, carry(targets, known), l.report); err != nil {
 		l.c.Store(nil)
@@ -118,20 +121,23 @@ func (l *Lazy) startLocked(targets []check.Target, known map[checkspec.RealID]ch
 // is started again on the targets it had, and the error is returned (the
 // reload fails; the checks go on as before it). With l.mu held.
 func (l *Lazy) moveToTLSLocked(old *Client, targets []check.Target) error {
-	if l.opts.TLSPath == "" {
+	if l.findTLS() == "" {
 		return errNoTLSChecker
 	}
 	old.Stop()
+	// What old's dispatch had no turn for reaches the engine first: the
+	// new child starts from Health, which has it.
+	for _, ts := range old.undelivered() {
+		l.report(ts)
+	}
 	known := old.Health()
-	l.smu.Lock()
-	l.restarts += old.Restarts()
-	l.smu.Unlock()
-	err := l.startLocked(targets, known)
+	restarts := l.restarts + old.Restarts()
+	err := l.startLocked(targets, known, restarts)
 	if err == nil {
 		old.log.Info("ssl_get checks: the checks moved to the checker process with TLS", "targets", len(targets))
 		return nil
 	}
-	if back := l.startLocked(l.targets, known); back != nil {
+	if back := l.startLocked(l.targets, known, restarts); back != nil {
 		old.log.Error("the checker process did not start again after a failed move to the one with TLS; the next reload tries again", "err", back)
 	}
 	return err
@@ -194,12 +200,19 @@ func (l *Lazy) Stats() []check.TargetStats {
 // to lbx-check-tls; 0 before the child starts.
 func (l *Lazy) Restarts() int {
 	l.smu.Lock()
-	before := l.restarts
-	l.smu.Unlock()
+	defer l.smu.Unlock()
 	if c := l.c.Load(); c != nil {
-		return before + c.Restarts()
+		return l.restarts + c.Restarts()
 	}
-	return before
+	return l.restarts
+}
+
+// findTLS is where lbx-check-tls is now ("": nowhere).
+func (l *Lazy) findTLS() string {
+	if l.opts.FindTLS == nil {
+		return ""
+	}
+	return l.opts.FindTLS()
 }
 
 // Running reports whether a child runs (or is starting).

@@ -133,6 +133,7 @@ func TestLazyMovesToTLS(t *testing.T) {
 	tlsPort := srv.Listener.Addr().(*net.TCPAddr).Port
 
 	l := newLazy(t)
+	exe := l.opts.Path
 	var mu sync.Mutex
 	var got []check.Transition
 	report := func(ts []check.Transition) {
@@ -162,31 +163,55 @@ func TestLazyMovesToTLS(t *testing.T) {
 
 	// An lbx-check-tls that cannot start: the reload fails, and
 	// lbx-check runs the checks it had, the down server still down.
-	l.opts.TLSPath = filepath.Join(t.TempDir(), "missing-lbx-check-tls")
+	missing := filepath.Join(t.TempDir(), "missing-lbx-check-tls")
+	l.opts.FindTLS = func() string { return missing }
 	if err := l.Update(both); err == nil {
 		t.Fatal("a reload whose lbx-check-tls cannot start succeeded")
 	}
-	if c := l.c.Load(); c == nil || c.opts.Path != l.opts.Path || l.tls || len(l.Health()) != 2 || l.Health()[plain[1].ID].Up {
+	if c := l.c.Load(); c == nil || c.opts.Path != exe || l.tls || len(l.Health()) != 2 || l.Health()[plain[1].ID].Up {
 		t.Fatalf("after the failed move: running %v, tls %v, health %v; want lbx-check on the old checks", c != nil, l.tls, l.Health())
 	}
 
-	exe, err := os.Executable()
-	if err != nil {
+	// A crash before the move: the restart it counts survives the move.
+	c := l.c.Load()
+	c.mu.Lock()
+	c.sess.cmd.Process.Kill()
+	c.mu.Unlock()
+	testkit.Eventually(t, "lbx-check restarted", childWait, func() bool {
+		_, err := c.call(request{Op: opHealth})
+		return l.Restarts() == 1 && err == nil
+	})
+	// A transition the old child's dispatch had no turn for (queued,
+	// not kicked) reaches report at the move, not lost with the client.
+	queued := check.Transition{ID: plain[1].ID, Reason: "queued before the move"}
+	c.mu.Lock()
+	c.queue = append(c.queue, []check.Transition{queued})
+	c.mu.Unlock()
+
+	// lbx-check-tls installed after the start: found at the reload.
+	tlsExe := filepath.Join(t.TempDir(), "lbx-check-tls")
+	if err := os.Symlink(exe, tlsExe); err != nil {
 		t.Fatal(err)
 	}
-	l.opts.TLSPath = filepath.Join(t.TempDir(), "lbx-check-tls")
-	if err := os.Symlink(exe, l.opts.TLSPath); err != nil {
-		t.Fatal(err)
-	}
+	l.opts.FindTLS = func() string { return tlsExe }
 	if err := l.Update(both); err != nil {
 		t.Fatalf("the reload that brings ssl_get: %v", err)
 	}
 	moved := l.c.Load()
-	if moved == first || !l.tls || moved.opts.Path != l.opts.TLSPath {
+	if moved == first || !l.tls || moved.opts.Path != tlsExe {
 		t.Fatalf("the checks did not move to lbx-check-tls (path %s)", moved.opts.Path)
 	}
 	if l.Health()[plain[1].ID].Up {
 		t.Error("the server that was down is up after the move")
+	}
+	if n := l.Restarts(); n != 1 {
+		t.Errorf("restarts after the move: %d, want the 1 from before it", n)
+	}
+	mu.Lock()
+	delivered := slices.ContainsFunc(got, func(tr check.Transition) bool { return tr.Reason == queued.Reason })
+	mu.Unlock()
+	if !delivered {
+		t.Error("a transition queued in the old client was not delivered at the move")
 	}
 	testkit.Eventually(t, "the ssl_get check passed in lbx-check-tls", childWait, func() bool {
 		st := l.Stats()

@@ -29,12 +29,14 @@ import (
 // otherwise hold thousands of idle connections and leave the daemon no
 // descriptor for a track script or a netlink socket. Beyond MaxConns new
 // connections wait in the kernel's backlog (costing the daemon nothing)
-// until one closes; each is closed after one answer or readTimeout.
+// until one closes; each is closed after one answer, its request head
+// read within readTimeout and the answer written within writeTimeout.
 const MaxConns = 64
 
-// maxScrapes is how many scrapes are served at once; more get 503. A
-// scrape never holds the loop up: it only reads in-memory values, and a
-// slow scraper is cut off by the server's timeouts.
+// maxScrapes is how many scrapes are rendered at once; more get 503 (the
+// rendered answers then go out each under writeTimeout, most of them into
+// the socket's buffer). A scrape never holds the loop up: it only reads
+// in-memory values.
 const maxScrapes = 4
 
 // server serves one registry; its timeouts bound what a slow or stuck
@@ -158,7 +160,7 @@ func (s *server) route(path string) (int, string, []byte) {
 
 var statusText = map[int]string{
 	200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-	431: "Request Header Fields Too Large", 500: "Internal Server Error",
+	414: "URI Too Long", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
 	503: "Service Unavailable", 505: "HTTP Version Not Supported",
 }
 

@@ -253,7 +253,7 @@ func New() *Registry {
 	})
 	m.checkerRestarts = expo.NewCounter(expo.CounterOpts{
 		Name: "lbx_checker_process_restarts_total",
-		Help: "Times the checker process (lbx-check) was started again after it died; health was kept meanwhile.",
+		Help: "Times the checker process (lbx-check or lbx-check-tls) was started again after it died; health was kept meanwhile.",
 	})
 	m.buildInfo = expo.NewGaugeVec(expo.GaugeOpts{
 		Name: "lbx_build_info",

@@ -28,6 +28,7 @@ func (e *statusError) Error() string { return e.msg }
 
 var (
 	errTooLarge = &statusError{431, "request head too large"}
+	errLongURI  = &statusError{414, "request target too long"}
 	errMethod   = &statusError{405, "only GET and HEAD are served"}
 	errVersion  = &statusError{505, "only HTTP/1.0 and HTTP/1.1 are served"}
 )
@@ -38,35 +39,53 @@ func badRequest(msg string) error { return &statusError{400, msg} }
 // headers up to the empty line, at most maxRequestBytes in all. Headers
 // are checked for form and skipped: nothing the server answers depends
 // on them, and no body is read (the connection closes after the answer).
-// An error is a *statusError to answer, or r's own (the client went away
-// or was too slow), which gets no answer.
+// A header line longer than r's buffer (a big cookie) is read in pieces,
+// within the bound; a request line longer than it is refused (414). An
+// error is a *statusError to answer, or r's own (the client went away or
+// was too slow), which gets no answer.
 func readRequest(r *bufio.Reader) (request, error) {
 	budget := maxRequestBytes
-	line := func() (string, error) {
-		b, err := r.ReadSlice('\n')
-		budget -= len(b)
-		switch {
-		case budget < 0 || errors.Is(err, bufio.ErrBufferFull):
-			return "", errTooLarge
-		case err != nil:
-			return "", err
+	// line is the next line without its end, cut to r's buffer (long:
+	// the rest was read and dropped).
+	line := func() (s string, long bool, err error) {
+		for {
+			b, err := r.ReadSlice('\n')
+			budget -= len(b)
+			switch {
+			case budget < 0:
+				return "", false, errTooLarge
+			case errors.Is(err, bufio.ErrBufferFull):
+				if !long {
+					s = string(b)
+				}
+				long = true
+				continue
+			case err != nil:
+				return "", false, err
+			}
+			if !long {
+				s = string(b)
+			}
+			return strings.TrimSuffix(strings.TrimSuffix(s, "\n"), "\r"), long, nil
 		}
-		return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
 	}
-	first, err := line()
-	if err != nil {
+	first, long, err := line()
+	switch {
+	case err != nil:
 		return request{}, err
+	case long:
+		return request{}, errLongURI
 	}
 	req, err := parseRequestLine(first)
 	if err != nil {
 		return request{}, err
 	}
 	for {
-		h, err := line()
+		h, long, err := line()
 		if err != nil {
 			return request{}, err
 		}
-		if h == "" {
+		if h == "" && !long {
 			return req, nil
 		}
 		if name, _, ok := strings.Cut(h, ":"); !ok || name == "" || strings.ContainsAny(name, " \t") {
@@ -78,6 +97,9 @@ func readRequest(r *bufio.Reader) (request, error) {
 // parseRequestLine parses "METHOD TARGET HTTP/1.x" (RFC 9112, 3): the
 // target in origin form ("/metrics?x") or absolute form.
 func parseRequestLine(s string) (request, error) {
+	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return request{}, badRequest("malformed request line")
+	}
 	parts := strings.Split(s, " ")
 	if len(parts) != 3 || parts[1] == "" {
 		return request{}, badRequest("malformed request line")

@@ -30,6 +30,9 @@ func FuzzReadRequest(f *testing.F) {
 		"GET /metrics HTTP/1.1\n\n",
 		"GET /metrics HTTP/1.1\r\n",
 		"GET /metrics HTTP/1.1\r\nX: " + strings.Repeat("a", 5000) + "\r\n\r\n",
+		"GET /metrics HTTP/1.1\r\nX: " + strings.Repeat("a", 17000) + "\r\n\r\n",
+		"GET /" + strings.Repeat("a", 5000) + " HTTP/1.1\r\n\r\n",
+		"GET /metrics HTTP/1.1\r\r\n\r\n",
 		"",
 	} {
 		f.Add([]byte(s))

@@ -109,7 +109,10 @@ func TestAnswers(t *testing.T) {
 		{"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, "text/plain", "HTTP/1.1"},
 		{"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400, "text/plain", "malformed"},
 		{"header without a colon", "GET /metrics HTTP/1.1\r\nHost lbx\r\n\r\n", 400, "text/plain", "header"},
-		{"huge header", "GET /metrics HTTP/1.1\r\nX: " + strings.Repeat("a", 5000) + "\r\n\r\n", 431, "text/plain", "too large"},
+		{"a header longer than the read buffer (a cookie)", "GET /metrics HTTP/1.1\r\nCookie: " + strings.Repeat("a", 10000) + "\r\n\r\n", 200, "text/plain; version=0.0.4", "# TYPE"},
+		{"a header past the head's bound", "GET /metrics HTTP/1.1\r\nCookie: " + strings.Repeat("a", 17000) + "\r\n\r\n", 431, "text/plain", "too large"},
+		{"a target longer than the read buffer", "GET /" + strings.Repeat("a", 5000) + " HTTP/1.1\r\n\r\n", 414, "text/plain", "too long"},
+		{"a CR in the request line", "GET /metrics HTTP/1.1\r\r\n\r\n", 400, "text/plain", "malformed"},
 		{"too many headers", "GET /metrics HTTP/1.1\r\n" + strings.Repeat("X-A: 0123456789012345678901234567890123456789\r\n", 400) + "\r\n", 431, "text/plain", "too large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -144,7 +144,7 @@ func checkerOf(mode string, find func() (string, error)) (func(*slog.Logger) wat
 		slog.Warn("health checks run inline, in lbx watch itself", "why", err.Error())
 		return nil, nil
 	}
-	opts := checkproc.Options{Path: path, TLSPath: checkproc.FindTLS(), Args: []string{"--log-level", logLevel, "--log-format", logFormat}, Build: checkproc.ThisBuild(version)}
+	opts := checkproc.Options{Path: path, FindTLS: checkproc.FindTLS, Args: []string{"--log-level", logLevel, "--log-format", logFormat}, Build: checkproc.ThisBuild(version)}
 	if err := checkproc.New(opts).Probe(); err != nil {
 		var mismatch *checkproc.BuildMismatchError
 		if mode == "auto" && errors.As(err, &mismatch) {

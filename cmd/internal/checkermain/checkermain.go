@@ -3,7 +3,7 @@
 // the health checks it is given on fd 3 (package checkproc) and reports
 // their transitions there. lbx watch starts them; they are not meant to
 // be run by hand. They link only the checks and their wire — no model,
-// YAML, cobra, netlink or VRRP (TestLinksOnlyTheChecker) — because their
+// YAML, cobra, netlink or VRRP (cmd/lbx-check's TestLinksOnlyWhatItRuns) — because their
 // resident pages are what lbx's checker costs next to keepalived's.
 package checkermain
 
