@@ -169,7 +169,7 @@ func Run(ctx context.Context, o Options) error {
 	go func() {
 		select {
 		case <-e.ready: // the start's burst (the load, the first apply) is over
-			footprint.Started()
+			footprint.Settle()
 		case <-loopCtx.Done():
 		}
 	}()

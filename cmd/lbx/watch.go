@@ -54,8 +54,7 @@ The daemon runs on one CPU, as keepalived's processes do, unless the
 GOMAXPROCS environment variable says otherwise, and opts out of transparent
 huge pages (with the kernel's THP mode "always", they make megabytes
 resident that the daemon does not use); lbx-check and scripts inherit that.
-It collects garbage at GOGC=25 during its start (the load and the first
-apply) and at GOGC=50 after, unless GOGC or GOMEMLIMIT is set.`,
+It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 		Example: `  lbx watch -f /etc/lbx/lbx.yaml
   lbx watch -f lbx.yaml --metrics-addr 127.0.0.1:9650 --log-format json`,
 		Args: cobra.NoArgs,

@@ -37,7 +37,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"sync/atomic"
 )
 
 // Floor is the lowest limit set, and the limit until the first update is
@@ -69,34 +68,12 @@ const GCPercent = 25
 // GOGC=50 costs a collection twice as often, of a heap this small.
 const DaemonGCPercent = 50
 
-// DaemonStartGCPercent is the GOGC of lbx watch's start: the model's load
-// and the first apply, the burst that sets its peak (VmHWM), with a heap of
-// 2–4 MB at 500 checked servers. In the bench VM (500 servers, 2026-12-05)
-// lbx watch peaked at 15.4 MB with 50 throughout (one run) and at 13.9 MB
-// with 25 until the start was over (three runs); the start's first apply
-// took 57–148 ms against 205.
-const DaemonStartGCPercent = 25
-
-// daemonStarting is set while Daemon's start setting is in force.
-var daemonStarting atomic.Bool
-
-// Daemon sets DaemonStartGCPercent for lbx watch's start, and Started
-// DaemonGCPercent after it, unless the environment tunes the collector
-// itself.
+// Daemon sets DaemonGCPercent for lbx watch, unless the environment tunes
+// the collector itself.
 func Daemon(getenv func(string) string) {
 	if !Operator(getenv) {
-		debug.SetGCPercent(DaemonStartGCPercent)
-		daemonStarting.Store(true)
-	}
-}
-
-// Started ends the start's setting (DaemonGCPercent from now on, if Daemon
-// set it) and returns the heap the start let go (Settle).
-func Started() {
-	if daemonStarting.Swap(false) {
 		debug.SetGCPercent(DaemonGCPercent)
 	}
-	Settle()
 }
 
 // Operator reports whether the environment sets GOMEMLIMIT or GOGC: an

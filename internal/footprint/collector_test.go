@@ -92,29 +92,22 @@ func TestStart(t *testing.T) {
 	}
 }
 
-// TestDaemon checks the collector lbx watch runs with: DaemonStartGCPercent
-// until Started, DaemonGCPercent after, unless the operator's GOGC or
-// GOMEMLIMIT tunes it (then Started leaves it too).
+// TestDaemon checks the collector lbx watch runs with: DaemonGCPercent,
+// unless the operator's GOGC or GOMEMLIMIT tunes it.
 func TestDaemon(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	for _, tc := range []struct {
-		env                  map[string]string
-		starting, afterwards int
+		env  map[string]string
+		want int
 	}{
-		{nil, DaemonStartGCPercent, DaemonGCPercent},
-		{map[string]string{"GOGC": "200"}, 100, 100},
-		{map[string]string{"GOMEMLIMIT": "64MiB"}, 100, 100},
+		{nil, DaemonGCPercent},
+		{map[string]string{"GOGC": "200"}, 100},
+		{map[string]string{"GOMEMLIMIT": "64MiB"}, 100},
 	} {
 		debug.SetGCPercent(100)
 		Daemon(func(k string) string { return tc.env[k] })
-		got := debug.SetGCPercent(-1)
-		debug.SetGCPercent(got)
-		if got != tc.starting {
-			t.Errorf("env %v: GOGC %d at the start, want %d", tc.env, got, tc.starting)
-		}
-		Started()
-		if got := debug.SetGCPercent(100); got != tc.afterwards {
-			t.Errorf("env %v: GOGC %d after Started, want %d", tc.env, got, tc.afterwards)
+		if got := debug.SetGCPercent(100); got != tc.want {
+			t.Errorf("env %v: GOGC %d, want %d", tc.env, got, tc.want)
 		}
 	}
 }
