@@ -53,7 +53,9 @@ restart of a replaced binary fails (logged, retried) until they match.
 The daemon runs on one CPU, as keepalived's processes do, unless the
 GOMAXPROCS environment variable says otherwise, and opts out of transparent
 huge pages (with the kernel's THP mode "always", they make megabytes
-resident that the daemon does not use); lbx-check and scripts inherit that.
+resident that the daemon does not use): it re-executes itself once at its
+start (same process, same PID) so that the setting covers its first pages;
+lbx-check and scripts inherit it.
 It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 		Example: `  lbx watch -f /etc/lbx/lbx.yaml
   lbx watch -f lbx.yaml --metrics-addr 127.0.0.1:9650 --log-format json`,
@@ -65,7 +67,9 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 			if n := cli.DaemonProcs(os.Getenv); n > 0 {
 				runtime.GOMAXPROCS(n)
 			}
-			if err := footprint.NoHugePages(); err != nil {
+			// Re-executes lbx watch once, with huge pages off from its
+			// first page (footprint.WithoutHugePages says why).
+			if err := footprint.WithoutHugePages(); err != nil {
 				slog.Warn("resident memory may grow by huge pages", "err", err)
 			}
 			footprint.Daemon(os.Getenv)
