@@ -46,19 +46,18 @@ type server struct {
 	readTimeout  time.Duration // for the whole request head
 	writeTimeout time.Duration // for the whole answer
 	scrapes      chan struct{}
-
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
 }
 
 func newServer(m *Registry) *server {
 	return &server{reg: m, readTimeout: 5 * time.Second, writeTimeout: 15 * time.Second,
-		scrapes: make(chan struct{}, maxScrapes), conns: map[net.Conn]struct{}{}}
+		scrapes: make(chan struct{}, maxScrapes)}
 }
 
+// shutdownGrace is what answers in flight get once the server stops.
+const shutdownGrace = time.Second
+
 // ServeListener serves /metrics (and a plain-text index on /) on ln until
-// ctx is done, then closes ln, gives answers in flight a second and
+// ctx is done, then closes ln, gives answers in flight shutdownGrace and
 // closes what is left. It returns nil after ctx is done, or the
 // listener's error. Accept errors (EMFILE when something else took every
 // descriptor) are logged and retried: they never end the server.
@@ -70,53 +69,34 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	ln = netutil.LimitListener(accept.Retrying(ln, "metrics "+ln.Addr().String(), nil), MaxConns)
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
-	var err error
+	// over ends shutdownGrace after the listener does: each connection
+	// still open then is closed (its goroutine's AfterFunc).
+	over, end := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
 	for {
-		c, aerr := ln.Accept()
-		if aerr != nil {
-			if ctx.Err() == nil {
-				err = aerr
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				err = nil
 			}
-			break
+			ln.Close()
+			time.AfterFunc(shutdownGrace, end)
+			wg.Wait()
+			end()
+			return err
 		}
-		s.mu.Lock()
-		s.conns[c] = struct{}{}
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go s.handle(c)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer context.AfterFunc(over, func() { c.Close() })()
+			s.handle(c)
+		}()
 	}
-	ln.Close()
-	s.drain(time.Second)
-	return err
-}
-
-// drain waits up to grace for the connections to finish, then closes
-// them and waits for their goroutines.
-func (s *server) drain(grace time.Duration) {
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return
-	case <-time.After(grace):
-	}
-	s.mu.Lock()
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	<-done
 }
 
 // handle answers one request on c and closes it.
 func (s *server) handle(c net.Conn) {
-	defer func() {
-		c.Close()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.wg.Done()
-	}()
+	defer c.Close()
 	c.SetReadDeadline(time.Now().Add(s.readTimeout))
 	req, err := readRequest(bufio.NewReaderSize(c, 4096))
 	c.SetWriteDeadline(time.Now().Add(s.writeTimeout))
@@ -164,8 +144,9 @@ var statusText = map[int]string{
 	503: "Service Unavailable", 505: "HTTP Version Not Supported",
 }
 
-// writeAnswer writes a whole answer in one write; HEAD (head) gets the
-// head alone, with the length the body would have.
+// writeAnswer writes a whole answer, its head and body in one writev (a
+// scrape's body, 3 MB at 5,000 servers, is not copied behind the head);
+// HEAD (head) gets the head alone, with the length the body would have.
 func writeAnswer(w io.Writer, code int, ctype string, body []byte, head bool) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n", code, statusText[code], ctype, len(body))
@@ -173,9 +154,10 @@ func writeAnswer(w io.Writer, code int, ctype string, body []byte, head bool) er
 		b.WriteString("Allow: GET, HEAD\r\n")
 	}
 	b.WriteString("\r\n")
+	bufs := net.Buffers{b.Bytes()}
 	if !head {
-		b.Write(body)
+		bufs = append(bufs, body)
 	}
-	_, err := w.Write(b.Bytes())
+	_, err := bufs.WriteTo(w)
 	return err
 }

@@ -211,3 +211,36 @@ func TestAcceptEMFILE(t *testing.T) {
 		t.Errorf("scrape after the shortage: %v", err)
 	}
 }
+
+// TestShutdownClosesStuckClients: at the stop, a client that never sent
+// its request gets shutdownGrace, then is closed, and the server returns
+// then, not at its read timeout.
+func TestShutdownClosesStuckClients(t *testing.T) {
+	ln, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeListener(ctx, ln, New()) }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(100 * time.Millisecond) // accepted
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if took := time.Since(start); err != nil || took < shutdownGrace/2 || took > 3*time.Second {
+			t.Errorf("ServeListener returned %v after %v, want nil after about %v", err, took, shutdownGrace)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ServeListener still serving 10 s after the stop")
+	}
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("the stuck client read %d bytes, %v; want EOF", n, err)
+	}
+}
