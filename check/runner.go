@@ -233,7 +233,7 @@ func (r *Runner) Update(targets []Target) error {
 			if p.Checker == nil || p.Settings.DelayLoop <= 0 {
 				return fmt.Errorf("%s: a check has no checker or no delay_loop", checkspec.Describe(t.ID))
 			}
-			if p.Spec.Type == "ssl_get" && tlsHandshake == nil {
+			if p.Spec.UsesTLS() && tlsHandshake == nil {
 				return fmt.Errorf("%s: %w", checkspec.Describe(t.ID), ErrNoTLS)
 			}
 		}

@@ -66,7 +66,7 @@ func Build(e checkspec.Check) (Checker, Settings, error) {
 	case "tcp":
 		ch = &TCP{Conn: conn}
 	case "http_get", "ssl_get":
-		h := HTTP{Conn: conn, TLS: e.Type == "ssl_get", VerifyTLS: e.VerifyTLS, SNI: e.SNI, Version: e.HTTPVersion}
+		h := HTTP{Conn: conn, TLS: e.UsesTLS(), VerifyTLS: e.VerifyTLS, SNI: e.SNI, Version: e.HTTPVersion}
 		for i, u := range e.URLs {
 			st, err := ParseStatusSet(u.StatusCodes)
 			if err != nil {

@@ -30,7 +30,7 @@ var ErrNoTLS = errors.New("ssl_get needs TLS, which this process leaves out: lbx
 func NeedsTLS(targets []Target) bool {
 	for _, t := range targets {
 		for _, p := range t.Checks {
-			if p.Spec.Type == "ssl_get" {
+			if p.Spec.UsesTLS() {
 				return true
 			}
 		}

@@ -64,6 +64,10 @@ type Check struct {
 	File string `json:"file,omitempty"`
 }
 
+// UsesTLS says the check runs over TLS (ssl_get): only lbx-check-tls
+// runs it (check.UseTLS).
+func (c Check) UsesTLS() bool { return c.Type == "ssl_get" }
+
 // Schedule is when a check probes (keepalived's delay_loop, retry,
 // delay_before_retry and warmup).
 type Schedule struct {
