@@ -1,12 +1,10 @@
 package main
 
 import (
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
 // TestLinksOnlyWhatItRuns: a binary's resident pages follow the code it
@@ -32,7 +30,7 @@ func TestLinksOnlyWhatItRuns(t *testing.T) {
 			[]string{lbx + "check", lbx + "metrics", lbx + "vrrpd"},
 			[]string{"crypto/tls", "crypto/x509", "net/http", lbx + "check/tlsclient"}},
 	} {
-		deps := goDeps(t, lbx+"cmd/"+bin.cmd)
+		deps := testkit.GoList(t, "-deps", lbx+"cmd/"+bin.cmd)
 		for _, p := range bin.links {
 			if !slices.Contains(deps, p) {
 				t.Errorf("%s does not link %s: this test checks less than it says (go list -deps ./cmd/%s)", bin.cmd, p, bin.cmd)
@@ -44,13 +42,4 @@ func TestLinksOnlyWhatItRuns(t *testing.T) {
 			}
 		}
 	}
-}
-
-func goDeps(t *testing.T, pkg string) []string {
-	t.Helper()
-	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-deps", pkg).Output()
-	if err != nil {
-		t.Fatalf("go list -deps %s: %v", pkg, err)
-	}
-	return strings.Fields(string(out))
 }

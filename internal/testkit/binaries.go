@@ -75,7 +75,7 @@ func buildFor(pkgs []string) (*build, bool) {
 // directory; on failure it returns what went wrong, go build's output
 // included, and removes the directory.
 func goBuild(pkgs []string) (dir, failure string) {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin := goBin()
 	root, err := moduleRoot(goBin)
 	if err != nil {
 		return "", err.Error()
@@ -107,3 +107,6 @@ func moduleRoot(goBin string) (string, error) {
 	}
 	return filepath.Dir(gomod), nil
 }
+
+// goBin is the go command of the toolchain running the tests.
+func goBin() string { return filepath.Join(runtime.GOROOT(), "bin", "go") }

@@ -1,25 +1,13 @@
 package vrrptest_test
 
 import (
-	"os/exec"
 	"path"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// goList runs `go list` with args and returns the package paths it prints.
-func goList(t *testing.T, args ...string) []string {
-	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(goBin, append([]string{"list", "-e"}, args...)...).Output()
-	if err != nil {
-		t.Fatalf("go list %v: %v", args, err)
-	}
-	return strings.Fields(string(out))
-}
+	"github.com/lbx-dev/lbx/internal/testkit"
+)
 
 // isTestSupport: lbx's test-support packages are named for it (kerneltest,
 // vrrptest, clocktest, nstest, fdtest...), as the standard library's
@@ -38,7 +26,7 @@ var unsuffixed = []string{"github.com/lbx-dev/lbx/internal/nspawn", "github.com/
 // into bin/lbx, lbx-check or lbx-bgp. The linker would drop most of them
 // unused today; this keeps a production package from starting to use one.
 func TestNotLinkedIntoBinaries(t *testing.T) {
-	deps := goList(t, "-deps", "github.com/lbx-dev/lbx/cmd/...")
+	deps := testkit.GoList(t, "-deps", "github.com/lbx-dev/lbx/cmd/...")
 	// The rule checks something only if the binaries link the packages
 	// the fakes stand in for, and the fakes exist under their names.
 	for _, real := range []string{"github.com/lbx-dev/lbx/vrrpd", "github.com/lbx-dev/lbx/kernel", "github.com/lbx-dev/lbx/internal/clock"} {
@@ -46,7 +34,7 @@ func TestNotLinkedIntoBinaries(t *testing.T) {
 			t.Errorf("the binaries do not link %s: this test checks less than it says", real)
 		}
 	}
-	support := slices.DeleteFunc(goList(t, "github.com/lbx-dev/lbx/..."), func(p string) bool { return !isTestSupport(p) })
+	support := slices.DeleteFunc(testkit.GoList(t, "github.com/lbx-dev/lbx/..."), func(p string) bool { return !isTestSupport(p) })
 	for _, fake := range []string{"github.com/lbx-dev/lbx/kernel/kerneltest", "github.com/lbx-dev/lbx/vrrpd/vrrptest", "github.com/lbx-dev/lbx/internal/clock/clocktest", "github.com/lbx-dev/lbx/internal/nspawn", "github.com/lbx-dev/lbx/internal/testkit"} {
 		if !slices.Contains(support, fake) {
 			t.Errorf("%s is not found as a test-support package: this test checks less than it says", fake)
