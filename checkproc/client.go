@@ -101,6 +101,13 @@ func New(opts Options) *Client {
 // receives transitions in order from one goroutine of the client's own,
 // so it may call the client's methods.
 func (c *Client) Start(ctx context.Context, targets []check.Target, report func([]check.Transition)) error {
+	return c.startFrom(ctx, targets, nil, report)
+}
+
+// startFrom is Start with each target that known has starting as it was
+// last known (asKnown): the child that takes over from another (Lazy's
+// move to lbx-check-tls).
+func (c *Client) startFrom(ctx context.Context, targets []check.Target, known map[checkspec.RealID]checkspec.Health, report func([]check.Transition)) error {
 	c.mu.Lock()
 	if c.started {
 		c.mu.Unlock()
@@ -120,7 +127,7 @@ func (c *Client) Start(ctx context.Context, targets []check.Target, report func(
 	c.mu.Lock()
 	susp := c.suspend
 	c.mu.Unlock()
-	if _, err := s.call(c, request{Op: opUpdate, Targets: wireTargets(targets), Suspend: susp}, false, c.opts.CallTimeout); err != nil {
+	if _, err := s.call(c, request{Op: opUpdate, Targets: asKnown(wireTargets(targets), known), Suspend: susp}, false, c.opts.CallTimeout); err != nil {
 		s.shutdown()
 		c.cancel()
 		return err
@@ -279,12 +286,7 @@ func (c *Client) restart() (*session, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	targets := slices.Clone(c.targets)
-	for i, t := range targets {
-		if h, ok := c.health[t.ID]; ok {
-			targets[i].Alpha = !h.Up
-		}
-	}
+	targets := asKnown(slices.Clone(c.targets), c.health)
 	susp := c.suspend
 	c.mu.Unlock()
 	if _, err := s.call(c, request{Op: opUpdate, Targets: targets, Suspend: susp}, true, c.opts.CallTimeout); err != nil {
@@ -302,6 +304,18 @@ func (c *Client) restart() (*session, error) {
 	}
 	c.log.Info("the checker process is back", "pid", s.cmd.Process.Pid, "targets", len(targets))
 	return s, nil
+}
+
+// asKnown starts each of ts that known has as it was last known: a down
+// one under alpha, until its checks pass again (a misc_dynamic weight is
+// not carried). It changes ts in place.
+func asKnown(ts []target, known map[checkspec.RealID]checkspec.Health) []target {
+	for i, t := range ts {
+		if h, ok := known[t.ID]; ok {
+			ts[i].Alpha = !h.Up
+		}
+	}
+	return ts
 }
 
 // accept records the child's health after an update it accepted, in the

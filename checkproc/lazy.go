@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -106,7 +105,7 @@ func (l *Lazy) startLocked(targets []check.Target, known map[checkspec.RealID]ch
 	l.c.Store(c)
 	l.restarts = restarts
 	l.smu.Unlock()
-	if err := c.Start(l.ctx, carry(targets, known), l.report); err != nil {
+	if err := c.startFrom(l.ctx, targets, known, l.report); err != nil {
 		l.c.Store(nil)
 		return err
 	}
@@ -141,21 +140,6 @@ func (l *Lazy) moveToTLSLocked(old *Client, targets []check.Target) error {
 		old.log.Error("the checker process did not start again after a failed move to the one with TLS; the next reload tries again", "err", back)
 	}
 	return err
-}
-
-// carry starts each target that known has as it was last known (down
-// ones under alpha, as Client.restart does); nil known changes nothing.
-func carry(targets []check.Target, known map[checkspec.RealID]checkspec.Health) []check.Target {
-	if known == nil {
-		return targets
-	}
-	out := slices.Clone(targets)
-	for i, t := range out {
-		if h, ok := known[t.ID]; ok {
-			out[i].Alpha = !h.Up
-		}
-	}
-	return out
 }
 
 // Suspend replaces the set of suspended real servers (Client.Suspend); it
