@@ -151,8 +151,8 @@ type inst struct {
 	link    *link
 	src     netip.Addr
 	ann     Announcer
-	garp    context.CancelFunc
-	pending bool // wants GARP after the next reconcile
+	garp    *garpTimer // nil: no announcement due
+	pending bool       // wants GARP after the next reconcile
 	// lastAt and lastWhy: the latest transition, for the status.
 	lastAt  time.Time
 	lastWhy string
@@ -801,13 +801,16 @@ func (d *Daemon) closeAll() {
 	}
 }
 
-// due does what fell due by now: the machines' timers and the links'
-// address retries.
+// due does what fell due by now: the machines' timers, the links'
+// address retries and the masters' announcements.
 func (d *Daemon) due(ctx context.Context, now time.Time) {
 	d.retrySources(ctx, now)
 	for _, in := range d.insts {
 		if dl := in.m.Deadline(); !dl.IsZero() && !now.Before(dl) {
 			d.apply(ctx, in, in.m.Tick(now))
+		}
+		if in.garp != nil && !now.Before(in.garp.next) {
+			d.garpDue(in, now)
 		}
 	}
 }
@@ -861,6 +864,9 @@ func (d *Daemon) resetTimer(t clock.Timer) {
 	for _, in := range d.insts {
 		if dl := in.m.Deadline(); !dl.IsZero() && (next.IsZero() || dl.Before(next)) {
 			next = dl
+		}
+		if in.garp != nil && (next.IsZero() || in.garp.next.Before(next)) {
+			next = in.garp.next
 		}
 	}
 	if !d.retry.IsZero() && (next.IsZero() || d.retry.Before(next)) {
@@ -944,70 +950,69 @@ func (d *Daemon) settle(ctx context.Context) {
 }
 
 // startGARP (re)starts in's announcements from now: the whole schedule
-// (initial, a new master) or only the periodic refresh.
+// (initial, a new master: its first burst at once) or only the periodic
+// refresh.
 func (d *Daemon) startGARP(in *inst, now time.Time, initial bool) {
-	in.stopGARP()
-	ctx, cancel := context.WithCancel(context.Background())
-	in.garp = cancel
-	go d.garpSchedule(ctx, in.ann, garpPlan{cfg: *in.cfg, key: in.key, start: now}, initial)
-}
-
-// stopGARP ends in's announcements, if any run.
-func (in *inst) stopGARP() {
-	if in.garp != nil {
-		in.garp()
-		in.garp = nil
-	}
-}
-
-// garpPlan is what a GARP schedule needs, copied so that a reload can swap
-// the instance's configuration while the schedule runs.
-type garpPlan struct {
-	cfg   Instance
-	key   CounterKey
-	start time.Time // the event loop's time when it was scheduled
-}
-
-// garpSchedule follows keepalived: garp_master_repeat announcements at
-// once, the same again after garp_master_delay (both only when initial),
-// then garp_master_refresh_repeat every garp_master_refresh while master.
-// Its times count from p.start, not from when this goroutine runs.
-func (d *Daemon) garpSchedule(ctx context.Context, ann Announcer, p garpPlan, initial bool) {
-	c := &p.cfg
-	addrs := append(slices.Clone(c.Addrs), c.Excluded...)
-	burst := func(n int) {
-		for i := 0; i < n && ctx.Err() == nil; i++ {
-			if err := ann.Announce(addrs); err != nil {
-				d.log.Warn("gratuitous ARP/NA failed", "instance", c.FSM.Name, "err", err)
-				return
-			}
-			d.Counters.inc(p.key, "garp_sent")
-		}
-	}
-	next := p.start
+	c := in.cfg
+	in.garp = nil
 	if initial {
-		burst(max(c.GarpRepeat, 1))
+		d.announce(in, max(c.GarpRepeat, 1))
 		if c.GarpDelay > 0 {
-			next = next.Add(c.GarpDelay)
-			if !d.sleepUntil(ctx, next) {
-				return
-			}
-			burst(c.GarpRepeat)
-		}
-	}
-	if c.GarpRefresh <= 0 {
-		return
-	}
-	for {
-		next = next.Add(c.GarpRefresh)
-		// Late (a busy machine): skip the rounds missed, as a ticker.
-		for now := d.clk.Now(); next.Before(now); {
-			next = next.Add(c.GarpRefresh)
-		}
-		if !d.sleepUntil(ctx, next) {
+			in.garp = &garpTimer{next: now.Add(c.GarpDelay), delayed: true}
 			return
 		}
-		burst(c.GarpRefreshRepeat)
+	}
+	in.garp = refreshAfter(c, now, now)
+}
+
+// stopGARP ends in's announcements, if any are due.
+func (in *inst) stopGARP() { in.garp = nil }
+
+// garpTimer is an instance's next announcement, on keepalived's schedule:
+// garp_master_repeat at once, the same again after garp_master_delay (both
+// for a new master only), then garp_master_refresh_repeat every
+// garp_master_refresh while master. The event loop keeps it with the
+// machines' timers, so that many masters wait on one timer, not on a
+// goroutine (and its stack) each.
+type garpTimer struct {
+	next    time.Time
+	delayed bool // next is a new master's second burst
+}
+
+// refreshAfter is the first refresh after from, skipping the rounds
+// missed by now (a busy machine), as a ticker does; nil: no refresh.
+func refreshAfter(c *Instance, from, now time.Time) *garpTimer {
+	if c.GarpRefresh <= 0 {
+		return nil
+	}
+	next := from.Add(c.GarpRefresh)
+	for next.Before(now) {
+		next = next.Add(c.GarpRefresh)
+	}
+	return &garpTimer{next: next}
+}
+
+// garpDue sends in's announcements that fell due and schedules the next.
+func (d *Daemon) garpDue(in *inst, now time.Time) {
+	g := in.garp
+	n := in.cfg.GarpRefreshRepeat
+	if g.delayed {
+		n = in.cfg.GarpRepeat
+	}
+	d.announce(in, n)
+	in.garp = refreshAfter(in.cfg, g.next, now)
+}
+
+// announce sends n gratuitous ARPs / unsolicited NAs for in's addresses;
+// a failure ends the burst (the next one tries again).
+func (d *Daemon) announce(in *inst, n int) {
+	addrs := slices.Concat(in.cfg.Addrs, in.cfg.Excluded)
+	for range n {
+		if err := in.ann.Announce(addrs); err != nil {
+			d.log.Warn("gratuitous ARP/NA failed", "instance", in.cfg.FSM.Name, "err", err)
+			return
+		}
+		d.Counters.inc(in.key, "garp_sent")
 	}
 }
 
