@@ -35,8 +35,8 @@ type posSource struct {
 }
 
 // sourcePositions is a loaded model's Positions: the source, not the tree.
-func sourcePositions(data []byte) Positions {
-	return Positions{src: &posSource{data: string(data)}}
+func sourcePositions(src string) Positions {
+	return Positions{src: &posSource{data: src}}
 }
 
 // tree returns p with its tree, building it again if need be.
@@ -47,7 +47,7 @@ func (p Positions) tree() Positions {
 	s := p.src
 	s.once.Do(func() {
 		w := &work{}
-		if root, _ := yamlTree([]byte(s.data), "", w); root != nil {
+		if root, _ := yamlTree(s.data, "", w); root != nil {
 			s.pos = newPositions(root, w)
 		}
 	})
@@ -261,6 +261,11 @@ type decoder struct {
 	aliasPath  string
 	budget     int
 	stopped    bool // a limit was reached: decode nothing more
+	// release: a list's items are cut from the tree once decoded, so that
+	// the collector can take them while the rest decodes. Only for a tree
+	// without aliases (the fast path's), where nothing reaches a node
+	// twice; positions come from the source (parseWith).
+	release bool
 }
 
 // pathSeg is one step of the field path the decoder is at: a field or map
@@ -501,6 +506,9 @@ func (d *decoder) decodeSlice(n *ynode, v reflect.Value) {
 		d.push(pathSeg{index: i})
 		d.decode(c, s.Index(i))
 		d.pop()
+		if d.release {
+			n.Content[i] = nil
+		}
 	}
 	v.Set(s)
 }

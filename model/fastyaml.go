@@ -20,8 +20,8 @@ import (
 // escapes in double quotes, quoted or complex keys, empty list items, odd
 // indentation, nesting beyond maxDepth, and every syntax error. The
 // differential fuzz target FuzzFastYAML holds it to yaml.v3's tree.
-func fastYAML(data []byte) (doc *ynode, nodes int, ok bool) {
-	if !fastBytes(data) {
+func fastYAML(src string) (doc *ynode, nodes int, ok bool) {
+	if !fastBytes(src) {
 		return nil, 0, false
 	}
 	defer func() {
@@ -32,7 +32,7 @@ func fastYAML(data []byte) (doc *ynode, nodes int, ok bool) {
 			doc, nodes, ok = nil, 0, false
 		}
 	}()
-	p := &fastParser{data: data, src: string(data)}
+	p := &fastParser{src: src}
 	p.next()
 	if p.eof {
 		return nil, 0, false // empty: yaml.v3 says so
@@ -57,14 +57,14 @@ func fastYAML(data []byte) (doc *ynode, nodes int, ok bool) {
 // scalars holding them decline (yaml.v3 counts columns in characters),
 // so they stay in comments. Characters yaml.v3 reads as line breaks
 // (U+2028, U+2029) or refuses (BOM, non-characters) decline here.
-func fastBytes(data []byte) bool {
+func fastBytes(data string) bool {
 	for i := 0; i < len(data); {
 		c := data[i]
 		if c >= 0x20 && c <= 0x7e || c == '\n' {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(data[i:])
+		r, size := utf8.DecodeRuneInString(data[i:])
 		if r == utf8.RuneError || r < 0xa0 || r > 0xd7ff && r < 0xe000 || r == 0x2028 || r == 0x2029 || r == 0xfeff || r == 0xfffe || r == 0xffff {
 			return false
 		}
@@ -90,12 +90,11 @@ var errDecline = &declineError{}
 
 func decline() { panic(errDecline) }
 
-// fastParser reads data line by line. The current line is
-// data[start:end]; its content begins ind columns in (after a "- " of a
+// fastParser reads src line by line. The current line is
+// src[start:end]; its content begins ind columns in (after a "- " of a
 // list item, ind is where the item's mapping begins).
 type fastParser struct {
-	data       []byte
-	src        string // data, copied once: scalars are slices of it
+	src        string // the file: scalars are slices of it
 	start, end int
 	line, ind  int
 	eof        bool
@@ -148,25 +147,25 @@ func (p *fastParser) next() {
 		if p.line > 0 {
 			p.start = p.end + 1
 		}
-		if p.start >= len(p.data) {
-			p.eof, p.start, p.end = true, len(p.data), len(p.data)
+		if p.start >= len(p.src) {
+			p.eof, p.start, p.end = true, len(p.src), len(p.src)
 			p.ind = -1
 			return
 		}
 		p.line++
 		p.end = p.start
-		for p.end < len(p.data) && p.data[p.end] != '\n' {
+		for p.end < len(p.src) && p.src[p.end] != '\n' {
 			p.end++
 		}
 		i := p.start
-		for i < p.end && p.data[i] == ' ' {
+		for i < p.end && p.src[i] == ' ' {
 			i++
 		}
-		if i == p.end || p.data[i] == '#' {
+		if i == p.end || p.src[i] == '#' {
 			continue
 		}
 		p.ind = i - p.start
-		if p.ind == 0 && p.line > 1 && (p.hasPrefix("---") || p.hasPrefix("...")) || p.data[p.start] == '%' {
+		if p.ind == 0 && p.line > 1 && (p.hasPrefix("---") || p.hasPrefix("...")) || p.src[p.start] == '%' {
 			decline()
 		}
 		return
@@ -174,13 +173,13 @@ func (p *fastParser) next() {
 }
 
 func (p *fastParser) hasPrefix(s string) bool {
-	return p.end-p.start >= len(s) && string(p.data[p.start:p.start+len(s)]) == s
+	return p.end-p.start >= len(s) && p.src[p.start:p.start+len(s)] == s
 }
 
 // rest is the current line's content, trailing spaces cut.
 func (p *fastParser) rest() string {
 	e := p.end
-	for e > p.start+p.ind && p.data[e-1] == ' ' {
+	for e > p.start+p.ind && p.src[e-1] == ' ' {
 		e--
 	}
 	return p.src[p.start+p.ind : e]
@@ -189,7 +188,7 @@ func (p *fastParser) rest() string {
 // isItem: the content at column ind is a list item ("-" then space or end).
 func (p *fastParser) isItem() bool {
 	i := p.start + p.ind
-	return p.data[i] == '-' && (i+1 == p.end || p.data[i+1] == ' ')
+	return p.src[i] == '-' && (i+1 == p.end || p.src[i+1] == ' ')
 }
 
 // block parses the mapping or list whose first line is the current one.
@@ -209,12 +208,12 @@ func (p *fastParser) sequence(ind int) *ynode {
 	base := len(p.stack)
 	for !p.eof && p.ind == ind && p.isItem() {
 		c := p.start + ind + 1
-		for c < p.end && p.data[c] == ' ' {
+		for c < p.end && p.src[c] == ' ' {
 			c++
 		}
 		switch {
-		case c == p.end || p.data[c] == '#':
-			if c < p.end && p.data[c-1] != ' ' {
+		case c == p.end || p.src[c] == '#':
+			if c < p.end && p.src[c-1] != ' ' {
 				decline()
 			}
 			p.next()
@@ -222,7 +221,7 @@ func (p *fastParser) sequence(ind int) *ynode {
 				decline() // an empty item
 			}
 			p.stack = append(p.stack, p.block(p.ind))
-		case p.data[c] == '-' && (c+1 == p.end || p.data[c+1] == ' '):
+		case p.src[c] == '-' && (c+1 == p.end || p.src[c+1] == ' '):
 			decline() // "- - x"
 		case p.keyEnd(c) > 0:
 			p.ind = c - p.start
@@ -253,12 +252,12 @@ func (p *fastParser) mapping(ind int) *ynode {
 		}
 		key := p.plain(k, colon)
 		c := colon + 1
-		for c < p.end && p.data[c] == ' ' {
+		for c < p.end && p.src[c] == ' ' {
 			c++
 		}
 		var val *ynode
-		if c == p.end || p.data[c] == '#' {
-			if c < p.end && p.data[c-1] != ' ' {
+		if c == p.end || p.src[c] == '#' {
+			if c < p.end && p.src[c-1] != ' ' {
 				decline()
 			}
 			line, col := p.line, colon-p.start+2 // yaml.v3 places an empty value just after the colon
@@ -287,20 +286,20 @@ func (p *fastParser) mapping(ind int) *ynode {
 // keyEnd: if a plain key starts at i (a simple key on this line, ended by
 // ": " or ":" at the end of the line), the offset of its colon; else -1.
 func (p *fastParser) keyEnd(i int) int {
-	if !plainStart(p.data, i, p.end, false) {
+	if !plainStart(p.src, i, p.end, false) {
 		return -1
 	}
 	for j := i; j < p.end; j++ {
-		switch p.data[j] {
+		switch p.src[j] {
 		case ':':
-			if j+1 == p.end || p.data[j+1] == ' ' {
+			if j+1 == p.end || p.src[j+1] == ' ' {
 				if j-i > 1000 {
 					decline() // yaml.v3 limits simple keys to 1024 characters
 				}
 				return j
 			}
 		case '#':
-			if p.data[j-1] == ' ' {
+			if p.src[j-1] == ' ' {
 				return -1
 			}
 		}
@@ -310,7 +309,7 @@ func (p *fastParser) keyEnd(i int) int {
 
 // plainStart: a plain scalar may begin at i (not with an indicator, except
 // - followed by a non-space, and outside flows ? and : likewise).
-func plainStart(data []byte, i, end int, flow bool) bool {
+func plainStart(data string, i, end int, flow bool) bool {
 	switch data[i] {
 	case '?', ':':
 		return !flow && i+1 < end && data[i+1] != ' '
@@ -324,7 +323,7 @@ func plainStart(data []byte, i, end int, flow bool) bool {
 
 // plain makes the plain scalar data[i:j], trailing spaces cut.
 func (p *fastParser) plain(i, j int) *ynode {
-	for j > i && p.data[j-1] == ' ' {
+	for j > i && p.src[j-1] == ' ' {
 		j--
 	}
 	if !ascii(p.src[i:j]) {
@@ -342,18 +341,18 @@ func (p *fastParser) plain(i, j int) *ynode {
 func (p *fastParser) inline(c int) *ynode {
 	var n *ynode
 	var e int
-	switch p.data[c] {
+	switch p.src[c] {
 	case '{', '[':
 		n, e = p.flow(c)
 	case '\'', '"':
 		n, e = p.quoted(c)
 	default:
-		if !plainStart(p.data, c, p.end, false) {
+		if !plainStart(p.src, c, p.end, false) {
 			decline()
 		}
 		e = c
-		for e < p.end && !(p.data[e] == '#' && p.data[e-1] == ' ') {
-			if p.data[e] == ':' && (e+1 == p.end || p.data[e+1] == ' ') {
+		for e < p.end && !(p.src[e] == '#' && p.src[e-1] == ' ') {
+			if p.src[e] == ':' && (e+1 == p.end || p.src[e+1] == ' ') {
 				decline() // a mapping where a value belongs
 			}
 			e++
@@ -367,27 +366,27 @@ func (p *fastParser) inline(c int) *ynode {
 // lineEnd checks that only spaces and a comment follow offset e.
 func (p *fastParser) lineEnd(e int) {
 	s := e
-	for e < p.end && p.data[e] == ' ' {
+	for e < p.end && p.src[e] == ' ' {
 		e++
 	}
-	if e < p.end && (p.data[e] != '#' || e == s) {
+	if e < p.end && (p.src[e] != '#' || e == s) {
 		decline()
 	}
 }
 
 // quoted parses a one-line quoted scalar at c; e is just after it.
 func (p *fastParser) quoted(c int) (n *ynode, e int) {
-	q := p.data[c]
+	q := p.src[c]
 	var b []byte // only for a single-quoted scalar with '' in it
 	i := c + 1
 	for ; ; i++ {
-		if i >= p.end || q == '"' && p.data[i] == '\\' {
+		if i >= p.end || q == '"' && p.src[i] == '\\' {
 			decline() // a multi-line or escaped scalar
 		}
-		if p.data[i] == q {
-			if q == '\'' && i+1 < p.end && p.data[i+1] == '\'' {
+		if p.src[i] == q {
+			if q == '\'' && i+1 < p.end && p.src[i+1] == '\'' {
 				if b == nil {
-					b = append([]byte{}, p.data[c+1:i]...)
+					b = append([]byte{}, p.src[c+1:i]...)
 				}
 				b = append(b, '\'')
 				i++
@@ -396,7 +395,7 @@ func (p *fastParser) quoted(c int) (n *ynode, e int) {
 			break
 		}
 		if b != nil {
-			b = append(b, p.data[i])
+			b = append(b, p.src[i])
 		}
 	}
 	v := p.src[c+1 : i]
@@ -411,7 +410,7 @@ func (p *fastParser) quoted(c int) (n *ynode, e int) {
 
 // flow parses a one-line flow mapping or list of scalars at c.
 func (p *fastParser) flow(c int) (n *ynode, e int) {
-	mapping := p.data[c] == '{'
+	mapping := p.src[c] == '{'
 	closer := byte(']')
 	if mapping {
 		closer = '}'
@@ -421,17 +420,17 @@ func (p *fastParser) flow(c int) (n *ynode, e int) {
 	}
 	base := len(p.stack)
 	i := p.skip(c + 1)
-	if i < p.end && p.data[i] == closer {
+	if i < p.end && p.src[i] == closer {
 		n.Content = p.children(base)
 		return n, i + 1
 	}
 	for {
 		if mapping {
-			if i < p.end && (p.data[i] == '\'' || p.data[i] == '"') {
+			if i < p.end && (p.src[i] == '\'' || p.src[i] == '"') {
 				decline() // a quoted key
 			}
 			k, j := p.flowScalar(i, true)
-			if j >= p.end || p.data[j] != ':' {
+			if j >= p.end || p.src[j] != ':' {
 				decline()
 			}
 			p.stack = append(p.stack, k)
@@ -443,11 +442,11 @@ func (p *fastParser) flow(c int) (n *ynode, e int) {
 		if i >= p.end {
 			decline()
 		}
-		if p.data[i] == closer {
+		if p.src[i] == closer {
 			n.Content = p.children(base)
 			return n, i + 1
 		}
-		if p.data[i] != ',' {
+		if p.src[i] != ',' {
 			decline()
 		}
 		i = p.skip(i + 1)
@@ -455,7 +454,7 @@ func (p *fastParser) flow(c int) (n *ynode, e int) {
 }
 
 func (p *fastParser) skip(i int) int {
-	for i < p.end && p.data[i] == ' ' {
+	for i < p.end && p.src[i] == ' ' {
 		i++
 	}
 	return i
@@ -463,7 +462,7 @@ func (p *fastParser) skip(i int) int {
 
 // flowValue parses a value inside a flow: a nested flow or a scalar.
 func (p *fastParser) flowValue(i int) (*ynode, int) {
-	if i < p.end && (p.data[i] == '{' || p.data[i] == '[') {
+	if i < p.end && (p.src[i] == '{' || p.src[i] == '[') {
 		if p.depth++; p.depth > maxDepth {
 			decline()
 		}
@@ -479,32 +478,32 @@ func (p *fastParser) flowScalar(i int, key bool) (n *ynode, j int) {
 	if i >= p.end {
 		decline()
 	}
-	if p.data[i] == '\'' || p.data[i] == '"' {
+	if p.src[i] == '\'' || p.src[i] == '"' {
 		return p.quoted(i)
 	}
-	if !plainStart(p.data, i, p.end, true) {
+	if !plainStart(p.src, i, p.end, true) {
 		decline()
 	}
 	j = i
 	for ; j < p.end; j++ {
-		switch p.data[j] {
+		switch p.src[j] {
 		case ',', '[', ']', '{', '}':
 			return p.plain(i, j), j
 		case '?':
 			decline()
 		case '#':
-			if p.data[j-1] == ' ' {
+			if p.src[j-1] == ' ' {
 				decline() // a comment inside the flow: it goes on to the next line
 			}
 		case ':':
 			// yaml.v3 ends a plain scalar at ": " only; "2001:db8::1" is one.
-			if j+1 < p.end && p.data[j+1] == ' ' {
+			if j+1 < p.end && p.src[j+1] == ' ' {
 				if !key {
 					decline()
 				}
 				return p.plain(i, j), j
 			}
-			if j+1 == p.end || strings.IndexByte(",[]{}", p.data[j+1]) >= 0 {
+			if j+1 == p.end || strings.IndexByte(",[]{}", p.src[j+1]) >= 0 {
 				decline()
 			}
 		}
@@ -513,19 +512,27 @@ func (p *fastParser) flowScalar(i int, key bool) (n *ynode, j int) {
 	return nil, 0
 }
 
+// numberLetters are the letters of what yaml.v3 resolves a scalar that
+// starts with a digit to, other than a string: hexadecimal digits and the
+// base prefixes of an integer (0x, 0o, 0b), a float's exponent and a
+// timestamp's T and Z.
+const numberLetters = "abcdefABCDEFxXoOtTzZ"
+
 // plainTag is the tag yaml.v3 resolves a plain scalar to. The shapes a
 // model is made of are answered here; the rest by yaml.v3 itself.
 func plainTag(v string) string {
 	c := v[0]
 	switch {
 	case c >= '0' && c <= '9':
-		digits, dots := 0, 0
+		digits, dots, unit := 0, 0, false
 		for i := 0; i < len(v); i++ {
-			switch {
-			case v[i] >= '0' && v[i] <= '9':
+			switch b := v[i]; {
+			case b >= '0' && b <= '9':
 				digits++
-			case v[i] == '.':
+			case b == '.':
 				dots++
+			case b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z':
+				unit = unit || !strings.ContainsRune(numberLetters, rune(b))
 			}
 		}
 		if digits == len(v) && (c != '0' || len(v) == 1) && len(v) < 19 {
@@ -533,6 +540,11 @@ func plainTag(v string) string {
 		}
 		if digits+dots == len(v) && dots > 1 {
 			return "!!str" // an IPv4 address: not a number, not a date
+		}
+		if unit {
+			// A duration (10s, 500ms): yaml.v3 would try it as a
+			// number three ways, each failure an allocated error.
+			return "!!str"
 		}
 	case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 		if !isResolveHint(c) {

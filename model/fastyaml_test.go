@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // sameTree says where two trees first differ in what the loader reads
@@ -31,11 +33,11 @@ func sameTree(a, b *ynode, at string) string {
 // it reports whether it was taken.
 func checkFast(t *testing.T, data []byte) bool {
 	t.Helper()
-	fast, nodes, ok := fastYAML(data)
+	fast, nodes, ok := fastYAML(string(data))
 	if !ok {
 		return false
 	}
-	want, err := yamlv3Tree(data, "f.yaml")
+	want, err := yamlv3Tree(string(data), "f.yaml")
 	if err != nil {
 		t.Fatalf("fast path accepted what yaml.v3 refuses (%v):\n%s", err, data)
 	}
@@ -165,7 +167,7 @@ func TestFastYAMLDepth(t *testing.T) {
 		fmt.Fprintf(&b, "%sa:\n", strings.Repeat(" ", i))
 	}
 	b.WriteString(strings.Repeat(" ", maxDepth+1) + "b: 1\n")
-	if _, _, ok := fastYAML([]byte(b.String())); ok {
+	if _, _, ok := fastYAML(b.String()); ok {
 		t.Fatal("fast path took a model nested beyond maxDepth")
 	}
 }
@@ -199,5 +201,24 @@ func sameLoad(t *testing.T, data []byte) {
 	m1.Positions, m2.Positions = Positions{}, Positions{}
 	if !reflect.DeepEqual(m1, m2) {
 		t.Fatalf("models differ:\nfast:    %+v\nyaml.v3: %+v\ninput:\n%s", m1, m2, data)
+	}
+}
+
+// plainTag answers what yaml.v3 answers, on the shapes it short-cuts
+// (integers, IPv4 addresses, durations, words) and beside them (numbers
+// with letters, timestamps).
+func TestPlainTag(t *testing.T) {
+	for _, v := range []string{
+		"0", "7", "80", "0777", "123456789012345678", "1234567890123456789", "1_000",
+		"10.0.0.1", "10.0.0", "1.5", "1.", "1e5", "1.5E3", "1e", "0x1f", "0X1F", "0o17", "0b101", "0xg",
+		"10s", "500ms", "1m30s", "3h", "2s", "1d", "12abc", "1p2", "1inf", "1nan",
+		"2001-12-14", "2001-12-14t21:59:43.10-05:00", "2001-12-14T21:59:43Z", "2001-12-14 21:59:43.10",
+		"10:30", "1-2", "192.168.1.1/24", "fe80::1", "2001:db8::1",
+		"true", "True", "yes", "no", "on", "off", "null", "Null", "y", "n", "wlc", "nat", "tcp", "eth0", "VI_1",
+	} {
+		want := (&yaml.Node{Kind: yaml.ScalarNode, Value: v}).ShortTag()
+		if got := plainTag(v); got != want {
+			t.Errorf("plainTag(%q) = %s; yaml.v3 says %s", v, got, want)
+		}
 	}
 }

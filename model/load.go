@@ -1,11 +1,11 @@
 package model
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -22,11 +22,12 @@ func LoadFile(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read model: %w", err)
 	}
+	size := len(data)
 	start := time.Now()
 	m, w, err := parse(data, path)
 	// The bench reads this line (--log-level debug) for the model's decode
 	// time on its own: YAML tree, decode, validation.
-	slog.Debug("model loaded", "file", path, "bytes", len(data), "nodes", w.nodes, "yaml", w.frontEnd,
+	slog.Debug("model loaded", "file", path, "bytes", size, "nodes", w.nodes, "yaml", w.frontEnd,
 		"yaml_ms", ms(w.treeTook), "decode_ms", ms(time.Since(start)))
 	return m, err
 }
@@ -45,18 +46,26 @@ func parse(data []byte, file string) (*Model, *work, error) {
 }
 
 // treeFunc builds a file's YAML tree (yamlTree; tests force yaml.v3).
-type treeFunc func(data []byte, file string, w *work) (*ynode, *FieldError)
+type treeFunc func(src, file string, w *work) (*ynode, *FieldError)
 
+// parseWith loads data. The file is copied once, to src: the fast
+// tree's scalars are slices of it, and so are the strings of the model
+// decoded from them, and the model keeps it for positions asked later
+// (sourcePositions). Positions come from src from the start, not from the
+// tree: a decode that lets go of the parts it has done (decoder.release)
+// keeps a large model's tree and its decoded objects from being held at
+// once, and only an error's position needs the tree (built again then).
 func parseWith(tree treeFunc, data []byte, file string) (*Model, *work, error) {
+	src := string(data)
 	w := &work{}
 	start := time.Now()
-	root, ferr := tree(data, file, w)
+	root, ferr := tree(src, file, w)
 	w.treeTook = time.Since(start)
 	if ferr != nil {
 		return nil, w, Errors{ferr}
 	}
-	m := &Model{File: file, Positions: newPositions(root, w)}
-	d := &decoder{file: file, w: w, budget: aliasBudget(w.nodes)}
+	m := &Model{File: file, Positions: sourcePositions(src)}
+	d := &decoder{file: file, w: w, budget: aliasBudget(w.nodes), release: w.frontEnd == "fast"}
 	d.decode(root, reflect.ValueOf(m).Elem())
 	// Semantic checks run even after decode errors, so that a file shows
 	// all its problems at once; an object that failed to decode is not
@@ -72,25 +81,24 @@ func parseWith(tree treeFunc, data []byte, file string) (*Model, *work, error) {
 	if errs := d.errs.result(file); len(errs) > 0 {
 		return nil, w, errs
 	}
-	m.Positions = sourcePositions(data)
 	return m, w, nil
 }
 
-// yamlTree is data's YAML tree: built by fastYAML when data is in its
+// yamlTree is src's YAML tree: built by fastYAML when src is in its
 // subset (the models lbx and its converter write), else by yaml.v3, whose
 // errors are the syntax errors reported.
-func yamlTree(data []byte, file string, w *work) (*ynode, *FieldError) {
-	if root, nodes, ok := fastYAML(data); ok {
+func yamlTree(src, file string, w *work) (*ynode, *FieldError) {
+	if root, nodes, ok := fastYAML(src); ok {
 		w.frontEnd, w.nodes = "fast", nodes
 		return root, nil
 	}
-	return yamlv3Only(data, file, w)
+	return yamlv3Only(src, file, w)
 }
 
 // yamlv3Only is yamlTree without the fast path.
-func yamlv3Only(data []byte, file string, w *work) (*ynode, *FieldError) {
+func yamlv3Only(src, file string, w *work) (*ynode, *FieldError) {
 	w.frontEnd = "yaml.v3"
-	root, err := yamlv3Tree(data, file)
+	root, err := yamlv3Tree(src, file)
 	if err != nil {
 		return nil, err
 	}
@@ -99,11 +107,11 @@ func yamlv3Only(data []byte, file string, w *work) (*ynode, *FieldError) {
 	return y, nil
 }
 
-func yamlv3Tree(data []byte, file string) (*yaml.Node, *FieldError) {
+func yamlv3Tree(src, file string) (*yaml.Node, *FieldError) {
 	var root yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yaml.NewDecoder(strings.NewReader(src))
 	if err := dec.Decode(&root); err != nil {
-		return nil, yamlSyntaxError(file, data, err)
+		return nil, yamlSyntaxError(file, []byte(src), err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {

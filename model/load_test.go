@@ -192,3 +192,32 @@ virtual_servers:
 		}
 	}
 }
+
+// A load through the fast path cuts each list item from the tree once it
+// is decoded (decoder.release), so that a large model's tree and its
+// objects are not held at once; an error validation finds afterwards still
+// has its line and column, and so does the one it points back to, because
+// positions come from the source.
+func TestReleasedTreeKeepsPositions(t *testing.T) {
+	src := "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    protocol: tcp\n    real_servers:\n" +
+		"      - {address: 10.0.0.2, port: 80}\n      - {address: 10.0.0.2, port: 80}\n"
+	root, _, ok := fastYAML(src)
+	if !ok {
+		t.Fatal("the fast path declined")
+	}
+	list := root.Content[0].Content[3] // virtual_servers' value
+	var m Model
+	d := &decoder{file: "m.yaml", w: &work{}, budget: aliasBudget(100), release: true}
+	d.decode(root, reflect.ValueOf(&m).Elem())
+	if len(m.VirtualServers) != 1 || len(m.VirtualServers[0].RealServers) != 2 {
+		t.Fatalf("decoded %+v", m.VirtualServers)
+	}
+	if list.Content[0] != nil {
+		t.Error("a decoded list item is still in the tree")
+	}
+	_, err := Parse([]byte(src), "m.yaml")
+	want := "m.yaml:8:9: virtual_servers[0].real_servers[1]: real server 10.0.0.2:80 is already declared at virtual_servers[0].real_servers[0] (line 7)"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v\nwant  %s", err, want)
+	}
+}

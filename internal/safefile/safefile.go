@@ -52,12 +52,33 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	if err := check(path, fi, max); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	data, err := readAll(f, fi.Size(), max)
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(data)) > max {
 		return nil, tooLarge(path, max)
+	}
+	return data, nil
+}
+
+// readAll reads f to its end, or to one byte past max, into a buffer of
+// the size fstat gave (and a byte to see the end): io.ReadAll grows its
+// buffer from 512 bytes, allocating twice a large model's size on the way.
+func readAll(f io.Reader, size, max int64) ([]byte, error) {
+	data := make([]byte, 0, min(size, max)+1)
+	for int64(len(data)) <= max {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // grown since the fstat
+		}
+		n, err := f.Read(data[len(data):int(min(int64(cap(data)), max+1))])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	return data, nil
 }

@@ -2,12 +2,15 @@ package safefile
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 )
 
 // TestReadFile: regular files up to the limit are read; everything else is
@@ -71,5 +74,52 @@ func TestSize(t *testing.T) {
 		if got := Size(n); got != want {
 			t.Errorf("Size(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// readAll reads to the end whatever fstat said (a file may grow or shrink
+// between the two), in one allocation when the size was right, and stops
+// one byte past max; short reads (iotest.OneByteReader) change nothing.
+func TestReadAll(t *testing.T) {
+	big := strings.Repeat("x", 1<<20)
+	cases := []struct {
+		name      string
+		data      string
+		size, max int64
+		want      string
+		allocs    float64 // at most; 0: not checked
+	}{
+		{"size right", big, 1 << 20, 2 << 20, big, 1},
+		{"grown since the fstat", "hello world", 5, 20, "hello world", 0},
+		{"shrunk since the fstat", "hi", 5, 10, "hi", 1},
+		{"empty", "", 0, 10, "", 1},
+		{"past max: one byte more, no further", "hello world", 5, 6, "hello w", 0},
+		{"stated over max", "hello world", 11, 6, "hello w", 1},
+	}
+	for _, tc := range cases {
+		for _, slow := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/one byte a read=%v", tc.name, slow), func(t *testing.T) {
+				open := func() io.Reader {
+					var r io.Reader = strings.NewReader(tc.data)
+					if slow {
+						r = iotest.OneByteReader(r)
+					}
+					return r
+				}
+				got, err := readAll(open(), tc.size, tc.max)
+				if err != nil || string(got) != tc.want {
+					t.Fatalf("got %q (%d bytes), %v; want %.20q (%d bytes)", got[:min(len(got), 20)], len(got), err, tc.want, len(tc.want))
+				}
+				if tc.allocs > 0 && !slow {
+					if n := testing.AllocsPerRun(10, func() { readAll(open(), tc.size, tc.max) }); n > tc.allocs+1 { // + the reader
+						t.Errorf("%v allocations; want the buffer's one", n)
+					}
+				}
+			})
+		}
+	}
+	failing := iotest.ErrReader(errors.New("disk on fire"))
+	if _, err := readAll(failing, 5, 10); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Errorf("a failed read: %v", err)
 	}
 }
