@@ -114,8 +114,8 @@ type engine struct {
 	// statusSent is the last STATUS= line given to systemd.
 	statusSent string
 
-	// ready is closed when the first reconcile has ended (readiness
-	// follows it).
+	// ready is closed when vrrpd's first reconcile has ended, after the
+	// start's table (readiness follows it).
 	ready     chan struct{}
 	readyOnce sync.Once
 	// turned is signalled after every turn of the loop and every script
@@ -294,6 +294,9 @@ func (e *engine) Reconcile(ctx context.Context, states map[string]string) error 
 	}
 	select {
 	case err := <-reply:
+		// vrrpd's first reconcile is at its start, with its sockets
+		// open: the daemon is ready once it has ended.
+		e.readyOnce.Do(func() { close(e.ready) })
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
@@ -596,7 +599,6 @@ func (e *engine) recordPass(ps *pass, rec *statusd.Reconcile, drift map[string]i
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.last = rec
-	e.readyOnce.Do(func() { close(e.ready) })
 	e.counters["reconciles"]++
 	for _, n := range drift {
 		e.counters["drift_repaired"] += uint64(n)
@@ -652,8 +654,8 @@ func (e *engine) logNewNotes(whole bool, notes []string) {
 
 // scopeOf is the scope of a reconcile for why now: the trigger's, but an
 // addresses-only one is whole until a whole reconcile has read the
-// kernel (the first one, vrrpd's at start, makes the IPVS table, and
-// readiness follows it). Loop only.
+// kernel (the first one, the start's table, makes the IPVS table).
+// Loop only.
 func (e *engine) scopeOf(why trigger) scope {
 	if sc := why.scope(); sc != scopeAddresses || e.wholeRead {
 		return sc

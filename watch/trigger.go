@@ -16,6 +16,7 @@ const (
 	trigNetlink                     // an address, route or link notification of ours
 	trigHealth                      // real servers changed health
 	trigDrain                       // the drain poll: drained real servers' connections
+	trigStart                       // the start's table, before the checker and VRRP start
 )
 
 // scope is the part of the kernel a reconcile reads and plans.
@@ -31,6 +32,7 @@ const (
 var triggerNames = [...]string{
 	trigResync: "resync", trigRetry: "retry", trigReload: "reload", trigResubscribed: "resubscribed",
 	trigBGP: "bgp", trigStop: "stop", trigVRRP: "vrrp", trigNetlink: "netlink", trigHealth: "health", trigDrain: "drain",
+	trigStart: "start",
 }
 
 // String is the trigger as the log names it.
@@ -61,7 +63,8 @@ func (t trigger) scope() scope {
 // followsVRRP says a turn for t may have changed the VRRP states or the
 // model, so the sync daemons are brought in line after it. A health,
 // drain or address-notification turn changes neither (drift of the
-// daemons is the resync's).
+// daemons is the resync's); the start's table comes before VRRP has
+// said anything, and the daemons wait for its first states.
 func (t trigger) followsVRRP() bool {
-	return t == trigVRRP || t.scope() == scopeWhole
+	return t == trigVRRP || t.scope() == scopeWhole && t != trigStart
 }

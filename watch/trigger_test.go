@@ -19,6 +19,7 @@ func TestTriggerScope(t *testing.T) {
 		{trigNetlink, "netlink", scopeAddresses, false},
 		{trigHealth, "health", scopeReals, false},
 		{trigDrain, "drain", scopeDrains, false},
+		{trigStart, "start", scopeWhole, false},
 		{trigger(200), "unknown", scopeWhole, true},
 	} {
 		if got := tc.t.String(); got != tc.name {

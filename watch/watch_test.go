@@ -2,12 +2,17 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/internal/testkit"
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/kernel/kerneltest"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/state"
@@ -97,6 +102,70 @@ func TestSummary(t *testing.T) {
 	for _, tt := range tests {
 		if got := summary(tt.res); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// gatedChecker is a checker whose start waits until open is closed: an
+// lbx-check slow to come up.
+type gatedChecker struct{ started, open chan struct{} }
+
+func (c *gatedChecker) Start(context.Context, []check.Target, func([]check.Transition)) error {
+	close(c.started)
+	<-c.open
+	return nil
+}
+func (c *gatedChecker) Update([]check.Target) error           { return nil }
+func (c *gatedChecker) Suspend(map[model.RealID]bool)         {}
+func (c *gatedChecker) Stop()                                 {}
+func (c *gatedChecker) Health() map[model.RealID]model.Health { return map[model.RealID]model.Health{} }
+func (c *gatedChecker) Stats() []check.TargetStats            { return nil }
+
+// The IPVS table is made at the start without waiting for the checker
+// (as keepalived's checker makes it before its first probe): while the
+// checker is still starting, a checked real server is in, and one under
+// alpha is not, until its checks pass.
+func TestTableBeforeChecker(t *testing.T) {
+	dir := t.TempDir()
+	k := kerneltest.NewFakeKernel("eth0")
+	m, file := loadModel(t, dir, `version: 1
+virtual_servers:
+  - address: 10.0.0.1
+    port: 80
+    real_servers: [{address: 10.1.0.1, port: 80, checks: [{type: tcp}]}]
+  - address: 10.0.0.2
+    port: 80
+    alpha: true
+    real_servers: [{address: 10.1.0.2, port: 80, checks: [{type: tcp}]}]
+`)
+	c := &gatedChecker{started: make(chan struct{}), open: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Model: m, File: file, StateDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			OpenKernel: func() (kernel.Kernel, error) { return k, nil },
+			NewChecker: func(*slog.Logger) Checker { return c }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	select {
+	case <-c.started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the checker was not started")
+	}
+	defer close(c.open)
+	testkit.Eventually(t, "both services in the kernel while the checker starts", 5*time.Second, func() bool {
+		return len(k.State().Services) == 2
+	})
+	for addr, want := range map[string]int{"10.0.0.1": 1, "10.0.0.2": 0} {
+		key := state.ServiceKey{Protocol: state.TCP, Addr: netip.MustParseAddr(addr), Port: 80, Family: state.IPv4}
+		svc := k.State().Services[key]
+		if svc == nil || len(svc.Reals) != want {
+			t.Errorf("service %s: %+v; want %d real servers", addr, svc, want)
 		}
 	}
 }

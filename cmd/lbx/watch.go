@@ -73,11 +73,19 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 				slog.Warn("resident memory may grow by huge pages", "err", err)
 			}
 			footprint.Daemon(os.Getenv)
+			// The checker's build is probed (a start of lbx-check) while
+			// the model loads: both are on the way to the first table.
+			probed := make(chan probe, 1)
+			go func() {
+				nc, err := checkerOf(checker, checkproc.Find)
+				probed <- probe{nc, err}
+			}()
 			m, name, err := ops.LoadView(file, node)
+			p := <-probed
 			if err != nil {
 				return err
 			}
-			newChecker, err := checkerOf(checker, checkproc.Find)
+			newChecker, err := p.newChecker, p.err
 			if err != nil {
 				return err
 			}
@@ -123,6 +131,12 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 	c.Flags().StringVar(&statusSocket, "status-socket", paths.HostStatusSocket, "unix socket `lbx status` reads (default: lbx.sock in --run-dir, suffixed by namespace inside `ip netns exec`); empty to disable")
 	c.Flags().StringVar(&checker, "checker", "auto", "where health checks run: process (lbx-check, a child process, as keepalived's checker), inline (in lbx watch itself; no ssl_get, which needs lbx-check-tls) or auto (process when lbx-check is next to lbx or on PATH)")
 	addCommand(c)
+}
+
+// probe is checkerOf's answer.
+type probe struct {
+	newChecker func(*slog.Logger) watch.Checker
+	err        error
 }
 
 // checkerOf turns --checker into watch.Options.NewChecker (nil: inline);

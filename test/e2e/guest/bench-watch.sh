@@ -170,10 +170,13 @@ syscall_census() {
 	done
 }
 
-up_count() { ipvsadm -Ln | awk '$1=="->" && $2 ~ /^[0-9]/ && $4 > 0' | wc -l; }
+# up_count: the real servers with a weight in the kernel's table, read from
+# /proc/net/ip_vs (one read; ipvsadm would be a process and a netlink dump
+# per sample).
+up_count() { awk '$1=="->" && $2 ~ /^[0-9A-F]+:/ && $4 > 0' /proc/net/ip_vs | wc -l; }
 
 # run_for PID WHO PARENT: samples the kernel's up count for DUR s, every
-# 0.5 s until the table is full (TUP: seconds from START, the tool's
+# 0.05 s until the table is full (TUP: seconds from START, the tool's
 # launch, to that; empty if never), then every 5 s; sets CPU (s), SPLIT
 # ("USER SYS" s) and HWM (kB) of the checker PID, TCPU and THWM of PID and
 # PARENT together, MINUP (lowest count after the first full table), LAST,
@@ -192,11 +195,11 @@ run_for() {
 			echo "bench-watch: $who had all $N servers up ${TUP}s after its start"
 		fi
 		if ((full && n < MINUP)); then MINUP=$n; fi
-		if ((full || polls++ % 10 == 0)); then
+		if ((full || polls++ % 100 == 0)); then
 			echo "bench-watch: $who t=$(since "$t0")s up=$n cpu=$(proc_cpu "$pid")s parent-cpu=$(proc_cpu "$parent")s$(socket_census)"
 		fi
 		if ((full && !traced)); then traced=1; syscall_census "$pid" "$parent" "$who"; fi
-		if ((full)); then sleep 5; else sleep 0.5; fi
+		if ((full)); then sleep 5; else sleep 0.05; fi
 	done
 	((full)) || { MINUP=$(up_count); echo "bench-watch: $who never had all $N servers up"; }
 	LAST=$(up_count)
@@ -318,7 +321,7 @@ measure() {
 	if [[ " ${Ltup[*]} ${Ktup[*]} " == *" never "* ]]; then
 		echo "@@BENCH start-to-all-up$sfx lbx=${Ltup[*]}s keepalived=${Ktup[*]}s (a tool never had all $N servers up)"
 	else
-		bench "start-to-all-up$sfx" "$(median "${Ltup[@]}")s" "$(median "${Ktup[@]}")s" "$(ratio "$(median "${Ltup[@]}")" "$(median "${Ktup[@]}")")" - "from the tool's start until the kernel had all $N servers up (sampled every 0.5 s): the first apply and the checks' start; $of, runs lbx ${Ltup[*]}, keepalived ${Ktup[*]}"
+		bench "start-to-all-up$sfx" "$(median "${Ltup[@]}")s" "$(median "${Ktup[@]}")s" "$(ratio "$(median "${Ltup[@]}")" "$(median "${Ktup[@]}")")" - "from the tool's start until the kernel had all $N servers up (sampled every 0.05 s): the first apply and the checks' start; $of, runs lbx ${Ltup[*]}, keepalived ${Ktup[*]}"
 	fi
 	echo "@@BENCH checker-up$sfx lbx=$lup/$N keepalived=$kup/$N target=$N/$N (lowest count seen over $ROUNDS runs, sampled every 5s)"
 	echo "@@BENCH checker-flaps$sfx lbx=$(sum "${Ldown[@]}") keepalived=$(sum "${Kdown[@]}") (servers taken down over $ROUNDS runs of ${DUR}s: lbx 'real server down', keepalived 'Removing service' log lines; by run lbx ${Ldown[*]}, keepalived ${Kdown[*]})"
