@@ -44,6 +44,10 @@ type Options struct {
 	// track weight too, which need no reconcile. The seam for the watch
 	// loop's other engines (metrics); Instances has the new values.
 	OnState func(states map[string]string)
+	// OnStarted, if set, is called once the daemon has started: its
+	// sockets open, stale addresses released and the instances started,
+	// the addresses of those that start as MASTER reconciled.
+	OnStarted func()
 	// Clock is the time the daemon reads and waits on; nil: the system's.
 	Clock clock.Clock
 	// Transport is the network; nil: the kernel's (raw sockets, netlink).
@@ -789,6 +793,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	d.settle(ctx)
 	d.publish()
+	if d.opt.OnStarted != nil {
+		d.opt.OnStarted()
+	}
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
@@ -46,6 +47,10 @@ type rig struct {
 	d   *vrrpd.Daemon
 	// changed is poked at every OnState.
 	changed chan struct{}
+	// started is closed at OnStarted, when the reconciler had last been
+	// given startedWith.
+	started     chan struct{}
+	startedWith map[string]string
 }
 
 // config builds the daemon's configuration from a model's YAML (the
@@ -81,7 +86,7 @@ func instance(name string, extra string) string {
 func start(t *testing.T, cfg *vrrpd.Config, setup func(*rig)) *rig {
 	t.Helper()
 	clk := clocktest.New(t0)
-	r := &rig{t: t, clk: clk, net: vrrptest.New(clk), rec: &reconciler{clk: clk}, cfg: cfg, changed: make(chan struct{}, 1)}
+	r := &rig{t: t, clk: clk, net: vrrptest.New(clk), rec: &reconciler{clk: clk}, cfg: cfg, changed: make(chan struct{}, 1), started: make(chan struct{})}
 	r.net.SetAddrs("eth0", own)
 	if setup != nil {
 		setup(r)
@@ -92,6 +97,11 @@ func start(t *testing.T, cfg *vrrpd.Config, setup func(*rig)) *rig {
 			case r.changed <- struct{}{}:
 			default:
 			}
+		}, OnStarted: func() {
+			r.rec.mu.Lock()
+			r.startedWith = maps.Clone(r.rec.last)
+			r.rec.mu.Unlock()
+			close(r.started)
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -528,5 +538,20 @@ func TestAddresslessInstance(t *testing.T) {
 	r.awaitState("VI_0", "MASTER")
 	if sent := r.awaitEvents(vrrptest.Send, "eth0", 1); len(sent[0].Packet.Addrs) != 0 {
 		t.Errorf("advert carries %v; want no address", sent[0].Packet.Addrs)
+	}
+}
+
+// OnStarted comes once the start is done: an instance that starts as
+// MASTER has had its addresses reconciled by then (lbx watch's READY=1
+// follows OnStarted, and a unit ordered after it expects the address).
+func TestOnStartedAfterInitialMaster(t *testing.T) {
+	r := start(t, config(t, "vrrp_instances:\n"+instance("VI_1", "    state: MASTER\n")), nil)
+	select {
+	case <-r.started:
+	case <-time.After(wait):
+		t.Fatal("OnStarted was not called")
+	}
+	if got := r.startedWith["VI_1"]; got != "MASTER" {
+		t.Errorf("at OnStarted the reconciler had VI_1 as %q; want MASTER", got)
 	}
 }

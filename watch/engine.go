@@ -114,8 +114,9 @@ type engine struct {
 	// statusSent is the last STATUS= line given to systemd.
 	statusSent string
 
-	// ready is closed when vrrpd's first reconcile has ended, after the
-	// start's table (readiness follows it).
+	// ready is closed once vrrpd has started (its sockets open, the
+	// addresses of instances that start as MASTER in the kernel), after
+	// the start's table: readiness follows it.
 	ready     chan struct{}
 	readyOnce sync.Once
 	// turned is signalled after every turn of the loop and every script
@@ -294,9 +295,6 @@ func (e *engine) Reconcile(ctx context.Context, states map[string]string) error 
 	}
 	select {
 	case err := <-reply:
-		// vrrpd's first reconcile is at its start, with its sockets
-		// open: the daemon is ready once it has ended.
-		e.readyOnce.Do(func() { close(e.ready) })
 		return err
 	case <-ctx.Done():
 		return ctx.Err()

@@ -135,6 +135,17 @@ func awaitTurns(t *testing.T, e *engine, n uint64) {
 	await(t, e, fmt.Sprintf("%d more turns of the loop", n), func() bool { return e.turnsEnded.Load() >= start+n })
 }
 
+// kickTurn kicks the loop for why and waits for a turn begun after the
+// kick to end. The count is taken before the kick: the loop may have
+// begun the turn by the time the caller looks (awaitTurns after a kick
+// then waited for one more turn, which never came).
+func kickTurn(t *testing.T, e *engine, why trigger) {
+	t.Helper()
+	started := e.turnsStarted.Load()
+	e.kick(why)
+	await(t, e, "a turn after the kick", func() bool { return e.turnsEnded.Load() > started })
+}
+
 func reals(k *kerneltest.FakeKernel) map[state.RealKey]state.Real {
 	s := k.State().Services[svc]
 	if s == nil {
@@ -1248,8 +1259,7 @@ vrrp_instances:
 	expect("removed from the model", "")
 	await(t, e, "no sync daemon in the status", func() bool { return e.status().SyncDaemon == nil })
 	k.StartSyncDaemon(ctx, state.SyncDaemon{Role: state.SyncBackup, Interface: "sy0", SyncID: 3})
-	e.kick(trigResync)
-	awaitTurns(t, e, 1) // a resync
+	kickTurn(t, e, trigResync)
 	if got := running(); got != "backup/3" {
 		t.Errorf("a foreign daemon after the removal: %q, want it left alone (backup/3)", got)
 	}
@@ -1480,8 +1490,7 @@ func TestHealthPassWithNothingLeft(t *testing.T) {
 	await(t, e, "both real servers in", func() bool { return len(reals(k)) == 2 })
 	awaitTurns(t, e, 0)
 	wholeReads := k.ReadCount()
-	e.kick(trigHealth)
-	awaitTurns(t, e, 1)
+	kickTurn(t, e, trigHealth)
 	if got := k.ReadCount(); got != wholeReads {
 		t.Errorf("a health pass with no service left read the whole table %d times", got-wholeReads)
 	}

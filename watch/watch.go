@@ -315,7 +315,8 @@ func (e *engine) startChecks(loopCtx context.Context, o Options, targets []check
 func (e *engine) newVRRP(cfg *vrrpd.Config, statsFile string, log *slog.Logger) (*vrrpd.Daemon, error) {
 	var d *vrrpd.Daemon
 	d, err := vrrpd.New(cfg, vrrpd.Options{Reconciler: e, Log: log, StatsFile: statsFile,
-		OnState: func(states map[string]string) { e.onVRRP(d.Instances(), d.Tracked()) }})
+		OnState:   func(states map[string]string) { e.onVRRP(d.Instances(), d.Tracked()) },
+		OnStarted: func() { e.readyOnce.Do(func() { close(e.ready) }) }})
 	if err != nil {
 		return nil, err
 	}
@@ -368,8 +369,8 @@ func (e *engine) startNotifications(ctx, loopCtx context.Context, d *vrrpd.Daemo
 		e.scripts.Close(stopScriptBudget)
 		close(e.scriptsClosed)
 	}()
-	// Readiness follows vrrpd's first reconcile (Reconcile), which comes
-	// after the start's table (startTable).
+	// Readiness follows vrrpd's start (OnStarted), which comes after the
+	// start's table (startTable).
 	go func() {
 		select {
 		case <-e.ready:
