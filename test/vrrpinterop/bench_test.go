@@ -26,69 +26,37 @@ type garpSeen struct {
 }
 
 func arpWatch(b testing.TB, ns *nstest.NS, vip netip.Addr) <-chan garpSeen {
-	var fd int
-	var err error
-	ns.In(b, func() {
-		fd, err = syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, int(htons(syscall.ETH_P_ARP)))
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
 	ch := make(chan garpSeen, 1024)
-	b.Cleanup(func() { syscall.Close(fd) })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, _, err := syscall.Recvfrom(fd, buf, 0)
-			if err != nil {
-				return
-			}
-			if n < 42 {
-				continue
-			}
-			spa, _ := netip.AddrFromSlice(buf[28:32])
-			tpa, _ := netip.AddrFromSlice(buf[38:42])
-			if spa == vip && tpa == vip {
-				select {
-				case ch <- garpSeen{at: time.Now(), mac: append(net.HardwareAddr(nil), buf[22:28]...)}:
-				default:
-				}
+	capture(b, socketIn(b, ns, syscall.AF_PACKET, syscall.SOCK_RAW, int(htons(syscall.ETH_P_ARP))), func(f []byte) {
+		if len(f) < 42 {
+			return
+		}
+		spa, _ := netip.AddrFromSlice(f[28:32])
+		tpa, _ := netip.AddrFromSlice(f[38:42])
+		if spa == vip && tpa == vip {
+			select {
+			case ch <- garpSeen{at: time.Now(), mac: append(net.HardwareAddr(nil), f[22:28]...)}:
+			default:
 			}
 		}
-	}()
+	})
 	return ch
 }
 
 // advertWatch reports, from an observer namespace, the time of each VRRP
 // advertisement sent from mac.
 func advertWatch(b testing.TB, ns *nstest.NS, mac net.HardwareAddr) <-chan time.Time {
-	var fd int
-	var err error
-	ns.In(b, func() {
-		fd, err = syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, int(htons(syscall.ETH_P_IP)))
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
 	ch := make(chan time.Time, 1024)
-	b.Cleanup(func() { syscall.Close(fd) })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, _, err := syscall.Recvfrom(fd, buf, 0)
-			if err != nil {
-				return
-			}
-			// Ethernet (14 bytes), then IPv4: protocol at byte 9.
-			if n < 14+20 || buf[14+9] != 112 || !bytes.Equal(buf[6:12], mac) {
-				continue
-			}
-			select {
-			case ch <- time.Now():
-			default:
-			}
+	capture(b, socketIn(b, ns, syscall.AF_PACKET, syscall.SOCK_RAW, int(htons(syscall.ETH_P_IP))), func(f []byte) {
+		// Ethernet (14 bytes), then IPv4: protocol at byte 9.
+		if len(f) < 14+20 || f[14+9] != 112 || !bytes.Equal(f[6:12], mac) {
+			return
 		}
-	}()
+		select {
+		case ch <- time.Now():
+		default:
+		}
+	})
 	return ch
 }
 

@@ -34,35 +34,24 @@ func watchWire(t *testing.T, obs *peer) *wire {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fd int
-	obs.ns.In(t, func() { fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, 112) })
-	if err != nil {
-		t.Fatal(err)
-	}
+	fd := socketIn(t, obs.ns, syscall.AF_INET, syscall.SOCK_RAW, 112)
 	// Raw sockets get multicast only for groups the host has joined.
 	mreq := &syscall.IPMreqn{Multiaddr: [4]byte{224, 0, 0, 18}, Ifindex: int32(link.Attrs().Index)}
 	if err := syscall.SetsockoptIPMreqn(fd, syscall.IPPROTO_IP, syscall.IP_ADD_MEMBERSHIP, mreq); err != nil {
+		syscall.Close(fd)
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { syscall.Close(fd) })
 	w := &wire{}
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, _, err := syscall.Recvfrom(fd, buf, 0)
-			if err != nil {
-				return
-			}
-			hl := int(buf[0]&0x0f) * 4
-			if n < hl+4 {
-				continue
-			}
-			src, _ := netip.AddrFromSlice(buf[12:16])
-			w.mu.Lock()
-			w.all = append(w.all, advertSeen{at: time.Now(), src: src, vrid: int(buf[hl+1]), prio: int(buf[hl+2])})
-			w.mu.Unlock()
+	capture(t, fd, func(p []byte) {
+		hl := int(p[0]&0x0f) * 4
+		if len(p) < hl+4 {
+			return
 		}
-	}()
+		src, _ := netip.AddrFromSlice(p[12:16])
+		w.mu.Lock()
+		w.all = append(w.all, advertSeen{at: time.Now(), src: src, vrid: int(p[hl+1]), prio: int(p[hl+2])})
+		w.mu.Unlock()
+	})
 	return w
 }
 
