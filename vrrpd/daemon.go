@@ -225,6 +225,11 @@ type Daemon struct {
 type published struct {
 	instances []InstanceStatus
 	tracked   []TrackedObject
+	// of are the instances' configurations, changes their machines'
+	// Changes and cfg the daemon's, when these were built (stillShown).
+	of      []*Instance
+	changes []uint64
+	cfg     *Config
 }
 
 // CheckConfig refuses what cannot run: one VRID twice on a link and
@@ -561,8 +566,14 @@ func (d *Daemon) states() map[string]string {
 }
 
 // publish stores what Instances, States and Tracked return to other
-// goroutines, and calls OnState when any of it changed.
+// goroutines, and calls OnState when any of it changed. It runs after
+// every turn of the loop, one per advert sent or received, so it builds
+// nothing when what it last stored still holds: a rebuild is a status per
+// instance, and doing one every turn cost n² per advert interval.
 func (d *Daemon) publish() {
+	if prev := d.published.Load(); prev != nil && len(d.insts) > 0 && d.stillShown(prev) {
+		return
+	}
 	out := make([]InstanceStatus, 0, len(d.cfg.Instances))
 	if len(d.insts) == 0 {
 		// Before Run: the configuration, in INIT.
@@ -581,11 +592,39 @@ func (d *Daemon) publish() {
 			LastTransition: in.lastAt, LastReason: in.lastWhy,
 			Addresses: addressesOf(in.cfg, settled && in.m.State() == fsm.Master), Tracks: tracksOf(in.m)})
 	}
-	next := &published{instances: out, tracked: d.tracked()}
+	next := &published{instances: out, tracked: d.tracked(), cfg: d.cfg}
+	for _, in := range d.insts {
+		next.of, next.changes = append(next.of, in.cfg), append(next.changes, in.m.Changes())
+	}
 	prev := d.published.Swap(next)
 	if d.opt.OnState != nil && len(d.insts) > 0 && (prev == nil || !samePublished(prev, next)) {
 		d.opt.OnState(d.states())
 	}
+}
+
+// stillShown reports whether p shows what the loop holds now: the same
+// configurations (a reload replaces them; addresses and tracked objects
+// come from them), for each instance no change to its machine (state,
+// priority, tracking), the same last transition and held addresses, and
+// the tracked objects' states.
+func (d *Daemon) stillShown(p *published) bool {
+	if p.cfg != d.cfg || len(p.of) != len(d.insts) {
+		return false
+	}
+	settled := !d.dirty && d.retry.IsZero()
+	for i, in := range d.insts {
+		s := &p.instances[i]
+		if p.of[i] != in.cfg || p.changes[i] != in.m.Changes() || !s.LastTransition.Equal(in.lastAt) || s.LastReason != in.lastWhy ||
+			len(s.Addresses) > 0 && s.Addresses[0].Held != (settled && in.m.State() == fsm.Master) {
+			return false
+		}
+	}
+	for _, o := range p.tracked {
+		if o.Up != d.trackedUp(o.Kind, o.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 // samePublished: the same instances (name, interface, VRID: a reload may

@@ -39,7 +39,7 @@ var (
 
 // rig is one daemon running on a fake clock and network.
 type rig struct {
-	t   *testing.T
+	t   testing.TB
 	clk *clocktest.Fake
 	net *vrrptest.Transport
 	rec *reconciler
@@ -55,7 +55,7 @@ type rig struct {
 
 // config builds the daemon's configuration from a model's YAML (the
 // instances' tracks are those FromModel gives).
-func config(t *testing.T, yaml string) *vrrpd.Config {
+func config(t testing.TB, yaml string) *vrrpd.Config {
 	t.Helper()
 	m, err := model.Parse([]byte("version: 1\n"+yaml), "m.yaml")
 	if err != nil {
@@ -83,7 +83,7 @@ func instance(name string, extra string) string {
 // start runs a daemon on cfg; eth0 has the address own unless setup
 // (run before the daemon starts) says otherwise. The daemon stops at the
 // end of the test, and Run must return.
-func start(t *testing.T, cfg *vrrpd.Config, setup func(*rig)) *rig {
+func start(t testing.TB, cfg *vrrpd.Config, setup func(*rig)) *rig {
 	t.Helper()
 	clk := clocktest.New(t0)
 	r := &rig{t: t, clk: clk, net: vrrptest.New(clk), rec: &reconciler{clk: clk}, cfg: cfg, changed: make(chan struct{}, 1), started: make(chan struct{})}

@@ -70,20 +70,29 @@ func addressesOf(c *Instance, held bool) []AddressStatus {
 // their current state (event loop only), sorted by kind and name.
 func (d *Daemon) tracked() []TrackedObject {
 	out := make([]TrackedObject, 0, len(d.cfg.Links)+len(d.cfg.Scripts))
-	state := func(key fsm.TrackKey, assumed bool) bool {
-		if up, ok := d.known[key]; ok {
-			return up
-		}
-		return assumed
-	}
 	for _, l := range d.cfg.Links {
-		out = append(out, TrackedObject{Kind: TrackInterface, Name: l, Up: state(interfaceKey(l), true)})
+		out = append(out, TrackedObject{Kind: TrackInterface, Name: l, Up: d.trackedUp(TrackInterface, l)})
 	}
-	for name, s := range d.cfg.Scripts {
-		out = append(out, TrackedObject{Kind: TrackScript, Name: name, Up: state(scriptKey(name), s.InitFail == s.Reverse)})
+	for name := range d.cfg.Scripts {
+		out = append(out, TrackedObject{Kind: TrackScript, Name: name, Up: d.trackedUp(TrackScript, name)})
 	}
 	slices.SortFunc(out, func(a, b TrackedObject) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
 	})
 	return out
+}
+
+// trackedUp is a tracked interface's or script's last reported state, and
+// before the first report what the instances assume (a link up; a script
+// as its init_fail and reverse say). Event loop only.
+func (d *Daemon) trackedUp(kind, name string) bool {
+	key, assumed := interfaceKey(name), true
+	if kind == TrackScript {
+		s := d.cfg.Scripts[name]
+		key, assumed = scriptKey(name), s.InitFail == s.Reverse
+	}
+	if up, ok := d.known[key]; ok {
+		return up
+	}
+	return assumed
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/lbx-dev/lbx/internal/nstest"
 	"github.com/lbx-dev/lbx/internal/testkit"
+	"github.com/vishvananda/netlink"
 )
 
 // arpWatch reports, from an observer namespace, the time of each
@@ -195,23 +197,51 @@ func vmHWM(b testing.TB, pid int) int {
 	return 0
 }
 
-// manyModel / manyConf: n instances (VRIDs 1..n) on eth0, 1 s adverts.
-func manyModel(n int) string {
+// many is n instances (VRIDs 1..n) on eth0, VRRPv3, at one priority and
+// advert interval; master: they start as MASTER (state MASTER).
+type many struct {
+	n      int
+	prio   int
+	advert time.Duration
+	master bool
+}
+
+// manyVIP is instance i's virtual address.
+func manyVIP(i int) string { return fmt.Sprintf("10.78.%d.%d", i/250, i%250+1) }
+
+func (m many) model() string {
 	var s strings.Builder
 	s.WriteString("version: 1\nvrrp_instances:\n")
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&s, "  - {name: VI_%d, interface: eth0, state: MASTER, virtual_router_id: %d, priority: 100, version: 3, advert_int: 1s, virtual_addresses: [{address: 10.78.%d.%d/32}]}\n", i, i, i/250, i%250+1)
+	state := ""
+	if m.master {
+		state = "state: MASTER, "
+	}
+	for i := 1; i <= m.n; i++ {
+		fmt.Fprintf(&s, "  - {name: VI_%d, interface: eth0, %svirtual_router_id: %d, priority: %d, version: 3, advert_int: %s, virtual_addresses: [{address: %s/32}]}\n", i, state, i, m.prio, m.advert, manyVIP(i))
 	}
 	return s.String()
 }
 
-func manyConf(n int) string {
+func (m many) conf() string {
 	var s strings.Builder
 	s.WriteString("global_defs {\n  enable_script_security\n  script_user root\n}\n")
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&s, "vrrp_instance VI_%d {\n  state MASTER\n  interface eth0\n  virtual_router_id %d\n  priority 100\n  version 3\n  advert_int 1\n  virtual_ipaddress {\n    10.78.%d.%d/32 dev eth0\n  }\n}\n", i, i, i/250, i%250+1)
+	state := "BACKUP"
+	if m.master {
+		state = "MASTER"
+	}
+	for i := 1; i <= m.n; i++ {
+		fmt.Fprintf(&s, "vrrp_instance VI_%d {\n  state %s\n  interface eth0\n  virtual_router_id %d\n  priority %d\n  version 3\n  advert_int %g\n  virtual_ipaddress {\n    %s/32 dev eth0\n  }\n}\n", i, state, i, m.prio, m.advert.Seconds(), manyVIP(i))
 	}
 	return s.String()
+}
+
+// write puts text in p's directory as name and returns its path.
+func write(b testing.TB, p *peer, name, text string) string {
+	f := filepath.Join(p.dir, name)
+	if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return f
 }
 
 // BenchmarkRSS: peak RSS (VmHWM) of lbx watch and of keepalived's VRRP
@@ -225,13 +255,8 @@ func BenchmarkRSS(b *testing.B) {
 		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
 			ps, _ := lan(b, "lbx", "keepalived")
 			l, k := ps[0], ps[1]
-			lf := filepath.Join(l.dir, "model.yaml")
-			kf := filepath.Join(k.dir, "keepalived.conf")
-			for f, text := range map[string]string{lf: manyModel(n), kf: manyConf(n)} {
-				if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
-					b.Fatal(err)
-				}
-			}
+			vrs := many{n: n, prio: 100, advert: time.Second, master: true}
+			lf, kf := write(b, l, "model.yaml", vrs.model()), write(b, k, "keepalived.conf", vrs.conf())
 			var lr, kr []int
 			for i := 0; i < b.N; i++ {
 				l.cmd = l.ns.Cmd(bin, "watch", "-f", lf, "--state-dir", l.dir, "--run-dir", l.dir)
@@ -253,27 +278,28 @@ func BenchmarkRSS(b *testing.B) {
 // lets them run 4 s, reads each one's VmHWM (keepalived's VRRP child's, by
 // its pid file) in KiB, and stops both.
 func peakRSS(b *testing.B, l, k *peer) (lbx, keepalived int) {
-	vpid := filepath.Join(k.dir, "v.pid")
-	os.Remove(vpid) // the last run's
-	l.out, k.out = &syncBuf{}, &syncBuf{}
-	for _, p := range []*peer{l, k} {
+	defer startAll(b, l, k)()
+	time.Sleep(4 * time.Second)
+	return vmHWM(b, l.cmd.Process.Pid), vmHWM(b, vrrpPid(b, k))
+}
+
+// startAll starts the peers' commands (set by the caller), each in its own
+// process group with its output kept, and returns what stops them.
+func startAll(b *testing.B, ps ...*peer) (stop func()) {
+	for _, p := range ps {
+		os.Remove(filepath.Join(p.dir, "v.pid")) // the last run's
+		p.out = &syncBuf{}
 		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 		p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := p.cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		defer p.kill()
 	}
-	time.Sleep(4 * time.Second)
-	pidb, err := os.ReadFile(vpid)
-	if err != nil {
-		b.Fatalf("keepalived VRRP pid: %v\n%s", err, k.out.String())
+	return func() {
+		for _, p := range ps {
+			p.kill()
+		}
 	}
-	kpid, err := strconv.Atoi(strings.TrimSpace(string(pidb)))
-	if err != nil {
-		b.Fatalf("keepalived VRRP pid file: %v", err)
-	}
-	return vmHWM(b, l.cmd.Process.Pid), vmHWM(b, kpid)
 }
 
 func median(v []int) int {
@@ -288,4 +314,113 @@ func mib(kib int) float64 { return float64(kib) / 1024 }
 // build operators run; lbxBin may be a race or cgo build.
 func shippedBin(b *testing.B) string {
 	return filepath.Join(testkit.Binaries(b, "./cmd/lbx"), "lbx")
+}
+
+// BenchmarkBackupCPU: the CPU a backup spends following a master of 100
+// instances that advertises every 0.1 s (1,000 adverts a second): lbx
+// watch next to keepalived's VRRP process, both backups of one keepalived
+// master on one LAN, over 10 s after a 3 s settle; b.N runs, median and
+// spread. Issue 27 sets no target for it: the line reports the ratio.
+func BenchmarkBackupCPU(b *testing.B) {
+	bin := shippedBin(b)
+	const n = 100
+	ps, _ := lan(b, "keepalived", "lbx", "keepalived")
+	m, l, k := ps[0], ps[1], ps[2]
+	mf := write(b, m, "keepalived.conf", many{n: n, prio: 150, advert: 100 * time.Millisecond, master: true}.conf())
+	backup := many{n: n, prio: 100, advert: 100 * time.Millisecond}
+	lf, kf := write(b, l, "model.yaml", backup.model()), write(b, k, "keepalived.conf", backup.conf())
+	var lt, kt []int
+	var ratios []float64
+	for i := 0; i < b.N; i++ {
+		m.cmd = keepalivedCmd(m, mf)
+		l.cmd = l.ns.Cmd(bin, "watch", "-f", lf, "--state-dir", l.dir, "--run-dir", l.dir)
+		k.cmd = keepalivedCmd(k, kf)
+		lc, kc := backupTicks(b, m, l, k)
+		lt, kt, ratios = append(lt, lc), append(kt, kc), append(ratios, float64(lc)/float64(max(kc, 1)))
+	}
+	b.ReportMetric(float64(median(lt)), "lbx-ticks")
+	b.ReportMetric(float64(median(kt)), "keepalived-ticks")
+	if b.N < 3 {
+		return
+	}
+	// Both backups run at once, so a run's ratio is free of what else
+	// the host did then; its median is the figure.
+	slices.Sort(ratios)
+	fmt.Printf("\n@@BENCH vrrp-backup-cpu lbx=%dticks keepalived=%dticks ratio=%.2f (CPU of a backup over 10 s, %d instances hearing a keepalived master's adverts every 0.1 s; medians of %d runs, the ratio the median of the runs' ratios, %.2f–%.2f; lbx %d–%d, keepalived's VRRP process %d–%d clock ticks; no target)\n",
+		median(lt), median(kt), ratios[len(ratios)/2], n, b.N, ratios[0], ratios[len(ratios)-1], slices.Min(lt), slices.Max(lt), slices.Min(kt), slices.Max(kt))
+}
+
+// keepalivedCmd is keepalived running only VRRP on conf, in p's namespace,
+// its pid files in p's directory (v.pid: the VRRP process).
+func keepalivedCmd(p *peer, conf string) *exec.Cmd {
+	return p.ns.Cmd("keepalived", "--vrrp", "-n", "-l", "-f", conf, "-p", filepath.Join(p.dir, "k.pid"), "-r", filepath.Join(p.dir, "v.pid"))
+}
+
+// backupTicks starts the master m, then the backups l (lbx watch) and k
+// (keepalived), and returns the clock ticks (user + system) each backup
+// used over 10 s once settled; neither may hold an address of the master.
+func backupTicks(b *testing.B, m, l, k *peer) (lbx, keepalived int) {
+	defer startAll(b, m)()
+	time.Sleep(time.Second) // the master's adverts come first
+	defer startAll(b, l, k)()
+	time.Sleep(3 * time.Second)
+	kpid := vrrpPid(b, k)
+	l0, k0 := cpuTicks(b, l.cmd.Process.Pid), cpuTicks(b, kpid)
+	time.Sleep(10 * time.Second)
+	lbx, keepalived = cpuTicks(b, l.cmd.Process.Pid)-l0, cpuTicks(b, kpid)-k0
+	for _, p := range []*peer{l, k} {
+		if n := heldVIPs(b, p); n > 0 {
+			b.Fatalf("%s holds %d of the master's addresses: not a backup\n%s", p.name(), n, p.out.String())
+		}
+	}
+	return lbx, keepalived
+}
+
+// vrrpPid is the pid of keepalived's VRRP process in p, from its pid file.
+func vrrpPid(b *testing.B, p *peer) int {
+	data, err := os.ReadFile(filepath.Join(p.dir, "v.pid"))
+	if err != nil {
+		b.Fatalf("keepalived VRRP pid: %v\n%s", err, p.out.String())
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		b.Fatalf("keepalived VRRP pid file: %v", err)
+	}
+	return pid
+}
+
+// cpuTicks is the user and system time of pid, in clock ticks.
+func cpuTicks(b *testing.B, pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The fields after the command's name, which ends at the last ')':
+	// state is the first, utime the 12th, stime the 13th.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	u, err1 := strconv.Atoi(f[11])
+	s, err2 := strconv.Atoi(f[12])
+	if err1 != nil || err2 != nil {
+		b.Fatalf("/proc/%d/stat: %q", pid, data)
+	}
+	return u + s
+}
+
+// heldVIPs counts the addresses of 10.78.0.0/16 (manyVIP's) on p's eth0.
+func heldVIPs(b *testing.B, p *peer) int {
+	link, err := p.nl.LinkByName("eth0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addrs, err := p.nl.AddrList(link, netlink.FAMILY_V4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	held := 0
+	for _, a := range addrs {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok && netip.MustParsePrefix("10.78.0.0/16").Contains(ip.Unmap()) {
+			held++
+		}
+	}
+	return held
 }

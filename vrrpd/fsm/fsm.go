@@ -140,6 +140,9 @@ type Machine struct {
 	// forced holds the reason of a sync-group-imposed FAULT, if any.
 	forcedFault string
 	out         []Effect
+	// changes counts the changes to the state, the configuration and the
+	// tracked objects' states (Changes).
+	changes uint64
 }
 
 // New returns a machine in Init. Tracks start up, except those listed in
@@ -213,6 +216,11 @@ func (m *Machine) Tracks() []TrackState {
 	return out
 }
 
+// Changes counts the changes to what State, Priority, Config and Tracks
+// return. A caller that shows them (the daemon's status, rebuilt after
+// every advert otherwise) compares it instead of them.
+func (m *Machine) Changes() uint64 { return m.changes }
+
 // faultReason is why the machine must be in FAULT, or "".
 func (m *Machine) faultReason() string {
 	for _, t := range m.cfg.Tracks {
@@ -258,6 +266,7 @@ func (m *Machine) flush() []Effect {
 func (m *Machine) become(to State, reason string) {
 	from := m.state
 	m.state = to
+	m.changes++
 	m.emit(Transition{From: from, To: to, Reason: reason, Priority: m.Priority()})
 	switch to {
 	case Master:
@@ -388,6 +397,7 @@ func (m *Machine) SetTrack(now time.Time, key TrackKey, up bool) []Effect {
 		return nil
 	}
 	m.trackUp[key] = up
+	m.changes++
 	m.reevaluate(now, key.String())
 	return m.flush()
 }
@@ -486,6 +496,7 @@ func (m *Machine) Reconfigure(now time.Time, cfg Config, initial map[TrackKey]bo
 	old := m.cfg
 	oldPrio := m.Priority()
 	m.cfg = cfg
+	m.changes++
 	keep := map[TrackKey]bool{}
 	for _, t := range cfg.Tracks {
 		keep[t.Key] = true

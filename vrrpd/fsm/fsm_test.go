@@ -517,3 +517,53 @@ func key(s string) TrackKey {
 	kind, name, _ := strings.Cut(s, " ")
 	return TrackKey{Kind: kind, Name: name}
 }
+
+// Changes moves whenever what a status shows (state, priority, tracks,
+// configuration) changes, and stays put for an advert that changes none
+// of it: the daemon skips rebuilding its status on that.
+func TestChanges(t *testing.T) {
+	m := New(cfg(func(c *Config) { c.Tracks = []Track{{key("script chk"), -30}, {key("interface eth1"), 0}} }))
+	type shown struct {
+		state  State
+		prio   int
+		cfg    string
+		tracks string
+	}
+	show := func() shown {
+		return shown{m.State(), m.Priority(), fmt.Sprint(m.Config()), fmt.Sprint(m.Tracks())}
+	}
+	now := t0
+	steps := []struct {
+		name string
+		do   func()
+		same bool // nothing shown changes
+	}{
+		{"start", func() { m.Start(now) }, false},
+		{"higher master's advert", func() { m.Receive(now, Advert{Src: peer, Priority: 150, Interval: time.Second}) }, true},
+		{"its next advert", func() { m.Receive(now.Add(time.Second), Advert{Src: peer, Priority: 150, Interval: time.Second}) }, true},
+		{"script down", func() { m.SetTrack(now, key("script chk"), false) }, false},
+		{"script down again", func() { m.SetTrack(now, key("script chk"), false) }, true},
+		{"link down: fault", func() { m.SetTrack(now, key("interface eth1"), false) }, false},
+		{"link up", func() { m.SetTrack(now, key("interface eth1"), true) }, false},
+		{"master gone", func() { m.Tick(now.Add(10 * time.Second)) }, false},
+		{"forced fault", func() { m.ForceFault(now.Add(10*time.Second), "group") }, false},
+		{"fault lifted", func() { m.ForceFault(now.Add(10*time.Second), "") }, false},
+		{"new priority", func() {
+			m.Reconfigure(now.Add(10*time.Second), cfg(func(c *Config) { c.Priority = 120; c.Tracks = m.Config().Tracks }), nil)
+		}, false},
+	}
+	for _, s := range steps {
+		before, n := show(), m.Changes()
+		s.do()
+		after := show()
+		if s.same && after != before {
+			t.Fatalf("%s: the test's step changed %+v to %+v", s.name, before, after)
+		}
+		if after != before && m.Changes() == n {
+			t.Errorf("%s: %+v became %+v and Changes stayed %d", s.name, before, after, n)
+		}
+		if s.same && m.Changes() != n {
+			t.Errorf("%s: nothing shown changed, yet Changes moved from %d to %d", s.name, n, m.Changes())
+		}
+	}
+}
