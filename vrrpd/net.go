@@ -26,6 +26,10 @@ type rawLink struct {
 	p4   *ipv4.PacketConn
 	p6   *ipv6.PacketConn
 	conn net.PacketConn
+	// ipc is conn, read through the standard library (Read); oob is the
+	// read's control-message buffer (one reader per link).
+	ipc *net.IPConn
+	oob []byte
 }
 
 func (l *rawLink) Close() error { return l.conn.Close() }
@@ -57,7 +61,8 @@ func openLink(ifname string, v6 bool, joinMulticast bool) (*rawLink, error) {
 		if err != nil {
 			return nil, fmt.Errorf("raw VRRP socket on %s (needs root or CAP_NET_RAW): %w", ifname, err)
 		}
-		l.conn = c
+		l.conn, l.ipc = c, c.(*net.IPConn)
+		l.oob = ipv4.NewControlMessage(ipv4.FlagTTL | ipv4.FlagDst | ipv4.FlagInterface)
 		p := ipv4.NewPacketConn(c)
 		l.p4 = p
 		for _, step := range []error{
@@ -84,7 +89,8 @@ func openLink(ifname string, v6 bool, joinMulticast bool) (*rawLink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raw VRRP socket on %s (needs root or CAP_NET_RAW): %w", ifname, err)
 	}
-	l.conn = c
+	l.conn, l.ipc = c, c.(*net.IPConn)
+	l.oob = ipv6.NewControlMessage(ipv6.FlagHopLimit | ipv6.FlagDst | ipv6.FlagInterface)
 	p := ipv6.NewPacketConn(c)
 	l.p6 = p
 	for _, step := range []error{
@@ -109,34 +115,42 @@ func openLink(ifname string, v6 bool, joinMulticast bool) (*rawLink, error) {
 }
 
 func (l *rawLink) Read(buf []byte) (Received, error) {
-	if l.p4 != nil {
-		n, cm, src, err := l.p4.ReadFrom(buf)
-		if err != nil {
-			return Received{}, err
-		}
-		r := Received{Data: buf[:n], TTL: -1}
-		if a, ok := src.(*net.IPAddr); ok {
-			r.Src, _ = netip.AddrFromSlice(a.IP)
-			r.Src = r.Src.Unmap()
-		}
-		if cm != nil {
-			r.TTL = cm.TTL
-			r.Dst, _ = netip.AddrFromSlice(cm.Dst)
-			r.Dst = r.Dst.Unmap()
-		}
-		return r, nil
-	}
-	n, cm, src, err := l.p6.ReadFrom(buf)
+	// The standard library's recvmsg, and x/net only to parse the control
+	// messages: x/net reads through golang.org/x/sys/unix, which asks the
+	// socket for its protocol (getsockopt SO_PROTOCOL) at every read from
+	// an IP socket, a system call more for every advert received.
+	n, oobn, _, src, err := l.ipc.ReadMsgIP(buf, l.oob)
 	if err != nil {
 		return Received{}, err
 	}
 	r := Received{Data: buf[:n], TTL: -1}
-	if a, ok := src.(*net.IPAddr); ok {
-		r.Src, _ = netip.AddrFromSlice(a.IP)
+	if src != nil {
+		r.Src, _ = netip.AddrFromSlice(src.IP)
 	}
-	if cm != nil {
-		r.TTL = cm.HopLimit
-		r.Dst, _ = netip.AddrFromSlice(cm.Dst)
+	var dst net.IP
+	if l.p4 != nil {
+		// An IPv4 raw socket reads the IP header too (IPv6's does not).
+		// The kernel has checked it; were it short, nothing is left,
+		// which the validation drops as too short.
+		hl := int(buf[0]&0x0f) * 4
+		if n < 20 || hl < 20 || hl > n {
+			hl = n
+		}
+		r.Data = buf[hl:n]
+		r.Src = r.Src.Unmap()
+		var cm ipv4.ControlMessage
+		if cm.Parse(l.oob[:oobn]) == nil && oobn > 0 {
+			r.TTL, dst = cm.TTL, cm.Dst
+		}
+	} else {
+		var cm ipv6.ControlMessage
+		if cm.Parse(l.oob[:oobn]) == nil && oobn > 0 {
+			r.TTL, dst = cm.HopLimit, cm.Dst
+		}
+	}
+	if dst != nil {
+		r.Dst, _ = netip.AddrFromSlice(dst)
+		r.Dst = r.Dst.Unmap()
 	}
 	return r, nil
 }
