@@ -15,7 +15,7 @@ import (
 	"github.com/lbx-dev/lbx/internal/nstest"
 	"github.com/lbx-dev/lbx/keepalived"
 	"github.com/lbx-dev/lbx/model"
-	"github.com/lbx-dev/lbx/vrrpd"
+	"github.com/lbx-dev/lbx/vrrpd/vrrpmodel"
 )
 
 // fidelityCase is one defect class of issue 25: a configuration keepalived
@@ -606,7 +606,7 @@ func TestFidelity(t *testing.T) {
 				t.Fatalf("converted model does not validate: %v\n%s", err, out)
 			}
 			// lbx watch's preflight of the VRRP instances (AH refused).
-			if _, err := vrrpd.FromModel(m); err != nil {
+			if _, err := vrrpmodel.FromModel(m); err != nil {
 				t.Fatalf("lbx watch refuses the converted model: %v\n%s", err, out)
 			}
 			checkOutput(t, string(out), diagText(res), tc)

@@ -18,7 +18,6 @@ import (
 	"github.com/lbx-dev/lbx/internal/safefile"
 	"github.com/lbx-dev/lbx/internal/script"
 	"github.com/lbx-dev/lbx/internal/scriptq"
-	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/vrrpd/fsm"
 	"github.com/lbx-dev/lbx/vrrpd/packet"
 )
@@ -1259,7 +1258,7 @@ func (d *Daemon) notify(in *inst, e fsm.Notify) {
 	}
 }
 
-func (d *Daemon) queueNotify(n model.Notify, kind, name, state, prio string) {
+func (d *Daemon) queueNotify(n Notify, kind, name, state, prio string) {
 	j := scriptq.Job{Key: kind + " " + name, Kind: "notify"}
 	var specific string
 	switch state {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/clock"
-	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/vrrpd/fsm"
 	"github.com/lbx-dev/lbx/vrrpd/packet"
 )
@@ -44,7 +43,7 @@ func TestDecide(t *testing.T) {
 		{"unicast peers", func(i *Instance) { i.UnicastPeers = []netip.Addr{netip.MustParseAddr("10.0.0.3")} }, Update, "unicast_peers"},
 		{"unicast source", func(i *Instance) { i.UnicastSrc = netip.MustParseAddr("10.0.0.2") }, Update, "unicast_src_ip"},
 		{"garp", func(i *Instance) { i.GarpRefresh = time.Minute }, Update, "garp_master_refresh"},
-		{"notify", func(i *Instance) { i.Notify = model.Notify{Master: "/bin/true"} }, Update, "notify"},
+		{"notify", func(i *Instance) { i.Notify = Notify{Master: "/bin/true"} }, Update, "notify"},
 		{"virtual addresses", func(i *Instance) { i.Addrs = append(i.Addrs, netip.MustParseAddr("10.0.0.101")) }, Update, "virtual_addresses"},
 		{"sync group", func(i *Instance) { i.Group = "G" }, Update, "sync group"},
 		{"VRID: another router", func(i *Instance) { i.FSM.VRID = 52 }, Replace, "virtual_router_id 51 -> 52"},
@@ -84,14 +83,14 @@ func TestPlanReload(t *testing.T) {
 	chk2.Fall = 3
 	old := &Config{
 		Instances: []*Instance{named("A", 1, nil), named("B", 2, nil), named("C", 3, nil), named("D", 4, nil)},
-		Groups:    []*model.SyncGroup{{Name: "G1", Members: []string{"A", "B"}}, {Name: "G2", Members: []string{"C"}}},
+		Groups:    []*SyncGroup{{Name: "G1", Members: []string{"A", "B"}}, {Name: "G2", Members: []string{"C"}}},
 		Scripts:   map[string]*ScriptConfig{"chk": chk, "gone": {Name: "gone"}, "same": {Name: "same"}},
 		Links:     []string{"eth0", "eth1"},
 	}
 	nw := &Config{
 		Instances: []*Instance{named("A", 1, nil), named("B", 2, func(i *Instance) { i.FSM.Priority = 90 }),
 			named("C", 30, nil), named("E", 5, nil)},
-		Groups:  []*model.SyncGroup{{Name: "G1", Members: []string{"A", "B"}}, {Name: "G2", Members: []string{"C", "E"}}, {Name: "G3"}},
+		Groups:  []*SyncGroup{{Name: "G1", Members: []string{"A", "B"}}, {Name: "G2", Members: []string{"C", "E"}}, {Name: "G3"}},
 		Scripts: map[string]*ScriptConfig{"chk": &chk2, "new": {Name: "new"}, "same": {Name: "same"}},
 		Links:   []string{"eth1", "eth0"},
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/vrrpd"
 	"github.com/lbx-dev/lbx/vrrpd/packet"
+	"github.com/lbx-dev/lbx/vrrpd/vrrpmodel"
 	"github.com/lbx-dev/lbx/vrrpd/vrrptest"
 )
 
@@ -61,7 +62,7 @@ func config(t testing.TB, yaml string) *vrrpd.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := vrrpd.FromModel(m)
+	cfg, err := vrrpmodel.FromModel(m)
 	if err != nil {
 		t.Fatal(err)
 	}

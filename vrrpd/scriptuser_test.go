@@ -3,36 +3,34 @@ package vrrpd
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/script"
 	"github.com/lbx-dev/lbx/internal/script/scripttest"
-	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/vrrpd/fsm"
 )
 
-// Track and notify scripts run as the model says (keepalived's
-// script_user and a vrrp_script's own user), not as lbx's root.
+// Track and notify scripts run as their configuration says (the
+// default script user, or a vrrp_script's own), not as lbx's root.
+// (vrrpd/vrrpmodel's TestScriptUsers: the model's script_user and user
+// become these.)
 func TestScriptsRunAsTheirUser(t *testing.T) {
 	nobody, dir := scripttest.Nobody(t)
-	m, err := model.Parse([]byte(`version: 1
-global: {script_user: nobody}
-scripts:
-  chk: {script: "`+scripttest.WriteUID(dir, "chk")+`"}
-  own: {script: "`+scripttest.WriteUID(dir, "own")+`", user: root}
-vrrp_instances:
-  - name: VI_1
-    interface: lo
-    virtual_router_id: 51
-    virtual_addresses: [{address: 10.9.9.9/32}]
-    track_scripts: [{name: chk}, {name: own}]
-`), "m.yaml")
+	root, err := script.LookupUser("root", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := FromModel(m)
-	if err != nil {
-		t.Fatal(err)
+	tracked := func(name string, u *script.User) *ScriptConfig {
+		return &ScriptConfig{Name: name, Command: scripttest.WriteUID(dir, name), Interval: time.Second, Timeout: time.Second, Rise: 1, Fall: 1, User: u}
+	}
+	cfg := &Config{
+		Instances: []*Instance{{FSM: fsm.Config{Name: "VI_1", VRID: 51, Version: 2, Priority: 100, AdvertInt: time.Second}, Interface: "lo",
+			Addrs: []netip.Addr{netip.MustParseAddr("10.9.9.9")}}},
+		Scripts:    map[string]*ScriptConfig{"chk": tracked("chk", nobody), "own": tracked("own", root)},
+		ScriptUser: nobody,
 	}
 	d, err := New(cfg, Options{Reconciler: nopReconciler{}, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {

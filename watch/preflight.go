@@ -10,6 +10,7 @@ import (
 	"github.com/lbx-dev/lbx/internal/scriptpolicy"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/vrrpd"
+	"github.com/lbx-dev/lbx/vrrpd/vrrpmodel"
 )
 
 // Preflight is everything lbx watch checks of a loaded model before it
@@ -22,8 +23,8 @@ func Preflight(m *model.Model, log *slog.Logger) (*vrrpd.Config, []check.Target,
 	if err := scriptpolicy.Check(m, log); err != nil {
 		return nil, nil, err
 	}
-	cfg, err := vrrpd.FromModel(m)
-	var ie *vrrpd.InstanceError
+	cfg, err := vrrpmodel.FromModel(m)
+	var ie *vrrpmodel.InstanceError
 	if errors.As(err, &ie) {
 		// At the instance's file:line, as validate prints errors.
 		path := fmt.Sprintf("vrrp_instances[%d].%s", ie.Index, ie.Field)

@@ -9,7 +9,7 @@ import (
 )
 
 // The effective values of each kind of object: what the daemon runs, as
-// vrrpd.FromModel, checkmodel.Targets and lbx watch's engine resolve
+// vrrpmodel.FromModel, checkmodel.Targets and lbx watch's engine resolve
 // the model. Each function returns a copy; the model is never changed.
 
 // instanceOf is in as the VRRP daemon runs it (vrrpd.instanceOf):
@@ -77,7 +77,7 @@ func routesOf(rs []*model.Route) []*model.Route {
 }
 
 // trackedScripts are the scripts some instance tracks: the daemon runs
-// those only (vrrpd.FromModel).
+// those only (vrrpmodel.FromModel).
 func trackedScripts(m *model.Model) map[string]*model.Script {
 	out := map[string]*model.Script{}
 	for _, in := range m.VRRPInstances {
