@@ -347,7 +347,7 @@ func (c *conv) finishInstance(in *model.VRRPInstance, n *keepalived.Node, st ins
 		c.note(in, st.auth.Pos, "VRRPv3 has no authentication; keepalived ignores it, so does lbx")
 		in.Authentication = nil
 	case a.Type == "AH":
-		// lbx watch refuses an AH instance (vrrpd.instanceOf): a model
+		// lbx watch refuses an AH instance (vrrpmodel.instanceOf): a model
 		// that keeps it would not run at all.
 		c.unsupported(in, st.auth, "keepalived runs this VRRPv2 instance with IPsec AH authentication; lbx has no AH (RFC 3768 removed it) and lbx watch refuses an AH instance, so the instance is converted without authentication: keepalived peers still on AH drop its adverts (\"No AH header but auth type is AH\"), so move every router of the instance to PASS or VRRPv3 together")
 		in.Authentication = nil

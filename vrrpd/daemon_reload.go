@@ -102,7 +102,8 @@ func (d *Daemon) stopGone(ctx context.Context, now time.Time, plan ReloadPlan, n
 
 // buildAdded builds the added and replaced instances of d.cfg (not
 // started), puts d.insts in the configuration's order and rebuilds the
-// groups. The error names the instances that could not be built.
+// groups. The error names the instances that could not be built, which
+// d.cfg then leaves out.
 func (d *Daemon) buildAdded(now time.Time, plan ReloadPlan, newCfg map[string]*Instance) ([]*inst, error) {
 	var errs []error
 	var added []*inst
@@ -118,10 +119,20 @@ func (d *Daemon) buildAdded(now time.Time, plan ReloadPlan, newCfg map[string]*I
 		}
 	}
 	var insts []*inst
+	var built []*Instance
 	for _, c := range d.cfg.Instances {
 		if in := d.byName[c.FSM.Name]; in != nil {
-			insts = append(insts, in)
+			insts, built = append(insts, in), append(built, c)
 		}
+	}
+	if len(errs) > 0 {
+		// What could not be built is left out of the configuration the
+		// daemon holds: a later reload then has nothing running to stop
+		// or change under its name, and one that still has it builds it
+		// again (its link may open by then).
+		run := *d.cfg
+		run.Instances = built
+		d.cfg = &run
 	}
 	d.insts = insts
 	d.rebuildGroups()

@@ -9,12 +9,14 @@ package vrrpd_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -405,6 +407,46 @@ func TestReloadAddsAndRemovesAnInstance(t *testing.T) {
 	}
 	if len(r.events(vrrptest.Close, "eth0")) != 0 {
 		t.Error("VI_1's link closed by the reload")
+	}
+}
+
+// An instance a reload could not build (its link would not open) is not
+// running and not kept: a later reload that removes or changes it has
+// nothing to stop (it once stopped a nil instance, and the daemon died),
+// and one that still has it builds it again.
+func TestReloadOfAnInstanceNotBuilt(t *testing.T) {
+	one := config(t, "vrrp_instances:\n"+instance("VI_1", ""))
+	vi2 := func(prio int) *vrrpd.Config {
+		return config(t, "vrrp_instances:\n"+instance("VI_1", "")+fmt.Sprintf(`  - name: VI_2
+    interface: eth1
+    virtual_router_id: 52
+    version: 3
+    priority: %d
+    virtual_addresses: [{address: 10.0.1.100/24}]
+`, prio))
+	}
+	r := start(t, one, func(r *rig) { r.net.SetAddrs("eth1", netip.MustParseAddr("10.0.1.2")) })
+	r.net.FailOpen("eth1", errors.New("no such interface"))
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := r.d.Reload(ctx, vi2(100)); err == nil || !strings.Contains(err.Error(), "VI_2") {
+		t.Fatalf("reload with eth1 failing: %v; want an error naming VI_2", err)
+	}
+	if s := r.status("VI_2"); s.Name != "" {
+		t.Fatalf("VI_2 shown though not built: %+v", s)
+	}
+	for _, next := range []*vrrpd.Config{vi2(120), one} { // changed, then removed
+		if err := r.d.Reload(ctx, next); err == nil && len(next.Instances) == 2 || err != nil && len(next.Instances) == 1 {
+			t.Fatalf("reload to %d instances with eth1 failing: %v", len(next.Instances), err)
+		}
+	}
+	r.net.FailOpen("eth1", nil)
+	r.reload(vi2(100))
+	if s := r.status("VI_2"); s.State != "BACKUP" {
+		t.Fatalf("VI_2 once eth1 opens: %+v; want it built and BACKUP", s)
+	}
+	if s := r.status("VI_1"); s.State != "BACKUP" {
+		t.Errorf("VI_1 after the reloads: %+v", s)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 // vrrpmodel.FromModel, checkmodel.Targets and lbx watch's engine resolve
 // the model. Each function returns a copy; the model is never changed.
 
-// instanceOf is in as the VRRP daemon runs it (vrrpd.instanceOf):
+// instanceOf is in as the VRRP daemon runs it (vrrpmodel.instanceOf):
 // keepalived's defaults and the global VRRP settings filled in, each
 // virtual address on its interface, each tracked script's weight resolved.
 func instanceOf(m *model.Model, in *model.VRRPInstance) *model.VRRPInstance {

@@ -53,6 +53,7 @@ type Transport struct {
 	open    map[linkID]*Link
 	addrs   map[string][]netip.Addr
 	addrErr map[string]error
+	openErr map[string]error
 	down    map[string]bool
 	watches []*watch
 }
@@ -74,7 +75,7 @@ var _ vrrpd.Transport = (*Transport)(nil)
 // New returns an empty network whose events are stamped with clk's time.
 func New(clk clock.Clock) *Transport {
 	return &Transport{clk: clk, changed: make(chan struct{}), open: map[linkID]*Link{},
-		addrs: map[string][]netip.Addr{}, addrErr: map[string]error{}, down: map[string]bool{}}
+		addrs: map[string][]netip.Addr{}, addrErr: map[string]error{}, openErr: map[string]error{}, down: map[string]bool{}}
 }
 
 // record appends an event. t.mu held.
@@ -140,6 +141,14 @@ func (t *Transport) FailAddrs(ifname string, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.addrErr[ifname] = err
+}
+
+// FailOpen makes opening an interface's links fail with err (a missing
+// interface, say); nil lets them open again.
+func (t *Transport) FailOpen(ifname string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.openErr[ifname] = err
 }
 
 // SetUp sets a link's state and tells the link watchers.
@@ -210,6 +219,9 @@ func (t *Transport) DeliverAdvert(ifname string, p *packet.Packet, src netip.Add
 func (t *Transport) Open(ifname string, v6 bool) (vrrpd.Link, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if err := t.openErr[ifname]; err != nil {
+		return nil, err
+	}
 	id := linkID{ifname, v6}
 	if t.open[id] != nil {
 		return nil, fmt.Errorf("vrrptest: link %s (IPv6 %v) opened twice", ifname, v6)
