@@ -68,11 +68,33 @@ func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 	for _, in := range added {
 		d.apply(ctx, in, in.m.Start(now))
 	}
-	// 6. Sync groups that changed are brought into step.
-	d.resyncGroups(ctx, now, plan.Groups)
+	// 6. Sync groups that changed, or that have a member just built, are
+	// brought into step.
+	d.resyncGroups(ctx, now, groupsToResync(plan, d.cfg))
 	d.dirty = d.dirty || plan.Changed()
 	d.settle(ctx)
 	return err
+}
+
+// groupsToResync is the sync groups a reload brings into step: those it
+// added or changed, and those with a member it added or replaced. A new
+// member starts as at boot, which moves none of the others: a replaced
+// member that was FAULT held them in FAULT, and its replacement alone
+// would not lift that; one built only by a later reload (its link would
+// not open before) would not follow a master of its group.
+func groupsToResync(plan ReloadPlan, cfg *Config) []string {
+	names := slices.Clone(plan.Groups)
+	for _, ch := range plan.Instances {
+		if ch.Action != Add && ch.Action != Replace {
+			continue
+		}
+		for _, g := range cfg.Groups {
+			if slices.Contains(g.Members, ch.Name) && !slices.Contains(names, g.Name) {
+				names = append(names, g.Name)
+			}
+		}
+	}
+	return names
 }
 
 // stopGone stops the removed and replaced instances as at shutdown

@@ -450,6 +450,47 @@ func TestReloadOfAnInstanceNotBuilt(t *testing.T) {
 	}
 }
 
+// A sync group is brought into step when a reload builds one of its
+// members: a replaced member that was FAULT held the others in FAULT, and
+// its replacement (on a link that is up) lifts that; a member built only
+// by a later reload, its link failing before, follows the group's master.
+func TestReloadBuildsAGroupMember(t *testing.T) {
+	vi2 := func(iface string) string {
+		return "  - name: VI_2\n    interface: " + iface + "\n    virtual_router_id: 52\n    version: 3\n    virtual_addresses: [{address: 10.0.1.100/24}]\n"
+	}
+	group := "sync_groups: [{name: G, members: [VI_1, VI_2]}]\nvrrp_instances:\n"
+	links := func(r *rig) {
+		r.net.SetAddrs("eth1", netip.MustParseAddr("10.0.1.2"))
+		r.net.SetAddrs("eth2", netip.MustParseAddr("10.0.2.2"))
+	}
+	t.Run("a replaced member lifts the group's fault", func(t *testing.T) {
+		r := start(t, config(t, group+instance("VI_1", "")+vi2("eth1")), links)
+		r.advance(time.Second)
+		r.net.SetUp("eth1", false)
+		r.awaitState("VI_2", "FAULT")
+		r.awaitState("VI_1", "FAULT")
+		r.reload(config(t, group+instance("VI_1", "")+vi2("eth2")))
+		r.advance(5 * time.Second)
+		if s := r.status("VI_1"); s.State == "FAULT" {
+			t.Fatalf("VI_1 still FAULT (%s) after VI_2 moved to a link that is up", s.LastReason)
+		}
+	})
+	t.Run("a member built late follows the master", func(t *testing.T) {
+		master := instance("VI_1", "    state: MASTER\n")
+		r := start(t, config(t, "vrrp_instances:\n"+master), links)
+		r.awaitState("VI_1", "MASTER")
+		r.net.FailOpen("eth1", errors.New("no such interface"))
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		if err := r.d.Reload(ctx, config(t, group+master+vi2("eth1"))); err == nil {
+			t.Fatal("reload with eth1 failing: no error")
+		}
+		r.net.FailOpen("eth1", nil)
+		r.reload(config(t, group+master+vi2("eth1")))
+		r.awaitState("VI_2", "MASTER")
+	})
+}
+
 // Tracking: a tracked link down puts the instance in FAULT (weight 0; a
 // master resigns with priority 0 first) or lowers its priority (negative
 // weight); up again, it recovers.
