@@ -494,10 +494,55 @@ func (d *Daemon) retrySources(ctx context.Context, now time.Time) {
 // onTrack records a tracked object's new state and gives it to every
 // instance (those that do not track it ignore it).
 func (d *Daemon) onTrack(ctx context.Context, now time.Time, ev trackEvent) {
+	if ev.key.Kind == TrackInterface && ev.up && ev.index != 0 {
+		d.reopenStale(ctx, now, ev.key.Name, ev.index)
+	}
 	d.known[ev.key] = ev.up
 	d.log.Info("tracking", "object", ev.key.String(), "up", ev.up, "reason", ev.reason)
 	for _, in := range d.insts {
 		d.apply(ctx, in, in.m.SetTrack(now, ev.key, ev.up))
+	}
+}
+
+// reopenStale opens the links of interface ifname again where they were
+// opened on another index than the one it has now: it was deleted and made
+// again (a VLAN or bond taken down and up), and their sockets stay bound to
+// the old one, out of the VRRP group, hearing and sending nothing. The
+// instances there take announcers on the new one and read its addresses.
+// A link that does not open keeps its old socket; the next event of the
+// interface tries again.
+func (d *Daemon) reopenStale(ctx context.Context, now time.Time, ifname string, index int) {
+	reopened := false
+	for _, l := range d.links {
+		if l.name != ifname || l.conn.Index() == index {
+			continue
+		}
+		conn, err := d.net.Open(l.name, l.v6)
+		if err != nil {
+			d.log.Error("vrrp: interface made again; its socket not opened anew", "interface", ifname, "err", err)
+			continue
+		}
+		l.close()
+		l.conn, l.local, l.stop = conn, nil, nil
+		if d.bg != nil {
+			d.startReader(l)
+		}
+		for _, in := range d.insts {
+			if in.link != l {
+				continue
+			}
+			if ann, err := d.net.Announcer(in.cfg.Interface, in.cfg.V6, in.src); err != nil {
+				d.log.Error("vrrp: interface made again; its announcer not opened anew", "instance", in.cfg.FSM.Name, "err", err)
+			} else {
+				in.ann.Close()
+				in.ann = ann
+			}
+		}
+		reopened = true
+		d.log.Info("vrrp: interface made again; its socket opened anew", "interface", ifname, "index", index)
+	}
+	if reopened {
+		d.refreshSources(ctx, now, ifname)
 	}
 }
 
@@ -690,7 +735,8 @@ func (d *Daemon) startReader(l *link) {
 	ctx, cancel := context.WithCancel(d.bg)
 	l.stop = cancel
 	d.wg.Add(1)
-	go func() { defer d.wg.Done(); d.readLoop(ctx, l) }()
+	conn := l.conn // the event loop may open the link anew (reopenStale)
+	go func() { defer d.wg.Done(); d.readLoop(ctx, l, conn) }()
 }
 
 // startLinks (re)starts the link watcher for d.cfg.Links: their state
@@ -702,7 +748,7 @@ func (d *Daemon) startLinks() {
 	go func() {
 		defer d.wg.Done()
 		d.net.WatchLinks(ctx, names, func(s LinkState) {
-			send(ctx, d.track, trackEvent{key: interfaceKey(s.Name), up: s.Up, reason: s.Reason, from: linkWatcher, gen: gen})
+			send(ctx, d.track, trackEvent{key: interfaceKey(s.Name), up: s.Up, reason: s.Reason, index: s.Index, from: linkWatcher, gen: gen})
 		})
 	}()
 	go func() {
@@ -1105,10 +1151,10 @@ func (d *Daemon) sendAdvert(in *inst, e fsm.SendAdvert) {
 // readLoop reads one link's packets and hands them to the event loop,
 // which validates them: everything hostile is dropped and counted there,
 // before any state machine sees it.
-func (d *Daemon) readLoop(ctx context.Context, l *link) {
+func (d *Daemon) readLoop(ctx context.Context, l *link, conn Link) {
 	buf := make([]byte, 65536)
 	for ctx.Err() == nil {
-		r, err := l.conn.Read(buf)
+		r, err := conn.Read(buf)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Debug("read", "err", err)

@@ -34,6 +34,8 @@ type rawLink struct {
 
 func (l *rawLink) Close() error { return l.conn.Close() }
 
+func (l *rawLink) Index() int { return l.ifi.Index }
+
 // bindToDevice restricts a raw socket to one interface, so that each link
 // sees only its own packets (keepalived does the same).
 func bindToDevice(name string) func(network, address string, c syscall.RawConn) error {

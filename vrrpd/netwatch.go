@@ -89,6 +89,7 @@ func (t kernelTransport) WatchLinks(ctx context.Context, names []string, report 
 		want[n] = true
 	}
 	last := map[string]bool{}
+	lastIndex := map[string]int{} // while up: made again, it has another
 	for ctx.Err() == nil {
 		ch := make(chan netlink.LinkUpdate, 64)
 		done, errc, ok := subscribe(ctx, "link", t.log, func(done chan struct{}, onErr func(error)) error {
@@ -114,15 +115,19 @@ func (t kernelTransport) WatchLinks(ctx context.Context, names []string, report 
 				return
 			}
 			up := linkUp(u.Link) && u.Header.Type != syscall.RTM_DELLINK
-			if v, ok := last[n]; ok && v == up {
+			index := 0
+			if up {
+				index = u.Attrs().Index
+			}
+			if v, ok := last[n]; ok && v == up && lastIndex[n] == index {
 				return
 			}
-			last[n] = up
+			last[n], lastIndex[n] = up, index
 			state := "down"
 			if up {
 				state = "up"
 			}
-			report(LinkState{Name: n, Up: up, Reason: "link " + n + " is " + state})
+			report(LinkState{Name: n, Up: up, Reason: "link " + n + " is " + state, Index: index})
 		}) {
 			return
 		}

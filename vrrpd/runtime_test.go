@@ -491,6 +491,29 @@ func TestReloadBuildsAGroupMember(t *testing.T) {
 	})
 }
 
+// An interface deleted and made again (a VLAN or bond taken down and up)
+// has another index, and the sockets opened on the old one hear and send
+// nothing: the daemon opens its link anew, on which the master goes on
+// advertising and hears a higher master.
+func TestRecreatedInterface(t *testing.T) {
+	r := start(t, config(t, "vrrp_instances:\n"+instance("VI_1", "    state: MASTER\n")), nil)
+	r.awaitState("VI_1", "MASTER")
+	r.net.Recreate("eth0")
+	r.sync()
+	if opened, closed := len(r.events(vrrptest.Open, "eth0")), len(r.events(vrrptest.Close, "eth0")); opened != 2 || closed != 1 {
+		t.Fatalf("eth0 opened %d times and closed %d; want its link opened anew and the old one closed", opened, closed)
+	}
+	sent := len(r.events(vrrptest.Send, "eth0"))
+	r.advance(time.Second)
+	if n := len(r.events(vrrptest.Send, "eth0")); n <= sent {
+		t.Fatalf("no advert sent on eth0 after it was made again (%d before, %d after)", sent, n)
+	}
+	if err := r.net.DeliverAdvert("eth0", advert(200), peer); err != nil {
+		t.Fatal(err)
+	}
+	r.awaitState("VI_1", "BACKUP")
+}
+
 // Tracking: a tracked link down puts the instance in FAULT (weight 0; a
 // master resigns with priority 0 first) or lowers its priority (negative
 // weight); up again, it recovers.

@@ -50,7 +50,9 @@ type trackEvent struct {
 	key    fsm.TrackKey
 	up     bool
 	reason string
-	from   watcher
+	// index is an interface's kernel index while it is up (LinkState).
+	index int
+	from  watcher
 	// gen is the generation of the watcher or runner that sent it: a
 	// reload that restarts one makes the old one's late events stale.
 	gen uint64

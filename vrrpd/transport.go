@@ -35,6 +35,9 @@ type Link interface {
 	Send(b []byte, src, dst netip.Addr) error
 	// Addrs returns the interface's addresses now.
 	Addrs() ([]netip.Addr, error)
+	// Index is the kernel's index of the interface the link was opened
+	// on: an interface deleted and made again under the name has another.
+	Index() int
 	Close() error
 }
 
@@ -57,4 +60,7 @@ type LinkState struct {
 	Name   string
 	Up     bool
 	Reason string // e.g. "link eth1 is down"
+	// Index is the interface's kernel index while it is up (0 when it is
+	// not, or unknown); a change says the link was made again.
+	Index int
 }

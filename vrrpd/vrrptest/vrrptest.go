@@ -55,6 +55,7 @@ type Transport struct {
 	addrErr map[string]error
 	openErr map[string]error
 	down    map[string]bool
+	index   map[string]int // the interfaces' indexes; Recreate changes one
 	watches []*watch
 }
 
@@ -75,7 +76,7 @@ var _ vrrpd.Transport = (*Transport)(nil)
 // New returns an empty network whose events are stamped with clk's time.
 func New(clk clock.Clock) *Transport {
 	return &Transport{clk: clk, changed: make(chan struct{}), open: map[linkID]*Link{},
-		addrs: map[string][]netip.Addr{}, addrErr: map[string]error{}, openErr: map[string]error{}, down: map[string]bool{}}
+		addrs: map[string][]netip.Addr{}, addrErr: map[string]error{}, openErr: map[string]error{}, down: map[string]bool{}, index: map[string]int{}}
 }
 
 // record appends an event. t.mu held.
@@ -170,18 +171,45 @@ func (t *Transport) tell(ifname string, up *bool) {
 		}
 		switch {
 		case up != nil && w.links != nil:
-			w.links <- linkState(ifname, *up)
+			w.links <- t.linkState(ifname, *up)
 		case up == nil && w.addrs != nil:
 			w.addrs <- ifname
 		}
 	}
 }
 
-func linkState(name string, up bool) vrrpd.LinkState {
+// linkState is name's state as a watcher reports it (t.mu held).
+func (t *Transport) linkState(name string, up bool) vrrpd.LinkState {
 	if up {
-		return vrrpd.LinkState{Name: name, Up: true, Reason: "link " + name + " is up"}
+		return vrrpd.LinkState{Name: name, Up: true, Reason: "link " + name + " is up", Index: t.indexOf(name)}
 	}
 	return vrrpd.LinkState{Name: name, Reason: "link " + name + " is down"}
+}
+
+// indexOf is the index of the interface called name, one given at its
+// first use (t.mu held).
+func (t *Transport) indexOf(name string) int {
+	if t.index[name] == 0 {
+		t.index[name] = len(t.index) + 1
+	}
+	return t.index[name]
+}
+
+// Recreate deletes the interface and makes it again under its name, up:
+// it gets another index, the links opened on the old one hear nothing
+// more (they stay open until closed), and the link watchers are told.
+func (t *Transport) Recreate(ifname string) {
+	t.mu.Lock()
+	t.index[ifname] = len(t.index) + 100 + t.index[ifname]
+	for id := range t.open {
+		if id.name == ifname {
+			delete(t.open, id)
+		}
+	}
+	delete(t.down, ifname)
+	t.mu.Unlock()
+	up := true
+	t.tell(ifname, &up)
 }
 
 // Deliver hands a packet to the open link of ifname and family, as if
@@ -226,7 +254,7 @@ func (t *Transport) Open(ifname string, v6 bool) (vrrpd.Link, error) {
 	if t.open[id] != nil {
 		return nil, fmt.Errorf("vrrptest: link %s (IPv6 %v) opened twice", ifname, v6)
 	}
-	l := &Link{t: t, id: id, rx: make(chan vrrpd.Received, 16), closed: make(chan struct{})}
+	l := &Link{t: t, id: id, index: t.indexOf(ifname), rx: make(chan vrrpd.Received, 16), closed: make(chan struct{})}
 	t.open[id] = l
 	t.record(Event{Kind: Open, Link: ifname, V6: v6})
 	return l, nil
@@ -244,7 +272,7 @@ func (t *Transport) WatchLinks(ctx context.Context, names []string, report func(
 	defer t.unwatch(w)
 	t.mu.Lock()
 	for _, n := range names {
-		w.links <- linkState(n, !t.down[n])
+		w.links <- t.linkState(n, !t.down[n])
 	}
 	t.mu.Unlock()
 	for {
@@ -292,6 +320,7 @@ func (t *Transport) unwatch(w *watch) {
 type Link struct {
 	t      *Transport
 	id     linkID
+	index  int
 	rx     chan vrrpd.Received
 	closed chan struct{}
 	once   sync.Once
@@ -317,9 +346,15 @@ func (l *Link) Send(b []byte, src, dst netip.Addr) error {
 	}
 	l.t.mu.Lock()
 	defer l.t.mu.Unlock()
+	if l.index != l.t.indexOf(l.id.name) {
+		return fmt.Errorf("vrrptest: send on %s: its interface was deleted", l.id.name)
+	}
 	l.t.record(Event{Kind: Send, Link: l.id.name, V6: l.id.v6, Packet: p, Src: src, Dst: dst})
 	return nil
 }
+
+// Index is the index of the interface the link was opened on.
+func (l *Link) Index() int { return l.index }
 
 // Addrs returns the interface's addresses as set, or the error set.
 func (l *Link) Addrs() ([]netip.Addr, error) {
