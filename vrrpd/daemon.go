@@ -299,6 +299,7 @@ func (d *Daemon) newInst(c *Instance, now time.Time) (*inst, error) {
 	fc.Primary = src
 	ann, err := d.net.Announcer(c.Interface, c.V6, src)
 	if err != nil {
+		d.closeIfUnused(l) // opened for this instance alone
 		return nil, fmt.Errorf("vrrp_instance %s: %w", c.FSM.Name, err)
 	}
 	in := &inst{cfg: c, key: keyOf(c), m: fsm.New(fc), link: l, src: src, ann: ann}
@@ -557,15 +558,21 @@ func (d *Daemon) dropInst(in *inst) {
 		delete(d.byName, in.cfg.FSM.Name)
 	}
 	d.insts = slices.DeleteFunc(d.insts, func(x *inst) bool { return x == in })
-	if len(d.vrids[in.link]) == 0 {
-		for k, l := range d.links {
-			if l == in.link {
-				delete(d.links, k)
-			}
-		}
-		delete(d.vrids, in.link)
-		in.link.close()
+	d.closeIfUnused(in.link)
+}
+
+// closeIfUnused closes link l and forgets it when no instance is on it.
+func (d *Daemon) closeIfUnused(l *link) {
+	if len(d.vrids[l]) > 0 {
+		return
 	}
+	for k, x := range d.links {
+		if x == l {
+			delete(d.links, k)
+		}
+	}
+	delete(d.vrids, l)
+	l.close()
 }
 
 // rebuildGroups makes the sync groups of d.cfg out of the running machines.

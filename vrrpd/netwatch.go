@@ -27,6 +27,9 @@ func subscribe(ctx context.Context, what string, log *slog.Logger, sub func(done
 		if err == nil {
 			return done, errc, true
 		}
+		// What the library started before it failed (a socket and the
+		// goroutine that closes it at done) ends here, not at every retry.
+		close(done)
 		log.Error("netlink "+what+" subscription failed; retrying", "err", err)
 		select {
 		case <-ctx.Done():

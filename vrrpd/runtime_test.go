@@ -410,10 +410,11 @@ func TestReloadAddsAndRemovesAnInstance(t *testing.T) {
 	}
 }
 
-// An instance a reload could not build (its link would not open) is not
-// running and not kept: a later reload that removes or changes it has
-// nothing to stop (it once stopped a nil instance, and the daemon died),
-// and one that still has it builds it again.
+// An instance a reload could not build (its link or its announcer would
+// not open) is not running and not kept: a later reload that removes or
+// changes it has nothing to stop (it once stopped a nil instance, and the
+// daemon died), no link is left open for it, and a reload that still has
+// it builds it again.
 func TestReloadOfAnInstanceNotBuilt(t *testing.T) {
 	one := config(t, "vrrp_instances:\n"+instance("VI_1", ""))
 	vi2 := func(prio int) *vrrpd.Config {
@@ -425,28 +426,41 @@ func TestReloadOfAnInstanceNotBuilt(t *testing.T) {
     virtual_addresses: [{address: 10.0.1.100/24}]
 `, prio))
 	}
-	r := start(t, one, func(r *rig) { r.net.SetAddrs("eth1", netip.MustParseAddr("10.0.1.2")) })
-	r.net.FailOpen("eth1", errors.New("no such interface"))
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	if err := r.d.Reload(ctx, vi2(100)); err == nil || !strings.Contains(err.Error(), "VI_2") {
-		t.Fatalf("reload with eth1 failing: %v; want an error naming VI_2", err)
-	}
-	if s := r.status("VI_2"); s.Name != "" {
-		t.Fatalf("VI_2 shown though not built: %+v", s)
-	}
-	for _, next := range []*vrrpd.Config{vi2(120), one} { // changed, then removed
-		if err := r.d.Reload(ctx, next); err == nil && len(next.Instances) == 2 || err != nil && len(next.Instances) == 1 {
-			t.Fatalf("reload to %d instances with eth1 failing: %v", len(next.Instances), err)
-		}
-	}
-	r.net.FailOpen("eth1", nil)
-	r.reload(vi2(100))
-	if s := r.status("VI_2"); s.State != "BACKUP" {
-		t.Fatalf("VI_2 once eth1 opens: %+v; want it built and BACKUP", s)
-	}
-	if s := r.status("VI_1"); s.State != "BACKUP" {
-		t.Errorf("VI_1 after the reloads: %+v", s)
+	for _, tc := range []struct {
+		name string
+		fail func(*vrrptest.Transport, error)
+	}{
+		{"link", func(n *vrrptest.Transport, err error) { n.FailOpen("eth1", err) }},
+		{"announcer", func(n *vrrptest.Transport, err error) { n.FailAnnounce("eth1", err) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := start(t, one, func(r *rig) { r.net.SetAddrs("eth1", netip.MustParseAddr("10.0.1.2")) })
+			tc.fail(r.net, errors.New("no such interface"))
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			if err := r.d.Reload(ctx, vi2(100)); err == nil || !strings.Contains(err.Error(), "VI_2") {
+				t.Fatalf("reload with eth1 failing: %v; want an error naming VI_2", err)
+			}
+			if s := r.status("VI_2"); s.Name != "" {
+				t.Fatalf("VI_2 shown though not built: %+v", s)
+			}
+			if opened, closed := len(r.events(vrrptest.Open, "eth1")), len(r.events(vrrptest.Close, "eth1")); opened != closed {
+				t.Fatalf("eth1 opened %d times and closed %d: a link left open for an instance not built", opened, closed)
+			}
+			for _, next := range []*vrrpd.Config{vi2(120), one} { // changed, then removed
+				if err := r.d.Reload(ctx, next); err == nil && len(next.Instances) == 2 || err != nil && len(next.Instances) == 1 {
+					t.Fatalf("reload to %d instances with eth1 failing: %v", len(next.Instances), err)
+				}
+			}
+			tc.fail(r.net, nil)
+			r.reload(vi2(100))
+			if s := r.status("VI_2"); s.State != "BACKUP" {
+				t.Fatalf("VI_2 once eth1 opens: %+v; want it built and BACKUP", s)
+			}
+			if s := r.status("VI_1"); s.State != "BACKUP" {
+				t.Errorf("VI_1 after the reloads: %+v", s)
+			}
+		})
 	}
 }
 

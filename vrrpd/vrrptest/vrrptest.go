@@ -54,6 +54,7 @@ type Transport struct {
 	addrs   map[string][]netip.Addr
 	addrErr map[string]error
 	openErr map[string]error
+	annErr  map[string]error
 	down    map[string]bool
 	index   map[string]int // the interfaces' indexes; Recreate changes one
 	watches []*watch
@@ -76,7 +77,7 @@ var _ vrrpd.Transport = (*Transport)(nil)
 // New returns an empty network whose events are stamped with clk's time.
 func New(clk clock.Clock) *Transport {
 	return &Transport{clk: clk, changed: make(chan struct{}), open: map[linkID]*Link{},
-		addrs: map[string][]netip.Addr{}, addrErr: map[string]error{}, openErr: map[string]error{}, down: map[string]bool{}, index: map[string]int{}}
+		addrs: map[string][]netip.Addr{}, addrErr: map[string]error{}, openErr: map[string]error{}, annErr: map[string]error{}, down: map[string]bool{}, index: map[string]int{}}
 }
 
 // record appends an event. t.mu held.
@@ -150,6 +151,14 @@ func (t *Transport) FailOpen(ifname string, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.openErr[ifname] = err
+}
+
+// FailAnnounce makes opening an interface's announcers fail with err; nil
+// lets them open again.
+func (t *Transport) FailAnnounce(ifname string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.annErr[ifname] = err
 }
 
 // SetUp sets a link's state and tells the link watchers.
@@ -262,6 +271,11 @@ func (t *Transport) Open(ifname string, v6 bool) (vrrpd.Link, error) {
 
 // Announcer returns a sender that records each round.
 func (t *Transport) Announcer(ifname string, v6 bool, src netip.Addr) (vrrpd.Announcer, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.annErr[ifname]; err != nil {
+		return nil, err
+	}
 	return &announcer{t: t, link: ifname, v6: v6}, nil
 }
 
