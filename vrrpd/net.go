@@ -167,12 +167,15 @@ func (l *rawLink) Send(b []byte, src, dst netip.Addr) error {
 		_, err := l.p4.WriteTo(b, cm, ip)
 		return err
 	}
+	// No zone on a link-local destination: the socket is bound to the
+	// interface and the control message names it by index. Go resolves a
+	// zone's name through a cache of up to a minute, which may still hold
+	// the index of an interface since made again (or, in a process that
+	// works in several namespaces, another namespace's): the kernel then
+	// refuses the send (EINVAL, two interfaces named).
 	cm := &ipv6.ControlMessage{IfIndex: l.ifi.Index, HopLimit: packet.TTL}
 	if src.IsValid() {
 		cm.Src = src.AsSlice()
-	}
-	if dst.IsLinkLocalUnicast() || dst.IsLinkLocalMulticast() {
-		ip.Zone = l.ifi.Name
 	}
 	_, err := l.p6.WriteTo(b, cm, ip)
 	return err

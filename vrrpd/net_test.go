@@ -21,6 +21,14 @@ func TestRawLinkRead(t *testing.T) {
 		n.Run(t, "ip", "addr", "add", netip.AddrFrom4([4]byte{10, 9, 0, byte(i + 1)}).String()+"/24", "dev", "eth0")
 		n.Run(t, "ip", "addr", "add", netip.AddrFrom16([16]byte{0: 0xfe, 1: 0x80, 15: byte(i + 1)}).String()+"/64", "dev", "eth0", "nodad")
 	}
+	// An address is tentative (not yet a source) until its link has a
+	// carrier, even without DAD.
+	for deadline := time.Now().Add(5 * time.Second); tx.Dump("ip", "-6", "addr", "show", "dev", "eth0", "tentative") != ""; {
+		if time.Now().After(deadline) {
+			t.Fatalf("fe80::1 still tentative:\n%s", tx.Dump("ip", "-6", "addr", "show", "dev", "eth0"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	tests := []struct {
 		v6         bool
 		src, group netip.Addr
@@ -45,10 +53,7 @@ func TestRawLinkRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// In the namespace: an IPv6 link-local destination's zone is an
-		// interface name, resolved where the send runs.
-		tx.In(t, func() { err = out.Send(data, tc.src, tc.group) })
-		if err != nil {
+		if err := out.Send(data, tc.src, tc.group); err != nil {
 			t.Fatalf("IPv6 %v: send: %v", tc.v6, err)
 		}
 		in.conn.SetReadDeadline(time.Now().Add(5 * time.Second))

@@ -513,6 +513,7 @@ func TestRecreatedInterface(t *testing.T) {
 	r := start(t, config(t, "vrrp_instances:\n"+instance("VI_1", "    state: MASTER\n")), nil)
 	r.awaitState("VI_1", "MASTER")
 	r.net.Recreate("eth0")
+	r.awaitEvents(vrrptest.Close, "eth0", 1) // the watcher's report comes on its own
 	r.sync()
 	if opened, closed := len(r.events(vrrptest.Open, "eth0")), len(r.events(vrrptest.Close, "eth0")); opened != 2 || closed != 1 {
 		t.Fatalf("eth0 opened %d times and closed %d; want its link opened anew and the old one closed", opened, closed)

@@ -22,6 +22,10 @@ func TestAddressEventReadsLinkOnce(t *testing.T) {
 				fmt.Fprintf(&y, "  - {name: VI_%d, interface: eth0, virtual_router_id: %d, version: 3, advert_int: 1s, virtual_addresses: [{address: 10.9.0.%d/32}]}\n", i, i, i)
 			}
 			r := start(t, config(t, y.String()), nil)
+			// The start's reads first: one per instance (its source),
+			// then the link watcher's first report, which comes on its own.
+			r.awaitEvents(vrrptest.Addrs, "eth0", n+1)
+			r.sync()
 			before := len(r.events(vrrptest.Addrs, "eth0"))
 			r.net.SetAddrs("eth0", own, netip.MustParseAddr("10.0.0.9"))
 			r.awaitEvents(vrrptest.Addrs, "eth0", before+1)
