@@ -102,6 +102,9 @@ type engine struct {
 	// into it.
 	healthScope  map[state.ServiceKey]bool
 	wholePending bool
+	// missed are the triggers (bit 1<<trigger) whose kicks found the
+	// wake-up slot taken; the loop kicks them again after its turn.
+	missed uint32
 	// healthGen counts health transitions and factsGen every other change
 	// of what the kernel should hold (VRRP states, the model); applied*
 	// are the counts the last successful reconciles covered: any
@@ -273,6 +276,27 @@ func (e *engine) kick(why trigger) {
 	select {
 	case e.wake <- why:
 	default:
+		// The slot holds another trigger, and its turn may not cover
+		// this one's scope (an address notification's reconciles no
+		// real server): it is kicked again after that turn.
+		e.mu.Lock()
+		e.missed |= 1 << why
+		e.mu.Unlock()
+	}
+}
+
+// kickMissed kicks again the triggers whose kicks found the slot taken
+// (kick), after a turn: one takes the slot, the others wait for the next.
+func (e *engine) kickMissed() {
+	e.mu.Lock()
+	missed := e.missed
+	e.missed = 0
+	e.mu.Unlock()
+	for t := trigger(0); missed != 0; t++ {
+		if missed&(1<<t) != 0 {
+			missed &^= 1 << t
+			e.kick(t)
+		}
 	}
 }
 
@@ -866,6 +890,7 @@ func (e *engine) loop(ctx context.Context) {
 			interval = d
 			resync.Reset(d)
 		}
+		e.kickMissed()
 		e.hb.Beat()
 		e.turnsEnded.Add(1)
 		e.signalTurn()
@@ -1297,17 +1322,57 @@ func metricReals(m *model.Model) []metrics.Real {
 
 // status builds the document `lbx status` prints.
 func (e *engine) status() statusd.Status {
-	st, m := e.statusLocked()
-	// Outside e.mu: the view of a reloaded model builds every check again
-	// (0.1–0.25 s at 10,000 checked real servers), which must not hold up
-	// the loop's transitions.
-	st.DaemonModel = e.view.of(m)
+	st, snap := e.statusLocked()
+	// Outside e.mu, which VRRP's reconciles wait for: the checker's
+	// figures are a round trip to lbx-check (up to its timeout when it is
+	// slow), the pool's weights a compile of the whole model, and the
+	// view of a reloaded model builds every check again (0.1–0.25 s at
+	// 10,000 checked real servers).
+	st.RealServers = snap.realServers()
+	st.DaemonModel = e.view.of(snap.m)
 	return st
 }
 
-// statusLocked is the status but the daemon-owned view, and the model in
-// force it was taken from.
-func (e *engine) statusLocked() (statusd.Status, *model.Model) {
+// statusSnapshot is what the status reads under e.mu for the part built
+// outside it: the model in force, its facts, the checker and the reasons
+// of the real servers' last transitions.
+type statusSnapshot struct {
+	m       *model.Model
+	f       model.Facts
+	runner  Checker
+	reasons map[model.RealID]string
+}
+
+// realServers is every checked real server's status: the checker's
+// figures and the weight the compile gives it in the pool (0 when down
+// and inhibited, absent when out: the one rule, not a copy of it).
+func (s statusSnapshot) realServers() []statusd.Real {
+	if s.runner == nil {
+		return nil
+	}
+	stats := s.runner.Stats()
+	if len(stats) == 0 {
+		return nil
+	}
+	pool := model.Compile(s.m, s.f).State
+	var out []statusd.Real
+	for _, t := range stats {
+		last, latency := t.LastCheck()
+		for _, id := range t.IDs() {
+			r := statusd.Real{Service: id.Service.String(), Real: id.Real.String(), Up: t.Up, LastError: s.reasons[t.ID],
+				LastCheck: last, LatencySeconds: latency.Seconds()}
+			if svc := pool.Services[id.Service]; svc != nil {
+				r.Weight = svc.Reals[id.Real].Weight
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// statusLocked is the status but its real servers and the daemon-owned
+// view, and what they are built from.
+func (e *engine) statusLocked() (statusd.Status, statusSnapshot) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := statusd.Status{
@@ -1323,28 +1388,11 @@ func (e *engine) statusLocked() (statusd.Status, *model.Model) {
 		st.VRRP = e.vrrpInfo()
 	}
 	st.BGP = e.bgp.status()
-	var stats []check.TargetStats
+	snap := statusSnapshot{m: e.m, runner: e.runner}
 	if e.runner != nil {
-		stats = e.runner.Stats()
+		snap.f, snap.reasons = e.factsLocked(), maps.Clone(e.reasons)
 	}
-	// The weight in the pool is what the compile gives (0 when down and
-	// inhibited, absent when out): the one rule, not a copy of it.
-	var pool *state.State
-	if len(stats) > 0 {
-		pool = model.Compile(e.m, e.factsLocked()).State
-	}
-	for _, t := range stats {
-		last, latency := t.LastCheck()
-		for _, id := range t.IDs() {
-			r := statusd.Real{Service: id.Service.String(), Real: id.Real.String(), Up: t.Up, LastError: e.reasons[t.ID],
-				LastCheck: last, LatencySeconds: latency.Seconds()}
-			if svc := pool.Services[id.Service]; svc != nil {
-				r.Weight = svc.Reals[id.Real].Weight
-			}
-			st.RealServers = append(st.RealServers, r)
-		}
-	}
-	return st, e.m
+	return st, snap
 }
 
 // AbsPath makes a model path comparable between `lbx watch -f` and

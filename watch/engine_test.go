@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -1494,4 +1495,88 @@ func TestHealthPassWithNothingLeft(t *testing.T) {
 	if got := k.ReadCount(); got != wholeReads {
 		t.Errorf("a health pass with no service left read the whole table %d times", got-wholeReads)
 	}
+}
+
+// heldReads holds the kernel's whole reads while hold is set, telling
+// waiting when one starts to wait.
+type heldReads struct {
+	*kerneltest.FakeKernel
+	hold    atomic.Pointer[chan struct{}]
+	waiting chan struct{}
+}
+
+func (k *heldReads) Read(ctx context.Context) (*state.State, error) {
+	if ch := k.hold.Load(); ch != nil {
+		k.waiting <- struct{}{}
+		<-*ch
+	}
+	return k.FakeKernel.Read(ctx)
+}
+
+// TestKickBehindAnotherIsKept: a kick that finds the wake-up slot taken
+// by another trigger is not lost. The loop's turn for an address
+// notification reconciles addresses only, so a real server's health
+// change kicked behind one waited for the next resync (an hour here).
+func TestKickBehindAnotherIsKept(t *testing.T) {
+	var held *heldReads
+	e, fake, _ := startEngineOn(t, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1),
+		func(k *kerneltest.FakeKernel) kernel.Kernel {
+			held = &heldReads{FakeKernel: k, waiting: make(chan struct{}, 1)}
+			return held
+		})
+	e.kick(trigResync)
+	await(t, e, "both real servers in", func() bool { return len(reals(fake)) == 2 })
+	awaitTurns(t, e, 0)
+
+	gate := make(chan struct{})
+	held.hold.Store(&gate)
+	e.kick(trigReload) // a whole turn, held in its read
+	<-held.waiting
+	e.kick(trigNetlink)                                               // takes the slot
+	e.onHealth([]check.Transition{{ID: rs1, Health: model.Health{}}}) // kicks behind it
+	held.hold.Store(nil)
+	close(gate)
+	await(t, e, "rs1 out", func() bool { _, ok := reals(fake)[rs1.Real]; return !ok })
+}
+
+// slowStats is a checker whose figures wait for release: lbx-check slow
+// to answer.
+type slowStats struct {
+	Checker
+	entered, release chan struct{}
+}
+
+func (s slowStats) Stats() []check.TargetStats {
+	s.entered <- struct{}{}
+	<-s.release
+	return s.Checker.Stats()
+}
+
+// TestStatusDoesNotHoldTheEngine: `lbx status` asks the checker for its
+// figures outside the engine's lock, which VRRP's reconciles wait for: a
+// slow checker held them for its whole timeout, per status client.
+func TestStatusDoesNotHoldTheEngine(t *testing.T) {
+	e, _, _ := startEngine(t, strings.Replace(watchModel, "resync_interval: 100ms", "resync_interval: 1h", 1))
+	slow := slowStats{Checker: check.New(check.Options{}), entered: make(chan struct{}), release: make(chan struct{})}
+	e.mu.Lock()
+	e.runner = slow
+	e.mu.Unlock()
+	release := sync.OnceFunc(func() { close(slow.release) })
+	t.Cleanup(release) // before the loop's: a failed test must not leave it stuck
+	done := make(chan struct{})
+	go func() { defer close(done); e.status() }()
+	<-slow.entered
+	started := e.turnsStarted.Load()
+	go e.kick(trigResync) // a whole kick, and its turn, take the lock
+	deadline := time.After(5 * time.Second)
+	for e.turnsEnded.Load() <= started {
+		select {
+		case <-e.turned:
+		case <-deadline:
+			release()
+			t.Fatal("no turn of the loop while a status waited for the checker")
+		}
+	}
+	release()
+	<-done
 }
