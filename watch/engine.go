@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -499,8 +500,8 @@ func (e *engine) reconcile(ctx context.Context, why trigger) error {
 	rec, drift := e.reportPass(ps, start, time.Since(start))
 	e.recordPass(ps, rec, drift)
 	e.bgp.reconciled(ps.m, ps.err, ps.addressesOnly)
-	if ps.err != nil && ps.p != nil && ps.res != nil && addressesMade(ps.p, ps.res) {
-		return ipvsOnlyError{ps.err}
+	if ps.err != nil && ps.p != nil && ps.res != nil && vrrpAddressesMade(ps.p, ps.res, vrrpAddresses(ps.m)) {
+		return notVRRPError{ps.err}
 	}
 	return ps.err
 }
@@ -702,30 +703,55 @@ func (e *engine) reopenKernel(m *model.Model) error {
 	return nil
 }
 
-// ipvsOnlyError is a reconcile that made every address change but failed
-// some IPVS change: the loop retries it, but for vrrpd it succeeded (the
-// addresses are on the interface, so its gratuitous ARP may follow).
-type ipvsOnlyError struct{ error }
+// notVRRPError is a reconcile that made every change of the VRRP
+// instances' addresses but failed another (IPVS, a static address on an
+// interface not there yet): the loop retries it, but for vrrpd it
+// succeeded. vrrpd holds every instance's gratuitous ARP after a failed
+// reconcile, so a failure elsewhere must not keep a new master's VIP
+// unannounced.
+type notVRRPError struct{ error }
 
-func (e ipvsOnlyError) Unwrap() error { return e.error }
+func (e notVRRPError) Unwrap() error { return e.error }
 
-// addressesMade reports whether every address change of p was made.
-func addressesMade(p *plan.Plan, res *apply.Result) bool {
+// vrrpAddressesMade reports whether every change of p to one of vips (the
+// VRRP instances' addresses) was made.
+func vrrpAddressesMade(p *plan.Plan, res *apply.Result, vips map[state.AddressKey]bool) bool {
 	for i, c := range p.Changes {
-		if c.Kind == plan.KindAddress && res.Changes[i].Outcome != apply.Done {
-			return false
+		if c.Kind != plan.KindAddress || res.Changes[i].Outcome == apply.Done {
+			continue
+		}
+		for _, a := range []*state.Address{c.BeforeAddr, c.AfterAddr} {
+			if a != nil && vips[a.Key] {
+				return false
+			}
 		}
 	}
 	return true
 }
 
-// vrrpReply is a reconcile's error as vrrpd sees it: nil once the
-// addresses are in place, whatever IPVS refused (one service the kernel
-// refuses must not keep a VIP off the interface; keepalived's VRRP is a
-// process of its own, which IPVS errors do not touch).
+// vrrpAddresses is every address of m's VRRP instances, excluded ones
+// included, on the interface it goes on.
+func vrrpAddresses(m *model.Model) map[state.AddressKey]bool {
+	out := map[state.AddressKey]bool{}
+	for _, in := range m.VRRPInstances {
+		for _, list := range [][]*model.VirtualAddress{in.VirtualAddresses, in.VirtualAddressesExcluded} {
+			for _, a := range list {
+				iface := cmp.Or(a.Interface, in.Interface)
+				out[state.AddressKey{Interface: iface, Addr: a.Address.Addr()}] = true
+			}
+		}
+	}
+	return out
+}
+
+// vrrpReply is a reconcile's error as vrrpd sees it: nil once the VRRP
+// instances' addresses are in place, whatever else failed (one service
+// the kernel refuses, or a static address on an interface not there yet,
+// must not keep a VIP off the interface or unannounced; keepalived's VRRP
+// is a process of its own, which those errors do not touch).
 func vrrpReply(err error) error {
-	var ipvs ipvsOnlyError
-	if errors.As(err, &ipvs) {
+	var other notVRRPError
+	if errors.As(err, &other) {
 		return nil
 	}
 	return err

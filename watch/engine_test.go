@@ -745,6 +745,35 @@ virtual_servers:
 	await(t, e, "a retry", func() bool { return e.status().Counters["reconciles"] > n })
 }
 
+// TestUnrelatedAddressErrorKeepsGARP: an address of the model that cannot
+// be made (a static one on an interface not there yet) does not fail
+// vrrpd's reconcile when the instances' own addresses are made: vrrpd
+// answers a failed reconcile with no gratuitous ARP for any instance
+// and a retry every second, so the new master's VIP went unannounced. A
+// VIP that is not made still fails it; the loop retries the other.
+func TestUnrelatedAddressErrorKeepsGARP(t *testing.T) {
+	e, k, _ := startEngine(t, `version: 1
+addresses:
+  - {interface: vlan99, address: 192.0.2.9/24}
+vrrp_instances:
+  - {name: VI_1, interface: eth0, virtual_router_id: 1, virtual_addresses: [{address: 10.0.0.1/24}]}
+  - {name: VI_2, interface: eth1, virtual_router_id: 2, virtual_addresses: [{address: 10.0.1.1/24}]}
+`)
+	if err := e.Reconcile(context.Background(), map[string]string{"VI_1": "MASTER", "VI_2": "BACKUP"}); err != nil {
+		t.Fatalf("vrrpd's reconcile: %v; want nil, VI_1's address is made", err)
+	}
+	if _, ok := k.State().Addresses[state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.1")}]; !ok {
+		t.Error("VI_1's VIP is not on eth0")
+	}
+	if last := e.status().LastReconcile; last == nil || !strings.Contains(last.Error, "vlan99") {
+		t.Errorf("status' last reconcile %+v, want vlan99's error", last)
+	}
+	// VI_2's interface is not there either: its own address fails it.
+	if err := e.Reconcile(context.Background(), map[string]string{"VI_1": "MASTER", "VI_2": "MASTER"}); err == nil || !strings.Contains(err.Error(), "eth1") {
+		t.Errorf("vrrpd's reconcile with VI_2's VIP not made: %v; want eth1's error", err)
+	}
+}
+
 // TestReloadScripts: a reload that removes real servers runs what
 // keepalived's reload runs (clear_diff_services; pinned against keepalived
 // by the VM scenario watch-reload-parity), omega or not: the notify_down
