@@ -62,9 +62,10 @@ func OwnerRecordPath(dir, id string) string {
 // OwnerRecordPath) under dir.
 func OpenOwnerRecord(dir, id string) (*OwnerRecord, error) {
 	r := &OwnerRecord{path: OwnerRecordPath(dir, id), owned: emptyOwned()}
-	// Bounded, and never a FIFO or device put in its place (the record
-	// of thousands of objects is a few hundred kilobytes).
-	b, err := safefile.ReadFile(r.path, maxOwnerRecord)
+	// Bounded, never a FIFO or device put in its place (the record of
+	// thousands of objects is a few hundred kilobytes), and lbx's own: it
+	// says what lbx may delete, so one another user wrote is refused.
+	b, err := safefile.ReadPrivateFile(r.path, maxOwnerRecord)
 	if os.IsNotExist(err) {
 		return r, nil
 	}

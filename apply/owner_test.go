@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"context"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -216,5 +217,42 @@ func TestRecordThatIsNoFileIsRefused(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("OpenOwnerRecord blocked on a FIFO")
+	}
+}
+
+// An ownership record another user wrote is refused: it says what lbx
+// may delete. So is a lock path that is a symlink (the holder's line is
+// written into the file it names).
+func TestOwnerRecordAndLockAreLbxs(t *testing.T) {
+	dir := t.TempDir()
+	r, err := OpenOwnerRecord(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := state.Address{Key: state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.1")}}
+	if err := r.Claim([]plan.Change{{Kind: plan.KindAddress, Action: plan.Create, AfterAddr: &a}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(OwnerRecordPath(dir, ""), 65534, -1); err != nil {
+		t.Skipf("chown: %v (needs root)", err)
+	}
+	if _, err := OpenOwnerRecord(dir, ""); err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
+		t.Errorf("a record of uid 65534: %v; want it refused", err)
+	}
+
+	target := filepath.Join(dir, "precious")
+	if err := os.WriteFile(target, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, "lbx.lock")
+	if err := os.Symlink(target, lock); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := AcquireLock(context.Background(), lock, 0); err == nil {
+		l.Release()
+		t.Error("a symlinked lock path was taken")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep me\n" {
+		t.Errorf("the symlink's target now holds %q", b)
 	}
 }

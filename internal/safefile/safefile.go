@@ -13,10 +13,12 @@ import (
 	"syscall"
 )
 
-// ErrNotRegular and ErrTooLarge are the refusals, for errors.Is.
+// ErrNotRegular, ErrTooLarge and ErrNotPrivate are the refusals, for
+// errors.Is.
 var (
 	ErrNotRegular = errors.New("not a regular file")
 	ErrTooLarge   = errors.New("file too large")
+	ErrNotPrivate = errors.New("not the process user's own file")
 )
 
 // Error is a refusal: Path is the file, Reason says why and what to do.
@@ -34,6 +36,36 @@ func (e *Error) Unwrap() error { return e.Err }
 // meanwhile would otherwise hang it) and checked again with fstat on the
 // descriptor; a file that grows past max while being read is refused too.
 func ReadFile(path string, max int64) ([]byte, error) {
+	return read(path, max, nil)
+}
+
+// ReadPrivateFile is ReadFile for a file whose contents lbx acts on as its
+// own word (the ownership record says what it may delete): it must belong
+// to the process's user or to root and be writable by nobody else, or
+// another local user could have put it there.
+func ReadPrivateFile(path string, max int64) ([]byte, error) {
+	return read(path, max, private)
+}
+
+// private refuses a file of a user other than ours or root, or one that
+// others may write.
+func private(path string, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if uid := os.Geteuid(); st.Uid != uint32(uid) && st.Uid != 0 {
+		return &Error{Path: path, Err: ErrNotPrivate,
+			Reason: fmt.Sprintf("owned by uid %d, neither lbx's user (uid %d) nor root; another user may have put it there: check it, then chown it or move it away", st.Uid, uid)}
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return &Error{Path: path, Err: ErrNotPrivate,
+			Reason: fmt.Sprintf("writable by other users (mode %v); check it, then chmod go-w it", fi.Mode().Perm())}
+	}
+	return nil
+}
+
+func read(path string, max int64, extra func(string, fs.FileInfo) error) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -51,6 +83,11 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	}
 	if err := check(path, fi, max); err != nil {
 		return nil, err
+	}
+	if extra != nil {
+		if err := extra(path, fi); err != nil {
+			return nil, err
+		}
 	}
 	data, err := readAll(f, fi.Size(), max)
 	if err != nil {

@@ -123,3 +123,48 @@ func TestReadAll(t *testing.T) {
 		t.Errorf("a failed read: %v", err)
 	}
 }
+
+// TestReadPrivateFile: a file lbx acts on as its own word is read only if
+// it belongs to the process's user and no one else may write it.
+func TestReadPrivateFile(t *testing.T) {
+	dir := t.TempDir()
+	file := func(name string, mode os.FileMode, uid int) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("{}"), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil { // past the umask
+			t.Fatal(err)
+		}
+		if uid != os.Geteuid() {
+			if err := os.Chown(p, uid, -1); err != nil {
+				t.Skipf("chown to uid %d: %v (needs root)", uid, err)
+			}
+		}
+		return p
+	}
+	me := os.Geteuid()
+	cases := []struct {
+		name, path string
+		want       string // "" or the error's text
+	}{
+		{"own, 0644", file("own", 0o644, me), ""},
+		{"own, group-writable", file("gw", 0o664, me), "writable by other users"},
+		{"own, world-writable", file("ww", 0o646, me), "writable by other users"},
+		{"another user's", file("theirs", 0o644, 65534), "owned by uid 65534"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := ReadPrivateFile(tc.path, 10)
+			if tc.want == "" {
+				if err != nil || string(data) != "{}" {
+					t.Fatalf("got %q, %v", data, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrNotPrivate) {
+				t.Fatalf("error %v, want one containing %q and matching ErrNotPrivate", err, tc.want)
+			}
+		})
+	}
+}
