@@ -64,6 +64,10 @@ type ScriptConfig struct {
 	User *script.User
 }
 
+// assumedUp is the script's state before its first result: down with
+// init_fail, the other way round with reverse.
+func (s *ScriptConfig) assumedUp() bool { return s.InitFail == s.Reverse }
+
 // Config is everything the daemon runs.
 type Config struct {
 	Instances []*Instance

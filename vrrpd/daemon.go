@@ -380,11 +380,20 @@ func (d *Daemon) setSource(in *inst, src netip.Addr) error {
 	if src == in.src {
 		return nil
 	}
+	if err := d.replaceAnnouncer(in, src); err != nil {
+		return err
+	}
+	in.stopGARP()
+	return nil
+}
+
+// replaceAnnouncer opens in's announcer anew, sending from src, and closes
+// the old one; on failure in keeps the old one.
+func (d *Daemon) replaceAnnouncer(in *inst, src netip.Addr) error {
 	ann, err := d.net.Announcer(in.cfg.Interface, in.cfg.V6, src)
 	if err != nil {
 		return err
 	}
-	in.stopGARP()
 	in.ann.Close()
 	in.ann, in.src = ann, src
 	return nil
@@ -532,11 +541,8 @@ func (d *Daemon) reopenStale(ctx context.Context, now time.Time, ifname string, 
 			if in.link != l {
 				continue
 			}
-			if ann, err := d.net.Announcer(in.cfg.Interface, in.cfg.V6, in.src); err != nil {
+			if err := d.replaceAnnouncer(in, in.src); err != nil {
 				d.log.Error("vrrp: interface made again; its announcer not opened anew", "instance", in.cfg.FSM.Name, "err", err)
-			} else {
-				in.ann.Close()
-				in.ann = ann
 			}
 		}
 		reopened = true
@@ -594,7 +600,7 @@ func (d *Daemon) setup() error {
 	now := d.clk.Now()
 	// Tracks known down before start (init_fail scripts) are applied first.
 	for name, s := range d.cfg.Scripts {
-		d.known[scriptKey(name)] = s.InitFail == s.Reverse
+		d.known[scriptKey(name)] = s.assumedUp()
 	}
 	for _, c := range d.cfg.Instances {
 		in, err := d.newInst(c, now)

@@ -35,8 +35,7 @@ func (d *Daemon) reload(ctx context.Context, cfg *Config) error {
 			d.stopWatcher(watcher{script: name})
 			delete(d.known, scriptKey(name))
 		case Add, Replace:
-			s := cfg.Scripts[name]
-			d.known[scriptKey(name)] = s.InitFail == s.Reverse
+			d.known[scriptKey(name)] = cfg.Scripts[name].assumedUp()
 		}
 	}
 	d.cfg = cfg

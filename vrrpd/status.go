@@ -88,8 +88,7 @@ func (d *Daemon) tracked() []TrackedObject {
 func (d *Daemon) trackedUp(kind, name string) bool {
 	key, assumed := interfaceKey(name), true
 	if kind == TrackScript {
-		s := d.cfg.Scripts[name]
-		key, assumed = scriptKey(name), s.InitFail == s.Reverse
+		key, assumed = scriptKey(name), d.cfg.Scripts[name].assumedUp()
 	}
 	if up, ok := d.known[key]; ok {
 		return up

@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -730,16 +729,11 @@ func vrrpAddressesMade(p *plan.Plan, res *apply.Result, vips map[state.AddressKe
 }
 
 // vrrpAddresses is every address of m's VRRP instances, excluded ones
-// included, on the interface it goes on.
+// included, as the compile places them.
 func vrrpAddresses(m *model.Model) map[state.AddressKey]bool {
 	out := map[state.AddressKey]bool{}
-	for _, in := range m.VRRPInstances {
-		for _, list := range [][]*model.VirtualAddress{in.VirtualAddresses, in.VirtualAddressesExcluded} {
-			for _, a := range list {
-				iface := cmp.Or(a.Interface, in.Interface)
-				out[state.AddressKey{Interface: iface, Addr: a.Address.Addr()}] = true
-			}
-		}
+	for _, a := range model.CompileNetwork(m, model.Facts{}).VRRPAddresses {
+		out[a.Key] = true
 	}
 	return out
 }

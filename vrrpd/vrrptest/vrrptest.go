@@ -57,6 +57,7 @@ type Transport struct {
 	annErr  map[string]error
 	down    map[string]bool
 	index   map[string]int // the interfaces' indexes; Recreate changes one
+	indexes int            // the last index given
 	watches []*watch
 }
 
@@ -199,7 +200,8 @@ func (t *Transport) linkState(name string, up bool) vrrpd.LinkState {
 // first use (t.mu held).
 func (t *Transport) indexOf(name string) int {
 	if t.index[name] == 0 {
-		t.index[name] = len(t.index) + 1
+		t.indexes++
+		t.index[name] = t.indexes
 	}
 	return t.index[name]
 }
@@ -209,7 +211,8 @@ func (t *Transport) indexOf(name string) int {
 // more (they stay open until closed), and the link watchers are told.
 func (t *Transport) Recreate(ifname string) {
 	t.mu.Lock()
-	t.index[ifname] = len(t.index) + 100 + t.index[ifname]
+	t.indexes++
+	t.index[ifname] = t.indexes
 	for id := range t.open {
 		if id.name == ifname {
 			delete(t.open, id)
