@@ -58,6 +58,11 @@ func (l *Listener) Accept() (net.Conn, error) {
 			return c, nil
 		}
 		if l.isClosed(err) {
+			// Closed: a stop, whatever this last attempt said (an
+			// attempt made as Close ran may still see EMFILE).
+			if !errors.Is(err, net.ErrClosed) {
+				err = net.ErrClosed
+			}
 			return nil, err
 		}
 		wait = min(max(2*wait, MinBackoff), MaxBackoff)
