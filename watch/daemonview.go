@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/lbx-dev/lbx/internal/daemonview"
+	"github.com/lbx-dev/lbx/internal/daemonview/modelview"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -24,7 +25,7 @@ func (c *viewCache) of(m *model.Model) []daemonview.Object {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.model != m {
-		c.model, c.view = m, daemonview.Of(m)
+		c.model, c.view = m, modelview.Of(m)
 	}
 	return c.view
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lbx-dev/lbx/internal/daemonview"
+	"github.com/lbx-dev/lbx/internal/daemonview/modelview"
 	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/internal/statusd"
 	"github.com/lbx-dev/lbx/model"
@@ -32,7 +33,7 @@ type DaemonPlan struct {
 // daemon running another node's view is not compared with this one: the
 // note says so.
 func PlanDaemon(ctx context.Context, m *model.Model, file, node string, t Target) (DaemonPlan, error) {
-	next := daemonview.Of(m)
+	next := modelview.Of(m)
 	dp := DaemonPlan{Changes: []daemonview.Change{}}
 	if t.Live != "" {
 		if len(next) > 0 {

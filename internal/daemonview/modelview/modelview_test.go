@@ -1,10 +1,11 @@
-package daemonview
+package modelview
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/daemonview"
 	"github.com/lbx-dev/lbx/model"
 )
 
@@ -40,7 +41,7 @@ virtual_servers:
         checks: [{type: http_get, urls: [{path: /health}]}]
 `
 
-func load(t *testing.T, text string) []Object {
+func load(t *testing.T, text string) []daemonview.Object {
 	t.Helper()
 	m, err := model.Parse([]byte(text), "lbx.yaml")
 	if err != nil {
@@ -50,13 +51,13 @@ func load(t *testing.T, text string) []Object {
 }
 
 // viaJSON is a view as a client of the status socket decodes it.
-func viaJSON(t *testing.T, v []Object) []Object {
+func viaJSON(t *testing.T, v []daemonview.Object) []daemonview.Object {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []Object
+	var out []daemonview.Object
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func edit(t *testing.T, pairs ...string) string {
 }
 
 // diffText is a diff as "action address fields" lines.
-func diffText(changes []Change) []string {
+func diffText(changes []daemonview.Change) []string {
 	var out []string
 	for _, c := range changes {
 		out = append(out, c.Action+" "+c.Address+" "+strings.Join(c.Fields, ","))
@@ -137,7 +138,7 @@ func TestOfRunsAlike(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			running := viaJSON(t, load(t, edit(t, tc.from...)))
-			if got := diffText(Diff(running, load(t, edit(t, tc.edits...)))); len(got) > 0 {
+			if got := diffText(daemonview.Diff(running, load(t, edit(t, tc.edits...)))); len(got) > 0 {
 				t.Fatalf("models that run alike differ:\n%q", got)
 			}
 		})
@@ -178,7 +179,7 @@ func TestOfRunsDifferently(t *testing.T) {
 	running := viaJSON(t, load(t, base))
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := diffText(Diff(running, load(t, edit(t, tc.edits...))))
+			got := diffText(daemonview.Diff(running, load(t, edit(t, tc.edits...))))
 			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 				t.Fatalf("diff:\n got %q\nwant %q", got, tc.want)
 			}
@@ -189,7 +190,7 @@ func TestOfRunsDifferently(t *testing.T) {
 func TestWriteText(t *testing.T) {
 	next := load(t, edit(t, "priority: 150", "priority: 100"))
 	var b strings.Builder
-	if err := WriteText(&b, "Daemon:", Diff(viaJSON(t, load(t, base)), next)); err != nil {
+	if err := daemonview.WriteText(&b, "Daemon:", daemonview.Diff(viaJSON(t, load(t, base)), next)); err != nil {
 		t.Fatal(err)
 	}
 	if want := "Daemon:\n\n   ~ vrrp_instance.VI_1  priority: 150 -> 100\n"; b.String() != want {

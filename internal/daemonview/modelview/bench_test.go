@@ -1,4 +1,4 @@
-package daemonview
+package modelview
 
 import (
 	"fmt"
