@@ -1,240 +1,77 @@
 package apply
 
 import (
-	"encoding/json"
-	"fmt"
-	"net/netip"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
-	"sync"
-
-	"github.com/lbx-dev/lbx/internal/safefile"
 	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/ownership"
 	"github.com/lbx-dev/lbx/plan"
-	"github.com/lbx-dev/lbx/state"
 )
 
-// OwnerRecord is lbx's ownership record: the services and addresses it
-// created, so that removing one from the model deletes it while objects lbx
-// never made (kube-proxy's, Docker's, hand-made) are left alone. The kernel
-// has no owner field for IPVS services, hence a file, like Terraform's
-// state. One record per network namespace.
-type OwnerRecord struct {
-	path string
-	mu   sync.Mutex
-	// The owned keys, parsed once at load: Owned is called on every
-	// reconcile of `lbx watch`, including VRRP failovers.
-	owned plan.Owned
-	// dirty: owned has releases (ForgetAbsent) not yet written.
-	dirty bool
-}
-
-type ownerDoc struct {
-	Format    string   `json:"format"`
-	Services  []string `json:"services"`
-	Addresses []string `json:"addresses"`
-}
-
-const ownerFormat = "lbx-owned/1"
-
-// maxOwnerRecord bounds the record's size when it is read.
-const maxOwnerRecord = 64 << 20
-
-func emptyOwned() plan.Owned {
-	return plan.Owned{Services: map[state.ServiceKey]bool{}, Addresses: map[state.AddressKey]bool{}}
-}
+// OwnerRecord is lbx's ownership record (package ownership) as the plan
+// path uses it: a plan's creates are claimed before they are made, its
+// deletes released once done. One record per network namespace.
+type OwnerRecord struct{ *ownership.Record }
 
 // OwnerRecordPath is the record of a network namespace under dir: id is
 // "" for the host's namespace, else the namespace's identity as the lock
 // names it ("-netns-<inode>", internal/paths.NetnsID): a `lbx watch` under `ip netns
 // exec` and a `lbx apply --netns` of the same namespace share one record,
 // and no two namespaces do.
-func OwnerRecordPath(dir, id string) string {
-	if id == "" {
-		return filepath.Join(dir, "owned-host.json")
-	}
-	return filepath.Join(dir, "owned"+id+".json")
-}
+func OwnerRecordPath(dir, id string) string { return ownership.Path(dir, id) }
 
 // OpenOwnerRecord loads (or starts) the record of a namespace (id as in
 // OwnerRecordPath) under dir.
 func OpenOwnerRecord(dir, id string) (*OwnerRecord, error) {
-	r := &OwnerRecord{path: OwnerRecordPath(dir, id), owned: emptyOwned()}
-	// Bounded, never a FIFO or device put in its place (the record of
-	// thousands of objects is a few hundred kilobytes), and lbx's own: it
-	// says what lbx may delete, so one another user wrote is refused.
-	b, err := safefile.ReadPrivateFile(r.path, maxOwnerRecord)
-	if os.IsNotExist(err) {
-		return r, nil
-	}
+	r, err := ownership.Open(dir, id)
 	if err != nil {
-		return nil, fmt.Errorf("ownership record: %w", err)
+		return nil, err
 	}
-	var doc ownerDoc
-	if err := json.Unmarshal(b, &doc); err != nil || doc.Format != ownerFormat {
-		return nil, fmt.Errorf("ownership record %s is damaged; move it away to start over (lbx then manages only what the model declares)", r.path)
-	}
-	for _, s := range doc.Services {
-		if k, err := state.ParseServiceKey(s); err == nil {
-			r.owned.Services[k] = true
-		}
-	}
-	for _, a := range doc.Addresses {
-		if k, err := parseAddressKey(a); err == nil {
-			r.owned.Addresses[k] = true
-		}
-	}
-	return r, nil
+	return &OwnerRecord{r}, nil
 }
 
 // NewMemoryOwnerRecord returns a record that is never written to disk
 // (tests, `plan --live`).
-func NewMemoryOwnerRecord() *OwnerRecord { return &OwnerRecord{owned: emptyOwned()} }
+func NewMemoryOwnerRecord() *OwnerRecord { return &OwnerRecord{ownership.NewMemory()} }
 
-// Path is the record's file.
-func (r *OwnerRecord) Path() string { return r.path }
-
-// Owned returns a copy of the owned keys for plan.Diff.
-func (r *OwnerRecord) Owned() plan.Owned {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	o := emptyOwned()
-	for k := range r.owned.Services {
-		o.Services[k] = true
-	}
-	for k := range r.owned.Addresses {
-		o.Addresses[k] = true
-	}
-	return o
-}
-
-// OwnedAddresses is Owned's addresses only.
-func (r *OwnerRecord) OwnedAddresses() map[state.AddressKey]bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	o := make(map[state.AddressKey]bool, len(r.owned.Addresses))
-	for k := range r.owned.Addresses {
-		o[k] = true
-	}
-	return o
-}
-
-// parseAddressKey parses AddressKey.String ("eth0/192.0.2.1"); the
-// address is after the last '/', interface names have none.
-func parseAddressKey(s string) (state.AddressKey, error) {
-	i := strings.LastIndexByte(s, '/')
-	if i <= 0 {
-		return state.AddressKey{}, fmt.Errorf("bad address key %q", s)
-	}
-	a, err := netip.ParseAddr(s[i+1:])
-	return state.AddressKey{Interface: s[:i], Addr: a}, err
-}
-
-// Claim adds the objects a plan will create, before they are created. If
-// the record cannot be written, the claims are dropped again and the error
-// says so: the caller must then not create them ("written before it
-// creates anything").
+// Claim adds the objects a plan will create, before they are created
+// (ownership.Record.Claim).
 func (r *OwnerRecord) Claim(cs []plan.Change) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var added plan.Owned = emptyOwned()
+	added := ownership.Empty()
 	for _, c := range cs {
 		if c.Action != plan.Create && c.Action != plan.Replace {
 			continue
 		}
 		switch c.Kind {
 		case plan.KindService:
-			if !r.owned.Services[c.Service] {
-				added.Services[c.Service] = true
-			}
+			added.Services[c.Service] = true
 		case plan.KindAddress:
-			if !r.owned.Addresses[c.AfterAddr.Key] {
-				added.Addresses[c.AfterAddr.Key] = true
-			}
+			added.Addresses[c.AfterAddr.Key] = true
 		}
 	}
-	if len(added.Services)+len(added.Addresses) == 0 && !r.dirty {
-		return nil
-	}
-	for k := range added.Services {
-		r.owned.Services[k] = true
-	}
-	for k := range added.Addresses {
-		r.owned.Addresses[k] = true
-	}
-	if err := r.save(); err != nil {
-		for k := range added.Services {
-			delete(r.owned.Services, k)
-		}
-		for k := range added.Addresses {
-			delete(r.owned.Addresses, k)
-		}
-		return fmt.Errorf("%w; nothing new is created until it can be written", err)
-	}
-	return nil
+	return r.Record.Claim(added)
 }
 
 // Release forgets the objects whose delete was done.
 func (r *OwnerRecord) Release(done []plan.Change) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	gone := ownership.Empty()
 	for _, c := range done {
 		if c.Action != plan.Delete {
 			continue
 		}
 		switch c.Kind {
 		case plan.KindService:
-			r.dirty = r.owned.Services[c.Service] || r.dirty
-			delete(r.owned.Services, c.Service)
+			gone.Services[c.Service] = true
 		case plan.KindAddress:
-			r.dirty = r.owned.Addresses[c.BeforeAddr.Key] || r.dirty
-			delete(r.owned.Addresses, c.BeforeAddr.Key)
+			gone.Addresses[c.BeforeAddr.Key] = true
 		}
 	}
-	if !r.dirty {
-		return nil
-	}
-	return r.save()
-}
-
-// ForgetAbsent forgets the claims on objects a read of the kernel did not
-// find, except those in keep (the model in force declares them, to be
-// created): an object that is gone is no longer lbx's, so that one made
-// later by someone else with the same key is not taken for it (a delete
-// done just before a kill -9, a VRRP address of an instance that left the
-// model while BACKUP). services says the read covered IPVS. The record is
-// changed in memory only (a plan must not write it, and a reconcile of
-// lbx watch must not pay an fsync): Flush, Claim or Release write it. It
-// returns how many claims it dropped.
-func (r *OwnerRecord) ForgetAbsent(live *state.State, services bool, keep plan.Owned) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	if services {
-		for k := range r.owned.Services {
-			if live.Services[k] == nil && !keep.Services[k] {
-				delete(r.owned.Services, k)
-				n++
-			}
-		}
-	}
-	for k := range r.owned.Addresses {
-		if _, ok := live.Addresses[k]; !ok && !keep.Addresses[k] {
-			delete(r.owned.Addresses, k)
-			n++
-		}
-	}
-	r.dirty = r.dirty || n > 0
-	return n
+	return r.Record.Release(gone)
 }
 
 // Declared lists the services and addresses d declares, VRRP addresses
 // included (whatever their instance's state): the claims ForgetAbsent
 // keeps.
 func Declared(d *model.Desired) plan.Owned {
-	o := emptyOwned()
+	o := ownership.Empty()
 	for k := range d.State.Services {
 		o.Services[k] = true
 	}
@@ -245,44 +82,4 @@ func Declared(d *model.Desired) plan.Owned {
 		o.Addresses[a.Key] = true
 	}
 	return o
-}
-
-// Flush writes the record if ForgetAbsent or a failed write left it
-// changed in memory only.
-func (r *OwnerRecord) Flush() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.dirty {
-		return nil
-	}
-	return r.save()
-}
-
-func (r *OwnerRecord) save() error {
-	if r.path == "" {
-		r.dirty = false
-		return nil
-	}
-	doc := ownerDoc{Format: ownerFormat, Services: []string{}, Addresses: []string{}}
-	for k := range r.owned.Services {
-		doc.Services = append(doc.Services, k.String())
-	}
-	for k := range r.owned.Addresses {
-		doc.Addresses = append(doc.Addresses, k.String())
-	}
-	sort.Strings(doc.Services)
-	sort.Strings(doc.Addresses)
-	if err := os.MkdirAll(filepath.Dir(r.path), 0o755); err != nil {
-		return fmt.Errorf("ownership record: %w", err)
-	}
-	b, _ := json.MarshalIndent(doc, "", "  ")
-	// A fresh temporary file (O_EXCL, unguessable name) renamed over the
-	// record, fsynced before the rename and the directory after it: after a
-	// crash the record is the old or the new one, never empty, and a
-	// claim written is not lost.
-	if err := safefile.WriteFileSync(r.path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("ownership record: %w", err)
-	}
-	r.dirty = false
-	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/ownership"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -150,10 +151,7 @@ func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 
 // Owned is what lbx created earlier (its ownership record): objects that
 // are deleted when they leave the model.
-type Owned struct {
-	Services  map[state.ServiceKey]bool
-	Addresses map[state.AddressKey]bool
-}
+type Owned = ownership.Keys
 
 // Options tune a diff.
 type Options struct {
