@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/internal/procsys"
+	"github.com/lbx-dev/lbx/kernel/netaddr"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -31,27 +31,12 @@ func (k *NetKernel) link(ctx context.Context, name string) (netlink.Link, error)
 	return l, nil
 }
 
-func toNetlinkAddr(a state.Address) *netlink.Addr {
-	ip := a.Key.Addr.AsSlice()
-	na := &netlink.Addr{
-		IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(a.Bits, a.Key.Addr.BitLen())},
-		Label: a.Label,
-		Scope: scopeNumber(a.Scope),
-	}
-	if a.Key.Addr.Is6() {
-		// A virtual address must answer at once: skip duplicate address
-		// detection, as keepalived does.
-		na.Flags = unix.IFA_F_NODAD
-	}
-	return na
-}
-
 func (k *NetKernel) AddAddress(ctx context.Context, a state.Address) error {
 	l, err := k.link(ctx, a.Key.Interface)
 	if err != nil {
 		return err
 	}
-	err = k.call(ctx, "add address", func() error { return k.nl.AddrAdd(l, toNetlinkAddr(a)) })
+	err = k.call(ctx, "add address", func() error { return k.nl.AddrAdd(l, netaddr.Of(a)) })
 	switch {
 	case err == nil:
 		return nil
@@ -72,37 +57,11 @@ func (k *NetKernel) DeleteAddress(ctx context.Context, a state.Address) error {
 		}
 		return err
 	}
-	err = k.call(ctx, "delete address", func() error { return k.nl.AddrDel(l, toNetlinkAddr(a)) })
+	err = k.call(ctx, "delete address", func() error { return k.nl.AddrDel(l, netaddr.Of(a)) })
 	if isErrno(err, unix.EADDRNOTAVAIL) || isErrno(err, unix.ENOENT) {
 		return ErrNotFound
 	}
 	return explainOrNil(err, "delete address "+a.Key.String())
-}
-
-// --- conversion and normalisation -----------------------------------------
-
-var scopeNames = map[netlink.Scope]string{
-	netlink.SCOPE_UNIVERSE: "global",
-	netlink.SCOPE_SITE:     "site",
-	netlink.SCOPE_LINK:     "link",
-	netlink.SCOPE_HOST:     "host",
-	netlink.SCOPE_NOWHERE:  "nowhere",
-}
-
-func scopeName(s int) string {
-	if n, ok := scopeNames[netlink.Scope(s)]; ok {
-		return n
-	}
-	return fmt.Sprint(s)
-}
-
-func scopeNumber(name string) int {
-	for n, s := range scopeNames {
-		if s == name {
-			return int(n)
-		}
-	}
-	return int(netlink.SCOPE_UNIVERSE)
 }
 
 // --- errors ------------------------------------------------------------------

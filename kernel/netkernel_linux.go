@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/kernel/ipvsnl"
+	"github.com/lbx-dev/lbx/kernel/netaddr"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -301,7 +302,7 @@ func (k *NetKernel) readNetwork(ctx context.Context, st *state.State) error {
 			label = "" // the kernel reports the interface name as the default label
 		}
 		key := state.AddressKey{Interface: iface, Addr: ip}
-		st.Addresses[key] = state.Address{Key: key, Bits: ones, Label: label, Scope: scopeName(a.Scope),
+		st.Addresses[key] = state.Address{Key: key, Bits: ones, Label: label, Scope: netaddr.ScopeName(a.Scope),
 			Secondary: ip.Is4() && a.Flags&unix.IFA_F_SECONDARY != 0}
 	}
 	for _, r := range routes {

@@ -14,6 +14,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/lbx-dev/lbx/kernel/netaddr"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -61,7 +62,7 @@ func fromNetlinkRoute(r netlink.Route, names map[int]string) (state.Route, bool)
 		Type:     typ,
 		Via:      addrOf(r.Gw),
 		Src:      addrOf(r.Src),
-		Scope:    scopeName(int(r.Scope)),
+		Scope:    netaddr.ScopeName(int(r.Scope)),
 		OnLink:   r.Flags&unix.RTNH_F_ONLINK != 0,
 		Protocol: int(r.Protocol),
 	}
@@ -136,7 +137,7 @@ func keyRequest(r state.Route) *netlink.Route {
 func (k *NetKernel) toNetlinkRoute(ctx context.Context, r state.Route) (*netlink.Route, error) {
 	nr := keyRequest(r)
 	nr.Protocol = netlink.RouteProtocol(state.RouteProtoLBX)
-	nr.Scope = netlink.Scope(scopeNumber(r.Scope))
+	nr.Scope = netlink.Scope(netaddr.ScopeNumber(r.Scope))
 	nr.Gw, nr.Src = ipOf(r.Via), ipOf(r.Src)
 	var err error
 	nr.LinkIndex, nr.Flags, err = k.path(ctx, r.Interface, r.OnLink)

@@ -1,0 +1,39 @@
+package netaddr
+
+import (
+	"net/netip"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lbx-dev/lbx/state"
+)
+
+func TestOf(t *testing.T) {
+	for _, tc := range []struct {
+		addr, scope, want string
+		flags             int
+		scopeNum          int
+	}{
+		{"192.0.2.10", "", "192.0.2.10/24", 0, 0},
+		{"192.0.2.10", "host", "192.0.2.10/24", 0, unix.RT_SCOPE_HOST},
+		{"2001:db8::10", "link", "2001:db8::10/24", unix.IFA_F_NODAD, unix.RT_SCOPE_LINK},
+	} {
+		a := state.Address{Key: state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr(tc.addr)}, Bits: 24, Label: "eth0:vip", Scope: tc.scope}
+		got := Of(a)
+		if got.IPNet.String() != tc.want || got.Flags != tc.flags || got.Scope != tc.scopeNum || got.Label != "eth0:vip" {
+			t.Errorf("Of(%s scope %q) = %s flags %d scope %d label %q", tc.addr, tc.scope, got.IPNet, got.Flags, got.Scope, got.Label)
+		}
+	}
+}
+
+func TestScopeNames(t *testing.T) {
+	for _, name := range []string{"global", "site", "link", "host", "nowhere"} {
+		if got := ScopeName(ScopeNumber(name)); got != name {
+			t.Errorf("ScopeName(ScopeNumber(%q)) = %q", name, got)
+		}
+	}
+	if got := ScopeName(77); got != "77" {
+		t.Errorf("ScopeName(77) = %q, want the number", got)
+	}
+}
