@@ -29,7 +29,7 @@ fresh: deps
 # GO_LDFLAGS adds linker flags (make deb: -s -w, stripped).
 SOURCE_HASH = $(shell find . \( -name .git -o -name .cache -o -path ./test/e2e/.assets -o -name node_modules \) -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/lbx-dev/lbx/checkproc.sourceHash=$(SOURCE_HASH) -X main.version=$(LBX_VERSION) $(GO_LDFLAGS)" -o bin/ ./cmd/lbx ./cmd/lbx-check ./cmd/lbx-check-tls ./cmd/lbx-bgp
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/lbx-dev/lbx/internal/buildinfo.sourceHash=$(SOURCE_HASH) -X main.version=$(LBX_VERSION) $(GO_LDFLAGS)" -o bin/ ./cmd/lbx ./cmd/lbx-check ./cmd/lbx-check-tls ./cmd/lbx-bgp
 
 fmt-check:
 	@out=$$(find . \( -name .git -o -name .cache -o -path ./test/e2e/.assets -o -name node_modules \) -prune -o -name '*.go' -type f -print | xargs gofmt -l); \

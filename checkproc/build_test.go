@@ -50,7 +50,7 @@ func TestCheckerBuildCheck(t *testing.T) {
 		testkit.Skip(t, "-short: builds lbx-check three times")
 	}
 	dir := t.TempDir()
-	ref := buildChecker(t, dir, "lbx-check", "-X main.version=v9.9.9 -X github.com/lbx-dev/lbx/checkproc.sourceHash=aaaa")
+	ref := buildChecker(t, dir, "lbx-check", "-X main.version=v9.9.9 -X github.com/lbx-dev/lbx/internal/buildinfo.sourceHash=aaaa")
 	want := buildOf(t, ref)
 	if want.Version != "v9.9.9" || want.Source != "aaaa" || want.Go == "" {
 		t.Fatalf("the reference checker says it is %+v", want)
@@ -61,8 +61,8 @@ func TestCheckerBuildCheck(t *testing.T) {
 		refused       []string // in the error; nil: accepted
 	}{
 		{"same build", "", nil},
-		{"another version", "-X main.version=v9.9.8 -X github.com/lbx-dev/lbx/checkproc.sourceHash=aaaa", []string{"v9.9.8 (", " is v9.9.9 ("}},
-		{"other sources", "-X main.version=v9.9.9 -X github.com/lbx-dev/lbx/checkproc.sourceHash=bbbb", []string{"source bbbb", "source aaaa"}},
+		{"another version", "-X main.version=v9.9.8 -X github.com/lbx-dev/lbx/internal/buildinfo.sourceHash=aaaa", []string{"v9.9.8 (", " is v9.9.9 ("}},
+		{"other sources", "-X main.version=v9.9.9 -X github.com/lbx-dev/lbx/internal/buildinfo.sourceHash=bbbb", []string{"source bbbb", "source aaaa"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := ref
