@@ -34,8 +34,8 @@ func deleteAddress(ctx context.Context, k kernel.Kernel, c plan.Change) error {
 // DeleteAddress deletes the live address a outside a plan (lbx watch's
 // stale VIPs at start) with a plan's guard: the secondaries behind it
 // that going does not name stay. idx is the live state's
-// (plan.IndexSecondaries), taken once for many deletes.
-func DeleteAddress(ctx context.Context, k kernel.Kernel, a state.Address, idx plan.Secondaries, going func(state.AddressKey) bool) error {
+// (state.IndexSecondaries), taken once for many deletes.
+func DeleteAddress(ctx context.Context, k kernel.Kernel, a state.Address, idx state.Secondaries, going func(state.AddressKey) bool) error {
 	c := plan.Change{Address: plan.AddressAddress(a.Key), Kind: plan.KindAddress, Action: plan.Delete, BeforeAddr: &a}
 	for _, s := range idx.TakenDown(a, going) {
 		c.Keeps = append(c.Keeps, s.Key)

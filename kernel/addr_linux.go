@@ -7,13 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/lbx-dev/lbx/internal/procsys"
 	"github.com/lbx-dev/lbx/kernel/netaddr"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -68,27 +65,10 @@ func (k *NetKernel) DeleteAddress(ctx context.Context, a state.Address) error {
 
 // DeleteAddressPromoting implements AddressPromoter.
 func (k *NetKernel) DeleteAddressPromoting(ctx context.Context, a state.Address) error {
-	path := PromoteSecondariesPath(a.Key.Interface)
-	var old []byte
-	err := inNetns(k.netnsPath, func() (err error) {
-		if old, err = os.ReadFile(path); err != nil || strings.TrimSpace(string(old)) == "1" {
-			return err
-		}
-		return procsys.Write(path, "1")
-	})
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	in := func(f func() error) error { return inNetns(k.netnsPath, f) }
+	err := netaddr.DeletePromoting(a, in, func() error { return k.DeleteAddress(ctx, a) })
+	if errors.Is(err, fs.ErrNotExist) {
 		return ErrNotFound // the interface is gone, and its addresses with it
-	case err != nil:
-		return fmt.Errorf("delete address %s: keep its secondaries: %w", a.Key, err)
 	}
-	delErr := k.DeleteAddress(ctx, a)
-	if strings.TrimSpace(string(old)) == "1" {
-		return delErr
-	}
-	err = inNetns(k.netnsPath, func() error { return procsys.Write(path, strings.TrimSpace(string(old))) })
-	if err != nil && !errors.Is(err, fs.ErrNotExist) && delErr == nil {
-		return fmt.Errorf("deleted address %s, but could not put %s back to %s: %w", a.Key, path, strings.TrimSpace(string(old)), err)
-	}
-	return delErr
+	return err
 }

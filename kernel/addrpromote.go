@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 
+	"github.com/lbx-dev/lbx/kernel/netaddr"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -16,9 +17,6 @@ type AddressPromoter interface {
 	DeleteAddressPromoting(ctx context.Context, a state.Address) error
 }
 
-// PromoteSecondariesPath is the file of an interface's setting that makes
-// the kernel promote a secondary IPv4 address when the primary goes. Not
-// a state.SysctlKey: an interface name may hold dots (eth0.100).
-func PromoteSecondariesPath(iface string) string {
-	return "/proc/sys/net/ipv4/conf/" + iface + "/promote_secondaries"
-}
+// PromoteSecondariesPath is the file of an interface's promote_secondaries
+// setting (netaddr.PromoteSecondariesPath).
+func PromoteSecondariesPath(iface string) string { return netaddr.PromoteSecondariesPath(iface) }

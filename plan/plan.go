@@ -555,7 +555,7 @@ func Fingerprint(live *state.State, sc Scope) string {
 		}
 		h.Write(b)
 	}
-	sec := IndexSecondaries(live.Addresses)
+	sec := state.IndexSecondaries(live.Addresses)
 	for _, k := range sc.Addresses {
 		if a, ok := live.Addresses[k]; ok {
 			b = b[:0]

@@ -232,7 +232,7 @@ func (e *engine) releaseStaleVIPs(ctx context.Context) {
 		stale[a.Key] = true
 	}
 	// A VIP may be its subnet's primary, with an operator's address behind.
-	idx := plan.IndexSecondaries(live.Addresses)
+	idx := state.IndexSecondaries(live.Addresses)
 	for _, a := range vips {
 		got, ok := live.Addresses[a.Key]
 		if !ok {

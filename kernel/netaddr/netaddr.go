@@ -4,12 +4,17 @@
 package netaddr
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/lbx-dev/lbx/internal/procsys"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -54,4 +59,44 @@ func ScopeNumber(name string) int {
 		}
 	}
 	return int(netlink.SCOPE_UNIVERSE)
+}
+
+// PromoteSecondariesPath is the file of an interface's setting that makes
+// the kernel promote a secondary IPv4 address when the primary goes. Not
+// a state.SysctlKey: an interface name may hold dots (eth0.100).
+func PromoteSecondariesPath(iface string) string {
+	return "/proc/sys/net/ipv4/conf/" + iface + "/promote_secondaries"
+}
+
+// DeletePromoting runs del, the delete of a, with a's interface's
+// promote_secondaries set to 1 for it (the kernel then promotes a
+// secondary instead of deleting them all), then puts the setting back as
+// it was. in runs a file operation in the address's network namespace.
+// An error wrapping fs.ErrNotExist means the interface is gone, and its
+// addresses with it.
+func DeletePromoting(a state.Address, in func(func() error) error, del func() error) error {
+	path := PromoteSecondariesPath(a.Key.Interface)
+	var old string
+	err := in(func() error {
+		b, err := os.ReadFile(path)
+		if old = strings.TrimSpace(string(b)); err != nil || old == "1" {
+			return err
+		}
+		return procsys.Write(path, "1")
+	})
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return err
+	case err != nil:
+		return fmt.Errorf("delete address %s: keep its secondaries: %w", a.Key, err)
+	}
+	delErr := del()
+	if old == "1" {
+		return delErr
+	}
+	err = in(func() error { return procsys.Write(path, old) })
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && delErr == nil {
+		return fmt.Errorf("deleted address %s, but could not put %s back to %s: %w", a.Key, path, old, err)
+	}
+	return delErr
 }
