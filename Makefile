@@ -23,13 +23,15 @@ fresh: deps
 # Static binary: it also runs unchanged inside the test VM.
 # lbx-check is lbx watch's checker process (lbx-check-tls the same with
 # TLS, for a model with ssl_get checks), lbx-bgp its BGP speaker
-# (GoBGP, run only for a model with bgp:); they live next to lbx. All get
+# (GoBGP, run only for a model with bgp:), lbx-vrrp lbx watch for a model
+# of VRRP alone (leaner: no model loader, planner or IPVS); they live next
+# to lbx. All get
 # the hash of every Go source (SOURCE_HASH): lbx watch refuses an lbx-check
 # of another build, and a dirty tree has no revision that tells two apart.
 # GO_LDFLAGS adds linker flags (make deb: -s -w, stripped).
 SOURCE_HASH = $(shell find . \( -name .git -o -name .cache -o -path ./test/e2e/.assets -o -name node_modules \) -prune -o \( -name '*.go' -o -name go.mod -o -name go.sum \) -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/lbx-dev/lbx/internal/buildinfo.sourceHash=$(SOURCE_HASH) -X main.version=$(LBX_VERSION) $(GO_LDFLAGS)" -o bin/ ./cmd/lbx ./cmd/lbx-check ./cmd/lbx-check-tls ./cmd/lbx-bgp
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/lbx-dev/lbx/internal/buildinfo.sourceHash=$(SOURCE_HASH) -X main.version=$(LBX_VERSION) $(GO_LDFLAGS)" -o bin/ ./cmd/lbx ./cmd/lbx-check ./cmd/lbx-check-tls ./cmd/lbx-bgp ./cmd/lbx-vrrp
 
 fmt-check:
 	@out=$$(find . \( -name .git -o -name .cache -o -path ./test/e2e/.assets -o -name node_modules \) -prune -o -name '*.go' -type f -print | xargs gofmt -l); \
@@ -161,13 +163,13 @@ export SOURCE_DATE_EPOCH
 # lbx(1) and a page per subcommand from the cobra commands, by a docs build
 # of lbx (-tags lbxdocs, a temporary binary: the shipped one has no
 # generator); lbx.yaml(5) from the model's Go types (internal/schema/gen);
-# lbx-check(1), lbx-check-tls(1) (a .so of lbx-check(1)) and lbx-bgp(1)
-# are written by hand.
+# lbx-check(1), lbx-check-tls(1) (a .so of lbx-check(1)), lbx-bgp(1) and
+# lbx-vrrp(1) are written by hand.
 man:
 	@set -e; rm -rf dist/man; mkdir -p dist/man; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	CGO_ENABLED=0 $(GO) build -trimpath -tags lbxdocs -ldflags "-X main.version=$(LBX_VERSION)" -o "$$tmp/lbx" ./cmd/lbx; \
 	"$$tmp/lbx" gen-docs --man-dir dist/man >/dev/null
-	cp packaging/lbx-check.1 packaging/lbx-check-tls.1 packaging/lbx-bgp.1 dist/man/
+	cp packaging/lbx-check.1 packaging/lbx-check-tls.1 packaging/lbx-bgp.1 packaging/lbx-vrrp.1 dist/man/
 	$(GO) run ./internal/schema/gen -man dist/man/lbx.yaml.5
 
 completions: build
@@ -181,7 +183,7 @@ completions: build
 install: build man completions
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(SCHEMADIR)
-	install -m 0755 bin/lbx bin/lbx-check bin/lbx-check-tls bin/lbx-bgp $(DESTDIR)$(BINDIR)/
+	install -m 0755 bin/lbx bin/lbx-check bin/lbx-check-tls bin/lbx-bgp bin/lbx-vrrp $(DESTDIR)$(BINDIR)/
 	install -m 0644 schema/lbx.schema.json $(DESTDIR)$(SCHEMADIR)/
 	{ echo '# lbx.service: lbx watch under systemd, installed from lbx'"'"'s examples/lbx.service.'; \
 	  echo '# Extra flags: LBX_OPTS in /etc/default/lbx. Other changes: systemctl edit lbx.'; echo; \
@@ -193,7 +195,7 @@ install: build man completions
 	install -m 0644 dist/completions/lbx.fish $(DESTDIR)$(FISHCOMPDIR)/lbx.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/lbx $(DESTDIR)$(BINDIR)/lbx-check $(DESTDIR)$(BINDIR)/lbx-check-tls $(DESTDIR)$(BINDIR)/lbx-bgp \
+	rm -f $(DESTDIR)$(BINDIR)/lbx $(DESTDIR)$(BINDIR)/lbx-check $(DESTDIR)$(BINDIR)/lbx-check-tls $(DESTDIR)$(BINDIR)/lbx-bgp $(DESTDIR)$(BINDIR)/lbx-vrrp \
 		$(DESTDIR)$(UNITDIR)/lbx.service \
 		$(DESTDIR)$(MANDIR)/man1/lbx.1.gz $(DESTDIR)$(MANDIR)/man1/lbx-*.1.gz $(DESTDIR)$(MANDIR)/man5/lbx.yaml.5.gz \
 		$(DESTDIR)$(BASHCOMPDIR)/lbx $(DESTDIR)$(ZSHCOMPDIR)/_lbx $(DESTDIR)$(FISHCOMPDIR)/lbx.fish \

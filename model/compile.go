@@ -229,23 +229,33 @@ func CompileNetwork(m *Model, f Facts) *Desired {
 	}
 	for _, in := range m.VRRPInstances {
 		master := f.VRRP != nil && f.VRRP[in.Name] == "MASTER"
-		for _, list := range [][]*VirtualAddress{in.VirtualAddresses, in.VirtualAddressesExcluded} {
-			for _, a := range list {
-				iface := a.Interface
-				if iface == "" {
-					iface = in.Interface
-				}
-				st := toAddress(iface, a.Address, a.Label, a.Scope, "vrrp "+in.Name)
-				if f.VRRP == nil {
-					d.VRRPAddresses = append(d.VRRPAddresses, st)
-				} else if master {
-					d.State.Addresses[st.Key] = st
-				}
+		for _, st := range in.HeldAddresses() {
+			if f.VRRP == nil {
+				d.VRRPAddresses = append(d.VRRPAddresses, st)
+			} else if master {
+				d.State.Addresses[st.Key] = st
 			}
 		}
 	}
 	compileRoutes(d, m, f)
 	return d
+}
+
+// HeldAddresses are the addresses the instance holds while MASTER: its
+// virtual addresses, then its excluded ones, on its interface unless
+// they name another.
+func (in *VRRPInstance) HeldAddresses() []state.Address {
+	var out []state.Address
+	for _, list := range [][]*VirtualAddress{in.VirtualAddresses, in.VirtualAddressesExcluded} {
+		for _, a := range list {
+			iface := a.Interface
+			if iface == "" {
+				iface = in.Interface
+			}
+			out = append(out, toAddress(iface, a.Address, a.Label, a.Scope, "vrrp "+in.Name))
+		}
+	}
+	return out
 }
 
 // CompileSyncDaemons is the IPVS connection sync daemon the model wants,

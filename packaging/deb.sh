@@ -43,7 +43,7 @@ install -m 0644 examples/*.yaml "$doc/examples/"
 sed -i 's|\$schema=\.\./schema/lbx\.schema\.json|$schema=/usr/share/lbx/lbx.schema.json|' "$doc"/examples/*.yaml "$root/etc/lbx/lbx.yaml"
 install -m 0644 $pkg/copyright "$doc/copyright"
 # Every Go module linked in must be named in the copyright file.
-missing=$(go version -m "$root/usr/bin/lbx" "$root/usr/bin/lbx-check" "$root/usr/bin/lbx-check-tls" "$root/usr/bin/lbx-bgp" | awk '$1 == "dep" {print $2}' | sort -u |
+missing=$(go version -m "$root/usr/bin/lbx" "$root/usr/bin/lbx-check" "$root/usr/bin/lbx-check-tls" "$root/usr/bin/lbx-bgp" "$root/usr/bin/lbx-vrrp" | awk '$1 == "dep" {print $2}' | sort -u |
 	while read -r m; do grep -qF "$m/*" $pkg/copyright || echo "$m"; done)
 if [ -n "$missing" ]; then
 	echo "deb: $pkg/copyright does not name these linked Go modules (add them with their license):" $missing >&2

@@ -183,14 +183,17 @@ type Daemon struct {
 	Counters Counters
 	insts    []*inst
 	byName   map[string]*inst
-	groups   []*fsm.Group
-	groupOf  map[*fsm.Machine]*fsm.Group
-	links    map[string]*link
-	vrids    map[*link]map[uint8]*inst
-	rx       chan rxPacket
-	track    chan trackEvent
-	addrs    chan addrEvent
-	notifyq  *scriptq.Queue
+	// primaries are the links' source addresses while setup runs (nil
+	// otherwise): read once per link, not once per instance.
+	primaries map[*link]primaryRead
+	groups    []*fsm.Group
+	groupOf   map[*fsm.Machine]*fsm.Group
+	links     map[string]*link
+	vrids     map[*link]map[uint8]*inst
+	rx        chan rxPacket
+	track     chan trackEvent
+	addrs     chan addrEvent
+	notifyq   *scriptq.Queue
 	// beat is the event loop's last turn (UnixNano), for Alive.
 	beat atomic.Int64
 	// srcRetry: links whose addresses could not be read, and when to
@@ -355,7 +358,21 @@ func (d *Daemon) sourceOf(c *Instance, l *link) (netip.Addr, error) {
 	if c.McastSrc.IsValid() {
 		return c.McastSrc, nil
 	}
-	return l.primary(d.virtual)
+	if d.primaries == nil {
+		return l.primary(d.virtual)
+	}
+	r, ok := d.primaries[l]
+	if !ok {
+		r.addr, r.err = l.primary(d.virtual)
+		d.primaries[l] = r
+	}
+	return r.addr, r.err
+}
+
+// primaryRead is a link's source address as setup read it.
+type primaryRead struct {
+	addr netip.Addr
+	err  error
 }
 
 // virtual reports whether a is a virtual address of any instance: never a
@@ -602,6 +619,10 @@ func (d *Daemon) setup() error {
 	for name, s := range d.cfg.Scripts {
 		d.known[scriptKey(name)] = s.assumedUp()
 	}
+	// Each link's addresses are read once for all its instances (a
+	// netlink dump each: 100 instances on one link read it 100 times).
+	d.primaries = map[*link]primaryRead{}
+	defer func() { d.primaries = nil }()
 	for _, c := range d.cfg.Instances {
 		in, err := d.newInst(c, now)
 		if err != nil {

@@ -9,8 +9,8 @@ import (
 	"github.com/lbx-dev/lbx/vrrpd/vrrptest"
 )
 
-// TestAddressEventReadsLinkOnce: an address event on a link reads its
-// addresses once, whatever the number of instances there. Each read is a
+// TestAddressEventReadsLinkOnce: the start, and an address event on a
+// link, read its addresses once, whatever the number of instances there. Each read is a
 // dump of the namespace's addresses, and n instances going MASTER make n
 // events: one read per instance made 100 instances allocate 38 MB at start.
 func TestAddressEventReadsLinkOnce(t *testing.T) {
@@ -22,11 +22,15 @@ func TestAddressEventReadsLinkOnce(t *testing.T) {
 				fmt.Fprintf(&y, "  - {name: VI_%d, interface: eth0, virtual_router_id: %d, version: 3, advert_int: 1s, virtual_addresses: [{address: 10.9.0.%d/32}]}\n", i, i, i)
 			}
 			r := start(t, config(t, y.String()), nil)
-			// The start's reads first: one per instance (its source),
-			// then the link watcher's first report, which comes on its own.
-			r.awaitEvents(vrrptest.Addrs, "eth0", n+1)
+			// The start's reads first: one for every instance's source
+			// (the link's, read once), then the link watcher's first
+			// report, which comes on its own.
+			r.awaitEvents(vrrptest.Addrs, "eth0", 2)
 			r.sync()
 			before := len(r.events(vrrptest.Addrs, "eth0"))
+			if before != 2 {
+				t.Errorf("%d instances: %d reads of eth0's addresses at start, want 2 (their source, the watcher's report)", n, before)
+			}
 			r.net.SetAddrs("eth0", own, netip.MustParseAddr("10.0.0.9"))
 			r.awaitEvents(vrrptest.Addrs, "eth0", before+1)
 			r.sync()

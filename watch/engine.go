@@ -41,6 +41,11 @@ import (
 // for every change and never two writers.
 type engine struct {
 	log *slog.Logger
+	// resumed are the instances started as MASTER because they were in
+	// the process before (Options.ResumeMasters) and still INIT: vrrpd's
+	// reconcile before its start must not take their addresses away for
+	// the moment until they are MASTER again. Reconcile only.
+	resumed map[string]bool
 	// scriptUser runs quorum and real server notify scripts (the
 	// model's default script user; a reload may change it).
 	scriptUser atomic.Pointer[script.User]
@@ -219,14 +224,20 @@ func (e *engine) claimDeclared(declared plan.Owned) error {
 // and a master killed with -9 left them there. The first reconcile would
 // delete them too, but it makes the whole model first (seconds for
 // thousands of addresses), while a peer is already master with the same
-// address. Failures are logged: that reconcile tries again.
-func (e *engine) releaseStaleVIPs(ctx context.Context) {
+// address. Failures are logged: that reconcile tries again. The
+// addresses of resumed instances (Options.ResumeMasters) stay.
+func (e *engine) releaseStaleVIPs(ctx context.Context, resumed []string) {
 	live, err := e.k.ReadNetwork(ctx)
 	if err != nil {
 		e.log.Warn("reading addresses for stale VRRP addresses", "err", err)
 		return
 	}
-	vips := model.Compile(e.m, model.Facts{}).VRRPAddresses
+	var vips []state.Address
+	for _, in := range e.m.VRRPInstances {
+		if !slices.Contains(resumed, in.Name) { // MASTER in the process before
+			vips = append(vips, in.HeldAddresses()...)
+		}
+	}
 	stale := map[state.AddressKey]bool{}
 	for _, a := range vips {
 		stale[a.Key] = true
@@ -304,6 +315,7 @@ func (e *engine) kickMissed() {
 // and return only when the kernel has the addresses, so that the daemon's
 // gratuitous ARP follows the address.
 func (e *engine) Reconcile(ctx context.Context, states map[string]string) error {
+	states = e.resumedAsMaster(states)
 	e.mu.Lock()
 	if !maps.Equal(e.vrrp, states) {
 		e.factsGen++
@@ -323,6 +335,23 @@ func (e *engine) Reconcile(ctx context.Context, states map[string]string) error 
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// resumedAsMaster is states with the resumed instances still INIT taken
+// for MASTER; an instance leaves e.resumed with its first other state.
+func (e *engine) resumedAsMaster(states map[string]string) map[string]string {
+	if len(e.resumed) == 0 {
+		return states
+	}
+	out := maps.Clone(states)
+	for name := range e.resumed {
+		if out[name] == "INIT" {
+			out[name] = "MASTER"
+		} else {
+			delete(e.resumed, name)
+		}
+	}
+	return out
 }
 
 // onHealth applies the checkers' transitions (one batch) to the health

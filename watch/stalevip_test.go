@@ -35,7 +35,7 @@ vrrp_instances:
 	})
 	owner, _ := apply.OpenOwnerRecord(dir, "")
 	e := newEngine(m, "m.yaml", k, owner, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	e.releaseStaleVIPs(context.Background())
+	e.releaseStaleVIPs(context.Background(), nil)
 	got := k.State().Addresses
 	for a, want := range map[string]bool{"10.0.0.1": false, "10.0.0.2": true, "10.0.0.3": false, "10.0.0.9": true} {
 		if _, ok := got[key(a)]; ok != want {

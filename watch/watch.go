@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"maps"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/lbx-dev/lbx/metrics"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/vrrpd"
+	"github.com/lbx-dev/lbx/vrrponly"
 )
 
 // Options configure the daemon.
@@ -63,6 +65,13 @@ type Options struct {
 	// NewChecker makes the health checker; nil: a check.Runner in this
 	// process.
 	NewChecker func(log *slog.Logger) Checker
+	// HandedBack: this process took over from lbx-vrrp, whose reload found
+	// a model that needs the whole engine; the start is that reload (the
+	// status says so, for the lbx apply waiting on it). ResumeMasters are
+	// the instances MASTER there: they start as MASTER, and their
+	// addresses are not taken for stale ones at start.
+	HandedBack    bool
+	ResumeMasters []string
 }
 
 // Checker runs the health checks: a check.Runner in lbx watch's own
@@ -112,6 +121,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	resume(cfg, o.ResumeMasters)
 	// The parse tree behind error positions is most of a large model's
 	// memory and serves only the load that already passed: a resident
 	// daemon lets it go (a reload parses its file afresh).
@@ -131,7 +141,14 @@ func Run(ctx context.Context, o Options) error {
 	defer func() { e.k.Close() }() // the handle in use then: the loop may have reopened it
 
 	// Before the loop, the kernel's only writer, starts.
-	e.releaseStaleVIPs(ctx)
+	e.releaseStaleVIPs(ctx, o.ResumeMasters)
+	if o.HandedBack {
+		e.reloadAt = e.started
+	}
+	e.resumed = map[string]bool{}
+	for _, name := range o.ResumeMasters {
+		e.resumed[name] = true
+	}
 	e.startTable()
 
 	// The writer outlives vrrpd: vrrpd's shutdown reconciles once more to
@@ -187,6 +204,15 @@ func Run(ctx context.Context, o Options) error {
 	e.stop()
 	log.Info("lbx watch stopped")
 	return err
+}
+
+// resume starts the named instances as MASTER (Options.ResumeMasters).
+func resume(cfg *vrrpd.Config, masters []string) {
+	for _, in := range cfg.Instances {
+		if slices.Contains(masters, in.FSM.Name) {
+			in.FSM.InitialMaster = true
+		}
+	}
 }
 
 // claimResources takes, before the kernel is touched, everything that can
@@ -321,7 +347,7 @@ func (e *engine) newVRRP(cfg *vrrpd.Config, statsFile string, log *slog.Logger) 
 		return nil, err
 	}
 	e.daemon = d
-	e.vrrpInfo = func() []statusd.Instance { return instancesOf(d.Instances()) }
+	e.vrrpInfo = func() []statusd.Instance { return vrrponly.InstancesOf(d.Instances()) }
 	e.met.Retain(metricInstances(e.currentModel()), metricReals(e.currentModel()))
 	return d, nil
 }
@@ -581,28 +607,6 @@ func invalidCounts(c map[string]uint64) map[string]uint64 {
 		if reason, ok := strings.CutPrefix(k, "drop_"); ok {
 			out[reason] = v
 		}
-	}
-	return out
-}
-
-func instancesOf(insts []vrrpd.InstanceStatus) []statusd.Instance {
-	var out []statusd.Instance
-	for _, in := range insts {
-		si := statusd.Instance{
-			Name: in.Name, Interface: in.Interface, VRID: in.VRID, State: in.State,
-			Priority: in.Priority, EffectivePriority: in.EffectivePriority,
-			LastTransition: in.LastTransition, LastReason: in.LastReason,
-		}
-		if in.State == "MASTER" {
-			si.MasterSince = in.LastTransition
-		}
-		for _, a := range in.Addresses {
-			si.Addresses = append(si.Addresses, statusd.Address{Address: a.Addr.String(), Held: a.Held, Excluded: a.Excluded})
-		}
-		for _, t := range in.Tracks {
-			si.Tracking = append(si.Tracking, statusd.Track{Kind: t.Kind, Name: t.Name, Up: t.Up, Weight: t.Weight, AppliedWeight: t.Applied, Fault: t.Fault})
-		}
-		out = append(out, si)
 	}
 	return out
 }

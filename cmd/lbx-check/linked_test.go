@@ -14,6 +14,8 @@ import (
 // plain check settings in lbx watch, check/checkmodel); crypto/tls, with
 // x509, is linked by lbx-check-tls alone, which runs the ssl_get checks
 // (lbx serves its metrics without net/http, which would bring it back).
+// lbx-vrrp, lbx watch for a model of VRRP alone, links no model, planner
+// or IPVS.
 func TestLinksOnlyWhatItRuns(t *testing.T) {
 	const lbx = "github.com/lbx-dev/lbx/"
 	for _, bin := range []struct {
@@ -26,6 +28,12 @@ func TestLinksOnlyWhatItRuns(t *testing.T) {
 		{"lbx-check-tls",
 			[]string{lbx + "check", lbx + "checkproc", "crypto/tls", lbx + "check/tlsclient"},
 			[]string{lbx + "model", "gopkg.in/yaml.v3", "github.com/spf13/cobra"}},
+		// lbx watch for a model of VRRP alone: the model is compiled
+		// by lbx (package vrrponly).
+		{"lbx-vrrp",
+			[]string{lbx + "vrrpd", lbx + "vrrponly", lbx + "internal/statusd", lbx + "ownership"},
+			[]string{lbx + "model", "gopkg.in/yaml.v3", "github.com/spf13/cobra", "github.com/spf13/pflag", lbx + "plan", lbx + "apply",
+				lbx + "kernel", "github.com/moby/ipvs", lbx + "check", lbx + "metrics", lbx + "watch", "crypto/tls", "net/http"}},
 		{"lbx",
 			[]string{lbx + "check", lbx + "metrics", lbx + "vrrpd"},
 			[]string{"crypto/tls", "crypto/x509", "net/http", lbx + "check/tlsclient"}},

@@ -9,20 +9,25 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lbx-dev/lbx/checkproc"
 	"github.com/lbx-dev/lbx/cmd/lbx/internal/ops"
+	"github.com/lbx-dev/lbx/internal/buildinfo"
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/footprint"
 	"github.com/lbx-dev/lbx/internal/paths"
+	"github.com/lbx-dev/lbx/model"
+	"github.com/lbx-dev/lbx/vrrpd"
 	"github.com/lbx-dev/lbx/watch"
 )
 
 func init() {
-	var file, node, stateDir, runDir, statsFile, metricsAddr, statusSocket, checker string
+	var file, node, stateDir, runDir, statsFile, metricsAddr, statusSocket, checker, engine, resumeMasters string
+	var vrrpSpec bool
 	c := &cobra.Command{
 		Use:   "watch -f FILE",
 		Short: "Stay resident: VRRP, health checks, and the kernel kept at the model (foreground)",
@@ -64,6 +69,12 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 			if file == "" {
 				return errors.New("give the model with -f FILE")
 			}
+			if vrrpSpec {
+				return printVRRPSpec(file, node)
+			}
+			if engine != "auto" && engine != "full" {
+				return fmt.Errorf("--engine %q: want auto or full", engine)
+			}
 			if n := cli.DaemonProcs(os.Getenv); n > 0 {
 				runtime.GOMAXPROCS(n)
 			}
@@ -102,6 +113,14 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 					return err
 				}
 			}
+			if engine == "auto" {
+				why, err := execVRRPProcess(m, file, cmp.Or(name, node), vrrpArgs{stateDir: stateDir, netnsID: netnsID, lock: lockPath,
+					statusSocket: statusSocket, statsFile: statsFile, metricsAddr: metricsAddr})
+				if err != nil {
+					return err
+				}
+				slog.Info("lbx watch runs its whole engine", "why", why)
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			hup := make(chan os.Signal, 1)
@@ -119,6 +138,7 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 				Model: m, File: file, Node: cmp.Or(name, node), StateDir: stateDir, StatsFile: statsFile,
 				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: lockPath, NetnsID: netnsID,
 				Reload: reload, Version: version, NewChecker: newChecker,
+				HandedBack: cmd.Flags().Changed("resume-masters"), ResumeMasters: splitList(resumeMasters),
 			})
 		},
 	}
@@ -130,6 +150,11 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 	c.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9650); off when empty")
 	c.Flags().StringVar(&statusSocket, "status-socket", paths.HostStatusSocket, "unix socket `lbx status` reads (default: lbx.sock in --run-dir, suffixed by namespace inside `ip netns exec`); empty to disable")
 	c.Flags().StringVar(&checker, "checker", "auto", "where health checks run: process (lbx-check, a child process, as keepalived's checker), inline (in lbx watch itself; no ssl_get, which needs lbx-check-tls) or auto (process when lbx-check is next to lbx or on PATH)")
+	c.Flags().StringVar(&engine, "engine", "auto", "auto: a model of VRRP alone runs in lbx-vrrp (next to lbx, or on PATH), a leaner process, in lbx watch's place (same PID); full: always lbx watch's whole engine")
+	c.Flags().BoolVar(&vrrpSpec, "vrrp-spec", false, "print the model compiled for lbx-vrrp as JSON and exit (lbx-vrrp's reload runs it)")
+	c.Flags().StringVar(&resumeMasters, "resume-masters", "", "lbx-vrrp hands a reloaded model back: the instances to start as MASTER, comma-separated")
+	c.Flags().MarkHidden("vrrp-spec")
+	c.Flags().MarkHidden("resume-masters")
 	addCommand(c)
 }
 
@@ -177,4 +202,72 @@ func checkerOf(mode string, find func() (string, error)) (func(*slog.Logger) wat
 		opts.Logger = log
 		return checkproc.NewLazy(opts)
 	}, nil
+}
+
+// vrrpArgs are lbx watch's settings that lbx-vrrp takes over.
+type vrrpArgs struct {
+	stateDir, netnsID, lock, statusSocket, statsFile, metricsAddr string
+}
+
+// execVRRPProcess executes lbx-vrrp in this process's place when the
+// model is VRRP alone (package vrrponly); otherwise it returns why not.
+// An error stops the start (the model does not pass Preflight).
+func execVRRPProcess(m *model.Model, file, node string, a vrrpArgs) (why string, err error) {
+	if why := watch.NeedsWholeEngine(m); why != "" {
+		return why, nil
+	}
+	if a.metricsAddr != "" {
+		return "--metrics-addr: lbx-vrrp serves no metrics", nil
+	}
+	if owns, err := watch.OwnsServices(a.stateDir, a.netnsID); err != nil || owns {
+		return "the ownership record holds IPVS services, which the whole engine removes", err
+	}
+	build := buildinfo.This(version)
+	path, err := watch.FindVRRPProcess(build)
+	if err != nil {
+		return err.Error(), nil
+	}
+	cfg, _, err := watch.Preflight(m, slog.Default())
+	if err != nil {
+		return "", err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "lbx's own path is unknown: " + err.Error(), nil
+	}
+	args := []string{"--state-dir", a.stateDir, "--netns-id", a.netnsID, "--lock", a.lock, "--status-socket", a.statusSocket,
+		"--stats-file", a.statsFile, "--log-level", logLevel, "--log-format", logFormat, "--", self}
+	args = append(args, os.Args[1:]...)
+	spec, err := watch.VRRPOnlySpec(m, cfg, file, node, build)
+	if err != nil {
+		return "", err
+	}
+	return "", watch.ExecVRRPProcess(path, spec, args)
+}
+
+// printVRRPSpec prints the model's spec for lbx-vrrp (a reload of it).
+func printVRRPSpec(file, node string) error {
+	m, name, err := ops.LoadView(file, node)
+	if err != nil {
+		return err
+	}
+	var cfg *vrrpd.Config
+	if watch.NeedsWholeEngine(m) == "" {
+		if cfg, _, err = watch.Preflight(m, slog.Default()); err != nil {
+			return err
+		}
+	}
+	spec, err := watch.VRRPOnlySpec(m, cfg, file, cmp.Or(name, node), buildinfo.This(version))
+	if err != nil {
+		return err
+	}
+	return spec.Write(os.Stdout)
+}
+
+// splitList splits a comma-separated flag value; "" is none.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }

@@ -100,3 +100,40 @@ func DeletePromoting(a state.Address, in func(func() error) error, del func() er
 	}
 	return delErr
 }
+
+// Index is the index of the interface name, read by ioctl: netlink's
+// LinkByName and net.InterfaceByName decode a dump of links instead,
+// which a VRRP process pays at every address change. An error wrapping
+// unix.ENODEV means there is no such interface.
+func Index(name string) (int, error) {
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return 0, fmt.Errorf("interface %s: %w", name, err)
+	}
+	if err := ioctl(unix.SIOCGIFINDEX, ifr); err != nil {
+		return 0, fmt.Errorf("interface %s: %w", name, err)
+	}
+	return int(ifr.Uint32()), nil
+}
+
+// Name is the name of the interface of index, read by ioctl (as Index).
+func Name(index int) (string, error) {
+	ifr, err := unix.NewIfreq("")
+	if err != nil {
+		return "", err
+	}
+	ifr.SetUint32(uint32(index))
+	if err := ioctl(unix.SIOCGIFNAME, ifr); err != nil {
+		return "", fmt.Errorf("interface %d: %w", index, err)
+	}
+	return ifr.Name(), nil
+}
+
+func ioctl(req uint, ifr *unix.Ifreq) error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.IoctlIfreq(fd, req, ifr)
+}

@@ -1,6 +1,7 @@
 package netaddr
 
 import (
+	"errors"
 	"net/netip"
 	"testing"
 
@@ -35,5 +36,20 @@ func TestScopeNames(t *testing.T) {
 	}
 	if got := ScopeName(77); got != "77" {
 		t.Errorf("ScopeName(77) = %q, want the number", got)
+	}
+}
+
+// TestIndexAndName: the loopback, which every namespace has, by name and
+// index; a name no interface has.
+func TestIndexAndName(t *testing.T) {
+	i, err := Index("lo")
+	if err != nil || i <= 0 {
+		t.Fatalf("Index(lo) = %d, %v", i, err)
+	}
+	if name, err := Name(i); err != nil || name != "lo" {
+		t.Errorf("Name(%d) = %q, %v, want lo", i, name, err)
+	}
+	if _, err := Index("lbx-no-such0"); !errors.Is(err, unix.ENODEV) {
+		t.Errorf("Index of a missing interface: %v, want ENODEV", err)
 	}
 }

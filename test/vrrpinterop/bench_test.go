@@ -313,7 +313,7 @@ func mib(kib int) float64 { return float64(kib) / 1024 }
 // shippedBin is lbx as make build makes it (static, -trimpath), the
 // build operators run; lbxBin may be a race or cgo build.
 func shippedBin(b *testing.B) string {
-	return filepath.Join(testkit.Binaries(b, "./cmd/lbx"), "lbx")
+	return filepath.Join(testkit.Binaries(b, "./cmd/lbx", "./cmd/lbx-vrrp"), "lbx")
 }
 
 // BenchmarkBackupCPU: the CPU a backup spends following a master of 100

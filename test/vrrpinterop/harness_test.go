@@ -36,11 +36,13 @@ func TestMain(m *testing.M) {
 	// Other packages may be mid-edit: retry the build for a while.
 	var out []byte
 	for try := 0; try < 10; try++ {
-		args := []string{"build", "-o", lbxBin}
+		// lbx-vrrp beside lbx: lbx watch runs a model of VRRP alone in
+		// it (package vrrponly), as an installed lbx does.
+		args := []string{"build", "-o", dir + "/"}
 		if os.Getenv("LBX_RACE") == "1" {
 			args = append(args, "-race") // run the routers under the race detector
 		}
-		cmd := exec.Command("go", append(args, "./cmd/lbx")...)
+		cmd := exec.Command("go", append(args, "./cmd/lbx", "./cmd/lbx-vrrp")...)
 		cmd.Dir = "../.."
 		if out, err = cmd.CombinedOutput(); err == nil {
 			break
@@ -48,7 +50,7 @@ func TestMain(m *testing.M) {
 		time.Sleep(5 * time.Second)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "go build ./cmd/lbx: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "go build ./cmd/lbx ./cmd/lbx-vrrp: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := testkit.Main(func() int { return nstest.MainGuardingHostDirs(m) })

@@ -1,0 +1,157 @@
+package vrrponly
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/lbx-dev/lbx/kernel/netaddr"
+	"github.com/lbx-dev/lbx/state"
+)
+
+// addrKernel is the kernel's addresses as the reconcile reads and changes
+// them; netlinkKernel is the real one.
+type addrKernel interface {
+	Read(ctx context.Context) (map[state.AddressKey]state.Address, error)
+	Add(ctx context.Context, a state.Address) error
+	// Delete deletes a; keeps: with promote_secondaries set for the
+	// delete. An address already gone is no error.
+	Delete(ctx context.Context, a state.Address, keeps bool) error
+}
+
+type netlinkKernel struct{}
+
+// Read lists every link's addresses (one dump), naming links by ioctl
+// rather than by a dump of links, which is most of what a read would
+// allocate. A dump a concurrent change interrupted is read again.
+func (netlinkKernel) Read(context.Context) (map[state.AddressKey]state.Address, error) {
+	var addrs []netlink.Addr
+	var err error
+	for try := 0; try < 5; try++ {
+		if addrs, err = netlink.AddrList(nil, netlink.FAMILY_ALL); !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read addresses: %w", err)
+	}
+	names := map[int]string{}
+	out := make(map[state.AddressKey]state.Address, len(addrs))
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok {
+			continue
+		}
+		iface, ok := names[a.LinkIndex]
+		if !ok {
+			// A link gone since the dump: its addresses went with it.
+			iface, _ = netaddr.Name(a.LinkIndex)
+			names[a.LinkIndex] = iface
+		}
+		if iface == "" {
+			continue
+		}
+		ip = ip.Unmap()
+		label := a.Label
+		if label == iface {
+			label = "" // the kernel reports the interface name as the default label
+		}
+		ones, _ := a.Mask.Size()
+		key := state.AddressKey{Interface: iface, Addr: ip}
+		out[key] = state.Address{Key: key, Bits: ones, Label: label, Scope: netaddr.ScopeName(a.Scope),
+			Secondary: ip.Is4() && a.Flags&unix.IFA_F_SECONDARY != 0}
+	}
+	return out, nil
+}
+
+// link is the interface name as netlink's address calls take it.
+func link(name string) (netlink.Link, error) {
+	i, err := netaddr.Index(name)
+	if err != nil {
+		return nil, err
+	}
+	return &netlink.Device{LinkAttrs: netlink.LinkAttrs{Name: name, Index: i}}, nil
+}
+
+func (netlinkKernel) Add(_ context.Context, a state.Address) error {
+	l, err := link(a.Key.Interface)
+	if err != nil {
+		return fmt.Errorf("add address %s: %w", a.Prefix(), err)
+	}
+	if err := netlink.AddrAdd(l, netaddr.Of(a)); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("add address %s to %s: %w", a.Prefix(), a.Key.Interface, err)
+	}
+	return nil
+}
+
+func (netlinkKernel) Delete(_ context.Context, a state.Address, keeps bool) error {
+	del := func() error {
+		l, err := link(a.Key.Interface)
+		if errors.Is(err, unix.ENODEV) {
+			return nil // the interface is gone, and its addresses with it
+		} else if err != nil {
+			return err
+		}
+		err = netlink.AddrDel(l, netaddr.Of(a))
+		if errors.Is(err, unix.EADDRNOTAVAIL) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENODEV) {
+			return nil
+		}
+		return err
+	}
+	var err error
+	if keeps {
+		err = netaddr.DeletePromoting(a, func(f func() error) error { return f() }, del)
+		if errors.Is(err, fs.ErrNotExist) {
+			err = nil // the interface is gone
+		}
+	} else {
+		err = del()
+	}
+	if err != nil {
+		return fmt.Errorf("delete address %s from %s: %w", a.Prefix(), a.Key.Interface, err)
+	}
+	return nil
+}
+
+// watchAddresses calls kick for every address notification about an
+// address concerns says is of interest (lbx's own changes come back too;
+// the reconcile they ask for is a cheap no-op), and once more after a
+// lost subscription, whose changes went unnotified. It returns when ctx
+// ends, or when notifications are unavailable (the resync still runs).
+func watchAddresses(ctx context.Context, concerns func(netip.Addr) bool, kick func(), warn func(error)) {
+	for ctx.Err() == nil {
+		ch := make(chan netlink.AddrUpdate, 64)
+		done := make(chan struct{})
+		if err := netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{}); err != nil {
+			warn(err)
+			return
+		}
+		for open := true; open; {
+			select {
+			case <-ctx.Done():
+				close(done)
+				return
+			case u, ok := <-ch:
+				if !ok {
+					open = false
+					break
+				}
+				if a, ok := netip.AddrFromSlice(u.LinkAddress.IP); ok && concerns(a.Unmap()) {
+					kick()
+				}
+			}
+		}
+		close(done)
+		kick()
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
