@@ -89,6 +89,8 @@ type daemon struct {
 	reloadAt  time.Time
 	reloadErr string
 	last      *statusd.Reconcile
+	// statusSent is the last STATUS= line given to systemd.
+	statusSent string
 }
 
 type syncReq struct {
@@ -289,11 +291,22 @@ func (d *daemon) loop(ctx context.Context) {
 		} else {
 			backoff = 100 * time.Millisecond
 		}
+		d.sendStatus()
 		if i := d.resync(); i != interval {
 			interval = i
 			resync.Reset(i)
 		}
 		d.hb.Beat()
+	}
+}
+
+// sendStatus gives systemd the VRRP states (STATUS=) when they changed.
+func (d *daemon) sendStatus() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if line := StatusLine(d.states); line != d.statusSent {
+		d.statusSent = line
+		sdnotify.Status(line)
 	}
 }
 
@@ -439,6 +452,12 @@ func (d *daemon) reload(ctx context.Context) {
 	footprint.Settle()
 }
 
+// StatusLine is the VRRP states as systemd's STATUS= shows them: "1/2
+// VRRP MASTER".
+func StatusLine(states map[string]string) string {
+	return fmt.Sprintf("%d/%d VRRP MASTER", len(masters(states)), len(states))
+}
+
 // masters names the instances MASTER in states.
 func masters(states map[string]string) []string {
 	var out []string
@@ -461,6 +480,10 @@ func (d *daemon) notifySystemd(ctx, loopCtx context.Context) {
 		select {
 		case <-d.ready:
 			sdnotify.Ready()
+			// The loop sent it before READY; systemd shows it from now.
+			d.mu.Lock()
+			sdnotify.Status(d.statusSent)
+			d.mu.Unlock()
 			footprint.Settle()
 		case <-loopCtx.Done():
 		}

@@ -31,6 +31,7 @@ import (
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 	"github.com/lbx-dev/lbx/vrrpd"
+	"github.com/lbx-dev/lbx/vrrponly"
 	"github.com/lbx-dev/lbx/watch/lvsrules"
 )
 
@@ -786,13 +787,7 @@ func vrrpReply(err error) error {
 func statusLine(vrrp map[string]string, health map[model.RealID]model.Health) string {
 	var parts []string
 	if len(vrrp) > 0 {
-		n := 0
-		for _, st := range vrrp {
-			if st == "MASTER" {
-				n++
-			}
-		}
-		parts = append(parts, fmt.Sprintf("%d/%d VRRP MASTER", n, len(vrrp)))
+		parts = append(parts, vrrponly.StatusLine(vrrp))
 	}
 	if len(health) > 0 {
 		n := 0

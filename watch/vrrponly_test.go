@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -134,5 +137,58 @@ func TestVRRPOnlySpecOfAWholeModel(t *testing.T) {
 	spec.Write(&b)
 	if got, err := vrrponly.ReadSpec(&b); err != nil || !strings.Contains(got.Full, "static") {
 		t.Errorf("ReadSpec = %+v, %v", got, err)
+	}
+}
+
+// TestResumedAsMaster: an instance lbx-vrrp handed back as MASTER keeps
+// its addresses through vrrpd's reconcile before its start (INIT there),
+// and only until its first other state.
+func TestResumedAsMaster(t *testing.T) {
+	e := &engine{resumed: map[string]bool{"VI_1": true}}
+	steps := []struct{ in, want map[string]string }{
+		{map[string]string{"VI_1": "INIT", "VI_2": "INIT"}, map[string]string{"VI_1": "MASTER", "VI_2": "INIT"}},
+		{map[string]string{"VI_1": "MASTER", "VI_2": "BACKUP"}, map[string]string{"VI_1": "MASTER", "VI_2": "BACKUP"}},
+		// A later INIT (a reload's new instance of that name) is INIT.
+		{map[string]string{"VI_1": "INIT", "VI_2": "BACKUP"}, map[string]string{"VI_1": "INIT", "VI_2": "BACKUP"}},
+	}
+	for i, s := range steps {
+		if got := e.resumedAsMaster(s.in); !maps.Equal(got, s.want) {
+			t.Errorf("step %d: %v, want %v", i, got, s.want)
+		}
+	}
+	if s := map[string]string{"VI_1": "INIT"}; e.resumedAsMaster(s)["VI_1"] != "INIT" || s["VI_1"] != "INIT" {
+		t.Error("the states given were changed")
+	}
+}
+
+// TestFindVRRPProcess: lbx-vrrp is taken only when it is lbx's build; an
+// older one (a half-done upgrade) or one that does not answer is refused
+// with what to do, and lbx watch then runs its whole engine.
+func TestFindVRRPProcess(t *testing.T) {
+	build := buildinfo.This("v1")
+	want, _ := json.Marshal(build)
+	for _, tc := range []struct{ name, script, wantErr string }{
+		{"same build", "echo '" + string(want) + "'", ""},
+		{"another build", `echo '{"version":"v0"}'`, "not the same build"},
+		{"no answer", "exit 3", "--build"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, VRRPBinary), []byte("#!/bin/sh\n"+tc.script+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("PATH", dir)
+			path, err := FindVRRPProcess(build)
+			switch {
+			case tc.wantErr == "" && (err != nil || path != filepath.Join(dir, VRRPBinary)):
+				t.Errorf("FindVRRPProcess = %q, %v", path, err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("FindVRRPProcess error %v, want one with %q", err, tc.wantErr)
+			}
+		})
+	}
+	t.Setenv("PATH", t.TempDir())
+	if _, err := FindVRRPProcess(build); err == nil || !strings.Contains(err.Error(), "neither next to lbx nor on PATH") {
+		t.Errorf("without lbx-vrrp: %v", err)
 	}
 }

@@ -43,16 +43,18 @@ const brokenModel = "version: 1\nbogus_key: 1\n"
 
 func TestMain(m *testing.M) { os.Exit(testkit.Main(m.Run)) }
 
-// buildLBX puts lbx and its checker process, lbx-check, in dir: a
-// prebuilt lbx (LBX_SYSTEMD_BIN, lbx-check next to it) or one built from
-// this tree.
+// buildLBX puts lbx, its checker process lbx-check and lbx-vrrp (which
+// runs the test's model of VRRP alone in lbx watch's place) in dir, as
+// the package installs them: a prebuilt lbx (LBX_SYSTEMD_BIN, the others
+// next to it) or one built from this tree.
 func buildLBX(t *testing.T, dir string) {
 	t.Helper()
 	lbx := os.Getenv("LBX_SYSTEMD_BIN")
 	if lbx == "" {
-		lbx = filepath.Join(testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check"), "lbx")
+		lbx = filepath.Join(testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-vrrp"), "lbx")
 	}
-	for name, from := range map[string]string{"lbx": lbx, "lbx-check": filepath.Join(filepath.Dir(lbx), "lbx-check")} {
+	for _, name := range []string{"lbx", "lbx-check", "lbx-vrrp"} {
+		from := filepath.Join(filepath.Dir(lbx), name)
 		b, err := os.ReadFile(from)
 		if err != nil {
 			t.Fatal(err)
@@ -217,6 +219,11 @@ func TestSystemdUnit(t *testing.T) {
 			t.Fatalf("after start: %v", s)
 		}
 		mainPID = s["MainPID"]
+		// A model of VRRP alone: lbx watch runs it in lbx-vrrp, in its
+		// own place (the main PID systemd watches).
+		if comm := strings.TrimSpace(c.must("cat", "/proc/"+mainPID+"/comm")); comm != "lbx-vrrp" {
+			t.Errorf("the main process runs %s, want lbx-vrrp", comm)
+		}
 		// The model checks no real server (this kernel has no IPVS), so
 		// lbx watch starts no checker process: lbx-check (or lbx-check-tls)
 		// starts with the first checked real server (checkproc.Lazy; the VM
@@ -369,7 +376,7 @@ func TestSystemdUnit(t *testing.T) {
 			t.Errorf("after stop: %v (want inactive, result success, exit status 0)", s)
 		}
 		c.waitJournal(regexp.MustCompile(`Got notification message from PID `+mainPID+` \(STOPPING=1\)`), from, 5*time.Second)
-		if out, err := c.in("sh", "-c", "grep -lx 'lbx\\|lbx-check\\|lbx-check-tls' /proc/[0-9]*/comm"); err == nil {
+		if out, err := c.in("sh", "-c", "grep -lx 'lbx\\|lbx-check\\|lbx-check-tls\\|lbx-vrrp' /proc/[0-9]*/comm"); err == nil {
 			t.Errorf("lbx processes left after stop: %s", out)
 		}
 		t.Logf("systemctl stop took %v", took.Round(time.Millisecond))
