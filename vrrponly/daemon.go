@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lbx-dev/lbx/internal/buildinfo"
 	"github.com/lbx-dev/lbx/internal/footprint"
 	"github.com/lbx-dev/lbx/internal/onewriter"
 	"github.com/lbx-dev/lbx/internal/paths"
@@ -43,6 +44,9 @@ import (
 // Options configure the process.
 type Options struct {
 	Spec *Spec
+	// Build is this program's build: a reload's spec of another (lbx
+	// upgraded under the daemon) is handed to the new lbx watch.
+	Build buildinfo.Build
 	// StateDir holds the ownership record; NetnsID names the network
 	// namespace's record (paths.NetnsID), as lbx watch's options.
 	StateDir, NetnsID string
@@ -369,7 +373,7 @@ func (d *daemon) reconcile(ctx context.Context) error {
 				gone.Addresses[k] = true
 			}
 		}
-		if err := d.record.Release(gone); err != nil {
+		if err := d.release(gone); err != nil {
 			errs = append(errs, err)
 		}
 		return errors.Join(errs...)
@@ -386,6 +390,16 @@ func (d *daemon) reconcile(ctx context.Context) error {
 	d.last = rec
 	d.mu.Unlock()
 	return err
+}
+
+// release forgets gone in the ownership record, but for what the model in
+// force now declares: a reload may have claimed it since the reconcile
+// took its snapshot (claims and the swap happen under d.mu).
+func (d *daemon) release(gone ownership.Keys) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	maps.DeleteFunc(gone.Addresses, func(k state.AddressKey, _ bool) bool { return d.declared[k] })
+	return d.record.Release(gone)
 }
 
 // serveReloads reloads on each value of o.Reload until ctx ends.
@@ -416,27 +430,31 @@ func (d *daemon) reload(ctx context.Context) {
 		d.log.Warn("reload abandoned: lbx-vrrp is stopping")
 		return
 	}
-	if err == nil && spec.Full != "" {
-		d.log.Info("the model needs lbx watch's whole engine now; handing over", "why", spec.Full)
-		err = fmt.Errorf("hand over to lbx watch: %w", d.o.HandBack(masters(d.vrrp.States())))
-	}
-	var declared map[state.AddressKey]bool
 	if err == nil {
-		declared = spec.declared()
-		err = d.record.Claim(keys(declared))
+		if why := handOverWhy(spec, d.o.Build); why != "" {
+			d.log.Info("handing the daemon over to lbx watch's whole engine", "why", why)
+			err = fmt.Errorf("hand over to lbx watch (%s): %w", why, d.o.HandBack(masters(d.vrrp.States())))
+		}
 	}
 	d.mu.Lock()
 	d.reloadAt = time.Now()
 	d.reloadErr = ""
+	if err == nil {
+		// Claimed and in force at once, under d.mu: a reconcile in
+		// flight must not forget a claim of the new model (reconcile).
+		// In force before vrrpd reloads: the reconciles of the VRRP
+		// reload (addresses of stopped instances released) follow it.
+		declared := spec.declared()
+		if err = d.record.Claim(keys(declared)); err == nil {
+			d.spec, d.declared = spec, declared
+		}
+	}
 	if err != nil {
 		d.reloadErr = err.Error()
 		d.mu.Unlock()
 		d.log.Error("reload refused; the running model stays in force", "err", err)
 		return
 	}
-	// In force before vrrpd reloads: the reconciles of the VRRP reload
-	// (addresses of stopped instances released) follow the new spec.
-	d.spec, d.declared = spec, declared
 	d.mu.Unlock()
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	err = d.vrrp.Reload(rctx, spec.Config)
@@ -456,6 +474,19 @@ func (d *daemon) reload(ctx context.Context) {
 // VRRP MASTER".
 func StatusLine(states map[string]string) string {
 	return fmt.Sprintf("%d/%d VRRP MASTER", len(masters(states)), len(states))
+}
+
+// handOverWhy says why a reload's spec goes to lbx watch's whole engine:
+// its model needs more than VRRP, or it comes from another build of lbx
+// (upgraded under the daemon: the new lbx watch runs it). "" for neither.
+func handOverWhy(spec *Spec, build buildinfo.Build) string {
+	switch {
+	case spec.Full != "":
+		return "the model has " + spec.Full
+	case spec.Build != build:
+		return "lbx is now " + spec.Build.String() + ", lbx-vrrp " + build.String()
+	}
+	return ""
 }
 
 // masters names the instances MASTER in states.

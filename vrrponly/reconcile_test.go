@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbx-dev/lbx/internal/buildinfo"
 	"github.com/lbx-dev/lbx/ownership"
 	"github.com/lbx-dev/lbx/state"
 	"github.com/lbx-dev/lbx/vrrpd"
@@ -196,4 +197,39 @@ func FuzzReadSpec(f *testing.F) {
 			t.Fatalf("accepted a spec without configuration: %q", s)
 		}
 	})
+}
+
+// TestReleaseKeepsWhatTheModelDeclaresNow: a reconcile that took its
+// snapshot before a reload must not forget what the reload claimed.
+func TestReleaseKeepsWhatTheModelDeclaresNow(t *testing.T) {
+	d := newTestDaemon(t, twoInstances(), &memKernel{live: addrs()})
+	x := addr("eth0/10.0.0.1/32").Key
+	y := addr("eth0/10.0.0.9/32").Key
+	if err := d.record.Claim(keys(map[state.AddressKey]bool{x: true, y: true})); err != nil {
+		t.Fatal(err)
+	}
+	gone := ownership.Empty()
+	gone.Addresses[x], gone.Addresses[y] = true, true // as an older snapshot decided
+	if err := d.release(gone); err != nil {
+		t.Fatal(err)
+	}
+	if got := owned(d); !slices.Equal(got, []string{"eth0/10.0.0.1"}) {
+		t.Errorf("owned after the release %q, want the declared eth0/10.0.0.1 kept, eth0/10.0.0.9 gone", got)
+	}
+}
+
+func TestHandOverWhy(t *testing.T) {
+	b := buildinfo.Build{Version: "v1"}
+	for _, tc := range []struct {
+		spec Spec
+		want string
+	}{
+		{Spec{Build: b}, ""},
+		{Spec{Build: b, Full: "virtual servers"}, "the model has virtual servers"},
+		{Spec{Build: buildinfo.Build{Version: "v2"}}, "lbx is now v2, lbx-vrrp v1"},
+	} {
+		if got := handOverWhy(&tc.spec, b); got != tc.want {
+			t.Errorf("handOverWhy(%+v) = %q, want %q", tc.spec, got, tc.want)
+		}
+	}
 }

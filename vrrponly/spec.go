@@ -34,7 +34,10 @@ type Spec struct {
 	// Full says why the model needs lbx watch's whole engine (virtual
 	// servers, static addresses, routes...); empty when lbx-vrrp runs it.
 	// A spec with Full set carries nothing else.
-	Full   string        `json:"full,omitempty"`
+	Full string `json:"full,omitempty"`
+	// Error is why the model file cannot run (its file:line errors, as
+	// lbx validate prints them): a reload keeps the running model.
+	Error  string        `json:"error,omitempty"`
 	Config *vrrpd.Config `json:"config,omitempty"`
 	// Addresses are, by instance name, the addresses an instance holds
 	// while MASTER: its virtual addresses and excluded ones, in order.
@@ -80,7 +83,7 @@ func ParseSpec(b []byte) (*Spec, error) {
 	switch {
 	case s.Format != SpecFormat:
 		return nil, fmt.Errorf("VRRP spec: format %q, want %q (lbx and lbx-vrrp of different builds?)", s.Format, SpecFormat)
-	case s.Full == "" && s.Config == nil:
+	case s.Full == "" && s.Error == "" && s.Config == nil:
 		return nil, errors.New("VRRP spec: no configuration")
 	}
 	if s.Config != nil {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/internal/buildinfo"
@@ -76,18 +77,30 @@ func NeedsWholeEngine(m *model.Model) string {
 	return ""
 }
 
-// OwnsServices says whether the ownership record of dir and netnsID holds
-// IPVS services: lbx watch's engine deletes those a model no longer
-// declares, lbx-vrrp does not touch IPVS.
-func OwnsServices(dir, netnsID string) (bool, error) {
+// LeftForTheEngine says what lbx's earlier runs left that the whole
+// engine removes and lbx-vrrp would not: IPVS services in the ownership
+// record of dir and netnsID, routes lbx made (its protocol, 229) in any
+// table. "" when there is none.
+func LeftForTheEngine(dir, netnsID string) (string, error) {
 	if dir == "" {
 		dir = paths.StateDir
 	}
 	r, err := ownership.Open(dir, netnsID)
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	return len(r.Owned().Services) > 0, nil
+	if len(r.Owned().Services) > 0 {
+		return "the ownership record holds IPVS services, which the whole engine removes", nil
+	}
+	routes, err := netlink.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC, Protocol: state.RouteProtoLBX},
+		netlink.RT_FILTER_TABLE|netlink.RT_FILTER_PROTOCOL)
+	if err != nil {
+		return "", fmt.Errorf("read routes: %w", err)
+	}
+	if len(routes) > 0 {
+		return fmt.Sprintf("%d route(s) of lbx's (protocol %d) are in the kernel, which the whole engine removes", len(routes), state.RouteProtoLBX), nil
+	}
+	return "", nil
 }
 
 // VRRPBinary is lbx-vrrp's name, next to lbx or on PATH.

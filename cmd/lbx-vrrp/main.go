@@ -11,7 +11,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,7 +21,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +34,9 @@ import (
 var version = "dev"
 
 const name = "lbx-vrrp"
+
+// hupCh receives SIGHUP, a reload.
+var hupCh = make(chan os.Signal, 1)
 
 type flags struct {
 	specFD                  int
@@ -99,10 +100,9 @@ func run(f flags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	reload := make(chan struct{}, 1)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+	signal.Notify(hupCh, syscall.SIGHUP)
 	go func() {
-		for range hup {
+		for range hupCh {
 			select {
 			case reload <- struct{}{}:
 			default: // a reload is already pending
@@ -110,9 +110,9 @@ func run(f flags) error {
 		}
 	}()
 	return vrrponly.Run(ctx, vrrponly.Options{
-		Spec: spec, StateDir: f.stateDir, NetnsID: f.netnsID, LockPath: f.lock,
+		Spec: spec, Build: buildinfo.This(version), StateDir: f.stateDir, NetnsID: f.netnsID, LockPath: f.lock,
 		StatusSocket: f.statusSocket, StatsFile: f.statsFile, Version: version, Reload: reload,
-		Compile:  func(ctx context.Context) (*vrrponly.Spec, error) { return compile(ctx, f.lbx) },
+		Compile:  func(ctx context.Context) (*vrrponly.Spec, error) { return compile(ctx, f.lbx, f.level, f.format) },
 		HandBack: func(masters []string) error { return handBack(f.lbx, masters) },
 	})
 }
@@ -143,18 +143,15 @@ func readSpecFD(fd int) (*vrrponly.Spec, error) {
 // instances loads in well under a second).
 const compileTimeout = 2 * time.Minute
 
-// maxCompileLog bounds what is kept of a failed compile's stderr.
-const maxCompileLog = 64 << 10
-
 // compile runs lbx watch's command line with --vrrp-spec, which loads and
-// checks the model file and prints its spec; its error (an invalid file)
-// becomes the reload's.
-func compile(ctx context.Context, lbx []string) (*vrrponly.Spec, error) {
+// checks the model file and prints its spec (its errors in Spec.Error).
+// The child logs on this process's stderr, in its format: the warnings of
+// the new model's checks reach the daemon's log.
+func compile(ctx context.Context, lbx []string, level, format string) (*vrrponly.Spec, error) {
 	ctx, cancel := context.WithTimeout(ctx, compileTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, lbx[0], append(lbx[1:], "--vrrp-spec", "--log-format", "text")...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &limitedWriter{w: &stderr, left: maxCompileLog}
+	cmd := exec.CommandContext(ctx, lbx[0], append(lbx[1:], "--vrrp-spec", "--log-level", level, "--log-format", format)...)
+	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -165,39 +162,29 @@ func compile(ctx context.Context, lbx []string) (*vrrponly.Spec, error) {
 	spec, readErr := vrrponly.ReadSpec(out)
 	io.Copy(io.Discard, out) // the rest, so that Wait does not block on it
 	if err := cmd.Wait(); err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return nil, errors.New(strings.TrimPrefix(lastLine(msg), "lbx: "))
-		}
 		return nil, fmt.Errorf("%s --vrrp-spec: %w", lbx[0], err)
 	}
-	return spec, readErr
-}
-
-func lastLine(s string) string {
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
+	if readErr != nil {
+		return nil, readErr
 	}
-	return s
-}
-
-// limitedWriter keeps the first left bytes and drops the rest.
-type limitedWriter struct {
-	w    io.Writer
-	left int
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	n := min(len(p), l.left)
-	l.left -= n
-	l.w.Write(p[:n])
-	return len(p), nil
+	if spec.Error != "" {
+		return nil, errors.New(spec.Error)
+	}
+	return spec, nil
 }
 
 // handBack executes lbx watch with its whole engine in this process's
 // place: the one-writer lock and the status socket close with the exec
 // (close-on-exec), the addresses stay, and the instances that were MASTER
-// start as MASTER.
+// start as MASTER. SIGHUP stays ignored across the exec until lbx watch
+// takes it (a second reload meanwhile must not end the daemon).
 func handBack(lbx []string, masters []string) error {
-	args := append(append([]string{}, lbx...), "--engine", "full", "--resume-masters", strings.Join(masters, ","))
-	return syscall.Exec(lbx[0], args, os.Environ())
+	args := append(append([]string{}, lbx...), "--engine", "full", "--handed-back")
+	for _, name := range masters {
+		args = append(args, "--resume-master", name)
+	}
+	signal.Ignore(syscall.SIGHUP)
+	err := syscall.Exec(lbx[0], args, os.Environ())
+	signal.Notify(hupCh, syscall.SIGHUP)
+	return err
 }

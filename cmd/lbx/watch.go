@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -21,13 +20,14 @@ import (
 	"github.com/lbx-dev/lbx/internal/footprint"
 	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/model"
-	"github.com/lbx-dev/lbx/vrrpd"
+	"github.com/lbx-dev/lbx/vrrponly"
 	"github.com/lbx-dev/lbx/watch"
 )
 
 func init() {
-	var file, node, stateDir, runDir, statsFile, metricsAddr, statusSocket, checker, engine, resumeMasters string
-	var vrrpSpec bool
+	var file, node, stateDir, runDir, statsFile, metricsAddr, statusSocket, checker, engine string
+	var vrrpSpec, handedBack bool
+	var resumeMasters []string
 	c := &cobra.Command{
 		Use:   "watch -f FILE",
 		Short: "Stay resident: VRRP, health checks, and the kernel kept at the model (foreground)",
@@ -61,7 +61,17 @@ huge pages (with the kernel's THP mode "always", they make megabytes
 resident that the daemon does not use): it re-executes itself once at its
 start (same process, same PID) so that the setting covers its first pages;
 lbx-check and scripts inherit it.
-It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
+It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.
+
+A model of VRRP alone (instances, their scripts, sync groups and virtual
+addresses; no virtual servers, static addresses, routes, ipvs, bgp or
+lvs_sync_daemon) runs in lbx-vrrp, which lbx watch executes in its own
+place (same PID) after loading and checking the model: it links no model
+loader, planner or IPVS code and holds about half the memory, with the
+same behaviour, status socket and signals, and no metrics. --engine full,
+--metrics-addr, or lbx-vrrp missing or of another build keep the whole
+engine (logged). A reload that brings more than VRRP hands the daemon back
+to the whole engine in place, its MASTER instances staying MASTER.`,
 		Example: `  lbx watch -f /etc/lbx/lbx.yaml
   lbx watch -f lbx.yaml --metrics-addr 127.0.0.1:9650 --log-format json`,
 		Args: cobra.NoArgs,
@@ -70,7 +80,7 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 				return errors.New("give the model with -f FILE")
 			}
 			if vrrpSpec {
-				return printVRRPSpec(file, node)
+				return printVRRPSpec(file, node, checker)
 			}
 			if engine != "auto" && engine != "full" {
 				return fmt.Errorf("--engine %q: want auto or full", engine)
@@ -84,6 +94,13 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 				slog.Warn("resident memory may grow by huge pages", "err", err)
 			}
 			footprint.Daemon(os.Getenv)
+			// From here a stop or a reload is kept for the daemon, not
+			// fatal: a daemon handed back by lbx-vrrp holds its masters'
+			// addresses already, and must release them at a stop.
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
 			// The checker's build is probed (a start of lbx-check) while
 			// the model loads: both are on the way to the first table.
 			probed := make(chan probe, 1)
@@ -115,16 +132,12 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 			}
 			if engine == "auto" {
 				why, err := execVRRPProcess(m, file, cmp.Or(name, node), vrrpArgs{stateDir: stateDir, netnsID: netnsID, lock: lockPath,
-					statusSocket: statusSocket, statsFile: statsFile, metricsAddr: metricsAddr})
+					statusSocket: statusSocket, statsFile: statsFile, metricsAddr: metricsAddr}, hup)
 				if err != nil {
 					return err
 				}
 				slog.Info("lbx watch runs its whole engine", "why", why)
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-			defer stop()
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
 			reload := make(chan struct{}, 1)
 			go func() {
 				for range hup {
@@ -138,7 +151,7 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 				Model: m, File: file, Node: cmp.Or(name, node), StateDir: stateDir, StatsFile: statsFile,
 				MetricsAddr: metricsAddr, StatusSocket: statusSocket, LockPath: lockPath, NetnsID: netnsID,
 				Reload: reload, Version: version, NewChecker: newChecker,
-				HandedBack: cmd.Flags().Changed("resume-masters"), ResumeMasters: splitList(resumeMasters),
+				HandedBack: handedBack, ResumeMasters: resumeMasters,
 			})
 		},
 	}
@@ -152,9 +165,11 @@ It collects garbage at GOGC=50 unless GOGC or GOMEMLIMIT is set.`,
 	c.Flags().StringVar(&checker, "checker", "auto", "where health checks run: process (lbx-check, a child process, as keepalived's checker), inline (in lbx watch itself; no ssl_get, which needs lbx-check-tls) or auto (process when lbx-check is next to lbx or on PATH)")
 	c.Flags().StringVar(&engine, "engine", "auto", "auto: a model of VRRP alone runs in lbx-vrrp (next to lbx, or on PATH), a leaner process, in lbx watch's place (same PID); full: always lbx watch's whole engine")
 	c.Flags().BoolVar(&vrrpSpec, "vrrp-spec", false, "print the model compiled for lbx-vrrp as JSON and exit (lbx-vrrp's reload runs it)")
-	c.Flags().StringVar(&resumeMasters, "resume-masters", "", "lbx-vrrp hands a reloaded model back: the instances to start as MASTER, comma-separated")
-	c.Flags().MarkHidden("vrrp-spec")
-	c.Flags().MarkHidden("resume-masters")
+	c.Flags().BoolVar(&handedBack, "handed-back", false, "lbx-vrrp hands a reloaded model back (the start is that reload)")
+	c.Flags().StringArrayVar(&resumeMasters, "resume-master", nil, "with --handed-back: an instance to start as MASTER, its addresses kept (repeated)")
+	for _, f := range []string{"vrrp-spec", "handed-back", "resume-master"} {
+		c.Flags().MarkHidden(f)
+	}
 	addCommand(c)
 }
 
@@ -210,17 +225,20 @@ type vrrpArgs struct {
 }
 
 // execVRRPProcess executes lbx-vrrp in this process's place when the
-// model is VRRP alone (package vrrponly); otherwise it returns why not.
-// An error stops the start (the model does not pass Preflight).
-func execVRRPProcess(m *model.Model, file, node string, a vrrpArgs) (why string, err error) {
+// model is VRRP alone (package vrrponly); otherwise, or when the exec
+// failed, it returns why not. An error stops the start (the model does
+// not pass Preflight). hup is lbx watch's SIGHUP channel: SIGHUP is
+// ignored across the exec (lbx-vrrp takes it again once it can reload),
+// so that one sent meanwhile does not end the daemon.
+func execVRRPProcess(m *model.Model, file, node string, a vrrpArgs, hup chan os.Signal) (why string, err error) {
 	if why := watch.NeedsWholeEngine(m); why != "" {
 		return why, nil
 	}
 	if a.metricsAddr != "" {
 		return "--metrics-addr: lbx-vrrp serves no metrics", nil
 	}
-	if owns, err := watch.OwnsServices(a.stateDir, a.netnsID); err != nil || owns {
-		return "the ownership record holds IPVS services, which the whole engine removes", err
+	if why, err := watch.LeftForTheEngine(a.stateDir, a.netnsID); why != "" || err != nil {
+		return why, err
 	}
 	build := buildinfo.This(version)
 	path, err := watch.FindVRRPProcess(build)
@@ -235,39 +253,46 @@ func execVRRPProcess(m *model.Model, file, node string, a vrrpArgs) (why string,
 	if err != nil {
 		return "lbx's own path is unknown: " + err.Error(), nil
 	}
-	args := []string{"--state-dir", a.stateDir, "--netns-id", a.netnsID, "--lock", a.lock, "--status-socket", a.statusSocket,
-		"--stats-file", a.statsFile, "--log-level", logLevel, "--log-format", logFormat, "--", self}
-	args = append(args, os.Args[1:]...)
 	spec, err := watch.VRRPOnlySpec(m, cfg, file, node, build)
 	if err != nil {
 		return "", err
 	}
-	return "", watch.ExecVRRPProcess(path, spec, args)
+	args := []string{"--state-dir", a.stateDir, "--netns-id", a.netnsID, "--lock", a.lock, "--status-socket", a.statusSocket,
+		"--stats-file", a.statsFile, "--log-level", logLevel, "--log-format", logFormat, "--", self}
+	args = append(args, os.Args[1:]...)
+	signal.Ignore(syscall.SIGHUP)
+	err = watch.ExecVRRPProcess(path, spec, args)
+	signal.Notify(hup, syscall.SIGHUP)
+	return err.Error(), nil
 }
 
-// printVRRPSpec prints the model's spec for lbx-vrrp (a reload of it).
-func printVRRPSpec(file, node string) error {
-	m, name, err := ops.LoadView(file, node)
+// printVRRPSpec prints the model's spec for lbx-vrrp (a reload of it):
+// the compiled model, or why the whole engine must run it, or why it
+// cannot run (Spec.Error; exit status 0: the spec says it). A model for
+// the whole engine is checked as that engine's start checks it (with
+// checker, --checker), since lbx-vrrp then executes it in its place.
+func printVRRPSpec(file, node, checker string) error {
+	spec, err := vrrpSpecOf(file, node, checker)
 	if err != nil {
-		return err
-	}
-	var cfg *vrrpd.Config
-	if watch.NeedsWholeEngine(m) == "" {
-		if cfg, _, err = watch.Preflight(m, slog.Default()); err != nil {
-			return err
-		}
-	}
-	spec, err := watch.VRRPOnlySpec(m, cfg, file, cmp.Or(name, node), buildinfo.This(version))
-	if err != nil {
-		return err
+		spec = &vrrponly.Spec{Error: err.Error()}
 	}
 	return spec.Write(os.Stdout)
 }
 
-// splitList splits a comma-separated flag value; "" is none.
-func splitList(s string) []string {
-	if s == "" {
-		return nil
+func vrrpSpecOf(file, node, checker string) (*vrrponly.Spec, error) {
+	m, name, err := ops.LoadView(file, node)
+	if err != nil {
+		return nil, err
 	}
-	return strings.Split(s, ",")
+	cfg, _, err := watch.Preflight(m, slog.Default())
+	if err != nil {
+		return nil, err
+	}
+	if watch.NeedsWholeEngine(m) != "" {
+		if _, err := checkerOf(checker, checkproc.Find); err != nil {
+			return nil, err
+		}
+		cfg = nil
+	}
+	return watch.VRRPOnlySpec(m, cfg, file, cmp.Or(name, node), buildinfo.This(version))
 }

@@ -94,3 +94,40 @@ func TestWatchRefusesOtherChecker(t *testing.T) {
 		}
 	}
 }
+
+// TestVRRPSpecOf: the spec lbx-vrrp's reload reads says why a model cannot
+// run with its file:line, and checks a model for the whole engine as that
+// engine's start would (lbx-vrrp executes it in its place: a model the
+// start refuses would end the daemon with its addresses left behind).
+func TestVRRPSpecOf(t *testing.T) {
+	const vrrp = "version: 1\nvrrp_instances: [{name: VI_1, interface: eth0, virtual_router_id: 1, virtual_addresses: [{address: 192.0.2.50/32}]}]\n"
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	for _, tc := range []struct {
+		name, yaml, checker string
+		wantErr, wantFull   string
+	}{
+		{"VRRP alone", vrrp, "auto", "", ""},
+		{"an invalid file", vrrp + "bogus: 1\n", "auto", "m.yaml:3:1", ""},
+		{"a whole model", vrrp + "addresses: [{interface: eth0, address: 192.0.2.9/32}]\n", "auto", "", "static addresses"},
+		{"a whole model the start refuses", vrrp + "virtual_servers: [{address: 192.0.2.50, port: 80, real_servers: [{address: 10.0.0.1, checks: [{type: tcp}]}]}]\n", "process", "--checker process", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "m.yaml")
+			if err := os.WriteFile(f, []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("PATH", missing) // no lbx-check anywhere
+			spec, err := vrrpSpecOf(f, "", tc.checker)
+			switch {
+			case tc.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("error %v, want one with %q", err, tc.wantErr)
+				}
+			case err != nil:
+				t.Errorf("vrrpSpecOf: %v", err)
+			case spec.Full != tc.wantFull || (tc.wantFull == "") != (spec.Config != nil):
+				t.Errorf("spec Full %q (config %v), want %q", spec.Full, spec.Config != nil, tc.wantFull)
+			}
+		})
+	}
+}

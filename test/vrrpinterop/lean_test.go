@@ -79,7 +79,7 @@ func TestLeanProcessHandsBack(t *testing.T) {
 		t.Errorf("status after the hand-over: %+v, daemon %+v", st.VRRP, st.Daemon)
 	}
 	// The hand-over is the reload `lbx apply` waits for.
-	if !strings.Contains(a.out.String(), "handing over") {
+	if !strings.Contains(a.out.String(), "handing the daemon over") {
 		t.Errorf("no log line of the hand-over")
 	}
 }
@@ -118,4 +118,30 @@ func TestLeanProcessStatusAndStop(t *testing.T) {
 	if took := b.waitVIP(true, v3fast.mdi(100), from); took > 2*v3fast.advert {
 		t.Errorf("keepalived took over %s after the stop; priority 0 should make it at once", took)
 	}
+}
+
+// TestLeanProcessLeavesLBXRoutesToTheEngine: routes an earlier model had
+// lbx make (its protocol, 229) are the whole engine's to remove, so a
+// VRRP-only model with one in the kernel runs in lbx watch's engine,
+// which says why and removes it; without it, lbx-vrrp runs.
+func TestLeanProcessLeavesLBXRoutesToTheEngine(t *testing.T) {
+	a, b := setup(t, v3fast, [2]string{"lbx", "keepalived"}, 150, 100)
+	a.ns.Run(t, "ip", "route", "add", "10.88.0.0/24", "via", "10.77.0.254", "proto", "229")
+	a.start()
+	b.start()
+	converged(a, b, v3fast)
+	if got := a.exe(); got != "lbx" {
+		t.Errorf("with a route of lbx's in the kernel lbx watch runs %s, want its whole engine", got)
+	}
+	if !strings.Contains(a.out.String(), "route(s) of lbx's") {
+		t.Errorf("lbx watch does not say why it runs its whole engine")
+	}
+	testkit.Eventually(t, "the engine removes the route", 5*time.Second, func() bool {
+		return !strings.Contains(a.ns.Run(t, "ip", "route", "show", "proto", "229"), "10.88.0.0/24")
+	})
+	if err := a.term(); err != nil {
+		t.Fatal(err)
+	}
+	a.start()
+	testkit.Eventually(t, "lbx-vrrp once the route is gone", 5*time.Second, func() bool { return a.exe() == "lbx-vrrp" })
 }
