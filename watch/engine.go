@@ -89,6 +89,10 @@ type engine struct {
 	reasons    map[model.RealID]string
 	quorumLost map[state.ServiceKey]bool
 	declared   plan.Owned // everything the current model declares
+	// claiming is what a reload in flight claimed and has not swapped in
+	// yet (it unlocks e.mu between the two for the checker's update): a
+	// reconcile must neither forget nor release it.
+	claiming plan.Owned
 	// routeDsts are the destinations of the model's routes, virtual ones
 	// included (route notifications are filtered by them).
 	routeDsts  map[netip.Prefix]bool
@@ -810,13 +814,13 @@ func statusLine(vrrp map[string]string, health map[model.RealID]model.Health) st
 // later lbx's "drift"). Written only when something was forgotten, so a
 // VRRP transition pays no fsync otherwise.
 //
-// declared is the model the reconcile compiled; a reload may have swapped
-// in another since, whose new objects are claimed but not yet in the
-// kernel: they are kept too (the reload claims and swaps under e.mu).
+// declared is the model the reconcile compiled; a reload may have claimed
+// or swapped in another since, whose new objects are claimed but not yet
+// in the kernel: they are kept too (e.claiming, e.declared).
 func (e *engine) forgetAbsent(declared plan.Owned) func(*state.State, bool) {
 	return func(live *state.State, services bool) {
 		e.mu.Lock()
-		keep := unionOwned(declared, e.declared)
+		keep := unionOwned(unionOwned(declared, e.declared), e.claiming)
 		n := e.owner.ForgetAbsent(live, services, keep)
 		e.mu.Unlock()
 		if n == 0 {
@@ -843,7 +847,8 @@ func unionOwned(a, b plan.Owned) plan.Owned {
 }
 
 // releaseUndeclared forgets, in the ownership record, objects deleted
-// because they left the model (not VRRP addresses going with a backup).
+// because they left the model (not VRRP addresses going with a backup),
+// unless the model in force, or a reload's claim, declares them now.
 func (e *engine) releaseUndeclared(p *plan.Plan, res *apply.Result, declared plan.Owned) {
 	var gone []plan.Change
 	for i, c := range p.Changes {
@@ -857,10 +862,21 @@ func (e *engine) releaseUndeclared(p *plan.Plan, res *apply.Result, declared pla
 			gone = append(gone, c)
 		}
 	}
-	if len(gone) > 0 {
-		if err := e.owner.Release(gone); err != nil {
-			e.log.Warn("ownership record", "err", err)
+	if len(gone) == 0 {
+		return
+	}
+	// Under e.mu, against what a reload claimed since the plan was made.
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := unionOwned(e.declared, e.claiming)
+	gone = slices.DeleteFunc(gone, func(c plan.Change) bool {
+		if c.Kind == plan.KindService {
+			return now.Services[c.Service]
 		}
+		return now.Addresses[c.BeforeAddr.Key]
+	})
+	if err := e.owner.Release(gone); err != nil {
+		e.log.Warn("ownership record", "err", err)
 	}
 }
 
@@ -1252,7 +1268,9 @@ func (e *engine) reload(stop context.Context) error {
 	var dsts map[netip.Prefix]bool
 	if err == nil {
 		declared, dsts = declaredBy(m)
-		err = e.claimDeclared(declared)
+		if err = e.claimDeclared(declared); err == nil {
+			e.claiming = declared
+		}
 	}
 	e.mu.Unlock()
 	// The checker takes the new targets only once the reload is sure to
@@ -1262,6 +1280,7 @@ func (e *engine) reload(stop context.Context) error {
 		err = e.runner.Update(targets)
 	}
 	e.mu.Lock()
+	e.claiming = plan.Owned{}
 	if err != nil {
 		e.reloadErr = err.Error()
 		e.mu.Unlock()

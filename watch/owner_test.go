@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -120,5 +122,43 @@ func TestReloadRefusedWhenClaimCannotBeWritten(t *testing.T) {
 	}
 	if got := e.status().Daemon.LastReloadError; !strings.Contains(got, "ownership record") {
 		t.Errorf("LastReloadError = %q, want the ownership record's error", got)
+	}
+}
+
+// TestReloadClaimsSurviveAReconcile: a reconcile planned before a reload
+// must neither release nor forget what the reload claimed (in flight,
+// e.claiming, or swapped in, e.declared): once made, such an address would
+// be lbx's in the kernel but not in the record, and stay behind when a
+// later model leaves it out.
+func TestReloadClaimsSurviveAReconcile(t *testing.T) {
+	x := state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("192.0.2.7")}
+	y := state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("192.0.2.8")}
+	for _, tc := range []struct {
+		name               string
+		claiming, declared plan.Owned
+	}{
+		{"a reload in flight", plan.Owned{Addresses: map[state.AddressKey]bool{x: true}}, plan.Owned{}},
+		{"a reload swapped in", plan.Owned{}, plan.Owned{Addresses: map[state.AddressKey]bool{x: true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			owner := apply.NewMemoryOwnerRecord()
+			e := &engine{owner: owner, log: slog.New(slog.DiscardHandler), claiming: tc.claiming, declared: tc.declared}
+			ax, ay := state.Address{Key: x, Bits: 32}, state.Address{Key: y, Bits: 32}
+			if err := owner.Claim([]plan.Change{{Kind: plan.KindAddress, Action: plan.Create, AfterAddr: &ax}, {Kind: plan.KindAddress, Action: plan.Create, AfterAddr: &ay}}); err != nil {
+				t.Fatal(err)
+			}
+			// The old model declared neither: the reconcile deleted both.
+			p := &plan.Plan{Changes: []plan.Change{{Kind: plan.KindAddress, Action: plan.Delete, BeforeAddr: &ax}, {Kind: plan.KindAddress, Action: plan.Delete, BeforeAddr: &ay}}}
+			res := &apply.Result{Changes: []apply.ChangeResult{{Outcome: apply.Done}, {Outcome: apply.Done}}}
+			e.releaseUndeclared(p, res, plan.Owned{})
+			got := owner.OwnedAddresses()
+			if !got[x] || got[y] {
+				t.Errorf("owned after the release: %v; want %s kept (the reload declares it), %s released", got, x, y)
+			}
+			e.forgetAbsent(plan.Owned{})(state.New(), false)
+			if !owner.OwnedAddresses()[x] {
+				t.Errorf("%s forgotten as absent though the reload declares it", x)
+			}
+		})
 	}
 }
