@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
-	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/lbx-dev/lbx/internal/nlwatch"
 	"github.com/lbx-dev/lbx/kernel/netaddr"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -122,36 +122,14 @@ func (netlinkKernel) Delete(_ context.Context, a state.Address, keeps bool) erro
 // watchAddresses calls kick for every address notification about an
 // address concerns says is of interest (lbx's own changes come back too;
 // the reconcile they ask for is a cheap no-op), and once more after a
-// lost subscription, whose changes went unnotified. It returns when ctx
-// ends, or when notifications are unavailable (the resync still runs).
+// lost subscription, whose changes went unnotified (internal/nlwatch). It
+// returns when ctx ends, or when notifications are unavailable (the
+// resync still runs).
 func watchAddresses(ctx context.Context, concerns func(netip.Addr) bool, kick func(), warn func(error)) {
-	for ctx.Err() == nil {
-		ch := make(chan netlink.AddrUpdate, 64)
-		done := make(chan struct{})
-		if err := netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{}); err != nil {
-			warn(err)
-			return
-		}
-		for open := true; open; {
-			select {
-			case <-ctx.Done():
-				close(done)
-				return
-			case u, ok := <-ch:
-				if !ok {
-					open = false
-					break
-				}
-				if a, ok := netip.AddrFromSlice(u.LinkAddress.IP); ok && concerns(a.Unmap()) {
-					kick()
-				}
-			}
-		}
-		close(done)
-		kick()
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-	}
+	nlwatch.Follow(ctx, func(ch chan netlink.AddrUpdate, done chan struct{}) error {
+		return netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{})
+	}, func(u netlink.AddrUpdate) bool {
+		a, ok := netip.AddrFromSlice(u.LinkAddress.IP)
+		return ok && concerns(a.Unmap())
+	}, kick, kick, warn)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/lbx-dev/lbx/apply"
 	"github.com/lbx-dev/lbx/check"
 	"github.com/lbx-dev/lbx/internal/footprint"
+	"github.com/lbx-dev/lbx/internal/nlwatch"
 	"github.com/lbx-dev/lbx/internal/script"
 	"github.com/lbx-dev/lbx/internal/scriptq"
 	"github.com/lbx-dev/lbx/internal/sdnotify"
@@ -1134,40 +1135,14 @@ func (e *engine) resyncInterval() time.Duration {
 
 // watchNetlink asks for a reconcile when a netlink notification concerns
 // an object of ours changed behind lbx's back (addresses, routes; IPVS has
-// none, the periodic resync covers it). On any receive error the
-// subscription closes: subscribe again and let the reconcile see the
-// whole state.
+// none, the periodic resync covers it), and a whole one after a broken
+// subscription is made again (internal/nlwatch).
 func watchNetlink[U any](ctx context.Context, e *engine, what string, subscribe func(chan U, chan struct{}, func(error)) error, concerns func(U) bool) {
-	for ctx.Err() == nil {
-		ch := make(chan U, 64)
-		done := make(chan struct{})
-		err := subscribe(ch, done, func(err error) { e.log.Debug(what+" subscription", "err", err) })
-		if err != nil {
-			e.log.Warn(what+" notifications unavailable; relying on resync", "err", err)
-			return
-		}
-		for open := true; open; {
-			select {
-			case <-ctx.Done():
-				close(done)
-				return
-			case u, ok := <-ch:
-				if !ok {
-					open = false
-					break
-				}
-				if concerns(u) {
-					e.kick(trigNetlink)
-				}
-			}
-		}
-		close(done)
-		e.kick(trigResubscribed) // whole: changes in between went unnotified
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-	}
+	nlwatch.Follow(ctx, func(ch chan U, done chan struct{}) error {
+		return subscribe(ch, done, func(err error) { e.log.Debug(what+" subscription", "err", err) })
+	}, concerns, func() { e.kick(trigNetlink) }, func() { e.kick(trigResubscribed) }, func(err error) {
+		e.log.Warn(what+" notifications unavailable; relying on resync", "err", err)
+	})
 }
 
 // watchNotifications starts the address, route and link watchers.

@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lbx-dev/lbx/cmd/internal/helperflags"
 	"github.com/lbx-dev/lbx/internal/buildinfo"
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/footprint"
@@ -58,15 +59,8 @@ func main() {
 	fs.StringVar(&f.level, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.format, "log-format", "text", "log format on stderr: text or json")
 	showBuild := fs.Bool("build", false, "print the build as JSON (what lbx watch compares with its own) and exit")
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fs.PrintDefaults()
-			return
-		}
-		cli.Fatal(os.Stderr, cli.LogFormatOf(os.Args[1:]), name, "", err, 2)
-		os.Exit(2)
+	if !helperflags.Parse(fs, name, os.Args[1:]) {
+		return
 	}
 	if *showBuild {
 		json.NewEncoder(os.Stdout).Encode(buildinfo.This(version))

@@ -21,7 +21,7 @@ func buildBinaries(t *testing.T) string {
 	if testing.Short() {
 		testkit.Skip(t, "-short: builds lbx")
 	}
-	return testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-check-tls")
+	return testkit.Binaries(t, "./cmd/lbx", "./cmd/lbx-check", "./cmd/lbx-check-tls", "./cmd/lbx-vrrp")
 }
 
 func TestMain(m *testing.M) {
@@ -76,6 +76,10 @@ func TestFatalErrors(t *testing.T) {
 		{"lbx-check-tls", []string{"--log-format", "json"}, true, 1, "fd 3 is not lbx watch's socket", ""},
 		{"lbx-check", []string{"--bogus", "-log-format=json"}, true, 2, "flag provided but not defined: -bogus", ""},
 		{"lbx-check", []string{"--bogus"}, false, 2, "flag provided but not defined: -bogus", ""},
+		{"lbx-vrrp", []string{"--bogus", "-log-format=json"}, true, 2, "flag provided but not defined: -bogus", ""},
+		{"lbx-vrrp", []string{"--bogus"}, false, 2, "flag provided but not defined: -bogus", ""},
+		{"lbx-vrrp", []string{"--log-format", "json"}, true, 1, "lbx watch starts lbx-vrrp", ""},
+		{"lbx-vrrp", []string{"--spec-fd", "7", "--", "/bin/lbx", "watch"}, false, 1, "--spec-fd 7", ""},
 	} {
 		t.Run(strings.Join(append([]string{tc.bin}, tc.args...), " "), func(t *testing.T) {
 			stderr, code := run(t, filepath.Join(dir, tc.bin), tc.args...)

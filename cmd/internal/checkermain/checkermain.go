@@ -9,10 +9,8 @@ package checkermain
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -21,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/lbx-dev/lbx/checkproc"
+	"github.com/lbx-dev/lbx/cmd/internal/helperflags"
 	"github.com/lbx-dev/lbx/internal/cli"
 	"github.com/lbx-dev/lbx/internal/footprint"
 )
@@ -34,17 +33,8 @@ func Main(name, version string) {
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	format := fs.String("log-format", "text", "log format on stderr: text or json")
 	showVersion := fs.Bool("version", false, "print the build (what lbx watch compares with its own) and exit")
-	// A bad flag is reported by cli.Fatal alone (one JSON record with
-	// --log-format json), not with the flag package's usage text.
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fs.PrintDefaults()
-			return
-		}
-		cli.Fatal(os.Stderr, cli.LogFormatOf(os.Args[1:]), name, "", err, 2)
-		os.Exit(2)
+	if !helperflags.Parse(fs, name, os.Args[1:]) {
+		return
 	}
 	if *showVersion {
 		fmt.Println(name, checkproc.ThisBuild(version))
