@@ -529,7 +529,7 @@ func (d *daemon) notifySystemd(ctx, loopCtx context.Context) {
 func (d *daemon) status() statusd.Status {
 	d.mu.Lock()
 	st := statusd.Status{
-		Daemon: statusd.Daemon{PID: os.Getpid(), Version: d.o.Version, StartTime: d.started, ModelFile: d.spec.ModelFile,
+		Daemon: statusd.Daemon{PID: os.Getpid(), Version: d.o.Version, Process: "lbx-vrrp", StartTime: d.started, ModelFile: d.spec.ModelFile,
 			Node: d.spec.Node, LastReload: d.reloadAt, LastReloadError: d.reloadErr},
 		LastReconcile: d.last,
 	}

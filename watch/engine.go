@@ -1414,7 +1414,7 @@ func (e *engine) statusLocked() (statusd.Status, statusSnapshot) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := statusd.Status{
-		Daemon:        statusd.Daemon{PID: os.Getpid(), Version: e.version, StartTime: e.started, ModelFile: e.file, Node: e.node, LastReload: e.reloadAt, LastReloadError: e.reloadErr},
+		Daemon:        statusd.Daemon{PID: os.Getpid(), Version: e.version, Process: "lbx", StartTime: e.started, ModelFile: e.file, Node: e.node, LastReload: e.reloadAt, LastReloadError: e.reloadErr},
 		LastReconcile: e.last,
 		Counters:      map[string]uint64{},
 		SyncDaemon:    e.syncStatus,

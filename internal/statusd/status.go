@@ -65,8 +65,11 @@ type SyncDaemon struct {
 
 // Daemon describes the `lbx watch` process.
 type Daemon struct {
-	PID       int       `json:"pid"`
-	Version   string    `json:"version,omitempty"`
+	PID     int    `json:"pid"`
+	Version string `json:"version,omitempty"`
+	// Process is the program that runs the model: "lbx" (lbx watch's
+	// whole engine) or "lbx-vrrp" (a model of VRRP alone).
+	Process   string    `json:"process,omitempty"`
 	StartTime time.Time `json:"start_time"`
 	ModelFile string    `json:"model_file"`
 	// Node is the node of the model's nodes the daemon runs as (empty:

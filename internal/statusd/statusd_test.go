@@ -368,6 +368,15 @@ func TestWriteText(t *testing.T) {
 			not: []string{"FAILED", "no reconcile yet", "sync daemon"},
 		},
 		{
+			name: "a model of VRRP alone, in lbx-vrrp",
+			st: func() *Status {
+				s := sample()
+				s.Daemon.Process = "lbx-vrrp"
+				return &s
+			},
+			want: []string{"lbx watch pid " + strconv.Itoa(os.Getpid()) + " (v0.1.0), in lbx-vrrp, up 2h0m"},
+		},
+		{
 			name: "FAULT: the tracked objects that hold it there",
 			st: func() *Status {
 				s := sample()

@@ -19,6 +19,9 @@ func WriteText(w io.Writer, st *Status, now time.Time) error {
 	if d.Version != "" {
 		fmt.Fprintf(&b, " (%s)", d.Version)
 	}
+	if d.Process == "lbx-vrrp" {
+		b.WriteString(", in lbx-vrrp")
+	}
 	fmt.Fprintf(&b, ", up %s, model %s", age(now, d.StartTime), d.ModelFile)
 	if d.Node != "" {
 		fmt.Fprintf(&b, " as node %s", d.Node)

@@ -75,7 +75,7 @@ func TestLeanProcessHandsBack(t *testing.T) {
 		t.Errorf("keepalived took over during the hand-over:\n%s", after)
 	}
 	st := a.daemonStatus()
-	if len(st.VRRP) != 1 || st.VRRP[0].State != "MASTER" || st.Daemon.LastReload.IsZero() || st.Daemon.LastReloadError != "" {
+	if len(st.VRRP) != 1 || st.VRRP[0].State != "MASTER" || st.Daemon.LastReload.IsZero() || st.Daemon.LastReloadError != "" || st.Daemon.Process != "lbx" {
 		t.Errorf("status after the hand-over: %+v, daemon %+v", st.VRRP, st.Daemon)
 	}
 	// The hand-over is the reload `lbx apply` waits for.
@@ -96,6 +96,9 @@ func TestLeanProcessStatusAndStop(t *testing.T) {
 	converged(a, b, v3fast)
 	if got := a.exe(); got != "lbx-vrrp" {
 		t.Fatalf("lbx watch of a VRRP-only model runs %s, want lbx-vrrp", got)
+	}
+	if p := a.daemonStatus().Daemon.Process; p != "lbx-vrrp" {
+		t.Errorf("status says process %q, want lbx-vrrp", p)
 	}
 	out, err := a.ns.Cmd(lbxBin, "plan", "-f", filepath.Join(a.dir, "model.yaml"), "--run-dir", a.dir, "--state-dir", a.dir).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "No changes") {
