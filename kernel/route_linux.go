@@ -252,21 +252,54 @@ var everyTable = &netlink.Route{Table: unix.RT_TABLE_UNSPEC}
 // protocols returns the rtm_protocol values of the routes lbx could
 // manage (see fromNetlinkRoute), from the headers alone.
 func (r *routeReader) protocols() (map[int]bool, error) {
-	req := nl.NewNetlinkRequest(unix.RTM_GETROUTE, unix.NLM_F_DUMP)
-	req.Sockets = r.headers
-	req.AddData(&nl.RtMsg{}) // AF_UNSPEC: every family
 	protos := map[int]bool{}
-	err := req.ExecuteIter(unix.NETLINK_ROUTE, unix.RTM_NEWROUTE, func(m []byte) bool {
-		if len(m) < unix.SizeofRtMsg {
-			return true
-		}
-		h := nl.DeserializeRtMsg(m) // a view of m: no copy
-		if h.Flags&unix.RTM_F_CLONED == 0 && !notLBXs(int(h.Table), int(h.Protocol)) {
+	err := scanRouteHeaders(r.headers, func(h *nl.RtMsg) bool {
+		if !notLBXs(int(h.Table), int(h.Protocol)) {
 			protos[int(h.Protocol)] = true
 		}
 		return true
 	})
 	return protos, err
+}
+
+// scanRouteHeaders dumps the routes of every family and table through
+// sockets and calls visit with each one's fixed header (a view of the
+// message: no copy, no attribute decoded), cached clones left out, until
+// visit returns false.
+func scanRouteHeaders(sockets map[int]*nl.SocketHandle, visit func(*nl.RtMsg) bool) error {
+	req := nl.NewNetlinkRequest(unix.RTM_GETROUTE, unix.NLM_F_DUMP)
+	req.Sockets = sockets
+	req.AddData(&nl.RtMsg{}) // AF_UNSPEC: every family
+	return req.ExecuteIter(unix.NETLINK_ROUTE, unix.RTM_NEWROUTE, func(m []byte) bool {
+		if len(m) < unix.SizeofRtMsg {
+			return true
+		}
+		h := nl.DeserializeRtMsg(m)
+		return h.Flags&unix.RTM_F_CLONED != 0 || visit(h)
+	})
+}
+
+// HasLBXRoutes reports whether this network namespace holds a route of
+// lbx's protocol (state.RouteProtoLBX) in any table: one dump looked at
+// in its headers alone, cheap beside a routing daemon's full table. A
+// dump a concurrent change interrupted is read again.
+func HasLBXRoutes() (bool, error) {
+	s, err := nl.GetNetlinkSocketAt(netns.None(), netns.None(), unix.NETLINK_ROUTE)
+	if err != nil {
+		return false, err
+	}
+	defer s.Close()
+	sockets := map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: {Socket: s}}
+	for try := 0; ; try++ {
+		found := false
+		err := scanRouteHeaders(sockets, func(h *nl.RtMsg) bool {
+			found = int(h.Protocol) == state.RouteProtoLBX
+			return !found
+		})
+		if found || err == nil || !errors.Is(err, netlink.ErrDumpInterrupted) || try == 4 {
+			return found, err
+		}
+	}
 }
 
 // read returns the routes of the given protocols, every family and

@@ -833,6 +833,39 @@ func (e *engine) forgetAbsent(declared plan.Owned) func(*state.State, bool) {
 	}
 }
 
+// unclaimed is what of declared the record (owned) does not hold yet.
+func unclaimed(owned, declared plan.Owned) plan.Owned {
+	out := plan.Owned{Services: map[state.ServiceKey]bool{}, Addresses: map[state.AddressKey]bool{}}
+	for k := range declared.Services {
+		if !owned.Services[k] {
+			out.Services[k] = true
+		}
+	}
+	for k := range declared.Addresses {
+		if !owned.Addresses[k] {
+			out.Addresses[k] = true
+		}
+	}
+	return out
+}
+
+// unclaim takes back the claims of a refused reload (added), but for what
+// the model in force declares. e.mu is held.
+func (e *engine) unclaim(added plan.Owned) {
+	for k := range e.declared.Services {
+		delete(added.Services, k)
+	}
+	for k := range e.declared.Addresses {
+		delete(added.Addresses, k)
+	}
+	if len(added.Services)+len(added.Addresses) == 0 {
+		return
+	}
+	if err := e.owner.Record.Release(added); err != nil {
+		e.log.Warn("ownership record: the refused reload's claims stay", "err", err)
+	}
+}
+
 // unionOwned is what a or b holds.
 func unionOwned(a, b plan.Owned) plan.Owned {
 	u := plan.Owned{Services: maps.Clone(a.Services), Addresses: maps.Clone(a.Addresses)}
@@ -1241,10 +1274,14 @@ func (e *engine) reload(stop context.Context) error {
 	at := e.reloadAt
 	var declared plan.Owned
 	var dsts map[netip.Prefix]bool
+	var added plan.Owned // what the claim adds to the record
 	if err == nil {
 		declared, dsts = declaredBy(m)
+		added = unclaimed(e.owner.Owned(), declared)
 		if err = e.claimDeclared(declared); err == nil {
 			e.claiming = declared
+		} else {
+			added = plan.Owned{}
 		}
 	}
 	e.mu.Unlock()
@@ -1257,6 +1294,9 @@ func (e *engine) reload(stop context.Context) error {
 	e.mu.Lock()
 	e.claiming = plan.Owned{}
 	if err != nil {
+		// A refusal after the claim takes back what it added: the next
+		// reconcile would take those objects for lbx's and delete them.
+		e.unclaim(added)
 		e.reloadErr = err.Error()
 		e.mu.Unlock()
 		e.met.Reload(false, at)

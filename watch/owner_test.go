@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/lbx-dev/lbx/apply"
+	"github.com/lbx-dev/lbx/check"
+	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/plan"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -160,5 +163,54 @@ func TestReloadClaimsSurviveAReconcile(t *testing.T) {
 				t.Errorf("%s forgotten as absent though the reload declares it", x)
 			}
 		})
+	}
+}
+
+// refusingChecker refuses every update of its targets (lbx-check died).
+type refusingChecker struct{}
+
+func (refusingChecker) Start(context.Context, []check.Target, func([]check.Transition)) error {
+	return nil
+}
+func (refusingChecker) Update([]check.Target) error {
+	return errors.New("checker gone")
+}
+func (refusingChecker) Suspend(map[model.RealID]bool)         {}
+func (refusingChecker) Stop()                                 {}
+func (refusingChecker) Health() map[model.RealID]model.Health { return nil }
+func (refusingChecker) Stats() []check.TargetStats            { return nil }
+
+// TestRefusedReloadTakesBackItsClaims: a reload refused after it claimed
+// the new model's objects (the checker's update failed) takes the claims
+// back: the next reconcile would take an operator's address that the new
+// model would have adopted for lbx's and delete it.
+func TestRefusedReloadTakesBackItsClaims(t *testing.T) {
+	e, k, file := startEngine(t, ownerTwoInstances)
+	ctx := context.Background()
+	vip3 := state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("10.0.0.3")}
+	if err := k.AddAddress(ctx, state.Address{Key: vip3, Bits: 24, Scope: "global"}); err != nil {
+		t.Fatal(err)
+	}
+	third := ownerTwoInstances + "  - {name: VI_3, interface: eth0, virtual_router_id: 3, virtual_addresses: [{address: 10.0.0.3/24}]}\n"
+	if err := os.WriteFile(file, []byte(third), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	e.runner = refusingChecker{}
+	e.mu.Unlock()
+	if err := e.reload(ctx); err == nil {
+		t.Fatal("the reload was not refused")
+	}
+	if e.owner.OwnedAddresses()[vip3] {
+		t.Errorf("the refused reload's claim on %s stays", vip3)
+	}
+	if !e.owner.OwnedAddresses()[vip1] {
+		t.Errorf("the model in force's claim on %s was taken back", vip1)
+	}
+	if err := e.reconcile(ctx, trigResync); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := k.State().Addresses[vip3]; !ok {
+		t.Errorf("the operator's %s was deleted after the refused reload", vip3)
 	}
 }

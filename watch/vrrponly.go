@@ -11,13 +11,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/internal/buildinfo"
 	"github.com/lbx-dev/lbx/internal/daemonview/modelview"
 	"github.com/lbx-dev/lbx/internal/paths"
 	"github.com/lbx-dev/lbx/internal/sibling"
+	"github.com/lbx-dev/lbx/kernel"
 	"github.com/lbx-dev/lbx/model"
 	"github.com/lbx-dev/lbx/ownership"
 	"github.com/lbx-dev/lbx/state"
@@ -92,13 +92,12 @@ func LeftForTheEngine(dir, netnsID string) (string, error) {
 	if len(r.Owned().Services) > 0 {
 		return "the ownership record holds IPVS services, which the whole engine removes", nil
 	}
-	routes, err := netlink.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC, Protocol: state.RouteProtoLBX},
-		netlink.RT_FILTER_TABLE|netlink.RT_FILTER_PROTOCOL)
-	if err != nil {
-		return "", fmt.Errorf("read routes: %w", err)
-	}
-	if len(routes) > 0 {
-		return fmt.Sprintf("%d route(s) of lbx's (protocol %d) are in the kernel, which the whole engine removes", len(routes), state.RouteProtoLBX), nil
+	// Not fatal: the whole engine reads the routes itself.
+	switch found, err := kernel.HasLBXRoutes(); {
+	case err != nil:
+		return "routes could not be read (" + err.Error() + "), and the whole engine removes lbx's", nil
+	case found:
+		return fmt.Sprintf("routes of lbx's (protocol %d) are in the kernel, which the whole engine removes", state.RouteProtoLBX), nil
 	}
 	return "", nil
 }

@@ -44,6 +44,7 @@ type flags struct {
 	stateDir, netnsID, lock string
 	statusSocket, statsFile string
 	level, format           string
+	reload                  bool     // reload at once: a SIGHUP came while lbx watch loaded the model
 	lbx                     []string // lbx watch's command line
 }
 
@@ -58,6 +59,7 @@ func main() {
 	fs.StringVar(&f.statsFile, "stats-file", "", "write VRRP counters as JSON to this file")
 	fs.StringVar(&f.level, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.format, "log-format", "text", "log format on stderr: text or json")
+	fs.BoolVar(&f.reload, "reload", false, "reload the model file once started (lbx watch got a SIGHUP while it loaded it)")
 	showBuild := fs.Bool("build", false, "print the build as JSON (what lbx watch compares with its own) and exit")
 	if !helperflags.Parse(fs, name, os.Args[1:]) {
 		return
@@ -94,6 +96,9 @@ func run(f flags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	reload := make(chan struct{}, 1)
+	if f.reload {
+		reload <- struct{}{}
+	}
 	signal.Notify(hupCh, syscall.SIGHUP)
 	go func() {
 		for range hupCh {
@@ -107,7 +112,7 @@ func run(f flags) error {
 		Spec: spec, Build: buildinfo.This(version), StateDir: f.stateDir, NetnsID: f.netnsID, LockPath: f.lock,
 		StatusSocket: f.statusSocket, StatsFile: f.statsFile, Version: version, Reload: reload,
 		Compile:  func(ctx context.Context) (*vrrponly.Spec, error) { return compile(ctx, f.lbx, f.level, f.format) },
-		HandBack: func(masters []string) error { return handBack(f.lbx, masters) },
+		HandBack: func(masters []string) error { return handBack(ctx, f.lbx, masters) },
 	})
 }
 
@@ -171,14 +176,18 @@ func compile(ctx context.Context, lbx []string, level, format string) (*vrrponly
 // place: the one-writer lock and the status socket close with the exec
 // (close-on-exec), the addresses stay, and the instances that were MASTER
 // start as MASTER. SIGHUP stays ignored across the exec until lbx watch
-// takes it (a second reload meanwhile must not end the daemon).
-func handBack(lbx []string, masters []string) error {
+// takes it (a second reload meanwhile must not end the daemon). A stop
+// (ctx) that came first is left to this process, which then releases
+// the addresses.
+func handBack(ctx context.Context, lbx []string, masters []string) error {
 	args := append(append([]string{}, lbx...), "--engine", "full", "--handed-back")
 	for _, name := range masters {
 		args = append(args, "--resume-master", name)
 	}
 	signal.Ignore(syscall.SIGHUP)
-	err := syscall.Exec(lbx[0], args, os.Environ())
-	signal.Notify(hupCh, syscall.SIGHUP)
-	return err
+	defer signal.Notify(hupCh, syscall.SIGHUP) // reached when no exec happened
+	if ctx.Err() != nil {
+		return errors.New("lbx-vrrp is stopping")
+	}
+	return syscall.Exec(lbx[0], args, os.Environ())
 }

@@ -97,8 +97,17 @@ to the whole engine in place, its MASTER instances staying MASTER.`,
 			// From here a stop or a reload is kept for the daemon, not
 			// fatal: a daemon handed back by lbx-vrrp holds its masters'
 			// addresses already, and must release them at a stop.
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-			defer stop()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			term := make(chan os.Signal, 1)
+			signal.Notify(term, syscall.SIGTERM, syscall.SIGINT)
+			go func() {
+				select {
+				case <-term:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			// The checker's build is probed (a start of lbx-check) while
@@ -132,7 +141,11 @@ to the whole engine in place, its MASTER instances staying MASTER.`,
 			}
 			if engine == "auto" {
 				why, err := execVRRPProcess(m, file, cmp.Or(name, node), vrrpArgs{stateDir: stateDir, netnsID: netnsID, lock: lockPath,
-					statusSocket: statusSocket, statsFile: statsFile, metricsAddr: metricsAddr}, hup)
+					statusSocket: statusSocket, statsFile: statsFile, metricsAddr: metricsAddr}, execSignals{ctx: ctx, term: term, hup: hup})
+				if errors.Is(err, errStoppedAtStart) {
+					slog.Info("lbx watch stopped before it started")
+					return nil
+				}
 				if err != nil {
 					return err
 				}
@@ -224,13 +237,23 @@ type vrrpArgs struct {
 	stateDir, netnsID, lock, statusSocket, statsFile, metricsAddr string
 }
 
+// execSignals are lbx watch's signal handling, which the exec into
+// lbx-vrrp hands over: term receives SIGTERM and SIGINT (and then ctx
+// ends), hup receives SIGHUP.
+type execSignals struct {
+	ctx       context.Context
+	term, hup chan os.Signal
+}
+
+// errStoppedAtStart: SIGTERM or SIGINT came before lbx watch started
+// anything; it ends there.
+var errStoppedAtStart = errors.New("stopped at start")
+
 // execVRRPProcess executes lbx-vrrp in this process's place when the
 // model is VRRP alone (package vrrponly); otherwise, or when the exec
 // failed, it returns why not. An error stops the start (the model does
-// not pass Preflight). hup is lbx watch's SIGHUP channel: SIGHUP is
-// ignored across the exec (lbx-vrrp takes it again once it can reload),
-// so that one sent meanwhile does not end the daemon.
-func execVRRPProcess(m *model.Model, file, node string, a vrrpArgs, hup chan os.Signal) (why string, err error) {
+// not pass Preflight; errStoppedAtStart: a stop came first).
+func execVRRPProcess(m *model.Model, file, node string, a vrrpArgs, sig execSignals) (why string, err error) {
 	if why := watch.NeedsWholeEngine(m); why != "" {
 		return why, nil
 	}
@@ -258,11 +281,26 @@ func execVRRPProcess(m *model.Model, file, node string, a vrrpArgs, hup chan os.
 		return "", err
 	}
 	args := []string{"--state-dir", a.stateDir, "--netns-id", a.netnsID, "--lock", a.lock, "--status-socket", a.statusSocket,
-		"--stats-file", a.statsFile, "--log-level", logLevel, "--log-format", logFormat, "--", self}
-	args = append(args, os.Args[1:]...)
+		"--stats-file", a.statsFile, "--log-level", logLevel, "--log-format", logFormat}
+	// Across the exec: SIGHUP ignored (lbx-vrrp takes it again once it can
+	// reload), SIGTERM and SIGINT back to their default (this process
+	// holds nothing yet: one that comes now ends it). One that came while
+	// the model loaded is honoured: a stop ends the start, a reload is
+	// made by lbx-vrrp at once (the file may have changed since).
 	signal.Ignore(syscall.SIGHUP)
+	signal.Reset(syscall.SIGTERM, syscall.SIGINT)
+	if sig.ctx.Err() != nil || len(sig.term) > 0 {
+		return "", errStoppedAtStart
+	}
+	reload := len(sig.hup) > 0
+	if reload {
+		args = append(args, "--reload")
+	}
+	args = append(append(args, "--", self), os.Args[1:]...)
 	err = watch.ExecVRRPProcess(path, spec, args)
-	signal.Notify(hup, syscall.SIGHUP)
+	// Still here: the whole engine runs, with the signals back.
+	signal.Notify(sig.term, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sig.hup, syscall.SIGHUP)
 	return err.Error(), nil
 }
 

@@ -136,7 +136,7 @@ func TestLeanProcessLeavesLBXRoutesToTheEngine(t *testing.T) {
 	if got := a.exe(); got != "lbx" {
 		t.Errorf("with a route of lbx's in the kernel lbx watch runs %s, want its whole engine", got)
 	}
-	if !strings.Contains(a.out.String(), "route(s) of lbx's") {
+	if !strings.Contains(a.out.String(), "routes of lbx's") {
 		t.Errorf("lbx watch does not say why it runs its whole engine")
 	}
 	testkit.Eventually(t, "the engine removes the route", 5*time.Second, func() bool {
