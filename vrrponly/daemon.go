@@ -164,8 +164,36 @@ func Run(ctx context.Context, o Options) error {
 	<-reloadDone
 	stopLoop()
 	<-loopDone
+	d.releaseAtStop(100 * time.Millisecond)
 	d.log.Info("lbx-vrrp stopped")
 	return err
+}
+
+// stopRetries bounds releaseAtStop: 5 tries from 100 ms, doubling, wait
+// 3.1 s in all, well within systemd's stop timeout.
+const stopRetries = 5
+
+// releaseAtStop tries again, a few times, the release of the addresses
+// when the stop's reconcile (vrrpd's, through the loop) failed: left on
+// the links of a stopped daemon, they would answer beside the peer that
+// took over. Every instance counts as stopped, whatever the loop last
+// saw. The loop has ended: this is the one writer now.
+func (d *daemon) releaseAtStop(backoff time.Duration) {
+	d.mu.Lock()
+	failed := d.last != nil && d.last.Result == "error"
+	d.states = map[string]string{}
+	for _, in := range d.spec.Config.Instances {
+		d.states[in.FSM.Name] = "STOP"
+	}
+	d.mu.Unlock()
+	for try := 1; failed && try <= stopRetries; try++ {
+		time.Sleep(backoff)
+		backoff *= 2
+		err := d.reconcile(context.Background())
+		if failed = err != nil; failed {
+			d.log.Error("releasing the addresses at the stop failed", "try", try, "of", stopRetries, "err", err)
+		}
+	}
 }
 
 func stateDir(dir string) string {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lbx-dev/lbx/internal/buildinfo"
 	"github.com/lbx-dev/lbx/ownership"
@@ -22,7 +23,9 @@ import (
 type memKernel struct {
 	live map[state.AddressKey]state.Address
 	fail string
-	log  []string
+	// failDeletes makes that many Deletes fail.
+	failDeletes int
+	log         []string
 }
 
 func (k *memKernel) Read(context.Context) (map[state.AddressKey]state.Address, error) {
@@ -39,6 +42,10 @@ func (k *memKernel) Add(_ context.Context, a state.Address) error {
 }
 
 func (k *memKernel) Delete(_ context.Context, a state.Address, _ bool) error {
+	if k.failDeletes > 0 {
+		k.failDeletes--
+		return errors.New("delete refused")
+	}
 	delete(k.live, a.Key)
 	k.log = append(k.log, "-"+a.Key.String())
 	return nil
@@ -231,5 +238,31 @@ func TestHandOverWhy(t *testing.T) {
 		if got := handOverWhy(&tc.spec, b); got != tc.want {
 			t.Errorf("handOverWhy(%+v) = %q, want %q", tc.spec, got, tc.want)
 		}
+	}
+}
+
+// TestReleaseAtStop: when the stop's reconcile failed, the addresses are
+// released by the retries that follow (as STOP, whatever the last states
+// said); a stop whose reconcile succeeded writes nothing more.
+func TestReleaseAtStop(t *testing.T) {
+	k := &memKernel{live: addrs("eth0/10.0.0.1/32", "eth0/10.0.0.11/32", "eth0/192.168.1.1/24")}
+	d := newTestDaemon(t, twoInstances(), k)
+	k.failDeletes = 3 // the stop's two deletes, and one more
+	d.states = map[string]string{"VI_1": "STOP"}
+	if err := d.reconcile(context.Background()); err == nil {
+		t.Fatal("the stop's reconcile did not fail")
+	}
+	d.states = map[string]string{"VI_1": "MASTER"} // the loop's last word, stale
+	d.releaseAtStop(time.Millisecond)
+	if _, ok := k.live[addr("eth0/10.0.0.1/32").Key]; ok {
+		t.Errorf("an address is left after the stop's retries: %v", k.log)
+	}
+	if _, ok := k.live[addr("eth0/192.168.1.1/24").Key]; !ok {
+		t.Error("the link's own address was deleted")
+	}
+	k.log = nil
+	d.releaseAtStop(time.Millisecond)
+	if len(k.log) > 0 {
+		t.Errorf("a stop whose reconcile succeeded wrote again: %v", k.log)
 	}
 }
