@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -290,20 +289,9 @@ func (k *NetKernel) readNetwork(ctx context.Context, st *state.State) error {
 		names[l.Attrs().Index] = l.Attrs().Name
 	}
 	for _, a := range addrs {
-		ip, ok := netip.AddrFromSlice(a.IP)
-		if !ok {
-			continue
+		if sa, ok := netaddr.From(a, names[a.LinkIndex]); ok {
+			st.Addresses[sa.Key] = sa
 		}
-		ip = ip.Unmap()
-		ones, _ := a.Mask.Size()
-		iface := names[a.LinkIndex]
-		label := a.Label
-		if label == iface {
-			label = "" // the kernel reports the interface name as the default label
-		}
-		key := state.AddressKey{Interface: iface, Addr: ip}
-		st.Addresses[key] = state.Address{Key: key, Bits: ones, Label: label, Scope: netaddr.ScopeName(a.Scope),
-			Secondary: ip.Is4() && a.Flags&unix.IFA_F_SECONDARY != 0}
 	}
 	for _, r := range routes {
 		if rt, ok := fromNetlinkRoute(r, names); ok {

@@ -365,7 +365,8 @@ func (d *daemon) reconcile(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		may := d.record.OwnedAddresses()
+		owned := d.record.OwnedAddresses()
+		may := maps.Clone(owned)
 		maps.Copy(may, declared)
 		p = planAddresses(spec.desired(states), may, live)
 		var errs []error
@@ -396,7 +397,7 @@ func (d *daemon) reconcile(ctx context.Context) error {
 		// An address lbx recorded that the model no longer declares is
 		// forgotten once it is gone, so that one made later by someone
 		// else is not taken for lbx's.
-		for k := range d.record.OwnedAddresses() {
+		for k := range owned {
 			if _, ok := live[k]; !ok && !declared[k] {
 				gone.Addresses[k] = true
 			}
@@ -553,8 +554,9 @@ func (d *daemon) notifySystemd(ctx, loopCtx context.Context) {
 	}()
 }
 
-// status is the document `lbx status` prints.
-func (d *daemon) status() statusd.Status {
+// status is the document `lbx status` prints; the daemon model, kept
+// encoded, is decoded only for a client that asks for it.
+func (d *daemon) status(r statusd.Request) statusd.Status {
 	d.mu.Lock()
 	st := statusd.Status{
 		Daemon: statusd.Daemon{PID: os.Getpid(), Version: d.o.Version, Process: "lbx-vrrp", StartTime: d.started, ModelFile: d.spec.ModelFile,
@@ -563,7 +565,9 @@ func (d *daemon) status() statusd.Status {
 	}
 	spec := d.spec
 	d.mu.Unlock()
-	st.DaemonModel = spec.daemonView()
+	if r.DaemonModel {
+		st.DaemonModel = spec.daemonView()
+	}
 	st.VRRP = InstancesOf(d.vrrp.Instances())
 	st.Counters = map[string]uint64{}
 	for k, v := range d.vrrp.Counters.Snapshot() {

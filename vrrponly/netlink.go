@@ -44,28 +44,15 @@ func (netlinkKernel) Read(context.Context) (map[state.AddressKey]state.Address, 
 	names := map[int]string{}
 	out := make(map[state.AddressKey]state.Address, len(addrs))
 	for _, a := range addrs {
-		ip, ok := netip.AddrFromSlice(a.IP)
-		if !ok {
-			continue
-		}
 		iface, ok := names[a.LinkIndex]
 		if !ok {
 			// A link gone since the dump: its addresses went with it.
 			iface, _ = netaddr.Name(a.LinkIndex)
 			names[a.LinkIndex] = iface
 		}
-		if iface == "" {
-			continue
+		if sa, ok := netaddr.From(a, iface); ok && iface != "" {
+			out[sa.Key] = sa
 		}
-		ip = ip.Unmap()
-		label := a.Label
-		if label == iface {
-			label = "" // the kernel reports the interface name as the default label
-		}
-		ones, _ := a.Mask.Size()
-		key := state.AddressKey{Interface: iface, Addr: ip}
-		out[key] = state.Address{Key: key, Bits: ones, Label: label, Scope: netaddr.ScopeName(a.Scope),
-			Secondary: ip.Is4() && a.Flags&unix.IFA_F_SECONDARY != 0}
 	}
 	return out, nil
 }

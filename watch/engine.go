@@ -1398,8 +1398,15 @@ func metricReals(m *model.Model) []metrics.Real {
 	return out
 }
 
-// status builds the document `lbx status` prints.
+// status builds the document `lbx status` prints, the daemon model with it.
 func (e *engine) status() statusd.Status {
+	return e.statusFor(statusd.Request{DaemonModel: true})
+}
+
+// statusFor builds the status a client asked for: the daemon model only
+// when it asks (lbx plan and apply), since after a reload its first build
+// makes every check's view again.
+func (e *engine) statusFor(r statusd.Request) statusd.Status {
 	st, snap := e.statusLocked()
 	// Outside e.mu, which VRRP's reconciles wait for: the checker's
 	// figures are a round trip to lbx-check (up to its timeout when it is
@@ -1407,7 +1414,9 @@ func (e *engine) status() statusd.Status {
 	// view of a reloaded model builds every check again (0.1–0.25 s at
 	// 10,000 checked real servers).
 	st.RealServers = snap.realServers()
-	st.DaemonModel = e.view.of(snap.m)
+	if r.DaemonModel {
+		st.DaemonModel = e.view.of(snap.m)
+	}
 	return st
 }
 

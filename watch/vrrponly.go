@@ -25,15 +25,11 @@ import (
 	"github.com/lbx-dev/lbx/vrrponly"
 )
 
-// VRRPOnlySpec compiles m (checked by Preflight, which made cfg; nil when
-// NeedsWholeEngine says why not) for lbx-vrrp (package vrrponly). When m
-// needs the whole engine the spec carries only why (Spec.Full), for a
-// reload of lbx-vrrp to hand over.
+// VRRPOnlySpec compiles m, a model of VRRP alone (NeedsWholeEngine says
+// ""; checked by Preflight, which made cfg), for lbx-vrrp (package
+// vrrponly).
 func VRRPOnlySpec(m *model.Model, cfg *vrrpd.Config, file, node string, build buildinfo.Build) (*vrrponly.Spec, error) {
-	s := &vrrponly.Spec{Format: vrrponly.SpecFormat, Build: build, ModelFile: AbsPath(file), Node: node}
-	if s.Full = NeedsWholeEngine(m); s.Full != "" {
-		return s, nil
-	}
+	s := specOf(file, node, build)
 	view, err := json.Marshal(modelview.Of(m))
 	if err != nil {
 		return nil, fmt.Errorf("the daemon's view of the model: %w", err)
@@ -44,6 +40,18 @@ func VRRPOnlySpec(m *model.Model, cfg *vrrpd.Config, file, node string, build bu
 		s.Addresses[in.Name] = in.HeldAddresses()
 	}
 	return s, nil
+}
+
+// HandOverSpec is the spec of a model that needs the whole engine, why
+// (NeedsWholeEngine): a reload of lbx-vrrp hands the daemon over on it.
+func HandOverSpec(why, file, node string, build buildinfo.Build) *vrrponly.Spec {
+	s := specOf(file, node, build)
+	s.Full = why
+	return s
+}
+
+func specOf(file, node string, build buildinfo.Build) *vrrponly.Spec {
+	return &vrrponly.Spec{Format: vrrponly.SpecFormat, Build: build, ModelFile: AbsPath(file), Node: node}
 }
 
 // NeedsWholeEngine says what in m lbx-vrrp does not run (the first found),

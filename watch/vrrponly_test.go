@@ -126,10 +126,7 @@ func TestVRRPOnlySpecOfAWholeModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := VRRPOnlySpec(m, nil, "m.yaml", "", buildinfo.This("v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := HandOverSpec(NeedsWholeEngine(m), "m.yaml", "", buildinfo.This("v1"))
 	if spec.Full != "static addresses" || spec.Config != nil || spec.Addresses != nil {
 		t.Errorf("spec %+v, want why alone", spec)
 	}

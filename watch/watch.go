@@ -174,7 +174,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if srv != nil {
 		go func() {
-			if err := srv.Serve(loopCtx, e.status); err != nil {
+			if err := srv.Serve(loopCtx, e.statusFor); err != nil {
 				log.Error("status socket stopped", "err", err)
 			}
 		}()

@@ -36,9 +36,6 @@ var version = "dev"
 
 const name = "lbx-vrrp"
 
-// hupCh receives SIGHUP, a reload.
-var hupCh = make(chan os.Signal, 1)
-
 type flags struct {
 	specFD                  int
 	stateDir, netnsID, lock string
@@ -99,9 +96,10 @@ func run(f flags) error {
 	if f.reload {
 		reload <- struct{}{}
 	}
-	signal.Notify(hupCh, syscall.SIGHUP)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
-		for range hupCh {
+		for range hup {
 			select {
 			case reload <- struct{}{}:
 			default: // a reload is already pending
@@ -112,7 +110,7 @@ func run(f flags) error {
 		Spec: spec, Build: buildinfo.This(version), StateDir: f.stateDir, NetnsID: f.netnsID, LockPath: f.lock,
 		StatusSocket: f.statusSocket, StatsFile: f.statsFile, Version: version, Reload: reload,
 		Compile:  func(ctx context.Context) (*vrrponly.Spec, error) { return compile(ctx, f.lbx, f.level, f.format) },
-		HandBack: func(masters []string) error { return handBack(ctx, f.lbx, masters) },
+		HandBack: func(masters []string) error { return handBack(ctx, hup, f.lbx, masters) },
 	})
 }
 
@@ -179,13 +177,13 @@ func compile(ctx context.Context, lbx []string, level, format string) (*vrrponly
 // takes it (a second reload meanwhile must not end the daemon). A stop
 // (ctx) that came first is left to this process, which then releases
 // the addresses.
-func handBack(ctx context.Context, lbx []string, masters []string) error {
+func handBack(ctx context.Context, hup chan os.Signal, lbx []string, masters []string) error {
 	args := append(append([]string{}, lbx...), "--engine", "full", "--handed-back")
 	for _, name := range masters {
 		args = append(args, "--resume-master", name)
 	}
 	signal.Ignore(syscall.SIGHUP)
-	defer signal.Notify(hupCh, syscall.SIGHUP) // reached when no exec happened
+	defer signal.Notify(hup, syscall.SIGHUP) // reached when no exec happened
 	if ctx.Err() != nil {
 		return errors.New("lbx-vrrp is stopping")
 	}

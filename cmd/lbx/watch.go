@@ -326,11 +326,12 @@ func vrrpSpecOf(file, node, checker string) (*vrrponly.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	if watch.NeedsWholeEngine(m) != "" {
+	node, build := cmp.Or(name, node), buildinfo.This(version)
+	if why := watch.NeedsWholeEngine(m); why != "" {
 		if _, err := checkerOf(checker, checkproc.Find); err != nil {
 			return nil, err
 		}
-		cfg = nil
+		return watch.HandOverSpec(why, file, node, build), nil
 	}
-	return watch.VRRPOnlySpec(m, cfg, file, cmp.Or(name, node), buildinfo.This(version))
+	return watch.VRRPOnlySpec(m, cfg, file, node, build)
 }

@@ -157,7 +157,7 @@ func TestAcceptErrorsRetried(t *testing.T) {
 			s.log = slog.New(slog.NewTextHandler(&logs, nil))
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			go func() { done <- s.Serve(ctx, sample) }()
+			go func() { done <- s.Serve(ctx, func(Request) Status { return sample() }) }()
 			qctx, qcancel := context.WithTimeout(ctx, 3*time.Second)
 			defer qcancel()
 			if _, err := Query(qctx, s.Path()); err != nil {

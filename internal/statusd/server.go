@@ -108,12 +108,14 @@ func errRunning(path string) error {
 // Path is the socket's path.
 func (s *Server) Path() string { return s.path }
 
-// Serve answers clients with snapshot() until ctx is done, then closes the
-// socket (removing its file), waits for in-flight clients (at most
-// ConnTimeout) and releases the lock. snapshot is called once per client,
-// from the client's goroutine: it must be safe for concurrent use and fast
-// (copy the state under the loop's lock, nothing more).
-func (s *Server) Serve(ctx context.Context, snapshot func() Status) error {
+// Serve answers clients with snapshot(their request) until ctx is done,
+// then closes the socket (removing its file), waits for in-flight clients
+// (at most ConnTimeout) and releases the lock. snapshot is called once per
+// client, from the client's goroutine: it must be safe for concurrent use
+// and fast (copy the state under the loop's lock, nothing more), and it
+// need build the daemon model only when the request asks for it (what it
+// sends otherwise is left out).
+func (s *Server) Serve(ctx context.Context, snapshot func(Request) Status) error {
 	// Accept errors (EMFILE when something else took every descriptor)
 	// are logged and retried: the socket outlives the shortage.
 	ln := accept.Retrying(s.ln, "status socket "+s.path, s.log)
@@ -151,7 +153,7 @@ func (s *Server) Close() error {
 	return err
 }
 
-func (s *Server) handle(c net.Conn, snapshot func() Status) {
+func (s *Server) handle(c net.Conn, snapshot func(Request) Status) {
 	defer c.Close()
 	deadline := time.Now().Add(ConnTimeout)
 	c.SetDeadline(deadline)
@@ -161,7 +163,7 @@ func (s *Server) handle(c net.Conn, snapshot func() Status) {
 		}
 	}()
 	req := readRequest(c, deadline)
-	st := snapshot()
+	st := snapshot(req)
 	st.FormatVersion = FormatVersion
 	st.DaemonModel = req.daemonModel(st.DaemonModel)
 	b, err := json.Marshal(st)

@@ -55,7 +55,7 @@ func serve(t *testing.T, snap func() Status) (path string, stop func()) {
 func run(t *testing.T, s *Server, snap func() Status) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, snap) }()
+	go func() { done <- s.Serve(ctx, func(Request) Status { return snap() }) }()
 	stop = func() {
 		cancel()
 		select {
@@ -247,7 +247,7 @@ func TestListen(t *testing.T) {
 				defer s.Close()
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				go s.Serve(ctx, sample)
+				go s.Serve(ctx, func(Request) Status { return sample() })
 				if _, err := Query(context.Background(), path); err != nil {
 					t.Fatalf("query the new server: %v", err)
 				}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -59,6 +60,27 @@ func ScopeNumber(name string) int {
 		}
 	}
 	return int(netlink.SCOPE_UNIVERSE)
+}
+
+// From is a netlink address of the interface iface as state holds it; ok
+// is false for one without an IP.
+func From(a netlink.Addr, iface string) (state.Address, bool) {
+	if a.IPNet == nil {
+		return state.Address{}, false
+	}
+	ip, ok := netip.AddrFromSlice(a.IP)
+	if !ok {
+		return state.Address{}, false
+	}
+	ip = ip.Unmap()
+	label := a.Label
+	if label == iface {
+		label = "" // the kernel reports the interface name as the default label
+	}
+	ones, _ := a.Mask.Size()
+	key := state.AddressKey{Interface: iface, Addr: ip}
+	return state.Address{Key: key, Bits: ones, Label: label, Scope: ScopeName(a.Scope),
+		Secondary: ip.Is4() && a.Flags&unix.IFA_F_SECONDARY != 0}, true
 }
 
 // PromoteSecondariesPath is the file of an interface's setting that makes

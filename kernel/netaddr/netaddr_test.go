@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/state"
@@ -51,5 +52,24 @@ func TestIndexAndName(t *testing.T) {
 	}
 	if _, err := Index("lbx-no-such0"); !errors.Is(err, unix.ENODEV) {
 		t.Errorf("Index of a missing interface: %v, want ENODEV", err)
+	}
+}
+
+// TestFrom: netlink's address as state holds it, the kernel's defaults
+// (the interface name as label, a mapped IPv4) undone, Of's inverse.
+func TestFrom(t *testing.T) {
+	want := state.Address{Key: state.AddressKey{Interface: "eth0", Addr: netip.MustParseAddr("192.0.2.10")}, Bits: 24, Label: "eth0:vip", Scope: "host"}
+	a := *Of(want)
+	if got, ok := From(a, "eth0"); !ok || got != want {
+		t.Errorf("From(Of(%v)) = %v, %v", want, got, ok)
+	}
+	a.Label, a.Flags = "eth0", unix.IFA_F_SECONDARY
+	a.IP = a.IP.To16() // as the kernel may report an IPv4 address
+	got, ok := From(a, "eth0")
+	if !ok || got.Label != "" || !got.Secondary || got.Key.Addr != want.Key.Addr {
+		t.Errorf("From(a secondary with the default label) = %+v, %v", got, ok)
+	}
+	if _, ok := From(netlink.Addr{}, "eth0"); ok {
+		t.Error("From of an address without IP is ok")
 	}
 }
