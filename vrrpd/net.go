@@ -2,6 +2,7 @@ package vrrpd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 
+	"github.com/lbx-dev/lbx/internal/rtnl"
 	"github.com/lbx-dev/lbx/vrrpd/packet"
 )
 
@@ -30,9 +32,15 @@ type rawLink struct {
 	// read's control-message buffer (one reader per link).
 	ipc *net.IPConn
 	oob []byte
+	// dumps reads the interface's addresses: a route netlink socket of
+	// the link's network namespace.
+	dumps *rtnl.Conn
 }
 
-func (l *rawLink) Close() error { return l.conn.Close() }
+func (l *rawLink) Close() error {
+	l.dumps.Close()
+	return l.conn.Close()
+}
 
 func (l *rawLink) Index() int { return l.ifi.Index }
 
@@ -56,12 +64,26 @@ func openLink(ifname string, v6 bool, joinMulticast bool) (*rawLink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", ifname, err)
 	}
+	dumps, err := rtnl.Open()
+	if err != nil {
+		return nil, err
+	}
+	l := &rawLink{ifi: ifi, dumps: dumps}
+	if err := l.listen(ifname, v6, joinMulticast); err != nil {
+		dumps.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// listen opens the link's raw socket.
+func (l *rawLink) listen(ifname string, v6 bool, joinMulticast bool) error {
+	ifi := l.ifi
 	lc := net.ListenConfig{Control: bindToDevice(ifname)}
-	l := &rawLink{ifi: ifi}
 	if !v6 {
 		c, err := lc.ListenPacket(context.Background(), "ip4:112", "0.0.0.0")
 		if err != nil {
-			return nil, fmt.Errorf("raw VRRP socket on %s (needs root or CAP_NET_RAW): %w", ifname, err)
+			return fmt.Errorf("raw VRRP socket on %s (needs root or CAP_NET_RAW): %w", ifname, err)
 		}
 		l.conn, l.ipc = c, c.(*net.IPConn)
 		l.oob = ipv4.NewControlMessage(ipv4.FlagTTL | ipv4.FlagDst | ipv4.FlagInterface)
@@ -76,20 +98,20 @@ func openLink(ifname string, v6 bool, joinMulticast bool) (*rawLink, error) {
 		} {
 			if step != nil {
 				c.Close()
-				return nil, fmt.Errorf("VRRP socket on %s: %w", ifname, step)
+				return fmt.Errorf("VRRP socket on %s: %w", ifname, step)
 			}
 		}
 		if joinMulticast {
 			if err := p.JoinGroup(ifi, &net.IPAddr{IP: packet.Group4.AsSlice()}); err != nil {
 				c.Close()
-				return nil, fmt.Errorf("join %s on %s: %w", packet.Group4, ifname, err)
+				return fmt.Errorf("join %s on %s: %w", packet.Group4, ifname, err)
 			}
 		}
-		return l, nil
+		return nil
 	}
 	c, err := lc.ListenPacket(context.Background(), "ip6:112", "::")
 	if err != nil {
-		return nil, fmt.Errorf("raw VRRP socket on %s (needs root or CAP_NET_RAW): %w", ifname, err)
+		return fmt.Errorf("raw VRRP socket on %s (needs root or CAP_NET_RAW): %w", ifname, err)
 	}
 	l.conn, l.ipc = c, c.(*net.IPConn)
 	l.oob = ipv6.NewControlMessage(ipv6.FlagHopLimit | ipv6.FlagDst | ipv6.FlagInterface)
@@ -104,16 +126,16 @@ func openLink(ifname string, v6 bool, joinMulticast bool) (*rawLink, error) {
 	} {
 		if step != nil {
 			c.Close()
-			return nil, fmt.Errorf("VRRP socket on %s: %w", ifname, step)
+			return fmt.Errorf("VRRP socket on %s: %w", ifname, step)
 		}
 	}
 	if joinMulticast {
 		if err := p.JoinGroup(ifi, &net.IPAddr{IP: packet.Group6.AsSlice()}); err != nil {
 			c.Close()
-			return nil, fmt.Errorf("join %s on %s: %w", packet.Group6, ifname, err)
+			return fmt.Errorf("join %s on %s: %w", packet.Group6, ifname, err)
 		}
 	}
-	return l, nil
+	return nil
 }
 
 func (l *rawLink) Read(buf []byte) (Received, error) {
@@ -181,19 +203,29 @@ func (l *rawLink) Send(b []byte, src, dst netip.Addr) error {
 	return err
 }
 
-// Addrs returns the interface's addresses (by the index it had when opened).
+// Addrs returns the interface's addresses of the link's family (by the
+// index it had when opened). A dump that a change interrupted is read
+// again, twice at most; then it is what the kernel gave.
 func (l *rawLink) Addrs() ([]netip.Addr, error) {
-	addrs, err := l.ifi.Addrs()
-	if err != nil {
-		return nil, err
+	family := uint8(unix.AF_INET)
+	if l.p6 != nil {
+		family = unix.AF_INET6
 	}
-	out := make([]netip.Addr, 0, len(addrs))
-	for _, x := range addrs {
-		if n, ok := x.(*net.IPNet); ok {
-			if ip, ok := netip.AddrFromSlice(n.IP); ok {
-				out = append(out, ip.Unmap())
+	var out []netip.Addr
+	var err error
+	for try := 0; try < 3; try++ {
+		out = out[:0]
+		err = l.dumps.Dump(unix.RTM_GETADDR, family, func(m rtnl.Message) {
+			if a, ok := m.Addr(); ok && a.Index == l.ifi.Index && !a.Deleted {
+				out = append(out, a.Addr)
 			}
+		})
+		if !errors.Is(err, rtnl.ErrDumpInterrupted) {
+			break
 		}
+	}
+	if err != nil && !errors.Is(err, rtnl.ErrDumpInterrupted) {
+		return nil, err
 	}
 	return out, nil
 }

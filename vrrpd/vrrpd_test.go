@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lbx-dev/lbx/internal/clock"
+	"github.com/lbx-dev/lbx/internal/rtnl"
 	"github.com/lbx-dev/lbx/internal/testkit"
 )
 
@@ -88,8 +89,14 @@ func TestPrimarySkipsVirtualAddresses(t *testing.T) {
 	if err != nil {
 		testkit.Skip(t, "no lo")
 	}
-	// The real link's address reading, without its socket (no root).
-	l := &link{name: "lo", conn: &rawLink{ifi: lo}, clk: clock.Real()}
+	// The real link's address reading, without its raw socket (no root
+	// needed for a route netlink dump).
+	dumps, err := rtnl.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dumps.Close()
+	l := &link{name: "lo", conn: &rawLink{ifi: lo, dumps: dumps}, clk: clock.Real()}
 	loop := netip.MustParseAddr("127.0.0.1")
 	if got, err := l.primary(func(netip.Addr) bool { return false }); err != nil || got != loop {
 		t.Fatalf("primary of lo: %v, %v; want 127.0.0.1", got, err)

@@ -111,7 +111,7 @@ func Run(ctx context.Context, o Options) error {
 		d.log = slog.Default()
 	}
 	if d.k == nil {
-		d.k = netlinkKernel{}
+		d.k = &netlinkKernel{}
 	}
 	srv, release, err := claim(ctx, o)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/internal/nlwatch"
+	"github.com/lbx-dev/lbx/internal/rtnl"
 	"github.com/lbx-dev/lbx/kernel/netaddr"
 	"github.com/lbx-dev/lbx/state"
 )
@@ -25,34 +26,50 @@ type addrKernel interface {
 	Delete(ctx context.Context, a state.Address, keeps bool) error
 }
 
-type netlinkKernel struct{}
+type netlinkKernel struct {
+	// dumps reads the addresses: opened at the first read, in the
+	// daemon's network namespace, and kept with its buffer.
+	dumps *rtnl.Conn
+}
 
 // Read lists every link's addresses (one dump), naming links by ioctl
-// rather than by a dump of links, which is most of what a read would
-// allocate. A dump a concurrent change interrupted is read again.
-func (netlinkKernel) Read(context.Context) (map[state.AddressKey]state.Address, error) {
-	var addrs []netlink.Addr
+// rather than by a dump of links. A dump a concurrent change interrupted
+// is read again.
+func (k *netlinkKernel) Read(context.Context) (map[state.AddressKey]state.Address, error) {
+	if k.dumps == nil {
+		c, err := rtnl.Open()
+		if err != nil {
+			return nil, fmt.Errorf("read addresses: %w", err)
+		}
+		k.dumps = c
+	}
+	names := map[int]string{}
+	var out map[state.AddressKey]state.Address
 	var err error
 	for try := 0; try < 5; try++ {
-		if addrs, err = netlink.AddrList(nil, netlink.FAMILY_ALL); !errors.Is(err, netlink.ErrDumpInterrupted) {
+		out = map[state.AddressKey]state.Address{}
+		err = k.dumps.Dump(unix.RTM_GETADDR, unix.AF_UNSPEC, func(m rtnl.Message) {
+			a, ok := m.Addr()
+			if !ok || a.Deleted {
+				return
+			}
+			iface, ok := names[a.Index]
+			if !ok {
+				// A link gone since the dump: its addresses went with it.
+				iface, _ = netaddr.Name(a.Index)
+				names[a.Index] = iface
+			}
+			if iface != "" {
+				sa := netaddr.FromRoute(a, iface)
+				out[sa.Key] = sa
+			}
+		})
+		if !errors.Is(err, rtnl.ErrDumpInterrupted) {
 			break
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read addresses: %w", err)
-	}
-	names := map[int]string{}
-	out := make(map[state.AddressKey]state.Address, len(addrs))
-	for _, a := range addrs {
-		iface, ok := names[a.LinkIndex]
-		if !ok {
-			// A link gone since the dump: its addresses went with it.
-			iface, _ = netaddr.Name(a.LinkIndex)
-			names[a.LinkIndex] = iface
-		}
-		if sa, ok := netaddr.From(a, iface); ok && iface != "" {
-			out[sa.Key] = sa
-		}
 	}
 	return out, nil
 }
@@ -66,7 +83,7 @@ func link(name string) (netlink.Link, error) {
 	return &netlink.Device{LinkAttrs: netlink.LinkAttrs{Name: name, Index: i}}, nil
 }
 
-func (netlinkKernel) Add(_ context.Context, a state.Address) error {
+func (*netlinkKernel) Add(_ context.Context, a state.Address) error {
 	l, err := link(a.Key.Interface)
 	if err != nil {
 		return fmt.Errorf("add address %s: %w", a.Prefix(), err)
@@ -77,7 +94,7 @@ func (netlinkKernel) Add(_ context.Context, a state.Address) error {
 	return nil
 }
 
-func (netlinkKernel) Delete(_ context.Context, a state.Address, keeps bool) error {
+func (*netlinkKernel) Delete(_ context.Context, a state.Address, keeps bool) error {
 	del := func() error {
 		l, err := link(a.Key.Interface)
 		if errors.Is(err, unix.ENODEV) {
@@ -113,10 +130,5 @@ func (netlinkKernel) Delete(_ context.Context, a state.Address, keeps bool) erro
 // returns when ctx ends, or when notifications are unavailable (the
 // resync still runs).
 func watchAddresses(ctx context.Context, concerns func(netip.Addr) bool, kick func(), warn func(error)) {
-	nlwatch.Follow(ctx, func(ch chan netlink.AddrUpdate, done chan struct{}) error {
-		return netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{})
-	}, func(u netlink.AddrUpdate) bool {
-		a, ok := netip.AddrFromSlice(u.LinkAddress.IP)
-		return ok && concerns(a.Unmap())
-	}, kick, kick, warn)
+	nlwatch.Follow(ctx, rtnl.SubscribeAddrs, func(a rtnl.Addr) bool { return concerns(a.Addr.Unmap()) }, kick, kick, warn)
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/internal/procsys"
+	"github.com/lbx-dev/lbx/internal/rtnl"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -72,15 +73,23 @@ func From(a netlink.Addr, iface string) (state.Address, bool) {
 	if !ok {
 		return state.Address{}, false
 	}
+	ones, _ := a.Mask.Size()
+	return address(iface, ip, ones, a.Label, a.Scope, uint32(a.Flags)), true
+}
+
+// FromRoute is From for an address of route netlink's own reading.
+func FromRoute(a rtnl.Addr, iface string) state.Address {
+	return address(iface, a.Addr, a.Bits, a.Label, int(a.Scope), a.Flags)
+}
+
+func address(iface string, ip netip.Addr, bits int, label string, scope int, flags uint32) state.Address {
 	ip = ip.Unmap()
-	label := a.Label
 	if label == iface {
 		label = "" // the kernel reports the interface name as the default label
 	}
-	ones, _ := a.Mask.Size()
 	key := state.AddressKey{Interface: iface, Addr: ip}
-	return state.Address{Key: key, Bits: ones, Label: label, Scope: ScopeName(a.Scope),
-		Secondary: ip.Is4() && a.Flags&unix.IFA_F_SECONDARY != 0}, true
+	return state.Address{Key: key, Bits: bits, Label: label, Scope: ScopeName(scope),
+		Secondary: ip.Is4() && flags&unix.IFA_F_SECONDARY != 0}
 }
 
 // PromoteSecondariesPath is the file of an interface's setting that makes

@@ -2,12 +2,14 @@ package netaddr
 
 import (
 	"errors"
+	"net"
 	"net/netip"
 	"testing"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/lbx-dev/lbx/internal/rtnl"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -71,5 +73,22 @@ func TestFrom(t *testing.T) {
 	}
 	if _, ok := From(netlink.Addr{}, "eth0"); ok {
 		t.Error("From of an address without IP is ok")
+	}
+}
+
+// TestFromRoute: route netlink's reading of an address gives what From
+// gives for netlink's, the kernel's defaults undone alike.
+func TestFromRoute(t *testing.T) {
+	for _, a := range []rtnl.Addr{
+		{Index: 2, Addr: netip.MustParseAddr("192.0.2.10"), Bits: 24, Label: "eth0:vip", Scope: unix.RT_SCOPE_HOST},
+		{Index: 2, Addr: netip.MustParseAddr("192.0.2.11"), Bits: 32, Label: "eth0", Flags: unix.IFA_F_SECONDARY},
+		{Index: 2, Addr: netip.MustParseAddr("2001:db8::1"), Bits: 64, Scope: unix.RT_SCOPE_LINK, Flags: unix.IFA_F_SECONDARY | unix.IFA_F_NODAD},
+	} {
+		nl := netlink.Addr{IPNet: &net.IPNet{IP: a.Addr.AsSlice(), Mask: net.CIDRMask(a.Bits, a.Addr.BitLen())},
+			Label: a.Label, Scope: int(a.Scope), Flags: int(a.Flags)}
+		want, _ := From(nl, "eth0")
+		if got := FromRoute(a, "eth0"); got != want {
+			t.Errorf("FromRoute(%+v) = %+v, want %+v", a, got, want)
+		}
 	}
 }

@@ -1,0 +1,285 @@
+// Package rtnl reads route netlink for the resident daemons: notifications
+// of links and addresses, and dumps of them, received into one buffer
+// that a connection keeps and grows only to the largest datagram it read.
+//
+// lbx makes its netlink requests with vishvananda/netlink, which receives
+// into a 64 KiB array on the caller's stack: a goroutine that waits on one
+// of its subscriptions holds a 128 KiB stack, the array zeroed at every
+// read. A VRRP daemon waits on three; their stacks were a sixth of its
+// memory.
+package rtnl
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrDumpInterrupted is a dump that a change made while it ran left
+// inconsistent (NLM_F_DUMP_INTR): the caller reads it again.
+var ErrDumpInterrupted = errors.New("netlink dump interrupted by a change; read it again")
+
+// firstBuffer holds any notification and a dump's datagrams of a few
+// dozen messages; a larger datagram grows it.
+const firstBuffer = 8 << 10
+
+// notifyBuffer is the socket's receive buffer when it joins groups.
+const notifyBuffer = 1 << 20
+
+// Conn is a route netlink socket. Only the kernel can send to it: an
+// unprivileged process may not address another's rtnetlink socket.
+type Conn struct {
+	mu     sync.Mutex // one reader at a time: buf
+	closed atomic.Bool
+	f      *os.File
+	rc     syscall.RawConn
+	pid    uint32
+	seq    uint32
+	buf    []byte
+}
+
+// Open opens a socket that receives the notifications of the given
+// multicast groups (unix.RTNLGRP_LINK, ...); none for dumps alone. Close
+// ends a Receive or Dump in progress.
+func Open(groups ...uint32) (*Conn, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("netlink socket: %w", err)
+	}
+	pid, err := setup(fd, groups)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "rtnetlink")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Conn{f: f, rc: rc, pid: pid, buf: make([]byte, firstBuffer)}, nil
+}
+
+// setup binds fd, joins the groups and returns the socket's port id.
+func setup(fd int, groups []uint32) (uint32, error) {
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return 0, fmt.Errorf("netlink bind: %w", err)
+	}
+	if len(groups) > 0 {
+		// Room for a burst (a thousand VIPs added at once) before the
+		// kernel drops notifications (ENOBUFS): kernel memory, beyond
+		// rmem_max for root. Best effort: the default still works, with
+		// a resync after each overflow.
+		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, notifyBuffer) != nil {
+			_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, notifyBuffer)
+		}
+	}
+	for _, g := range groups {
+		if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
+			return 0, fmt.Errorf("netlink group %d: %w", g, err)
+		}
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return 0, fmt.Errorf("netlink socket name: %w", err)
+	}
+	nl, ok := sa.(*unix.SockaddrNetlink)
+	if !ok {
+		return 0, fmt.Errorf("netlink socket name: %T", sa)
+	}
+	return nl.Pid, nil
+}
+
+// Close closes the socket; a read in progress or after returns
+// os.ErrClosed.
+func (c *Conn) Close() error {
+	c.closed.Store(true)
+	return c.f.Close()
+}
+
+// ioError is err from the file's poller (the socket closed, mostly) as
+// the caller knows it.
+func (c *Conn) ioError(err error) error {
+	if c.closed.Load() {
+		return os.ErrClosed
+	}
+	return fmt.Errorf("netlink: %w", err)
+}
+
+// Receive waits for notifications, then calls fn with each message that
+// has arrived by then, and returns: a caller acts once for a burst (a
+// master's addresses come together). An error (unix.ENOBUFS: the kernel
+// dropped notifications; the socket closed) means the caller has missed
+// changes.
+func (c *Conn) Receive(fn func(Message)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for wait := true; ; wait = false {
+		b, err := c.read(wait)
+		if err != nil || b == nil {
+			return err
+		}
+		if err := Messages(b, fn); err != nil {
+			return err
+		}
+	}
+}
+
+// Dump asks for every link (unix.RTM_GETLINK) or address
+// (unix.RTM_GETADDR) of family (unix.AF_UNSPEC for all) and calls fn with
+// each message of the answer. On a socket that joined groups, fn gets the
+// notifications that arrive meanwhile too. A dump that a change
+// interrupted returns ErrDumpInterrupted after its last message.
+func (c *Conn) Dump(typ uint16, family uint8, fn func(Message)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	if err := c.send(dumpRequest(typ, family, c.seq)); err != nil {
+		return err
+	}
+	var interrupted, done bool
+	var failed error
+	for !done && failed == nil {
+		b, err := c.read(true)
+		if err != nil {
+			return err
+		}
+		err = Messages(b, func(m Message) {
+			if m.Pid != c.pid || m.Seq != c.seq {
+				fn(m) // a notification
+				return
+			}
+			interrupted = interrupted || m.Flags&unix.NLM_F_DUMP_INTR != 0
+			switch m.Type {
+			case unix.NLMSG_DONE:
+				done = true
+			case unix.NLMSG_ERROR:
+				failed = ackError(m.Data)
+			default:
+				fn(m)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if failed != nil {
+		return failed
+	}
+	if interrupted {
+		return ErrDumpInterrupted
+	}
+	return nil
+}
+
+// dumpRequest is a dump's request: its header, then a zeroed ifinfomsg
+// or ifaddrmsg that names the family.
+func dumpRequest(typ uint16, family uint8, seq uint32) []byte {
+	body := unix.SizeofIfAddrmsg
+	if typ == unix.RTM_GETLINK {
+		body = unix.SizeofIfInfomsg
+	}
+	b := make([]byte, headerLen+body)
+	binary.NativeEndian.PutUint32(b, uint32(len(b)))
+	binary.NativeEndian.PutUint16(b[4:], typ)
+	binary.NativeEndian.PutUint16(b[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	binary.NativeEndian.PutUint32(b[8:], seq)
+	b[headerLen] = family
+	return b
+}
+
+// ackError is an NLMSG_ERROR's error: a negative errno, 0 for none.
+func ackError(data []byte) error {
+	if len(data) < 4 {
+		return fmt.Errorf("%w: short error message", errMalformed)
+	}
+	if errno := -int32(binary.NativeEndian.Uint32(data)); errno > 0 {
+		return fmt.Errorf("netlink dump: %w", unix.Errno(errno))
+	}
+	return nil
+}
+
+func (c *Conn) send(req []byte) error {
+	var err error
+	cerr := c.rc.Control(func(fd uintptr) {
+		err = unix.Sendto(int(fd), req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+	})
+	if cerr != nil {
+		return c.ioError(cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("netlink send: %w", err)
+	}
+	return nil
+}
+
+// read reads the next datagram into c.buf, grown first to fit it (a
+// peek with MSG_TRUNC gives its whole length). When wait is false and
+// nothing has arrived, it returns nil.
+func (c *Conn) read(wait bool) ([]byte, error) {
+	var n int
+	var err error
+	peek := func(fd uintptr) bool {
+		n, _, err = unix.Recvfrom(int(fd), c.buf, unix.MSG_PEEK|unix.MSG_TRUNC)
+		return err != unix.EAGAIN
+	}
+	var cerr error
+	if wait {
+		cerr = c.rc.Read(peek)
+	} else {
+		cerr = c.rc.Control(func(fd uintptr) { peek(fd) })
+	}
+	switch {
+	case cerr != nil:
+		return nil, c.ioError(cerr)
+	case err == unix.EAGAIN && !wait:
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("netlink receive: %w", err)
+	}
+	if n > len(c.buf) {
+		c.buf = make([]byte, n)
+	}
+	cerr = c.rc.Control(func(fd uintptr) { n, _, err = unix.Recvfrom(int(fd), c.buf, 0) })
+	switch {
+	case cerr != nil:
+		return nil, c.ioError(cerr)
+	case err != nil:
+		return nil, fmt.Errorf("netlink receive: %w", err)
+	}
+	return c.buf[:n], nil
+}
+
+// SubscribeAddrs sends every address notification to ch until done is
+// closed, or the subscription breaks (a notification lost, the socket
+// gone): then it closes ch. It has vishvananda/netlink's
+// AddrSubscribeWithOptions' shape, which internal/nlwatch follows.
+func SubscribeAddrs(ch chan Addr, done chan struct{}) error {
+	c, err := Open(unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR)
+	if err != nil {
+		return err
+	}
+	go func() {
+		<-done
+		c.Close()
+	}()
+	go func() {
+		defer close(ch)
+		for c.Receive(func(m Message) {
+			if a, ok := m.Addr(); ok {
+				select {
+				case ch <- a:
+				case <-done:
+				}
+			}
+		}) == nil {
+		}
+	}()
+	return nil
+}
