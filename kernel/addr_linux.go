@@ -7,13 +7,38 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/netip"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/lbx-dev/lbx/internal/rtnl"
 	"github.com/lbx-dev/lbx/kernel/netaddr"
 	"github.com/lbx-dev/lbx/state"
 )
+
+// netlinkAddr is a as netlink adds and deletes it: netaddr.Route's
+// fields.
+func netlinkAddr(a state.Address) *netlink.Addr {
+	r := netaddr.Route(a, 0)
+	return &netlink.Addr{IPNet: &net.IPNet{IP: r.Addr.AsSlice(), Mask: net.CIDRMask(r.Bits, r.Addr.BitLen())},
+		Label: r.Label, Scope: int(r.Scope), Flags: int(r.Flags)}
+}
+
+// stateAddr is a netlink address of the interface iface as state holds
+// it (netaddr.FromRoute); ok is false for one without an IP.
+func stateAddr(a netlink.Addr, iface string) (state.Address, bool) {
+	if a.IPNet == nil {
+		return state.Address{}, false
+	}
+	ip, ok := netip.AddrFromSlice(a.IP)
+	if !ok {
+		return state.Address{}, false
+	}
+	bits, _ := a.Mask.Size()
+	return netaddr.FromRoute(rtnl.Addr{Addr: ip, Bits: bits, Label: a.Label, Scope: uint8(a.Scope), Flags: uint32(a.Flags)}, iface), true
+}
 
 func (k *NetKernel) link(ctx context.Context, name string) (netlink.Link, error) {
 	var l netlink.Link
@@ -33,7 +58,7 @@ func (k *NetKernel) AddAddress(ctx context.Context, a state.Address) error {
 	if err != nil {
 		return err
 	}
-	err = k.call(ctx, "add address", func() error { return k.nl.AddrAdd(l, netaddr.Of(a)) })
+	err = k.call(ctx, "add address", func() error { return k.nl.AddrAdd(l, netlinkAddr(a)) })
 	switch {
 	case err == nil:
 		return nil
@@ -54,7 +79,7 @@ func (k *NetKernel) DeleteAddress(ctx context.Context, a state.Address) error {
 		}
 		return err
 	}
-	err = k.call(ctx, "delete address", func() error { return k.nl.AddrDel(l, netaddr.Of(a)) })
+	err = k.call(ctx, "delete address", func() error { return k.nl.AddrDel(l, netlinkAddr(a)) })
 	if isErrno(err, unix.EADDRNOTAVAIL) || isErrno(err, unix.ENOENT) {
 		return ErrNotFound
 	}

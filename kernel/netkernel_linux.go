@@ -18,7 +18,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/kernel/ipvsnl"
-	"github.com/lbx-dev/lbx/kernel/netaddr"
 	"github.com/lbx-dev/lbx/state"
 )
 
@@ -289,7 +288,7 @@ func (k *NetKernel) readNetwork(ctx context.Context, st *state.State) error {
 		names[l.Attrs().Index] = l.Attrs().Name
 	}
 	for _, a := range addrs {
-		if sa, ok := netaddr.From(a, names[a.LinkIndex]); ok {
+		if sa, ok := stateAddr(a, names[a.LinkIndex]); ok {
 			st.Addresses[sa.Key] = sa
 		}
 	}

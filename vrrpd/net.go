@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync"
 	"syscall"
 
 	"golang.org/x/net/ipv4"
@@ -35,6 +36,17 @@ type rawLink struct {
 	// dumps reads the interface's addresses: a route netlink socket of
 	// the link's network namespace.
 	dumps *rtnl.Conn
+
+	// Send's state, kept between sends; writeFn is l.write, bound once.
+	sendMu  sync.Mutex
+	raw     syscall.RawConn
+	writeFn func(uintptr) bool
+	sendOOB []byte
+	sendSrc netip.Addr
+	sendTo  unix.Sockaddr
+	sendDst netip.Addr
+	sendBuf []byte
+	sendErr error
 }
 
 func (l *rawLink) Close() error {
@@ -73,6 +85,11 @@ func openLink(ifname string, v6 bool, joinMulticast bool) (*rawLink, error) {
 		dumps.Close()
 		return nil, err
 	}
+	if l.raw, err = l.ipc.SyscallConn(); err != nil {
+		l.Close()
+		return nil, err
+	}
+	l.writeFn = l.write
 	return l, nil
 }
 
@@ -179,15 +196,44 @@ func (l *rawLink) Read(buf []byte) (Received, error) {
 	return r, nil
 }
 
+// Send writes one packet through the standard library's poller with the
+// source and interface in a control message built once for each source,
+// to a destination converted once: an advert allocates nothing (x/net's
+// WriteTo built both at every send, about 400 bytes).
 func (l *rawLink) Send(b []byte, src, dst netip.Addr) error {
-	ip := &net.IPAddr{IP: dst.AsSlice()}
+	l.sendMu.Lock()
+	defer l.sendMu.Unlock()
+	if l.sendOOB == nil || src != l.sendSrc {
+		l.sendOOB, l.sendSrc = l.control(src), src
+	}
+	if l.sendTo == nil || dst != l.sendDst {
+		l.sendTo, l.sendDst = sockaddr(dst), dst
+	}
+	l.sendBuf = b
+	if err := l.raw.Write(l.writeFn); err != nil {
+		return err
+	}
+	if l.sendErr != nil {
+		return &net.OpError{Op: "write", Net: l.conn.LocalAddr().Network(), Addr: &net.IPAddr{IP: dst.AsSlice()}, Err: l.sendErr}
+	}
+	return nil
+}
+
+// write is Send's system call; the poller waits while it would block.
+func (l *rawLink) write(fd uintptr) (done bool) {
+	_, l.sendErr = unix.SendmsgN(int(fd), l.sendBuf, l.sendOOB, l.sendTo, 0)
+	return l.sendErr != unix.EAGAIN
+}
+
+// control is the control message that sends from src (none: the kernel
+// picks) out of the link's interface. IPv6's carries the hop limit too.
+func (l *rawLink) control(src netip.Addr) []byte {
 	if l.p4 != nil {
 		cm := &ipv4.ControlMessage{IfIndex: l.ifi.Index}
 		if src.IsValid() {
 			cm.Src = src.AsSlice()
 		}
-		_, err := l.p4.WriteTo(b, cm, ip)
-		return err
+		return cm.Marshal()
 	}
 	// No zone on a link-local destination: the socket is bound to the
 	// interface and the control message names it by index. Go resolves a
@@ -199,8 +245,14 @@ func (l *rawLink) Send(b []byte, src, dst netip.Addr) error {
 	if src.IsValid() {
 		cm.Src = src.AsSlice()
 	}
-	_, err := l.p6.WriteTo(b, cm, ip)
-	return err
+	return cm.Marshal()
+}
+
+func sockaddr(dst netip.Addr) unix.Sockaddr {
+	if dst.Is4() {
+		return &unix.SockaddrInet4{Addr: dst.As4()}
+	}
+	return &unix.SockaddrInet6{Addr: dst.As16()}
 }
 
 // Addrs returns the interface's addresses of the link's family (by the

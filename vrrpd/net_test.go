@@ -3,6 +3,7 @@ package vrrpd
 import (
 	"bytes"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,8 +13,10 @@ import (
 
 // The raw sockets on a real link (namespaces; root): what one end sends to
 // the VRRP group, the other reads with its source, group and TTL, as the
-// event loop's validation needs them, for each family.
-func TestRawLinkRead(t *testing.T) {
+// event loop's validation needs them, for each family; a send allocates
+// nothing once the link sent from that source; Addrs lists the link's
+// addresses of its family.
+func TestRawLink(t *testing.T) {
 	nstest.Require(t)
 	lan := nstest.NewLAN(t, "rl", 2)
 	tx, rx := lan.Nodes[0], lan.Nodes[1]
@@ -63,6 +66,17 @@ func TestRawLinkRead(t *testing.T) {
 		}
 		if got.Src != tc.src || got.Dst != tc.group || got.TTL != packet.TTL || !bytes.Equal(got.Data, data) {
 			t.Errorf("IPv6 %v: read from %s to %s, TTL %d, %x; want from %s to %s, TTL %d, %x", tc.v6, got.Src, got.Dst, got.TTL, got.Data, tc.src, tc.group, packet.TTL, data)
+		}
+		if n := testing.AllocsPerRun(20, func() {
+			if err := out.Send(data, tc.src, tc.group); err != nil {
+				t.Error(err)
+			}
+		}); n != 0 {
+			t.Errorf("IPv6 %v: %v allocations per send, want none", tc.v6, n)
+		}
+		addrs, err := out.Addrs()
+		if err != nil || !slices.Contains(addrs, tc.src) || slices.ContainsFunc(addrs, func(a netip.Addr) bool { return a.Is4() == tc.v6 }) {
+			t.Errorf("IPv6 %v: Addrs() = %v, %v; want %s and no address of the other family", tc.v6, addrs, err, tc.src)
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net/netip"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/internal/nlwatch"
@@ -27,28 +26,22 @@ type addrKernel interface {
 }
 
 type netlinkKernel struct {
-	// dumps reads the addresses: opened at the first read, in the
-	// daemon's network namespace, and kept with its buffer.
-	dumps *rtnl.Conn
+	nl *rtnl.Conn // conn's
 }
 
 // Read lists every link's addresses (one dump), naming links by ioctl
 // rather than by a dump of links. A dump a concurrent change interrupted
 // is read again.
 func (k *netlinkKernel) Read(context.Context) (map[state.AddressKey]state.Address, error) {
-	if k.dumps == nil {
-		c, err := rtnl.Open()
-		if err != nil {
-			return nil, fmt.Errorf("read addresses: %w", err)
-		}
-		k.dumps = c
+	c, err := k.conn()
+	if err != nil {
+		return nil, fmt.Errorf("read addresses: %w", err)
 	}
 	names := map[int]string{}
 	var out map[state.AddressKey]state.Address
-	var err error
 	for try := 0; try < 5; try++ {
 		out = map[state.AddressKey]state.Address{}
-		err = k.dumps.Dump(unix.RTM_GETADDR, unix.AF_UNSPEC, func(m rtnl.Message) {
+		err = c.Dump(unix.RTM_GETADDR, unix.AF_UNSPEC, func(m rtnl.Message) {
 			a, ok := m.Addr()
 			if !ok || a.Deleted {
 				return
@@ -74,35 +67,48 @@ func (k *netlinkKernel) Read(context.Context) (map[state.AddressKey]state.Addres
 	return out, nil
 }
 
-// link is the interface name as netlink's address calls take it.
-func link(name string) (netlink.Link, error) {
-	i, err := netaddr.Index(name)
-	if err != nil {
-		return nil, err
+// conn is the daemon's route netlink socket for its reads and changes:
+// opened at first use, in the daemon's network namespace, and kept with
+// its buffer.
+func (k *netlinkKernel) conn() (*rtnl.Conn, error) {
+	if k.nl == nil {
+		c, err := rtnl.Open()
+		if err != nil {
+			return nil, err
+		}
+		k.nl = c
 	}
-	return &netlink.Device{LinkAttrs: netlink.LinkAttrs{Name: name, Index: i}}, nil
+	return k.nl, nil
 }
 
-func (*netlinkKernel) Add(_ context.Context, a state.Address) error {
-	l, err := link(a.Key.Interface)
+func (k *netlinkKernel) Add(_ context.Context, a state.Address) error {
+	i, err := netaddr.Index(a.Key.Interface)
 	if err != nil {
 		return fmt.Errorf("add address %s: %w", a.Prefix(), err)
 	}
-	if err := netlink.AddrAdd(l, netaddr.Of(a)); err != nil && !errors.Is(err, unix.EEXIST) {
+	c, err := k.conn()
+	if err == nil {
+		err = c.AddAddr(netaddr.Route(a, i))
+	}
+	if err != nil && !errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("add address %s to %s: %w", a.Prefix(), a.Key.Interface, err)
 	}
 	return nil
 }
 
-func (*netlinkKernel) Delete(_ context.Context, a state.Address, keeps bool) error {
+func (k *netlinkKernel) Delete(_ context.Context, a state.Address, keeps bool) error {
 	del := func() error {
-		l, err := link(a.Key.Interface)
+		i, err := netaddr.Index(a.Key.Interface)
 		if errors.Is(err, unix.ENODEV) {
 			return nil // the interface is gone, and its addresses with it
 		} else if err != nil {
 			return err
 		}
-		err = netlink.AddrDel(l, netaddr.Of(a))
+		c, err := k.conn()
+		if err != nil {
+			return err
+		}
+		err = c.DelAddr(netaddr.Route(a, i))
 		if errors.Is(err, unix.EADDRNOTAVAIL) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENODEV) {
 			return nil
 		}

@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -194,13 +195,14 @@ func dumpRequest(typ uint16, family uint8, seq uint32) []byte {
 	return b
 }
 
-// ackError is an NLMSG_ERROR's error: a negative errno, 0 for none.
+// ackError is an NLMSG_ERROR's error: a negative errno, 0 for none (an
+// acknowledgement).
 func ackError(data []byte) error {
 	if len(data) < 4 {
 		return fmt.Errorf("%w: short error message", errMalformed)
 	}
 	if errno := -int32(binary.NativeEndian.Uint32(data)); errno > 0 {
-		return fmt.Errorf("netlink dump: %w", unix.Errno(errno))
+		return unix.Errno(errno)
 	}
 	return nil
 }
@@ -282,4 +284,97 @@ func SubscribeAddrs(ch chan Addr, done chan struct{}) error {
 		}
 	}()
 	return nil
+}
+
+// AddAddr adds a (its Index, Addr, Bits, Label, Scope and Flags) as `ip
+// address add` does: the address as both local and peer, an IPv4
+// subnet's broadcast address, the label for IPv4 only. An address that
+// is there already is unix.EEXIST.
+func (c *Conn) AddAddr(a Addr) error {
+	return c.request(addrRequest(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, a))
+}
+
+// DelAddr deletes a (by Index, Addr and Bits). An address that is not
+// there is unix.EADDRNOTAVAIL.
+func (c *Conn) DelAddr(a Addr) error {
+	return c.request(addrRequest(unix.RTM_DELADDR, 0, a))
+}
+
+// addrRequest encodes an address request, with its sequence number left
+// to request.
+func addrRequest(typ, flags uint16, a Addr) []byte {
+	local := a.Addr.AsSlice()
+	b := make([]byte, headerLen+unix.SizeofIfAddrmsg, 128)
+	binary.NativeEndian.PutUint16(b[4:], typ)
+	binary.NativeEndian.PutUint16(b[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags)
+	msg := b[headerLen:]
+	msg[0] = unix.AF_INET6
+	if a.Addr.Is4() {
+		msg[0] = unix.AF_INET
+	}
+	msg[1], msg[3] = uint8(a.Bits), a.Scope
+	binary.NativeEndian.PutUint32(msg[4:], uint32(a.Index))
+	if a.Flags <= 0xff {
+		msg[2] = uint8(a.Flags)
+	} else {
+		b = appendAttr(b, unix.IFA_FLAGS, binary.NativeEndian.AppendUint32(nil, a.Flags))
+	}
+	b = appendAttr(b, unix.IFA_LOCAL, local)
+	b = appendAttr(b, unix.IFA_ADDRESS, local)
+	if a.Addr.Is4() {
+		if a.Bits < 31 { // RFC 3021: a /31 or /32 has none
+			b = appendAttr(b, unix.IFA_BROADCAST, broadcast(a.Addr, a.Bits))
+		}
+		if a.Label != "" {
+			b = appendAttr(b, unix.IFA_LABEL, append([]byte(a.Label), 0))
+		}
+	}
+	binary.NativeEndian.PutUint32(b, uint32(len(b)))
+	return b
+}
+
+// broadcast is the last address of addr's IPv4 subnet of bits.
+func broadcast(addr netip.Addr, bits int) []byte {
+	b := addr.As4()
+	return binary.BigEndian.AppendUint32(nil, binary.BigEndian.Uint32(b[:])|^uint32(0)>>bits)
+}
+
+// appendAttr appends a route attribute, padded.
+func appendAttr(b []byte, typ uint16, v []byte) []byte {
+	n := unix.SizeofRtAttr + len(v)
+	b = binary.NativeEndian.AppendUint16(b, uint16(n))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, v...)
+	return append(b, make([]byte, align(n)-n)...)
+}
+
+// request sends req with the next sequence number and waits for the
+// kernel's acknowledgement: nil, or the error it reports (a unix.Errno).
+func (c *Conn) request(req []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	binary.NativeEndian.PutUint32(req[8:], c.seq)
+	if err := c.send(req); err != nil {
+		return err
+	}
+	for {
+		b, err := c.read(true)
+		if err != nil {
+			return err
+		}
+		var acked bool
+		var result error
+		err = Messages(b, func(m Message) {
+			if m.Pid == c.pid && m.Seq == c.seq && m.Type == unix.NLMSG_ERROR {
+				acked, result = true, ackError(m.Data)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if acked {
+			return result
+		}
+	}
 }

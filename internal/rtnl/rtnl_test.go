@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,5 +117,59 @@ func TestConn(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not end a waiting Receive")
+	}
+}
+
+// TestAddrRequests, in a namespace: an IPv4 address added with its label
+// and its subnet's broadcast address (none for a /32), an IPv6 one
+// without duplicate address detection; a second add is EEXIST; a delete
+// removes it, and a second one is EADDRNOTAVAIL.
+func TestAddrRequests(t *testing.T) {
+	nstest.Require(t)
+	ns := nstest.New(t, nstest.Unique("rtnl"))
+	ns.Link(t, "a0")
+	var c *Conn
+	ns.In(t, func() {
+		var err error
+		if c, err = Open(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	defer c.Close()
+	index := 0
+	if err := c.Dump(unix.RTM_GETLINK, unix.AF_UNSPEC, func(m Message) {
+		if l, ok := m.Link(); ok && l.Name == "a0" {
+			index = l.Index
+		}
+	}); err != nil || index == 0 {
+		t.Fatalf("index of a0: %d, %v", index, err)
+	}
+	v4 := Addr{Index: index, Addr: netip.MustParseAddr("10.9.0.1"), Bits: 24, Label: "a0:vip"}
+	host := Addr{Index: index, Addr: netip.MustParseAddr("10.8.0.1"), Bits: 32}
+	v6 := Addr{Index: index, Addr: netip.MustParseAddr("2001:db8::1"), Bits: 64, Flags: unix.IFA_F_NODAD}
+	for _, a := range []Addr{v4, host, v6} {
+		if err := c.AddAddr(a); err != nil {
+			t.Fatalf("add %v: %v", a.Addr, err)
+		}
+	}
+	if err := c.AddAddr(v4); !errors.Is(err, unix.EEXIST) {
+		t.Errorf("second add: %v, want EEXIST", err)
+	}
+	shown := ns.Addrs("a0")
+	for _, want := range []string{"inet 10.9.0.1/24 brd 10.9.0.255 scope global a0:vip", "inet 10.8.0.1/32 scope global a0\\", "inet6 2001:db8::1/64 scope global nodad"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("ip addr shows\n%s\nwithout %q", shown, want)
+		}
+	}
+	for _, a := range []Addr{v4, host, v6} {
+		if err := c.DelAddr(a); err != nil {
+			t.Errorf("delete %v: %v", a.Addr, err)
+		}
+	}
+	if err := c.DelAddr(v4); !errors.Is(err, unix.EADDRNOTAVAIL) {
+		t.Errorf("second delete: %v, want EADDRNOTAVAIL", err)
+	}
+	if shown := ns.Addrs("a0"); strings.Contains(shown, "10.9.0.1") || strings.Contains(shown, "2001:db8::1") || strings.Contains(shown, "10.8.0.1") {
+		t.Errorf("after the deletes, ip addr shows\n%s", shown)
 	}
 }

@@ -1,18 +1,15 @@
 // Package netaddr converts package state's addresses and scopes to and
-// from netlink's, for the kernel package and for a process that manages
-// VRRP addresses without it.
+// from route netlink's (internal/rtnl), for the kernel package and for a
+// process that manages VRRP addresses without it.
 package netaddr
 
 import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
-	"net/netip"
 	"os"
 	"strings"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/lbx-dev/lbx/internal/procsys"
@@ -20,33 +17,29 @@ import (
 	"github.com/lbx-dev/lbx/state"
 )
 
-// Of is a as netlink adds and deletes it.
-func Of(a state.Address) *netlink.Addr {
-	ip := a.Key.Addr.AsSlice()
-	na := &netlink.Addr{
-		IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(a.Bits, a.Key.Addr.BitLen())},
-		Label: a.Label,
-		Scope: ScopeNumber(a.Scope),
-	}
+// Route is a, on the interface of index, as route netlink adds and
+// deletes it.
+func Route(a state.Address, index int) rtnl.Addr {
+	r := rtnl.Addr{Index: index, Addr: a.Key.Addr, Bits: a.Bits, Label: a.Label, Scope: uint8(ScopeNumber(a.Scope))}
 	if a.Key.Addr.Is6() {
 		// A virtual address must answer at once: skip duplicate address
 		// detection, as keepalived does.
-		na.Flags = unix.IFA_F_NODAD
+		r.Flags = unix.IFA_F_NODAD
 	}
-	return na
+	return r
 }
 
-var scopeNames = map[netlink.Scope]string{
-	netlink.SCOPE_UNIVERSE: "global",
-	netlink.SCOPE_SITE:     "site",
-	netlink.SCOPE_LINK:     "link",
-	netlink.SCOPE_HOST:     "host",
-	netlink.SCOPE_NOWHERE:  "nowhere",
+var scopeNames = map[int]string{
+	unix.RT_SCOPE_UNIVERSE: "global",
+	unix.RT_SCOPE_SITE:     "site",
+	unix.RT_SCOPE_LINK:     "link",
+	unix.RT_SCOPE_HOST:     "host",
+	unix.RT_SCOPE_NOWHERE:  "nowhere",
 }
 
 // ScopeName is a scope number's name as the model writes it.
 func ScopeName(s int) string {
-	if n, ok := scopeNames[netlink.Scope(s)]; ok {
+	if n, ok := scopeNames[s]; ok {
 		return n
 	}
 	return fmt.Sprint(s)
@@ -57,39 +50,22 @@ func ScopeName(s int) string {
 func ScopeNumber(name string) int {
 	for n, s := range scopeNames {
 		if s == name {
-			return int(n)
+			return n
 		}
 	}
-	return int(netlink.SCOPE_UNIVERSE)
+	return unix.RT_SCOPE_UNIVERSE
 }
 
-// From is a netlink address of the interface iface as state holds it; ok
-// is false for one without an IP.
-func From(a netlink.Addr, iface string) (state.Address, bool) {
-	if a.IPNet == nil {
-		return state.Address{}, false
-	}
-	ip, ok := netip.AddrFromSlice(a.IP)
-	if !ok {
-		return state.Address{}, false
-	}
-	ones, _ := a.Mask.Size()
-	return address(iface, ip, ones, a.Label, a.Scope, uint32(a.Flags)), true
-}
-
-// FromRoute is From for an address of route netlink's own reading.
+// FromRoute is an address of the interface iface, as route netlink reads
+// it, as state holds it.
 func FromRoute(a rtnl.Addr, iface string) state.Address {
-	return address(iface, a.Addr, a.Bits, a.Label, int(a.Scope), a.Flags)
-}
-
-func address(iface string, ip netip.Addr, bits int, label string, scope int, flags uint32) state.Address {
-	ip = ip.Unmap()
+	ip, label := a.Addr.Unmap(), a.Label
 	if label == iface {
 		label = "" // the kernel reports the interface name as the default label
 	}
 	key := state.AddressKey{Interface: iface, Addr: ip}
-	return state.Address{Key: key, Bits: bits, Label: label, Scope: ScopeName(scope),
-		Secondary: ip.Is4() && flags&unix.IFA_F_SECONDARY != 0}
+	return state.Address{Key: key, Bits: a.Bits, Label: label, Scope: ScopeName(int(a.Scope)),
+		Secondary: ip.Is4() && a.Flags&unix.IFA_F_SECONDARY != 0}
 }
 
 // PromoteSecondariesPath is the file of an interface's setting that makes
