@@ -12,8 +12,9 @@ import (
 // Follow calls changed for each update that concerns says matters, and
 // resubscribed once a broken subscription is made again (what changed
 // meanwhile went unnotified), until ctx ends. subscribe starts the
-// subscription (vishvananda/netlink's XSubscribeWithOptions: it closes ch
-// when the subscription breaks, and stops at done). When subscribing
+// subscription (vishvananda/netlink's XSubscribeWithOptions, or
+// rtnl.SubscribeAddrs: it closes ch when the subscription breaks, and
+// stops at done). When subscribing
 // fails, unavailable is called and Follow returns: the caller's periodic
 // resync is then all there is.
 func Follow[U any](ctx context.Context, subscribe func(ch chan U, done chan struct{}) error, concerns func(U) bool, changed, resubscribed func(), unavailable func(error)) {

@@ -43,11 +43,14 @@ type Conn struct {
 	pid    uint32
 	seq    uint32
 	buf    []byte
+	// notified: the socket joined groups; else a message of another
+	// sequence is a stale answer (of a request that failed half way).
+	notified bool
 }
 
 // Open opens a socket that receives the notifications of the given
-// multicast groups (unix.RTNLGRP_LINK, ...); none for dumps alone. Close
-// ends a Receive or Dump in progress.
+// multicast groups (unix.RTNLGRP_LINK, ...); none for dumps and requests
+// alone. Close ends a Receive, Dump or request in progress.
 func Open(groups ...uint32) (*Conn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_ROUTE)
 	if err != nil {
@@ -64,7 +67,7 @@ func Open(groups ...uint32) (*Conn, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Conn{f: f, rc: rc, pid: pid, buf: make([]byte, firstBuffer)}, nil
+	return &Conn{f: f, rc: rc, pid: pid, buf: make([]byte, firstBuffer), notified: len(groups) > 0}, nil
 }
 
 // setup binds fd, joins the groups and returns the socket's port id.
@@ -114,14 +117,15 @@ func (c *Conn) ioError(err error) error {
 }
 
 // Receive waits for notifications, then calls fn with each message that
-// has arrived by then, and returns: a caller acts once for a burst (a
-// master's addresses come together). An error (unix.ENOBUFS: the kernel
-// dropped notifications; the socket closed) means the caller has missed
-// changes.
+// has arrived by then (up to maxBurst datagrams: a flood still returns),
+// and returns: a caller acts once for a burst (a master's addresses come
+// together). An error (unix.ENOBUFS: the kernel dropped notifications;
+// the socket closed) means the caller has missed changes.
 func (c *Conn) Receive(fn func(Message)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for wait := true; ; wait = false {
+	for i := 0; i < maxBurst; i++ {
+		wait := i == 0
 		b, err := c.read(wait)
 		if err != nil || b == nil {
 			return err
@@ -130,7 +134,11 @@ func (c *Conn) Receive(fn func(Message)) error {
 			return err
 		}
 	}
+	return nil
 }
+
+// maxBurst bounds the datagrams one Receive reads.
+const maxBurst = 1024
 
 // Dump asks for every link (unix.RTM_GETLINK) or address
 // (unix.RTM_GETADDR) of family (unix.AF_UNSPEC for all) and calls fn with
@@ -153,7 +161,9 @@ func (c *Conn) Dump(typ uint16, family uint8, fn func(Message)) error {
 		}
 		err = Messages(b, func(m Message) {
 			if m.Pid != c.pid || m.Seq != c.seq {
-				fn(m) // a notification
+				if c.notified {
+					fn(m)
+				}
 				return
 			}
 			interrupted = interrupted || m.Flags&unix.NLM_F_DUMP_INTR != 0
