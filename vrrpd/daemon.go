@@ -1182,11 +1182,17 @@ func (d *Daemon) sendAdvert(in *inst, e fsm.SendAdvert) {
 	}
 }
 
+// maxPacket holds the largest VRRP packet with room to spare: 255 IPv6
+// addresses make 4,088 bytes, and an IPv4 raw socket reads a header of
+// at most 60 bytes more. A longer datagram is cut short, and the
+// validation drops it.
+const maxPacket = 8 << 10
+
 // readLoop reads one link's packets and hands them to the event loop,
 // which validates them: everything hostile is dropped and counted there,
 // before any state machine sees it.
 func (d *Daemon) readLoop(ctx context.Context, l *link, conn Link) {
-	buf := make([]byte, 65536)
+	buf := make([]byte, maxPacket)
 	for ctx.Err() == nil {
 		r, err := conn.Read(buf)
 		if err != nil {

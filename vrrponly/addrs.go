@@ -29,7 +29,7 @@ func (s *Spec) declared() map[state.AddressKey]bool {
 // instances declaring one address: the later in the configuration's order
 // gives its settings, as the compile's map does.
 func (s *Spec) desired(states map[string]string) map[state.AddressKey]state.Address {
-	out := map[state.AddressKey]state.Address{}
+	out := make(map[state.AddressKey]state.Address, len(s.Config.Instances))
 	for _, in := range s.Config.Instances {
 		if states[in.FSM.Name] != "MASTER" {
 			continue

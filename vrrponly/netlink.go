@@ -26,7 +26,8 @@ type addrKernel interface {
 }
 
 type netlinkKernel struct {
-	nl *rtnl.Conn // conn's
+	nl   *rtnl.Conn // conn's
+	last int        // addresses the last read found: the next one's map
 }
 
 // Read lists every link's addresses (one dump), naming links by ioctl
@@ -40,7 +41,7 @@ func (k *netlinkKernel) Read(context.Context) (map[state.AddressKey]state.Addres
 	names := map[int]string{}
 	var out map[state.AddressKey]state.Address
 	for try := 0; try < 5; try++ {
-		out = map[state.AddressKey]state.Address{}
+		out = make(map[state.AddressKey]state.Address, k.last)
 		err = c.Dump(unix.RTM_GETADDR, unix.AF_UNSPEC, func(m rtnl.Message) {
 			a, ok := m.Addr()
 			if !ok || a.Deleted {
@@ -64,6 +65,7 @@ func (k *netlinkKernel) Read(context.Context) (map[state.AddressKey]state.Addres
 	if err != nil {
 		return nil, fmt.Errorf("read addresses: %w", err)
 	}
+	k.last = len(out)
 	return out, nil
 }
 

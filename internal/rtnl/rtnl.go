@@ -26,9 +26,10 @@ import (
 // inconsistent (NLM_F_DUMP_INTR): the caller reads it again.
 var ErrDumpInterrupted = errors.New("netlink dump interrupted by a change; read it again")
 
-// firstBuffer holds any notification and a dump's datagrams of a few
-// dozen messages; a larger datagram grows it.
-const firstBuffer = 8 << 10
+// bufferStep rounds a buffer up. The kernel fills a dump's datagrams to
+// about a page, or to the largest read the socket asked for, so the
+// buffer stops growing after the first.
+const bufferStep = 4 << 10
 
 // notifyBuffer is the socket's receive buffer when it joins groups.
 const notifyBuffer = 1 << 20
@@ -43,6 +44,7 @@ type Conn struct {
 	pid    uint32
 	seq    uint32
 	buf    []byte
+	req    []byte // the last request, its space reused
 	// notified: the socket joined groups; else a message of another
 	// sequence is a stale answer (of a request that failed half way).
 	notified bool
@@ -67,7 +69,7 @@ func Open(groups ...uint32) (*Conn, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Conn{f: f, rc: rc, pid: pid, buf: make([]byte, firstBuffer), notified: len(groups) > 0}, nil
+	return &Conn{f: f, rc: rc, pid: pid, notified: len(groups) > 0}, nil
 }
 
 // setup binds fd, joins the groups and returns the socket's port id.
@@ -149,7 +151,8 @@ func (c *Conn) Dump(typ uint16, family uint8, fn func(Message)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	if err := c.send(dumpRequest(typ, family, c.seq)); err != nil {
+	c.req = appendDumpRequest(c.req[:0], typ, family, c.seq)
+	if err := c.send(c.req); err != nil {
 		return err
 	}
 	var interrupted, done bool
@@ -189,20 +192,28 @@ func (c *Conn) Dump(typ uint16, family uint8, fn func(Message)) error {
 	return nil
 }
 
-// dumpRequest is a dump's request: its header, then a zeroed ifinfomsg
-// or ifaddrmsg that names the family.
-func dumpRequest(typ uint16, family uint8, seq uint32) []byte {
+// appendDumpRequest writes a dump's request into b, which is empty: its
+// header, then a zeroed ifinfomsg or ifaddrmsg that names the family.
+func appendDumpRequest(b []byte, typ uint16, family uint8, seq uint32) []byte {
 	body := unix.SizeofIfAddrmsg
 	if typ == unix.RTM_GETLINK {
 		body = unix.SizeofIfInfomsg
 	}
-	b := make([]byte, headerLen+body)
-	binary.NativeEndian.PutUint32(b, uint32(len(b)))
-	binary.NativeEndian.PutUint16(b[4:], typ)
-	binary.NativeEndian.PutUint16(b[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	binary.NativeEndian.PutUint32(b[8:], seq)
+	b = appendHeader(b, typ, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, seq)
+	b = append(b, make([]byte, body)...)
 	b[headerLen] = family
+	binary.NativeEndian.PutUint32(b, uint32(len(b)))
 	return b
+}
+
+// appendHeader appends a message header to b, its length left to the
+// caller to set once the message is whole.
+func appendHeader(b []byte, typ, flags uint16, seq uint32) []byte {
+	b = binary.NativeEndian.AppendUint32(b, 0)
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = binary.NativeEndian.AppendUint16(b, flags)
+	b = binary.NativeEndian.AppendUint32(b, seq)
+	return binary.NativeEndian.AppendUint32(b, 0)
 }
 
 // ackError is an NLMSG_ERROR's error: a negative errno, 0 for none (an
@@ -232,8 +243,9 @@ func (c *Conn) send(req []byte) error {
 }
 
 // read reads the next datagram into c.buf, grown first to fit it (a
-// peek with MSG_TRUNC gives its whole length). When wait is false and
-// nothing has arrived, it returns nil.
+// peek with MSG_TRUNC gives its whole length): a socket of notifications
+// keeps a buffer of the largest it got, a page mostly. When wait is false
+// and nothing has arrived, it returns nil.
 func (c *Conn) read(wait bool) ([]byte, error) {
 	var n int
 	var err error
@@ -256,9 +268,11 @@ func (c *Conn) read(wait bool) ([]byte, error) {
 		return nil, fmt.Errorf("netlink receive: %w", err)
 	}
 	if n > len(c.buf) {
-		c.buf = make([]byte, n)
+		c.buf = make([]byte, (n+bufferStep-1)/bufferStep*bufferStep)
 	}
-	cerr = c.rc.Control(func(fd uintptr) { n, _, err = unix.Recvfrom(int(fd), c.buf, 0) })
+	// read(2): what recvfrom adds is the sender's address, which costs
+	// an allocation, and only the kernel can send here.
+	cerr = c.rc.Control(func(fd uintptr) { n, err = unix.Read(int(fd), c.buf) })
 	switch {
 	case cerr != nil:
 		return nil, c.ioError(cerr)
@@ -301,22 +315,21 @@ func SubscribeAddrs(ch chan Addr, done chan struct{}) error {
 // subnet's broadcast address, the label for IPv4 only. An address that
 // is there already is unix.EEXIST.
 func (c *Conn) AddAddr(a Addr) error {
-	return c.request(addrRequest(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, a))
+	return c.request(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, a)
 }
 
 // DelAddr deletes a (by Index, Addr and Bits). An address that is not
 // there is unix.EADDRNOTAVAIL.
 func (c *Conn) DelAddr(a Addr) error {
-	return c.request(addrRequest(unix.RTM_DELADDR, 0, a))
+	return c.request(unix.RTM_DELADDR, 0, a)
 }
 
-// addrRequest encodes an address request, with its sequence number left
-// to request.
-func addrRequest(typ, flags uint16, a Addr) []byte {
+// appendAddrRequest writes an address request into b, which is empty:
+// its space is reused.
+func appendAddrRequest(b []byte, typ, flags uint16, seq uint32, a Addr) []byte {
 	local := a.Addr.AsSlice()
-	b := make([]byte, headerLen+unix.SizeofIfAddrmsg, 128)
-	binary.NativeEndian.PutUint16(b[4:], typ)
-	binary.NativeEndian.PutUint16(b[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags)
+	b = appendHeader(b, typ, unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags, seq)
+	b = append(b, make([]byte, unix.SizeofIfAddrmsg)...)
 	msg := b[headerLen:]
 	msg[0] = unix.AF_INET6
 	if a.Addr.Is4() {
@@ -358,14 +371,15 @@ func appendAttr(b []byte, typ uint16, v []byte) []byte {
 	return append(b, make([]byte, align(n)-n)...)
 }
 
-// request sends req with the next sequence number and waits for the
-// kernel's acknowledgement: nil, or the error it reports (a unix.Errno).
-func (c *Conn) request(req []byte) error {
+// request sends an address request (typ, flags, a) with the next
+// sequence number and waits for the kernel's acknowledgement: nil, or the
+// error it reports (a unix.Errno).
+func (c *Conn) request(typ, flags uint16, a Addr) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	binary.NativeEndian.PutUint32(req[8:], c.seq)
-	if err := c.send(req); err != nil {
+	c.req = appendAddrRequest(c.req[:0], typ, flags, c.seq, a)
+	if err := c.send(c.req); err != nil {
 		return err
 	}
 	for {
