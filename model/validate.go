@@ -128,6 +128,8 @@ func (v *validator) positive(path string, n *int) {
 func (v *validator) address(p string, a Prefix, iface, label, scope string, needIface bool) {
 	if !a.IsValid() {
 		v.errorf(p+".address", "missing: an address such as 192.0.2.10/24")
+	} else if a.Addr().Is4In6() {
+		v.errorf(p+".address", "%s is an IPv4-mapped IPv6 address; write the IPv4 address", a.Prefix)
 	}
 	if needIface && iface == "" {
 		v.errorf(p+".interface", "missing: the interface that carries the address")

@@ -257,7 +257,8 @@ func sockaddr(dst netip.Addr) unix.Sockaddr {
 
 // Addrs returns the interface's addresses of the link's family (by the
 // index it had when opened). A dump that a change interrupted is read
-// again, twice at most; then it is what the kernel gave.
+// again, twice; a third is an error, not a partial list (which could
+// lack the source address and fault the instance).
 func (l *rawLink) Addrs() ([]netip.Addr, error) {
 	family := uint8(unix.AF_INET)
 	if l.p6 != nil {
@@ -276,7 +277,7 @@ func (l *rawLink) Addrs() ([]netip.Addr, error) {
 			break
 		}
 	}
-	if err != nil && !errors.Is(err, rtnl.ErrDumpInterrupted) {
+	if err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package vrrpd
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"time"
@@ -15,24 +16,37 @@ import (
 // The kernel transport's link and address events, from route netlink.
 
 // follow opens a socket of the groups and runs it (a dump, then
-// notifications) until ctx ends, opening it again when it broke: each
+// notifications) until ctx ends, opening it again when it broke: at once,
+// or after a second when it broke within a second of the last. Each
 // (re)start of run calls whatever happened while not subscribed a change.
 func follow(ctx context.Context, what string, log *slog.Logger, groups []uint32, run func(*rtnl.Conn) error) {
+	var wait time.Duration
 	for ctx.Err() == nil {
-		c, err := rtnl.Open(groups...)
-		if err == nil {
-			stop := context.AfterFunc(ctx, func() { c.Close() })
-			err = run(c)
-			stop()
-			c.Close()
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
 		}
+		c, err := rtnl.Open(groups...)
+		if err != nil {
+			log.Error("netlink "+what+" subscription failed; retrying", "err", err)
+			wait = time.Second
+			continue
+		}
+		stop := context.AfterFunc(ctx, func() { c.Close() })
+		started := time.Now()
+		err = run(c)
+		stop()
+		c.Close()
 		if ctx.Err() != nil {
 			return
 		}
 		log.Warn("netlink "+what+" subscription broke; resubscribing", "err", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
+		wait = 0
+		if time.Since(started) < time.Second {
+			wait = time.Second
 		}
 	}
 }
@@ -91,7 +105,14 @@ func (t kernelTransport) WatchLinks(ctx context.Context, names []string, report 
 				handle(l)
 			}
 		}
-		if err := c.Dump(unix.RTM_GETLINK, unix.AF_UNSPEC, onLink); err != nil {
+		// A dump a change interrupted may lack a link: read it again
+		// before any link counts as gone.
+		err := rtnl.ErrDumpInterrupted
+		for try := 0; try < 3 && errors.Is(err, rtnl.ErrDumpInterrupted); try++ {
+			clear(seen)
+			err = c.Dump(unix.RTM_GETLINK, unix.AF_UNSPEC, onLink)
+		}
+		if err != nil {
 			return err
 		}
 		// Links that vanished are down.

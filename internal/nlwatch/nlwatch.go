@@ -14,16 +14,18 @@ import (
 // meanwhile went unnotified), until ctx ends. subscribe starts the
 // subscription (vishvananda/netlink's XSubscribeWithOptions, or
 // rtnl.SubscribeAddrs: it closes ch when the subscription breaks, and
-// stops at done). When subscribing
-// fails, unavailable is called and Follow returns: the caller's periodic
-// resync is then all there is.
+// stops at done). When subscribing fails, unavailable is called and
+// Follow returns: the caller's periodic resync is then all there is.
 func Follow[U any](ctx context.Context, subscribe func(ch chan U, done chan struct{}) error, concerns func(U) bool, changed, resubscribed func(), unavailable func(error)) {
-	for ctx.Err() == nil {
+	for first := true; ctx.Err() == nil; first = false {
 		ch := make(chan U, 64)
 		done := make(chan struct{})
 		if err := subscribe(ch, done); err != nil {
 			unavailable(err)
 			return
+		}
+		if !first {
+			resubscribed()
 		}
 		for open := true; open; {
 			select {
@@ -41,7 +43,6 @@ func Follow[U any](ctx context.Context, subscribe func(ch chan U, done chan stru
 			}
 		}
 		close(done)
-		resubscribed()
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):

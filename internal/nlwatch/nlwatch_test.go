@@ -16,11 +16,13 @@ func TestFollow(t *testing.T) {
 	var changed, resub atomic.Int32
 	subs := make(chan chan int, 2)
 	dones := make(chan chan struct{}, 2)
+	resubAtSubscribe := make(chan int32, 2)
 	ctx, cancel := context.WithCancel(context.Background())
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
 		Follow(ctx, func(ch chan int, done chan struct{}) error {
+			resubAtSubscribe <- resub.Load()
 			subs <- ch
 			dones <- done
 			return nil
@@ -34,8 +36,17 @@ func TestFollow(t *testing.T) {
 	close(ch) // the subscription broke
 	ch = <-subs
 	done := <-dones
+	for deadline := time.Now().Add(time.Second); resub.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if changed.Load() != 2 || resub.Load() != 1 {
 		t.Errorf("changed %d, resubscribed %d; want 2 and 1", changed.Load(), resub.Load())
+	}
+	// The resync after a break reads what the new subscription will not
+	// report: resubscribed comes once it exists.
+	<-resubAtSubscribe
+	if n := <-resubAtSubscribe; n != 0 {
+		t.Errorf("resubscribed called %d time(s) before the subscription was made again", n)
 	}
 	cancel()
 	<-ended

@@ -128,10 +128,11 @@ type Link struct {
 	Deleted   bool
 }
 
-// Link decodes a link message; ok is false for any other message, or one
-// without a name.
+// Link decodes a link message; ok is false for any other message, one
+// without a name, and one of a family's view of the link (AF_BRIDGE's
+// RTM_DELLINK when a port leaves its bridge: the link is still there).
 func (m Message) Link() (l Link, ok bool) {
-	if (m.Type != unix.RTM_NEWLINK && m.Type != unix.RTM_DELLINK) || len(m.Data) < unix.SizeofIfInfomsg {
+	if (m.Type != unix.RTM_NEWLINK && m.Type != unix.RTM_DELLINK) || len(m.Data) < unix.SizeofIfInfomsg || m.Data[0] != unix.AF_UNSPEC {
 		return Link{}, false
 	}
 	l = Link{Index: int(int32(binary.NativeEndian.Uint32(m.Data[4:]))), Flags: binary.NativeEndian.Uint32(m.Data[8:]),

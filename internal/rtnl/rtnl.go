@@ -1,12 +1,13 @@
-// Package rtnl reads route netlink for the resident daemons: notifications
-// of links and addresses, and dumps of them, received into one buffer
-// that a connection keeps and grows only to the largest datagram it read.
+// Package rtnl is route netlink for the VRRP daemons: notifications of
+// links and addresses, dumps of them, and address adds and deletes,
+// received into one buffer that a connection keeps and grows only to the
+// largest datagram it read.
 //
-// lbx makes its netlink requests with vishvananda/netlink, which receives
-// into a 64 KiB array on the caller's stack: a goroutine that waits on one
-// of its subscriptions holds a 128 KiB stack, the array zeroed at every
-// read. A VRRP daemon waits on three; their stacks were a sixth of its
-// memory.
+// The rest of lbx uses vishvananda/netlink, which receives into a 64 KiB
+// array on the caller's stack: a goroutine that waits on one of its
+// subscriptions holds a 128 KiB stack, the array zeroed at every read. A
+// VRRP daemon waits on three, and its address writer on a fourth; their
+// stacks were a sixth of lbx-vrrp's memory.
 package rtnl
 
 import (
@@ -34,8 +35,9 @@ const bufferStep = 4 << 10
 // notifyBuffer is the socket's receive buffer when it joins groups.
 const notifyBuffer = 1 << 20
 
-// Conn is a route netlink socket. Only the kernel can send to it: an
-// unprivileged process may not address another's rtnetlink socket.
+// Conn is a route netlink socket. It reads what the kernel sends only:
+// an unprivileged process may not address another's rtnetlink socket,
+// and what root's would send is dropped.
 type Conn struct {
 	mu     sync.Mutex // one reader at a time: buf
 	closed atomic.Bool
@@ -155,38 +157,62 @@ func (c *Conn) Dump(typ uint16, family uint8, fn func(Message)) error {
 	if err := c.send(c.req); err != nil {
 		return err
 	}
-	var interrupted, done bool
-	var failed error
-	for !done && failed == nil {
+	d := dump{pid: c.pid, seq: c.seq, notified: c.notified, fn: fn}
+	for !d.done {
 		b, err := c.read(true)
 		if err != nil {
 			return err
 		}
-		err = Messages(b, func(m Message) {
-			if m.Pid != c.pid || m.Seq != c.seq {
-				if c.notified {
-					fn(m)
-				}
-				return
-			}
-			interrupted = interrupted || m.Flags&unix.NLM_F_DUMP_INTR != 0
-			switch m.Type {
-			case unix.NLMSG_DONE:
-				done = true
-			case unix.NLMSG_ERROR:
-				failed = ackError(m.Data)
-			default:
-				fn(m)
-			}
-		})
-		if err != nil {
+		if err := Messages(b, d.take); err != nil {
 			return err
 		}
 	}
-	if failed != nil {
-		return failed
+	return d.result()
+}
+
+// dump follows one dump's answer on a socket: the messages of its port
+// and sequence up to NLMSG_DONE or NLMSG_ERROR; others are notifications
+// (passed on if the socket joined groups) or a stale answer (dropped).
+type dump struct {
+	pid, seq          uint32
+	notified          bool
+	fn                func(Message)
+	done, interrupted bool
+	err               error
+}
+
+func (d *dump) take(m Message) {
+	if m.Pid != d.pid || m.Seq != d.seq {
+		if d.notified {
+			d.fn(m)
+		}
+		return
 	}
-	if interrupted {
+	d.interrupted = d.interrupted || m.Flags&unix.NLM_F_DUMP_INTR != 0
+	switch m.Type {
+	case unix.NLMSG_DONE:
+		// It may carry the dump's error, as NLMSG_ERROR does.
+		d.done = true
+		if len(m.Data) >= 4 {
+			d.err = ackError(m.Data)
+		}
+	case unix.NLMSG_ERROR:
+		d.done = true
+		if d.err = ackError(m.Data); d.err == nil {
+			d.err = fmt.Errorf("%w: an acknowledgement ended a dump", errMalformed)
+		}
+	default:
+		d.fn(m)
+	}
+}
+
+// result is the dump's outcome once done: its error, else
+// ErrDumpInterrupted if a change interrupted it.
+func (d *dump) result() error {
+	if d.err != nil {
+		return fmt.Errorf("netlink dump: %w", d.err)
+	}
+	if d.interrupted {
 		return ErrDumpInterrupted
 	}
 	return nil
@@ -242,44 +268,58 @@ func (c *Conn) send(req []byte) error {
 	return nil
 }
 
-// read reads the next datagram into c.buf, grown first to fit it (a
-// peek with MSG_TRUNC gives its whole length): a socket of notifications
-// keeps a buffer of the largest it got, a page mostly. When wait is false
-// and nothing has arrived, it returns nil.
+// read reads the next datagram from the kernel into c.buf, grown first to
+// fit it (a peek with MSG_TRUNC gives its whole length): a socket of
+// notifications keeps a buffer of the largest it got, a page mostly. A
+// datagram from another sender (only root may send one) is dropped. When
+// wait is false and nothing has arrived, it returns nil.
 func (c *Conn) read(wait bool) ([]byte, error) {
-	var n int
-	var err error
-	peek := func(fd uintptr) bool {
-		n, _, err = unix.Recvfrom(int(fd), c.buf, unix.MSG_PEEK|unix.MSG_TRUNC)
+	for {
+		n, kernel, err := c.peek(wait)
+		if err != nil || n < 0 {
+			return nil, err
+		}
+		if n > len(c.buf) {
+			c.buf = make([]byte, (n+bufferStep-1)/bufferStep*bufferStep)
+		}
+		// read(2): the peek told the sender.
+		var rerr error
+		cerr := c.rc.Control(func(fd uintptr) { n, rerr = unix.Read(int(fd), c.buf) })
+		switch {
+		case cerr != nil:
+			return nil, c.ioError(cerr)
+		case rerr != nil:
+			return nil, fmt.Errorf("netlink receive: %w", rerr)
+		case kernel:
+			return c.buf[:n], nil
+		}
+	}
+}
+
+// peek waits (if wait) for the next datagram and returns its length and
+// whether the kernel sent it; -1 when wait is false and none is there.
+func (c *Conn) peek(wait bool) (n int, kernel bool, err error) {
+	var from unix.Sockaddr
+	try := func(fd uintptr) bool {
+		n, from, err = unix.Recvfrom(int(fd), c.buf, unix.MSG_PEEK|unix.MSG_TRUNC)
 		return err != unix.EAGAIN
 	}
 	var cerr error
 	if wait {
-		cerr = c.rc.Read(peek)
+		cerr = c.rc.Read(try)
 	} else {
-		cerr = c.rc.Control(func(fd uintptr) { peek(fd) })
+		cerr = c.rc.Control(func(fd uintptr) { try(fd) })
 	}
 	switch {
 	case cerr != nil:
-		return nil, c.ioError(cerr)
+		return 0, false, c.ioError(cerr)
 	case err == unix.EAGAIN && !wait:
-		return nil, nil
+		return -1, false, nil
 	case err != nil:
-		return nil, fmt.Errorf("netlink receive: %w", err)
+		return 0, false, fmt.Errorf("netlink receive: %w", err)
 	}
-	if n > len(c.buf) {
-		c.buf = make([]byte, (n+bufferStep-1)/bufferStep*bufferStep)
-	}
-	// read(2): what recvfrom adds is the sender's address, which costs
-	// an allocation, and only the kernel can send here.
-	cerr = c.rc.Control(func(fd uintptr) { n, err = unix.Read(int(fd), c.buf) })
-	switch {
-	case cerr != nil:
-		return nil, c.ioError(cerr)
-	case err != nil:
-		return nil, fmt.Errorf("netlink receive: %w", err)
-	}
-	return c.buf[:n], nil
+	sa, ok := from.(*unix.SockaddrNetlink)
+	return n, ok && sa.Pid == 0, nil
 }
 
 // SubscribeAddrs sends every address notification to ch until done is
@@ -310,10 +350,12 @@ func SubscribeAddrs(ch chan Addr, done chan struct{}) error {
 	return nil
 }
 
-// AddAddr adds a (its Index, Addr, Bits, Label, Scope and Flags) as `ip
-// address add` does: the address as both local and peer, an IPv4
-// subnet's broadcast address, the label for IPv4 only. An address that
-// is there already is unix.EEXIST.
+// AddAddr adds a (its Index, Addr, Bits, Label, Scope and Flags) as lbx
+// watch's engine does through vishvananda/netlink: the address as both
+// local and peer, an IPv4 subnet's broadcast address (`ip address add
+// ... brd +`), the label for IPv4 only. An address that is there already
+// is unix.EEXIST; an IPv4-mapped IPv6 one is refused (unix.EINVAL), as
+// the kernel refuses it as IPv4.
 func (c *Conn) AddAddr(a Addr) error {
 	return c.request(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, a)
 }
@@ -373,8 +415,12 @@ func appendAttr(b []byte, typ uint16, v []byte) []byte {
 
 // request sends an address request (typ, flags, a) with the next
 // sequence number and waits for the kernel's acknowledgement: nil, or the
-// error it reports (a unix.Errno).
+// error it reports (a unix.Errno). Anything else read meanwhile is
+// dropped: a socket that joined groups does not make requests.
 func (c *Conn) request(typ, flags uint16, a Addr) error {
+	if a.Addr.Is4In6() {
+		return fmt.Errorf("address %s: %w", a.Addr, unix.EINVAL)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++

@@ -35,7 +35,8 @@ type errorClass struct {
 // must begin with its interface, families must agree, a gue tunnel needs
 // a port, a blackhole route has no gateway, hysteresis below the quorum)
 // and what a value means (host bits in a network, a multicast group, an
-// unspecified gateway, a range that ends below its start).
+// IPv4-mapped IPv6 address, an unspecified gateway, a range that ends
+// below its start).
 //
 // YAML: syntax errors, an empty file, several documents: the YAML parser
 // refuses them before any schema applies.
@@ -56,7 +57,7 @@ var classes = []errorClass{
 	{"duplicate", false, re(`already declared|already used|already in sync group|declared twice|the same path twice`), nil},
 	{"reference", false, re(`^no (script|vrrp_instance|virtual_server_group) named`), nil},
 	{"condition between fields", false, re(`^missing: |needs? |not both|exactly one|must begin with|family|below quorum\.min|has no (via|src|interface|nexthops|onlink|port)|have no scope`), nil},
-	{"meaning of a value", false, re(`host bits|not a multicast address|cannot be a (source|gateway)|ends below its start|covers more than \d+ addresses`), nil},
+	{"meaning of a value", false, re(`host bits|not a multicast address|cannot be a (source|gateway)|ends below its start|covers more than \d+ addresses|an IPv4-mapped IPv6`), nil},
 }
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile(s) }

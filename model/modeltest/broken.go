@@ -41,6 +41,8 @@ var Invalid = []Broken{
 		[]string{`7:5: virtual_servers[1]: service tcp/10.0.0.2:80 is already declared`}},
 	{"duplicate real server", "version: 1\nvirtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    real_servers:\n      - {address: 10.1.0.1}\n      - {address: 10.1.0.1, port: 80}\n",
 		[]string{`7:9: virtual_servers[0].real_servers[1]: real server 10.1.0.1:80 is already declared`}},
+	{"IPv4-mapped address", "version: 1\naddresses:\n  - {address: '::ffff:10.0.0.1/120', interface: eth0}\nvrrp_instances:\n  - {name: A, interface: eth0, virtual_router_id: 5, virtual_addresses: [{address: '::ffff:10.0.0.2/128'}]}\n",
+		[]string{`3:15: addresses[0].address: ::ffff:10.0.0.1/120 is an IPv4-mapped IPv6 address; write the IPv4 address`, `5:84: vrrp_instances[0].virtual_addresses[0].address: ::ffff:10.0.0.2/128 is an IPv4-mapped IPv6 address`}},
 	{"duplicate address", "version: 1\naddresses:\n  - {address: 10.0.0.1/24, interface: eth0}\n  - {address: 10.0.0.1/25, interface: eth0}\n",
 		[]string{`4:15: addresses[1].address: 10.0.0.1 on eth0 is already declared`}},
 	{"duplicate VRID", "version: 1\nvrrp_instances:\n  - {name: A, interface: eth0, virtual_router_id: 5}\n  - {name: B, interface: eth0, virtual_router_id: 5}\n",
