@@ -188,7 +188,7 @@ func FuzzMessages(f *testing.F) {
 					want.Label = ""
 				}
 				var got Addr
-				_ = Messages(appendAddrRequest(nil, unix.RTM_NEWADDR, 0, 1, a), func(m Message) { got, _ = m.Addr() })
+				_ = Messages(appendAddrRequest(nil, unix.RTM_NEWADDR, 0, a), func(m Message) { got, _ = m.Addr() })
 				if got != want {
 					t.Fatalf("address %+v encoded and decoded is %+v", want, got)
 				}
@@ -233,7 +233,7 @@ func TestDump(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			passed := 0
-			d := dump{pid: pid, seq: seq, notified: tc.notified, fn: func(Message) { passed++ }}
+			d := answer{pid: pid, seq: seq, notified: tc.notified, fn: func(Message) { passed++ }}
 			for _, m := range tc.msgs {
 				d.take(m)
 			}

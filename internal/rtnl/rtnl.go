@@ -152,80 +152,93 @@ const maxBurst = 1024
 func (c *Conn) Dump(typ uint16, family uint8, fn func(Message)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.req = appendDumpRequest(c.req[:0], typ, family)
+	return c.exchange(&answer{notified: c.notified, fn: fn})
+}
+
+// exchange sends c.req (a dump or a request) with the next sequence
+// number and reads its answer into a until the answer ends. c.mu is held.
+func (c *Conn) exchange(a *answer) error {
 	c.seq++
-	c.req = appendDumpRequest(c.req[:0], typ, family, c.seq)
+	binary.NativeEndian.PutUint32(c.req[8:], c.seq)
+	a.pid, a.seq = c.pid, c.seq
 	if err := c.send(c.req); err != nil {
 		return err
 	}
-	d := dump{pid: c.pid, seq: c.seq, notified: c.notified, fn: fn}
-	for !d.done {
+	for !a.done {
 		b, err := c.read(true)
 		if err != nil {
 			return err
 		}
-		if err := Messages(b, d.take); err != nil {
+		if err := Messages(b, a.take); err != nil {
 			return err
 		}
 	}
-	return d.result()
+	return a.result()
 }
 
-// dump follows one dump's answer on a socket: the messages of its port
-// and sequence up to NLMSG_DONE or NLMSG_ERROR; others are notifications
-// (passed on if the socket joined groups) or a stale answer (dropped).
-type dump struct {
+// answer follows the answer to one dump or request on a socket: the
+// messages of its port and sequence up to NLMSG_DONE or NLMSG_ERROR (a
+// request's acknowledgement: ack); others are notifications (passed on
+// if the socket joined groups) or a stale answer (dropped).
+type answer struct {
 	pid, seq          uint32
-	notified          bool
+	notified, ack     bool
 	fn                func(Message)
 	done, interrupted bool
 	err               error
 }
 
-func (d *dump) take(m Message) {
-	if m.Pid != d.pid || m.Seq != d.seq {
-		if d.notified {
-			d.fn(m)
+func (a *answer) take(m Message) {
+	if m.Pid != a.pid || m.Seq != a.seq {
+		if a.notified {
+			a.fn(m)
 		}
 		return
 	}
-	d.interrupted = d.interrupted || m.Flags&unix.NLM_F_DUMP_INTR != 0
+	a.interrupted = a.interrupted || m.Flags&unix.NLM_F_DUMP_INTR != 0
 	switch m.Type {
 	case unix.NLMSG_DONE:
 		// It may carry the dump's error, as NLMSG_ERROR does.
-		d.done = true
+		a.done = true
 		if len(m.Data) >= 4 {
-			d.err = ackError(m.Data)
+			a.err = ackError(m.Data)
 		}
 	case unix.NLMSG_ERROR:
-		d.done = true
-		if d.err = ackError(m.Data); d.err == nil {
-			d.err = fmt.Errorf("%w: an acknowledgement ended a dump", errMalformed)
+		a.done = true
+		if a.err = ackError(m.Data); a.err == nil && !a.ack {
+			a.err = fmt.Errorf("%w: an acknowledgement ended a dump", errMalformed)
 		}
 	default:
-		d.fn(m)
+		if a.fn != nil {
+			a.fn(m)
+		}
 	}
 }
 
-// result is the dump's outcome once done: its error, else
-// ErrDumpInterrupted if a change interrupted it.
-func (d *dump) result() error {
-	if d.err != nil {
-		return fmt.Errorf("netlink dump: %w", d.err)
-	}
-	if d.interrupted {
+// result is the outcome once done: a request's error as the kernel gave
+// it; a dump's error, else ErrDumpInterrupted if a change interrupted it.
+func (a *answer) result() error {
+	switch {
+	case a.ack:
+		return a.err
+	case a.err != nil:
+		return fmt.Errorf("netlink dump: %w", a.err)
+	case a.interrupted:
 		return ErrDumpInterrupted
 	}
 	return nil
 }
 
 // appendDumpRequest writes a dump's request into b, which is empty: its
-// header, then a zeroed ifinfomsg or ifaddrmsg that names the family.
-func appendDumpRequest(b []byte, typ uint16, family uint8, seq uint32) []byte {
+// header (its sequence number left to exchange), then a zeroed ifinfomsg
+// or ifaddrmsg that names the family.
+func appendDumpRequest(b []byte, typ uint16, family uint8) []byte {
 	body := unix.SizeofIfAddrmsg
 	if typ == unix.RTM_GETLINK {
 		body = unix.SizeofIfInfomsg
 	}
-	b = appendHeader(b, typ, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, seq)
+	b = appendHeader(b, typ, unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
 	b = append(b, make([]byte, body)...)
 	b[headerLen] = family
 	binary.NativeEndian.PutUint32(b, uint32(len(b)))
@@ -233,13 +246,13 @@ func appendDumpRequest(b []byte, typ uint16, family uint8, seq uint32) []byte {
 }
 
 // appendHeader appends a message header to b, its length left to the
-// caller to set once the message is whole.
-func appendHeader(b []byte, typ, flags uint16, seq uint32) []byte {
+// caller to set once the message is whole, its sequence number to
+// exchange.
+func appendHeader(b []byte, typ, flags uint16) []byte {
 	b = binary.NativeEndian.AppendUint32(b, 0)
 	b = binary.NativeEndian.AppendUint16(b, typ)
 	b = binary.NativeEndian.AppendUint16(b, flags)
-	b = binary.NativeEndian.AppendUint32(b, seq)
-	return binary.NativeEndian.AppendUint32(b, 0)
+	return append(b, make([]byte, 8)...) // sequence number, port id
 }
 
 // ackError is an NLMSG_ERROR's error: a negative errno, 0 for none (an
@@ -368,9 +381,9 @@ func (c *Conn) DelAddr(a Addr) error {
 
 // appendAddrRequest writes an address request into b, which is empty:
 // its space is reused.
-func appendAddrRequest(b []byte, typ, flags uint16, seq uint32, a Addr) []byte {
+func appendAddrRequest(b []byte, typ, flags uint16, a Addr) []byte {
 	local := a.Addr.AsSlice()
-	b = appendHeader(b, typ, unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags, seq)
+	b = appendHeader(b, typ, unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags)
 	b = append(b, make([]byte, unix.SizeofIfAddrmsg)...)
 	msg := b[headerLen:]
 	msg[0] = unix.AF_INET6
@@ -423,28 +436,6 @@ func (c *Conn) request(typ, flags uint16, a Addr) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.seq++
-	c.req = appendAddrRequest(c.req[:0], typ, flags, c.seq, a)
-	if err := c.send(c.req); err != nil {
-		return err
-	}
-	for {
-		b, err := c.read(true)
-		if err != nil {
-			return err
-		}
-		var acked bool
-		var result error
-		err = Messages(b, func(m Message) {
-			if m.Pid == c.pid && m.Seq == c.seq && m.Type == unix.NLMSG_ERROR {
-				acked, result = true, ackError(m.Data)
-			}
-		})
-		if err != nil {
-			return err
-		}
-		if acked {
-			return result
-		}
-	}
+	c.req = appendAddrRequest(c.req[:0], typ, flags, a)
+	return c.exchange(&answer{ack: true})
 }
