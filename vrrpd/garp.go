@@ -43,7 +43,7 @@ func (kernelTransport) Announcer(ifname string, v6 bool, src6 netip.Addr) (Annou
 		a.arp = fd
 		return a, nil
 	}
-	c, err := net.ListenPacket("ip6:ipv6-icmp", "::")
+	c, err := rawSocket("", true, unix.IPPROTO_ICMPV6)
 	if err != nil {
 		return nil, fmt.Errorf("ICMPv6 socket on %s: %w", ifname, err)
 	}

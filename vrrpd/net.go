@@ -1,12 +1,12 @@
 package vrrpd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"syscall"
 
@@ -56,19 +56,29 @@ func (l *rawLink) Close() error {
 
 func (l *rawLink) Index() int { return l.ifi.Index }
 
-// bindToDevice restricts a raw socket to one interface, so that each link
-// sees only its own packets (keepalived does the same).
-func bindToDevice(name string) func(network, address string, c syscall.RawConn) error {
-	return func(network, address string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, name)
-		})
-		if err != nil {
-			return err
-		}
-		return serr
+// rawSocket opens a raw IP socket of protocol proto. Given ifname, it is
+// bound to that device before it can queue a packet from another link, so
+// that each link sees only its own packets (keepalived does the same). It
+// is built by hand rather than with net.ListenConfig: a dial or listen by
+// address string links the whole DNS resolver into lbx-vrrp, and every
+// page of its binary is resident (docs/performance.md, VRRP).
+func rawSocket(ifname string, v6 bool, proto int) (net.PacketConn, error) {
+	family := unix.AF_INET
+	if v6 {
+		family = unix.AF_INET6
 	}
+	fd, err := unix.Socket(family, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, proto)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	f := os.NewFile(uintptr(fd), "raw")
+	defer f.Close() // FilePacketConn holds a duplicate
+	if ifname != "" {
+		if err := unix.SetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifname); err != nil {
+			return nil, os.NewSyscallError("setsockopt SO_BINDTODEVICE", err)
+		}
+	}
+	return net.FilePacketConn(f)
 }
 
 func openLink(ifname string, v6 bool, joinMulticast bool) (*rawLink, error) {
@@ -96,9 +106,8 @@ func openLink(ifname string, v6 bool, joinMulticast bool) (*rawLink, error) {
 // listen opens the link's raw socket.
 func (l *rawLink) listen(ifname string, v6 bool, joinMulticast bool) error {
 	ifi := l.ifi
-	lc := net.ListenConfig{Control: bindToDevice(ifname)}
 	if !v6 {
-		c, err := lc.ListenPacket(context.Background(), "ip4:112", "0.0.0.0")
+		c, err := rawSocket(ifname, false, packet.IPProto)
 		if err != nil {
 			return fmt.Errorf("raw VRRP socket on %s (needs root or CAP_NET_RAW): %w", ifname, err)
 		}
@@ -126,7 +135,7 @@ func (l *rawLink) listen(ifname string, v6 bool, joinMulticast bool) error {
 		}
 		return nil
 	}
-	c, err := lc.ListenPacket(context.Background(), "ip6:112", "::")
+	c, err := rawSocket(ifname, true, packet.IPProto)
 	if err != nil {
 		return fmt.Errorf("raw VRRP socket on %s (needs root or CAP_NET_RAW): %w", ifname, err)
 	}

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"debug/elf"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lbx-dev/lbx/internal/testkit"
@@ -51,3 +55,39 @@ func TestLinksOnlyWhatItRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestVRRPLinksNoResolver: a dial or listen by address string (net.Dial,
+// net.Dialer, net.ListenPacket...) links the DNS resolver, some 240 KB of
+// text and tables that would be resident in lbx-vrrp for nothing: it opens
+// its sockets by hand and dials the status socket with net.DialUnix. The
+// package lists cannot tell (net is linked either way), so this reads the
+// built binary's symbols.
+func TestVRRPLinksNoResolver(t *testing.T) {
+	bin := filepath.Join(testkit.Binaries(t, "./cmd/lbx-vrrp"), "lbx-vrrp")
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatalf("%s: %v (built stripped?)", bin, err)
+	}
+	var net, resolver []string
+	for _, s := range syms {
+		switch {
+		case strings.HasPrefix(s.Name, "net.(*Resolver)."), strings.HasPrefix(s.Name, "net.(*Dialer)."):
+			resolver = append(resolver, s.Name)
+		case strings.HasPrefix(s.Name, "net."):
+			net = append(net, s.Name)
+		}
+	}
+	if len(net) == 0 {
+		t.Fatalf("%s has no symbol of package net: this test checks less than it says", bin)
+	}
+	if len(resolver) > 0 {
+		t.Errorf("lbx-vrrp links the DNS resolver (%d symbols, %s...): find the dial or listen by address string (go build -ldflags=-dumpdep ./cmd/lbx-vrrp 2>&1 | grep Resolver)", len(resolver), resolver[0])
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m.Run)) }

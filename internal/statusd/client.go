@@ -67,8 +67,10 @@ func QueryRequest(ctx context.Context, path string, req Request) (*Status, error
 // exchange sends one request and returns what the daemon wrote: nothing
 // when it was busy.
 func exchange(ctx context.Context, path, request string, start time.Time) ([]byte, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", path)
+	// A unix connect does not wait (a full backlog is EAGAIN), so ctx
+	// bounds only the exchange. DialUnix, not a Dialer: dialing by address
+	// string links the DNS resolver into every binary with a status socket.
+	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		switch {
 		case errors.Is(err, os.ErrNotExist):
@@ -80,7 +82,6 @@ func exchange(ctx context.Context, path, request string, start time.Time) ([]byt
 		}
 		return nil, fmt.Errorf("status socket %s: %w", path, err)
 	}
-	c := conn.(*net.UnixConn)
 	defer c.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		c.SetDeadline(dl)

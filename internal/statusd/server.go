@@ -69,7 +69,7 @@ func Listen(path string) (*Server, error) {
 		}
 		// Belt and braces: a process answering on the socket without
 		// our lock (an older lbx) is alive; never steal its socket.
-		if c, err := net.DialTimeout("unix", path, 500*time.Millisecond); err == nil {
+		if c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"}); err == nil {
 			c.Close()
 			release()
 			return nil, errRunning(path)
