@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,6 +51,15 @@ type Conn struct {
 	// notified: the socket joined groups; else a message of another
 	// sequence is a stale answer (of a request that failed half way).
 	notified bool
+	// The poller's callbacks, bound once (a closure per call would be
+	// allocated at every datagram), and what the last one got.
+	waitPeek func(fd uintptr) bool
+	peekNow  func(fd uintptr)
+	readNow  func(fd uintptr)
+	writeNow func(fd uintptr)
+	got      int
+	kernel   bool
+	err      error
 }
 
 // Open opens a socket that receives the notifications of the given
@@ -71,7 +81,12 @@ func Open(groups ...uint32) (*Conn, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Conn{f: f, rc: rc, pid: pid, notified: len(groups) > 0}, nil
+	c := &Conn{f: f, rc: rc, pid: pid, notified: len(groups) > 0}
+	c.waitPeek = c.tryPeek
+	c.peekNow = func(fd uintptr) { c.tryPeek(fd) }
+	c.readNow = c.readBuf
+	c.writeNow = c.writeReq
+	return c, nil
 }
 
 // setup binds fd, joins the groups and returns the socket's port id.
@@ -162,7 +177,7 @@ func (c *Conn) exchange(a *answer) error {
 	c.seq++
 	binary.NativeEndian.PutUint32(c.req[8:], c.seq)
 	a.pid, a.seq = c.pid, c.seq
-	if err := c.send(c.req); err != nil {
+	if err := c.send(); err != nil {
 		return err
 	}
 	for !a.done {
@@ -267,19 +282,19 @@ func ackError(data []byte) error {
 	return nil
 }
 
-func (c *Conn) send(req []byte) error {
-	var err error
-	cerr := c.rc.Control(func(fd uintptr) {
-		err = unix.Sendto(int(fd), req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
-	})
-	if cerr != nil {
+// send writes c.req. A netlink socket that is not connected sends to
+// the kernel.
+func (c *Conn) send() error {
+	if cerr := c.rc.Control(c.writeNow); cerr != nil {
 		return c.ioError(cerr)
 	}
-	if err != nil {
-		return fmt.Errorf("netlink send: %w", err)
+	if c.err != nil {
+		return fmt.Errorf("netlink send: %w", c.err)
 	}
 	return nil
 }
+
+func (c *Conn) writeReq(fd uintptr) { _, c.err = unix.Write(int(fd), c.req) }
 
 // read reads the next datagram from the kernel into c.buf, grown first to
 // fit it (a peek with MSG_TRUNC gives its whole length): a socket of
@@ -296,43 +311,63 @@ func (c *Conn) read(wait bool) ([]byte, error) {
 			c.buf = make([]byte, (n+bufferStep-1)/bufferStep*bufferStep)
 		}
 		// read(2): the peek told the sender.
-		var rerr error
-		cerr := c.rc.Control(func(fd uintptr) { n, rerr = unix.Read(int(fd), c.buf) })
+		cerr := c.rc.Control(c.readNow)
 		switch {
 		case cerr != nil:
 			return nil, c.ioError(cerr)
-		case rerr != nil:
-			return nil, fmt.Errorf("netlink receive: %w", rerr)
+		case c.err != nil:
+			return nil, fmt.Errorf("netlink receive: %w", c.err)
 		case kernel:
-			return c.buf[:n], nil
+			return c.buf[:c.got], nil
 		}
 	}
 }
 
+func (c *Conn) readBuf(fd uintptr) { c.got, c.err = unix.Read(int(fd), c.buf) }
+
 // peek waits (if wait) for the next datagram and returns its length and
 // whether the kernel sent it; -1 when wait is false and none is there.
 func (c *Conn) peek(wait bool) (n int, kernel bool, err error) {
-	var from unix.Sockaddr
-	try := func(fd uintptr) bool {
-		n, from, err = unix.Recvfrom(int(fd), c.buf, unix.MSG_PEEK|unix.MSG_TRUNC)
-		return err != unix.EAGAIN
-	}
 	var cerr error
 	if wait {
-		cerr = c.rc.Read(try)
+		cerr = c.rc.Read(c.waitPeek)
 	} else {
-		cerr = c.rc.Control(func(fd uintptr) { try(fd) })
+		cerr = c.rc.Control(c.peekNow)
 	}
 	switch {
 	case cerr != nil:
 		return 0, false, c.ioError(cerr)
-	case err == unix.EAGAIN && !wait:
+	case c.err == unix.EAGAIN && !wait:
 		return -1, false, nil
-	case err != nil:
-		return 0, false, fmt.Errorf("netlink receive: %w", err)
+	case c.err != nil:
+		return 0, false, fmt.Errorf("netlink receive: %w", c.err)
 	}
-	sa, ok := from.(*unix.SockaddrNetlink)
-	return n, ok && sa.Pid == 0, nil
+	return c.got, c.kernel, nil
+}
+
+// tryPeek peeks once; false (the poller waits) when nothing has arrived.
+func (c *Conn) tryPeek(fd uintptr) bool {
+	c.got, c.kernel, c.err = peekFrom(fd, c.buf)
+	return c.err != unix.EAGAIN
+}
+
+// peekFrom is recvfrom(2) with MSG_PEEK|MSG_TRUNC: the length of the next
+// datagram, and whether the kernel (port 0) sent it. unix.Recvfrom would
+// allocate the sender's address at each call, and a dump or a burst of
+// notifications is hundreds of them.
+func peekFrom(fd uintptr, b []byte) (n int, kernel bool, err error) {
+	var sa unix.RawSockaddrNetlink
+	salen := uint32(unix.SizeofSockaddrNetlink)
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	r, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(p), uintptr(len(b)), unix.MSG_PEEK|unix.MSG_TRUNC,
+		uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&salen)))
+	if errno != 0 {
+		return 0, false, errno
+	}
+	return int(r), salen >= unix.SizeofSockaddrNetlink && sa.Family == unix.AF_NETLINK && sa.Pid == 0, nil
 }
 
 // SubscribeAddrs sends every address notification to ch until done is
