@@ -47,9 +47,8 @@ type TrackedObject struct {
 }
 
 func tracksOf(m *fsm.Machine) []TrackStatus {
-	ts := m.Tracks()
-	out := make([]TrackStatus, 0, len(ts))
-	for _, t := range ts {
+	out := make([]TrackStatus, 0, m.TrackCount())
+	for t := range m.Tracks() {
 		out = append(out, TrackStatus{Kind: t.Key.Kind, Name: t.Key.Name, Up: t.Up, Weight: t.Weight, Applied: t.Applied, Fault: t.Fault})
 	}
 	return out

@@ -25,11 +25,15 @@ func (s *Spec) declared() map[state.AddressKey]bool {
 	return out
 }
 
-// desired is the addresses of the instances MASTER in states. Two
+// desired fills out (emptied first, made if nil: a reconcile reuses its
+// map) with the addresses of the instances MASTER in states. Two
 // instances declaring one address: the later in the configuration's order
 // gives its settings, as the compile's map does.
-func (s *Spec) desired(states map[string]string) map[state.AddressKey]state.Address {
-	out := make(map[state.AddressKey]state.Address, len(s.Config.Instances))
+func (s *Spec) desired(states map[string]string, out map[state.AddressKey]state.Address) map[state.AddressKey]state.Address {
+	if out == nil {
+		out = make(map[state.AddressKey]state.Address, len(s.Config.Instances))
+	}
+	clear(out)
 	for _, in := range s.Config.Instances {
 		if states[in.FSM.Name] != "MASTER" {
 			continue
@@ -58,10 +62,10 @@ type addrPlan struct {
 
 func (p addrPlan) empty() bool { return len(p.dels)+len(p.adds) == 0 }
 
-// planAddresses compares live with desired. may are the addresses lbx
+// planAddresses compares live with desired. may says which addresses lbx
 // may delete (owned or declared); an address desired and live with other
 // settings (prefix length, label, scope) is replaced.
-func planAddresses(desired map[state.AddressKey]state.Address, may map[state.AddressKey]bool, live map[state.AddressKey]state.Address) addrPlan {
+func planAddresses(desired map[state.AddressKey]state.Address, may func(state.AddressKey) bool, live map[state.AddressKey]state.Address) addrPlan {
 	var p addrPlan
 	going := map[state.AddressKey]bool{}
 	for k, want := range desired {
@@ -75,7 +79,7 @@ func planAddresses(desired map[state.AddressKey]state.Address, may map[state.Add
 		}
 	}
 	for k := range live {
-		if _, ok := desired[k]; !ok && may[k] {
+		if _, ok := desired[k]; !ok && may(k) {
 			going[k] = true
 		}
 	}

@@ -92,7 +92,8 @@ func TestPlanAddresses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := show(planAddresses(addrs(tc.desired...), keySet(tc.may...), addrs(tc.live...)))
+			may := keySet(tc.may...)
+			got := show(planAddresses(addrs(tc.desired...), func(k state.AddressKey) bool { return may[k] }, addrs(tc.live...)))
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("plan = %q, want %q", got, tc.want)
 			}

@@ -84,6 +84,9 @@ type daemon struct {
 	wake  chan struct{} // drift, resync, a reload: reconcile soon
 	ready chan struct{} // closed once vrrpd has started
 	once  sync.Once     // closes ready
+	// want is the reconcile's desired addresses, its map reused from one
+	// reconcile to the next (the loop's alone).
+	want map[state.AddressKey]state.Address
 
 	mu        sync.Mutex
 	spec      *Spec
@@ -241,7 +244,7 @@ func (d *daemon) releaseStale(ctx context.Context) {
 		d.log.Warn("reading addresses for stale VRRP addresses", "err", err)
 		return
 	}
-	p := planAddresses(nil, d.declared, live)
+	p := planAddresses(nil, func(k state.AddressKey) bool { return d.declared[k] }, live)
 	for _, del := range p.dels {
 		if err := d.k.Delete(ctx, del.addr, del.keeps); err != nil {
 			d.log.Warn("removing a stale VRRP address", "address", del.addr.Key.String(), "err", err)
@@ -366,9 +369,9 @@ func (d *daemon) reconcile(ctx context.Context) error {
 			return err
 		}
 		owned := d.record.OwnedAddresses()
-		may := maps.Clone(owned)
-		maps.Copy(may, declared)
-		p = planAddresses(spec.desired(states), may, live)
+		may := func(k state.AddressKey) bool { return owned[k] || declared[k] }
+		d.want = spec.desired(states, d.want)
+		p = planAddresses(d.want, may, live)
 		var errs []error
 		var done []string
 		gone := ownership.Empty()

@@ -18,6 +18,8 @@ import (
 // addrKernel is the kernel's addresses as the reconcile reads and changes
 // them; netlinkKernel is the real one.
 type addrKernel interface {
+	// Read returns the links' addresses in a map that stays valid until
+	// the next Read, which may reuse it.
 	Read(ctx context.Context) (map[state.AddressKey]state.Address, error)
 	Add(ctx context.Context, a state.Address) error
 	// Delete deletes a; keeps: with promote_secondaries set for the
@@ -26,8 +28,11 @@ type addrKernel interface {
 }
 
 type netlinkKernel struct {
-	nl   *rtnl.Conn // conn's
-	last int        // addresses the last read found: the next one's map
+	nl *rtnl.Conn // conn's
+	// live is Read's map, and names the link names it found, both reused:
+	// a reconcile reads every address, at every VRRP state change.
+	live  map[state.AddressKey]state.Address
+	names map[int]string
 }
 
 // Read lists every link's addresses (one dump), naming links by ioctl
@@ -38,10 +43,14 @@ func (k *netlinkKernel) Read(context.Context) (map[state.AddressKey]state.Addres
 	if err != nil {
 		return nil, fmt.Errorf("read addresses: %w", err)
 	}
-	names := map[int]string{}
-	var out map[state.AddressKey]state.Address
+	if k.live == nil {
+		k.live, k.names = map[state.AddressKey]state.Address{}, map[int]string{}
+	}
+	// A link index may name another link from one read to the next.
+	clear(k.names)
+	names, out := k.names, k.live
 	for try := 0; try < 5; try++ {
-		out = make(map[state.AddressKey]state.Address, k.last)
+		clear(out)
 		err = c.Dump(unix.RTM_GETADDR, unix.AF_UNSPEC, func(m rtnl.Message) {
 			a, ok := m.Addr()
 			if !ok || a.Deleted {
@@ -65,7 +74,6 @@ func (k *netlinkKernel) Read(context.Context) (map[state.AddressKey]state.Addres
 	if err != nil {
 		return nil, fmt.Errorf("read addresses: %w", err)
 	}
-	k.last = len(out)
 	return out, nil
 }
 

@@ -8,6 +8,7 @@ package fsm
 
 import (
 	"fmt"
+	"iter"
 	"net/netip"
 	"time"
 )
@@ -206,15 +207,21 @@ type TrackState struct {
 	Fault bool
 }
 
-// Tracks returns every tracked object's state, in configuration order.
-func (m *Machine) Tracks() []TrackState {
-	out := make([]TrackState, 0, len(m.cfg.Tracks))
-	for _, t := range m.cfg.Tracks {
-		up := m.trackUp[t.Key]
-		out = append(out, TrackState{Track: t, Up: up, Applied: m.applied(t), Fault: t.Weight == 0 && !up})
+// Tracks yields every tracked object's state, in configuration order,
+// with no copy made: the status, its one reader, builds its own.
+func (m *Machine) Tracks() iter.Seq[TrackState] {
+	return func(yield func(TrackState) bool) {
+		for _, t := range m.cfg.Tracks {
+			up := m.trackUp[t.Key]
+			if !yield(TrackState{Track: t, Up: up, Applied: m.applied(t), Fault: t.Weight == 0 && !up}) {
+				return
+			}
+		}
 	}
-	return out
 }
+
+// TrackCount is the number of tracked objects Tracks yields.
+func (m *Machine) TrackCount() int { return len(m.cfg.Tracks) }
 
 // Changes counts the changes to what State, Priority, Config and Tracks
 // return. A caller that shows them (the daemon's status, rebuilt after

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -384,7 +385,7 @@ func TestTracksExplainPriority(t *testing.T) {
 			for _, k := range tt.down {
 				m.SetTrack(t0, k, false)
 			}
-			got := m.Tracks()
+			got := slices.Collect(m.Tracks())
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("Tracks()\n got %+v\nwant %+v", got, tt.want)
 			}
@@ -530,7 +531,7 @@ func TestChanges(t *testing.T) {
 		tracks string
 	}
 	show := func() shown {
-		return shown{m.State(), m.Priority(), fmt.Sprint(m.Config()), fmt.Sprint(m.Tracks())}
+		return shown{m.State(), m.Priority(), fmt.Sprint(m.Config()), fmt.Sprint(slices.Collect(m.Tracks()))}
 	}
 	now := t0
 	steps := []struct {
