@@ -205,6 +205,9 @@ type Daemon struct {
 	promote    *promoteSettings
 	dirty      bool
 	retry      time.Time
+	// advertBuf is the last advert encoded, its space reused for the next
+	// (the loop's alone; a send copies it to the kernel).
+	advertBuf []byte
 
 	// known is the last reported state of every tracked object, so that
 	// an instance added or changed by a reload starts from the truth.
@@ -1166,8 +1169,9 @@ func (d *Daemon) sendAdvert(in *inst, e fsm.SendAdvert) {
 		}
 	}
 	for _, dst := range dsts {
-		b, err := packet.Marshal(p, in.src, dst)
+		b, err := packet.Append(d.advertBuf[:0], p, in.src, dst)
 		if err == nil {
+			d.advertBuf = b
 			err = in.link.conn.Send(b, in.src, dst)
 		}
 		if err != nil {

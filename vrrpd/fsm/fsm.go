@@ -141,6 +141,11 @@ type Machine struct {
 	// forced holds the reason of a sync-group-imposed FAULT, if any.
 	forcedFault string
 	out         []Effect
+	// sent is the last SendAdvert emitted, and sentEffect the same as an
+	// Effect: a master emits one every interval, the same but for a
+	// priority change, and boxing it anew each time would allocate.
+	sent       SendAdvert
+	sentEffect Effect
 	// changes counts the changes to the state, the configuration and the
 	// tracked objects' states (Changes).
 	changes uint64
@@ -289,8 +294,16 @@ func (m *Machine) become(to State, reason string) {
 }
 
 func (m *Machine) advert(now time.Time, prio int) {
-	m.emit(SendAdvert{Priority: prio, Interval: m.cfg.AdvertInt})
+	m.emit(m.sendAdvert(prio))
 	m.adver = now.Add(m.cfg.AdvertInt)
+}
+
+// sendAdvert is the effect SendAdvert{prio, the advert interval}.
+func (m *Machine) sendAdvert(prio int) Effect {
+	if e := (SendAdvert{Priority: prio, Interval: m.cfg.AdvertInt}); m.sentEffect == nil || e != m.sent {
+		m.sent, m.sentEffect = e, e
+	}
+	return m.sentEffect
 }
 
 func (m *Machine) toMaster(now time.Time, reason string) {
@@ -430,7 +443,7 @@ func (m *Machine) reevaluate(now time.Time, what string) {
 		if m.state == Master {
 			// Tell the backups to take over now rather than after
 			// Master_Down_Interval (keepalived does the same).
-			m.emit(SendAdvert{Priority: 0, Interval: m.cfg.AdvertInt})
+			m.emit(m.sendAdvert(0))
 		}
 		m.become(Fault, r)
 	case r == "" && m.state == Fault:
@@ -468,7 +481,7 @@ func (m *Machine) Shutdown(now time.Time) []Effect {
 		return nil
 	}
 	if m.state == Master {
-		m.emit(SendAdvert{Priority: 0, Interval: m.cfg.AdvertInt})
+		m.emit(m.sendAdvert(0))
 	}
 	m.adver, m.masterDown = time.Time{}, time.Time{}
 	m.become(Stop, "shutdown")

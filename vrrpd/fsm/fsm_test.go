@@ -229,6 +229,12 @@ func TestMasterAdvertises(t *testing.T) {
 	if n != 9 { // at 0.1 .. 0.9 s (the one at 0 came with Start)
 		t.Fatalf("%d adverts in 1 s at 0.1 s, want 9", n)
 	}
+	// Each advert's effect is made once, not boxed anew: a master's
+	// interval costs one allocation (the effects' slice).
+	now := t0.Add(time.Second)
+	if a := testing.AllocsPerRun(20, func() { now = now.Add(100 * time.Millisecond); m.Tick(now) }); a > 1 {
+		t.Errorf("a master's advert tick allocated %v times, want at most 1", a)
+	}
 }
 
 // §6.4.3: a Master receiving a higher priority (or equal priority from a

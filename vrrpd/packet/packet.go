@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -77,6 +78,12 @@ func addrLen(v6 bool) int {
 // Marshal encodes p for sending from src to dst (both of one family; v2 is
 // IPv4 only). The checksum is filled in.
 func Marshal(p *Packet, src, dst netip.Addr) ([]byte, error) {
+	return Append(nil, p, src, dst)
+}
+
+// Append is Marshal appending to b (nil on error): a master that reuses
+// its buffer sends its adverts without allocating.
+func Append(b []byte, p *Packet, src, dst netip.Addr) ([]byte, error) {
 	v6 := src.Is6() && !src.Is4In6()
 	if v6 != (dst.Is6() && !dst.Is4In6()) {
 		return nil, fmt.Errorf("vrrp: source %s and destination %s differ in family: %w", src, dst, ErrFamily)
@@ -95,7 +102,11 @@ func Marshal(p *Packet, src, dst netip.Addr) ([]byte, error) {
 	if p.Version == 2 {
 		n += authLen
 	}
-	b := make([]byte, n)
+	start := len(b)
+	b = slices.Grow(b, n)[:start+n]
+	out := b
+	b = b[start:]
+	clear(b)
 	b[0] = byte(p.Version)<<4 | TypeAdvertisement
 	b[1] = p.VRID
 	b[2] = p.Priority
@@ -127,7 +138,7 @@ func Marshal(p *Packet, src, dst netip.Addr) ([]byte, error) {
 		copy(b[off:], p.AuthData[:])
 	}
 	binary.BigEndian.PutUint16(b[6:], checksum(b, p.Version, src, dst))
-	return b, nil
+	return out, nil
 }
 
 // Parse decodes and validates an advertisement received from src to dst.

@@ -1,6 +1,7 @@
 package packet
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"net/netip"
@@ -74,6 +75,16 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if !reflect.DeepEqual(*got, tt.p) {
 				t.Fatalf("got %+v\nwant %+v", *got, tt.p)
+			}
+			// Append after other bytes, into a buffer dirty from a longer
+			// packet, writes the same packet and allocates nothing.
+			buf := bytes.Repeat([]byte{0xee}, 64)
+			out, err := Append(buf[:3], &tt.p, tt.src, tt.dst)
+			if err != nil || !bytes.Equal(out[:3], buf[:3]) || !bytes.Equal(out[3:], b) {
+				t.Fatalf("Append = % x, %v; want ee ee ee then % x", out, err, b)
+			}
+			if n := testing.AllocsPerRun(10, func() { Append(buf[:0], &tt.p, tt.src, tt.dst) }); n != 0 {
+				t.Errorf("Append into room enough allocated %v times", n)
 			}
 		})
 	}
