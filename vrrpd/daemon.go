@@ -1020,6 +1020,12 @@ var countedDrops = map[string]bool{"own": true, "interval": true}
 // apply carries out a machine's effects, except the reconcile and GARP,
 // which settle does once per round.
 func (d *Daemon) apply(ctx context.Context, in *inst, effs []fsm.Effect) {
+	if d.groupOf[in.m] != nil {
+		// A transition makes the sync group follow, which calls the other
+		// members' machines, and their following may call this one's,
+		// whose buffer effs is: copied first.
+		effs = slices.Clone(effs)
+	}
 	for _, e := range effs {
 		switch e := e.(type) {
 		case fsm.SendAdvert:

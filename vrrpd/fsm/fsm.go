@@ -126,7 +126,8 @@ func (Notify) isEffect()          {}
 func (Drop) isEffect()            {}
 func (Stopped) isEffect()         {}
 
-// Machine is one VRRP virtual router.
+// Machine is one VRRP virtual router. The effects its methods return are
+// valid until the next call of one of them: they share its buffer.
 type Machine struct {
 	cfg   Config
 	state State
@@ -269,9 +270,12 @@ func (m *Machine) Deadline() time.Time {
 
 func (m *Machine) emit(e ...Effect) { m.out = append(m.out, e...) }
 
+// flush returns the effects emitted since the last call, in the
+// machine's buffer: a master's advert then allocates nothing, and the
+// effects a caller gets are valid until its next call on the machine.
 func (m *Machine) flush() []Effect {
 	out := m.out
-	m.out = nil
+	m.out = m.out[:0]
 	return out
 }
 

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -57,7 +58,9 @@ func (g *Group) Follow(now time.Time, from *Machine, tr Transition) map[*Machine
 			e = m.ForceBackup(now, reason)
 		}
 		if len(e) > 0 {
-			out[m] = e
+			// Copied: applying one member's effects may call another's
+			// machine, whose buffer holds them.
+			out[m] = slices.Clone(e)
 		}
 	}
 	return out
