@@ -100,7 +100,7 @@ bench-go:
 # VRRP failover time and peak RSS, lbx next to keepalived 2.2.7, in
 # namespaces on this host (root).
 bench-vrrp:
-	$(GO) test ./test/vrrpinterop/ -run '^$$' -bench . -benchtime 10x -timeout 20m
+	$(GO) test ./test/vrrpinterop/ -run '^$$' -bench . -benchtime 10x -timeout 40m
 
 # BGP withdraw convergence (a director's VRRP condition failing to the
 # route leaving bird2's kernel table), lbx watch next to keepalived + a
