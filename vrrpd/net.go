@@ -57,9 +57,10 @@ func (l *rawLink) Close() error {
 func (l *rawLink) Index() int { return l.ifi.Index }
 
 // rawSocket opens a raw IP socket of protocol proto. Given ifname, it is
-// bound to that device before it can queue a packet from another link, so
-// that each link sees only its own packets (keepalived does the same). It
-// is built by hand rather than with net.ListenConfig: a dial or listen by
+// bound to that device as soon as it exists, so that each link sees only
+// its own packets (keepalived does the same), and an IPv4 socket may send
+// to a broadcast address, as the standard library's sockets may. It is
+// built by hand rather than with net.ListenConfig: a dial or listen by
 // address string links the whole DNS resolver into lbx-vrrp, and every
 // page of its binary is resident (docs/performance.md, VRRP).
 func rawSocket(ifname string, v6 bool, proto int) (net.PacketConn, error) {
@@ -76,6 +77,11 @@ func rawSocket(ifname string, v6 bool, proto int) (net.PacketConn, error) {
 	if ifname != "" {
 		if err := unix.SetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifname); err != nil {
 			return nil, os.NewSyscallError("setsockopt SO_BINDTODEVICE", err)
+		}
+	}
+	if !v6 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BROADCAST, 1); err != nil {
+			return nil, os.NewSyscallError("setsockopt SO_BROADCAST", err)
 		}
 	}
 	return net.FilePacketConn(f)

@@ -26,10 +26,18 @@ type memKernel struct {
 	// failDeletes makes that many Deletes fail.
 	failDeletes int
 	log         []string
+	read        map[state.AddressKey]state.Address // Read's
 }
 
+// Read returns one map, refilled at each read, as netlinkKernel does: a
+// caller that kept it past the next read would see it change.
 func (k *memKernel) Read(context.Context) (map[state.AddressKey]state.Address, error) {
-	return maps.Clone(k.live), nil
+	if k.read == nil {
+		k.read = map[state.AddressKey]state.Address{}
+	}
+	clear(k.read)
+	maps.Copy(k.read, k.live)
+	return k.read, nil
 }
 
 func (k *memKernel) Add(_ context.Context, a state.Address) error {

@@ -67,7 +67,7 @@ func QueryRequest(ctx context.Context, path string, req Request) (*Status, error
 // exchange sends one request and returns what the daemon wrote: nothing
 // when it was busy.
 func exchange(ctx context.Context, path, request string, start time.Time) ([]byte, error) {
-	// A unix connect does not wait (a full backlog is EAGAIN), so ctx
+	// A unix connect does not wait (a full backlog fails at once), so ctx
 	// bounds only the exchange. DialUnix, not a Dialer: dialing by address
 	// string links the DNS resolver into every binary with a status socket.
 	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})

@@ -485,6 +485,7 @@ func TestSyncGroup(t *testing.T) {
 	// cascade feeds every transition back into Follow, as the runtime does.
 	var cascade func(from *Machine, es []Effect)
 	cascade = func(from *Machine, es []Effect) {
+		es = slices.Clone(es) // from's buffer, which following may reuse
 		for _, e := range es {
 			if tr, ok := e.(Transition); ok {
 				for m, fe := range g.Follow(t0, from, tr) {
