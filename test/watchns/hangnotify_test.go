@@ -20,7 +20,7 @@ import (
 // second; every transition runs notify scripts that never end (HANG).
 const hangModel = `version: 1
 scripts:
-  flap: {script: "FLAP", interval: 20ms, fall: 1, rise: 1}
+  flap: {script: "FLAP", interval: 20ms, timeout: 2s, fall: 1, rise: 1}
 vrrp_instances:
   - {name: VI_1, interface: d0, virtual_router_id: 9, priority: 255, state: MASTER, version: 3, advert_int: 0.1,
      track_scripts: [{name: flap}], virtual_addresses: [{address: 192.0.2.50/24}],
