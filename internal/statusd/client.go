@@ -70,7 +70,7 @@ func exchange(ctx context.Context, path, request string, start time.Time) ([]byt
 	// A unix connect does not wait (a full backlog fails at once), so ctx
 	// bounds only the exchange. DialUnix, not a Dialer: dialing by address
 	// string links the DNS resolver into every binary with a status socket.
-	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	c, err := net.DialUnix("unix", nil, unixAddr(path))
 	if err != nil {
 		switch {
 		case errors.Is(err, os.ErrNotExist):

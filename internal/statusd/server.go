@@ -69,7 +69,7 @@ func Listen(path string) (*Server, error) {
 		}
 		// Belt and braces: a process answering on the socket without
 		// our lock (an older lbx) is alive; never steal its socket.
-		if c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"}); err == nil {
+		if c, err := net.DialUnix("unix", nil, unixAddr(path)); err == nil {
 			c.Close()
 			release()
 			return nil, errRunning(path)
@@ -80,7 +80,7 @@ func Listen(path string) (*Server, error) {
 		}
 		slog.Info("removed a stale status socket", "path", path)
 	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	ln, err := net.ListenUnix("unix", unixAddr(path))
 	if err != nil {
 		release()
 		return nil, fmt.Errorf("status socket: %w", err)
@@ -104,6 +104,10 @@ func errRunning(path string) error {
 	}
 	return fmt.Errorf("another lbx watch is running (status socket %s is in use); stop it first", path)
 }
+
+// unixAddr is the status socket at path, as the server listens on it and
+// clients dial it.
+func unixAddr(path string) *net.UnixAddr { return &net.UnixAddr{Name: path, Net: "unix"} }
 
 // Path is the socket's path.
 func (s *Server) Path() string { return s.path }

@@ -17,7 +17,9 @@ import (
 
 // hangModel: VI_1 tracks a script that flips its own result on every run
 // (until STOP exists), so the instance goes FAULT and back many times a
-// second; every transition runs notify scripts that never end (HANG).
+// second; every transition runs notify scripts that never end (HANG). Its
+// timeout is well above its interval: once the flapping stops, a run that
+// a busy machine slowed past 20 ms must not fault the instance again.
 const hangModel = `version: 1
 scripts:
   flap: {script: "FLAP", interval: 20ms, timeout: 2s, fall: 1, rise: 1}
