@@ -94,8 +94,10 @@ test: deps
 
 bench: bench-go bench-vm bench-vrrp bench-watch bench-bgp
 
+# The Go benchmarks of the packages; the suites under test/ have their own
+# targets below (each with the runs its ratios need).
 bench-go:
-	$(GO) test -run '^$$' -bench . $(PKGS)
+	$(GO) test -run '^$$' -bench . $(UNIT_PKGS)
 
 # VRRP failover time and peak RSS, lbx next to keepalived 2.2.7, in
 # namespaces on this host (root).

@@ -121,14 +121,21 @@ func (r *Record) Owned() Keys {
 }
 
 // OwnedAddresses is Owned's addresses only.
-func (r *Record) OwnedAddresses() map[state.AddressKey]bool {
+func (r *Record) OwnedAddresses() map[state.AddressKey]bool { return r.OwnedAddressesInto(nil) }
+
+// OwnedAddressesInto is OwnedAddresses in dst, emptied first (made when
+// nil): a daemon that reconciles every few seconds reuses one map.
+func (r *Record) OwnedAddressesInto(dst map[state.AddressKey]bool) map[state.AddressKey]bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	o := make(map[state.AddressKey]bool, len(r.owned.Addresses))
-	for k := range r.owned.Addresses {
-		o[k] = true
+	if dst == nil {
+		dst = make(map[state.AddressKey]bool, len(r.owned.Addresses))
 	}
-	return o
+	clear(dst)
+	for k := range r.owned.Addresses {
+		dst[k] = true
+	}
+	return dst
 }
 
 // parseAddressKey parses AddressKey.String ("eth0/192.0.2.1"); the

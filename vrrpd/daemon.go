@@ -208,6 +208,9 @@ type Daemon struct {
 	// advertBuf is the last advert encoded, its space reused for the next
 	// (the loop's alone; a send copies it to the kernel).
 	advertBuf []byte
+	// announceBuf is the addresses of the last announcement, reused
+	// likewise (the loop's alone).
+	announceBuf []netip.Addr
 
 	// known is the last reported state of every tracked object, so that
 	// an instance added or changed by a reload starts from the truth.
@@ -1140,7 +1143,8 @@ func (d *Daemon) garpDue(in *inst, now time.Time) {
 // announce sends n gratuitous ARPs / unsolicited NAs for in's addresses;
 // a failure ends the burst (the next one tries again).
 func (d *Daemon) announce(in *inst, n int) {
-	addrs := slices.Concat(in.cfg.Addrs, in.cfg.Excluded)
+	d.announceBuf = append(append(d.announceBuf[:0], in.cfg.Addrs...), in.cfg.Excluded...)
+	addrs := d.announceBuf
 	for range n {
 		if err := in.ann.Announce(addrs); err != nil {
 			d.log.Warn("gratuitous ARP/NA failed", "instance", in.cfg.FSM.Name, "err", err)

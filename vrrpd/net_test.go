@@ -2,6 +2,8 @@ package vrrpd
 
 import (
 	"bytes"
+	"encoding/binary"
+	"net"
 	"net/netip"
 	"slices"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/lbx-dev/lbx/internal/nstest"
 	"github.com/lbx-dev/lbx/vrrpd/packet"
+	"golang.org/x/sys/unix"
 )
 
 // The raw sockets on a real link (namespaces; root): what one end sends to
@@ -77,6 +80,102 @@ func TestRawLink(t *testing.T) {
 		addrs, err := out.Addrs()
 		if err != nil || !slices.Contains(addrs, tc.src) || slices.ContainsFunc(addrs, func(a netip.Addr) bool { return a.Is4() == tc.v6 }) {
 			t.Errorf("IPv6 %v: Addrs() = %v, %v; want %s and no address of the other family", tc.v6, addrs, err, tc.src)
+		}
+	}
+}
+
+// The announcer on a real link (namespaces; root): each address of a
+// round reaches the other end as keepalived sends it, a gratuitous ARP
+// (broadcast, sender and target both the address, the sender's MAC) or an
+// unsolicited neighbour advertisement (all nodes, hop limit 255, override,
+// the target's MAC); an IPv4 round allocates nothing.
+func TestAnnouncer(t *testing.T) {
+	nstest.Require(t)
+	lan := nstest.NewLAN(t, "an", 2)
+	tx, rx := lan.Nodes[0], lan.Nodes[1]
+	tx.Run(t, "ip", "addr", "add", "fe80::1/64", "dev", "eth0", "nodad")
+	for deadline := time.Now().Add(5 * time.Second); tx.Dump("ip", "-6", "addr", "show", "dev", "eth0", "tentative") != ""; {
+		if time.Now().After(deadline) {
+			t.Fatalf("fe80::1 still tentative:\n%s", tx.Dump("ip", "-6", "addr", "show", "dev", "eth0"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var mac net.HardwareAddr
+	tx.In(t, func() {
+		ifi, err := net.InterfaceByName("eth0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mac = ifi.HardwareAddr
+	})
+	tests := []struct {
+		v6    bool
+		proto uint16
+		addrs []netip.Addr
+		// at finds the address a frame announces, if it is one, and
+		// checks the rest of it.
+		at func(f []byte) (netip.Addr, bool)
+	}{
+		{false, unix.ETH_P_ARP, []netip.Addr{netip.MustParseAddr("10.9.0.100"), netip.MustParseAddr("10.9.0.101")},
+			func(f []byte) (netip.Addr, bool) {
+				if len(f) < 42 || binary.BigEndian.Uint16(f[20:]) != 1 || !bytes.Equal(f[22:28], mac) || !bytes.Equal(f[0:6], bytes.Repeat([]byte{0xff}, 6)) || !bytes.Equal(f[28:32], f[38:42]) {
+					return netip.Addr{}, false
+				}
+				return netip.AddrFrom4([4]byte(f[28:32])), true
+			}},
+		{true, unix.ETH_P_IPV6, []netip.Addr{netip.MustParseAddr("2001:db8::100"), netip.MustParseAddr("2001:db8::101")},
+			func(f []byte) (netip.Addr, bool) {
+				const ip, icmp = 14, 14 + 40
+				if len(f) < icmp+32 || f[ip+6] != unix.IPPROTO_ICMPV6 || f[ip+7] != 255 || f[icmp] != 136 || f[icmp+4]&0x20 == 0 || !bytes.Equal(f[icmp+26:icmp+32], mac) {
+					return netip.Addr{}, false
+				}
+				return netip.AddrFrom16([16]byte(f[icmp+8 : icmp+24])), true
+			}},
+	}
+	for _, tc := range tests {
+		var fd int
+		rx.In(t, func() {
+			var err error
+			if fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(tc.proto))); err != nil {
+				t.Fatal(err)
+			}
+		})
+		defer unix.Close(fd)
+		tv := unix.NsecToTimeval((5 * time.Second).Nanoseconds())
+		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+			t.Fatal(err)
+		}
+		var ann Announcer
+		tx.In(t, func() {
+			var err error
+			if ann, err = (kernelTransport{}).Announcer("eth0", tc.v6, netip.MustParseAddr("fe80::1")); err != nil {
+				t.Fatal(err)
+			}
+		})
+		defer ann.Close()
+		for round := range 2 {
+			if err := ann.Announce(tc.addrs); err != nil {
+				t.Fatalf("IPv6 %v: round %d: %v", tc.v6, round, err)
+			}
+		}
+		var seen []netip.Addr
+		buf := make([]byte, 1500)
+		for len(seen) < 2*len(tc.addrs) {
+			n, _, err := unix.Recvfrom(fd, buf, 0)
+			if err != nil {
+				t.Fatalf("IPv6 %v: after %v: %v", tc.v6, seen, err)
+			}
+			if a, ok := tc.at(buf[:n]); ok {
+				seen = append(seen, a)
+			}
+		}
+		if want := slices.Concat(tc.addrs, tc.addrs); !slices.Equal(seen, want) {
+			t.Errorf("IPv6 %v: announced %v, want %v", tc.v6, seen, want)
+		}
+		if !tc.v6 {
+			if n := testing.AllocsPerRun(10, func() { ann.Announce(tc.addrs) }); n != 0 {
+				t.Errorf("%v allocations per round of gratuitous ARP, want none", n)
+			}
 		}
 	}
 }

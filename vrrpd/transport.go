@@ -49,7 +49,8 @@ type Received struct {
 }
 
 // Announcer sends one round of gratuitous ARP or unsolicited neighbour
-// advertisements for the given addresses.
+// advertisements for the given addresses (the caller's buffer, reused
+// after the call).
 type Announcer interface {
 	Announce(addrs []netip.Addr) error
 	Close() error

@@ -1,6 +1,7 @@
 package vrrpd
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/netip"
@@ -72,13 +73,30 @@ func TestScriptRiseFall(t *testing.T) {
 
 func TestGARPAndNA(t *testing.T) {
 	mac := net.HardwareAddr{0x02, 0, 0, 0, 0, 1}
-	f := GARPFrame(mac, netip.MustParseAddr("10.0.0.100"))
-	if len(f) != 42 || f[12] != 0x08 || f[13] != 0x06 || f[21] != 1 || string(f[28:32]) != string(f[38:42]) || f[28] != 10 || f[31] != 100 || string(f[22:28]) != string(mac) {
-		t.Fatalf("GARP frame %x", f)
+	garp := func(f []byte) bool {
+		return len(f) == 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 1 && string(f[28:32]) == string(f[38:42]) && f[28] == 10 && f[31] == 100 && string(f[22:28]) == string(mac) && string(f[32:38]) == "\xff\xff\xff\xff\xff\xff" && f[0]&f[5] == 0xff
 	}
-	na := NAMessage(mac, netip.MustParseAddr("2001:db8::5"))
-	if na[0] != 136 || na[4]&0x20 == 0 || na[24] != 2 || na[25] != 1 || string(na[26:32]) != string(mac) || na[23] != 5 {
-		t.Fatalf("NA %x", na)
+	na := func(m []byte) bool {
+		return len(m) == 32 && m[0] == 136 && m[4]&0x20 != 0 && m[1]|m[2]|m[3]|m[5] == 0 && m[24] == 2 && m[25] == 1 && string(m[26:32]) == string(mac) && m[23] == 5
+	}
+	vip, vip6 := netip.MustParseAddr("10.0.0.100"), netip.MustParseAddr("2001:db8::5")
+	if f := AppendGARP(nil, mac, vip); !garp(f) {
+		t.Errorf("GARP frame %x", f)
+	}
+	if m := AppendNA(nil, mac, vip6); !na(m) {
+		t.Errorf("NA %x", m)
+	}
+	// After other bytes, and into a dirty buffer reused: the announcer's
+	// way, which must not allocate.
+	dirty := bytes.Repeat([]byte{0xaa}, 64)
+	if f := AppendGARP([]byte{1, 2}, mac, vip); !bytes.Equal(f[:2], []byte{1, 2}) || !garp(f[2:]) {
+		t.Errorf("GARP frame after 2 bytes %x", f)
+	}
+	if m := AppendNA(dirty[:0], mac, vip6); !na(m) {
+		t.Errorf("NA in a dirty buffer %x", m)
+	}
+	if n := testing.AllocsPerRun(10, func() { dirty = AppendGARP(dirty[:0], mac, vip) }); n != 0 {
+		t.Errorf("AppendGARP into a buffer of room allocates %v times", n)
 	}
 }
 

@@ -39,7 +39,6 @@ func (s *Spec) desired(states map[string]string, out map[state.AddressKey]state.
 			continue
 		}
 		for _, a := range s.Addresses[in.FSM.Name] {
-			a.Origin = "vrrp " + in.FSM.Name
 			out[a.Key] = a
 		}
 	}

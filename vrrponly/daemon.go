@@ -84,9 +84,10 @@ type daemon struct {
 	wake  chan struct{} // drift, resync, a reload: reconcile soon
 	ready chan struct{} // closed once vrrpd has started
 	once  sync.Once     // closes ready
-	// want is the reconcile's desired addresses, its map reused from one
-	// reconcile to the next (the loop's alone).
-	want map[state.AddressKey]state.Address
+	// want and owned are the reconcile's desired and owned addresses,
+	// their maps reused from one reconcile to the next (the loop's alone).
+	want  map[state.AddressKey]state.Address
+	owned map[state.AddressKey]bool
 
 	mu        sync.Mutex
 	spec      *Spec
@@ -96,8 +97,10 @@ type daemon struct {
 	reloadAt  time.Time
 	reloadErr string
 	last      *statusd.Reconcile
-	// statusSent is the last STATUS= line given to systemd.
-	statusSent string
+	// statusSent is the last STATUS= line given to systemd, and
+	// statusCounts what it says.
+	statusSent   string
+	statusCounts statusCounts
 }
 
 type syncReq struct {
@@ -336,13 +339,17 @@ func (d *daemon) loop(ctx context.Context) {
 }
 
 // sendStatus gives systemd the VRRP states (STATUS=) when they changed.
+// It compares counts, not lines: the loop turns every few seconds, and a
+// line formatted each time was most of a steady daemon's garbage.
 func (d *daemon) sendStatus() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if line := StatusLine(d.states); line != d.statusSent {
-		d.statusSent = line
-		sdnotify.Status(line)
+	n := statusCounts{masters: countMasters(d.states), instances: len(d.states)}
+	if d.statusSent != "" && n == d.statusCounts {
+		return
 	}
+	d.statusCounts, d.statusSent = n, n.String()
+	sdnotify.Status(d.statusSent)
 }
 
 func (d *daemon) resync() time.Duration {
@@ -368,7 +375,8 @@ func (d *daemon) reconcile(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		owned := d.record.OwnedAddresses()
+		d.owned = d.record.OwnedAddressesInto(d.owned)
+		owned := d.owned
 		may := func(k state.AddressKey) bool { return owned[k] || declared[k] }
 		d.want = spec.desired(states, d.want)
 		p = planAddresses(d.want, may, live)
@@ -505,7 +513,25 @@ func (d *daemon) reload(ctx context.Context) {
 // StatusLine is the VRRP states as systemd's STATUS= shows them: "1/2
 // VRRP MASTER".
 func StatusLine(states map[string]string) string {
-	return fmt.Sprintf("%d/%d VRRP MASTER", len(masters(states)), len(states))
+	return statusCounts{masters: countMasters(states), instances: len(states)}.String()
+}
+
+// statusCounts is what a StatusLine says.
+type statusCounts struct{ masters, instances int }
+
+func (n statusCounts) String() string {
+	return fmt.Sprintf("%d/%d VRRP MASTER", n.masters, n.instances)
+}
+
+// countMasters is len(masters(states)) without the slice.
+func countMasters(states map[string]string) int {
+	n := 0
+	for _, st := range states {
+		if st == "MASTER" {
+			n++
+		}
+	}
+	return n
 }
 
 // handOverWhy says why a reload's spec goes to lbx watch's whole engine:
@@ -547,7 +573,7 @@ func (d *daemon) notifySystemd(ctx, loopCtx context.Context) {
 			d.mu.Lock()
 			sdnotify.Status(d.statusSent)
 			d.mu.Unlock()
-			footprint.Settle()
+			footprint.SettleStart()
 		case <-loopCtx.Done():
 		}
 	}()

@@ -65,11 +65,13 @@ func twoInstances() *Spec {
 	in := func(name string, vrid uint8) *vrrpd.Instance {
 		return &vrrpd.Instance{FSM: fsm.Config{Name: name, VRID: vrid, Version: 3, Priority: 100}, Interface: "eth0"}
 	}
-	return &Spec{Config: &vrrpd.Config{Instances: []*vrrpd.Instance{in("VI_1", 1), in("VI_2", 2)}},
+	s := &Spec{Config: &vrrpd.Config{Instances: []*vrrpd.Instance{in("VI_1", 1), in("VI_2", 2)}},
 		Addresses: map[string][]state.Address{
 			"VI_1": {addr("eth0/10.0.0.1/32"), addr("eth0/10.0.0.11/32")},
 			"VI_2": {addr("eth0/10.0.0.2/32")},
 		}}
+	s.labelAddresses() // as ParseSpec does
+	return s
 }
 
 func newTestDaemon(t *testing.T, spec *Spec, k *memKernel) *daemon {
@@ -189,7 +191,17 @@ func TestReadSpec(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ReadSpec(strings.NewReader(tc.text))
+			spec, err := ReadSpec(strings.NewReader(tc.text))
+			if err == nil && tc.name == "good" {
+				// The JSON does not carry Origin; the read gives it back.
+				for name, list := range spec.Addresses {
+					for _, a := range list {
+						if a.Origin != "vrrp "+name {
+							t.Errorf("%s's address %s: origin %q", name, a.Key, a.Origin)
+						}
+					}
+				}
+			}
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Errorf("ReadSpec: %v", err)
@@ -274,5 +286,29 @@ func TestReleaseAtStop(t *testing.T) {
 	d.releaseAtStop(time.Millisecond)
 	if len(k.log) > 0 {
 		t.Errorf("a stop whose reconcile succeeded wrote again: %v", k.log)
+	}
+}
+
+// TestSendStatus: systemd's STATUS= line follows the states, and a loop
+// turn that changed none formats nothing.
+func TestSendStatus(t *testing.T) {
+	d := newTestDaemon(t, twoInstances(), &memKernel{live: addrs()})
+	for _, tc := range []struct {
+		states map[string]string
+		want   string
+	}{
+		{map[string]string{"VI_1": "BACKUP", "VI_2": "BACKUP"}, "0/2 VRRP MASTER"},
+		{map[string]string{"VI_1": "MASTER", "VI_2": "BACKUP"}, "1/2 VRRP MASTER"},
+		{map[string]string{"VI_1": "MASTER", "VI_2": "MASTER"}, "2/2 VRRP MASTER"},
+		{map[string]string{"VI_1": "MASTER"}, "1/1 VRRP MASTER"},
+	} {
+		d.states = tc.states
+		d.sendStatus()
+		if d.statusSent != tc.want || StatusLine(tc.states) != tc.want {
+			t.Errorf("states %v: status %q (StatusLine %q), want %q", tc.states, d.statusSent, StatusLine(tc.states), tc.want)
+		}
+		if n := testing.AllocsPerRun(10, d.sendStatus); n != 0 {
+			t.Errorf("states %v unchanged: sendStatus allocates %v times", tc.states, n)
+		}
 	}
 }

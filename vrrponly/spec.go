@@ -86,6 +86,7 @@ func ParseSpec(b []byte) (*Spec, error) {
 	case s.Full == "" && s.Error == "" && s.Config == nil:
 		return nil, errors.New("VRRP spec: no configuration")
 	}
+	s.labelAddresses()
 	if s.Config != nil {
 		if slices.Contains(s.Config.Instances, nil) {
 			return nil, errors.New("VRRP spec: an empty instance")
@@ -95,6 +96,18 @@ func ParseSpec(b []byte) (*Spec, error) {
 		}
 	}
 	return &s, nil
+}
+
+// labelAddresses gives each address its instance as Origin, which the
+// JSON does not carry: once here rather than in every reconcile, whose
+// steady state then allocates nothing for it.
+func (s *Spec) labelAddresses() {
+	for name, list := range s.Addresses {
+		origin := "vrrp " + name
+		for i := range list {
+			list[i].Origin = origin
+		}
+	}
 }
 
 // daemonView is the spec's daemon-owned view, decoded.
