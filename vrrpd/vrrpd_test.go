@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,28 +74,31 @@ func TestScriptRiseFall(t *testing.T) {
 
 func TestGARPAndNA(t *testing.T) {
 	mac := net.HardwareAddr{0x02, 0, 0, 0, 0, 1}
-	garp := func(f []byte) bool {
-		return len(f) == 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 1 && string(f[28:32]) == string(f[38:42]) && f[28] == 10 && f[31] == 100 && string(f[22:28]) == string(mac) && string(f[32:38]) == "\xff\xff\xff\xff\xff\xff" && f[0]&f[5] == 0xff
-	}
-	na := func(m []byte) bool {
-		return len(m) == 32 && m[0] == 136 && m[4]&0x20 != 0 && m[1]|m[2]|m[3]|m[5] == 0 && m[24] == 2 && m[25] == 1 && string(m[26:32]) == string(mac) && m[23] == 5
-	}
 	vip, vip6 := netip.MustParseAddr("10.0.0.100"), netip.MustParseAddr("2001:db8::5")
-	if f := AppendGARP(nil, mac, vip); !garp(f) {
-		t.Errorf("GARP frame %x", f)
-	}
-	if m := AppendNA(nil, mac, vip6); !na(m) {
-		t.Errorf("NA %x", m)
-	}
-	// After other bytes, and into a dirty buffer reused: the announcer's
-	// way, which must not allocate.
+	bcast := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	garp := slices.Concat(bcast, mac, []byte{0x08, 0x06}, // Ethernet: to all, from mac, ARP
+		[]byte{0, 1, 0x08, 0x00, 6, 4, 0, 1}, // Ethernet/IPv4, request
+		mac, []byte{10, 0, 0, 100}, bcast, []byte{10, 0, 0, 100})
+	na := slices.Concat([]byte{136, 0, 0, 0, 0x20, 0, 0, 0}, // type, code, checksum (the kernel's), override
+		vip6.AsSlice(), []byte{2, 1}, mac) // target, its link-layer address
 	dirty := bytes.Repeat([]byte{0xaa}, 64)
-	if f := AppendGARP([]byte{1, 2}, mac, vip); !bytes.Equal(f[:2], []byte{1, 2}) || !garp(f[2:]) {
-		t.Errorf("GARP frame after 2 bytes %x", f)
+	tests := []struct {
+		name string
+		got  func() []byte
+		want []byte
+	}{
+		{"GARP", func() []byte { return AppendGARP(nil, mac, vip) }, garp},
+		{"GARP after 2 bytes", func() []byte { return AppendGARP([]byte{1, 2}, mac, vip) }, slices.Concat([]byte{1, 2}, garp)},
+		{"GARP into a dirty buffer", func() []byte { return AppendGARP(dirty[:0], mac, vip) }, garp},
+		{"NA", func() []byte { return AppendNA(nil, mac, vip6) }, na},
+		{"NA into a dirty buffer", func() []byte { return AppendNA(dirty[:0], mac, vip6) }, na},
 	}
-	if m := AppendNA(dirty[:0], mac, vip6); !na(m) {
-		t.Errorf("NA in a dirty buffer %x", m)
+	for _, tc := range tests {
+		if got := tc.got(); !bytes.Equal(got, tc.want) {
+			t.Errorf("%s: %x, want %x", tc.name, got, tc.want)
+		}
 	}
+	// The announcer's way, which must not allocate.
 	if n := testing.AllocsPerRun(10, func() { dirty = AppendGARP(dirty[:0], mac, vip) }); n != 0 {
 		t.Errorf("AppendGARP into a buffer of room allocates %v times", n)
 	}

@@ -162,6 +162,7 @@ func Run(ctx context.Context, o Options) error {
 		d.serveReloads(reloadCtx)
 	}()
 	d.notifySystemd(ctx, loopCtx)
+	// make bench-vrrp's settled row finds lbx-vrrp's output by this line.
 	d.log.Info("lbx-vrrp started", "instances", len(o.Spec.Config.Instances), "model", o.Spec.ModelFile)
 	err = d.vrrp.Run(ctx)
 	// A reload in flight ends first, so that it cannot bring a model
@@ -340,7 +341,7 @@ func (d *daemon) loop(ctx context.Context) {
 
 // sendStatus gives systemd the VRRP states (STATUS=) when they changed.
 // It compares counts, not lines: the loop turns every few seconds, and a
-// line formatted each time was most of a steady daemon's garbage.
+// line formatted at each turn was part of a steady daemon's garbage.
 func (d *daemon) sendStatus() {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -193,6 +193,9 @@ func TestReadSpec(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, err := ReadSpec(strings.NewReader(tc.text))
 			if err == nil && tc.name == "good" {
+				if len(spec.Addresses) != 2 {
+					t.Fatalf("addresses of %d instances read, want 2", len(spec.Addresses))
+				}
 				// The JSON does not carry Origin; the read gives it back.
 				for name, list := range spec.Addresses {
 					for _, a := range list {

@@ -246,12 +246,13 @@ func write(b testing.TB, p *peer, name, text string) string {
 
 // BenchmarkRSS: peak RSS (VmHWM) of lbx watch and of keepalived's VRRP
 // process, for 1 and 100 instances, after 4 s of running as masters, and
-// for 100 once settled: 5 s after lbx-vrrp's second garbage collection
-// (GODEBUG=gctrace=1 tells when). The first, at the end of its start
-// (footprint.SettleStart), maps the runtime's own metadata for every size
-// class in use, some 0.7 MB that stays; the second is the first that the
-// running daemon's own allocations bring, or the one the runtime forces 2
-// minutes after the last: what a long run holds.
+// for 100 once settled: 5 s after lbx-vrrp's first garbage collection
+// after the one it forces at the end of its start (GODEBUG=gctrace=1
+// tells when). The forced one (footprint.SettleStart) maps the runtime's
+// own metadata for every size class in use, some 0.7 MB that stays; the
+// next is the first that the running daemon's own allocations bring, or
+// the one the runtime makes 2 minutes after the last: what a long run
+// holds.
 // b.N runs of each side by side (the settled row at most settledRuns),
 // median and spread. lbx is the shipped build (shippedBin: static,
 // -trimpath, as make build and the packages make it), not the test
@@ -300,7 +301,7 @@ func BenchmarkRSS(b *testing.B) {
 			b.ReportMetric(float64(km), "keepalived-KiB")
 			when := "after " + c.wait.String()
 			if c.settled {
-				when = "5 s after lbx-vrrp's second garbage collection"
+				when = "5 s after lbx-vrrp's first garbage collection after its start's"
 				if len(waited) > 0 {
 					when += fmt.Sprintf(", which came %s–%s after its start", slices.Min(waited).Round(time.Second), slices.Max(waited).Round(time.Second))
 				}
@@ -319,15 +320,16 @@ func BenchmarkRSS(b *testing.B) {
 const settledRuns = 5
 
 // collectionTimeout is how long the settled row waits for lbx-vrrp's
-// second collection (the runtime forces one 2 minutes after the last).
+// collection after its start's (the runtime makes one 2 minutes after the
+// last).
 const collectionTimeout = 4 * time.Minute
 
-// settledRSS is peakRSS measured 5 s after lbx-vrrp's second garbage
-// collection, with when it came (lbx-vrrp's uptime), or -1 when none came
-// within collectionTimeout (then it measures all the same). lbx watch
-// runs lbx-vrrp in its place, same PID: the output after lbx-vrrp's
-// "lbx-vrrp started" line is lbx-vrrp's, and its collections come after
-// that line (the first at the end of the start).
+// settledRSS is peakRSS measured 5 s after lbx-vrrp's first garbage
+// collection after its start's, with when it came (lbx-vrrp's uptime), or
+// -1 when none came within collectionTimeout (then it measures all the
+// same). lbx watch runs lbx-vrrp in its place, same PID: the output after
+// lbx-vrrp's "lbx-vrrp started" line is lbx-vrrp's, and the start's
+// collection, forced, comes after it.
 func settledRSS(b *testing.B, l, k *peer) (lbx, keepalived int, at time.Duration) {
 	defer startAll(b, l, k)()
 	from := -1
@@ -338,7 +340,7 @@ func settledRSS(b *testing.B, l, k *peer) (lbx, keepalived int, at time.Duration
 	}
 	at = -1
 	for start := time.Now(); at < 0 && time.Since(start) < collectionTimeout; time.Sleep(100 * time.Millisecond) {
-		if t, ok := collectionAt(l.out.String()[from:], 2); ok {
+		if t, ok := collectionAfterForced(l.out.String()[from:]); ok {
 			at = t
 		}
 	}
@@ -346,41 +348,50 @@ func settledRSS(b *testing.B, l, k *peer) (lbx, keepalived int, at time.Duration
 	return vmHWM(b, l.cmd.Process.Pid), vmHWM(b, vrrpPid(b, k)), at
 }
 
-// collectionAt finds gctrace's line of the nth collection in out, which
-// holds one process's lines ("gc 2 @12.345s 0%: ..."), and returns its
-// time since the process's start.
-func collectionAt(out string, n int) (time.Duration, bool) {
-	seen := 0
+// collectionAfterForced finds, in out (one process's lines), gctrace's
+// line of the first collection after the first forced one ("gc 3
+// @120.5s 0%: ..."; a forced one ends in "(forced)"), and returns its
+// time since the process's start. A collection the start's allocations
+// brought before the forced one does not count.
+func collectionAfterForced(out string) (time.Duration, bool) {
+	forced := false
 	for line := range strings.Lines(out) {
 		rest, ok := strings.CutPrefix(line, "gc ")
 		if ok {
 			_, rest, ok = strings.Cut(rest, " @")
 		}
-		if !ok {
-			continue
+		switch {
+		case !ok:
+		case !forced:
+			forced = strings.HasSuffix(strings.TrimSpace(line), "(forced)")
+		default:
+			secs, _, _ := strings.Cut(rest, "s ")
+			f, err := strconv.ParseFloat(secs, 64)
+			return time.Duration(f * float64(time.Second)), err == nil
 		}
-		if seen++; seen < n {
-			continue
-		}
-		secs, _, _ := strings.Cut(rest, "s ")
-		f, err := strconv.ParseFloat(secs, 64)
-		return time.Duration(f * float64(time.Second)), err == nil
 	}
 	return 0, false
 }
 
-func TestCollectionAt(t *testing.T) {
-	out := "time=... msg=\"lbx-vrrp started\" at=x @1s \n" +
-		"gc 1 @0.041s 0%: 0.011+0.32+0.004 ms clock, 4->4->1 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P (forced)\n" +
-		"time=... msg=applied\n" +
-		"gc 2 @120.503s 0%: 0.012+0.25+0.003 ms clock, 1->1->1 MB, 2 MB goal, 0 MB stacks, 0 MB globals, 2 P (forced)\n"
+func TestCollectionAfterForced(t *testing.T) {
+	const (
+		started = "time=... msg=\"lbx-vrrp started\" at=x @1s \n"
+		brought = "gc 1 @0.030s 0%: 0.011+0.32+0.004 ms clock, 2->2->1 MB, 2 MB goal, 0 MB stacks, 0 MB globals, 1 P\n"
+		forced  = "gc 2 @0.041s 0%: 0.011+0.32+0.004 ms clock, 4->4->1 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 1 P (forced)\n"
+		later   = "gc 3 @120.503s 0%: 0.012+0.25+0.003 ms clock, 1->1->1 MB, 2 MB goal, 0 MB stacks, 0 MB globals, 1 P\n"
+	)
 	for _, tc := range []struct {
-		n    int
-		want time.Duration
-		ok   bool
-	}{{1, 41 * time.Millisecond, true}, {2, 120503 * time.Millisecond, true}, {3, 0, false}} {
-		if got, ok := collectionAt(out, tc.n); ok != tc.ok || got.Round(time.Millisecond) != tc.want {
-			t.Errorf("collection %d: %s, %v; want %s, %v", tc.n, got, ok, tc.want, tc.ok)
+		name, out string
+		want      time.Duration
+		ok        bool
+	}{
+		{"the one after the start's", started + forced + "time=... msg=applied\n" + later, 120503 * time.Millisecond, true},
+		{"one the start brought comes first", started + brought + forced + later, 120503 * time.Millisecond, true},
+		{"none after the start's yet", started + brought + forced, 0, false},
+		{"none forced yet", started + brought + later, 0, false},
+	} {
+		if got, ok := collectionAfterForced(tc.out); ok != tc.ok || got.Round(time.Millisecond) != tc.want {
+			t.Errorf("%s: %s, %v; want %s, %v", tc.name, got, ok, tc.want, tc.ok)
 		}
 	}
 }
