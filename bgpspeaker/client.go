@@ -38,10 +38,13 @@ type Client struct {
 	// that started it).
 	exited chan struct{}
 	in     io.WriteCloser
-	out    *bufio.Scanner
-	log    *slog.Logger
-	mu     sync.Mutex
-	dead   error
+	// outFile is the read end of the child's stdout, closed once the
+	// child has exited and its replies were read; out scans it.
+	outFile *os.File
+	out     *bufio.Scanner
+	log     *slog.Logger
+	mu      sync.Mutex
+	dead    error
 }
 
 // Start runs the binary at path and starts its speaker with cfg. The
@@ -55,10 +58,15 @@ func Start(ctx context.Context, path string, cfg Config, log *slog.Logger) (*Cli
 	if err != nil {
 		return nil, err
 	}
-	out, err := cmd.StdoutPipe()
+	// Not StdoutPipe: Wait closes that pipe as soon as the child exits,
+	// which can be before the parent read the child's last reply (the
+	// stop's): "read |0: file already closed".
+	out, outW, err := os.Pipe()
 	if err != nil {
+		in.Close()
 		return nil, err
 	}
+	cmd.Stdout = outW
 	// The parent-death signal follows the thread that started the child,
 	// not the process: that thread stays locked, and alive, until the
 	// child exits.
@@ -73,10 +81,13 @@ func Start(ctx context.Context, path string, cfg Config, log *slog.Logger) (*Cli
 		}
 		close(exited)
 	}()
-	if err := <-started; err != nil {
+	err = <-started
+	outW.Close() // the child's now: EOF once it exits
+	if err != nil {
+		out.Close()
 		return nil, fmt.Errorf("starting %s: %w", path, err)
 	}
-	c := &Client{cmd: cmd, exited: exited, in: in, out: bufio.NewScanner(out), log: log}
+	c := &Client{cmd: cmd, exited: exited, in: in, outFile: out, out: bufio.NewScanner(out), log: log}
 	c.out.Buffer(make([]byte, 64<<10), maxLine)
 	if _, err := c.call(ctx, request{Op: "start", Config: &cfg}); err != nil {
 		c.kill()
@@ -141,6 +152,7 @@ func (c *Client) died(err error) error {
 func (c *Client) kill() {
 	c.cmd.Process.Kill()
 	<-c.exited
+	c.outFile.Close()
 }
 
 // Exited says whether the child has exited (crashed, or was killed): the
@@ -193,6 +205,7 @@ func (c *Client) Stop(ctx context.Context, graceful time.Duration) error {
 		c.in.Close()
 		select {
 		case <-c.exited:
+			c.outFile.Close()
 		case <-time.After(5 * time.Second):
 			c.kill()
 		}
