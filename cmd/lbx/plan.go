@@ -43,6 +43,7 @@ other IPVS services and addresses are left alone unless --prune.`,
   lbx plan -f lbx.yaml --live exported.yaml  # CI: plan against a recorded state`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			t.Prefetch(cmd.Context())
 			m, name, err := ops.LoadView(file, node)
 			if err != nil {
 				return err

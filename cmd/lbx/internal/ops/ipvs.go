@@ -25,7 +25,7 @@ const NoIPVSNote = "IPVS is not available in this kernel; the model declares no 
 // earlier model are an error: it recorded them to delete them, and says
 // what it needs to.
 func (t Target) readLiveFor(ctx context.Context, needIPVS bool, owned plan.Owned) (live *state.State, k kernel.Kernel, note string, err error) {
-	live, k, err = t.ReadLive(ctx)
+	live, k, err = t.firstRead(ctx)
 	var unavailable *kernel.IPVSUnavailableError
 	if needIPVS || t.Live != "" || t.OpenKernel != nil || !errors.As(err, &unavailable) {
 		return live, k, "", err

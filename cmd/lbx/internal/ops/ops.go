@@ -40,6 +40,42 @@ type Target struct {
 	OpenKernel func() (kernel.Kernel, error)
 	// addressesOnly opens the kernel without IPVS (readLiveFor).
 	addressesOnly bool
+	// prefetched is the read Prefetch began, nil without one.
+	prefetched *prefetchedRead
+}
+
+// prefetchedRead is a read of the live state begun before the model was
+// loaded (Prefetch).
+type prefetchedRead struct {
+	done chan struct{}
+	live *state.State
+	k    kernel.Kernel
+	err  error
+}
+
+// Prefetch begins the read of the live state that Plan makes, so that it
+// overlaps the model's load: the read does not depend on the model, and
+// at 2,000 services each took about a third of a no-op plan, one after the
+// other. For a command that takes no lock (lbx plan): an apply reads under
+// the one-writer lock. If the load fails, the read's sockets close with
+// the process.
+func (t *Target) Prefetch(ctx context.Context) {
+	p := &prefetchedRead{done: make(chan struct{})}
+	read := *t
+	go func() {
+		defer close(p.done)
+		p.live, p.k, p.err = read.ReadLive(ctx)
+	}()
+	t.prefetched = p
+}
+
+// firstRead is the read Prefetch began, or ReadLive.
+func (t Target) firstRead(ctx context.Context) (*state.State, kernel.Kernel, error) {
+	if p := t.prefetched; p != nil {
+		<-p.done
+		return p.live, p.k, p.err
+	}
+	return t.ReadLive(ctx)
 }
 
 // LoadModel reads and validates a model file. Errors come back as one
