@@ -1,6 +1,7 @@
 // Package footprint keeps a small, long-running Go process's resident
 // memory close to its live data: lbx-check, whose resident memory is
-// compared with keepalived's checker's, and lbx watch.
+// compared with keepalived's checker's, lbx watch, and lbx-vrrp, compared
+// with keepalived's VRRP process.
 //
 // Transparent huge pages. Where the kernel's THP mode is "always" (Debian's
 // and many distributions' kernels), a page fault in a 2 MiB-aligned stretch
