@@ -678,7 +678,7 @@ func TestEvloopLateWakeUp(t *testing.T) {
 	start := time.Now()
 	l.start(h, "token", start)
 	// Connect and send the request: the turns before the server answers.
-	for l.ops[l.byDue[0].fd].sent == 0 {
+	for l.ops[l.byDue[0].x.fd].sent == 0 {
 		l.wait(time.Now(), time.Now().Add(10*time.Millisecond))
 	}
 	if d := l.take(); len(d) != 0 {

@@ -44,7 +44,7 @@ type evop struct {
 	resp      response
 	start     time.Time // of the probe
 	convStart time.Time // of the conversation in flight
-	timeSlot            // at: the deadline of its current step
+	timeSlot            // its place in byDue, ordered by its current step's deadline
 	token     any
 }
 

@@ -132,7 +132,7 @@ type probe struct {
 	m        machine
 	stats    CheckStats
 
-	timeSlot      // at: when the next probe is due, while in the queue
+	timeSlot      // its place in the queue, ordered by when it is due
 	removed  bool // by Update: a result in flight is dropped
 	// hung is the result channel of an abandoned probe (its checker
 	// ignored its deadline): no new probe starts until it returns, so a
