@@ -575,9 +575,10 @@ func TestBindOptions(t *testing.T) {
 	within(t, &TCP{Conn: c}, false, "cannot assign requested address", testTimeout+slack)
 }
 
-// TestEvloopWait: the loop parked in the runtime's poller wakes at its
-// deadline, on wake from another goroutine, and on a socket event; and
-// probes over IPv6 through the raw connect.
+// TestEvloopWait: the loop sleeps to its deadline or a wake from another
+// goroutine; with a probe in flight it looks at the sockets every
+// turnEvery, not on each event; and it probes over IPv6 through the raw
+// connect.
 func TestEvloopWait(t *testing.T) {
 	l, err := newEvloop()
 	if err != nil {
@@ -602,6 +603,48 @@ func TestEvloopWait(t *testing.T) {
 		t.Errorf("wait without a deadline returned after %s, want the wake at 30ms", el)
 	}
 
+	// A probe in flight to a server that answers at once: its socket's
+	// events are ready well before turnEvery, and the loop takes them at
+	// the turn, both steps (connected, replied) by the second.
+	answers := scriptedListener(t, func(c net.Conn) {
+		c.Read(make([]byte, 512))
+		io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+	})
+	st, _ := ParseStatusSet(nil)
+	l.start(NewHTTP(HTTP{Conn: conn(t, answers.Addr()), URLs: []URL{{Path: "/", Status: st}}}), "token", time.Now())
+	var turns []time.Duration
+	for start := time.Now(); l.inFlight() > 0 && len(turns) < 10; {
+		at := l.wait(time.Now(), time.Now().Add(time.Hour))
+		turns = append(turns, at.Sub(start))
+		start = at
+	}
+	if d := l.take(); len(d) != 1 || !d[0].res.Up {
+		t.Fatalf("after turns %v: finished %+v, want the probe up", turns, d)
+	}
+	for _, el := range turns {
+		if el < turnEvery*9/10 || el > turnEvery+slack {
+			t.Errorf("turns %v: each should take turnEvery (%s)", turns, turnEvery)
+		}
+	}
+
+	// A server that answers after 20 turns: once a turn finds nothing,
+	// the loop sleeps to the next event (the reply), not turn by turn.
+	slow := scriptedListener(t, func(c net.Conn) {
+		c.Read(make([]byte, 512))
+		time.Sleep(20 * turnEvery)
+		io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+	})
+	l.start(NewHTTP(HTTP{Conn: conn(t, slow.Addr()), URLs: []URL{{Path: "/", Status: st}}}), "token", time.Now())
+	turns = turns[:0]
+	for start := time.Now(); l.inFlight() > 0 && len(turns) < 30; {
+		at := l.wait(time.Now(), time.Now().Add(time.Hour))
+		turns = append(turns, at.Sub(start))
+		start = at
+	}
+	if d := l.take(); len(d) != 1 || !d[0].res.Up || len(turns) > 4 {
+		t.Errorf("a reply after %s: turns %v, finished %+v; want it up in at most 4 turns", 20*turnEvery, turns, d)
+	}
+
 	ln, err := net.Listen("tcp6", "[::1]:0")
 	if err != nil {
 		t.Skipf("no IPv6 loopback: %v", err)
@@ -610,7 +653,6 @@ func TestEvloopWait(t *testing.T) {
 	srv.Listener = ln
 	srv.Start()
 	defer srv.Close()
-	st, _ := ParseStatusSet(nil)
 	h := NewHTTP(HTTP{Conn: conn(t, ln.Addr()), URLs: []URL{{Path: "/", Status: st, Digest: md5hex("v6")}}})
 	within(t, h, true, "", testTimeout+slack)
 	within(t, &TCP{Conn: conn(t, closedPortOn(t, "tcp6", "[::1]:0"))}, false, "connection refused", testTimeout+slack)

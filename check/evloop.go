@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"syscall"
 	"time"
 
@@ -59,26 +58,25 @@ type evdone struct {
 // and a reset, on the check's spare socket from its last probe that passed
 // (spares.go: disconnected, still in epoll) or on a new socket registered
 // edge-triggered and closed with a reset (release) — no goroutine, timer, Go netpoller
-// registration or net.Conn per probe (the epoll instance itself is the loop's one file in the runtime's
-// poller). With a goroutine per probe, 500 servers checked every second
+// registration or net.Conn per probe. With a goroutine per probe, 500 servers checked every second
 // cost 2.3 times keepalived's CPU (make bench-watch). It is used by one
 // goroutine (the runner's loop); only wake may be called from others.
 type evloop struct {
 	epfd int
-	// epoll is epfd as a file of the Go runtime's poller: the loop parks
-	// there (an epoll instance is readable while it has events) instead
-	// of blocking a thread in epoll_wait, and makes its other system
-	// calls raw (rawsys_linux.go). A thread blocked in a system call
-	// keeps the runtime's monitor thread polling, and every return from
-	// one woke it again: in the bench VM that cost 1,200 nanosleeps and
-	// 1,800 context switches a second at 200 probes a second; parked,
-	// with raw calls, 70 and 550, and a quarter less CPU a probe.
-	epoll  *os.File
-	rawEp  syscall.RawConn
-	armed  time.Time             // the read deadline epoll has now
-	pollFn func(fd uintptr) bool // l.poll, made once (a method value allocates)
-	ready  int                   // events poll found
-	wakefd int
+	// The loop sleeps on its waiter and collects what epoll has ready
+	// when it wakes (epoll_pwait with a zero timeout, made raw:
+	// rawsys_linux.go). Woken by every socket event, the loop turned once
+	// or twice a probe (the connect's completion, the reply), and the
+	// runtime woke once more for each spare socket's disconnect; while
+	// probes are in flight it turns every turnEvery instead and takes what
+	// came meanwhile in one go: a wake-up is a context switch and a pass
+	// of the Go scheduler, the dearest part of a probe after the kernel's
+	// TCP work. A turn that found nothing (slow servers, or none answering)
+	// makes the next sleep end at the first socket event instead: no
+	// turns with nothing to do.
+	waiter *waiter
+	quiet  bool          // the last turn found no event for a probe, and none started since
+	ready  int           // events poll found
 	ops    map[int]*evop // by socket
 	byDue  timeHeap[*evop]
 	events []unix.EpollEvent
@@ -88,49 +86,28 @@ type evloop struct {
 	spares spares
 }
 
+// turnEvery is how often the loop looks at its sockets while probes are in
+// flight: what a probe's verdict may wait for a turn (its reply is judged
+// up to this much after it came; its latency reads up to this much
+// longer). A probe's deadlines are kept to the clock's precision all the
+// same: the loop also wakes at the earliest.
+const turnEvery = 5 * time.Millisecond
+
 func newEvloop() (*evloop, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("epoll_create: %w", err)
 	}
-	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	w, err := newWaiter(epfd)
 	if err != nil {
 		unix.Close(epfd)
-		return nil, fmt.Errorf("eventfd: %w", err)
+		return nil, err
 	}
-	l := &evloop{epfd: epfd, wakefd: wakefd, ops: map[int]*evop{}, events: make([]unix.EpollEvent, 128), buf: make([]byte, 4096), spares: newSpares()}
-	fail := func(what string, err error) (*evloop, error) {
-		if l.epoll != nil {
-			l.epoll.Close()
-		} else {
-			unix.Close(epfd)
-		}
-		unix.Close(wakefd)
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}); err != nil {
-		return fail("epoll_ctl", err)
-	}
-	// Non-blocking, so that os.NewFile hands it to the runtime's poller.
-	if err := unix.SetNonblock(epfd, true); err != nil {
-		return fail("epoll fd", err)
-	}
-	l.pollFn = l.poll
-	l.epoll = os.NewFile(uintptr(epfd), "epoll")
-	if l.rawEp, err = l.epoll.SyscallConn(); err != nil {
-		return fail("epoll fd", err)
-	}
-	// Deadlines work only on files of the poller: this says it took it.
-	if err := l.epoll.SetReadDeadline(time.Time{}); err != nil {
-		return fail("epoll fd not pollable", err)
-	}
-	return l, nil
+	return &evloop{epfd: epfd, waiter: w, ops: map[int]*evop{}, events: make([]unix.EpollEvent, 128), buf: make([]byte, 4096), spares: newSpares()}, nil
 }
 
-var one = [8]byte{1}
-
 // wake interrupts wait; safe from any goroutine.
-func (l *evloop) wake() { rawWrite(l.wakefd, one[:]) }
+func (l *evloop) wake() { l.waiter.wake() }
 
 // take returns the probes finished since the last take (valid until the
 // next call of any other method).
@@ -140,71 +117,61 @@ func (l *evloop) take() []evdone {
 	return d
 }
 
-// wait blocks until until (zero: no bound), a wake, or socket events, and
-// handles the events; take returns the probes they finished. It returns the
-// time it woke: the loop's one clock reading per turn (under emulation a
-// clock read can be a system call of its own).
+// wait sleeps until until (zero: no bound) or a wake; while probes are in
+// flight, no longer than turnEvery, or, after a turn that found nothing,
+// until their first socket event. Then it handles the socket events ready;
+// take returns the probes they finished. It returns the time it woke.
 func (l *evloop) wait(now, until time.Time) time.Time {
-	l.ready = 0
-	if !until.IsZero() && !until.After(now) {
-		l.poll(uintptr(l.epfd)) // already due: only collect what is ready
-	} else {
-		// The deadline is a runtime timer: no system call, no thread.
-		// Read calls poll first and parks only when it found nothing;
-		// the runtime wakes it when epfd turns readable (a socket event
-		// or a wake) or at the deadline (Read then fails with
-		// os.ErrDeadlineExceeded, also without calling poll when the
-		// deadline passed meanwhile: the events wait for the next turn).
-		// Re-arming the same deadline is skipped: it is a runtime timer
-		// update that may wake the thread parked in the poller. A deadline
-		// still after now has not fired, so it is still armed.
-		if !until.Equal(l.armed) {
-			l.epoll.SetReadDeadline(until)
-			l.armed = until
+	sockets := false
+	if l.inFlight() > 0 {
+		if l.quiet {
+			sockets = true
+		} else if turn := now.Add(turnEvery); until.IsZero() || turn.Before(until) {
+			until = turn
 		}
-		l.rawEp.Read(l.pollFn)
 	}
+	l.waiter.sleep(now, until, sockets)
 	now = time.Now()
-	l.handle(now)
+	l.quiet = l.collect(now) == 0
 	return now
 }
 
-// handle steps the probes of the l.ready events collected.
-func (l *evloop) handle(now time.Time) {
-	for _, e := range l.events[:l.ready] {
-		fd := int(e.Fd)
-		if fd == l.wakefd {
-			var b [8]byte
-			rawRead(l.wakefd, b[:])
-			continue
-		}
-		if op := l.ops[fd]; op != nil {
-			l.step(op, e.Events, now)
+// collect handles every socket event ready now and says how many were a
+// probe's.
+func (l *evloop) collect(now time.Time) int {
+	n := 0
+	for {
+		l.poll()
+		n += l.handle(now)
+		if l.ready < len(l.events) {
+			return n // drained: a full batch may have left more
 		}
 	}
 }
 
-// poll collects the events ready now into l.events (l.ready of them) and
-// says whether any is for a probe or a wake: the function the runtime's
-// poller calls before it parks the loop and after each wake-up. Events of
-// spare sockets (the error report of their disconnect, spares.go) are no
-// reason to stay awake: with only those the loop parks as if there were
-// none, and a turn in which probes passed costs no extra turn.
-func (l *evloop) poll(fd uintptr) bool {
-	l.ready = rawEpollPoll(int(fd), l.events)
+// handle steps the probes of the l.ready events collected and says how
+// many there were. Events of spare sockets (the error report of their
+// disconnect, spares.go) have no probe.
+func (l *evloop) handle(now time.Time) int {
+	n := 0
 	for _, e := range l.events[:l.ready] {
-		if int(e.Fd) == l.wakefd || l.ops[int(e.Fd)] != nil {
-			return true
+		if op := l.ops[int(e.Fd)]; op != nil {
+			l.step(op, e.Events, now)
+			n++
 		}
 	}
-	return false
+	return n
 }
+
+// poll collects the events ready now into l.events (l.ready of them).
+func (l *evloop) poll() { l.ready = rawEpollPoll(l.epfd, l.events) }
 
 // start begins a probe of ev; token comes back with its result.
 func (l *evloop) start(ev evented, token any, now time.Time) {
 	op := l.alloc()
 	*op = evop{ev: ev, convs: ev.conversations(), token: token, start: now, fd: -1}
 	l.open(op, now)
+	l.quiet = false // its events are on their way: the next turn is a tick
 }
 
 // open starts conversation op.i: on the check's spare socket when it has
@@ -401,8 +368,8 @@ func (l *evloop) release(op *evop) {
 }
 
 // expire fails the conversations whose deadline has passed, after what
-// is ready on the sockets: wait returns at a deadline without polling, and
-// a process scheduled late (a saturated machine) finds responses in whose
+// is ready on the sockets (what came since the turn's wait collected): a
+// process scheduled late (a saturated machine) finds responses in whose
 // step deadlines passed while it waited for a CPU. Failing those as
 // timeouts took working servers down in the bench VM whenever its one
 // httpd fell behind; keepalived's scheduler, too, runs the sockets epoll
@@ -412,14 +379,7 @@ func (l *evloop) expire(now time.Time) {
 	if d := l.byDue.next(); d.IsZero() || d.After(now) {
 		return
 	}
-	for {
-		l.ready = 0
-		l.poll(uintptr(l.epfd))
-		l.handle(now)
-		if l.ready < len(l.events) {
-			break // drained: a full batch may have left more
-		}
-	}
+	l.collect(now)
 	for op, ok := l.byDue.due(now); ok; op, ok = l.byDue.due(now) {
 		l.finish(op, now, "timeout")
 	}
@@ -440,8 +400,8 @@ func (l *evloop) close() {
 	clear(l.ops)
 	l.spares.close()
 	l.byDue = nil
-	l.epoll.Close()
-	unix.Close(l.wakefd)
+	l.waiter.close()
+	unix.Close(l.epfd)
 }
 
 // atFileLimit says err is the process's or the system's open-files limit.
