@@ -193,14 +193,18 @@ watch_full() {
 # run_for PID WHO PARENT: samples the kernel's up count for DUR s, every
 # 0.05 s until the table is full (TUP: seconds from START, the tool's
 # launch, to that, as watch_full saw it; empty if never), then every 5 s; sets CPU (s), SPLIT
-# ("USER SYS" s) and HWM (kB) of the checker PID, TCPU and THWM of PID and
-# PARENT together, MINUP (lowest count after the first full table), LAST,
-# PROBES, OVER (listen overflows) and BUSY (the whole VM's busy
-# CPU-seconds), all over the run.
+# ("USER SYS" s) and HWM (kB) of the checker PID since its start, CPUW
+# (s) of it over the run alone, TCPU and THWM of PID and PARENT together,
+# MINUP (lowest count after the first full table), LAST, PROBES, OVER
+# (listen overflows) and BUSY (the whole VM's busy CPU-seconds), all over
+# the run. The CPU per probe is CPUW over PROBES: the CPU and the probes
+# of the same seconds. The checker's start (the Go or C start, the first
+# probe of every server, before the run is timed) is in CPU and TCPU, not
+# per probe.
 run_for() {
-	local pid=$1 who=$2 parent=$3 t0=$EPOCHREALTIME n full=0 traced=0 polls=0 opens0 busy0 over0
+	local pid=$1 who=$2 parent=$3 t0=$EPOCHREALTIME n full=0 traced=0 polls=0 opens0 busy0 over0 cpu0
 	MINUP=$N TUP=
-	opens0=$(passive_opens) over0=$(listen_overflows)
+	opens0=$(passive_opens) over0=$(listen_overflows) cpu0=$(proc_cpu "$pid")
 	busy0=$(machine_busy)
 	while le "$(since "$t0")" "$DUR"; do
 		kill -0 "$pid" 2>/dev/null || fail "$who exited early"
@@ -223,9 +227,10 @@ run_for() {
 	TCPU=$(awk -v a="$CPU" -v b="$(proc_cpu "$parent")" 'BEGIN{printf "%.2f", a+b}')
 	THWM=$((HWM + $(proc_hwm "$parent")))
 	PROBES=$(($(passive_opens) - opens0)) OVER=$(($(listen_overflows) - over0))
+	CPUW=$(awk -v a="$CPU" -v b="$cpu0" 'BEGIN{printf "%.2f", a-b}')
 	BUSY=$(awk -v a="$(machine_busy)" -v b="$busy0" 'BEGIN{printf "%.2f", a-b}')
 	MINUP=$((MINUP < LAST ? MINUP : LAST))
-	echo "bench-watch: $who cpu=${CPU}s (user sys: $SPLIT) hwm=${HWM}kB (now: $PAGES); with its parent cpu=${TCPU}s hwm=${THWM}kB; machine-busy=${BUSY}s lowest-up=$MINUP last-up=$LAST probes=$PROBES listen-overflows=$OVER"
+	echo "bench-watch: $who cpu=${CPU}s (user sys: $SPLIT; over the run ${CPUW}s) hwm=${HWM}kB (now: $PAGES); with its parent cpu=${TCPU}s hwm=${THWM}kB; machine-busy=${BUSY}s lowest-up=$MINUP last-up=$LAST probes=$PROBES listen-overflows=$OVER"
 }
 
 # lbx_run: one run of lbx watch (no metrics endpoint, no status reader: the
@@ -299,7 +304,7 @@ tally() {
 	local -n cpu=${1}cpu per=${1}per mach=${1}mach tcpu=${1}tcpu tup=${1}tup
 	local p=${1,}
 	local -n hwm=${p}hwm thwm=${p}thwm up=${p}up over=${p}over downs=${1}down
-	cpu+=("$CPU") per+=("$(percheck "$CPU" "$PROBES")") mach+=("$(percheck "$BUSY" "$PROBES")") downs+=("$DOWN") tcpu+=("$TCPU") tup+=("${TUP:-never}")
+	cpu+=("$CPU") per+=("$(percheck "$CPUW" "$PROBES")") mach+=("$(percheck "$BUSY" "$PROBES")") downs+=("$DOWN") tcpu+=("$TCPU") tup+=("${TUP:-never}")
 	((HWM > hwm)) && hwm=$HWM
 	((THWM > thwm)) && thwm=$THWM
 	((MINUP < up)) && up=$MINUP
@@ -339,7 +344,7 @@ measure() {
 	done
 	MED_Lper=$(median "${Lper[@]}") MED_Kper=$(median "${Kper[@]}")
 	bench "checker-cpu$sfx" "$(median "${Lcpu[@]}")s" "$(median "${Kcpu[@]}")s" "$(median "${Rcpu[@]}")" - "${DUR}s, $N servers every ${DELAY}s; $of, round ratios ${Rcpu[*]}"
-	bench "checker-cpu-per-probe$sfx" "${MED_Lper}us" "${MED_Kper}us" "$(median "${Rper[@]}")" "$tp" "probes counted by the servers' TCP PassiveOpens; $of, round ratios ${Rper[*]}"
+	bench "checker-cpu-per-probe$sfx" "${MED_Lper}us" "${MED_Kper}us" "$(median "${Rper[@]}")" "$tp" "the checker's CPU over the run by the probes in it, counted by the servers' TCP PassiveOpens; $of, round ratios ${Rper[*]}"
 	bench "machine-cpu-per-probe$sfx" "$(median "${Lmach[@]}")us" "$(median "${Kmach[@]}")us" "$(median "${Rmach[@]}")" - "every CPU of the VM: checker, httpd, kernel and ksoftirqd; $of, round ratios ${Rmach[*]}"
 	bench "tool-cpu$sfx" "$(median "${Ltcpu[@]}")s" "$(median "${Ktcpu[@]}")s" "$(median "${Rtcpu[@]}")" "$tt" "checker process and its parent: lbx watch, keepalived's parent; $of, round ratios ${Rtcpu[*]}"
 	bench "checker-rss$sfx" "${lhwm}kB" "${khwm}kB" "$(ratio "$lhwm" "$khwm")" - "VmHWM of lbx-check and of keepalived's checker, highest of $ROUNDS runs"
