@@ -596,16 +596,17 @@ func TestEvloopWait(t *testing.T) {
 	if el := time.Since(start); el > 100*time.Millisecond {
 		t.Errorf("wait with a past deadline took %s", el)
 	}
+	start = time.Now() // before the waker starts its 30 ms
 	go func() { time.Sleep(30 * time.Millisecond); l.wake() }()
-	start = time.Now()
 	l.wait(start, time.Time{})
 	if el := time.Since(start); el < 25*time.Millisecond || el > 2*time.Second {
 		t.Errorf("wait without a deadline returned after %s, want the wake at 30ms", el)
 	}
 
-	// A probe in flight to a server that answers at once: its socket's
-	// events are ready well before turnEvery, and the loop takes them at
-	// the turn, both steps (connected, replied) by the second.
+	// A probe in flight to a server that answers at once: the connect's
+	// event is ready at once, and the loop takes it at its turn, not
+	// before; the reply by the third turn (on a busy machine the server
+	// may answer after the second, then the loop sleeps to the reply).
 	answers := scriptedListener(t, func(c net.Conn) {
 		c.Read(make([]byte, 512))
 		io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
@@ -621,10 +622,8 @@ func TestEvloopWait(t *testing.T) {
 	if d := l.take(); len(d) != 1 || !d[0].res.Up {
 		t.Fatalf("after turns %v: finished %+v, want the probe up", turns, d)
 	}
-	for _, el := range turns {
-		if el < turnEvery*9/10 || el > turnEvery+slack {
-			t.Errorf("turns %v: each should take turnEvery (%s)", turns, turnEvery)
-		}
+	if turns[0] < turnEvery*9/10 || len(turns) > 3 {
+		t.Errorf("turns %v: want the first after turnEvery (%s), at most 3", turns, turnEvery)
 	}
 
 	// A server that answers after 20 turns: once a turn finds nothing,

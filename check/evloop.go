@@ -72,8 +72,8 @@ type evloop struct {
 	// came meanwhile in one go: a wake-up is a context switch and a pass
 	// of the Go scheduler, the dearest part of a probe after the kernel's
 	// TCP work. A turn that found nothing (slow servers, or none answering)
-	// makes the next sleep end at the first socket event instead: no
-	// turns with nothing to do.
+	// makes the next sleep end at the first socket event instead: one
+	// turn with nothing to do, not one every turnEvery.
 	waiter *waiter
 	quiet  bool          // the last turn found no event for a probe, and none started since
 	ready  int           // events poll found
@@ -122,15 +122,15 @@ func (l *evloop) take() []evdone {
 // until their first socket event. Then it handles the socket events ready;
 // take returns the probes they finished. It returns the time it woke.
 func (l *evloop) wait(now, until time.Time) time.Time {
-	sockets := false
-	if l.inFlight() > 0 {
-		if l.quiet {
-			sockets = true
-		} else if turn := now.Add(turnEvery); until.IsZero() || turn.Before(until) {
+	// After a quiet turn the sockets wake the loop; else, or if the
+	// waiter cannot watch them, it ticks.
+	inFlight := l.inFlight() > 0
+	if ok := l.waiter.watch(inFlight && l.quiet); inFlight && (!l.quiet || !ok) {
+		if turn := now.Add(turnEvery); until.IsZero() || turn.Before(until) {
 			until = turn
 		}
 	}
-	l.waiter.sleep(now, until, sockets)
+	l.waiter.sleep(now, until)
 	now = time.Now()
 	l.quiet = l.collect(now) == 0
 	return now

@@ -9,7 +9,7 @@ import (
 
 // The event loop's system calls, made raw. None of them can block: the
 // sockets are non-blocking, close has no linger, epoll_pwait is called with
-// a zero timeout (the loop sleeps on a runtime timer instead). Made
+// a zero timeout (the loop sleeps on its waiter instead: waiter_linux.go). Made
 // through x/sys/unix's wrappers, each would tell the runtime it may block
 // (entersyscall): when the process was idle, that wakes the runtime's
 // monitor thread, which then polls every 20 µs for a while. In the bench

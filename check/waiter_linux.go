@@ -12,8 +12,8 @@ import (
 )
 
 // waiter is what the event loop sleeps on: an epoll instance of its own,
-// one file in the Go runtime's poller, that holds a timerfd and, when the
-// loop asks for it, the loop's socket epoll. The loop parks there (no
+// one file in the Go runtime's poller, that holds a timerfd and the loop's
+// socket epoll, whose events count only while the loop watches them. The loop parks there (no
 // thread blocked in a system call) and wakes once when the timer rings,
 // to the nanosecond, or at the first socket event if it asked for those.
 // The runtime's own timers would not do: its poller waits in whole
@@ -22,9 +22,9 @@ import (
 // context switches a second).
 type waiter struct {
 	epfd     int
-	tfd      int // the timerfd
-	sockets  int // the loop's socket epoll, in epfd while watching
-	watching bool
+	tfd      int      // the timerfd
+	sockets  int      // the loop's socket epoll, in epfd
+	watching bool     // whether its events wake the waiter
 	file     *os.File // epfd, for the runtime's poller
 	raw      syscall.RawConn
 	woken    atomic.Bool
@@ -48,10 +48,14 @@ func newWaiter(sockets int) (*waiter, error) {
 	}
 	w := &waiter{epfd: epfd, tfd: tfd, sockets: sockets}
 	w.readyFn = w.ready
-	var mono unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono)
-	w.epoch, w.monoAtEpoch = time.Now(), mono.Nano()
+	w.epoch, w.monoAtEpoch = epochPair()
 	err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, tfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(tfd)})
+	if err == nil {
+		// Added once, with no events: watch turns them on and off with
+		// EPOLL_CTL_MOD, which (unlike adding an epoll to an epoll) makes
+		// the kernel walk no loop check over every socket.
+		err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, sockets, &unix.EpollEvent{Fd: int32(sockets)})
+	}
 	if err == nil {
 		// Non-blocking, so that os.NewFile hands it to the runtime's poller.
 		err = unix.SetNonblock(epfd, true)
@@ -73,16 +77,33 @@ func newWaiter(sockets int) (*waiter, error) {
 	return w, nil
 }
 
+// epochPair is one instant as a time.Time and on CLOCK_MONOTONIC: the
+// clock read after time.Now, so that an error in the pair makes the timer
+// late, never early (early, the loop would wake before a deadline, find
+// nothing due and arm the same instant again until it came). Of a few
+// tries, the one with the two clock reads closest together.
+func epochPair() (time.Time, int64) {
+	var best time.Time
+	bestMono, bestGap := int64(0), int64(-1)
+	for range 5 {
+		var a, b unix.Timespec
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &a)
+		t := time.Now()
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &b)
+		if gap := b.Nano() - a.Nano(); bestGap < 0 || gap < bestGap {
+			best, bestMono, bestGap = t, b.Nano(), gap
+		}
+	}
+	return best, bestMono
+}
+
 // sleep parks the calling goroutine until until (zero: until a wake; not
-// after now: not at all), and, with sockets, no longer than until an event
-// on the loop's sockets. Arming the timer also clears a ring nobody took.
-func (w *waiter) sleep(now, until time.Time, sockets bool) {
+// after now: not at all), or an event on the loop's sockets while it
+// watches them. Arming the timer also clears a ring nobody took.
+func (w *waiter) sleep(now, until time.Time) {
 	if !until.IsZero() && !until.After(now) {
 		w.woken.Store(false)
 		return
-	}
-	if sockets != w.watching {
-		w.watch(sockets)
 	}
 	w.setAt(until)
 	// A wake between the set above and this check has rung already or
@@ -93,21 +114,28 @@ func (w *waiter) sleep(now, until time.Time, sockets bool) {
 	w.woken.Store(false)
 }
 
-// watch adds the loop's sockets to what wakes the waiter, or takes them
-// out. Added while events are ready, they wake it at once.
-func (w *waiter) watch(on bool) {
-	op := unix.EPOLL_CTL_DEL
-	if on {
-		op = unix.EPOLL_CTL_ADD
+// watch makes the loop's socket events wake the waiter, or not, and says
+// whether they do as asked. Turned on while events are ready, they wake
+// it at once.
+func (w *waiter) watch(on bool) bool {
+	if on == w.watching {
+		return true
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(w.sockets)}
-	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(w.epfd), uintptr(op), uintptr(w.sockets), uintptr(unsafe.Pointer(&ev)), 0, 0)
+	ev := unix.EpollEvent{Fd: int32(w.sockets)}
+	if on {
+		ev.Events = unix.EPOLLIN
+	}
+	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(w.epfd), unix.EPOLL_CTL_MOD, uintptr(w.sockets), uintptr(unsafe.Pointer(&ev)), 0, 0)
 	if e == 0 {
 		w.watching = on
 	}
+	return e == 0
 }
 
-// wake ends a sleep, now or the next one; safe from any goroutine.
+// wake ends a sleep, now or the next one; safe from any goroutine. A wake
+// that comes as a sleep ends may be taken by it: the caller changes what
+// the loop reads (under the runner's lock) before it wakes it, and the
+// loop reads it after every sleep.
 func (w *waiter) wake() {
 	w.woken.Store(true)
 	w.settime(0, unix.NsecToTimespec(1)) // in 1 ns
@@ -122,8 +150,9 @@ func (w *waiter) setAt(t time.Time) {
 		w.settime(0, unix.Timespec{})
 		return
 	}
-	// Sub of two readings of this process uses their monotonic clock.
-	w.settime(unix.TFD_TIMER_ABSTIME, unix.NsecToTimespec(w.monoAtEpoch+int64(t.Sub(w.epoch))))
+	// Sub of two readings of this process uses their monotonic clock. A
+	// time before the clock's start (none the loop makes) rings at once.
+	w.settime(unix.TFD_TIMER_ABSTIME, unix.NsecToTimespec(max(1, w.monoAtEpoch+int64(t.Sub(w.epoch)))))
 }
 
 func (w *waiter) settime(flags int, at unix.Timespec) {

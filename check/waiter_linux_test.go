@@ -35,7 +35,7 @@ func TestWaiter(t *testing.T) {
 			name: "stale ring cleared",
 			before: func(w *waiter, _ int) {
 				w.wake()
-				w.sleep(time.Now(), time.Now(), false)
+				w.sleep(time.Now(), time.Now())
 				time.Sleep(5 * time.Millisecond)
 			},
 			d: short, min: short, max: short + slack,
@@ -44,9 +44,13 @@ func TestWaiter(t *testing.T) {
 		{name: "socket event not watched", during: func(_ *waiter, fd int) { event(fd) }, d: 3 * short, min: 3 * short, max: 3*short + slack},
 		{name: "event ready before watching", before: func(_ *waiter, fd int) { event(fd) }, d: forever, sockets: true, max: slack / 10},
 		{
-			name:   "watched, then not",
-			before: func(w *waiter, fd int) { w.sleep(time.Now(), time.Now().Add(time.Millisecond), true); event(fd) },
-			d:      short, min: short, max: short + slack,
+			name: "watched, then not",
+			before: func(w *waiter, fd int) {
+				w.watch(true)
+				w.sleep(time.Now(), time.Now().Add(time.Millisecond))
+				event(fd)
+			},
+			d: short, min: short, max: short + slack,
 		},
 	}
 	for _, c := range cases {
@@ -73,15 +77,18 @@ func TestWaiter(t *testing.T) {
 			if c.before != nil {
 				c.before(w, efd)
 			}
+			if !w.watch(c.sockets) {
+				t.Fatalf("watch(%v) failed", c.sockets)
+			}
+			start := time.Now()
 			if c.during != nil {
 				go func() { time.Sleep(short); c.during(w, efd) }()
 			}
-			start := time.Now()
 			until := start.Add(c.d)
 			if c.d == forever {
 				until = time.Time{}
 			}
-			w.sleep(start, until, c.sockets)
+			w.sleep(start, until)
 			if el := time.Since(start); el < c.min || el > c.max {
 				t.Errorf("sleep for %s (sockets %v) took %s, want %s..%s", c.d, c.sockets, el, c.min, c.max)
 			}
