@@ -102,8 +102,13 @@ func rawSoError(fd int) (int, error) {
 }
 
 func rawEpollAdd(epfd, fd int, events uint32) error {
+	return rawEpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, events)
+}
+
+// rawEpollCtl is epoll_ctl(2) of fd with events (op ADD or MOD).
+func rawEpollCtl(epfd, op, fd int, events uint32) error {
 	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
-	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(epfd), unix.EPOLL_CTL_ADD, uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
+	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
 	return rawErr(e)
 }
 

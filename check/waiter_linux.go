@@ -49,12 +49,12 @@ func newWaiter(sockets int) (*waiter, error) {
 	w := &waiter{epfd: epfd, tfd: tfd, sockets: sockets}
 	w.readyFn = w.ready
 	w.epoch, w.monoAtEpoch = epochPair()
-	err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, tfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(tfd)})
+	err = rawEpollAdd(epfd, tfd, unix.EPOLLIN)
 	if err == nil {
 		// Added once, with no events: watch turns them on and off with
 		// EPOLL_CTL_MOD, which (unlike adding an epoll to an epoll) makes
 		// the kernel walk no loop check over every socket.
-		err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, sockets, &unix.EpollEvent{Fd: int32(sockets)})
+		err = rawEpollAdd(epfd, sockets, 0)
 	}
 	if err == nil {
 		// Non-blocking, so that os.NewFile hands it to the runtime's poller.
@@ -121,15 +121,15 @@ func (w *waiter) watch(on bool) bool {
 	if on == w.watching {
 		return true
 	}
-	ev := unix.EpollEvent{Fd: int32(w.sockets)}
+	var events uint32
 	if on {
-		ev.Events = unix.EPOLLIN
+		events = unix.EPOLLIN
 	}
-	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(w.epfd), unix.EPOLL_CTL_MOD, uintptr(w.sockets), uintptr(unsafe.Pointer(&ev)), 0, 0)
-	if e == 0 {
-		w.watching = on
+	if rawEpollCtl(w.epfd, unix.EPOLL_CTL_MOD, w.sockets, events) != nil {
+		return false
 	}
-	return e == 0
+	w.watching = on
+	return true
 }
 
 // wake ends a sleep, now or the next one; safe from any goroutine. A wake

@@ -35,7 +35,8 @@ func TestWaiter(t *testing.T) {
 			name: "stale ring cleared",
 			before: func(w *waiter, _ int) {
 				w.wake()
-				w.sleep(time.Now(), time.Now())
+				now := time.Now()
+				w.sleep(now, now)
 				time.Sleep(5 * time.Millisecond)
 			},
 			d: short, min: short, max: short + slack,
